@@ -1,0 +1,742 @@
+/* bantrail: the person's command line. A thin front over the same dispatcher
+ * the native host uses (bt_rpc), so both answer alike; this file only reads
+ * passphrases and prints. Exit codes: 0 success, 1 a negative answer (not
+ * found, verification failed, wrong passphrase), 2 usage or system error. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bantrail/caller.h"
+#include "bantrail/frame.h"
+#include "bantrail/paths.h"
+#include "bantrail/rpc.h"
+#include "bantrail/vault.h"
+
+static int opt_json;
+static int opt_pass_fd = -1;
+static FILE *pass_in; /* the --passphrase-fd stream, read line by line */
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "Usage: bantrail [--json] [--passphrase-fd N] COMMAND [ARGS]\n"
+        "\n"
+        "Commands:\n"
+        "  status              the log's state, counts and chain head\n"
+        "  passphrase          set or change the passphrase (--recovery: after a lost one)\n"
+        "  recovery-code       make a one-time recovery code (replaces any earlier one)\n"
+        "  list [--after ID] [--limit N]\n"
+        "                      records, newest last\n"
+        "  show ID [-o FILE]   one record; -o saves an attachment's bytes\n"
+        "  verify              check the hash chain (needs no passphrase)\n"
+        "  capture --url URL [--title T] [--lang L]\n"
+        "                      store the notice text read from stdin\n"
+        "  demo                start bantrail-host as a browser does and capture a\n"
+        "                      sample notice in a throwaway log\n"
+        "\n"
+        "Options:\n"
+        "  --json              machine output (the host's JSON result)\n"
+        "  --passphrase-fd N   read passphrases, one a line, from file descriptor N\n"
+        "                      instead of the terminal\n"
+        "  -h, --help          this help\n"
+        "\n"
+        "The log lives in $BANTRAIL_HOME, or $XDG_DATA_HOME/bantrail, or\n"
+        "~/.local/share/bantrail. Exit: 0 success, 1 negative answer, 2 error.\n");
+}
+
+/* ---- printing text from outside ---- */
+
+/* Prints s with control characters and invalid UTF-8 replaced, so that
+ * stored text cannot drive the terminal. keep_newlines keeps \n. */
+static void print_clean(const char *s, int keep_newlines)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned char c = *p;
+        size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        int ok = n > 0;
+        for (size_t i = 1; ok && i < n; i++) ok = (p[i] & 0xC0) == 0x80;
+        if (ok && n == 2) ok = c >= 0xC2;
+        if (ok && n == 3) {
+            unsigned cp = ((c & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
+            ok = cp >= 0x800 && !(cp >= 0xD800 && cp <= 0xDFFF) &&
+                 !(cp >= 0x202A && cp <= 0x202E) && !(cp >= 0x2066 && cp <= 0x2069);
+        }
+        if (ok && n == 4) ok = c <= 0xF4 && !(c == 0xF0 && p[1] < 0x90) && !(c == 0xF4 && p[1] > 0x8F);
+        if (!ok) {
+            fputs("\xEF\xBF\xBD", stdout);
+            p++;
+            continue;
+        }
+        if (n == 1 && (c < 0x20 || c == 0x7F) && !(keep_newlines && c == '\n') && c != '\t') {
+            putchar(c == '\n' ? ' ' : '?');
+        } else if (n == 2 && c == 0xC2 && p[1] < 0xA0) {
+            putchar('?'); /* C1 controls */
+        } else {
+            fwrite(p, 1, n, stdout);
+        }
+        p += n;
+    }
+}
+
+/* ---- passphrases ---- */
+
+/* Reads one line (without its end) into a sodium_malloc'd buffer; NULL on
+ * end of input or error. From the --passphrase-fd stream when given, else
+ * from the terminal with echo off. */
+static char *read_secret(const char *prompt)
+{
+    char *buf = sodium_malloc(BT_PASSPHRASE_MAX + 2);
+    FILE *in = pass_in, *tty = NULL;
+    struct termios old, quiet;
+    int restore = 0;
+    if (buf == NULL) return NULL;
+    if (in == NULL) {
+        tty = fopen("/dev/tty", "r+");
+        if (tty == NULL) {
+            fprintf(stderr, "bantrail: no terminal to ask for the passphrase; use --passphrase-fd N\n");
+            sodium_free(buf);
+            return NULL;
+        }
+        in = tty;
+        fputs(prompt, tty);
+        fflush(tty);
+        if (tcgetattr(fileno(tty), &old) == 0) {
+            quiet = old;
+            quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+            restore = tcsetattr(fileno(tty), TCSAFLUSH, &quiet) == 0;
+        }
+    }
+    setvbuf(in, NULL, _IONBF, 0); /* no copy of the line left in stdio's buffer */
+    char *line = fgets(buf, BT_PASSPHRASE_MAX + 2, in);
+    if (tty != NULL) {
+        if (restore) tcsetattr(fileno(tty), TCSAFLUSH, &old);
+        fputc('\n', tty);
+        fclose(tty);
+    }
+    if (line == NULL) {
+        sodium_free(buf);
+        return NULL;
+    }
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return buf;
+}
+
+/* ---- calling the dispatcher ---- */
+
+static bt_rpc *rpc;
+
+/* Sends method with params (consumed, may be NULL) and returns the parsed
+ * reply; *err gets the error answered. Secret strings in params are wiped. */
+static json_object *call(const char *method, json_object *params, bt_err *err)
+{
+    json_object *req = json_object_new_object(), *rep = NULL;
+    size_t len = 0, out_len = 0;
+    json_object_object_add(req, "id", json_object_new_int(1));
+    json_object_object_add(req, "method", json_object_new_string(method));
+    if (params != NULL) json_object_object_add(req, "params", params);
+    const char *s = json_object_to_json_string_length(req, JSON_C_TO_STRING_PLAIN, &len);
+    char *frame = sodium_malloc(len + 1);
+    char *out = NULL;
+    if (frame != NULL) {
+        memcpy(frame, s, len + 1);
+        sodium_memzero((char *)s, len);
+        out = bt_rpc_handle(rpc, frame, len, BT_OK, &out_len, NULL, err);
+        sodium_free(frame);
+    }
+    json_object_object_foreach(params ? params : req, key, val) {
+        if (json_object_is_type(val, json_type_string) &&
+            (!strcmp(key, "passphrase") || !strcmp(key, "new") || !strcmp(key, "old") ||
+             !strcmp(key, "recovery_code")))
+            sodium_memzero((char *)json_object_get_string(val), (size_t)json_object_get_string_len(val));
+    }
+    json_object_put(req);
+    if (out == NULL) {
+        *err = BT_ERR_NO_MEMORY;
+        return NULL;
+    }
+    rep = json_tokener_parse(out);
+    sodium_memzero(out, out_len);
+    free(out);
+    return rep;
+}
+
+static json_object *result_of(json_object *rep)
+{
+    json_object *r = NULL;
+    json_object_object_get_ex(rep, "result", &r);
+    return r;
+}
+
+static int exit_for(bt_err err)
+{
+    switch (err) {
+    case BT_OK: return 0;
+    case BT_ERR_NOT_FOUND:
+    case BT_ERR_WRONG_PASSPHRASE:
+    case BT_ERR_NOT_A_NOTICE:
+        return 1;
+    default: return 2;
+    }
+}
+
+/* Prints the reply's error (or the JSON result with --json); returns the exit code. */
+static int finish(json_object *rep, bt_err err)
+{
+    if (err != BT_OK) {
+        json_object *e = NULL, *m = NULL;
+        json_object_object_get_ex(rep, "error", &e);
+        json_object_object_get_ex(e, "message", &m);
+        if (opt_json) printf("%s\n", json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN));
+        fprintf(stderr, "bantrail: %s\n", m ? json_object_get_string(m) : bt_err_message(err));
+    }
+    json_object_put(rep);
+    return exit_for(err);
+}
+
+static const char *str(json_object *o, const char *key)
+{
+    json_object *x;
+    if (!json_object_object_get_ex(o, key, &x) || x == NULL) return NULL;
+    return json_object_get_string(x);
+}
+
+static int64_t num(json_object *o, const char *key)
+{
+    json_object *x;
+    return json_object_object_get_ex(o, key, &x) ? json_object_get_int64(x) : 0;
+}
+
+static const char *state_words(const char *state)
+{
+    if (state == NULL) return "unknown";
+    if (!strcmp(state, "unprotected")) return "NOT PROTECTED YET: choose a passphrase with 'bantrail passphrase'";
+    if (!strcmp(state, "locked")) return "protected by a passphrase (locked)";
+    if (!strcmp(state, "unlocked")) return "protected by a passphrase (unlocked)";
+    return state;
+}
+
+/* Unlocks with a passphrase asked once, when the log is protected. */
+static bt_err unlock_if_needed(json_object **rep_out)
+{
+    bt_err err;
+    json_object *rep = call("hello", NULL, &err), *vault = NULL;
+    json_object_object_get_ex(result_of(rep), "vault", &vault);
+    const char *state = str(vault, "state");
+    int locked = state != NULL && strcmp(state, "locked") == 0;
+    json_object_put(rep);
+    *rep_out = NULL;
+    if (err != BT_OK || !locked) return err;
+    char *pass = read_secret("Passphrase: ");
+    if (pass == NULL) return BT_ERR_BAD_PARAMS;
+    json_object *p = json_object_new_object();
+    json_object_object_add(p, "passphrase", json_object_new_string(pass));
+    sodium_free(pass);
+    rep = call("unlock", p, &err);
+    if (err != BT_OK) *rep_out = rep;
+    else json_object_put(rep);
+    return err;
+}
+
+/* ---- commands ---- */
+
+static void print_json(json_object *o)
+{
+    printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+static int cmd_status(const char *dir)
+{
+    bt_err err;
+    json_object *rep = call("hello", NULL, &err), *vault = NULL;
+    if (err != BT_OK) return finish(rep, err);
+    json_object_object_get_ex(result_of(rep), "vault", &vault);
+    if (opt_json) {
+        print_json(vault);
+    } else {
+        printf("Log:           %s\n", dir);
+        printf("State:         %s\n", state_words(str(vault, "state")));
+        if (str(vault, "error")) printf("Error:         %s\n", str(vault, "error"));
+        printf("Entries:       %lld\n", (long long)num(vault, "entries"));
+        printf("Sessions:      %lld\n", (long long)num(vault, "sessions"));
+        json_object *rc = NULL;
+        json_object_object_get_ex(vault, "has_recovery", &rc);
+        printf("Recovery code: %s\n", json_object_get_boolean(rc) ? "set" : "none");
+        printf("Chain head:    %s\n", str(vault, "head") ? str(vault, "head") : "-");
+    }
+    json_object_put(rep);
+    return str(vault, "error") ? 2 : 0;
+}
+
+static int cmd_passphrase(int recovery, const bt_kdf_params *kdf)
+{
+    bt_err err;
+    json_object *rep = call("hello", NULL, &err), *vault = NULL, *p = json_object_new_object();
+    json_object_object_get_ex(result_of(rep), "vault", &vault);
+    int protected_ = json_object_get_boolean(json_object_object_get(vault, "protected"));
+    json_object_put(rep);
+    if (err != BT_OK) { json_object_put(p); return exit_for(err); }
+    if (recovery) {
+        char *code = read_secret("Recovery code: ");
+        if (code == NULL) { json_object_put(p); return 2; }
+        json_object *u = json_object_new_object();
+        json_object_object_add(u, "recovery_code", json_object_new_string(code));
+        sodium_free(code);
+        rep = call("unlock", u, &err);
+        if (err != BT_OK) { json_object_put(p); return finish(rep, err); }
+        json_object_put(rep);
+    } else if (protected_) {
+        char *old = read_secret("Current passphrase: ");
+        if (old == NULL) { json_object_put(p); return 2; }
+        json_object_object_add(p, "old", json_object_new_string(old));
+        sodium_free(old);
+    }
+    char *pass = read_secret("New passphrase: ");
+    if (pass == NULL) { json_object_put(p); return 2; }
+    if (pass_in == NULL) {
+        char *again = read_secret("Repeat it: ");
+        int same = again != NULL && strcmp(again, pass) == 0;
+        sodium_free(again);
+        if (!same) {
+            sodium_free(pass);
+            json_object_put(p);
+            fprintf(stderr, "bantrail: the two passphrases differ; nothing changed\n");
+            return 1;
+        }
+    }
+    json_object_object_add(p, "new", json_object_new_string(pass));
+    sodium_free(pass);
+    if (kdf != NULL) {
+        json_object_object_add(p, "kdf_ops", json_object_new_int64((int64_t)kdf->opslimit));
+        json_object_object_add(p, "kdf_mem", json_object_new_int64((int64_t)kdf->memlimit));
+    }
+    rep = call("set_passphrase", p, &err);
+    if (err == BT_OK) {
+        if (opt_json) print_json(result_of(rep));
+        else printf("Passphrase set. The log is protected.\n");
+    }
+    return finish(rep, err);
+}
+
+static int cmd_recovery_code(void)
+{
+    json_object *rep = NULL;
+    bt_err err = unlock_if_needed(&rep);
+    if (err != BT_OK) return finish(rep, err);
+    rep = call("recovery_code", NULL, &err);
+    if (err == BT_OK) {
+        const char *code = str(result_of(rep), "code");
+        if (opt_json) print_json(result_of(rep));
+        else printf("Your recovery code (write it down; it is shown only this once):\n\n    %s\n\n"
+                    "With it you can choose a new passphrase: bantrail passphrase --recovery\n", code);
+    }
+    return finish(rep, err);
+}
+
+static void print_when(int64_t t)
+{
+    char buf[32];
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
+    printf("%s", buf);
+}
+
+static int cmd_list(int64_t after, int64_t limit)
+{
+    json_object *rep = NULL, *res, *entries = NULL;
+    bt_err err = unlock_if_needed(&rep);
+    if (err != BT_OK) return finish(rep, err);
+    json_object *p = json_object_new_object();
+    json_object_object_add(p, "after", json_object_new_int64(after));
+    json_object_object_add(p, "limit", json_object_new_int64(limit));
+    rep = call("list", p, &err);
+    if (err != BT_OK) return finish(rep, err);
+    res = result_of(rep);
+    if (opt_json) {
+        print_json(res);
+        return finish(rep, err);
+    }
+    json_object_object_get_ex(res, "entries", &entries);
+    size_t n = json_object_array_length(entries);
+    if (n == 0) printf("No records.\n");
+    for (size_t i = 0; i < n; i++) {
+        json_object *e = json_object_array_get_idx(entries, i), *cls = NULL;
+        const char *type = str(e, "type");
+        printf("%6lld  ", (long long)num(e, "id"));
+        print_when(num(e, "captured_at"));
+        if (type != NULL && !strcmp(type, "attachment")) {
+            printf("  attachment of %lld, ", (long long)num(e, "of"));
+            print_clean(str(e, "mime") ? str(e, "mime") : "?", 0);
+            printf(", %lld bytes\n", (long long)num(e, "size"));
+            continue;
+        }
+        json_object_object_get_ex(e, "classification", &cls);
+        printf("  %-10s ", str(cls, "platform") ? str(cls, "platform") : "-");
+        printf("%-22s ", str(cls, "kind") ? str(cls, "kind") : "-");
+        print_clean(str(e, "title") ? str(e, "title") : str(e, "url") ? str(e, "url") : "", 0);
+        putchar('\n');
+    }
+    if (json_object_object_get(res, "next") != NULL)
+        printf("More: bantrail list --after %lld\n", (long long)num(res, "next"));
+    return finish(rep, err);
+}
+
+/* Writes attachment id's bytes to a new file (never overwriting, never
+ * following a link), page by page. */
+static int save_bytes(const char *path, int64_t id)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int64_t offset = 0;
+    int rc = 0;
+    if (fd < 0) {
+        fprintf(stderr, "bantrail: cannot create %s: %s (files are never overwritten)\n", path, strerror(errno));
+        return 2;
+    }
+    while (rc == 0) {
+        json_object *p = json_object_new_object(), *next;
+        bt_err err;
+        json_object_object_add(p, "id", json_object_new_int64(id));
+        json_object_object_add(p, "offset", json_object_new_int64(offset));
+        json_object *rep = call("get", p, &err), *res = result_of(rep);
+        const char *b64 = str(res, "data");
+        size_t cap = b64 ? strlen(b64) : 0, n = 0;
+        unsigned char *bin = malloc(cap + 1);
+        if (err != BT_OK || b64 == NULL || bin == NULL ||
+            sodium_base642bin(bin, cap + 1, b64, cap, NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+            write(fd, bin, n) != (ssize_t)n)
+            rc = err == BT_OK ? 2 : exit_for(err);
+        free(bin);
+        next = json_object_object_get(res, "next_offset");
+        if (next == NULL) {
+            json_object_put(rep);
+            break;
+        }
+        offset = json_object_get_int64(next);
+        json_object_put(rep);
+    }
+    if (close(fd) != 0) rc = 2;
+    if (rc != 0) unlink(path);
+    return rc;
+}
+
+static int cmd_show(int64_t id, const char *out_path)
+{
+    json_object *rep = NULL, *res, *rec = NULL;
+    bt_err err = unlock_if_needed(&rep);
+    if (err != BT_OK) return finish(rep, err);
+    json_object *p = json_object_new_object();
+    json_object_object_add(p, "id", json_object_new_int64(id));
+    rep = call("get", p, &err);
+    if (err != BT_OK) return finish(rep, err);
+    res = result_of(rep);
+    json_object_object_get_ex(res, "record", &rec);
+    const char *type = str(rec, "type");
+    int is_attachment = type != NULL && !strcmp(type, "attachment");
+    if (out_path != NULL) {
+        json_object_put(rep);
+        if (!is_attachment) {
+            fprintf(stderr, "bantrail: record %lld has no bytes to save; -o is for attachments\n", (long long)id);
+            return 2;
+        }
+        return save_bytes(out_path, id);
+    }
+    if (opt_json) {
+        if (is_attachment) json_object_object_del(res, "data");
+        print_json(res);
+        return finish(rep, err);
+    }
+    printf("Record %lld (%s)\n", (long long)id, type ? type : "?");
+    printf("Captured:  ");
+    print_when(num(rec, "captured_at"));
+    printf(" UTC\n");
+    if (is_attachment) {
+        printf("Of record: %lld\nType:      ", (long long)num(rec, "of"));
+        print_clean(str(rec, "mime") ? str(rec, "mime") : "?", 0);
+        printf("\nSize:      %lld bytes\nSave it:   bantrail show %lld -o FILE\n",
+               (long long)num(rec, "size"), (long long)id);
+        return finish(rep, err);
+    }
+    static const char *const fields[][2] = {{"url", "Address:   "}, {"title", "Title:     "},
+                                             {"lang", "Language:  "}, {"observed_at", "Seen at:   "}};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        if (str(rec, fields[i][0]) == NULL) continue;
+        fputs(fields[i][1], stdout);
+        print_clean(str(rec, fields[i][0]), 0);
+        putchar('\n');
+    }
+    json_object *cls = NULL, *atts = NULL;
+    if (json_object_object_get_ex(rec, "classification", &cls)) {
+        printf("Notice:    ");
+        print_clean(json_object_to_json_string_ext(cls, JSON_C_TO_STRING_PLAIN), 0);
+        putchar('\n');
+    }
+    json_object_object_get_ex(res, "attachments", &atts);
+    for (size_t i = 0; i < json_object_array_length(atts); i++) {
+        json_object *a = json_object_array_get_idx(atts, i);
+        printf("Attached:  record %lld, ", (long long)num(a, "id"));
+        print_clean(str(a, "mime") ? str(a, "mime") : "?", 0);
+        printf(", %lld bytes\n", (long long)num(a, "size"));
+    }
+    printf("\n");
+    print_clean(str(rec, "text") ? str(rec, "text") : "", 1);
+    printf("\n");
+    return finish(rep, err);
+}
+
+static int cmd_verify(void)
+{
+    bt_err err;
+    json_object *rep = call("verify", NULL, &err), *res = result_of(rep);
+    if (err != BT_OK) return finish(rep, err);
+    int ok = json_object_get_boolean(json_object_object_get(res, "ok"));
+    if (opt_json) {
+        print_json(res);
+    } else if (ok) {
+        printf("The chain holds: %lld entries checked.\nHead: %s\n", (long long)num(res, "checked"),
+               str(res, "head"));
+    } else {
+        printf("VERIFICATION FAILED at entry %lld: %s.\n%lld entries before it hold.\n",
+               (long long)num(res, "bad_id"), str(res, "reason"), (long long)num(res, "checked"));
+    }
+    json_object_put(rep);
+    return ok ? 0 : 1;
+}
+
+static int cmd_capture(const char *url, const char *title, const char *lang)
+{
+    size_t cap = 1 << 16, n = 0, r;
+    char *text = malloc(cap + 1);
+    bt_err err;
+    while (text != NULL && (r = fread(text + n, 1, cap - n, stdin)) > 0) {
+        n += r;
+        if (n == cap) {
+            char *bigger = cap < ((size_t)1 << 20) ? realloc(text, cap * 2 + 1) : NULL;
+            if (bigger == NULL) { free(text); text = NULL; break; }
+            text = bigger;
+            cap *= 2;
+        }
+    }
+    if (text == NULL) {
+        fprintf(stderr, "bantrail: the text is too long (1 MiB at most)\n");
+        return 2;
+    }
+    text[n] = '\0';
+    json_object *p = json_object_new_object();
+    json_object_object_add(p, "url", json_object_new_string(url));
+    json_object_object_add(p, "text", json_object_new_string_len(text, (int)n));
+    if (title) json_object_object_add(p, "title", json_object_new_string(title));
+    if (lang) json_object_object_add(p, "lang", json_object_new_string(lang));
+    sodium_memzero(text, n);
+    free(text);
+    json_object *rep = call("capture", p, &err);
+    if (err == BT_OK) {
+        if (opt_json) print_json(result_of(rep));
+        else printf("Stored as record %lld.\n", (long long)num(result_of(rep), "id"));
+    }
+    return finish(rep, err);
+}
+
+/* ---- demo: the host, driven as a browser drives it ---- */
+
+static json_object *demo_call(int to, int from, const char *request)
+{
+    char *body = NULL;
+    size_t len = 0;
+    bt_err err;
+    if (bt_frame_write(to, request, strlen(request)) != BT_OK) return NULL;
+    if (bt_frame_read(from, BT_FRAME_OUT_MAX, &body, &len, &err) != BT_FRAME_READ || err != BT_OK) return NULL;
+    json_object *rep = json_tokener_parse(body);
+    free(body);
+    return rep;
+}
+
+static void remove_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char path[PATH_MAX];
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.' && (e->d_name[1] == '\0' || (e->d_name[1] == '.' && e->d_name[2] == '\0')))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        unlink(path);
+    }
+    if (d != NULL) closedir(d);
+    rmdir(dir);
+}
+
+static int cmd_demo(void)
+{
+    static const char *const steps[][2] = {
+        {"hello", "{\"id\":1,\"method\":\"hello\"}"},
+        {"capture", "{\"id\":2,\"method\":\"capture\",\"params\":{"
+                    "\"url\":\"https://www.instagram.com/accounts/suspended/\",\"title\":\"Instagram\","
+                    "\"lang\":\"en\",\"text\":\"We suspended your account. You have 180 days left to "
+                    "disagree with this decision.\"}}"},
+        {"get", "{\"id\":3,\"method\":\"get\",\"params\":{\"id\":1}}"},
+        {"verify", "{\"id\":4,\"method\":\"verify\"}"},
+    };
+    char dir[] = "/tmp/bantrail-demo-XXXXXX", self[PATH_MAX], host[PATH_MAX + 16];
+    int in[2], out[2], rc = 0, status = 0;
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0 || mkdtemp(dir) == NULL || pipe(in) != 0 || pipe(out) != 0) {
+        fprintf(stderr, "bantrail: demo: %s\n", strerror(errno));
+        return 2;
+    }
+    self[n] = '\0';
+    *strrchr(self, '/') = '\0';
+    snprintf(host, sizeof host, "%s/bantrail-host", self);
+    printf("Demo in a throwaway log (%s); your own log is not touched.\n", dir);
+    printf("Starting %s as Chromium would, with the extension's origin.\n\n", host);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        close(in[1]);
+        close(out[0]);
+        setenv("BANTRAIL_HOME", dir, 1);
+        execl(host, host, "chrome-extension://" BT_EXTENSION_ID_CHROMIUM "/", (char *)NULL);
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    for (size_t i = 0; pid > 0 && i < sizeof steps / sizeof steps[0]; i++) {
+        json_object *rep = demo_call(in[1], out[0], steps[i][1]), *res = NULL;
+        if (rep == NULL || !json_object_object_get_ex(rep, "result", &res)) {
+            fprintf(stderr, "bantrail: demo: %s failed: %s\n", steps[i][0],
+                    rep ? json_object_to_json_string(rep) : "no answer from the host");
+            json_object_put(rep);
+            rc = 2;
+            break;
+        }
+        printf("-> %s\n<- ", steps[i][0]);
+        print_clean(json_object_to_json_string_ext(res, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), 0);
+        printf("\n\n");
+        json_object_put(rep);
+    }
+    close(in[1]);
+    if (pid > 0) waitpid(pid, &status, 0);
+    close(out[0]);
+    remove_tree(dir);
+    if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) rc = 2;
+    printf(rc == 0 ? "The host stored the notice encrypted, read it back and verified the chain.\n"
+                   : "The demo failed.\n");
+    return rc;
+}
+
+static int parse_id(const char *s, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long x = strtoll(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || x < 0) return -1;
+    *out = x;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    enum { O_JSON = 256, O_PASSFD, O_AFTER, O_LIMIT, O_URL, O_TITLE, O_LANG, O_RECOVERY, O_OPS, O_MEM };
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, O_JSON},
+        {"passphrase-fd", required_argument, NULL, O_PASSFD},
+        {"help", no_argument, NULL, 'h'},
+        {"after", required_argument, NULL, O_AFTER},
+        {"limit", required_argument, NULL, O_LIMIT},
+        {"url", required_argument, NULL, O_URL},
+        {"title", required_argument, NULL, O_TITLE},
+        {"lang", required_argument, NULL, O_LANG},
+        {"recovery", no_argument, NULL, O_RECOVERY},
+        {"kdf-ops", required_argument, NULL, O_OPS},
+        {"kdf-mem-mib", required_argument, NULL, O_MEM},
+        {NULL, 0, NULL, 0},
+    };
+    const char *url = NULL, *title = NULL, *lang = NULL, *out_path = NULL;
+    int64_t after = 0, limit = 50, ops = 0, mem_mib = 0;
+    int recovery = 0, c, rc;
+    char *dir = NULL;
+
+    while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+        int64_t x = 0;
+        switch (c) {
+        case O_JSON: opt_json = 1; break;
+        case O_PASSFD:
+            if (parse_id(optarg, &x) != 0 || x > 1024) { usage(stderr); return 2; }
+            opt_pass_fd = (int)x;
+            break;
+        case 'h': usage(stdout); return 0;
+        case 'o': out_path = optarg; break;
+        case O_AFTER: if (parse_id(optarg, &after) != 0) { usage(stderr); return 2; } break;
+        case O_LIMIT: if (parse_id(optarg, &limit) != 0) { usage(stderr); return 2; } break;
+        case O_URL: url = optarg; break;
+        case O_TITLE: title = optarg; break;
+        case O_LANG: lang = optarg; break;
+        case O_RECOVERY: recovery = 1; break;
+        case O_OPS: if (parse_id(optarg, &ops) != 0) { usage(stderr); return 2; } break;
+        case O_MEM: if (parse_id(optarg, &mem_mib) != 0) { usage(stderr); return 2; } break;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind >= argc) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[optind++];
+    umask(077);
+    if (!strcmp(cmd, "demo") && optind == argc) return cmd_demo();
+    if (opt_pass_fd >= 0 && (pass_in = fdopen(opt_pass_fd, "r")) == NULL) {
+        fprintf(stderr, "bantrail: cannot read file descriptor %d\n", opt_pass_fd);
+        return 2;
+    }
+    if (bt_paths_data_dir(&dir) != BT_OK) {
+        fprintf(stderr, "bantrail: no data folder: set BANTRAIL_HOME or HOME\n");
+        return 2;
+    }
+    rpc = bt_rpc_new(dir, 1);
+    if (rpc == NULL) {
+        free(dir);
+        return 2;
+    }
+    int args = argc - optind;
+    if (!strcmp(cmd, "status") && args == 0) {
+        rc = cmd_status(dir);
+    } else if (!strcmp(cmd, "passphrase") && args == 0) {
+        bt_kdf_params kdf = bt_vault_default_kdf();
+        if (ops > 0) kdf.opslimit = (unsigned long long)ops;
+        if (mem_mib > 0) kdf.memlimit = (size_t)mem_mib << 20;
+        rc = cmd_passphrase(recovery, ops > 0 || mem_mib > 0 ? &kdf : NULL);
+    } else if (!strcmp(cmd, "recovery-code") && args == 0) {
+        rc = cmd_recovery_code();
+    } else if (!strcmp(cmd, "list") && args == 0) {
+        rc = cmd_list(after, limit);
+    } else if (!strcmp(cmd, "show") && args == 1) {
+        int64_t id;
+        rc = parse_id(argv[optind], &id) == 0 ? cmd_show(id, out_path) : (usage(stderr), 2);
+    } else if (!strcmp(cmd, "verify") && args == 0) {
+        rc = cmd_verify();
+    } else if (!strcmp(cmd, "capture") && args == 0 && url != NULL) {
+        rc = cmd_capture(url, title, lang);
+    } else {
+        usage(stderr);
+        rc = 2;
+    }
+    bt_rpc_free(rpc);
+    free(dir);
+    if (pass_in != NULL) fclose(pass_in);
+    return rc;
+}

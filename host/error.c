@@ -1,0 +1,39 @@
+#include "bantrail/error.h"
+
+static const struct {
+    const char *code;
+    const char *message;
+} table[BT_ERR_COUNT_] = {
+    [BT_OK] = {"ok", "success"},
+    [BT_ERR_BAD_FRAME] = {"bad_frame", "the message frame is empty or malformed"},
+    [BT_ERR_FRAME_TOO_LARGE] = {"frame_too_large", "the message is larger than the host accepts"},
+    [BT_ERR_BAD_JSON] = {"bad_json", "the message is not valid UTF-8 JSON"},
+    [BT_ERR_BAD_REQUEST] = {"bad_request", "the request is not an object with an id and a method"},
+    [BT_ERR_UNKNOWN_METHOD] = {"unknown_method", "no such method"},
+    [BT_ERR_BAD_PARAMS] = {"bad_params", "a parameter is missing, of the wrong type or out of range"},
+    [BT_ERR_CALLER_NOT_ALLOWED] = {"caller_not_allowed", "this extension is not allowed to use the host"},
+    [BT_ERR_LOCKED] = {"locked", "the log is locked"},
+    [BT_ERR_WRONG_PASSPHRASE] = {"wrong_passphrase", "wrong passphrase or recovery code"},
+    [BT_ERR_PASSPHRASE_REQUIRED] = {"passphrase_required", "the current passphrase is required"},
+    [BT_ERR_WEAK_PASSPHRASE] = {"weak_passphrase", "the passphrase is too short"},
+    [BT_ERR_NOT_FOUND] = {"not_found", "no such record"},
+    [BT_ERR_RESULT_TOO_LARGE] = {"result_too_large", "the answer would not fit in one message"},
+    [BT_ERR_STORAGE] = {"storage", "the log could not be read or written"},
+    [BT_ERR_BUSY] = {"busy", "the log is busy; try again"},
+    [BT_ERR_CORRUPT] = {"corrupt", "data failed authentication: altered or damaged"},
+    [BT_ERR_NO_MEMORY] = {"no_memory", "out of memory"},
+    [BT_ERR_NOT_A_NOTICE] = {"not_a_notice", "the text is not a restriction notice"},
+    [BT_ERR_INTERNAL] = {"internal", "internal error"},
+};
+
+const char *bt_err_code(bt_err err)
+{
+    if ((unsigned)err >= BT_ERR_COUNT_) return "internal";
+    return table[err].code;
+}
+
+const char *bt_err_message(bt_err err)
+{
+    if ((unsigned)err >= BT_ERR_COUNT_) return "internal error";
+    return table[err].message;
+}

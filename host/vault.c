@@ -1,0 +1,1012 @@
+/* The vault. Decisions beyond DESIGN.md section 5, written down here:
+ *
+ * - One table of entries holds records and their attachments alike; what an
+ *   entry is (a notice, an attachment of entry N, ...) is inside its header
+ *   ciphertext, so nothing but id, session, sizes and hash is in clear.
+ * - Entry keys: crypto_kdf from the writing session's key, subkey id = entry
+ *   id, context "btentry1" for the header and "btbody01" for the body.
+ * - AD = entry id (u64 LE) || format (u8) || previous chain hash.
+ * - Chain: h[0] = BLAKE2b-256("bantrail-log-v1" || public key);
+ *   h[i] = BLAKE2b-256(h[i-1] || id || session id || BLAKE2b(sealed session
+ *   key) || nonce || len(head) || head || len(body) || body), integers u64 LE.
+ *   Hashing the sealed session key into every entry of its session covers it
+ *   by the chain.
+ * - Key wraps: XChaCha20-Poly1305 of the secret key with AD = wrap kind ||
+ *   public key, under Argon2id (passphrase), BLAKE2b keyed by a salt
+ *   (128-bit random recovery code), or a random key in a 0600 file
+ *   (unprotected, before any passphrase).
+ */
+#include "bantrail/vault.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PK_BYTES crypto_box_PUBLICKEYBYTES
+#define SK_BYTES crypto_box_SECRETKEYBYTES
+#define SKEY_BYTES crypto_kdf_KEYBYTES
+#define SEALED_BYTES (crypto_box_SEALBYTES + SKEY_BYTES)
+#define NONCE_BYTES crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define TAG_BYTES crypto_aead_xchacha20poly1305_ietf_ABYTES
+#define WRAP_KEY_BYTES crypto_aead_xchacha20poly1305_ietf_KEYBYTES
+#define AD_BYTES (8 + 1 + BT_HASH_BYTES)
+#define CACHE_SLOTS 8
+#define RECOVERY_BYTES 16
+
+enum sk_source { SK_NONE, SK_KEYFILE, SK_PASSPHRASE, SK_RECOVERY };
+
+struct bt_vault {
+    sqlite3 *db;
+    char *dir;
+    unsigned char pk[PK_BYTES];
+    unsigned char *sk;          /* sodium_malloc, valid when sk_source != SK_NONE */
+    enum sk_source sk_source;
+    /* writing session */
+    unsigned char *wkey;        /* sodium_malloc, NULL until the first append */
+    unsigned char wsealed[SEALED_BYTES];
+    unsigned char wsealed_hash[BT_HASH_BYTES];
+    int64_t wsession;           /* 0 until its sealed key is stored */
+    /* opened session keys */
+    unsigned char *cache;       /* sodium_malloc, CACHE_SLOTS * SKEY_BYTES */
+    int64_t cache_id[CACHE_SLOTS];
+    int cache_next;
+};
+
+static const char *const schema_v1 =
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL);"
+    "CREATE TABLE keywrap(kind TEXT PRIMARY KEY, salt BLOB, opslimit INTEGER NOT NULL,"
+    " memlimit INTEGER NOT NULL, nonce BLOB NOT NULL, ct BLOB NOT NULL);"
+    "CREATE TABLE sessions(id INTEGER PRIMARY KEY, sealed BLOB NOT NULL);"
+    "CREATE TABLE entries(id INTEGER PRIMARY KEY, session INTEGER NOT NULL,"
+    " version INTEGER NOT NULL, nonce BLOB NOT NULL, head BLOB NOT NULL, body BLOB,"
+    " hash BLOB NOT NULL);";
+
+/* Migrations: migrations[n] takes schema n to n + 1. */
+static const char *const migrations[BT_VAULT_SCHEMA] = {schema_v1};
+
+static void put_u64(unsigned char *p, uint64_t x)
+{
+    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(x >> (8 * i));
+}
+
+static void hash_u64(crypto_generichash_state *st, uint64_t x)
+{
+    unsigned char b[8];
+    put_u64(b, x);
+    crypto_generichash_update(st, b, sizeof b);
+}
+
+static void genesis(unsigned char out[BT_HASH_BYTES], const unsigned char pk[PK_BYTES])
+{
+    crypto_generichash_state st;
+    static const char tag[] = "bantrail-log-v1";
+    crypto_generichash_init(&st, NULL, 0, BT_HASH_BYTES);
+    crypto_generichash_update(&st, (const unsigned char *)tag, sizeof tag - 1);
+    crypto_generichash_update(&st, pk, PK_BYTES);
+    crypto_generichash_final(&st, out, BT_HASH_BYTES);
+}
+
+static void entry_hash(unsigned char out[BT_HASH_BYTES], const unsigned char prev[BT_HASH_BYTES],
+                       int64_t id, int64_t session, const unsigned char shash[BT_HASH_BYTES],
+                       const unsigned char *nonce, const unsigned char *head, size_t head_len,
+                       const unsigned char *body, size_t body_len)
+{
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, BT_HASH_BYTES);
+    crypto_generichash_update(&st, prev, BT_HASH_BYTES);
+    hash_u64(&st, (uint64_t)id);
+    hash_u64(&st, (uint64_t)session);
+    crypto_generichash_update(&st, shash, BT_HASH_BYTES);
+    crypto_generichash_update(&st, nonce, NONCE_BYTES);
+    hash_u64(&st, head_len);
+    crypto_generichash_update(&st, head, head_len);
+    hash_u64(&st, body_len);
+    if (body_len > 0) crypto_generichash_update(&st, body, body_len);
+    crypto_generichash_final(&st, out, BT_HASH_BYTES);
+}
+
+static void make_ad(unsigned char ad[AD_BYTES], int64_t id, const unsigned char prev[BT_HASH_BYTES])
+{
+    put_u64(ad, (uint64_t)id);
+    ad[8] = BT_VAULT_FORMAT;
+    memcpy(ad + 9, prev, BT_HASH_BYTES);
+}
+
+/* ---- SQLite helpers ---- */
+
+static bt_err sql_err(int rc)
+{
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) return BT_ERR_BUSY;
+    if (rc == SQLITE_NOMEM) return BT_ERR_NO_MEMORY;
+    if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB) return BT_ERR_CORRUPT;
+    return BT_ERR_STORAGE;
+}
+
+static bt_err exec(sqlite3 *db, const char *sql)
+{
+    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? BT_OK : sql_err(rc);
+}
+
+static void rollback(sqlite3 *db)
+{
+    if (!sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Returns 1 and copies the blob when it has exactly n bytes, else 0. */
+static int column_exact(sqlite3_stmt *st, int col, void *out, size_t n)
+{
+    if (sqlite3_column_type(st, col) != SQLITE_BLOB) return 0;
+    if ((size_t)sqlite3_column_bytes(st, col) != n) return 0;
+    memcpy(out, sqlite3_column_blob(st, col), n);
+    return 1;
+}
+
+/* ---- key wraps ---- */
+
+typedef struct {
+    unsigned char salt[crypto_pwhash_SALTBYTES];
+    int has_salt;
+    bt_kdf_params kdf;
+    unsigned char nonce[NONCE_BYTES];
+    unsigned char ct[SK_BYTES + TAG_BYTES];
+} wrap_row;
+
+static bt_err wrap_load(bt_vault *v, const char *kind, wrap_row *w)
+{
+    sqlite3_stmt *st = NULL;
+    bt_err err = BT_ERR_NOT_FOUND;
+    int rc = sqlite3_prepare_v2(v->db,
+        "SELECT salt, opslimit, memlimit, nonce, ct FROM keywrap WHERE kind = ?", -1, &st, NULL);
+    if (rc != SQLITE_OK) return sql_err(rc);
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        w->has_salt = column_exact(st, 0, w->salt, sizeof w->salt);
+        w->kdf.opslimit = (unsigned long long)sqlite3_column_int64(st, 1);
+        w->kdf.memlimit = (size_t)sqlite3_column_int64(st, 2);
+        err = column_exact(st, 3, w->nonce, sizeof w->nonce) &&
+                      column_exact(st, 4, w->ct, sizeof w->ct)
+                  ? BT_OK
+                  : BT_ERR_CORRUPT;
+    } else if (rc != SQLITE_DONE) {
+        err = sql_err(rc);
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+static bt_err wrap_store(bt_vault *v, const char *kind, const wrap_row *w)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(v->db,
+        "INSERT OR REPLACE INTO keywrap(kind, salt, opslimit, memlimit, nonce, ct)"
+        " VALUES (?, ?, ?, ?, ?, ?)", -1, &st, NULL);
+    if (rc != SQLITE_OK) return sql_err(rc);
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+    if (w->has_salt) sqlite3_bind_blob(st, 2, w->salt, sizeof w->salt, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)w->kdf.opslimit);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)w->kdf.memlimit);
+    sqlite3_bind_blob(st, 5, w->nonce, sizeof w->nonce, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 6, w->ct, sizeof w->ct, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? BT_OK : sql_err(rc);
+}
+
+static void wrap_ad(unsigned char *ad, size_t *ad_len, const char *kind, const unsigned char pk[PK_BYTES])
+{
+    size_t k = strlen(kind);
+    memcpy(ad, kind, k);
+    memcpy(ad + k, pk, PK_BYTES);
+    *ad_len = k + PK_BYTES;
+}
+
+static void wrap_seal(wrap_row *w, const char *kind, const unsigned char *key,
+                      const unsigned char *sk, const unsigned char pk[PK_BYTES])
+{
+    unsigned char ad[32 + PK_BYTES];
+    size_t ad_len;
+    wrap_ad(ad, &ad_len, kind, pk);
+    randombytes_buf(w->nonce, sizeof w->nonce);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(w->ct, NULL, sk, SK_BYTES, ad, ad_len, NULL,
+                                               w->nonce, key);
+}
+
+/* Opens w into sk_out (SK_BYTES). Returns 0, or -1 when authentication fails. */
+static int wrap_open(const wrap_row *w, const char *kind, const unsigned char *key,
+                     unsigned char *sk_out, const unsigned char pk[PK_BYTES])
+{
+    unsigned char ad[32 + PK_BYTES];
+    size_t ad_len;
+    wrap_ad(ad, &ad_len, kind, pk);
+    return crypto_aead_xchacha20poly1305_ietf_decrypt(sk_out, NULL, NULL, w->ct, sizeof w->ct,
+                                                      ad, ad_len, w->nonce, key);
+}
+
+/* Checks that sk really is the secret key of pk. */
+static int sk_matches(const unsigned char *sk, const unsigned char pk[PK_BYTES])
+{
+    unsigned char derived[PK_BYTES];
+    if (crypto_scalarmult_base(derived, sk) != 0) return 0;
+    return sodium_memcmp(derived, pk, PK_BYTES) == 0;
+}
+
+/* ---- files ---- */
+
+static char *path_join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + 1 + strlen(name) + 1;
+    char *p = malloc(n);
+    if (p != NULL) snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+static int write_all(int fd, const unsigned char *buf, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, buf, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        buf += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Writes the unprotected key file atomically (temporary file, fsync, rename). */
+static bt_err keyfile_write(const bt_vault *v, const unsigned char *key)
+{
+    bt_err err = BT_ERR_STORAGE;
+    char *tmp = path_join(v->dir, BT_VAULT_KEYFILE ".tmp");
+    char *dst = path_join(v->dir, BT_VAULT_KEYFILE);
+    int fd = -1;
+    if (tmp == NULL || dst == NULL) { err = BT_ERR_NO_MEMORY; goto done; }
+    unlink(tmp);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) goto done;
+    if (write_all(fd, key, WRAP_KEY_BYTES) != 0 || fsync(fd) != 0) goto done;
+    if (close(fd) != 0) { fd = -1; goto done; }
+    fd = -1;
+    if (rename(tmp, dst) != 0) goto done;
+    err = BT_OK;
+done:
+    if (fd >= 0) close(fd);
+    if (err != BT_OK && tmp != NULL) unlink(tmp);
+    free(tmp);
+    free(dst);
+    return err;
+}
+
+/* Reads the unprotected key file into key (exactly WRAP_KEY_BYTES). */
+static bt_err keyfile_read(const bt_vault *v, unsigned char *key)
+{
+    bt_err err = BT_ERR_STORAGE;
+    char *path = path_join(v->dir, BT_VAULT_KEYFILE);
+    unsigned char extra;
+    int fd;
+    if (path == NULL) return BT_ERR_NO_MEMORY;
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    free(path);
+    if (fd < 0) return BT_ERR_STORAGE;
+    if (read(fd, key, WRAP_KEY_BYTES) == (ssize_t)WRAP_KEY_BYTES && read(fd, &extra, 1) == 0)
+        err = BT_OK;
+    else
+        sodium_memzero(key, WRAP_KEY_BYTES);
+    close(fd);
+    return err;
+}
+
+static void keyfile_remove(const bt_vault *v)
+{
+    char *path = path_join(v->dir, BT_VAULT_KEYFILE);
+    if (path == NULL) return;
+    int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0) {
+        unsigned char zero[WRAP_KEY_BYTES] = {0};
+        (void)write_all(fd, zero, sizeof zero);
+        (void)fsync(fd);
+        close(fd);
+    }
+    unlink(path);
+    free(path);
+}
+
+/* ---- secret key state ---- */
+
+static void drop_sk(bt_vault *v)
+{
+    if (v->sk != NULL) sodium_memzero(v->sk, SK_BYTES);
+    v->sk_source = SK_NONE;
+    if (v->cache != NULL) sodium_memzero(v->cache, CACHE_SLOTS * SKEY_BYTES);
+    for (int i = 0; i < CACHE_SLOTS; i++) v->cache_id[i] = 0;
+}
+
+static int has_wrap(bt_vault *v, const char *kind)
+{
+    wrap_row w;
+    return wrap_load(v, kind, &w) == BT_OK;
+}
+
+static int is_protected(bt_vault *v)
+{
+    return has_wrap(v, "passphrase");
+}
+
+/* Makes v->sk usable: already there, or from the key file while unprotected. */
+static bt_err need_sk(bt_vault *v)
+{
+    if (v->sk_source == SK_KEYFILE && is_protected(v)) drop_sk(v); /* a passphrase was set elsewhere */
+    if (v->sk_source != SK_NONE) return BT_OK;
+    if (is_protected(v)) return BT_ERR_LOCKED;
+
+    wrap_row w;
+    unsigned char *key = sodium_malloc(WRAP_KEY_BYTES);
+    bt_err err;
+    if (key == NULL) return BT_ERR_NO_MEMORY;
+    err = wrap_load(v, "unprotected", &w);
+    if (err == BT_OK) err = keyfile_read(v, key);
+    if (err == BT_OK) {
+        if (wrap_open(&w, "unprotected", key, v->sk, v->pk) == 0 && sk_matches(v->sk, v->pk))
+            v->sk_source = SK_KEYFILE;
+        else
+            err = BT_ERR_CORRUPT;
+    }
+    sodium_free(key);
+    if (err != BT_OK) drop_sk(v);
+    return err;
+}
+
+/* ---- open / close ---- */
+
+static bt_err create_log(bt_vault *v)
+{
+    unsigned char *sk = v->sk, *key = NULL;
+    wrap_row w = {0};
+    sqlite3_stmt *st = NULL;
+    bt_err err;
+    int rc;
+
+    if ((err = exec(v->db, migrations[0])) != BT_OK) return err;
+    crypto_box_keypair(v->pk, sk);
+    key = sodium_malloc(WRAP_KEY_BYTES);
+    if (key == NULL) return BT_ERR_NO_MEMORY;
+    crypto_aead_xchacha20poly1305_ietf_keygen(key);
+    wrap_seal(&w, "unprotected", key, sk, v->pk);
+    err = keyfile_write(v, key);
+    sodium_free(key);
+    drop_sk(v);
+    if (err != BT_OK) return err;
+    if ((err = wrap_store(v, "unprotected", &w)) != BT_OK) return err;
+    rc = sqlite3_prepare_v2(v->db, "INSERT INTO meta(key, value) VALUES ('public_key', ?)", -1, &st, NULL);
+    if (rc != SQLITE_OK) return sql_err(rc);
+    sqlite3_bind_blob(st, 1, v->pk, PK_BYTES, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? BT_OK : sql_err(rc);
+}
+
+static bt_err load_public_key(bt_vault *v)
+{
+    sqlite3_stmt *st = NULL;
+    bt_err err = BT_ERR_CORRUPT;
+    int rc = sqlite3_prepare_v2(v->db, "SELECT value FROM meta WHERE key = 'public_key'", -1, &st, NULL);
+    if (rc != SQLITE_OK) return sql_err(rc);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && column_exact(st, 0, v->pk, PK_BYTES)) err = BT_OK;
+    else if (rc != SQLITE_ROW && rc != SQLITE_DONE) err = sql_err(rc);
+    sqlite3_finalize(st);
+    return err;
+}
+
+/* Brings the schema to BT_VAULT_SCHEMA, creating the log when empty. */
+static bt_err setup_schema(bt_vault *v)
+{
+    sqlite3_stmt *st = NULL;
+    int version = -1, rc;
+    bt_err err = exec(v->db, "BEGIN IMMEDIATE");
+    if (err != BT_OK) return err;
+    rc = sqlite3_prepare_v2(v->db, "PRAGMA user_version", -1, &st, NULL);
+    if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (version < 0) err = sql_err(rc == SQLITE_OK ? sqlite3_errcode(v->db) : rc);
+    else if (version > BT_VAULT_SCHEMA) err = BT_ERR_STORAGE; /* written by a newer Bantrail */
+    else if (version == 0) err = create_log(v);
+    for (int n = version > 0 ? version : BT_VAULT_SCHEMA; err == BT_OK && n < BT_VAULT_SCHEMA; n++)
+        err = exec(v->db, migrations[n]);
+    if (err == BT_OK && version != BT_VAULT_SCHEMA) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %d", BT_VAULT_SCHEMA);
+        err = exec(v->db, sql);
+    }
+    if (err == BT_OK) err = exec(v->db, "COMMIT");
+    if (err != BT_OK) rollback(v->db);
+    if (err == BT_OK) err = load_public_key(v);
+    return err;
+}
+
+static bt_err make_dir(const char *dir)
+{
+    struct stat sb;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) return BT_ERR_STORAGE;
+    if (lstat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) return BT_ERR_STORAGE;
+    if ((sb.st_mode & 077) != 0 && chmod(dir, 0700) != 0) return BT_ERR_STORAGE;
+    return BT_OK;
+}
+
+/* Creates the database file 0600 before SQLite does, so that its WAL and
+ * shared-memory files inherit that mode. */
+static bt_err precreate(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) return BT_ERR_STORAGE;
+    close(fd);
+    return BT_OK;
+}
+
+bt_err bt_vault_open(bt_vault **out, const char *dir)
+{
+    bt_vault *v = NULL;
+    char *dbpath = NULL;
+    bt_err err;
+    int rc;
+
+    *out = NULL;
+    if (sodium_init() < 0) return BT_ERR_INTERNAL;
+    if ((err = make_dir(dir)) != BT_OK) return err;
+    v = calloc(1, sizeof *v);
+    if (v == NULL) return BT_ERR_NO_MEMORY;
+    v->dir = strdup(dir);
+    v->sk = sodium_malloc(SK_BYTES);
+    v->cache = sodium_malloc(CACHE_SLOTS * SKEY_BYTES);
+    dbpath = v->dir ? path_join(v->dir, BT_VAULT_DB) : NULL;
+    if (v->dir == NULL || v->sk == NULL || v->cache == NULL || dbpath == NULL) {
+        err = BT_ERR_NO_MEMORY;
+        goto done;
+    }
+    if ((err = precreate(dbpath)) != BT_OK) goto done;
+    rc = sqlite3_open_v2(dbpath, &v->db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_FULLMUTEX, NULL);
+    if (rc != SQLITE_OK) { err = sql_err(rc); goto done; }
+    sqlite3_busy_timeout(v->db, 30000);
+    sqlite3_extended_result_codes(v->db, 0);
+    if ((err = exec(v->db, "PRAGMA journal_mode = WAL")) != BT_OK) goto done;
+    if ((err = exec(v->db, "PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;"
+                           " PRAGMA foreign_keys = ON; PRAGMA trusted_schema = OFF")) != BT_OK)
+        goto done;
+    err = setup_schema(v);
+done:
+    free(dbpath);
+    if (err != BT_OK) bt_vault_close(v);
+    else *out = v;
+    return err;
+}
+
+void bt_vault_close(bt_vault *v)
+{
+    if (v == NULL) return;
+    drop_sk(v);
+    sodium_free(v->sk);
+    sodium_free(v->cache);
+    sodium_free(v->wkey);
+    sodium_memzero(v->wsealed, sizeof v->wsealed);
+    if (v->db != NULL) sqlite3_close_v2(v->db);
+    free(v->dir);
+    free(v);
+}
+
+bt_vault_state bt_vault_state_of(bt_vault *v)
+{
+    if (!is_protected(v)) return BT_VAULT_UNPROTECTED;
+    if (v->sk_source == SK_KEYFILE) drop_sk(v);
+    return v->sk_source == SK_NONE ? BT_VAULT_LOCKED : BT_VAULT_UNLOCKED;
+}
+
+const unsigned char *bt_vault_public_key(const bt_vault *v)
+{
+    return v->pk;
+}
+
+bt_kdf_params bt_vault_default_kdf(void)
+{
+    bt_kdf_params p = {crypto_pwhash_OPSLIMIT_MODERATE, crypto_pwhash_MEMLIMIT_MODERATE};
+    return p;
+}
+
+/* ---- unlock / lock / passphrase ---- */
+
+static bt_err pass_key(unsigned char *key, const wrap_row *w, const char *pass, size_t len)
+{
+    if (crypto_pwhash(key, WRAP_KEY_BYTES, pass, len, w->salt, w->kdf.opslimit, w->kdf.memlimit,
+                      crypto_pwhash_ALG_ARGON2ID13) != 0)
+        return BT_ERR_NO_MEMORY;
+    return BT_OK;
+}
+
+/* Opens the wrap of kind with key into v->sk. */
+static bt_err open_into_sk(bt_vault *v, const wrap_row *w, const char *kind,
+                           const unsigned char *key, enum sk_source source)
+{
+    drop_sk(v);
+    if (wrap_open(w, kind, key, v->sk, v->pk) != 0) return BT_ERR_WRONG_PASSPHRASE;
+    if (!sk_matches(v->sk, v->pk)) {
+        drop_sk(v);
+        return BT_ERR_CORRUPT;
+    }
+    v->sk_source = source;
+    return BT_OK;
+}
+
+/* Checks pass against the stored passphrase wrap; on success leaves v->sk set. */
+static bt_err try_passphrase(bt_vault *v, const char *pass, size_t len)
+{
+    wrap_row w;
+    unsigned char *key;
+    bt_err err = wrap_load(v, "passphrase", &w);
+    if (err != BT_OK) return err;
+    if (!w.has_salt) return BT_ERR_CORRUPT;
+    if (len > BT_PASSPHRASE_MAX) return BT_ERR_WRONG_PASSPHRASE;
+    key = sodium_malloc(WRAP_KEY_BYTES);
+    if (key == NULL) return BT_ERR_NO_MEMORY;
+    err = pass_key(key, &w, pass, len);
+    if (err == BT_OK) err = open_into_sk(v, &w, "passphrase", key, SK_PASSPHRASE);
+    sodium_free(key);
+    return err;
+}
+
+bt_err bt_vault_unlock(bt_vault *v, const char *pass, size_t pass_len)
+{
+    if (!is_protected(v)) return need_sk(v);
+    return try_passphrase(v, pass, pass_len);
+}
+
+static void recovery_key(unsigned char *key, const unsigned char *code, const wrap_row *w)
+{
+    crypto_generichash(key, WRAP_KEY_BYTES, code, RECOVERY_BYTES, w->salt, sizeof w->salt);
+}
+
+bt_err bt_vault_unlock_recovery(bt_vault *v, const char *code)
+{
+    wrap_row w;
+    unsigned char bin[RECOVERY_BYTES];
+    unsigned char *key;
+    size_t bin_len = 0;
+    const char *end = NULL;
+    bt_err err = wrap_load(v, "recovery", &w);
+    if (err == BT_ERR_NOT_FOUND) return BT_ERR_WRONG_PASSPHRASE;
+    if (err != BT_OK) return err;
+    if (sodium_hex2bin(bin, sizeof bin, code, strlen(code), " -", &bin_len, &end) != 0 ||
+        bin_len != sizeof bin || *end != '\0')
+        return BT_ERR_WRONG_PASSPHRASE;
+    key = sodium_malloc(WRAP_KEY_BYTES);
+    if (key == NULL) return BT_ERR_NO_MEMORY;
+    recovery_key(key, bin, &w);
+    sodium_memzero(bin, sizeof bin);
+    err = open_into_sk(v, &w, "recovery", key, SK_RECOVERY);
+    sodium_free(key);
+    return err;
+}
+
+void bt_vault_lock(bt_vault *v)
+{
+    drop_sk(v);
+}
+
+bt_err bt_vault_set_passphrase(bt_vault *v, const char *old, size_t old_len,
+                               const char *pass, size_t pass_len,
+                               const bt_kdf_params *params)
+{
+    bt_kdf_params kdf = params ? *params : bt_vault_default_kdf();
+    wrap_row w = {0};
+    unsigned char *key = NULL;
+    bt_err err;
+
+    if (pass_len < BT_PASSPHRASE_MIN) return BT_ERR_WEAK_PASSPHRASE;
+    if (pass_len > BT_PASSPHRASE_MAX) return BT_ERR_BAD_PARAMS;
+    if (kdf.opslimit < crypto_pwhash_OPSLIMIT_MIN || kdf.opslimit > crypto_pwhash_OPSLIMIT_MAX ||
+        kdf.memlimit < crypto_pwhash_MEMLIMIT_MIN || kdf.memlimit > (size_t)4 << 30)
+        return BT_ERR_BAD_PARAMS;
+    if (is_protected(v)) {
+        if (old != NULL) err = try_passphrase(v, old, old_len);
+        else err = v->sk_source == SK_RECOVERY ? BT_OK : BT_ERR_PASSPHRASE_REQUIRED;
+    } else {
+        err = need_sk(v);
+    }
+    if (err != BT_OK) return err;
+
+    key = sodium_malloc(WRAP_KEY_BYTES);
+    if (key == NULL) return BT_ERR_NO_MEMORY;
+    randombytes_buf(w.salt, sizeof w.salt);
+    w.has_salt = 1;
+    w.kdf = kdf;
+    err = pass_key(key, &w, pass, pass_len);
+    if (err == BT_OK) {
+        wrap_seal(&w, "passphrase", key, v->sk, v->pk);
+        err = exec(v->db, "BEGIN IMMEDIATE");
+        if (err == BT_OK) err = wrap_store(v, "passphrase", &w);
+        if (err == BT_OK) err = exec(v->db, "DELETE FROM keywrap WHERE kind = 'unprotected'");
+        if (err == BT_OK) err = exec(v->db, "COMMIT");
+        if (err != BT_OK) rollback(v->db);
+    }
+    sodium_free(key);
+    if (err == BT_OK) {
+        keyfile_remove(v);
+        v->sk_source = SK_PASSPHRASE;
+    }
+    return err;
+}
+
+bt_err bt_vault_kdf_params(bt_vault *v, bt_kdf_params *out)
+{
+    wrap_row w;
+    bt_err err = wrap_load(v, "passphrase", &w);
+    out->opslimit = 0;
+    out->memlimit = 0;
+    if (err == BT_ERR_NOT_FOUND) return BT_OK;
+    if (err == BT_OK) *out = w.kdf;
+    return err;
+}
+
+bt_err bt_vault_new_recovery_code(bt_vault *v, char code[BT_RECOVERY_CODE_MAX])
+{
+    unsigned char bin[RECOVERY_BYTES];
+    char hex[RECOVERY_BYTES * 2 + 1];
+    unsigned char *key;
+    wrap_row w = {0};
+    bt_err err = need_sk(v);
+    if (err != BT_OK) return err;
+    key = sodium_malloc(WRAP_KEY_BYTES);
+    if (key == NULL) return BT_ERR_NO_MEMORY;
+    randombytes_buf(bin, sizeof bin);
+    randombytes_buf(w.salt, sizeof w.salt);
+    w.has_salt = 1;
+    recovery_key(key, bin, &w);
+    wrap_seal(&w, "recovery", key, v->sk, v->pk);
+    sodium_free(key);
+    err = wrap_store(v, "recovery", &w);
+    if (err == BT_OK) {
+        /* groups of four hex digits: xxxx-xxxx-... */
+        size_t o = 0;
+        sodium_bin2hex(hex, sizeof hex, bin, sizeof bin);
+        for (size_t i = 0; i < sizeof bin * 2; i++) {
+            if (i > 0 && i % 4 == 0) code[o++] = '-';
+            code[o++] = hex[i];
+        }
+        code[o] = '\0';
+    }
+    sodium_memzero(bin, sizeof bin);
+    sodium_memzero(hex, sizeof hex);
+    return err;
+}
+
+/* ---- append ---- */
+
+static bt_err start_session(bt_vault *v)
+{
+    if (v->wkey != NULL) return BT_OK;
+    v->wkey = sodium_malloc(SKEY_BYTES);
+    if (v->wkey == NULL) return BT_ERR_NO_MEMORY;
+    crypto_kdf_keygen(v->wkey);
+    if (crypto_box_seal(v->wsealed, v->wkey, SKEY_BYTES, v->pk) != 0) {
+        sodium_free(v->wkey);
+        v->wkey = NULL;
+        return BT_ERR_INTERNAL;
+    }
+    crypto_generichash(v->wsealed_hash, BT_HASH_BYTES, v->wsealed, sizeof v->wsealed, NULL, 0);
+    return BT_OK;
+}
+
+/* Reads the last entry's id and hash (0 and genesis on an empty log). */
+static bt_err last_entry(bt_vault *v, int64_t *id, unsigned char hash[BT_HASH_BYTES])
+{
+    sqlite3_stmt *st = NULL;
+    bt_err err = BT_OK;
+    int rc = sqlite3_prepare_v2(v->db, "SELECT id, hash FROM entries ORDER BY id DESC LIMIT 1", -1, &st, NULL);
+    if (rc != SQLITE_OK) return sql_err(rc);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        if (!column_exact(st, 1, hash, BT_HASH_BYTES)) err = BT_ERR_CORRUPT;
+    } else if (rc == SQLITE_DONE) {
+        *id = 0;
+        genesis(hash, v->pk);
+    } else {
+        err = sql_err(rc);
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+static bt_err insert_session(bt_vault *v)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(v->db, "INSERT INTO sessions(sealed) VALUES (?)", -1, &st, NULL);
+    if (rc != SQLITE_OK) return sql_err(rc);
+    sqlite3_bind_blob(st, 1, v->wsealed, sizeof v->wsealed, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return sql_err(rc);
+    v->wsession = sqlite3_last_insert_rowid(v->db);
+    return BT_OK;
+}
+
+/* Encrypts m into c (m_len + TAG_BYTES) under the entry key of (context, id). */
+static void seal_part(unsigned char *c, const unsigned char *m, size_t m_len, const char *context,
+                      int64_t id, const unsigned char *skey, const unsigned char *ad,
+                      const unsigned char *nonce)
+{
+    unsigned char k[WRAP_KEY_BYTES];
+    crypto_kdf_derive_from_key(k, sizeof k, (uint64_t)id, context, skey);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(c, NULL, m, m_len, ad, AD_BYTES, NULL, nonce, k);
+    sodium_memzero(k, sizeof k);
+}
+
+static int open_part(unsigned char *m, const unsigned char *c, size_t c_len, const char *context,
+                     int64_t id, const unsigned char *skey, const unsigned char *ad,
+                     const unsigned char *nonce)
+{
+    unsigned char k[WRAP_KEY_BYTES];
+    int rc;
+    crypto_kdf_derive_from_key(k, sizeof k, (uint64_t)id, context, skey);
+    rc = crypto_aead_xchacha20poly1305_ietf_decrypt(m, NULL, NULL, c, c_len, ad, AD_BYTES, nonce, k);
+    sodium_memzero(k, sizeof k);
+    return rc;
+}
+
+static bt_err insert_entry(bt_vault *v, const char *head, size_t head_len,
+                           const unsigned char *body, size_t body_len, int64_t *id_out)
+{
+    unsigned char prev[BT_HASH_BYTES], hash[BT_HASH_BYTES], ad[AD_BYTES], nonce[NONCE_BYTES];
+    unsigned char *hc = NULL, *bc = NULL;
+    sqlite3_stmt *st = NULL;
+    int64_t id;
+    int rc;
+    bt_err err = last_entry(v, &id, prev);
+    if (err != BT_OK) return err;
+    if (v->wsession == 0 && (err = insert_session(v)) != BT_OK) return err;
+    id++;
+    hc = malloc(head_len + TAG_BYTES);
+    bc = body != NULL ? malloc(body_len + TAG_BYTES) : NULL;
+    if (hc == NULL || (body != NULL && bc == NULL)) { err = BT_ERR_NO_MEMORY; goto done; }
+    make_ad(ad, id, prev);
+    randombytes_buf(nonce, sizeof nonce);
+    seal_part(hc, (const unsigned char *)head, head_len, "btentry1", id, v->wkey, ad, nonce);
+    if (body != NULL) seal_part(bc, body, body_len, "btbody01", id, v->wkey, ad, nonce);
+    entry_hash(hash, prev, id, v->wsession, v->wsealed_hash, nonce, hc, head_len + TAG_BYTES, bc,
+               bc ? body_len + TAG_BYTES : 0);
+    rc = sqlite3_prepare_v2(v->db,
+        "INSERT INTO entries(id, session, version, nonce, head, body, hash) VALUES (?,?,?,?,?,?,?)",
+        -1, &st, NULL);
+    if (rc != SQLITE_OK) { err = sql_err(rc); goto done; }
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, v->wsession);
+    sqlite3_bind_int(st, 3, BT_VAULT_FORMAT);
+    sqlite3_bind_blob(st, 4, nonce, sizeof nonce, SQLITE_STATIC);
+    sqlite3_bind_blob64(st, 5, hc, head_len + TAG_BYTES, SQLITE_STATIC);
+    if (bc != NULL) sqlite3_bind_blob64(st, 6, bc, body_len + TAG_BYTES, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 7, hash, sizeof hash, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) err = sql_err(rc);
+    else *id_out = id;
+done:
+    sqlite3_finalize(st);
+    free(hc);
+    free(bc);
+    return err;
+}
+
+bt_err bt_vault_append(bt_vault *v, const char *head, size_t head_len,
+                       const unsigned char *body, size_t body_len, int64_t *id)
+{
+    int new_session;
+    bt_err err;
+    if (head == NULL || head_len == 0) return BT_ERR_BAD_PARAMS;
+    if ((err = start_session(v)) != BT_OK) return err;
+    new_session = v->wsession == 0;
+    err = exec(v->db, "BEGIN IMMEDIATE");
+    if (err != BT_OK) return err;
+    err = insert_entry(v, head, head_len, body, body_len, id);
+    if (err == BT_OK) err = exec(v->db, "COMMIT");
+    if (err != BT_OK) {
+        rollback(v->db);
+        if (new_session) v->wsession = 0;
+    }
+    return err;
+}
+
+/* ---- read ---- */
+
+/* Finds or opens the key of session id into the cache; returns it or NULL. */
+static const unsigned char *session_key(bt_vault *v, int64_t id, const unsigned char *sealed, size_t n)
+{
+    for (int i = 0; i < CACHE_SLOTS; i++)
+        if (v->cache_id[i] == id) return v->cache + i * SKEY_BYTES;
+    if (n != SEALED_BYTES) return NULL;
+    int slot = v->cache_next;
+    unsigned char *k = v->cache + slot * SKEY_BYTES;
+    v->cache_id[slot] = 0;
+    if (crypto_box_seal_open(k, sealed, n, v->pk, v->sk) != 0) return NULL;
+    v->cache_id[slot] = id;
+    v->cache_next = (slot + 1) % CACHE_SLOTS;
+    return k;
+}
+
+void bt_vault_free(void *p)
+{
+    sodium_free(p);
+}
+
+bt_err bt_vault_read(bt_vault *v, int64_t id, char **head, size_t *head_len,
+                     unsigned char **body, size_t *body_len)
+{
+    sqlite3_stmt *st = NULL;
+    unsigned char prev[BT_HASH_BYTES], ad[AD_BYTES], nonce[NONCE_BYTES];
+    const unsigned char *skey;
+    char *h = NULL;
+    unsigned char *b = NULL;
+    size_t hn, bn;
+    bt_err err = need_sk(v);
+    int rc;
+
+    *head = NULL;
+    *head_len = 0;
+    if (body != NULL) { *body = NULL; *body_len = 0; }
+    if (err != BT_OK) return err;
+    rc = sqlite3_prepare_v2(v->db,
+        "SELECT e.session, e.version, e.nonce, e.head, e.body, s.sealed,"
+        " (SELECT hash FROM entries p WHERE p.id = e.id - 1)"
+        " FROM entries e LEFT JOIN sessions s ON s.id = e.session WHERE e.id = ?", -1, &st, NULL);
+    if (rc != SQLITE_OK) return sql_err(rc);
+    sqlite3_bind_int64(st, 1, id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) { err = BT_ERR_NOT_FOUND; goto done; }
+    if (rc != SQLITE_ROW) { err = sql_err(rc); goto done; }
+    err = BT_ERR_CORRUPT;
+    if (sqlite3_column_int(st, 1) != BT_VAULT_FORMAT || !column_exact(st, 2, nonce, sizeof nonce))
+        goto done;
+    if (id == 1) genesis(prev, v->pk);
+    else if (!column_exact(st, 6, prev, sizeof prev)) goto done;
+    hn = (size_t)sqlite3_column_bytes(st, 3);
+    bn = (size_t)sqlite3_column_bytes(st, 4);
+    if (hn < TAG_BYTES || (sqlite3_column_type(st, 4) == SQLITE_BLOB && bn < TAG_BYTES)) goto done;
+    skey = session_key(v, sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 5),
+                       (size_t)sqlite3_column_bytes(st, 5));
+    if (skey == NULL) goto done;
+    make_ad(ad, id, prev);
+    h = sodium_malloc(hn - TAG_BYTES + 1);
+    if (h == NULL) { err = BT_ERR_NO_MEMORY; goto done; }
+    if (open_part((unsigned char *)h, sqlite3_column_blob(st, 3), hn, "btentry1", id, skey, ad, nonce) != 0)
+        goto done;
+    h[hn - TAG_BYTES] = '\0';
+    if (body != NULL && sqlite3_column_type(st, 4) == SQLITE_BLOB) {
+        b = sodium_malloc(bn - TAG_BYTES + 1); /* +1: never a zero-size allocation */
+        if (b == NULL) { err = BT_ERR_NO_MEMORY; goto done; }
+        if (open_part(b, sqlite3_column_blob(st, 4), bn, "btbody01", id, skey, ad, nonce) != 0) goto done;
+        *body = b;
+        *body_len = bn - TAG_BYTES;
+        b = NULL;
+    }
+    *head = h;
+    *head_len = hn - TAG_BYTES;
+    h = NULL;
+    err = BT_OK;
+done:
+    sodium_free(h);
+    sodium_free(b);
+    sqlite3_finalize(st);
+    return err;
+}
+
+/* ---- listing, verify, stats ---- */
+
+bt_err bt_vault_entries(bt_vault *v, int64_t after, int limit,
+                        int (*fn)(void *ctx, const bt_vault_entry_info *e),
+                        void *ctx, int64_t *last)
+{
+    sqlite3_stmt *st = NULL;
+    bt_err err = BT_OK;
+    int rc = sqlite3_prepare_v2(v->db,
+        "SELECT id, session, length(head), length(body) FROM entries WHERE id > ? ORDER BY id LIMIT ?",
+        -1, &st, NULL);
+    *last = after;
+    if (rc != SQLITE_OK) return sql_err(rc);
+    sqlite3_bind_int64(st, 1, after);
+    sqlite3_bind_int(st, 2, limit);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        bt_vault_entry_info e = {
+            sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+            (size_t)sqlite3_column_int64(st, 2), (size_t)sqlite3_column_int64(st, 3)};
+        *last = e.id;
+        if (fn(ctx, &e) != 0) break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) err = sql_err(rc);
+    sqlite3_finalize(st);
+    return err;
+}
+
+bt_err bt_vault_verify(bt_vault *v, bt_vault_verify_result *r)
+{
+    sqlite3_stmt *st = NULL;
+    unsigned char prev[BT_HASH_BYTES], hash[BT_HASH_BYTES], stored[BT_HASH_BYTES];
+    unsigned char shash[BT_HASH_BYTES], nonce[NONCE_BYTES];
+    int64_t expect = 1, shash_id = -1;
+    bt_err err = BT_OK;
+    int rc;
+
+    memset(r, 0, sizeof *r);
+    genesis(prev, v->pk);
+    /* A read transaction: one consistent snapshot while writers go on. */
+    if ((err = exec(v->db, "BEGIN")) != BT_OK) return err;
+    rc = sqlite3_prepare_v2(v->db,
+        "SELECT e.id, e.session, e.version, e.nonce, e.head, e.body, e.hash, s.sealed"
+        " FROM entries e LEFT JOIN sessions s ON s.id = e.session ORDER BY e.id", -1, &st, NULL);
+    if (rc != SQLITE_OK) { err = sql_err(rc); goto done; }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0), session = sqlite3_column_int64(st, 1);
+        const char *why = NULL;
+        if (id != expect) why = "an entry is missing before this one";
+        else if (sqlite3_column_type(st, 7) != SQLITE_BLOB) why = "its session key is missing";
+        else if (sqlite3_column_int(st, 2) != BT_VAULT_FORMAT) why = "unknown entry format";
+        else if (!column_exact(st, 3, nonce, sizeof nonce)) why = "malformed nonce";
+        else if (!column_exact(st, 6, stored, sizeof stored)) why = "malformed hash";
+        if (why == NULL) {
+            if (session != shash_id) {
+                crypto_generichash(shash, sizeof shash, sqlite3_column_blob(st, 7),
+                                   (size_t)sqlite3_column_bytes(st, 7), NULL, 0);
+                shash_id = session;
+            }
+            entry_hash(hash, prev, id, session, shash, nonce, sqlite3_column_blob(st, 4),
+                       (size_t)sqlite3_column_bytes(st, 4), sqlite3_column_blob(st, 5),
+                       (size_t)sqlite3_column_bytes(st, 5));
+            if (sodium_memcmp(hash, stored, sizeof hash) != 0)
+                why = "its hash does not match its content and the entry before it";
+        }
+        if (why != NULL) {
+            r->bad_id = id;
+            r->reason = why;
+            break;
+        }
+        memcpy(prev, hash, sizeof prev);
+        r->checked++;
+        expect++;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) err = sql_err(rc);
+    memcpy(r->head, prev, sizeof prev);
+done:
+    sqlite3_finalize(st);
+    exec(v->db, "COMMIT");
+    return err;
+}
+
+bt_err bt_vault_stats_of(bt_vault *v, bt_vault_stats *s)
+{
+    sqlite3_stmt *st = NULL;
+    bt_err err;
+    int64_t last;
+    int rc;
+
+    memset(s, 0, sizeof *s);
+    if ((err = exec(v->db, "BEGIN")) != BT_OK) return err;
+    rc = sqlite3_prepare_v2(v->db,
+        "SELECT (SELECT count(*) FROM entries), (SELECT count(*) FROM sessions),"
+        " (SELECT coalesce(sum(length(head) + coalesce(length(body), 0)), 0) FROM entries),"
+        " (SELECT count(*) FROM keywrap WHERE kind = 'recovery')", -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        s->entries = sqlite3_column_int64(st, 0);
+        s->sessions = sqlite3_column_int64(st, 1);
+        s->bytes = sqlite3_column_int64(st, 2);
+        s->has_recovery = sqlite3_column_int(st, 3) > 0;
+        err = last_entry(v, &last, s->head);
+    } else {
+        err = sql_err(rc);
+    }
+    sqlite3_finalize(st);
+    exec(v->db, "COMMIT");
+    return err;
+}

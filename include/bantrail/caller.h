@@ -1,0 +1,17 @@
+/* Which browser extensions may start the host (DESIGN.md section 4). */
+#ifndef BANTRAIL_CALLER_H
+#define BANTRAIL_CALLER_H
+
+/* The extension's ids: Chromium's comes from the "key" in
+ * extension/manifest.json, Firefox's is browser_specific_settings.gecko.id. */
+#define BT_EXTENSION_ID_CHROMIUM "bnmdnnfnpiijlnoabddbmgcfkcfcmknl"
+#define BT_EXTENSION_ID_GECKO "bantrail@bantrail.org"
+
+/* Decides from the host's argv whether the caller is our extension.
+ * Chromium passes "chrome-extension://<id>/" as argv[1] (and a window handle
+ * on Windows); Firefox passes the manifest path and the add-on id. A host
+ * started by hand, with no arguments, serves the person at the terminal.
+ * Returns 1 when allowed, 0 when not. */
+int bt_caller_allowed(int argc, char **argv);
+
+#endif

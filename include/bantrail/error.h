@@ -1,0 +1,36 @@
+/* Error codes of the core library. Each maps one-to-one to a stable wire code
+ * (docs/PROTOCOL.md); codes are never renumbered or reused. */
+#ifndef BANTRAIL_ERROR_H
+#define BANTRAIL_ERROR_H
+
+typedef enum {
+    BT_OK = 0,
+    BT_ERR_BAD_FRAME,          /* empty or unframeable message */
+    BT_ERR_FRAME_TOO_LARGE,    /* length prefix above the inbound cap */
+    BT_ERR_BAD_JSON,           /* not UTF-8 JSON, or trailing bytes */
+    BT_ERR_BAD_REQUEST,        /* not an object, or no usable id/method */
+    BT_ERR_UNKNOWN_METHOD,
+    BT_ERR_BAD_PARAMS,         /* a param is missing, mistyped or out of range */
+    BT_ERR_CALLER_NOT_ALLOWED, /* the browser extension is not the installed one */
+    BT_ERR_LOCKED,             /* needs the log's secret key: unlock first */
+    BT_ERR_WRONG_PASSPHRASE,   /* or wrong recovery code */
+    BT_ERR_PASSPHRASE_REQUIRED,/* the current passphrase must be given */
+    BT_ERR_WEAK_PASSPHRASE,    /* shorter than BT_PASSPHRASE_MIN bytes */
+    BT_ERR_NOT_FOUND,
+    BT_ERR_RESULT_TOO_LARGE,   /* would exceed the 1 MiB outbound frame */
+    BT_ERR_STORAGE,            /* SQLite or file system failure */
+    BT_ERR_BUSY,               /* the log stayed locked by another writer */
+    BT_ERR_CORRUPT,            /* authentication failed: data altered or damaged */
+    BT_ERR_NO_MEMORY,
+    BT_ERR_NOT_A_NOTICE,       /* capture refused: the classifier says no */
+    BT_ERR_INTERNAL,
+    BT_ERR_COUNT_
+} bt_err;
+
+/* The stable snake_case wire code of err ("ok" for BT_OK). Never NULL. */
+const char *bt_err_code(bt_err err);
+
+/* A short English explanation for people. Never NULL. */
+const char *bt_err_message(bt_err err);
+
+#endif

@@ -1,0 +1,40 @@
+/* Request dispatch for the native messaging host (docs/PROTOCOL.md). Kept
+ * apart from the program's main so that tests and the fuzzer drive it. */
+#ifndef BANTRAIL_RPC_H
+#define BANTRAIL_RPC_H
+
+#include <stddef.h>
+#include <time.h>
+#include "bantrail/error.h"
+
+#define BT_PROTOCOL_VERSION 1
+#define BT_VERSION "0.1.0"
+#define BT_AUTO_LOCK_DEFAULT 15 /* minutes */
+
+typedef struct bt_rpc bt_rpc;
+
+/* Creates a dispatcher for the log in data_dir. The vault is opened here; if
+ * that fails the dispatcher still answers (hello reports the error, other
+ * methods answer "storage"). caller_allowed = 0 makes every request but hello
+ * answer caller_not_allowed. Returns NULL only when out of memory. */
+bt_rpc *bt_rpc_new(const char *data_dir, int caller_allowed);
+
+/* Locks, closes and frees. Accepts NULL. */
+void bt_rpc_free(bt_rpc *r);
+
+/* Answers one inbound frame. frame_err is the reader's verdict (BT_OK when
+ * frame holds len bytes of JSON). The frame buffer is wiped before return,
+ * since it may hold a passphrase. Returns the reply JSON (malloc'd, the
+ * caller frees) and sets *reply_len; NULL only when out of memory. *method
+ * (may be NULL) receives a static name of the method for the log, and *err
+ * the error answered (BT_OK on success). */
+char *bt_rpc_handle(bt_rpc *r, char *frame, size_t len, bt_err frame_err,
+                    size_t *reply_len, const char **method, bt_err *err);
+
+/* Seconds until the auto-lock is due (-1 when nothing is unlocked). */
+int bt_rpc_idle_left(bt_rpc *r, time_t now);
+
+/* Locks the log if the auto-lock is due. Returns 1 when it locked. */
+int bt_rpc_tick(bt_rpc *r, time_t now);
+
+#endif

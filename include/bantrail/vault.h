@@ -1,0 +1,128 @@
+/* The vault: an encrypted, tamper-evident, append-only log in SQLite
+ * (DESIGN.md section 5, docs/SECURITY.md).
+ *
+ * Every entry has a header (small JSON) and an optional body (bytes, e.g. a
+ * PNG), each sealed with XChaCha20-Poly1305 under keys derived from the
+ * writing session's key. Appending needs only the log's public key; reading
+ * needs the secret key, which the passphrase (or the recovery code, or before
+ * any passphrase the unprotected key file) unwraps. */
+#ifndef BANTRAIL_VAULT_H
+#define BANTRAIL_VAULT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sodium.h>
+#include "bantrail/error.h"
+
+#define BT_VAULT_FORMAT 1          /* entry format, bound into each entry's AD */
+#define BT_VAULT_SCHEMA 1          /* SQLite schema, PRAGMA user_version */
+#define BT_PASSPHRASE_MIN 8        /* bytes */
+#define BT_PASSPHRASE_MAX 1024     /* bytes */
+#define BT_HASH_BYTES 32
+#define BT_RECOVERY_CODE_MAX 64    /* buffer size for a recovery code */
+#define BT_VAULT_DB "log.sqlite"
+#define BT_VAULT_KEYFILE "unprotected.key"
+
+typedef struct bt_vault bt_vault;
+
+typedef enum {
+    BT_VAULT_UNPROTECTED, /* no passphrase chosen yet: readable with the key file */
+    BT_VAULT_LOCKED,
+    BT_VAULT_UNLOCKED
+} bt_vault_state;
+
+typedef struct {
+    unsigned long long opslimit;
+    size_t memlimit;
+} bt_kdf_params;
+
+typedef struct {
+    int64_t entries;
+    int64_t sessions;
+    int64_t bytes;            /* ciphertext bytes stored */
+    int has_recovery;         /* a recovery code wraps the secret key */
+    unsigned char head[BT_HASH_BYTES]; /* chain head (genesis hash when empty) */
+} bt_vault_stats;
+
+typedef struct {
+    int64_t checked;          /* entries whose hash was recomputed */
+    int64_t bad_id;           /* first entry that fails, 0 when the chain holds */
+    const char *reason;       /* static text when bad_id != 0 */
+    unsigned char head[BT_HASH_BYTES];
+} bt_vault_verify_result;
+
+typedef struct {
+    int64_t id;
+    int64_t session;
+    size_t head_len, body_len; /* ciphertext sizes */
+} bt_vault_entry_info;
+
+/* Opens the log in folder dir (created 0700 if missing, files 0600), creating
+ * the key pair and the unprotected key file on first use. On success *out
+ * owns the vault; release it with bt_vault_close. */
+bt_err bt_vault_open(bt_vault **out, const char *dir);
+
+/* Stops the writing session, wipes every secret and closes. Accepts NULL. */
+void bt_vault_close(bt_vault *v);
+
+bt_vault_state bt_vault_state_of(bt_vault *v);
+
+/* The log's X25519 public key (crypto_box_PUBLICKEYBYTES), borrowed. */
+const unsigned char *bt_vault_public_key(const bt_vault *v);
+
+/* Unwraps the secret key with the passphrase. BT_ERR_WRONG_PASSPHRASE on a
+ * wrong one; BT_OK at once in the unprotected state. */
+bt_err bt_vault_unlock(bt_vault *v, const char *pass, size_t pass_len);
+
+/* Unwraps the secret key with a recovery code (spaces and dashes ignored). */
+bt_err bt_vault_unlock_recovery(bt_vault *v, const char *code);
+
+/* Wipes the secret key and every cached session key. */
+void bt_vault_lock(bt_vault *v);
+
+/* Sets the passphrase (old may be NULL before one is set, or when the vault
+ * is unlocked through the recovery code), rewrapping the secret key under
+ * Argon2id with params (NULL: the defaults). Removes the unprotected key
+ * file. The vault is unlocked afterwards. */
+bt_err bt_vault_set_passphrase(bt_vault *v, const char *old, size_t old_len,
+                               const char *pass, size_t pass_len,
+                               const bt_kdf_params *params);
+
+/* The Argon2id parameters that wrap the key now (zeros when none). */
+bt_err bt_vault_kdf_params(bt_vault *v, bt_kdf_params *out);
+
+/* Makes a new recovery code (replacing any earlier one), wraps the secret
+ * key under it and writes it, NUL-terminated, to code (BT_RECOVERY_CODE_MAX
+ * bytes). Needs the secret key. The code is shown once and never stored. */
+bt_err bt_vault_new_recovery_code(bt_vault *v, char code[BT_RECOVERY_CODE_MAX]);
+
+/* Appends an entry in its own durable transaction and sets *id. Works while
+ * locked. head is the JSON header, body may be NULL. */
+bt_err bt_vault_append(bt_vault *v, const char *head, size_t head_len,
+                       const unsigned char *body, size_t body_len, int64_t *id);
+
+/* Decrypts entry id. *head (NUL-terminated) and, when body is not NULL,
+ * *body are sodium_malloc'd: release them with bt_vault_free. An entry
+ * without a body gives *body NULL and *body_len 0. */
+bt_err bt_vault_read(bt_vault *v, int64_t id, char **head, size_t *head_len,
+                     unsigned char **body, size_t *body_len);
+
+/* Wipes and frees what bt_vault_read returned. Accepts NULL. */
+void bt_vault_free(void *p);
+
+/* Calls fn for up to limit entries with id > after, in id order. fn returns
+ * nonzero to stop early. *last is the last id visited (after when none). */
+bt_err bt_vault_entries(bt_vault *v, int64_t after, int limit,
+                        int (*fn)(void *ctx, const bt_vault_entry_info *e),
+                        void *ctx, int64_t *last);
+
+/* Recomputes the hash chain without any key. BT_OK when it was read through;
+ * r->bad_id tells whether it holds. */
+bt_err bt_vault_verify(bt_vault *v, bt_vault_verify_result *r);
+
+bt_err bt_vault_stats_of(bt_vault *v, bt_vault_stats *s);
+
+/* The default Argon2id parameters for new passphrases. */
+bt_kdf_params bt_vault_default_kdf(void);
+
+#endif

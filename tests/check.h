@@ -1,0 +1,60 @@
+/* A small test harness: each test is a function named for the behaviour it
+ * checks; CHECK records a failure with its line and goes on. main() runs
+ * them all and prints "N passed, N failed". */
+#ifndef BT_TEST_CHECK_H
+#define BT_TEST_CHECK_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int check_failed_;
+
+#define CHECK(cond)                                                              \
+    do {                                                                         \
+        if (!(cond)) {                                                           \
+            fprintf(stderr, "  %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
+            check_failed_ = 1;                                                   \
+        }                                                                        \
+    } while (0)
+
+#define CHECK_EQ(a, b) CHECK((a) == (b))
+
+typedef struct {
+    const char *name;
+    void (*fn)(void);
+} test_case;
+
+#define TEST(name) static void name(void)
+#define T(name) {#name, name}
+
+static int run_tests(const test_case *tests, size_t n)
+{
+    int passed = 0, failed = 0;
+    for (size_t i = 0; i < n; i++) {
+        check_failed_ = 0;
+        tests[i].fn();
+        printf("%s %s\n", check_failed_ ? "FAIL" : "ok  ", tests[i].name);
+        if (check_failed_) failed++;
+        else passed++;
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
+
+#define RUN_TESTS(...)                                                           \
+    int main(void)                                                               \
+    {                                                                            \
+        static const test_case tests_[] = {__VA_ARGS__};                         \
+        return run_tests(tests_, sizeof tests_ / sizeof tests_[0]);              \
+    }
+
+/* A fresh, empty folder under /tmp for one test; the caller frees the path. */
+static inline char *test_tmpdir(void)
+{
+    char *dir = strdup("/tmp/bt-test-XXXXXX");
+    if (dir == NULL || mkdtemp(dir) == NULL) abort();
+    return dir;
+}
+
+#endif

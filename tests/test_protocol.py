@@ -1,0 +1,277 @@
+"""The real bantrail-host over pipes: the protocol as docs/PROTOCOL.md says."""
+import base64
+import json
+import os
+import shutil
+import sqlite3
+import struct
+import unittest
+
+from btproto import Host, cli, frame, new_home
+
+PASS = "correct horse battery"
+NOTICE = {"url": "https://www.instagram.com/accounts/suspended/", "title": "Suspended",
+          "lang": "en", "text": "We suspended your account on 3 March 2026. You have 180 days to disagree.",
+          "observed_at": "2026-03-03T10:00:00Z"}
+
+
+class Base(unittest.TestCase):
+    def setUp(self):
+        self.home = new_home()
+        self.host = Host(self.home)
+
+    def tearDown(self):
+        if self.host.proc.poll() is None:
+            self.host.close()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    def error(self, rep):
+        self.assertIn("error", rep, rep)
+        self.assertNotIn("result", rep)
+        return rep["error"]["code"]
+
+
+class Session(Base):
+    def test_hello_reports_version_state_counts_and_key(self):
+        r = self.host.ok("hello")
+        self.assertEqual(r["protocol"], 1)
+        self.assertIn("capture", r["capabilities"])
+        self.assertEqual(r["vault"]["state"], "unprotected")
+        self.assertEqual(r["vault"]["entries"], 0)
+        self.assertEqual(len(base64.b64decode(r["vault"]["public_key"])), 32)
+
+    def test_capture_locked_then_passphrase_unlock_list_get_lock(self):
+        h = self.host
+        first = h.ok("capture", NOTICE)["id"]
+        self.assertEqual(h.ok("set_passphrase", {"new": PASS})["state"], "unlocked")
+        h.ok("lock")
+        self.assertEqual(h.ok("hello")["vault"]["state"], "locked")
+        # capture works while locked
+        second = h.ok("capture", dict(NOTICE, text="Your account has been disabled."))["id"]
+        self.assertEqual(second, first + 1)
+        # locked: list shows ids and sizes only, get is refused
+        lst = h.ok("list")
+        self.assertEqual([e["id"] for e in lst["entries"]], [first, second])
+        self.assertNotIn("url", lst["entries"][0])
+        self.assertEqual(self.error(h.call("get", {"id": first})), "locked")
+        self.assertEqual(self.error(h.call("unlock", {"passphrase": "wrong passphrase"})), "wrong_passphrase")
+        self.assertEqual(h.ok("unlock", {"passphrase": PASS})["state"], "unlocked")
+        lst = h.ok("list")
+        self.assertEqual(lst["entries"][0]["url"], NOTICE["url"])
+        self.assertNotIn("text", lst["entries"][0])
+        rec = h.ok("get", {"id": second})["record"]
+        self.assertEqual(rec["text"], "Your account has been disabled.")
+        self.assertEqual(rec["observed_at"], NOTICE["observed_at"])
+        h.ok("lock")
+        self.assertEqual(self.error(h.call("get", {"id": second})), "locked")
+        # the CLI reads the same log
+        out = cli(self.home, "--json", "show", str(first), passphrase=PASS)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(json.loads(out.stdout)["record"]["text"], NOTICE["text"])
+
+    def test_attachment_is_stored_and_read_back_in_pages(self):
+        h = self.host
+        rid = h.ok("capture", NOTICE)["id"]
+        png = os.urandom(1_300_000)  # more than two pages
+        aid = h.ok("attach", {"record": rid, "mime": "image/png",
+                              "data": base64.b64encode(png).decode()})["id"]
+        got = h.ok("get", {"id": rid})
+        self.assertEqual(got["attachments"], [{"id": aid, "mime": "image/png", "size": len(png)}])
+        data, offset = b"", 0
+        while offset is not None:
+            page = h.ok("get", {"id": aid, "offset": offset})
+            data += base64.b64decode(page["data"])
+            offset = page["next_offset"]
+        self.assertEqual(data, png)
+        self.assertEqual(self.error(h.call("attach", {"record": 999, "mime": "image/png", "data": "AAAA"})),
+                         "not_found")
+        self.assertEqual(self.error(h.call("attach", {"record": rid, "mime": "image/png", "data": "**"})),
+                         "bad_params")
+        self.assertEqual(self.error(h.call("attach", {"record": rid, "mime": "application/x-sh",
+                                                      "data": "AAAA"})), "bad_params")
+
+    def test_list_pages_and_verify(self):
+        h = self.host
+        for i in range(7):
+            h.ok("capture", dict(NOTICE, text=f"notice {i}"))
+        page = h.ok("list", {"limit": 3})
+        self.assertEqual([e["id"] for e in page["entries"]], [1, 2, 3])
+        self.assertEqual(page["next"], 3)
+        page = h.ok("list", {"after": 6, "limit": 3})
+        self.assertEqual([e["id"] for e in page["entries"]], [7])
+        self.assertIsNone(page["next"])
+        v = h.ok("verify")
+        self.assertTrue(v["ok"])
+        self.assertEqual(v["checked"], 7)
+        self.assertEqual(h.ok("stats")["entries"], 7)
+
+    def test_recovery_code_unlocks(self):
+        h = self.host
+        h.ok("capture", NOTICE)
+        h.ok("set_passphrase", {"new": PASS})
+        code = h.ok("recovery_code")["code"]
+        h.ok("lock")
+        self.assertEqual(self.error(h.call("recovery_code")), "locked")
+        self.assertEqual(h.ok("unlock", {"recovery_code": code})["state"], "unlocked")
+        h.ok("set_passphrase", {"new": "brand new passphrase"})
+        h.ok("lock")
+        self.assertEqual(self.error(h.call("unlock", {"passphrase": PASS})), "wrong_passphrase")
+        h.ok("unlock", {"passphrase": "brand new passphrase"})
+
+    def test_set_passphrase_needs_old_once_set(self):
+        h = self.host
+        h.ok("set_passphrase", {"new": PASS})
+        self.assertEqual(self.error(h.call("set_passphrase", {"new": "another passphrase"})),
+                         "passphrase_required")
+        self.assertEqual(self.error(h.call("set_passphrase", {"new": "another passphrase", "old": "nope nope"})),
+                         "wrong_passphrase")
+        self.assertEqual(self.error(h.call("set_passphrase", {"new": "short", "old": PASS})), "weak_passphrase")
+        h.ok("set_passphrase", {"new": "another passphrase", "old": PASS})
+
+
+class BadInput(Base):
+    """Each bad input gets an error reply with a stable code and the host goes on."""
+
+    def assert_still_serving(self):
+        self.assertEqual(self.host.ok("hello")["protocol"], 1)
+
+    def raw_error(self, data):
+        self.host.send_raw(data)
+        rep = self.host.read()
+        self.assertIsNotNone(rep)
+        self.assertIsNone(rep["id"])
+        self.assert_still_serving()
+        return rep["error"]["code"]
+
+    def test_not_json(self):
+        self.assertEqual(self.raw_error(frame(b"{not json")), "bad_json")
+
+    def test_trailing_bytes_after_json(self):
+        self.assertEqual(self.raw_error(frame(b'{"id":1,"method":"hello"} x')), "bad_json")
+
+    def test_invalid_utf8(self):
+        self.assertEqual(self.raw_error(frame(b'{"id":1,"method":"\xff\xfe"}')), "bad_json")
+
+    def test_non_object(self):
+        self.assertEqual(self.raw_error(frame([1, 2, 3])), "bad_request")
+
+    def test_missing_method(self):
+        self.assertEqual(self.raw_error(frame({"id": None})), "bad_request")
+
+    def test_zero_length_frame(self):
+        self.assertEqual(self.raw_error(struct.pack("=I", 0)), "bad_frame")
+
+    def test_oversize_frame_is_refused_and_skipped(self):
+        n = 32 * 1024 * 1024 + 1
+        self.host.send_raw(struct.pack("=I", n))
+        chunk = b" " * (1 << 20)
+        for _ in range(n // len(chunk)):
+            self.host.send_raw(chunk)
+        self.host.send_raw(b" " * (n % len(chunk)))
+        rep = self.host.read()
+        self.assertEqual(rep["error"]["code"], "frame_too_large")
+        self.assert_still_serving()
+
+    def test_deeply_nested_json(self):
+        self.assertEqual(self.raw_error(frame(b"[" * 10000 + b"]" * 10000)), "bad_json")
+
+    def test_unknown_method(self):
+        rep = self.host.call("format_disk")
+        self.assertEqual(self.error(rep), "unknown_method")
+        self.assert_still_serving()
+
+    def test_missing_and_mistyped_params(self):
+        h = self.host
+        self.assertEqual(self.error(h.call("capture", {"url": "https://x/"})), "bad_params")
+        self.assertEqual(self.error(h.call("capture", {"url": 5, "text": "t"})), "bad_params")
+        self.assertEqual(self.error(h.call("capture", "not an object")), "bad_params")
+        self.assertEqual(self.error(h.call("get", {"id": "1"})), "bad_params")
+        self.assertEqual(self.error(h.call("get", {"id": -4})), "bad_params")
+        self.assertEqual(self.error(h.call("list", {"limit": 100000})), "bad_params")
+        self.assertEqual(self.error(h.call("get", {"id": 12345})), "not_found")
+        self.assertEqual(h.ok("stats")["entries"], 0)  # nothing stored by the failures
+
+    def test_string_ids_are_echoed(self):
+        self.host.send_raw(frame({"id": "abc", "method": "hello"}))
+        self.assertEqual(self.host.read()["id"], "abc")
+
+    def test_eof_exits_cleanly(self):
+        self.assertEqual(self.host.close(), 0)
+
+    def test_truncated_frame_ends_the_process(self):
+        self.host.send_raw(struct.pack("=I", 100) + b'{"id":1')
+        self.assertEqual(self.host.close(), 1)
+
+    def test_stdout_carries_frames_only(self):
+        # a run with every kind of error, then parse stdout strictly as frames
+        h = self.host
+        h.send_raw(frame(b"nope") + frame({"id": 1, "method": "nope"}) + frame({"id": 2, "method": "hello"}))
+        h.proc.stdin.close()
+        out = h.proc.stdout.read()
+        h.proc.wait(timeout=30)
+        replies = []
+        while out:
+            (n,) = struct.unpack("=I", out[:4])
+            replies.append(json.loads(out[4:4 + n]))
+            out = out[4 + n:]
+        self.assertEqual([r.get("id") for r in replies], [None, 1, 2])
+
+
+class Caller(unittest.TestCase):
+    def run_host(self, args):
+        home = new_home()
+        try:
+            h = Host(home, args=args)
+            rep = h.call("capture", NOTICE)
+            hello = h.ok("hello")
+            h.close()
+            return rep, hello
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
+
+    def test_our_chrome_extension_is_allowed(self):
+        rep, hello = self.run_host(["chrome-extension://bnmdnnfnpiijlnoabddbmgcfkcfcmknl/"])
+        self.assertIn("result", rep)
+        self.assertTrue(hello["caller_allowed"])
+
+    def test_our_firefox_addon_is_allowed(self):
+        rep, _ = self.run_host(["/home/x/.mozilla/native-messaging-hosts/org.bantrail.host.json",
+                                "bantrail@bantrail.org"])
+        self.assertIn("result", rep)
+
+    def test_another_extension_is_refused(self):
+        rep, hello = self.run_host(["chrome-extension://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/"])
+        self.assertEqual(rep["error"]["code"], "caller_not_allowed")
+        self.assertFalse(hello["caller_allowed"])
+
+    def test_another_firefox_addon_is_refused(self):
+        rep, _ = self.run_host(["/tmp/manifest.json", "evil@example.org"])
+        self.assertEqual(rep["error"]["code"], "caller_not_allowed")
+
+
+class Storage(Base):
+    def test_a_corrupt_database_gets_an_error_and_the_host_serves(self):
+        self.host.close()
+        with open(os.path.join(self.home, "log.sqlite"), "wb") as f:
+            f.write(b"garbage " * 1000)
+        self.host = Host(self.home)
+        hello = self.host.ok("hello")
+        self.assertEqual(hello["vault"]["state"], "error")
+        self.assertEqual(self.error(self.host.call("capture", NOTICE)), "corrupt")
+        self.assertEqual(self.host.ok("hello")["protocol"], 1)
+
+    def test_files_hold_no_notice_in_clear(self):
+        marker = "QUOKKA-MARKER-5521"
+        for _ in range(20):
+            self.host.ok("capture", dict(NOTICE, text=marker, title=marker, url=f"https://{marker}.example/"))
+        for name in os.listdir(self.home):
+            with open(os.path.join(self.home, name), "rb") as f:
+                self.assertNotIn(marker.encode(), f.read(), name)
+        db = sqlite3.connect(os.path.join(self.home, "log.sqlite"))
+        self.assertEqual(db.execute("PRAGMA journal_mode").fetchone()[0], "wal")
+        self.assertEqual(db.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+        db.close()
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=1)

@@ -1,0 +1,413 @@
+/* The vault: encryption at rest, key wrapping, tamper evidence. */
+#define _GNU_SOURCE /* memmem */
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bantrail/vault.h"
+#include "check.h"
+
+static const bt_kdf_params fast = {1, 8u << 20}; /* tests only: cheap Argon2id */
+#define PASS "correct horse battery"
+
+static bt_vault *fresh(char **dir)
+{
+    bt_vault *v = NULL;
+    *dir = test_tmpdir();
+    if (bt_vault_open(&v, *dir) != BT_OK) abort();
+    return v;
+}
+
+static int64_t append_text(bt_vault *v, const char *text)
+{
+    int64_t id = 0;
+    CHECK_EQ(bt_vault_append(v, text, strlen(text), NULL, 0, &id), BT_OK);
+    return id;
+}
+
+/* Returns whether entry id opens and its header equals want. */
+static int reads_as(bt_vault *v, int64_t id, const char *want)
+{
+    char *head = NULL;
+    size_t n = 0;
+    bt_err err = bt_vault_read(v, id, &head, &n, NULL, NULL);
+    int same = err == BT_OK && n == strlen(want) && memcmp(head, want, n) == 0;
+    bt_vault_free(head);
+    return same;
+}
+
+static bt_err read_err(bt_vault *v, int64_t id)
+{
+    char *head = NULL;
+    size_t n = 0;
+    bt_err err = bt_vault_read(v, id, &head, &n, NULL, NULL);
+    bt_vault_free(head);
+    return err;
+}
+
+static sqlite3 *raw(const char *dir)
+{
+    char path[512];
+    sqlite3 *db;
+    snprintf(path, sizeof path, "%s/%s", dir, BT_VAULT_DB);
+    if (sqlite3_open(path, &db) != SQLITE_OK) abort();
+    return db;
+}
+
+/* Flips one byte of a blob column in the row selected by where. */
+static void flip(const char *dir, const char *table, const char *column, const char *where, int at)
+{
+    char sql[512];
+    sqlite3 *db = raw(dir);
+    sqlite3_stmt *st;
+    snprintf(sql, sizeof sql, "SELECT %s FROM %s WHERE %s", column, table, where);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) abort();
+    int n = sqlite3_column_bytes(st, 0);
+    unsigned char *b = malloc((size_t)n);
+    memcpy(b, sqlite3_column_blob(st, 0), (size_t)n);
+    sqlite3_finalize(st);
+    b[at % n] ^= 0x01;
+    snprintf(sql, sizeof sql, "UPDATE %s SET %s = ? WHERE %s", table, column, where);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) abort();
+    sqlite3_bind_blob(st, 1, b, n, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) != SQLITE_DONE) abort();
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(b);
+}
+
+TEST(appended_entries_read_back_with_their_body)
+{
+    char *dir;
+    bt_vault *v = fresh(&dir);
+    unsigned char png[3000];
+    for (size_t i = 0; i < sizeof png; i++) png[i] = (unsigned char)(i * 7);
+    int64_t id1 = append_text(v, "{\"type\":\"notice\"}"), id2 = 0;
+    CHECK_EQ(bt_vault_append(v, "{\"type\":\"attachment\"}", 21, png, sizeof png, &id2), BT_OK);
+    CHECK_EQ(id1, 1);
+    CHECK_EQ(id2, 2);
+    CHECK(reads_as(v, 1, "{\"type\":\"notice\"}"));
+    char *head;
+    unsigned char *body;
+    size_t hn, bn;
+    CHECK_EQ(bt_vault_read(v, 2, &head, &hn, &body, &bn), BT_OK);
+    CHECK(bn == sizeof png && memcmp(body, png, bn) == 0);
+    bt_vault_free(head);
+    bt_vault_free(body);
+    CHECK_EQ(read_err(v, 3), BT_ERR_NOT_FOUND);
+    bt_vault_close(v);
+    free(dir);
+}
+
+TEST(a_new_log_is_unprotected_with_a_private_key_file)
+{
+    char *dir, path[512];
+    struct stat sb;
+    bt_vault *v = fresh(&dir);
+    CHECK_EQ(bt_vault_state_of(v), BT_VAULT_UNPROTECTED);
+    CHECK(stat(dir, &sb) == 0 && (sb.st_mode & 0777) == 0700);
+    snprintf(path, sizeof path, "%s/%s", dir, BT_VAULT_KEYFILE);
+    CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600 && sb.st_size == 32);
+    snprintf(path, sizeof path, "%s/%s", dir, BT_VAULT_DB);
+    CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
+    /* setting a passphrase removes the key file */
+    CHECK_EQ(bt_vault_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &fast), BT_OK);
+    snprintf(path, sizeof path, "%s/%s", dir, BT_VAULT_KEYFILE);
+    CHECK(stat(path, &sb) != 0);
+    CHECK_EQ(bt_vault_state_of(v), BT_VAULT_UNLOCKED);
+    bt_vault_close(v);
+    free(dir);
+}
+
+TEST(capture_works_while_locked_and_reads_after_unlock)
+{
+    char *dir;
+    bt_vault *v = fresh(&dir);
+    CHECK_EQ(bt_vault_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &fast), BT_OK);
+    bt_vault_lock(v);
+    CHECK_EQ(bt_vault_state_of(v), BT_VAULT_LOCKED);
+    int64_t id = append_text(v, "{\"text\":\"locked capture\"}");
+    CHECK_EQ(read_err(v, id), BT_ERR_LOCKED);
+    CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
+    CHECK(reads_as(v, id, "{\"text\":\"locked capture\"}"));
+    bt_vault_close(v);
+    /* and from another process's view: a fresh handle */
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    CHECK_EQ(bt_vault_state_of(v), BT_VAULT_LOCKED);
+    CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
+    CHECK(reads_as(v, id, "{\"text\":\"locked capture\"}"));
+    bt_vault_close(v);
+    free(dir);
+}
+
+TEST(wrong_passphrase_is_refused_and_leaves_it_locked)
+{
+    char *dir;
+    bt_vault *v = fresh(&dir);
+    append_text(v, "{}");
+    CHECK_EQ(bt_vault_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &fast), BT_OK);
+    bt_vault_lock(v);
+    CHECK_EQ(bt_vault_unlock(v, "correct horse batterY", strlen(PASS)), BT_ERR_WRONG_PASSPHRASE);
+    CHECK_EQ(bt_vault_state_of(v), BT_VAULT_LOCKED);
+    CHECK_EQ(read_err(v, 1), BT_ERR_LOCKED);
+    CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
+    CHECK_EQ(read_err(v, 1), BT_OK);
+    bt_vault_close(v);
+    free(dir);
+}
+
+TEST(changing_the_passphrase_needs_the_old_one)
+{
+    char *dir;
+    bt_vault *v = fresh(&dir);
+    CHECK_EQ(bt_vault_set_passphrase(v, NULL, 0, "short", 5, &fast), BT_ERR_WEAK_PASSPHRASE);
+    CHECK_EQ(bt_vault_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &fast), BT_OK);
+    CHECK_EQ(bt_vault_set_passphrase(v, NULL, 0, "another one", 11, &fast), BT_ERR_PASSPHRASE_REQUIRED);
+    CHECK_EQ(bt_vault_set_passphrase(v, "nope nope", 9, "another one", 11, &fast), BT_ERR_WRONG_PASSPHRASE);
+    CHECK_EQ(bt_vault_set_passphrase(v, PASS, strlen(PASS), "another one", 11, &fast), BT_OK);
+    bt_vault_lock(v);
+    CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_ERR_WRONG_PASSPHRASE);
+    CHECK_EQ(bt_vault_unlock(v, "another one", 11), BT_OK);
+    bt_vault_close(v);
+    free(dir);
+}
+
+TEST(raising_the_argon2id_parameters_rewraps_the_key)
+{
+    char *dir;
+    bt_vault *v = fresh(&dir);
+    bt_kdf_params got, raised = {3, 64u << 20};
+    append_text(v, "{\"n\":1}");
+    CHECK_EQ(bt_vault_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &fast), BT_OK);
+    CHECK_EQ(bt_vault_kdf_params(v, &got), BT_OK);
+    CHECK(got.opslimit == fast.opslimit && got.memlimit == fast.memlimit);
+    CHECK_EQ(bt_vault_set_passphrase(v, PASS, strlen(PASS), PASS, strlen(PASS), &raised), BT_OK);
+    CHECK_EQ(bt_vault_kdf_params(v, &got), BT_OK);
+    CHECK(got.opslimit == raised.opslimit && got.memlimit == raised.memlimit);
+    bt_vault_close(v);
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
+    CHECK(reads_as(v, 1, "{\"n\":1}"));
+    /* parameters below libsodium's minimum are refused */
+    bt_kdf_params weak = {0, 8u << 20};
+    CHECK_EQ(bt_vault_set_passphrase(v, PASS, strlen(PASS), PASS, strlen(PASS), &weak), BT_ERR_BAD_PARAMS);
+    bt_vault_close(v);
+    free(dir);
+}
+
+TEST(the_recovery_code_unlocks_and_resets_the_passphrase)
+{
+    char *dir, code[BT_RECOVERY_CODE_MAX];
+    bt_vault *v = fresh(&dir);
+    append_text(v, "{\"n\":1}");
+    CHECK_EQ(bt_vault_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &fast), BT_OK);
+    CHECK_EQ(bt_vault_new_recovery_code(v, code), BT_OK);
+    CHECK_EQ(strlen(code), 39); /* 32 hex digits in groups of four */
+    bt_vault_close(v);
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    CHECK_EQ(bt_vault_new_recovery_code(v, code), BT_ERR_LOCKED);
+    char wrong[BT_RECOVERY_CODE_MAX];
+    memcpy(wrong, code, sizeof wrong);
+    wrong[0] = wrong[0] == 'a' ? 'b' : 'a';
+    CHECK_EQ(bt_vault_unlock_recovery(v, wrong), BT_ERR_WRONG_PASSPHRASE);
+    CHECK_EQ(bt_vault_unlock_recovery(v, "12"), BT_ERR_WRONG_PASSPHRASE);
+    CHECK_EQ(bt_vault_unlock_recovery(v, code), BT_OK);
+    CHECK(reads_as(v, 1, "{\"n\":1}"));
+    CHECK_EQ(bt_vault_set_passphrase(v, NULL, 0, "a new passphrase", 16, &fast), BT_OK);
+    bt_vault_lock(v);
+    CHECK_EQ(bt_vault_unlock(v, "a new passphrase", 16), BT_OK);
+    bt_vault_close(v);
+    free(dir);
+}
+
+TEST(equal_records_differ_on_disk)
+{
+    char *dir;
+    bt_vault *v = fresh(&dir);
+    append_text(v, "{\"same\":true}");
+    append_text(v, "{\"same\":true}");
+    bt_vault_close(v);
+    sqlite3 *db = raw(dir);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(db, "SELECT count(DISTINCT head), count(DISTINCT nonce) FROM entries", -1, &st, NULL);
+    CHECK_EQ(sqlite3_step(st), SQLITE_ROW);
+    CHECK_EQ(sqlite3_column_int(st, 0), 2);
+    CHECK_EQ(sqlite3_column_int(st, 1), 2);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(dir);
+}
+
+static void tamper_case(const char *table, const char *column, const char *where, int64_t want_bad,
+                        int64_t unreadable)
+{
+    char *dir;
+    bt_vault *v = fresh(&dir);
+    bt_vault_verify_result r;
+    for (int i = 0; i < 4; i++) append_text(v, "{\"notice\":\"a text\"}");
+    CHECK_EQ(bt_vault_verify(v, &r), BT_OK);
+    CHECK_EQ(r.bad_id, 0);
+    CHECK_EQ(r.checked, 4);
+    bt_vault_close(v);
+    flip(dir, table, column, where, 5);
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    CHECK_EQ(bt_vault_verify(v, &r), BT_OK);
+    CHECK_EQ(r.bad_id, want_bad);
+    CHECK(r.reason != NULL);
+    CHECK_EQ(read_err(v, unreadable), BT_ERR_CORRUPT);
+    CHECK_EQ(read_err(v, 1), BT_OK); /* what came before is untouched */
+    bt_vault_close(v);
+    free(dir);
+}
+
+TEST(a_flipped_ciphertext_byte_fails_opening_and_verify_names_it)
+{
+    tamper_case("entries", "head", "id = 3", 3, 3);
+}
+
+TEST(a_flipped_nonce_byte_fails_opening_and_verify_names_it)
+{
+    tamper_case("entries", "nonce", "id = 2", 2, 2);
+}
+
+TEST(a_flipped_chain_hash_fails_the_next_entry_and_verify)
+{
+    /* entry 2's stored hash is the next entry's associated data */
+    tamper_case("entries", "hash", "id = 2", 2, 3);
+}
+
+TEST(a_flipped_sealed_session_key_fails_its_entries_and_verify)
+{
+    char *dir;
+    bt_vault *v = fresh(&dir);
+    bt_vault_verify_result r;
+    append_text(v, "{}");
+    bt_vault_close(v);
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK); /* a second writing session */
+    append_text(v, "{}");
+    append_text(v, "{}");
+    bt_vault_close(v);
+    flip(dir, "sessions", "sealed", "id = 2", 9);
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    CHECK_EQ(bt_vault_verify(v, &r), BT_OK);
+    CHECK_EQ(r.bad_id, 2);
+    CHECK_EQ(read_err(v, 1), BT_OK);
+    CHECK_EQ(read_err(v, 2), BT_ERR_CORRUPT);
+    CHECK_EQ(read_err(v, 3), BT_ERR_CORRUPT);
+    bt_vault_close(v);
+    free(dir);
+}
+
+TEST(a_removed_entry_is_named_by_verify)
+{
+    char *dir;
+    bt_vault *v = fresh(&dir);
+    bt_vault_verify_result r;
+    for (int i = 0; i < 3; i++) append_text(v, "{}");
+    bt_vault_close(v);
+    sqlite3 *db = raw(dir);
+    sqlite3_exec(db, "DELETE FROM entries WHERE id = 2", NULL, NULL, NULL);
+    sqlite3_close(db);
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    CHECK_EQ(bt_vault_verify(v, &r), BT_OK);
+    CHECK_EQ(r.bad_id, 3);
+    CHECK_EQ(r.checked, 1);
+    bt_vault_close(v);
+    free(dir);
+}
+
+/* Returns whether needle occurs in the file at dir/name. */
+static int file_contains(const char *dir, const char *name, const char *needle)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) return 0;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    size_t got = fread(buf, 1, (size_t)n, f);
+    fclose(f);
+    int found = memmem(buf, got, needle, strlen(needle)) != NULL;
+    free(buf);
+    return found;
+}
+
+TEST(database_files_never_hold_a_notice_in_clear)
+{
+    static const char *const files[] = {BT_VAULT_DB, BT_VAULT_DB "-wal", BT_VAULT_DB "-shm"};
+    static const char *const secrets[] = {"ZEBRA-TEXT-7731", "ZEBRA-TITLE-7731", "zebra-url.example"};
+    char *dir;
+    bt_vault *v = fresh(&dir);
+    char head[256];
+    snprintf(head, sizeof head, "{\"text\":\"%s\",\"title\":\"%s\",\"url\":\"https://%s/\"}",
+             secrets[0], secrets[1], secrets[2]);
+    for (int i = 0; i < 50; i++) append_text(v, head);
+    /* while open (the WAL holds the pages) ... */
+    int wal_seen = 0;
+    for (size_t f = 0; f < 3; f++)
+        for (size_t s = 0; s < 3; s++) CHECK(!file_contains(dir, files[f], secrets[s]));
+    char wal[512];
+    struct stat sb;
+    snprintf(wal, sizeof wal, "%s/%s-wal", dir, BT_VAULT_DB);
+    wal_seen = stat(wal, &sb) == 0 && sb.st_size > 0;
+    CHECK(wal_seen); /* the scan above really covered a live WAL */
+    /* ... and after a checkpoint */
+    bt_vault_close(v);
+    for (size_t s = 0; s < 3; s++) CHECK(!file_contains(dir, BT_VAULT_DB, secrets[s]));
+    /* the negative case: the marker is findable when it is there in clear */
+    sqlite3 *db = raw(dir);
+    sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES ('ZEBRA-TEXT-7731')", NULL, NULL, NULL);
+    sqlite3_close(db);
+    CHECK(file_contains(dir, BT_VAULT_DB, secrets[0]));
+    free(dir);
+}
+
+TEST(a_log_from_a_newer_version_is_refused_untouched)
+{
+    char *dir;
+    bt_vault *v = fresh(&dir);
+    append_text(v, "{}");
+    bt_vault_close(v);
+    sqlite3 *db = raw(dir);
+    sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL);
+    sqlite3_close(db);
+    CHECK_EQ(bt_vault_open(&v, dir), BT_ERR_STORAGE);
+    CHECK(v == NULL);
+    db = raw(dir);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(db, "SELECT count(*) FROM entries", -1, &st, NULL);
+    CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(dir);
+}
+
+TEST(a_file_that_is_not_a_database_is_refused)
+{
+    char *dir = test_tmpdir(), path[512];
+    bt_vault *v = NULL;
+    snprintf(path, sizeof path, "%s/%s", dir, BT_VAULT_DB);
+    FILE *f = fopen(path, "wb");
+    for (int i = 0; i < 200; i++) fputs("this is not a database. ", f);
+    fclose(f);
+    bt_err err = bt_vault_open(&v, dir);
+    CHECK(err == BT_ERR_CORRUPT);
+    CHECK(v == NULL);
+    struct stat sb;
+    CHECK(stat(path, &sb) == 0 && sb.st_size == 200 * 24); /* left as it was */
+    free(dir);
+}
+
+RUN_TESTS(T(appended_entries_read_back_with_their_body), T(a_new_log_is_unprotected_with_a_private_key_file),
+          T(capture_works_while_locked_and_reads_after_unlock), T(wrong_passphrase_is_refused_and_leaves_it_locked),
+          T(changing_the_passphrase_needs_the_old_one), T(raising_the_argon2id_parameters_rewraps_the_key),
+          T(the_recovery_code_unlocks_and_resets_the_passphrase), T(equal_records_differ_on_disk),
+          T(a_flipped_ciphertext_byte_fails_opening_and_verify_names_it),
+          T(a_flipped_nonce_byte_fails_opening_and_verify_names_it),
+          T(a_flipped_chain_hash_fails_the_next_entry_and_verify),
+          T(a_flipped_sealed_session_key_fails_its_entries_and_verify), T(a_removed_entry_is_named_by_verify),
+          T(database_files_never_hold_a_notice_in_clear), T(a_log_from_a_newer_version_is_refused_untouched),
+          T(a_file_that_is_not_a_database_is_refused))
