@@ -38,7 +38,7 @@ done:
     free(old);
 }
 
-static void say(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
 {
     char line[512], stamp[32];
     time_t now = time(NULL);

@@ -38,7 +38,8 @@ class Host:
         (n,) = struct.unpack("=I", head)
         assert n <= 1024 * 1024, f"outbound frame of {n} bytes"
         body = self.proc.stdout.read(n)
-        assert len(body) == n
+        if len(body) < n:  # the host died mid-frame
+            return None
         return json.loads(body)
 
     def call(self, method, params=None, **kw):
