@@ -56,6 +56,17 @@ struct bt_vault {
     unsigned char *cache;       /* sodium_malloc, CACHE_SLOTS * SKEY_BYTES */
     int64_t cache_id[CACHE_SLOTS];
     int cache_next;
+    sqlite3_stmt *hot[5];       /* prepared once: see hot_sql */
+};
+
+/* Statements on the capture path, prepared once per handle. */
+enum { HOT_BEGIN, HOT_COMMIT, HOT_LAST, HOT_INSERT, HOT_SESSION };
+static const char *const hot_sql[] = {
+    [HOT_BEGIN] = "BEGIN IMMEDIATE",
+    [HOT_COMMIT] = "COMMIT",
+    [HOT_LAST] = "SELECT id, hash FROM entries ORDER BY id DESC LIMIT 1",
+    [HOT_INSERT] = "INSERT INTO entries(id, session, version, nonce, head, body, hash) VALUES (?,?,?,?,?,?,?)",
+    [HOT_SESSION] = "INSERT INTO sessions(sealed) VALUES (?)",
 };
 
 static const char *const schema_v1 =
@@ -132,6 +143,31 @@ static bt_err exec(sqlite3 *db, const char *sql)
 {
     int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
     return rc == SQLITE_OK ? BT_OK : sql_err(rc);
+}
+
+/* Returns the reset, unbound hot statement which, preparing it on first use. */
+static sqlite3_stmt *hot(bt_vault *v, int which, int *rc)
+{
+    sqlite3_stmt **st = &v->hot[which];
+    *rc = SQLITE_OK;
+    if (*st == NULL)
+        *rc = sqlite3_prepare_v3(v->db, hot_sql[which], -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+    else {
+        sqlite3_reset(*st);
+        sqlite3_clear_bindings(*st);
+    }
+    return *rc == SQLITE_OK ? *st : NULL;
+}
+
+/* Runs a hot statement that returns no rows. */
+static bt_err hot_exec(bt_vault *v, int which)
+{
+    int rc;
+    sqlite3_stmt *st = hot(v, which, &rc);
+    if (st == NULL) return sql_err(rc);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? BT_OK : sql_err(rc);
 }
 
 static void rollback(sqlite3 *db)
@@ -496,6 +532,7 @@ void bt_vault_close(bt_vault *v)
     sodium_free(v->cache);
     sodium_free(v->wkey);
     sodium_memzero(v->wsealed, sizeof v->wsealed);
+    for (size_t i = 0; i < sizeof v->hot / sizeof v->hot[0]; i++) sqlite3_finalize(v->hot[i]);
     if (v->db != NULL) sqlite3_close_v2(v->db);
     free(v->dir);
     free(v);
@@ -705,10 +742,10 @@ static bt_err start_session(bt_vault *v)
 /* Reads the last entry's id and hash (0 and genesis on an empty log). */
 static bt_err last_entry(bt_vault *v, int64_t *id, unsigned char hash[BT_HASH_BYTES])
 {
-    sqlite3_stmt *st = NULL;
     bt_err err = BT_OK;
-    int rc = sqlite3_prepare_v2(v->db, "SELECT id, hash FROM entries ORDER BY id DESC LIMIT 1", -1, &st, NULL);
-    if (rc != SQLITE_OK) return sql_err(rc);
+    int rc;
+    sqlite3_stmt *st = hot(v, HOT_LAST, &rc);
+    if (st == NULL) return sql_err(rc);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         *id = sqlite3_column_int64(st, 0);
@@ -719,18 +756,18 @@ static bt_err last_entry(bt_vault *v, int64_t *id, unsigned char hash[BT_HASH_BY
     } else {
         err = sql_err(rc);
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return err;
 }
 
 static bt_err insert_session(bt_vault *v)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(v->db, "INSERT INTO sessions(sealed) VALUES (?)", -1, &st, NULL);
-    if (rc != SQLITE_OK) return sql_err(rc);
+    int rc;
+    sqlite3_stmt *st = hot(v, HOT_SESSION, &rc);
+    if (st == NULL) return sql_err(rc);
     sqlite3_bind_blob(st, 1, v->wsealed, sizeof v->wsealed, SQLITE_STATIC);
     rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     if (rc != SQLITE_DONE) return sql_err(rc);
     v->wsession = sqlite3_last_insert_rowid(v->db);
     return BT_OK;
@@ -780,10 +817,8 @@ static bt_err insert_entry(bt_vault *v, const char *head, size_t head_len,
     if (body != NULL) seal_part(bc, body, body_len, "btbody01", id, v->wkey, ad, nonce);
     entry_hash(hash, prev, id, v->wsession, v->wsealed_hash, nonce, hc, head_len + TAG_BYTES, bc,
                bc ? body_len + TAG_BYTES : 0);
-    rc = sqlite3_prepare_v2(v->db,
-        "INSERT INTO entries(id, session, version, nonce, head, body, hash) VALUES (?,?,?,?,?,?,?)",
-        -1, &st, NULL);
-    if (rc != SQLITE_OK) { err = sql_err(rc); goto done; }
+    st = hot(v, HOT_INSERT, &rc);
+    if (st == NULL) { err = sql_err(rc); goto done; }
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, v->wsession);
     sqlite3_bind_int(st, 3, BT_VAULT_FORMAT);
@@ -795,7 +830,7 @@ static bt_err insert_entry(bt_vault *v, const char *head, size_t head_len,
     if (rc != SQLITE_DONE) err = sql_err(rc);
     else *id_out = id;
 done:
-    sqlite3_finalize(st);
+    if (st != NULL) sqlite3_reset(st);
     free(hc);
     free(bc);
     return err;
@@ -809,10 +844,10 @@ bt_err bt_vault_append(bt_vault *v, const char *head, size_t head_len,
     if (head == NULL || head_len == 0) return BT_ERR_BAD_PARAMS;
     if ((err = start_session(v)) != BT_OK) return err;
     new_session = v->wsession == 0;
-    err = exec(v->db, "BEGIN IMMEDIATE");
+    err = hot_exec(v, HOT_BEGIN);
     if (err != BT_OK) return err;
     err = insert_entry(v, head, head_len, body, body_len, id);
-    if (err == BT_OK) err = exec(v->db, "COMMIT");
+    if (err == BT_OK) err = hot_exec(v, HOT_COMMIT);
     if (err != BT_OK) {
         rollback(v->db);
         if (new_session) v->wsession = 0;

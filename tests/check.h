@@ -28,7 +28,7 @@ typedef struct {
 #define TEST(name) static void name(void)
 #define T(name) {#name, name}
 
-static int run_tests(const test_case *tests, size_t n)
+static inline int run_tests(const test_case *tests, size_t n)
 {
     int passed = 0, failed = 0;
     for (size_t i = 0; i < n; i++) {

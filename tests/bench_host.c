@@ -1,0 +1,271 @@
+/* Benchmark of the native host, each figure beside its raw floor measured in
+ * the same run. Prints figures; asserts nothing about time.
+ *
+ *   bench_host BUILD_DIR [SCALE]    (SCALE 1 = full run; 0.05 = smoke run)
+ *
+ * - cold start: fork+exec of bantrail-host to its hello reply (existing log);
+ *   floor: fork+exec of /bin/true to its exit.
+ * - capture round trip of a 2 KiB notice while the log is locked, p50/p99;
+ *   floor: one durable SQLite commit (WAL, synchronous=FULL) of 2 KiB.
+ * - sustained captures per second (pipelined); floor: durable commits/s.
+ * - unlock with the default Argon2id parameters; floor: crypto_pwhash alone.
+ */
+#include <json-c/json.h>
+#include <signal.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bantrail/frame.h"
+#include "bantrail/vault.h"
+#include "check.h"
+
+static double now_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double pct(double *v, int n, double p)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    int i = (int)(p * (n - 1) + 0.5);
+    return v[i];
+}
+
+typedef struct {
+    pid_t pid;
+    int to, from;
+} host;
+
+static host start_host(const char *bin, const char *home)
+{
+    int in[2], out[2];
+    host h;
+    if (pipe(in) != 0 || pipe(out) != 0) abort();
+    h.pid = fork();
+    if (h.pid == 0) {
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        close(in[1]);
+        close(out[0]);
+        setenv("BANTRAIL_HOME", home, 1);
+        execl(bin, bin, (char *)NULL);
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    h.to = in[1];
+    h.from = out[0];
+    return h;
+}
+
+static void stop_host(host *h)
+{
+    close(h->to);
+    int st;
+    waitpid(h->pid, &st, 0);
+    close(h->from);
+}
+
+static void send_req(host *h, const char *json)
+{
+    if (bt_frame_write(h->to, json, strlen(json)) != BT_OK) abort();
+}
+
+/* Reads one reply; aborts unless it is a result. */
+static void expect_result(host *h)
+{
+    char *body;
+    size_t len;
+    bt_err err;
+    if (bt_frame_read(h->from, BT_FRAME_OUT_MAX, &body, &len, &err) != BT_FRAME_READ || err != BT_OK ||
+        strstr(body, "\"result\"") == NULL) {
+        fprintf(stderr, "bench: unexpected reply\n");
+        abort();
+    }
+    free(body);
+}
+
+static char *capture_request(int id)
+{
+    static char text[2049];
+    char *req = malloc(4096);
+    if (text[0] == '\0') {
+        for (int i = 0; i < 2048; i++) text[i] = "abcdefghij klmnopqrstuvwxyz"[i % 27];
+        text[2048] = '\0';
+    }
+    snprintf(req, 4096,
+             "{\"id\":%d,\"method\":\"capture\",\"params\":{\"url\":\"https://www.instagram.com/accounts/"
+             "suspended/\",\"text\":\"%s\"}}", id, text);
+    return req;
+}
+
+typedef struct {
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    unsigned char blob[2048 + 40]; /* the size of a sealed 2 KiB record */
+} floor_db;
+
+static void floor_open(floor_db *f, const char *dir)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/floor.sqlite", dir);
+    if (sqlite3_open(path, &f->db) != SQLITE_OK ||
+        sqlite3_exec(f->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;"
+                            "CREATE TABLE t(id INTEGER PRIMARY KEY, b BLOB)", NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(f->db, "INSERT INTO t(b) VALUES (?)", -1, &f->st, NULL) != SQLITE_OK)
+        abort();
+    randombytes_buf(f->blob, sizeof f->blob);
+}
+
+/* One durable commit of one 2 KiB row: the raw floor of a capture. */
+static void floor_commit(floor_db *f)
+{
+    sqlite3_exec(f->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    sqlite3_bind_blob(f->st, 1, f->blob, sizeof f->blob, SQLITE_STATIC);
+    sqlite3_step(f->st);
+    sqlite3_reset(f->st);
+    if (sqlite3_exec(f->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) abort();
+}
+
+static void floor_close(floor_db *f)
+{
+    sqlite3_finalize(f->st);
+    sqlite3_close(f->db);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: bench_host BUILD_DIR [SCALE]\n");
+        return 2;
+    }
+    double scale = argc > 2 ? atof(argv[2]) : 1.0;
+    int n_cold = (int)(100 * scale) + 3, n_rt = (int)(1000 * scale) + 10, n_sus = (int)(3000 * scale) + 10;
+    int n_unlock = scale >= 1 ? 5 : 1;
+    char bin[1024];
+    snprintf(bin, sizeof bin, "%s/bantrail-host", argv[1]);
+    if (sodium_init() < 0) return 2;
+    char *home = test_tmpdir();
+    double *lat = calloc((size_t)(n_sus + n_rt + n_cold), sizeof *lat);
+    double *flat = calloc((size_t)n_rt, sizeof *flat);
+    double a, floor_us = 0;
+    floor_db fl;
+
+    /* a protected, locked log with one record */
+    bt_vault *v;
+    if (bt_vault_open(&v, home) != BT_OK) return 2;
+    if (bt_vault_set_passphrase(v, NULL, 0, "benchmark passphrase", 20, NULL) != BT_OK) return 2;
+    int64_t id;
+    bt_vault_append(v, "{}", 2, NULL, 0, &id);
+    bt_vault_close(v);
+
+    printf("bantrail-host benchmark (%s), scale %.2f\n\n", home, scale);
+
+    floor_open(&fl, home);
+
+    /* cold start */
+    for (int i = 0; i < n_cold; i++) {
+        a = now_us();
+        pid_t p = fork();
+        if (p == 0) { execl("/bin/true", "true", (char *)NULL); _exit(127); }
+        int st;
+        waitpid(p, &st, 0);
+        lat[i] = now_us() - a;
+    }
+    double spawn_p50 = pct(lat, n_cold, 0.5);
+    for (int i = 0; i < n_cold; i++) {
+        a = now_us();
+        host h = start_host(bin, home);
+        send_req(&h, "{\"id\":1,\"method\":\"hello\"}");
+        expect_result(&h);
+        lat[i] = now_us() - a;
+        stop_host(&h);
+    }
+    printf("cold start to hello     p50 %8.0f us  p99 %8.0f us   (floor: fork+exec /bin/true p50 %.0f us)\n",
+           pct(lat, n_cold, 0.5), pct(lat, n_cold, 0.99), spawn_p50);
+
+    /* capture round trip while locked, alternating with the floor so that
+     * both see the same disk */
+    host h = start_host(bin, home);
+    for (int i = 0; i < n_rt; i++) {
+        char *req = capture_request(i);
+        a = now_us();
+        send_req(&h, req);
+        expect_result(&h);
+        lat[i] = now_us() - a;
+        free(req);
+        a = now_us();
+        floor_commit(&fl);
+        flat[i] = now_us() - a;
+    }
+    double floor_p50 = pct(flat, n_rt, 0.5), floor_p99 = pct(flat, n_rt, 0.99);
+    double rt50 = pct(lat, n_rt, 0.5), rt99 = pct(lat, n_rt, 0.99);
+    printf("capture 2 KiB, locked   p50 %8.0f us  p99 %8.0f us   (floor: durable commit p50 %.0f us p99 %.0f us; "
+           "ratio p50 %.2fx)\n", rt50, rt99, floor_p50, floor_p99, rt50 / floor_p50);
+
+    /* sustained, pipelined, in rounds alternating with the floor */
+    double host_us = 0;
+    for (int done = 0; done < n_sus; done += 500) {
+        int k = n_sus - done < 500 ? n_sus - done : 500;
+        a = now_us();
+        for (int i = 0; i < k; i++) {
+            char *req = capture_request(i);
+            send_req(&h, req);
+            free(req);
+            if (i >= 64) expect_result(&h); /* keep a window of 64 in flight */
+        }
+        for (int i = 0; i < (k < 64 ? k : 64); i++) expect_result(&h);
+        host_us += now_us() - a;
+        a = now_us();
+        for (int i = 0; i < k; i++) floor_commit(&fl);
+        floor_us += now_us() - a;
+    }
+    double rate = n_sus / (host_us / 1e6), floor_rate = n_sus / (floor_us / 1e6);
+    floor_close(&fl);
+    printf("sustained captures      %8.0f /s                  (floor: durable commits %.0f /s; %.0f%%)\n", rate,
+           floor_rate, 100.0 * rate / floor_rate);
+
+    /* unlock */
+    for (int i = 0; i < n_unlock; i++) {
+        a = now_us();
+        send_req(&h, "{\"id\":1,\"method\":\"unlock\",\"params\":{\"passphrase\":\"benchmark passphrase\"}}");
+        expect_result(&h);
+        lat[i] = now_us() - a;
+        send_req(&h, "{\"id\":2,\"method\":\"lock\"}");
+        expect_result(&h);
+    }
+    double un50 = pct(lat, n_unlock, 0.5);
+    stop_host(&h);
+    bt_kdf_params kdf = bt_vault_default_kdf();
+    unsigned char key[32], salt[crypto_pwhash_SALTBYTES] = {0};
+    for (int i = 0; i < n_unlock; i++) {
+        a = now_us();
+        if (crypto_pwhash(key, sizeof key, "benchmark passphrase", 20, salt, kdf.opslimit, kdf.memlimit,
+                          crypto_pwhash_ALG_ARGON2ID13) != 0) return 2;
+        lat[i] = now_us() - a;
+    }
+    printf("unlock                  p50 %8.0f us                  (floor: Argon2id %llu passes, %zu MiB: %.0f us)\n",
+           un50, kdf.opslimit, kdf.memlimit >> 20, pct(lat, n_unlock, 0.5));
+    free(lat);
+    free(flat);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", home);
+    if (system(cmd) != 0) return 2;
+    free(home);
+    return 0;
+}
