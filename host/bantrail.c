@@ -20,6 +20,7 @@
 
 #include "bantrail/caller.h"
 #include "bantrail/frame.h"
+#include "bantrail/install.h"
 #include "bantrail/paths.h"
 #include "bantrail/rpc.h"
 #include "bantrail/vault.h"
@@ -45,6 +46,13 @@ static void usage(FILE *f)
         "                      store the notice text read from stdin\n"
         "  demo                start bantrail-host as a browser does and capture a\n"
         "                      sample notice in a throwaway log\n"
+        "  install [--browser NAME] [--user-data-dir DIR]\n"
+        "                      register the host with browsers: chrome, chromium, brave,\n"
+        "                      edge, vivaldi, firefox, or all (default: those found)\n"
+        "  uninstall [--browser NAME] [--user-data-dir DIR]\n"
+        "                      remove those registrations\n"
+        "  doctor [--user-data-dir DIR]\n"
+        "                      check each registration and that the host answers\n"
         "\n"
         "Options:\n"
         "  --json              machine output (the host's JSON result)\n"
@@ -579,6 +587,64 @@ static void remove_tree(const char *dir)
     rmdir(dir);
 }
 
+/* Starts the host at path with the arguments a browser passes (args, NULL
+ * terminated) and, when home is not NULL, BANTRAIL_HOME=home. */
+static pid_t spawn_host(const char *path, const char *const *args, const char *home, int *to, int *from)
+{
+    int in[2], out[2];
+    char *argv[4] = {(char *)path, NULL, NULL, NULL};
+    for (int i = 0; i < 2 && args[i] != NULL; i++) argv[i + 1] = (char *)args[i];
+    if (pipe(in) != 0) return -1;
+    if (pipe(out) != 0) {
+        close(in[0]);
+        close(in[1]);
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        close(in[1]);
+        close(out[0]);
+        if (home != NULL) setenv("BANTRAIL_HOME", home, 1);
+        execv(path, argv);
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    *to = in[1];
+    *from = out[0];
+    if (pid < 0) {
+        close(in[1]);
+        close(out[0]);
+    }
+    return pid;
+}
+
+/* Closes the host's input and waits: its exit status, or -1. */
+static int reap_host(pid_t pid, int to, int from)
+{
+    int status = 0;
+    close(to);
+    waitpid(pid, &status, 0);
+    close(from);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The absolute path of the bantrail-host beside this program; NULL if none. */
+static char *host_beside_me(void)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) return NULL;
+    self[n] = '\0';
+    *strrchr(self, '/') = '\0';
+    size_t len = strlen(self) + sizeof "/bantrail-host";
+    char *host = malloc(len);
+    if (host != NULL) snprintf(host, len, "%s/bantrail-host", self);
+    return host;
+}
+
 static int cmd_demo(void)
 {
     static const char *const steps[][2] = {
@@ -590,33 +656,22 @@ static int cmd_demo(void)
         {"get", "{\"id\":3,\"method\":\"get\",\"params\":{\"id\":1}}"},
         {"verify", "{\"id\":4,\"method\":\"verify\"}"},
     };
-    char dir[] = "/tmp/bantrail-demo-XXXXXX", self[PATH_MAX], host[PATH_MAX + 16];
-    int in[2], out[2], rc = 0, status = 0;
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0 || mkdtemp(dir) == NULL || pipe(in) != 0 || pipe(out) != 0) {
+    static const char *const origin[] = {"chrome-extension://" BT_EXTENSION_ID_CHROMIUM "/", NULL};
+    char dir[] = "/tmp/bantrail-demo-XXXXXX";
+    char *host = host_beside_me();
+    int to, from, rc = 0;
+    pid_t pid = -1;
+    if (host == NULL || mkdtemp(dir) == NULL) {
         fprintf(stderr, "bantrail: demo: %s\n", strerror(errno));
+        free(host);
         return 2;
     }
-    self[n] = '\0';
-    *strrchr(self, '/') = '\0';
-    snprintf(host, sizeof host, "%s/bantrail-host", self);
     printf("Demo in a throwaway log (%s); your own log is not touched.\n", dir);
     printf("Starting %s as Chromium would, with the extension's origin.\n\n", host);
     fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(in[0], 0);
-        dup2(out[1], 1);
-        close(in[1]);
-        close(out[0]);
-        setenv("BANTRAIL_HOME", dir, 1);
-        execl(host, host, "chrome-extension://" BT_EXTENSION_ID_CHROMIUM "/", (char *)NULL);
-        _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
+    pid = spawn_host(host, origin, dir, &to, &from);
     for (size_t i = 0; pid > 0 && i < sizeof steps / sizeof steps[0]; i++) {
-        json_object *rep = demo_call(in[1], out[0], steps[i][1]), *res = NULL;
+        json_object *rep = demo_call(to, from, steps[i][1]), *res = NULL;
         if (rep == NULL || !json_object_object_get_ex(rep, "result", &res)) {
             fprintf(stderr, "bantrail: demo: %s failed: %s\n", steps[i][0],
                     rep ? json_object_to_json_string(rep) : "no answer from the host");
@@ -629,14 +684,155 @@ static int cmd_demo(void)
         printf("\n\n");
         json_object_put(rep);
     }
-    close(in[1]);
-    if (pid > 0) waitpid(pid, &status, 0);
-    close(out[0]);
+    if (pid < 0 || reap_host(pid, to, from) != 0) rc = 2;
     remove_tree(dir);
-    if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) rc = 2;
+    free(host);
     printf(rc == 0 ? "The host stored the notice encrypted, read it back and verified the chain.\n"
                    : "The demo failed.\n");
     return rc;
+}
+
+/* ---- registering with browsers ---- */
+
+/* Which browsers a command acts on: one by name, all, or (name NULL) those
+ * found on this system. With a user data dir: Chromium unless named. */
+static int select_browsers(const char *name, const char *user_data_dir, int chosen[BT_BROWSER_COUNT])
+{
+    int b = name != NULL ? bt_install_browser_by_name(name) : -1;
+    if (name != NULL && strcmp(name, "all") != 0 && b < 0) {
+        fprintf(stderr, "bantrail: unknown browser '%s' (chrome, chromium, brave, edge, vivaldi, firefox, all)\n", name);
+        return -1;
+    }
+    for (int i = 0; i < BT_BROWSER_COUNT; i++) {
+        if (user_data_dir != NULL) chosen[i] = i != BT_BROWSER_FIREFOX && (b < 0 ? i == BT_BROWSER_CHROMIUM : i == b);
+        else if (name == NULL) chosen[i] = bt_install_detected((bt_browser)i);
+        else chosen[i] = b < 0 || i == b;
+    }
+    if (user_data_dir != NULL && b == BT_BROWSER_FIREFOX) {
+        fprintf(stderr, "bantrail: --user-data-dir is for Chromium-family browsers\n");
+        return -1;
+    }
+    return 0;
+}
+
+static int cmd_install(const char *name, const char *user_data_dir, int remove)
+{
+    int chosen[BT_BROWSER_COUNT], done = 0, failed = 0;
+    char *host = remove ? NULL : host_beside_me();
+    if (select_browsers(name, user_data_dir, chosen) != 0) return 2;
+    if (!remove && (host == NULL || access(host, X_OK) != 0)) {
+        fprintf(stderr, "bantrail: no bantrail-host beside this program\n");
+        free(host);
+        return 2;
+    }
+    json_object *out = json_object_new_array();
+    for (int i = 0; i < BT_BROWSER_COUNT; i++) {
+        if (!chosen[i]) continue;
+        bt_browser b = (bt_browser)i;
+        const char *sandbox = bt_install_sandboxed(b);
+        char *path = NULL;
+        bt_err err = remove ? bt_install_remove(b, user_data_dir, &path)
+                            : bt_install_write(b, user_data_dir, host, &path);
+        json_object *item = json_object_new_object();
+        json_object_object_add(item, "browser", json_object_new_string(bt_install_browser_name(b)));
+        json_object_object_add(item, "ok", json_object_new_boolean(err == BT_OK));
+        if (path) json_object_object_add(item, "manifest", json_object_new_string(path));
+        if (err != BT_OK) json_object_object_add(item, "error", json_object_new_string(bt_err_code(err)));
+        if (sandbox) json_object_object_add(item, "sandbox", json_object_new_string(sandbox));
+        json_object_array_add(out, item);
+        if (!opt_json) {
+            printf("%-9s ", bt_install_browser_name(b));
+            if (err == BT_OK) printf("%s %s\n", remove ? "removed" : "registered in", path);
+            else if (remove && err == BT_ERR_NOT_FOUND) printf("nothing to remove\n");
+            else printf("FAILED: %s\n", bt_err_message(err));
+            if (sandbox)
+                printf("          note: this browser is also installed as a %s package. Sandboxed browsers\n"
+                       "          cannot start native programs, so Bantrail cannot work there; use the\n"
+                       "          browser from Debian's packages or the vendor's .deb instead.\n", sandbox);
+        }
+        if (err == BT_OK) done++;
+        else if (!(remove && err == BT_ERR_NOT_FOUND)) failed++;
+        free(path);
+    }
+    if (opt_json) print_json(out);
+    else if (done == 0 && failed == 0) printf("No browser found. Name one: bantrail %s --browser chromium\n",
+                                              remove ? "uninstall" : "install");
+    else if (!remove && done > 0)
+        printf("\nNext: load the extension (the extension/ folder) in the browser, then run 'bantrail doctor'.\n");
+    json_object_put(out);
+    free(host);
+    return failed > 0 ? 2 : 0;
+}
+
+/* Asks the registered host for hello, started as browser b starts it. */
+static bt_err doctor_hello(bt_browser b, const char *host, json_object **hello)
+{
+    static const char *const chrome_args[] = {"chrome-extension://" BT_EXTENSION_ID_CHROMIUM "/", NULL};
+    char *manifest = NULL;
+    const char *firefox_args[] = {NULL, BT_EXTENSION_ID_GECKO, NULL};
+    int to, from;
+    bt_err err = BT_ERR_INTERNAL;
+    *hello = NULL;
+    if (b == BT_BROWSER_FIREFOX && bt_install_manifest_path(b, NULL, &manifest) != BT_OK) return BT_ERR_NO_MEMORY;
+    firefox_args[0] = manifest;
+    pid_t pid = spawn_host(host, b == BT_BROWSER_FIREFOX ? firefox_args : chrome_args, NULL, &to, &from);
+    free(manifest);
+    if (pid < 0) return BT_ERR_INTERNAL;
+    json_object *rep = demo_call(to, from, "{\"id\":1,\"method\":\"hello\"}"), *res = NULL;
+    if (rep != NULL && json_object_object_get_ex(rep, "result", &res)) {
+        *hello = json_object_get(res);
+        err = BT_OK;
+    }
+    json_object_put(rep);
+    if (reap_host(pid, to, from) != 0 && err == BT_OK) err = BT_ERR_INTERNAL;
+    return err;
+}
+
+static int cmd_doctor(const char *user_data_dir)
+{
+    int registered = 0, problems = 0;
+    json_object *out = json_object_new_array();
+    for (int i = 0; i < BT_BROWSER_COUNT; i++) {
+        bt_browser b = (bt_browser)i;
+        if (user_data_dir != NULL && b != BT_BROWSER_CHROMIUM) continue; /* one folder, one manifest */
+        char *host = NULL;
+        const char *problem = NULL, *sandbox = bt_install_sandboxed(b);
+        json_object *hello = NULL, *vault = NULL;
+        bt_err err = bt_install_check(b, user_data_dir, &host, &problem);
+        if (err == BT_OK && doctor_hello(b, host, &hello) != BT_OK)
+            problem = "the host did not answer hello";
+        json_object_object_get_ex(hello, "vault", &vault);
+        if (hello != NULL && !json_object_get_boolean(json_object_object_get(hello, "caller_allowed")))
+            problem = "the host refuses this browser's extension id";
+        else if (vault != NULL && str(vault, "error") != NULL)
+            problem = "the host cannot open the log (see host.log in the data folder)";
+        json_object *item = json_object_new_object();
+        json_object_object_add(item, "browser", json_object_new_string(bt_install_browser_name(b)));
+        json_object_object_add(item, "registered", json_object_new_boolean(err != BT_ERR_NOT_FOUND));
+        json_object_object_add(item, "ok", json_object_new_boolean(err == BT_OK && problem == NULL));
+        if (problem) json_object_object_add(item, "problem", json_object_new_string(problem));
+        if (sandbox) json_object_object_add(item, "sandbox", json_object_new_string(sandbox));
+        if (vault) json_object_object_add(item, "vault", json_object_get(vault));
+        json_object_array_add(out, item);
+        if (err != BT_ERR_NOT_FOUND) {
+            registered++;
+            if (problem != NULL) problems++;
+        }
+        if (!opt_json) {
+            printf("%-9s ", bt_install_browser_name(b));
+            if (err == BT_ERR_NOT_FOUND) printf("not registered\n");
+            else if (problem != NULL) printf("PROBLEM: %s\n", problem);
+            else printf("ok: the host answers (log %s, %lld entries)\n", str(vault, "state"),
+                        (long long)num(vault, "entries"));
+            if (sandbox) printf("          note: installed as a %s package, which cannot start native hosts\n", sandbox);
+        }
+        json_object_put(hello);
+        free(host);
+    }
+    if (opt_json) print_json(out);
+    else if (registered == 0) printf("\nNo browser is registered: run 'bantrail install'.\n");
+    json_object_put(out);
+    return registered > 0 && problems == 0 ? 0 : 1;
 }
 
 static int parse_id(const char *s, int64_t *out)
@@ -651,7 +847,8 @@ static int parse_id(const char *s, int64_t *out)
 
 int main(int argc, char **argv)
 {
-    enum { O_JSON = 256, O_PASSFD, O_AFTER, O_LIMIT, O_URL, O_TITLE, O_LANG, O_RECOVERY, O_OPS, O_MEM };
+    enum { O_JSON = 256, O_PASSFD, O_AFTER, O_LIMIT, O_URL, O_TITLE, O_LANG, O_RECOVERY, O_OPS, O_MEM,
+           O_BROWSER, O_UDD };
     static const struct option opts[] = {
         {"json", no_argument, NULL, O_JSON},
         {"passphrase-fd", required_argument, NULL, O_PASSFD},
@@ -664,9 +861,11 @@ int main(int argc, char **argv)
         {"recovery", no_argument, NULL, O_RECOVERY},
         {"kdf-ops", required_argument, NULL, O_OPS},
         {"kdf-mem-mib", required_argument, NULL, O_MEM},
+        {"browser", required_argument, NULL, O_BROWSER},
+        {"user-data-dir", required_argument, NULL, O_UDD},
         {NULL, 0, NULL, 0},
     };
-    const char *url = NULL, *title = NULL, *lang = NULL, *out_path = NULL;
+    const char *url = NULL, *title = NULL, *lang = NULL, *out_path = NULL, *browser = NULL, *udd = NULL;
     int64_t after = 0, limit = 50, ops = 0, mem_mib = 0;
     int recovery = 0, c, rc;
     char *dir = NULL;
@@ -689,6 +888,8 @@ int main(int argc, char **argv)
         case O_RECOVERY: recovery = 1; break;
         case O_OPS: if (parse_id(optarg, &ops) != 0) { usage(stderr); return 2; } break;
         case O_MEM: if (parse_id(optarg, &mem_mib) != 0) { usage(stderr); return 2; } break;
+        case O_BROWSER: browser = optarg; break;
+        case O_UDD: udd = optarg; break;
         default: usage(stderr); return 2;
         }
     }
@@ -698,7 +899,12 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[optind++];
     umask(077);
-    if (!strcmp(cmd, "demo") && optind == argc) return cmd_demo();
+    if (optind == argc) { /* commands that do not open the log */
+        if (!strcmp(cmd, "demo")) return cmd_demo();
+        if (!strcmp(cmd, "install")) return cmd_install(browser, udd, 0);
+        if (!strcmp(cmd, "uninstall")) return cmd_install(browser, udd, 1);
+        if (!strcmp(cmd, "doctor")) return cmd_doctor(udd);
+    }
     if (opt_pass_fd >= 0 && (pass_in = fdopen(opt_pass_fd, "r")) == NULL) {
         fprintf(stderr, "bantrail: cannot read file descriptor %d\n", opt_pass_fd);
         return 2;

@@ -2,7 +2,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static char *join(const char *a, const char *b)
 {
@@ -31,4 +33,19 @@ bt_err bt_paths_data_dir(char **out)
 #endif
     }
     return *out != NULL ? BT_OK : BT_ERR_NO_MEMORY;
+}
+
+bt_err bt_paths_mkdirs(const char *dir, unsigned mode)
+{
+    char *p = strdup(dir);
+    bt_err err = BT_OK;
+    if (p == NULL) return BT_ERR_NO_MEMORY;
+    for (char *s = strchr(p + 1, '/');; s = strchr(s + 1, '/')) {
+        if (s != NULL) *s = '\0';
+        if (p[0] != '\0' && mkdir(p, (mode_t)mode) != 0 && errno != EEXIST) err = BT_ERR_STORAGE;
+        if (s == NULL || err != BT_OK) break;
+        *s = '/';
+    }
+    free(p);
+    return err;
 }

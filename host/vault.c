@@ -17,6 +17,7 @@
  *   (unprotected, before any passphrase).
  */
 #include "bantrail/vault.h"
+#include "bantrail/paths.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -470,7 +471,7 @@ static bt_err setup_schema(bt_vault *v)
 static bt_err make_dir(const char *dir)
 {
     struct stat sb;
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) return BT_ERR_STORAGE;
+    if (bt_paths_mkdirs(dir, 0700) != BT_OK) return BT_ERR_STORAGE;
     if (lstat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) return BT_ERR_STORAGE;
     if ((sb.st_mode & 077) != 0 && chmod(dir, 0700) != 0) return BT_ERR_STORAGE;
     return BT_OK;

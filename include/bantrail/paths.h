@@ -10,4 +10,8 @@
  * BT_ERR_NOT_FOUND when no home folder is known. */
 bt_err bt_paths_data_dir(char **out);
 
+/* Creates dir and any missing parents with mode (existing ones are left as
+ * they are). BT_ERR_STORAGE when one cannot be made. */
+bt_err bt_paths_mkdirs(const char *dir, unsigned mode);
+
 #endif
