@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ftw.h>
+#include <sys/stat.h>
 
 static int check_failed_;
 
@@ -49,11 +51,30 @@ static inline int run_tests(const test_case *tests, size_t n)
         return run_tests(tests_, sizeof tests_ / sizeof tests_[0]);              \
     }
 
-/* A fresh, empty folder under /tmp for one test; the caller frees the path. */
+static inline int rm_one_(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static char tmpdirs_[128][32];
+static int ntmpdirs_;
+
+static inline void rm_tmpdirs_(void)
+{
+    for (int i = 0; i < ntmpdirs_; i++) nftw(tmpdirs_[i], rm_one_, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A fresh, empty folder under /tmp for one test, removed at exit; the caller
+ * frees the path. */
 static inline char *test_tmpdir(void)
 {
     char *dir = strdup("/tmp/bt-test-XXXXXX");
-    if (dir == NULL || mkdtemp(dir) == NULL) abort();
+    if (dir == NULL || mkdtemp(dir) == NULL || ntmpdirs_ == 128) abort();
+    if (ntmpdirs_ == 0) atexit(rm_tmpdirs_);
+    strcpy(tmpdirs_[ntmpdirs_++], dir);
     return dir;
 }
 
