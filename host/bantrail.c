@@ -119,13 +119,14 @@ static char *read_secret(const char *prompt)
             return NULL;
         }
         in = tty;
-        fputs(prompt, tty);
-        fflush(tty);
+        /* echo off before the prompt, so nothing typed after it can show */
         if (tcgetattr(fileno(tty), &old) == 0) {
             quiet = old;
             quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
             restore = tcsetattr(fileno(tty), TCSAFLUSH, &quiet) == 0;
         }
+        fputs(prompt, tty);
+        fflush(tty);
     }
     setvbuf(in, NULL, _IONBF, 0); /* no copy of the line left in stdio's buffer */
     char *line = fgets(buf, BT_PASSPHRASE_MAX + 2, in);
