@@ -1,15 +1,792 @@
-/* bantrail-collect: the union's side (DESIGN.md section 8). The receiver,
- * ingestion and reports come with the union issue; until then it only says
- * so, truthfully. */
+/* bantrail-collect: the union's side (DESIGN.md section 8, docs/REPORT.md).
+ * This file reads options and passphrases, speaks HTTP (libmicrohttpd) and
+ * prints; the store and figures live in host/collect*.c.
+ *
+ * No address of a sender is ever read, logged or stored: the handler never
+ * asks libmicrohttpd for the client address, and libmicrohttpd's own error
+ * log (which can name addresses) is left off.
+ *
+ * Exit codes: 0 success, 1 a negative answer (a report or passphrase
+ * refused), 2 usage or system error. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "bantrail/collect.h"
+#include "bantrail/report.h"
+#include "bantrail/share.h"
+#include "bantrail/vault.h"
+
+#define PROG "bantrail-collect"
+#define BODY_CAP_DEFAULT 8192
+#define ENTRY_MAX 16384
+
+static const char *opt_dir = ".";
+static FILE *pass_in;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "Usage: " PROG " [--dir DIR] COMMAND [OPTIONS]\n"
+        "\n"
+        "The union's collector of anonymous Bantrail reports (docs/REPORT.md).\n"
+        "\n"
+        "Commands:\n"
+        "  keygen      make the union's key pair; writes DIR/" BT_COLLECT_KEYFILE " (secret key under\n"
+        "              a passphrase) and DIR/" BT_COLLECT_ENTRY " (the entry people import)\n"
+        "  serve       receive reports over HTTP: POST /v1/reports (loopback by default;\n"
+        "              put the union's TLS front before it)\n"
+        "  ingest FILE...\n"
+        "              store reports saved as files and uploaded by hand\n"
+        "  report      the figures: --format json|csv|html\n"
+        "  export      open data (CSV) with cells under 10 suppressed\n"
+        "\n"
+        "Options:\n"
+        "  --dir DIR   the collector's folder (default: the current folder)\n"
+        "  -h, --help  this help; COMMAND --help for a command's options\n"
+        "\n"
+        "Passphrases come from the terminal, or one a line from --passphrase-fd N;\n"
+        "never from arguments or the environment.\n"
+        "Exit: 0 success, 1 negative answer (report or passphrase refused), 2 error.\n");
+}
+
+/* ---- small helpers ---- */
+
+static char *path_in_dir(const char *name)
+{
+    size_t n = strlen(opt_dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p == NULL) {
+        fprintf(stderr, PROG ": out of memory\n");
+        exit(2);
+    }
+    snprintf(p, n, "%s/%s", opt_dir, name);
+    return p;
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+    char *end;
+    unsigned long v;
+    if (s == NULL || *s < '0' || *s > '9') return -1;
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v > max) return -1;
+    *out = v;
+    return 0;
+}
+
+static int set_pass_fd(const char *arg)
+{
+    unsigned long fd;
+    if (parse_uint(arg, INT_MAX, &fd) != 0 || (pass_in = fdopen((int)fd, "r")) == NULL) {
+        fprintf(stderr, PROG ": --passphrase-fd: not an open file descriptor: %s\n", arg);
+        return -1;
+    }
+    return 0;
+}
+
+/* One line (without its end) into sodium_malloc'd memory; NULL on end of
+ * input or error. From --passphrase-fd when given, else the terminal. */
+static char *read_secret(const char *prompt)
+{
+    char *buf = sodium_malloc(BT_PASSPHRASE_MAX + 2);
+    FILE *in = pass_in, *tty = NULL;
+    struct termios old, quiet;
+    int restore = 0;
+    if (buf == NULL) return NULL;
+    if (in == NULL) {
+        tty = fopen("/dev/tty", "r+");
+        if (tty == NULL) {
+            fprintf(stderr, PROG ": no terminal to ask for the passphrase; use --passphrase-fd N\n");
+            sodium_free(buf);
+            return NULL;
+        }
+        in = tty;
+        fputs(prompt, tty);
+        fflush(tty);
+        if (tcgetattr(fileno(tty), &old) == 0) {
+            quiet = old;
+            quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+            restore = tcsetattr(fileno(tty), TCSAFLUSH, &quiet) == 0;
+        }
+    }
+    setvbuf(in, NULL, _IONBF, 0);
+    char *line = fgets(buf, BT_PASSPHRASE_MAX + 2, in);
+    if (tty != NULL) {
+        if (restore) tcsetattr(fileno(tty), TCSAFLUSH, &old);
+        fputc('\n', tty);
+        fclose(tty);
+    }
+    if (line == NULL) {
+        sodium_free(buf);
+        return NULL;
+    }
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return buf;
+}
+
+/* Reads at most cap bytes of path into a malloc'd, NUL-terminated buffer.
+ * Returns NULL (errno set; EFBIG when larger) on failure. */
+static char *read_small_file(const char *path, size_t cap, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    char *buf;
+    size_t n = 0;
+    if (fd < 0) return NULL;
+    buf = malloc(cap + 2);
+    if (buf == NULL) {
+        close(fd);
+        return NULL;
+    }
+    for (;;) {
+        ssize_t r = read(fd, buf + n, cap + 1 - n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) {
+            int e = errno;
+            free(buf);
+            close(fd);
+            errno = e;
+            return NULL;
+        }
+        if (r == 0) break;
+        n += (size_t)r;
+        if (n > cap) {
+            free(buf);
+            close(fd);
+            errno = EFBIG;
+            return NULL;
+        }
+    }
+    close(fd);
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+/* The union entry and the secret key, checked against each other. */
+static int use_demo_key; /* serve --demo */
+
+static int load_union(bt_union *u, unsigned char pk[32], unsigned char **sk_out)
+{
+    if (use_demo_key) { /* the built-in demo union: its key is public by design */
+        bt_share_demo_union(u);
+        if ((*sk_out = sodium_malloc(crypto_box_SECRETKEYBYTES)) == NULL) return 2;
+        bt_share_demo_keypair(pk, *sk_out);
+        return 0;
+    }
+    char *entry_path = path_in_dir(BT_COLLECT_ENTRY), *key_path = path_in_dir(BT_COLLECT_KEYFILE);
+    char *text, *pass = NULL;
+    size_t len = 0;
+    const char *why = NULL;
+    unsigned char *sk = NULL;
+    int rc = 2;
+    bt_err err;
+
+    text = read_small_file(entry_path, ENTRY_MAX, &len);
+    if (text == NULL) {
+        fprintf(stderr, PROG ": cannot read %s: %s (run keygen first)\n", entry_path, strerror(errno));
+        goto done;
+    }
+    err = bt_report_union_parse(u, text, len, &why);
+    free(text);
+    if (err != BT_OK) {
+        fprintf(stderr, PROG ": %s: %s\n", entry_path, why);
+        goto done;
+    }
+    sk = sodium_malloc(crypto_box_SECRETKEYBYTES);
+    pass = read_secret("Union key passphrase: ");
+    if (sk == NULL || pass == NULL) goto done;
+    err = bt_collect_key_load(key_path, pass, strlen(pass), pk, sk);
+    if (err != BT_OK) {
+        fprintf(stderr, PROG ": %s: %s\n", key_path, bt_err_message(err));
+        rc = err == BT_ERR_WRONG_PASSPHRASE ? 1 : 2;
+        goto done;
+    }
+    if (sodium_memcmp(pk, u->public_key, 32) != 0) {
+        fprintf(stderr, PROG ": %s and %s hold different keys\n", entry_path, key_path);
+        goto done;
+    }
+    *sk_out = sk;
+    sk = NULL;
+    rc = 0;
+done:
+    if (pass != NULL) sodium_free(pass);
+    if (sk != NULL) sodium_free(sk);
+    free(entry_path);
+    free(key_path);
+    return rc;
+}
+
+static bt_collect *open_store(int durable)
+{
+    char *db = path_in_dir(BT_COLLECT_DB);
+    bt_collect *c = NULL;
+    bt_err err = bt_collect_open(&c, db, durable);
+    if (err != BT_OK) fprintf(stderr, PROG ": cannot open %s: %s\n", db, bt_err_message(err));
+    free(db);
+    return c;
+}
+
+/* ---- keygen ---- */
+
+static int cmd_keygen(int argc, char **argv)
+{
+    enum { O_PASSFD = 256, O_KDF, O_ID, O_NAME, O_HOME, O_SUBMIT, O_POLICY, O_DIFF };
+    static const struct option opts[] = {
+        {"passphrase-fd", required_argument, NULL, O_PASSFD}, {"kdf", required_argument, NULL, O_KDF},
+        {"id", required_argument, NULL, O_ID}, {"name", required_argument, NULL, O_NAME},
+        {"homepage", required_argument, NULL, O_HOME}, {"submit-url", required_argument, NULL, O_SUBMIT},
+        {"policy-url", required_argument, NULL, O_POLICY}, {"difficulty", required_argument, NULL, O_DIFF},
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    const char *id = "demo-union", *name = "Demo union (local testing)";
+    const char *home = "http://127.0.0.1:8470/", *submit = "http://127.0.0.1:8470/v1/reports";
+    const char *policy = "http://127.0.0.1:8470/policy";
+    bt_kdf_params kdf = bt_vault_default_kdf();
+    unsigned long diff = 16;
+    int o;
+    while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (o) {
+        case O_PASSFD: if (set_pass_fd(optarg) != 0) return 2; break;
+        case O_KDF:
+            if (strcmp(optarg, "interactive") == 0)
+                kdf = (bt_kdf_params){crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE};
+            else if (strcmp(optarg, "moderate") == 0)
+                kdf = (bt_kdf_params){crypto_pwhash_OPSLIMIT_MODERATE, crypto_pwhash_MEMLIMIT_MODERATE};
+            else if (strcmp(optarg, "sensitive") == 0)
+                kdf = (bt_kdf_params){crypto_pwhash_OPSLIMIT_SENSITIVE, crypto_pwhash_MEMLIMIT_SENSITIVE};
+            else {
+                fprintf(stderr, PROG " keygen: --kdf: interactive, moderate or sensitive\n");
+                return 2;
+            }
+            break;
+        case O_ID: id = optarg; break;
+        case O_NAME: name = optarg; break;
+        case O_HOME: home = optarg; break;
+        case O_SUBMIT: submit = optarg; break;
+        case O_POLICY: policy = optarg; break;
+        case O_DIFF:
+            if (parse_uint(optarg, BT_REPORT_POW_MAX, &diff) != 0) {
+                fprintf(stderr, PROG " keygen: --difficulty: 0-%d\n", BT_REPORT_POW_MAX);
+                return 2;
+            }
+            break;
+        case 'h':
+            printf("Usage: " PROG " [--dir DIR] keygen [--passphrase-fd N] [--kdf interactive|moderate|sensitive]\n"
+                   "         [--id ID] [--name NAME] [--homepage URL] [--submit-url URL]\n"
+                   "         [--policy-url URL] [--difficulty BITS]\n"
+                   "Makes the union's X25519 key pair. The secret key is written to DIR/" BT_COLLECT_KEYFILE
+                   ",\nwrapped under Argon2id of a passphrase (asked twice on a terminal); the entry\n"
+                   "people import (docs/REPORT.md) to DIR/" BT_COLLECT_ENTRY " and stdout. Refuses to\n"
+                   "overwrite either. Defaults describe a demo union on 127.0.0.1:8470,\n"
+                   "difficulty 16, kdf moderate.\n");
+            return 0;
+        default: return 2;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, PROG " keygen: unexpected argument: %s\n", argv[optind]);
+        return 2;
+    }
+    bt_union u;
+    memset(&u, 0, sizeof u);
+    if (strlen(id) >= sizeof u.id || strlen(name) >= sizeof u.name || strlen(home) >= sizeof u.homepage ||
+        strlen(submit) >= sizeof u.submit_url || strlen(policy) >= sizeof u.policy_url) {
+        fprintf(stderr, PROG " keygen: an option is too long\n");
+        return 2;
+    }
+    strcpy(u.id, id);
+    strcpy(u.name, name);
+    strcpy(u.homepage, home);
+    strcpy(u.submit_url, submit);
+    strcpy(u.policy_url, policy);
+    u.pow_difficulty = (unsigned)diff;
+
+    /* Check the options as an importer would, with a placeholder key. */
+    char text[ENTRY_MAX];
+    size_t len = 0;
+    const char *why = NULL;
+    bt_union check;
+    if (bt_report_union_render(text, sizeof text, &len, &u) != BT_OK ||
+        bt_report_union_parse(&check, text, len, &why) != BT_OK) {
+        fprintf(stderr, PROG " keygen: the entry would be refused: %s\n", why ? why : "too long");
+        return 2;
+    }
+    if (mkdir(opt_dir, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, PROG ": cannot create %s: %s\n", opt_dir, strerror(errno));
+        return 2;
+    }
+    char *key_path = path_in_dir(BT_COLLECT_KEYFILE), *entry_path = path_in_dir(BT_COLLECT_ENTRY);
+    int rc = 2;
+    char *pass = NULL, *again = NULL;
+    if (access(key_path, F_OK) == 0 || access(entry_path, F_OK) == 0) {
+        fprintf(stderr, PROG " keygen: %s or %s exists already; not overwriting\n", key_path, entry_path);
+        goto done;
+    }
+    pass = read_secret("New passphrase for the union key: ");
+    if (pass == NULL) goto done;
+    if (pass_in == NULL) {
+        again = read_secret("Again: ");
+        if (again == NULL) goto done;
+        if (strcmp(pass, again) != 0) {
+            fprintf(stderr, PROG " keygen: the passphrases differ\n");
+            rc = 1;
+            goto done;
+        }
+    }
+    bt_err err = bt_collect_keygen(key_path, pass, strlen(pass), &kdf, u.public_key);
+    if (err != BT_OK) {
+        fprintf(stderr, PROG " keygen: %s: %s\n", key_path, bt_err_message(err));
+        rc = err == BT_ERR_WEAK_PASSPHRASE ? 1 : 2;
+        goto done;
+    }
+    if (bt_report_union_render(text, sizeof text, &len, &u) != BT_OK) goto done;
+    int fd = open(entry_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0 || write(fd, text, len) != (ssize_t)len || close(fd) != 0) {
+        fprintf(stderr, PROG " keygen: cannot write %s\n", entry_path);
+        goto done;
+    }
+    fputs(text, stdout);
+    rc = 0;
+done:
+    if (pass != NULL) sodium_free(pass);
+    if (again != NULL) sodium_free(again);
+    free(key_path);
+    free(entry_path);
+    return rc;
+}
+
+/* ---- ingest ---- */
+
+static int cmd_ingest(int argc, char **argv)
+{
+    static const struct option opts[] = {{"passphrase-fd", required_argument, NULL, 'p'},
+                                         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    int o;
+    while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (o == 'p') {
+            if (set_pass_fd(optarg) != 0) return 2;
+        } else if (o == 'h') {
+            printf("Usage: " PROG " [--dir DIR] ingest [--passphrase-fd N] FILE...\n"
+                   "Stores reports saved as files (the base64 text, a final newline allowed).\n"
+                   "Each file is checked as the receiver checks a POST. Exit 1 when any is refused.\n");
+            return 0;
+        } else {
+            return 2;
+        }
+    }
+    if (optind == argc) {
+        fprintf(stderr, PROG " ingest: no FILE given\n");
+        return 2;
+    }
+    bt_union u;
+    unsigned char pk[32], *sk = NULL;
+    int rc = load_union(&u, pk, &sk);
+    if (rc != 0) return rc;
+    bt_collect *c = open_store(0);
+    long accepted = 0, updated = 0, refused = 0;
+    if (c == NULL || bt_collect_set_key(c, pk, sk, u.pow_difficulty) != BT_OK || bt_collect_begin(c) != BT_OK) {
+        rc = 2;
+        goto done;
+    }
+    for (int i = optind; i < argc; i++) {
+        size_t len = 0;
+        char *text = read_small_file(argv[i], BT_REPORT_WIRE_MAX + 16, &len);
+        const char *why = NULL;
+        bt_collect_result res;
+        bt_err err;
+        if (text == NULL) {
+            fprintf(stderr, "%s: refused: %s\n", argv[i], errno == EFBIG ? "larger than any report" : strerror(errno));
+            refused++;
+            continue;
+        }
+        while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r')) len--;
+        err = bt_collect_submit(c, text, len, &res, &why);
+        free(text);
+        if (err == BT_OK) {
+            accepted++;
+            updated += res.updated;
+        } else if (err == BT_ERR_STORAGE || err == BT_ERR_BUSY || err == BT_ERR_NO_MEMORY) {
+            fprintf(stderr, "%s: %s\n", argv[i], bt_err_message(err));
+            rc = 2;
+            goto done;
+        } else {
+            fprintf(stderr, "%s: refused: %s (%s)\n", argv[i], bt_err_code(err), why ? why : bt_err_message(err));
+            refused++;
+        }
+    }
+    if (bt_collect_commit(c) != BT_OK) {
+        fprintf(stderr, PROG " ingest: the store could not be written\n");
+        rc = 2;
+        goto done;
+    }
+    printf("accepted %ld (%ld updated an earlier report), refused %ld\n", accepted, updated, refused);
+    rc = refused ? 1 : 0;
+done:
+    bt_collect_close(c);
+    sodium_free(sk);
+    return rc;
+}
+
+/* ---- report / export ---- */
+
+static int write_out(const char *path, const char *data, size_t len)
+{
+    FILE *f = path ? fopen(path, "w") : stdout;
+    if (f == NULL || fwrite(data, 1, len, f) != len || (path ? fclose(f) : fflush(f)) != 0) {
+        fprintf(stderr, PROG ": cannot write %s\n", path ? path : "stdout");
+        return 2;
+    }
+    return 0;
+}
+
+static int cmd_report(int argc, char **argv, int export)
+{
+    static const struct option opts[] = {
+        {"format", required_argument, NULL, 'f'}, {"table", required_argument, NULL, 't'},
+        {"min-cell", required_argument, NULL, 'm'}, {"output", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    bt_collect_format fmt = BT_COLLECT_JSON;
+    bt_collect_table table = BT_COLLECT_WEEKLY;
+    unsigned long min_cell = BT_COLLECT_MIN_CELL;
+    const char *output = NULL;
+    int o;
+    while ((o = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+        switch (o) {
+        case 'f':
+            if (export) goto bad;
+            if (strcmp(optarg, "json") == 0) fmt = BT_COLLECT_JSON;
+            else if (strcmp(optarg, "csv") == 0) fmt = BT_COLLECT_CSV;
+            else if (strcmp(optarg, "html") == 0) fmt = BT_COLLECT_HTML;
+            else {
+                fprintf(stderr, PROG " report: --format: json, csv or html\n");
+                return 2;
+            }
+            break;
+        case 't':
+            if (!export) goto bad;
+            if (strcmp(optarg, "weekly") == 0) table = BT_COLLECT_WEEKLY;
+            else if (strcmp(optarg, "appeals") == 0) table = BT_COLLECT_APPEALS;
+            else {
+                fprintf(stderr, PROG " export: --table: weekly or appeals\n");
+                return 2;
+            }
+            break;
+        case 'm':
+            if (!export || parse_uint(optarg, 1000000, &min_cell) != 0 || min_cell < BT_COLLECT_MIN_CELL) {
+                fprintf(stderr, PROG " export: --min-cell: a number of at least %d\n", BT_COLLECT_MIN_CELL);
+                return 2;
+            }
+            break;
+        case 'o': output = optarg; break;
+        case 'h':
+            if (export)
+                printf("Usage: " PROG " [--dir DIR] export [--table weekly|appeals] [--min-cell N] [-o FILE]\n"
+                       "Open data as CSV. weekly: reports per ISO week, platform and kind;\n"
+                       "appeals: appeals per platform, outcome and response delay. A cell under\n"
+                       "N reports (default and least %d) is written as \"<N\". No totals are\n"
+                       "written, so suppressed cells cannot be recovered by subtraction.\n",
+                       BT_COLLECT_MIN_CELL);
+            else
+                printf("Usage: " PROG " [--dir DIR] report [--format json|csv|html] [-o FILE]\n"
+                       "The figures: counts by platform, kind, stated reason and ISO week;\n"
+                       "appeal outcomes, the response-delay distribution and the share of\n"
+                       "answered appeals decided within 10 minutes. html is one page with\n"
+                       "inline SVG charts that needs no JavaScript. Needs no passphrase.\n");
+            return 0;
+        default:
+        bad:
+            if (o != '?') fprintf(stderr, PROG ": option not valid for this command\n");
+            return 2;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, PROG ": unexpected argument: %s\n", argv[optind]);
+        return 2;
+    }
+    bt_collect *c = open_store(0);
+    char *out = NULL;
+    size_t len = 0;
+    int rc = 2;
+    if (c == NULL) return 2;
+    bt_err err = export ? bt_collect_export(c, table, (int)min_cell, &out, &len) : bt_collect_report(c, fmt, &out, &len);
+    if (err != BT_OK) fprintf(stderr, PROG ": %s\n", bt_err_message(err));
+    else rc = write_out(output, out, len);
+    free(out);
+    bt_collect_close(c);
+    return rc;
+}
+
+/* ---- serve ---- */
+
+typedef struct {
+    bt_collect *store;
+    size_t cap;
+} server;
+
+typedef struct {
+    size_t len;
+    int too_big;
+    char body[];
+} upload;
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *json)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(json), (void *)json, MHD_RESPMEM_MUST_COPY);
+    enum MHD_Result ret;
+    if (r == NULL) return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    /* Reports are anonymous and carry no credentials: any origin may send. */
+    MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
+    if (status == MHD_HTTP_METHOD_NOT_ALLOWED || status == MHD_HTTP_NO_CONTENT) {
+        MHD_add_response_header(r, "Allow", "POST, OPTIONS");
+        MHD_add_response_header(r, "Access-Control-Allow-Methods", "POST");
+        MHD_add_response_header(r, "Access-Control-Allow-Headers", "Content-Type");
+    }
+    ret = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result reply_error(struct MHD_Connection *conn, unsigned status, const char *code,
+                                   const char *message)
+{
+    char buf[512];
+    /* code and message are static ASCII without quotes or backslashes */
+    snprintf(buf, sizeof buf, "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}\n", code, message);
+    return reply(conn, status, buf);
+}
+
+static unsigned status_of(bt_err err)
+{
+    switch (err) {
+    case BT_ERR_FRAME_TOO_LARGE: return MHD_HTTP_CONTENT_TOO_LARGE;
+    case BT_ERR_BAD_ENVELOPE:
+    case BT_ERR_WRONG_KEY:
+    case BT_ERR_BAD_POW:
+    case BT_ERR_CORRUPT: return MHD_HTTP_BAD_REQUEST;
+    case BT_ERR_BAD_REPORT: return MHD_HTTP_UNPROCESSABLE_CONTENT;
+    case BT_ERR_REPLAYED: return MHD_HTTP_CONFLICT;
+    case BT_ERR_BUSY: return MHD_HTTP_SERVICE_UNAVAILABLE;
+    default: return MHD_HTTP_INTERNAL_SERVER_ERROR;
+    }
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                              const char *version, const char *data, size_t *data_size, void **ctx)
+{
+    server *s = cls;
+    upload *up = *ctx;
+    (void)version;
+    if (up == NULL) {
+        const char *cl;
+        unsigned long n;
+        if (strcmp(url, "/v1/reports") != 0) return reply_error(conn, MHD_HTTP_NOT_FOUND, "not_found", "no such path");
+        if (strcmp(method, "OPTIONS") == 0) return reply(conn, MHD_HTTP_NO_CONTENT, "");
+        if (strcmp(method, "POST") != 0)
+            return reply_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "POST a report here");
+        cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl != NULL && (parse_uint(cl, ULONG_MAX, &n) != 0 || n > s->cap))
+            return reply_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "frame_too_large", "the body is larger than any report");
+        up = malloc(sizeof *up + s->cap);
+        if (up == NULL) return MHD_NO;
+        up->len = 0;
+        up->too_big = 0;
+        *ctx = up;
+        return MHD_YES;
+    }
+    if (*data_size != 0) {
+        if (up->too_big || *data_size > s->cap - up->len) up->too_big = 1;
+        else {
+            memcpy(up->body + up->len, data, *data_size);
+            up->len += *data_size;
+        }
+        *data_size = 0;
+        return MHD_YES;
+    }
+    if (up->too_big)
+        return reply_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "frame_too_large", "the body is larger than any report");
+    const char *why = NULL;
+    bt_collect_result res;
+    bt_err err = bt_collect_submit(s->store, up->body, up->len, &res, &why);
+    if (err != BT_OK) return reply_error(conn, status_of(err), bt_err_code(err), why ? why : bt_err_message(err));
+    char hex[2 * BT_REPORT_ID_BYTES + 1], buf[160];
+    sodium_bin2hex(hex, sizeof hex, res.id, sizeof res.id);
+    snprintf(buf, sizeof buf, "{\"status\":\"accepted\",\"report_id\":\"%s\",\"updated\":%s}\n", hex,
+             res.updated ? "true" : "false");
+    return reply(conn, MHD_HTTP_ACCEPTED, buf);
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **ctx, enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    free(*ctx);
+    *ctx = NULL;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"passphrase-fd", required_argument, NULL, 'p'}, {"listen", required_argument, NULL, 'l'},
+        {"port", required_argument, NULL, 'P'}, {"max-body", required_argument, NULL, 'm'},
+        {"demo", no_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    const char *listen_addr = "127.0.0.1";
+    unsigned long port = 8470, cap = BODY_CAP_DEFAULT;
+    int o;
+    while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (o) {
+        case 'p': if (set_pass_fd(optarg) != 0) return 2; break;
+        case 'l': listen_addr = optarg; break;
+        case 'd': use_demo_key = 1; break;
+        case 'P':
+            if (parse_uint(optarg, 65535, &port) != 0) {
+                fprintf(stderr, PROG " serve: --port: 0-65535 (0: any free port)\n");
+                return 2;
+            }
+            break;
+        case 'm':
+            if (parse_uint(optarg, 1 << 20, &cap) != 0 || cap < BT_REPORT_WIRE_MAX) {
+                fprintf(stderr, PROG " serve: --max-body: %d to 1048576 bytes\n", BT_REPORT_WIRE_MAX);
+                return 2;
+            }
+            break;
+        case 'h':
+            printf("Usage: " PROG " [--dir DIR] serve [--passphrase-fd N] [--listen ADDR] [--port N]\n"
+                   "         [--max-body BYTES] [--demo]\n"
+                   "--demo receives for Bantrail's built-in demo union, whose key comes from a\n"
+                   "published seed (anyone can read those reports): for trying it on one computer.\n"
+                   "Receives reports: POST /v1/reports with the base64 text as the body.\n"
+                   "202 when stored; 4xx with {\"error\": {\"code\", \"message\"}} when refused\n"
+                   "(413 too large, 400 not a report for this key or without the proof of work,\n"
+                   "422 against the schema, 409 replayed). Listens on 127.0.0.1:8470 by default\n"
+                   "(port 0: any free port); prints the address once listening. Logs and stores\n"
+                   "no address. Stops on SIGINT or SIGTERM.\n");
+            return 0;
+        default: return 2;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, PROG " serve: unexpected argument: %s\n", argv[optind]);
+        return 2;
+    }
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
+    if (inet_pton(AF_INET, listen_addr, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)port);
+    } else if (inet_pton(AF_INET6, listen_addr, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)port);
+        flags |= MHD_USE_IPv6;
+    } else {
+        fprintf(stderr, PROG " serve: --listen: not an IP address: %s\n", listen_addr);
+        return 2;
+    }
+
+    bt_union u;
+    unsigned char pk[32], *sk = NULL;
+    int rc = load_union(&u, pk, &sk);
+    if (rc != 0) return rc;
+    server s = {open_store(1), cap};
+    struct MHD_Daemon *d = NULL;
+    sigset_t set;
+    rc = 2;
+    if (s.store == NULL || bt_collect_set_key(s.store, pk, sk, u.pow_difficulty) != BT_OK) goto done;
+    sodium_free(sk); /* the store keeps its own copy */
+    sk = NULL;
+
+    signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigprocmask(SIG_BLOCK, &set, NULL); /* the server thread inherits the mask */
+    d = MHD_start_daemon(flags, 0, NULL, NULL, handle, &s,
+                         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                         MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+                         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)256,
+                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)15,
+                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+                         MHD_OPTION_END);
+    if (d == NULL) {
+        fprintf(stderr, PROG " serve: cannot listen on %s port %lu\n", listen_addr, port);
+        goto done;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    printf("listening on http://%s%s%s:%u/v1/reports\n", v6->sin6_family == AF_INET6 ? "[" : "", listen_addr,
+           v6->sin6_family == AF_INET6 ? "]" : "", info ? (unsigned)info->port : (unsigned)port);
+    fflush(stdout);
+    int sig = 0;
+    sigwait(&set, &sig);
+    MHD_stop_daemon(d);
+    fprintf(stderr, PROG " serve: stopped\n");
+    rc = 0;
+done:
+    bt_collect_close(s.store);
+    if (sk != NULL) sodium_free(sk);
+    return rc;
+}
+
+/* ---- main ---- */
 
 int main(int argc, char **argv)
 {
-    int help = argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
-    FILE *f = help ? stdout : stderr;
-    fprintf(f, "Usage: bantrail-collect keygen | serve | ingest FILE... | report | export\n"
-               "The union's collector of anonymous Bantrail reports. Not built yet:\n"
-               "none of these commands works in this version.\n");
-    return help ? 0 : 2;
+    static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
+                                         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    int o, rc;
+    /* "+": stop at the command; its options are parsed by the command. */
+    while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+        if (o == 'd') opt_dir = optarg;
+        else if (o == 'h') {
+            usage(stdout);
+            return 0;
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind >= argc) {
+        usage(stderr);
+        return 2;
+    }
+    if (sodium_init() < 0) {
+        fprintf(stderr, PROG ": libsodium failed to start\n");
+        return 2;
+    }
+    const char *cmd = argv[optind];
+    int cargc = argc - optind;
+    char **cargv = argv + optind;
+    optind = 1;
+    if (strcmp(cmd, "keygen") == 0) rc = cmd_keygen(cargc, cargv);
+    else if (strcmp(cmd, "serve") == 0) rc = cmd_serve(cargc, cargv);
+    else if (strcmp(cmd, "ingest") == 0) rc = cmd_ingest(cargc, cargv);
+    else if (strcmp(cmd, "report") == 0) rc = cmd_report(cargc, cargv, 0);
+    else if (strcmp(cmd, "export") == 0) rc = cmd_report(cargc, cargv, 1);
+    else {
+        fprintf(stderr, PROG ": unknown command: %s\n", cmd);
+        usage(stderr);
+        rc = 2;
+    }
+    if (pass_in != NULL) fclose(pass_in);
+    return rc;
 }

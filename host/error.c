@@ -24,6 +24,11 @@ static const struct {
     [BT_ERR_NO_MEMORY] = {"no_memory", "out of memory"},
     [BT_ERR_NOT_A_NOTICE] = {"not_a_notice", "the text is not a restriction notice"},
     [BT_ERR_INTERNAL] = {"internal", "internal error"},
+    [BT_ERR_BAD_ENVELOPE] = {"bad_envelope", "the sealed report is not base64, or has a wrong size, version or padding"},
+    [BT_ERR_WRONG_KEY] = {"wrong_key", "the report is sealed to another key"},
+    [BT_ERR_BAD_POW] = {"insufficient_work", "the report lacks the required proof of work"},
+    [BT_ERR_BAD_REPORT] = {"bad_report", "the report does not follow the report schema"},
+    [BT_ERR_REPLAYED] = {"replayed", "this sealed report was received before"},
 };
 
 const char *bt_err_code(bt_err err)

@@ -7,7 +7,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bantrail/classify.h"
 #include "bantrail/frame.h"
+#include "bantrail/share.h"
+#include "bantrail/cases.h"
+#include "bantrail/export.h"
 #include "bantrail/vault.h"
 
 #define LIST_LIMIT_MAX 200
@@ -15,6 +19,18 @@
 #define CHUNK_BYTES ((size_t)512 * 1024) /* raw bytes per attachment page: ~700 KB in base64 */
 #define TITLE_SUMMARY_MAX 200
 #define JSON_DEPTH 32
+#define REPEAT_WINDOW (24 * 60 * 60) /* the same notice again within this: an occurrence */
+#define REPEAT_SCAN 2000             /* entries looked back at to rebuild the recent list */
+#define FP_BYTES 16
+
+/* A notice captured lately, by fingerprint: BLAKE2b of its platform, kind and
+ * normalised text. The fingerprint is also stored inside the record's
+ * encrypted header, so the list can be rebuilt from the log when readable. */
+typedef struct {
+    unsigned char fp[FP_BYTES];
+    int64_t id;
+    time_t last_seen;
+} recent_notice;
 
 struct bt_rpc {
     char *dir;
@@ -23,6 +39,9 @@ struct bt_rpc {
     int caller_allowed;
     int auto_lock_minutes;
     time_t last_use;
+    recent_notice *recent;
+    size_t n_recent, cap_recent;
+    int recent_loaded; /* the list holds what the log had when the host started */
 };
 
 typedef struct {
@@ -185,8 +204,10 @@ static int64_t get_int(json_object *o, const char *key)
 
 static bt_err m_hello(call *c)
 {
-    static const char *const caps[] = {"capture", "attach", "unlock", "lock", "set_passphrase",
-                                       "recovery_code", "list", "get", "verify", "stats"};
+    static const char *const caps[] = {"capture", "attach", "capture_sealed", "unlock", "lock", "set_passphrase",
+                                       "recovery_code", "list", "get", "verify", "stats",
+                                       "cases", "case_get", "case_merge", "case_split", "event_add",
+                                       "case_export"};
     json_object *res = json_object_new_object(), *arr = json_object_new_array();
     json_object *vault = json_object_new_object();
     json_object_object_add(res, "protocol", json_object_new_int(BT_PROTOCOL_VERSION));
@@ -221,10 +242,103 @@ static bt_err m_hello(call *c)
     return BT_OK;
 }
 
+/* ---- capture: classify, fold repeats, store ---- */
+
+static void fingerprint(unsigned char fp[FP_BYTES], const bt_classification *cls, const char *text)
+{
+    crypto_generichash_state st;
+    char *norm = NULL;
+    size_t n = 0;
+    crypto_generichash_init(&st, NULL, 0, FP_BYTES);
+    crypto_generichash_update(&st, (const unsigned char *)cls->platform, strlen(cls->platform) + 1);
+    crypto_generichash_update(&st, (const unsigned char *)cls->kind, strlen(cls->kind) + 1);
+    if (bt_classify_normalize(&norm, &n, text, strlen(text), cls->lang) == BT_OK) {
+        crypto_generichash_update(&st, (const unsigned char *)norm, n);
+        sodium_memzero(norm, n);
+        free(norm);
+    } else {
+        crypto_generichash_update(&st, (const unsigned char *)text, strlen(text));
+    }
+    crypto_generichash_final(&st, fp, FP_BYTES);
+}
+
+static recent_notice *recent_find(bt_rpc *r, const unsigned char fp[FP_BYTES], time_t now)
+{
+    for (size_t i = 0; i < r->n_recent; i++)
+        if (now - r->recent[i].last_seen <= REPEAT_WINDOW && sodium_memcmp(r->recent[i].fp, fp, FP_BYTES) == 0)
+            return &r->recent[i];
+    return NULL;
+}
+
+static void recent_add(bt_rpc *r, const unsigned char fp[FP_BYTES], int64_t id, time_t seen, time_t now)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < r->n_recent; i++) /* drop what is past the window */
+        if (now - r->recent[i].last_seen <= REPEAT_WINDOW) r->recent[k++] = r->recent[i];
+    r->n_recent = k;
+    if (now - seen > REPEAT_WINDOW) return;
+    if (r->n_recent == r->cap_recent) {
+        size_t cap = r->cap_recent ? r->cap_recent * 2 : 16;
+        recent_notice *bigger = realloc(r->recent, cap * sizeof *bigger);
+        if (bigger == NULL) return; /* only folding is lost */
+        r->recent = bigger;
+        r->cap_recent = cap;
+    }
+    memcpy(r->recent[r->n_recent].fp, fp, FP_BYTES);
+    r->recent[r->n_recent].id = id;
+    r->recent[r->n_recent++].last_seen = seen;
+}
+
+static int load_recent_one(void *ctx, const bt_vault_entry_info *e)
+{
+    bt_rpc *r = ctx;
+    json_object *head = NULL;
+    time_t now = time(NULL);
+    if (e->body_len == 0 && read_head(r->vault, e->id, &head) == BT_OK) {
+        const char *type = get_str(head, "type"), *fp_hex = get_str(head, "fp");
+        time_t at = (time_t)get_int(head, "captured_at");
+        unsigned char fp[FP_BYTES];
+        size_t n = 0;
+        if (type != NULL && !strcmp(type, "notice") && fp_hex != NULL &&
+            sodium_hex2bin(fp, sizeof fp, fp_hex, strlen(fp_hex), NULL, &n, NULL) == 0 && n == FP_BYTES) {
+            recent_add(r, fp, e->id, at, now);
+        } else if (type != NULL && !strcmp(type, "occurrence")) {
+            for (size_t i = 0; i < r->n_recent; i++)
+                if (r->recent[i].id == get_int(head, "of") && at > r->recent[i].last_seen) r->recent[i].last_seen = at;
+        }
+    }
+    json_object_put(head);
+    return 0;
+}
+
+/* Fills the recent list from the log's last entries, once, when readable. */
+static void load_recent(bt_rpc *r)
+{
+    bt_vault_stats s;
+    int64_t last;
+    if (r->recent_loaded || bt_vault_state_of(r->vault) == BT_VAULT_LOCKED) return;
+    if (bt_vault_stats_of(r->vault, &s) != BT_OK) return;
+    bt_vault_entries(r->vault, s.entries > REPEAT_SCAN ? s.entries - REPEAT_SCAN : 0, REPEAT_SCAN,
+                     load_recent_one, r, &last);
+    r->recent_loaded = 1;
+}
+
+static bt_err append_json(bt_rpc *r, json_object *head, const unsigned char *body, size_t body_len, int64_t *id)
+{
+    size_t n;
+    const char *s = json_object_to_json_string_length(head, JSON_C_TO_STRING_PLAIN, &n);
+    return s ? bt_vault_append(r->vault, s, n, body, body_len, id) : BT_ERR_NO_MEMORY;
+}
+
 static bt_err m_capture(call *c)
 {
     const char *url, *title, *lang, *text;
-    json_object *observed, *cls;
+    json_object *observed, *cls, *manual_o;
+    bt_classification verdict;
+    unsigned char fp[FP_BYTES];
+    char fp_hex[2 * FP_BYTES + 1];
+    time_t now = time(NULL);
+    int64_t id = 0;
     bt_err err;
     if ((err = need_vault(c)) != BT_OK) return err;
     if ((err = param_string(c, "url", 1, 8192, &url, NULL)) != BT_OK) return err;
@@ -233,24 +347,48 @@ static bt_err m_capture(call *c)
     if ((err = param_string(c, "lang", 0, 35, &lang, NULL)) != BT_OK) return err;
     if ((err = param(c, "observed_at", json_type_string, 0, &observed)) != BT_OK) return err;
     if ((err = param(c, "classification", json_type_object, 0, &cls)) != BT_OK) return err;
+    if ((err = param(c, "manual", json_type_boolean, 0, &manual_o)) != BT_OK) return err;
+    int manual = manual_o != NULL && json_object_get_boolean(manual_o);
 
+    /* the host's classifier is the authority; the caller's view is kept beside it */
+    if ((err = bt_classify_text(&verdict, url, title, lang, text)) != BT_OK) return err;
+    json_object *verdict_json = bt_classify_to_json(&verdict);
+    if (verdict_json == NULL) return BT_ERR_NO_MEMORY;
+    c->result = json_object_new_object();
+    json_object_object_add(c->result, "classification", verdict_json);
+    if (!verdict.notice && !manual) {
+        json_object_object_add(c->result, "stored", json_object_new_boolean(0));
+        return BT_OK;
+    }
+
+    fingerprint(fp, &verdict, text);
+    if (!manual) load_recent(c->r);
+    recent_notice *seen = manual ? NULL : recent_find(c->r, fp, now);
     json_object *head = json_object_new_object();
-    json_object_object_add(head, "type", json_object_new_string("notice"));
-    json_object_object_add(head, "url", json_object_new_string(url));
-    if (title) json_object_object_add(head, "title", json_object_new_string(title));
-    if (lang) json_object_object_add(head, "lang", json_object_new_string(lang));
-    json_object_object_add(head, "text", json_object_new_string(text));
+    json_object_object_add(head, "type", json_object_new_string(seen ? "occurrence" : "notice"));
+    if (seen) json_object_object_add(head, "of", json_object_new_int64(seen->id));
     if (observed) json_object_object_add(head, "observed_at", json_object_get(observed));
-    json_object_object_add(head, "captured_at", json_object_new_int64((int64_t)time(NULL)));
-    if (cls) json_object_object_add(head, "classification", json_object_get(cls));
-    size_t n;
-    const char *s = json_object_to_json_string_length(head, JSON_C_TO_STRING_PLAIN, &n);
-    int64_t id = 0;
-    err = s ? bt_vault_append(c->r->vault, s, n, NULL, 0, &id) : BT_ERR_NO_MEMORY;
+    json_object_object_add(head, "captured_at", json_object_new_int64((int64_t)now));
+    if (!seen) {
+        sodium_bin2hex(fp_hex, sizeof fp_hex, fp, sizeof fp);
+        json_object_object_add(head, "url", json_object_new_string(url));
+        if (title) json_object_object_add(head, "title", json_object_new_string(title));
+        if (lang) json_object_object_add(head, "lang", json_object_new_string(lang));
+        json_object_object_add(head, "text", json_object_new_string(text));
+        json_object_object_add(head, "classification", json_object_get(verdict_json));
+        if (cls) json_object_object_add(head, "client_classification", json_object_get(cls));
+        if (manual) json_object_object_add(head, "manual", json_object_new_boolean(1));
+        json_object_object_add(head, "fp", json_object_new_string(fp_hex));
+    }
+    err = append_json(c->r, head, NULL, 0, &id);
     json_object_put(head);
     if (err != BT_OK) return err;
-    c->result = json_object_new_object();
-    json_object_object_add(c->result, "id", json_object_new_int64(id));
+    if (seen) seen->last_seen = now;
+    else recent_add(c->r, fp, id, now, now);
+    json_object_object_add(c->result, "stored", json_object_new_boolean(1));
+    json_object_object_add(c->result, "id", json_object_new_int64(seen ? seen->id : id));
+    json_object_object_add(c->result, "occurrence", json_object_new_boolean(seen != NULL));
+    if (seen) json_object_object_add(c->result, "entry", json_object_new_int64(id));
     return BT_OK;
 }
 
@@ -299,9 +437,7 @@ static bt_err m_attach(call *c)
     json_object_object_add(head, "mime", json_object_new_string(mime));
     json_object_object_add(head, "size", json_object_new_int64((int64_t)bin_len));
     json_object_object_add(head, "captured_at", json_object_new_int64((int64_t)time(NULL)));
-    size_t n;
-    const char *s = json_object_to_json_string_length(head, JSON_C_TO_STRING_PLAIN, &n);
-    err = bt_vault_append(c->r->vault, s, n, bin, bin_len, &id);
+    err = append_json(c->r, head, bin, bin_len, &id);
     json_object_put(head);
     sodium_memzero(bin, bin_len);
     free(bin);
@@ -310,6 +446,171 @@ static bt_err m_attach(call *c)
     json_object_object_add(c->result, "id", json_object_new_int64(id));
     json_object_object_add(c->result, "size", json_object_new_int64((int64_t)bin_len));
     return BT_OK;
+}
+
+/* ---- captures the extension sealed while the host was away ----
+ * The box holds {"v":1,"capture":{capture params},"attachments":[{mime,data}]}
+ * or {"v":1,"record":id,"attachments":[...]}, sealed to the log's public key.
+ * Readable log: opened and stored at once, as capture + attach. Locked log:
+ * kept as it is in a "sealed_capture" entry (the box in its body), and
+ * expanded at the next unlock, which appends a "sealed_done" entry naming
+ * what it became. Either way the extension may drop its copy. */
+
+/* Runs the captures and attachments of one opened box; sets *result. */
+static bt_err expand_box(call *c, const unsigned char *box, size_t len, json_object **result)
+{
+    bt_err err;
+    json_object *msg = parse_strict((const char *)box, len, &err), *cap = NULL, *atts = NULL, *ids;
+    int64_t record = 0;
+    *result = NULL;
+    if (msg == NULL || get_int(msg, "v") != 1) {
+        json_object_put(msg);
+        c->detail = "sealed: not a version 1 capture";
+        return BT_ERR_BAD_PARAMS;
+    }
+    json_object_object_get_ex(msg, "attachments", &atts);
+    *result = json_object_new_object();
+    if (json_object_object_get_ex(msg, "capture", &cap)) {
+        call sub = {c->r, cap, NULL, NULL};
+        err = json_object_is_type(cap, json_type_object) ? m_capture(&sub) : BT_ERR_BAD_PARAMS;
+        if (err != BT_OK) {
+            c->detail = sub.detail;
+            json_object_put(sub.result);
+            goto done;
+        }
+        json_object_object_foreach(sub.result, k, val) json_object_object_add(*result, k, json_object_get(val));
+        json_object_put(sub.result);
+        if (!json_object_get_boolean(json_object_object_get(*result, "stored"))) goto done; /* not a notice */
+        if (json_object_get_boolean(json_object_object_get(*result, "occurrence"))) atts = NULL; /* one screenshot */
+        record = get_int(*result, "id");
+    } else {
+        record = get_int(msg, "record");
+        json_object_object_add(*result, "id", json_object_new_int64(record));
+    }
+    ids = json_object_new_array();
+    json_object_object_add(*result, "attachments", ids);
+    for (size_t i = 0; json_object_is_type(atts, json_type_array) && i < json_object_array_length(atts); i++) {
+        json_object *a = json_object_array_get_idx(atts, i), *params = json_object_new_object(), *x;
+        json_object_object_add(params, "record", json_object_new_int64(record));
+        if (json_object_object_get_ex(a, "mime", &x)) json_object_object_add(params, "mime", json_object_get(x));
+        if (json_object_object_get_ex(a, "data", &x)) json_object_object_add(params, "data", json_object_get(x));
+        call sub = {c->r, params, NULL, NULL};
+        err = m_attach(&sub);
+        if (err == BT_OK) json_object_array_add(ids, json_object_new_int64(get_int(sub.result, "id")));
+        json_object_put(sub.result);
+        json_object_put(params);
+        if (err != BT_OK) {
+            c->detail = sub.detail;
+            goto done;
+        }
+    }
+    err = BT_OK;
+done:
+    json_object_put(msg);
+    if (err != BT_OK) {
+        json_object_put(*result);
+        *result = NULL;
+    }
+    return err;
+}
+
+static bt_err m_capture_sealed(call *c)
+{
+    const char *b64;
+    size_t b64_len, bin_len = 0;
+    unsigned char *bin, *box = NULL;
+    size_t box_len = 0;
+    int64_t id = 0;
+    bt_err err;
+    if ((err = need_vault(c)) != BT_OK) return err;
+    if ((err = param_string(c, "sealed", 1, BT_FRAME_IN_MAX, &b64, &b64_len)) != BT_OK) return err;
+    bin = malloc(b64_len / 4 * 3 + 3);
+    if (bin == NULL) return BT_ERR_NO_MEMORY;
+    if (sodium_base642bin(bin, b64_len / 4 * 3 + 3, b64, b64_len, NULL, &bin_len, NULL,
+                          sodium_base64_VARIANT_ORIGINAL) != 0 || bin_len <= crypto_box_SEALBYTES) {
+        free(bin);
+        c->detail = "sealed";
+        return BT_ERR_BAD_PARAMS;
+    }
+    err = bt_vault_open_sealed(c->r->vault, bin, bin_len, &box, &box_len);
+    if (err == BT_ERR_LOCKED) { /* keep the box as it is until the next unlock */
+        json_object *head = json_object_new_object();
+        json_object_object_add(head, "type", json_object_new_string("sealed_capture"));
+        json_object_object_add(head, "captured_at", json_object_new_int64((int64_t)time(NULL)));
+        err = append_json(c->r, head, bin, bin_len, &id);
+        json_object_put(head);
+        if (err == BT_OK) {
+            c->result = json_object_new_object();
+            json_object_object_add(c->result, "pending", json_object_new_boolean(1));
+            json_object_object_add(c->result, "entry", json_object_new_int64(id));
+        }
+    } else if (err == BT_OK) {
+        err = expand_box(c, box, box_len, &c->result);
+    }
+    bt_vault_free(box);
+    free(bin);
+    return err;
+}
+
+typedef struct {
+    bt_vault *v;
+    json_object *pending; /* entry id (as key) -> 1 */
+} pending_ctx;
+
+static int find_pending(void *ctx, const bt_vault_entry_info *e)
+{
+    pending_ctx *p = ctx;
+    json_object *head = NULL;
+    char key[24];
+    if (read_head(p->v, e->id, &head) == BT_OK) {
+        const char *type = get_str(head, "type");
+        if (type != NULL && !strcmp(type, "sealed_capture")) {
+            snprintf(key, sizeof key, "%lld", (long long)e->id);
+            json_object_object_add(p->pending, key, json_object_new_int64(e->id));
+        } else if (type != NULL && !strcmp(type, "sealed_done")) {
+            snprintf(key, sizeof key, "%lld", (long long)get_int(head, "of"));
+            json_object_object_del(p->pending, key);
+        }
+    }
+    json_object_put(head);
+    return 0;
+}
+
+/* Expands the sealed captures kept while the log was locked. A box that
+ * fails stays pending (and is logged by the caller through the count). */
+static int expand_pending(bt_rpc *r)
+{
+    pending_ctx p = {r->vault, json_object_new_object()};
+    int64_t last;
+    int done = 0;
+    bt_vault_entries(r->vault, 0, INT_MAX, find_pending, &p, &last);
+    json_object_object_foreach(p.pending, key, val) {
+        (void)key;
+        int64_t id = json_object_get_int64(val);
+        char *head = NULL;
+        unsigned char *sealed = NULL, *box = NULL;
+        size_t head_len, sealed_len, box_len;
+        json_object *result = NULL;
+        call c = {r, NULL, NULL, NULL};
+        if (bt_vault_read(r->vault, id, &head, &head_len, &sealed, &sealed_len) == BT_OK &&
+            bt_vault_open_sealed(r->vault, sealed, sealed_len, &box, &box_len) == BT_OK &&
+            expand_box(&c, box, box_len, &result) == BT_OK) {
+            json_object *mark = json_object_new_object();
+            int64_t entry;
+            json_object_object_add(mark, "type", json_object_new_string("sealed_done"));
+            json_object_object_add(mark, "of", json_object_new_int64(id));
+            json_object_object_add(mark, "record", json_object_new_int64(get_int(result, "id")));
+            json_object_object_add(mark, "captured_at", json_object_new_int64((int64_t)time(NULL)));
+            if (append_json(r, mark, NULL, 0, &entry) == BT_OK) done++;
+            json_object_put(mark);
+        }
+        json_object_put(result);
+        bt_vault_free(box);
+        bt_vault_free(sealed);
+        bt_vault_free(head);
+    }
+    json_object_put(p.pending);
+    return done;
 }
 
 static json_object *state_result(bt_rpc *r)
@@ -335,7 +636,9 @@ static bt_err m_unlock(call *c)
     else { c->detail = "passphrase"; err = BT_ERR_BAD_PARAMS; }
     if (err != BT_OK) return err;
     c->r->auto_lock_minutes = (int)minutes;
+    int expanded = expand_pending(c->r);
     c->result = state_result(c->r);
+    json_object_object_add(c->result, "delivered", json_object_new_int(expanded));
     json_object_object_add(c->result, "auto_lock_minutes", json_object_new_int(c->r->auto_lock_minutes));
     return BT_OK;
 }
@@ -456,21 +759,28 @@ static bt_err m_list(call *c)
 typedef struct {
     bt_vault *v;
     int64_t of;
-    json_object *arr;
-} attach_ctx;
+    json_object *attachments, *occurrences;
+} related_ctx;
 
-static int find_attachment(void *ctx, const bt_vault_entry_info *e)
+/* Collects the attachments and later sightings of record a->of. */
+static int find_related(void *ctx, const bt_vault_entry_info *e)
 {
-    attach_ctx *a = ctx;
+    related_ctx *a = ctx;
     json_object *head = NULL;
-    if (e->body_len > 0 && read_head(a->v, e->id, &head) == BT_OK) {
+    if (read_head(a->v, e->id, &head) == BT_OK && get_int(head, "of") == a->of) {
         const char *type = get_str(head, "type");
-        if (type != NULL && strcmp(type, "attachment") == 0 && get_int(head, "of") == a->of) {
+        if (type != NULL && strcmp(type, "attachment") == 0) {
+            json_object *item = json_object_new_object();
+            const char *mime = get_str(head, "mime");
+            json_object_object_add(item, "id", json_object_new_int64(e->id));
+            json_object_object_add(item, "mime", json_object_new_string(mime ? mime : ""));
+            json_object_object_add(item, "size", json_object_new_int64(get_int(head, "size")));
+            json_object_array_add(a->attachments, item);
+        } else if (type != NULL && strcmp(type, "occurrence") == 0) {
             json_object *item = json_object_new_object();
             json_object_object_add(item, "id", json_object_new_int64(e->id));
-            json_object_object_add(item, "mime", json_object_new_string(get_str(head, "mime") ? get_str(head, "mime") : ""));
-            json_object_object_add(item, "size", json_object_new_int64(get_int(head, "size")));
-            json_object_array_add(a->arr, item);
+            json_object_object_add(item, "captured_at", json_object_new_int64(get_int(head, "captured_at")));
+            json_object_array_add(a->occurrences, item);
         }
     }
     json_object_put(head);
@@ -510,9 +820,10 @@ static bt_err m_get(call *c)
                                (size_t)offset + n < body_len ? json_object_new_int64(offset + (int64_t)n) : NULL);
         bt_vault_free(body);
     } else {
-        attach_ctx a = {c->r->vault, id, json_object_new_array()};
-        bt_vault_entries(c->r->vault, id, INT_MAX, find_attachment, &a, &last);
-        json_object_object_add(c->result, "attachments", a.arr);
+        related_ctx a = {c->r->vault, id, json_object_new_array(), json_object_new_array()};
+        bt_vault_entries(c->r->vault, id, INT_MAX, find_related, &a, &last);
+        json_object_object_add(c->result, "attachments", a.attachments);
+        json_object_object_add(c->result, "occurrences", a.occurrences);
     }
     return BT_OK;
 }
@@ -550,6 +861,660 @@ static bt_err m_stats(call *c)
     return BT_OK;
 }
 
+/* ---- cases and appeals (include/bantrail/cases.h, docs/PROTOCOL.md) ---- */
+
+#define CASES_LIMIT_MAX 200
+#define CASE_EVENTS_MAX 50
+#define NOTE_MAX 4096
+#define EVENT_FUTURE_SLACK (24 * 60 * 60) /* an event's time may be this far ahead of the clock */
+
+/* Derives the cases from the whole log; needs it readable. */
+static bt_err load_cases(call *c, bt_cases **cs)
+{
+    bt_err err = need_vault(c);
+    *cs = NULL;
+    if (err != BT_OK) return err;
+    if (bt_vault_state_of(c->r->vault) == BT_VAULT_LOCKED) return BT_ERR_LOCKED;
+    return bt_cases_load(cs, c->r->vault, 0, (int64_t)time(NULL), NULL);
+}
+
+static bt_err m_cases(call *c)
+{
+    int64_t after = 0, limit = LIST_LIMIT_DEFAULT;
+    bt_cases *cs = NULL;
+    bt_err err;
+    if ((err = param_int(c, "after", 0, 0, INT64_MAX, &after)) != BT_OK) return err;
+    if ((err = param_int(c, "limit", 0, 1, CASES_LIMIT_MAX, &limit)) != BT_OK) return err;
+    if ((err = load_cases(c, &cs)) != BT_OK) return err;
+    json_object *arr = json_object_new_array();
+    size_t n = bt_cases_count(cs), i = 0, shown = 0;
+    while (i < n && bt_cases_at(cs, i)->id <= after) i++;
+    for (; i < n && shown < (size_t)limit; i++, shown++)
+        json_object_array_add(arr, bt_case_to_json(bt_cases_at(cs, i), 0));
+    c->result = json_object_new_object();
+    json_object_object_add(c->result, "cases", arr);
+    json_object_object_add(c->result, "count", json_object_new_int64((int64_t)n));
+    json_object_object_add(c->result, "next", i < n ? json_object_new_int64(bt_cases_at(cs, i - 1)->id) : NULL);
+    bt_cases_free(cs);
+    return BT_OK;
+}
+
+/* Adds what the record itself says to a case event: its hash, address,
+ * title (cut), stated reason and, for events, the note. Never notice text. */
+static void event_details(bt_vault *v, json_object *ev, int64_t id)
+{
+    unsigned char hash[BT_HASH_BYTES];
+    json_object *head = NULL, *cls = NULL;
+    if (bt_vault_entry_hash(v, id, hash) == BT_OK) json_object_object_add(ev, "hash", hex_string(hash, sizeof hash));
+    if (read_head(v, id, &head) != BT_OK) {
+        json_object_object_add(ev, "error", json_object_new_string("corrupt"));
+        return;
+    }
+    const char *url = get_str(head, "url"), *title = get_str(head, "title"), *note = get_str(head, "note");
+    if (url) json_object_object_add(ev, "url", json_object_new_string(url));
+    if (title) {
+        size_t n = strlen(title);
+        if (n > TITLE_SUMMARY_MAX) {
+            n = TITLE_SUMMARY_MAX;
+            while (n > 0 && ((unsigned char)title[n] & 0xC0) == 0x80) n--;
+        }
+        json_object_object_add(ev, "title", json_object_new_string_len(title, (int)n));
+    }
+    if (note) json_object_object_add(ev, "note", json_object_new_string(note));
+    json_object_object_get_ex(head, "classification", &cls);
+    if (get_str(cls, "reason")) json_object_object_add(ev, "reason", json_object_new_string(get_str(cls, "reason")));
+    json_object_put(head);
+}
+
+static bt_err m_case_get(call *c)
+{
+    int64_t id = 0, record = 0, offset = 0, limit = CASE_EVENTS_MAX;
+    bt_cases *cs = NULL;
+    bt_err err;
+    if ((err = param_int(c, "id", 0, 1, INT64_MAX, &id)) != BT_OK) return err;
+    if ((err = param_int(c, "record", 0, 1, INT64_MAX, &record)) != BT_OK) return err;
+    if ((err = param_int(c, "offset", 0, 0, INT64_MAX, &offset)) != BT_OK) return err;
+    if ((err = param_int(c, "limit", 0, 1, CASE_EVENTS_MAX, &limit)) != BT_OK) return err;
+    if (id == 0 && record == 0) { c->detail = "id"; return BT_ERR_BAD_PARAMS; }
+    if ((err = load_cases(c, &cs)) != BT_OK) return err;
+    const bt_case *k = id ? bt_cases_find(cs, id) : bt_cases_of_record(cs, record);
+    if (k == NULL) {
+        bt_cases_free(cs);
+        return BT_ERR_NOT_FOUND;
+    }
+    json_object *cj = bt_case_to_json(k, 1), *events = NULL, *page = json_object_new_array();
+    json_object_object_get_ex(cj, "events", &events);
+    size_t n = k->n_events, i = (size_t)offset < n ? (size_t)offset : n, end = i + (size_t)limit < n ? i + (size_t)limit : n;
+    for (size_t j = i; j < end; j++) {
+        json_object *ev = json_object_get(json_object_array_get_idx(events, j));
+        event_details(c->r->vault, ev, k->events[j].record);
+        json_object_array_add(page, ev);
+    }
+    json_object_object_add(cj, "events", page);
+    c->result = json_object_new_object();
+    json_object_object_add(c->result, "case", cj);
+    json_object_object_add(c->result, "offset", json_object_new_int64((int64_t)i));
+    json_object_object_add(c->result, "next_offset", end < n ? json_object_new_int64((int64_t)end) : NULL);
+    bt_cases_free(cs);
+    return BT_OK;
+}
+
+static bt_err m_case_merge(call *c)
+{
+    json_object *arr, *x, *y;
+    bt_cases *cs = NULL;
+    int64_t a, b, id = 0;
+    bt_err err;
+    if ((err = param(c, "cases", json_type_array, 1, &arr)) != BT_OK) return err;
+    x = json_object_array_get_idx(arr, 0);
+    y = json_object_array_get_idx(arr, 1);
+    if (json_object_array_length(arr) != 2 || !json_object_is_type(x, json_type_int) ||
+        !json_object_is_type(y, json_type_int) || json_object_get_int64(x) == json_object_get_int64(y)) {
+        c->detail = "cases (two different case ids)";
+        return BT_ERR_BAD_PARAMS;
+    }
+    a = json_object_get_int64(x);
+    b = json_object_get_int64(y);
+    if ((err = load_cases(c, &cs)) != BT_OK) return err;
+    int found = bt_cases_find(cs, a) != NULL && bt_cases_find(cs, b) != NULL;
+    bt_cases_free(cs);
+    if (!found) return BT_ERR_NOT_FOUND;
+    json_object *head = json_object_new_object(), *pair = json_object_new_array();
+    json_object_object_add(head, "type", json_object_new_string("case_merge"));
+    json_object_array_add(pair, json_object_new_int64(a));
+    json_object_array_add(pair, json_object_new_int64(b));
+    json_object_object_add(head, "cases", pair);
+    json_object_object_add(head, "captured_at", json_object_new_int64((int64_t)time(NULL)));
+    err = append_json(c->r, head, NULL, 0, &id);
+    json_object_put(head);
+    if (err != BT_OK) return err;
+    c->result = json_object_new_object();
+    json_object_object_add(c->result, "id", json_object_new_int64(a < b ? a : b));
+    json_object_object_add(c->result, "entry", json_object_new_int64(id));
+    return BT_OK;
+}
+
+static bt_err m_case_split(call *c)
+{
+    bt_cases *cs = NULL;
+    int64_t record = 0, id = 0, from = 0;
+    bt_err err;
+    if ((err = param_int(c, "record", 1, 1, INT64_MAX, &record)) != BT_OK) return err;
+    if ((err = load_cases(c, &cs)) != BT_OK) return err;
+    const bt_case *k = bt_cases_of_record(cs, record);
+    if (k != NULL) from = k->id;
+    bt_cases_free(cs);
+    if (from == 0) return BT_ERR_NOT_FOUND;
+    if (from == record) { c->detail = "record is the first of its case: nothing would stay behind"; return BT_ERR_BAD_PARAMS; }
+    json_object *head = json_object_new_object();
+    json_object_object_add(head, "type", json_object_new_string("case_split"));
+    json_object_object_add(head, "record", json_object_new_int64(record));
+    json_object_object_add(head, "captured_at", json_object_new_int64((int64_t)time(NULL)));
+    err = append_json(c->r, head, NULL, 0, &id);
+    json_object_put(head);
+    if (err != BT_OK) return err;
+    c->result = json_object_new_object();
+    json_object_object_add(c->result, "case", json_object_new_int64(from));
+    json_object_object_add(c->result, "new_case", json_object_new_int64(record));
+    json_object_object_add(c->result, "entry", json_object_new_int64(id));
+    return BT_OK;
+}
+
+static int platform_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n >= BT_CASE_PLATFORM_MAX) return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.')) return 0;
+    return 1;
+}
+
+static bt_err m_event_add(call *c)
+{
+    const char *event, *platform, *handle, *outcome, *note;
+    json_object *at_o, *manual_o;
+    int64_t at = 0, named = 0, id = 0, now = (int64_t)time(NULL);
+    char case_platform[BT_CASE_PLATFORM_MAX] = "", case_handle[BT_CASE_HANDLE_MAX] = "";
+    bt_err err;
+    if ((err = need_vault(c)) != BT_OK) return err;
+    if ((err = param_string(c, "event", 1, 32, &event, NULL)) != BT_OK) return err;
+    if ((err = param_string(c, "platform", 0, BT_CASE_PLATFORM_MAX - 1, &platform, NULL)) != BT_OK) return err;
+    if ((err = param_string(c, "handle", 0, BT_CASE_HANDLE_MAX - 1, &handle, NULL)) != BT_OK) return err;
+    if ((err = param_string(c, "outcome", 0, 16, &outcome, NULL)) != BT_OK) return err;
+    if ((err = param_string(c, "note", 0, NOTE_MAX, &note, NULL)) != BT_OK) return err;
+    if ((err = param_int(c, "case", 0, 1, INT64_MAX, &named)) != BT_OK) return err;
+    if ((err = param(c, "manual", json_type_boolean, 0, &manual_o)) != BT_OK) return err;
+    int e = bt_event_parse(event);
+    if (e < 0) { c->detail = "event"; return BT_ERR_BAD_PARAMS; }
+    /* a decision says how; nothing else has an outcome */
+    if ((e == BT_EVENT_DECISION) != (outcome != NULL) ||
+        (outcome != NULL && strcmp(outcome, "rejected") != 0 && strcmp(outcome, "reinstated") != 0)) {
+        c->detail = "outcome (rejected or reinstated, for a decision only)";
+        return BT_ERR_BAD_PARAMS;
+    }
+    if (!json_object_object_get_ex(c->params, "at", &at_o) || at_o == NULL ||
+        !(json_object_is_type(at_o, json_type_int) ? (at = json_object_get_int64(at_o), 1)
+          : json_object_is_type(at_o, json_type_string) && bt_cases_parse_time(json_object_get_string(at_o), &at) == 0) ||
+        at < 0 || at > now + EVENT_FUTURE_SLACK) {
+        c->detail = "at (Unix seconds or ISO 8601, not in the future)";
+        return BT_ERR_BAD_PARAMS;
+    }
+    if (platform != NULL && !platform_ok(platform)) { c->detail = "platform"; return BT_ERR_BAD_PARAMS; }
+    if (named != 0) { /* the case must exist: that needs the log readable */
+        bt_cases *cs = NULL;
+        if ((err = load_cases(c, &cs)) != BT_OK) return err;
+        const bt_case *k = bt_cases_find(cs, named);
+        if (k != NULL) {
+            memcpy(case_platform, k->platform, sizeof case_platform);
+            memcpy(case_handle, k->handle, sizeof case_handle);
+        }
+        bt_cases_free(cs);
+        if (k == NULL) return BT_ERR_NOT_FOUND;
+        if (platform != NULL && strcmp(platform, case_platform) != 0) {
+            c->detail = "platform differs from the case's";
+            return BT_ERR_BAD_PARAMS;
+        }
+        platform = case_platform[0] ? case_platform : NULL;
+        if (handle == NULL && case_handle[0]) handle = case_handle;
+    } else if (platform == NULL) {
+        c->detail = "platform (or case)";
+        return BT_ERR_BAD_PARAMS;
+    }
+    json_object *head = json_object_new_object();
+    json_object_object_add(head, "type", json_object_new_string("event"));
+    json_object_object_add(head, "event", json_object_new_string(bt_event_name((bt_event_kind)e)));
+    if (outcome) json_object_object_add(head, "outcome", json_object_new_string(outcome));
+    if (platform) json_object_object_add(head, "platform", json_object_new_string(platform));
+    if (handle && handle[0]) json_object_object_add(head, "handle", json_object_new_string(handle));
+    json_object_object_add(head, "at", json_object_new_int64(at));
+    json_object_object_add(head, "manual", json_object_new_boolean(manual_o == NULL || json_object_get_boolean(manual_o)));
+    if (note) json_object_object_add(head, "note", json_object_new_string(note));
+    if (named) json_object_object_add(head, "case", json_object_new_int64(named));
+    json_object_object_add(head, "captured_at", json_object_new_int64(now));
+    err = append_json(c->r, head, NULL, 0, &id);
+    json_object_put(head);
+    if (err != BT_OK) return err;
+    c->result = json_object_new_object();
+    json_object_object_add(c->result, "id", json_object_new_int64(id));
+    json_object_object_add(c->result, "at", json_object_new_int64(at));
+    /* which case it joined, when that can be told */
+    bt_cases *cs = NULL;
+    const bt_case *k = NULL;
+    if (bt_vault_state_of(c->r->vault) != BT_VAULT_LOCKED &&
+        bt_cases_load(&cs, c->r->vault, 0, now, NULL) == BT_OK)
+        k = bt_cases_of_record(cs, id);
+    json_object_object_add(c->result, "case", k ? json_object_new_int64(k->id) : NULL);
+    bt_cases_free(cs);
+    return BT_OK;
+}
+
+static bt_err m_case_export(call *c)
+{
+    const char *format;
+    int64_t id = 0, offset = 0, upto = 0, generated = (int64_t)time(NULL);
+    char *doc = NULL, name[64];
+    size_t len = 0;
+    unsigned char digest[BT_HASH_BYTES];
+    bt_err err;
+    if ((err = need_vault(c)) != BT_OK) return err;
+    if ((err = param_int(c, "id", 1, 1, INT64_MAX, &id)) != BT_OK) return err;
+    if ((err = param_string(c, "format", 1, 8, &format, NULL)) != BT_OK) return err;
+    if ((err = param_int(c, "offset", 0, 0, INT64_MAX, &offset)) != BT_OK) return err;
+    if ((err = param_int(c, "upto", 0, 1, INT64_MAX, &upto)) != BT_OK) return err;
+    if ((err = param_int(c, "generated_at", 0, 0, INT64_MAX, &generated)) != BT_OK) return err;
+    int fmt = bt_export_format_parse(format);
+    if (fmt < 0) { c->detail = "format (html or json)"; return BT_ERR_BAD_PARAMS; }
+    if (bt_vault_state_of(c->r->vault) == BT_VAULT_LOCKED) return BT_ERR_LOCKED;
+    if ((err = bt_export_case(&doc, &len, c->r->vault, id, (bt_export_format)fmt, &upto, generated)) != BT_OK)
+        return err;
+    crypto_generichash(digest, sizeof digest, (const unsigned char *)doc, len, NULL, 0);
+    if ((size_t)offset > len) offset = (int64_t)len;
+    size_t n = len - (size_t)offset;
+    if (n > CHUNK_BYTES) n = CHUNK_BYTES;
+    snprintf(name, sizeof name, "bantrail-case-%lld.%s", (long long)id, fmt == BT_EXPORT_JSON ? "json" : "html");
+    c->result = json_object_new_object();
+    json_object_object_add(c->result, "format", json_object_new_string(fmt == BT_EXPORT_JSON ? "json" : "html"));
+    json_object_object_add(c->result, "filename", json_object_new_string(name));
+    json_object_object_add(c->result, "size", json_object_new_int64((int64_t)len));
+    json_object_object_add(c->result, "digest", hex_string(digest, sizeof digest));
+    json_object_object_add(c->result, "upto", json_object_new_int64(upto));
+    json_object_object_add(c->result, "generated_at", json_object_new_int64(generated));
+    json_object_object_add(c->result, "offset", json_object_new_int64(offset));
+    json_object_object_add(c->result, "data", b64_string((const unsigned char *)doc + offset, n));
+    json_object_object_add(c->result, "next_offset",
+                           (size_t)offset + n < len ? json_object_new_int64(offset + (int64_t)n) : NULL);
+    bt_export_free(doc, len);
+    return BT_OK;
+}
+
+/* ---- sharing with a union: unions, previews, the outbox (docs/REPORT.md) ----
+ * Pinned unions and the outbox live in the log like everything else:
+ * {"type":"union","entry":{...}} pins a union (a later one with the same id
+ * replaces it), {"type":"report",...} queues a sealed report and
+ * {"type":"report_state","of":N,"state":...} records what became of it. */
+
+typedef struct {
+    bt_vault *v;
+    json_object *unions;  /* id -> entry object */
+    json_object *reports; /* array of outbox items, in log order */
+} outbox_ctx;
+
+static int outbox_one(void *ctx, const bt_vault_entry_info *e)
+{
+    outbox_ctx *o = ctx;
+    json_object *head = NULL, *x = NULL;
+    if (e->body_len == 0 && read_head(o->v, e->id, &head) == BT_OK) {
+        const char *type = get_str(head, "type");
+        if (type != NULL && !strcmp(type, "union") && json_object_object_get_ex(head, "entry", &x)) {
+            const char *id = get_str(x, "id");
+            if (id != NULL) json_object_object_add(o->unions, id, json_object_get(x));
+        } else if (type != NULL && !strcmp(type, "report")) {
+            json_object *item = json_object_new_object();
+            static const char *const keep[] = {"union", "case", "report_id", "json", "wire", "submit_url"};
+            json_object_object_add(item, "id", json_object_new_int64(e->id));
+            for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+                if (json_object_object_get_ex(head, keep[i], &x)) json_object_object_add(item, keep[i], json_object_get(x));
+            json_object_object_add(item, "state", json_object_new_string("queued"));
+            json_object_object_add(item, "updated_at", json_object_new_int64(get_int(head, "captured_at")));
+            json_object_object_add(item, "attempts", json_object_new_int(0));
+            json_object_array_add(o->reports, item);
+        } else if (type != NULL && !strcmp(type, "report_state")) {
+            for (size_t i = 0; i < json_object_array_length(o->reports); i++) {
+                json_object *item = json_object_array_get_idx(o->reports, i);
+                if (get_int(item, "id") != get_int(head, "of")) continue;
+                const char *state = get_str(head, "state");
+                json_object_object_add(item, "state", json_object_new_string(state ? state : "queued"));
+                json_object_object_add(item, "updated_at", json_object_new_int64(get_int(head, "captured_at")));
+                if (state != NULL && (!strcmp(state, "sent") || !strcmp(state, "failed")))
+                    json_object_object_add(item, "attempts", json_object_new_int((int)get_int(item, "attempts") + 1));
+                if (json_object_object_get_ex(head, "detail", &x))
+                    json_object_object_add(item, "detail", json_object_get(x));
+            }
+        }
+    }
+    json_object_put(head);
+    return 0;
+}
+
+/* Reads the pinned unions and the outbox from the log (readable only). */
+static bt_err load_outbox(call *c, outbox_ctx *o)
+{
+    int64_t last;
+    bt_err err = need_vault(c);
+    o->v = c->r->vault;
+    o->unions = json_object_new_object();
+    o->reports = json_object_new_array();
+    if (err == BT_OK && bt_vault_state_of(o->v) == BT_VAULT_LOCKED) err = BT_ERR_LOCKED;
+    if (err == BT_OK) err = bt_vault_entries(o->v, 0, INT_MAX, outbox_one, o, &last);
+    if (err != BT_OK) {
+        json_object_put(o->unions);
+        json_object_put(o->reports);
+    }
+    return err;
+}
+
+static void free_outbox(outbox_ctx *o)
+{
+    json_object_put(o->unions);
+    json_object_put(o->reports);
+}
+
+static json_object *union_json(const bt_union *u, int demo)
+{
+    char buf[2048];
+    size_t n;
+    bt_err err;
+    if (bt_report_union_render(buf, sizeof buf, &n, u) != BT_OK) return NULL;
+    json_object *o = parse_strict(buf, n, &err);
+    if (o != NULL) json_object_object_add(o, "demo", json_object_new_boolean(demo));
+    return o;
+}
+
+/* Finds union id: the demo one or a pinned one. */
+static bt_err find_union(call *c, outbox_ctx *o, const char *id, bt_union *u, int *demo)
+{
+    json_object *entry;
+    const char *why;
+    *demo = 0;
+    if (!strcmp(id, "demo")) {
+        bt_share_demo_union(u);
+        *demo = 1;
+        return BT_OK;
+    }
+    if (!json_object_object_get_ex(o->unions, id, &entry)) {
+        c->detail = "no union with that id: import its entry first";
+        return BT_ERR_NOT_FOUND;
+    }
+    size_t n;
+    const char *s = json_object_to_json_string_length(entry, JSON_C_TO_STRING_PLAIN, &n);
+    return bt_report_union_parse(u, s, n, &why) == BT_OK ? BT_OK : BT_ERR_CORRUPT;
+}
+
+static bt_err m_unions(call *c)
+{
+    outbox_ctx o;
+    bt_union demo;
+    bt_err err = load_outbox(c, &o);
+    if (err != BT_OK) return err;
+    json_object *arr = json_object_new_array();
+    bt_share_demo_union(&demo);
+    json_object_array_add(arr, union_json(&demo, 1));
+    json_object_object_foreach(o.unions, key, val) {
+        (void)key;
+        json_object *item = json_object_get(val);
+        json_object_object_add(item, "demo", json_object_new_boolean(0));
+        json_object_array_add(arr, item);
+    }
+    free_outbox(&o);
+    c->result = json_object_new_object();
+    json_object_object_add(c->result, "unions", arr);
+    return BT_OK;
+}
+
+static bt_err m_union_import(call *c)
+{
+    json_object *entry;
+    bt_union u;
+    const char *why = NULL;
+    int64_t id;
+    size_t n;
+    bt_err err = need_vault(c);
+    if (err != BT_OK) return err;
+    if ((err = param(c, "entry", json_type_object, 1, &entry)) != BT_OK) return err;
+    const char *s = json_object_to_json_string_length(entry, JSON_C_TO_STRING_PLAIN, &n);
+    if (bt_report_union_parse(&u, s, n, &why) != BT_OK) {
+        c->detail = why;
+        return BT_ERR_BAD_PARAMS;
+    }
+    if (!strcmp(u.id, "demo")) {
+        c->detail = "the id demo is the built-in demo union's";
+        return BT_ERR_BAD_PARAMS;
+    }
+    json_object *head = json_object_new_object(), *pinned = union_json(&u, 0);
+    json_object_object_del(pinned, "demo");
+    json_object_object_add(head, "type", json_object_new_string("union"));
+    json_object_object_add(head, "entry", pinned);
+    json_object_object_add(head, "captured_at", json_object_new_int64((int64_t)time(NULL)));
+    err = append_json(c->r, head, NULL, 0, &id);
+    json_object_put(head);
+    if (err != BT_OK) return err;
+    c->result = json_object_new_object();
+    json_object_object_add(c->result, "id", json_object_new_string(u.id));
+    json_object_object_add(c->result, "entry", json_object_new_int64(id));
+    return BT_OK;
+}
+
+/* Builds the report of params {case, union, context} (used by preview and
+ * queue) with report id want_id (NULL: a fresh one), unless the outbox already
+ * holds one for this case and union, whose id is kept so that the union
+ * updates that report. On BT_OK *rep, *u and the loaded outbox *o are filled. */
+static bt_err build_report(call *c, outbox_ctx *o, bt_report *rep, bt_union *u, int *demo, int64_t *case_id,
+                           const unsigned char *want_id)
+{
+    const char *union_id, *account_type = NULL, *country = NULL, *why = NULL;
+    json_object *ctx = NULL, *paid = NULL, *notice = NULL;
+    bt_cases *cs = NULL;
+    unsigned char rid[BT_REPORT_ID_BYTES];
+    bt_err err;
+    if ((err = param_int(c, "case", 1, 1, INT64_MAX, case_id)) != BT_OK) return err;
+    if ((err = param_string(c, "union", 1, 64, &union_id, NULL)) != BT_OK) return err;
+    if ((err = param(c, "context", json_type_object, 0, &ctx)) != BT_OK) return err;
+    if (ctx != NULL) {
+        account_type = get_str(ctx, "account_type");
+        country = get_str(ctx, "country");
+        json_object_object_get_ex(ctx, "paid_verification", &paid);
+        if (paid != NULL && !json_object_is_type(paid, json_type_boolean)) {
+            c->detail = "context.paid_verification";
+            return BT_ERR_BAD_PARAMS;
+        }
+    }
+    if ((err = load_outbox(c, o)) != BT_OK) return err;
+    if ((err = find_union(c, o, union_id, u, demo)) != BT_OK) goto done;
+    if ((err = bt_cases_load(&cs, c->r->vault, 0, (int64_t)time(NULL), NULL)) != BT_OK) goto done;
+    const bt_case *cs_one = bt_cases_find(cs, *case_id);
+    if (cs_one == NULL) { err = BT_ERR_NOT_FOUND; goto done; }
+    *case_id = cs_one->id;
+    /* the same case for the same union keeps its report id: the union updates it */
+    if (want_id != NULL) memcpy(rid, want_id, sizeof rid);
+    else randombytes_buf(rid, sizeof rid);
+    for (size_t i = 0; i < json_object_array_length(o->reports); i++) {
+        json_object *item = json_object_array_get_idx(o->reports, i);
+        const char *hex = get_str(item, "report_id"), *uid = get_str(item, "union");
+        size_t n = 0;
+        if (get_int(item, "case") == *case_id && uid != NULL && !strcmp(uid, u->id) && hex != NULL)
+            sodium_hex2bin(rid, sizeof rid, hex, strlen(hex), NULL, &n, NULL);
+    }
+    for (size_t i = 0; i < cs_one->n_events && notice == NULL; i++)
+        if (cs_one->events[i].is_notice && cs_one->events[i].event == BT_EVENT_RESTRICTION)
+            err = read_head(c->r->vault, cs_one->events[i].record, &notice);
+    if (err != BT_OK) goto done;
+    bt_share_context sc = {account_type, paid ? json_object_get_boolean(paid) : -1, country};
+    err = bt_share_derive(rep, cs_one, notice, &sc, rid, &why);
+    if (why != NULL) c->detail = why;
+done:
+    json_object_put(notice);
+    bt_cases_free(cs);
+    if (err != BT_OK) free_outbox(o);
+    return err;
+}
+
+static json_object *union_summary(const bt_union *u, int demo)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "id", json_object_new_string(u->id));
+    json_object_object_add(o, "name", json_object_new_string(u->name));
+    json_object_object_add(o, "policy_url", json_object_new_string(u->policy_url));
+    json_object_object_add(o, "demo", json_object_new_boolean(demo));
+    return o;
+}
+
+static bt_err m_report_preview(call *c)
+{
+    outbox_ctx o;
+    bt_report rep;
+    bt_union u;
+    int demo;
+    int64_t case_id = 0;
+    char json[BT_REPORT_JSON_MAX + 1];
+    size_t n;
+    bt_err err = build_report(c, &o, &rep, &u, &demo, &case_id, NULL);
+    if (err != BT_OK) return err;
+    free_outbox(&o);
+    if ((err = bt_report_render(json, sizeof json, &n, &rep)) != BT_OK) return err;
+    c->result = json_object_new_object();
+    json_object_object_add(c->result, "case", json_object_new_int64(case_id));
+    json_object_object_add(c->result, "json", json_object_new_string_len(json, (int)n));
+    json_object_object_add(c->result, "report", parse_strict(json, n, &err));
+    json_object_object_add(c->result, "words", bt_share_words(&rep));
+    json_object_object_add(c->result, "union", union_summary(&u, demo));
+    return BT_OK;
+}
+
+static bt_err m_report_queue(call *c)
+{
+    outbox_ctx o;
+    json_object *confirm;
+    bt_report rep;
+    bt_union u;
+    int demo;
+    int64_t case_id = 0, id = 0;
+    char json[BT_REPORT_JSON_MAX + 1], wire[BT_REPORT_WIRE_MAX + 1], rid[2 * BT_REPORT_ID_BYTES + 1];
+    size_t n, wire_len;
+    const char *previewed, *why;
+    size_t previewed_len;
+    bt_report shown;
+    bt_err err = param(c, "confirm", json_type_boolean, 1, &confirm);
+    if (err != BT_OK) return err;
+    if (!json_object_get_boolean(confirm)) {
+        c->detail = "confirm must be true: the person confirms each report";
+        return BT_ERR_BAD_PARAMS;
+    }
+    /* what is sealed is exactly what the person was shown */
+    if ((err = param_string(c, "json", 1, BT_REPORT_JSON_MAX, &previewed, &previewed_len)) != BT_OK) return err;
+    if (bt_report_parse(&shown, previewed, previewed_len, &why) != BT_OK) {
+        c->detail = "json: not the preview's report";
+        return BT_ERR_BAD_PARAMS;
+    }
+    if ((err = build_report(c, &o, &rep, &u, &demo, &case_id, shown.id)) != BT_OK) return err;
+    free_outbox(&o);
+    if ((err = bt_report_render(json, sizeof json, &n, &rep)) != BT_OK) return err;
+    if (n != previewed_len || memcmp(json, previewed, n) != 0) {
+        c->detail = "the report is not the one previewed (the case changed?): preview it again";
+        return BT_ERR_BAD_PARAMS;
+    }
+    if ((err = bt_report_seal(wire, sizeof wire, &wire_len, &rep, &u)) != BT_OK) return err;
+    sodium_bin2hex(rid, sizeof rid, rep.id, sizeof rep.id);
+    json_object *head = json_object_new_object();
+    json_object_object_add(head, "type", json_object_new_string("report"));
+    json_object_object_add(head, "union", json_object_new_string(u.id));
+    json_object_object_add(head, "case", json_object_new_int64(case_id));
+    json_object_object_add(head, "report_id", json_object_new_string(rid));
+    json_object_object_add(head, "json", json_object_new_string_len(json, (int)n));
+    json_object_object_add(head, "wire", json_object_new_string_len(wire, (int)wire_len));
+    json_object_object_add(head, "submit_url", json_object_new_string(u.submit_url));
+    json_object_object_add(head, "captured_at", json_object_new_int64((int64_t)time(NULL)));
+    err = append_json(c->r, head, NULL, 0, &id);
+    json_object_put(head);
+    if (err != BT_OK) return err;
+    c->result = json_object_new_object();
+    json_object_object_add(c->result, "id", json_object_new_int64(id));
+    json_object_object_add(c->result, "report_id", json_object_new_string(rid));
+    json_object_object_add(c->result, "submit_url", json_object_new_string(u.submit_url));
+    json_object_object_add(c->result, "wire", json_object_new_string_len(wire, (int)wire_len));
+    return BT_OK;
+}
+
+static bt_err m_report_list(call *c)
+{
+    outbox_ctx o;
+    bt_err err = load_outbox(c, &o);
+    if (err != BT_OK) return err;
+    for (size_t i = 0; i < json_object_array_length(o.reports); i++)
+        json_object_object_del(json_object_array_get_idx(o.reports, i), "wire"); /* report_get has it */
+    c->result = json_object_new_object();
+    json_object_object_add(c->result, "reports", json_object_get(o.reports));
+    free_outbox(&o);
+    return BT_OK;
+}
+
+/* The outbox item with entry id `id` (a new reference), or NULL. */
+static json_object *outbox_item(outbox_ctx *o, int64_t id)
+{
+    for (size_t i = 0; i < json_object_array_length(o->reports); i++) {
+        json_object *item = json_object_array_get_idx(o->reports, i);
+        if (get_int(item, "id") == id) return json_object_get(item);
+    }
+    return NULL;
+}
+
+static bt_err m_report_get(call *c)
+{
+    outbox_ctx o;
+    int64_t id = 0;
+    bt_err err = param_int(c, "id", 1, 1, INT64_MAX, &id);
+    if (err == BT_OK) err = load_outbox(c, &o);
+    if (err != BT_OK) return err;
+    c->result = outbox_item(&o, id);
+    free_outbox(&o);
+    return c->result != NULL ? BT_OK : BT_ERR_NOT_FOUND;
+}
+
+static bt_err m_report_mark(call *c)
+{
+    static const char *const states[] = {"sent", "failed", "withdrawn"};
+    outbox_ctx o;
+    const char *state, *detail;
+    int64_t id = 0, entry = 0;
+    int known = 0;
+    bt_err err;
+    if ((err = param_int(c, "id", 1, 1, INT64_MAX, &id)) != BT_OK) return err;
+    if ((err = param_string(c, "state", 1, 16, &state, NULL)) != BT_OK) return err;
+    if ((err = param_string(c, "detail", 0, 200, &detail, NULL)) != BT_OK) return err;
+    for (size_t i = 0; i < sizeof states / sizeof states[0]; i++) known |= !strcmp(state, states[i]);
+    if (!known) {
+        c->detail = "state must be sent, failed or withdrawn";
+        return BT_ERR_BAD_PARAMS;
+    }
+    if ((err = load_outbox(c, &o)) != BT_OK) return err;
+    json_object *item = outbox_item(&o, id);
+    free_outbox(&o);
+    if (item == NULL) return BT_ERR_NOT_FOUND;
+    json_object_put(item);
+    json_object *head = json_object_new_object();
+    json_object_object_add(head, "type", json_object_new_string("report_state"));
+    json_object_object_add(head, "of", json_object_new_int64(id));
+    json_object_object_add(head, "state", json_object_new_string(state));
+    if (detail) json_object_object_add(head, "detail", json_object_new_string(detail));
+    json_object_object_add(head, "captured_at", json_object_new_int64((int64_t)time(NULL)));
+    err = append_json(c->r, head, NULL, 0, &entry);
+    json_object_put(head);
+    if (err != BT_OK) return err;
+    c->result = json_object_new_object();
+    json_object_object_add(c->result, "id", json_object_new_int64(id));
+    json_object_object_add(c->result, "state", json_object_new_string(state));
+    return BT_OK;
+}
+
 static const struct {
     const char *name;
     bt_err (*fn)(call *);
@@ -558,6 +1523,7 @@ static const struct {
     {"hello", m_hello, 0},
     {"capture", m_capture, 0},
     {"attach", m_attach, 0},
+    {"capture_sealed", m_capture_sealed, 0},
     {"unlock", m_unlock, 1},
     {"lock", m_lock, 0},
     {"set_passphrase", m_set_passphrase, 1},
@@ -566,6 +1532,19 @@ static const struct {
     {"get", m_get, 1},
     {"verify", m_verify, 0},
     {"stats", m_stats, 0},
+    {"unions", m_unions, 1},
+    {"union_import", m_union_import, 1},
+    {"report_preview", m_report_preview, 1},
+    {"report_queue", m_report_queue, 1},
+    {"report_list", m_report_list, 1},
+    {"report_get", m_report_get, 1},
+    {"report_mark", m_report_mark, 1},
+    {"cases", m_cases, 1},
+    {"case_get", m_case_get, 1},
+    {"case_merge", m_case_merge, 1},
+    {"case_split", m_case_split, 1},
+    {"event_add", m_event_add, 0},
+    {"case_export", m_case_export, 1},
 };
 
 /* ---- the dispatcher ---- */
@@ -590,6 +1569,7 @@ void bt_rpc_free(bt_rpc *r)
 {
     if (r == NULL) return;
     bt_vault_close(r->vault);
+    free(r->recent);
     free(r->dir);
     free(r);
 }

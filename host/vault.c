@@ -873,6 +873,25 @@ static const unsigned char *session_key(bt_vault *v, int64_t id, const unsigned 
     return k;
 }
 
+bt_err bt_vault_open_sealed(bt_vault *v, const unsigned char *c, size_t c_len, unsigned char **m, size_t *m_len)
+{
+    bt_err err = need_sk(v);
+    *m = NULL;
+    *m_len = 0;
+    if (err != BT_OK) return err;
+    if (c_len <= crypto_box_SEALBYTES) return BT_ERR_CORRUPT;
+    unsigned char *out = sodium_malloc(c_len - crypto_box_SEALBYTES + 1);
+    if (out == NULL) return BT_ERR_NO_MEMORY;
+    if (crypto_box_seal_open(out, c, c_len, v->pk, v->sk) != 0) {
+        sodium_free(out);
+        return BT_ERR_CORRUPT;
+    }
+    out[c_len - crypto_box_SEALBYTES] = '\0';
+    *m = out;
+    *m_len = c_len - crypto_box_SEALBYTES;
+    return BT_OK;
+}
+
 void bt_vault_free(void *p)
 {
     sodium_free(p);
@@ -1044,5 +1063,25 @@ bt_err bt_vault_stats_of(bt_vault *v, bt_vault_stats *s)
     }
     sqlite3_finalize(st);
     exec(v->db, "COMMIT");
+    return err;
+}
+
+bt_err bt_vault_entry_hash(bt_vault *v, int64_t id, unsigned char out[BT_HASH_BYTES])
+{
+    sqlite3_stmt *st = NULL;
+    bt_err err = BT_OK;
+    int rc;
+    if (id == 0) {
+        genesis(out, v->pk);
+        return BT_OK;
+    }
+    rc = sqlite3_prepare_v2(v->db, "SELECT hash FROM entries WHERE id = ?", -1, &st, NULL);
+    if (rc != SQLITE_OK) return sql_err(rc);
+    sqlite3_bind_int64(st, 1, id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) err = BT_ERR_NOT_FOUND;
+    else if (rc != SQLITE_ROW) err = sql_err(rc);
+    else if (!column_exact(st, 0, out, BT_HASH_BYTES)) err = BT_ERR_CORRUPT;
+    sqlite3_finalize(st);
     return err;
 }

@@ -104,10 +104,16 @@ static char *capture_request(int id)
 {
     static char text[2049];
     char *req = malloc(4096);
+    static int serial;
+    static const char notice[] = "We suspended your account. You have 30 days left to disagree. ";
     if (text[0] == '\0') {
-        for (int i = 0; i < 2048; i++) text[i] = "abcdefghij klmnopqrstuvwxyz"[i % 27];
+        for (int i = 0; i < 2048; i++) text[i] = notice[i % (sizeof notice - 1)];
         text[2048] = '\0';
     }
+    /* a distinct notice each time, so none is folded into an earlier one */
+    char num[16];
+    int k = snprintf(num, sizeof num, "%010d", ++serial);
+    memcpy(text, num, (size_t)k);
     snprintf(req, 4096,
              "{\"id\":%d,\"method\":\"capture\",\"params\":{\"url\":\"https://www.instagram.com/accounts/"
              "suspended/\",\"text\":\"%s\"}}", id, text);

@@ -17,7 +17,7 @@ PASS = "correct horse battery"
 
 
 def capture(home, text, url="https://www.instagram.com/accounts/suspended/"):
-    out = cli(home, "--json", "capture", "--url", url, stdin=text.encode())
+    out = cli(home, "--json", "capture", "--manual", "--url", url, stdin=text.encode())
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)["id"]
 

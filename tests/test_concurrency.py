@@ -25,7 +25,7 @@ class Writers(unittest.TestCase):
             try:
                 for i in range(PER_HOST):
                     t = f"host {n} capture {i}"
-                    rep = h.call("capture", {"url": "https://x.com/account/suspended", "text": t})
+                    rep = h.call("capture", {"url": "https://x.com/account/suspended", "text": t, "manual": True})
                     with lock:
                         if "error" in rep:
                             errors.append(rep["error"])
@@ -36,7 +36,7 @@ class Writers(unittest.TestCase):
         def cli_worker(n):
             for i in range(CLI_RUNS // 2):
                 t = f"cli {n} capture {i}"
-                out = cli(home, "capture", "--url", "https://www.facebook.com/checkpoint/", stdin=t.encode())
+                out = cli(home, "capture", "--manual", "--url", "https://www.facebook.com/checkpoint/", stdin=t.encode())
                 with lock:
                     if out.returncode != 0:
                         errors.append(out.stderr.decode())

@@ -26,7 +26,8 @@ class KillNine(unittest.TestCase):
                 h = Host(home)
                 os.set_blocking(h.proc.stdout.fileno(), True)
                 batch = rnd.randint(1, 40)
-                texts = [f"round {r} notice {i} " + "x" * rnd.randint(0, 4000) for i in range(batch)]
+                texts = [f"Your account has been suspended (round {r}, notice {i}). " + "x" * rnd.randint(0, 4000)
+                         for i in range(batch)]
                 # pipeline the whole batch so the host is busy writing when it dies
                 h.send_raw(b"".join(frame({"id": i, "method": "capture",
                                            "params": {"url": "https://www.instagram.com/accounts/suspended/",

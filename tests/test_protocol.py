@@ -93,7 +93,7 @@ class Session(Base):
     def test_list_pages_and_verify(self):
         h = self.host
         for i in range(7):
-            h.ok("capture", dict(NOTICE, text=f"notice {i}"))
+            h.ok("capture", dict(NOTICE, text=f"Your account has been suspended. Reference {i}."))
         page = h.ok("list", {"limit": 3})
         self.assertEqual([e["id"] for e in page["entries"]], [1, 2, 3])
         self.assertEqual(page["next"], 3)

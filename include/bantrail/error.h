@@ -24,6 +24,11 @@ typedef enum {
     BT_ERR_NO_MEMORY,
     BT_ERR_NOT_A_NOTICE,       /* capture refused: the classifier says no */
     BT_ERR_INTERNAL,
+    BT_ERR_BAD_ENVELOPE,       /* a sealed report that is not base64, or of a wrong size, version or padding */
+    BT_ERR_WRONG_KEY,          /* a sealed report for another key (key id differs) */
+    BT_ERR_BAD_POW,            /* a sealed report without enough proof of work */
+    BT_ERR_BAD_REPORT,         /* a report that breaks the schema (docs/REPORT.md) */
+    BT_ERR_REPLAYED,           /* this exact sealed report was received before */
     BT_ERR_COUNT_
 } bt_err;
 

@@ -107,6 +107,13 @@ bt_err bt_vault_append(bt_vault *v, const char *head, size_t head_len,
 bt_err bt_vault_read(bt_vault *v, int64_t id, char **head, size_t *head_len,
                      unsigned char **body, size_t *body_len);
 
+/* Opens a box sealed to the log's public key (crypto_box_seal), such as a
+ * capture the extension kept while the host was away. Needs the secret key
+ * (BT_ERR_LOCKED otherwise); BT_ERR_CORRUPT when it does not open. *m is
+ * sodium_malloc'd, NUL-terminated after *m_len bytes: release it with
+ * bt_vault_free. */
+bt_err bt_vault_open_sealed(bt_vault *v, const unsigned char *c, size_t c_len, unsigned char **m, size_t *m_len);
+
 /* Wipes and frees what bt_vault_read returned. Accepts NULL. */
 void bt_vault_free(void *p);
 
@@ -121,6 +128,13 @@ bt_err bt_vault_entries(bt_vault *v, int64_t after, int limit,
 bt_err bt_vault_verify(bt_vault *v, bt_vault_verify_result *r);
 
 bt_err bt_vault_stats_of(bt_vault *v, bt_vault_stats *s);
+
+/* The chain hash stored with entry id (no key needed): it covers the entry's
+ * ciphertext and the hash before it, so it fixes every entry up to id.
+ * id 0 gives the genesis hash. BT_ERR_NOT_FOUND when there is no such entry,
+ * BT_ERR_CORRUPT when the stored hash is malformed. bt_vault_verify tells
+ * whether the stored hashes hold. */
+bt_err bt_vault_entry_hash(bt_vault *v, int64_t id, unsigned char out[BT_HASH_BYTES]);
 
 /* The default Argon2id parameters for new passphrases. */
 bt_kdf_params bt_vault_default_kdf(void);

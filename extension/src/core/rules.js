@@ -1,0 +1,115 @@
+// The rules file (extension/rules/rules.json, documented in docs/RULES.md) compiled for the
+// extension's cheap trigger. The host's classifier is the authority; this only decides whether a
+// page region is worth sending. No chrome.* here, so Node's test runner can load it.
+//
+// Contract: {"platforms": {id: {"hosts": [...], "paths": [{"pattern": regex source, "kind"}]}},
+//            "kinds": {kind: {lang: [phrases]}}}. Unknown members are ignored.
+
+export const KINDS = Object.freeze([
+  'suspension', 'disabled', 'temporary_restriction', 'action_blocked', 'checkpoint',
+  'warning', 'appeal_received', 'appeal_rejected', 'appeal_reinstated',
+]);
+
+/**
+ * Normalises text for phrase matching as docs/RULES.md suggests for the trigger: compatibility
+ * decomposition, accents dropped, lower case, white space collapsed, typographic apostrophes
+ * straightened, and spaces between Hangul syllables removed (Korean spacing varies).
+ */
+export function normalise(text) {
+  return String(text).normalize('NFKD').replace(/\p{M}/gu, '').normalize('NFC').toLowerCase()
+    .replace(/[\u2018\u2019\u02bc]/g, "'").replace(/\s+/gu, ' ').trim()
+    .replace(/([\uac00-\ud7a3]) (?=[\uac00-\ud7a3])/g, '$1');
+}
+
+/** True when `host` is `h` or a subdomain of it. */
+function hostMatches(host, h) {
+  return host === h || host.endsWith('.' + h);
+}
+
+/**
+ * Compiles a parsed rules object. Returns {platforms: [{id, hosts, paths: [{re, kind}]}],
+ * phrases: [{kind, lang, text}]}. Throws on a rules file that breaks the contract, naming the
+ * offending member; a single bad regex is skipped and reported in `problems`.
+ */
+export function compileRules(rules) {
+  if (!rules || typeof rules !== 'object' || typeof rules.platforms !== 'object' || rules.platforms === null) {
+    throw new Error('rules: "platforms" must be an object');
+  }
+  const problems = [];
+  const platforms = [];
+  for (const [id, p] of Object.entries(rules.platforms)) {
+    if (!p || !Array.isArray(p.hosts)) { problems.push(`platforms.${id}.hosts`); continue; }
+    const hosts = p.hosts.filter((h) => typeof h === 'string' && h.length > 0).map((h) => h.toLowerCase().replace(/^\*\./, ''));
+    const paths = [];
+    for (const [i, path] of (Array.isArray(p.paths) ? p.paths : []).entries()) {
+      if (!path || typeof path.pattern !== 'string') { problems.push(`platforms.${id}.paths[${i}]`); continue; }
+      try {
+        paths.push({ re: new RegExp(path.pattern, 'u'), kind: typeof path.kind === 'string' ? path.kind : null });
+      } catch {
+        try { paths.push({ re: new RegExp(path.pattern), kind: typeof path.kind === 'string' ? path.kind : null }); } catch { problems.push(`platforms.${id}.paths[${i}].pattern`); }
+      }
+    }
+    platforms.push({ id, hosts, paths });
+  }
+  const phrases = [];
+  const priority = Array.isArray(rules.kind_priority) ? rules.kind_priority : KINDS;
+  const rank = (k) => { const i = priority.indexOf(k); return i < 0 ? priority.length : i; };
+  // Every string under "kinds" and "labels" is a trigger phrase (docs/RULES.md).
+  const sections = [rules.kinds, rules.labels].filter((x) => x && typeof x === 'object');
+  for (const [kind, langs] of sections.flatMap((x) => Object.entries(x))) {
+    if (!langs || typeof langs !== 'object') continue;
+    for (const [lang, list] of Object.entries(langs)) {
+      if (!Array.isArray(list)) continue;
+      for (const text of list) {
+        if (typeof text !== 'string') continue;
+        const n = normalise(text);
+        if (n.replace(/\*/g, '').trim().length >= 3) phrases.push({ kind, lang, text: n });
+      }
+    }
+  }
+  // The trigger reports the first kind that matches, in the rules' order of precedence; phrases
+  // before labels within a kind (the sort is stable).
+  phrases.sort((a, b) => rank(a.kind) - rank(b.kind));
+  return { platforms, phrases, problems };
+}
+
+/** The platform whose hosts cover `hostname`, or null. */
+export function platformForHost(compiled, hostname) {
+  const host = String(hostname).toLowerCase().replace(/\.$/, '');
+  for (const p of compiled.platforms) {
+    if (p.hosts.some((h) => hostMatches(host, h))) return p;
+  }
+  return null;
+}
+
+/**
+ * What the content script of one page needs: the platform id, its path patterns (as sources) and
+ * every phrase (all languages: a page's language is often not the person's). Plain JSON, so it
+ * can cross runtime messaging. Returns null for a page on no platform.
+ */
+export function pageConfig(compiled, url) {
+  let u;
+  try { u = new URL(url); } catch { return null; }
+  if (u.protocol !== 'https:') return null;
+  const p = platformForHost(compiled, u.hostname);
+  if (!p) return null;
+  return {
+    platform: p.id,
+    paths: p.paths.map((x) => ({ pattern: x.re.source, flags: x.re.flags, kind: x.kind })),
+    phrases: compiled.phrases.map((x) => [x.text, x.kind]),
+  };
+}
+
+/** Every host pattern the rules name, as "https://*.host/*" match patterns. */
+export function matchPatterns(compiled) {
+  const out = new Set();
+  for (const p of compiled.platforms) for (const h of p.hosts) out.add(`https://*.${h}/*`);
+  return [...out].sort();
+}
+
+/** True when a manifest match pattern ("https://*.x.com/*", "https://x.com/*") covers `host`. */
+export function patternCoversHost(pattern, host) {
+  const m = /^https:\/\/(\*\.)?([^/]+)\/\*$/.exec(pattern);
+  if (!m) return false;
+  return m[1] ? hostMatches(host, m[2]) : host === m[2];
+}

@@ -1,0 +1,26 @@
+// The person's settings, their defaults and their validation. No chrome.* here.
+
+export const DEFAULTS = Object.freeze({
+  screenshots: true,        // attach a PNG of the visible tab to each captured notice
+  platforms: {},            // platform id -> false when the person turned it off (absent = on)
+  autoLockMinutes: 15,      // passed to the host's unlock (1-1440)
+});
+
+/** Returns a clean settings object from anything stored or sent by a page. */
+export function sanitiseSettings(raw) {
+  const s = { screenshots: DEFAULTS.screenshots, platforms: {}, autoLockMinutes: DEFAULTS.autoLockMinutes };
+  if (!raw || typeof raw !== 'object') return s;
+  if (typeof raw.screenshots === 'boolean') s.screenshots = raw.screenshots;
+  if (raw.platforms && typeof raw.platforms === 'object') {
+    for (const [k, v] of Object.entries(raw.platforms)) {
+      if (/^[a-z0-9_-]{1,40}$/.test(k) && typeof v === 'boolean') s.platforms[k] = v;
+    }
+  }
+  const m = Number(raw.autoLockMinutes);
+  if (Number.isInteger(m) && m >= 1 && m <= 1440) s.autoLockMinutes = m;
+  return s;
+}
+
+export function platformEnabled(settings, id) {
+  return settings.platforms[id] !== false;
+}

@@ -1,0 +1,71 @@
+// Helpers shared by the extension's pages: messages to the service worker, translations, and DOM
+// building with textContent only (never innerHTML).
+export const api = globalThis.browser && globalThis.browser.runtime ? globalThis.browser : globalThis.chrome;
+
+export function t(key, subs) {
+  return api.i18n.getMessage(key, subs) || key;
+}
+
+/** Fills [data-i18n] (text), [data-i18n-label] (aria-label) and [data-i18n-placeholder]. */
+export function localise(root = document) {
+  document.documentElement.lang = api.i18n.getUILanguage();
+  for (const e of root.querySelectorAll('[data-i18n]')) e.textContent = t(e.dataset.i18n);
+  for (const e of root.querySelectorAll('[data-i18n-label]')) e.setAttribute('aria-label', t(e.dataset.i18nLabel));
+  for (const e of root.querySelectorAll('[data-i18n-placeholder]')) e.setAttribute('placeholder', t(e.dataset.i18nPlaceholder));
+}
+
+export class PageError extends Error {
+  constructor(code, message) { super(message || code); this.code = code; }
+}
+
+/** Asks the service worker; resolves with the result or throws a PageError. */
+export async function ask(type, extra = {}) {
+  const r = await api.runtime.sendMessage({ type, ...extra });
+  if (!r) throw new PageError('no_answer');
+  if (r.error) throw new PageError(r.error.code, r.error.message);
+  return r.result;
+}
+
+/** Creates an element: attributes (with `text` for textContent), then children. */
+export function h(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'text') e.textContent = String(v);
+    else if (k === 'class') e.className = v;
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children) if (c !== null && c !== undefined && c !== false) e.append(c);
+  return e;
+}
+
+/** A person-readable message for an error code (falls back to the code). */
+export function errorText(e) {
+  const key = 'err_' + (e && e.code ? e.code : 'internal');
+  const m = api.i18n.getMessage(key);
+  return m || t('err_internal') + (e && e.code ? ` (${e.code})` : '');
+}
+
+export function vaultStateKey(vault) {
+  if (!vault || vault.state === 'error') return 'stateError';
+  return { unprotected: 'stateUnprotected', locked: 'stateLocked', unlocked: 'stateUnlocked' }[vault.state] || 'stateError';
+}
+
+export function formatTime(ms) {
+  if (!ms) return '';
+  return new Intl.DateTimeFormat(api.i18n.getUILanguage(), { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(ms));
+}
+
+export function kindLabel(kind) {
+  return kind ? (api.i18n.getMessage('kind_' + kind) || kind) : t('kind_unknown');
+}
+
+export function platformLabel(p) {
+  return p ? (api.i18n.getMessage('platform_' + p) || p) : t('platform_unknown');
+}
+
+export function say(region, text, isError) {
+  region.textContent = text;
+  region.classList.toggle('error', Boolean(isError));
+}

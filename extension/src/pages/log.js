@@ -1,0 +1,190 @@
+import { ask, localise, t, h, say, errorText, vaultStateKey, formatTime, kindLabel, platformLabel } from './common.js';
+import { passphraseStrength } from '../core/strength.js';
+
+const $ = (id) => document.getElementById(id);
+const blobUrls = [];
+let vault = null;
+
+function clearTimeline() {
+  for (const u of blobUrls.splice(0)) URL.revokeObjectURL(u);
+  $('timeline').replaceChildren();
+}
+
+/** Every entry of the log, page after page. */
+async function listAll() {
+  const entries = [];
+  let after = 0;
+  for (let i = 0; i < 1000; i++) {
+    const r = await ask('list', { after });
+    entries.push(...r.entries);
+    if (r.next === null || r.next === undefined) break;
+    after = r.next;
+  }
+  return entries;
+}
+
+/** An attachment's bytes, fetched in the host's chunks. */
+async function attachmentBlob(id, mime) {
+  const parts = [];
+  let offset = 0;
+  for (let i = 0; i < 200 && offset !== null; i++) {
+    const r = await ask('get', { id, offset });
+    const bin = atob(r.data);
+    const bytes = new Uint8Array(bin.length);
+    for (let j = 0; j < bin.length; j++) bytes[j] = bin.charCodeAt(j);
+    parts.push(bytes);
+    offset = r.next_offset;
+  }
+  return new Blob(parts, { type: mime });
+}
+
+function recordItem(n, shots) {
+  const c = n.classification || {};
+  const when = n.observed_at ? Date.parse(n.observed_at) : n.captured_at * 1000;
+  const textBox = h('pre', { class: 'notice-text hidden', id: `text-${n.id}` });
+  const showText = h('button', { type: 'button', class: 'secondary', 'aria-expanded': 'false', 'aria-controls': `text-${n.id}`, text: t('showText') });
+  showText.addEventListener('click', async () => {
+    const open = showText.getAttribute('aria-expanded') === 'true';
+    if (!open && !textBox.textContent) {
+      try { textBox.textContent = (await ask('get', { id: n.id })).record.text; } catch (e) { say($('message'), errorText(e), true); return; }
+    }
+    showText.setAttribute('aria-expanded', String(!open));
+    textBox.classList.toggle('hidden', open);
+  });
+  const li = h('li', { 'data-record': n.id },
+    h('div', { class: 'record-head' },
+      h('span', { class: 'kind', text: kindLabel(c.kind) }),
+      h('time', { datetime: new Date(when).toISOString(), text: formatTime(when) }),
+      h('span', { class: 'muted', text: `#${n.id}` })),
+    n.title ? h('div', { text: n.title }) : null,
+    h('div', { class: 'url muted', text: n.url }),
+    h('div', { class: 'row' }, showText),
+    textBox);
+  for (const a of shots) {
+    const img = h('img', { class: 'shot', alt: t('screenshotAlt', [formatTime(when)]), 'data-attachment': a.id });
+    li.append(img);
+    attachmentBlob(a.id, a.mime).then((b) => {
+      const u = URL.createObjectURL(b);
+      blobUrls.push(u);
+      img.src = u;
+    }, () => img.replaceWith(h('p', { class: 'error', text: t('screenshotFailed') })));
+  }
+  return li;
+}
+
+async function renderTimeline() {
+  clearTimeline();
+  const entries = await listAll();
+  const notices = entries.filter((e) => e.type === 'notice');
+  const shots = new Map();
+  for (const e of entries) {
+    if (e.type === 'attachment' && /^image\//.test(e.mime || '')) {
+      if (!shots.has(e.of)) shots.set(e.of, []);
+      shots.get(e.of).push(e);
+    }
+  }
+  if (!vault || vault.state === 'locked') {
+    $('count').textContent = t('lockedCount', [String(entries.length)]);
+    return;
+  }
+  $('count').textContent = t('recordCount', [String(notices.length)]);
+  const byPlatform = new Map();
+  for (const n of notices) {
+    const p = (n.classification && n.classification.platform) || '';
+    if (!byPlatform.has(p)) byPlatform.set(p, []);
+    byPlatform.get(p).push(n);
+  }
+  for (const [p, list] of [...byPlatform].sort((a, b) => platformLabel(a[0]).localeCompare(platformLabel(b[0])))) {
+    list.sort((a, b) => b.id - a.id);
+    const id = `platform-${p || 'unknown'}`;
+    $('timeline').append(h('section', { 'aria-labelledby': id },
+      h('h3', { id, text: platformLabel(p) }),
+      h('ol', { class: 'timeline' }, ...list.map((n) => recordItem(n, shots.get(n.id) || [])))));
+  }
+  if (notices.length === 0) $('timeline').append(h('p', { class: 'muted', text: t('noRecords') }));
+}
+
+async function refresh() {
+  let s;
+  try { s = await ask('status'); } catch (e) { say($('message'), errorText(e), true); return; }
+  vault = s.vault;
+  $('state').textContent = s.vault ? t(vaultStateKey(s.vault)) : t('hostNotConnected');
+  const st = s.vault ? s.vault.state : null;
+  $('unprotected').classList.toggle('hidden', st !== 'unprotected');
+  $('unlock-card').classList.toggle('hidden', st !== 'locked');
+  $('lock').classList.toggle('hidden', !(st === 'unlocked' && s.vault.protected));
+  $('protect-card').classList.toggle('hidden', !(st === 'unprotected' || st === 'unlocked'));
+  $('old-row').classList.toggle('hidden', !(s.vault && s.vault.protected));
+  $('protect-title').textContent = t(s.vault && s.vault.protected ? 'changePassphraseTitle' : 'protectTitle');
+  if (!s.vault) { clearTimeline(); $('count').textContent = ''; return; }
+  try { await renderTimeline(); } catch (e) { say($('message'), errorText(e), true); }
+}
+
+$('unlock').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const p = $('passphrase').value;
+  const r = $('recovery').value.trim();
+  try {
+    await ask('unlock', r ? { recovery_code: r } : { passphrase: p });
+    $('passphrase').value = '';
+    $('recovery').value = '';
+    say($('message'), t('unlocked'));
+  } catch (e) { say($('message'), errorText(e), true); }
+  refresh();
+});
+
+$('lock').addEventListener('click', async () => {
+  try { await ask('lock'); say($('message'), t('lockedNow')); } catch (e) { say($('message'), errorText(e), true); }
+  refresh();
+});
+
+$('new').addEventListener('input', () => {
+  const s = passphraseStrength($('new').value);
+  $('strength').value = s.score;
+  $('strength-text').textContent = t(s.key);
+});
+
+$('protect').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const next = $('new').value;
+  if (next !== $('confirm').value) { say($('message'), t('passphrasesDiffer'), true); return; }
+  try {
+    await ask('set_passphrase', { new: next, old: $('old').value || undefined });
+    for (const id of ['old', 'new', 'confirm']) $(id).value = '';
+    $('strength').value = 0;
+    $('strength-text').textContent = '';
+    say($('message'), t('passphraseSet'));
+  } catch (e) { say($('message'), errorText(e), true); }
+  refresh();
+});
+
+$('make-recovery').addEventListener('click', async () => {
+  try {
+    const r = await ask('recovery_code');
+    $('recovery-code').textContent = r.code;
+    $('recovery-shown').classList.remove('hidden');
+    $('make-recovery').classList.add('hidden');
+    $('recovery-code').focus();
+  } catch (e) { say($('message'), errorText(e), true); }
+});
+
+$('recovery-done').addEventListener('click', () => {
+  // Shown once: the code is gone from the page as soon as the person says they kept it.
+  $('recovery-code').textContent = '';
+  $('recovery-shown').classList.add('hidden');
+  $('make-recovery').classList.remove('hidden');
+  say($('message'), t('recoveryKept'));
+});
+
+$('go-protect').addEventListener('click', () => {
+  $('protect-card').scrollIntoView();
+  $('new').focus();
+});
+
+localise();
+refresh().then(() => {
+  if (location.hash === '#protect-card' && !$('protect-card').classList.contains('hidden')) {
+    $('protect-card').scrollIntoView();
+    $('new').focus();
+  }
+});

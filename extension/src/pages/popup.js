@@ -1,0 +1,68 @@
+import { api, ask, localise, t, say, errorText, vaultStateKey, formatTime, kindLabel, platformLabel } from './common.js';
+
+const $ = (id) => document.getElementById(id);
+
+function hostText(s) {
+  if (s.host === 'connected') return t('hostConnected');
+  if (s.host === 'missing') return t('hostMissing');
+  return t('hostNotConnected');
+}
+
+async function refresh() {
+  let s;
+  try {
+    s = await ask('status');
+  } catch (e) {
+    say($('message'), errorText(e), true);
+    return;
+  }
+  const vault = s.vault || s.lastKnownVault;
+  $('host').textContent = hostText(s);
+  $('host').className = s.host === 'connected' ? 'ok' : 'error';
+  $('state').textContent = !vault ? t('stateUnknown') : t(vaultStateKey(vault)) + (s.vault ? '' : ' ' + t('lastKnown'));
+  $('records').textContent = vault && typeof vault.entries === 'number' ? String(vault.entries) : '—';
+  const last = s.lastCapture;
+  $('last').textContent = last ? `${formatTime(last.at)} · ${platformLabel(last.platform)} · ${kindLabel(last.kind)}` : t('never');
+  $('unprotected').classList.toggle('hidden', !(vault && vault.state === 'unprotected'));
+  $('unlock').classList.toggle('hidden', !(s.vault && s.vault.state === 'locked'));
+  $('lock').classList.toggle('hidden', !(s.vault && s.vault.state === 'unlocked' && s.vault.protected));
+  const o = s.outbox;
+  const waiting = o.count + o.unsealed;
+  const lost = o.lost + o.lostUnsealed;
+  const parts = [];
+  if (waiting) parts.push(t('waitingCount', [String(waiting)]));
+  if (lost) parts.push(t('lostCount', [String(lost)]));
+  if (o.screenshotsLeftOut) parts.push(t('screenshotsLeftOut', [String(o.screenshotsLeftOut)]));
+  $('waiting').textContent = parts.join(' ');
+  $('waiting').classList.toggle('hidden', parts.length === 0);
+}
+
+$('unlock').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const input = $('passphrase');
+  try {
+    await ask('unlock', { passphrase: input.value });
+    input.value = '';
+    say($('message'), t('unlocked'));
+  } catch (e) {
+    say($('message'), errorText(e), true);
+    input.select();
+  }
+  refresh();
+});
+$('lock').addEventListener('click', async () => {
+  try { await ask('lock'); say($('message'), t('lockedNow')); } catch (e) { say($('message'), errorText(e), true); }
+  refresh();
+});
+$('open-log').addEventListener('click', () => {
+  api.tabs.create({ url: api.runtime.getURL('src/pages/log.html') });
+  window.close();
+});
+$('protect').addEventListener('click', () => {
+  api.tabs.create({ url: api.runtime.getURL('src/pages/log.html#protect-card') });
+  window.close();
+});
+$('options').addEventListener('click', () => { api.runtime.openOptionsPage(); window.close(); });
+
+localise();
+refresh();

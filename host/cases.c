@@ -1,0 +1,744 @@
+/* Cases derived from the log at read time: see include/bantrail/cases.h for
+ * the linking rules. Nothing here writes to the log. */
+#include "bantrail/cases.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A linkable record (a notice or an event entry) while the log is fed. */
+typedef struct {
+    bt_case_event ev;
+    char handle[BT_CASE_HANDLE_MAX];
+    size_t caseix;       /* index into bt_cases.ic */
+    size_t attach_cap;
+} rec;
+
+/* A case while the log is fed. */
+typedef struct {
+    int64_t id;
+    int alive;
+    char platform[BT_CASE_PLATFORM_MAX];
+    char handle[BT_CASE_HANDLE_MAX];
+    int64_t first_at, last_at;
+} icase;
+
+struct bt_cases {
+    rec *recs;
+    size_t n_recs, cap_recs;
+    icase *ic;
+    size_t n_ic, cap_ic;
+    int64_t last_id;
+    int finished;
+    bt_case *cases;      /* after finish, by id */
+    size_t n_cases;
+};
+
+static const char *const event_names[BT_EVENT_COUNT_] = {
+    "restriction", "appeal_submitted", "acknowledgement", "decision", "other"};
+
+const char *bt_event_name(bt_event_kind e)
+{
+    return (unsigned)e < BT_EVENT_COUNT_ ? event_names[e] : "other";
+}
+
+const char *bt_outcome_name(bt_outcome o)
+{
+    switch (o) {
+    case BT_OUTCOME_NONE: return "none";
+    case BT_OUTCOME_PENDING: return "pending";
+    case BT_OUTCOME_REJECTED: return "rejected";
+    case BT_OUTCOME_REINSTATED: return "reinstated";
+    }
+    return "none";
+}
+
+int bt_event_parse(const char *s)
+{
+    for (int i = 0; s != NULL && i < BT_EVENT_COUNT_; i++)
+        if (strcmp(s, event_names[i]) == 0) return i;
+    return -1;
+}
+
+/* ---- time ---- */
+
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* Reads exactly n digits at *p; -1 when they are not there. */
+static int64_t digits(const char **p, int n)
+{
+    int64_t x = 0;
+    for (int i = 0; i < n; i++) {
+        char c = (*p)[i];
+        if (c < '0' || c > '9') return -1;
+        x = x * 10 + (c - '0');
+    }
+    *p += n;
+    return x;
+}
+
+int bt_cases_parse_time(const char *s, int64_t *out)
+{
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const char *p = s;
+    int64_t y, mo, d, h = 0, mi = 0, sec = 0, off = 0;
+    if (s == NULL) return -1;
+    if ((y = digits(&p, 4)) < 0 || *p++ != '-' || (mo = digits(&p, 2)) < 1 || mo > 12 || *p++ != '-' ||
+        (d = digits(&p, 2)) < 1 || d > mdays[mo - 1])
+        return -1;
+    if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) return -1;
+    if (*p == 'T' || *p == 't' || *p == ' ') {
+        p++;
+        if ((h = digits(&p, 2)) < 0 || h > 23 || *p++ != ':' || (mi = digits(&p, 2)) < 0 || mi > 59) return -1;
+        if (*p == ':') {
+            p++;
+            if ((sec = digits(&p, 2)) < 0 || sec > 60) return -1;
+            if (sec == 60) sec = 59; /* a leap second: the second before */
+            if (*p == '.' || *p == ',') {
+                p++;
+                if (*p < '0' || *p > '9') return -1;
+                while (*p >= '0' && *p <= '9') p++;
+            }
+        }
+        if (*p == 'Z' || *p == 'z') {
+            p++;
+        } else if (*p == '+' || *p == '-') {
+            int64_t sign = *p++ == '-' ? -1 : 1, oh, om;
+            if ((oh = digits(&p, 2)) < 0 || oh > 23) return -1;
+            if (*p == ':') p++;
+            if ((om = digits(&p, 2)) < 0 || om > 59) return -1;
+            off = sign * (oh * 3600 + om * 60);
+        }
+    }
+    if (*p != '\0') return -1;
+    *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
+    return 0;
+}
+
+/* ---- reading headers ---- */
+
+static const char *get_str(json_object *o, const char *key)
+{
+    json_object *x;
+    if (o == NULL || !json_object_object_get_ex(o, key, &x) || !json_object_is_type(x, json_type_string))
+        return NULL;
+    return json_object_get_string(x);
+}
+
+static int get_int(json_object *o, const char *key, int64_t *out)
+{
+    json_object *x;
+    if (o == NULL || !json_object_object_get_ex(o, key, &x) || !json_object_is_type(x, json_type_int))
+        return 0;
+    *out = json_object_get_int64(x);
+    return 1;
+}
+
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+    size_t n = src ? strlen(src) : 0;
+    if (n >= cap) n = 0; /* a value that does not fit is not one we know */
+    if (n) memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* Handles compare without a leading '@' and with ASCII case folded. */
+static int same_handle(const char *a, const char *b)
+{
+    if (*a == '@') a++;
+    if (*b == '@') b++;
+    for (; *a && *b; a++, b++) {
+        char x = *a >= 'A' && *a <= 'Z' ? (char)(*a + 32) : *a;
+        char y = *b >= 'A' && *b <= 'Z' ? (char)(*b + 32) : *b;
+        if (x != y) return 0;
+    }
+    return *a == *b;
+}
+
+static void event_of_kind(bt_case_event *ev, const char *kind)
+{
+    static const char *const restrictions[] = {"suspension", "disabled", "temporary_restriction",
+                                               "action_blocked", "checkpoint", "warning"};
+    ev->event = BT_EVENT_OTHER;
+    ev->outcome = BT_OUTCOME_NONE;
+    if (kind == NULL) return;
+    for (size_t i = 0; i < sizeof restrictions / sizeof restrictions[0]; i++)
+        if (strcmp(kind, restrictions[i]) == 0) ev->event = BT_EVENT_RESTRICTION;
+    if (strcmp(kind, "appeal_received") == 0) ev->event = BT_EVENT_ACKNOWLEDGEMENT;
+    if (strcmp(kind, "appeal_rejected") == 0) {
+        ev->event = BT_EVENT_DECISION;
+        ev->outcome = BT_OUTCOME_REJECTED;
+    }
+    if (strcmp(kind, "appeal_reinstated") == 0) {
+        ev->event = BT_EVENT_DECISION;
+        ev->outcome = BT_OUTCOME_REINSTATED;
+    }
+}
+
+/* ---- building ---- */
+
+bt_err bt_cases_new(bt_cases **out)
+{
+    *out = calloc(1, sizeof **out);
+    return *out ? BT_OK : BT_ERR_NO_MEMORY;
+}
+
+void bt_cases_free(bt_cases *cs)
+{
+    if (cs == NULL) return;
+    for (size_t i = 0; i < cs->n_recs; i++) free(cs->recs[i].ev.attachments);
+    for (size_t i = 0; i < cs->n_cases; i++) {
+        free(cs->cases[i].events);
+        free(cs->cases[i].appeals);
+    }
+    free(cs->cases);
+    free(cs->recs);
+    free(cs->ic);
+    free(cs);
+}
+
+static rec *rec_find(bt_cases *cs, int64_t id)
+{
+    size_t lo = 0, hi = cs->n_recs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cs->recs[mid].ev.record < id) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < cs->n_recs && cs->recs[lo].ev.record == id ? &cs->recs[lo] : NULL;
+}
+
+static icase *case_by_id(bt_cases *cs, int64_t id)
+{
+    for (size_t i = 0; i < cs->n_ic; i++)
+        if (cs->ic[i].alive && cs->ic[i].id == id) return &cs->ic[i];
+    return NULL;
+}
+
+/* Recomputes case k's id and window from its records. */
+static void case_recompute(bt_cases *cs, size_t k)
+{
+    icase *c = &cs->ic[k];
+    int any = 0;
+    for (size_t i = 0; i < cs->n_recs; i++) {
+        const rec *r = &cs->recs[i];
+        if (r->caseix != k) continue;
+        int64_t last = r->ev.last_seen > r->ev.at ? r->ev.last_seen : r->ev.at;
+        if (!any || r->ev.record < c->id) c->id = r->ev.record;
+        if (!any || r->ev.at < c->first_at) c->first_at = r->ev.at;
+        if (!any || last > c->last_at) c->last_at = last;
+        any = 1;
+    }
+    c->alive = any;
+}
+
+static int within_window(const icase *c, int64_t t)
+{
+    return t >= c->first_at - BT_CASE_WINDOW && t <= c->last_at + BT_CASE_WINDOW;
+}
+
+/* Which case record r joins (rules 1-4); SIZE_MAX for a new one. */
+static size_t link_case(bt_cases *cs, const rec *r, int64_t named)
+{
+    size_t best = SIZE_MAX;
+    if (named > 0) {
+        rec *target = rec_find(cs, named);
+        if (target != NULL) return target->caseix;
+    }
+    if (r->handle[0] != '\0') {
+        for (size_t i = 0; i < cs->n_ic; i++) {
+            const icase *c = &cs->ic[i];
+            if (c->alive && strcmp(c->platform, r->ev.platform) == 0 && c->handle[0] != '\0' &&
+                same_handle(c->handle, r->handle) && (best == SIZE_MAX || c->last_at > cs->ic[best].last_at))
+                best = i;
+        }
+        if (best != SIZE_MAX) return best;
+    }
+    for (size_t i = 0; i < cs->n_ic; i++) {
+        const icase *c = &cs->ic[i];
+        if (c->alive && strcmp(c->platform, r->ev.platform) == 0 && within_window(c, r->ev.at) &&
+            (r->handle[0] == '\0' || c->handle[0] == '\0') &&
+            (best == SIZE_MAX || c->last_at > cs->ic[best].last_at))
+            best = i;
+    }
+    return best;
+}
+
+static bt_err add_record(bt_cases *cs, rec *r, int64_t named)
+{
+    size_t k = link_case(cs, r, named);
+    if (k == SIZE_MAX) {
+        if (cs->n_ic == cs->cap_ic) {
+            size_t cap = cs->cap_ic ? cs->cap_ic * 2 : 16;
+            icase *bigger = realloc(cs->ic, cap * sizeof *bigger);
+            if (bigger == NULL) return BT_ERR_NO_MEMORY;
+            cs->ic = bigger;
+            cs->cap_ic = cap;
+        }
+        k = cs->n_ic++;
+        icase *c = &cs->ic[k];
+        memset(c, 0, sizeof *c);
+        c->id = r->ev.record;
+        c->alive = 1;
+        memcpy(c->platform, r->ev.platform, sizeof c->platform);
+        c->first_at = c->last_at = r->ev.at;
+    }
+    if (cs->n_recs == cs->cap_recs) {
+        size_t cap = cs->cap_recs ? cs->cap_recs * 2 : 64;
+        rec *bigger = realloc(cs->recs, cap * sizeof *bigger);
+        if (bigger == NULL) return BT_ERR_NO_MEMORY;
+        cs->recs = bigger;
+        cs->cap_recs = cap;
+    }
+    r->caseix = k;
+    cs->recs[cs->n_recs++] = *r;
+    icase *c = &cs->ic[k];
+    if (c->handle[0] == '\0') memcpy(c->handle, r->handle, sizeof c->handle);
+    if (r->ev.at < c->first_at) c->first_at = r->ev.at;
+    if (r->ev.at > c->last_at) c->last_at = r->ev.at;
+    return BT_OK;
+}
+
+static void replay_merge(bt_cases *cs, json_object *head)
+{
+    json_object *arr;
+    if (!json_object_object_get_ex(head, "cases", &arr) || !json_object_is_type(arr, json_type_array) ||
+        json_object_array_length(arr) != 2)
+        return;
+    json_object *x = json_object_array_get_idx(arr, 0), *y = json_object_array_get_idx(arr, 1);
+    if (!json_object_is_type(x, json_type_int) || !json_object_is_type(y, json_type_int)) return;
+    icase *a = case_by_id(cs, json_object_get_int64(x)), *b = case_by_id(cs, json_object_get_int64(y));
+    if (a == NULL || b == NULL || a == b) return;
+    if (b->id < a->id) { icase *t = a; a = b; b = t; }
+    size_t ka = (size_t)(a - cs->ic), kb = (size_t)(b - cs->ic);
+    for (size_t i = 0; i < cs->n_recs; i++)
+        if (cs->recs[i].caseix == kb) cs->recs[i].caseix = ka;
+    if (a->handle[0] == '\0') memcpy(a->handle, b->handle, sizeof a->handle);
+    if (a->platform[0] == '\0') memcpy(a->platform, b->platform, sizeof a->platform);
+    b->alive = 0;
+    case_recompute(cs, ka);
+}
+
+static void replay_split(bt_cases *cs, json_object *head)
+{
+    int64_t n = 0;
+    rec *r;
+    if (!get_int(head, "record", &n) || (r = rec_find(cs, n)) == NULL) return;
+    size_t old = r->caseix;
+    if (cs->ic[old].id == n) return; /* nothing would stay behind */
+    if (cs->n_ic == cs->cap_ic) {
+        size_t cap = cs->cap_ic * 2;
+        icase *bigger = realloc(cs->ic, cap * sizeof *bigger);
+        if (bigger == NULL) return;
+        cs->ic = bigger;
+        cs->cap_ic = cap;
+    }
+    size_t k = cs->n_ic++;
+    cs->ic[k] = cs->ic[old];
+    for (size_t i = 0; i < cs->n_recs; i++)
+        if (cs->recs[i].caseix == old && cs->recs[i].ev.record >= n) cs->recs[i].caseix = k;
+    case_recompute(cs, old);
+    case_recompute(cs, k);
+}
+
+static bt_err attach_to(rec *r, int64_t id)
+{
+    if (r->ev.n_attachments == r->attach_cap) {
+        size_t cap = r->attach_cap ? r->attach_cap * 2 : 4;
+        int64_t *bigger = realloc(r->ev.attachments, cap * sizeof *bigger);
+        if (bigger == NULL) return BT_ERR_NO_MEMORY;
+        r->ev.attachments = bigger;
+        r->attach_cap = cap;
+    }
+    r->ev.attachments[r->ev.n_attachments++] = id;
+    return BT_OK;
+}
+
+bt_err bt_cases_add(bt_cases *cs, int64_t id, json_object *head)
+{
+    const char *type = get_str(head, "type");
+    int64_t captured = 0, of = 0, named = 0;
+    rec r;
+    if (cs->finished || id <= cs->last_id) return BT_ERR_BAD_PARAMS;
+    cs->last_id = id;
+    if (type == NULL) return BT_OK;
+    get_int(head, "captured_at", &captured);
+    if (strcmp(type, "occurrence") == 0 || strcmp(type, "attachment") == 0) {
+        rec *target = get_int(head, "of", &of) ? rec_find(cs, of) : NULL;
+        if (target == NULL) return BT_OK;
+        if (type[0] == 'a') return attach_to(target, id);
+        target->ev.sightings++;
+        if (captured > target->ev.last_seen) {
+            target->ev.last_seen = captured;
+            icase *c = &cs->ic[target->caseix];
+            if (captured > c->last_at) c->last_at = captured;
+        }
+        return BT_OK;
+    }
+    if (strcmp(type, "case_merge") == 0) { replay_merge(cs, head); return BT_OK; }
+    if (strcmp(type, "case_split") == 0) { replay_split(cs, head); return BT_OK; }
+
+    memset(&r, 0, sizeof r);
+    r.ev.record = id;
+    r.ev.sightings = 1;
+    json_object *manual;
+    r.ev.manual = json_object_object_get_ex(head, "manual", &manual) && json_object_get_boolean(manual);
+    if (strcmp(type, "notice") == 0) {
+        json_object *cls = NULL, *facts = NULL;
+        const char *observed = get_str(head, "observed_at");
+        r.ev.is_notice = 1;
+        json_object_object_get_ex(head, "classification", &cls);
+        json_object_object_get_ex(cls, "facts", &facts);
+        copy_str(r.ev.kind, sizeof r.ev.kind, get_str(cls, "kind"));
+        copy_str(r.ev.platform, sizeof r.ev.platform, get_str(cls, "platform"));
+        copy_str(r.handle, sizeof r.handle, get_str(facts, "handle"));
+        event_of_kind(&r.ev, r.ev.kind[0] ? r.ev.kind : NULL);
+        r.ev.at = captured;
+        if (observed != NULL && bt_cases_parse_time(observed, &r.ev.at) == 0) r.ev.at_stated = 1;
+        else r.ev.at = captured;
+    } else if (strcmp(type, "event") == 0) {
+        int e = bt_event_parse(get_str(head, "event"));
+        const char *outcome = get_str(head, "outcome");
+        r.ev.event = e < 0 ? BT_EVENT_OTHER : (bt_event_kind)e;
+        if (r.ev.event == BT_EVENT_DECISION && outcome != NULL)
+            r.ev.outcome = strcmp(outcome, "reinstated") == 0 ? BT_OUTCOME_REINSTATED
+                         : strcmp(outcome, "rejected") == 0 ? BT_OUTCOME_REJECTED : BT_OUTCOME_NONE;
+        copy_str(r.ev.platform, sizeof r.ev.platform, get_str(head, "platform"));
+        copy_str(r.handle, sizeof r.handle, get_str(head, "handle"));
+        r.ev.at_stated = get_int(head, "at", &r.ev.at);
+        if (!r.ev.at_stated) r.ev.at = captured;
+        get_int(head, "case", &named);
+    } else {
+        return BT_OK;
+    }
+    r.ev.last_seen = r.ev.at;
+    return add_record(cs, &r, named);
+}
+
+/* ---- deriving ---- */
+
+static int event_cmp(const void *a, const void *b)
+{
+    const bt_case_event *x = a, *y = b;
+    if (x->at != y->at) return x->at < y->at ? -1 : 1;
+    return x->record < y->record ? -1 : x->record > y->record;
+}
+
+static bt_err derive_appeals(bt_case *c)
+{
+    bt_case_appeal *open = NULL;
+    c->appeals = calloc(c->n_events ? c->n_events : 1, sizeof *c->appeals);
+    if (c->appeals == NULL) return BT_ERR_NO_MEMORY;
+    for (size_t i = 0; i < c->n_events; i++) {
+        const bt_case_event *e = &c->events[i];
+        if (e->event != BT_EVENT_APPEAL_SUBMITTED && e->event != BT_EVENT_ACKNOWLEDGEMENT &&
+            e->event != BT_EVENT_DECISION)
+            continue;
+        if (open == NULL || (e->event == BT_EVENT_APPEAL_SUBMITTED && open->submitted_at >= 0)) {
+            if (open != NULL && e->event == BT_EVENT_APPEAL_SUBMITTED) continue; /* sent again: the first counts */
+            open = &c->appeals[c->n_appeals++];
+            open->submitted_at = open->acknowledged_at = open->answered_at = open->answer_seconds = -1;
+            open->outcome = BT_OUTCOME_PENDING;
+        }
+        if (e->event == BT_EVENT_APPEAL_SUBMITTED) {
+            open->submitted_at = e->at; /* an acknowledgement came first: the submission is the start */
+        } else if (e->event == BT_EVENT_ACKNOWLEDGEMENT) {
+            if (open->acknowledged_at < 0) open->acknowledged_at = e->at;
+        } else {
+            open->answered_at = e->at;
+            open->outcome = e->outcome == BT_OUTCOME_REINSTATED ? BT_OUTCOME_REINSTATED : BT_OUTCOME_REJECTED;
+            if (open->submitted_at >= 0 && e->at >= open->submitted_at)
+                open->answer_seconds = e->at - open->submitted_at;
+            open = NULL;
+        }
+    }
+    return BT_OK;
+}
+
+static void derive_times(bt_case *c, int64_t now)
+{
+    int64_t warned = -1;
+    c->restricted_at = c->appealed_at = c->acknowledged_at = c->answered_at = c->reinstated_at = -1;
+    c->restriction_to_appeal = c->appeal_to_answer = c->locked_out = -1;
+    for (size_t i = 0; i < c->n_events; i++) {
+        const bt_case_event *e = &c->events[i];
+        if (e->event != BT_EVENT_RESTRICTION) continue;
+        if (strcmp(e->kind, "warning") == 0) {
+            if (warned < 0) warned = e->at;
+        } else if (c->restricted_at < 0) {
+            c->restricted_at = e->at;
+        }
+    }
+    int locks = c->restricted_at >= 0;
+    if (!locks) c->restricted_at = warned;
+    for (size_t i = 0; i < c->n_appeals; i++) {
+        const bt_case_appeal *a = &c->appeals[i];
+        if (a->answer_seconds >= 0 && a->answer_seconds <= BT_CASE_FAST_ANSWER) c->fast_answer = 1;
+        if (c->appealed_at < 0 && a->submitted_at >= 0) {
+            c->appealed_at = a->submitted_at;
+            c->acknowledged_at = a->acknowledged_at;
+            c->answered_at = a->answered_at;
+            c->appeal_to_answer = a->answer_seconds;
+        }
+    }
+    c->outcome = c->n_appeals ? c->appeals[c->n_appeals - 1].outcome : BT_OUTCOME_NONE;
+    if (c->appealed_at >= 0 && c->restricted_at >= 0 && c->appealed_at >= c->restricted_at)
+        c->restriction_to_appeal = c->appealed_at - c->restricted_at;
+    for (size_t i = 0; locks && i < c->n_events; i++) {
+        const bt_case_event *e = &c->events[i];
+        if (e->event == BT_EVENT_DECISION && e->outcome == BT_OUTCOME_REINSTATED && e->at >= c->restricted_at) {
+            c->reinstated_at = e->at;
+            break;
+        }
+    }
+    if (locks) {
+        int64_t end = c->reinstated_at >= 0 ? c->reinstated_at : now;
+        c->locked_out_ongoing = c->reinstated_at < 0;
+        c->locked_out = end >= c->restricted_at ? end - c->restricted_at : 0;
+    }
+}
+
+bt_err bt_cases_finish(bt_cases *cs, int64_t now)
+{
+    size_t alive = 0, *fill = NULL;
+    bt_err err = BT_ERR_NO_MEMORY;
+    if (cs->finished) return BT_ERR_BAD_PARAMS;
+    cs->finished = 1;
+    for (size_t i = 0; i < cs->n_ic; i++) alive += cs->ic[i].alive != 0;
+    cs->cases = calloc(alive ? alive : 1, sizeof *cs->cases);
+    fill = calloc(cs->n_ic ? cs->n_ic : 1, sizeof *fill);
+    if (cs->cases == NULL || fill == NULL) goto done;
+    /* ic is in order of creation; order cases by id */
+    for (size_t i = 0; i < cs->n_ic; i++) {
+        if (!cs->ic[i].alive) continue;
+        size_t at = cs->n_cases++;
+        while (at > 0 && cs->cases[at - 1].id > cs->ic[i].id) {
+            cs->cases[at] = cs->cases[at - 1];
+            at--;
+        }
+        bt_case *c = &cs->cases[at];
+        memset(c, 0, sizeof *c);
+        c->id = cs->ic[i].id;
+        memcpy(c->platform, cs->ic[i].platform, sizeof c->platform);
+        memcpy(c->handle, cs->ic[i].handle, sizeof c->handle);
+        c->first_at = cs->ic[i].first_at;
+        c->last_at = cs->ic[i].last_at;
+    }
+    for (size_t i = 0; i < cs->n_recs; i++) {
+        const bt_case *c = bt_cases_find(cs, cs->ic[cs->recs[i].caseix].id);
+        if (c != NULL) ((bt_case *)c)->n_events++;
+    }
+    for (size_t i = 0; i < cs->n_cases; i++) {
+        cs->cases[i].events = calloc(cs->cases[i].n_events ? cs->cases[i].n_events : 1, sizeof(bt_case_event));
+        if (cs->cases[i].events == NULL) goto done;
+        fill[i] = 0;
+    }
+    for (size_t i = 0; i < cs->n_recs; i++) {
+        bt_case *c = (bt_case *)bt_cases_find(cs, cs->ic[cs->recs[i].caseix].id);
+        if (c == NULL) continue;
+        size_t ix = (size_t)(c - cs->cases);
+        c->events[fill[ix]++] = cs->recs[i].ev;
+    }
+    for (size_t i = 0; i < cs->n_cases; i++) {
+        bt_case *c = &cs->cases[i];
+        qsort(c->events, c->n_events, sizeof *c->events, event_cmp);
+        if ((err = derive_appeals(c)) != BT_OK) goto done;
+        derive_times(c, now);
+    }
+    err = BT_OK;
+done:
+    free(fill);
+    return err;
+}
+
+typedef struct {
+    bt_vault *v;
+    bt_cases *cs;
+    int64_t unreadable;
+    bt_err err;
+} load_ctx;
+
+static int load_one(void *ctx, const bt_vault_entry_info *e)
+{
+    load_ctx *l = ctx;
+    char *text = NULL;
+    size_t n = 0;
+    bt_err err = bt_vault_read(l->v, e->id, &text, &n, NULL, NULL);
+    json_object *head = NULL;
+    if (err == BT_OK) {
+        json_tokener *tok = json_tokener_new_ex(32);
+        if (tok == NULL) {
+            l->err = BT_ERR_NO_MEMORY;
+            bt_vault_free(text);
+            return 1;
+        }
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+        if (n <= INT_MAX) head = json_tokener_parse_ex(tok, text, (int)n);
+        if (head != NULL && json_tokener_get_parse_end(tok) != n) {
+            json_object_put(head);
+            head = NULL;
+        }
+        json_tokener_free(tok);
+        bt_vault_free(text);
+    } else if (err == BT_ERR_NO_MEMORY || err == BT_ERR_LOCKED) {
+        l->err = err;
+        return 1;
+    }
+    if (head == NULL) {
+        l->unreadable++;
+        l->cs->last_id = e->id;
+        return 0;
+    }
+    err = bt_cases_add(l->cs, e->id, head);
+    json_object_put(head);
+    if (err != BT_OK) {
+        l->err = err;
+        return 1;
+    }
+    return 0;
+}
+
+bt_err bt_cases_load(bt_cases **out, bt_vault *v, int64_t upto, int64_t now, int64_t *unreadable)
+{
+    load_ctx l = {v, NULL, 0, BT_OK};
+    int64_t last = 0;
+    bt_err err;
+    *out = NULL;
+    if (unreadable) *unreadable = 0;
+    if (bt_vault_state_of(v) == BT_VAULT_LOCKED) return BT_ERR_LOCKED;
+    if ((err = bt_cases_new(&l.cs)) != BT_OK) return err;
+    int limit = upto > 0 && upto < INT_MAX ? (int)upto : INT_MAX;
+    err = bt_vault_entries(v, 0, limit, load_one, &l, &last);
+    if (err == BT_OK) err = l.err;
+    if (err == BT_OK) err = bt_cases_finish(l.cs, now);
+    if (err != BT_OK) {
+        bt_cases_free(l.cs);
+        return err;
+    }
+    if (unreadable) *unreadable = l.unreadable;
+    *out = l.cs;
+    return BT_OK;
+}
+
+/* ---- queries ---- */
+
+size_t bt_cases_count(const bt_cases *cs)
+{
+    return cs->n_cases;
+}
+
+const bt_case *bt_cases_at(const bt_cases *cs, size_t i)
+{
+    return i < cs->n_cases ? &cs->cases[i] : NULL;
+}
+
+const bt_case *bt_cases_find(const bt_cases *cs, int64_t id)
+{
+    size_t lo = 0, hi = cs->n_cases;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cs->cases[mid].id < id) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < cs->n_cases && cs->cases[lo].id == id ? &cs->cases[lo] : NULL;
+}
+
+const bt_case_event *bt_case_event_of(const bt_case *c, int64_t record)
+{
+    for (size_t i = 0; c != NULL && i < c->n_events; i++)
+        if (c->events[i].record == record) return &c->events[i];
+    return NULL;
+}
+
+const bt_case *bt_cases_of_record(const bt_cases *cs, int64_t record)
+{
+    for (size_t i = 0; i < cs->n_cases; i++)
+        if (bt_case_event_of(&cs->cases[i], record) != NULL) return &cs->cases[i];
+    return NULL;
+}
+
+/* ---- JSON ---- */
+
+static json_object *opt_int(int64_t x)
+{
+    return x >= 0 ? json_object_new_int64(x) : NULL;
+}
+
+json_object *bt_case_to_json(const bt_case *c, int with_events)
+{
+    json_object *o = json_object_new_object(), *times, *dur, *appeals, *events;
+    size_t attachments = 0;
+    if (o == NULL) return NULL;
+    for (size_t i = 0; i < c->n_events; i++) attachments += c->events[i].n_attachments;
+    json_object_object_add(o, "id", json_object_new_int64(c->id));
+    json_object_object_add(o, "platform", c->platform[0] ? json_object_new_string(c->platform) : NULL);
+    json_object_object_add(o, "handle", c->handle[0] ? json_object_new_string(c->handle) : NULL);
+    json_object_object_add(o, "first_at", json_object_new_int64(c->first_at));
+    json_object_object_add(o, "last_at", json_object_new_int64(c->last_at));
+    json_object_object_add(o, "event_count", json_object_new_int64((int64_t)c->n_events));
+    json_object_object_add(o, "attachment_count", json_object_new_int64((int64_t)attachments));
+    json_object_object_add(o, "outcome", json_object_new_string(bt_outcome_name(c->outcome)));
+    times = json_object_new_object();
+    json_object_object_add(times, "restricted_at", opt_int(c->restricted_at));
+    json_object_object_add(times, "appealed_at", opt_int(c->appealed_at));
+    json_object_object_add(times, "acknowledged_at", opt_int(c->acknowledged_at));
+    json_object_object_add(times, "answered_at", opt_int(c->answered_at));
+    json_object_object_add(times, "reinstated_at", opt_int(c->reinstated_at));
+    json_object_object_add(o, "times", times);
+    dur = json_object_new_object();
+    json_object_object_add(dur, "restriction_to_appeal", opt_int(c->restriction_to_appeal));
+    json_object_object_add(dur, "appeal_to_answer", opt_int(c->appeal_to_answer));
+    json_object_object_add(dur, "appeal_to_answer_minutes",
+                           c->appeal_to_answer >= 0 ? json_object_new_int64(c->appeal_to_answer / 60) : NULL);
+    json_object_object_add(dur, "locked_out", opt_int(c->locked_out));
+    json_object_object_add(dur, "locked_out_ongoing", json_object_new_boolean(c->locked_out_ongoing));
+    json_object_object_add(o, "durations", dur);
+    json_object_object_add(o, "answered_within_10_minutes", json_object_new_boolean(c->fast_answer));
+    appeals = json_object_new_array();
+    for (size_t i = 0; i < c->n_appeals; i++) {
+        const bt_case_appeal *a = &c->appeals[i];
+        json_object *x = json_object_new_object();
+        json_object_object_add(x, "submitted_at", opt_int(a->submitted_at));
+        json_object_object_add(x, "acknowledged_at", opt_int(a->acknowledged_at));
+        json_object_object_add(x, "answered_at", opt_int(a->answered_at));
+        json_object_object_add(x, "outcome", json_object_new_string(bt_outcome_name(a->outcome)));
+        json_object_object_add(x, "answer_seconds", opt_int(a->answer_seconds));
+        json_object_object_add(x, "answer_minutes", a->answer_seconds >= 0 ? json_object_new_int64(a->answer_seconds / 60) : NULL);
+        json_object_object_add(x, "within_10_minutes",
+                               json_object_new_boolean(a->answer_seconds >= 0 && a->answer_seconds <= BT_CASE_FAST_ANSWER));
+        json_object_array_add(appeals, x);
+    }
+    json_object_object_add(o, "appeals", appeals);
+    if (!with_events) return o;
+    events = json_object_new_array();
+    for (size_t i = 0; i < c->n_events; i++) {
+        const bt_case_event *e = &c->events[i];
+        json_object *x = json_object_new_object(), *att = json_object_new_array();
+        json_object_object_add(x, "record", json_object_new_int64(e->record));
+        json_object_object_add(x, "entry", json_object_new_string(e->is_notice ? "notice" : "event"));
+        json_object_object_add(x, "event", json_object_new_string(bt_event_name(e->event)));
+        json_object_object_add(x, "kind", e->kind[0] ? json_object_new_string(e->kind) : NULL);
+        json_object_object_add(x, "outcome", e->event == BT_EVENT_DECISION
+                                   ? json_object_new_string(bt_outcome_name(e->outcome)) : NULL);
+        json_object_object_add(x, "at", json_object_new_int64(e->at));
+        json_object_object_add(x, "time", json_object_new_string(e->at_stated ? "stated" : "captured"));
+        json_object_object_add(x, "manual", json_object_new_boolean(e->manual));
+        json_object_object_add(x, "platform", e->platform[0] ? json_object_new_string(e->platform) : NULL);
+        json_object_object_add(x, "sightings", json_object_new_int64(e->sightings));
+        json_object_object_add(x, "last_seen", json_object_new_int64(e->last_seen));
+        for (size_t k = 0; k < e->n_attachments; k++) json_object_array_add(att, json_object_new_int64(e->attachments[k]));
+        json_object_object_add(x, "attachments", att);
+        json_object_array_add(events, x);
+    }
+    json_object_object_add(o, "events", events);
+    return o;
+}

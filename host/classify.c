@@ -1,0 +1,1566 @@
+/* The classifier (include/bantrail/classify.h). The rules file decides what
+ * counts; this file only normalises text, finds the rules' phrases in it and
+ * adds up the evidence as docs/RULES.md describes:
+ *
+ *   score = phrases + labels + URL path + short-text bonus
+ *           - negative cues - quoted (reported) notice - foreign host
+ *
+ * and a text is a notice when the score reaches the threshold and something
+ * positive (a phrase, a label or the URL path) was seen. */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <regex.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unicase.h>
+#include <unictype.h>
+#include <uninorm.h>
+#include <unistr.h>
+
+#include "bantrail/classify.h"
+
+/* Generated at build time from extension/rules/rules.json (CMakeLists.txt). */
+extern const unsigned char bt_embed_rules[];
+extern const size_t bt_embed_rules_len;
+
+enum { PARTS_MAX = 8, LANGS_MAX = 64, KINDS_MAX = 16, UNITS = 6 };
+#define WILDCARD_CHARS 40 /* what "*" may skip, in characters */
+#define CUE_WINDOW 60     /* bytes around "N days" searched for a days-left cue */
+
+typedef enum {
+    E_PHRASE, /* kinds: an unmistakable statement of a restriction */
+    E_LABEL,  /* labels: a heading or button that goes with one */
+    E_NEG,    /* negative: news, help pages, a person's own account */
+    E_REASON, /* reasons: a stated reason (idx = reason) */
+    E_NAME,   /* platforms[].names (idx = platform) */
+    E_UNIT,   /* facts.units (idx = unit) */
+    E_CUE,    /* facts.days_left_cues */
+    E_MONTH,  /* facts.months (idx = month 1..12) */
+    E_MONTHWORD
+} entry_class;
+
+typedef struct {
+    char *norm;                 /* the normalised phrase; parts point into it */
+    const char *part[PARTS_MAX];
+    size_t part_len[PARTS_MAX];
+    size_t n_parts;
+    int whole_word;             /* the raw phrase ended with a space */
+    entry_class cls;
+    int idx;                    /* kind, reason, platform, unit or month */
+    int lang;                   /* index into langs, or -1 */
+} entry;
+
+typedef struct {
+    regex_t re;
+    int kind;
+} path_rule;
+
+typedef struct {
+    char id[24];
+    char **hosts;
+    size_t n_hosts;
+    path_rule *paths;
+    size_t n_paths;
+} platform_rule;
+
+typedef struct {
+    char key[96];
+    char category[96];
+} reason_rule;
+
+/* An index of entries for finding them without trying each one at each
+ * position: an Aho-Corasick automaton over the entries' first parts, built
+ * when the rules are parsed and only read afterwards (so shared between
+ * threads). A node stands for the bytes on the path from the root (node 0)
+ * to it. For each node: its children (edge[] from edge_first, sorted by
+ * byte), its failure link (the longest proper suffix that is a node), its
+ * dictionary link (the nearest node on the failure chain with outputs, 0 for
+ * none) and its outputs: out[] from out_first, the entries whose first part
+ * is exactly its bytes, in entry order. */
+typedef struct {
+    uint32_t fail, dict, edge_first, out_first, out_n;
+    uint16_t n_edges;
+} ac_node;
+
+typedef struct {
+    uint8_t byte;
+    uint32_t to;
+} ac_edge;
+
+typedef struct {
+    ac_node *nodes;
+    size_t n_nodes;
+    ac_edge *edges;
+    uint32_t *out;
+    uint32_t root[256]; /* the root's children, 0 for none */
+} ac_index;
+
+struct bt_classify_rules {
+    char kinds[KINDS_MAX][32]; /* in priority order */
+    size_t n_kinds;
+    int dominant[KINDS_MAX];   /* wins whenever it has evidence */
+    char langs[LANGS_MAX][16];
+    size_t n_langs;
+    platform_rule *platforms;
+    size_t n_platforms;
+    reason_rule *reasons;
+    size_t n_reasons;
+    entry *entries;
+    size_t n_entries, cap_entries;
+    char day_first[LANGS_MAX][16];
+    size_t n_day_first;
+    int w_phrase, w_label, w_path, w_short, w_neg, w_quoted, w_foreign, threshold;
+    size_t short_bytes;
+    ac_index scored; /* phrases, labels, negative cues, reasons, names */
+    ac_index cues;   /* days-left cues */
+    ac_index facts;  /* units, months, month words (one part only): entry_at */
+};
+
+/* ---- normalisation ---- */
+
+typedef struct {
+    uint8_t *p;
+    size_t n, cap;
+} buf;
+
+static int buf_put(buf *b, const uint8_t *s, size_t n)
+{
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (b->n + n + 1 > cap) cap *= 2;
+        uint8_t *p = realloc(b->p, cap);
+        if (p == NULL) return -1;
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = 0;
+    return 0;
+}
+
+static int buf_putc(buf *b, ucs4_t c)
+{
+    uint8_t tmp[6];
+    int n = u8_uctomb(tmp, c, (int)sizeof tmp);
+    if (n <= 0) return 0;
+    return buf_put(b, tmp, (size_t)n);
+}
+
+static int is_hangul(ucs4_t c)
+{
+    return (c >= 0x1100 && c <= 0x11FF) || (c >= 0x3130 && c <= 0x318F) || (c >= 0xA960 && c <= 0xA97F) ||
+           (c >= 0xAC00 && c <= 0xD7FF);
+}
+
+/* One character's replacement while normalising: 0 keeps c, -1 drops it,
+ * otherwise the code point to write instead. */
+static ucs4_t mapped(ucs4_t c)
+{
+    switch (c) {
+    case 0x2018: case 0x2019: case 0x201A: case 0x201B: case 0x2032: case 0x02BC: case 0x0060: case 0x00B4:
+        return '\'';
+    case 0x201C: case 0x201D: case 0x201E: case 0x201F: case 0x00AB: case 0x00BB: case 0x2033:
+    case 0x300C: case 0x300D: case 0x300E: case 0x300F: case 0x2039: case 0x203A:
+        return '"';
+    case 0x2010: case 0x2011: case 0x2012: case 0x2013: case 0x2014: case 0x2015: case 0x2212:
+        return '-';
+    case 0x0131: return 'i';           /* dotless i: Turkish text typed either way */
+    case 0x0649: return 0x064A;        /* Arabic alef maqsura written for yeh */
+    case 0x0629: return 0x0647;        /* Arabic teh marbuta written as heh */
+    case 0x0640: return (ucs4_t)-1;    /* Arabic tatweel */
+    default: return 0;
+    }
+}
+
+/* Step 3 of normalising, one code point at a time: what is left of the
+ * text after case folding goes through here in order. */
+typedef struct {
+    ucs4_t base;       /* the last letter or sign seen (accents on it may go) */
+    ucs4_t last;       /* the last code point written, 0 before the first */
+    int pending_space; /* white space seen since last */
+} flat_state;
+
+/* Writes what c becomes to b: marks, quotes, digits and spaces as
+ * bt_classify_normalize describes. -1 when out of memory. */
+static int flatten(buf *b, flat_state *st, ucs4_t c)
+{
+    ucs4_t m = mapped(c);
+    if (m == (ucs4_t)-1) return 0;
+    if (m != 0) c = m;
+    if (uc_is_general_category(c, UC_CATEGORY_Mn)) {
+        if (st->base < 0x800) return 0; /* accents of Latin, Greek, Cyrillic, Arabic... */
+    } else if (uc_is_general_category(c, UC_CATEGORY_Cf)) {
+        return 0;
+    } else if (uc_is_space(c) || uc_is_general_category(c, UC_CATEGORY_Z) ||
+               uc_is_general_category(c, UC_CATEGORY_Cc)) {
+        st->pending_space = st->last != 0;
+        return 0;
+    } else {
+        st->base = c;
+        int v = uc_decimal_value(c);
+        if (c > 0x7F && v >= 0 && v <= 9) c = (ucs4_t)('0' + v);
+    }
+    if (st->pending_space && !(is_hangul(st->last) && is_hangul(c)) && buf_put(b, (const uint8_t *)" ", 1) != 0)
+        return -1;
+    st->pending_space = 0;
+    if (buf_putc(b, c) != 0) return -1;
+    st->last = c;
+    return 0;
+}
+
+/* The language whose special casing rules apply ("tr", "az" or ""). */
+static const char *casing_language(const char *lang)
+{
+    if (lang != NULL && (strncmp(lang, "tr", 2) == 0 || strncmp(lang, "az", 2) == 0) &&
+        (lang[2] == '\0' || lang[2] == '-' || lang[2] == '_'))
+        return lang[0] == 't' ? "tr" : "az";
+    return "";
+}
+
+/* Step 1: text with each invalid UTF-8 sequence replaced by U+FFFD and NUL
+ * by a space, into clean. -1 when out of memory. */
+static int clean_utf8(buf *clean, const char *text, size_t len)
+{
+    if (buf_put(clean, (const uint8_t *)"", 0) != 0) return -1;
+    for (size_t i = 0; i < len;) {
+        size_t run = 0;
+        while (i + run < len && (unsigned char)text[i + run] - 1u < 0x7Fu) run++; /* ASCII but NUL */
+        if (run > 0) {
+            if (buf_put(clean, (const uint8_t *)text + i, run) != 0) return -1;
+            i += run;
+            continue;
+        }
+        ucs4_t c;
+        int n = u8_mbtouc(&c, (const uint8_t *)text + i, len - i);
+        if (n <= 0) n = 1;
+        if (c == 0) c = ' ';
+        if (buf_putc(clean, c) != 0) return -1;
+        i += (size_t)n;
+    }
+    return 0;
+}
+
+/* Moves the NFC form of pending (step 4) to the end of out and empties
+ * pending. BT_OK, BT_ERR_NO_MEMORY or BT_ERR_INTERNAL. */
+static bt_err flush_nfc(buf *out, buf *pending)
+{
+    size_t nfc_len = 0;
+    if (pending->n == 0) return BT_OK;
+    uint8_t *nfc = u8_normalize(UNINORM_NFC, pending->p, pending->n, NULL, &nfc_len);
+    if (nfc == NULL) return errno == ENOMEM ? BT_ERR_NO_MEMORY : BT_ERR_INTERNAL;
+    int bad = buf_put(out, nfc, nfc_len);
+    free(nfc);
+    pending->n = 0;
+    return bad ? BT_ERR_NO_MEMORY : BT_OK;
+}
+
+/* Step 2 and 3 for s[0, n): case folding with compatibility decomposition,
+ * then flatten, onto the end of b. */
+static bt_err fold_and_flatten(buf *b, flat_state *st, const uint8_t *s, size_t n, const char *language)
+{
+    size_t folded_len = 0;
+    uint8_t *folded = u8_casefold(s, n, language, UNINORM_NFKD, NULL, &folded_len);
+    if (folded == NULL) return errno == ENOMEM ? BT_ERR_NO_MEMORY : BT_ERR_INTERNAL;
+    bt_err rc = BT_OK;
+    for (size_t i = 0; i < folded_len && rc == BT_OK;) {
+        ucs4_t c;
+        int k = u8_mbtouc(&c, folded + i, folded_len - i);
+        i += (size_t)(k > 0 ? k : 1);
+        if (flatten(b, st, c) != 0) rc = BT_ERR_NO_MEMORY;
+    }
+    free(folded);
+    return rc;
+}
+
+/* The reference: the four steps, each over the whole text. */
+bt_err bt_classify_normalize_reference(char **out, size_t *out_len, const char *text, size_t len, const char *lang)
+{
+    bt_err rc = BT_ERR_NO_MEMORY;
+    buf clean = {0}, flat = {0}, done_text = {0};
+    flat_state st = {0};
+
+    *out = NULL;
+    *out_len = 0;
+    if (text == NULL) return BT_ERR_BAD_PARAMS;
+    if (clean_utf8(&clean, text, len) != 0 || buf_put(&flat, (const uint8_t *)"", 0) != 0 ||
+        buf_put(&done_text, (const uint8_t *)"", 0) != 0)
+        goto done;
+    if ((rc = fold_and_flatten(&flat, &st, clean.p, clean.n, casing_language(lang))) != BT_OK) goto done;
+    if ((rc = flush_nfc(&done_text, &flat)) != BT_OK) goto done;
+    *out = (char *)done_text.p;
+    *out_len = done_text.n;
+    done_text.p = NULL;
+    rc = BT_OK;
+done:
+    free(clean.p);
+    free(flat.p);
+    free(done_text.p);
+    return rc;
+}
+
+/* The ASCII character that normalising makes of the character at s[0, n)
+ * (valid UTF-8, no white space), its length in *len; 0 when the character
+ * needs the full treatment. Only characters that case folding and
+ * compatibility decomposition leave alone (or, for A-Z, lower in every
+ * language: Turkish I becomes dotless i, which flatten makes i), that never
+ * combine with a neighbour and whose folding depends on no neighbour
+ * qualify: printable ASCII, and the quotation marks and dashes without a
+ * decomposition that mapped() makes ASCII. */
+static unsigned char simple_char(const uint8_t *s, size_t n, size_t *len)
+{
+    if (s[0] < 0x80) {
+        *len = 1;
+        if (s[0] >= 'A' && s[0] <= 'Z') return (unsigned char)(s[0] - 'A' + 'a');
+        return s[0] == '`' ? '\'' : s[0];
+    }
+    ucs4_t c;
+    int k = u8_mbtouc(&c, s, n);
+    switch (c) {
+    case 0x2018: case 0x2019: case 0x201A: case 0x201B: case 0x2032: case 0x02BC:
+    case 0x201C: case 0x201D: case 0x201E: case 0x201F: case 0x00AB: case 0x00BB:
+    case 0x300C: case 0x300D: case 0x300E: case 0x300F: case 0x2039: case 0x203A:
+    case 0x2010: case 0x2012: case 0x2013: case 0x2014: case 0x2015: case 0x2212:
+        *len = (size_t)k;
+        return (unsigned char)mapped(c);
+    default:
+        return 0;
+    }
+}
+
+/* The same as the reference, faster: the text is cut into words at ASCII
+ * white space. A word of simple_char characters only is normalised right
+ * here; the others go through libunistring one word at a time. That gives
+ * the same bytes because (1) case folding looks at neighbours only across
+ * letters and marks, never across white space; (2) flatten keeps its state
+ * from word to word, as it would over the whole text; (3) composing (NFC)
+ * cannot reach across an ASCII character, and the output of a simple word
+ * is ASCII and starts with the space flatten owes (as does whatever follows
+ * it), so runs of other words are composed on their own. Tests compare the
+ * two on generated texts (tests/test_classify.c). */
+bt_err bt_classify_normalize(char **out, size_t *out_len, const char *text, size_t len, const char *lang)
+{
+    bt_err rc = BT_ERR_NO_MEMORY;
+    buf clean = {0}, res = {0}, pending = {0};
+    flat_state st = {0};
+    const char *language = casing_language(lang);
+
+    *out = NULL;
+    *out_len = 0;
+    if (text == NULL) return BT_ERR_BAD_PARAMS;
+    if (clean_utf8(&clean, text, len) != 0 || buf_put(&res, (const uint8_t *)"", 0) != 0) goto done;
+    for (size_t i = 0; i < clean.n;) {
+        const uint8_t *w = clean.p + i;
+        if (w[0] <= 0x20 || w[0] == 0x7F) { /* flatten's white space, as one byte */
+            st.pending_space = st.last != 0;
+            i++;
+            continue;
+        }
+        size_t n = 0, k = 1;
+        int simple = 1;
+        while (i + n < clean.n && clean.p[i + n] > 0x20 && clean.p[i + n] != 0x7F) {
+            if (simple && simple_char(w + n, clean.n - i - n, &k) == 0) simple = 0;
+            n += simple ? k : 1;
+        }
+        if (!simple) {
+            if ((rc = fold_and_flatten(&pending, &st, w, n, language)) != BT_OK) goto done;
+            i += n;
+            continue;
+        }
+        if ((rc = flush_nfc(&res, &pending)) != BT_OK) goto done;
+        rc = BT_ERR_NO_MEMORY;
+        if (st.pending_space && buf_put(&res, (const uint8_t *)" ", 1) != 0) goto done;
+        for (size_t j = 0; j < n; j += k) {
+            uint8_t c = simple_char(w + j, n - j, &k);
+            if (buf_put(&res, &c, 1) != 0) goto done;
+            st.base = st.last = c;
+        }
+        st.pending_space = 0;
+        i += n;
+    }
+    if ((rc = flush_nfc(&res, &pending)) != BT_OK) goto done;
+    *out = (char *)res.p;
+    *out_len = res.n;
+    res.p = NULL;
+    rc = BT_OK;
+done:
+    free(clean.p);
+    free(res.p);
+    free(pending.p);
+    return rc;
+}
+
+/* ---- rules ---- */
+
+static void problem_set(char *problem, size_t problem_len, const char *what, const char *where)
+{
+    if (problem != NULL && problem_len > 0) snprintf(problem, problem_len, "%s: %s", where, what);
+}
+
+static int kind_index(const bt_classify_rules *r, const char *kind)
+{
+    for (size_t i = 0; i < r->n_kinds; i++)
+        if (strcmp(r->kinds[i], kind) == 0) return (int)i;
+    return -1;
+}
+
+static int lang_index(bt_classify_rules *r, const char *lang)
+{
+    for (size_t i = 0; i < r->n_langs; i++)
+        if (strcmp(r->langs[i], lang) == 0) return (int)i;
+    if (r->n_langs == LANGS_MAX || strlen(lang) >= sizeof r->langs[0]) return -1;
+    snprintf(r->langs[r->n_langs], sizeof r->langs[0], "%s", lang);
+    return (int)r->n_langs++;
+}
+
+/* Adds phrase as an entry; BT_ERR_BAD_PARAMS for an empty phrase. */
+static bt_err add_entry(bt_classify_rules *r, const char *phrase, entry_class cls, int idx, int lang)
+{
+    bt_err rc;
+    entry e = {0};
+    size_t len = strlen(phrase), n = 0;
+
+    if (r->n_entries == r->cap_entries) {
+        size_t cap = r->cap_entries ? r->cap_entries * 2 : 512;
+        entry *p = realloc(r->entries, cap * sizeof *p);
+        if (p == NULL) return BT_ERR_NO_MEMORY;
+        r->entries = p;
+        r->cap_entries = cap;
+    }
+    e.whole_word = len > 0 && phrase[len - 1] == ' ';
+    if ((rc = bt_classify_normalize(&e.norm, &n, phrase, len, NULL)) != BT_OK) return rc;
+    /* split on '*' into trimmed parts */
+    char *s = e.norm;
+    while (s != NULL && e.n_parts < PARTS_MAX) {
+        char *star = strchr(s, '*');
+        char *end = star ? star : s + strlen(s);
+        while (*s == ' ') s++;
+        while (end > s && end[-1] == ' ') end--;
+        if (end > s) {
+            e.part[e.n_parts] = s;
+            e.part_len[e.n_parts] = (size_t)(end - s);
+            e.n_parts++;
+        }
+        s = star ? star + 1 : NULL;
+    }
+    if (e.n_parts == 0) {
+        free(e.norm);
+        return BT_ERR_BAD_PARAMS;
+    }
+    e.cls = cls;
+    e.idx = idx;
+    e.lang = lang;
+    r->entries[r->n_entries++] = e;
+    return BT_OK;
+}
+
+/* Adds every string of a {lang: [phrases]} object. */
+static bt_err add_lang_lists(bt_classify_rules *r, json_object *by_lang, entry_class cls, int idx,
+                             char *problem, size_t problem_len, const char *where)
+{
+    bt_err rc;
+    if (!json_object_is_type(by_lang, json_type_object)) {
+        problem_set(problem, problem_len, "must be an object {language: [phrases]}", where);
+        return BT_ERR_BAD_PARAMS;
+    }
+    json_object_object_foreach(by_lang, lang, list) {
+        int li = lang_index(r, lang);
+        if (li < 0 || !json_object_is_type(list, json_type_array)) {
+            problem_set(problem, problem_len, "each language must hold an array of phrases", where);
+            return BT_ERR_BAD_PARAMS;
+        }
+        for (size_t i = 0; i < json_object_array_length(list); i++) {
+            json_object *p = json_object_array_get_idx(list, i);
+            if (!json_object_is_type(p, json_type_string)) {
+                problem_set(problem, problem_len, "a phrase is not a string", where);
+                return BT_ERR_BAD_PARAMS;
+            }
+            if ((rc = add_entry(r, json_object_get_string(p), cls, idx, li)) != BT_OK) {
+                problem_set(problem, problem_len, "an empty phrase", where);
+                return rc;
+            }
+        }
+    }
+    return BT_OK;
+}
+
+/* Adds {kind: {lang: [phrases]}} (kinds, labels). */
+static bt_err add_kind_lists(bt_classify_rules *r, json_object *by_kind, entry_class cls, char *problem,
+                             size_t problem_len, const char *where)
+{
+    bt_err rc;
+    if (by_kind == NULL) return BT_OK;
+    if (!json_object_is_type(by_kind, json_type_object)) {
+        problem_set(problem, problem_len, "must be an object {kind: {language: [phrases]}}", where);
+        return BT_ERR_BAD_PARAMS;
+    }
+    json_object_object_foreach(by_kind, kind, by_lang) {
+        int k = kind_index(r, kind);
+        if (k < 0) {
+            problem_set(problem, problem_len, "a kind missing from kind_priority", kind);
+            return BT_ERR_BAD_PARAMS;
+        }
+        if ((rc = add_lang_lists(r, by_lang, cls, k, problem, problem_len, kind)) != BT_OK) return rc;
+    }
+    return BT_OK;
+}
+
+static int get_int(json_object *o, const char *key, int dflt)
+{
+    json_object *x;
+    if (!json_object_object_get_ex(o, key, &x) || !json_object_is_type(x, json_type_int)) return dflt;
+    int64_t v = json_object_get_int64(x);
+    return v < 0 ? 0 : v > 1000000 ? 1000000 : (int)v;
+}
+
+static bt_err parse_platforms(bt_classify_rules *r, json_object *plats, char *problem, size_t problem_len)
+{
+    bt_err rc;
+    if (!json_object_is_type(plats, json_type_object)) {
+        problem_set(problem, problem_len, "must be an object keyed by platform id", "platforms");
+        return BT_ERR_BAD_PARAMS;
+    }
+    size_t n = (size_t)json_object_object_length(plats);
+    r->platforms = calloc(n ? n : 1, sizeof *r->platforms);
+    if (r->platforms == NULL) return BT_ERR_NO_MEMORY;
+    json_object_object_foreach(plats, id, p) {
+        platform_rule *pl = &r->platforms[r->n_platforms];
+        json_object *hosts = NULL, *paths = NULL, *names = NULL;
+        if (strlen(id) >= sizeof pl->id || !json_object_is_type(p, json_type_object) ||
+            !json_object_object_get_ex(p, "hosts", &hosts) || !json_object_is_type(hosts, json_type_array)) {
+            problem_set(problem, problem_len, "needs \"hosts\": [host names]", id);
+            return BT_ERR_BAD_PARAMS;
+        }
+        snprintf(pl->id, sizeof pl->id, "%s", id);
+        r->n_platforms++;
+        pl->hosts = calloc(json_object_array_length(hosts) + 1, sizeof *pl->hosts);
+        if (pl->hosts == NULL) return BT_ERR_NO_MEMORY;
+        for (size_t i = 0; i < json_object_array_length(hosts); i++) {
+            json_object *h = json_object_array_get_idx(hosts, i);
+            if (!json_object_is_type(h, json_type_string)) {
+                problem_set(problem, problem_len, "a host is not a string", id);
+                return BT_ERR_BAD_PARAMS;
+            }
+            if ((pl->hosts[pl->n_hosts] = strdup(json_object_get_string(h))) == NULL) return BT_ERR_NO_MEMORY;
+            for (char *c = pl->hosts[pl->n_hosts]; *c; c++)
+                if (*c >= 'A' && *c <= 'Z') *c = (char)(*c - 'A' + 'a');
+            pl->n_hosts++;
+        }
+        if (json_object_object_get_ex(p, "paths", &paths)) {
+            if (!json_object_is_type(paths, json_type_array)) {
+                problem_set(problem, problem_len, "\"paths\" must be an array", id);
+                return BT_ERR_BAD_PARAMS;
+            }
+            pl->paths = calloc(json_object_array_length(paths) + 1, sizeof *pl->paths);
+            if (pl->paths == NULL) return BT_ERR_NO_MEMORY;
+            for (size_t i = 0; i < json_object_array_length(paths); i++) {
+                json_object *q = json_object_array_get_idx(paths, i), *pat = NULL, *kind = NULL;
+                json_object_object_get_ex(q, "pattern", &pat);
+                json_object_object_get_ex(q, "kind", &kind);
+                int k = kind ? kind_index(r, json_object_get_string(kind)) : -1;
+                if (!json_object_is_type(pat, json_type_string) || k < 0) {
+                    problem_set(problem, problem_len, "a path needs \"pattern\" and a known \"kind\"", id);
+                    return BT_ERR_BAD_PARAMS;
+                }
+                if (regcomp(&pl->paths[pl->n_paths].re, json_object_get_string(pat),
+                            REG_EXTENDED | REG_ICASE | REG_NOSUB) != 0) {
+                    problem_set(problem, problem_len, "a path pattern is not a valid regular expression",
+                                json_object_get_string(pat));
+                    return BT_ERR_BAD_PARAMS;
+                }
+                pl->paths[pl->n_paths++].kind = k;
+            }
+        }
+        if (json_object_object_get_ex(p, "names", &names)) {
+            json_object *wrap = json_object_new_object();
+            if (wrap == NULL) return BT_ERR_NO_MEMORY;
+            json_object_object_add(wrap, "any", json_object_get(names));
+            rc = add_lang_lists(r, wrap, E_NAME, (int)(r->n_platforms - 1), problem, problem_len, id);
+            json_object_put(wrap);
+            if (rc != BT_OK) return rc;
+        }
+    }
+    return BT_OK;
+}
+
+static bt_err parse_reasons(bt_classify_rules *r, json_object *reasons, char *problem, size_t problem_len)
+{
+    bt_err rc;
+    if (reasons == NULL) return BT_OK;
+    if (!json_object_is_type(reasons, json_type_array)) {
+        problem_set(problem, problem_len, "must be an array of {key, category, phrases}", "reasons");
+        return BT_ERR_BAD_PARAMS;
+    }
+    size_t n = json_object_array_length(reasons);
+    r->reasons = calloc(n ? n : 1, sizeof *r->reasons);
+    if (r->reasons == NULL) return BT_ERR_NO_MEMORY;
+    for (size_t i = 0; i < n; i++) {
+        json_object *o = json_object_array_get_idx(reasons, i), *key = NULL, *cat = NULL, *ph = NULL;
+        json_object_object_get_ex(o, "key", &key);
+        json_object_object_get_ex(o, "category", &cat);
+        json_object_object_get_ex(o, "phrases", &ph);
+        if (!json_object_is_type(key, json_type_string) || !json_object_is_type(cat, json_type_string) ||
+            json_object_get_string_len(key) >= (int)sizeof r->reasons[0].key ||
+            json_object_get_string_len(cat) >= (int)sizeof r->reasons[0].category) {
+            problem_set(problem, problem_len, "a reason needs \"key\" and \"category\" strings", "reasons");
+            return BT_ERR_BAD_PARAMS;
+        }
+        snprintf(r->reasons[i].key, sizeof r->reasons[i].key, "%s", json_object_get_string(key));
+        snprintf(r->reasons[i].category, sizeof r->reasons[i].category, "%s", json_object_get_string(cat));
+        r->n_reasons++;
+        if ((rc = add_lang_lists(r, ph, E_REASON, (int)i, problem, problem_len, r->reasons[i].key)) != BT_OK)
+            return rc;
+    }
+    return BT_OK;
+}
+
+static bt_err parse_facts(bt_classify_rules *r, json_object *facts, char *problem, size_t problem_len)
+{
+    static const char *const unit_names[UNITS] = {"minute", "hour", "day", "week", "month", "year"};
+    bt_err rc;
+    json_object *units = NULL, *cues = NULL, *months = NULL, *words = NULL, *dfl = NULL;
+    if (facts == NULL) return BT_OK;
+    json_object_object_get_ex(facts, "units", &units);
+    json_object_object_get_ex(facts, "days_left_cues", &cues);
+    json_object_object_get_ex(facts, "months", &months);
+    json_object_object_get_ex(facts, "month_words", &words);
+    json_object_object_get_ex(facts, "day_first_langs", &dfl);
+    for (int u = 0; u < UNITS && units != NULL; u++) {
+        json_object *list = NULL, *wrap;
+        if (!json_object_object_get_ex(units, unit_names[u], &list)) continue;
+        if ((wrap = json_object_new_object()) == NULL) return BT_ERR_NO_MEMORY;
+        json_object_object_add(wrap, "any", json_object_get(list));
+        rc = add_lang_lists(r, wrap, E_UNIT, u, problem, problem_len, unit_names[u]);
+        json_object_put(wrap);
+        if (rc != BT_OK) return rc;
+    }
+    if (cues != NULL && (rc = add_lang_lists(r, cues, E_CUE, 0, problem, problem_len, "days_left_cues")) != BT_OK)
+        return rc;
+    if (words != NULL) {
+        json_object *wrap = json_object_new_object();
+        if (wrap == NULL) return BT_ERR_NO_MEMORY;
+        json_object_object_add(wrap, "any", json_object_get(words));
+        rc = add_lang_lists(r, wrap, E_MONTHWORD, 0, problem, problem_len, "month_words");
+        json_object_put(wrap);
+        if (rc != BT_OK) return rc;
+    }
+    if (months != NULL) {
+        json_object_object_foreach(months, lang, list) {
+            int li = lang_index(r, lang);
+            if (li < 0 || !json_object_is_type(list, json_type_array) || json_object_array_length(list) != 12) {
+                problem_set(problem, problem_len, "months need 12 arrays of names", lang);
+                return BT_ERR_BAD_PARAMS;
+            }
+            for (size_t m = 0; m < 12; m++) {
+                json_object *names = json_object_array_get_idx(list, m);
+                if (!json_object_is_type(names, json_type_array)) {
+                    problem_set(problem, problem_len, "each month is an array of names", lang);
+                    return BT_ERR_BAD_PARAMS;
+                }
+                for (size_t j = 0; j < json_object_array_length(names); j++) {
+                    json_object *nm = json_object_array_get_idx(names, j);
+                    if (!json_object_is_type(nm, json_type_string)) {
+                        problem_set(problem, problem_len, "a month name is not a string", lang);
+                        return BT_ERR_BAD_PARAMS;
+                    }
+                    if ((rc = add_entry(r, json_object_get_string(nm), E_MONTH, (int)m + 1, li)) != BT_OK) return rc;
+                }
+            }
+        }
+    }
+    if (dfl != NULL && !json_object_is_type(dfl, json_type_array)) {
+        problem_set(problem, problem_len, "must be an array of languages", "day_first_langs");
+        return BT_ERR_BAD_PARAMS;
+    }
+    for (size_t i = 0; dfl != NULL && i < json_object_array_length(dfl) && r->n_day_first < LANGS_MAX; i++) {
+        const char *l = json_object_get_string(json_object_array_get_idx(dfl, i));
+        if (l != NULL && strlen(l) < sizeof r->day_first[0])
+            snprintf(r->day_first[r->n_day_first++], sizeof r->day_first[0], "%s", l);
+    }
+    return BT_OK;
+}
+
+/* ---- the index ---- */
+
+static void index_free(ac_index *a)
+{
+    free(a->nodes);
+    free(a->edges);
+    free(a->out);
+    memset(a, 0, sizeof *a);
+}
+
+/* Whether an entry belongs in each index. */
+static int for_scored(const entry *e)
+{
+    return e->cls == E_PHRASE || e->cls == E_LABEL || e->cls == E_NEG || e->cls == E_REASON || e->cls == E_NAME;
+}
+
+static int for_cues(const entry *e)
+{
+    return e->cls == E_CUE;
+}
+
+static int for_facts(const entry *e)
+{
+    return (e->cls == E_UNIT || e->cls == E_MONTH || e->cls == E_MONTHWORD) && e->n_parts == 1;
+}
+
+/* The node reached from s by byte c, following failure links (the
+ * automaton's step). */
+static uint32_t ac_next(const ac_index *a, uint32_t s, unsigned char c)
+{
+    while (s != 0) {
+        const ac_node *nd = &a->nodes[s];
+        for (uint32_t k = nd->edge_first; k < nd->edge_first + nd->n_edges && a->edges[k].byte <= c; k++)
+            if (a->edges[k].byte == c) return a->edges[k].to;
+        s = nd->fail;
+    }
+    return a->root[c];
+}
+
+/* s's child by byte c, 0 for none (a walk down the trie). */
+static uint32_t ac_child(const ac_index *a, uint32_t s, unsigned char c)
+{
+    if (s == 0) return a->root[c];
+    const ac_node *nd = &a->nodes[s];
+    for (uint32_t k = nd->edge_first; k < nd->edge_first + nd->n_edges && a->edges[k].byte <= c; k++)
+        if (a->edges[k].byte == c) return a->edges[k].to;
+    return 0;
+}
+
+/* Builds into *a the index of the entries for which wanted() holds.
+ * BT_OK or BT_ERR_NO_MEMORY (then *a holds nothing to free). */
+static bt_err index_build(ac_index *a, const bt_classify_rules *r, int (*wanted)(const entry *))
+{
+    bt_err rc = BT_ERR_NO_MEMORY;
+    /* the trie first, children as linked lists: child[] first, sibling[] next */
+    size_t cap = 1, total = 1;
+    uint32_t *child = NULL, *sibling = NULL, *term = NULL, *queue = NULL, *fill = NULL;
+    uint8_t *byte = NULL;
+
+    memset(a, 0, sizeof *a);
+    for (size_t k = 0; k < r->n_entries; k++)
+        if (wanted(&r->entries[k])) total += r->entries[k].part_len[0];
+    if (total > UINT32_MAX / 2) return BT_ERR_NO_MEMORY;
+    child = calloc(total, sizeof *child);
+    sibling = calloc(total, sizeof *sibling);
+    byte = calloc(total, sizeof *byte);
+    term = calloc(r->n_entries ? r->n_entries : 1, sizeof *term);
+    queue = calloc(total, sizeof *queue);
+    if (child == NULL || sibling == NULL || byte == NULL || term == NULL || queue == NULL) goto done;
+    for (size_t k = 0; k < r->n_entries; k++) {
+        const entry *e = &r->entries[k];
+        if (!wanted(e)) continue;
+        uint32_t s = 0;
+        for (size_t i = 0; i < e->part_len[0]; i++) {
+            uint8_t c = (uint8_t)e->part[0][i];
+            uint32_t t = child[s];
+            while (t != 0 && byte[t] != c) t = sibling[t];
+            if (t == 0) {
+                t = (uint32_t)cap++;
+                byte[t] = c;
+                sibling[t] = child[s];
+                child[s] = t;
+            }
+            s = t;
+        }
+        term[k] = s;
+    }
+
+    /* then the flat form, in breadth-first order so that a node's failure
+     * link (shallower) is complete before the node */
+    a->n_nodes = cap;
+    if ((a->nodes = calloc(cap, sizeof *a->nodes)) == NULL || (a->edges = calloc(cap, sizeof *a->edges)) == NULL)
+        goto done;
+    size_t head = 0, tail = 0, n_edges = 0;
+    queue[tail++] = 0;
+    while (head < tail) {
+        uint32_t u = queue[head++];
+        ac_node *nu = &a->nodes[u];
+        nu->edge_first = (uint32_t)n_edges;
+        for (uint32_t v = child[u]; v != 0; v = sibling[v]) { /* insert, sorted by byte */
+            size_t at = n_edges++;
+            while (at > nu->edge_first && a->edges[at - 1].byte > byte[v]) {
+                a->edges[at] = a->edges[at - 1];
+                at--;
+            }
+            a->edges[at].byte = byte[v];
+            a->edges[at].to = v;
+        }
+        nu->n_edges = (uint16_t)(n_edges - nu->edge_first);
+        for (uint32_t k = nu->edge_first; k < nu->edge_first + nu->n_edges; k++) {
+            uint32_t v = a->edges[k].to;
+            if (u == 0) {
+                a->root[a->edges[k].byte] = v;
+                a->nodes[v].fail = 0;
+            } else {
+                a->nodes[v].fail = ac_next(a, nu->fail, a->edges[k].byte);
+            }
+            queue[tail++] = v;
+        }
+    }
+
+    /* outputs: entries grouped by node, in entry order */
+    size_t n_out = 0;
+    for (size_t k = 0; k < r->n_entries; k++)
+        if (wanted(&r->entries[k])) a->nodes[term[k]].out_n++, n_out++;
+    if ((a->out = calloc(n_out ? n_out : 1, sizeof *a->out)) == NULL || (fill = calloc(cap, sizeof *fill)) == NULL)
+        goto done;
+    for (size_t u = 0, at = 0; u < cap; u++) {
+        a->nodes[u].out_first = (uint32_t)at;
+        at += a->nodes[u].out_n;
+    }
+    for (size_t k = 0; k < r->n_entries; k++)
+        if (wanted(&r->entries[k])) {
+            uint32_t u = term[k];
+            a->out[a->nodes[u].out_first + fill[u]++] = (uint32_t)k;
+        }
+    for (size_t q = 1; q < tail; q++) { /* breadth-first: the failure target is done */
+        ac_node *nv = &a->nodes[queue[q]];
+        nv->dict = a->nodes[nv->fail].out_n > 0 ? nv->fail : a->nodes[nv->fail].dict;
+    }
+    rc = BT_OK;
+done:
+    if (rc != BT_OK) index_free(a);
+    free(child);
+    free(sibling);
+    free(byte);
+    free(term);
+    free(queue);
+    free(fill);
+    return rc;
+}
+
+void bt_classify_rules_free(bt_classify_rules *r)
+{
+    if (r == NULL) return;
+    for (size_t i = 0; i < r->n_platforms; i++) {
+        for (size_t j = 0; j < r->platforms[i].n_hosts; j++) free(r->platforms[i].hosts[j]);
+        for (size_t j = 0; j < r->platforms[i].n_paths; j++) regfree(&r->platforms[i].paths[j].re);
+        free(r->platforms[i].hosts);
+        free(r->platforms[i].paths);
+    }
+    for (size_t i = 0; i < r->n_entries; i++) free(r->entries[i].norm);
+    index_free(&r->scored);
+    index_free(&r->cues);
+    index_free(&r->facts);
+    free(r->platforms);
+    free(r->reasons);
+    free(r->entries);
+    free(r);
+}
+
+bt_err bt_classify_rules_parse(bt_classify_rules **out, const char *json, size_t len, char *problem,
+                               size_t problem_len)
+{
+    bt_err rc = BT_ERR_BAD_PARAMS;
+    bt_classify_rules *r = NULL;
+    json_tokener *tok = NULL;
+    json_object *root = NULL, *x = NULL;
+
+    *out = NULL;
+    if (problem != NULL && problem_len > 0) problem[0] = '\0';
+    if (json == NULL || len > INT_MAX) return BT_ERR_BAD_PARAMS;
+    if ((tok = json_tokener_new_ex(64)) == NULL) return BT_ERR_NO_MEMORY;
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    root = json_tokener_parse_ex(tok, json, (int)len);
+    if (root == NULL || json_tokener_get_error(tok) != json_tokener_success ||
+        (json_tokener_get_parse_end(tok) < len && json[json_tokener_get_parse_end(tok)] != '\0' &&
+         strspn(json + json_tokener_get_parse_end(tok), " \t\r\n") != len - json_tokener_get_parse_end(tok))) {
+        problem_set(problem, problem_len, "not valid JSON", "rules");
+        rc = BT_ERR_BAD_JSON;
+        goto done;
+    }
+    if ((r = calloc(1, sizeof *r)) == NULL) {
+        rc = BT_ERR_NO_MEMORY;
+        goto done;
+    }
+    if (!json_object_is_type(root, json_type_object) || !json_object_object_get_ex(root, "version", &x) ||
+        !json_object_is_type(x, json_type_int) || json_object_get_int(x) != 1) {
+        problem_set(problem, problem_len, "needs \"version\": 1", "rules");
+        goto done;
+    }
+    if (!json_object_object_get_ex(root, "kind_priority", &x) || !json_object_is_type(x, json_type_array) ||
+        json_object_array_length(x) == 0 || json_object_array_length(x) > KINDS_MAX) {
+        problem_set(problem, problem_len, "needs \"kind_priority\": [kinds]", "rules");
+        goto done;
+    }
+    for (size_t i = 0; i < json_object_array_length(x); i++) {
+        const char *k = json_object_get_string(json_object_array_get_idx(x, i));
+        if (k == NULL || strlen(k) >= sizeof r->kinds[0] || kind_index(r, k) >= 0) {
+            problem_set(problem, problem_len, "kinds must be distinct short strings", "kind_priority");
+            goto done;
+        }
+        snprintf(r->kinds[r->n_kinds++], sizeof r->kinds[0], "%s", k);
+    }
+    if (json_object_object_get_ex(root, "dominant_kinds", &x)) {
+        if (!json_object_is_type(x, json_type_array)) {
+            problem_set(problem, problem_len, "must be an array of kinds", "dominant_kinds");
+            goto done;
+        }
+        for (size_t i = 0; i < json_object_array_length(x); i++) {
+            const char *k = json_object_get_string(json_object_array_get_idx(x, i));
+            int ki = k ? kind_index(r, k) : -1;
+            if (ki < 0) {
+                problem_set(problem, problem_len, "a kind missing from kind_priority", "dominant_kinds");
+                goto done;
+            }
+            r->dominant[ki] = 1;
+        }
+    }
+    json_object *sc = NULL;
+    json_object_object_get_ex(root, "scoring", &sc);
+    r->w_phrase = get_int(sc, "phrase", 3);
+    r->w_label = get_int(sc, "label", 2);
+    r->w_path = get_int(sc, "path", 3);
+    r->w_short = get_int(sc, "short_text", 1);
+    r->short_bytes = (size_t)get_int(sc, "short_text_bytes", 120);
+    r->w_neg = get_int(sc, "negative", 2);
+    r->w_quoted = get_int(sc, "quoted", 3);
+    r->w_foreign = get_int(sc, "foreign_host", 2);
+    r->threshold = get_int(sc, "threshold", 3);
+    if (r->threshold < 1) r->threshold = 1;
+
+    if (!json_object_object_get_ex(root, "platforms", &x) || (rc = parse_platforms(r, x, problem, problem_len)) != BT_OK) {
+        if (x == NULL) problem_set(problem, problem_len, "needs \"platforms\"", "rules");
+        if (rc == BT_OK) rc = BT_ERR_BAD_PARAMS;
+        goto done;
+    }
+    if (!json_object_object_get_ex(root, "kinds", &x)) {
+        problem_set(problem, problem_len, "needs \"kinds\"", "rules");
+        rc = BT_ERR_BAD_PARAMS;
+        goto done;
+    }
+    if ((rc = add_kind_lists(r, x, E_PHRASE, problem, problem_len, "kinds")) != BT_OK) goto done;
+    x = NULL;
+    json_object_object_get_ex(root, "labels", &x);
+    if ((rc = add_kind_lists(r, x, E_LABEL, problem, problem_len, "labels")) != BT_OK) goto done;
+    x = NULL;
+    if (json_object_object_get_ex(root, "negative", &x) &&
+        (rc = add_lang_lists(r, x, E_NEG, 0, problem, problem_len, "negative")) != BT_OK)
+        goto done;
+    x = NULL;
+    json_object_object_get_ex(root, "reasons", &x);
+    if ((rc = parse_reasons(r, x, problem, problem_len)) != BT_OK) goto done;
+    x = NULL;
+    json_object_object_get_ex(root, "facts", &x);
+    if ((rc = parse_facts(r, x, problem, problem_len)) != BT_OK) goto done;
+    if ((rc = index_build(&r->scored, r, for_scored)) != BT_OK || (rc = index_build(&r->cues, r, for_cues)) != BT_OK ||
+        (rc = index_build(&r->facts, r, for_facts)) != BT_OK)
+        goto done;
+    *out = r;
+    r = NULL;
+    rc = BT_OK;
+done:
+    bt_classify_rules_free(r);
+    json_object_put(root);
+    json_tokener_free(tok);
+    return rc;
+}
+
+static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
+static bt_classify_rules *builtin;
+static bt_err builtin_err = BT_ERR_INTERNAL;
+
+static void builtin_load(void)
+{
+    bt_err rc = bt_classify_rules_parse(&builtin, (const char *)bt_embed_rules, bt_embed_rules_len, NULL, 0);
+    builtin_err = rc == BT_ERR_NO_MEMORY ? rc : rc != BT_OK ? BT_ERR_INTERNAL : BT_OK;
+}
+
+bt_err bt_classify_rules_builtin(const bt_classify_rules **out)
+{
+    *out = NULL;
+    if (pthread_once(&builtin_once, builtin_load) != 0) return BT_ERR_INTERNAL;
+    *out = builtin;
+    return builtin_err;
+}
+
+const char *bt_classify_rules_json(size_t *len)
+{
+    if (len != NULL) *len = bt_embed_rules_len;
+    return (const char *)bt_embed_rules;
+}
+
+/* ---- matching ---- */
+
+/* The first occurrence of needle in hay (memmem is not everywhere). */
+static const char *find_bytes(const char *hay, size_t hn, const char *needle, size_t nn)
+{
+    if (nn == 0 || nn > hn) return NULL;
+    const char *end = hay + (hn - nn) + 1;
+    for (const char *p = hay; p < end;) {
+        p = memchr(p, needle[0], (size_t)(end - p));
+        if (p == NULL) return NULL;
+        if (memcmp(p, needle, nn) == 0) return p;
+        p++;
+    }
+    return NULL;
+}
+
+/* The code point before position i of t (0 at the start). */
+static ucs4_t cp_before(const char *t, size_t i)
+{
+    if (i == 0) return 0;
+    size_t j = i - 1;
+    while (j > 0 && ((unsigned char)t[j] & 0xC0) == 0x80) j--;
+    ucs4_t c = 0;
+    u8_mbtouc(&c, (const uint8_t *)t + j, i - j);
+    return c;
+}
+
+static ucs4_t cp_at(const char *t, size_t n, size_t i)
+{
+    if (i >= n) return 0;
+    ucs4_t c = 0;
+    u8_mbtouc(&c, (const uint8_t *)t + i, n - i);
+    return c;
+}
+
+/* Word-boundary checks apply to alphabetic scripts written with spaces and
+ * no attached particles: Latin, Greek, Cyrillic (below U+0590). */
+static int needs_boundary(ucs4_t c)
+{
+    return c != 0 && c < 0x590 && uc_is_alnum(c);
+}
+
+static int boundary_ok_left(const char *t, size_t at, const char *part, size_t part_len)
+{
+    if (!needs_boundary(cp_at(part, part_len, 0))) return 1;
+    ucs4_t b = cp_before(t, at);
+    return b == 0 || !uc_is_alnum(b);
+}
+
+static int boundary_ok_right(const char *t, size_t n, size_t end, const char *part, size_t part_len)
+{
+    if (!needs_boundary(cp_before(part, part_len))) return 1;
+    ucs4_t a = cp_at(t, n, end);
+    return a == 0 || !uc_is_alnum(a);
+}
+
+/* Whether the gap t[from, to) is what "*" may skip. */
+static int gap_ok(const char *t, size_t from, size_t to)
+{
+    size_t chars = 0;
+    for (size_t i = from; i < to; i++) {
+        unsigned char c = (unsigned char)t[i];
+        if (c == '.' && i > from && t[i - 1] >= '0' && t[i - 1] <= '9') continue; /* "31. oktober" */
+        if ((c == '.' || c == '!' || c == '?') && i + 1 < to && t[i + 1] != ' ') continue; /* "x.com" */
+        if (c == '.' || c == '!' || c == '?' || c == ';' || c == '\n') return 0;
+        if (c == 0xE3 && i + 2 < to && (unsigned char)t[i + 1] == 0x80 && (unsigned char)t[i + 2] == 0x82) return 0; /* 。 */
+        if ((c & 0xC0) != 0x80) chars++;
+    }
+    return chars <= WILDCARD_CHARS + 2;
+}
+
+/* Finds e's parts in t[0, n) at or after from; on a match sets *start and
+ * *end and returns 1. */
+static int find_entry(const char *t, size_t n, const entry *e, size_t from, size_t *start, size_t *end)
+{
+    size_t pos = from;
+    while (pos < n) {
+        const char *hit = find_bytes(t + pos, n - pos, e->part[0], e->part_len[0]);
+        if (hit == NULL) return 0;
+        size_t s = (size_t)(hit - t), cur = s + e->part_len[0];
+        pos = s + 1;
+        if (!boundary_ok_left(t, s, e->part[0], e->part_len[0])) continue;
+        int last = e->n_parts == 1;
+        if ((!last || e->whole_word) && !boundary_ok_right(t, n, cur, e->part[0], e->part_len[0])) continue;
+        int ok = 1;
+        for (size_t k = 1; ok && k < e->n_parts; k++) {
+            size_t limit = cur + (WILDCARD_CHARS + 2) * 4 + e->part_len[k];
+            if (limit > n) limit = n;
+            size_t q = cur;
+            ok = 0;
+            while (q < limit) {
+                const char *h = find_bytes(t + q, limit - q, e->part[k], e->part_len[k]);
+                if (h == NULL) break;
+                size_t hs = (size_t)(h - t), he = hs + e->part_len[k];
+                q = hs + 1;
+                if (!gap_ok(t, cur, hs) || !boundary_ok_left(t, hs, e->part[k], e->part_len[k])) continue;
+                if ((k + 1 < e->n_parts || e->whole_word) && !boundary_ok_right(t, n, he, e->part[k], e->part_len[k]))
+                    continue;
+                cur = he;
+                ok = 1;
+                break;
+            }
+        }
+        if (!ok) continue;
+        *start = s;
+        *end = cur;
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- URL ---- */
+
+/* Splits url into a lower-cased host and a path (both into caller buffers).
+ * Returns 1 when url has a scheme and a host. */
+static int url_split(const char *url, char *host, size_t host_len, char *path, size_t path_len)
+{
+    host[0] = path[0] = '\0';
+    if (url == NULL) return 0;
+    const char *p = strstr(url, "://");
+    if (p == NULL) return 0;
+    p += 3;
+    size_t auth = strcspn(p, "/?#");
+    const char *at = memchr(p, '@', auth);
+    const char *h = at ? at + 1 : p;
+    size_t hl = auth - (size_t)(h - p);
+    const char *colon = memchr(h, ':', hl);
+    if (colon != NULL) hl = (size_t)(colon - h);
+    while (hl > 0 && h[hl - 1] == '.') hl--;
+    if (hl == 0 || hl >= host_len) return 0;
+    for (size_t i = 0; i < hl; i++) host[i] = (char)(h[i] >= 'A' && h[i] <= 'Z' ? h[i] - 'A' + 'a' : h[i]);
+    host[hl] = '\0';
+    const char *q = p + auth;
+    size_t pl = *q == '/' ? strcspn(q, "?#") : 0;
+    if (pl >= path_len) pl = path_len - 1;
+    memcpy(path, pl ? q : "/", pl ? pl : 1);
+    path[pl ? pl : 1] = '\0';
+    return 1;
+}
+
+static int host_matches(const char *host, const char *rule)
+{
+    size_t hl = strlen(host), rl = strlen(rule);
+    if (hl == rl) return strcmp(host, rule) == 0;
+    return hl > rl && host[hl - rl - 1] == '.' && strcmp(host + hl - rl, rule) == 0;
+}
+
+/* ---- facts ---- */
+
+static size_t skip_spaces(const char *t, size_t n, size_t i)
+{
+    while (i < n && t[i] == ' ') i++;
+    return i;
+}
+
+/* Reads ASCII digits at t[i]; returns how many (0: none), value in *v. */
+static size_t read_num(const char *t, size_t n, size_t i, long *v)
+{
+    size_t k = 0;
+    long x = 0;
+    if (i > 0 && t[i - 1] >= '0' && t[i - 1] <= '9') return 0;
+    while (i + k < n && t[i + k] >= '0' && t[i + k] <= '9' && k < 9) {
+        x = x * 10 + (t[i + k] - '0');
+        k++;
+    }
+    if (i + k < n && t[i + k] >= '0' && t[i + k] <= '9') return 0;
+    *v = x;
+    return k;
+}
+
+/* Matches an entry of class cls exactly at t[i]; returns its end (0: none). */
+static size_t entry_at(const bt_classify_rules *r, const char *t, size_t n, size_t i, entry_class cls, int *idx)
+{
+    size_t best = 0;
+    for (size_t k = 0; k < r->n_entries; k++) {
+        const entry *e = &r->entries[k];
+        if (e->cls != cls || e->n_parts != 1 || e->part_len[0] > n - i) continue;
+        if (memcmp(t + i, e->part[0], e->part_len[0]) != 0) continue;
+        size_t end = i + e->part_len[0];
+        if (!boundary_ok_right(t, n, end, e->part[0], e->part_len[0])) continue;
+        if (end > best) {
+            best = end;
+            *idx = e->idx;
+        }
+    }
+    return best;
+}
+
+static int valid_date(long y, long m, long d)
+{
+    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return y >= 1990 && y <= 2199 && m >= 1 && m <= 12 && d >= 1 && d <= mdays[m - 1];
+}
+
+static void add_date(bt_classify_facts *f, long y, long m, long d)
+{
+    char iso[11];
+    snprintf(iso, sizeof iso, "%04ld-%02ld-%02ld", y, m, d);
+    for (size_t i = 0; i < f->n_dates; i++)
+        if (strcmp(f->dates[i], iso) == 0) return;
+    if (f->n_dates < BT_CLASSIFY_DATES_MAX) memcpy(f->dates[f->n_dates++], iso, sizeof iso);
+}
+
+/* Skips separators allowed inside a written date: spaces, ',', '.', "de",
+ * "of", ordinal suffixes. */
+static size_t skip_date_glue(const char *t, size_t n, size_t i)
+{
+    for (;;) {
+        size_t j = skip_spaces(t, n, i);
+        if (j < n && (t[j] == ',' || t[j] == '.')) j++;
+        j = skip_spaces(t, n, j);
+        static const char *const glue[] = {"de ", "of ", "st ", "nd ", "rd ", "th ", "er ", "del "};
+        int moved = 0;
+        for (size_t g = 0; g < sizeof glue / sizeof glue[0]; g++) {
+            size_t gl = strlen(glue[g]);
+            if (j + gl <= n && memcmp(t + j, glue[g], gl) == 0) {
+                j += gl;
+                moved = 1;
+                break;
+            }
+        }
+        if (!moved) return j;
+        i = j;
+    }
+}
+
+/* Matches a separator at t[i] from a list; returns the index after it or 0. */
+static size_t sep_at(const char *t, size_t n, size_t i, const char *const *seps, size_t n_seps)
+{
+    for (size_t s = 0; s < n_seps; s++) {
+        size_t l = strlen(seps[s]);
+        if (i + l <= n && memcmp(t + i, seps[s], l) == 0) return skip_spaces(t, n, i + l);
+    }
+    return 0;
+}
+
+/* Tries the numeric date forms at t[i]; returns the end of the date or 0. */
+static size_t numeric_date_at(const char *t, size_t n, size_t i, int day_first, bt_classify_facts *f)
+{
+    static const char *const ymd1[] = {"-", "/", ".", "年", "년"};
+    static const char *const ymd2[] = {"-", "/", ".", "月", "월"};
+    long a, b, c;
+    size_t k = read_num(t, n, i, &a), j, k2, k3;
+    if (k == 4) { /* Y-M-D, Y年M月D日, Y년 M월 D일 */
+        j = skip_spaces(t, n, i + k);
+        if ((j = sep_at(t, n, j, ymd1, 5)) == 0 || (k2 = read_num(t, n, j, &b)) == 0 || k2 > 2) return 0;
+        j = skip_spaces(t, n, j + k2);
+        if ((j = sep_at(t, n, j, ymd2, 5)) == 0 || (k3 = read_num(t, n, j, &c)) == 0 || k3 > 2) return 0;
+        if (!valid_date(a, b, c)) return 0;
+        add_date(f, a, b, c);
+        return j + k3;
+    }
+    if (k == 1 || k == 2) { /* D/M/Y or M/D/Y */
+        j = i + k;
+        if (j >= n) return 0;
+        char sep = t[j];
+        if (sep != '/' && sep != '.' && sep != '-') return 0;
+        if ((k2 = read_num(t, n, j + 1, &b)) == 0 || k2 > 2) return 0;
+        j += 1 + k2;
+        if (j >= n || t[j] != sep || read_num(t, n, j + 1, &c) != 4) return 0;
+        long d = day_first ? a : b, m = day_first ? b : a;
+        if (m > 12 && d <= 12) { long s = m; m = d; d = s; }
+        if (!valid_date(c, m, d)) return 0;
+        add_date(f, c, m, d);
+        return j + 5;
+    }
+    return 0;
+}
+
+/* "31 october 2022", "31. oktober 2022", "31 de octubre de 2022",
+ * "ngày 31 tháng 10 năm 2022". */
+static size_t day_month_year_at(const bt_classify_rules *r, const char *t, size_t n, size_t i, bt_classify_facts *f)
+{
+    long d, m = 0, y;
+    int month = 0;
+    size_t k = read_num(t, n, i, &d), j, e, k2;
+    if (k == 0 || k > 2) return 0;
+    j = skip_date_glue(t, n, i + k);
+    if ((e = entry_at(r, t, n, j, E_MONTH, &month)) != 0) {
+        m = month;
+        j = e;
+    } else if ((e = entry_at(r, t, n, j, E_MONTHWORD, &month)) != 0) {
+        j = skip_spaces(t, n, e);
+        if ((k2 = read_num(t, n, j, &m)) == 0 || k2 > 2) return 0;
+        j += k2;
+    } else {
+        return 0;
+    }
+    j = skip_date_glue(t, n, j);
+    size_t probe = j;
+    while (probe < n && probe < j + 8 && !(t[probe] >= '0' && t[probe] <= '9')) probe++; /* "năm ", "г." */
+    if (read_num(t, n, probe, &y) != 4 || !valid_date(y, m, d)) return 0;
+    add_date(f, y, m, d);
+    return probe + 4;
+}
+
+/* "october 31, 2022". */
+static size_t month_day_year_at(const bt_classify_rules *r, const char *t, size_t n, size_t i, bt_classify_facts *f)
+{
+    int month = 0;
+    long d, y;
+    if (i > 0 && uc_is_alnum(cp_before(t, i))) return 0;
+    size_t e = entry_at(r, t, n, i, E_MONTH, &month), k;
+    if (e == 0) return 0;
+    size_t j = skip_spaces(t, n, e);
+    if ((k = read_num(t, n, j, &d)) == 0 || k > 2) return 0;
+    j = skip_date_glue(t, n, j + k);
+    if (read_num(t, n, j, &y) != 4 || !valid_date(y, month, d)) return 0;
+    add_date(f, y, month, d);
+    return j + 4;
+}
+
+static int cue_near(const bt_classify_rules *r, const char *t, size_t n, size_t from, size_t to)
+{
+    size_t lo = from > CUE_WINDOW ? from - CUE_WINDOW : 0, hi = to + CUE_WINDOW < n ? to + CUE_WINDOW : n;
+    for (size_t k = 0; k < r->n_entries; k++) {
+        size_t s, e;
+        if (r->entries[k].cls == E_CUE && find_entry(t + lo, hi - lo, &r->entries[k], 0, &s, &e)) return 1;
+    }
+    return 0;
+}
+
+static void extract_facts(const bt_classify_rules *r, const char *t, size_t n, int day_first, bt_classify_facts *f)
+{
+    static const char *const iso_prefix[UNITS] = {"PT", "PT", "P", "P", "P", "P"};
+    static const char iso_unit[UNITS] = {'M', 'H', 'D', 'W', 'M', 'Y'};
+    f->days_left = -1;
+    for (size_t i = 0; i < n;) {
+        size_t end;
+        if ((end = numeric_date_at(t, n, i, day_first, f)) != 0 || (end = day_month_year_at(r, t, n, i, f)) != 0 ||
+            (end = month_day_year_at(r, t, n, i, f)) != 0) {
+            i = end;
+            continue;
+        }
+        long v;
+        size_t k = read_num(t, n, i, &v);
+        if (k > 0 && v > 0 && v < 100000) {
+            int unit = -1;
+            size_t j = skip_spaces(t, n, i + k);
+            if (j < n && t[j] == '-') j = skip_spaces(t, n, j + 1);
+            size_t ue = entry_at(r, t, n, j, E_UNIT, &unit);
+            if (ue != 0 && unit >= 0) {
+                if (unit == 2 && f->days_left < 0 && cue_near(r, t, n, i, ue)) {
+                    f->days_left = v;
+                } else if (f->duration[0] == '\0') {
+                    snprintf(f->duration, sizeof f->duration, "%s%ld%c", iso_prefix[unit], v, iso_unit[unit]);
+                }
+                i = ue;
+                continue;
+            }
+        }
+        if (k > 0) {
+            i += k;
+            continue;
+        }
+        if (t[i] == '@' && f->handle[0] == '\0' && (i == 0 || !uc_is_alnum(cp_before(t, i)))) {
+            size_t j = i + 1;
+            while (j < n && j - i <= 31 &&
+                   ((t[j] >= 'a' && t[j] <= 'z') || (t[j] >= '0' && t[j] <= '9') || t[j] == '_' || t[j] == '.'))
+                j++;
+            while (j > i + 1 && t[j - 1] == '.') j--;
+            if (j > i + 1 && j - i <= 31) {
+                size_t h = j;
+                if (h + 1 < n && t[h] == '@') { /* @name@server */
+                    size_t d = h + 1;
+                    while (d < n && d - h < 40 && ((t[d] >= 'a' && t[d] <= 'z') || (t[d] >= '0' && t[d] <= '9') ||
+                                                  t[d] == '-' || t[d] == '.'))
+                        d++;
+                    while (d > h + 1 && t[d - 1] == '.') d--;
+                    if (memchr(t + h + 1, '.', d - h - 1) != NULL) j = d;
+                }
+                if (j - i < sizeof f->handle) {
+                    memcpy(f->handle, t + i, j - i);
+                    f->handle[j - i] = '\0';
+                }
+            }
+            i = j;
+            continue;
+        }
+        i++;
+    }
+}
+
+/* ---- classifying ---- */
+
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src ? src : "");
+}
+
+bt_err bt_classify_text_with(bt_classification *out, const bt_classify_rules *rules, const char *url,
+                             const char *title, const char *lang, const char *text, size_t text_len)
+{
+    bt_err rc;
+    char *joined = NULL, *t = NULL, host[256], path[2048];
+    size_t n = 0;
+    int kind_score[KINDS_MAX] = {0}, lang_hits[LANGS_MAX] = {0};
+    int positive = 0, negatives = 0, quoted = 0, platform = -1, path_kind = -1, foreign = 0;
+    size_t name_at = SIZE_MAX;
+    int reason = -1, name_platform = -1;
+
+    memset(out, 0, sizeof *out);
+    out->facts.days_left = -1;
+    if (text == NULL) return BT_ERR_BAD_PARAMS;
+    if (rules == NULL && (rc = bt_classify_rules_builtin(&rules)) != BT_OK) return rc;
+
+    /* title and text, bounded */
+    size_t tl = title ? strlen(title) : 0;
+    if (tl > BT_CLASSIFY_TEXT_MAX) tl = BT_CLASSIFY_TEXT_MAX;
+    if (text_len > BT_CLASSIFY_TEXT_MAX - tl) text_len = BT_CLASSIFY_TEXT_MAX - tl;
+    if ((joined = malloc(tl + 1 + text_len + 1)) == NULL) return BT_ERR_NO_MEMORY;
+    memcpy(joined, title ? title : "", tl);
+    joined[tl] = '\n';
+    memcpy(joined + tl + 1, text, text_len);
+    joined[tl + 1 + text_len] = '\0';
+    if ((rc = bt_classify_normalize(&t, &n, joined, tl + 1 + text_len, lang)) != BT_OK) goto done;
+
+    /* the URL: platform by host, kind by path */
+    if (url_split(url, host, sizeof host, path, sizeof path)) {
+        for (size_t p = 0; p < rules->n_platforms && platform < 0; p++)
+            for (size_t h = 0; h < rules->platforms[p].n_hosts; h++)
+                if (host_matches(host, rules->platforms[p].hosts[h])) platform = (int)p;
+        if (platform >= 0) {
+            const platform_rule *pl = &rules->platforms[platform];
+            for (size_t q = 0; q < pl->n_paths && path_kind < 0; q++)
+                if (regexec(&pl->paths[q].re, path, 0, NULL, 0) == 0) path_kind = pl->paths[q].kind;
+        } else if (strncmp(url, "http", 4) == 0) {
+            foreign = 1;
+        }
+    }
+
+    /* Quotation marks: a phrase inside quotes, with text around them, is
+     * someone reporting a notice (news, a post), not the notice. */
+    size_t outside = 0;
+    {
+        int in = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (t[i] == '"') in = !in;
+            else if (!in && t[i] != ' ') outside++;
+        }
+    }
+
+    for (size_t k = 0; k < rules->n_entries; k++) {
+        const entry *e = &rules->entries[k];
+        size_t s = 0, end = 0, from = 0;
+        int found = 0, in_quotes = 0;
+        if (e->cls == E_UNIT || e->cls == E_CUE || e->cls == E_MONTH || e->cls == E_MONTHWORD) continue;
+        while (find_entry(t, n, e, from, &s, &end)) {
+            size_t qn = 0;
+            for (size_t i = 0; i < s; i++) qn += t[i] == '"';
+            in_quotes = (qn & 1) && outside - (end - s) >= 40;
+            found = 1;
+            if (!in_quotes || e->cls == E_NEG || e->cls == E_NAME || e->cls == E_REASON) break;
+            from = s + 1;
+        }
+        if (!found) continue;
+        switch (e->cls) {
+        case E_PHRASE:
+        case E_LABEL:
+            if (in_quotes) {
+                quoted = 1;
+                break;
+            }
+            kind_score[e->idx] += e->cls == E_PHRASE ? rules->w_phrase : rules->w_label;
+            positive += e->cls == E_PHRASE ? rules->w_phrase : rules->w_label;
+            if (e->lang >= 0) lang_hits[e->lang] += 2;
+            break;
+        case E_NEG:
+            negatives++;
+            if (e->lang >= 0) lang_hits[e->lang]++;
+            break;
+        case E_REASON:
+            if (reason < 0 || e->idx < reason) reason = e->idx;
+            break;
+        case E_NAME:
+            if (s < name_at) {
+                name_at = s;
+                name_platform = e->idx;
+            }
+            break;
+        default:
+            break;
+        }
+    }
+
+    int score = positive;
+    if (path_kind >= 0) {
+        score += rules->w_path;
+        kind_score[path_kind] += rules->w_path;
+    }
+    if (score > 0 && negatives == 0 && !quoted && n <= rules->short_bytes) score += rules->w_short;
+    score -= negatives * rules->w_neg + (quoted ? rules->w_quoted : 0) + (foreign ? rules->w_foreign : 0);
+    out->score = score;
+    out->notice = (positive > 0 || path_kind >= 0) && score >= rules->threshold;
+
+    if (platform < 0) platform = name_platform;
+    if (platform >= 0) copy_str(out->platform, sizeof out->platform, rules->platforms[platform].id);
+
+    int best_lang = -1;
+    for (size_t l = 0; l < rules->n_langs; l++)
+        if (lang_hits[l] > 0 && (best_lang < 0 || lang_hits[l] > lang_hits[best_lang])) best_lang = (int)l;
+    if (best_lang >= 0) {
+        copy_str(out->lang, sizeof out->lang, rules->langs[best_lang]);
+    } else if (lang != NULL) {
+        size_t ll = strcspn(lang, "-_");
+        if (ll < sizeof out->lang) {
+            memcpy(out->lang, lang, ll);
+            out->lang[ll] = '\0';
+            for (char *c = out->lang; *c; c++)
+                if (*c >= 'A' && *c <= 'Z') *c = (char)(*c - 'A' + 'a');
+        }
+    }
+
+    if (out->notice) {
+        int best = -1;
+        for (int pass = 1; pass >= 0 && best < 0; pass--) /* dominant kinds first */
+            for (size_t k = 0; k < rules->n_kinds; k++) /* priority order breaks ties */
+                if (kind_score[k] > 0 && rules->dominant[k] >= pass &&
+                    (best < 0 || kind_score[k] > kind_score[best]))
+                    best = (int)k;
+        if (best >= 0) copy_str(out->kind, sizeof out->kind, rules->kinds[best]);
+        if (reason >= 0) {
+            copy_str(out->reason, sizeof out->reason, rules->reasons[reason].key);
+            copy_str(out->category, sizeof out->category, rules->reasons[reason].category);
+        }
+        int day_first = 0;
+        for (size_t d = 0; d < rules->n_day_first; d++)
+            if (strcmp(rules->day_first[d], out->lang) == 0) day_first = 1;
+        extract_facts(rules, t, n, day_first, &out->facts);
+    }
+    rc = BT_OK;
+done:
+    free(joined);
+    free(t);
+    return rc;
+}
+
+bt_err bt_classify_text(bt_classification *out, const char *url, const char *title, const char *lang,
+                        const char *text)
+{
+    if (text == NULL) {
+        memset(out, 0, sizeof *out);
+        out->facts.days_left = -1;
+        return BT_ERR_BAD_PARAMS;
+    }
+    return bt_classify_text_with(out, NULL, url, title, lang, text, strlen(text));
+}
+
+static json_object *str_or_null(const char *s)
+{
+    return s[0] ? json_object_new_string(s) : NULL;
+}
+
+json_object *bt_classify_to_json(const bt_classification *c)
+{
+    json_object *o = json_object_new_object(), *facts = json_object_new_object(), *dates = json_object_new_array();
+    if (o == NULL || facts == NULL || dates == NULL) {
+        json_object_put(o);
+        json_object_put(facts);
+        json_object_put(dates);
+        return NULL;
+    }
+    json_object_object_add(o, "notice", json_object_new_boolean(c->notice));
+    json_object_object_add(o, "platform", str_or_null(c->platform));
+    json_object_object_add(o, "kind", str_or_null(c->kind));
+    json_object_object_add(o, "reason", str_or_null(c->reason));
+    json_object_object_add(o, "category", str_or_null(c->category));
+    json_object_object_add(o, "lang", str_or_null(c->lang));
+    json_object_object_add(o, "score", json_object_new_int(c->score));
+    for (size_t i = 0; i < c->facts.n_dates && i < BT_CLASSIFY_DATES_MAX; i++)
+        json_object_array_add(dates, json_object_new_string(c->facts.dates[i]));
+    json_object_object_add(facts, "dates", dates);
+    json_object_object_add(facts, "days_left", c->facts.days_left >= 0 ? json_object_new_int64(c->facts.days_left) : NULL);
+    json_object_object_add(facts, "duration", str_or_null(c->facts.duration));
+    json_object_object_add(facts, "handle", str_or_null(c->facts.handle));
+    json_object_object_add(o, "facts", facts);
+    return o;
+}

@@ -1,0 +1,665 @@
+/* Evidence export: see include/bantrail/export.h and docs/EVIDENCE.md. */
+#include "bantrail/export.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bantrail/cases.h"
+#include "bantrail/rpc.h"
+
+/* ---- a growing buffer ---- */
+
+typedef struct {
+    char *p;
+    size_t len, cap;
+    int oom;
+} buf;
+
+static void reserve(buf *b, size_t more)
+{
+    if (b->oom) return;
+    if (more > SIZE_MAX / 2 - b->len) { b->oom = 1; return; }
+    if (b->len + more + 1 <= b->cap) return;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + more + 1) cap *= 2;
+    char *bigger = malloc(cap);
+    if (bigger == NULL) { b->oom = 1; return; }
+    if (b->p != NULL) { /* never leave decrypted text behind in a freed block */
+        memcpy(bigger, b->p, b->len);
+        sodium_memzero(b->p, b->cap);
+        free(b->p);
+    }
+    b->p = bigger;
+    b->cap = cap;
+}
+
+static void put_n(buf *b, const char *s, size_t n)
+{
+    reserve(b, n);
+    if (b->oom) return;
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void put(buf *b, const char *s)
+{
+    put_n(b, s, strlen(s));
+}
+
+static void putf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void putf(buf *b, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof tmp) { b->oom = 1; return; }
+    put_n(b, tmp, (size_t)n);
+}
+
+/* Text from outside as HTML: markup characters escaped, invalid UTF-8 and
+ * control characters (but newline and tab) replaced by U+FFFD. */
+static void put_esc(buf *b, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    while (*p) {
+        unsigned char c = *p;
+        size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        int ok = n > 0;
+        for (size_t i = 1; ok && i < n; i++) ok = (p[i] & 0xC0) == 0x80;
+        if (ok && n == 2) ok = c >= 0xC2 && !(c == 0xC2 && p[1] < 0xA0); /* C1 controls */
+        if (ok && n == 3) {
+            unsigned cp = ((c & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
+            ok = cp >= 0x800 && !(cp >= 0xD800 && cp <= 0xDFFF);
+        }
+        if (ok && n == 4) ok = c <= 0xF4 && !(c == 0xF0 && p[1] < 0x90) && !(c == 0xF4 && p[1] > 0x8F);
+        if (!ok || (n == 1 && ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7F))) {
+            put(b, "\xEF\xBF\xBD");
+            p += ok ? n : 1;
+            continue;
+        }
+        switch (c) {
+        case '&': put(b, "&amp;"); break;
+        case '<': put(b, "&lt;"); break;
+        case '>': put(b, "&gt;"); break;
+        case '"': put(b, "&quot;"); break;
+        case '\'': put(b, "&#39;"); break;
+        default: put_n(b, (const char *)p, n);
+        }
+        p += n;
+    }
+}
+
+/* ---- small helpers ---- */
+
+static const char *get_str(json_object *o, const char *key)
+{
+    json_object *x;
+    if (o == NULL || !json_object_object_get_ex(o, key, &x) || !json_object_is_type(x, json_type_string))
+        return NULL;
+    return json_object_get_string(x);
+}
+
+static void when(char *out, size_t cap, int64_t t, int seconds)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (t < 0 || gmtime_r(&tt, &tm) == NULL) {
+        snprintf(out, cap, "-");
+        return;
+    }
+    strftime(out, cap, seconds ? "%Y-%m-%d %H:%M:%S UTC" : "%Y-%m-%d %H:%M UTC", &tm);
+}
+
+static void iso(char *out, size_t cap, int64_t t)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (gmtime_r(&tt, &tm) == NULL) snprintf(out, cap, "1970-01-01T00:00:00Z");
+    else strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void bt_export_duration(char *out, size_t cap, int64_t s)
+{
+    if (s < 0) snprintf(out, cap, "-");
+    else if (s < 60) snprintf(out, cap, "%lld s", (long long)s);
+    else if (s < 3600) snprintf(out, cap, "%lld min", (long long)(s / 60));
+    else if (s < 86400) snprintf(out, cap, "%lld h %lld min", (long long)(s / 3600), (long long)(s % 3600 / 60));
+    else snprintf(out, cap, "%lld day%s %lld h", (long long)(s / 86400), s / 86400 == 1 ? "" : "s",
+                  (long long)(s % 86400 / 3600));
+}
+
+int bt_export_format_parse(const char *s)
+{
+    if (s == NULL) return -1;
+    if (strcmp(s, "html") == 0) return BT_EXPORT_HTML;
+    if (strcmp(s, "json") == 0) return BT_EXPORT_JSON;
+    return -1;
+}
+
+static void hex(char out[2 * BT_HASH_BYTES + 1], const unsigned char h[BT_HASH_BYTES])
+{
+    sodium_bin2hex(out, 2 * BT_HASH_BYTES + 1, h, BT_HASH_BYTES);
+}
+
+static json_object *parse_head(const char *s, size_t n)
+{
+    json_tokener *tok = json_tokener_new_ex(32);
+    json_object *o = NULL;
+    if (tok == NULL) return NULL;
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    if (n <= INT_MAX) o = json_tokener_parse_ex(tok, s, (int)n);
+    if (o != NULL && json_tokener_get_parse_end(tok) != n) {
+        json_object_put(o);
+        o = NULL;
+    }
+    json_tokener_free(tok);
+    return o;
+}
+
+/* Only images whose bytes are what their type says are embedded. */
+static const char *image_mime(const char *mime, const unsigned char *b, size_t n)
+{
+    if (mime == NULL) return NULL;
+    if (!strcmp(mime, "image/png") && n >= 8 && !memcmp(b, "\x89PNG\r\n\x1a\n", 8)) return "image/png";
+    if (!strcmp(mime, "image/jpeg") && n >= 3 && !memcmp(b, "\xFF\xD8\xFF", 3)) return "image/jpeg";
+    if (!strcmp(mime, "image/webp") && n >= 12 && !memcmp(b, "RIFF", 4) && !memcmp(b + 8, "WEBP", 4))
+        return "image/webp";
+    return NULL;
+}
+
+static void put_b64(buf *b, const unsigned char *bin, size_t n)
+{
+    size_t cap = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
+    reserve(b, cap);
+    if (b->oom) return;
+    sodium_bin2base64(b->p + b->len, cap, bin, n, sodium_base64_VARIANT_ORIGINAL);
+    b->len += cap - 1;
+}
+
+static const char *event_label(const bt_case_event *e)
+{
+    switch (e->event) {
+    case BT_EVENT_RESTRICTION: return "Restriction";
+    case BT_EVENT_APPEAL_SUBMITTED: return "Appeal submitted";
+    case BT_EVENT_ACKNOWLEDGEMENT: return "Appeal acknowledged";
+    case BT_EVENT_DECISION:
+        return e->outcome == BT_OUTCOME_REINSTATED ? "Decision: account reinstated" : "Decision: appeal rejected";
+    default: return "Other notice or event";
+    }
+}
+
+/* ---- the document ---- */
+
+static const char css[] =
+    "@page{size:A4;margin:16mm 16mm 18mm}"
+    "html{-webkit-print-color-adjust:exact;print-color-adjust:exact}"
+    "body{font:10.5pt/1.45 'DejaVu Serif',Georgia,serif;color:#000;margin:0}"
+    "@media screen{body{max-width:190mm;margin:2em auto;padding:0 1em}}"
+    "h1{font:bold 17pt/1.2 'DejaVu Sans',Arial,sans-serif;margin:0 0 2mm}"
+    "h2{font:bold 13pt/1.2 'DejaVu Sans',Arial,sans-serif;margin:7mm 0 3mm;border-bottom:1px solid #444;"
+    "padding-bottom:1mm;break-after:avoid}"
+    "h3{font:bold 11pt 'DejaVu Sans',Arial,sans-serif;margin:5mm 0 2mm;break-after:avoid}"
+    ".sub{color:#333;margin:0 0 4mm}"
+    "table.summary{border-collapse:collapse;width:100%;break-inside:avoid}"
+    "table.summary th{text-align:left;font-weight:normal;color:#333;width:38%;padding:1.2mm 3mm 1.2mm 0;"
+    "vertical-align:top}"
+    "table.summary td{padding:1.2mm 0;font-weight:bold}"
+    "table.summary tr{border-bottom:1px solid #ddd}"
+    "table.chain th{width:27%}"
+    ".flag{border:2px solid #000;padding:2.5mm 3mm;margin:4mm 0;break-inside:avoid}"
+    "ol.timeline{list-style:none;padding:0;margin:0}"
+    "li.event{border-left:3px solid #444;padding:0 0 0 4mm;margin:0 0 6mm}"
+    ".ev-head{break-inside:avoid;break-after:avoid}"
+    ".ev-time{font:bold 10pt 'DejaVu Sans Mono',monospace}"
+    ".ev-what{font:bold 12pt 'DejaVu Sans',Arial,sans-serif;margin:0.5mm 0 1.5mm}"
+    "dl.facts{display:grid;grid-template-columns:32mm 1fr;gap:0.6mm 3mm;margin:0 0 2mm;font-size:9.5pt}"
+    "dl.facts dt{color:#333}dl.facts dd{margin:0;overflow-wrap:anywhere}"
+    ".text{white-space:pre-wrap;overflow-wrap:anywhere;unicode-bidi:isolate;border:1px solid #999;"
+    "background:#f4f4f4;padding:2mm 3mm;margin:2mm 0;font-size:10pt}"
+    ".label{font:8.5pt 'DejaVu Sans',Arial,sans-serif;color:#333;margin:2mm 0 0}"
+    "figure{margin:3mm 0;break-inside:avoid}"
+    "figure img{display:block;max-width:100%;max-height:150mm;object-fit:contain;border:1px solid #777}"
+    "figcaption{font-size:8.5pt;color:#333;margin-top:1mm}"
+    "code,.hash{font:8.5pt 'DejaVu Sans Mono',monospace;overflow-wrap:anywhere;word-break:break-all}"
+    ".integrity{break-before:page}"
+    ".warn{border:3px solid #000;padding:3mm;font-weight:bold}"
+    "footer{margin-top:8mm;font-size:8.5pt;color:#333;border-top:1px solid #999;padding-top:2mm}";
+
+typedef struct {
+    bt_vault *v;
+    const bt_case *c;
+    int64_t upto, generated_at;
+    unsigned char head_hash[BT_HASH_BYTES];
+    bt_vault_verify_result vr;
+    int chain_ok;
+} doc;
+
+static void summary_row(buf *b, const char *name, const char *value)
+{
+    put(b, "<tr><th>");
+    put(b, name);
+    put(b, "</th><td>");
+    put_esc(b, value);
+    put(b, "</td></tr>\n");
+}
+
+static void html_summary(buf *b, const doc *d)
+{
+    const bt_case *c = d->c;
+    char t[64], u[64], row[192];
+    put(b, "<h2>Summary</h2>\n<table class=\"summary\">\n");
+    summary_row(b, "Platform", c->platform[0] ? c->platform : "unknown");
+    summary_row(b, "Account", c->handle[0] ? c->handle : "not stated on the notices");
+    when(t, sizeof t, c->first_at, 0);
+    when(u, sizeof u, c->last_at, 0);
+    snprintf(row, sizeof row, "%s to %s", t, u);
+    summary_row(b, "Period of the records", row);
+    when(t, sizeof t, c->restricted_at, 0);
+    summary_row(b, "Restricted", c->restricted_at >= 0 ? t : "no restriction notice in this case");
+    when(t, sizeof t, c->appealed_at, 0);
+    summary_row(b, "Appeal submitted", c->appealed_at >= 0 ? t : "no appeal recorded");
+    when(t, sizeof t, c->acknowledged_at, 0);
+    summary_row(b, "Appeal acknowledged", c->acknowledged_at >= 0 ? t : "-");
+    when(t, sizeof t, c->answered_at, 0);
+    if (c->answered_at >= 0) snprintf(row, sizeof row, "%s (%s)", t, bt_outcome_name(c->appeals[0].outcome));
+    else snprintf(row, sizeof row, "%s", c->appealed_at >= 0 ? "no answer yet" : "-");
+    summary_row(b, "Answer", row);
+    bt_export_duration(t, sizeof t, c->restriction_to_appeal);
+    summary_row(b, "Restriction to appeal", t);
+    if (c->appeal_to_answer >= 0)
+        snprintf(row, sizeof row, "%lld min (%lld s)", (long long)(c->appeal_to_answer / 60),
+                 (long long)c->appeal_to_answer);
+    else snprintf(row, sizeof row, "-");
+    summary_row(b, "Appeal to answer", row);
+    bt_export_duration(t, sizeof t, c->locked_out);
+    if (c->locked_out >= 0 && c->locked_out_ongoing) snprintf(row, sizeof row, "%s, still locked out when exported", t);
+    else if (c->locked_out >= 0) snprintf(row, sizeof row, "%s, until the account was reinstated", t);
+    else snprintf(row, sizeof row, "-");
+    summary_row(b, "Time locked out", row);
+    summary_row(b, "Latest appeal outcome", bt_outcome_name(c->outcome));
+    put(b, "</table>\n");
+    for (size_t i = 0; i < c->n_appeals; i++) {
+        const bt_case_appeal *a = &c->appeals[i];
+        if (a->answer_seconds < 0 || a->answer_seconds > BT_CASE_FAST_ANSWER) continue;
+        when(t, sizeof t, a->submitted_at, 1);
+        when(u, sizeof u, a->answered_at, 1);
+        putf(b, "<p class=\"flag\">The answer to the appeal submitted at %s came at %s: %lld min %lld s "
+                "later, within 10 minutes of the submission.</p>\n",
+             t, u, (long long)(a->answer_seconds / 60), (long long)(a->answer_seconds % 60));
+    }
+}
+
+static bt_err html_event(buf *b, const doc *d, const bt_case_event *e)
+{
+    char t[64], h[2 * BT_HASH_BYTES + 1], *text = NULL;
+    unsigned char hash[BT_HASH_BYTES];
+    size_t n = 0;
+    bt_err err = bt_vault_read(d->v, e->record, &text, &n, NULL, NULL);
+    json_object *head = err == BT_OK ? parse_head(text, n) : NULL, *cls = NULL;
+    bt_vault_free(text);
+    if (err != BT_OK) return err;
+    if (head == NULL) return BT_ERR_CORRUPT;
+    if ((err = bt_vault_entry_hash(d->v, e->record, hash)) != BT_OK) goto done;
+    json_object_object_get_ex(head, "classification", &cls);
+
+    when(t, sizeof t, e->at, 1);
+    putf(b, "<li class=\"event\" id=\"r%lld\"><div class=\"ev-head\"><div class=\"ev-time\">%s</div>"
+            "<div class=\"ev-what\">", (long long)e->record, t);
+    put(b, event_label(e));
+    if (e->kind[0] && (e->event == BT_EVENT_RESTRICTION || e->event == BT_EVENT_OTHER)) {
+        put(b, " &middot; ");
+        put_esc(b, e->kind);
+    }
+    put(b, "</div>\n<dl class=\"facts\">");
+    putf(b, "<dt>Record</dt><dd>#%lld, %s</dd>", (long long)e->record,
+         e->is_notice ? (e->manual ? "a notice stored by hand" : "a notice captured by the browser extension")
+                      : (e->manual ? "an event entered by hand" : "an event recorded by the browser extension"));
+    put(b, "<dt>Time</dt><dd>");
+    put(b, e->is_notice ? (e->at_stated ? "when the page showed the notice" : "when the notice was captured")
+                        : (e->manual ? "as stated by the person" : "when it happened"));
+    put(b, "</dd>");
+    const char *fields[][2] = {{"url", "Address"}, {"title", "Page title"}, {"lang", "Language"}};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        const char *v = get_str(head, fields[i][0]);
+        if (v == NULL) continue;
+        putf(b, "<dt>%s</dt><dd dir=\"auto\">", fields[i][1]);
+        put_esc(b, v);
+        put(b, "</dd>");
+    }
+    const char *reason = get_str(cls, "reason");
+    if (reason != NULL) {
+        put(b, "<dt>Stated reason</dt><dd>");
+        put_esc(b, reason);
+        put(b, "</dd>");
+    }
+    if (e->sightings > 1) {
+        when(t, sizeof t, e->last_seen, 0);
+        putf(b, "<dt>Seen</dt><dd>%lld times, last at %s</dd>", (long long)e->sightings, t);
+    }
+    if (!e->is_notice) {
+        json_object *cap;
+        if (json_object_object_get_ex(head, "captured_at", &cap) && json_object_is_type(cap, json_type_int)) {
+            when(t, sizeof t, json_object_get_int64(cap), 0);
+            putf(b, "<dt>%s</dt><dd>%s</dd>", e->manual ? "Entered" : "Recorded", t);
+        }
+    }
+    hex(h, hash);
+    putf(b, "<dt>Record hash</dt><dd class=\"hash\">%s</dd></dl></div>\n", h);
+    const char *body = get_str(head, e->is_notice ? "text" : "note");
+    if (body != NULL) {
+        put(b, e->is_notice ? "<p class=\"label\">Text of the notice, as captured:</p>"
+                            : "<p class=\"label\">Note written by the person:</p>");
+        put(b, "<div class=\"text\" dir=\"auto\">");
+        put_esc(b, body);
+        put(b, "</div>\n");
+    }
+    for (size_t i = 0; i < e->n_attachments && err == BT_OK; i++) {
+        int64_t aid = e->attachments[i];
+        char *ah = NULL;
+        unsigned char *bytes = NULL, ahash[BT_HASH_BYTES];
+        size_t ahn = 0, bn = 0;
+        if ((err = bt_vault_read(d->v, aid, &ah, &ahn, &bytes, &bn)) != BT_OK) break;
+        json_object *ahead = parse_head(ah, ahn);
+        bt_vault_free(ah);
+        err = ahead == NULL ? BT_ERR_CORRUPT : bt_vault_entry_hash(d->v, aid, ahash);
+        if (err == BT_OK) {
+            const char *mime = get_str(ahead, "mime"), *img = image_mime(mime, bytes, bn);
+            hex(h, ahash);
+            if (img != NULL) {
+                putf(b, "<figure><img alt=\"Screenshot kept as record %lld\" src=\"data:%s;base64,", (long long)aid, img);
+                put_b64(b, bytes, bn);
+                putf(b, "\"><figcaption>Screenshot taken with the notice: record #%lld, %s, %zu bytes. "
+                        "<br>Record hash <span class=\"hash\">%s</span></figcaption></figure>\n",
+                     (long long)aid, img, bn, h);
+            } else {
+                putf(b, "<p class=\"label\">Also kept in the log, not shown here: record #%lld, ", (long long)aid);
+                put_esc(b, mime ? mime : "unknown type");
+                putf(b, ", %zu bytes. Record hash <span class=\"hash\">%s</span></p>\n", bn, h);
+            }
+        }
+        json_object_put(ahead);
+        if (bytes != NULL) sodium_memzero(bytes, bn);
+        bt_vault_free(bytes);
+    }
+    put(b, "</li>\n");
+done:
+    json_object_put(head);
+    return err;
+}
+
+static void html_integrity(buf *b, const doc *d)
+{
+    char h[2 * BT_HASH_BYTES + 1], t[64];
+    hex(h, d->head_hash);
+    when(t, sizeof t, d->generated_at, 1);
+    put(b, "<section class=\"integrity\">\n<h2>How to check that the log has not been altered</h2>\n");
+    if (!d->chain_ok)
+        putf(b, "<p class=\"warn\">When this export was made, the log's chain did NOT hold: entry #%lld failed "
+                "the check (%s). Entries before it held.</p>\n",
+             (long long)d->vr.bad_id, d->vr.reason ? d->vr.reason : "unknown reason");
+    put(b, "<p>Bantrail keeps every notice, screenshot and event in an encrypted log that can only grow. "
+           "Each entry carries a <b>hash</b>, a 64-character fingerprint computed from the entry's encrypted "
+           "content <i>and the hash of the entry before it</i>. Changing, removing or reordering any entry "
+           "changes its hash and every hash after it, and cannot be hidden without breaking the chain.</p>\n");
+    put(b, "<table class=\"summary chain\">\n");
+    putf(b, "<tr><th>Chain head at export</th><td class=\"hash\">%s</td></tr>\n", h);
+    putf(b, "<tr><th>Entries in the log at export</th><td>%lld (the head is the hash of entry #%lld)</td></tr>\n",
+         (long long)d->upto, (long long)d->upto);
+    putf(b, "<tr><th>Exported at</th><td>%s</td></tr>\n", t);
+    putf(b, "<tr><th>Chain check at export</th><td>%s</td></tr>\n",
+         d->chain_ok ? "the chain held for every entry" : "FAILED (see above)");
+    put(b, "</table>\n<h3>Anyone can check it</h3>\n<ol>\n"
+           "<li>On the computer that holds the log, run <code>bantrail verify</code>. It needs no passphrase "
+           "and reads nothing secret: it recomputes every entry's hash from the first entry on and says "
+           "&ldquo;The chain holds&rdquo;, or names the first entry that fails and why.</li>\n"
+           "<li>If no entry has been added since this export, the <i>Head</i> it prints is the chain head "
+           "printed above. If entries have been added, run <code>bantrail case show");
+    putf(b, " %lld</code>: the hash it prints for each record must equal the record hash printed in the "
+            "timeline. Because each hash covers all entries before it, equal hashes and a chain that holds "
+            "mean that nothing up to those records has changed since.</li>\n", (long long)d->c->id);
+    put(b, "<li>To fix the log in time, write the chain head down or send it to someone you trust (an "
+           "e-mail to yourself or to a lawyer carries a date). Later, anyone can compare: no one can make a "
+           "different log that gives the same hash.</li>\n</ol>\n"
+           "<h3>What this proves, and what it does not</h3>\n"
+           "<p>The hashes show that the records listed here have not been altered since they were stored, "
+           "and the chain head written down on a date shows that they existed by then. The times are those "
+           "of the computer that recorded them. Events marked &ldquo;entered by hand&rdquo; rest on the "
+           "person's word. The notice texts are what the platform's pages showed, as read by the browser "
+           "extension; the screenshots were taken at the same moment.</p>\n</section>\n");
+}
+
+static bt_err build_html(buf *b, const doc *d)
+{
+    const bt_case *c = d->c;
+    char t[64];
+    bt_err err = BT_OK;
+    when(t, sizeof t, d->generated_at, 0);
+    put(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+           "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; "
+           "style-src 'unsafe-inline'\">\n<meta name=\"referrer\" content=\"no-referrer\">\n"
+           "<meta name=\"generator\" content=\"Bantrail " BT_VERSION "\">\n<title>");
+    putf(b, "Evidence: account restriction, case %lld, ", (long long)c->id);
+    put_esc(b, c->platform[0] ? c->platform : "unknown platform");
+    put(b, "</title>\n<style>");
+    put(b, css);
+    putf(b, "@page{@bottom-center{content:\"Bantrail evidence, case %lld \\2014  page \" counter(page) \" of \" "
+            "counter(pages);font:8pt sans-serif;color:#444}}", (long long)c->id);
+    put(b, "</style>\n</head>\n<body>\n<header>\n<h1>Account restriction: evidence record</h1>\n<p class=\"sub\">");
+    putf(b, "Case %lld &middot; ", (long long)c->id);
+    put_esc(b, c->platform[0] ? c->platform : "unknown platform");
+    if (c->handle[0]) {
+        put(b, " &middot; ");
+        put_esc(b, c->handle);
+    }
+    putf(b, " &middot; %zu record%s &middot; exported %s from a Bantrail log</p>\n</header>\n", c->n_events,
+         c->n_events == 1 ? "" : "s", t);
+    html_summary(b, d);
+    put(b, "<h2>Timeline</h2>\n<p class=\"sub\">Times are in UTC. Each record's hash is explained at the end.</p>\n"
+           "<ol class=\"timeline\">\n");
+    for (size_t i = 0; i < c->n_events && err == BT_OK; i++) err = html_event(b, d, &c->events[i]);
+    put(b, "</ol>\n");
+    html_integrity(b, d);
+    put(b, "<footer>Made by Bantrail " BT_VERSION ", which keeps an encrypted, tamper-evident record of the "
+           "account restrictions a person meets. This document contains no scripts and loads nothing from "
+           "the network.</footer>\n</body>\n</html>\n");
+    return err;
+}
+
+/* ---- JSON ---- */
+
+static json_object *hash_json(bt_vault *v, int64_t id, bt_err *err)
+{
+    unsigned char hash[BT_HASH_BYTES];
+    char h[2 * BT_HASH_BYTES + 1];
+    *err = bt_vault_entry_hash(v, id, hash);
+    if (*err != BT_OK) return NULL;
+    hex(h, hash);
+    return json_object_new_string(h);
+}
+
+static bt_err build_json(buf *b, const doc *d)
+{
+    json_object *root = json_object_new_object(), *cj = bt_case_to_json(d->c, 1), *events = NULL, *chain;
+    char t[32], h[2 * BT_HASH_BYTES + 1];
+    bt_err err = BT_OK;
+    if (root == NULL || cj == NULL) {
+        json_object_put(root);
+        json_object_put(cj);
+        return BT_ERR_NO_MEMORY;
+    }
+    iso(t, sizeof t, d->generated_at);
+    json_object_object_add(root, "format", json_object_new_string("bantrail-evidence"));
+    json_object_object_add(root, "version", json_object_new_int(1));
+    json_object_object_add(root, "generator", json_object_new_string("bantrail " BT_VERSION));
+    json_object_object_add(root, "generated_at", json_object_new_string(t));
+    json_object_object_get_ex(cj, "events", &events);
+    for (size_t i = 0; i < d->c->n_events && err == BT_OK; i++) {
+        const bt_case_event *e = &d->c->events[i];
+        json_object *ev = json_object_array_get_idx(events, i), *atts = json_object_new_array();
+        char *text = NULL;
+        size_t n = 0;
+        json_object_object_add(ev, "hash", hash_json(d->v, e->record, &err));
+        if (err != BT_OK || (err = bt_vault_read(d->v, e->record, &text, &n, NULL, NULL)) != BT_OK) {
+            json_object_put(atts);
+            break;
+        }
+        json_object *head = parse_head(text, n);
+        bt_vault_free(text);
+        if (head == NULL) { err = BT_ERR_CORRUPT; json_object_put(atts); break; }
+        json_object_object_add(ev, "header", head);
+        for (size_t k = 0; k < e->n_attachments && err == BT_OK; k++) {
+            int64_t aid = e->attachments[k];
+            char *ah = NULL;
+            unsigned char *bytes = NULL;
+            size_t ahn = 0, bn = 0;
+            if ((err = bt_vault_read(d->v, aid, &ah, &ahn, &bytes, &bn)) != BT_OK) break;
+            json_object *ahead = parse_head(ah, ahn), *item = json_object_new_object();
+            bt_vault_free(ah);
+            json_object_object_add(item, "id", json_object_new_int64(aid));
+            json_object_object_add(item, "mime", json_object_new_string(get_str(ahead, "mime") ? get_str(ahead, "mime") : ""));
+            json_object_object_add(item, "size", json_object_new_int64((int64_t)bn));
+            json_object_object_add(item, "hash", hash_json(d->v, aid, &err));
+            size_t cap = sodium_base64_ENCODED_LEN(bn, sodium_base64_VARIANT_ORIGINAL);
+            char *b64 = malloc(cap);
+            if (b64 != NULL && cap - 1 <= INT_MAX) {
+                sodium_bin2base64(b64, cap, bytes, bn, sodium_base64_VARIANT_ORIGINAL);
+                json_object_object_add(item, "data", json_object_new_string_len(b64, (int)(cap - 1)));
+                sodium_memzero(b64, cap);
+            } else if (err == BT_OK) {
+                err = BT_ERR_NO_MEMORY;
+            }
+            free(b64);
+            json_object_array_add(atts, item);
+            json_object_put(ahead);
+            if (bytes != NULL) sodium_memzero(bytes, bn);
+            bt_vault_free(bytes);
+        }
+        json_object_object_add(ev, "attachments_data", atts);
+    }
+    json_object_object_add(root, "case", cj);
+    chain = json_object_new_object();
+    hex(h, d->head_hash);
+    json_object_object_add(chain, "entries", json_object_new_int64(d->upto));
+    json_object_object_add(chain, "head", json_object_new_string(h));
+    json_object_object_add(chain, "hash", json_object_new_string("BLAKE2b-256 over the previous hash, the entry's "
+                                                                 "id, session and ciphertext (docs/SECURITY.md)"));
+    json_object_object_add(chain, "verified", json_object_new_boolean(d->chain_ok));
+    json_object_object_add(chain, "bad_id", d->chain_ok ? NULL : json_object_new_int64(d->vr.bad_id));
+    json_object_object_add(chain, "how_to_check",
+        json_object_new_string("Run `bantrail verify` (no passphrase needed): it recomputes every hash. If no entry "
+                               "was added since, its head equals chain.head; otherwise each record's hash shown by "
+                               "`bantrail case show` must equal the hash here."));
+    json_object_object_add(root, "chain", chain);
+    if (err == BT_OK) {
+        size_t n = 0;
+        const char *s = json_object_to_json_string_length(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+        if (s == NULL) err = BT_ERR_NO_MEMORY;
+        else {
+            put_n(b, s, n);
+            put(b, "\n");
+            sodium_memzero((char *)s, n);
+        }
+    }
+    json_object_put(root);
+    return err;
+}
+
+bt_err bt_export_case(char **out, size_t *out_len, bt_vault *v, int64_t case_id, bt_export_format fmt,
+                      int64_t *upto, int64_t generated_at)
+{
+    bt_cases *cs = NULL;
+    bt_vault_stats st;
+    buf b = {NULL, 0, 0, 0};
+    doc d;
+    bt_err err;
+    *out = NULL;
+    *out_len = 0;
+    memset(&d, 0, sizeof d);
+    if (bt_vault_state_of(v) == BT_VAULT_LOCKED) return BT_ERR_LOCKED;
+    if ((err = bt_vault_stats_of(v, &st)) != BT_OK) return err;
+    if (*upto <= 0) *upto = st.entries;
+    if (*upto > st.entries) return BT_ERR_NOT_FOUND;
+    if ((err = bt_cases_load(&cs, v, *upto, generated_at, NULL)) != BT_OK) return err;
+    d.v = v;
+    d.upto = *upto;
+    d.generated_at = generated_at;
+    d.c = bt_cases_find(cs, case_id);
+    if (d.c == NULL) { err = BT_ERR_NOT_FOUND; goto done; }
+    if ((err = bt_vault_entry_hash(v, *upto, d.head_hash)) != BT_OK) goto done;
+    if ((err = bt_vault_verify(v, &d.vr)) != BT_OK) goto done;
+    d.chain_ok = d.vr.bad_id == 0 || d.vr.bad_id > *upto;
+    err = fmt == BT_EXPORT_JSON ? build_json(&b, &d) : build_html(&b, &d);
+    if (err == BT_OK && b.oom) err = BT_ERR_NO_MEMORY;
+    if (err == BT_OK && b.p == NULL) err = BT_ERR_INTERNAL;
+done:
+    bt_cases_free(cs);
+    if (err != BT_OK) {
+        bt_export_free(b.p, b.cap);
+        return err;
+    }
+    *out = b.p;
+    *out_len = b.len;
+    return BT_OK;
+}
+
+void bt_export_free(char *p, size_t len)
+{
+    if (p == NULL) return;
+    sodium_memzero(p, len);
+    free(p);
+}
+
+static int write_all(int fd, const unsigned char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int bt_export_save(const char *path, const void *data, size_t len, int replace)
+{
+    struct stat sb;
+    char *tmp = NULL;
+    int fd = -1, rc = -1, made = 0, saved;
+    if (replace && lstat(path, &sb) == 0) {
+        if (S_ISLNK(sb.st_mode)) { errno = ELOOP; return -1; }
+        if (!S_ISREG(sb.st_mode)) { errno = EEXIST; return -1; }
+        size_t n = strlen(path) + sizeof ".XXXXXX";
+        if ((tmp = malloc(n)) == NULL) return -1;
+        snprintf(tmp, n, "%s.XXXXXX", path);
+        fd = mkstemp(tmp); /* O_EXCL, mode 0600 */
+    } else {
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    }
+    if (fd < 0) goto done;
+    made = 1;
+    if (write_all(fd, data, len) != 0 || fsync(fd) != 0) goto done;
+    rc = close(fd);
+    fd = -1;
+    if (rc == 0 && tmp != NULL) rc = rename(tmp, path); /* replaces the entry, follows no link */
+done:
+    saved = errno;
+    if (fd >= 0) close(fd);
+    if (rc != 0 && made) unlink(tmp != NULL ? tmp : path); /* only what this call created */
+    free(tmp);
+    errno = saved;
+    return rc;
+}

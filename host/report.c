@@ -1,0 +1,958 @@
+/* Anonymous reports: schema v1, canonical JSON, sealing and opening
+ * (docs/REPORT.md). See include/bantrail/report.h for the contracts.
+ *
+ * Decisions written down here:
+ * - The collector accepts only the canonical rendering of a report (fixed
+ *   member order, no whitespace, keywords in table order). That one rule
+ *   rejects duplicate members, escapes and number spellings that json-c
+ *   would otherwise quietly normalise, and leaves no room for a client to
+ *   smuggle bits through formatting.
+ * - The proof of work is checked before the sealed box is opened: BLAKE2b
+ *   over ~1 KiB costs about a microsecond, the X25519 open about 50. */
+#include "bantrail/report.h"
+
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+
+static const char *const platform_names[] = {NULL,
+    "instagram", "facebook", "threads", "whatsapp", "x", "tiktok", "youtube", "linkedin",
+    "reddit", "snapchat", "pinterest", "twitch", "discord", "bluesky", "telegram", "other",
+};
+static const char *const kind_names[] = {NULL,
+    "suspension", "disabled", "temporary_restriction", "action_blocked", "checkpoint", "warning",
+};
+static const char *const category_names[] = {NULL,
+    "STATEMENT_CATEGORY_ANIMAL_WELFARE",
+    "STATEMENT_CATEGORY_DATA_PROTECTION_AND_PRIVACY_VIOLATIONS",
+    "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH",
+    "STATEMENT_CATEGORY_INTELLECTUAL_PROPERTY_INFRINGEMENTS",
+    "STATEMENT_CATEGORY_NEGATIVE_EFFECTS_ON_CIVIC_DISCOURSE_OR_ELECTIONS",
+    "STATEMENT_CATEGORY_NON_CONSENSUAL_BEHAVIOUR",
+    "STATEMENT_CATEGORY_PORNOGRAPHY_OR_SEXUALIZED_CONTENT",
+    "STATEMENT_CATEGORY_PROTECTION_OF_MINORS",
+    "STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY",
+    "STATEMENT_CATEGORY_SCAMS_AND_FRAUD",
+    "STATEMENT_CATEGORY_SELF_HARM",
+    "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE",
+    "STATEMENT_CATEGORY_UNSAFE_AND_ILLEGAL_PRODUCTS",
+    "STATEMENT_CATEGORY_VIOLENCE",
+    "STATEMENT_CATEGORY_OTHER_VIOLATION_TC",
+};
+/* At most 64: they are stored as a bit mask. */
+static const char *const keyword_names[] = {NULL,
+    "KEYWORD_ANIMAL_HARM", "KEYWORD_UNLAWFUL_SALE_ANIMALS",
+    "KEYWORD_BIOMETRIC_DATA_BREACH", "KEYWORD_MISSING_PROCESSING_GROUND",
+    "KEYWORD_RIGHT_TO_BE_FORGOTTEN", "KEYWORD_DATA_FALSIFICATION",
+    "KEYWORD_DEFAMATION", "KEYWORD_DISCRIMINATION", "KEYWORD_HATE_SPEECH",
+    "KEYWORD_COPYRIGHT_INFRINGEMENT", "KEYWORD_DESIGN_INFRINGEMENT",
+    "KEYWORD_GEOGRAPHIC_INDICATIONS_INFRINGEMENT", "KEYWORD_PATENT_INFRINGEMENT",
+    "KEYWORD_TRADE_SECRET_INFRINGEMENT", "KEYWORD_TRADEMARK_INFRINGEMENT",
+    "KEYWORD_DISINFORMATION", "KEYWORD_FOREIGN_INFORMATION_MANIPULATION", "KEYWORD_MISINFORMATION",
+    "KEYWORD_NON_CONSENSUAL_IMAGE_SHARING", "KEYWORD_NON_CONSENSUAL_ITEMS_DEEPFAKE",
+    "KEYWORD_ONLINE_BULLYING_INTIMIDATION", "KEYWORD_STALKING",
+    "KEYWORD_ADULT_SEXUAL_MATERIAL", "KEYWORD_IMAGE_BASED_SEXUAL_ABUSE",
+    "KEYWORD_AGE_SPECIFIC_RESTRICTIONS_MINORS", "KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL",
+    "KEYWORD_GROOMING_SEXUAL_ENTICEMENT_MINORS", "KEYWORD_UNSAFE_CHALLENGES",
+    "KEYWORD_ILLEGAL_ORGANIZATIONS", "KEYWORD_RISK_ENVIRONMENTAL_DAMAGE",
+    "KEYWORD_RISK_PUBLIC_HEALTH", "KEYWORD_TERRORIST_CONTENT",
+    "KEYWORD_INAUTHENTIC_ACCOUNTS", "KEYWORD_INAUTHENTIC_LISTINGS",
+    "KEYWORD_INAUTHENTIC_USER_REVIEWS", "KEYWORD_IMPERSONATION_ACCOUNT_HIJACKING",
+    "KEYWORD_PHISHING", "KEYWORD_PYRAMID_SCHEMES",
+    "KEYWORD_CONTENT_PROMOTING_EATING_DISORDERS", "KEYWORD_SELF_MUTILATION", "KEYWORD_SUICIDE",
+    "KEYWORD_AGE_SPECIFIC_RESTRICTIONS", "KEYWORD_GEOGRAPHICAL_REQUIREMENTS",
+    "KEYWORD_GOODS_SERVICES_NOT_PERMITTED", "KEYWORD_LANGUAGE_REQUIREMENTS", "KEYWORD_NUDITY",
+    "KEYWORD_PROHIBITED_OR_RESTRICTED_PRODUCTS", "KEYWORD_UNSAFE_OR_NON_COMPLIANT_PRODUCTS",
+    "KEYWORD_COORDINATED_HARM", "KEYWORD_GENDER_BASED_VIOLENCE", "KEYWORD_HUMAN_EXPLOITATION",
+    "KEYWORD_HUMAN_TRAFFICKING", "KEYWORD_INCITEMENT_VIOLENCE_HATRED", "KEYWORD_OTHER",
+};
+static const char *const duration_names[] = {NULL,
+    "not_stated", "lt_24h", "1d_3d", "3d_7d", "7d_30d", "30d_90d", "ge_90d", "permanent",
+};
+static const char *const offered_names[] = {NULL, "yes", "no", "unknown"};
+static const char *const outcome_names[] = {NULL,
+    "pending", "rejected", "reinstated", "partially_reinstated",
+};
+static const char *const delay_names[] = {NULL,
+    "none", "lt_10m", "10m_1h", "1h_24h", "1d_7d", "7d_30d", "ge_30d",
+};
+static const char *const account_type_names[] = {NULL, "personal", "business", "creator"};
+static const char *const paid_names[] = {NULL, "no", "yes"};
+static const char *const country_names[] = {NULL,
+    "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ",
+    "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS",
+    "BT", "BV", "BW", "BY", "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN",
+    "CO", "CR", "CU", "CV", "CW", "CX", "CY", "CZ", "DE", "DJ", "DK", "DM", "DO", "DZ", "EC", "EE",
+    "EG", "EH", "ER", "ES", "ET", "FI", "FJ", "FK", "FM", "FO", "FR", "GA", "GB", "GD", "GE", "GF",
+    "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS", "GT", "GU", "GW", "GY", "HK", "HM",
+    "HN", "HR", "HT", "HU", "ID", "IE", "IL", "IM", "IN", "IO", "IQ", "IR", "IS", "IT", "JE", "JM",
+    "JO", "JP", "KE", "KG", "KH", "KI", "KM", "KN", "KP", "KR", "KW", "KY", "KZ", "LA", "LB", "LC",
+    "LI", "LK", "LR", "LS", "LT", "LU", "LV", "LY", "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK",
+    "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS", "MT", "MU", "MV", "MW", "MX", "MY", "MZ", "NA",
+    "NC", "NE", "NF", "NG", "NI", "NL", "NO", "NP", "NR", "NU", "NZ", "OM", "PA", "PE", "PF", "PG",
+    "PH", "PK", "PL", "PM", "PN", "PR", "PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS", "RU", "RW",
+    "SA", "SB", "SC", "SD", "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS",
+    "ST", "SV", "SX", "SY", "SZ", "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO",
+    "TR", "TT", "TV", "TW", "TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE", "VG", "VI",
+    "VN", "VU", "WF", "WS", "YE", "YT", "ZA", "ZM", "ZW",
+};
+
+#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])) - 1)
+
+static const struct {
+    const char *const *names;
+    int count;
+} fields[BT_RF_COUNT_] = {
+    [BT_RF_PLATFORM] = {platform_names, COUNT(platform_names)},
+    [BT_RF_KIND] = {kind_names, COUNT(kind_names)},
+    [BT_RF_CATEGORY] = {category_names, COUNT(category_names)},
+    [BT_RF_KEYWORD] = {keyword_names, COUNT(keyword_names)},
+    [BT_RF_DURATION] = {duration_names, COUNT(duration_names)},
+    [BT_RF_OFFERED] = {offered_names, COUNT(offered_names)},
+    [BT_RF_OUTCOME] = {outcome_names, COUNT(outcome_names)},
+    [BT_RF_DELAY] = {delay_names, COUNT(delay_names)},
+    [BT_RF_ACCOUNT_TYPE] = {account_type_names, COUNT(account_type_names)},
+    [BT_RF_PAID] = {paid_names, COUNT(paid_names)},
+    [BT_RF_COUNTRY] = {country_names, COUNT(country_names)},
+};
+
+_Static_assert(sizeof(keyword_names) / sizeof(keyword_names[0]) - 1 <= 64, "keywords fit a mask");
+
+int bt_report_enum_count(bt_report_field f)
+{
+    if ((unsigned)f >= BT_RF_COUNT_) return 0;
+    return fields[f].count;
+}
+
+const char *bt_report_enum_name(bt_report_field f, int v)
+{
+    if ((unsigned)f >= BT_RF_COUNT_ || v < 1 || v > fields[f].count) return NULL;
+    return fields[f].names[v];
+}
+
+int bt_report_enum_value(bt_report_field f, const char *name)
+{
+    if ((unsigned)f >= BT_RF_COUNT_ || name == NULL) return 0;
+    for (int v = 1; v <= fields[f].count; v++)
+        if (strcmp(fields[f].names[v], name) == 0) return v;
+    return 0;
+}
+
+void bt_report_new_id(unsigned char id[BT_REPORT_ID_BYTES])
+{
+    randombytes_buf(id, BT_REPORT_ID_BYTES);
+}
+
+void bt_report_key_id(unsigned char kid[BT_REPORT_KEY_ID_BYTES],
+                      const unsigned char pk[crypto_box_PUBLICKEYBYTES])
+{
+    unsigned char h[32];
+    crypto_generichash(h, sizeof h, pk, crypto_box_PUBLICKEYBYTES, NULL, 0);
+    memcpy(kid, h, BT_REPORT_KEY_ID_BYTES);
+}
+
+/* ---- weeks and versions ---- */
+
+/* Day of the week of 1 January of y, 0 = Sunday (Sakamoto). */
+static int jan1_weekday(int y)
+{
+    y -= 1;
+    return (y + y / 4 - y / 100 + y / 400 + 1) % 7;
+}
+
+static int iso_weeks_in_year(int y)
+{
+    int d = jan1_weekday(y);
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return (d == 4 || (leap && d == 3)) ? 53 : 52;
+}
+
+static int week_ok(int32_t w)
+{
+    int y = w / 100, n = w % 100;
+    return y >= 2020 && y <= 2099 && n >= 1 && n <= iso_weeks_in_year(y);
+}
+
+/* "YYYY-Www" -> YYYY*100+ww, or 0. */
+static int32_t parse_week(const char *s)
+{
+    if (strlen(s) != 8 || s[4] != '-' || s[5] != 'W') return 0;
+    for (int i = 0; i < 8; i++)
+        if (i != 4 && i != 5 && (s[i] < '0' || s[i] > '9')) return 0;
+    int32_t w = (s[0] - '0') * 100000 + (s[1] - '0') * 10000 + (s[2] - '0') * 1000 +
+                (s[3] - '0') * 100 + (s[6] - '0') * 10 + (s[7] - '0');
+    return week_ok(w) ? w : 0;
+}
+
+/* "MAJOR.MINOR.PATCH", each 0..999 without leading zeros -> packed, or -1. */
+static int64_t parse_version(const char *s)
+{
+    uint32_t part[3] = {0, 0, 0};
+    const char *p = s;
+    for (int i = 0; i < 3; i++) {
+        int digits = 0;
+        if (*p < '0' || *p > '9') return -1;
+        if (*p == '0' && p[1] >= '0' && p[1] <= '9') return -1;
+        while (*p >= '0' && *p <= '9') {
+            if (++digits > 3) return -1;
+            part[i] = part[i] * 10 + (uint32_t)(*p++ - '0');
+        }
+        if (i < 2 && *p++ != '.') return -1;
+    }
+    if (*p != '\0') return -1;
+    return (int64_t)(part[0] << 20 | part[1] << 10 | part[2]);
+}
+
+int bt_report_duration_bucket(int64_t seconds, int permanent)
+{
+    static const int64_t upto[] = {24 * 3600, 72 * 3600, 7 * 86400, 30 * 86400, 90 * 86400};
+    static const char *const names[] = {"lt_24h", "1d_3d", "3d_7d", "7d_30d", "30d_90d"};
+    if (permanent) return bt_report_enum_value(BT_RF_DURATION, "permanent");
+    if (seconds < 0) return bt_report_enum_value(BT_RF_DURATION, "not_stated");
+    for (size_t i = 0; i < sizeof upto / sizeof upto[0]; i++)
+        if (seconds < upto[i]) return bt_report_enum_value(BT_RF_DURATION, names[i]);
+    return bt_report_enum_value(BT_RF_DURATION, "ge_90d");
+}
+
+int bt_report_delay_bucket(int64_t seconds)
+{
+    static const int64_t upto[] = {600, 3600, 86400, 7 * 86400, 30 * 86400};
+    static const char *const names[] = {"lt_10m", "10m_1h", "1h_24h", "1d_7d", "7d_30d"};
+    if (seconds < 0) return bt_report_enum_value(BT_RF_DELAY, "none");
+    for (size_t i = 0; i < sizeof upto / sizeof upto[0]; i++)
+        if (seconds < upto[i]) return bt_report_enum_value(BT_RF_DELAY, names[i]);
+    return bt_report_enum_value(BT_RF_DELAY, "ge_30d");
+}
+
+int32_t bt_report_week_of(int64_t t)
+{
+    /* days since 1970-01-01 (a Thursday), floor division */
+    int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+    int wday = (int)(((days + 3) % 7 + 7) % 7) + 1; /* Monday 1 .. Sunday 7 */
+    /* civil date from days (Howard Hinnant's algorithm) */
+    int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097, yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+    int64_t m = mp < 10 ? mp + 3 : mp - 9, y = yoe + era * 400 + (m <= 2);
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    static const int before[] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+    int64_t d = doy - (153 * mp + 2) / 5 + 1;
+    int yday = before[m - 1] + (int)d + (leap && m > 2); /* 1-based */
+    int week = (yday - wday + 10) / 7;
+    if (y < 2019 || y > 2100) return 0;
+    if (week < 1) {
+        y -= 1;
+        week = iso_weeks_in_year((int)y);
+    } else if (week > iso_weeks_in_year((int)y)) {
+        y += 1;
+        week = 1;
+    }
+    int32_t w = (int32_t)(y * 100 + week);
+    return week_ok(w) ? w : 0;
+}
+
+/* ---- checking ---- */
+
+static bt_err fail(const char **why, const char *reason)
+{
+    if (why != NULL) *why = reason;
+    return BT_ERR_BAD_REPORT;
+}
+
+static int in_range(bt_report_field f, int v)
+{
+    return v >= 1 && v <= fields[f].count;
+}
+
+bt_err bt_report_check(const bt_report *r, const char **why)
+{
+    if (r->client > (999u << 20 | 999u << 10 | 999u) || (r->client >> 10 & 1023) > 999 ||
+        (r->client & 1023) > 999)
+        return fail(why, "client: not a version");
+    if (!in_range(BT_RF_PLATFORM, r->platform)) return fail(why, "platform: not in the list");
+    if (!in_range(BT_RF_KIND, r->kind)) return fail(why, "kind: not in the list");
+    if (r->category != 0 && !in_range(BT_RF_CATEGORY, r->category))
+        return fail(why, "stated.category: not in the list");
+    int nkw = fields[BT_RF_KEYWORD].count;
+    if (nkw < 64 && (r->keywords >> nkw) != 0) return fail(why, "stated.keywords: not in the list");
+    int bits = 0;
+    for (uint64_t k = r->keywords; k != 0; k &= k - 1) bits++;
+    if (bits > BT_REPORT_KEYWORDS_MAX) return fail(why, "stated.keywords: too many");
+    if (!week_ok(r->week)) return fail(why, "week: not an ISO week of 2020-2099");
+    if (!in_range(BT_RF_DURATION, r->duration)) return fail(why, "duration: not in the list");
+    if (!in_range(BT_RF_OFFERED, r->offered)) return fail(why, "appeal.offered: not in the list");
+    if (r->submitted > 1) return fail(why, "appeal.submitted: not a boolean");
+    if (r->submitted) {
+        if (!in_range(BT_RF_OUTCOME, r->outcome)) return fail(why, "appeal.outcome: required");
+        if (!in_range(BT_RF_DELAY, r->delay)) return fail(why, "appeal.response_delay: required");
+        int pending = r->outcome == bt_report_enum_value(BT_RF_OUTCOME, "pending");
+        int none = r->delay == bt_report_enum_value(BT_RF_DELAY, "none");
+        if (pending != none)
+            return fail(why, "appeal.response_delay: \"none\" exactly when the outcome is pending");
+    } else if (r->outcome != 0 || r->delay != 0) {
+        return fail(why, "appeal: outcome and response_delay only when submitted");
+    }
+    if (r->account_type != 0 && !in_range(BT_RF_ACCOUNT_TYPE, r->account_type))
+        return fail(why, "context.account_type: not in the list");
+    if (r->paid != 0 && !in_range(BT_RF_PAID, r->paid))
+        return fail(why, "context.paid_verification: not a boolean");
+    if (r->country != 0 && !in_range(BT_RF_COUNTRY, r->country))
+        return fail(why, "context.country: not an ISO 3166-1 alpha-2 code");
+    return BT_OK;
+}
+
+/* ---- parsing ---- */
+
+static json_object *parse_strict(const char *text, size_t len, int depth)
+{
+    json_object *o = NULL;
+    json_tokener *tok;
+    if (len == 0 || len > INT_MAX || memchr(text, '\0', len) != NULL) return NULL;
+    tok = json_tokener_new_ex(depth);
+    if (tok == NULL) return NULL;
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    o = json_tokener_parse_ex(tok, text, (int)len);
+    if (o != NULL && (json_tokener_get_error(tok) != json_tokener_success ||
+                      json_tokener_get_parse_end(tok) != len)) {
+        json_object_put(o);
+        o = NULL;
+    }
+    json_tokener_free(tok);
+    return o;
+}
+
+/* The enum value of string member v of field f, or 0 (absent handled by the caller). */
+static int enum_of(bt_report_field f, json_object *v)
+{
+    if (!json_object_is_type(v, json_type_string)) return 0;
+    return bt_report_enum_value(f, json_object_get_string(v));
+}
+
+static int hex_id(unsigned char id[BT_REPORT_ID_BYTES], json_object *v)
+{
+    const char *s;
+    size_t bin_len = 0;
+    if (!json_object_is_type(v, json_type_string)) return -1;
+    s = json_object_get_string(v);
+    if (strlen(s) != 2 * BT_REPORT_ID_BYTES) return -1;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))) return -1;
+    if (sodium_hex2bin(id, BT_REPORT_ID_BYTES, s, 2 * BT_REPORT_ID_BYTES, NULL, &bin_len, NULL) != 0 ||
+        bin_len != BT_REPORT_ID_BYTES)
+        return -1;
+    return 0;
+}
+
+static bt_err parse_stated(bt_report *r, json_object *o, const char **why)
+{
+    int have_kw = 0;
+    if (!json_object_is_type(o, json_type_object)) return fail(why, "stated: not an object");
+    json_object_object_foreach(o, key, v) {
+        if (strcmp(key, "category") == 0) {
+            if ((r->category = (uint8_t)enum_of(BT_RF_CATEGORY, v)) == 0)
+                return fail(why, "stated.category: not in the list");
+        } else if (strcmp(key, "keywords") == 0) {
+            size_t n;
+            have_kw = 1;
+            if (!json_object_is_type(v, json_type_array)) return fail(why, "stated.keywords: not an array");
+            n = json_object_array_length(v);
+            if (n > BT_REPORT_KEYWORDS_MAX) return fail(why, "stated.keywords: too many");
+            for (size_t i = 0; i < n; i++) {
+                int k = enum_of(BT_RF_KEYWORD, json_object_array_get_idx(v, i));
+                uint64_t bit;
+                if (k == 0) return fail(why, "stated.keywords: not in the list");
+                bit = (uint64_t)1 << (k - 1);
+                if (r->keywords & bit) return fail(why, "stated.keywords: repeated");
+                r->keywords |= bit;
+            }
+        } else {
+            return fail(why, "stated: unknown member");
+        }
+    }
+    if (!have_kw) return fail(why, "stated.keywords: required");
+    return BT_OK;
+}
+
+static bt_err parse_appeal(bt_report *r, json_object *o, const char **why)
+{
+    int have_sub = 0;
+    if (!json_object_is_type(o, json_type_object)) return fail(why, "appeal: not an object");
+    json_object_object_foreach(o, key, v) {
+        if (strcmp(key, "offered") == 0) {
+            if ((r->offered = (uint8_t)enum_of(BT_RF_OFFERED, v)) == 0)
+                return fail(why, "appeal.offered: not in the list");
+        } else if (strcmp(key, "submitted") == 0) {
+            if (!json_object_is_type(v, json_type_boolean)) return fail(why, "appeal.submitted: not a boolean");
+            r->submitted = json_object_get_boolean(v) ? 1 : 0;
+            have_sub = 1;
+        } else if (strcmp(key, "outcome") == 0) {
+            if ((r->outcome = (uint8_t)enum_of(BT_RF_OUTCOME, v)) == 0)
+                return fail(why, "appeal.outcome: not in the list");
+        } else if (strcmp(key, "response_delay") == 0) {
+            if ((r->delay = (uint8_t)enum_of(BT_RF_DELAY, v)) == 0)
+                return fail(why, "appeal.response_delay: not in the list");
+        } else {
+            return fail(why, "appeal: unknown member");
+        }
+    }
+    if (r->offered == 0) return fail(why, "appeal.offered: required");
+    if (!have_sub) return fail(why, "appeal.submitted: required");
+    return BT_OK;
+}
+
+static bt_err parse_context(bt_report *r, json_object *o, const char **why)
+{
+    if (!json_object_is_type(o, json_type_object)) return fail(why, "context: not an object");
+    if (json_object_object_length(o) == 0) return fail(why, "context: empty (omit it)");
+    json_object_object_foreach(o, key, v) {
+        if (strcmp(key, "account_type") == 0) {
+            if ((r->account_type = (uint8_t)enum_of(BT_RF_ACCOUNT_TYPE, v)) == 0)
+                return fail(why, "context.account_type: not in the list");
+        } else if (strcmp(key, "paid_verification") == 0) {
+            if (!json_object_is_type(v, json_type_boolean))
+                return fail(why, "context.paid_verification: not a boolean");
+            r->paid = json_object_get_boolean(v) ? 2 : 1;
+        } else if (strcmp(key, "country") == 0) {
+            if ((r->country = (uint16_t)enum_of(BT_RF_COUNTRY, v)) == 0)
+                return fail(why, "context.country: not an ISO 3166-1 alpha-2 code");
+        } else {
+            return fail(why, "context: unknown member");
+        }
+    }
+    return BT_OK;
+}
+
+enum { M_V = 1, M_ID = 2, M_CLIENT = 4, M_PLATFORM = 8, M_KIND = 16, M_STATED = 32, M_WEEK = 64,
+       M_DURATION = 128, M_APPEAL = 256, M_REQUIRED = 511 };
+
+static bt_err parse_top(bt_report *r, json_object *o, const char **why)
+{
+    unsigned seen = 0;
+    bt_err err;
+    if (!json_object_is_type(o, json_type_object)) return fail(why, "not a JSON object");
+    json_object_object_foreach(o, key, v) {
+        if (strcmp(key, "v") == 0) {
+            if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) != BT_REPORT_SCHEMA)
+                return fail(why, "v: not 1");
+            seen |= M_V;
+        } else if (strcmp(key, "report_id") == 0) {
+            if (hex_id(r->id, v) != 0) return fail(why, "report_id: not 32 lowercase hex digits");
+            seen |= M_ID;
+        } else if (strcmp(key, "client") == 0) {
+            int64_t c = json_object_is_type(v, json_type_string) ? parse_version(json_object_get_string(v)) : -1;
+            if (c < 0) return fail(why, "client: not a version MAJOR.MINOR.PATCH");
+            r->client = (uint32_t)c;
+            seen |= M_CLIENT;
+        } else if (strcmp(key, "platform") == 0) {
+            if ((r->platform = (uint8_t)enum_of(BT_RF_PLATFORM, v)) == 0)
+                return fail(why, "platform: not in the list");
+            seen |= M_PLATFORM;
+        } else if (strcmp(key, "kind") == 0) {
+            if ((r->kind = (uint8_t)enum_of(BT_RF_KIND, v)) == 0) return fail(why, "kind: not in the list");
+            seen |= M_KIND;
+        } else if (strcmp(key, "stated") == 0) {
+            if ((err = parse_stated(r, v, why)) != BT_OK) return err;
+            seen |= M_STATED;
+        } else if (strcmp(key, "week") == 0) {
+            if (!json_object_is_type(v, json_type_string) || (r->week = parse_week(json_object_get_string(v))) == 0)
+                return fail(why, "week: not an ISO week YYYY-Www of 2020-2099");
+            seen |= M_WEEK;
+        } else if (strcmp(key, "duration") == 0) {
+            if ((r->duration = (uint8_t)enum_of(BT_RF_DURATION, v)) == 0)
+                return fail(why, "duration: not in the list");
+            seen |= M_DURATION;
+        } else if (strcmp(key, "appeal") == 0) {
+            if ((err = parse_appeal(r, v, why)) != BT_OK) return err;
+            seen |= M_APPEAL;
+        } else if (strcmp(key, "context") == 0) {
+            if ((err = parse_context(r, v, why)) != BT_OK) return err;
+        } else {
+            return fail(why, "unknown member");
+        }
+    }
+    if ((seen & M_REQUIRED) != M_REQUIRED) return fail(why, "a required member is missing");
+    return bt_report_check(r, why);
+}
+
+bt_err bt_report_parse(bt_report *out, const char *json, size_t len, const char **why)
+{
+    json_object *o;
+    bt_err err;
+    memset(out, 0, sizeof *out);
+    if (len > BT_REPORT_JSON_MAX) return fail(why, "larger than 4095 bytes");
+    o = parse_strict(json, len, 4);
+    if (o == NULL) return fail(why, "not strict UTF-8 JSON");
+    err = parse_top(out, o, why);
+    json_object_put(o);
+    if (err != BT_OK) sodium_memzero(out, sizeof *out);
+    return err;
+}
+
+/* ---- rendering ---- */
+
+typedef struct {
+    char *p;
+    size_t cap, len;
+    int overflow;
+} sbuf;
+
+static void put(sbuf *b, const char *s)
+{
+    size_t n = strlen(s);
+    if (b->overflow || b->len + n + 1 > b->cap) {
+        b->overflow = 1;
+        return;
+    }
+    memcpy(b->p + b->len, s, n + 1);
+    b->len += n;
+}
+
+static void put_member(sbuf *b, const char *sep_key, const char *value)
+{
+    put(b, sep_key);
+    put(b, "\"");
+    put(b, value);
+    put(b, "\"");
+}
+
+bt_err bt_report_render(char *out, size_t cap, size_t *len, const bt_report *r)
+{
+    sbuf b = {out, cap, 0, 0};
+    char hex[2 * BT_REPORT_ID_BYTES + 1], num[48];
+    bt_err err = bt_report_check(r, NULL);
+    if (err != BT_OK) return err;
+    if (cap == 0) return BT_ERR_RESULT_TOO_LARGE;
+    out[0] = '\0';
+    sodium_bin2hex(hex, sizeof hex, r->id, BT_REPORT_ID_BYTES);
+    put(&b, "{\"v\":1");
+    put_member(&b, ",\"report_id\":", hex);
+    snprintf(num, sizeof num, "%u.%u.%u", (unsigned)(r->client >> 20), (unsigned)(r->client >> 10 & 1023),
+             (unsigned)(r->client & 1023));
+    put_member(&b, ",\"client\":", num);
+    put_member(&b, ",\"platform\":", platform_names[r->platform]);
+    put_member(&b, ",\"kind\":", kind_names[r->kind]);
+    put(&b, ",\"stated\":{");
+    if (r->category) put_member(&b, "\"category\":", category_names[r->category]), put(&b, ",");
+    put(&b, "\"keywords\":[");
+    for (int k = 0, first = 1; k < 64; k++) {
+        if (!(r->keywords >> k & 1)) continue;
+        put_member(&b, first ? "" : ",", keyword_names[k + 1]);
+        first = 0;
+    }
+    put(&b, "]}");
+    snprintf(num, sizeof num, "%04d-W%02d", (int)(r->week / 100), (int)(r->week % 100));
+    put_member(&b, ",\"week\":", num);
+    put_member(&b, ",\"duration\":", duration_names[r->duration]);
+    put_member(&b, ",\"appeal\":{\"offered\":", offered_names[r->offered]);
+    put(&b, r->submitted ? ",\"submitted\":true" : ",\"submitted\":false");
+    if (r->submitted) {
+        put_member(&b, ",\"outcome\":", outcome_names[r->outcome]);
+        put_member(&b, ",\"response_delay\":", delay_names[r->delay]);
+    }
+    put(&b, "}");
+    if (r->account_type || r->paid || r->country) {
+        const char *sep = "";
+        put(&b, ",\"context\":{");
+        if (r->account_type) put_member(&b, "\"account_type\":", account_type_names[r->account_type]), sep = ",";
+        if (r->paid) {
+            put(&b, sep);
+            put(&b, r->paid == 2 ? "\"paid_verification\":true" : "\"paid_verification\":false");
+            sep = ",";
+        }
+        if (r->country) put(&b, sep), put_member(&b, "\"country\":", country_names[r->country]);
+        put(&b, "}");
+    }
+    put(&b, "}");
+    if (b.overflow || b.len > BT_REPORT_JSON_MAX) {
+        sodium_memzero(out, cap);
+        return BT_ERR_RESULT_TOO_LARGE;
+    }
+    *len = b.len;
+    return BT_OK;
+}
+
+/* ---- the envelope ---- */
+
+static unsigned leading_zero_bits(const unsigned char *h, size_t n)
+{
+    unsigned z = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (h[i] == 0) {
+            z += 8;
+            continue;
+        }
+        for (unsigned char m = 0x80; m && !(h[i] & m); m >>= 1) z++;
+        break;
+    }
+    return z;
+}
+
+static void put_le64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+bt_err bt_report_seal(char *out, size_t cap, size_t *len, const bt_report *r, const bt_union *u)
+{
+    unsigned char *plain = NULL, *env = NULL;
+    size_t json_len = 0, padded_len = 0, env_len, sealed_len;
+    crypto_generichash_state base, st;
+    unsigned char h[32];
+    bt_err err;
+
+    if (u->pow_difficulty > BT_REPORT_POW_MAX) return BT_ERR_BAD_PARAMS;
+    if (cap < BT_REPORT_WIRE_MAX + 1) return BT_ERR_RESULT_TOO_LARGE;
+    plain = sodium_malloc(BT_REPORT_BLOCK * BT_REPORT_MAX_BLOCKS);
+    env = malloc(BT_REPORT_ENVELOPE_MAX);
+    if (plain == NULL || env == NULL) {
+        err = BT_ERR_NO_MEMORY;
+        goto done;
+    }
+    err = bt_report_render((char *)plain, BT_REPORT_BLOCK * BT_REPORT_MAX_BLOCKS, &json_len, r);
+    if (err != BT_OK) goto done;
+    if (sodium_pad(&padded_len, plain, json_len, BT_REPORT_BLOCK, BT_REPORT_BLOCK * BT_REPORT_MAX_BLOCKS) != 0) {
+        err = BT_ERR_RESULT_TOO_LARGE;
+        goto done;
+    }
+    sealed_len = crypto_box_SEALBYTES + padded_len;
+    env_len = BT_REPORT_HEADER_BYTES + sealed_len + BT_REPORT_NONCE_BYTES;
+    memcpy(env, BT_REPORT_MAGIC, 4);
+    bt_report_key_id(env + 4, u->public_key);
+    memcpy(env + 4 + BT_REPORT_KEY_ID_BYTES, r->id, BT_REPORT_ID_BYTES);
+    if (crypto_box_seal(env + BT_REPORT_HEADER_BYTES, plain, padded_len, u->public_key) != 0) {
+        err = BT_ERR_INTERNAL;
+        goto done;
+    }
+    /* Proof of work: the smallest counter whose envelope hash has enough
+     * leading zero bits; the hash of everything before the nonce is reused. */
+    crypto_generichash_init(&base, NULL, 0, 32);
+    crypto_generichash_update(&base, env, env_len - BT_REPORT_NONCE_BYTES);
+    for (uint64_t nonce = 0;; nonce++) {
+        unsigned char *np = env + env_len - BT_REPORT_NONCE_BYTES;
+        put_le64(np, nonce);
+        st = base;
+        crypto_generichash_update(&st, np, BT_REPORT_NONCE_BYTES);
+        crypto_generichash_final(&st, h, sizeof h);
+        if (leading_zero_bits(h, sizeof h) >= u->pow_difficulty) break;
+    }
+    sodium_bin2base64(out, cap, env, env_len, sodium_base64_VARIANT_ORIGINAL);
+    *len = strlen(out);
+    err = BT_OK;
+done:
+    if (plain != NULL) sodium_free(plain); /* sodium_free wipes */
+    free(env);
+    return err;
+}
+
+/* Strict standard base64 (RFC 4648 section 4): length a multiple of 4, '='
+ * padding only at the end, zero trailing bits, nothing else. Written out
+ * rather than sodium_base642bin because it is the collector's hot path (7.5
+ * us per report there, 1 us here) and what it decodes is public ciphertext:
+ * constant time buys nothing. Returns the decoded length, or -1. */
+static long b64_decode(unsigned char *out, size_t cap, const char *in, size_t len)
+{
+    static const signed char map[256] = {
+        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
+        52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
+        -1,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
+        15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
+        -1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+        41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    };
+    size_t o = 0, pad = 0;
+    if (len == 0 || len % 4 != 0) return -1;
+    if (in[len - 1] == '=') pad = in[len - 2] == '=' ? 2 : 1;
+    if (len / 4 * 3 - pad > cap) return -1;
+    for (size_t i = 0; i < len; i += 4) {
+        int last = i + 4 == len;
+        int a = map[(unsigned char)in[i]], b = map[(unsigned char)in[i + 1]];
+        int c = last && pad == 2 ? 0 : map[(unsigned char)in[i + 2]];
+        int d = last && pad >= 1 ? 0 : map[(unsigned char)in[i + 3]];
+        if ((a | b | c | d) < 0) return -1;
+        uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
+        out[o++] = (unsigned char)(v >> 16);
+        if (last && pad == 2) {
+            if (v & 0xFFFF) return -1;
+            break;
+        }
+        out[o++] = (unsigned char)(v >> 8);
+        if (last && pad == 1) {
+            if (v & 0xFF) return -1;
+            break;
+        }
+        out[o++] = (unsigned char)v;
+    }
+    return (long)o;
+}
+
+static bt_err env_fail(const char **why, bt_err err, const char *reason)
+{
+    if (why != NULL) *why = reason;
+    return err;
+}
+
+bt_err bt_report_open(bt_report *out, unsigned char digest[32], const char *wire, size_t wire_len,
+                      const unsigned char pk[crypto_box_PUBLICKEYBYTES],
+                      const unsigned char sk[crypto_box_SECRETKEYBYTES], unsigned difficulty,
+                      const char **why)
+{
+    unsigned char env[BT_REPORT_ENVELOPE_MAX];
+    unsigned char plain[BT_REPORT_BLOCK * BT_REPORT_MAX_BLOCKS];
+    char canon[BT_REPORT_JSON_MAX + 1];
+    unsigned char kid[BT_REPORT_KEY_ID_BYTES], h[32], rd[32];
+    crypto_generichash_state st, replay;
+    size_t env_len = 0, sealed_len, padded_len, json_len = 0, canon_len = 0;
+    bt_err err;
+
+    memset(out, 0, sizeof *out);
+    if (wire_len > BT_REPORT_WIRE_MAX) return env_fail(why, BT_ERR_FRAME_TOO_LARGE, "larger than any report");
+    long decoded = b64_decode(env, sizeof env, wire, wire_len);
+    if (decoded < 0) return env_fail(why, BT_ERR_BAD_ENVELOPE, "not base64");
+    env_len = (size_t)decoded;
+    if (env_len < BT_REPORT_ENVELOPE_BYTES(1) ||
+        (env_len - BT_REPORT_ENVELOPE_BYTES(0)) % BT_REPORT_BLOCK != 0)
+        return env_fail(why, BT_ERR_BAD_ENVELOPE, "not a whole number of blocks");
+    if (memcmp(env, BT_REPORT_MAGIC, 4) != 0) return env_fail(why, BT_ERR_BAD_ENVELOPE, "unknown envelope version");
+    bt_report_key_id(kid, pk);
+    if (sodium_memcmp(env + 4, kid, sizeof kid) != 0)
+        return env_fail(why, BT_ERR_WRONG_KEY, "sealed to another key id");
+    crypto_generichash_init(&st, NULL, 0, 32);
+    crypto_generichash_update(&st, env, env_len - BT_REPORT_NONCE_BYTES);
+    replay = st;
+    crypto_generichash_final(&replay, rd, sizeof rd);
+    crypto_generichash_update(&st, env + env_len - BT_REPORT_NONCE_BYTES, BT_REPORT_NONCE_BYTES);
+    crypto_generichash_final(&st, h, sizeof h);
+    if (leading_zero_bits(h, sizeof h) < difficulty)
+        return env_fail(why, BT_ERR_BAD_POW, "not enough proof of work");
+
+    sealed_len = env_len - BT_REPORT_HEADER_BYTES - BT_REPORT_NONCE_BYTES;
+    padded_len = sealed_len - crypto_box_SEALBYTES;
+    if (crypto_box_seal_open(plain, env + BT_REPORT_HEADER_BYTES, sealed_len, pk, sk) != 0) {
+        err = env_fail(why, BT_ERR_CORRUPT, "the sealed box does not open with this key");
+        goto done;
+    }
+    if (sodium_unpad(&json_len, plain, padded_len, BT_REPORT_BLOCK) != 0) {
+        err = env_fail(why, BT_ERR_BAD_ENVELOPE, "bad padding");
+        goto done;
+    }
+    if ((json_len / BT_REPORT_BLOCK + 1) * BT_REPORT_BLOCK != padded_len) {
+        err = env_fail(why, BT_ERR_BAD_ENVELOPE, "padding is not minimal");
+        goto done;
+    }
+    err = bt_report_parse(out, (const char *)plain, json_len, why);
+    if (err != BT_OK) goto done;
+    if (bt_report_render(canon, sizeof canon, &canon_len, out) != BT_OK || canon_len != json_len ||
+        memcmp(canon, plain, json_len) != 0) {
+        err = fail(why, "not in canonical form");
+        goto done;
+    }
+    if (memcmp(out->id, env + 4 + BT_REPORT_KEY_ID_BYTES, BT_REPORT_ID_BYTES) != 0) {
+        err = fail(why, "report_id differs from the envelope's");
+        goto done;
+    }
+    if (digest != NULL) memcpy(digest, rd, 32);
+done:
+    if (err != BT_OK) sodium_memzero(out, sizeof *out);
+    sodium_memzero(plain, padded_len);
+    sodium_memzero(canon, canon_len);
+    return err;
+}
+
+/* ---- union entries ---- */
+
+static bt_err ufail(const char **why, const char *reason)
+{
+    if (why != NULL) *why = reason;
+    return BT_ERR_BAD_PARAMS;
+}
+
+/* Printable text: valid UTF-8 (json-c checked it), no control characters. */
+static int printable(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 || *p == 0x7F) return 0;
+        if (*p == 0xC2 && p[1] >= 0x80 && p[1] < 0xA0) return 0; /* C1 controls */
+    }
+    return 1;
+}
+
+/* https://host[...] or http://127.0.0.1|localhost|[::1][:port][/...]; no
+ * spaces, controls, quotes, backslashes or user info. */
+static int url_ok(const char *s)
+{
+    const char *rest;
+    if (strncmp(s, "https://", 8) == 0) {
+        rest = s + 8;
+    } else if (strncmp(s, "http://", 7) == 0) {
+        rest = s + 7;
+        size_t n = strncmp(rest, "127.0.0.1", 9) == 0 ? 9 : strncmp(rest, "localhost", 9) == 0 ? 9
+                 : strncmp(rest, "[::1]", 5) == 0 ? 5 : 0;
+        if (n == 0 || (rest[n] != '\0' && rest[n] != ':' && rest[n] != '/')) return 0;
+    } else {
+        return 0;
+    }
+    if (*rest == '\0' || *rest == '/' || *rest == ':') return 0;
+    for (const char *p = rest; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c <= 0x20 || c >= 0x7F || c == '"' || c == '\\' || c == '<' || c == '>' || c == '`') return 0;
+    }
+    size_t host_end = strcspn(rest, "/?#");
+    if (memchr(rest, '@', host_end) != NULL) return 0;
+    return 1;
+}
+
+static int copy_str(char *dst, size_t cap, json_object *v)
+{
+    const char *s;
+    size_t n;
+    if (!json_object_is_type(v, json_type_string)) return -1;
+    s = json_object_get_string(v);
+    n = strlen(s);
+    if (n == 0 || n >= cap || n != (size_t)json_object_get_string_len(v)) return -1;
+    memcpy(dst, s, n + 1);
+    return 0;
+}
+
+bt_err bt_report_union_parse(bt_union *u, const char *json, size_t len, const char **why)
+{
+    json_object *o;
+    unsigned seen = 0;
+    bt_err err = BT_OK;
+    unsigned char kid[BT_REPORT_KEY_ID_BYTES], claimed[BT_REPORT_KEY_ID_BYTES];
+
+    memset(u, 0, sizeof *u);
+    if (len > 16384) return ufail(why, "larger than 16 KiB");
+    o = parse_strict(json, len, 4);
+    if (o == NULL) return ufail(why, "not strict UTF-8 JSON");
+    if (!json_object_is_type(o, json_type_object)) {
+        err = ufail(why, "not a JSON object");
+        goto done;
+    }
+    json_object_object_foreach(o, key, v) {
+        if (strcmp(key, "v") == 0) {
+            if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) != 1) {
+                err = ufail(why, "v: not 1");
+                goto done;
+            }
+            seen |= 1;
+        } else if (strcmp(key, "id") == 0) {
+            if (copy_str(u->id, sizeof u->id, v) != 0 || strspn(u->id, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(u->id)) {
+                err = ufail(why, "id: 1-64 of a-z, 0-9 and -");
+                goto done;
+            }
+            seen |= 2;
+        } else if (strcmp(key, "name") == 0) {
+            if (copy_str(u->name, sizeof u->name, v) != 0 || !printable(u->name)) {
+                err = ufail(why, "name: 1-128 bytes of printable text");
+                goto done;
+            }
+            seen |= 4;
+        } else if (strcmp(key, "homepage") == 0 || strcmp(key, "submit_url") == 0 ||
+                   strcmp(key, "policy_url") == 0) {
+            char *dst = key[0] == 'h' ? u->homepage : key[0] == 's' ? u->submit_url : u->policy_url;
+            if (copy_str(dst, sizeof u->homepage, v) != 0 || !url_ok(dst)) {
+                err = ufail(why, key[0] == 'h' ? "homepage: not an https URL"
+                               : key[0] == 's' ? "submit_url: not an https URL" : "policy_url: not an https URL");
+                goto done;
+            }
+            seen |= key[0] == 'h' ? 8u : key[0] == 's' ? 16u : 32u;
+        } else if (strcmp(key, "public_key") == 0) {
+            size_t n = 0;
+            const char *end = NULL;
+            const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+            if (sodium_base642bin(u->public_key, sizeof u->public_key, s, strlen(s), NULL, &n, &end,
+                                  sodium_base64_VARIANT_ORIGINAL) != 0 ||
+                n != sizeof u->public_key || *end != '\0') {
+                err = ufail(why, "public_key: not base64 of exactly 32 bytes");
+                goto done;
+            }
+            seen |= 64;
+        } else if (strcmp(key, "key_id") == 0) {
+            size_t n = 0;
+            const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+            if (strlen(s) != 2 * BT_REPORT_KEY_ID_BYTES ||
+                sodium_hex2bin(claimed, sizeof claimed, s, strlen(s), NULL, &n, NULL) != 0 || n != sizeof claimed) {
+                err = ufail(why, "key_id: not 16 hex digits");
+                goto done;
+            }
+            seen |= 128;
+        } else if (strcmp(key, "pow_difficulty") == 0) {
+            int64_t d = json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : -1;
+            if (d < 0 || d > BT_REPORT_POW_MAX) {
+                err = ufail(why, "pow_difficulty: not 0-24");
+                goto done;
+            }
+            u->pow_difficulty = (unsigned)d;
+            seen |= 256;
+        } else {
+            err = ufail(why, "unknown member");
+            goto done;
+        }
+    }
+    if (seen != 511) {
+        err = ufail(why, "a required member is missing");
+        goto done;
+    }
+    bt_report_key_id(kid, u->public_key);
+    if (memcmp(kid, claimed, sizeof kid) != 0) {
+        err = ufail(why, "key_id: does not match public_key");
+        goto done;
+    }
+    memcpy(u->key_id, kid, sizeof kid);
+done:
+    json_object_put(o);
+    if (err != BT_OK) memset(u, 0, sizeof *u);
+    return err;
+}
+
+bt_err bt_report_union_render(char *out, size_t cap, size_t *len, const bt_union *u)
+{
+    char pk[sodium_base64_ENCODED_LEN(crypto_box_PUBLICKEYBYTES, sodium_base64_VARIANT_ORIGINAL)];
+    char kid[2 * BT_REPORT_KEY_ID_BYTES + 1];
+    unsigned char k[BT_REPORT_KEY_ID_BYTES];
+    json_object *o;
+    const char *s;
+    size_t n = 0;
+    bt_err err = BT_OK;
+
+    sodium_bin2base64(pk, sizeof pk, u->public_key, sizeof u->public_key, sodium_base64_VARIANT_ORIGINAL);
+    bt_report_key_id(k, u->public_key);
+    sodium_bin2hex(kid, sizeof kid, k, sizeof k);
+    o = json_object_new_object();
+    if (o == NULL) return BT_ERR_NO_MEMORY;
+    json_object_object_add(o, "v", json_object_new_int(1));
+    json_object_object_add(o, "id", json_object_new_string(u->id));
+    json_object_object_add(o, "name", json_object_new_string(u->name));
+    json_object_object_add(o, "homepage", json_object_new_string(u->homepage));
+    json_object_object_add(o, "submit_url", json_object_new_string(u->submit_url));
+    json_object_object_add(o, "public_key", json_object_new_string(pk));
+    json_object_object_add(o, "key_id", json_object_new_string(kid));
+    json_object_object_add(o, "pow_difficulty", json_object_new_int((int)u->pow_difficulty));
+    json_object_object_add(o, "policy_url", json_object_new_string(u->policy_url));
+    s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                              JSON_C_TO_STRING_NOSLASHESCAPE);
+    n = s ? strlen(s) : 0;
+    if (s == NULL) err = BT_ERR_NO_MEMORY;
+    else if (n + 2 > cap) err = BT_ERR_RESULT_TOO_LARGE;
+    else {
+        memcpy(out, s, n);
+        out[n++] = '\n';
+        out[n] = '\0';
+        *len = n;
+    }
+    json_object_put(o);
+    return err;
+}

@@ -1,0 +1,90 @@
+/* The classifier: is this text an account-restriction notice, from which
+ * platform, of which kind, for which stated reason, and what does it state
+ * (DESIGN.md section 6)? What counts is data, not code: the rules file
+ * extension/rules/rules.json (format in docs/RULES.md), built into the
+ * library at compile time. The classifier only reads; it never prints, never
+ * exits and keeps no copy of the text. */
+#ifndef BANTRAIL_CLASSIFY_H
+#define BANTRAIL_CLASSIFY_H
+
+#include <stddef.h>
+#include <json-c/json.h>
+#include "bantrail/error.h"
+
+/* Only the first BT_CLASSIFY_TEXT_MAX bytes of title + text are read: a
+ * notice is short, and the cost stays bounded whatever a page holds. */
+#define BT_CLASSIFY_TEXT_MAX ((size_t)256 * 1024)
+#define BT_CLASSIFY_DATES_MAX 4
+
+typedef struct bt_classify_rules bt_classify_rules;
+
+/* What the notice itself states. Empty strings and -1 mean "not stated". */
+typedef struct {
+    char dates[BT_CLASSIFY_DATES_MAX][11]; /* ISO 8601 "YYYY-MM-DD", in text order */
+    size_t n_dates;
+    long days_left;     /* "N days left to disagree / to appeal", or -1 */
+    char duration[24];  /* ISO 8601 duration of a restriction ("PT24H", "P3D"), or "" */
+    char handle[72];    /* the account handle ("@name", "@name@server"), or "" */
+} bt_classify_facts;
+
+typedef struct {
+    int notice;         /* 1 a restriction notice, 0 not */
+    int score;          /* the evidence score behind notice (for rule writers) */
+    char platform[24];  /* platform id from the rules, or "" if unknown */
+    char kind[32];      /* one of the kinds in the rules, or "" when not a notice */
+    char reason[96];    /* a DSA Transparency Database key, or "" */
+    char category[96];  /* the DSA statement category of reason, or "" */
+    char lang[16];      /* language whose phrases matched, else the hint, or "" */
+    bt_classify_facts facts;
+} bt_classification;
+
+/* Parses rules from JSON text (json, len bytes) into *out, which the caller
+ * releases with bt_classify_rules_free. BT_ERR_BAD_JSON if the text is not
+ * JSON, BT_ERR_BAD_PARAMS if it does not follow docs/RULES.md (the message of
+ * the first problem is written to problem, if given, problem_len bytes). */
+bt_err bt_classify_rules_parse(bt_classify_rules **out, const char *json, size_t len,
+                               char *problem, size_t problem_len);
+
+/* Releases rules; NULL is fine. */
+void bt_classify_rules_free(bt_classify_rules *rules);
+
+/* The rules built in at compile time, parsed once on first use and kept for
+ * the life of the process (never freed by the caller). BT_ERR_INTERNAL if
+ * the built-in rules do not parse (a build error), BT_ERR_NO_MEMORY. */
+bt_err bt_classify_rules_builtin(const bt_classify_rules **out);
+
+/* The built-in rules' JSON text (NUL-terminated) and its length. */
+const char *bt_classify_rules_json(size_t *len);
+
+/* Normalises text for matching: invalid UTF-8 replaced, Unicode case folding
+ * (Turkish/Azeri rules when lang says so), compatibility decomposition
+ * (full-width forms, ligatures), accents dropped from Latin, Greek, Cyrillic
+ * and Arabic letters, Hangul and kana recomposed (NFC), quotes, apostrophes
+ * and dashes unified, dotless i folded to i, digits made ASCII, invisible
+ * format characters dropped, white space collapsed, spaces between Hangul
+ * syllables dropped. On BT_OK *out is a NUL-terminated malloc'd string of
+ * *out_len bytes that the caller frees. lang may be NULL. */
+bt_err bt_classify_normalize(char **out, size_t *out_len, const char *text, size_t len, const char *lang);
+
+/* Classifies one capture with the built-in rules. url, title and lang (a
+ * BCP 47 hint such as "pt-BR") may be NULL; text must not be. The platform
+ * comes from url's host when it is a platform's, else from the wording.
+ * Fills *out (always initialised, even on error). BT_ERR_BAD_PARAMS if text
+ * is NULL, BT_ERR_NO_MEMORY, BT_ERR_INTERNAL if the rules cannot be loaded. */
+bt_err bt_classify_text(bt_classification *out, const char *url, const char *title, const char *lang,
+                        const char *text);
+
+/* As bt_classify_text, with given rules (NULL: the built-in ones) and a text
+ * of text_len bytes that need not be NUL-terminated. */
+bt_err bt_classify_text_with(bt_classification *out, const bt_classify_rules *rules, const char *url,
+                             const char *title, const char *lang, const char *text, size_t text_len);
+
+/* The classification as a new JSON object (the caller puts it):
+ * {"notice": bool, "platform": str|null, "kind": str|null, "reason": str|null,
+ *  "category": str|null, "lang": str|null, "score": n,
+ *  "facts": {"dates": [str], "days_left": n|null, "duration": str|null,
+ *            "handle": str|null}}.
+ * NULL when out of memory. */
+json_object *bt_classify_to_json(const bt_classification *c);
+
+#endif

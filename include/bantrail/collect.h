@@ -1,0 +1,87 @@
+/* The union's collector (DESIGN.md section 8, docs/REPORT.md): its secret
+ * key on disk, the store of received reports (SQLite, WAL) and the figures.
+ *
+ * The store keeps each report as integer columns, never the sealed bytes,
+ * never an address or a receipt time. Reports are deduplicated by report id
+ * (the latest received wins); a sealed report received before is refused as
+ * a replay (its digest is remembered). */
+#ifndef BANTRAIL_COLLECT_H
+#define BANTRAIL_COLLECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sodium.h>
+#include "bantrail/error.h"
+#include "bantrail/report.h"
+#include "bantrail/vault.h"
+
+#define BT_COLLECT_DB "reports.sqlite"
+#define BT_COLLECT_KEYFILE "union.key"
+#define BT_COLLECT_ENTRY "union.json"
+#define BT_COLLECT_MIN_CELL 10      /* export suppresses cells below this */
+
+typedef struct bt_collect bt_collect;
+
+typedef enum { BT_COLLECT_JSON, BT_COLLECT_CSV, BT_COLLECT_HTML } bt_collect_format;
+typedef enum { BT_COLLECT_WEEKLY, BT_COLLECT_APPEALS } bt_collect_table;
+
+typedef struct {
+    unsigned char id[BT_REPORT_ID_BYTES];
+    int updated;                   /* an earlier report with this id was replaced */
+} bt_collect_result;
+
+/* Creates a key pair, wraps the secret key under Argon2id(pass) (kdf NULL:
+ * the vault's defaults) and writes it to path (O_EXCL, O_NOFOLLOW, 0600).
+ * pk receives the public key. BT_ERR_WEAK_PASSPHRASE below
+ * BT_PASSPHRASE_MIN bytes; BT_ERR_STORAGE when path exists or cannot be
+ * written. */
+bt_err bt_collect_keygen(const char *path, const char *pass, size_t pass_len, const bt_kdf_params *kdf,
+                         unsigned char pk[crypto_box_PUBLICKEYBYTES]);
+
+/* Reads the key file at path and unwraps the secret key with pass into sk,
+ * which the caller allocated with sodium_malloc (crypto_box_SECRETKEYBYTES).
+ * BT_ERR_WRONG_PASSPHRASE, BT_ERR_CORRUPT (the key does not match its public
+ * key or the file is malformed), BT_ERR_NOT_FOUND, BT_ERR_STORAGE. */
+bt_err bt_collect_key_load(const char *path, const char *pass, size_t pass_len,
+                           unsigned char pk[crypto_box_PUBLICKEYBYTES], unsigned char *sk);
+
+/* Reads only the public key of the key file at path. */
+bt_err bt_collect_key_public(const char *path, unsigned char pk[crypto_box_PUBLICKEYBYTES]);
+
+/* Opens (creating) the store at db_path. durable: every accepted report is
+ * committed with synchronous=FULL (the receiver); otherwise NORMAL (bulk
+ * ingestion, reports). *out owns it; release with bt_collect_close. */
+bt_err bt_collect_open(bt_collect **out, const char *db_path, int durable);
+
+/* Closes the store and wipes the key. Accepts NULL. */
+void bt_collect_close(bt_collect *c);
+
+/* Copies the union key pair (the secret into sodium_malloc memory) and the
+ * proof-of-work difficulty that bt_collect_submit demands. */
+bt_err bt_collect_set_key(bt_collect *c, const unsigned char pk[crypto_box_PUBLICKEYBYTES],
+                          const unsigned char sk[crypto_box_SECRETKEYBYTES], unsigned difficulty);
+
+/* Opens, checks and stores one sealed report (base64 text, exact). Outside a
+ * batch it commits before returning. Errors as bt_report_open, plus
+ * BT_ERR_REPLAYED (these sealed bytes were stored before: nothing changes),
+ * BT_ERR_LOCKED (no key set) and BT_ERR_STORAGE. *why (may be NULL) gets a
+ * static reason on failure. */
+bt_err bt_collect_submit(bt_collect *c, const char *wire, size_t len, bt_collect_result *res,
+                         const char **why);
+
+/* Groups the following submits into one transaction (bulk ingestion). */
+bt_err bt_collect_begin(bt_collect *c);
+bt_err bt_collect_commit(bt_collect *c);
+
+/* Number of distinct reports stored. */
+bt_err bt_collect_count(bt_collect *c, int64_t *n);
+
+/* The figures (docs/REPORT.md "Figures") in fmt: *out is malloc'd and
+ * NUL-terminated, the caller frees it. */
+bt_err bt_collect_report(bt_collect *c, bt_collect_format fmt, char **out, size_t *len);
+
+/* Open data as CSV: table's cells, each count below min_cell (at least
+ * BT_COLLECT_MIN_CELL) written as "<min_cell". *out malloc'd. */
+bt_err bt_collect_export(bt_collect *c, bt_collect_table table, int min_cell, char **out, size_t *len);
+
+#endif

@@ -1,0 +1,48 @@
+/* Evidence export of one case (DESIGN.md section 7, docs/EVIDENCE.md): an
+ * HTML document that prints cleanly to PDF (no JavaScript, no external
+ * resources, screenshots embedded as data: URIs) and a JSON document for
+ * machines. Both carry the case's timeline, its derived times, every
+ * record's chain hash and the chain head, with a plain explanation of how to
+ * check the log. Everything that came from a page is escaped: the text is
+ * evidence, never markup. */
+#ifndef BANTRAIL_EXPORT_H
+#define BANTRAIL_EXPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "bantrail/error.h"
+#include "bantrail/vault.h"
+
+typedef enum { BT_EXPORT_HTML, BT_EXPORT_JSON } bt_export_format;
+
+/* Builds the export of case case_id (a case id as bt_cases gives it) from
+ * the log as it stood at entry *upto (*upto <= 0: the last entry now; on
+ * return *upto is the entry used), dated generated_at (Unix seconds). The
+ * result depends only on the log up to *upto and on generated_at, so a
+ * caller can fetch it in pieces by building it again with the same two.
+ * On BT_OK *out (malloc'd, *out_len bytes plus a NUL) holds decrypted
+ * content: release it with bt_export_free. BT_ERR_LOCKED when the log is
+ * locked, BT_ERR_NOT_FOUND when there is no such case or *upto is past the
+ * log's end, BT_ERR_NO_MEMORY, BT_ERR_STORAGE, BT_ERR_CORRUPT. */
+bt_err bt_export_case(char **out, size_t *out_len, bt_vault *v, int64_t case_id, bt_export_format fmt,
+                      int64_t *upto, int64_t generated_at);
+
+/* Wipes and frees what bt_export_case returned. Accepts NULL. */
+void bt_export_free(char *p, size_t len);
+
+/* "html" or "json" to a format; -1 when neither. */
+int bt_export_format_parse(const char *s);
+
+/* Writes len bytes to a new file at path, mode 0600, never following a
+ * symbolic link. Without replace an existing path is refused (errno
+ * EEXIST); with replace an existing regular file is replaced atomically
+ * (written beside it, then renamed over it), while a symbolic link or
+ * anything but a regular file is still refused (ELOOP, EEXIST). Returns 0,
+ * or -1 with errno set (nothing is left behind on failure). */
+int bt_export_save(const char *path, const void *data, size_t len, int replace);
+
+/* A duration for people: "45 s", "4 min", "2 h 5 min", "3 days 4 h".
+ * Negative seconds give "-". Writes at most cap bytes, NUL-terminated. */
+void bt_export_duration(char *out, size_t cap, int64_t seconds);
+
+#endif

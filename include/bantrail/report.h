@@ -1,0 +1,156 @@
+/* Anonymous reports for a users' union (DESIGN.md section 8, docs/REPORT.md).
+ *
+ * A report is a small JSON object of closed enums (schema v1). This module
+ * checks one strictly, renders its one canonical form, and moves it over the
+ * wire: canonical JSON -> sodium_pad to 1 KiB blocks -> crypto_box_seal to
+ * the union's X25519 key -> envelope with a proof of work -> base64.
+ *
+ * Client side (host / CLI):  bt_report_parse (or fill a bt_report), then
+ *                            bt_report_seal with the pinned bt_union entry.
+ * Collector side:            bt_report_open, which authenticates, checks the
+ *                            work, unpads and validates before returning. */
+#ifndef BANTRAIL_REPORT_H
+#define BANTRAIL_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sodium.h>
+#include "bantrail/error.h"
+
+#define BT_REPORT_SCHEMA 1              /* "v" in the JSON */
+#define BT_REPORT_ID_BYTES 16           /* random report id */
+#define BT_REPORT_KEY_ID_BYTES 8        /* first 8 bytes of BLAKE2b-256(public key) */
+#define BT_REPORT_BLOCK 1024            /* sodium_pad block size */
+#define BT_REPORT_MAX_BLOCKS 4
+#define BT_REPORT_JSON_MAX (BT_REPORT_BLOCK * BT_REPORT_MAX_BLOCKS - 1)
+#define BT_REPORT_MAGIC "BTR1"
+#define BT_REPORT_HEADER_BYTES (4 + BT_REPORT_KEY_ID_BYTES + BT_REPORT_ID_BYTES) /* 28 */
+#define BT_REPORT_NONCE_BYTES 8
+/* envelope = magic | key id | report id | sealed | pow nonce */
+#define BT_REPORT_ENVELOPE_BYTES(blocks) \
+    (BT_REPORT_HEADER_BYTES + crypto_box_SEALBYTES + (blocks) * BT_REPORT_BLOCK + BT_REPORT_NONCE_BYTES)
+#define BT_REPORT_ENVELOPE_MAX BT_REPORT_ENVELOPE_BYTES(BT_REPORT_MAX_BLOCKS) /* 4180 */
+#define BT_REPORT_WIRE_MAX (((BT_REPORT_ENVELOPE_MAX + 2) / 3) * 4)        /* 5576 base64 chars */
+#define BT_REPORT_POW_MAX 24            /* highest difficulty (leading zero bits) accepted */
+#define BT_REPORT_KEYWORDS_MAX 8        /* DSA keywords per report */
+
+/* The closed enums. Every field's value 0 means "absent"; names are looked
+ * up with bt_report_enum_name. */
+typedef enum {
+    BT_RF_PLATFORM,
+    BT_RF_KIND,
+    BT_RF_CATEGORY,     /* DSA STATEMENT_CATEGORY_* */
+    BT_RF_KEYWORD,      /* DSA KEYWORD_*, bit (value - 1) of bt_report.keywords */
+    BT_RF_DURATION,     /* stated duration bucket */
+    BT_RF_OFFERED,      /* appeal offered: yes / no / unknown */
+    BT_RF_OUTCOME,      /* appeal outcome */
+    BT_RF_DELAY,        /* appeal response delay bucket */
+    BT_RF_ACCOUNT_TYPE,
+    BT_RF_PAID,         /* paid verification: no / yes */
+    BT_RF_COUNTRY,      /* ISO 3166-1 alpha-2 */
+    BT_RF_COUNT_
+} bt_report_field;
+
+/* A validated v1 report in integer form (what the collector stores). */
+typedef struct {
+    unsigned char id[BT_REPORT_ID_BYTES];
+    uint32_t client;        /* major << 20 | minor << 10 | patch */
+    uint8_t platform;       /* required */
+    uint8_t kind;           /* required */
+    uint8_t category;       /* 0: no reason stated */
+    uint64_t keywords;      /* bit i: keyword value i + 1 */
+    int32_t week;           /* ISO year * 100 + ISO week, required */
+    uint8_t duration;       /* required */
+    uint8_t offered;        /* required */
+    uint8_t submitted;      /* 0 or 1 */
+    uint8_t outcome;        /* 0 iff not submitted */
+    uint8_t delay;          /* 0 iff not submitted */
+    uint8_t account_type;   /* 0: not given */
+    uint8_t paid;           /* 0: not given */
+    uint16_t country;       /* 0: not given */
+} bt_report;
+
+/* A union's entry (docs/REPORT.md "Union entry"), pinned by the person. */
+typedef struct {
+    char id[65];
+    char name[129];
+    char homepage[513];
+    char submit_url[513];
+    char policy_url[513];
+    unsigned char public_key[crypto_box_PUBLICKEYBYTES];
+    unsigned char key_id[BT_REPORT_KEY_ID_BYTES];
+    unsigned pow_difficulty;
+} bt_union;
+
+/* Number of names of field f (values run 1..count), 0 for a bad f. */
+int bt_report_enum_count(bt_report_field f);
+
+/* The wire name of value v of field f, or NULL when v is 0 or out of range. */
+const char *bt_report_enum_name(bt_report_field f, int v);
+
+/* The value of name in field f, or 0 when it is not one of the names. */
+int bt_report_enum_value(bt_report_field f, const char *name);
+
+/* Fills id with fresh randomness. A new case gets a new id; an id is reused
+ * only to update the same case for the same union. */
+void bt_report_new_id(unsigned char id[BT_REPORT_ID_BYTES]);
+
+/* The key id of an X25519 public key: BLAKE2b-256(pk), first 8 bytes. */
+void bt_report_key_id(unsigned char kid[BT_REPORT_KEY_ID_BYTES],
+                      const unsigned char pk[crypto_box_PUBLICKEYBYTES]);
+
+/* The bucketing the anonymising function uses (docs/REPORT.md section 1), so
+ * that the boundaries live in one place. Each returns a value of its field.
+ * duration: the stated duration in seconds (< 0: none stated), or permanent.
+ * delay: seconds from submitting the appeal to the decision (< 0: none yet).
+ * week: the ISO 8601 week (YYYY*100+WW) of a UTC time, 0 outside 2020-2099. */
+int bt_report_duration_bucket(int64_t seconds, int permanent);
+int bt_report_delay_bucket(int64_t seconds);
+int32_t bt_report_week_of(int64_t unix_seconds);
+
+/* Validates json (len bytes, need not be NUL-terminated) against schema v1:
+ * strict UTF-8 JSON, closed enums, no unknown or missing members, cross-field
+ * rules. Does not demand the canonical form. On failure returns
+ * BT_ERR_BAD_REPORT and, when why is not NULL, points it at a static reason. */
+bt_err bt_report_parse(bt_report *out, const char *json, size_t len, const char **why);
+
+/* Checks the rules bt_report_parse checks on a report filled in by hand. */
+bt_err bt_report_check(const bt_report *r, const char **why);
+
+/* Writes r's canonical JSON (the one form the collector accepts), NUL-
+ * terminated, into out (cap bytes) and its length into *len.
+ * BT_ERR_BAD_REPORT when r breaks a rule, BT_ERR_RESULT_TOO_LARGE when cap
+ * is too small (BT_REPORT_JSON_MAX + 1 always suffices). */
+bt_err bt_report_render(char *out, size_t cap, size_t *len, const bt_report *r);
+
+/* Client side. Renders r canonically, pads it to whole 1 KiB blocks, seals it
+ * to u's public key, finds a proof of work at u's difficulty and writes the
+ * base64 envelope, NUL-terminated, to out (cap >= BT_REPORT_WIRE_MAX + 1).
+ * Every plaintext temporary is wiped. */
+bt_err bt_report_seal(char *out, size_t cap, size_t *len, const bt_report *r, const bt_union *u);
+
+/* Collector side. Decodes wire (exact base64, no whitespace), checks the
+ * envelope's size and version, the key id, the proof of work (difficulty
+ * leading zero bits), opens the sealed box with pk/sk, checks the padding is
+ * minimal and valid, parses, demands the canonical form and that the JSON's
+ * report_id equals the envelope's. Returns BT_OK and fills *out and, when
+ * digest is not NULL, BLAKE2b-256 of the envelope without its nonce (the
+ * same sealed bytes always give the same digest, whatever the nonce: used to
+ * recognise replays). Errors: BT_ERR_FRAME_TOO_LARGE,
+ * BT_ERR_BAD_ENVELOPE, BT_ERR_WRONG_KEY, BT_ERR_BAD_POW, BT_ERR_CORRUPT (the
+ * box does not open), BT_ERR_BAD_REPORT; *why gets a static reason. */
+bt_err bt_report_open(bt_report *out, unsigned char digest[32], const char *wire, size_t wire_len,
+                      const unsigned char pk[crypto_box_PUBLICKEYBYTES],
+                      const unsigned char sk[crypto_box_SECRETKEYBYTES], unsigned difficulty,
+                      const char **why);
+
+/* Parses and checks a union entry (strict: all members, no others; https
+ * URLs, or http only to 127.0.0.1/localhost/[::1]; public_key base64 of
+ * exactly 32 bytes; key_id matching it; difficulty 0..BT_REPORT_POW_MAX).
+ * BT_ERR_BAD_PARAMS with *why on failure. */
+bt_err bt_report_union_parse(bt_union *out, const char *json, size_t len, const char **why);
+
+/* Renders a union entry as JSON (NUL-terminated) into out. */
+bt_err bt_report_union_render(char *out, size_t cap, size_t *len, const bt_union *u);
+
+#endif

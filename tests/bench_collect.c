@@ -1,0 +1,184 @@
+/* Benchmarks of the collector; prints figures, asserts nothing about time.
+ * usage: bench_collect [N_INGEST] [N_STORED]   (defaults 100000 1000000)
+ *
+ * 1. Seals N_INGEST reports (difficulty 8: checking costs one hash whatever
+ *    the difficulty), then in the same run measures the raw
+ *    crypto_box_seal_open rate over the same sealed boxes, and the full
+ *    ingest rate (decode, proof of work, open, unpad, validate, dedupe,
+ *    store in one transaction) into a fresh store.
+ * 2. Fills a store with N_STORED reports (rows written directly: sealing a
+ *    million would only measure sealing) and times `report` in each format. */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bantrail/collect.h"
+#include "bantrail/report.h"
+#include "check.h"
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void random_report(bt_report *r, uint32_t x)
+{
+    memset(r, 0, sizeof *r);
+    bt_report_new_id(r->id);
+    r->client = 1 << 10;
+    r->platform = (uint8_t)(1 + x % 16);
+    r->kind = (uint8_t)(1 + (x >> 4) % 6);
+    r->category = (uint8_t)((x >> 7) % 16);
+    r->keywords = (uint64_t)1 << ((x >> 11) % 54);
+    r->week = 202400 + (int32_t)(1 + (x >> 17) % 52) + 100 * (int32_t)((x >> 23) % 3);
+    r->duration = (uint8_t)(1 + (x >> 3) % 8);
+    r->offered = (uint8_t)(1 + (x >> 5) % 3);
+    r->submitted = (uint8_t)((x >> 9) & 1);
+    if (r->submitted) {
+        r->outcome = (uint8_t)(1 + (x >> 13) % 4);
+        r->delay = r->outcome == 1 ? 1 : (uint8_t)(2 + (x >> 15) % 6);
+    }
+    r->account_type = (uint8_t)((x >> 19) % 4);
+    r->paid = (uint8_t)((x >> 21) % 3);
+    r->country = (uint16_t)((x >> 22) % 250);
+}
+
+int main(int argc, char **argv)
+{
+    long n_ingest = argc > 1 ? atol(argv[1]) : 100000, n_stored = argc > 2 ? atol(argv[2]) : 1000000;
+    unsigned char pk[32], sk[32];
+    char *dir, path[512];
+    if (sodium_init() < 0 || n_ingest < 1 || n_stored < 1) return 2;
+    crypto_box_keypair(pk, sk);
+    dir = test_tmpdir();
+    bt_union u;
+    memset(&u, 0, sizeof u);
+    memcpy(u.public_key, pk, 32);
+    u.pow_difficulty = 8;
+
+    /* ---- 1. ingest beside raw crypto_box_seal_open ---- */
+    char **wires = malloc(sizeof *wires * (size_t)n_ingest);
+    size_t *lens = malloc(sizeof *lens * (size_t)n_ingest);
+    double t0 = now();
+    for (long i = 0; i < n_ingest; i++) {
+        bt_report r;
+        random_report(&r, randombytes_random());
+        wires[i] = malloc(BT_REPORT_WIRE_MAX + 1);
+        if (bt_report_seal(wires[i], BT_REPORT_WIRE_MAX + 1, &lens[i], &r, &u) != BT_OK) return 1;
+    }
+    double t_seal = now() - t0;
+
+    /* raw: the sealed boxes alone, decoded beforehand */
+    unsigned char *boxes = malloc((size_t)n_ingest * (crypto_box_SEALBYTES + BT_REPORT_BLOCK));
+    unsigned char env[BT_REPORT_ENVELOPE_MAX], plain[BT_REPORT_BLOCK];
+    for (long i = 0; i < n_ingest; i++) {
+        size_t el = 0;
+        sodium_base642bin(env, sizeof env, wires[i], lens[i], NULL, &el, NULL, sodium_base64_VARIANT_ORIGINAL);
+        if (el != BT_REPORT_ENVELOPE_BYTES(1)) return 1;
+        memcpy(boxes + (size_t)i * (crypto_box_SEALBYTES + BT_REPORT_BLOCK), env + BT_REPORT_HEADER_BYTES,
+               crypto_box_SEALBYTES + BT_REPORT_BLOCK);
+    }
+    /* Interleaved in chunks of 1000 (raw, open alone, ingest), so that a busy
+     * machine slows all three alike: the ratios are the figures to read. */
+    bt_collect *c = NULL;
+    snprintf(path, sizeof path, "%s/ingest.sqlite", dir);
+    if (bt_collect_open(&c, path, 0) != BT_OK || bt_collect_set_key(c, pk, sk, 8) != BT_OK) return 1;
+    long opened = 0, valid = 0, accepted = 0;
+    double t_raw = 0, t_open = 0, t_ingest = 0;
+    for (long start = 0; start < n_ingest; start += 1000) {
+        long end = start + 1000 < n_ingest ? start + 1000 : n_ingest, k;
+        t0 = now();
+        for (long i = start; i < end; i++)
+            opened += crypto_box_seal_open(plain, boxes + (size_t)i * (crypto_box_SEALBYTES + BT_REPORT_BLOCK),
+                                           crypto_box_SEALBYTES + BT_REPORT_BLOCK, pk, sk) == 0;
+        t_raw += now() - t0;
+        t0 = now();
+        for (long i = start; i < end; i++) {
+            bt_report r;
+            valid += bt_report_open(&r, NULL, wires[i], lens[i], pk, sk, 8, NULL) == BT_OK;
+        }
+        t_open += now() - t0;
+        t0 = now();
+        if (start % 10000 == 0) bt_collect_begin(c); /* commit in batches, as `ingest` of many files would */
+        for (k = start; k < end; k++) accepted += bt_collect_submit(c, wires[k], lens[k], NULL, NULL) == BT_OK;
+        if (end % 10000 == 0 || end == n_ingest) bt_collect_commit(c);
+        t_ingest += now() - t0;
+    }
+    bt_collect_close(c);
+    double raw_rate = (double)n_ingest / t_raw, ingest_rate = (double)n_ingest / t_ingest;
+    printf("sealed %ld reports (difficulty 8) in %.2f s: %.0f/s\n", n_ingest, t_seal, (double)n_ingest / t_seal);
+    printf("raw crypto_box_seal_open (interleaved with the rows below): %ld opened in %.2f s: %.0f/s\n", opened, t_raw, raw_rate);
+    printf("bt_report_open (decode+pow+open+unpad+validate, no store): %ld in %.2f s: %.0f/s = %.0f%% of raw\n",
+           valid, t_open, (double)n_ingest / t_open, 100.0 * t_raw / t_open);
+    printf("ingest (decode+pow+open+unpad+validate+dedupe+store): %ld accepted in %.2f s: %.0f/s = %.0f%% of raw\n",
+           accepted, t_ingest, ingest_rate, 100.0 * ingest_rate / raw_rate);
+    for (long i = 0; i < n_ingest; i++) free(wires[i]);
+    free(wires);
+    free(lens);
+    free(boxes);
+
+    /* ---- 2. report over n_stored ---- */
+    snprintf(path, sizeof path, "%s/stored.sqlite", dir);
+    if (bt_collect_open(&c, path, 0) != BT_OK) return 1;
+    bt_collect_close(c);
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    sqlite3_open(path, &db);
+    sqlite3_exec(db, "PRAGMA synchronous=OFF; BEGIN", NULL, NULL, NULL);
+    sqlite3_prepare_v2(db,
+                       "INSERT INTO reports(id,platform,kind,category,keywords,week,duration,offered,submitted,"
+                       "outcome,delay,account_type,paid,country,client) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                       -1, &s, NULL);
+    t0 = now();
+    for (long i = 0; i < n_stored; i++) {
+        bt_report r;
+        random_report(&r, randombytes_random());
+        sqlite3_bind_blob(s, 1, r.id, 16, SQLITE_TRANSIENT);
+        int v[] = {r.platform, r.kind, r.category, 0, r.week, r.duration, r.offered, r.submitted,
+                   r.outcome, r.delay, r.account_type, r.paid, r.country};
+        for (int k = 0; k < 13; k++) sqlite3_bind_int(s, 2 + k, v[k]);
+        sqlite3_bind_int64(s, 5, (sqlite3_int64)r.keywords);
+        sqlite3_bind_int64(s, 15, r.client);
+        sqlite3_step(s);
+        sqlite3_reset(s);
+    }
+    sqlite3_finalize(s);
+    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    sqlite3_close(db);
+    printf("filled a store with %ld reports in %.2f s\n", n_stored, now() - t0);
+    if (bt_collect_open(&c, path, 0) != BT_OK) return 1;
+    int64_t count = 0;
+    bt_collect_count(c, &count);
+    const char *names[] = {"json", "csv", "html"};
+    for (int f = 0; f < 3; f++) {
+        char *out = NULL;
+        size_t len = 0;
+        t0 = now();
+        bt_err err = bt_collect_report(c, (bt_collect_format)f, &out, &len);
+        printf("report --format %s over %lld stored reports: %.3f s (%zu bytes)%s\n", names[f], (long long)count,
+               now() - t0, len, err == BT_OK ? "" : " FAILED");
+        free(out);
+        if (err != BT_OK) return 1;
+    }
+    for (int t = 0; t < 2; t++) {
+        char *out = NULL;
+        size_t len = 0;
+        t0 = now();
+        bt_err err = bt_collect_export(c, (bt_collect_table)t, 10, &out, &len);
+        printf("export --table %s: %.3f s (%zu bytes)%s\n", t ? "appeals" : "weekly", now() - t0, len,
+               err == BT_OK ? "" : " FAILED");
+        free(out);
+        if (err != BT_OK) return 1;
+    }
+    bt_collect_close(c);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) return 1;
+    free(dir);
+    return 0;
+}

@@ -1,0 +1,250 @@
+// Browser end-to-end tests of the extension in Debian's Chromium (DESIGN.md section 10).
+// Run: node --test tests/e2e/extension.e2e.test.mjs   (BT_BUILD=<build dir>, default build/)
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, statSync, existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import * as H from './harness.mjs';
+
+const why = H.missing();
+if (why && process.env.BT_SKIP_BROWSER === '1') test.skip(`browser tests skipped: ${why}`);
+else if (why) throw new Error(`browser tests cannot run: ${why}`);
+
+let dir, cert, srv;
+const hosts = H.fixtureHosts();
+
+before(async () => {
+  dir = H.tempDir('bt-e2e-');
+  cert = H.makeCert(dir, hosts);
+  srv = await H.serve(cert);
+});
+after(async () => {
+  if (srv) await srv.close();
+  if (dir && !process.env.BT_KEEP) rmSync(dir, { recursive: true, force: true });
+});
+
+const notices = (es) => es.filter((e) => e.type === 'notice');
+const attachmentsOf = (es, id) => es.filter((e) => e.type === 'attachment' && e.of === id);
+
+/** Text of every file under `d`, as latin1 (for looking for plaintext on disk). */
+function filesText(d) {
+  let out = '';
+  if (!existsSync(d)) return out;
+  for (const name of readdirSync(d)) {
+    const p = join(d, name);
+    const st = statSync(p);
+    out += st.isDirectory() ? filesText(p) : readFileSync(p).toString('latin1');
+  }
+  return out;
+}
+
+async function outboxItems(worker) {
+  return worker.evaluate(async () => ((await chrome.storage.local.get('outbox')).outbox || { items: [] }).items);
+}
+
+/** Opens the popup page as a person would; it asks the worker for the status, which reconnects. */
+async function openPopup(context) {
+  const p = await context.newPage();
+  await p.goto(`chrome-extension://${H.EXTENSION_ID}/src/pages/popup.html`);
+  await p.waitForFunction(() => document.getElementById('host').textContent.length > 0);
+  return p;
+}
+
+test('each restriction page gives exactly one record with its platform, kind and a screenshot; counter-examples give none', async () => {
+  const D = join(dir, 'profile-main');
+  const home = join(dir, 'home-main');
+  const how = H.installHost(D, home);
+  const { context, worker } = await H.launch({ userDataDir: D, home, port: srv.port, spki: cert.spki, hosts });
+  const errors = [];
+  worker.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  try {
+    for (const [file, f] of Object.entries(H.index)) {
+      const before = H.entries(home);
+      const page = await context.newPage();
+      await page.goto(f.url);
+      if (f.notice) {
+        const es = await H.waitFor(() => {
+          const now = H.entries(home);
+          const n = notices(now).filter((e) => e.id > Math.max(0, ...before.map((x) => x.id)));
+          return n.length && attachmentsOf(now, n[0].id).length ? now : null;
+        }, { timeout: 20000, what: `the record of ${file}` });
+        await H.sleep(2000);   // later looks at the same page must not add a second record
+        const all = H.entries(home);
+        const fresh = notices(all).filter((e) => !before.some((b) => b.id === e.id));
+        assert.equal(fresh.length, 1, `${file}: exactly one record (got ${fresh.length})`);
+        const rec = fresh[0];
+        assert.equal(rec.url, f.url, `${file}: url`);
+        assert.equal(rec.classification.platform, f.platform, `${file}: platform`);
+        assert.equal(rec.classification.kind, f.kind, `${file}: kind`);
+        const shots = attachmentsOf(all, rec.id);
+        assert.equal(shots.length, 1, `${file}: one screenshot`);
+        assert.equal(shots[0].mime, 'image/png');
+        const shown = H.cli(home, ['show', String(rec.id)]);
+        for (const c of f.contains || []) assert.ok(shown.record.text.toLowerCase().includes(c.toLowerCase()), `${file}: text holds "${c}"`);
+        for (const x of f.excludes || []) assert.ok(!shown.record.text.includes(x), `${file}: text must not hold "${x}" (not the notice's own region)`);
+        const png = join(dir, `${file}.png`);
+        const r = H.cli(home, ['show', String(shots[0].id), '-o', png], { json: false });
+        assert.equal(r.status, 0, String(r.stderr));
+        assert.deepEqual([...readFileSync(png).subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], `${file}: a PNG`);
+        assert.ok(es.length > before.length);
+      } else {
+        await H.sleep(3500);   // longer than the content script's debounce and any delayed dialog
+        assert.equal(H.entries(home).length, before.length, `${file}: nothing stored`);
+      }
+      await page.close();
+    }
+    const v = H.cli(home, ['verify']);
+    assert.equal(v.ok, true, 'the chain verifies');
+    assert.deepEqual(errors, [], 'no errors in the service worker');
+    console.log(`# host registered by: ${how}`);
+  } finally {
+    await context.close();
+  }
+});
+
+test('host not installed during a capture: kept sealed (or in memory), never in clear on disk, then delivered once the host is installed', async () => {
+  const D = join(dir, 'profile-outbox');
+  const home = join(dir, 'home-outbox');
+  const pk = H.cli(home, ['status']).public_key;   // the log exists; the browser has no host yet
+  const { context, worker } = await H.launch({ userDataDir: D, home, port: srv.port, spki: cert.spki, hosts });
+  worker.__context = context;
+  try {
+    // 1. Never reached the host: no public key yet, so the capture waits in memory only.
+    let page = await context.newPage();
+    await page.goto(H.index['facebook-checkpoint.html'].url);
+    // (The toolbar badge counts what waits; opening one of our pages now would take the tab's
+    // place on screen and so its screenshot.)
+    await H.waitFor(async () => (await worker.evaluate(() => chrome.action.getBadgeText({}))) === '1', { what: 'a capture waiting in memory' });
+    assert.equal((await outboxItems(worker)).length, 0, 'no public key yet: nothing written to the outbox');
+    await page.close();
+
+    // 2. The public key was learned from an earlier hello: captures are sealed into the outbox.
+    await worker.evaluate((k) => chrome.storage.local.set({ publicKey: k }), pk);
+    page = await context.newPage();
+    await page.goto(H.index['x-suspended.html'].url);
+    const items = await H.waitFor(async () => { const it = await outboxItems(worker); return it.length === 1 ? it : null; }, { what: 'a sealed outbox item' });
+    await page.close();
+    const waiting = await openPopupStatus(worker);
+    assert.equal(waiting.outbox.unsealed, 1);
+    assert.equal(waiting.outbox.count, 1);
+    assert.ok(waiting.outbox.bytes > 10000, 'the screenshot is sealed with its notice');
+    assert.equal(items[0].kind, 'capture');
+    const stored = JSON.stringify(await worker.evaluate(() => chrome.storage.local.get(null)));
+    for (const clear of ['Your account is suspended', 'X Rules', 'x.com/home', 'Your account has been locked', 'unusual activity']) {
+      assert.ok(!stored.includes(clear), `extension storage must not hold "${clear}" in clear`);
+    }
+    await H.sleep(1500);   // let LevelDB write its log file
+    const disk = filesText(join(D, 'Default', 'Local Extension Settings', H.EXTENSION_ID));
+    assert.ok(disk.includes(items[0].sealed.slice(0, 64)), 'the sealed item is on disk (so the search below can see text)');
+    for (const clear of ['Your account is suspended', 'X Rules', 'x.com/home', 'unusual activity']) {
+      assert.ok(!disk.includes(clear), `the profile's extension storage must not hold "${clear}" in clear`);
+    }
+    assert.equal(notices(H.entries(home)).length, 0, 'nothing reached the log yet');
+
+    // 3. The host is installed; opening the popup reconnects and the outbox is delivered.
+    H.installHost(D, home);
+    const popup = await openPopup(context);
+    const st = await openPopupStatus(worker);
+    assert.equal(st.host, 'connected');
+    const sealedOk = st.capabilities.includes('capture_sealed');
+    const es = await H.waitFor(() => {
+      const now = H.entries(home);
+      const want = sealedOk ? 2 : 1;
+      return notices(now).length >= want && notices(now).every((n) => attachmentsOf(now, n.id).length === 1) ? now : null;
+    }, { timeout: 20000, what: 'delivery' }).catch(async (e) => {
+      console.log('# status', JSON.stringify(await openPopupStatus(worker)), JSON.stringify(H.entries(home)));
+      throw e;
+    });
+    const kinds = notices(es).map((n) => `${n.classification.platform}/${n.classification.kind}`).sort();
+    assert.ok(kinds.includes('facebook/checkpoint'), 'the capture kept in memory arrived');
+    await popup.close();
+    if (sealedOk) {
+      assert.ok(kinds.includes('x/suspension'), 'the sealed capture arrived');
+      await H.waitFor(async () => (await outboxItems(worker)).length === 0, { what: 'an empty outbox' });
+    } else {
+      // Nothing lost: the sealed capture stays until the host can open it (docs/EXTENSION.md).
+      assert.equal((await outboxItems(worker)).length, 1, 'the sealed capture is still kept');
+        console.log('# NOTE: bantrail-host lacks capture_sealed; the sealed item was kept, not delivered');
+    }
+  } finally {
+    await context.close();
+  }
+});
+
+/** Asks the worker for its status the way the popup does, from one of our pages. */
+async function openPopupStatus(worker) {
+  const context = worker.__context;
+  if (!worker.__page || worker.__page.isClosed()) {
+    worker.__page = await context.newPage();
+    await worker.__page.goto(`chrome-extension://${H.EXTENSION_ID}/src/pages/options.html`);
+  }
+  const r = await worker.__page.evaluate(() => chrome.runtime.sendMessage({ type: 'status' }));
+  return r.result;
+}
+
+test('the log page: timeline with its screenshot, passphrase, recovery code shown once, lock and unlock by keyboard', async () => {
+  const D = join(dir, 'profile-pages');
+  const home = join(dir, 'home-pages');
+  H.installHost(D, home);
+  const { context, worker } = await H.launch({ userDataDir: D, home, port: srv.port, spki: cert.spki, hosts });
+  try {
+    const page = await context.newPage();
+    await page.goto(H.index['instagram-suspended.html'].url);
+    await H.waitFor(() => H.entries(home).some((e) => e.type === 'attachment'), { what: 'a capture with its screenshot' });
+    await page.close();
+
+    const log = await context.newPage();
+    await log.goto(`chrome-extension://${H.EXTENSION_ID}/src/pages/log.html`);
+    await log.waitForSelector('img.shot[src^="blob:"]');
+    assert.ok(await log.$eval('img.shot', (i) => i.complete && i.naturalWidth > 100), 'the screenshot shows');
+    assert.equal(await log.textContent('#state'), 'Not protected yet');
+    assert.match(await log.textContent('#timeline'), /Suspension/);
+    await log.click('#timeline button[aria-controls]');
+    await log.waitForFunction(() => /We suspended your account/.test(document.querySelector('pre.notice-text').textContent));
+
+    // Choose a passphrase, by keyboard.
+    await log.focus('#new');
+    await log.keyboard.type('river lantern copper meadow');
+    assert.equal(await log.getAttribute('#strength', 'value'), '4');
+    await log.focus('#confirm');
+    await log.keyboard.type('river lantern copper meadow');
+    await log.keyboard.press('Enter');
+    await log.waitForFunction(() => document.getElementById('state').textContent === 'Unlocked');
+    assert.equal(H.cli(home, ['status']).protected, true);
+
+    // The recovery code is shown once, then gone from the page.
+    await log.click('#make-recovery');
+    await log.waitForFunction(() => document.getElementById('recovery-code').textContent.length > 0);
+    const code = await log.textContent('#recovery-code');
+    assert.match(code, /^[a-z0-9]{4}(-[a-z0-9]{4}){7}$/i);
+    await log.click('#recovery-done');
+    assert.equal(await log.textContent('#recovery-code'), '');
+    assert.ok(!(await log.content()).includes(code));
+
+    // Lock, then unlock with the keyboard alone.
+    await log.click('#lock');
+    await log.waitForFunction(() => document.getElementById('state').textContent === 'Locked');
+    assert.equal(await log.$$eval('img.shot', (l) => l.length), 0, 'nothing readable while locked');
+    await log.focus('#passphrase');
+    await log.keyboard.type('wrong passphrase here');
+    await log.keyboard.press('Enter');
+    await log.waitForFunction(() => /Wrong passphrase/.test(document.getElementById('message').textContent));
+    await log.fill('#passphrase', '');
+    await log.keyboard.type('river lantern copper meadow');
+    await log.keyboard.press('Enter');
+    await log.waitForSelector('img.shot[src^="blob:"]');
+    assert.equal(await log.textContent('#state'), 'Unlocked');
+
+    // Captures go on while locked.
+    await log.click('#lock');
+    await log.waitForFunction(() => document.getElementById('state').textContent === 'Locked');
+    const before = H.cli(home, ['status']).entries;
+    const p2 = await context.newPage();
+    await p2.goto(H.index['facebook-checkpoint.html'].url);
+    await H.waitFor(() => H.cli(home, ['status']).entries >= before + 2, { what: 'a capture while locked' });
+    await p2.close();
+    assert.ok(worker);
+  } finally {
+    await context.close();
+  }
+});

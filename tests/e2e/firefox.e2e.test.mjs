@@ -1,0 +1,97 @@
+// The main capture test in Firefox ESR, driven by puppeteer-core over WebDriver BiDi (DESIGN.md
+// section 10). The extension is installed temporarily from extension/, the host registered in a
+// throwaway $HOME/.mozilla/native-messaging-hosts/, and the platforms' host names reach the local
+// HTTPS server through a local CONNECT proxy (Firefox has no host-resolver rules).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { connect } from 'node:net';
+import { existsSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import puppeteer from 'puppeteer-core';
+import * as H from './harness.mjs';
+
+const FIREFOX = process.env.BT_FIREFOX || '/usr/lib/firefox-esr/firefox-esr';
+const why = H.missing() || (existsSync(FIREFOX) ? null : `firefox-esr not found at ${FIREFOX}`);
+if (why && process.env.BT_SKIP_BROWSER === '1') test.skip(`Firefox test skipped: ${why}`);
+else if (why) throw new Error(`Firefox test cannot run: ${why}`);
+
+let dir, cert, srv, proxy;
+before(async () => {
+  dir = H.tempDir('bt-ff-');
+  cert = H.makeCert(dir, H.fixtureHosts());
+  srv = await H.serve(cert);
+  // CONNECT proxy: every tunnel goes to the fixture server, whatever host was asked for.
+  proxy = createServer((req, res) => { res.writeHead(403); res.end(); });
+  proxy.on('connect', (req, client, head) => {
+    const up = connect(srv.port, '127.0.0.1', () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      up.write(head);
+      up.pipe(client);
+      client.pipe(up);
+    });
+    up.on('error', () => client.destroy());
+    client.on('error', () => up.destroy());
+  });
+  await new Promise((ok) => proxy.listen(0, '127.0.0.1', ok));
+});
+after(async () => {
+  if (proxy) { proxy.closeAllConnections?.(); await new Promise((ok) => proxy.close(ok)); }
+  if (srv) await srv.close();
+  if (dir && !process.env.BT_KEEP) rmSync(dir, { recursive: true, force: true });
+});
+
+function registerHost(home, fakeHome) {
+  const r = spawnSync(H.CLI, ['install', '--browser', 'firefox'], { encoding: 'utf8', env: { ...process.env, HOME: fakeHome, BANTRAIL_HOME: home } });
+  const manifest = join(fakeHome, '.mozilla', 'native-messaging-hosts', `${H.HOST_NAME}.json`);
+  if (r.status === 0 && existsSync(manifest)) return 'bantrail install';
+  mkdirSync(join(fakeHome, '.mozilla', 'native-messaging-hosts'), { recursive: true });
+  writeFileSync(manifest, JSON.stringify({ name: H.HOST_NAME, description: 'Bantrail native host', path: H.HOST,
+    type: 'stdio', allowed_extensions: ['bantrail@bantrail.org'] }, null, 2));
+  return 'manifest written by the test';
+}
+
+test('Firefox: an Instagram suspended page gives one record with platform, kind and a screenshot', async () => {
+  const home = join(dir, 'home');
+  const fakeHome = join(dir, 'user');
+  mkdirSync(fakeHome, { recursive: true });
+  const how = registerHost(home, fakeHome);
+  const { port } = proxy.address();
+  const browser = await puppeteer.launch({
+    browser: 'firefox', protocol: 'webDriverBiDi', executablePath: FIREFOX, headless: true,
+    acceptInsecureCerts: true,
+    env: { ...process.env, HOME: fakeHome, BANTRAIL_HOME: home, MOZ_CRASHREPORTER_DISABLE: '1' },
+    extraPrefsFirefox: {
+      'network.proxy.type': 1, 'network.proxy.ssl': '127.0.0.1', 'network.proxy.ssl_port': port,
+      'network.proxy.http': '127.0.0.1', 'network.proxy.http_port': port,
+      'network.proxy.no_proxies_on': '', 'network.proxy.allow_hijacking_localhost': true,
+      'extensions.webextensions.restrictedDomains': '',
+      'xpinstall.signatures.required': false,
+    },
+  });
+  try {
+    const id = await browser.installExtension(H.EXTENSION);
+    assert.ok(id);
+    const page = await browser.newPage();
+    const f = H.index['instagram-suspended.html'];
+    await page.goto(f.url);
+    const es = await H.waitFor(() => {
+      const now = H.entries(home);
+      const n = now.filter((e) => e.type === 'notice');
+      return n.length && now.some((e) => e.type === 'attachment' && e.of === n[0].id) ? now : null;
+    }, { timeout: 30000, what: 'the record from Firefox' }).catch((e) => {
+      console.log('# entries so far', JSON.stringify(H.entries(home)));
+      throw e;
+    });
+    const n = es.filter((e) => e.type === 'notice');
+    assert.equal(n.length, 1);
+    assert.equal(n[0].classification.platform, f.platform);
+    assert.equal(n[0].classification.kind, f.kind);
+    const shot = es.find((e) => e.type === 'attachment' && e.of === n[0].id);
+    assert.equal(shot.mime, 'image/png');
+    console.log(`# Firefox host registered by: ${how}`);
+  } finally {
+    await browser.close();
+  }
+});

@@ -1,0 +1,128 @@
+// The content scripts on the page fixtures, in jsdom: which pages give a notice, with what kind,
+// and that only the notice's own region is read.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fixtures, fixtureHtml, runContentScripts, sleep, compiled } from './helpers.mjs';
+import { pageConfig } from '../../extension/src/core/rules.js';
+
+for (const [file, f] of Object.entries(fixtures)) {
+  test(`${file}: ${f.notice ? `one ${f.platform}/${f.kind} notice` : 'no notice'}`, async () => {
+    const page = runContentScripts(fixtureHtml(file), f.url);
+    await sleep((f.delayed_ms || 0) + 1200);
+    try {
+      if (!f.notice) {
+        assert.equal(page.sent.length, 0, JSON.stringify(page.sent));
+        return;
+      }
+      assert.equal(page.sent.length, 1, 'exactly one report');
+      const n = page.sent[0];
+      assert.equal(n.url, f.url);
+      assert.equal(n.classification.platform, f.platform);
+      assert.equal(n.classification.kind, f.kind);
+      assert.equal(n.lang, 'en');
+      assert.ok(!Number.isNaN(Date.parse(n.observed_at)));
+      for (const c of f.contains || []) assert.ok(n.text.toLowerCase().includes(c.toLowerCase()), `holds "${c}"`);
+      for (const x of f.excludes || []) assert.ok(!n.text.includes(x), `must not hold "${x}"`);
+      assert.deepEqual(Object.keys(n).sort(), ['classification', 'lang', 'observed_at', 'text', 'title', 'url']);
+    } finally {
+      page.close();
+    }
+  });
+}
+
+test('the delayed Action Blocked dialog is not there at load, and is reported once it appears', async () => {
+  const f = fixtures['instagram-feed-action-blocked.html'];
+  const page = runContentScripts(fixtureHtml('instagram-feed-action-blocked.html'), f.url);
+  await sleep(600);
+  assert.equal(page.sent.length, 0, 'nothing before the dialog');
+  await sleep(f.delayed_ms + 800);
+  assert.equal(page.sent.length, 1);
+  assert.equal(page.sent[0].classification.trigger, 'dialog');
+  page.close();
+});
+
+test('a news article does not trigger even if its text were on a platform host', async () => {
+  const page = runContentScripts(fixtureHtml('news-article.html'), 'https://www.instagram.com/news-copy/');
+  await sleep(800);
+  assert.equal(page.sent.length, 0);
+  page.close();
+});
+
+test('the content script does nothing where the rules name no platform', async () => {
+  assert.equal(pageConfig(compiled, fixtures['news-article.html'].url), null);
+});
+
+test('a platform turned off in the settings gets no detection', async () => {
+  const f = fixtures['instagram-suspended.html'];
+  const page = runContentScripts(fixtureHtml('instagram-suspended.html'), f.url, { enabled: false });
+  await sleep(800);
+  assert.equal(page.sent.length, 0);
+  page.close();
+});
+
+test('in-page navigation (history.pushState) to a restriction page is noticed', async () => {
+  const page = runContentScripts('<!doctype html><html lang="en"><title>Instagram</title><body><main><div role="feed"><article>a friend\'s post</article></div></main>',
+    'https://www.instagram.com/', { pageScripts: false });
+  await sleep(400);
+  assert.equal(page.sent.length, 0);
+  const { document, history } = page.window;
+  history.pushState({}, '', '/accounts/suspended/');
+  const main = document.querySelector('main');
+  main.replaceChildren();
+  const h = document.createElement('h1');
+  h.textContent = 'We suspended your account';
+  const p = document.createElement('p');
+  p.textContent = 'You have 179 days left to disagree with this decision.';
+  main.append(h, p);
+  await sleep(1200);
+  assert.equal(page.sent.length, 1);
+  assert.equal(page.sent[0].url, 'https://www.instagram.com/accounts/suspended/');
+  assert.equal(page.sent[0].classification.trigger, 'path');
+  assert.equal(page.sent[0].classification.kind, 'suspension');
+  assert.ok(!page.sent[0].text.includes("a friend's post"));
+  page.close();
+});
+
+test('a hidden dialog, form fields and a post inside a dialog are never read', async () => {
+  const html = `<!doctype html><html lang="en"><body>
+    <div role="dialog" aria-hidden="true"><p>Action Blocked. Try again later.</p></div>
+    <div role="dialog"><form><label>Reply</label><textarea>action blocked lol</textarea><input value="your account has been suspended"></form></div>
+    <div role="dialog"><article><p>We suspended your account (a quote in a post)</p></article></div>
+  </body></html>`;
+  const page = runContentScripts(html, 'https://www.instagram.com/direct/inbox/', { pageScripts: false });
+  await sleep(800);
+  assert.equal(page.sent.length, 0, JSON.stringify(page.sent));
+  page.close();
+});
+
+test('a banner added later in French is noticed (phrases of every language apply)', async () => {
+  const page = runContentScripts('<!doctype html><html lang="fr"><body><main><div role="feed"></div></main>',
+    'https://www.facebook.com/', { pageScripts: false });
+  await sleep(300);
+  const { document } = page.window;
+  const b = document.createElement('div');
+  b.setAttribute('role', 'alert');
+  b.textContent = 'Votre compte a été suspendu. Vous avez 30 jours pour contester la décision.';
+  document.body.prepend(b);
+  await sleep(1200);
+  assert.equal(page.sent.length, 1, 'one report');
+  assert.equal(page.sent[0].lang, 'fr');
+  assert.equal(page.sent[0].classification.trigger, 'banner');
+  page.close();
+});
+
+test('many unrelated mutations cause no report and the same notice is reported once', async () => {
+  const f = fixtures['x-suspended.html'];
+  const page = runContentScripts(fixtureHtml('x-suspended.html'), f.url, { pageScripts: false });
+  const { document } = page.window;
+  const feed = document.querySelector('[role=feed]');
+  for (let i = 0; i < 500; i++) {
+    const a = document.createElement('article');
+    a.textContent = `post ${i}: my account was suspended once`;
+    feed.append(a);
+    if (i % 50 === 0) await sleep(20);
+  }
+  await sleep(1200);
+  assert.equal(page.sent.length, 1);
+  page.close();
+});

@@ -1,0 +1,56 @@
+// The rules file as the extension reads it, and the manifest kept in step with it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { compiled, rules, EXT } from './helpers.mjs';
+import { compileRules, pageConfig, platformForHost, patternCoversHost, normalise, KINDS } from '../../extension/src/core/rules.js';
+
+const manifest = JSON.parse(readFileSync(join(EXT, 'manifest.json'), 'utf8'));
+const matches = manifest.content_scripts.flatMap((c) => c.matches);
+
+test('the rules file compiles with no problems and follows the contract', () => {
+  assert.deepEqual(compiled.problems, []);
+  assert.ok(compiled.platforms.length >= 8);
+  assert.ok(compiled.phrases.length > 100);
+  for (const k of Object.keys(rules.kinds)) assert.ok(KINDS.includes(k), `known kind ${k}`);
+  for (const p of compiled.platforms) for (const x of p.paths) assert.ok(x.kind === null || KINDS.includes(x.kind), `${p.id}: ${x.kind}`);
+});
+
+test('the content script runs on every host the rules name, and nowhere else', () => {
+  for (const p of compiled.platforms) {
+    for (const h of p.hosts) assert.ok(matches.some((m) => patternCoversHost(m, h)), `manifest matches cover ${h} (${p.id})`);
+  }
+  for (const m of matches) {
+    const host = /^https:\/\/(?:\*\.)?([^/]+)\/\*$/.exec(m)[1];
+    assert.ok(platformForHost(compiled, host), `${m} is a platform in the rules`);
+  }
+});
+
+test('a page on a platform gets its paths and the phrases; other pages get nothing', () => {
+  const c = pageConfig(compiled, 'https://www.instagram.com/accounts/suspended/');
+  assert.equal(c.platform, 'instagram');
+  assert.ok(c.paths.some((p) => new RegExp(p.pattern, p.flags).test('/accounts/suspended/')));
+  assert.equal(pageConfig(compiled, 'https://instagram.com.evil.example/'), null);
+  assert.equal(pageConfig(compiled, 'https://notinstagram.com/'), null);
+  assert.equal(pageConfig(compiled, 'http://www.instagram.com/'), null, 'https only');
+  assert.equal(pageConfig(compiled, 'not a url'), null);
+});
+
+test('phrases are listed in the rules\' order of precedence', () => {
+  const order = rules.kind_priority;
+  const ranks = compiled.phrases.map((p) => order.indexOf(p.kind));
+  assert.deepEqual(ranks, [...ranks].sort((a, b) => a - b));
+});
+
+test('a bad rules file is refused, a bad pattern is reported and skipped', () => {
+  assert.throws(() => compileRules({}));
+  const c = compileRules({ platforms: { a: { hosts: ['a.example'], paths: [{ pattern: '(', kind: 'suspension' }, { pattern: '^/ok', kind: 'warning' }] } }, kinds: {} });
+  assert.equal(c.platforms[0].paths.length, 1);
+  assert.deepEqual(c.problems, ['platforms.a.paths[0].pattern']);
+});
+
+test('normalising folds case, width and apostrophes', () => {
+  assert.equal(normalise('You\u2019ve  been\nSUSPENDED'), "you've been suspended");
+  assert.equal(normalise('ＡＣＣＯＵＮＴ'), 'account');
+});

@@ -1,0 +1,97 @@
+// What must stay true of the extension's files: fixed ids, few permissions, a strict content
+// security policy, no innerHTML, translations complete, pages labelled.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join, relative } from 'node:path';
+import { JSDOM } from 'jsdom';
+import { EXT } from './helpers.mjs';
+
+const manifest = JSON.parse(readFileSync(join(EXT, 'manifest.json'), 'utf8'));
+
+function files(dir, out = []) {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (['node_modules', 'lib', 'rules'].includes(name) && dir === EXT) continue;
+    if (statSync(p).isDirectory()) files(p, out); else out.push(p);
+  }
+  return out;
+}
+const sources = files(EXT).filter((p) => /\.(js|html)$/.test(p));
+
+test('the key gives the fixed Chromium id, and the gecko id is Bantrail\'s', () => {
+  const der = Buffer.from(manifest.key, 'base64');
+  const hex = createHash('sha256').update(der).digest('hex').slice(0, 32);
+  const id = [...hex].map((c) => String.fromCharCode(97 + parseInt(c, 16))).join('');
+  assert.equal(id, 'bnmdnnfnpiijlnoabddbmgcfkcfcmknl');
+  assert.equal(manifest.browser_specific_settings.gecko.id, 'bantrail@bantrail.org');
+  assert.ok(!/PRIVATE KEY/.test(JSON.stringify(manifest)));
+});
+
+test('Manifest V3 with a module background for both browser families', () => {
+  assert.equal(manifest.manifest_version, 3);
+  assert.equal(manifest.background.type, 'module');
+  assert.equal(manifest.background.service_worker, manifest.background.scripts[0]);
+});
+
+test('only the permissions docs/EXTENSION.md justifies', () => {
+  assert.deepEqual([...manifest.permissions].sort(), ['alarms', 'nativeMessaging', 'storage']);
+  assert.deepEqual(manifest.host_permissions, ['<all_urls>']);
+  assert.equal(manifest.externally_connectable, undefined);
+  assert.equal(manifest.web_accessible_resources, undefined);
+  const doc = readFileSync(join(EXT, '..', 'docs', 'EXTENSION.md'), 'utf8');
+  for (const p of [...manifest.permissions, '<all_urls>']) assert.ok(doc.includes('`' + p + '`'), `docs/EXTENSION.md justifies ${p}`);
+});
+
+test('the content security policy allows no inline or remote script', () => {
+  const csp = manifest.content_security_policy.extension_pages;
+  assert.match(csp, /script-src 'self' 'wasm-unsafe-eval';/);
+  assert.doesNotMatch(csp, /'unsafe-inline'|'unsafe-eval'|https?:|\*/);
+  assert.match(csp, /object-src|default-src 'none'/);
+});
+
+test('no innerHTML, outerHTML, insertAdjacentHTML, document.write or eval in the extension', () => {
+  for (const f of sources) {
+    const s = readFileSync(f, 'utf8');
+    assert.doesNotMatch(s, /\.(innerHTML|outerHTML)\b|insertAdjacentHTML|document\.write|\beval\(|new Function\(/, relative(EXT, f));
+  }
+});
+
+test('pages load only their own module scripts: no inline script or handler', () => {
+  for (const f of sources.filter((p) => p.endsWith('.html'))) {
+    const doc = new JSDOM(readFileSync(f, 'utf8')).window.document;
+    for (const s of doc.querySelectorAll('script')) {
+      assert.ok(s.src && s.type === 'module' && !s.textContent.trim(), `${relative(EXT, f)}: module script by src only`);
+    }
+    for (const e of doc.querySelectorAll('*')) {
+      for (const a of e.attributes) assert.ok(!a.name.startsWith('on'), `${relative(EXT, f)}: inline handler ${a.name}`);
+    }
+  }
+});
+
+test('every form field on the pages has a label', () => {
+  for (const f of sources.filter((p) => p.endsWith('.html'))) {
+    const doc = new JSDOM(readFileSync(f, 'utf8')).window.document;
+    for (const i of doc.querySelectorAll('input, select, textarea, meter')) {
+      const labelled = (i.id && doc.querySelector(`label[for="${i.id}"]`)) || i.closest('label') || i.hasAttribute('aria-label') || i.hasAttribute('data-i18n-label');
+      assert.ok(labelled, `${relative(EXT, f)}: #${i.id} labelled`);
+    }
+  }
+});
+
+test('en, fr and ko have the same messages, and every message used exists', () => {
+  const load = (l) => JSON.parse(readFileSync(join(EXT, '_locales', l, 'messages.json'), 'utf8'));
+  const en = load('en');
+  for (const l of ['fr', 'ko']) assert.deepEqual(Object.keys(load(l)).sort(), Object.keys(en).sort(), l);
+  for (const l of ['en', 'fr', 'ko']) for (const [k, v] of Object.entries(load(l))) assert.ok(v.message.length > 0, `${l}.${k}`);
+  const used = new Set();
+  for (const f of sources) {
+    const s = readFileSync(f, 'utf8');
+    for (const m of s.matchAll(/\bt\('([A-Za-z0-9_]+)'/g)) used.add(m[1]);
+    for (const m of s.matchAll(/data-i18n(?:-label|-placeholder)?="([A-Za-z0-9_]+)"/g)) used.add(m[1]);
+    for (const m of s.matchAll(/__MSG_([A-Za-z0-9_]+)__/g)) used.add(m[1]);
+  }
+  for (const m of JSON.stringify(manifest).matchAll(/__MSG_([A-Za-z0-9_]+)__/g)) used.add(m[1]);
+  for (const k of used) assert.ok(k in en, `message ${k}`);
+});

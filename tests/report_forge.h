@@ -1,0 +1,74 @@
+/* Test helper: builds sealed report envelopes by hand (docs/REPORT.md "Wire
+ * format"), including ones a real client never makes: any plaintext,
+ * non-minimal or broken padding, another report id in the envelope. Shared
+ * by test_report.c, fuzz_report.c, bench_collect.c and report_forge.c. */
+#ifndef BT_TEST_REPORT_FORGE_H
+#define BT_TEST_REPORT_FORGE_H
+
+#include <sodium.h>
+#include <stdint.h>
+#include <string.h>
+#include "bantrail/report.h"
+
+typedef struct {
+    unsigned blocks;        /* 0: the minimal number for the plaintext */
+    int break_padding;      /* overwrite the 0x80 marker */
+    int flip_sealed;        /* flip one bit of the sealed bytes after sealing */
+    unsigned difficulty;
+    const unsigned char *envelope_id; /* NULL: id */
+} forge_opts;
+
+/* Writes base64 of the envelope of plain (any bytes) sealed to pk, with id
+ * in the header, to out (cap >= BT_REPORT_WIRE_MAX + 1 for <= 4 blocks).
+ * Returns the length, or 0 when it does not fit. */
+static inline size_t forge_wire(char *out, size_t cap, const void *plain, size_t plain_len,
+                                const unsigned char pk[32], const unsigned char id[16], const forge_opts *o)
+{
+    static unsigned char pad[16 * BT_REPORT_BLOCK], env[16 * BT_REPORT_BLOCK + 128];
+    unsigned blocks = o->blocks ? o->blocks : (unsigned)(plain_len / BT_REPORT_BLOCK + 1);
+    size_t padded = (size_t)blocks * BT_REPORT_BLOCK, env_len;
+    if (blocks > 16 || plain_len >= padded) return 0;
+    /* ISO/IEC 7816-4 padding, as sodium_pad writes it, to `blocks` blocks */
+    memcpy(pad, plain, plain_len);
+    memset(pad + plain_len, 0, padded - plain_len);
+    pad[plain_len] = 0x80;
+    if (o->break_padding) pad[plain_len] = 0x41;
+    env_len = BT_REPORT_HEADER_BYTES + crypto_box_SEALBYTES + padded + BT_REPORT_NONCE_BYTES;
+    memcpy(env, BT_REPORT_MAGIC, 4);
+    bt_report_key_id(env + 4, pk);
+    memcpy(env + 4 + BT_REPORT_KEY_ID_BYTES, o->envelope_id ? o->envelope_id : id, 16);
+    crypto_box_seal(env + BT_REPORT_HEADER_BYTES, pad, padded, pk);
+    if (o->flip_sealed) env[BT_REPORT_HEADER_BYTES + 60] ^= 0x01;
+    for (uint64_t n = 0;; n++) {
+        unsigned char h[32];
+        unsigned z = 0;
+        for (int i = 0; i < 8; i++) env[env_len - 8 + i] = (unsigned char)(n >> (8 * i));
+        crypto_generichash(h, sizeof h, env, env_len, NULL, 0);
+        for (int i = 0; i < 32; i++) {
+            if (h[i] == 0) { z += 8; continue; }
+            for (unsigned char m = 0x80; m && !(h[i] & m); m >>= 1) z++;
+            break;
+        }
+        if (z >= o->difficulty) break;
+    }
+    if (cap < sodium_base64_ENCODED_LEN(env_len, sodium_base64_VARIANT_ORIGINAL)) return 0;
+    sodium_bin2base64(out, cap, env, env_len, sodium_base64_VARIANT_ORIGINAL);
+    return strlen(out);
+}
+
+/* A valid v1 report in canonical form, with id. */
+static inline size_t sample_json(char *out, size_t cap, const unsigned char id[16], const char *platform,
+                                 const char *week)
+{
+    char hex[33];
+    sodium_bin2hex(hex, sizeof hex, id, 16);
+    return (size_t)snprintf(out, cap,
+        "{\"v\":1,\"report_id\":\"%s\",\"client\":\"0.1.0\",\"platform\":\"%s\",\"kind\":\"suspension\","
+        "\"stated\":{\"category\":\"STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE\",\"keywords\":"
+        "[\"KEYWORD_INAUTHENTIC_ACCOUNTS\"]},\"week\":\"%s\",\"duration\":\"permanent\","
+        "\"appeal\":{\"offered\":\"yes\",\"submitted\":true,\"outcome\":\"rejected\",\"response_delay\":\"lt_10m\"},"
+        "\"context\":{\"account_type\":\"creator\",\"paid_verification\":false,\"country\":\"DE\"}}",
+        hex, platform, week);
+}
+
+#endif

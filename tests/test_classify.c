@@ -1,0 +1,341 @@
+/* The classifier: normalisation, platform, kind, reason and facts, each
+ * with the case that must say no beside the case that must say yes. */
+#include "bantrail/classify.h"
+#include "check.h"
+
+/* The normalised form of s (one of two static buffers, used in turn, so
+ * that two results can be compared; "" on error). */
+static const char *norm(const char *s, const char *lang)
+{
+    static char bufs[2][512];
+    static int turn;
+    char *out = bufs[turn ^= 1], *n = NULL;
+    size_t len = 0;
+    out[0] = '\0';
+    if (bt_classify_normalize(&n, &len, s, strlen(s), lang) == BT_OK && len < sizeof bufs[0]) memcpy(out, n, len + 1);
+    free(n);
+    return out;
+}
+
+static bt_classification classify(const char *url, const char *text)
+{
+    bt_classification c;
+    if (bt_classify_text(&c, url, NULL, NULL, text) != BT_OK) c.notice = -1;
+    return c;
+}
+
+/* ---- normalisation ---- */
+
+TEST(normalize_folds_case_and_full_width_forms)
+{
+    CHECK(strcmp(norm("ＡＣＣＯＵＮＴ Suspended", NULL), "account suspended") == 0);
+    CHECK(strcmp(norm("ACTION BLOCKED", NULL), "action blocked") == 0);
+    CHECK(strcmp(norm("ﬁnal", NULL), "final") == 0); /* ligature */
+    CHECK(strcmp(norm("Straße", NULL), "strasse") == 0);
+    CHECK(strcmp(norm("account suspended", NULL), "account blocked") != 0);
+}
+
+TEST(normalize_drops_accents_of_latin_letters_only)
+{
+    CHECK(strcmp(norm("Votre compte a été SUSPENDU", NULL), "votre compte a ete suspendu") == 0);
+    CHECK(strcmp(norm("Tài khoản của bạn", NULL), "tai khoan cua ban") == 0);
+    /* kana keep their voicing marks: ガ stays ガ, not カ */
+    CHECK(strcmp(norm("ｶﾞ", NULL), "ガ") == 0);
+    CHECK(strcmp(norm("ガ", NULL), "カ") != 0);
+}
+
+TEST(normalize_turkish_dotted_and_dotless_i)
+{
+    /* İ folds to i with or without the Turkish rules; ı and I meet at i */
+    CHECK(strcmp(norm("İTİRAZ ET", "tr"), "itiraz et") == 0);
+    CHECK(strcmp(norm("İTİRAZ ET", NULL), "itiraz et") == 0);
+    CHECK(strcmp(norm("HESABINIZ", "tr-TR"), "hesabiniz") == 0);
+    CHECK(strcmp(norm("hesabınız", NULL), "hesabiniz") == 0);
+    CHECK(strcmp(norm("hesabınız", NULL), "hesabınız") != 0);
+}
+
+TEST(normalize_korean_nfd_equals_nfc)
+{
+    /* 정지 written as conjoining jamo (NFD) and as syllables (NFC) */
+    const char *nfd = "\xE1\x84\x8C\xE1\x85\xA5\xE1\x86\xBC\xE1\x84\x8C\xE1\x85\xB5";
+    CHECK(strcmp(norm(nfd, NULL), norm("정지", NULL)) == 0);
+    CHECK(strcmp(norm(nfd, NULL), "정지") == 0);
+    /* spacing between Hangul words does not matter, elsewhere it does */
+    CHECK(strcmp(norm("계정이 정지 되었습니다", NULL), norm("계정이 정지되었습니다", NULL)) == 0);
+    CHECK(strcmp(norm("action blocked", NULL), norm("actionblocked", NULL)) != 0);
+}
+
+TEST(normalize_spaces_quotes_digits_and_invisible_characters)
+{
+    CHECK(strcmp(norm("  a\xE2\x80\x8B b\n\n\t c  ", NULL), "a b c") == 0); /* ZWSP dropped */
+    CHECK(strcmp(norm("can\xE2\x80\x99t", NULL), "can't") == 0);
+    CHECK(strcmp(norm("\xC2\xAB" "non" "\xC2\xBB", NULL), "\"non\"") == 0);
+    CHECK(strcmp(norm("\xD9\xA3\xD9\xA0", NULL), "30") == 0); /* Arabic-Indic digits */
+    CHECK(strcmp(norm("\xFF" "ok", NULL), "\xEF\xBF\xBD" "ok") == 0); /* invalid byte */
+}
+
+/* ---- platform ---- */
+
+TEST(platform_comes_from_the_url_host_before_the_wording)
+{
+    bt_classification c = classify("https://www.instagram.com/accounts/suspended/", "We suspended your account. Facebook");
+    CHECK(c.notice == 1);
+    CHECK(strcmp(c.platform, "instagram") == 0);
+    c = classify("https://m.facebook.com/checkpoint/12345/", "Confirm your identity");
+    CHECK(strcmp(c.platform, "facebook") == 0);
+    CHECK(strcmp(c.kind, "checkpoint") == 0);
+    /* a host that merely ends in the same letters is not the platform */
+    c = classify("https://notinstagram.com/accounts/suspended/", "We suspended your account.");
+    CHECK(strcmp(c.platform, "instagram") != 0);
+}
+
+TEST(platform_comes_from_the_wording_without_a_url)
+{
+    bt_classification c = classify(NULL, "Your account is suspended. X suspends accounts which violate the X Rules");
+    CHECK(strcmp(c.platform, "x") == 0);
+    c = classify(NULL, "Your account has been suspended.");
+    CHECK(c.notice == 1);
+    CHECK(c.platform[0] == '\0');
+}
+
+TEST(url_path_decides_the_kind_on_a_platform_page)
+{
+    bt_classification c = classify("https://www.instagram.com/accounts/disabled/", "Instagram");
+    CHECK(c.notice == 1);
+    CHECK(strcmp(c.kind, "disabled") == 0);
+    c = classify("https://www.instagram.com/accounts/login/", "Instagram");
+    CHECK(c.notice == 0);
+}
+
+TEST(a_page_outside_the_platforms_is_not_a_notice)
+{
+    bt_classification c = classify("https://example.com/cgi-sys/suspendedpage.cgi", "This Account has been suspended.");
+    CHECK(c.notice == 0);
+    c = classify("https://x.com/someone", "This account has been suspended.");
+    CHECK(c.notice == 1);
+}
+
+/* ---- notice or not ---- */
+
+TEST(second_person_statement_is_a_notice_and_help_text_is_not)
+{
+    CHECK(classify(NULL, "Your account has been suspended.").notice == 1);
+    CHECK(classify(NULL, "If your account has been suspended, you can ask for a review in the app.").notice == 0);
+    CHECK(classify(NULL, "Nous avons suspendu votre compte.").notice == 1);
+    CHECK(classify(NULL, "Mon compte a été suspendu sans raison.").notice == 0);
+}
+
+TEST(a_notice_quoted_in_a_news_story_is_not_a_notice)
+{
+    CHECK(classify(NULL, "We suspended your account on October 31, 2022.").notice == 1);
+    CHECK(classify(NULL, "Users opening the app on Monday were shown a page that said, \"We suspended your account "
+                         "on October 31, 2022.\"").notice == 0);
+    CHECK(classify(NULL, "Beim Öffnen der App sahen viele die Meldung \xE2\x80\x9E" "Wir haben dein Konto gesperrt"
+                         "\xE2\x80\x9C und wussten nicht warum.").notice == 0);
+}
+
+TEST(a_third_party_ban_is_not_a_notice)
+{
+    CHECK(classify(NULL, "Instagram suspended the rapper's account after his post, a spokesperson said.").notice == 0);
+    CHECK(classify(NULL, "Your account was permanently banned due to multiple violations of our Community Guidelines.")
+              .notice == 1);
+}
+
+TEST(languages_beyond_english_are_recognised)
+{
+    static const char *const yes[] = {
+        "Hemos suspendido tu cuenta.", "Sua conta foi suspensa.", "Dein Konto wurde gesperrt.",
+        "Il tuo account è stato disattivato.", "アカウントが停止されました", "계정이 정지되었습니다",
+        "Hesabın askıya alındı.", "تم تعليق حسابك", "Akun Anda telah ditangguhkan", "Tài khoản của bạn đã bị vô hiệu hóa",
+    };
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+        bt_classification c = classify(NULL, yes[i]);
+        if (c.notice != 1) fprintf(stderr, "  not recognised: %s\n", yes[i]);
+        CHECK(c.notice == 1);
+    }
+    CHECK(classify(NULL, "Mi cuenta fue suspendida sin motivo, ¿alguien sabe qué hacer?").notice == 0);
+}
+
+/* ---- kind ---- */
+
+TEST(kind_appeal_rejected_outweighs_the_disable_it_confirms)
+{
+    bt_classification c = classify(NULL, "We disabled your account. We reviewed your account and found that it still "
+                                         "doesn't follow our Community Standards. You cannot request another review.");
+    CHECK(strcmp(c.kind, "appeal_rejected") == 0);
+    c = classify(NULL, "We disabled your account.");
+    CHECK(strcmp(c.kind, "disabled") == 0);
+}
+
+TEST(kind_an_appeal_answer_dominates_the_restriction_it_restates)
+{
+    bt_classification c = classify(NULL, "You submitted an appeal. Your account is not visible to people on Instagram, "
+                                         "and you can't use it.");
+    CHECK(strcmp(c.kind, "appeal_received") == 0);
+    c = classify(NULL, "Your account is not visible to people on Instagram, and you can't use it.");
+    CHECK(strcmp(c.kind, "suspension") == 0);
+}
+
+TEST(kind_action_blocked_and_checkpoint_and_reinstated)
+{
+    CHECK(strcmp(classify(NULL, "Action Blocked. Try Again Later.").kind, "action_blocked") == 0);
+    CHECK(strcmp(classify(NULL, "Your account is temporarily locked.").kind, "checkpoint") == 0);
+    CHECK(strcmp(classify(NULL, "We've reinstated your account.").kind, "appeal_reinstated") == 0);
+    CHECK(strcmp(classify(NULL, "We've reinstated your account.").kind, "suspension") != 0);
+}
+
+/* ---- reason ---- */
+
+TEST(stated_reason_maps_to_a_dsa_key)
+{
+    bt_classification c = classify(NULL, "We disabled your account. It doesn't follow our Community Standards on "
+                                         "child sexual exploitation, abuse and nudity.");
+    CHECK(strcmp(c.reason, "KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL") == 0);
+    CHECK(strcmp(c.category, "STATEMENT_CATEGORY_PROTECTION_OF_MINORS") == 0);
+    c = classify(NULL, "Your account has been suspended.");
+    CHECK(c.reason[0] == '\0');
+    c = classify(NULL, "Hesabın askıya alındı: nefret söylemi.");
+    CHECK(strcmp(c.reason, "KEYWORD_HATE_SPEECH") == 0);
+}
+
+TEST(no_reason_is_given_for_a_text_that_is_not_a_notice)
+{
+    bt_classification c = classify(NULL, "An article about hate speech online.");
+    CHECK(c.notice == 0);
+    CHECK(c.reason[0] == '\0');
+}
+
+/* ---- facts ---- */
+
+TEST(facts_dates_in_several_forms)
+{
+    bt_classification c = classify(NULL, "We suspended your account on October 31, 2022.");
+    CHECK(c.facts.n_dates == 1 && strcmp(c.facts.dates[0], "2022-10-31") == 0);
+    c = classify(NULL, "Nous avons suspendu votre compte le 31/10/2022.");
+    CHECK(c.facts.n_dates == 1 && strcmp(c.facts.dates[0], "2022-10-31") == 0);
+    c = classify(NULL, "2022年10月31日にアカウントを停止しました");
+    CHECK(c.facts.n_dates == 1 && strcmp(c.facts.dates[0], "2022-10-31") == 0);
+    c = classify(NULL, "Wir haben dein Konto am 31. Oktober 2022 vorübergehend gesperrt");
+    CHECK(c.facts.n_dates == 1 && strcmp(c.facts.dates[0], "2022-10-31") == 0);
+    c = classify(NULL, "We suspended your account on February 30, 2022."); /* no such day */
+    CHECK(c.facts.n_dates == 0);
+}
+
+TEST(facts_days_left_is_not_a_duration)
+{
+    bt_classification c = classify(NULL, "We suspended your account. You have 180 days left to disagree with this decision.");
+    CHECK(c.facts.days_left == 180);
+    CHECK(c.facts.duration[0] == '\0');
+    c = classify(NULL, "You can't post or comment for 24 hours.");
+    CHECK(c.facts.days_left == -1);
+    CHECK(strcmp(c.facts.duration, "PT24H") == 0);
+    c = classify(NULL, "Bạn còn 168 ngày để kháng nghị trước khi chúng tôi vô hiệu hóa vĩnh viễn tài khoản của bạn");
+    CHECK(c.facts.days_left == 168);
+}
+
+TEST(facts_handle_but_not_an_email_address)
+{
+    bt_classification c = classify(NULL, "Your account (@some.user) is suspended. Write to help@example.com.");
+    CHECK(strcmp(c.facts.handle, "@some.user") == 0);
+    c = classify(NULL, "Your account is suspended. Write to help@example.com.");
+    CHECK(c.facts.handle[0] == '\0');
+    c = classify(NULL, "Your account @ana@mastodon.social has been suspended.");
+    CHECK(strcmp(c.facts.handle, "@ana@mastodon.social") == 0);
+}
+
+/* ---- JSON and errors ---- */
+
+TEST(json_has_the_documented_fields)
+{
+    bt_classification c = classify("https://www.instagram.com/", "We suspended your account. 30 days left to disagree.");
+    json_object *o = bt_classify_to_json(&c), *x = NULL, *f = NULL;
+    CHECK(o != NULL);
+    CHECK(json_object_object_get_ex(o, "notice", &x) && json_object_get_boolean(x) == 1);
+    CHECK(json_object_object_get_ex(o, "platform", &x) && strcmp(json_object_get_string(x), "instagram") == 0);
+    CHECK(json_object_object_get_ex(o, "kind", &x) && strcmp(json_object_get_string(x), "suspension") == 0);
+    CHECK(json_object_object_get_ex(o, "reason", &x) && x == NULL);
+    CHECK(json_object_object_get_ex(o, "lang", &x) && strcmp(json_object_get_string(x), "en") == 0);
+    CHECK(json_object_object_get_ex(o, "facts", &f));
+    CHECK(json_object_object_get_ex(f, "days_left", &x) && json_object_get_int(x) == 30);
+    CHECK(json_object_object_get_ex(f, "dates", &x) && json_object_array_length(x) == 0);
+    json_object_put(o);
+    c = classify(NULL, "Nothing to see here.");
+    o = bt_classify_to_json(&c);
+    CHECK(json_object_object_get_ex(o, "notice", &x) && json_object_get_boolean(x) == 0);
+    CHECK(json_object_object_get_ex(o, "kind", &x) && x == NULL);
+    json_object_put(o);
+}
+
+TEST(rules_that_break_the_format_are_refused_with_a_reason)
+{
+    bt_classify_rules *r = NULL;
+    char problem[160];
+    const char *ok = "{\"version\":1,\"kind_priority\":[\"suspension\"],\"platforms\":{\"p\":{\"hosts\":[\"p.example\"],"
+                     "\"paths\":[{\"pattern\":\"^/banned/?$\",\"kind\":\"suspension\"}]}},"
+                     "\"kinds\":{\"suspension\":{\"en\":[\"you are banned\"]}}}";
+    CHECK(bt_classify_rules_parse(&r, ok, strlen(ok), problem, sizeof problem) == BT_OK);
+    bt_classification c;
+    CHECK(bt_classify_text_with(&c, r, "https://p.example/banned", NULL, NULL, "hi", 2) == BT_OK && c.notice == 1);
+    CHECK(bt_classify_text_with(&c, r, NULL, NULL, NULL, "You are banned.", 15) == BT_OK && c.notice == 1);
+    CHECK(bt_classify_text_with(&c, r, NULL, NULL, NULL, "Your account has been suspended.", 32) == BT_OK && c.notice == 0);
+    bt_classify_rules_free(r);
+
+    CHECK(bt_classify_rules_parse(&r, "{\"version\":", 11, problem, sizeof problem) == BT_ERR_BAD_JSON && r == NULL);
+    const char *no_version = "{\"kind_priority\":[\"x\"],\"platforms\":{},\"kinds\":{}}";
+    CHECK(bt_classify_rules_parse(&r, no_version, strlen(no_version), problem, sizeof problem) == BT_ERR_BAD_PARAMS);
+    CHECK(strstr(problem, "version") != NULL);
+    const char *bad_kind = "{\"version\":1,\"kind_priority\":[\"suspension\"],\"platforms\":{},"
+                           "\"kinds\":{\"banned\":{\"en\":[\"x\"]}}}";
+    CHECK(bt_classify_rules_parse(&r, bad_kind, strlen(bad_kind), problem, sizeof problem) == BT_ERR_BAD_PARAMS);
+    const char *bad_dominant = "{\"version\":1,\"kind_priority\":[\"suspension\"],\"dominant_kinds\":\"suspension\","
+                               "\"platforms\":{},\"kinds\":{}}";
+    CHECK(bt_classify_rules_parse(&r, bad_dominant, strlen(bad_dominant), problem, sizeof problem) == BT_ERR_BAD_PARAMS);
+    const char *bad_re = "{\"version\":1,\"kind_priority\":[\"suspension\"],\"platforms\":{\"p\":{\"hosts\":[\"a\"],"
+                         "\"paths\":[{\"pattern\":\"([\",\"kind\":\"suspension\"}]}},\"kinds\":{}}";
+    CHECK(bt_classify_rules_parse(&r, bad_re, strlen(bad_re), problem, sizeof problem) == BT_ERR_BAD_PARAMS);
+    bt_classify_rules_free(NULL);
+}
+
+TEST(builtin_rules_load_and_null_text_is_an_error)
+{
+    const bt_classify_rules *r = NULL;
+    size_t len = 0;
+    CHECK(bt_classify_rules_builtin(&r) == BT_OK && r != NULL);
+    CHECK(bt_classify_rules_json(&len) != NULL && len > 1000);
+    bt_classification c;
+    CHECK(bt_classify_text(&c, NULL, NULL, NULL, NULL) == BT_ERR_BAD_PARAMS);
+    CHECK(c.notice == 0);
+}
+
+TEST(a_huge_text_is_read_only_up_to_the_cap)
+{
+    size_t n = 2 * BT_CLASSIFY_TEXT_MAX;
+    char *big = malloc(n + 1);
+    if (big == NULL) abort();
+    memset(big, 'a', n);
+    big[n] = '\0';
+    memcpy(big, "Action blocked. ", 16);
+    bt_classification c;
+    CHECK(bt_classify_text(&c, NULL, NULL, NULL, big) == BT_OK);
+    CHECK(c.notice == 1);
+    memcpy(big, "aaaaaaaaaaaaaaaa", 16);
+    memcpy(big + n - 16, "Action blocked. ", 16); /* beyond the cap: not read */
+    CHECK(bt_classify_text(&c, NULL, NULL, NULL, big) == BT_OK);
+    CHECK(c.notice == 0);
+    free(big);
+}
+
+RUN_TESTS(T(normalize_folds_case_and_full_width_forms), T(normalize_drops_accents_of_latin_letters_only),
+          T(normalize_turkish_dotted_and_dotless_i), T(normalize_korean_nfd_equals_nfc),
+          T(normalize_spaces_quotes_digits_and_invisible_characters),
+          T(platform_comes_from_the_url_host_before_the_wording), T(platform_comes_from_the_wording_without_a_url),
+          T(url_path_decides_the_kind_on_a_platform_page), T(a_page_outside_the_platforms_is_not_a_notice),
+          T(second_person_statement_is_a_notice_and_help_text_is_not),
+          T(a_notice_quoted_in_a_news_story_is_not_a_notice), T(a_third_party_ban_is_not_a_notice),
+          T(languages_beyond_english_are_recognised), T(kind_appeal_rejected_outweighs_the_disable_it_confirms),
+          T(kind_an_appeal_answer_dominates_the_restriction_it_restates),
+          T(kind_action_blocked_and_checkpoint_and_reinstated), T(stated_reason_maps_to_a_dsa_key),
+          T(no_reason_is_given_for_a_text_that_is_not_a_notice), T(facts_dates_in_several_forms),
+          T(facts_days_left_is_not_a_duration), T(facts_handle_but_not_an_email_address),
+          T(json_has_the_documented_fields), T(rules_that_break_the_format_are_refused_with_a_reason),
+          T(builtin_rules_load_and_null_text_is_an_error), T(a_huge_text_is_read_only_up_to_the_cap))

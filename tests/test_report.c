@@ -1,0 +1,593 @@
+/* The report module and the collector's store: schema, canonical form,
+ * padding, sealing, proof of work, dedupe, replay and suppression. */
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bantrail/collect.h"
+#include "bantrail/report.h"
+#include "check.h"
+#include "report_forge.h"
+
+static unsigned char pk[32], sk[32], other_pk[32], other_sk[32];
+
+__attribute__((constructor)) static void start_sodium(void)
+{
+    if (sodium_init() < 0) abort();
+}
+
+static void keys(void)
+{
+    static int done;
+    if (done) return;
+    crypto_box_keypair(pk, sk);
+    crypto_box_keypair(other_pk, other_sk);
+    done = 1;
+}
+
+static bt_union demo_union(unsigned difficulty)
+{
+    bt_union u;
+    memset(&u, 0, sizeof u);
+    strcpy(u.id, "demo");
+    strcpy(u.name, "Demo");
+    strcpy(u.homepage, "https://union.example/");
+    strcpy(u.submit_url, "https://union.example/v1/reports");
+    strcpy(u.policy_url, "https://union.example/policy");
+    memcpy(u.public_key, pk, 32);
+    bt_report_key_id(u.key_id, pk);
+    u.pow_difficulty = difficulty;
+    return u;
+}
+
+static bt_report sample(void)
+{
+    bt_report r;
+    char json[2048];
+    unsigned char id[16];
+    bt_report_new_id(id);
+    size_t n = sample_json(json, sizeof json, id, "instagram", "2026-W10");
+    if (bt_report_parse(&r, json, n, NULL) != BT_OK) abort();
+    return r;
+}
+
+static bt_err parse_str(const char *s, const char **why)
+{
+    bt_report r;
+    return bt_report_parse(&r, s, strlen(s), why);
+}
+
+/* A minimal valid report with `extra` spliced in before the final brace. */
+static bt_err parse_with(const char *appeal, const char *extra)
+{
+    char buf[2048];
+    snprintf(buf, sizeof buf,
+             "{\"v\":1,\"report_id\":\"00112233445566778899aabbccddeeff\",\"client\":\"1.2.3\","
+             "\"platform\":\"x\",\"kind\":\"warning\",\"stated\":{\"keywords\":[]},\"week\":\"2026-W53\","
+             "\"duration\":\"not_stated\",\"appeal\":%s%s}",
+             appeal, extra);
+    return parse_str(buf, NULL);
+}
+
+#define NOT_SUBMITTED "{\"offered\":\"unknown\",\"submitted\":false}"
+
+TEST(parse_accepts_a_full_report_and_renders_it_back_byte_for_byte)
+{
+    char json[2048], out[BT_REPORT_JSON_MAX + 1];
+    unsigned char id[16];
+    bt_report r;
+    size_t n, m = 0;
+    bt_report_new_id(id);
+    n = sample_json(json, sizeof json, id, "tiktok", "2026-W10");
+    CHECK_EQ(bt_report_parse(&r, json, n, NULL), BT_OK);
+    CHECK(memcmp(r.id, id, 16) == 0);
+    CHECK_EQ(r.platform, bt_report_enum_value(BT_RF_PLATFORM, "tiktok"));
+    CHECK_EQ(r.week, 202610);
+    CHECK_EQ(r.paid, 1);
+    CHECK_EQ(bt_report_render(out, sizeof out, &m, &r), BT_OK);
+    CHECK_EQ(m, n);
+    CHECK(memcmp(out, json, n) == 0);
+}
+
+TEST(parse_accepts_a_minimal_report_without_appeal_or_context)
+{
+    CHECK_EQ(parse_with(NOT_SUBMITTED, ""), BT_OK);
+}
+
+TEST(parse_refuses_unknown_members_anywhere)
+{
+    CHECK_EQ(parse_with(NOT_SUBMITTED, ",\"handle\":\"@someone\""), BT_ERR_BAD_REPORT);
+    CHECK_EQ(parse_with("{\"offered\":\"yes\",\"submitted\":false,\"note\":\"x\"}", ""), BT_ERR_BAD_REPORT);
+    CHECK_EQ(parse_with(NOT_SUBMITTED, ",\"context\":{\"email\":\"a@b.c\"}"), BT_ERR_BAD_REPORT);
+}
+
+TEST(parse_refuses_values_outside_the_closed_enums)
+{
+    const char *why = NULL;
+    CHECK_EQ(parse_str("{\"v\":1,\"report_id\":\"00112233445566778899aabbccddeeff\",\"client\":\"1.2.3\","
+                       "\"platform\":\"myspace\",\"kind\":\"warning\",\"stated\":{\"keywords\":[]},"
+                       "\"week\":\"2026-W10\",\"duration\":\"not_stated\",\"appeal\":" NOT_SUBMITTED "}", &why),
+             BT_ERR_BAD_REPORT);
+    CHECK(why != NULL && strstr(why, "platform") != NULL);
+    CHECK_EQ(parse_with(NOT_SUBMITTED, ",\"context\":{\"country\":\"XX\"}"), BT_ERR_BAD_REPORT);
+    CHECK_EQ(parse_with(NOT_SUBMITTED, ",\"context\":{\"country\":\"de\"}"), BT_ERR_BAD_REPORT);
+    CHECK_EQ(parse_with(NOT_SUBMITTED, ",\"context\":{\"country\":\"DE\"}"), BT_OK);
+    CHECK_EQ(parse_with(NOT_SUBMITTED, ",\"context\":{\"account_type\":\"bot\"}"), BT_ERR_BAD_REPORT);
+    CHECK_EQ(parse_with(NOT_SUBMITTED, ",\"context\":{\"paid_verification\":\"yes\"}"), BT_ERR_BAD_REPORT);
+    CHECK_EQ(parse_with(NOT_SUBMITTED, ",\"context\":{}"), BT_ERR_BAD_REPORT);
+}
+
+TEST(parse_checks_iso_weeks)
+{
+    char buf[1024];
+    const char *weeks_ok[] = {"2026-W53", "2020-W53", "2025-W52", "2099-W01"};
+    const char *weeks_bad[] = {"2025-W53", "2026-W00", "2019-W10", "2026-W1", "2026W10", "2026-w10", "2100-W01"};
+    for (size_t i = 0; i < 4 + 7; i++) {
+        const char *w = i < 4 ? weeks_ok[i] : weeks_bad[i - 4];
+        snprintf(buf, sizeof buf,
+                 "{\"v\":1,\"report_id\":\"00112233445566778899aabbccddeeff\",\"client\":\"1.2.3\","
+                 "\"platform\":\"x\",\"kind\":\"warning\",\"stated\":{\"keywords\":[]},\"week\":\"%s\","
+                 "\"duration\":\"not_stated\",\"appeal\":" NOT_SUBMITTED "}", w);
+        CHECK_EQ(parse_str(buf, NULL), i < 4 ? BT_OK : BT_ERR_BAD_REPORT);
+    }
+}
+
+TEST(parse_holds_the_appeal_rules)
+{
+    CHECK_EQ(parse_with("{\"offered\":\"yes\",\"submitted\":true,\"outcome\":\"pending\",\"response_delay\":\"none\"}", ""), BT_OK);
+    CHECK_EQ(parse_with("{\"offered\":\"yes\",\"submitted\":true,\"outcome\":\"rejected\",\"response_delay\":\"ge_30d\"}", ""), BT_OK);
+    /* pending exactly when no answer */
+    CHECK_EQ(parse_with("{\"offered\":\"yes\",\"submitted\":true,\"outcome\":\"pending\",\"response_delay\":\"lt_10m\"}", ""), BT_ERR_BAD_REPORT);
+    CHECK_EQ(parse_with("{\"offered\":\"yes\",\"submitted\":true,\"outcome\":\"rejected\",\"response_delay\":\"none\"}", ""), BT_ERR_BAD_REPORT);
+    /* an outcome needs an appeal */
+    CHECK_EQ(parse_with("{\"offered\":\"yes\",\"submitted\":false,\"outcome\":\"rejected\"}", ""), BT_ERR_BAD_REPORT);
+    CHECK_EQ(parse_with("{\"offered\":\"yes\",\"submitted\":true}", ""), BT_ERR_BAD_REPORT);
+    CHECK_EQ(parse_with("{\"submitted\":false}", ""), BT_ERR_BAD_REPORT);
+    CHECK_EQ(parse_with("{\"offered\":\"yes\",\"submitted\":1}", ""), BT_ERR_BAD_REPORT);
+}
+
+TEST(parse_refuses_missing_members_bad_ids_versions_and_keywords)
+{
+#define HEAD "{\"v\":1,\"report_id\":\"%s\",\"client\":\"%s\",\"platform\":\"x\",\"kind\":\"warning\"," \
+             "\"stated\":{\"keywords\":[%s]},\"week\":\"2026-W10\",\"duration\":\"not_stated\"," \
+             "\"appeal\":" NOT_SUBMITTED "}"
+    char buf[2048];
+#define TRY(id, client, kw, want)                                  \
+    do {                                                           \
+        snprintf(buf, sizeof buf, HEAD, id, client, kw);           \
+        CHECK_EQ(parse_str(buf, NULL), want);                      \
+    } while (0)
+    const char *id = "00112233445566778899aabbccddeeff";
+    TRY(id, "1.2.3", "", BT_OK);
+    TRY("00112233445566778899AABBCCDDEEFF", "1.2.3", "", BT_ERR_BAD_REPORT);
+    TRY("00112233445566778899aabbccddee", "1.2.3", "", BT_ERR_BAD_REPORT);
+    TRY(id, "01.2.3", "", BT_ERR_BAD_REPORT);
+    TRY(id, "1.2", "", BT_ERR_BAD_REPORT);
+    TRY(id, "1.2.3-beta", "", BT_ERR_BAD_REPORT);
+    TRY(id, "1.2.3", "\"KEYWORD_NUDITY\",\"KEYWORD_NUDITY\"", BT_ERR_BAD_REPORT);
+    TRY(id, "1.2.3", "\"KEYWORD_NOT_A_KEYWORD\"", BT_ERR_BAD_REPORT);
+    TRY(id, "1.2.3", "\"KEYWORD_NUDITY\",\"KEYWORD_PHISHING\"", BT_OK);
+    TRY(id, "1.2.3",
+        "\"KEYWORD_NUDITY\",\"KEYWORD_PHISHING\",\"KEYWORD_SUICIDE\",\"KEYWORD_OTHER\",\"KEYWORD_STALKING\","
+        "\"KEYWORD_DEFAMATION\",\"KEYWORD_HATE_SPEECH\",\"KEYWORD_DISINFORMATION\",\"KEYWORD_MISINFORMATION\"",
+        BT_ERR_BAD_REPORT);
+#undef TRY
+#undef HEAD
+    CHECK_EQ(parse_str("{\"v\":1}", NULL), BT_ERR_BAD_REPORT);
+    CHECK_EQ(parse_str("[]", NULL), BT_ERR_BAD_REPORT);
+    CHECK_EQ(parse_with(NOT_SUBMITTED, "} "), BT_ERR_BAD_REPORT); /* trailing bytes */
+    CHECK_EQ(parse_str("{\"v\":2}", NULL), BT_ERR_BAD_REPORT);
+    CHECK_EQ(parse_str("{\"v\":\"\xff\"}", NULL), BT_ERR_BAD_REPORT); /* not UTF-8 */
+}
+
+TEST(seal_then_open_gives_the_same_report_in_whole_blocks)
+{
+    keys();
+    bt_union u = demo_union(0);
+    bt_report r = sample(), back;
+    char wire[BT_REPORT_WIRE_MAX + 1];
+    unsigned char env[BT_REPORT_ENVELOPE_MAX];
+    size_t len = 0, env_len = 0;
+    unsigned char d1[32], d2[32];
+    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u), BT_OK);
+    CHECK_EQ(sodium_base642bin(env, sizeof env, wire, len, NULL, &env_len, NULL, sodium_base64_VARIANT_ORIGINAL), 0);
+    CHECK_EQ(env_len, (size_t)BT_REPORT_ENVELOPE_BYTES(1));
+    CHECK_EQ(bt_report_open(&back, d1, wire, len, pk, sk, 0, NULL), BT_OK);
+    CHECK(memcmp(&back, &r, sizeof r) == 0);
+    /* a second sealing of the same report is different bytes, a different digest */
+    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u), BT_OK);
+    CHECK_EQ(bt_report_open(&back, d2, wire, len, pk, sk, 0, NULL), BT_OK);
+    CHECK(memcmp(d1, d2, 32) != 0);
+}
+
+TEST(open_refuses_a_flipped_byte_anywhere)
+{
+    keys();
+    bt_union u = demo_union(0);
+    bt_report r = sample(), back;
+    char wire[BT_REPORT_WIRE_MAX + 1], bad[BT_REPORT_WIRE_MAX + 1];
+    unsigned char env[BT_REPORT_ENVELOPE_MAX];
+    size_t len = 0, env_len = 0;
+    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u), BT_OK);
+    CHECK_EQ(sodium_base642bin(env, sizeof env, wire, len, NULL, &env_len, NULL, sodium_base64_VARIANT_ORIGINAL), 0);
+    /* every byte before the nonce: magic, key id, report id, sealed bytes */
+    int refused = 0, tried = 0;
+    for (size_t i = 0; i < env_len - BT_REPORT_NONCE_BYTES; i += (i < 200 ? 1 : 37)) {
+        env[i] ^= 0x20;
+        sodium_bin2base64(bad, sizeof bad, env, env_len, sodium_base64_VARIANT_ORIGINAL);
+        tried++;
+        refused += bt_report_open(&back, NULL, bad, strlen(bad), pk, sk, 0, NULL) != BT_OK;
+        env[i] ^= 0x20;
+    }
+    CHECK_EQ(refused, tried);
+    sodium_bin2base64(bad, sizeof bad, env, env_len, sodium_base64_VARIANT_ORIGINAL);
+    CHECK_EQ(bt_report_open(&back, NULL, bad, strlen(bad), pk, sk, 0, NULL), BT_OK);
+    /* sealed bytes flipped: authentication fails */
+    env[BT_REPORT_HEADER_BYTES + 100] ^= 1;
+    sodium_bin2base64(bad, sizeof bad, env, env_len, sodium_base64_VARIANT_ORIGINAL);
+    CHECK_EQ(bt_report_open(&back, NULL, bad, strlen(bad), pk, sk, 0, NULL), BT_ERR_CORRUPT);
+}
+
+TEST(open_refuses_another_key)
+{
+    keys();
+    bt_union u = demo_union(0);
+    bt_report r = sample(), back;
+    char wire[BT_REPORT_WIRE_MAX + 1];
+    size_t len = 0;
+    const char *why = NULL;
+    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u), BT_OK);
+    CHECK_EQ(bt_report_open(&back, NULL, wire, len, other_pk, other_sk, 0, &why), BT_ERR_WRONG_KEY);
+    /* our key id on a box sealed to another key: the box does not open */
+    char json[2048];
+    unsigned char env[BT_REPORT_ENVELOPE_MAX];
+    size_t env_len = 0, n = sample_json(json, sizeof json, r.id, "x", "2026-W10");
+    forge_opts o = {0};
+    len = forge_wire(wire, sizeof wire, json, n, other_pk, r.id, &o);
+    CHECK_EQ(sodium_base642bin(env, sizeof env, wire, len, NULL, &env_len, NULL, sodium_base64_VARIANT_ORIGINAL), 0);
+    bt_report_key_id(env + 4, pk);
+    sodium_bin2base64(wire, sizeof wire, env, env_len, sodium_base64_VARIANT_ORIGINAL);
+    CHECK_EQ(bt_report_open(&back, NULL, wire, strlen(wire), pk, sk, 0, NULL), BT_ERR_CORRUPT);
+}
+
+TEST(open_demands_the_proof_of_work)
+{
+    keys();
+    bt_union u = demo_union(10);
+    bt_report r = sample(), back;
+    char wire[BT_REPORT_WIRE_MAX + 1];
+    size_t len = 0;
+    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u), BT_OK);
+    CHECK_EQ(bt_report_open(&back, NULL, wire, len, pk, sk, 10, NULL), BT_OK);
+    CHECK_EQ(bt_report_open(&back, NULL, wire, len, pk, sk, 24, NULL), BT_ERR_BAD_POW); /* fails 1 in 2^14 */
+    /* a forged envelope with no work at all */
+    char json[2048];
+    size_t n = sample_json(json, sizeof json, r.id, "x", "2026-W10");
+    forge_opts o = {0};
+    unsigned tries = 0;
+    do {
+        len = forge_wire(wire, sizeof wire, json, n, pk, r.id, &o);
+    } while (bt_report_open(&back, NULL, wire, len, pk, sk, 10, NULL) == BT_OK && ++tries < 8);
+    CHECK_EQ(bt_report_open(&back, NULL, wire, len, pk, sk, 10, NULL), BT_ERR_BAD_POW);
+}
+
+TEST(open_refuses_lying_padding)
+{
+    keys();
+    unsigned char id[16];
+    char json[2048], wire[4 * BT_REPORT_BLOCK * 2];
+    bt_report back;
+    const char *why = NULL;
+    bt_report_new_id(id);
+    size_t n = sample_json(json, sizeof json, id, "x", "2026-W10"), len;
+    forge_opts o = {0};
+    len = forge_wire(wire, sizeof wire, json, n, pk, id, &o);
+    CHECK_EQ(bt_report_open(&back, NULL, wire, len, pk, sk, 0, NULL), BT_OK);
+    o.blocks = 3; /* more blocks than the text needs */
+    len = forge_wire(wire, sizeof wire, json, n, pk, id, &o);
+    CHECK_EQ(bt_report_open(&back, NULL, wire, len, pk, sk, 0, &why), BT_ERR_BAD_ENVELOPE);
+    CHECK(why != NULL && strstr(why, "padding") != NULL);
+    o.blocks = 0;
+    o.break_padding = 1; /* no 0x80 marker */
+    len = forge_wire(wire, sizeof wire, json, n, pk, id, &o);
+    CHECK_EQ(bt_report_open(&back, NULL, wire, len, pk, sk, 0, &why), BT_ERR_BAD_ENVELOPE);
+    o.break_padding = 0;
+    o.blocks = 5; /* beyond the largest report */
+    len = forge_wire(wire, sizeof wire, json, n, pk, id, &o);
+    CHECK_EQ(bt_report_open(&back, NULL, wire, len, pk, sk, 0, NULL), BT_ERR_FRAME_TOO_LARGE);
+}
+
+TEST(open_refuses_non_canonical_json_and_a_mismatched_id)
+{
+    keys();
+    unsigned char id[16], other[16];
+    char json[2048], spaced[2100], wire[BT_REPORT_WIRE_MAX + 1];
+    bt_report back;
+    bt_report_new_id(id);
+    bt_report_new_id(other);
+    size_t n = sample_json(json, sizeof json, id, "x", "2026-W10"), len;
+    forge_opts o = {0};
+    snprintf(spaced, sizeof spaced, "%.*s }", (int)n - 1, json);
+    len = forge_wire(wire, sizeof wire, spaced, strlen(spaced), pk, id, &o);
+    CHECK_EQ(bt_report_open(&back, NULL, wire, len, pk, sk, 0, NULL), BT_ERR_BAD_REPORT);
+    o.envelope_id = other;
+    len = forge_wire(wire, sizeof wire, json, n, pk, id, &o);
+    CHECK_EQ(bt_report_open(&back, NULL, wire, len, pk, sk, 0, NULL), BT_ERR_BAD_REPORT);
+    o.envelope_id = NULL;
+    len = forge_wire(wire, sizeof wire, json, n, pk, id, &o);
+    CHECK_EQ(bt_report_open(&back, NULL, wire, len, pk, sk, 0, NULL), BT_OK);
+}
+
+TEST(open_refuses_what_is_not_exact_base64)
+{
+    keys();
+    bt_union u = demo_union(0);
+    bt_report r = sample(), back;
+    char wire[BT_REPORT_WIRE_MAX + 2];
+    size_t len = 0;
+    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u), BT_OK);
+    CHECK_EQ(bt_report_open(&back, NULL, wire, len - 4, pk, sk, 0, NULL), BT_ERR_BAD_ENVELOPE); /* truncated */
+    /* 1108 bytes end in "x==": non-zero bits after the last byte are another spelling */
+    CHECK(len > 3 && wire[len - 1] == '=' && wire[len - 2] == '=');
+    char keep = wire[len - 3];
+    wire[len - 3] = keep == 'A' ? 'B' : (char)(keep ^ 1);
+    CHECK_EQ(bt_report_open(&back, NULL, wire, len, pk, sk, 0, NULL), BT_ERR_BAD_ENVELOPE);
+    wire[len - 3] = keep;
+    keep = wire[20];
+    wire[20] = '=';
+    CHECK_EQ(bt_report_open(&back, NULL, wire, len, pk, sk, 0, NULL), BT_ERR_BAD_ENVELOPE);
+    wire[20] = keep;
+    CHECK_EQ(bt_report_open(&back, NULL, wire, len, pk, sk, 0, NULL), BT_OK);
+    wire[len] = '\n';
+    CHECK_EQ(bt_report_open(&back, NULL, wire, len + 1, pk, sk, 0, NULL), BT_ERR_BAD_ENVELOPE);
+    wire[10] = '*';
+    CHECK_EQ(bt_report_open(&back, NULL, wire, len, pk, sk, 0, NULL), BT_ERR_BAD_ENVELOPE);
+    CHECK_EQ(bt_report_open(&back, NULL, "", 0, pk, sk, 0, NULL), BT_ERR_BAD_ENVELOPE);
+    CHECK_EQ(bt_report_open(&back, NULL, "QlRSMQ==", 8, pk, sk, 0, NULL), BT_ERR_BAD_ENVELOPE);
+}
+
+TEST(union_entries_are_checked_strictly)
+{
+    keys();
+    bt_union u = demo_union(16), back;
+    char text[4096];
+    size_t len = 0;
+    const char *why = NULL;
+    CHECK_EQ(bt_report_union_render(text, sizeof text, &len, &u), BT_OK);
+    CHECK_EQ(bt_report_union_parse(&back, text, len, &why), BT_OK);
+    CHECK(memcmp(back.public_key, pk, 32) == 0);
+    CHECK_EQ(back.pow_difficulty, 16u);
+    /* a key id that is not the key's */
+    char *k = strstr(text, "\"key_id\": \"");
+    CHECK(k != NULL);
+    if (k) k[11] = k[11] == '0' ? '1' : '0';
+    CHECK_EQ(bt_report_union_parse(&back, text, len, &why), BT_ERR_BAD_PARAMS);
+    strcpy(u.submit_url, "http://union.example/v1/reports");
+    CHECK_EQ(bt_report_union_render(text, sizeof text, &len, &u), BT_OK);
+    CHECK_EQ(bt_report_union_parse(&back, text, len, &why), BT_ERR_BAD_PARAMS);
+    strcpy(u.submit_url, "http://127.0.0.1:8470/v1/reports");
+    CHECK_EQ(bt_report_union_render(text, sizeof text, &len, &u), BT_OK);
+    CHECK_EQ(bt_report_union_parse(&back, text, len, &why), BT_OK);
+    strcpy(u.submit_url, "http://127.0.0.1.evil.example/v1/reports");
+    CHECK_EQ(bt_report_union_render(text, sizeof text, &len, &u), BT_OK);
+    CHECK_EQ(bt_report_union_parse(&back, text, len, &why), BT_ERR_BAD_PARAMS);
+}
+
+TEST(buckets_follow_the_documented_boundaries)
+{
+#define D(s, p, name) CHECK_EQ(bt_report_duration_bucket(s, p), bt_report_enum_value(BT_RF_DURATION, name))
+    D(-1, 0, "not_stated");
+    D(0, 0, "lt_24h");
+    D(86399, 0, "lt_24h");
+    D(86400, 0, "1d_3d");
+    D(3 * 86400, 0, "3d_7d");
+    D(7 * 86400 - 1, 0, "3d_7d");
+    D(30 * 86400, 0, "30d_90d");
+    D(90 * 86400, 0, "ge_90d");
+    D(5, 1, "permanent");
+#undef D
+#define L(s, name) CHECK_EQ(bt_report_delay_bucket(s), bt_report_enum_value(BT_RF_DELAY, name))
+    L(-1, "none");
+    L(0, "lt_10m");
+    L(599, "lt_10m");
+    L(600, "10m_1h");
+    L(3600, "1h_24h");
+    L(86400, "1d_7d");
+    L(30 * 86400 - 1, "7d_30d");
+    L(30 * 86400, "ge_30d");
+#undef L
+    CHECK_EQ(bt_report_week_of(1772532000), 202610);  /* 2026-03-03 10:00 UTC, a Tuesday */
+    CHECK_EQ(bt_report_week_of(1767225600), 202601);  /* 2026-01-01, a Thursday: week 1 */
+    CHECK_EQ(bt_report_week_of(1735603200), 202501);  /* 2024-12-31 belongs to 2025-W01 */
+    CHECK_EQ(bt_report_week_of(1609459200), 202053);  /* 2021-01-01 belongs to 2020-W53 */
+    CHECK_EQ(bt_report_week_of(1798675200), 202653);  /* 2026-12-31: 2026 has 53 weeks */
+    CHECK_EQ(bt_report_week_of(0), 0);                /* 1970: outside the schema */
+}
+
+/* ---- the store ---- */
+
+static bt_collect *fresh_store(char **dir)
+{
+    bt_collect *c = NULL;
+    char path[512];
+    *dir = test_tmpdir();
+    snprintf(path, sizeof path, "%s/%s", *dir, BT_COLLECT_DB);
+    if (bt_collect_open(&c, path, 0) != BT_OK) abort();
+    keys();
+    bt_collect_set_key(c, pk, sk, 0);
+    return c;
+}
+
+/* Removes what fresh_store made (and frees dir). */
+static void drop_store(char *dir)
+{
+    const char *names[] = {BT_COLLECT_DB, BT_COLLECT_DB "-wal", BT_COLLECT_DB "-shm", "other.sqlite",
+                           "other.sqlite-wal", "other.sqlite-shm"};
+    char path[512];
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+    free(dir);
+}
+
+static size_t seal_sample(char *wire, const unsigned char id[16], const char *platform, const char *week)
+{
+    bt_report r;
+    bt_union u = demo_union(0);
+    char json[2048];
+    size_t len = 0, n = sample_json(json, sizeof json, id, platform, week);
+    if (bt_report_parse(&r, json, n, NULL) != BT_OK || bt_report_seal(wire, BT_REPORT_WIRE_MAX + 1, &len, &r, &u) != BT_OK)
+        abort();
+    return len;
+}
+
+TEST(store_dedupes_by_report_id_and_refuses_replays)
+{
+    char *dir, wire[BT_REPORT_WIRE_MAX + 1], wire2[BT_REPORT_WIRE_MAX + 1];
+    bt_collect *c = fresh_store(&dir);
+    unsigned char id[16];
+    bt_collect_result res;
+    int64_t n = -1;
+    bt_report_new_id(id);
+    size_t len = seal_sample(wire, id, "instagram", "2026-W10");
+    CHECK_EQ(bt_collect_submit(c, wire, len, &res, NULL), BT_OK);
+    CHECK_EQ(res.updated, 0);
+    CHECK_EQ(bt_collect_submit(c, wire, len, &res, NULL), BT_ERR_REPLAYED);
+    size_t len2 = seal_sample(wire2, id, "facebook", "2026-W11"); /* the same case, updated */
+    CHECK_EQ(bt_collect_submit(c, wire2, len2, &res, NULL), BT_OK);
+    CHECK_EQ(res.updated, 1);
+    CHECK_EQ(bt_collect_submit(c, wire, len, &res, NULL), BT_ERR_REPLAYED); /* no rolling back */
+    CHECK_EQ(bt_collect_count(c, &n), BT_OK);
+    CHECK_EQ(n, 1);
+    char *out = NULL;
+    size_t olen = 0;
+    CHECK_EQ(bt_collect_report(c, BT_COLLECT_JSON, &out, &olen), BT_OK);
+    CHECK(out && strstr(out, "\"facebook\": 1") != NULL); /* the latest wins */
+    CHECK(out && strstr(out, "instagram") == NULL);
+    free(out);
+    bt_collect_close(c);
+    drop_store(dir);
+}
+
+TEST(store_refuses_without_a_key_and_stores_nothing_refused)
+{
+    char *dir, wire[BT_REPORT_WIRE_MAX + 1];
+    bt_collect *c = fresh_store(&dir), *bare = NULL;
+    unsigned char id[16];
+    int64_t n = -1;
+    char path[512];
+    bt_report_new_id(id);
+    size_t len = seal_sample(wire, id, "instagram", "2026-W10");
+    snprintf(path, sizeof path, "%s/other.sqlite", dir);
+    CHECK_EQ(bt_collect_open(&bare, path, 0), BT_OK);
+    CHECK_EQ(bt_collect_submit(bare, wire, len, NULL, NULL), BT_ERR_LOCKED);
+    bt_collect_close(bare);
+    wire[len / 2] ^= 1;
+    CHECK(bt_collect_submit(c, wire, len, NULL, NULL) != BT_OK);
+    CHECK_EQ(bt_collect_count(c, &n), BT_OK);
+    CHECK_EQ(n, 0);
+    bt_collect_close(c);
+    drop_store(dir);
+}
+
+TEST(report_counts_appeals_and_the_ten_minute_share)
+{
+    char *dir, wire[BT_REPORT_WIRE_MAX + 1];
+    bt_collect *c = fresh_store(&dir);
+    unsigned char id[16];
+    for (int i = 0; i < 3; i++) {
+        bt_report_new_id(id);
+        size_t len = seal_sample(wire, id, i ? "x" : "youtube", "2026-W10");
+        CHECK_EQ(bt_collect_submit(c, wire, len, NULL, NULL), BT_OK);
+    }
+    char *out = NULL;
+    size_t len = 0;
+    CHECK_EQ(bt_collect_report(c, BT_COLLECT_JSON, &out, &len), BT_OK);
+    CHECK(out && strstr(out, "\"total\": 3") != NULL);
+    CHECK(out && strstr(out, "\"x\": 2") != NULL);
+    CHECK(out && strstr(out, "\"2026-W10\": 3") != NULL);
+    CHECK(out && strstr(out, "\"answered_within_10_minutes\": 3") != NULL);
+    CHECK(out && strstr(out, "\"share_answered_within_10_minutes\": 1") != NULL);
+    free(out);
+    CHECK_EQ(bt_collect_report(c, BT_COLLECT_CSV, &out, &len), BT_OK);
+    CHECK(out && strstr(out, "platform,x,2\n") != NULL);
+    free(out);
+    CHECK_EQ(bt_collect_report(c, BT_COLLECT_HTML, &out, &len), BT_OK);
+    CHECK(out && strstr(out, "<svg") != NULL && strstr(out, "<script") == NULL);
+    free(out);
+    bt_collect_close(c);
+    drop_store(dir);
+}
+
+TEST(export_suppresses_cells_under_ten)
+{
+    char *dir, wire[BT_REPORT_WIRE_MAX + 1];
+    bt_collect *c = fresh_store(&dir);
+    unsigned char id[16];
+    CHECK_EQ(bt_collect_begin(c), BT_OK);
+    for (int i = 0; i < 12 + 9; i++) {
+        bt_report_new_id(id);
+        size_t len = seal_sample(wire, id, i < 12 ? "instagram" : "tiktok", "2026-W10");
+        CHECK_EQ(bt_collect_submit(c, wire, len, NULL, NULL), BT_OK);
+    }
+    CHECK_EQ(bt_collect_commit(c), BT_OK);
+    char *out = NULL;
+    size_t len = 0;
+    CHECK_EQ(bt_collect_export(c, BT_COLLECT_WEEKLY, 10, &out, &len), BT_OK);
+    CHECK(out && strstr(out, "2026-W10,instagram,suspension,12\n") != NULL);
+    CHECK(out && strstr(out, "2026-W10,tiktok,suspension,<10\n") != NULL);
+    CHECK(out && strstr(out, ",9\n") == NULL);
+    free(out);
+    CHECK_EQ(bt_collect_export(c, BT_COLLECT_APPEALS, 5, &out, &len), BT_OK); /* never below 10 */
+    CHECK(out && strstr(out, "tiktok,rejected,lt_10m,<10\n") != NULL);
+    free(out);
+    bt_collect_close(c);
+    drop_store(dir);
+}
+
+TEST(key_file_opens_with_its_passphrase_only)
+{
+    char *dir = test_tmpdir(), path[512];
+    unsigned char p1[32], p2[32], *s = sodium_malloc(32);
+    bt_kdf_params fast = {crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN};
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, BT_COLLECT_KEYFILE);
+    CHECK_EQ(bt_collect_keygen(path, "short", 5, &fast, p1), BT_ERR_WEAK_PASSPHRASE);
+    CHECK_EQ(bt_collect_keygen(path, "correct horse", 13, &fast, p1), BT_OK);
+    CHECK_EQ(stat(path, &st), 0);
+    CHECK_EQ(st.st_mode & 0777, 0600u);
+    CHECK_EQ(bt_collect_keygen(path, "correct horse", 13, &fast, p2), BT_ERR_STORAGE); /* never overwrites */
+    CHECK_EQ(bt_collect_key_load(path, "wrong horse!!", 13, p2, s), BT_ERR_WRONG_PASSPHRASE);
+    CHECK_EQ(bt_collect_key_load(path, "correct horse", 13, p2, s), BT_OK);
+    CHECK(memcmp(p1, p2, 32) == 0);
+    unsigned char check[32];
+    crypto_scalarmult_base(check, s);
+    CHECK(memcmp(check, p1, 32) == 0);
+    sodium_free(s);
+    unlink(path);
+    rmdir(dir);
+    free(dir);
+}
+
+RUN_TESTS(T(parse_accepts_a_full_report_and_renders_it_back_byte_for_byte),
+          T(parse_accepts_a_minimal_report_without_appeal_or_context),
+          T(parse_refuses_unknown_members_anywhere),
+          T(parse_refuses_values_outside_the_closed_enums),
+          T(parse_checks_iso_weeks),
+          T(parse_holds_the_appeal_rules),
+          T(parse_refuses_missing_members_bad_ids_versions_and_keywords),
+          T(seal_then_open_gives_the_same_report_in_whole_blocks),
+          T(open_refuses_a_flipped_byte_anywhere),
+          T(open_refuses_another_key),
+          T(open_demands_the_proof_of_work),
+          T(open_refuses_lying_padding),
+          T(open_refuses_non_canonical_json_and_a_mismatched_id),
+          T(open_refuses_what_is_not_exact_base64),
+          T(union_entries_are_checked_strictly),
+          T(buckets_follow_the_documented_boundaries),
+          T(store_dedupes_by_report_id_and_refuses_replays),
+          T(store_refuses_without_a_key_and_stores_nothing_refused),
+          T(report_counts_appeals_and_the_ten_minute_share),
+          T(export_suppresses_cells_under_ten),
+          T(key_file_opens_with_its_passphrase_only))
