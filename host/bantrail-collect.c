@@ -22,12 +22,12 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "bantrail/collect.h"
 #include "bantrail/report.h"
 #include "bantrail/share.h"
+#include "bantrail/term.h"
 #include "bantrail/vault.h"
 
 #define PROG "bantrail-collect"
@@ -55,7 +55,8 @@ static void usage(FILE *f)
         "  export      open data (CSV) with cells under 10 suppressed\n"
         "\n"
         "Options:\n"
-        "  --dir DIR   the collector's folder (default: the current folder)\n"
+        "  --dir DIR   the collector's folder (default: $BANTRAIL_HOME/collector when\n"
+        "              BANTRAIL_HOME is set, else the current folder)\n"
         "  -h, --help  this help; COMMAND --help for a command's options\n"
         "\n"
         "Passphrases come from the terminal, or one a line from --passphrase-fd N;\n"
@@ -99,44 +100,9 @@ static int set_pass_fd(const char *arg)
     return 0;
 }
 
-/* One line (without its end) into sodium_malloc'd memory; NULL on end of
- * input or error. From --passphrase-fd when given, else the terminal. */
 static char *read_secret(const char *prompt)
 {
-    char *buf = sodium_malloc(BT_PASSPHRASE_MAX + 2);
-    FILE *in = pass_in, *tty = NULL;
-    struct termios old, quiet;
-    int restore = 0;
-    if (buf == NULL) return NULL;
-    if (in == NULL) {
-        tty = fopen("/dev/tty", "r+");
-        if (tty == NULL) {
-            fprintf(stderr, PROG ": no terminal to ask for the passphrase; use --passphrase-fd N\n");
-            sodium_free(buf);
-            return NULL;
-        }
-        in = tty;
-        fputs(prompt, tty);
-        fflush(tty);
-        if (tcgetattr(fileno(tty), &old) == 0) {
-            quiet = old;
-            quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-            restore = tcsetattr(fileno(tty), TCSAFLUSH, &quiet) == 0;
-        }
-    }
-    setvbuf(in, NULL, _IONBF, 0);
-    char *line = fgets(buf, BT_PASSPHRASE_MAX + 2, in);
-    if (tty != NULL) {
-        if (restore) tcsetattr(fileno(tty), TCSAFLUSH, &old);
-        fputc('\n', tty);
-        fclose(tty);
-    }
-    if (line == NULL) {
-        sodium_free(buf);
-        return NULL;
-    }
-    buf[strcspn(buf, "\r\n")] = '\0';
-    return buf;
+    return bt_term_read_secret(pass_in, prompt, PROG);
 }
 
 /* Reads at most cap bytes of path into a malloc'd, NUL-terminated buffer.
@@ -754,6 +720,14 @@ int main(int argc, char **argv)
     static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
                                          {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     int o, rc;
+    char *home_dir = NULL;
+    const char *home = getenv("BANTRAIL_HOME");
+    if (home != NULL && home[0] != '\0') {
+        size_t n = strlen(home) + sizeof "/collector";
+        if ((home_dir = malloc(n)) == NULL) return 2;
+        snprintf(home_dir, n, "%s/collector", home);
+        opt_dir = home_dir;
+    }
     /* "+": stop at the command; its options are parsed by the command. */
     while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
         if (o == 'd') opt_dir = optarg;
@@ -788,5 +762,6 @@ int main(int argc, char **argv)
         rc = 2;
     }
     if (pass_in != NULL) fclose(pass_in);
+    free(home_dir);
     return rc;
 }

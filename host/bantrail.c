@@ -15,7 +15,6 @@
 #include <limits.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +25,7 @@
 #include "bantrail/install.h"
 #include "bantrail/paths.h"
 #include "bantrail/rpc.h"
+#include "bantrail/term.h"
 #include "bantrail/vault.h"
 
 static int opt_json;
@@ -136,46 +136,9 @@ static void print_clean(const char *s, int keep_newlines)
 
 /* ---- passphrases ---- */
 
-/* Reads one line (without its end) into a sodium_malloc'd buffer; NULL on
- * end of input or error. From the --passphrase-fd stream when given, else
- * from the terminal with echo off. */
 static char *read_secret(const char *prompt)
 {
-    char *buf = sodium_malloc(BT_PASSPHRASE_MAX + 2);
-    FILE *in = pass_in, *tty = NULL;
-    struct termios old, quiet;
-    int restore = 0;
-    if (buf == NULL) return NULL;
-    if (in == NULL) {
-        tty = fopen("/dev/tty", "r+");
-        if (tty == NULL) {
-            fprintf(stderr, "bantrail: no terminal to ask for the passphrase; use --passphrase-fd N\n");
-            sodium_free(buf);
-            return NULL;
-        }
-        in = tty;
-        /* echo off before the prompt, so nothing typed after it can show */
-        if (tcgetattr(fileno(tty), &old) == 0) {
-            quiet = old;
-            quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-            restore = tcsetattr(fileno(tty), TCSAFLUSH, &quiet) == 0;
-        }
-        fputs(prompt, tty);
-        fflush(tty);
-    }
-    setvbuf(in, NULL, _IONBF, 0); /* no copy of the line left in stdio's buffer */
-    char *line = fgets(buf, BT_PASSPHRASE_MAX + 2, in);
-    if (tty != NULL) {
-        if (restore) tcsetattr(fileno(tty), TCSAFLUSH, &old);
-        fputc('\n', tty);
-        fclose(tty);
-    }
-    if (line == NULL) {
-        sodium_free(buf);
-        return NULL;
-    }
-    buf[strcspn(buf, "\r\n")] = '\0';
-    return buf;
+    return bt_term_read_secret(pass_in, prompt, "bantrail");
 }
 
 /* ---- calling the dispatcher ---- */
@@ -562,23 +525,13 @@ static int cmd_verify(void)
 
 static int cmd_capture(const char *url, const char *title, const char *lang, int manual)
 {
-    size_t cap = 1 << 16, n = 0, r;
-    char *text = malloc(cap + 1);
+    size_t n = 0;
+    char *text = bt_term_read_all(stdin, (size_t)1 << 20, &n);
     bt_err err;
-    while (text != NULL && (r = fread(text + n, 1, cap - n, stdin)) > 0) {
-        n += r;
-        if (n == cap) {
-            char *bigger = cap < ((size_t)1 << 20) ? realloc(text, cap * 2 + 1) : NULL;
-            if (bigger == NULL) { free(text); text = NULL; break; }
-            text = bigger;
-            cap *= 2;
-        }
-    }
     if (text == NULL) {
-        fprintf(stderr, "bantrail: the text is too long (1 MiB at most)\n");
+        fprintf(stderr, "bantrail: cannot read the text (1 MiB at most)\n");
         return 2;
     }
-    text[n] = '\0';
     json_object *p = json_object_new_object();
     json_object_object_add(p, "url", json_object_new_string(url));
     json_object_object_add(p, "text", json_object_new_string_len(text, (int)n));
@@ -880,21 +833,11 @@ static int cmd_doctor(const char *user_data_dir)
 /* classify: the classifier on stdin's text, for tests and rule writers. */
 static int cmd_classify(const char *url, const char *title, const char *lang)
 {
-    size_t cap = 1 << 16, n = 0, r;
-    char *text = malloc(cap + 1);
+    size_t n = 0;
+    char *text = bt_term_read_all(stdin, (size_t)1 << 20, &n);
     bt_classification c;
-    while (text != NULL && (r = fread(text + n, 1, cap - n, stdin)) > 0) {
-        n += r;
-        if (n == cap) {
-            char *bigger = cap < ((size_t)1 << 20) ? realloc(text, cap * 2 + 1) : NULL;
-            if (bigger == NULL) { free(text); text = NULL; break; }
-            text = bigger;
-            cap *= 2;
-        }
-    }
-    if (text == NULL || ferror(stdin)) {
+    if (text == NULL) {
         fprintf(stderr, "bantrail: cannot read the text (1 MiB at most)\n");
-        free(text);
         return 2;
     }
     bt_err err = bt_classify_text_with(&c, NULL, url, title, lang, text, n);

@@ -6,7 +6,15 @@
  *           - negative cues - quoted (reported) notice - foreign host
  *
  * and a text is a notice when the score reaches the threshold and something
- * positive (a phrase, a label or the URL path) was seen. */
+ * positive (a phrase, a label or the URL path) was seen.
+ *
+ * Cost: parsing the rules builds indexes of their phrases (Aho-Corasick
+ * automata, "the index" below), so a text is read once whatever the number
+ * of phrases, and only the places where a phrase's first part occurs are
+ * looked at closer. Words of plain ASCII are normalised here, the rest by
+ * libunistring. The straightforward ways (each phrase searched for in turn,
+ * the whole text through libunistring) stay as bt_classify_*_reference, and
+ * tests/test_classify.c checks that both give the same answers. */
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -51,6 +59,7 @@ typedef struct {
     entry_class cls;
     int idx;                    /* kind, reason, platform, unit or month */
     int lang;                   /* index into langs, or -1 */
+    uint32_t part_id[PARTS_MAX]; /* parts after the first: the same id for the same bytes */
 } entry;
 
 typedef struct {
@@ -110,6 +119,7 @@ struct bt_classify_rules {
     size_t n_reasons;
     entry *entries;
     size_t n_entries, cap_entries;
+    size_t n_part_ids;         /* distinct later parts (entry.part_id) */
     char day_first[LANGS_MAX][16];
     size_t n_day_first;
     int w_phrase, w_label, w_path, w_short, w_neg, w_quoted, w_foreign, threshold;
@@ -126,7 +136,8 @@ typedef struct {
     size_t n, cap;
 } buf;
 
-static int buf_put(buf *b, const uint8_t *s, size_t n)
+/* Makes room for n more bytes and a NUL; -1 when out of memory. */
+static int buf_reserve(buf *b, size_t n)
 {
     if (b->n + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
@@ -136,6 +147,12 @@ static int buf_put(buf *b, const uint8_t *s, size_t n)
         b->p = p;
         b->cap = cap;
     }
+    return 0;
+}
+
+static int buf_put(buf *b, const uint8_t *s, size_t n)
+{
+    if (buf_reserve(b, n) != 0) return -1;
     memcpy(b->p + b->n, s, n);
     b->n += n;
     b->p[b->n] = 0;
@@ -371,13 +388,17 @@ bt_err bt_classify_normalize(char **out, size_t *out_len, const char *text, size
             continue;
         }
         if ((rc = flush_nfc(&res, &pending)) != BT_OK) goto done;
-        rc = BT_ERR_NO_MEMORY;
-        if (st.pending_space && buf_put(&res, (const uint8_t *)" ", 1) != 0) goto done;
+        if (buf_reserve(&res, n + 1) != 0) {
+            rc = BT_ERR_NO_MEMORY;
+            goto done;
+        }
+        if (st.pending_space) res.p[res.n++] = ' ';
         for (size_t j = 0; j < n; j += k) {
             uint8_t c = simple_char(w + j, n - j, &k);
-            if (buf_put(&res, &c, 1) != 0) goto done;
+            res.p[res.n++] = c;
             st.base = st.last = c;
         }
+        res.p[res.n] = '\0';
         st.pending_space = 0;
         i += n;
     }
@@ -685,6 +706,30 @@ static bt_err parse_facts(bt_classify_rules *r, json_object *facts, char *proble
 
 /* ---- the index ---- */
 
+/* Gives each distinct part after the first (of any entry) an id
+ * (entry.part_id), so that a scan can remember where each occurs. A
+ * quadratic search, once, over a few hundred parts. */
+static void number_later_parts(bt_classify_rules *r)
+{
+    r->n_part_ids = 0;
+    for (size_t k = 0; k < r->n_entries; k++) {
+        entry *e = &r->entries[k];
+        for (size_t p = 1; p < e->n_parts; p++) {
+            uint32_t id = (uint32_t)r->n_part_ids;
+            for (size_t j = 0; j <= k && id == r->n_part_ids; j++) {
+                const entry *f = &r->entries[j];
+                for (size_t q = 1; q < f->n_parts && (j < k || q < p); q++)
+                    if (f->part_len[q] == e->part_len[p] && memcmp(f->part[q], e->part[p], e->part_len[p]) == 0) {
+                        id = f->part_id[q];
+                        break;
+                    }
+            }
+            e->part_id[p] = id;
+            if (id == r->n_part_ids) r->n_part_ids++;
+        }
+    }
+}
+
 static void index_free(ac_index *a)
 {
     free(a->nodes);
@@ -807,7 +852,10 @@ static bt_err index_build(ac_index *a, const bt_classify_rules *r, int (*wanted)
     /* outputs: entries grouped by node, in entry order */
     size_t n_out = 0;
     for (size_t k = 0; k < r->n_entries; k++)
-        if (wanted(&r->entries[k])) a->nodes[term[k]].out_n++, n_out++;
+        if (wanted(&r->entries[k])) {
+            a->nodes[term[k]].out_n++;
+            n_out++;
+        }
     if ((a->out = calloc(n_out ? n_out : 1, sizeof *a->out)) == NULL || (fill = calloc(cap, sizeof *fill)) == NULL)
         goto done;
     for (size_t u = 0, at = 0; u < cap; u++) {
@@ -949,6 +997,7 @@ bt_err bt_classify_rules_parse(bt_classify_rules **out, const char *json, size_t
     x = NULL;
     json_object_object_get_ex(root, "facts", &x);
     if ((rc = parse_facts(r, x, problem, problem_len)) != BT_OK) goto done;
+    number_later_parts(r);
     if ((rc = index_build(&r->scored, r, for_scored)) != BT_OK || (rc = index_build(&r->cues, r, for_cues)) != BT_OK ||
         (rc = index_build(&r->facts, r, for_facts)) != BT_OK)
         goto done;
@@ -996,16 +1045,24 @@ static const char *find_bytes(const char *hay, size_t hn, const char *needle, si
     for (const char *p = hay; p < end;) {
         p = memchr(p, needle[0], (size_t)(end - p));
         if (p == NULL) return NULL;
-        if (memcmp(p, needle, nn) == 0) return p;
+        if (p[nn - 1] == needle[nn - 1] && memcmp(p, needle, nn) == 0) return p;
         p++;
     }
     return NULL;
+}
+
+/* uc_is_alnum, without the call for ASCII (the common case). */
+static int is_alnum(ucs4_t c)
+{
+    if (c < 0x80) return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    return uc_is_alnum(c);
 }
 
 /* The code point before position i of t (0 at the start). */
 static ucs4_t cp_before(const char *t, size_t i)
 {
     if (i == 0) return 0;
+    if ((unsigned char)t[i - 1] < 0x80) return (unsigned char)t[i - 1];
     size_t j = i - 1;
     while (j > 0 && ((unsigned char)t[j] & 0xC0) == 0x80) j--;
     ucs4_t c = 0;
@@ -1016,6 +1073,7 @@ static ucs4_t cp_before(const char *t, size_t i)
 static ucs4_t cp_at(const char *t, size_t n, size_t i)
 {
     if (i >= n) return 0;
+    if ((unsigned char)t[i] < 0x80) return (unsigned char)t[i];
     ucs4_t c = 0;
     u8_mbtouc(&c, (const uint8_t *)t + i, n - i);
     return c;
@@ -1025,21 +1083,21 @@ static ucs4_t cp_at(const char *t, size_t n, size_t i)
  * no attached particles: Latin, Greek, Cyrillic (below U+0590). */
 static int needs_boundary(ucs4_t c)
 {
-    return c != 0 && c < 0x590 && uc_is_alnum(c);
+    return c != 0 && c < 0x590 && is_alnum(c);
 }
 
 static int boundary_ok_left(const char *t, size_t at, const char *part, size_t part_len)
 {
     if (!needs_boundary(cp_at(part, part_len, 0))) return 1;
     ucs4_t b = cp_before(t, at);
-    return b == 0 || !uc_is_alnum(b);
+    return b == 0 || !is_alnum(b);
 }
 
 static int boundary_ok_right(const char *t, size_t n, size_t end, const char *part, size_t part_len)
 {
     if (!needs_boundary(cp_before(part, part_len))) return 1;
     ucs4_t a = cp_at(t, n, end);
-    return a == 0 || !uc_is_alnum(a);
+    return a == 0 || !is_alnum(a);
 }
 
 /* Whether the gap t[from, to) is what "*" may skip. */
@@ -1057,44 +1115,117 @@ static int gap_ok(const char *t, size_t from, size_t to)
     return chars <= WILDCARD_CHARS + 2;
 }
 
-/* Finds e's parts in t[0, n) at or after from; on a match sets *start and
- * *end and returns 1. */
+/* Where a scan remembers, for each later part (by part_id), the first place
+ * at or after `from` where it occurs in the whole text (at, SIZE_MAX for
+ * nowhere); from is SIZE_MAX until the part is first looked for. */
+typedef struct {
+    size_t from, at;
+} part_seen;
+
+/* The first occurrence of e's part k in t[q, limit) (q < limit <= n), or
+ * NULL: the same as find_bytes there. With seen (a scan's memory, NULL for
+ * none), a search that does not go back before the last one for the same
+ * part is answered from it or goes on from it, so that each part costs
+ * about one pass over the text however many entries and places ask for it;
+ * a search that goes back looks in the window only. */
+static const char *find_part(const char *t, size_t n, const entry *e, size_t k, size_t q, size_t limit,
+                             part_seen *seen)
+{
+    part_seen *ps = seen != NULL ? &seen[e->part_id[k]] : NULL;
+    if (ps == NULL || (ps->from != SIZE_MAX && q < ps->from))
+        return find_bytes(t + q, limit - q, e->part[k], e->part_len[k]);
+    if (ps->from == SIZE_MAX || ps->at < q) { /* never looked, or went past: look on from q */
+        const char *h = find_bytes(t + q, n - q, e->part[k], e->part_len[k]);
+        ps->from = q;
+        ps->at = h != NULL ? (size_t)(h - t) : SIZE_MAX;
+    }
+    return ps->at != SIZE_MAX && ps->at + e->part_len[k] <= limit ? t + ps->at : NULL;
+}
+
+/* Whether e matches t[0, n) with its first part at s (which the caller
+ * found there); on a match sets *end to where the last part ends. seen: as
+ * for find_part. */
+static int match_at(const char *t, size_t n, const entry *e, size_t s, size_t *end, part_seen *seen)
+{
+    size_t cur = s + e->part_len[0];
+    if (!boundary_ok_left(t, s, e->part[0], e->part_len[0])) return 0;
+    int last = e->n_parts == 1;
+    if ((!last || e->whole_word) && !boundary_ok_right(t, n, cur, e->part[0], e->part_len[0])) return 0;
+    for (size_t k = 1; k < e->n_parts; k++) {
+        size_t limit = cur + (WILDCARD_CHARS + 2) * 4 + e->part_len[k];
+        if (limit > n) limit = n;
+        size_t q = cur;
+        int ok = 0;
+        while (q < limit) {
+            const char *h = find_part(t, n, e, k, q, limit, seen);
+            if (h == NULL) break;
+            size_t hs = (size_t)(h - t), he = hs + e->part_len[k];
+            q = hs + 1;
+            if (!gap_ok(t, cur, hs) || !boundary_ok_left(t, hs, e->part[k], e->part_len[k])) continue;
+            if ((k + 1 < e->n_parts || e->whole_word) && !boundary_ok_right(t, n, he, e->part[k], e->part_len[k]))
+                continue;
+            cur = he;
+            ok = 1;
+            break;
+        }
+        if (!ok) return 0;
+    }
+    *end = cur;
+    return 1;
+}
+
+/* Finds e's parts in t[0, n) at or after from, trying each place its first
+ * part occurs (the reference way); on a match sets *start and *end and
+ * returns 1. */
 static int find_entry(const char *t, size_t n, const entry *e, size_t from, size_t *start, size_t *end)
 {
     size_t pos = from;
     while (pos < n) {
         const char *hit = find_bytes(t + pos, n - pos, e->part[0], e->part_len[0]);
         if (hit == NULL) return 0;
-        size_t s = (size_t)(hit - t), cur = s + e->part_len[0];
+        size_t s = (size_t)(hit - t);
         pos = s + 1;
-        if (!boundary_ok_left(t, s, e->part[0], e->part_len[0])) continue;
-        int last = e->n_parts == 1;
-        if ((!last || e->whole_word) && !boundary_ok_right(t, n, cur, e->part[0], e->part_len[0])) continue;
-        int ok = 1;
-        for (size_t k = 1; ok && k < e->n_parts; k++) {
-            size_t limit = cur + (WILDCARD_CHARS + 2) * 4 + e->part_len[k];
-            if (limit > n) limit = n;
-            size_t q = cur;
-            ok = 0;
-            while (q < limit) {
-                const char *h = find_bytes(t + q, limit - q, e->part[k], e->part_len[k]);
-                if (h == NULL) break;
-                size_t hs = (size_t)(h - t), he = hs + e->part_len[k];
-                q = hs + 1;
-                if (!gap_ok(t, cur, hs) || !boundary_ok_left(t, hs, e->part[k], e->part_len[k])) continue;
-                if ((k + 1 < e->n_parts || e->whole_word) && !boundary_ok_right(t, n, he, e->part[k], e->part_len[k]))
-                    continue;
-                cur = he;
-                ok = 1;
-                break;
-            }
+        if (match_at(t, n, e, s, end, NULL)) {
+            *start = s;
+            return 1;
         }
-        if (!ok) continue;
-        *start = s;
-        *end = cur;
-        return 1;
     }
     return 0;
+}
+
+/* Calls found(ctx, k, s, end) for each match of an entry k of index a in
+ * t[0, n) (first part at s, last part ending at end), in the order in which
+ * the first parts end, so one entry's matches come in order of s. Entries
+ * for which skip(ctx, k) holds are not tried (found returns nothing: it
+ * records). quotes, if given, is set before each call to the number of '"'
+ * in t[0, s). seen: NULL, or room for rules->n_part_ids (see find_part),
+ * each from set to SIZE_MAX. One pass over t whatever the number of entries: the cost is
+ * that of the text plus that of the places where a first part occurs. */
+static void index_scan(const ac_index *a, const bt_classify_rules *r, const char *t, size_t n,
+                       int (*skip)(void *ctx, uint32_t k), void (*found)(void *ctx, uint32_t k, size_t s, size_t end),
+                       void *ctx, size_t *quotes, part_seen *seen)
+{
+    uint32_t state = 0;
+    size_t q = 0; /* '"' in t[0, i] */
+    for (size_t i = 0; i < n; i++) {
+        q += t[i] == '"';
+        state = ac_next(a, state, (unsigned char)t[i]);
+        uint32_t node = a->nodes[state].out_n > 0 ? state : a->nodes[state].dict;
+        for (; node != 0; node = a->nodes[node].dict) {
+            const ac_node *nd = &a->nodes[node];
+            for (uint32_t o = nd->out_first; o < nd->out_first + nd->out_n; o++) {
+                uint32_t k = a->out[o];
+                const entry *e = &r->entries[k];
+                size_t s = i + 1 - e->part_len[0], end;
+                if (skip(ctx, k) || !match_at(t, n, e, s, &end, seen)) continue;
+                if (quotes != NULL) {
+                    *quotes = q;
+                    for (size_t j = s; j <= i; j++) *quotes -= t[j] == '"';
+                }
+                found(ctx, k, s, end);
+            }
+        }
+    }
 }
 
 /* ---- URL ---- */
@@ -1156,19 +1287,38 @@ static size_t read_num(const char *t, size_t n, size_t i, long *v)
     return k;
 }
 
-/* Matches an entry of class cls exactly at t[i]; returns its end (0: none). */
-static size_t entry_at(const bt_classify_rules *r, const char *t, size_t n, size_t i, entry_class cls, int *idx)
+/* Matches an entry of class cls (one part only) exactly at t[i]; returns
+ * its end (0: none), the longest one, the first in entry order of that
+ * length. ref: the reference way, trying every entry; otherwise a walk down
+ * the facts index, as deep as t[i...] goes. */
+static size_t entry_at(const bt_classify_rules *r, const char *t, size_t n, size_t i, entry_class cls, int *idx,
+                       int ref)
 {
     size_t best = 0;
-    for (size_t k = 0; k < r->n_entries; k++) {
-        const entry *e = &r->entries[k];
-        if (e->cls != cls || e->n_parts != 1 || e->part_len[0] > n - i) continue;
-        if (memcmp(t + i, e->part[0], e->part_len[0]) != 0) continue;
-        size_t end = i + e->part_len[0];
-        if (!boundary_ok_right(t, n, end, e->part[0], e->part_len[0])) continue;
-        if (end > best) {
-            best = end;
+    if (ref) {
+        for (size_t k = 0; k < r->n_entries; k++) {
+            const entry *e = &r->entries[k];
+            if (e->cls != cls || e->n_parts != 1 || e->part_len[0] > n - i) continue;
+            if (memcmp(t + i, e->part[0], e->part_len[0]) != 0) continue;
+            size_t end = i + e->part_len[0];
+            if (!boundary_ok_right(t, n, end, e->part[0], e->part_len[0])) continue;
+            if (end > best) {
+                best = end;
+                *idx = e->idx;
+            }
+        }
+        return best;
+    }
+    const ac_index *a = &r->facts;
+    uint32_t node = 0;
+    for (size_t j = i; j < n && (node = ac_child(a, node, (unsigned char)t[j])) != 0; j++) {
+        const ac_node *nd = &a->nodes[node];
+        for (uint32_t o = nd->out_first; o < nd->out_first + nd->out_n; o++) {
+            const entry *e = &r->entries[a->out[o]];
+            if (e->cls != cls || !boundary_ok_right(t, n, j + 1, e->part[0], e->part_len[0])) continue;
+            best = j + 1;
             *idx = e->idx;
+            break;
         }
     }
     return best;
@@ -1257,17 +1407,18 @@ static size_t numeric_date_at(const char *t, size_t n, size_t i, int day_first, 
 
 /* "31 october 2022", "31. oktober 2022", "31 de octubre de 2022",
  * "ngày 31 tháng 10 năm 2022". */
-static size_t day_month_year_at(const bt_classify_rules *r, const char *t, size_t n, size_t i, bt_classify_facts *f)
+static size_t day_month_year_at(const bt_classify_rules *r, const char *t, size_t n, size_t i, bt_classify_facts *f,
+                                int ref)
 {
     long d, m = 0, y;
     int month = 0;
     size_t k = read_num(t, n, i, &d), j, e, k2;
     if (k == 0 || k > 2) return 0;
     j = skip_date_glue(t, n, i + k);
-    if ((e = entry_at(r, t, n, j, E_MONTH, &month)) != 0) {
+    if ((e = entry_at(r, t, n, j, E_MONTH, &month, ref)) != 0) {
         m = month;
         j = e;
-    } else if ((e = entry_at(r, t, n, j, E_MONTHWORD, &month)) != 0) {
+    } else if ((e = entry_at(r, t, n, j, E_MONTHWORD, &month, ref)) != 0) {
         j = skip_spaces(t, n, e);
         if ((k2 = read_num(t, n, j, &m)) == 0 || k2 > 2) return 0;
         j += k2;
@@ -1283,12 +1434,13 @@ static size_t day_month_year_at(const bt_classify_rules *r, const char *t, size_
 }
 
 /* "october 31, 2022". */
-static size_t month_day_year_at(const bt_classify_rules *r, const char *t, size_t n, size_t i, bt_classify_facts *f)
+static size_t month_day_year_at(const bt_classify_rules *r, const char *t, size_t n, size_t i, bt_classify_facts *f,
+                                int ref)
 {
     int month = 0;
     long d, y;
-    if (i > 0 && uc_is_alnum(cp_before(t, i))) return 0;
-    size_t e = entry_at(r, t, n, i, E_MONTH, &month), k;
+    if (i > 0 && is_alnum(cp_before(t, i))) return 0;
+    size_t e = entry_at(r, t, n, i, E_MONTH, &month, ref), k;
     if (e == 0) return 0;
     size_t j = skip_spaces(t, n, e);
     if ((k = read_num(t, n, j, &d)) == 0 || k > 2) return 0;
@@ -1298,9 +1450,30 @@ static size_t month_day_year_at(const bt_classify_rules *r, const char *t, size_
     return j + 4;
 }
 
-static int cue_near(const bt_classify_rules *r, const char *t, size_t n, size_t from, size_t to)
+static int cue_skip(void *ctx, uint32_t k)
+{
+    (void)k;
+    return *(int *)ctx;
+}
+
+static void cue_found(void *ctx, uint32_t k, size_t s, size_t end)
+{
+    (void)k;
+    (void)s;
+    (void)end;
+    *(int *)ctx = 1;
+}
+
+/* Whether a days-left cue is within CUE_WINDOW bytes of t[from, to) (the
+ * window is searched as a text of its own). */
+static int cue_near(const bt_classify_rules *r, const char *t, size_t n, size_t from, size_t to, int ref)
 {
     size_t lo = from > CUE_WINDOW ? from - CUE_WINDOW : 0, hi = to + CUE_WINDOW < n ? to + CUE_WINDOW : n;
+    int seen = 0;
+    if (!ref) {
+        index_scan(&r->cues, r, t + lo, hi - lo, cue_skip, cue_found, &seen, NULL, NULL);
+        return seen;
+    }
     for (size_t k = 0; k < r->n_entries; k++) {
         size_t s, e;
         if (r->entries[k].cls == E_CUE && find_entry(t + lo, hi - lo, &r->entries[k], 0, &s, &e)) return 1;
@@ -1308,15 +1481,16 @@ static int cue_near(const bt_classify_rules *r, const char *t, size_t n, size_t 
     return 0;
 }
 
-static void extract_facts(const bt_classify_rules *r, const char *t, size_t n, int day_first, bt_classify_facts *f)
+static void extract_facts(const bt_classify_rules *r, const char *t, size_t n, int day_first, bt_classify_facts *f,
+                          int ref)
 {
     static const char *const iso_prefix[UNITS] = {"PT", "PT", "P", "P", "P", "P"};
     static const char iso_unit[UNITS] = {'M', 'H', 'D', 'W', 'M', 'Y'};
     f->days_left = -1;
     for (size_t i = 0; i < n;) {
         size_t end;
-        if ((end = numeric_date_at(t, n, i, day_first, f)) != 0 || (end = day_month_year_at(r, t, n, i, f)) != 0 ||
-            (end = month_day_year_at(r, t, n, i, f)) != 0) {
+        if ((end = numeric_date_at(t, n, i, day_first, f)) != 0 || (end = day_month_year_at(r, t, n, i, f, ref)) != 0 ||
+            (end = month_day_year_at(r, t, n, i, f, ref)) != 0) {
             i = end;
             continue;
         }
@@ -1326,9 +1500,9 @@ static void extract_facts(const bt_classify_rules *r, const char *t, size_t n, i
             int unit = -1;
             size_t j = skip_spaces(t, n, i + k);
             if (j < n && t[j] == '-') j = skip_spaces(t, n, j + 1);
-            size_t ue = entry_at(r, t, n, j, E_UNIT, &unit);
+            size_t ue = entry_at(r, t, n, j, E_UNIT, &unit, ref);
             if (ue != 0 && unit >= 0) {
-                if (unit == 2 && f->days_left < 0 && cue_near(r, t, n, i, ue)) {
+                if (unit == 2 && f->days_left < 0 && cue_near(r, t, n, i, ue, ref)) {
                     f->days_left = v;
                 } else if (f->duration[0] == '\0') {
                     snprintf(f->duration, sizeof f->duration, "%s%ld%c", iso_prefix[unit], v, iso_unit[unit]);
@@ -1341,7 +1515,7 @@ static void extract_facts(const bt_classify_rules *r, const char *t, size_t n, i
             i += k;
             continue;
         }
-        if (t[i] == '@' && f->handle[0] == '\0' && (i == 0 || !uc_is_alnum(cp_before(t, i)))) {
+        if (t[i] == '@' && f->handle[0] == '\0' && (i == 0 || !is_alnum(cp_before(t, i)))) {
             size_t j = i + 1;
             while (j < n && j - i <= 31 &&
                    ((t[j] >= 'a' && t[j] <= 'z') || (t[j] >= '0' && t[j] <= '9') || t[j] == '_' || t[j] == '.'))
@@ -1376,16 +1550,132 @@ static void copy_str(char *dst, size_t cap, const char *src)
     snprintf(dst, cap, "%s", src ? src : "");
 }
 
-bt_err bt_classify_text_with(bt_classification *out, const bt_classify_rules *rules, const char *url,
-                             const char *title, const char *lang, const char *text, size_t text_len)
+/* The evidence found in a text, entry by entry. */
+typedef struct {
+    int kind_score[KINDS_MAX], lang_hits[LANGS_MAX];
+    int positive, negatives, quoted, reason, name_platform;
+    size_t name_at;
+} evidence;
+
+/* Adds what entry e, found at s (only inside quotes if in_quotes), says.
+ * Called in entry order (a name found at the same place as another's loses). */
+static void add_evidence(evidence *ev, const bt_classify_rules *rules, const entry *e, int in_quotes, size_t s)
+{
+    switch (e->cls) {
+    case E_PHRASE:
+    case E_LABEL:
+        if (in_quotes) {
+            ev->quoted = 1;
+            break;
+        }
+        ev->kind_score[e->idx] += e->cls == E_PHRASE ? rules->w_phrase : rules->w_label;
+        ev->positive += e->cls == E_PHRASE ? rules->w_phrase : rules->w_label;
+        if (e->lang >= 0) ev->lang_hits[e->lang] += 2;
+        break;
+    case E_NEG:
+        ev->negatives++;
+        if (e->lang >= 0) ev->lang_hits[e->lang]++;
+        break;
+    case E_REASON:
+        if (ev->reason < 0 || e->idx < ev->reason) ev->reason = e->idx;
+        break;
+    case E_NAME:
+        if (s < ev->name_at) {
+            ev->name_at = s;
+            ev->name_platform = e->idx;
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+/* Whether a phrase at s..end counts as quoted: an odd number of '"' before
+ * it (qn) and at least 40 other characters outside quotation marks. */
+static int quoted_at(size_t qn, size_t outside, size_t s, size_t end)
+{
+    return (qn & 1) && outside - (end - s) >= 40;
+}
+
+/* The reference way: each entry searched for in the whole text, in turn. */
+static void gather_reference(evidence *ev, const bt_classify_rules *rules, const char *t, size_t n, size_t outside)
+{
+    for (size_t k = 0; k < rules->n_entries; k++) {
+        const entry *e = &rules->entries[k];
+        size_t s = 0, end = 0, from = 0;
+        int found = 0, in_quotes = 0;
+        if (!for_scored(e)) continue;
+        while (find_entry(t, n, e, from, &s, &end)) {
+            size_t qn = 0;
+            for (size_t i = 0; i < s; i++) qn += t[i] == '"';
+            in_quotes = quoted_at(qn, outside, s, end);
+            found = 1;
+            if (!in_quotes || e->cls == E_NEG || e->cls == E_NAME || e->cls == E_REASON) break;
+            from = s + 1;
+        }
+        if (found) add_evidence(ev, rules, e, in_quotes, s);
+    }
+}
+
+/* What the indexed scan knows of each entry: the reference's loop stops at
+ * an entry's first match outside quotes (at its first match at all for
+ * negative cues, reasons and names); so does the scan, which then marks the
+ * entry DONE and skips its later matches. */
+enum { HIT_NONE, HIT_QUOTED, HIT_DONE };
+typedef struct {
+    uint32_t at; /* where the match that decided starts */
+    uint8_t state;
+} hit;
+
+typedef struct {
+    const bt_classify_rules *rules;
+    hit *hits;
+    size_t quotes, outside; /* '"' before the match being reported; non-space outside quotes */
+} gather_ctx;
+
+static int gather_skip(void *ctx, uint32_t k)
+{
+    return ((gather_ctx *)ctx)->hits[k].state == HIT_DONE;
+}
+
+static void gather_found(void *ctx, uint32_t k, size_t s, size_t end)
+{
+    gather_ctx *g = ctx;
+    const entry *e = &g->rules->entries[k];
+    int in_quotes = quoted_at(g->quotes, g->outside, s, end);
+    g->hits[k].at = (uint32_t)s;
+    g->hits[k].state = in_quotes && (e->cls == E_PHRASE || e->cls == E_LABEL) ? HIT_QUOTED : HIT_DONE;
+}
+
+/* The same evidence as gather_reference, from one pass of the index over
+ * the text. BT_OK or BT_ERR_NO_MEMORY. */
+static bt_err gather_indexed(evidence *ev, const bt_classify_rules *rules, const char *t, size_t n, size_t outside)
+{
+    gather_ctx g = {rules, calloc(rules->n_entries ? rules->n_entries : 1, sizeof(hit)), 0, outside};
+    part_seen *seen = malloc((rules->n_part_ids ? rules->n_part_ids : 1) * sizeof *seen);
+    bt_err rc = BT_ERR_NO_MEMORY;
+    if (g.hits == NULL || seen == NULL) goto done;
+    for (size_t p = 0; p < rules->n_part_ids; p++) seen[p].from = seen[p].at = SIZE_MAX;
+    index_scan(&rules->scored, rules, t, n, gather_skip, gather_found, &g, &g.quotes, seen);
+    for (size_t k = 0; k < rules->n_entries; k++)
+        if (g.hits[k].state != HIT_NONE)
+            add_evidence(ev, rules, &rules->entries[k], g.hits[k].state == HIT_QUOTED, g.hits[k].at);
+    rc = BT_OK;
+done:
+    free(g.hits);
+    free(seen);
+    return rc;
+}
+
+/* bt_classify_text_with, the indexed way or (ref) the reference way. */
+static bt_err classify(bt_classification *out, const bt_classify_rules *rules, const char *url, const char *title,
+                       const char *lang, const char *text, size_t text_len, int ref)
 {
     bt_err rc;
     char *joined = NULL, *t = NULL, host[256], path[2048];
     size_t n = 0;
-    int kind_score[KINDS_MAX] = {0}, lang_hits[LANGS_MAX] = {0};
-    int positive = 0, negatives = 0, quoted = 0, platform = -1, path_kind = -1, foreign = 0;
-    size_t name_at = SIZE_MAX;
-    int reason = -1, name_platform = -1;
+    int platform = -1, path_kind = -1, foreign = 0;
+    evidence ev = {.reason = -1, .name_platform = -1, .name_at = SIZE_MAX};
 
     memset(out, 0, sizeof *out);
     out->facts.days_left = -1;
@@ -1401,7 +1691,8 @@ bt_err bt_classify_text_with(bt_classification *out, const bt_classify_rules *ru
     joined[tl] = '\n';
     memcpy(joined + tl + 1, text, text_len);
     joined[tl + 1 + text_len] = '\0';
-    if ((rc = bt_classify_normalize(&t, &n, joined, tl + 1 + text_len, lang)) != BT_OK) goto done;
+    rc = (ref ? bt_classify_normalize_reference : bt_classify_normalize)(&t, &n, joined, tl + 1 + text_len, lang);
+    if (rc != BT_OK) goto done;
 
     /* the URL: platform by host, kind by path */
     if (url_split(url, host, sizeof host, path, sizeof path)) {
@@ -1428,65 +1719,24 @@ bt_err bt_classify_text_with(bt_classification *out, const bt_classify_rules *ru
         }
     }
 
-    for (size_t k = 0; k < rules->n_entries; k++) {
-        const entry *e = &rules->entries[k];
-        size_t s = 0, end = 0, from = 0;
-        int found = 0, in_quotes = 0;
-        if (e->cls == E_UNIT || e->cls == E_CUE || e->cls == E_MONTH || e->cls == E_MONTHWORD) continue;
-        while (find_entry(t, n, e, from, &s, &end)) {
-            size_t qn = 0;
-            for (size_t i = 0; i < s; i++) qn += t[i] == '"';
-            in_quotes = (qn & 1) && outside - (end - s) >= 40;
-            found = 1;
-            if (!in_quotes || e->cls == E_NEG || e->cls == E_NAME || e->cls == E_REASON) break;
-            from = s + 1;
-        }
-        if (!found) continue;
-        switch (e->cls) {
-        case E_PHRASE:
-        case E_LABEL:
-            if (in_quotes) {
-                quoted = 1;
-                break;
-            }
-            kind_score[e->idx] += e->cls == E_PHRASE ? rules->w_phrase : rules->w_label;
-            positive += e->cls == E_PHRASE ? rules->w_phrase : rules->w_label;
-            if (e->lang >= 0) lang_hits[e->lang] += 2;
-            break;
-        case E_NEG:
-            negatives++;
-            if (e->lang >= 0) lang_hits[e->lang]++;
-            break;
-        case E_REASON:
-            if (reason < 0 || e->idx < reason) reason = e->idx;
-            break;
-        case E_NAME:
-            if (s < name_at) {
-                name_at = s;
-                name_platform = e->idx;
-            }
-            break;
-        default:
-            break;
-        }
-    }
-
-    int score = positive;
+    if (ref) gather_reference(&ev, rules, t, n, outside);
+    else if ((rc = gather_indexed(&ev, rules, t, n, outside)) != BT_OK) goto done;
+    int score = ev.positive;
     if (path_kind >= 0) {
         score += rules->w_path;
-        kind_score[path_kind] += rules->w_path;
+        ev.kind_score[path_kind] += rules->w_path;
     }
-    if (score > 0 && negatives == 0 && !quoted && n <= rules->short_bytes) score += rules->w_short;
-    score -= negatives * rules->w_neg + (quoted ? rules->w_quoted : 0) + (foreign ? rules->w_foreign : 0);
+    if (score > 0 && ev.negatives == 0 && !ev.quoted && n <= rules->short_bytes) score += rules->w_short;
+    score -= ev.negatives * rules->w_neg + (ev.quoted ? rules->w_quoted : 0) + (foreign ? rules->w_foreign : 0);
     out->score = score;
-    out->notice = (positive > 0 || path_kind >= 0) && score >= rules->threshold;
+    out->notice = (ev.positive > 0 || path_kind >= 0) && score >= rules->threshold;
 
-    if (platform < 0) platform = name_platform;
+    if (platform < 0) platform = ev.name_platform;
     if (platform >= 0) copy_str(out->platform, sizeof out->platform, rules->platforms[platform].id);
 
     int best_lang = -1;
     for (size_t l = 0; l < rules->n_langs; l++)
-        if (lang_hits[l] > 0 && (best_lang < 0 || lang_hits[l] > lang_hits[best_lang])) best_lang = (int)l;
+        if (ev.lang_hits[l] > 0 && (best_lang < 0 || ev.lang_hits[l] > ev.lang_hits[best_lang])) best_lang = (int)l;
     if (best_lang >= 0) {
         copy_str(out->lang, sizeof out->lang, rules->langs[best_lang]);
     } else if (lang != NULL) {
@@ -1503,24 +1753,36 @@ bt_err bt_classify_text_with(bt_classification *out, const bt_classify_rules *ru
         int best = -1;
         for (int pass = 1; pass >= 0 && best < 0; pass--) /* dominant kinds first */
             for (size_t k = 0; k < rules->n_kinds; k++) /* priority order breaks ties */
-                if (kind_score[k] > 0 && rules->dominant[k] >= pass &&
-                    (best < 0 || kind_score[k] > kind_score[best]))
+                if (ev.kind_score[k] > 0 && rules->dominant[k] >= pass &&
+                    (best < 0 || ev.kind_score[k] > ev.kind_score[best]))
                     best = (int)k;
         if (best >= 0) copy_str(out->kind, sizeof out->kind, rules->kinds[best]);
-        if (reason >= 0) {
-            copy_str(out->reason, sizeof out->reason, rules->reasons[reason].key);
-            copy_str(out->category, sizeof out->category, rules->reasons[reason].category);
+        if (ev.reason >= 0) {
+            copy_str(out->reason, sizeof out->reason, rules->reasons[ev.reason].key);
+            copy_str(out->category, sizeof out->category, rules->reasons[ev.reason].category);
         }
         int day_first = 0;
         for (size_t d = 0; d < rules->n_day_first; d++)
             if (strcmp(rules->day_first[d], out->lang) == 0) day_first = 1;
-        extract_facts(rules, t, n, day_first, &out->facts);
+        extract_facts(rules, t, n, day_first, &out->facts, ref);
     }
     rc = BT_OK;
 done:
     free(joined);
     free(t);
     return rc;
+}
+
+bt_err bt_classify_text_with(bt_classification *out, const bt_classify_rules *rules, const char *url,
+                             const char *title, const char *lang, const char *text, size_t text_len)
+{
+    return classify(out, rules, url, title, lang, text, text_len, 0);
+}
+
+bt_err bt_classify_text_reference(bt_classification *out, const bt_classify_rules *rules, const char *url,
+                                  const char *title, const char *lang, const char *text, size_t text_len)
+{
+    return classify(out, rules, url, title, lang, text, text_len, 1);
 }
 
 bt_err bt_classify_text(bt_classification *out, const char *url, const char *title, const char *lang,

@@ -8,7 +8,8 @@
  * classifying cannot cost less than normalising the text once):
  * - a short dialog (~100 bytes, "Action Blocked");
  * - a 2 KiB notice (a suspension with a date, days left and a reason, so
- *   that facts are extracted too);
+ *   that facts are extracted too; typographic apostrophes, as platforms
+ *   write them);
  * - a 64 KiB page of unrelated text (generated prose; not a notice), run
  *   ITERATIONS / 10 times (at least 3).
  * It also prints each verdict, so a run shows that the texts are what they
@@ -47,17 +48,17 @@ static const char dialog[] = "Action Blocked\nWe restrict certain activity to pr
 
 static const char notice_head[] =
     "Your account has been suspended\n"
-    "We suspended your account on October 31, 2022 because it doesn't follow our Community Guidelines on "
-    "hate speech or symbols. You have 30 days left to disagree with this decision. If you don't disagree "
+    "We suspended your account on October 31, 2022 because it doesn\xE2\x80\x99t follow our Community Guidelines on "
+    "hate speech or symbols. You have 30 days left to disagree with this decision. If you don\xE2\x80\x99t disagree "
     "within 30 days, your account will be permanently disabled.\n"
-    "Why this happened: your account, @some.user, or activity on it doesn't follow our Community Guidelines. "
+    "Why this happened: your account, @some.user, or activity on it doesn\xE2\x80\x99t follow our Community Guidelines. "
     "We use technology and reviewers to find and remove content and accounts that go against our rules.\n";
 
 static const char notice_body[] =
-    "What you can do: you can disagree with our decision and we'll review it again. We may also use your "
-    "information to help us confirm it's you. If you think we made a mistake, let us know. "
+    "What you can do: you can disagree with our decision and we\xE2\x80\x99ll review it again. We may also use your "
+    "information to help us confirm it\xE2\x80\x99s you. If you think we made a mistake, let us know. "
     "Learn more about how we enforce our Community Guidelines and what happens to your posts while your "
-    "account is under review. Your followers can't see your profile and you can't use it while it's suspended.\n";
+    "account is under review. Your followers can\xE2\x80\x99t see your profile and you can't use it while it's suspended.\n";
 
 /* A 2 KiB notice: the head, then the body repeated up to the size. */
 static char *make_notice(size_t size)

@@ -325,6 +325,251 @@ TEST(a_huge_text_is_read_only_up_to_the_cap)
     free(big);
 }
 
+/* ---- the fast ways agree with the reference ---- */
+
+/* A small deterministic generator (xorshift32), so that a failure repeats. */
+static uint32_t gen_state = 0x9E3779B9u;
+static uint32_t gen(uint32_t bound)
+{
+    gen_state ^= gen_state << 13;
+    gen_state ^= gen_state >> 17;
+    gen_state ^= gen_state << 5;
+    return bound ? gen_state % bound : 0;
+}
+
+/* Every string in the rules (phrases, labels, cues, names, reasons, units,
+ * months...), collected into words[]. */
+static void collect_strings(json_object *o, const char **words, size_t *n, size_t cap)
+{
+    if (json_object_is_type(o, json_type_string)) {
+        if (*n < cap) words[(*n)++] = json_object_get_string(o);
+    } else if (json_object_is_type(o, json_type_array)) {
+        for (size_t i = 0; i < json_object_array_length(o); i++)
+            collect_strings(json_object_array_get_idx(o, i), words, n, cap);
+    } else if (json_object_is_type(o, json_type_object)) {
+        json_object_object_foreach(o, key, val) {
+            (void)key;
+            collect_strings(val, words, n, cap);
+        }
+    }
+}
+
+typedef struct {
+    char *p;
+    size_t n, cap;
+} text_buf;
+
+static void put(text_buf *b, const char *s)
+{
+    size_t l = strlen(s);
+    if (b->n + l + 1 > b->cap) {
+        b->cap = (b->n + l + 1) * 2;
+        if ((b->p = realloc(b->p, b->cap)) == NULL) abort();
+    }
+    memcpy(b->p + b->n, s, l + 1);
+    b->n += l;
+}
+
+/* A text made of the rules' own strings (sometimes upper-cased, "*" filled
+ * with words, wrapped in quotation marks), ordinary words, numbers and dates,
+ * and the characters that normalising treats specially, in all orders. */
+static void generate_text(text_buf *b, const char **words, size_t n_words, size_t pieces)
+{
+    static const char *const filler[] = {
+        "the", "account", "your", "has", "been", "we", "you", "day", "days", "left", "on", "of", "Instagram", "a",
+        "news", "said", "my", "if", "30", "2022", "October 31, 2022", "31/10/2022", "2022-10-31", "24 hours",
+        "180 days left to disagree", "@some.user", "help@example.com", "@ana@mastodon.social", "31. Oktober 2022",
+        "2022年10月31日", "2022년 10월 31일", "ngày 31 tháng 10 năm 2022", "x.com", "3.", "1 Mar 2023", "suspended"};
+    static const char *const glue[] = {
+        " ", " ", " ", "  ", "\n", "\t", ". ", ", ", "; ", "! ", "? ", "\"", " \"", "\" ", "\xE2\x80\x9C",
+        "\xE2\x80\x9D", "\xC2\xAB", "\xC2\xBB", "\xE3\x80\x8C", "\xE3\x80\x8D", "\xE2\x80\x99",
+        "\xE2\x80\x94", "\xE2\x80\x93", "`", "\xC2\xB4", "\xC2\xA0", "\xE2\x80\x8B", "\xE3\x80\x82",
+        "\xCC\x81", "\xCC\x87", "I\xCC\x87", "\xC4\xB0", "\xC4\xB1", "\xCE\xA3", "A\xCE\xA3 ", "\xEF\xBC\xA1",
+        "\xEF\xAC\x81", "\xE1\x84\x8C\xE1\x85\xA5", "\xE1\x86\xAB", " \xE1\x86\xAB", "\xEA\xB0\x80 ",
+        "\xD9\xA3", "\xFF", "\xE2\x80", "\xE2\x80\xB2", "\xE2\x80\xB3", "\xE2\x80\x91", "\xC3\xA9",
+        "E\xCC\x81", "\xE2\x88\x92", "\xCA\xBC", "\x01", "\x7F"};
+    b->n = 0;
+    put(b, "");
+    for (size_t i = 0; i < pieces; i++) {
+        uint32_t what = gen(10);
+        if (what < 5) { /* a string of the rules */
+            const char *w = words[gen((uint32_t)n_words)];
+            int upper = gen(4) == 0, quoted = gen(8) == 0;
+            if (quoted) put(b, "\"");
+            for (const char *c = w; *c; c++) {
+                char one[2] = {*c, 0};
+                if (*c == '*') {
+                    for (uint32_t k = gen(4); k > 0; k--) {
+                        put(b, " ");
+                        put(b, filler[gen(sizeof filler / sizeof filler[0])]);
+                    }
+                    put(b, " ");
+                    continue;
+                }
+                if (upper && *c >= 'a' && *c <= 'z') one[0] = (char)(*c - 'a' + 'A');
+                put(b, one);
+            }
+            if (quoted) put(b, "\"");
+        } else if (what < 7) {
+            put(b, filler[gen(sizeof filler / sizeof filler[0])]);
+        } else if (what < 8) { /* a number before or after a string of the rules: durations, dates */
+            static const char *const num[] = {"5 ", "24 ", "31 ", "180 ", "2022 ", "12 ", "3-", "10 "};
+            static const char *const after[] = {" 2022", " 31, 2022", " 5 2023", "", " 10 2022"};
+            put(b, num[gen(sizeof num / sizeof num[0])]);
+            put(b, words[gen((uint32_t)n_words)]);
+            put(b, after[gen(sizeof after / sizeof after[0])]);
+        } else {
+            put(b, glue[gen(sizeof glue / sizeof glue[0])]);
+        }
+        put(b, glue[gen(8)]);
+    }
+}
+
+/* What a run of generated texts covered. */
+typedef struct {
+    int differ, notices, others, with_facts, with_reason, with_platform;
+} agreement;
+
+/* Classifies `texts` texts generated from the strings of rules_json, with
+ * rules (NULL: the built-in ones), both ways, and counts the differences
+ * (each printed) and what the answers held. */
+static agreement agree_on_generated_texts(const bt_classify_rules *rules, const char *rules_json, int texts)
+{
+    static const char *const urls[] = {NULL, "https://www.instagram.com/", "https://www.instagram.com/accounts/suspended/",
+                                       "https://example.com/blog", "https://x.com/someone", "not a url"};
+    static const char *const langs[] = {NULL, "en", "tr-TR", "az", "ko", "fr"};
+    static const char *words[8192];
+    agreement a = {0};
+    size_t n_words = 0;
+    text_buf b = {0};
+    json_object *root = json_tokener_parse(rules_json);
+    collect_strings(root, words, &n_words, sizeof words / sizeof words[0]);
+    for (int i = 0; i < texts && n_words > 0; i++) {
+        generate_text(&b, words, n_words, 2 + gen(i % 10 == 0 ? 400 : 40));
+        const char *url = urls[gen(sizeof urls / sizeof urls[0])], *lang = langs[gen(sizeof langs / sizeof langs[0])];
+        const char *title = gen(4) == 0 ? words[gen((uint32_t)n_words)] : NULL;
+
+        char *fast = NULL, *ref = NULL;
+        size_t fast_len = 0, ref_len = 0;
+        if (bt_classify_normalize(&fast, &fast_len, b.p, b.n, lang) != BT_OK ||
+            bt_classify_normalize_reference(&ref, &ref_len, b.p, b.n, lang) != BT_OK || fast_len != ref_len ||
+            memcmp(fast, ref, ref_len) != 0) {
+            fprintf(stderr, "  normalised differently (text %d):\n  %s\n  %s\n", i, fast, ref);
+            a.differ++;
+        }
+        free(fast);
+        free(ref);
+
+        bt_classification x, y;
+        if (bt_classify_text_with(&x, rules, url, title, lang, b.p, b.n) != BT_OK ||
+            bt_classify_text_reference(&y, rules, url, title, lang, b.p, b.n) != BT_OK || memcmp(&x, &y, sizeof x) != 0) {
+            json_object *jx = bt_classify_to_json(&x), *jy = bt_classify_to_json(&y);
+            fprintf(stderr, "  classified differently (text %d):\n  %s\n  %s\n", i, json_object_to_json_string(jx),
+                    json_object_to_json_string(jy));
+            json_object_put(jx);
+            json_object_put(jy);
+            a.differ++;
+        }
+        a.notices += x.notice;
+        a.others += !x.notice;
+        a.with_facts += x.facts.n_dates > 0 || x.facts.days_left >= 0 || x.facts.duration[0] || x.facts.handle[0];
+        a.with_reason += x.reason[0] != '\0';
+        a.with_platform += x.platform[0] != '\0';
+    }
+    free(b.p);
+    json_object_put(root);
+    return a;
+}
+
+TEST(fast_ways_agree_with_the_reference_on_generated_texts)
+{
+    agreement a = agree_on_generated_texts(NULL, bt_classify_rules_json(NULL), 400);
+    CHECK(a.differ == 0);
+    /* the texts exercise every part of the answer */
+    CHECK(a.notices >= 40 && a.others >= 40 && a.with_facts >= 20 && a.with_reason >= 20 && a.with_platform >= 40);
+}
+
+TEST(fast_ways_agree_with_the_reference_on_rules_made_to_collide)
+{
+    /* strings that are prefixes of others, the same string for two units,
+     * months, platforms or kinds, cues and phrases without word boundaries:
+     * where the order of trying entries decides */
+    const char *json =
+        "{\"version\":1,\"kind_priority\":[\"suspension\",\"disabled\",\"warning\"],"
+        "\"dominant_kinds\":[\"warning\"],"
+        "\"platforms\":{\"p\":{\"hosts\":[\"instagram.com\"],\"names\":[\"pp\",\"ppx\",\"\xED\x94\xBC\"],"
+        "\"paths\":[{\"pattern\":\"^/accounts/suspended/?$\",\"kind\":\"suspension\"}]},"
+        "\"q\":{\"hosts\":[\"x.com\"],\"names\":[\"pp\",\"ppx\",\"x\"]}},"
+        "\"kinds\":{\"suspension\":{\"en\":[\"your account\",\"your * account * suspended\",\"ban\",\"ban \"],"
+        "\"ko\":[\"\xEC\xA0\x95\xEC\xA7\x80\"]},"
+        "\"disabled\":{\"en\":[\"your account\",\"your * disabled\",\"we * your\"]},"
+        "\"warning\":{\"en\":[\"strike\",\"your * strike\"]}},"
+        "\"labels\":{\"suspension\":{\"en\":[\"account\",\"ban\"]}},"
+        "\"negative\":{\"en\":[\"my account\",\"my\",\"said\",\"said\"]},"
+        "\"reasons\":[{\"key\":\"A\",\"category\":\"CA\",\"phrases\":{\"en\":[\"spam\",\"hate\"]}},"
+        "{\"key\":\"B\",\"category\":\"CB\",\"phrases\":{\"en\":[\"spa\",\"hat\",\"ha\"]}}],"
+        "\"facts\":{\"units\":{\"minute\":[\"m\",\"min\",\"minutes\",\"\xEB\xB6\x84\",\"\xEC\x8B\x9C\"],"
+        "\"hour\":[\"h\",\"hours\",\"\xEC\x8B\x9C\xEA\xB0\x84\"],"
+        "\"day\":[\"d\",\"day\",\"days\",\"\xEC\x9D\xBC\"],\"month\":[\"m\",\"mo\",\"month\"]},"
+        "\"days_left_cues\":{\"en\":[\"left\",\"to disagree\",\"le\"]},"
+        "\"month_words\":[\"mo\",\"month\"],"
+        "\"months\":{\"en\":[[\"jan\",\"january\"],[\"feb\"],[\"mar\",\"march\"],[\"apr\"],[\"may\",\"ma\"],"
+        "[\"jun\"],[\"jul\"],[\"aug\"],[\"sep\"],[\"oct\",\"october\"],[\"nov\"],[\"dec\"]],"
+        "\"xx\":[[\"ma\"],[\"mar\"],[\"m\"],[\"x\"],[\"x\"],[\"x\"],[\"x\"],[\"x\"],[\"x\"],[\"x\"],[\"x\"],"
+        "[\"\xEC\x9B\x94\"]]},\"day_first_langs\":[\"xx\"]}}";
+    bt_classify_rules *r = NULL;
+    char problem[160] = "";
+    CHECK(bt_classify_rules_parse(&r, json, strlen(json), problem, sizeof problem) == BT_OK);
+    if (r == NULL) {
+        fprintf(stderr, "  %s\n", problem);
+        return;
+    }
+    agreement a = agree_on_generated_texts(r, json, 400);
+    CHECK(a.differ == 0);
+    CHECK(a.notices >= 40 && a.others >= 20 && a.with_facts >= 40 && a.with_reason >= 20 && a.with_platform >= 40);
+    bt_classify_rules_free(r);
+}
+
+TEST(fast_normalising_agrees_with_the_reference_at_word_edges)
+{
+    /* each special character alone, between ASCII letters, after a space,
+     * before and after Hangul, in every casing language */
+    static const char *const chars[] = {
+        "\xE2\x80\x98", "\xE2\x80\x99", "\xE2\x80\x9A", "\xE2\x80\x9B", "\xE2\x80\xB2", "\xCA\xBC",
+        "\xE2\x80\x9C", "\xE2\x80\x9D", "\xE2\x80\x9E", "\xE2\x80\x9F", "\xC2\xAB", "\xC2\xBB",
+        "\xE3\x80\x8C", "\xE3\x80\x8D", "\xE3\x80\x8E", "\xE3\x80\x8F", "\xE2\x80\xB9", "\xE2\x80\xBA",
+        "\xE2\x80\x90", "\xE2\x80\x92", "\xE2\x80\x93", "\xE2\x80\x94", "\xE2\x80\x95", "\xE2\x88\x92",
+        "\xE2\x80\x91", "\xE2\x80\xB3", "\xC2\xB4", "`", "\xCC\x87", "\xCC\x81", "\xCE\xA3", "\xC4\xB0",
+        "\xC4\xB1", "\xC2\xA0", "\xE2\x80\x8B", "\xE1\x86\xAB", "\xE1\x85\xA1", "\xEA\xB0\x80", "\xFF",
+        "\xE2\x80", "\xF0\x9F\x98\x80", "\xEF\xBC\xA1", "\xD9\xA3", "\x01"};
+    static const char *const frames[] = {"~", "I~I", "a~b", "A ~ B", "~ x", "x ~", "\xEA\xB0\x80 ~ \xEA\xB0\x80",
+                                         "\xE1\x84\x8C ~", "\xCE\xA3~\xCE\xA3 I", "It~s I ~I\xCC\x87"};
+    static const char *const langs[] = {NULL, "tr", "az-Latn", "lt", "en"};
+    int differ = 0;
+    for (size_t c = 0; c < sizeof chars / sizeof chars[0]; c++)
+        for (size_t f = 0; f < sizeof frames / sizeof frames[0]; f++)
+            for (size_t l = 0; l < sizeof langs / sizeof langs[0]; l++) {
+                char text[128], *fast = NULL, *ref = NULL;
+                size_t fast_len = 0, ref_len = 0;
+                size_t tn = 0; /* the frame, each ~ replaced by the character */
+                for (const char *p = frames[f]; *p && tn + 8 < sizeof text; p++) {
+                    size_t cl = *p == '~' ? strlen(chars[c]) : 1;
+                    memcpy(text + tn, *p == '~' ? chars[c] : p, cl);
+                    tn += cl;
+                }
+                text[tn] = '\0';
+                if (bt_classify_normalize(&fast, &fast_len, text, strlen(text), langs[l]) != BT_OK ||
+                    bt_classify_normalize_reference(&ref, &ref_len, text, strlen(text), langs[l]) != BT_OK ||
+                    fast_len != ref_len || memcmp(fast, ref, ref_len) != 0) {
+                    fprintf(stderr, "  normalised differently: [%s] %s\n", text, langs[l] ? langs[l] : "-");
+                    differ++;
+                }
+                free(fast);
+                free(ref);
+            }
+    CHECK(differ == 0);
+}
+
 RUN_TESTS(T(normalize_folds_case_and_full_width_forms), T(normalize_drops_accents_of_latin_letters_only),
           T(normalize_turkish_dotted_and_dotless_i), T(normalize_korean_nfd_equals_nfc),
           T(normalize_spaces_quotes_digits_and_invisible_characters),
@@ -338,4 +583,7 @@ RUN_TESTS(T(normalize_folds_case_and_full_width_forms), T(normalize_drops_accent
           T(no_reason_is_given_for_a_text_that_is_not_a_notice), T(facts_dates_in_several_forms),
           T(facts_days_left_is_not_a_duration), T(facts_handle_but_not_an_email_address),
           T(json_has_the_documented_fields), T(rules_that_break_the_format_are_refused_with_a_reason),
-          T(builtin_rules_load_and_null_text_is_an_error), T(a_huge_text_is_read_only_up_to_the_cap))
+          T(builtin_rules_load_and_null_text_is_an_error), T(a_huge_text_is_read_only_up_to_the_cap),
+          T(fast_ways_agree_with_the_reference_on_generated_texts),
+          T(fast_ways_agree_with_the_reference_on_rules_made_to_collide),
+          T(fast_normalising_agrees_with_the_reference_at_word_edges))

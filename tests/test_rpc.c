@@ -2,6 +2,9 @@
 /* The dispatcher: auto-lock on idle, and secrets wiped from the frame. */
 #include <time.h>
 
+#include <json-c/json.h>
+#include <sodium.h>
+
 #include "bantrail/rpc.h"
 #include "check.h"
 
@@ -85,5 +88,85 @@ TEST(a_caller_not_allowed_gets_only_hello)
     free(dir);
 }
 
+/* Seals msg to the base64 public key pk_b64 and returns the capture_sealed request. */
+static char *sealed_request(const char *pk_b64, const char *msg)
+{
+    unsigned char pk[crypto_box_PUBLICKEYBYTES];
+    size_t pk_len = 0, n = strlen(msg);
+    unsigned char *box = malloc(n + crypto_box_SEALBYTES);
+    if (sodium_base642bin(pk, sizeof pk, pk_b64, strlen(pk_b64), NULL, &pk_len, NULL,
+                          sodium_base64_VARIANT_ORIGINAL) != 0 || pk_len != sizeof pk)
+        abort();
+    crypto_box_seal(box, (const unsigned char *)msg, n, pk);
+    size_t b64_len = sodium_base64_ENCODED_LEN(n + crypto_box_SEALBYTES, sodium_base64_VARIANT_ORIGINAL);
+    char *b64 = malloc(b64_len), *req = malloc(b64_len + 100);
+    sodium_bin2base64(b64, b64_len, box, n + crypto_box_SEALBYTES, sodium_base64_VARIANT_ORIGINAL);
+    snprintf(req, b64_len + 100, "{\"id\":9,\"method\":\"capture_sealed\",\"params\":{\"sealed\":\"%s\"}}", b64);
+    free(box);
+    free(b64);
+    return req;
+}
+
+static char *public_key_of(bt_rpc *r)
+{
+    bt_err err;
+    char *out = ask(r, "{\"id\":1,\"method\":\"hello\"}", &err), *key = NULL;
+    json_object *rep = json_tokener_parse(out), *res, *vault, *pk;
+    if (json_object_object_get_ex(rep, "result", &res) && json_object_object_get_ex(res, "vault", &vault) &&
+        json_object_object_get_ex(vault, "public_key", &pk))
+        key = strdup(json_object_get_string(pk));
+    json_object_put(rep);
+    free(out);
+    return key;
+}
+
+static const char box_msg[] =
+    "{\"v\":1,\"capture\":{\"url\":\"https://www.instagram.com/accounts/suspended/\",\"text\":\"We suspended "
+    "your account. You have 30 days left to disagree.\"},\"attachments\":[{\"mime\":\"image/png\",\"data\":"
+    "\"iVBORw0KGgo=\"}]}";
+
+TEST(a_sealed_capture_kept_while_locked_is_stored_at_unlock)
+{
+    char *dir = test_tmpdir();
+    bt_rpc *r = bt_rpc_new(dir, 1);
+    bt_err err;
+    free(ask(r, "{\"id\":1,\"method\":\"set_passphrase\",\"params\":{\"new\":\"a passphrase\",\"kdf_ops\":1,"
+                "\"kdf_mem\":8388608}}", &err));
+    free(ask(r, "{\"id\":2,\"method\":\"lock\"}", &err));
+    char *key = public_key_of(r), *req = sealed_request(key, box_msg);
+    char *out = ask(r, req, &err);
+    CHECK_EQ(err, BT_OK);
+    CHECK(strstr(out, "\"pending\":true") != NULL);
+    free(out);
+    /* a box sealed to another key is kept too, and stays pending */
+    unsigned char other_pk[crypto_box_PUBLICKEYBYTES], other_sk[crypto_box_SECRETKEYBYTES];
+    char other_b64[64];
+    crypto_box_keypair(other_pk, other_sk);
+    sodium_bin2base64(other_b64, sizeof other_b64, other_pk, sizeof other_pk, sodium_base64_VARIANT_ORIGINAL);
+    char *foreign = sealed_request(other_b64, box_msg);
+    free(ask(r, foreign, &err));
+    CHECK_EQ(err, BT_OK);
+    out = ask(r, "{\"id\":3,\"method\":\"unlock\",\"params\":{\"passphrase\":\"a passphrase\"}}", &err);
+    CHECK_EQ(err, BT_OK);
+    CHECK(strstr(out, "\"delivered\":1") != NULL);
+    free(out);
+    out = ask(r, "{\"id\":4,\"method\":\"list\"}", &err);
+    CHECK(strstr(out, "\"kind\":\"suspension\"") != NULL);
+    CHECK(strstr(out, "\"type\":\"attachment\"") != NULL);
+    free(out);
+    /* unlocked now: a box opens at once; a foreign one is refused as corrupt */
+    out = ask(r, req, &err);
+    CHECK_EQ(err, BT_OK);
+    CHECK(strstr(out, "\"occurrence\":true") != NULL); /* the same notice again: one record */
+    free(out);
+    free(ask(r, foreign, &err));
+    CHECK_EQ(err, BT_ERR_CORRUPT);
+    free(foreign);
+    free(req);
+    free(key);
+    bt_rpc_free(r);
+    free(dir);
+}
+
 RUN_TESTS(T(the_log_locks_itself_after_the_idle_time), T(the_inbound_frame_is_wiped_after_dispatch),
-          T(a_caller_not_allowed_gets_only_hello))
+          T(a_caller_not_allowed_gets_only_hello), T(a_sealed_capture_kept_while_locked_is_stored_at_unlock))

@@ -2,12 +2,15 @@
 // admitted by type and sender (core/router.js), captures go to the native host over one port
 // (core/native.js) or, while the host is away, into the sealed outbox (core/outbox.js).
 import { NativeClient, NativeError } from './core/native.js';
-import { Pipeline } from './core/pipeline.js';
+import { Pipeline, RETRYABLE } from './core/pipeline.js';
 import { Outbox } from './core/outbox.js';
 import { sealString } from './core/seal.js';
-import { admit, cleanNotice } from './core/router.js';
-import { compileRules, pageConfig, platformForHost } from './core/rules.js';
-import { sanitiseSettings, platformEnabled } from './core/settings.js';
+import { admit, cleanNotice, cleanAppeal, cleanMail } from './core/router.js';
+import { compileRules, pageConfig, platformForHost, appealConfig, mailPlatform } from './core/rules.js';
+import { sanitiseSettings, platformEnabled, webmailEnabled } from './core/settings.js';
+import { webmailOf, syncPlan, mailCapture, SCRIPT_PREFIX } from './core/webmail.js';
+import { Sender, DELAY_KEY, sanitiseDelay } from './core/sender.js';
+import { SHARE_TYPES, shareParams } from './core/share.js';
 
 const api = globalThis.browser && globalThis.browser.runtime ? globalThis.browser : globalThis.chrome;
 const HOST_NAME = 'org.bantrail.host';
@@ -26,6 +29,21 @@ const client = new NativeClient({
 const outbox = new Outbox({ storage: local, seal: sealString });
 const pipeline = new Pipeline({ client, outbox, storage: local, screenshot, settings, onChange: () => updateBadge() });
 const deliverAll = () => pipeline.deliverAll();
+// Reports to unions (core/sender.js): sent after a random delay, woken by a timer while the worker
+// lives (the open port keeps it) and by an alarm in case it does not.
+const sender = new Sender({
+  call: (method, params) => client.call(method, params),
+  storage: local,
+  fetch: (url, options) => fetch(url, options),
+  delays: async () => sanitiseDelay(await local.get(DELAY_KEY)),
+  setTimer: (fn, ms) => {
+    clearTimeout(sender.timer);
+    sender.timer = setTimeout(fn, ms);
+    api.alarms.create('bantrail-send', { when: Date.now() + Math.max(ms, 30000) });
+  },
+  onChange: () => updateBadge(),
+});
+const sendReports = () => sender.adopt().finally(() => sender.run()).catch(() => {});
 
 // ---- rules and settings -----------------------------------------------------------------------
 
@@ -53,6 +71,8 @@ function onHostState(state, detail) {
     local.set('vault', known);
     if (typeof v.public_key === 'string' && v.public_key.length === 44) local.set('publicKey', v.public_key);
     deliverAll();
+    if (pendingEvents.length) deliverEvents();
+    sendReports();
   }
   updateBadge();
 }
@@ -85,9 +105,10 @@ async function updateBadge() {
     const o = await pipeline.waiting();
     const lost = o.lost + o.lostUnsealed;
     const waiting = o.count + o.unsealed;
-    const text = lost > 0 ? '!' : waiting > 0 ? String(Math.min(waiting, 99)) : '';
+    const reportsFailed = (await sender.status()).failed > 0;   // a report that could not be sent
+    const text = lost > 0 || reportsFailed ? '!' : waiting > 0 ? String(Math.min(waiting, 99)) : '';
     await api.action.setBadgeText({ text });
-    if (text) await api.action.setBadgeBackgroundColor({ color: lost > 0 ? '#b3261e' : '#8a5a00' });
+    if (text) await api.action.setBadgeBackgroundColor({ color: lost > 0 || reportsFailed ? '#b3261e' : '#8a5a00' });
   } catch { /* no action API in tests */ }
 }
 
@@ -111,6 +132,7 @@ async function status() {
     outbox: await pipeline.waiting(),
     lastCapture: (await local.get('lastCapture')) || null,
     lastError: pipeline.lastError,
+    reports: await sender.status(),
   };
 }
 
@@ -124,6 +146,7 @@ async function pageRequest(msg) {
       if (str(msg.recovery_code, 200)) p.recovery_code = msg.recovery_code;
       const r = await client.call('unlock', p);
       deliverAll();
+      sendReports();
       return r;
     }
     case 'lock': return client.call('lock');
@@ -143,7 +166,41 @@ async function pageRequest(msg) {
     case 'settings_set': {
       const next = sanitiseSettings({ ...s, ...(msg.settings || {}) });
       await local.set('settings', next);
+      await syncMailScripts(next);
       return next;
+    }
+    case 'cases': return client.call('cases', { after: int(msg.after) ? msg.after : 0, limit: 200 });
+    case 'case_get': {
+      // The log page reads every event (limit 50 a page); the share page only the case (limit 1).
+      const p = int(msg.id) && msg.id > 0 ? { id: msg.id } : int(msg.record) && msg.record > 0 ? { record: msg.record } : null;
+      if (!p) throw new NativeError('bad_params', 'id');
+      p.offset = int(msg.offset) ? msg.offset : 0;
+      p.limit = Number.isInteger(msg.limit) && msg.limit >= 1 && msg.limit <= 50 ? msg.limit : 50;
+      return client.call('case_get', p);
+    }
+    case 'case_merge': {
+      if (!Array.isArray(msg.cases) || msg.cases.length !== 2 || !msg.cases.every(int)) throw new NativeError('bad_params', 'cases');
+      return client.call('case_merge', { cases: [msg.cases[0], msg.cases[1]] });
+    }
+    case 'case_split': {
+      if (!int(msg.record)) throw new NativeError('bad_params', 'record');
+      return client.call('case_split', { record: msg.record });
+    }
+    case 'event_add': {
+      // From the log page: an event entered by hand, always into a case and marked manual.
+      const kinds = ['restriction', 'appeal_submitted', 'acknowledgement', 'decision', 'other'];
+      if (!int(msg.case) || !kinds.includes(msg.event) || !(int(msg.at) || str(msg.at, 40))) throw new NativeError('bad_params', 'event');
+      const p = { event: msg.event, case: msg.case, at: msg.at, manual: true };
+      if (msg.event === 'decision') p.outcome = msg.outcome === 'reinstated' ? 'reinstated' : 'rejected';
+      if (str(msg.note, 4096)) p.note = msg.note;
+      return client.call('event_add', p);
+    }
+    case 'case_export': {
+      if (!int(msg.id) || !['html', 'json'].includes(msg.format)) throw new NativeError('bad_params', 'case_export');
+      const p = { id: msg.id, format: msg.format, offset: int(msg.offset) ? msg.offset : 0 };
+      if (int(msg.upto)) p.upto = msg.upto;
+      if (str(msg.generated_at, 64) || int(msg.generated_at)) p.generated_at = msg.generated_at;
+      return client.call('case_export', p);
     }
     case 'platforms': return (await rules()).platforms.map((p) => p.id);
     case 'deliver_outbox': {
@@ -152,7 +209,33 @@ async function pageRequest(msg) {
       await local.set('lostUnsealed', 0);
       return r;
     }
-    default: throw new NativeError('not_allowed', msg.type);
+    default:
+      if (SHARE_TYPES.includes(msg.type)) return shareRequest(msg);
+      throw new NativeError('not_allowed', msg.type);
+  }
+}
+
+/** The share and outbox pages' requests (core/share.js rebuilds the parameters). */
+async function shareRequest(msg) {
+  let p;
+  try { p = shareParams(msg); } catch (e) { throw new NativeError('bad_params', e.message); }
+  switch (msg.type) {
+    case 'report_queue': {
+      const r = await client.call('report_queue', p);
+      await sender.queued(r.id);
+      return { id: r.id, report_id: r.report_id, submit_url: r.submit_url, delay: sanitiseDelay(await local.get(DELAY_KEY)) };
+    }
+    case 'report_withdraw': await sender.withdraw(p.id); return { id: p.id, state: 'withdrawn' };
+    case 'report_retry': return sender.retry(p.id);
+    case 'send_status': if (msg.seen === true) await sender.acknowledge(); return sender.status();
+    case 'send_delay_get': return sanitiseDelay(await local.get(DELAY_KEY));
+    case 'send_delay_set': {
+      const d = sanitiseDelay({ min: msg.min, max: msg.max });
+      if (d.min !== msg.min || d.max !== msg.max) throw new NativeError('bad_params', 'delay');
+      await local.set(DELAY_KEY, d);
+      return d;
+    }
+    default: return client.call(msg.type, p);
   }
 }
 
@@ -160,13 +243,89 @@ async function contentRequest(msg, sender) {
   const r = await rules();
   const cfg = pageConfig(r, sender.url);
   if (!cfg) return null;
-  const enabled = platformEnabled(await settings(), cfg.platform);
-  if (msg.type === 'page_config') return { ...cfg, enabled };
+  const s = await settings();
+  const enabled = platformEnabled(s, cfg.platform);
+  if (msg.type === 'page_config') return { ...cfg, enabled, appeal: { ...appealConfig(r, cfg.platform), includeText: s.appealText } };
   if (!enabled) return { stored: false, error: 'platform_off' };
+  if (msg.type === 'appeal_submitted') {
+    // Recorded at once, even while the log is locked (event_add without a case). The platform is
+    // the sender's; the person's text only when they opted in.
+    const a = cleanAppeal(msg.appeal);
+    const p = { event: 'appeal_submitted', platform: cfg.platform, at: a.at, manual: false };
+    if (s.appealText && a.note) p.note = a.note;
+    return addEvent(p);
+  }
   const n = cleanNotice(msg.notice);
   // The platform is the sender's, whatever the page claimed.
   n.classification = { ...(n.classification || {}), platform: cfg.platform };
   return pipeline.capture(n, sender.tab);
+}
+
+// ---- appeal submissions the host could not take at once ---------------------------------------
+// Kept in memory only (at most 20) and sent when the host is back; lost if the browser closes
+// first (the sealed outbox takes captures only). Counted in lastError, never silently.
+const pendingEvents = [];
+const EVENTS_MAX = 20;
+
+async function addEvent(p) {
+  try {
+    return await client.call('event_add', p);
+  } catch (e) {
+    if (RETRYABLE.has(e.code)) {
+      if (pendingEvents.length < EVENTS_MAX) {
+        pendingEvents.push(p);
+        client.scheduleRetry(() => deliverEvents());
+        return { stored: false, queued: true };
+      }
+      pipeline.lastError = 'appeal: too many appeal events waiting for the host; one was lost';
+      return { stored: false, error: 'lost' };
+    }
+    pipeline.lastError = `appeal: ${e.code || e.message}`;
+    return { stored: false, error: e.code || 'internal' };
+  }
+}
+
+let deliveringEvents = false;
+async function deliverEvents() {
+  if (deliveringEvents) return;
+  deliveringEvents = true;
+  try {
+    while (pendingEvents.length) {
+      try {
+        await client.call('event_add', pendingEvents[0]);
+      } catch (e) {
+        if (RETRYABLE.has(e.code)) { client.scheduleRetry(() => deliverEvents()); return; }
+        pipeline.lastError = `appeal: the host refused an appeal event (${e.code})`;
+      }
+      pendingEvents.shift();
+    }
+  } finally { deliveringEvents = false; }
+}
+
+// ---- webmail (opt-in per webmail; core/webmail.js) ---------------------------------------------
+
+/** Registers the content scripts of exactly the webmails the person opted in for. */
+async function syncMailScripts(s) {
+  if (!api.scripting || typeof api.scripting.registerContentScripts !== 'function') return;
+  try {
+    const now = (await api.scripting.getRegisteredContentScripts()).map((x) => x.id).filter((id) => id.startsWith(SCRIPT_PREFIX));
+    const plan = syncPlan(s || await settings(), now);
+    if (plan.unregister.length) await api.scripting.unregisterContentScripts({ ids: plan.unregister });
+    if (plan.register.length) await api.scripting.registerContentScripts(plan.register);
+  } catch (e) { pipeline.lastError = `webmail: ${e.message}`; }
+}
+
+async function mailRequest(msg, sender) {
+  const id = webmailOf(sender.url);
+  const s = await settings();
+  if (!id || !webmailEnabled(s, id)) return msg.type === 'mail_config' ? { enabled: false } : { stored: false, error: 'webmail_off' };
+  const r = await rules();
+  if (msg.type === 'mail_config') return { enabled: true, webmail: id, senders: r.mailSenders };
+  const m = cleanMail(msg.mail);
+  const platform = mailPlatform(r, m.from);
+  if (!platform) return { stored: false, error: 'not_a_platform_sender' };
+  if (!platformEnabled(s, platform)) return { stored: false, error: 'platform_off' };
+  return pipeline.capture(mailCapture(m, platform, id), sender.tab, { screenshot: false });
 }
 
 api.runtime.onMessage.addListener((msg, sender, sendResponse) => {
@@ -175,10 +334,10 @@ api.runtime.onMessage.addListener((msg, sender, sendResponse) => {
     const platformOf = (url) => {
       try { const p = platformForHost(r, new URL(url).hostname); return p ? p.id : null; } catch { return null; }
     };
-    const a = admit(msg, sender, { selfId: api.runtime.id, selfOrigin: SELF_ORIGIN, platformOf });
+    const a = admit(msg, sender, { selfId: api.runtime.id, selfOrigin: SELF_ORIGIN, platformOf, webmailOf });
     if (!a.ok) return { error: { code: a.reason } };
     try {
-      const result = a.kind === 'page' ? await pageRequest(msg) : await contentRequest(msg, sender);
+      const result = a.kind === 'page' ? await pageRequest(msg) : a.kind === 'webmail' ? await mailRequest(msg, sender) : await contentRequest(msg, sender);
       return a.kind === 'page' ? { result } : result;
     } catch (e) {
       return { error: { code: e.code || 'internal', message: e.message } };
@@ -188,8 +347,9 @@ api.runtime.onMessage.addListener((msg, sender, sendResponse) => {
   return true;
 });
 
-api.runtime.onStartup.addListener(() => { deliverAll(); });
-api.runtime.onInstalled.addListener(() => { deliverAll(); });
+api.runtime.onStartup.addListener(() => { deliverAll(); syncMailScripts(); });
+api.runtime.onInstalled.addListener(() => { deliverAll(); syncMailScripts(); });
 api.alarms.create('bantrail-deliver', { periodInMinutes: 1 });
-api.alarms.onAlarm.addListener((a) => { if (a.name === 'bantrail-deliver') deliverAll(); });
+api.alarms.onAlarm.addListener((a) => { if (a.name === 'bantrail-deliver') { deliverAll(); if (pendingEvents.length) deliverEvents(); } });
+api.alarms.onAlarm.addListener((a) => { if (a.name === 'bantrail-send') sendReports(); });
 updateBadge();

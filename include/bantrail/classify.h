@@ -79,6 +79,16 @@ bt_err bt_classify_text(bt_classification *out, const char *url, const char *tit
 bt_err bt_classify_text_with(bt_classification *out, const bt_classify_rules *rules, const char *url,
                              const char *title, const char *lang, const char *text, size_t text_len);
 
+/* For tests: the straightforward ways that bt_classify_normalize and
+ * bt_classify_text_with must agree with, byte for byte and field for field.
+ * The reference normalises the whole text in one go through libunistring
+ * (the fast one does ASCII words itself) and searches for each rule phrase
+ * in the whole text in turn (the fast one scans the text once through an
+ * index built with the rules). Slow: not for production use. */
+bt_err bt_classify_normalize_reference(char **out, size_t *out_len, const char *text, size_t len, const char *lang);
+bt_err bt_classify_text_reference(bt_classification *out, const bt_classify_rules *rules, const char *url,
+                                  const char *title, const char *lang, const char *text, size_t text_len);
+
 /* The classification as a new JSON object (the caller puts it):
  * {"notice": bool, "platform": str|null, "kind": str|null, "reason": str|null,
  *  "category": str|null, "lang": str|null, "score": n,

@@ -64,6 +64,12 @@
     detector = Detect.create(cfg);
     observer = new MutationObserver(soon);
     look();
+    // Appeal and review forms (appeal.js): the time of a submission, the text only if opted in.
+    if (globalThis.BantrailAppeal && cfg.appeal) {
+      globalThis.BantrailAppeal.watch(document, location, cfg.appeal, (a) => {
+        Promise.resolve(api.runtime.sendMessage({ type: 'appeal_submitted', appeal: a })).catch(() => {});
+      });
+    }
     addEventListener('popstate', soon);
     addEventListener('hashchange', soon);
     // The Navigation API sees history.pushState from the page's own scripts (Chromium); elsewhere

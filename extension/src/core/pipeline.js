@@ -62,10 +62,13 @@ export class Pipeline {
     }
   }
 
-  /** A notice from a content script, with the tab it was seen in. */
-  async capture(notice, tab) {
+  /**
+   * A notice from a content script, with the tab it was seen in. `screenshot: false` for webmail:
+   * a picture of the tab would show the inbox around the platform's message.
+   */
+  async capture(notice, tab, { screenshot = true } = {}) {
     const s = await this.settings();
-    const png = s.screenshots ? await this.screenshot(tab) : null;
+    const png = s.screenshots && screenshot ? await this.screenshot(tab) : null;
     const attachments = png ? [{ mime: 'image/png', data: png }] : [];
     try {
       return await this.send(notice, attachments);

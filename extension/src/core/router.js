@@ -2,10 +2,15 @@
 // pages) may only ask for their page's configuration and report a notice; the extension's own
 // pages get the person's actions. Anything else — another extension, a web page, an unknown
 // type, a malformed body — is refused. No chrome.* here.
+import { SHARE_TYPES } from './share.js';
 
-export const CONTENT_TYPES = Object.freeze(['page_config', 'notice']);
+export const CONTENT_TYPES = Object.freeze(['page_config', 'notice', 'appeal_submitted']);
+// The webmail content script (registered only while the person opted in; core/webmail.js).
+export const MAIL_TYPES = Object.freeze(['mail_config', 'mail_notice']);
+// Cases and appeals (docs/PROTOCOL.md "Cases and appeals"), from the log page.
+export const CASE_TYPES = Object.freeze(['cases', 'case_get', 'case_merge', 'case_split', 'event_add', 'case_export']);
 export const PAGE_TYPES = Object.freeze(['status', 'unlock', 'lock', 'set_passphrase', 'recovery_code',
-  'list', 'get', 'settings_get', 'settings_set', 'deliver_outbox', 'platforms', 'verify']);
+  'list', 'get', 'settings_get', 'settings_set', 'deliver_outbox', 'platforms', 'verify', ...CASE_TYPES]);
 
 const isStr = (v, max) => typeof v === 'string' && v.length > 0 && v.length <= max;
 
@@ -18,6 +23,25 @@ export function senderKind(sender, selfId, selfOrigin) {
   if (sender.url.startsWith(selfOrigin)) return 'page';
   if (sender.tab && typeof sender.tab.id === 'number' && /^https:\/\//.test(sender.url)) return 'content';
   return null;
+}
+
+/** Checks an appeal submission as sent by the content script: {at (ISO), note?}; clean copy or null. */
+export function cleanAppeal(a) {
+  if (!a || typeof a !== 'object' || !isStr(a.at, 40) || Number.isNaN(Date.parse(a.at))) return null;
+  const out = { at: a.at };
+  if (isStr(a.note, 4096)) out.note = a.note;
+  return out;
+}
+
+/** Checks a webmail message as sent by mail.js: {from, text, subject?, lang?, observed_at?}. */
+export function cleanMail(m) {
+  if (!m || typeof m !== 'object' || !isStr(m.from, 320) || !/^[^@\s<>]+@[^@\s<>]+$/.test(m.from)) return null;
+  if (!isStr(m.text, 1024 * 1024)) return null;
+  const out = { from: m.from.toLowerCase(), text: m.text };
+  if (isStr(m.subject, 4096)) out.subject = m.subject;
+  if (isStr(m.lang, 35) && /^[A-Za-z0-9-]+$/.test(m.lang)) out.lang = m.lang;
+  if (isStr(m.observed_at, 40) && !Number.isNaN(Date.parse(m.observed_at))) out.observed_at = m.observed_at;
+  return out;
 }
 
 /** Checks a notice's shape as sent by the content script; returns a clean copy or null. */
@@ -41,14 +65,21 @@ export function cleanNotice(n) {
  * `platformOf(url)` returns the platform id of a URL or null: a content script must be on a
  * platform's page, and a notice must be about the page it was sent from.
  */
-export function admit(msg, sender, { selfId, selfOrigin, platformOf }) {
+export function admit(msg, sender, { selfId, selfOrigin, platformOf, webmailOf = () => null }) {
   if (!msg || typeof msg !== 'object' || typeof msg.type !== 'string') return { ok: false, reason: 'bad_message' };
   const kind = senderKind(sender, selfId, selfOrigin);
   if (kind === 'page') {
-    return PAGE_TYPES.includes(msg.type) ? { ok: true, kind } : { ok: false, reason: 'not_allowed' };
+    return PAGE_TYPES.includes(msg.type) || SHARE_TYPES.includes(msg.type) ? { ok: true, kind } : { ok: false, reason: 'not_allowed' };
+  }
+  if (kind === 'content' && webmailOf(sender.url)) {
+    // A webmail tab: only the webmail script's two messages (it runs there only when opted in).
+    if (!MAIL_TYPES.includes(msg.type)) return { ok: false, reason: 'not_allowed' };
+    if (msg.type === 'mail_notice' && !cleanMail(msg.mail)) return { ok: false, reason: 'bad_message' };
+    return { ok: true, kind: 'webmail' };
   }
   if (kind === 'content') {
     if (!CONTENT_TYPES.includes(msg.type)) return { ok: false, reason: 'not_allowed' };
+    if (msg.type === 'appeal_submitted' && !cleanAppeal(msg.appeal)) return { ok: false, reason: 'bad_message' };
     if (!platformOf(sender.url)) return { ok: false, reason: 'not_a_platform' };
     if (msg.type === 'notice') {
       const n = cleanNotice(msg.notice);

@@ -70,7 +70,51 @@ export function compileRules(rules) {
   // The trigger reports the first kind that matches, in the rules' order of precedence; phrases
   // before labels within a kind (the sort is stable).
   phrases.sort((a, b) => rank(a.kind) - rank(b.kind));
-  return { platforms, phrases, problems };
+  return { platforms, phrases, problems, appealForms: compileAppealForms(rules.appeal_forms, problems), mailSenders: compileMailSenders(rules.mail_senders) };
+}
+
+const strings = (x) => (Array.isArray(x) ? x.filter((s) => typeof s === 'string' && s.length > 0) : []);
+/** Every string of a {lang: [strings]} object, normalised. */
+const byLang = (x) => (x && typeof x === 'object' ? Object.values(x).flatMap(strings).map(normalise).filter(Boolean) : []);
+
+/** rules.appeal_forms (docs/RULES.md, "Appeal forms"): paths per platform, context, submit labels. */
+function compileAppealForms(raw, problems) {
+  const out = { paths: {}, context: [], submitLabels: [] };
+  if (!raw || typeof raw !== 'object') return out;
+  for (const [id, list] of Object.entries(raw.paths && typeof raw.paths === 'object' ? raw.paths : {})) {
+    out.paths[id] = [];
+    for (const [i, pattern] of strings(list).entries()) {
+      try { new RegExp(pattern, 'i'); out.paths[id].push(pattern); } catch { problems.push(`appeal_forms.paths.${id}[${i}]`); }
+    }
+  }
+  out.context = byLang(raw.context);
+  out.submitLabels = byLang(raw.submit_labels);
+  return out;
+}
+
+/** rules.mail_senders: [{domain, platform}], longest domain first. */
+function compileMailSenders(raw) {
+  const out = [];
+  if (!raw || typeof raw !== 'object') return out;
+  for (const [id, list] of Object.entries(raw)) {
+    for (const d of strings(list)) out.push({ domain: d.toLowerCase(), platform: id });
+  }
+  return out.sort((a, b) => b.domain.length - a.domain.length);
+}
+
+/** The platform whose mail domain covers the address's domain (or subdomain), or null. */
+export function mailPlatform(compiled, address) {
+  const m = /@([^@\s>]+)$/.exec(String(address).trim().toLowerCase());
+  if (!m) return null;
+  const host = m[1].replace(/\.$/, '');
+  const hit = (compiled.mailSenders || []).find((s) => hostMatches(host, s.domain));
+  return hit ? hit.platform : null;
+}
+
+/** What the appeal-form watcher of a platform's pages needs (plain JSON). */
+export function appealConfig(compiled, platform) {
+  const a = compiled.appealForms || { paths: {}, context: [], submitLabels: [] };
+  return { paths: a.paths[platform] || [], context: a.context, submitLabels: a.submitLabels };
 }
 
 /** The platform whose hosts cover `hostname`, or null. */

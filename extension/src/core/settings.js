@@ -4,12 +4,18 @@ export const DEFAULTS = Object.freeze({
   screenshots: true,        // attach a PNG of the visible tab to each captured notice
   platforms: {},            // platform id -> false when the person turned it off (absent = on)
   autoLockMinutes: 15,      // passed to the host's unlock (1-1440)
+  appealText: false,        // also keep the text the person wrote in an appeal form (opt-in)
+  webmail: {},              // webmail id ("gmail", "outlook") -> true when the person opted in (absent = off)
 });
 
 /** Returns a clean settings object from anything stored or sent by a page. */
 export function sanitiseSettings(raw) {
-  const s = { screenshots: DEFAULTS.screenshots, platforms: {}, autoLockMinutes: DEFAULTS.autoLockMinutes };
+  const s = { screenshots: DEFAULTS.screenshots, platforms: {}, autoLockMinutes: DEFAULTS.autoLockMinutes, appealText: false, webmail: {} };
   if (!raw || typeof raw !== 'object') return s;
+  if (typeof raw.appealText === 'boolean') s.appealText = raw.appealText;
+  if (raw.webmail && typeof raw.webmail === 'object') {
+    for (const [k, v] of Object.entries(raw.webmail)) if (/^[a-z0-9_-]{1,20}$/.test(k) && v === true) s.webmail[k] = true;
+  }
   if (typeof raw.screenshots === 'boolean') s.screenshots = raw.screenshots;
   if (raw.platforms && typeof raw.platforms === 'object') {
     for (const [k, v] of Object.entries(raw.platforms)) {
@@ -23,4 +29,8 @@ export function sanitiseSettings(raw) {
 
 export function platformEnabled(settings, id) {
   return settings.platforms[id] !== false;
+}
+
+export function webmailEnabled(settings, id) {
+  return Boolean(settings.webmail && settings.webmail[id] === true);
 }

@@ -1,7 +1,12 @@
 import { ask, localise, t, h, say, errorText, vaultStateKey, formatTime, kindLabel, platformLabel } from './common.js';
 import { passphraseStrength } from '../core/strength.js';
+import { renderCases, addCaseAction } from './cases.js';
+import { api as shareApi } from './common.js';
 
 const $ = (id) => document.getElementById(id);
+// "Share anonymously" on each case: the share page (share.js) previews its report for a union.
+addCaseAction((c) => h('button', { type: 'button', class: 'secondary', 'data-action': 'share', text: t('shareAnonymously'),
+  onclick: () => shareApi.tabs.create({ url: shareApi.runtime.getURL(`src/pages/share.html?case=${encodeURIComponent(c.id)}`) }) }));
 const blobUrls = [];
 let vault = null;
 
@@ -116,8 +121,9 @@ async function refresh() {
   $('protect-card').classList.toggle('hidden', !(st === 'unprotected' || st === 'unlocked'));
   $('old-row').classList.toggle('hidden', !(s.vault && s.vault.protected));
   $('protect-title').textContent = t(s.vault && s.vault.protected ? 'changePassphraseTitle' : 'protectTitle');
-  if (!s.vault) { clearTimeline(); $('count').textContent = ''; return; }
+  if (!s.vault) { clearTimeline(); $('count').textContent = ''; $('cases').replaceChildren(); return; }
   try { await renderTimeline(); } catch (e) { say($('message'), errorText(e), true); }
+  try { await renderCases({ locked: st === 'locked' }); } catch (e) { say($('cases-message'), errorText(e), true); }
 }
 
 $('unlock').addEventListener('submit', async (ev) => {

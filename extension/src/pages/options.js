@@ -1,4 +1,5 @@
-import { ask, localise, t, h, say, errorText, platformLabel } from './common.js';
+import { api, ask, localise, t, h, say, errorText, platformLabel } from './common.js';
+import { webmailOrigins } from '../core/webmail.js';
 
 const $ = (id) => document.getElementById(id);
 let current = null;
@@ -16,6 +17,8 @@ async function load() {
   current = await ask('settings_get');
   const ids = await ask('platforms');
   $('screenshots').checked = current.screenshots;
+  $('appeal-text').checked = current.appealText === true;
+  for (const id of ['gmail', 'outlook']) $('webmail-' + id).checked = Boolean(current.webmail && current.webmail[id]);
   $('autolock').value = String(current.autoLockMinutes);
   const box = $('platforms');
   for (const id of ids) {
@@ -27,6 +30,27 @@ async function load() {
 }
 
 $('screenshots').addEventListener('change', (e) => save({ screenshots: e.target.checked }));
+$('appeal-text').addEventListener('change', (e) => save({ appealText: e.target.checked }));
+
+// Webmail, per webmail: the optional host permission is asked for on the person's click (a user
+// gesture), and the worker registers the webmail's content script only once it is granted.
+for (const id of ['gmail', 'outlook']) {
+  const box = $('webmail-' + id);
+  box.addEventListener('change', async () => {
+    const origins = webmailOrigins(id);
+    if (box.checked) {
+      let granted = false;
+      try { granted = await api.permissions.request({ origins }); } catch (e) { granted = false; }
+      if (!granted) { box.checked = false; say($('message'), t('webmailDenied'), true); return; }
+      await save({ webmail: { ...current.webmail, [id]: true } });
+    } else {
+      const next = { ...current.webmail };
+      delete next[id];
+      await save({ webmail: next });
+      try { await api.permissions.remove({ origins }); } catch (e) { /* kept by <all_urls> in Chromium */ }
+    }
+  });
+}
 $('autolock').addEventListener('change', (e) => {
   const n = Number(e.target.value);
   if (Number.isInteger(n) && n >= 1 && n <= 1440) save({ autoLockMinutes: n });

@@ -33,6 +33,9 @@ async function refresh() {
   if (waiting) parts.push(t('waitingCount', [String(waiting)]));
   if (lost) parts.push(t('lostCount', [String(lost)]));
   if (o.screenshotsLeftOut) parts.push(t('screenshotsLeftOut', [String(o.screenshotsLeftOut)]));
+  const rp = s.reports;   // reports to unions: waiting to be sent, or failed (see the outbox)
+  if (rp && rp.waiting) parts.push(t('reportsWaiting', [String(rp.waiting)]));
+  if (rp && rp.failed) parts.push(t('reportsFailed', [String(rp.failed)]));
   $('waiting').textContent = parts.join(' ');
   $('waiting').classList.toggle('hidden', parts.length === 0);
 }
@@ -60,6 +63,10 @@ $('open-log').addEventListener('click', () => {
 });
 $('protect').addEventListener('click', () => {
   api.tabs.create({ url: api.runtime.getURL('src/pages/log.html#protect-card') });
+  window.close();
+});
+$('open-outbox').addEventListener('click', () => {
+  api.tabs.create({ url: api.runtime.getURL('src/pages/outbox.html') });
   window.close();
 });
 $('options').addEventListener('click', () => { api.runtime.openOptionsPage(); window.close(); });

@@ -1,0 +1,252 @@
+// Sends the reports the person confirmed (docs/REPORT.md, docs/EXTENSION.md "Sharing"): each one
+// after a random delay, as the sealed wire text POSTed to the union's submit URL with no cookies,
+// no referrer and no cache; network errors, 5xx, 408 and 429 are retried with exponential backoff,
+// any other 4xx is final. Every outcome is recorded in the log with `report_mark`, and what waits
+// or failed is counted for the badge and the popup: nothing fails silently.
+// No chrome.* here: the host call, storage, fetch, clock, randomness and timer are passed in, so
+// Node's test runner drives it with fakes.
+
+export const SCHEDULE_KEY = 'sendSchedule';
+export const RETRY_BASE_MS = 60 * 1000;          // first retry after about a minute
+export const RETRY_CAP_MS = 6 * 60 * 60 * 1000;  // never more than six hours apart
+export const MAX_TRIES = 10;                     // then given up (the person can retry or save it)
+export const FETCH_TIMEOUT_MS = 30 * 1000;
+export const LOCKED_RETRY_MS = 60 * 1000;        // the log was locked: look again (and at each unlock)
+
+/** The sending delay the person chose (storage key DELAY_KEY, set on the options page). */
+export const DELAY_KEY = 'sendDelay';
+export const DELAY_DEFAULT = Object.freeze({ min: 30, max: 300 });
+export const DELAY_MAX = 86400;
+
+/** A clean {min, max} in seconds (integers, 0-86400, min <= max), else the default. */
+export function sanitiseDelay(raw) {
+  const ok = (n) => Number.isInteger(n) && n >= 0 && n <= DELAY_MAX;
+  if (raw && typeof raw === 'object' && ok(raw.min) && ok(raw.max) && raw.min <= raw.max) return { min: raw.min, max: raw.max };
+  return { ...DELAY_DEFAULT };
+}
+
+/** The options of every POST: nothing but the report leaves. */
+export function fetchOptions(wire, signal) {
+  return {
+    method: 'POST',
+    body: wire,
+    credentials: 'omit',
+    referrerPolicy: 'no-referrer',
+    cache: 'no-store',
+    redirect: 'manual',     // a pinned submit URL that redirects is refused, not followed
+    headers: { 'Content-Type': 'text/plain' },
+    ...(signal ? { signal } : {}),
+  };
+}
+
+/** A random delay in [minSeconds, maxSeconds] seconds, in ms. */
+export function randomDelay(minSeconds, maxSeconds, random = Math.random) {
+  const lo = Math.max(0, Math.min(minSeconds, maxSeconds));
+  const hi = Math.max(lo, maxSeconds);
+  return Math.round((lo + (hi - lo) * random()) * 1000);
+}
+
+/** Delay before retry `n` (1-based): base·2^(n-1), capped, with ±20 % jitter. */
+export function retryDelay(n, random = Math.random, base = RETRY_BASE_MS, cap = RETRY_CAP_MS) {
+  const d = Math.min(cap, base * 2 ** Math.min(Math.max(n - 1, 0), 30));
+  return Math.round(d * (0.8 + 0.4 * random()));
+}
+
+/**
+ * What an HTTP answer (or its absence) means: {outcome: "sent"|"retry"|"refused", detail}.
+ * 409 is the collector's "replayed": these very bytes were received before (an earlier try
+ * whose answer was lost), so the union has the report.
+ */
+export function classify(res, error) {
+  if (error) return { outcome: 'retry', detail: `network error: ${String(error.name === 'TimeoutError' || error.name === 'AbortError' ? 'timed out' : error.message || error).slice(0, 120)}` };
+  if (!res || res.type === 'opaqueredirect' || (res.status >= 300 && res.status < 400)) {
+    return { outcome: 'refused', detail: 'the union\'s address redirects elsewhere: not followed' };
+  }
+  const s = res.status;
+  if (s >= 200 && s < 300) return { outcome: 'sent', detail: `HTTP ${s}` };
+  if (s === 409) return { outcome: 'sent', detail: 'HTTP 409: the union already had it' };
+  if (s === 408 || s === 429 || s >= 500) return { outcome: 'retry', detail: `HTTP ${s}` };
+  return { outcome: 'refused', detail: `HTTP ${s}: refused by the union` };
+}
+
+export class Sender {
+  /**
+   * call(method, params) -> the host's result (throws {code}); storage: {get, set};
+   * fetch: the platform's fetch; now() -> ms; random() -> [0, 1); delays() -> {min, max} seconds;
+   * setTimer(fn, ms): wake up later (the worker uses a timer and an alarm); onChange(): counts
+   * changed (the badge).
+   */
+  constructor({ call, storage, fetch, now = () => Date.now(), random = Math.random, delays = async () => ({ min: 30, max: 300 }),
+    setTimer = (f, ms) => setTimeout(f, ms), onChange = () => {}, timeoutMs = FETCH_TIMEOUT_MS }) {
+    Object.assign(this, { call, storage, fetch, now, random, delays, setTimer, onChange, timeoutMs });
+    this.lastError = null;
+    this._running = null;
+    this._again = false;
+  }
+
+  async _load() {
+    const s = await this.storage.get(SCHEDULE_KEY);
+    return s && typeof s === 'object' && s.items && typeof s.items === 'object' ? s : { items: {}, failed: 0 };
+  }
+
+  /** Read-modify-write of the schedule, one at a time (never across a network call). */
+  _update(fn) {
+    const next = (this._chain || Promise.resolve()).then(async () => {
+      const s = await this._load();
+      const r = fn(s);
+      await this.storage.set(SCHEDULE_KEY, s);
+      return { s, r };
+    });
+    this._chain = next.catch(() => {});
+    return next;
+  }
+
+  /** A report the person just confirmed (its outbox id): sent after a random delay. */
+  async queued(id) {
+    const { min, max } = await this.delays();
+    const { s } = await this._update((s) => { s.items[id] = { due: this.now() + randomDelay(min, max, this.random), tries: 0 }; });
+    this._wake(s);
+    this.onChange();
+  }
+
+  /** The person asks to send it now (a failed or waiting report). */
+  async retry(id) {
+    await this._update((s) => { s.items[id] = { due: this.now(), tries: 0 }; });
+    this.onChange();
+    return this.run();
+  }
+
+  /** The person withdraws it: recorded in the log, never sent. */
+  async withdraw(id) {
+    await this.call('report_mark', { id, state: 'withdrawn' });
+    await this._update((s) => { delete s.items[id]; });
+    this.onChange();
+  }
+
+  /** What waits and what failed, for the outbox page, the popup and the badge. */
+  async status() {
+    const s = await this._load();
+    const items = Object.entries(s.items).map(([id, v]) => ({ id: Number(id), due: v.due, tries: v.tries | 0, detail: v.detail || null }));
+    return { waiting: items.length, failed: s.failed | 0, items, lastError: this.lastError };
+  }
+
+  /** The person has seen the failures (opened the outbox). */
+  async acknowledge() {
+    await this._update((s) => { s.failed = 0; });
+    this.onChange();
+  }
+
+  /** Sends whatever is due; one run at a time (a call during a run asks for another). */
+  run() {
+    if (this._running) { this._again = true; return this._running; }
+    this._running = (async () => {
+      const total = { sent: 0, retry: 0, refused: 0 };
+      do {
+        this._again = false;
+        const r = await this._runOnce();
+        for (const k of Object.keys(total)) total[k] += r[k];
+      } while (this._again);
+      return total;
+    })().finally(() => { this._running = null; this.onChange(); });
+    return this._running;
+  }
+
+  /**
+   * Also picks up reports that are queued in the log but not scheduled here (queued by another
+   * client, or a schedule lost with the browser's storage): each gets a random delay.
+   */
+  async adopt() {
+    let list;
+    try { list = await this.call('report_list', {}); } catch { return 0; }   // locked or away: looked at again later
+    const { min, max } = await this.delays();
+    const { s, r } = await this._update((s) => {
+      let n = 0;
+      for (const x of (list && list.reports) || []) {
+        if (x.state === 'queued' && !(x.id in s.items)) { s.items[x.id] = { due: this.now() + randomDelay(min, max, this.random), tries: 0 }; n++; }
+      }
+      return n;
+    });
+    if (r) { this._wake(s); this.onChange(); }
+    return r;
+  }
+
+  _wake(s) {
+    const dues = Object.values(s.items).map((v) => v.due);
+    if (dues.length) this.setTimer(() => this.run(), Math.max(0, Math.min(...dues) - this.now()));
+  }
+
+  async _runOnce() {
+    const snapshot = await this._load();
+    const done = { sent: 0, retry: 0, refused: 0 };
+    const due = Object.entries(snapshot.items).filter(([, v]) => v.due <= this.now()).sort((a, b) => a[1].due - b[1].due);
+    const later = (key, fields) => this._update((s) => { if (s.items[key]) Object.assign(s.items[key], fields); });
+    const drop = (key) => this._update((s) => { delete s.items[key]; });
+    for (const [key, item] of due) {
+      const id = Number(key);
+      // An answer we got but could not record yet (the log locked meanwhile): record it, never resend.
+      if (item.mark) {
+        try {
+          await this.call('report_mark', { id, state: item.mark.state, detail: item.mark.detail });
+          await drop(key);
+        } catch (e) { this.lastError = e.code || e.message; await later(key, { due: this.now() + LOCKED_RETRY_MS }); }
+        continue;
+      }
+      let rep;
+      try {
+        rep = await this.call('report_get', { id });
+      } catch (e) {
+        if (e.code === 'not_found' || e.code === 'bad_params') { await drop(key); continue; }
+        // locked, or the host is away: look again later (and at the next unlock)
+        this.lastError = e.code || e.message;
+        await later(key, { due: this.now() + LOCKED_RETRY_MS, detail: e.code || 'host' });
+        continue;
+      }
+      if (!rep || rep.state === 'sent' || rep.state === 'withdrawn' || typeof rep.wire !== 'string' || typeof rep.submit_url !== 'string') {
+        await drop(key);
+        continue;
+      }
+      let res = null, error = null;
+      try {
+        res = await this._post(rep.submit_url, rep.wire);
+      } catch (e) { error = e; }
+      const c = classify(res, error);
+      const tries = (item.tries | 0) + 1;
+      let state = 'failed', detail, next = null;
+      if (c.outcome === 'sent') { state = 'sent'; detail = c.detail; done.sent++; }
+      else if (c.outcome === 'retry' && tries < MAX_TRIES) {
+        const wait = retryDelay(tries, this.random);
+        detail = `${c.detail}; try ${tries} of ${MAX_TRIES}, next in ${Math.round(wait / 1000)} s`;
+        next = this.now() + wait;
+        done.retry++;
+      } else {
+        detail = c.outcome === 'retry' ? `${c.detail}; gave up after ${tries} tries` : c.detail;
+        done.refused++;
+      }
+      detail = detail.slice(0, 200);
+      if (next === null && state === 'failed') await this._update((s) => { s.failed = (s.failed | 0) + 1; });
+      let marked = true;
+      try {
+        await this.call('report_mark', { id, state, detail });
+      } catch (e) {
+        marked = false;
+        this.lastError = `report_mark: ${e.code || e.message}`;
+      }
+      if (next !== null) await later(key, { due: next, tries, detail });
+      else if (marked) await drop(key);
+      else await later(key, { due: this.now() + LOCKED_RETRY_MS, tries, mark: { state, detail } });
+    }
+    this._wake(await this._load());
+    return done;
+  }
+
+  async _post(url, wire) {
+    const ctl = typeof AbortController === 'function' ? new AbortController() : null;
+    let timer = null;
+    if (ctl) timer = setTimeout(() => ctl.abort(), this.timeoutMs);
+    try {
+      return await this.fetch(url, fetchOptions(wire, ctl ? ctl.signal : undefined));
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,167 @@
+// "Share anonymously": one case → a union → the exact report, in plain words and as JSON → the
+// optional context (each change previews again) → the person confirms → `report_queue`. Nothing
+// leaves before the confirmation; the service worker sends it later (core/sender.js).
+import { api, ask, localise, t, h, say, errorText, formatTime, platformLabel } from './common.js';
+import { reportWords, parseUnionEntry } from '../core/share.js';
+
+const $ = (id) => document.getElementById(id);
+const posInt = (s) => (/^[1-9][0-9]{0,15}$/.test(s || '') ? Number(s) : null);
+const query = new URLSearchParams(location.search);
+let caseId = posInt(query.get('case'));
+let unionId = null;
+let shown = null;          // {json, context}: what the person sees, and so what may be queued
+let seq = 0;
+let pendingEntry = null;
+
+function fail(e) { say($('message'), errorText(e) + (e && e.message && e.message !== e.code ? ` (${e.message})` : ''), true); }
+
+function caseText(c) {
+  return t('caseSummary', [String(c.id), platformLabel(c.platform), formatTime(c.first_at * 1000), String(c.event_count)]);
+}
+
+async function loadCase() {
+  const record = posInt(query.get('record'));
+  if (!caseId && record) caseId = (await ask('case_get', { record })).case.id;
+  if (caseId) {
+    $('case-summary').textContent = caseText((await ask('case_get', { id: caseId })).case);
+    return;
+  }
+  // No case given: let the person pick one.
+  const r = await ask('cases');
+  const sel = $('case-select');
+  sel.replaceChildren(h('option', { value: '', text: t('shareCasePick') }),
+    ...r.cases.map((c) => h('option', { value: String(c.id), text: caseText(c) })));
+  $('case-pick').classList.remove('hidden');
+  if (!r.cases.length) $('case-summary').textContent = t('noCases');
+}
+
+async function loadUnions(select) {
+  const r = await ask('unions');
+  const box = $('unions');
+  box.querySelectorAll('.union').forEach((e) => e.remove());
+  for (const u of r.unions) {
+    const id = `union-${u.id}`;
+    const input = h('input', { type: 'radio', name: 'union', id, value: u.id });
+    input.checked = u.id === (select || unionId);
+    input.addEventListener('change', () => { if (input.checked) { unionId = u.id; preview(); } });
+    box.append(h('div', { class: 'union' },
+      h('label', { class: 'row', for: id }, input,
+        h('span', {}, h('strong', { text: u.name }), ' ',
+          h('span', { class: 'muted', text: t('unionFacts', [u.id, u.key_id]) }))),
+      u.demo ? h('p', { class: 'muted small', text: t('demoUnionNote') }) : null));
+  }
+  if (select) { unionId = select; preview(); }
+}
+
+function context() {
+  const c = {};
+  if ($('account-type').value) c.account_type = $('account-type').value;
+  if ($('paid').value) c.paid_verification = $('paid').value === 'yes';
+  const country = $('country').value.trim().toUpperCase();
+  if (country) {
+    if (!/^[A-Z]{2}$/.test(country)) throw Object.assign(new Error(t('countryInvalid')), { code: 'country' });
+    c.country = country;
+  }
+  return c;
+}
+
+function clearPreview() {
+  shown = null;
+  $('confirm').disabled = true;
+  $('words').replaceChildren();
+  $('json').textContent = '';
+  $('preview-union').textContent = '';
+  $('demo-note').classList.add('hidden');
+}
+
+function wordsOf(report) {
+  return reportWords(report).map((w) => t(w.key, w.subs.map((s) => (s.msg && api.i18n.getMessage(s.msg)) || s.raw || '')));
+}
+
+async function preview() {
+  const my = ++seq;
+  clearPreview();
+  if (!caseId || !unionId) { $('preview-union').textContent = t(caseId ? 'previewPickUnion' : 'previewPickCase'); return; }
+  let ctx;
+  try { ctx = context(); } catch (e) { say($('message'), e.message, true); $('country').focus(); return; }
+  say($('message'), '');
+  try {
+    const r = await ask('report_preview', { case: caseId, union: unionId, context: ctx });
+    if (my !== seq) return;                   // a later change is being previewed
+    shown = { json: r.json, context: ctx };
+    $('preview-union').replaceChildren(t('previewFor', [r.union.name]), ' ',
+      h('a', { href: r.union.policy_url, target: '_blank', rel: 'noreferrer noopener', text: t('unionPolicy') }));
+    $('demo-note').classList.toggle('hidden', !r.union.demo);
+    $('words').replaceChildren(...wordsOf(r.report).map((line) => h('li', { text: line })));
+    $('json').textContent = r.json;
+    $('confirm').disabled = false;
+    $('done').classList.add('hidden');
+  } catch (e) {
+    if (my === seq) fail(e);
+  }
+}
+
+$('confirm').addEventListener('click', async () => {
+  if (!shown) return;
+  $('confirm').disabled = true;
+  try {
+    const r = await ask('report_queue', { case: caseId, union: unionId, context: shown.context, confirm: true, json: shown.json });
+    $('done').replaceChildren(t('queuedDone', [String(r.delay.min), String(r.delay.max)]), ' ',
+      h('a', { href: 'outbox.html', text: t('outboxTitle') }));
+    $('done').classList.remove('hidden');
+    $('done').focus();
+  } catch (e) {
+    fail(e);
+    $('confirm').disabled = false;
+  }
+});
+
+for (const id of ['account-type', 'paid']) $(id).addEventListener('change', () => preview());
+$('country').addEventListener('change', () => preview());
+$('case-select').addEventListener('change', () => { caseId = posInt($('case-select').value); preview(); });
+
+// ---- importing a union's entry: shown, with its key id to check, then pinned on a click ----
+
+$('entry-file').addEventListener('change', async () => {
+  const f = $('entry-file').files[0];
+  if (!f) return;
+  if (f.size > 8192) { say($('message'), t('importTooLarge'), true); return; }
+  $('entry-text').value = await f.text();
+  checkEntry();
+});
+
+function checkEntry() {
+  pendingEntry = null;
+  $('entry-shown').classList.add('hidden');
+  try {
+    pendingEntry = parseUnionEntry($('entry-text').value.trim());
+  } catch (e) {
+    say($('message'), t('importInvalid', [e.message]), true);
+    return;
+  }
+  say($('message'), '');
+  $('entry-name').textContent = pendingEntry.name;
+  $('entry-submit').textContent = pendingEntry.submit_url;
+  $('entry-key').textContent = pendingEntry.key_id;
+  $('entry-shown').classList.remove('hidden');
+  $('entry-pin').focus();
+}
+
+$('entry-check').addEventListener('click', checkEntry);
+$('entry-pin').addEventListener('click', async () => {
+  if (!pendingEntry) return;
+  try {
+    const r = await ask('union_import', { entry: pendingEntry });
+    say($('message'), t('importDone', [pendingEntry.name, pendingEntry.key_id]));
+    pendingEntry = null;
+    $('entry-shown').classList.add('hidden');
+    $('entry-text').value = '';
+    $('entry-file').value = '';
+    await loadUnions(r.id);
+    $(`union-${r.id}`)?.focus();
+  } catch (e) { fail(e); }
+});
+
+localise();
+clearPreview();
+Promise.all([loadCase(), loadUnions()]).then(() => preview(), fail);
