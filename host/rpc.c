@@ -261,7 +261,7 @@ static void fingerprint(unsigned char fp[FP_BYTES], const bt_classification *cls
 static recent_notice *recent_find(bt_rpc *r, const unsigned char fp[FP_BYTES], time_t now)
 {
     for (size_t i = 0; i < r->n_recent; i++)
-        if (now - r->recent[i].last_seen <= REPEAT_WINDOW && sodium_memcmp(r->recent[i].fp, fp, FP_BYTES) == 0)
+        if (memcmp(r->recent[i].fp, fp, FP_BYTES) == 0 && now - r->recent[i].last_seen <= REPEAT_WINDOW)
             return &r->recent[i];
     return NULL;
 }

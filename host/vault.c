@@ -42,6 +42,9 @@
 
 enum sk_source { SK_NONE, SK_KEYFILE, SK_PASSPHRASE, SK_RECOVERY };
 
+/* Statements on the hot paths (capture, read, state), prepared once per handle. */
+enum { HOT_BEGIN, HOT_COMMIT, HOT_LAST, HOT_INSERT, HOT_SESSION, HOT_READ, HOT_WRAP, HOT_COUNT_ };
+
 struct bt_vault {
     sqlite3 *db;
     char *dir;
@@ -57,17 +60,19 @@ struct bt_vault {
     unsigned char *cache;       /* sodium_malloc, CACHE_SLOTS * SKEY_BYTES */
     int64_t cache_id[CACHE_SLOTS];
     int cache_next;
-    sqlite3_stmt *hot[5];       /* prepared once: see hot_sql */
+    sqlite3_stmt *hot[HOT_COUNT_]; /* prepared once: see hot_sql */
 };
 
-/* Statements on the capture path, prepared once per handle. */
-enum { HOT_BEGIN, HOT_COMMIT, HOT_LAST, HOT_INSERT, HOT_SESSION };
 static const char *const hot_sql[] = {
     [HOT_BEGIN] = "BEGIN IMMEDIATE",
     [HOT_COMMIT] = "COMMIT",
     [HOT_LAST] = "SELECT id, hash FROM entries ORDER BY id DESC LIMIT 1",
     [HOT_INSERT] = "INSERT INTO entries(id, session, version, nonce, head, body, hash) VALUES (?,?,?,?,?,?,?)",
     [HOT_SESSION] = "INSERT INTO sessions(sealed) VALUES (?)",
+    [HOT_READ] = "SELECT e.session, e.version, e.nonce, e.head, e.body, s.sealed,"
+                 " (SELECT hash FROM entries p WHERE p.id = e.id - 1)"
+                 " FROM entries e LEFT JOIN sessions s ON s.id = e.session WHERE e.id = ?",
+    [HOT_WRAP] = "SELECT salt, opslimit, memlimit, nonce, ct FROM keywrap WHERE kind = ?",
 };
 
 static const char *const schema_v1 =
@@ -197,11 +202,10 @@ typedef struct {
 
 static bt_err wrap_load(bt_vault *v, const char *kind, wrap_row *w)
 {
-    sqlite3_stmt *st = NULL;
     bt_err err = BT_ERR_NOT_FOUND;
-    int rc = sqlite3_prepare_v2(v->db,
-        "SELECT salt, opslimit, memlimit, nonce, ct FROM keywrap WHERE kind = ?", -1, &st, NULL);
-    if (rc != SQLITE_OK) return sql_err(rc);
+    int rc;
+    sqlite3_stmt *st = hot(v, HOT_WRAP, &rc);
+    if (st == NULL) return sql_err(rc);
     sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
@@ -215,7 +219,7 @@ static bt_err wrap_load(bt_vault *v, const char *kind, wrap_row *w)
     } else if (rc != SQLITE_DONE) {
         err = sql_err(rc);
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return err;
 }
 
@@ -913,11 +917,7 @@ bt_err bt_vault_read(bt_vault *v, int64_t id, char **head, size_t *head_len,
     *head_len = 0;
     if (body != NULL) { *body = NULL; *body_len = 0; }
     if (err != BT_OK) return err;
-    rc = sqlite3_prepare_v2(v->db,
-        "SELECT e.session, e.version, e.nonce, e.head, e.body, s.sealed,"
-        " (SELECT hash FROM entries p WHERE p.id = e.id - 1)"
-        " FROM entries e LEFT JOIN sessions s ON s.id = e.session WHERE e.id = ?", -1, &st, NULL);
-    if (rc != SQLITE_OK) return sql_err(rc);
+    if ((st = hot(v, HOT_READ, &rc)) == NULL) return sql_err(rc);
     sqlite3_bind_int64(st, 1, id);
     rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) { err = BT_ERR_NOT_FOUND; goto done; }
@@ -954,7 +954,7 @@ bt_err bt_vault_read(bt_vault *v, int64_t id, char **head, size_t *head_len,
 done:
     sodium_free(h);
     sodium_free(b);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return err;
 }
 

@@ -21,27 +21,8 @@
 #include <time.h>
 
 #include "bantrail/classify.h"
+#include "bench.h"
 
-static double now_us(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* The p-quantile of v[0, n) (sorts v). */
-static double pct(double *v, int n, double p)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    int i = (int)(p * (n - 1) + 0.5);
-    return v[i];
-}
 
 static const char dialog[] = "Action Blocked\nWe restrict certain activity to protect our community. "
                              "Tell us if you think we made a mistake.";
