@@ -3,7 +3,9 @@ import json
 import os
 import struct
 import subprocess
+import shutil
 import tempfile
+import unittest
 
 BUILD = os.environ.get("BT_BUILD", os.path.join(os.path.dirname(__file__), "..", "build"))
 HOST = os.path.join(BUILD, "bantrail-host")
@@ -88,3 +90,22 @@ def cli(home, *args, passphrase=None, stdin=None):
     finally:
         if r is not None:
             os.close(r)
+
+
+class HostTest(unittest.TestCase):
+    """A test with its own throwaway log and one host started on it."""
+
+    def setUp(self):
+        self.home = new_home()
+        self.host = Host(self.home)
+
+    def tearDown(self):
+        if self.host.proc.poll() is None:
+            self.host.close()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    def error(self, rep):
+        """The error code of a reply that must be an error."""
+        self.assertIn("error", rep, rep)
+        self.assertNotIn("result", rep)
+        return rep["error"]["code"]

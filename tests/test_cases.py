@@ -12,7 +12,7 @@ import time
 import unittest
 import zlib
 
-from btproto import CLI, Host, cli, new_home
+from btproto import HostTest, CLI, Host, cli, new_home
 
 PASS = "correct horse battery"
 URL = "https://www.instagram.com/accounts/suspended/"
@@ -44,19 +44,8 @@ def iso(t):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
-class Base(unittest.TestCase):
-    def setUp(self):
-        self.home = new_home()
-        self.host = Host(self.home)
-
-    def tearDown(self):
-        if self.host.proc.poll() is None:
-            self.host.close()
-        shutil.rmtree(self.home, ignore_errors=True)
-
-    def error(self, rep):
-        self.assertIn("error", rep, rep)
-        return rep["error"]["code"]
+class Base(HostTest):
+    """A host on a throwaway log, and the appeal story told to it."""
 
     def capture(self, text, at, **kw):
         r = self.host.ok("capture", dict({"url": URL, "lang": "en", "text": text, "observed_at": iso(at)}, **kw))

@@ -7,7 +7,7 @@ import sqlite3
 import struct
 import unittest
 
-from btproto import Host, cli, frame, new_home
+from btproto import HostTest, Host, cli, frame, new_home
 
 PASS = "correct horse battery"
 NOTICE = {"url": "https://www.instagram.com/accounts/suspended/", "title": "Suspended",
@@ -15,23 +15,7 @@ NOTICE = {"url": "https://www.instagram.com/accounts/suspended/", "title": "Susp
           "observed_at": "2026-03-03T10:00:00Z"}
 
 
-class Base(unittest.TestCase):
-    def setUp(self):
-        self.home = new_home()
-        self.host = Host(self.home)
-
-    def tearDown(self):
-        if self.host.proc.poll() is None:
-            self.host.close()
-        shutil.rmtree(self.home, ignore_errors=True)
-
-    def error(self, rep):
-        self.assertIn("error", rep, rep)
-        self.assertNotIn("result", rep)
-        return rep["error"]["code"]
-
-
-class Session(Base):
+class Session(HostTest):
     def test_hello_reports_version_state_counts_and_key(self):
         r = self.host.ok("hello")
         self.assertEqual(r["protocol"], 1)
@@ -129,7 +113,7 @@ class Session(Base):
         h.ok("set_passphrase", {"new": "another passphrase", "old": PASS})
 
 
-class BadInput(Base):
+class BadInput(HostTest):
     """Each bad input gets an error reply with a stable code and the host goes on."""
 
     def assert_still_serving(self):
@@ -249,7 +233,7 @@ class Caller(unittest.TestCase):
         self.assertEqual(rep["error"]["code"], "caller_not_allowed")
 
 
-class Storage(Base):
+class Storage(HostTest):
     def test_a_corrupt_database_gets_an_error_and_the_host_serves(self):
         self.host.close()
         with open(os.path.join(self.home, "log.sqlite"), "wb") as f:
