@@ -193,7 +193,6 @@ static int exit_for(bt_err err)
     case BT_OK: return 0;
     case BT_ERR_NOT_FOUND:
     case BT_ERR_WRONG_PASSPHRASE:
-    case BT_ERR_NOT_A_NOTICE:
         return 1;
     default: return 2;
     }

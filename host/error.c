@@ -22,7 +22,6 @@ static const struct {
     [BT_ERR_BUSY] = {"busy", "the log is busy; try again"},
     [BT_ERR_CORRUPT] = {"corrupt", "data failed authentication: altered or damaged"},
     [BT_ERR_NO_MEMORY] = {"no_memory", "out of memory"},
-    [BT_ERR_NOT_A_NOTICE] = {"not_a_notice", "the text is not a restriction notice"},
     [BT_ERR_INTERNAL] = {"internal", "internal error"},
     [BT_ERR_BAD_ENVELOPE] = {"bad_envelope", "the sealed report is not base64, or has a wrong size, version or padding"},
     [BT_ERR_WRONG_KEY] = {"wrong_key", "the report is sealed to another key"},

@@ -125,11 +125,23 @@ TEST(nothing_identifying_reaches_the_union)
     bt_rpc_free(r);
 }
 
-TEST(the_negative_case_planted_text_is_found_when_present)
+TEST(the_planted_data_is_in_the_log_the_reports_come_from)
 {
-    /* the check above would see a planted string if a report carried one */
-    const char *leaky = "{\"handle\":\"@jane.doe.1987\"}";
-    CHECK(strstr(leaky, planted[0]) != NULL);
+    /* the negative side of the test above: the data was there to leak */
+    int64_t a, b;
+    bt_err err;
+    bt_rpc *r = log_with_two_cases(&a, &b);
+    json_object *p = json_object_new_object();
+    json_object_object_add(p, "id", json_object_new_int64(a));
+    json_object *res = ask(r, "get", p, &err);
+    json_object *record = json_object_object_get(res, "record");
+    const char *text = json_object_get_string(json_object_object_get(record, "text"));
+    const char *observed = json_object_get_string(json_object_object_get(record, "observed_at"));
+    CHECK_EQ(err, BT_OK);
+    for (size_t i = 0; i < 5; i++) CHECK(text != NULL && strstr(text, planted[i]) != NULL); /* handle .. name */
+    CHECK(observed != NULL && strcmp(observed, "2026-03-03T10:00:00Z") == 0); /* the exact time */
+    json_object_put(res);
+    bt_rpc_free(r);
 }
 
 TEST(reports_of_different_cases_share_no_identifier)
@@ -180,5 +192,5 @@ TEST(only_the_previewed_report_is_sealed)
     bt_rpc_free(r);
 }
 
-RUN_TESTS(T(nothing_identifying_reaches_the_union), T(the_negative_case_planted_text_is_found_when_present),
+RUN_TESTS(T(nothing_identifying_reaches_the_union), T(the_planted_data_is_in_the_log_the_reports_come_from),
           T(reports_of_different_cases_share_no_identifier), T(only_the_previewed_report_is_sealed))

@@ -22,7 +22,6 @@ typedef enum {
     BT_ERR_BUSY,               /* the log stayed locked by another writer */
     BT_ERR_CORRUPT,            /* authentication failed: data altered or damaged */
     BT_ERR_NO_MEMORY,
-    BT_ERR_NOT_A_NOTICE,       /* capture refused: the classifier says no */
     BT_ERR_INTERNAL,
     BT_ERR_BAD_ENVELOPE,       /* a sealed report that is not base64, or of a wrong size, version or padding */
     BT_ERR_WRONG_KEY,          /* a sealed report for another key (key id differs) */
