@@ -19,6 +19,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <regex.h>
+#include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,6 +121,8 @@ struct bt_classify_rules {
     entry *entries;
     size_t n_entries, cap_entries;
     size_t n_part_ids;         /* distinct later parts (entry.part_id) */
+    const char **part_text;    /* each later part's bytes and length, by id */
+    size_t *part_text_len;
     char day_first[LANGS_MAX][16];
     size_t n_day_first;
     int w_phrase, w_label, w_path, w_short, w_neg, w_quoted, w_foreign, threshold;
@@ -127,6 +130,7 @@ struct bt_classify_rules {
     ac_index scored; /* phrases, labels, negative cues, reasons, names */
     ac_index cues;   /* days-left cues */
     ac_index facts;  /* units, months, month words (one part only): entry_at */
+    ac_index later;  /* the distinct later parts (outputs are part ids) */
 };
 
 /* ---- normalisation ---- */
@@ -708,10 +712,16 @@ static bt_err parse_facts(bt_classify_rules *r, json_object *facts, char *proble
 
 /* Gives each distinct part after the first (of any entry) an id
  * (entry.part_id), so that a scan can remember where each occurs. A
- * quadratic search, once, over a few hundred parts. */
-static void number_later_parts(bt_classify_rules *r)
+ * quadratic search, once, over a few hundred parts. BT_OK or
+ * BT_ERR_NO_MEMORY. */
+static bt_err number_later_parts(bt_classify_rules *r)
 {
+    size_t total = 1;
+    for (size_t k = 0; k < r->n_entries; k++) total += r->entries[k].n_parts;
     r->n_part_ids = 0;
+    r->part_text = malloc(total * sizeof *r->part_text);
+    r->part_text_len = malloc(total * sizeof *r->part_text_len);
+    if (r->part_text == NULL || r->part_text_len == NULL) return BT_ERR_NO_MEMORY;
     for (size_t k = 0; k < r->n_entries; k++) {
         entry *e = &r->entries[k];
         for (size_t p = 1; p < e->n_parts; p++) {
@@ -725,9 +735,14 @@ static void number_later_parts(bt_classify_rules *r)
                     }
             }
             e->part_id[p] = id;
-            if (id == r->n_part_ids) r->n_part_ids++;
+            if (id == r->n_part_ids) {
+                r->part_text[id] = e->part[p];
+                r->part_text_len[id] = e->part_len[p];
+                r->n_part_ids++;
+            }
         }
     }
+    return BT_OK;
 }
 
 static void index_free(ac_index *a)
@@ -738,20 +753,41 @@ static void index_free(ac_index *a)
     memset(a, 0, sizeof *a);
 }
 
-/* Whether an entry belongs in each index. */
-static int for_scored(const entry *e)
+/* The keys of each index: key k's bytes, or 0 when k is not in it. */
+typedef int (*index_key)(const bt_classify_rules *r, size_t k, const char **bytes, size_t *len);
+
+static int first_part(const entry *e, int wanted, const char **bytes, size_t *len)
 {
-    return e->cls == E_PHRASE || e->cls == E_LABEL || e->cls == E_NEG || e->cls == E_REASON || e->cls == E_NAME;
+    *bytes = e->part[0];
+    *len = e->part_len[0];
+    return wanted;
 }
 
-static int for_cues(const entry *e)
+static int key_scored(const bt_classify_rules *r, size_t k, const char **bytes, size_t *len)
 {
-    return e->cls == E_CUE;
+    const entry *e = &r->entries[k];
+    return first_part(e, e->cls == E_PHRASE || e->cls == E_LABEL || e->cls == E_NEG || e->cls == E_REASON ||
+                             e->cls == E_NAME, bytes, len);
 }
 
-static int for_facts(const entry *e)
+static int key_cues(const bt_classify_rules *r, size_t k, const char **bytes, size_t *len)
 {
-    return (e->cls == E_UNIT || e->cls == E_MONTH || e->cls == E_MONTHWORD) && e->n_parts == 1;
+    const entry *e = &r->entries[k];
+    return first_part(e, e->cls == E_CUE, bytes, len);
+}
+
+static int key_facts(const bt_classify_rules *r, size_t k, const char **bytes, size_t *len)
+{
+    const entry *e = &r->entries[k];
+    return first_part(e, (e->cls == E_UNIT || e->cls == E_MONTH || e->cls == E_MONTHWORD) && e->n_parts == 1,
+                      bytes, len);
+}
+
+static int key_later(const bt_classify_rules *r, size_t k, const char **bytes, size_t *len)
+{
+    *bytes = r->part_text[k];
+    *len = r->part_text_len[k];
+    return 1;
 }
 
 /* The node reached from s by byte c, following failure links (the
@@ -777,10 +813,13 @@ static uint32_t ac_child(const ac_index *a, uint32_t s, unsigned char c)
     return 0;
 }
 
-/* Builds into *a the index of the entries for which wanted() holds.
- * BT_OK or BT_ERR_NO_MEMORY (then *a holds nothing to free). */
-static bt_err index_build(ac_index *a, const bt_classify_rules *r, int (*wanted)(const entry *))
+/* Builds into *a the index of keys 0 to n_keys - 1 as key() gives them
+ * (outputs are key numbers). BT_OK or BT_ERR_NO_MEMORY (then *a holds
+ * nothing to free). */
+static bt_err index_build(ac_index *a, const bt_classify_rules *r, size_t n_keys, index_key key)
 {
+    const char *kb;
+    size_t kl;
     bt_err rc = BT_ERR_NO_MEMORY;
     /* the trie first, children as linked lists: child[] first, sibling[] next */
     size_t cap = 1, total = 1;
@@ -788,21 +827,20 @@ static bt_err index_build(ac_index *a, const bt_classify_rules *r, int (*wanted)
     uint8_t *byte = NULL;
 
     memset(a, 0, sizeof *a);
-    for (size_t k = 0; k < r->n_entries; k++)
-        if (wanted(&r->entries[k])) total += r->entries[k].part_len[0];
+    for (size_t k = 0; k < n_keys; k++)
+        if (key(r, k, &kb, &kl)) total += kl;
     if (total > UINT32_MAX / 2) return BT_ERR_NO_MEMORY;
     child = calloc(total, sizeof *child);
     sibling = calloc(total, sizeof *sibling);
     byte = calloc(total, sizeof *byte);
-    term = calloc(r->n_entries ? r->n_entries : 1, sizeof *term);
+    term = calloc(n_keys ? n_keys : 1, sizeof *term);
     queue = calloc(total, sizeof *queue);
     if (child == NULL || sibling == NULL || byte == NULL || term == NULL || queue == NULL) goto done;
-    for (size_t k = 0; k < r->n_entries; k++) {
-        const entry *e = &r->entries[k];
-        if (!wanted(e)) continue;
+    for (size_t k = 0; k < n_keys; k++) {
+        if (!key(r, k, &kb, &kl)) continue;
         uint32_t s = 0;
-        for (size_t i = 0; i < e->part_len[0]; i++) {
-            uint8_t c = (uint8_t)e->part[0][i];
+        for (size_t i = 0; i < kl; i++) {
+            uint8_t c = (uint8_t)kb[i];
             uint32_t t = child[s];
             while (t != 0 && byte[t] != c) t = sibling[t];
             if (t == 0) {
@@ -851,8 +889,8 @@ static bt_err index_build(ac_index *a, const bt_classify_rules *r, int (*wanted)
 
     /* outputs: entries grouped by node, in entry order */
     size_t n_out = 0;
-    for (size_t k = 0; k < r->n_entries; k++)
-        if (wanted(&r->entries[k])) {
+    for (size_t k = 0; k < n_keys; k++)
+        if (key(r, k, &kb, &kl)) {
             a->nodes[term[k]].out_n++;
             n_out++;
         }
@@ -862,8 +900,8 @@ static bt_err index_build(ac_index *a, const bt_classify_rules *r, int (*wanted)
         a->nodes[u].out_first = (uint32_t)at;
         at += a->nodes[u].out_n;
     }
-    for (size_t k = 0; k < r->n_entries; k++)
-        if (wanted(&r->entries[k])) {
+    for (size_t k = 0; k < n_keys; k++)
+        if (key(r, k, &kb, &kl)) {
             uint32_t u = term[k];
             a->out[a->nodes[u].out_first + fill[u]++] = (uint32_t)k;
         }
@@ -896,6 +934,9 @@ void bt_classify_rules_free(bt_classify_rules *r)
     index_free(&r->scored);
     index_free(&r->cues);
     index_free(&r->facts);
+    index_free(&r->later);
+    free(r->part_text);
+    free(r->part_text_len);
     free(r->platforms);
     free(r->reasons);
     free(r->entries);
@@ -997,9 +1038,11 @@ bt_err bt_classify_rules_parse(bt_classify_rules **out, const char *json, size_t
     x = NULL;
     json_object_object_get_ex(root, "facts", &x);
     if ((rc = parse_facts(r, x, problem, problem_len)) != BT_OK) goto done;
-    number_later_parts(r);
-    if ((rc = index_build(&r->scored, r, for_scored)) != BT_OK || (rc = index_build(&r->cues, r, for_cues)) != BT_OK ||
-        (rc = index_build(&r->facts, r, for_facts)) != BT_OK)
+    if ((rc = number_later_parts(r)) != BT_OK ||
+        (rc = index_build(&r->scored, r, r->n_entries, key_scored)) != BT_OK ||
+        (rc = index_build(&r->cues, r, r->n_entries, key_cues)) != BT_OK ||
+        (rc = index_build(&r->facts, r, r->n_entries, key_facts)) != BT_OK ||
+        (rc = index_build(&r->later, r, r->n_part_ids, key_later)) != BT_OK)
         goto done;
     *out = r;
     r = NULL;
@@ -1049,6 +1092,16 @@ static const char *find_bytes(const char *hay, size_t hn, const char *needle, si
         p++;
     }
     return NULL;
+}
+
+static int is_ascii_letter(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int is_ascii_digit(char c)
+{
+    return c >= '0' && c <= '9';
 }
 
 /* uc_is_alnum, without the call for ASCII (the common case). */
@@ -1117,10 +1170,33 @@ static int gap_ok(const char *t, size_t from, size_t to)
 
 /* Where a scan remembers, for each later part (by part_id), the first place
  * at or after `from` where it occurs in the whole text (at, SIZE_MAX for
- * nowhere); from is SIZE_MAX until the part is first looked for. */
+ * nowhere), and the last place where it starts (last, SIZE_MAX for
+ * nowhere). later_scan fills them in one pass over the text. */
 typedef struct {
-    size_t from, at;
+    size_t from, at, last;
 } part_seen;
+
+static void later_scan(const bt_classify_rules *r, const char *t, size_t n, part_seen *seen)
+{
+    const ac_index *a = &r->later;
+    uint32_t state = 0;
+    for (size_t p = 0; p < r->n_part_ids; p++) {
+        seen[p].from = 0;
+        seen[p].at = seen[p].last = SIZE_MAX;
+    }
+    for (size_t i = 0; i < n; i++) {
+        state = ac_next(a, state, (unsigned char)t[i]);
+        for (uint32_t node = a->nodes[state].out_n > 0 ? state : a->nodes[state].dict; node != 0;
+             node = a->nodes[node].dict) {
+            const ac_node *nd = &a->nodes[node];
+            for (uint32_t o = nd->out_first; o < nd->out_first + nd->out_n; o++) {
+                part_seen *ps = &seen[a->out[o]];
+                ps->last = i + 1 - r->part_text_len[a->out[o]];
+                if (ps->at == SIZE_MAX) ps->at = ps->last;
+            }
+        }
+    }
+}
 
 /* The first occurrence of e's part k in t[q, limit) (q < limit <= n), or
  * NULL: the same as find_bytes there. With seen (a scan's memory, NULL for
@@ -1132,10 +1208,9 @@ static const char *find_part(const char *t, size_t n, const entry *e, size_t k, 
                              part_seen *seen)
 {
     part_seen *ps = seen != NULL ? &seen[e->part_id[k]] : NULL;
-    if (ps == NULL || (ps->from != SIZE_MAX && q < ps->from))
-        return find_bytes(t + q, limit - q, e->part[k], e->part_len[k]);
-    if (ps->from == SIZE_MAX || ps->at < q) { /* never looked, or went past: look on from q */
-        const char *h = find_bytes(t + q, n - q, e->part[k], e->part_len[k]);
+    if (ps == NULL || q < ps->from) return find_bytes(t + q, limit - q, e->part[k], e->part_len[k]);
+    if (ps->at < q) { /* went past: look on from q, unless it is nowhere after */
+        const char *h = ps->last >= q ? find_bytes(t + q, n - q, e->part[k], e->part_len[k]) : NULL;
         ps->from = q;
         ps->at = h != NULL ? (size_t)(h - t) : SIZE_MAX;
     }
@@ -1143,11 +1218,16 @@ static const char *find_part(const char *t, size_t n, const entry *e, size_t k, 
 }
 
 /* Whether e matches t[0, n) with its first part at s (which the caller
- * found there); on a match sets *end to where the last part ends. seen: as
- * for find_part. */
+ * found there); on a match sets *end to where the last part ends and
+ * returns 1. seen: as for find_part. With seen, returns -1 when a later
+ * part occurs nowhere after the first part: then no later start can match
+ * either. */
 static int match_at(const char *t, size_t n, const entry *e, size_t s, size_t *end, part_seen *seen)
 {
     size_t cur = s + e->part_len[0];
+    if (seen != NULL)
+        for (size_t k = 1; k < e->n_parts; k++)
+            if (seen[e->part_id[k]].last == SIZE_MAX || seen[e->part_id[k]].last < cur) return -1;
     if (!boundary_ok_left(t, s, e->part[0], e->part_len[0])) return 0;
     int last = e->n_parts == 1;
     if ((!last || e->whole_word) && !boundary_ok_right(t, n, cur, e->part[0], e->part_len[0])) return 0;
@@ -1185,7 +1265,7 @@ static int find_entry(const char *t, size_t n, const entry *e, size_t from, size
         if (hit == NULL) return 0;
         size_t s = (size_t)(hit - t);
         pos = s + 1;
-        if (match_at(t, n, e, s, end, NULL)) {
+        if (match_at(t, n, e, s, end, NULL) == 1) {
             *start = s;
             return 1;
         }
@@ -1198,12 +1278,14 @@ static int find_entry(const char *t, size_t n, const entry *e, size_t from, size
  * the first parts end, so one entry's matches come in order of s. Entries
  * for which skip(ctx, k) holds are not tried (found returns nothing: it
  * records). quotes, if given, is set before each call to the number of '"'
- * in t[0, s). seen: NULL, or room for rules->n_part_ids (see find_part),
- * each from set to SIZE_MAX. One pass over t whatever the number of entries: the cost is
- * that of the text plus that of the places where a first part occurs. */
+ * in t[0, s). seen: NULL, or what later_scan found in t (see find_part);
+ * with it, hopeless(ctx, k) is called once it is
+ * known that entry k cannot match any more (a later part of it occurs
+ * nowhere after). One pass over t whatever the number of entries: the cost
+ * is that of the text plus that of the places where a first part occurs. */
 static void index_scan(const ac_index *a, const bt_classify_rules *r, const char *t, size_t n,
                        int (*skip)(void *ctx, uint32_t k), void (*found)(void *ctx, uint32_t k, size_t s, size_t end),
-                       void *ctx, size_t *quotes, part_seen *seen)
+                       void (*hopeless)(void *ctx, uint32_t k), void *ctx, size_t *quotes, part_seen *seen)
 {
     uint32_t state = 0;
     size_t q = 0; /* '"' in t[0, i] */
@@ -1217,7 +1299,10 @@ static void index_scan(const ac_index *a, const bt_classify_rules *r, const char
                 uint32_t k = a->out[o];
                 const entry *e = &r->entries[k];
                 size_t s = i + 1 - e->part_len[0], end;
-                if (skip(ctx, k) || !match_at(t, n, e, s, &end, seen)) continue;
+                if (skip(ctx, k)) continue;
+                int m = match_at(t, n, e, s, &end, seen);
+                if (m < 0 && hopeless != NULL) hopeless(ctx, k);
+                if (m != 1) continue;
                 if (quotes != NULL) {
                     *quotes = q;
                     for (size_t j = s; j <= i; j++) *quotes -= t[j] == '"';
@@ -1471,7 +1556,7 @@ static int cue_near(const bt_classify_rules *r, const char *t, size_t n, size_t 
     size_t lo = from > CUE_WINDOW ? from - CUE_WINDOW : 0, hi = to + CUE_WINDOW < n ? to + CUE_WINDOW : n;
     int seen = 0;
     if (!ref) {
-        index_scan(&r->cues, r, t + lo, hi - lo, cue_skip, cue_found, &seen, NULL, NULL);
+        index_scan(&r->cues, r, t + lo, hi - lo, cue_skip, cue_found, NULL, &seen, NULL, NULL);
         return seen;
     }
     for (size_t k = 0; k < r->n_entries; k++) {
@@ -1489,6 +1574,11 @@ static void extract_facts(const bt_classify_rules *r, const char *t, size_t n, i
     f->days_left = -1;
     for (size_t i = 0; i < n;) {
         size_t end;
+        /* inside a word only a digit or '@' can start a fact: pass letters */
+        if (i > 0 && is_ascii_letter(t[i]) && (is_ascii_letter(t[i - 1]) || is_ascii_digit(t[i - 1]))) {
+            i++;
+            continue;
+        }
         if ((end = numeric_date_at(t, n, i, day_first, f)) != 0 || (end = day_month_year_at(r, t, n, i, f, ref)) != 0 ||
             (end = month_day_year_at(r, t, n, i, f, ref)) != 0) {
             i = end;
@@ -1604,7 +1694,9 @@ static void gather_reference(evidence *ev, const bt_classify_rules *rules, const
         const entry *e = &rules->entries[k];
         size_t s = 0, end = 0, from = 0;
         int found = 0, in_quotes = 0;
-        if (!for_scored(e)) continue;
+        const char *kb;
+        size_t kl;
+        if (!key_scored(rules, k, &kb, &kl)) continue;
         while (find_entry(t, n, e, from, &s, &end)) {
             size_t qn = 0;
             for (size_t i = 0; i < s; i++) qn += t[i] == '"';
@@ -1619,23 +1711,25 @@ static void gather_reference(evidence *ev, const bt_classify_rules *rules, const
 
 /* What the indexed scan knows of each entry: the reference's loop stops at
  * an entry's first match outside quotes (at its first match at all for
- * negative cues, reasons and names); so does the scan, which then marks the
- * entry DONE and skips its later matches. */
+ * negative cues, reasons and names); so does the scan, which then closes
+ * the entry and skips its later matches. An entry that cannot match any
+ * more is closed too. */
 enum { HIT_NONE, HIT_QUOTED, HIT_DONE };
 typedef struct {
     uint32_t at; /* where the match that decided starts */
-    uint8_t state;
+    uint8_t state, closed;
 } hit;
 
 typedef struct {
     const bt_classify_rules *rules;
     hit *hits;
-    size_t quotes, outside; /* '"' before the match being reported; non-space outside quotes */
+    uint32_t *found, n_found; /* the entries with a match, in the order of their first one */
+    size_t quotes, outside;   /* '"' before the match being reported; non-space outside quotes */
 } gather_ctx;
 
 static int gather_skip(void *ctx, uint32_t k)
 {
-    return ((gather_ctx *)ctx)->hits[k].state == HIT_DONE;
+    return ((gather_ctx *)ctx)->hits[k].closed;
 }
 
 static void gather_found(void *ctx, uint32_t k, size_t s, size_t end)
@@ -1643,26 +1737,43 @@ static void gather_found(void *ctx, uint32_t k, size_t s, size_t end)
     gather_ctx *g = ctx;
     const entry *e = &g->rules->entries[k];
     int in_quotes = quoted_at(g->quotes, g->outside, s, end);
+    if (g->hits[k].state == HIT_NONE) g->found[g->n_found++] = k;
     g->hits[k].at = (uint32_t)s;
     g->hits[k].state = in_quotes && (e->cls == E_PHRASE || e->cls == E_LABEL) ? HIT_QUOTED : HIT_DONE;
+    g->hits[k].closed = g->hits[k].state == HIT_DONE;
+}
+
+static void gather_hopeless(void *ctx, uint32_t k)
+{
+    ((gather_ctx *)ctx)->hits[k].closed = 1;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
 }
 
 /* The same evidence as gather_reference, from one pass of the index over
  * the text. BT_OK or BT_ERR_NO_MEMORY. */
 static bt_err gather_indexed(evidence *ev, const bt_classify_rules *rules, const char *t, size_t n, size_t outside)
 {
-    gather_ctx g = {rules, calloc(rules->n_entries ? rules->n_entries : 1, sizeof(hit)), 0, outside};
+    size_t ne = rules->n_entries ? rules->n_entries : 1;
+    gather_ctx g = {rules, calloc(ne, sizeof(hit)), malloc(ne * sizeof(uint32_t)), 0, 0, outside};
     part_seen *seen = malloc((rules->n_part_ids ? rules->n_part_ids : 1) * sizeof *seen);
     bt_err rc = BT_ERR_NO_MEMORY;
-    if (g.hits == NULL || seen == NULL) goto done;
-    for (size_t p = 0; p < rules->n_part_ids; p++) seen[p].from = seen[p].at = SIZE_MAX;
-    index_scan(&rules->scored, rules, t, n, gather_skip, gather_found, &g, &g.quotes, seen);
-    for (size_t k = 0; k < rules->n_entries; k++)
-        if (g.hits[k].state != HIT_NONE)
-            add_evidence(ev, rules, &rules->entries[k], g.hits[k].state == HIT_QUOTED, g.hits[k].at);
+    if (g.hits == NULL || g.found == NULL || seen == NULL) goto done;
+    later_scan(rules, t, n, seen);
+    index_scan(&rules->scored, rules, t, n, gather_skip, gather_found, gather_hopeless, &g, &g.quotes, seen);
+    qsort(g.found, g.n_found, sizeof *g.found, cmp_u32); /* evidence is added in entry order */
+    for (uint32_t i = 0; i < g.n_found; i++) {
+        uint32_t k = g.found[i];
+        add_evidence(ev, rules, &rules->entries[k], g.hits[k].state == HIT_QUOTED, g.hits[k].at);
+    }
     rc = BT_OK;
 done:
     free(g.hits);
+    free(g.found);
     free(seen);
     return rc;
 }
@@ -1672,8 +1783,10 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
                        const char *lang, const char *text, size_t text_len, int ref)
 {
     bt_err rc;
-    char *joined = NULL, *t = NULL, host[256], path[2048];
-    size_t n = 0;
+    char *nt = NULL, *nx = NULL, *t = NULL, host[256], path[2048];
+    size_t n = 0, ntl = 0, nxl = 0;
+    bt_err (*normalize)(char **, size_t *, const char *, size_t, const char *) =
+        ref ? bt_classify_normalize_reference : bt_classify_normalize;
     int platform = -1, path_kind = -1, foreign = 0;
     evidence ev = {.reason = -1, .name_platform = -1, .name_at = SIZE_MAX};
 
@@ -1682,17 +1795,22 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
     if (text == NULL) return BT_ERR_BAD_PARAMS;
     if (rules == NULL && (rc = bt_classify_rules_builtin(&rules)) != BT_OK) return rc;
 
-    /* title and text, bounded */
+    /* title and text, bounded, each normalised, on lines of their own */
     size_t tl = title ? strlen(title) : 0;
     if (tl > BT_CLASSIFY_TEXT_MAX) tl = BT_CLASSIFY_TEXT_MAX;
     if (text_len > BT_CLASSIFY_TEXT_MAX - tl) text_len = BT_CLASSIFY_TEXT_MAX - tl;
-    if ((joined = malloc(tl + 1 + text_len + 1)) == NULL) return BT_ERR_NO_MEMORY;
-    memcpy(joined, title ? title : "", tl);
-    joined[tl] = '\n';
-    memcpy(joined + tl + 1, text, text_len);
-    joined[tl + 1 + text_len] = '\0';
-    rc = (ref ? bt_classify_normalize_reference : bt_classify_normalize)(&t, &n, joined, tl + 1 + text_len, lang);
-    if (rc != BT_OK) goto done;
+    if ((rc = normalize(&nt, &ntl, title ? title : "", tl, lang)) != BT_OK ||
+        (rc = normalize(&nx, &nxl, text, text_len, lang)) != BT_OK)
+        goto done;
+    if ((t = malloc(ntl + 1 + nxl + 1)) == NULL) {
+        rc = BT_ERR_NO_MEMORY;
+        goto done;
+    }
+    memcpy(t, nt, ntl);
+    n = ntl;
+    if (ntl > 0) t[n++] = '\n';
+    memcpy(t + n, nx, nxl + 1);
+    n += nxl;
 
     /* the URL: platform by host, kind by path */
     if (url_split(url, host, sizeof host, path, sizeof path)) {
@@ -1766,9 +1884,17 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
             if (strcmp(rules->day_first[d], out->lang) == 0) day_first = 1;
         extract_facts(rules, t, n, day_first, &out->facts, ref);
     }
+
+    crypto_generichash_state fp;
+    crypto_generichash_init(&fp, NULL, 0, sizeof out->fingerprint);
+    crypto_generichash_update(&fp, (const unsigned char *)out->platform, strlen(out->platform) + 1);
+    crypto_generichash_update(&fp, (const unsigned char *)out->kind, strlen(out->kind) + 1);
+    crypto_generichash_update(&fp, (const unsigned char *)nx, nxl);
+    crypto_generichash_final(&fp, out->fingerprint, sizeof out->fingerprint);
     rc = BT_OK;
 done:
-    free(joined);
+    free(nt);
+    free(nx);
     free(t);
     return rc;
 }

@@ -21,7 +21,7 @@
 #define JSON_DEPTH 32
 #define REPEAT_WINDOW (24 * 60 * 60) /* the same notice again within this: an occurrence */
 #define REPEAT_SCAN 2000             /* entries looked back at to rebuild the recent list */
-#define FP_BYTES 16
+#define FP_BYTES BT_CLASSIFY_FP_BYTES
 
 /* A notice captured lately, by fingerprint: BLAKE2b of its platform, kind and
  * normalised text. The fingerprint is also stored inside the record's
@@ -41,6 +41,7 @@ struct bt_rpc {
     time_t last_use;
     recent_notice *recent;
     size_t n_recent, cap_recent;
+    uint32_t *recent_slot; /* 2 * cap_recent slots: 1 + index in recent by fingerprint, 0 empty */
     int recent_loaded; /* the list holds what the log had when the host started */
 };
 
@@ -240,49 +241,58 @@ static bt_err m_hello(call *c)
 
 /* ---- capture: classify, fold repeats, store ---- */
 
-static void fingerprint(unsigned char fp[FP_BYTES], const bt_classification *cls, const char *text)
+static size_t recent_hash(const bt_rpc *r, const unsigned char fp[FP_BYTES])
 {
-    crypto_generichash_state st;
-    char *norm = NULL;
-    size_t n = 0;
-    crypto_generichash_init(&st, NULL, 0, FP_BYTES);
-    crypto_generichash_update(&st, (const unsigned char *)cls->platform, strlen(cls->platform) + 1);
-    crypto_generichash_update(&st, (const unsigned char *)cls->kind, strlen(cls->kind) + 1);
-    if (bt_classify_normalize(&norm, &n, text, strlen(text), cls->lang) == BT_OK) {
-        crypto_generichash_update(&st, (const unsigned char *)norm, n);
-        sodium_memzero(norm, n);
-        free(norm);
-    } else {
-        crypto_generichash_update(&st, (const unsigned char *)text, strlen(text));
-    }
-    crypto_generichash_final(&st, fp, FP_BYTES);
+    size_t h = 0;
+    memcpy(&h, fp, sizeof h); /* a fingerprint is a hash already */
+    return h & (2 * r->cap_recent - 1);
 }
 
 static recent_notice *recent_find(bt_rpc *r, const unsigned char fp[FP_BYTES], time_t now)
 {
-    for (size_t i = 0; i < r->n_recent; i++)
-        if (memcmp(r->recent[i].fp, fp, FP_BYTES) == 0 && now - r->recent[i].last_seen <= REPEAT_WINDOW)
-            return &r->recent[i];
+    if (r->cap_recent == 0) return NULL;
+    for (size_t h = recent_hash(r, fp); r->recent_slot[h] != 0; h = (h + 1) & (2 * r->cap_recent - 1)) {
+        recent_notice *n = &r->recent[r->recent_slot[h] - 1];
+        if (memcmp(n->fp, fp, FP_BYTES) == 0 && now - n->last_seen <= REPEAT_WINDOW) return n;
+    }
     return NULL;
+}
+
+static void recent_index(bt_rpc *r, size_t i)
+{
+    size_t h = recent_hash(r, r->recent[i].fp);
+    while (r->recent_slot[h] != 0) h = (h + 1) & (2 * r->cap_recent - 1);
+    r->recent_slot[h] = (uint32_t)i + 1;
 }
 
 static void recent_add(bt_rpc *r, const unsigned char fp[FP_BYTES], int64_t id, time_t seen, time_t now)
 {
-    size_t k = 0;
-    for (size_t i = 0; i < r->n_recent; i++) /* drop what is past the window */
-        if (now - r->recent[i].last_seen <= REPEAT_WINDOW) r->recent[k++] = r->recent[i];
-    r->n_recent = k;
     if (now - seen > REPEAT_WINDOW) return;
-    if (r->n_recent == r->cap_recent) {
-        size_t cap = r->cap_recent ? r->cap_recent * 2 : 16;
-        recent_notice *bigger = realloc(r->recent, cap * sizeof *bigger);
-        if (bigger == NULL) return; /* only folding is lost */
-        r->recent = bigger;
-        r->cap_recent = cap;
+    if (r->n_recent == r->cap_recent) { /* full: drop what is past the window, grow if need be, re-index */
+        size_t k = 0;
+        for (size_t i = 0; i < r->n_recent; i++)
+            if (now - r->recent[i].last_seen <= REPEAT_WINDOW) r->recent[k++] = r->recent[i];
+        r->n_recent = k;
+        size_t cap = r->cap_recent == 0 ? 16 : k * 2 > r->cap_recent ? r->cap_recent * 2 : r->cap_recent;
+        if (cap != r->cap_recent && cap < UINT32_MAX / 2) {
+            recent_notice *bigger = realloc(r->recent, cap * sizeof *bigger);
+            uint32_t *slot = bigger != NULL ? malloc(2 * cap * sizeof *slot) : NULL;
+            if (bigger != NULL) r->recent = bigger;
+            if (slot != NULL) {
+                free(r->recent_slot);
+                r->recent_slot = slot;
+                r->cap_recent = cap;
+            }
+        }
+        if (r->n_recent == r->cap_recent) return; /* no room: only folding is lost */
+        memset(r->recent_slot, 0, 2 * r->cap_recent * sizeof *r->recent_slot);
+        for (size_t i = 0; i < r->n_recent; i++) recent_index(r, i);
     }
-    memcpy(r->recent[r->n_recent].fp, fp, FP_BYTES);
-    r->recent[r->n_recent].id = id;
-    r->recent[r->n_recent++].last_seen = seen;
+    recent_notice *n = &r->recent[r->n_recent];
+    memcpy(n->fp, fp, FP_BYTES);
+    n->id = id;
+    n->last_seen = seen;
+    recent_index(r, r->n_recent++);
 }
 
 static int load_recent_one(void *ctx, const bt_vault_entry_info *e)
@@ -331,7 +341,7 @@ static bt_err m_capture(call *c)
     const char *url, *title, *lang, *text;
     json_object *observed, *cls, *manual_o;
     bt_classification verdict;
-    unsigned char fp[FP_BYTES];
+    const unsigned char *fp = verdict.fingerprint;
     char fp_hex[2 * FP_BYTES + 1];
     time_t now = time(NULL);
     int64_t id = 0;
@@ -357,7 +367,6 @@ static bt_err m_capture(call *c)
         return BT_OK;
     }
 
-    fingerprint(fp, &verdict, text);
     if (!manual) load_recent(c->r);
     recent_notice *seen = manual ? NULL : recent_find(c->r, fp, now);
     json_object *head = json_object_new_object();
@@ -366,7 +375,7 @@ static bt_err m_capture(call *c)
     if (observed) json_object_object_add(head, "observed_at", json_object_get(observed));
     json_object_object_add(head, "captured_at", json_object_new_int64((int64_t)now));
     if (!seen) {
-        sodium_bin2hex(fp_hex, sizeof fp_hex, fp, sizeof fp);
+        sodium_bin2hex(fp_hex, sizeof fp_hex, fp, FP_BYTES);
         json_object_object_add(head, "url", json_object_new_string(url));
         if (title) json_object_object_add(head, "title", json_object_new_string(title));
         if (lang) json_object_object_add(head, "lang", json_object_new_string(lang));
@@ -1575,6 +1584,7 @@ void bt_rpc_free(bt_rpc *r)
     if (r == NULL) return;
     bt_vault_close(r->vault);
     free(r->recent);
+    free(r->recent_slot);
     free(r->dir);
     free(r);
 }

@@ -51,6 +51,7 @@ struct bt_vault {
     unsigned char pk[PK_BYTES];
     unsigned char *sk;          /* sodium_malloc, valid when sk_source != SK_NONE */
     enum sk_source sk_source;
+    int is_protected;           /* a passphrase wrap was seen (none is ever removed) */
     /* writing session */
     unsigned char *wkey;        /* sodium_malloc, NULL until the first append */
     unsigned char wsealed[SEALED_BYTES];
@@ -375,9 +376,12 @@ static int has_wrap(bt_vault *v, const char *kind)
     return wrap_load(v, kind, &w) == BT_OK;
 }
 
+/* Whether a passphrase is set, here or by another process. Once one is,
+ * the answer cannot change, so it is asked of the database only until then. */
 static int is_protected(bt_vault *v)
 {
-    return has_wrap(v, "passphrase");
+    if (!v->is_protected) v->is_protected = has_wrap(v, "passphrase");
+    return v->is_protected;
 }
 
 /* Makes v->sk usable: already there, or from the key file while unprotected. */

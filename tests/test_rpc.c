@@ -168,5 +168,40 @@ TEST(a_sealed_capture_kept_while_locked_is_stored_at_unlock)
     free(dir);
 }
 
-RUN_TESTS(T(the_log_locks_itself_after_the_idle_time), T(the_inbound_frame_is_wiped_after_dispatch),
+/* Captures notice number i ("again" decides nothing: it is for the reader);
+ * returns whether the host folded it into an earlier record. */
+static int capture_is_repeat(bt_rpc *r, int i)
+{
+    char req[512];
+    bt_err err;
+    snprintf(req, sizeof req,
+             "{\"id\":1,\"method\":\"capture\",\"params\":{\"url\":\"https://www.instagram.com/accounts/"
+             "suspended/\",\"text\":\"We suspended your account %d. You have 30 days left to disagree.\"}}", i);
+    char *out = ask(r, req, &err);
+    CHECK_EQ(err, BT_OK);
+    CHECK(out != NULL && strstr(out, "\"stored\":true") != NULL);
+    int repeat = out != NULL && strstr(out, "\"occurrence\":true") != NULL;
+    free(out);
+    return repeat;
+}
+
+TEST(repeats_are_folded_among_many_notices_and_after_a_restart)
+{
+    char *dir = test_tmpdir();
+    bt_rpc *r = bt_rpc_new(dir, 1);
+    for (int i = 0; i < 300; i++) CHECK(!capture_is_repeat(r, i)); /* the list grows and is re-indexed */
+    CHECK(capture_is_repeat(r, 0));
+    CHECK(capture_is_repeat(r, 17));
+    CHECK(capture_is_repeat(r, 299));
+    CHECK(!capture_is_repeat(r, 300));
+    bt_rpc_free(r);
+    r = bt_rpc_new(dir, 1); /* a new host rebuilds the list from the (unprotected) log */
+    CHECK(capture_is_repeat(r, 5));
+    CHECK(capture_is_repeat(r, 300));
+    CHECK(!capture_is_repeat(r, 301));
+    bt_rpc_free(r);
+    free(dir);
+}
+
+RUN_TESTS(T(repeats_are_folded_among_many_notices_and_after_a_restart), T(the_log_locks_itself_after_the_idle_time), T(the_inbound_frame_is_wiped_after_dispatch),
           T(a_caller_not_allowed_gets_only_hello), T(a_sealed_capture_kept_while_locked_is_stored_at_unlock))

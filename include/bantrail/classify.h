@@ -15,6 +15,7 @@
  * notice is short, and the cost stays bounded whatever a page holds. */
 #define BT_CLASSIFY_TEXT_MAX ((size_t)256 * 1024)
 #define BT_CLASSIFY_DATES_MAX 4
+#define BT_CLASSIFY_FP_BYTES 16
 
 typedef struct bt_classify_rules bt_classify_rules;
 
@@ -36,6 +37,9 @@ typedef struct {
     char category[96];  /* the DSA statement category of reason, or "" */
     char lang[16];      /* language whose phrases matched, else the hint, or "" */
     bt_classify_facts facts;
+    /* BLAKE2b-128 of platform, kind and the normalised text (not the
+     * title): the same for the same notice however it is spaced or cased */
+    unsigned char fingerprint[BT_CLASSIFY_FP_BYTES];
 } bt_classification;
 
 /* Parses rules from JSON text (json, len bytes) into *out, which the caller
