@@ -127,10 +127,10 @@ struct bt_classify_rules {
     size_t n_day_first;
     int w_phrase, w_label, w_path, w_short, w_neg, w_quoted, w_foreign, threshold;
     size_t short_bytes;
-    ac_index scored; /* phrases, labels, negative cues, reasons, names */
+    ac_index scored; /* phrases, labels, negative cues, reasons, names; then the distinct later parts
+                      * (key n_entries + part id) */
     ac_index cues;   /* days-left cues */
     ac_index facts;  /* units, months, month words (one part only): entry_at */
-    ac_index later;  /* the distinct later parts (outputs are part ids) */
 };
 
 /* ---- normalisation ---- */
@@ -783,10 +783,11 @@ static int key_facts(const bt_classify_rules *r, size_t k, const char **bytes, s
                       bytes, len);
 }
 
-static int key_later(const bt_classify_rules *r, size_t k, const char **bytes, size_t *len)
+static int key_scored_or_later(const bt_classify_rules *r, size_t k, const char **bytes, size_t *len)
 {
-    *bytes = r->part_text[k];
-    *len = r->part_text_len[k];
+    if (k < r->n_entries) return key_scored(r, k, bytes, len);
+    *bytes = r->part_text[k - r->n_entries];
+    *len = r->part_text_len[k - r->n_entries];
     return 1;
 }
 
@@ -934,7 +935,6 @@ void bt_classify_rules_free(bt_classify_rules *r)
     index_free(&r->scored);
     index_free(&r->cues);
     index_free(&r->facts);
-    index_free(&r->later);
     free(r->part_text);
     free(r->part_text_len);
     free(r->platforms);
@@ -1039,10 +1039,9 @@ bt_err bt_classify_rules_parse(bt_classify_rules **out, const char *json, size_t
     json_object_object_get_ex(root, "facts", &x);
     if ((rc = parse_facts(r, x, problem, problem_len)) != BT_OK) goto done;
     if ((rc = number_later_parts(r)) != BT_OK ||
-        (rc = index_build(&r->scored, r, r->n_entries, key_scored)) != BT_OK ||
+        (rc = index_build(&r->scored, r, r->n_entries + r->n_part_ids, key_scored_or_later)) != BT_OK ||
         (rc = index_build(&r->cues, r, r->n_entries, key_cues)) != BT_OK ||
-        (rc = index_build(&r->facts, r, r->n_entries, key_facts)) != BT_OK ||
-        (rc = index_build(&r->later, r, r->n_part_ids, key_later)) != BT_OK)
+        (rc = index_build(&r->facts, r, r->n_entries, key_facts)) != BT_OK)
         goto done;
     *out = r;
     r = NULL;
@@ -1171,32 +1170,10 @@ static int gap_ok(const char *t, size_t from, size_t to)
 /* Where a scan remembers, for each later part (by part_id), the first place
  * at or after `from` where it occurs in the whole text (at, SIZE_MAX for
  * nowhere), and the last place where it starts (last, SIZE_MAX for
- * nowhere). later_scan fills them in one pass over the text. */
+ * nowhere). */
 typedef struct {
     size_t from, at, last;
 } part_seen;
-
-static void later_scan(const bt_classify_rules *r, const char *t, size_t n, part_seen *seen)
-{
-    const ac_index *a = &r->later;
-    uint32_t state = 0;
-    for (size_t p = 0; p < r->n_part_ids; p++) {
-        seen[p].from = 0;
-        seen[p].at = seen[p].last = SIZE_MAX;
-    }
-    for (size_t i = 0; i < n; i++) {
-        state = ac_next(a, state, (unsigned char)t[i]);
-        for (uint32_t node = a->nodes[state].out_n > 0 ? state : a->nodes[state].dict; node != 0;
-             node = a->nodes[node].dict) {
-            const ac_node *nd = &a->nodes[node];
-            for (uint32_t o = nd->out_first; o < nd->out_first + nd->out_n; o++) {
-                part_seen *ps = &seen[a->out[o]];
-                ps->last = i + 1 - r->part_text_len[a->out[o]];
-                if (ps->at == SIZE_MAX) ps->at = ps->last;
-            }
-        }
-    }
-}
 
 /* The first occurrence of e's part k in t[q, limit) (q < limit <= n), or
  * NULL: the same as find_bytes there. With seen (a scan's memory, NULL for
@@ -1273,41 +1250,31 @@ static int find_entry(const char *t, size_t n, const entry *e, size_t from, size
     return 0;
 }
 
+/* The first node with outputs on the dictionary chain of state (0: none). */
+static uint32_t outputs_at(const ac_index *a, uint32_t state)
+{
+    return a->nodes[state].out_n > 0 ? state : a->nodes[state].dict;
+}
+
 /* Calls found(ctx, k, s, end) for each match of an entry k of index a in
  * t[0, n) (first part at s, last part ending at end), in the order in which
- * the first parts end, so one entry's matches come in order of s. Entries
- * for which skip(ctx, k) holds are not tried (found returns nothing: it
- * records). quotes, if given, is set before each call to the number of '"'
- * in t[0, s). seen: NULL, or what later_scan found in t (see find_part);
- * with it, hopeless(ctx, k) is called once it is
- * known that entry k cannot match any more (a later part of it occurs
- * nowhere after). One pass over t whatever the number of entries: the cost
- * is that of the text plus that of the places where a first part occurs. */
+ * the first parts end. Entries for which skip(ctx, k) holds are not tried.
+ * One pass over t whatever the number of entries: the cost is that of the
+ * text plus that of the places where a first part occurs. */
 static void index_scan(const ac_index *a, const bt_classify_rules *r, const char *t, size_t n,
                        int (*skip)(void *ctx, uint32_t k), void (*found)(void *ctx, uint32_t k, size_t s, size_t end),
-                       void (*hopeless)(void *ctx, uint32_t k), void *ctx, size_t *quotes, part_seen *seen)
+                       void *ctx)
 {
     uint32_t state = 0;
-    size_t q = 0; /* '"' in t[0, i] */
     for (size_t i = 0; i < n; i++) {
-        q += t[i] == '"';
         state = ac_next(a, state, (unsigned char)t[i]);
-        uint32_t node = a->nodes[state].out_n > 0 ? state : a->nodes[state].dict;
-        for (; node != 0; node = a->nodes[node].dict) {
+        for (uint32_t node = outputs_at(a, state); node != 0; node = a->nodes[node].dict) {
             const ac_node *nd = &a->nodes[node];
             for (uint32_t o = nd->out_first; o < nd->out_first + nd->out_n; o++) {
                 uint32_t k = a->out[o];
                 const entry *e = &r->entries[k];
                 size_t s = i + 1 - e->part_len[0], end;
-                if (skip(ctx, k)) continue;
-                int m = match_at(t, n, e, s, &end, seen);
-                if (m < 0 && hopeless != NULL) hopeless(ctx, k);
-                if (m != 1) continue;
-                if (quotes != NULL) {
-                    *quotes = q;
-                    for (size_t j = s; j <= i; j++) *quotes -= t[j] == '"';
-                }
-                found(ctx, k, s, end);
+                if (!skip(ctx, k) && match_at(t, n, e, s, &end, NULL) == 1) found(ctx, k, s, end);
             }
         }
     }
@@ -1556,7 +1523,7 @@ static int cue_near(const bt_classify_rules *r, const char *t, size_t n, size_t 
     size_t lo = from > CUE_WINDOW ? from - CUE_WINDOW : 0, hi = to + CUE_WINDOW < n ? to + CUE_WINDOW : n;
     int seen = 0;
     if (!ref) {
-        index_scan(&r->cues, r, t + lo, hi - lo, cue_skip, cue_found, NULL, &seen, NULL, NULL);
+        index_scan(&r->cues, r, t + lo, hi - lo, cue_skip, cue_found, &seen);
         return seen;
     }
     for (size_t k = 0; k < r->n_entries; k++) {
@@ -1709,44 +1676,21 @@ static void gather_reference(evidence *ev, const bt_classify_rules *rules, const
     }
 }
 
-/* What the indexed scan knows of each entry: the reference's loop stops at
+/* What the indexed way knows of each entry: the reference's loop stops at
  * an entry's first match outside quotes (at its first match at all for
- * negative cues, reasons and names); so does the scan, which then closes
- * the entry and skips its later matches. An entry that cannot match any
- * more is closed too. */
+ * negative cues, reasons and names); so does the indexed way, which then
+ * closes the entry and skips its later matches. An entry that cannot match
+ * any more is closed too. */
 enum { HIT_NONE, HIT_QUOTED, HIT_DONE };
 typedef struct {
     uint32_t at; /* where the match that decided starts */
     uint8_t state, closed;
 } hit;
 
+/* A place where a first part ends: the automaton's state there, and i. */
 typedef struct {
-    const bt_classify_rules *rules;
-    hit *hits;
-    uint32_t *found, n_found; /* the entries with a match, in the order of their first one */
-    size_t quotes, outside;   /* '"' before the match being reported; non-space outside quotes */
-} gather_ctx;
-
-static int gather_skip(void *ctx, uint32_t k)
-{
-    return ((gather_ctx *)ctx)->hits[k].closed;
-}
-
-static void gather_found(void *ctx, uint32_t k, size_t s, size_t end)
-{
-    gather_ctx *g = ctx;
-    const entry *e = &g->rules->entries[k];
-    int in_quotes = quoted_at(g->quotes, g->outside, s, end);
-    if (g->hits[k].state == HIT_NONE) g->found[g->n_found++] = k;
-    g->hits[k].at = (uint32_t)s;
-    g->hits[k].state = in_quotes && (e->cls == E_PHRASE || e->cls == E_LABEL) ? HIT_QUOTED : HIT_DONE;
-    g->hits[k].closed = g->hits[k].state == HIT_DONE;
-}
-
-static void gather_hopeless(void *ctx, uint32_t k)
-{
-    ((gather_ctx *)ctx)->hits[k].closed = 1;
-}
+    uint32_t state, i;
+} first_end;
 
 static int cmp_u32(const void *a, const void *b)
 {
@@ -1754,27 +1698,83 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The same evidence as gather_reference, from one pass of the index over
- * the text. BT_OK or BT_ERR_NO_MEMORY. */
+/* The same evidence as gather_reference. One walk of the index over the
+ * text notes where each later part occurs and where first parts end; then
+ * the entries are tried at those places in the reference's order, and an
+ * entry whose later part occurs nowhere after its first part is closed at
+ * once. BT_OK or BT_ERR_NO_MEMORY. */
 static bt_err gather_indexed(evidence *ev, const bt_classify_rules *rules, const char *t, size_t n, size_t outside)
 {
-    size_t ne = rules->n_entries ? rules->n_entries : 1;
-    gather_ctx g = {rules, calloc(ne, sizeof(hit)), malloc(ne * sizeof(uint32_t)), 0, 0, outside};
-    part_seen *seen = malloc((rules->n_part_ids ? rules->n_part_ids : 1) * sizeof *seen);
+    const ac_index *a = &rules->scored;
+    size_t ne = rules->n_entries, n_found = 0, n_ends = 0, cap_ends = 0, qpos = 0, qn = 0;
+    hit *hits = calloc(ne + 1, sizeof *hits);
+    uint32_t *found = malloc((ne + 1) * sizeof *found);
+    part_seen *seen = malloc((rules->n_part_ids + 1) * sizeof *seen);
+    first_end *ends = NULL;
     bt_err rc = BT_ERR_NO_MEMORY;
-    if (g.hits == NULL || g.found == NULL || seen == NULL) goto done;
-    later_scan(rules, t, n, seen);
-    index_scan(&rules->scored, rules, t, n, gather_skip, gather_found, gather_hopeless, &g, &g.quotes, seen);
-    qsort(g.found, g.n_found, sizeof *g.found, cmp_u32); /* evidence is added in entry order */
-    for (uint32_t i = 0; i < g.n_found; i++) {
-        uint32_t k = g.found[i];
-        add_evidence(ev, rules, &rules->entries[k], g.hits[k].state == HIT_QUOTED, g.hits[k].at);
+    if (hits == NULL || found == NULL || seen == NULL || n > UINT32_MAX) goto done;
+    for (size_t p = 0; p < rules->n_part_ids; p++) {
+        seen[p].from = 0;
+        seen[p].at = seen[p].last = SIZE_MAX;
     }
+
+    uint32_t state = 0;
+    for (size_t i = 0; i < n; i++) {
+        state = ac_next(a, state, (unsigned char)t[i]);
+        int first = 0;
+        for (uint32_t node = outputs_at(a, state); node != 0; node = a->nodes[node].dict) {
+            const ac_node *nd = &a->nodes[node];
+            for (uint32_t o = nd->out_first; o < nd->out_first + nd->out_n; o++) {
+                if (a->out[o] < ne) {
+                    first = 1;
+                    continue;
+                }
+                uint32_t id = a->out[o] - (uint32_t)ne;
+                seen[id].last = i + 1 - rules->part_text_len[id];
+                if (seen[id].at == SIZE_MAX) seen[id].at = seen[id].last;
+            }
+        }
+        if (!first) continue;
+        if (n_ends == cap_ends) {
+            cap_ends = cap_ends ? cap_ends * 2 : 64;
+            first_end *more = realloc(ends, cap_ends * sizeof *more);
+            if (more == NULL) goto done;
+            ends = more;
+        }
+        ends[n_ends].state = state;
+        ends[n_ends++].i = (uint32_t)i;
+    }
+
+    for (size_t x = 0; x < n_ends; x++) {
+        for (uint32_t node = outputs_at(a, ends[x].state); node != 0; node = a->nodes[node].dict) {
+            const ac_node *nd = &a->nodes[node];
+            for (uint32_t o = nd->out_first; o < nd->out_first + nd->out_n; o++) {
+                uint32_t k = a->out[o];
+                if (k >= ne || hits[k].closed) continue;
+                const entry *e = &rules->entries[k];
+                size_t s = ends[x].i + 1 - e->part_len[0], end;
+                int m = match_at(t, n, e, s, &end, seen);
+                if (m < 0) hits[k].closed = 1;
+                if (m != 1) continue;
+                while (qpos < s) qn += t[qpos++] == '"'; /* qn: '"' in t[0, qpos) */
+                while (qpos > s) qn -= t[--qpos] == '"';
+                if (hits[k].state == HIT_NONE) found[n_found++] = k;
+                hits[k].at = (uint32_t)s;
+                hits[k].state = quoted_at(qn, outside, s, end) && (e->cls == E_PHRASE || e->cls == E_LABEL)
+                                    ? HIT_QUOTED : HIT_DONE;
+                hits[k].closed = hits[k].state == HIT_DONE;
+            }
+        }
+    }
+    qsort(found, n_found, sizeof *found, cmp_u32); /* evidence is added in entry order */
+    for (size_t i = 0; i < n_found; i++)
+        add_evidence(ev, rules, &rules->entries[found[i]], hits[found[i]].state == HIT_QUOTED, hits[found[i]].at);
     rc = BT_OK;
 done:
-    free(g.hits);
-    free(g.found);
+    free(hits);
+    free(found);
     free(seen);
+    free(ends);
     return rc;
 }
 
