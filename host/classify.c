@@ -1098,11 +1098,6 @@ static int is_ascii_letter(char c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-static int is_ascii_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
 /* uc_is_alnum, without the call for ASCII (the common case). */
 static int is_alnum(ucs4_t c)
 {
@@ -1541,8 +1536,11 @@ static void extract_facts(const bt_classify_rules *r, const char *t, size_t n, i
     f->days_left = -1;
     for (size_t i = 0; i < n;) {
         size_t end;
-        /* inside a word only a digit or '@' can start a fact: pass letters */
-        if (i > 0 && is_ascii_letter(t[i]) && (is_ascii_letter(t[i - 1]) || is_ascii_digit(t[i - 1]))) {
+        /* a fact starts with a digit, '@' or, at the start of a word, a
+         * month's first byte: pass anything else at once */
+        unsigned char c = (unsigned char)t[i], b = i > 0 ? (unsigned char)t[i - 1] : 0;
+        int in_word = is_ascii_letter(t[i]) && b < 0x80 && is_alnum(b);
+        if (!(c >= '0' && c <= '9') && c != '@' && (r->facts.root[c] == 0 || in_word)) {
             i++;
             continue;
         }
