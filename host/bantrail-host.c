@@ -91,12 +91,14 @@ int main(int argc, char **argv)
 
     for (;;) {
         int left = bt_rpc_idle_left(rpc, time(NULL));
-        struct pollfd pfd = {STDIN_FILENO, POLLIN, 0};
-        int pr = poll(&pfd, 1, left < 0 ? -1 : (left > 3600 ? 3600 : left) * 1000);
-        if (pr < 0 && errno == EINTR) continue;
-        if (pr == 0) {
-            if (bt_rpc_tick(rpc, time(NULL))) say("auto-lock after idle time");
-            continue;
+        if (left >= 0) { /* unlocked: wait for a frame or the time to lock */
+            struct pollfd pfd = {STDIN_FILENO, POLLIN, 0};
+            int pr = poll(&pfd, 1, (left > 3600 ? 3600 : left) * 1000);
+            if (pr < 0 && errno == EINTR) continue;
+            if (pr == 0) {
+                if (bt_rpc_tick(rpc, time(NULL))) say("auto-lock after idle time");
+                continue;
+            }
         }
         char *frame = NULL;
         size_t len = 0;

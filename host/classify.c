@@ -85,8 +85,8 @@ typedef struct {
  * position: an Aho-Corasick automaton over the entries' first parts, built
  * when the rules are parsed and only read afterwards (so shared between
  * threads). A node stands for the bytes on the path from the root (node 0)
- * to it. For each node: its children (edge[] from edge_first, sorted by
- * byte), its failure link (the longest proper suffix that is a node), its
+ * to it. For each node: its children (edge_byte[] and edge_to[] from
+ * edge_first, sorted by byte), its failure link (the longest proper suffix that is a node), its
  * dictionary link (the nearest node on the failure chain with outputs, 0 for
  * none) and its outputs: out[] from out_first, the entries whose first part
  * is exactly its bytes, in entry order. */
@@ -96,14 +96,10 @@ typedef struct {
 } ac_node;
 
 typedef struct {
-    uint8_t byte;
-    uint32_t to;
-} ac_edge;
-
-typedef struct {
     ac_node *nodes;
     size_t n_nodes;
-    ac_edge *edges;
+    uint8_t *edge_byte;
+    uint32_t *edge_to;
     uint32_t *out;
     uint32_t root[256]; /* the root's children, 0 for none */
 } ac_index;
@@ -127,6 +123,7 @@ struct bt_classify_rules {
     size_t n_day_first;
     int w_phrase, w_label, w_path, w_short, w_neg, w_quoted, w_foreign, threshold;
     size_t short_bytes;
+    size_t month_max;          /* the longest month name (E_MONTH, one part) */
     ac_index scored; /* phrases, labels, negative cues, reasons, names; then the distinct later parts
                       * (key n_entries + part id) */
     ac_index cues;   /* days-left cues */
@@ -331,12 +328,17 @@ done:
  * combine with a neighbour and whose folding depends on no neighbour
  * qualify: printable ASCII, and the quotation marks and dashes without a
  * decomposition that mapped() makes ASCII. */
+static unsigned char simple_ascii(uint8_t c)
+{
+    if (c >= 'A' && c <= 'Z') return (unsigned char)(c - 'A' + 'a');
+    return c == '`' ? '\'' : c;
+}
+
 static unsigned char simple_char(const uint8_t *s, size_t n, size_t *len)
 {
     if (s[0] < 0x80) {
         *len = 1;
-        if (s[0] >= 'A' && s[0] <= 'Z') return (unsigned char)(s[0] - 'A' + 'a');
-        return s[0] == '`' ? '\'' : s[0];
+        return simple_ascii(s[0]);
     }
     ucs4_t c;
     int k = u8_mbtouc(&c, s, n);
@@ -372,9 +374,20 @@ bt_err bt_classify_normalize(char **out, size_t *out_len, const char *text, size
     *out = NULL;
     *out_len = 0;
     if (text == NULL) return BT_ERR_BAD_PARAMS;
-    if (clean_utf8(&clean, text, len) != 0 || buf_put(&res, (const uint8_t *)"", 0) != 0) goto done;
-    for (size_t i = 0; i < clean.n;) {
-        const uint8_t *w = clean.p + i;
+    /* step 1, unless the text is ASCII without NUL (the common case) */
+    const uint8_t *in = (const uint8_t *)text;
+    size_t in_len = len;
+    unsigned other = 0;
+    for (size_t j = 0; j < len; j++) other |= (unsigned)(in[j] == 0) | (unsigned)(in[j] >> 7);
+    if (other) {
+        if (clean_utf8(&clean, text, len) != 0) goto done;
+        in = clean.p;
+        in_len = clean.n;
+    }
+    if (buf_reserve(&res, in_len + 1) != 0) goto done; /* a simple word's output is no longer than it */
+    res.p[0] = '\0';
+    for (size_t i = 0; i < in_len;) {
+        const uint8_t *w = in + i;
         if (w[0] <= 0x20 || w[0] == 0x7F) { /* flatten's white space, as one byte */
             st.pending_space = st.last != 0;
             i++;
@@ -382,8 +395,12 @@ bt_err bt_classify_normalize(char **out, size_t *out_len, const char *text, size
         }
         size_t n = 0, k = 1;
         int simple = 1;
-        while (i + n < clean.n && clean.p[i + n] > 0x20 && clean.p[i + n] != 0x7F) {
-            if (simple && simple_char(w + n, clean.n - i - n, &k) == 0) simple = 0;
+        while (i + n < in_len && in[i + n] > 0x20 && in[i + n] != 0x7F) {
+            if (in[i + n] < 0x80) { /* printable ASCII: simple */
+                n++;
+                continue;
+            }
+            if (simple && simple_char(w + n, in_len - i - n, &k) == 0) simple = 0;
             n += simple ? k : 1;
         }
         if (!simple) {
@@ -391,17 +408,17 @@ bt_err bt_classify_normalize(char **out, size_t *out_len, const char *text, size
             i += n;
             continue;
         }
-        if ((rc = flush_nfc(&res, &pending)) != BT_OK) goto done;
+        if (pending.n > 0 && (rc = flush_nfc(&res, &pending)) != BT_OK) goto done;
         if (buf_reserve(&res, n + 1) != 0) {
             rc = BT_ERR_NO_MEMORY;
             goto done;
         }
         if (st.pending_space) res.p[res.n++] = ' ';
         for (size_t j = 0; j < n; j += k) {
-            uint8_t c = simple_char(w + j, n - j, &k);
-            res.p[res.n++] = c;
-            st.base = st.last = c;
+            k = 1;
+            res.p[res.n++] = w[j] < 0x80 ? simple_ascii(w[j]) : simple_char(w + j, n - j, &k);
         }
+        st.base = st.last = res.p[res.n - 1];
         res.p[res.n] = '\0';
         st.pending_space = 0;
         i += n;
@@ -748,7 +765,8 @@ static bt_err number_later_parts(bt_classify_rules *r)
 static void index_free(ac_index *a)
 {
     free(a->nodes);
-    free(a->edges);
+    free(a->edge_byte);
+    free(a->edge_to);
     free(a->out);
     memset(a, 0, sizeof *a);
 }
@@ -791,27 +809,26 @@ static int key_scored_or_later(const bt_classify_rules *r, size_t k, const char 
     return 1;
 }
 
-/* The node reached from s by byte c, following failure links (the
- * automaton's step). */
-static uint32_t ac_next(const ac_index *a, uint32_t s, unsigned char c)
-{
-    while (s != 0) {
-        const ac_node *nd = &a->nodes[s];
-        for (uint32_t k = nd->edge_first; k < nd->edge_first + nd->n_edges && a->edges[k].byte <= c; k++)
-            if (a->edges[k].byte == c) return a->edges[k].to;
-        s = nd->fail;
-    }
-    return a->root[c];
-}
-
 /* s's child by byte c, 0 for none (a walk down the trie). */
 static uint32_t ac_child(const ac_index *a, uint32_t s, unsigned char c)
 {
     if (s == 0) return a->root[c];
     const ac_node *nd = &a->nodes[s];
-    for (uint32_t k = nd->edge_first; k < nd->edge_first + nd->n_edges && a->edges[k].byte <= c; k++)
-        if (a->edges[k].byte == c) return a->edges[k].to;
+    for (uint32_t k = nd->edge_first; k < nd->edge_first + nd->n_edges && a->edge_byte[k] <= c; k++)
+        if (a->edge_byte[k] == c) return a->edge_to[k];
     return 0;
+}
+
+/* The node reached from s by byte c, following failure links (the
+ * automaton's step). */
+static uint32_t ac_next(const ac_index *a, uint32_t s, unsigned char c)
+{
+    while (s != 0) {
+        uint32_t to = ac_child(a, s, c);
+        if (to != 0) return to;
+        s = a->nodes[s].fail;
+    }
+    return a->root[c];
 }
 
 /* Builds into *a the index of keys 0 to n_keys - 1 as key() gives them
@@ -858,7 +875,8 @@ static bt_err index_build(ac_index *a, const bt_classify_rules *r, size_t n_keys
     /* then the flat form, in breadth-first order so that a node's failure
      * link (shallower) is complete before the node */
     a->n_nodes = cap;
-    if ((a->nodes = calloc(cap, sizeof *a->nodes)) == NULL || (a->edges = calloc(cap, sizeof *a->edges)) == NULL)
+    if ((a->nodes = calloc(cap, sizeof *a->nodes)) == NULL || (a->edge_byte = calloc(cap, 1)) == NULL ||
+        (a->edge_to = calloc(cap, sizeof *a->edge_to)) == NULL)
         goto done;
     size_t head = 0, tail = 0, n_edges = 0;
     queue[tail++] = 0;
@@ -868,21 +886,22 @@ static bt_err index_build(ac_index *a, const bt_classify_rules *r, size_t n_keys
         nu->edge_first = (uint32_t)n_edges;
         for (uint32_t v = child[u]; v != 0; v = sibling[v]) { /* insert, sorted by byte */
             size_t at = n_edges++;
-            while (at > nu->edge_first && a->edges[at - 1].byte > byte[v]) {
-                a->edges[at] = a->edges[at - 1];
+            while (at > nu->edge_first && a->edge_byte[at - 1] > byte[v]) {
+                a->edge_byte[at] = a->edge_byte[at - 1];
+                a->edge_to[at] = a->edge_to[at - 1];
                 at--;
             }
-            a->edges[at].byte = byte[v];
-            a->edges[at].to = v;
+            a->edge_byte[at] = byte[v];
+            a->edge_to[at] = v;
         }
         nu->n_edges = (uint16_t)(n_edges - nu->edge_first);
         for (uint32_t k = nu->edge_first; k < nu->edge_first + nu->n_edges; k++) {
-            uint32_t v = a->edges[k].to;
+            uint32_t v = a->edge_to[k];
             if (u == 0) {
-                a->root[a->edges[k].byte] = v;
+                a->root[a->edge_byte[k]] = v;
                 a->nodes[v].fail = 0;
             } else {
-                a->nodes[v].fail = ac_next(a, nu->fail, a->edges[k].byte);
+                a->nodes[v].fail = ac_next(a, nu->fail, a->edge_byte[k]);
             }
             queue[tail++] = v;
         }
@@ -1038,6 +1057,9 @@ bt_err bt_classify_rules_parse(bt_classify_rules **out, const char *json, size_t
     x = NULL;
     json_object_object_get_ex(root, "facts", &x);
     if ((rc = parse_facts(r, x, problem, problem_len)) != BT_OK) goto done;
+    for (size_t k = 0; k < r->n_entries; k++)
+        if (r->entries[k].cls == E_MONTH && r->entries[k].part_len[0] > r->month_max)
+            r->month_max = r->entries[k].part_len[0];
     if ((rc = number_later_parts(r)) != BT_OK ||
         (rc = index_build(&r->scored, r, r->n_entries + r->n_part_ids, key_scored_or_later)) != BT_OK ||
         (rc = index_build(&r->cues, r, r->n_entries, key_cues)) != BT_OK ||
@@ -1533,16 +1555,29 @@ static void extract_facts(const bt_classify_rules *r, const char *t, size_t n, i
 {
     static const char *const iso_prefix[UNITS] = {"PT", "PT", "P", "P", "P", "P"};
     static const char iso_unit[UNITS] = {'M', 'H', 'D', 'W', 'M', 'Y'};
+    size_t digit = 0; /* the first digit at or after i (n: none) */
+    while (digit < n && !(t[digit] >= '0' && t[digit] <= '9')) digit++;
     f->days_left = -1;
     for (size_t i = 0; i < n;) {
         size_t end;
-        /* a fact starts with a digit, '@' or, at the start of a word, a
-         * month's first byte: pass anything else at once */
+        if (digit < i)
+            for (digit = i; digit < n && !(t[digit] >= '0' && t[digit] <= '9');) digit++;
         unsigned char c = (unsigned char)t[i], b = i > 0 ? (unsigned char)t[i - 1] : 0;
-        int in_word = is_ascii_letter(t[i]) && b < 0x80 && is_alnum(b);
-        if (!(c >= '0' && c <= '9') && c != '@' && (r->facts.root[c] == 0 || in_word)) {
-            i++;
-            continue;
+        if (!(c >= '0' && c <= '9') && c != '@') {
+            /* else only a month's name, at the start of a word and followed
+             * by spaces and a digit, starts a fact: none starts before s0 -
+             * month_max, s0 the start of the spaces before the next digit */
+            size_t s0 = digit;
+            while (s0 > i && t[s0 - 1] == ' ') s0--;
+            if (s0 - i > r->month_max) {
+                const char *at = memchr(t + i, '@', s0 - r->month_max - i);
+                i = at != NULL ? (size_t)(at - t) : s0 - r->month_max;
+                continue;
+            }
+            if (r->facts.root[c] == 0 || (is_ascii_letter(t[i]) && b < 0x80 && is_alnum(b))) {
+                i++;
+                continue;
+            }
         }
         if ((end = numeric_date_at(t, n, i, day_first, f)) != 0 || (end = day_month_year_at(r, t, n, i, f, ref)) != 0 ||
             (end = month_day_year_at(r, t, n, i, f, ref)) != 0) {
