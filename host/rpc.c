@@ -582,13 +582,17 @@ static int find_pending(void *ctx, const bt_vault_entry_info *e)
 }
 
 /* Expands the sealed captures kept while the log was locked. A box that
- * fails stays pending (and is logged by the caller through the count). */
+ * fails stays pending (and is logged by the caller through the count). The
+ * mark "sealed_scanned" keeps where the last scan could stop: the entry
+ * before the first box still pending, else the last entry it read. */
 static int expand_pending(bt_rpc *r)
 {
     pending_ctx p = {r->vault, json_object_new_object()};
-    int64_t last;
+    int64_t from = 0, last;
     int done = 0;
-    bt_vault_entries(r->vault, 0, INT_MAX, find_pending, &p, &last);
+    bt_vault_mark(r->vault, "sealed_scanned", &from);
+    if (bt_vault_entries(r->vault, from, INT_MAX, find_pending, &p, &last) != BT_OK) last = from;
+    int64_t scanned = last;
     json_object_object_foreach(p.pending, key, val) {
         (void)key;
         int64_t id = json_object_get_int64(val);
@@ -597,6 +601,7 @@ static int expand_pending(bt_rpc *r)
         size_t head_len, sealed_len, box_len;
         json_object *result = NULL;
         call c = {r, NULL, NULL, NULL};
+        int delivered = 0;
         if (bt_vault_read(r->vault, id, &head, &head_len, &sealed, &sealed_len) == BT_OK &&
             bt_vault_open_sealed(r->vault, sealed, sealed_len, &box, &box_len) == BT_OK &&
             expand_box(&c, box, box_len, &result) == BT_OK) {
@@ -606,15 +611,18 @@ static int expand_pending(bt_rpc *r)
             json_object_object_add(mark, "of", json_object_new_int64(id));
             json_object_object_add(mark, "record", json_object_new_int64(get_int(result, "id")));
             json_object_object_add(mark, "captured_at", json_object_new_int64((int64_t)time(NULL)));
-            if (append_json(r, mark, NULL, 0, &entry) == BT_OK) done++;
+            delivered = append_json(r, mark, NULL, 0, &entry) == BT_OK;
+            done += delivered;
             json_object_put(mark);
         }
+        if (!delivered && id <= scanned) scanned = id - 1; /* still pending: the next scan starts with it */
         json_object_put(result);
         bt_vault_free(box);
         bt_vault_free(sealed);
         bt_vault_free(head);
     }
     json_object_put(p.pending);
+    if (scanned != from) bt_vault_set_mark(r->vault, "sealed_scanned", scanned);
     return done;
 }
 

@@ -964,6 +964,32 @@ done:
 
 /* ---- listing, verify, stats ---- */
 
+bt_err bt_vault_mark(bt_vault *v, const char *name, int64_t *value)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(v->db, "SELECT value FROM meta WHERE key = 'mark:' || ?", -1, &st, NULL);
+    *value = 0;
+    if (rc != SQLITE_OK) return sql_err(rc);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) *value = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? BT_OK : sql_err(rc);
+}
+
+bt_err bt_vault_set_mark(bt_vault *v, const char *name, int64_t value)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(v->db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('mark:' || ?, ?)", -1, &st,
+                                NULL);
+    if (rc != SQLITE_OK) return sql_err(rc);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, value);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? BT_OK : sql_err(rc);
+}
+
 bt_err bt_vault_entries(bt_vault *v, int64_t after, int limit,
                         int (*fn)(void *ctx, const bt_vault_entry_info *e),
                         void *ctx, int64_t *last)

@@ -161,6 +161,28 @@ TEST(a_sealed_capture_kept_while_locked_is_stored_at_unlock)
     free(out);
     free(ask(r, foreign, &err));
     CHECK_EQ(err, BT_ERR_CORRUPT);
+    /* a later unlock starts where the last one could stop: the foreign box
+     * (still pending) and a new box after it; nothing delivered twice */
+    static const char box_msg2[] = "{\"v\":1,\"capture\":{\"url\":\"https://www.instagram.com/challenge/\","
+                                   "\"text\":\"Action Blocked. We restrict certain activity to protect our "
+                                   "community.\"}}";
+    char *req2 = sealed_request(key, box_msg2);
+    free(ask(r, "{\"id\":5,\"method\":\"lock\"}", &err));
+    out = ask(r, req2, &err);
+    CHECK(strstr(out, "\"pending\":true") != NULL);
+    free(out);
+    static const char *const unlock = "{\"id\":6,\"method\":\"unlock\",\"params\":{\"passphrase\":\"a passphrase\"}}";
+    out = ask(r, unlock, &err);
+    CHECK(strstr(out, "\"delivered\":1") != NULL);
+    free(out);
+    free(ask(r, "{\"id\":7,\"method\":\"lock\"}", &err));
+    out = ask(r, unlock, &err);
+    CHECK(strstr(out, "\"delivered\":0") != NULL);
+    free(out);
+    out = ask(r, "{\"id\":8,\"method\":\"list\"}", &err);
+    CHECK(strstr(out, "\"kind\":\"action_blocked\"") != NULL);
+    free(out);
+    free(req2);
     free(foreign);
     free(req);
     free(key);

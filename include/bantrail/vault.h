@@ -117,6 +117,12 @@ bt_err bt_vault_open_sealed(bt_vault *v, const unsigned char *c, size_t c_len, u
 /* Wipes and frees what bt_vault_read returned. Accepts NULL. */
 void bt_vault_free(void *p);
 
+/* Marks: named numbers kept beside the log, in clear and outside the hash
+ * chain, for work that need not be done again (where a scan may start).
+ * Never anything secret. A mark never set reads as 0. */
+bt_err bt_vault_mark(bt_vault *v, const char *name, int64_t *value);
+bt_err bt_vault_set_mark(bt_vault *v, const char *name, int64_t value);
+
 /* Calls fn for up to limit entries with id > after, in id order. fn returns
  * nonzero to stop early. *last is the last id visited (after when none). */
 bt_err bt_vault_entries(bt_vault *v, int64_t after, int limit,
