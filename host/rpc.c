@@ -462,29 +462,41 @@ static bt_err m_attach(call *c)
  * what it became. Either way the extension may drop its copy. */
 
 /* Runs the captures and attachments of one opened box; sets *result. */
+static bt_err m_event_add(call *c);
+
+/* Runs method fn with params (an object) and copies its result into *result. */
+static bt_err run_sub(call *c, bt_err (*fn)(call *), json_object *params, json_object *result)
+{
+    call sub = {c->r, params, NULL, NULL};
+    bt_err err = json_object_is_type(params, json_type_object) ? fn(&sub) : BT_ERR_BAD_PARAMS;
+    if (err == BT_OK) {
+        json_object_object_foreach(sub.result, k, val) json_object_object_add(result, k, json_object_get(val));
+    } else {
+        c->detail = sub.detail;
+    }
+    json_object_put(sub.result);
+    return err;
+}
+
 static bt_err expand_box(call *c, const unsigned char *box, size_t len, json_object **result)
 {
     bt_err err;
-    json_object *msg = parse_strict((const char *)box, len, &err), *cap = NULL, *atts = NULL, *ids;
+    json_object *msg = parse_strict((const char *)box, len, &err), *cap = NULL, *ev = NULL, *atts = NULL, *ids;
     int64_t record = 0;
     *result = NULL;
     if (msg == NULL || get_int(msg, "v") != 1) {
         json_object_put(msg);
-        c->detail = "sealed: not a version 1 capture";
+        c->detail = "sealed: not a version 1 capture or event";
         return BT_ERR_BAD_PARAMS;
     }
     json_object_object_get_ex(msg, "attachments", &atts);
     *result = json_object_new_object();
+    if (json_object_object_get_ex(msg, "event", &ev)) { /* an appeal submission seen while the host was away */
+        err = run_sub(c, m_event_add, ev, *result);
+        goto done;
+    }
     if (json_object_object_get_ex(msg, "capture", &cap)) {
-        call sub = {c->r, cap, NULL, NULL};
-        err = json_object_is_type(cap, json_type_object) ? m_capture(&sub) : BT_ERR_BAD_PARAMS;
-        if (err != BT_OK) {
-            c->detail = sub.detail;
-            json_object_put(sub.result);
-            goto done;
-        }
-        json_object_object_foreach(sub.result, k, val) json_object_object_add(*result, k, json_object_get(val));
-        json_object_put(sub.result);
+        if ((err = run_sub(c, m_capture, cap, *result)) != BT_OK) goto done;
         if (!json_object_get_boolean(json_object_object_get(*result, "stored"))) goto done; /* not a notice */
         if (json_object_get_boolean(json_object_object_get(*result, "occurrence"))) atts = NULL; /* one screenshot */
         record = get_int(*result, "id");
@@ -499,15 +511,12 @@ static bt_err expand_box(call *c, const unsigned char *box, size_t len, json_obj
         json_object_object_add(params, "record", json_object_new_int64(record));
         if (json_object_object_get_ex(a, "mime", &x)) json_object_object_add(params, "mime", json_object_get(x));
         if (json_object_object_get_ex(a, "data", &x)) json_object_object_add(params, "data", json_object_get(x));
-        call sub = {c->r, params, NULL, NULL};
-        err = m_attach(&sub);
-        if (err == BT_OK) json_object_array_add(ids, json_object_new_int64(get_int(sub.result, "id")));
-        json_object_put(sub.result);
+        json_object *one = json_object_new_object();
+        err = run_sub(c, m_attach, params, one);
+        if (err == BT_OK) json_object_array_add(ids, json_object_new_int64(get_int(one, "id")));
+        json_object_put(one);
         json_object_put(params);
-        if (err != BT_OK) {
-            c->detail = sub.detail;
-            goto done;
-        }
+        if (err != BT_OK) goto done;
     }
     err = BT_OK;
 done:

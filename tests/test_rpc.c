@@ -225,5 +225,43 @@ TEST(repeats_are_folded_among_many_notices_and_after_a_restart)
     free(dir);
 }
 
-RUN_TESTS(T(repeats_are_folded_among_many_notices_and_after_a_restart), T(the_log_locks_itself_after_the_idle_time), T(the_inbound_frame_is_wiped_after_dispatch),
+TEST(a_sealed_appeal_event_kept_while_locked_is_added_at_unlock)
+{
+    char *dir = test_tmpdir();
+    bt_rpc *r = bt_rpc_new(dir, 1);
+    bt_err err;
+    free(ask(r, "{\"id\":1,\"method\":\"set_passphrase\",\"params\":{\"new\":\"a passphrase\",\"kdf_ops\":1,"
+                "\"kdf_mem\":8388608}}", &err));
+    free(ask(r, "{\"id\":2,\"method\":\"lock\"}", &err));
+    char *key = public_key_of(r);
+    char *good = sealed_request(key, "{\"v\":1,\"event\":{\"event\":\"appeal_submitted\",\"platform\":\"instagram\","
+                                     "\"at\":1764000000,\"manual\":false}}");
+    char *bad = sealed_request(key, "{\"v\":1,\"event\":{\"event\":\"no_such_event\",\"platform\":\"instagram\","
+                                    "\"at\":1764000000}}");
+    char *out = ask(r, good, &err);
+    CHECK(strstr(out, "\"pending\":true") != NULL);
+    free(out);
+    free(ask(r, bad, &err));
+    out = ask(r, "{\"id\":3,\"method\":\"unlock\",\"params\":{\"passphrase\":\"a passphrase\"}}", &err);
+    CHECK(strstr(out, "\"delivered\":1") != NULL); /* the event; the bad one stays pending */
+    free(out);
+    out = ask(r, "{\"id\":4,\"method\":\"cases\"}", &err);
+    CHECK_EQ(err, BT_OK);
+    CHECK(out != NULL && strstr(out, "\"appealed_at\":1764000000") != NULL);
+    free(out);
+    /* readable now: the same box is added at once; the bad one is refused */
+    out = ask(r, good, &err);
+    CHECK_EQ(err, BT_OK);
+    CHECK(out != NULL && strstr(out, "\"at\":1764000000") != NULL);
+    free(out);
+    free(ask(r, bad, &err));
+    CHECK_EQ(err, BT_ERR_BAD_PARAMS);
+    free(good);
+    free(bad);
+    free(key);
+    bt_rpc_free(r);
+    free(dir);
+}
+
+RUN_TESTS(T(a_sealed_appeal_event_kept_while_locked_is_added_at_unlock), T(repeats_are_folded_among_many_notices_and_after_a_restart), T(the_log_locks_itself_after_the_idle_time), T(the_inbound_frame_is_wiped_after_dispatch),
           T(a_caller_not_allowed_gets_only_hello), T(a_sealed_capture_kept_while_locked_is_stored_at_unlock))

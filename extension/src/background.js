@@ -2,7 +2,7 @@
 // admitted by type and sender (core/router.js), captures go to the native host over one port
 // (core/native.js) or, while the host is away, into the sealed outbox (core/outbox.js).
 import { NativeClient, NativeError } from './core/native.js';
-import { Pipeline, RETRYABLE } from './core/pipeline.js';
+import { Pipeline } from './core/pipeline.js';
 import { Outbox } from './core/outbox.js';
 import { sealString } from './core/seal.js';
 import { admit, cleanNotice, cleanAppeal, cleanMail } from './core/router.js';
@@ -71,7 +71,6 @@ function onHostState(state, detail) {
     local.set('vault', known);
     if (typeof v.public_key === 'string' && v.public_key.length === 44) local.set('publicKey', v.public_key);
     deliverAll();
-    if (pendingEvents.length) deliverEvents();
     sendReports();
   }
   updateBadge();
@@ -248,58 +247,18 @@ async function contentRequest(msg, sender) {
   if (msg.type === 'page_config') return { ...cfg, enabled, appeal: { ...appealConfig(r, cfg.platform), includeText: s.appealText } };
   if (!enabled) return { stored: false, error: 'platform_off' };
   if (msg.type === 'appeal_submitted') {
-    // Recorded at once, even while the log is locked (event_add without a case). The platform is
-    // the sender's; the person's text only when they opted in.
+    // Recorded at once, even while the log is locked (event_add without a case); sealed in the
+    // outbox while the host is away. The platform is the sender's; the person's text only when
+    // they opted in.
     const a = cleanAppeal(msg.appeal);
     const p = { event: 'appeal_submitted', platform: cfg.platform, at: a.at, manual: false };
     if (s.appealText && a.note) p.note = a.note;
-    return addEvent(p);
+    return pipeline.event(p);
   }
   const n = cleanNotice(msg.notice);
   // The platform is the sender's, whatever the page claimed.
   n.classification = { ...(n.classification || {}), platform: cfg.platform };
   return pipeline.capture(n, sender.tab);
-}
-
-// ---- appeal submissions the host could not take at once ---------------------------------------
-// Kept in memory only (at most 20) and sent when the host is back; lost if the browser closes
-// first (the sealed outbox takes captures only). Counted in lastError, never silently.
-const pendingEvents = [];
-const EVENTS_MAX = 20;
-
-async function addEvent(p) {
-  try {
-    return await client.call('event_add', p);
-  } catch (e) {
-    if (RETRYABLE.has(e.code)) {
-      if (pendingEvents.length < EVENTS_MAX) {
-        pendingEvents.push(p);
-        client.scheduleRetry(() => deliverEvents());
-        return { stored: false, queued: true };
-      }
-      pipeline.lastError = 'appeal: too many appeal events waiting for the host; one was lost';
-      return { stored: false, error: 'lost' };
-    }
-    pipeline.lastError = `appeal: ${e.code || e.message}`;
-    return { stored: false, error: e.code || 'internal' };
-  }
-}
-
-let deliveringEvents = false;
-async function deliverEvents() {
-  if (deliveringEvents) return;
-  deliveringEvents = true;
-  try {
-    while (pendingEvents.length) {
-      try {
-        await client.call('event_add', pendingEvents[0]);
-      } catch (e) {
-        if (RETRYABLE.has(e.code)) { client.scheduleRetry(() => deliverEvents()); return; }
-        pipeline.lastError = `appeal: the host refused an appeal event (${e.code})`;
-      }
-      pendingEvents.shift();
-    }
-  } finally { deliveringEvents = false; }
 }
 
 // ---- webmail (opt-in per webmail; core/webmail.js) ---------------------------------------------
@@ -350,6 +309,6 @@ api.runtime.onMessage.addListener((msg, sender, sendResponse) => {
 api.runtime.onStartup.addListener(() => { deliverAll(); syncMailScripts(); });
 api.runtime.onInstalled.addListener(() => { deliverAll(); syncMailScripts(); });
 api.alarms.create('bantrail-deliver', { periodInMinutes: 1 });
-api.alarms.onAlarm.addListener((a) => { if (a.name === 'bantrail-deliver') { deliverAll(); if (pendingEvents.length) deliverEvents(); } });
+api.alarms.onAlarm.addListener((a) => { if (a.name === 'bantrail-deliver') deliverAll(); });
 api.alarms.onAlarm.addListener((a) => { if (a.name === 'bantrail-send') sendReports(); });
 updateBadge();

@@ -173,3 +173,60 @@ test('a capture the host refuses as malformed is not kept and is reported', asyn
   assert.equal(r.error, 'bad_params');
   assert.match(p.lastError, /bad_params/);
 });
+
+// ---- appeal events -----------------------------------------------------------------------------
+
+const appeal = { event: 'appeal_submitted', platform: 'instagram', at: 1764000000, manual: false, note: 'I never posted that' };
+const hostThatAddsEvents = (method, params) => {
+  if (method === 'event_add') return { id: nextId++, at: params.at, case: null };
+  if (method === 'capture_sealed') return { id: nextId++, at: 1764000000, case: null };
+  throw new Error(method);
+};
+
+test('an appeal event goes to the host at once when it is there', async () => {
+  const client = fakeClient(hostThatAddsEvents);
+  const p = make({ client });
+  const r = await p.event(appeal);
+  assert.equal(r.at, appeal.at);
+  assert.deepEqual(client.calls, [['event_add', appeal]]);
+  assert.equal((await p.waiting()).count, 0);
+});
+
+test('host away, public key known: the appeal event is sealed in the outbox and delivered when back', async () => {
+  const kp = await testKeyPair();
+  const storage = memoryStorage({ publicKey: kp.publicKeyB64 });
+  const client = fakeClient(hostThatAddsEvents);
+  const p = make({ client, storage });
+  client.up = false;
+  assert.deepEqual(await p.event(appeal), { stored: false, queued: true });
+  const raw = [...storage.map.values()].join('');
+  assert.ok(!raw.includes('never posted') && !raw.includes('appeal_submitted'), 'nothing in clear in storage');
+  assert.equal((await storage.get('outbox')).items[0].kind, 'event');
+  client.up = true;
+  const d = await p.deliverAll();
+  assert.deepEqual([d.delivered, d.remaining, d.error], [1, 0, null]);
+  const [method, params] = client.calls.at(-1);
+  assert.equal(method, 'capture_sealed');
+  assert.deepEqual(JSON.parse(await openSealed(params.sealed, kp.publicKey, kp.secretKey)), { v: 1, event: appeal });
+});
+
+test('host never reached: the appeal event waits in memory and is sent as event_add', async () => {
+  const storage = memoryStorage();
+  const client = fakeClient(hostThatAddsEvents);
+  const p = make({ client, storage });
+  client.up = false;
+  await p.event(appeal);
+  assert.equal(storage.map.size, 0, 'nothing written to extension storage');
+  client.up = true;
+  assert.equal((await p.deliverAll()).delivered, 1);
+  assert.deepEqual(client.calls.at(-1), ['event_add', appeal]);
+});
+
+test('an appeal event the host refuses is not kept', async () => {
+  const client = fakeClient(() => { throw new NativeError('bad_params', 'event'); });
+  const p = make({ client });
+  const r = await p.event(appeal);
+  assert.deepEqual(r, { stored: false, error: 'bad_params' });
+  assert.equal((await p.waiting()).count, 0);
+  assert.match(p.lastError, /bad_params/);
+});

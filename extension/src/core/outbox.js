@@ -4,11 +4,12 @@
 // counts are shown on the popup and the toolbar badge. No chrome.* here: storage and sealing are
 // passed in.
 //
-// An item is {id, queued_at, size, sealed, kind: "capture"|"attach"}. `sealed` is base64 of
-// crypto_box_seal(JSON, log public key), where JSON is the payload of the host's
-// `capture_sealed` method (docs/EXTENSION.md):
-//   {"v": 1, "capture": {capture params}, "attachments": [{"mime", "data"}]}  or
-//   {"v": 1, "record": id, "attachments": [...]}  (a screenshot for a record already stored).
+// An item is {id, queued_at, size, sealed, kind: "capture"|"attach"|"event"}. `sealed` is base64
+// of crypto_box_seal(JSON, log public key), where JSON is the payload of the host's
+// `capture_sealed` method (docs/PROTOCOL.md):
+//   {"v": 1, "capture": {capture params}, "attachments": [{"mime", "data"}]},
+//   {"v": 1, "record": id, "attachments": [...]}  (a screenshot for a record already stored) or
+//   {"v": 1, "event": {event_add params}}  (an appeal submission).
 
 export const OUTBOX_KEY = 'outbox';
 export const DEFAULT_LIMITS = Object.freeze({ maxItems: 200, maxBytes: 8 * 1024 * 1024 });
@@ -73,7 +74,7 @@ export class Outbox {
       }
       if (leftOut) st.screenshotsLeftOut += 1;
       const item = { id: randomId(), queued_at: this._now(), size: sealed.length, sealed,
-        kind: payload.capture ? 'capture' : 'attach' };
+        kind: payload.capture ? 'capture' : payload.event ? 'event' : 'attach' };
       st.items.push(item);
       await this._storage.set(OUTBOX_KEY, st);
       return { id: item.id, screenshotLeftOut: leftOut };

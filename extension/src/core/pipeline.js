@@ -16,7 +16,7 @@ export class Pipeline {
    */
   constructor({ client, outbox, storage, screenshot, settings, onChange = () => {}, now = () => Date.now() }) {
     Object.assign(this, { client, outbox, storage, screenshot, settings, onChange, now });
-    this.unsealed = [];        // memory only: captures from before the host was ever reached
+    this.unsealed = [];        // memory only: what came before the host was ever reached
     this.lastError = null;
     this._delivering = null;
   }
@@ -87,6 +87,29 @@ export class Pipeline {
     }
   }
 
+  /**
+   * An appeal event (event_add params). Kept like a capture when the host is away — sealed in the
+   * outbox once the log's public key is known — and delivered when it is back. Returns the host's
+   * answer, or {stored: false, queued: true} when kept.
+   */
+  async event(params) {
+    try {
+      return await this.client.call('event_add', params);
+    } catch (e) {
+      if (RETRYABLE.has(e.code)) {
+        try {
+          await this.keep({ event: params });
+        } catch (k) {
+          this.lastError = `outbox: ${k.code || k.message}`;
+          return { stored: false, queued: false, error: k.code || 'outbox_full' };
+        }
+        return { stored: false, queued: true };
+      }
+      this.lastError = `appeal: ${e.code || e.message}`;
+      return { stored: false, error: e.code || 'internal' };
+    }
+  }
+
   /** Delivers everything waiting (in memory first, then the sealed outbox); one run at a time. */
   deliverAll() {
     if (!this._delivering) {
@@ -110,13 +133,14 @@ export class Pipeline {
       const p = this.unsealed[0];
       try {
         if (p.capture) await this.send(p.capture, p.attachments);
+        else if (p.event) await this.client.call('event_add', p.event);
         else for (const a of p.attachments) await this.client.call('attach', { record: p.record, mime: a.mime, data: a.data });
       } catch (e) {
         if (RETRYABLE.has(e.code)) {
           this.client.scheduleRetry(() => this.deliverAll());
           return { delivered, remaining: waiting.count + this.unsealed.length, error: e.code };
         }
-        this.lastError = `deliver: the host refused a capture (${e.code})`;
+        this.lastError = `deliver: the host refused ${p.event ? 'an appeal event' : 'a capture'} (${e.code})`;
       }
       this.unsealed.shift();
       delivered++;
