@@ -6,14 +6,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { JSDOM, VirtualConsole } from 'jsdom';
-import { EXT, FIXTURES, compiled, fixtureHtml, sleep } from './helpers.mjs';
+import { FIXTURES, compiled, contentScripts, fixtureHtml, sleep } from './helpers.mjs';
 import { pageConfig, appealConfig } from '../../extension/src/core/rules.js';
 import { cleanAppeal, admit } from '../../extension/src/core/router.js';
 
 const appealFixtures = JSON.parse(readFileSync(join(FIXTURES, 'appeal-fixtures.json'), 'utf8')).pages;
-const src = ['detect.js', 'appeal.js', 'content.js'].map((f) => readFileSync(join(EXT, 'src', 'content', f), 'utf8'));
-
-/** Runs detect.js, appeal.js and content.js on `html` at `url`; collects what they send. */
+/** Runs the content scripts on `html` at `url`; collects what they send. */
 function run(html, url, { includeText = false } = {}) {
   const dom = new JSDOM(html, { url, runScripts: 'outside-only', pretendToBeVisual: true, virtualConsole: new VirtualConsole() });
   const { window } = dom;
@@ -27,7 +25,7 @@ function run(html, url, { includeText = false } = {}) {
   } } };
   // jsdom does not navigate on submit: a submitted form shows up as the submit event only.
   window.HTMLFormElement.prototype.submit = function () {};
-  for (const s of src) window.eval(s);
+  for (const s of contentScripts) window.eval(s);
   return { window, document: window.document, sent, appeals: () => sent.filter((m) => m.type === 'appeal_submitted'), close: () => window.close() };
 }
 

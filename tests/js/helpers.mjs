@@ -14,14 +14,15 @@ export const fixtures = JSON.parse(readFileSync(join(FIXTURES, 'fixtures.json'),
 export const rules = JSON.parse(readFileSync(join(EXT, 'rules', 'rules.json'), 'utf8'));
 export const compiled = compileRules(rules);
 
-const detectSrc = readFileSync(join(EXT, 'src', 'content', 'detect.js'), 'utf8');
-const contentSrc = readFileSync(join(EXT, 'src', 'content', 'content.js'), 'utf8');
+const manifest = JSON.parse(readFileSync(join(EXT, 'manifest.json'), 'utf8'));
+/** The content scripts as the manifest lists them, in order. */
+export const contentScripts = manifest.content_scripts[0].js.map((f) => readFileSync(join(EXT, f), 'utf8'));
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Loads HTML at `url` in jsdom (page scripts run when `pageScripts`), then runs detect.js and
- * content.js as the browser would at document_idle. Returns {window, sent, config}: `sent` collects
+ * Loads HTML at `url` in jsdom (page scripts run when `pageScripts`), then runs the manifest's
+ * content scripts as the browser would at document_idle. Returns {window, sent, config}: `sent` collects
  * the notices the content script reported.
  */
 export function runContentScripts(html, url, { pageScripts = true, enabled = true } = {}) {
@@ -40,8 +41,7 @@ export function runContentScripts(html, url, { pageScripts = true, enabled = tru
       },
     },
   };
-  window.eval(detectSrc);
-  window.eval(contentSrc);
+  for (const src of contentScripts) window.eval(src);
   return { window, sent, config, close: () => window.close() };
 }
 

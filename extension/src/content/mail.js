@@ -106,11 +106,8 @@
   const api = root.browser && root.browser.runtime ? root.browser : root.chrome;
   if (!api || !api.runtime || typeof api.runtime.sendMessage !== 'function' || root.__bantrailMail) return;
   root.__bantrailMail = true;
-  const LOOK_MS = 250;
   const OBSERVE = { childList: true, subtree: true, attributes: true, attributeFilter: ['hidden', 'aria-hidden', 'style'] };
   let mail = null;
-  let observer = null;
-  let timer = null;
   const sent = new Set();
 
   function check() {
@@ -124,24 +121,11 @@
       Promise.resolve(api.runtime.sendMessage({ type: 'mail_notice', mail: msg })).catch(() => sent.delete(key));
     }
   }
-  function look() {
-    timer = null;
-    try { check(); } finally { observer.observe(document.documentElement, OBSERVE); }
-  }
-  function soon() {
-    if (timer !== null) return;
-    observer.disconnect();
-    timer = setTimeout(look, LOOK_MS);
-  }
   (async () => {
     let cfg;
     try { cfg = await api.runtime.sendMessage({ type: 'mail_config' }); } catch (e) { return; }
     if (!cfg || !cfg.enabled || !PROFILES[cfg.webmail]) return;
     mail = create(cfg.webmail, cfg.senders);
-    observer = new MutationObserver(soon);
-    look();
-    addEventListener('popstate', soon);
-    addEventListener('hashchange', soon);
-    if (root.navigation && typeof root.navigation.addEventListener === 'function') root.navigation.addEventListener('navigatesuccess', soon);
+    root.BantrailWatch.watch(check, OBSERVE);
   })();
 })(globalThis);

@@ -8,7 +8,7 @@ export const WEBMAILS = Object.freeze({
   outlook: Object.freeze({ hosts: Object.freeze(['outlook.live.com', 'outlook.office.com', 'outlook.office365.com']) }),
 });
 
-export const MAIL_SCRIPTS = Object.freeze(['src/content/detect.js', 'src/content/mail.js']);
+export const MAIL_SCRIPTS = Object.freeze(['src/content/detect.js', 'src/content/watch.js', 'src/content/mail.js']);
 export const SCRIPT_PREFIX = 'bantrail-mail-';
 
 /** The match patterns (and optional host permission origins) of one webmail. */
