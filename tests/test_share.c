@@ -4,6 +4,7 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
+#include "bantrail/classify.h"
 #include "bantrail/report.h"
 #include "bantrail/rpc.h"
 #include "bantrail/share.h"
@@ -192,5 +193,26 @@ TEST(only_the_previewed_report_is_sealed)
     bt_rpc_free(r);
 }
 
-RUN_TESTS(T(nothing_identifying_reaches_the_union), T(the_planted_data_is_in_the_log_the_reports_come_from),
+/* A reason the classifier can find but the report schema does not know
+ * would reach a union as "no reason stated": every one must be known. */
+TEST(every_reason_the_rules_can_find_has_its_value_in_the_report)
+{
+    json_object *rules = json_tokener_parse(bt_classify_rules_json(NULL)), *reasons = NULL;
+    CHECK(json_object_object_get_ex(rules, "reasons", &reasons) && json_object_array_length(reasons) > 10);
+    for (size_t i = 0; i < json_object_array_length(reasons); i++) {
+        json_object *reason = json_object_array_get_idx(reasons, i), *k = NULL, *c = NULL;
+        json_object_object_get_ex(reason, "key", &k);
+        json_object_object_get_ex(reason, "category", &c);
+        const char *key = json_object_get_string(k), *category = json_object_get_string(c);
+        int known = key != NULL && category != NULL && bt_report_enum_value(BT_RF_CATEGORY, category) > 0 &&
+                    (bt_report_enum_value(BT_RF_KEYWORD, key) > 0 || strcmp(key, category) == 0);
+        if (!known) fprintf(stderr, "  not in the report schema: %s / %s\n", key, category);
+        CHECK(known);
+    }
+    CHECK_EQ(bt_report_enum_value(BT_RF_KEYWORD, "KEYWORD_NOT_IN_THE_SCHEMA"), 0);
+    CHECK_EQ(bt_report_enum_value(BT_RF_CATEGORY, "STATEMENT_CATEGORY_NOT_IN_THE_SCHEMA"), 0);
+    json_object_put(rules);
+}
+
+RUN_TESTS(T(every_reason_the_rules_can_find_has_its_value_in_the_report), T(nothing_identifying_reaches_the_union), T(the_planted_data_is_in_the_log_the_reports_come_from),
           T(reports_of_different_cases_share_no_identifier), T(only_the_previewed_report_is_sealed))
