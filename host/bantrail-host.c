@@ -14,11 +14,13 @@
 #include <unistd.h>
 
 #include "bantrail/caller.h"
+#include "bantrail/classify.h"
 #include "bantrail/frame.h"
 #include "bantrail/paths.h"
 #include "bantrail/rpc.h"
 
 #define LOG_ROTATE_BYTES (1024 * 1024)
+#define WARM_AFTER_MS 50 /* a pause this long after start: time to parse the rules */
 
 static FILE *logf_;
 
@@ -68,7 +70,7 @@ int main(int argc, char **argv)
 {
     char *dir = NULL;
     bt_rpc *rpc;
-    int status = 0;
+    int status = 0, rules_ready = 0;
 
     if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         usage();
@@ -90,12 +92,22 @@ int main(int argc, char **argv)
     if (!allowed) say("caller not allowed: %.200s", argc > 2 ? argv[2] : argv[1]);
 
     for (;;) {
+        /* Wait for a frame, or for the time to lock when unlocked; the first
+         * pause also parses the classifier's rules (a few ms), so that the
+         * first capture does not. */
         int left = bt_rpc_idle_left(rpc, time(NULL));
-        if (left >= 0) { /* unlocked: wait for a frame or the time to lock */
+        int wait_ms = left < 0 ? -1 : (left > 3600 ? 3600 : left) * 1000;
+        if (!rules_ready && allowed && (wait_ms < 0 || wait_ms > WARM_AFTER_MS)) wait_ms = WARM_AFTER_MS;
+        if (wait_ms >= 0) {
             struct pollfd pfd = {STDIN_FILENO, POLLIN, 0};
-            int pr = poll(&pfd, 1, (left > 3600 ? 3600 : left) * 1000);
+            int pr = poll(&pfd, 1, wait_ms);
             if (pr < 0 && errno == EINTR) continue;
             if (pr == 0) {
+                if (!rules_ready) {
+                    const bt_classify_rules *rules;
+                    (void)bt_classify_rules_builtin(&rules);
+                    rules_ready = 1;
+                }
                 if (bt_rpc_tick(rpc, time(NULL))) say("auto-lock after idle time");
                 continue;
             }
