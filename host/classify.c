@@ -82,14 +82,15 @@ typedef struct {
 } reason_rule;
 
 /* An index of entries for finding them without trying each one at each
- * position: an Aho-Corasick automaton over the entries' first parts, built
- * when the rules are parsed and only read afterwards (so shared between
- * threads). A node stands for the bytes on the path from the root (node 0)
- * to it. For each node: its children (edge_byte[] and edge_to[] from
- * edge_first, sorted by byte), its failure link (the longest proper suffix that is a node), its
- * dictionary link (the nearest node on the failure chain with outputs, 0 for
- * none) and its outputs: out[] from out_first, the entries whose first part
- * is exactly its bytes, in entry order. */
+ * position: an Aho-Corasick automaton over keys (the entries' first parts,
+ * and for one index also the later parts), built when the rules are parsed
+ * and only read afterwards (so shared between threads). A node stands for
+ * the bytes on the path from the root (node 0) to it. For each node: its
+ * children (edge_byte[] and edge_to[] from edge_first, sorted by byte), its
+ * failure link (the longest proper suffix that is a node), its dictionary
+ * link (the nearest node on the failure chain with outputs, 0 for none) and
+ * its outputs: out[] from out_first, the keys that are exactly its bytes, in
+ * key order. */
 typedef struct {
     uint32_t fail, dict, edge_first, out_first, out_n;
     uint16_t n_edges;
@@ -907,7 +908,7 @@ static bt_err index_build(ac_index *a, const bt_classify_rules *r, size_t n_keys
         }
     }
 
-    /* outputs: entries grouped by node, in entry order */
+    /* outputs: keys grouped by node, in key order */
     size_t n_out = 0;
     for (size_t k = 0; k < n_keys; k++)
         if (key(r, k, &kb, &kl)) {
@@ -1564,9 +1565,10 @@ static void extract_facts(const bt_classify_rules *r, const char *t, size_t n, i
             for (digit = i; digit < n && !(t[digit] >= '0' && t[digit] <= '9');) digit++;
         unsigned char c = (unsigned char)t[i], b = i > 0 ? (unsigned char)t[i - 1] : 0;
         if (!(c >= '0' && c <= '9') && c != '@') {
-            /* else only a month's name, at the start of a word and followed
-             * by spaces and a digit, starts a fact: none starts before s0 -
-             * month_max, s0 the start of the spaces before the next digit */
+            /* Otherwise only a month's name starts a fact, at the start of
+             * a word and followed by spaces and a digit: so not before
+             * s0 - month_max, s0 being where the spaces before the next
+             * digit start. */
             size_t s0 = digit;
             while (s0 > i && t[s0 - 1] == ' ') s0--;
             if (s0 - i > r->month_max) {
@@ -1926,6 +1928,10 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
     crypto_generichash_final(&fp, out->fingerprint, sizeof out->fingerprint);
     rc = BT_OK;
 done:
+    /* no copy of the notice is left in freed memory */
+    if (nt != NULL) sodium_memzero(nt, ntl);
+    if (nx != NULL) sodium_memzero(nx, nxl);
+    if (t != NULL) sodium_memzero(t, n);
     free(nt);
     free(nx);
     free(t);

@@ -401,7 +401,30 @@ TEST(a_file_that_is_not_a_database_is_refused)
     free(dir);
 }
 
-RUN_TESTS(T(appended_entries_read_back_with_their_body), T(a_new_log_is_unprotected_with_a_private_key_file),
+TEST(marks_read_zero_until_set_and_outlive_the_process)
+{
+    char *dir;
+    bt_vault *v = fresh(&dir);
+    int64_t x = -1;
+    CHECK_EQ(bt_vault_mark(v, "scan", &x), BT_OK);
+    CHECK_EQ(x, 0);
+    CHECK_EQ(bt_vault_set_mark(v, "scan", 41), BT_OK);
+    CHECK_EQ(bt_vault_set_mark(v, "scan", 42), BT_OK);
+    CHECK_EQ(bt_vault_set_mark(v, "other", 7), BT_OK);
+    bt_vault_close(v);
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    CHECK_EQ(bt_vault_mark(v, "scan", &x), BT_OK);
+    CHECK_EQ(x, 42);
+    CHECK_EQ(bt_vault_mark(v, "other", &x), BT_OK);
+    CHECK_EQ(x, 7);
+    bt_vault_stats st;
+    CHECK_EQ(bt_vault_stats_of(v, &st), BT_OK);
+    CHECK_EQ(st.entries, 0); /* marks are beside the log, not in it */
+    bt_vault_close(v);
+    free(dir);
+}
+
+RUN_TESTS(T(marks_read_zero_until_set_and_outlive_the_process), T(appended_entries_read_back_with_their_body), T(a_new_log_is_unprotected_with_a_private_key_file),
           T(capture_works_while_locked_and_reads_after_unlock), T(wrong_passphrase_is_refused_and_leaves_it_locked),
           T(changing_the_passphrase_needs_the_old_one), T(raising_the_argon2id_parameters_rewraps_the_key),
           T(the_recovery_code_unlocks_and_resets_the_passphrase), T(equal_records_differ_on_disk),
