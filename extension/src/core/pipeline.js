@@ -73,17 +73,7 @@ export class Pipeline {
     try {
       return await this.send(notice, attachments);
     } catch (e) {
-      if (RETRYABLE.has(e.code)) {
-        try {
-          await this.keep({ capture: notice, attachments });
-        } catch (k) {
-          this.lastError = `outbox: ${k.code || k.message}`;
-          return { stored: false, queued: false, error: k.code || 'outbox_full' };
-        }
-        return { stored: false, queued: true };
-      }
-      this.lastError = `capture: ${e.code || ''} ${e.message}`;
-      return { stored: false, error: e.code || 'internal' };
+      return this._failed(e, { capture: notice, attachments }, 'capture');
     }
   }
 
@@ -96,18 +86,23 @@ export class Pipeline {
     try {
       return await this.client.call('event_add', params);
     } catch (e) {
-      if (RETRYABLE.has(e.code)) {
-        try {
-          await this.keep({ event: params });
-        } catch (k) {
-          this.lastError = `outbox: ${k.code || k.message}`;
-          return { stored: false, queued: false, error: k.code || 'outbox_full' };
-        }
-        return { stored: false, queued: true };
-      }
-      this.lastError = `appeal: ${e.code || e.message}`;
-      return { stored: false, error: e.code || 'internal' };
+      return this._failed(e, { event: params }, 'appeal');
     }
+  }
+
+  /** After a call failed with e: keeps payload for later if the host may take it then, else says why. */
+  async _failed(e, payload, what) {
+    if (RETRYABLE.has(e.code)) {
+      try {
+        await this.keep(payload);
+      } catch (k) {
+        this.lastError = `outbox: ${k.code || k.message}`;
+        return { stored: false, queued: false, error: k.code || 'outbox_full' };
+      }
+      return { stored: false, queued: true };
+    }
+    this.lastError = `${what}: ${e.code || ''} ${e.message}`;
+    return { stored: false, error: e.code || 'internal' };
   }
 
   /** Delivers everything waiting (in memory first, then the sealed outbox); one run at a time. */
