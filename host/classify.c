@@ -782,11 +782,15 @@ static int first_part(const entry *e, int wanted, const char **bytes, size_t *le
     return wanted;
 }
 
+/* Whether an entry adds to a text's evidence (the scored index's entries). */
+static int is_scored(const entry *e)
+{
+    return e->cls == E_PHRASE || e->cls == E_LABEL || e->cls == E_NEG || e->cls == E_REASON || e->cls == E_NAME;
+}
+
 static int key_scored(const bt_classify_rules *r, size_t k, const char **bytes, size_t *len)
 {
-    const entry *e = &r->entries[k];
-    return first_part(e, e->cls == E_PHRASE || e->cls == E_LABEL || e->cls == E_NEG || e->cls == E_REASON ||
-                             e->cls == E_NAME, bytes, len);
+    return first_part(&r->entries[k], is_scored(&r->entries[k]), bytes, len);
 }
 
 static int key_cues(const bt_classify_rules *r, size_t k, const char **bytes, size_t *len)
@@ -1696,9 +1700,7 @@ static void gather_reference(evidence *ev, const bt_classify_rules *rules, const
         const entry *e = &rules->entries[k];
         size_t s = 0, end = 0, from = 0;
         int found = 0, in_quotes = 0;
-        const char *kb;
-        size_t kl;
-        if (!key_scored(rules, k, &kb, &kl)) continue;
+        if (!is_scored(e)) continue;
         while (find_entry(t, n, e, from, &s, &end)) {
             size_t qn = 0;
             for (size_t i = 0; i < s; i++) qn += t[i] == '"';

@@ -176,9 +176,6 @@ int main(int argc, char **argv)
         if (err != BT_OK) return 1;
     }
     bt_collect_close(c);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0) return 1;
     free(dir);
     return 0;
 }

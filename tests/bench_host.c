@@ -287,9 +287,6 @@ int main(int argc, char **argv)
            un50, kdf.opslimit, kdf.memlimit >> 20, pct(lat, n_unlock, 0.5));
     free(lat);
     free(flat);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", home);
-    if (system(cmd) != 0) return 2;
     free(home);
     return 0;
 }

@@ -120,6 +120,19 @@ static char *public_key_of(bt_rpc *r)
     return key;
 }
 
+/* Sets "a passphrase" (cheap Argon2id) on r's log and locks it. */
+static void lock_with_passphrase(bt_rpc *r)
+{
+    bt_err err;
+    free(ask(r, "{\"id\":1,\"method\":\"set_passphrase\",\"params\":{\"new\":\"a passphrase\",\"kdf_ops\":1,"
+                "\"kdf_mem\":8388608}}", &err));
+    CHECK_EQ(err, BT_OK);
+    free(ask(r, "{\"id\":2,\"method\":\"lock\"}", &err));
+    CHECK_EQ(err, BT_OK);
+}
+
+static const char unlock_req[] = "{\"id\":3,\"method\":\"unlock\",\"params\":{\"passphrase\":\"a passphrase\"}}";
+
 static const char box_msg[] =
     "{\"v\":1,\"capture\":{\"url\":\"https://www.instagram.com/accounts/suspended/\",\"text\":\"We suspended "
     "your account. You have 30 days left to disagree.\"},\"attachments\":[{\"mime\":\"image/png\",\"data\":"
@@ -130,9 +143,7 @@ TEST(a_sealed_capture_kept_while_locked_is_stored_at_unlock)
     char *dir = test_tmpdir();
     bt_rpc *r = bt_rpc_new(dir, 1);
     bt_err err;
-    free(ask(r, "{\"id\":1,\"method\":\"set_passphrase\",\"params\":{\"new\":\"a passphrase\",\"kdf_ops\":1,"
-                "\"kdf_mem\":8388608}}", &err));
-    free(ask(r, "{\"id\":2,\"method\":\"lock\"}", &err));
+    lock_with_passphrase(r);
     char *key = public_key_of(r), *req = sealed_request(key, box_msg);
     char *out = ask(r, req, &err);
     CHECK_EQ(err, BT_OK);
@@ -146,7 +157,7 @@ TEST(a_sealed_capture_kept_while_locked_is_stored_at_unlock)
     char *foreign = sealed_request(other_b64, box_msg);
     free(ask(r, foreign, &err));
     CHECK_EQ(err, BT_OK);
-    out = ask(r, "{\"id\":3,\"method\":\"unlock\",\"params\":{\"passphrase\":\"a passphrase\"}}", &err);
+    out = ask(r, unlock_req, &err);
     CHECK_EQ(err, BT_OK);
     CHECK(strstr(out, "\"delivered\":1") != NULL);
     free(out);
@@ -171,12 +182,11 @@ TEST(a_sealed_capture_kept_while_locked_is_stored_at_unlock)
     out = ask(r, req2, &err);
     CHECK(strstr(out, "\"pending\":true") != NULL);
     free(out);
-    static const char *const unlock = "{\"id\":6,\"method\":\"unlock\",\"params\":{\"passphrase\":\"a passphrase\"}}";
-    out = ask(r, unlock, &err);
+    out = ask(r, unlock_req, &err);
     CHECK(strstr(out, "\"delivered\":1") != NULL);
     free(out);
     free(ask(r, "{\"id\":7,\"method\":\"lock\"}", &err));
-    out = ask(r, unlock, &err);
+    out = ask(r, unlock_req, &err);
     CHECK(strstr(out, "\"delivered\":0") != NULL);
     free(out);
     out = ask(r, "{\"id\":8,\"method\":\"list\"}", &err);
@@ -230,9 +240,7 @@ TEST(a_sealed_appeal_event_kept_while_locked_is_added_at_unlock)
     char *dir = test_tmpdir();
     bt_rpc *r = bt_rpc_new(dir, 1);
     bt_err err;
-    free(ask(r, "{\"id\":1,\"method\":\"set_passphrase\",\"params\":{\"new\":\"a passphrase\",\"kdf_ops\":1,"
-                "\"kdf_mem\":8388608}}", &err));
-    free(ask(r, "{\"id\":2,\"method\":\"lock\"}", &err));
+    lock_with_passphrase(r);
     char *key = public_key_of(r);
     char *good = sealed_request(key, "{\"v\":1,\"event\":{\"event\":\"appeal_submitted\",\"platform\":\"instagram\","
                                      "\"at\":1764000000,\"manual\":false}}");
@@ -242,7 +250,7 @@ TEST(a_sealed_appeal_event_kept_while_locked_is_added_at_unlock)
     CHECK(strstr(out, "\"pending\":true") != NULL);
     free(out);
     free(ask(r, bad, &err));
-    out = ask(r, "{\"id\":3,\"method\":\"unlock\",\"params\":{\"passphrase\":\"a passphrase\"}}", &err);
+    out = ask(r, unlock_req, &err);
     CHECK(strstr(out, "\"delivered\":1") != NULL); /* the event; the bad one stays pending */
     free(out);
     out = ask(r, "{\"id\":4,\"method\":\"cases\"}", &err);
@@ -263,5 +271,7 @@ TEST(a_sealed_appeal_event_kept_while_locked_is_added_at_unlock)
     free(dir);
 }
 
-RUN_TESTS(T(a_sealed_appeal_event_kept_while_locked_is_added_at_unlock), T(repeats_are_folded_among_many_notices_and_after_a_restart), T(the_log_locks_itself_after_the_idle_time), T(the_inbound_frame_is_wiped_after_dispatch),
-          T(a_caller_not_allowed_gets_only_hello), T(a_sealed_capture_kept_while_locked_is_stored_at_unlock))
+RUN_TESTS(T(a_sealed_appeal_event_kept_while_locked_is_added_at_unlock),
+          T(repeats_are_folded_among_many_notices_and_after_a_restart), T(the_log_locks_itself_after_the_idle_time),
+          T(the_inbound_frame_is_wiped_after_dispatch), T(a_caller_not_allowed_gets_only_hello),
+          T(a_sealed_capture_kept_while_locked_is_stored_at_unlock))

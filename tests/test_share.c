@@ -214,5 +214,6 @@ TEST(every_reason_the_rules_can_find_has_its_value_in_the_report)
     json_object_put(rules);
 }
 
-RUN_TESTS(T(every_reason_the_rules_can_find_has_its_value_in_the_report), T(nothing_identifying_reaches_the_union), T(the_planted_data_is_in_the_log_the_reports_come_from),
+RUN_TESTS(T(every_reason_the_rules_can_find_has_its_value_in_the_report), T(nothing_identifying_reaches_the_union),
+          T(the_planted_data_is_in_the_log_the_reports_come_from),
           T(reports_of_different_cases_share_no_identifier), T(only_the_previewed_report_is_sealed))

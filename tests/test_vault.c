@@ -424,7 +424,8 @@ TEST(marks_read_zero_until_set_and_outlive_the_process)
     free(dir);
 }
 
-RUN_TESTS(T(marks_read_zero_until_set_and_outlive_the_process), T(appended_entries_read_back_with_their_body), T(a_new_log_is_unprotected_with_a_private_key_file),
+RUN_TESTS(T(marks_read_zero_until_set_and_outlive_the_process), T(appended_entries_read_back_with_their_body),
+          T(a_new_log_is_unprotected_with_a_private_key_file),
           T(capture_works_while_locked_and_reads_after_unlock), T(wrong_passphrase_is_refused_and_leaves_it_locked),
           T(changing_the_passphrase_needs_the_old_one), T(raising_the_argon2id_parameters_rewraps_the_key),
           T(the_recovery_code_unlocks_and_resets_the_passphrase), T(equal_records_differ_on_disk),
