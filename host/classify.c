@@ -17,6 +17,7 @@
  * tests/test_classify.c checks that both give the same answers. */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <regex.h>
 #include <sodium.h>
@@ -48,8 +49,13 @@ typedef enum {
     E_UNIT,   /* facts.units (idx = unit) */
     E_CUE,    /* facts.days_left_cues */
     E_MONTH,  /* facts.months (idx = month 1..12) */
-    E_MONTHWORD
+    E_MONTHWORD,
+    E_CONCEPT /* concepts (idx = C_YOU .. C_STATE + kind) */
 } entry_class;
+
+/* The concepts (docs/RULES.md, "Concepts"): who is addressed, what is
+ * restricted, someone else's account, and one state per kind. */
+enum { C_YOU, C_WE, C_OBJECT, C_OTHER, C_STATE };
 
 typedef struct {
     char *norm;                 /* the normalised phrase; parts point into it */
@@ -74,6 +80,7 @@ typedef struct {
     size_t n_hosts;
     path_rule *paths;
     size_t n_paths;
+    int has_software; /* the extension may recognise it by its pages' software */
 } platform_rule;
 
 typedef struct {
@@ -129,7 +136,21 @@ struct bt_classify_rules {
                       * (key n_entries + part id) */
     ac_index cues;   /* days-left cues */
     ac_index facts;  /* units, months, month words (one part only): entry_at */
+    ac_index concepts; /* concept words */
+    int has_model;
+    bt_classify_model model;
+    uint64_t *gram_keys; /* the model's n-gram weights: open addressing by gram_hash, 0 empty */
+    float *gram_weights;
+    uint8_t *gram_kinds; /* the kind an n-gram points to (kind + 1), 0 none */
+    size_t gram_mask;    /* capacity - 1; 0 without n-grams */
 };
+
+#define BT_FEATURE_NAME(name) #name,
+const char *const bt_classify_feature_names[BT_CLASSIFY_FEATURES] = {BT_CLASSIFY_FEATURE_LIST(BT_FEATURE_NAME)};
+#define BT_FEATURE_ENUM(name) F_##name,
+enum { BT_CLASSIFY_FEATURE_LIST(BT_FEATURE_ENUM) };
+static const char *const bt_classify_feature_names_null[BT_CLASSIFY_FEATURES + 1] = {
+    BT_CLASSIFY_FEATURE_LIST(BT_FEATURE_NAME) NULL};
 
 /* ---- normalisation ---- */
 
@@ -438,9 +459,46 @@ done:
 
 /* ---- rules ---- */
 
+/* FNV-1a, 64 bits: the n-gram table's key. */
+static uint64_t gram_hash(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return h ? h : 1;
+}
+
+/* The table's slot for key h: where it is, or the empty slot where it
+ * would go. */
+static size_t gram_slot(const bt_classify_rules *r, uint64_t h)
+{
+    size_t i = (size_t)h & r->gram_mask;
+    while (r->gram_keys[i] != 0 && r->gram_keys[i] != h) i = (i + 1) & r->gram_mask;
+    return i;
+}
+
 static void problem_set(char *problem, size_t problem_len, const char *what, const char *where)
 {
     if (problem != NULL && problem_len > 0) snprintf(problem, problem_len, "%s: %s", where, what);
+}
+
+/* Whether every key of o is one of the NULL-terminated names; if not, the
+ * problem names the first unknown key. */
+static int keys_known(json_object *o, const char *const *names, char *problem, size_t problem_len,
+                      const char *where)
+{
+    if (!json_object_is_type(o, json_type_object)) return 1;
+    json_object_object_foreach(o, key, val) {
+        (void)val;
+        size_t i = 0;
+        while (names[i] != NULL && strcmp(names[i], key) != 0) i++;
+        if (names[i] == NULL) {
+            char what[160];
+            snprintf(what, sizeof what, "unknown key \"%.100s\"", key);
+            problem_set(problem, problem_len, what, where);
+            return 0;
+        }
+    }
+    return 1;
 }
 
 static int kind_index(const bt_classify_rules *r, const char *kind)
@@ -572,6 +630,8 @@ static bt_err parse_platforms(bt_classify_rules *r, json_object *plats, char *pr
     json_object_object_foreach(plats, id, p) {
         platform_rule *pl = &r->platforms[r->n_platforms];
         json_object *hosts = NULL, *paths = NULL, *names = NULL;
+        static const char *const keys[] = {"hosts", "names", "paths", "software", NULL};
+        if (!keys_known(p, keys, problem, problem_len, id)) return BT_ERR_BAD_PARAMS;
         if (strlen(id) >= sizeof pl->id || !json_object_is_type(p, json_type_object) ||
             !json_object_object_get_ex(p, "hosts", &hosts) || !json_object_is_type(hosts, json_type_array)) {
             problem_set(problem, problem_len, "needs \"hosts\": [host names]", id);
@@ -616,6 +676,14 @@ static bt_err parse_platforms(bt_classify_rules *r, json_object *plats, char *pr
                 }
                 pl->paths[pl->n_paths++].kind = k;
             }
+        }
+        json_object *software = NULL;
+        if (json_object_object_get_ex(p, "software", &software)) {
+            if (!json_object_is_type(software, json_type_array)) {
+                problem_set(problem, problem_len, "\"software\" must be an array of CSS selectors", id);
+                return BT_ERR_BAD_PARAMS;
+            }
+            pl->has_software = json_object_array_length(software) > 0;
         }
         if (json_object_object_get_ex(p, "names", &names)) {
             json_object *wrap = json_object_new_object();
@@ -666,6 +734,8 @@ static bt_err parse_facts(bt_classify_rules *r, json_object *facts, char *proble
     bt_err rc;
     json_object *units = NULL, *cues = NULL, *months = NULL, *words = NULL, *dfl = NULL;
     if (facts == NULL) return BT_OK;
+    static const char *const keys[] = {"units", "days_left_cues", "months", "month_words", "day_first_langs", NULL};
+    if (!keys_known(facts, keys, problem, problem_len, "facts")) return BT_ERR_BAD_PARAMS;
     json_object_object_get_ex(facts, "units", &units);
     json_object_object_get_ex(facts, "days_left_cues", &cues);
     json_object_object_get_ex(facts, "months", &months);
@@ -723,6 +793,103 @@ static bt_err parse_facts(bt_classify_rules *r, json_object *facts, char *proble
         if (l != NULL && strlen(l) < sizeof r->day_first[0])
             snprintf(r->day_first[r->n_day_first++], sizeof r->day_first[0], "%s", l);
     }
+    return BT_OK;
+}
+
+/* "concepts": {"you"|"we"|"object"|"other": {lang: [terms]},
+ *              "state": {kind: {lang: [terms]}}} */
+static bt_err parse_concepts(bt_classify_rules *r, json_object *c, char *problem, size_t problem_len)
+{
+    static const char *const names[] = {"you", "we", "object", "other", "state", NULL};
+    bt_err rc;
+    if (c == NULL) return BT_OK;
+    if (!json_object_is_type(c, json_type_object) || !keys_known(c, names, problem, problem_len, "concepts")) {
+        if (problem != NULL && problem[0] == '\0') problem_set(problem, problem_len, "must be an object", "concepts");
+        return BT_ERR_BAD_PARAMS;
+    }
+    for (int i = C_YOU; i < C_STATE; i++) {
+        json_object *x = NULL;
+        if (json_object_object_get_ex(c, names[i], &x) &&
+            (rc = add_lang_lists(r, x, E_CONCEPT, i, problem, problem_len, names[i])) != BT_OK)
+            return rc;
+    }
+    json_object *st = NULL;
+    if (!json_object_object_get_ex(c, "state", &st)) return BT_OK;
+    if (!json_object_is_type(st, json_type_object)) {
+        problem_set(problem, problem_len, "must be an object {kind: {language: [terms]}}", "concepts.state");
+        return BT_ERR_BAD_PARAMS;
+    }
+    json_object_object_foreach(st, kind, by_lang) {
+        int k = kind_index(r, kind);
+        if (k < 0) {
+            problem_set(problem, problem_len, "a kind missing from kind_priority", kind);
+            return BT_ERR_BAD_PARAMS;
+        }
+        if ((rc = add_lang_lists(r, by_lang, E_CONCEPT, C_STATE + k, problem, problem_len, kind)) != BT_OK) return rc;
+    }
+    return BT_OK;
+}
+
+/* "model": {"about": str, "bias": n, "threshold": n, "weights": {feature: n}} */
+static bt_err parse_model(bt_classify_rules *r, json_object *m, char *problem, size_t problem_len)
+{
+    static const char *const names[] = {"about", "trained_on", "bias", "threshold", "weights", "ngrams", NULL};
+    json_object *x = NULL, *w = NULL, *grams = NULL;
+    if (m == NULL) return BT_OK;
+    if (!keys_known(m, names, problem, problem_len, "model")) return BT_ERR_BAD_PARAMS;
+    if (!json_object_object_get_ex(m, "weights", &w) || !json_object_is_type(w, json_type_object)) {
+        problem_set(problem, problem_len, "needs \"weights\": {feature: number}", "model");
+        return BT_ERR_BAD_PARAMS;
+    }
+    if (!keys_known(w, bt_classify_feature_names_null, problem, problem_len, "model.weights")) return BT_ERR_BAD_PARAMS;
+    for (size_t i = 0; i < BT_CLASSIFY_FEATURES; i++)
+        if (json_object_object_get_ex(w, bt_classify_feature_names[i], &x)) {
+            if (!json_object_is_type(x, json_type_double) && !json_object_is_type(x, json_type_int)) {
+                problem_set(problem, problem_len, "a weight is not a number", bt_classify_feature_names[i]);
+                return BT_ERR_BAD_PARAMS;
+            }
+            r->model.w[i] = json_object_get_double(x);
+        }
+    r->model.threshold = 0.5;
+    if (json_object_object_get_ex(m, "bias", &x)) r->model.bias = json_object_get_double(x);
+    if (json_object_object_get_ex(m, "threshold", &x)) r->model.threshold = json_object_get_double(x);
+    if (!(r->model.threshold > 0 && r->model.threshold < 1)) {
+        problem_set(problem, problem_len, "\"threshold\" must be between 0 and 1", "model");
+        return BT_ERR_BAD_PARAMS;
+    }
+    if (json_object_object_get_ex(m, "ngrams", &grams)) {
+        if (!json_object_is_type(grams, json_type_object)) {
+            problem_set(problem, problem_len, "must be an object {n-gram: weight}", "model.ngrams");
+            return BT_ERR_BAD_PARAMS;
+        }
+        size_t cap = 16;
+        while (cap < 2 * (size_t)json_object_object_length(grams) + 16) cap *= 2;
+        r->gram_keys = calloc(cap, sizeof *r->gram_keys);
+        r->gram_weights = calloc(cap, sizeof *r->gram_weights);
+        r->gram_kinds = calloc(cap, sizeof *r->gram_kinds);
+        if (r->gram_keys == NULL || r->gram_weights == NULL || r->gram_kinds == NULL) return BT_ERR_NO_MEMORY;
+        r->gram_mask = cap - 1;
+        json_object_object_foreach(grams, gram, gw) {
+            /* weight, or [weight, kind]: the kind a notice holding it most often is */
+            json_object *w0 = gw, *k = NULL;
+            if (json_object_is_type(gw, json_type_array) && json_object_array_length(gw) == 2) {
+                w0 = json_object_array_get_idx(gw, 0);
+                k = json_object_array_get_idx(gw, 1);
+            }
+            int ki = k != NULL && json_object_is_type(k, json_type_string) ? kind_index(r, json_object_get_string(k)) : -1;
+            if ((!json_object_is_type(w0, json_type_double) && !json_object_is_type(w0, json_type_int)) ||
+                (k != NULL && ki < 0)) {
+                problem_set(problem, problem_len, "an n-gram needs a weight, or [weight, known kind]", gram);
+                return BT_ERR_BAD_PARAMS;
+            }
+            uint64_t h = gram_hash(gram, strlen(gram));
+            size_t slot = gram_slot(r, h);
+            r->gram_keys[slot] = h;
+            r->gram_weights[slot] = (float)json_object_get_double(w0);
+            r->gram_kinds[slot] = (uint8_t)(ki + 1);
+        }
+    }
+    r->has_model = 1;
     return BT_OK;
 }
 
@@ -806,6 +973,11 @@ static int key_facts(const bt_classify_rules *r, size_t k, const char **bytes, s
                       bytes, len);
 }
 
+static int key_concepts(const bt_classify_rules *r, size_t k, const char **bytes, size_t *len)
+{
+    return first_part(&r->entries[k], r->entries[k].cls == E_CONCEPT, bytes, len);
+}
+
 static int key_scored_or_later(const bt_classify_rules *r, size_t k, const char **bytes, size_t *len)
 {
     if (k < r->n_entries) return key_scored(r, k, bytes, len);
@@ -819,7 +991,13 @@ static uint32_t ac_child(const ac_index *a, uint32_t s, unsigned char c)
 {
     if (s == 0) return a->root[c];
     const ac_node *nd = &a->nodes[s];
-    for (uint32_t k = nd->edge_first; k < nd->edge_first + nd->n_edges && a->edge_byte[k] <= c; k++)
+    uint32_t lo = nd->edge_first, hi = nd->edge_first + nd->n_edges;
+    while (hi - lo > 8) { /* the edges are sorted by byte: halve a long list, scan a short one */
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (a->edge_byte[mid] <= c) lo = mid;
+        else hi = mid;
+    }
+    for (uint32_t k = lo; k < hi && a->edge_byte[k] <= c; k++)
         if (a->edge_byte[k] == c) return a->edge_to[k];
     return 0;
 }
@@ -959,6 +1137,10 @@ void bt_classify_rules_free(bt_classify_rules *r)
     index_free(&r->scored);
     index_free(&r->cues);
     index_free(&r->facts);
+    index_free(&r->concepts);
+    free(r->gram_keys);
+    free(r->gram_weights);
+    free(r->gram_kinds);
     free(r->part_text);
     free(r->part_text_len);
     free(r->platforms);
@@ -984,7 +1166,11 @@ bt_err bt_classify_rules_parse(bt_classify_rules **out, const char *json, size_t
     if (root == NULL || json_tokener_get_error(tok) != json_tokener_success ||
         (json_tokener_get_parse_end(tok) < len && json[json_tokener_get_parse_end(tok)] != '\0' &&
          strspn(json + json_tokener_get_parse_end(tok), " \t\r\n") != len - json_tokener_get_parse_end(tok))) {
-        problem_set(problem, problem_len, "not valid JSON", "rules");
+        size_t at = json_tokener_get_parse_end(tok), line = 1;
+        for (size_t i = 0; i < at && i < len; i++) line += json[i] == '\n';
+        char where[48];
+        snprintf(where, sizeof where, "rules, line %zu", line);
+        problem_set(problem, problem_len, json_tokener_error_desc(json_tokener_get_error(tok)), where);
         rc = BT_ERR_BAD_JSON;
         goto done;
     }
@@ -992,6 +1178,12 @@ bt_err bt_classify_rules_parse(bt_classify_rules **out, const char *json, size_t
         rc = BT_ERR_NO_MEMORY;
         goto done;
     }
+    static const char *const top[] = {"version", "about", "kind_priority", "dominant_kinds", "scoring",
+                                      "platforms", "kinds", "labels", "negative", "concepts", "reasons",
+                                      "facts", "appeal_forms", "mail_senders", "model", NULL};
+    static const char *const scoring[] = {"phrase", "label", "path", "short_text", "short_text_bytes", "negative",
+                                          "quoted", "foreign_host", "threshold", NULL};
+    if (!keys_known(root, top, problem, problem_len, "rules")) goto done;
     if (!json_object_is_type(root, json_type_object) || !json_object_object_get_ex(root, "version", &x) ||
         !json_object_is_type(x, json_type_int) || json_object_get_int(x) != 1) {
         problem_set(problem, problem_len, "needs \"version\": 1", "rules");
@@ -1027,6 +1219,7 @@ bt_err bt_classify_rules_parse(bt_classify_rules **out, const char *json, size_t
     }
     json_object *sc = NULL;
     json_object_object_get_ex(root, "scoring", &sc);
+    if (!keys_known(sc, scoring, problem, problem_len, "scoring")) goto done;
     r->w_phrase = get_int(sc, "phrase", 3);
     r->w_label = get_int(sc, "label", 2);
     r->w_path = get_int(sc, "path", 3);
@@ -1057,6 +1250,12 @@ bt_err bt_classify_rules_parse(bt_classify_rules **out, const char *json, size_t
         (rc = add_lang_lists(r, x, E_NEG, 0, problem, problem_len, "negative")) != BT_OK)
         goto done;
     x = NULL;
+    json_object_object_get_ex(root, "concepts", &x);
+    if ((rc = parse_concepts(r, x, problem, problem_len)) != BT_OK) goto done;
+    x = NULL;
+    json_object_object_get_ex(root, "model", &x);
+    if ((rc = parse_model(r, x, problem, problem_len)) != BT_OK) goto done;
+    x = NULL;
     json_object_object_get_ex(root, "reasons", &x);
     if ((rc = parse_reasons(r, x, problem, problem_len)) != BT_OK) goto done;
     x = NULL;
@@ -1068,7 +1267,8 @@ bt_err bt_classify_rules_parse(bt_classify_rules **out, const char *json, size_t
     if ((rc = number_later_parts(r)) != BT_OK ||
         (rc = index_build(&r->scored, r, r->n_entries + r->n_part_ids, key_scored_or_later)) != BT_OK ||
         (rc = index_build(&r->cues, r, r->n_entries, key_cues)) != BT_OK ||
-        (rc = index_build(&r->facts, r, r->n_entries, key_facts)) != BT_OK)
+        (rc = index_build(&r->facts, r, r->n_entries, key_facts)) != BT_OK ||
+        (rc = index_build(&r->concepts, r, r->n_entries, key_concepts)) != BT_OK)
         goto done;
     *out = r;
     r = NULL;
@@ -1639,6 +1839,304 @@ static void extract_facts(const bt_classify_rules *r, const char *t, size_t n, i
     }
 }
 
+/* ---- concepts ---- */
+
+/* What the concepts say: for each kind, the best sentence in which its
+ * state was found (0 none, 1 the state alone, 2 with the object "account",
+ * 3 addressed to the person or said by the platform, 4 both), and the
+ * features of docs/RULES.md, "Concepts". */
+typedef struct {
+    int level[KINDS_MAX];
+    int seen_level[5];   /* a sentence of each level was seen */
+    int full_sentences, other, addressed, first_line;
+    uint32_t states;
+} concepts_found;
+
+typedef struct {
+    uint32_t at, concept;
+} concept_hit;
+
+typedef struct {
+    const bt_classify_rules *rules;
+    concept_hit *h;
+    size_t n, cap;
+    int oom;
+} concept_hits;
+
+static int concept_skip(void *ctx, uint32_t k)
+{
+    (void)k;
+    return ((concept_hits *)ctx)->oom;
+}
+
+static void concept_found(void *ctx, uint32_t k, size_t s, size_t end)
+{
+    concept_hits *c = ctx;
+    (void)end;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 32;
+        concept_hit *more = realloc(c->h, cap * sizeof *more);
+        if (more == NULL) {
+            c->oom = 1;
+            return;
+        }
+        c->h = more;
+        c->cap = cap;
+    }
+    c->h[c->n].at = (uint32_t)s;
+    c->h[c->n++].concept = (uint32_t)c->rules->entries[k].idx;
+}
+
+static int cmp_hit(const void *a, const void *b)
+{
+    const concept_hit *x = a, *y = b;
+    return (x->at > y->at) - (x->at < y->at);
+}
+
+/* Whether a sentence ends at t[i]: ". ! ? ;" before a space or the end, a
+ * line break, or "。". */
+static int sentence_end(const char *t, size_t n, size_t i)
+{
+    char c = t[i];
+    if (c == '\n') return 1;
+    if (c == '.' || c == '!' || c == '?' || c == ';') return i + 1 >= n || t[i + 1] == ' ' || t[i + 1] == '\n';
+    return (unsigned char)c == 0xE3 && i + 2 < n && (unsigned char)t[i + 1] == 0x80 && (unsigned char)t[i + 2] == 0x82;
+}
+
+/* Adds what one sentence, holding the concepts in mask, says. */
+static void concepts_close(concepts_found *cf, uint32_t mask, int sentence)
+{
+    uint32_t states = mask >> C_STATE;
+    if (mask & (1u << C_YOU)) cf->addressed = 1;
+    if (states == 0) return;
+    int addr = (mask & ((1u << C_YOU) | (1u << C_WE))) != 0, obj = (mask & (1u << C_OBJECT)) != 0;
+    int level = 1 + obj + 2 * addr;
+    cf->seen_level[level] = 1;
+    cf->full_sentences += level == 4;
+    if ((mask & (1u << C_OTHER)) && !(mask & (1u << C_YOU))) cf->other = 1;
+    if (sentence == 0) cf->first_line = 1;
+    cf->states |= states;
+    for (int k = 0; k < KINDS_MAX; k++)
+        if ((states & (1u << k)) && level > cf->level[k]) cf->level[k] = level;
+}
+
+/* Finds the concepts of t[0, n) and what they say, sentence by sentence.
+ * BT_OK or BT_ERR_NO_MEMORY. */
+static bt_err concepts_scan(concepts_found *cf, const bt_classify_rules *r, const char *t, size_t n)
+{
+    concept_hits hits = {.rules = r};
+    memset(cf, 0, sizeof *cf);
+    index_scan(&r->concepts, r, t, n, concept_skip, concept_found, &hits);
+    if (hits.oom) {
+        free(hits.h);
+        return BT_ERR_NO_MEMORY;
+    }
+    if (hits.n > 1) qsort(hits.h, hits.n, sizeof *hits.h, cmp_hit);
+    size_t pos = 0;
+    int sentence = 0;
+    uint32_t mask = 0;
+    for (size_t i = 0; i < hits.n; i++) {
+        for (; pos < hits.h[i].at; pos++)
+            if (sentence_end(t, n, pos)) {
+                concepts_close(cf, mask, sentence++);
+                mask = 0;
+            }
+        mask |= 1u << hits.h[i].concept;
+    }
+    concepts_close(cf, mask, sentence);
+    free(hits.h);
+    return BT_OK;
+}
+
+/* Title and text, bounded, each normalised (the reference way if ref), on
+ * lines of their own: *t (n bytes) for matching; *nx (nxl bytes), the text
+ * alone, for the fingerprint. The caller wipes and frees both, also on
+ * error. */
+static bt_err normalise_input(char **t, size_t *n, char **nx, size_t *nxl, const char *title, const char *lang,
+                              const char *text, size_t text_len, int ref)
+{
+    bt_err (*normalize)(char **, size_t *, const char *, size_t, const char *) =
+        ref ? bt_classify_normalize_reference : bt_classify_normalize;
+    char *nt = NULL;
+    size_t ntl = 0, tl = title ? strlen(title) : 0;
+    bt_err rc;
+    *t = *nx = NULL;
+    *n = *nxl = 0;
+    if (tl > BT_CLASSIFY_TEXT_MAX) tl = BT_CLASSIFY_TEXT_MAX;
+    if (text_len > BT_CLASSIFY_TEXT_MAX - tl) text_len = BT_CLASSIFY_TEXT_MAX - tl;
+    if ((rc = normalize(&nt, &ntl, title ? title : "", tl, lang)) != BT_OK ||
+        (rc = normalize(nx, nxl, text, text_len, lang)) != BT_OK)
+        goto done;
+    if ((*t = malloc(ntl + 1 + *nxl + 1)) == NULL) {
+        rc = BT_ERR_NO_MEMORY;
+        goto done;
+    }
+    memcpy(*t, nt, ntl);
+    *n = ntl;
+    if (ntl > 0) (*t)[(*n)++] = '\n';
+    memcpy(*t + *n, *nx, *nxl + 1);
+    *n += *nxl;
+done:
+    if (nt != NULL) sodium_memzero(nt, ntl);
+    free(nt);
+    return rc;
+}
+
+/* ---- n-grams ---- */
+
+/* Scripts written without spaces between words (Thai, Lao, Myanmar, Khmer,
+ * kana, CJK ideographs, and Hangul, whose spaces normalising removes):
+ * their n-grams are pairs of characters. */
+static int unspaced(ucs4_t c)
+{
+    return (c >= 0x0E00 && c <= 0x0EFF) || (c >= 0x1000 && c <= 0x109F) || (c >= 0x1780 && c <= 0x17FF) ||
+           (c >= 0x3040 && c <= 0x30FF) || (c >= 0x3400 && c <= 0x9FFF) || (c >= 0xAC00 && c <= 0xD7AF) ||
+           (c >= 0xF900 && c <= 0xFAFF);
+}
+
+enum { GRAM_WORD = 40, /* longer words are cut to their first 40 bytes (at a character) */
+       STEM_CHARS = 5 };
+
+/* Calls fn for each n-gram of t[0, n): each word, each pair of words in a
+ * row within a sentence ("w1 w2"), and each pair of characters in a row of
+ * an unspaced script (a lone one alone). */
+static void ngrams_each(const char *t, size_t n, void (*fn)(void *ctx, const char *gram, size_t len), void *ctx)
+{
+    char prev[GRAM_WORD + 1], pair[2 * GRAM_WORD + 2];
+    size_t prev_len = 0, i = 0;
+    size_t run_start = SIZE_MAX, run_prev = SIZE_MAX; /* unspaced run: its previous character */
+    int run_chars = 0;
+    if (n > BT_CLASSIFY_NGRAM_BYTES) {
+        n = BT_CLASSIFY_NGRAM_BYTES;
+        while (n > 0 && ((unsigned char)t[n] & 0xC0) == 0x80) n--;
+    }
+    while (i < n) {
+        ucs4_t c = (unsigned char)t[i];
+        int len = 1;
+        if (c >= 0x80 && (len = u8_mbtouc(&c, (const uint8_t *)t + i, n - i)) < 1) len = 1;
+        if (c >= 0x80 && unspaced(c)) {
+            if (run_prev != SIZE_MAX) fn(ctx, t + run_prev, i + (size_t)len - run_prev);
+            if (run_start == SIZE_MAX) run_start = i;
+            run_prev = i;
+            run_chars++;
+            prev_len = 0;
+            i += (size_t)len;
+            continue;
+        }
+        if (run_chars == 1) fn(ctx, t + run_start, i - run_start);
+        run_start = run_prev = SIZE_MAX;
+        run_chars = 0;
+        if (!is_alnum(c)) {
+            if (sentence_end(t, n, i)) prev_len = 0;
+            i += (size_t)len;
+            continue;
+        }
+        size_t w = i; /* a word: letters, digits, and apostrophes inside */
+        while (i < n) {
+            ucs4_t d = (unsigned char)t[i];
+            int dl = 1;
+            if (d >= 0x80 && (dl = u8_mbtouc(&d, (const uint8_t *)t + i, n - i)) < 1) dl = 1;
+            if (!(is_alnum(d) && !(d >= 0x80 && unspaced(d))) && !(d == '\'' && i + 1 < n && is_ascii_letter(t[i + 1])))
+                break;
+            i += (size_t)dl;
+        }
+        size_t wl = i - w;
+        if (wl > GRAM_WORD) {
+            wl = GRAM_WORD;
+            while (wl > 0 && ((unsigned char)t[w + wl] & 0xC0) == 0x80) wl--;
+        }
+        fn(ctx, t + w, wl);
+        size_t stem = 0; /* a longer word's first STEM_CHARS characters: "suspe~" for suspend, suspendu, ... */
+        for (int chars = 0; stem < wl && chars < STEM_CHARS; chars++)
+            do stem++;
+            while (stem < wl && ((unsigned char)t[w + stem] & 0xC0) == 0x80);
+        if (stem < wl) {
+            memcpy(pair, t + w, stem);
+            pair[stem] = '~';
+            fn(ctx, pair, stem + 1);
+        }
+        if (prev_len > 0) {
+            memcpy(pair, prev, prev_len);
+            pair[prev_len] = ' ';
+            memcpy(pair + prev_len + 1, t + w, wl);
+            fn(ctx, pair, prev_len + 1 + wl);
+        }
+        memcpy(prev, t + w, wl);
+        prev_len = wl;
+    }
+    if (run_chars == 1) fn(ctx, t + run_start, n - run_start);
+}
+
+typedef struct {
+    const bt_classify_rules *rules;
+    uint8_t *seen;   /* the model's n-grams counted so far (each counts once), a bit a slot */
+    double sum;
+    int votes[KINDS_MAX]; /* how many of them point to each kind */
+} gram_sum;
+
+static void gram_add(void *ctx, const char *gram, size_t len)
+{
+    gram_sum *g = ctx;
+    uint64_t h = gram_hash(gram, len);
+    size_t slot = gram_slot(g->rules, h);
+    if (g->rules->gram_keys[slot] != h || (g->seen[slot / 8] & (1u << (slot % 8)))) return;
+    g->seen[slot / 8] |= (uint8_t)(1u << (slot % 8));
+    g->sum += g->rules->gram_weights[slot];
+    if (g->rules->gram_kinds[slot]) g->votes[g->rules->gram_kinds[slot] - 1]++;
+}
+
+/* The sum of the model's weights of the distinct n-grams of t[0, n), and
+ * the kind most of them point to (-1 none). BT_OK or BT_ERR_NO_MEMORY. */
+static bt_err ngrams_score(const bt_classify_rules *r, const char *t, size_t n, double *sum, int *kind)
+{
+    *sum = 0;
+    *kind = -1;
+    if (r->gram_mask == 0) return BT_OK;
+    gram_sum g = {.rules = r, .seen = calloc(r->gram_mask / 8 + 1, 1)};
+    if (g.seen == NULL) return BT_ERR_NO_MEMORY;
+    ngrams_each(t, n, gram_add, &g);
+    free(g.seen);
+    *sum = g.sum;
+    for (size_t k = 0; k < r->n_kinds; k++) /* priority order breaks ties */
+        if (g.votes[k] > 0 && (*kind < 0 || g.votes[k] > g.votes[*kind])) *kind = (int)k;
+    return BT_OK;
+}
+
+bt_err bt_classify_ngrams(const char *title, const char *lang, const char *text, size_t text_len,
+                          void (*fn)(void *ctx, const char *gram, size_t len), void *ctx)
+{
+    char *t = NULL, *nx = NULL;
+    size_t n = 0, nxl = 0;
+    if (text == NULL || fn == NULL) return BT_ERR_BAD_PARAMS;
+    bt_err rc = normalise_input(&t, &n, &nx, &nxl, title, lang, text, text_len, 0);
+    if (rc == BT_OK) ngrams_each(t, n, fn, ctx);
+    if (nx != NULL) sodium_memzero(nx, nxl);
+    if (t != NULL) sodium_memzero(t, n);
+    free(nx);
+    free(t);
+    return rc;
+}
+
+/* The sum of n-gram weights that counts as evidence by itself (a notice in
+ * words no rule lists), in logits. */
+#define NGRAM_EVIDENCE 4.0
+
+int bt_classify_model_decide(const bt_classify_model *m, const float *x, int *percent)
+{
+    double z = m->bias;
+    for (size_t i = 0; i < BT_CLASSIFY_FEATURES; i++) z += m->w[i] * x[i];
+    double p = 1.0 / (1.0 + exp(-z));
+    if (percent != NULL) *percent = (int)lround(100.0 * p);
+    int evidence = x[F_phrase] > 0 || x[F_label] > 0 || x[F_path] > 0 || x[F_concept_full] > 0 ||
+                   x[F_concept_addressed] > 0 || x[F_concept_object] > 0 || x[F_concept_bare] > 0;
+    return (evidence || x[F_ngrams] >= NGRAM_EVIDENCE) && p >= m->threshold;
+}
+
+const bt_classify_model *bt_classify_rules_model(const bt_classify_rules *rules)
+{
+    return &rules->model;
+}
+
 /* ---- classifying ---- */
 
 static void copy_str(char *dst, size_t cap, const char *src)
@@ -1649,7 +2147,7 @@ static void copy_str(char *dst, size_t cap, const char *src)
 /* The evidence found in a text, entry by entry. */
 typedef struct {
     int kind_score[KINDS_MAX], lang_hits[LANGS_MAX];
-    int positive, negatives, quoted, reason, name_platform;
+    int positive, negatives, quoted, reason, name_platform, phrases, labels;
     size_t name_at;
 } evidence;
 
@@ -1665,6 +2163,8 @@ static void add_evidence(evidence *ev, const bt_classify_rules *rules, const ent
             break;
         }
         ev->kind_score[e->idx] += e->cls == E_PHRASE ? rules->w_phrase : rules->w_label;
+        if (e->cls == E_PHRASE) ev->phrases++;
+        else ev->labels++;
         ev->positive += e->cls == E_PHRASE ? rules->w_phrase : rules->w_label;
         if (e->lang >= 0) ev->lang_hits[e->lang] += 2;
         break;
@@ -1816,14 +2316,12 @@ done:
 }
 
 /* bt_classify_text_with, the indexed way or (ref) the reference way. */
-static bt_err classify(bt_classification *out, const bt_classify_rules *rules, const char *url, const char *title,
-                       const char *lang, const char *text, size_t text_len, int ref)
+static bt_err classify(bt_classification *out, const bt_classify_rules *rules, const char *url, const char *software,
+                       const char *title, const char *lang, const char *text, size_t text_len, int ref)
 {
     bt_err rc;
-    char *nt = NULL, *nx = NULL, *t = NULL, host[256], path[2048];
-    size_t n = 0, ntl = 0, nxl = 0;
-    bt_err (*normalize)(char **, size_t *, const char *, size_t, const char *) =
-        ref ? bt_classify_normalize_reference : bt_classify_normalize;
+    char *nx = NULL, *t = NULL, host[256], path[2048];
+    size_t n = 0, nxl = 0;
     int platform = -1, path_kind = -1, foreign = 0;
     evidence ev = {.reason = -1, .name_platform = -1, .name_at = SIZE_MAX};
 
@@ -1832,28 +2330,16 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
     if (text == NULL) return BT_ERR_BAD_PARAMS;
     if (rules == NULL && (rc = bt_classify_rules_builtin(&rules)) != BT_OK) return rc;
 
-    /* title and text, bounded, each normalised, on lines of their own */
-    size_t tl = title ? strlen(title) : 0;
-    if (tl > BT_CLASSIFY_TEXT_MAX) tl = BT_CLASSIFY_TEXT_MAX;
-    if (text_len > BT_CLASSIFY_TEXT_MAX - tl) text_len = BT_CLASSIFY_TEXT_MAX - tl;
-    if ((rc = normalize(&nt, &ntl, title ? title : "", tl, lang)) != BT_OK ||
-        (rc = normalize(&nx, &nxl, text, text_len, lang)) != BT_OK)
-        goto done;
-    if ((t = malloc(ntl + 1 + nxl + 1)) == NULL) {
-        rc = BT_ERR_NO_MEMORY;
-        goto done;
-    }
-    memcpy(t, nt, ntl);
-    n = ntl;
-    if (ntl > 0) t[n++] = '\n';
-    memcpy(t + n, nx, nxl + 1);
-    n += nxl;
+    if ((rc = normalise_input(&t, &n, &nx, &nxl, title, lang, text, text_len, ref)) != BT_OK) goto done;
 
     /* the URL: platform by host, kind by path */
     if (url_split(url, host, sizeof host, path, sizeof path)) {
         for (size_t p = 0; p < rules->n_platforms && platform < 0; p++)
             for (size_t h = 0; h < rules->platforms[p].n_hosts; h++)
                 if (host_matches(host, rules->platforms[p].hosts[h])) platform = (int)p;
+        /* a page whose software the extension recognised (any Mastodon server) */
+        for (size_t p = 0; platform < 0 && software != NULL && p < rules->n_platforms; p++)
+            if (rules->platforms[p].has_software && strcmp(rules->platforms[p].id, software) == 0) platform = (int)p;
         if (platform >= 0) {
             const platform_rule *pl = &rules->platforms[platform];
             for (size_t q = 0; q < pl->n_paths && path_kind < 0; q++)
@@ -1876,15 +2362,59 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
 
     if (ref) gather_reference(&ev, rules, t, n, outside);
     else if ((rc = gather_indexed(&ev, rules, t, n, outside)) != BT_OK) goto done;
+    concepts_found cf; /* a notice is short: its concepts are in the first BT_CLASSIFY_NGRAM_BYTES */
+    size_t head = n;
+    if (head > BT_CLASSIFY_NGRAM_BYTES) {
+        head = BT_CLASSIFY_NGRAM_BYTES;
+        while (head > 0 && ((unsigned char)t[head] & 0xC0) == 0x80) head--;
+    }
+    if ((rc = concepts_scan(&cf, rules, t, head)) != BT_OK) goto done;
     int score = ev.positive;
     if (path_kind >= 0) {
         score += rules->w_path;
         ev.kind_score[path_kind] += rules->w_path;
     }
-    if (score > 0 && ev.negatives == 0 && !ev.quoted && n <= rules->short_bytes) score += rules->w_short;
-    score -= ev.negatives * rules->w_neg + (ev.quoted ? rules->w_quoted : 0) + (foreign ? rules->w_foreign : 0);
-    out->score = score;
-    out->notice = (ev.positive > 0 || path_kind >= 0) && score >= rules->threshold;
+    float *f = out->features;
+    f[F_phrase] = (float)(ev.phrases < 3 ? ev.phrases : 3);
+    f[F_label] = (float)(ev.labels < 3 ? ev.labels : 3);
+    f[F_path] = path_kind >= 0;
+    f[F_named] = ev.name_platform >= 0;
+    f[F_negative] = (float)(ev.negatives < 3 ? ev.negatives : 3);
+    f[F_quoted] = (float)ev.quoted;
+    f[F_short_text] = n <= rules->short_bytes;
+    f[F_long_text] = n > 1500;
+    f[F_concept_full] = (float)cf.seen_level[4];
+    f[F_concept_addressed] = (float)cf.seen_level[3];
+    f[F_concept_object] = (float)cf.seen_level[2];
+    f[F_concept_bare] = (float)cf.seen_level[1];
+    f[F_full_sentences] = (float)(cf.full_sentences < 3 ? cf.full_sentences : 3);
+    f[F_other_account] = (float)cf.other;
+    f[F_addressed] = (float)cf.addressed;
+    f[F_reason] = ev.reason >= 0;
+    int state_kinds = 0;
+    for (size_t k = 0; k < rules->n_kinds; k++)
+        if (cf.states & (1u << k)) {
+            state_kinds++;
+            if (rules->dominant[k]) f[F_appeal_state] = 1;
+        }
+    f[F_state_kinds] = (float)(state_kinds < 3 ? state_kinds : 3);
+    f[F_state_first_line] = (float)cf.first_line;
+    f[F_negative_full] = ev.negatives > 0 && cf.seen_level[4];
+    double grams;
+    int gram_kind;
+    if ((rc = ngrams_score(rules, t, n, &grams, &gram_kind)) != BT_OK) goto done;
+    f[F_ngrams] = (float)grams;
+
+    if (rules->has_model) {
+        /* Bantrail keeps platforms' notices: a page on a host that is no
+         * platform's (and whose software was not recognised) is none */
+        out->notice = bt_classify_model_decide(&rules->model, f, &out->score) && !foreign;
+    } else { /* rules without a model: the phrases' score alone */
+        if (score > 0 && ev.negatives == 0 && !ev.quoted && n <= rules->short_bytes) score += rules->w_short;
+        score -= ev.negatives * rules->w_neg + (ev.quoted ? rules->w_quoted : 0) + (foreign ? rules->w_foreign : 0);
+        out->score = score;
+        out->notice = (ev.positive > 0 || path_kind >= 0) && score >= rules->threshold;
+    }
 
     if (platform < 0) platform = ev.name_platform;
     if (platform >= 0) copy_str(out->platform, sizeof out->platform, rules->platforms[platform].id);
@@ -1904,13 +2434,19 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
         }
     }
 
+    /* The kind: a phrase outweighs a sentence of concepts; an appeal answer
+     * wins when a phrase says so; with no such evidence, the kind the text's
+     * n-grams point to. */
+    int best = -1, total[KINDS_MAX];
+    for (size_t k = 0; k < rules->n_kinds; k++) total[k] = 2 * ev.kind_score[k] + cf.level[k];
+    for (int pass = 1; pass >= 0 && best < 0; pass--) /* dominant kinds first */
+        for (size_t k = 0; k < rules->n_kinds; k++) /* priority order breaks ties */
+            if (total[k] > 0 && (pass == 0 || (rules->dominant[k] && ev.kind_score[k] > 0)) &&
+                (best < 0 || total[k] > total[best]))
+                best = (int)k;
+    if (best >= 0) copy_str(out->evidence_kind, sizeof out->evidence_kind, rules->kinds[best]);
+    if (best < 0) best = gram_kind;
     if (out->notice) {
-        int best = -1;
-        for (int pass = 1; pass >= 0 && best < 0; pass--) /* dominant kinds first */
-            for (size_t k = 0; k < rules->n_kinds; k++) /* priority order breaks ties */
-                if (ev.kind_score[k] > 0 && rules->dominant[k] >= pass &&
-                    (best < 0 || ev.kind_score[k] > ev.kind_score[best]))
-                    best = (int)k;
         if (best >= 0) copy_str(out->kind, sizeof out->kind, rules->kinds[best]);
         if (ev.reason >= 0) {
             copy_str(out->reason, sizeof out->reason, rules->reasons[ev.reason].key);
@@ -1931,10 +2467,8 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
     rc = BT_OK;
 done:
     /* no copy of the notice is left in freed memory */
-    if (nt != NULL) sodium_memzero(nt, ntl);
     if (nx != NULL) sodium_memzero(nx, nxl);
     if (t != NULL) sodium_memzero(t, n);
-    free(nt);
     free(nx);
     free(t);
     return rc;
@@ -1943,24 +2477,30 @@ done:
 bt_err bt_classify_text_with(bt_classification *out, const bt_classify_rules *rules, const char *url,
                              const char *title, const char *lang, const char *text, size_t text_len)
 {
-    return classify(out, rules, url, title, lang, text, text_len, 0);
+    return classify(out, rules, url, NULL, title, lang, text, text_len, 0);
 }
 
 bt_err bt_classify_text_reference(bt_classification *out, const bt_classify_rules *rules, const char *url,
                                   const char *title, const char *lang, const char *text, size_t text_len)
 {
-    return classify(out, rules, url, title, lang, text, text_len, 1);
+    return classify(out, rules, url, NULL, title, lang, text, text_len, 1);
 }
 
 bt_err bt_classify_text(bt_classification *out, const char *url, const char *title, const char *lang,
                         const char *text)
+{
+    return bt_classify_text_as(out, NULL, url, title, lang, text);
+}
+
+bt_err bt_classify_text_as(bt_classification *out, const char *software, const char *url, const char *title,
+                           const char *lang, const char *text)
 {
     if (text == NULL) {
         memset(out, 0, sizeof *out);
         out->facts.days_left = -1;
         return BT_ERR_BAD_PARAMS;
     }
-    return bt_classify_text_with(out, NULL, url, title, lang, text, strlen(text));
+    return classify(out, NULL, url, software, title, lang, text, strlen(text), 0);
 }
 
 static json_object *str_or_null(const char *s)

@@ -338,7 +338,7 @@ static bt_err append_json(bt_rpc *r, json_object *head, const unsigned char *bod
 
 static bt_err m_capture(call *c)
 {
-    const char *url, *title, *lang, *text;
+    const char *url, *title, *lang, *text, *software;
     json_object *observed, *cls, *manual_o;
     bt_classification verdict;
     const unsigned char *fp = verdict.fingerprint;
@@ -351,13 +351,14 @@ static bt_err m_capture(call *c)
     if ((err = param_string(c, "text", 1, (size_t)1 << 20, &text, NULL)) != BT_OK) return err;
     if ((err = param_string(c, "title", 0, 4096, &title, NULL)) != BT_OK) return err;
     if ((err = param_string(c, "lang", 0, 35, &lang, NULL)) != BT_OK) return err;
+    if ((err = param_string(c, "software", 0, 23, &software, NULL)) != BT_OK) return err;
     if ((err = param(c, "observed_at", json_type_string, 0, &observed)) != BT_OK) return err;
     if ((err = param(c, "classification", json_type_object, 0, &cls)) != BT_OK) return err;
     if ((err = param(c, "manual", json_type_boolean, 0, &manual_o)) != BT_OK) return err;
     int manual = manual_o != NULL && json_object_get_boolean(manual_o);
 
     /* the host's classifier is the authority; the caller's view is kept beside it */
-    if ((err = bt_classify_text(&verdict, url, title, lang, text)) != BT_OK) return err;
+    if ((err = bt_classify_text_as(&verdict, software, url, title, lang, text)) != BT_OK) return err;
     json_object *verdict_json = bt_classify_to_json(&verdict);
     if (verdict_json == NULL) return BT_ERR_NO_MEMORY;
     c->result = json_object_new_object();

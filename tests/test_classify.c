@@ -24,6 +24,14 @@ static bt_classification classify(const char *url, const char *text)
     return c;
 }
 
+/* Feature `name` of c. */
+static float feature(const bt_classification *c, const char *name)
+{
+    for (size_t i = 0; i < BT_CLASSIFY_FEATURES; i++)
+        if (strcmp(bt_classify_feature_names[i], name) == 0) return c->features[i];
+    return -1;
+}
+
 /* ---- normalisation ---- */
 
 TEST(normalize_folds_case_and_full_width_forms)
@@ -296,6 +304,88 @@ TEST(rules_that_break_the_format_are_refused_with_a_reason)
     bt_classify_rules_free(NULL);
 }
 
+/* Rules with concepts and a model that only counts full sentences. */
+static bt_classify_rules *concept_rules(void)
+{
+    bt_classify_rules *r = NULL;
+    const char *json =
+        "{\"version\":1,\"kind_priority\":[\"appeal_reinstated\",\"suspension\"],"
+        "\"dominant_kinds\":[\"appeal_reinstated\"],\"platforms\":{},\"kinds\":{},"
+        "\"concepts\":{\"you\":{\"en\":[\"your\",\"you \"]},\"we\":{\"en\":[\"we \"]},\"object\":{\"en\":[\"account\"]},"
+        "\"other\":{\"en\":[\"this account\"]},"
+        "\"state\":{\"suspension\":{\"en\":[\"suspend\",\"banned\"]},\"appeal_reinstated\":{\"en\":[\"reinstated\"]}}},"
+        "\"model\":{\"bias\":-2,\"weights\":{\"concept_full\":4,\"other_account\":-5}}}";
+    char problem[160];
+    if (bt_classify_rules_parse(&r, json, strlen(json), problem, sizeof problem) != BT_OK)
+        fprintf(stderr, "  %s\n", problem);
+    return r;
+}
+
+static bt_classification with(const bt_classify_rules *r, const char *text)
+{
+    bt_classification c;
+    if (bt_classify_text_with(&c, r, NULL, NULL, NULL, text, strlen(text)) != BT_OK) c.notice = -1;
+    return c;
+}
+
+TEST(concepts_count_when_they_meet_in_one_sentence)
+{
+    bt_classify_rules *r = concept_rules();
+    CHECK(r != NULL);
+    if (r == NULL) return;
+    bt_classification c = with(r, "Your account has been suspended. Learn more.");
+    CHECK(c.notice == 1 && strcmp(c.kind, "suspension") == 0 && feature(&c, "concept_full") == 1 && c.score == 88);
+    /* a wording no phrase lists: the concepts still meet */
+    c = with(r, "We have banned the account you use to sign in");
+    CHECK(c.notice == 1 && strcmp(c.kind, "suspension") == 0);
+    /* the same words in different sentences do not */
+    c = with(r, "Your account is ready. Three people were suspended from the club.");
+    CHECK(c.notice == 0 && feature(&c, "concept_full") == 0 && feature(&c, "concept_bare") == 1);
+    /* someone else's account */
+    c = with(r, "This account has been suspended.");
+    CHECK(c.notice == 0 && feature(&c, "concept_object") == 1 && feature(&c, "other_account") == 1);
+    /* the kind whose state is said best wins */
+    c = with(r, "We reinstated your account. It was suspended.");
+    CHECK(c.notice == 1 && strcmp(c.kind, "appeal_reinstated") == 0);
+    /* "you " must end at a word's end: "youth" is not the person */
+    c = with(r, "Youth account suspended");
+    CHECK(feature(&c, "concept_full") == 0 && feature(&c, "concept_object") == 1);
+    bt_classify_rules_free(r);
+}
+
+TEST(unknown_keys_and_bad_models_are_refused_by_name)
+{
+    bt_classify_rules *r = NULL;
+    char problem[160];
+    const char *base = "{\"version\":1,\"kind_priority\":[\"suspension\"],\"platforms\":{},\"kinds\":{}";
+    char json[512];
+    static const struct {
+        const char *tail, *named;
+    } bad[] = {
+        {",\"kindz\":{}}", "kindz"},
+        {",\"scoring\":{\"phrse\":3}}", "phrse"},
+        {",\"model\":{\"weights\":{\"nonsense\":1}}}", "nonsense"},
+        {",\"model\":{\"weights\":{\"phrase\":\"x\"}}}", "phrase"},
+        {",\"model\":{\"weights\":{},\"threshold\":1.5}}", "threshold"},
+        {",\"concepts\":{\"yuo\":{}}}", "yuo"},
+        {",\"concepts\":{\"state\":{\"banned\":{\"en\":[\"x\"]}}}}", "banned"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(json, sizeof json, "%s%s", base, bad[i].tail);
+        problem[0] = '\0';
+        int refused = bt_classify_rules_parse(&r, json, strlen(json), problem, sizeof problem) == BT_ERR_BAD_PARAMS;
+        CHECK(refused && r == NULL && strstr(problem, bad[i].named) != NULL);
+        if (!refused || strstr(problem, bad[i].named) == NULL) fprintf(stderr, "  %s -> %s\n", bad[i].tail, problem);
+    }
+    snprintf(json, sizeof json, "%s%s", base, ",\"model\":{\"weights\":{\"phrase\":1},\"threshold\":0.6}}");
+    CHECK(bt_classify_rules_parse(&r, json, strlen(json), problem, sizeof problem) == BT_OK && r != NULL);
+    CHECK(r != NULL && bt_classify_rules_model(r)->w[0] == 1 && strcmp(bt_classify_feature_names[0], "phrase") == 0 && bt_classify_rules_model(r)->threshold == 0.6);
+    bt_classify_rules_free(r);
+    /* a syntax error names its line */
+    CHECK(bt_classify_rules_parse(&r, "{\n\"version\": 1,\n,}", 17, problem, sizeof problem) == BT_ERR_BAD_JSON);
+    CHECK(strstr(problem, "line 3") != NULL);
+}
+
 TEST(builtin_rules_load_and_null_text_is_an_error)
 {
     const bt_classify_rules *r = NULL;
@@ -317,11 +407,11 @@ TEST(a_huge_text_is_read_only_up_to_the_cap)
     memcpy(big, "Action blocked. ", 16);
     bt_classification c;
     CHECK(bt_classify_text(&c, NULL, NULL, NULL, big) == BT_OK);
-    CHECK(c.notice == 1);
+    CHECK(feature(&c, "phrase") + feature(&c, "label") >= 1 && feature(&c, "long_text") == 1);
     memcpy(big, "aaaaaaaaaaaaaaaa", 16);
     memcpy(big + n - 16, "Action blocked. ", 16); /* beyond the cap: not read */
     CHECK(bt_classify_text(&c, NULL, NULL, NULL, big) == BT_OK);
-    CHECK(c.notice == 0);
+    CHECK(c.notice == 0 && feature(&c, "phrase") + feature(&c, "label") == 0);
     free(big);
 }
 
@@ -583,6 +673,7 @@ RUN_TESTS(T(normalize_folds_case_and_full_width_forms), T(normalize_drops_accent
           T(no_reason_is_given_for_a_text_that_is_not_a_notice), T(facts_dates_in_several_forms),
           T(facts_days_left_is_not_a_duration), T(facts_handle_but_not_an_email_address),
           T(json_has_the_documented_fields), T(rules_that_break_the_format_are_refused_with_a_reason),
+          T(concepts_count_when_they_meet_in_one_sentence), T(unknown_keys_and_bad_models_are_refused_by_name),
           T(builtin_rules_load_and_null_text_is_an_error), T(a_huge_text_is_read_only_up_to_the_cap),
           T(fast_ways_agree_with_the_reference_on_generated_texts),
           T(fast_ways_agree_with_the_reference_on_rules_made_to_collide),

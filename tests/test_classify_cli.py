@@ -38,11 +38,11 @@ class Classify(unittest.TestCase):
         self.assertEqual(out.returncode, 1, out.stderr)
         self.assertIs(json.loads(out.stdout)["notice"], False)
 
-    def test_the_title_counts_and_people_get_plain_text(self):
+    def test_the_title_is_read_and_people_get_plain_text(self):
         out = self.run_classify("Try again later.", "--title", "Action Blocked")
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertIn(b"Kind:      action_blocked", out.stdout)
-        out = self.run_classify("Try again later, the page is busy. " * 10, "--title", "Weather")
+        out = self.run_classify("Sunny spells and a light breeze this afternoon. " * 10, "--title", "Weather")
         self.assertEqual(out.returncode, 1)
         self.assertIn(b"Notice:    no", out.stdout)
 

@@ -53,6 +53,22 @@ class Session(HostTest):
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertEqual(json.loads(out.stdout)["record"]["text"], NOTICE["text"])
 
+    def test_software_makes_an_unlisted_server_the_platform_s(self):
+        h = self.host
+        limited = {"url": "https://social.riverside-town.org/home", "lang": "en",
+                   "text": "Your account has been limited\nA moderator of social.riverside-town.org has limited "
+                           "your account. Your posts are only visible to people who already follow you."}
+        bare = h.ok("capture", limited)["classification"]
+        self.assertNotEqual(bare["platform"], "mastodon")   # an unlisted host is nobody's
+        r = h.ok("capture", dict(limited, software="mastodon"))
+        self.assertEqual(r["classification"]["platform"], "mastodon")
+        self.assertTrue(r["stored"])
+        # only a platform the rules say runs on many servers; nothing else is taken on trust
+        other = h.ok("capture", dict(limited, software="instagram"))["classification"]
+        self.assertNotEqual(other["platform"], "instagram")
+        self.assertEqual(self.error(h.call("capture", dict(limited, software=5))), "bad_params")
+        self.assertEqual(self.error(h.call("capture", dict(limited, software="x" * 40))), "bad_params")
+
     def test_attachment_is_stored_and_read_back_in_pages(self):
         h = self.host
         rid = h.ok("capture", NOTICE)["id"]

@@ -6,7 +6,7 @@ import { Pipeline } from './core/pipeline.js';
 import { Outbox } from './core/outbox.js';
 import { sealString } from './core/seal.js';
 import { admit, cleanNotice, cleanAppeal, cleanMail } from './core/router.js';
-import { compileRules, pageConfig, platformForHost, appealConfig, mailPlatform } from './core/rules.js';
+import { compileRules, pageConfig, platformForHost, appealConfig, mailPlatform, softwareProbes } from './core/rules.js';
 import { sanitiseSettings, platformEnabled, webmailEnabled } from './core/settings.js';
 import { webmailOf, syncPlan, mailCapture, SCRIPT_PREFIX } from './core/webmail.js';
 import { Sender, DELAY_KEY, sanitiseDelay } from './core/sender.js';
@@ -238,9 +238,35 @@ async function shareRequest(msg) {
   }
 }
 
-async function contentRequest(msg, sender) {
+// Tabs whose page software.js recognised as a platform's software (a Mastodon server, ...): the
+// platform, and the origin it was found on (a navigation elsewhere forgets it).
+const softwareTabs = new Map();
+const CONTENT_FILES = ['src/content/detect.js', 'src/content/appeal.js', 'src/content/watch.js', 'src/content/content.js'];
+
+if (api.tabs && api.tabs.onRemoved) api.tabs.onRemoved.addListener((id) => softwareTabs.delete(id));
+
+function softwareOf(sender) {
+  const t = sender.tab && softwareTabs.get(sender.tab.id);
+  try { return t && t.origin === new URL(sender.url).origin ? t.platform : null; } catch { return null; }
+}
+
+async function softwareRequest(msg, sender) {
   const r = await rules();
-  const cfg = pageConfig(r, sender.url);
+  if (platformForHost(r, new URL(sender.url).hostname)) return [];   // content.js runs there already
+  const probes = softwareProbes(r);
+  if (msg.type === 'software_probe') return probes;
+  if (!probes.some((p) => p.platform === msg.platform)) return null;
+  if (!platformEnabled(await settings(), msg.platform)) return null;
+  softwareTabs.set(sender.tab.id, { platform: msg.platform, origin: new URL(sender.url).origin });
+  await api.scripting.executeScript({ target: { tabId: sender.tab.id, frameIds: [sender.frameId || 0] }, files: CONTENT_FILES });
+  return { injected: true };
+}
+
+async function contentRequest(msg, sender) {
+  if (msg.type === 'software_probe' || msg.type === 'software_found') return softwareRequest(msg, sender);
+  const r = await rules();
+  const software = softwareOf(sender);
+  const cfg = pageConfig(r, sender.url, software);
   if (!cfg) return null;
   const s = await settings();
   const enabled = platformEnabled(s, cfg.platform);
@@ -258,6 +284,7 @@ async function contentRequest(msg, sender) {
   const n = cleanNotice(msg.notice);
   // The platform is the sender's, whatever the page claimed.
   n.classification = { ...(n.classification || {}), platform: cfg.platform };
+  if (software) n.software = software;   // the host counts the page as that platform's
   return pipeline.capture(n, sender.tab);
 }
 
@@ -290,8 +317,8 @@ async function mailRequest(msg, sender) {
 api.runtime.onMessage.addListener((msg, sender, sendResponse) => {
   const run = async () => {
     const r = await rules();
-    const platformOf = (url) => {
-      try { const p = platformForHost(r, new URL(url).hostname); return p ? p.id : null; } catch { return null; }
+    const platformOf = (url, from) => {
+      try { const p = platformForHost(r, new URL(url).hostname); return p ? p.id : softwareOf(from); } catch { return null; }
     };
     const a = admit(msg, sender, { selfId: api.runtime.id, selfOrigin: SELF_ORIGIN, platformOf, webmailOf });
     if (!a.ok) return { error: { code: a.reason } };

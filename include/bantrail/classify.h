@@ -19,6 +19,50 @@
 
 typedef struct bt_classify_rules bt_classify_rules;
 
+/* The evidence a decision is made from, one number each (docs/RULES.md, "The
+ * decision"): the rules' phrases and labels, the URL, negative cues, and the
+ * concepts found together in one sentence (a state such as "suspended",
+ * the object "account", the person addressed "your" or the platform
+ * speaking "we"). The rules file's "model" weighs them; X(name) lists them
+ * in their fixed order. */
+#define BT_CLASSIFY_FEATURE_LIST(X)                                                                  \
+    X(phrase) X(label) X(path) X(named) X(negative) X(quoted) X(short_text) X(long_text)           \
+    X(concept_full) X(concept_addressed) X(concept_object) X(concept_bare) X(full_sentences)       \
+    X(other_account) X(addressed) X(reason) X(appeal_state) X(state_kinds) X(state_first_line)    \
+    X(negative_full) X(ngrams)
+#define BT_CLASSIFY_COUNT_FEATURE(name) +1
+enum { BT_CLASSIFY_FEATURES = 0 BT_CLASSIFY_FEATURE_LIST(BT_CLASSIFY_COUNT_FEATURE) };
+
+/* The feature names, in order ("phrase", "label", ...). */
+extern const char *const bt_classify_feature_names[BT_CLASSIFY_FEATURES];
+
+/* A logistic model over the features: a text is a notice when some evidence
+ * was seen (a phrase, a label, a restriction path or a state word) and
+ * 1 / (1 + exp(-(bias + w . features))) >= threshold. The feature "ngrams"
+ * is the sum of the rules' weights of the words, word pairs and (in
+ * scripts written without spaces) character pairs of the text's first
+ * BT_CLASSIFY_NGRAM_BYTES (see bt_classify_ngrams); the concepts too are
+ * looked for there only (a notice is short). */
+#define BT_CLASSIFY_NGRAM_BYTES ((size_t)8 * 1024)
+typedef struct {
+    double w[BT_CLASSIFY_FEATURES];
+    double bias, threshold;
+} bt_classify_model;
+
+/* The decision of model m on features x: 1 a notice, 0 not; *percent (if
+ * given) receives the model's probability in percent, rounded. */
+int bt_classify_model_decide(const bt_classify_model *m, const float *x, int *percent);
+
+/* Calls fn once for each word, word pair and character pair of title and
+ * text (normalised and joined as the classifier does; only the first
+ * BT_CLASSIFY_NGRAM_BYTES), in text order, repeats included: what the
+ * model's "ngrams" weighs. For fitting the model (tests/corpus). */
+bt_err bt_classify_ngrams(const char *title, const char *lang, const char *text, size_t text_len,
+                          void (*fn)(void *ctx, const char *gram, size_t len), void *ctx);
+
+/* The built-in model (from the rules' "model"; all zero if they have none). */
+const bt_classify_model *bt_classify_rules_model(const bt_classify_rules *rules);
+
 /* What the notice itself states. Empty strings and -1 mean "not stated". */
 typedef struct {
     char dates[BT_CLASSIFY_DATES_MAX][11]; /* ISO 8601 "YYYY-MM-DD", in text order */
@@ -30,9 +74,10 @@ typedef struct {
 
 typedef struct {
     int notice;         /* 1 a restriction notice, 0 not */
-    int score;          /* the evidence score behind notice (for rule writers) */
+    int score;          /* the model's probability that this is a notice, in percent */
     char platform[24];  /* platform id from the rules, or "" if unknown */
     char kind[32];      /* one of the kinds in the rules, or "" when not a notice */
+    char evidence_kind[32]; /* the kind phrases, labels, path and concepts point to, notice or not, or "" */
     char reason[96];    /* a DSA Transparency Database key, or "" */
     char category[96];  /* the DSA statement category of reason, or "" */
     char lang[16];      /* language whose phrases matched, else the hint, or "" */
@@ -40,6 +85,7 @@ typedef struct {
     /* BLAKE2b-128 of platform, kind and the normalised text (not the
      * title): the same for the same notice however it is spaced or cased */
     unsigned char fingerprint[BT_CLASSIFY_FP_BYTES];
+    float features[BT_CLASSIFY_FEATURES]; /* what the decision was made from */
 } bt_classification;
 
 /* Parses rules from JSON text (json, len bytes) into *out, which the caller
@@ -77,6 +123,13 @@ bt_err bt_classify_normalize(char **out, size_t *out_len, const char *text, size
  * is NULL, BT_ERR_NO_MEMORY, BT_ERR_INTERNAL if the rules cannot be loaded. */
 bt_err bt_classify_text(bt_classification *out, const char *url, const char *title, const char *lang,
                         const char *text);
+
+/* As bt_classify_text, on a page whose software the extension recognised as
+ * that of platform `software` (a platform id whose rules list "software"
+ * markers, such as "mastodon" on any server; NULL: none). On a host that is
+ * no platform's, the page then counts as that platform's. */
+bt_err bt_classify_text_as(bt_classification *out, const char *software, const char *url, const char *title,
+                           const char *lang, const char *text);
 
 /* As bt_classify_text, with given rules (NULL: the built-in ones) and a text
  * of text_len bytes that need not be NUL-terminated. */

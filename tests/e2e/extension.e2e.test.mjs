@@ -58,41 +58,7 @@ test('each restriction page gives exactly one record with its platform, kind and
   const errors = [];
   worker.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   try {
-    for (const [file, f] of Object.entries(H.index)) {
-      const before = H.entries(home);
-      const page = await context.newPage();
-      await page.goto(f.url);
-      if (f.notice) {
-        const es = await H.waitFor(() => {
-          const now = H.entries(home);
-          const n = notices(now).filter((e) => e.id > Math.max(0, ...before.map((x) => x.id)));
-          return n.length && attachmentsOf(now, n[0].id).length ? now : null;
-        }, { timeout: 20000, what: `the record of ${file}` });
-        await H.sleep(2000);   // later looks at the same page must not add a second record
-        const all = H.entries(home);
-        const fresh = notices(all).filter((e) => !before.some((b) => b.id === e.id));
-        assert.equal(fresh.length, 1, `${file}: exactly one record (got ${fresh.length})`);
-        const rec = fresh[0];
-        assert.equal(rec.url, f.url, `${file}: url`);
-        assert.equal(rec.classification.platform, f.platform, `${file}: platform`);
-        assert.equal(rec.classification.kind, f.kind, `${file}: kind`);
-        const shots = attachmentsOf(all, rec.id);
-        assert.equal(shots.length, 1, `${file}: one screenshot`);
-        assert.equal(shots[0].mime, 'image/png');
-        const shown = H.cli(home, ['show', String(rec.id)]);
-        for (const c of f.contains || []) assert.ok(shown.record.text.toLowerCase().includes(c.toLowerCase()), `${file}: text holds "${c}"`);
-        for (const x of f.excludes || []) assert.ok(!shown.record.text.includes(x), `${file}: text must not hold "${x}" (not the notice's own region)`);
-        const png = join(dir, `${file}.png`);
-        const r = H.cli(home, ['show', String(shots[0].id), '-o', png], { json: false });
-        assert.equal(r.status, 0, String(r.stderr));
-        assert.deepEqual([...readFileSync(png).subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], `${file}: a PNG`);
-        assert.ok(es.length > before.length);
-      } else {
-        await H.sleep(3500);   // longer than the content script's debounce and any delayed dialog
-        assert.equal(H.entries(home).length, before.length, `${file}: nothing stored`);
-      }
-      await page.close();
-    }
+    assert.deepEqual(await H.checkAllFixtures(() => context.newPage(), home, dir), [], 'every page as its fixture says');
     const v = H.cli(home, ['verify']);
     assert.equal(v.ok, true, 'the chain verifies');
     assert.deepEqual(errors, [], 'no errors in the service worker');

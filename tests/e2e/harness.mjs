@@ -2,6 +2,7 @@
 // playwright-core, the extension loaded unpacked with its fixed id, the real bantrail-host
 // registered in the profile's NativeMessagingHosts/, and the platforms' host names mapped to a
 // local HTTPS server that serves tests/fixtures/ with a certificate made for this run.
+import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createServer } from 'node:https';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, existsSync } from 'node:fs';
@@ -172,3 +173,61 @@ export async function waitFor(fn, { timeout = 15000, interval = 100, what = 'con
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const noticesOf = (es) => es.filter((e) => e.type === 'notice');
+const attachmentsOf = (es, id) => es.filter((e) => e.type === 'attachment' && e.of === id);
+
+/**
+ * Opens fixture `file` (its entry `f` of fixtures.json) in `page` and checks what the log in `home`
+ * gained since `before`: exactly one record with the platform, kind, text and a PNG screenshot the
+ * fixture names, or nothing for a look-alike. Throws an assertion error otherwise.
+ */
+export async function checkFixture(file, f, page, home, before, dir) {
+  await page.goto(f.url);
+  if (f.notice) {
+    const es = await waitFor(() => {
+      const now = entries(home);
+      const n = noticesOf(now).filter((e) => e.id > Math.max(0, ...before.map((x) => x.id)));
+      return n.length && attachmentsOf(now, n[0].id).length ? now : null;
+    }, { timeout: 20000, what: `the record of ${file}` });
+    await sleep(2000);   // later looks at the same page must not add a second record
+    const all = entries(home);
+    const fresh = noticesOf(all).filter((e) => !before.some((b) => b.id === e.id));
+    assert.equal(fresh.length, 1, `${file}: exactly one record (got ${fresh.length})`);
+    const rec = fresh[0];
+    assert.equal(rec.url, f.record_url || f.url, `${file}: url`);
+    assert.equal(rec.classification.platform, f.platform, `${file}: platform ${rec.classification.platform}, not ${f.platform}`);
+    assert.equal(rec.classification.kind, f.kind, `${file}: kind ${rec.classification.kind}, not ${f.kind}`);
+    const shots = attachmentsOf(all, rec.id);
+    assert.equal(shots.length, 1, `${file}: one screenshot`);
+    assert.equal(shots[0].mime, 'image/png');
+    const shown = cli(home, ['show', String(rec.id)]);
+    for (const c of f.contains || []) assert.ok(shown.record.text.toLowerCase().includes(c.toLowerCase()), `${file}: text holds "${c}"`);
+    for (const x of f.excludes || []) assert.ok(!shown.record.text.includes(x), `${file}: text must not hold "${x}" (not the notice's own region)`);
+    const png = join(dir, `${file}.png`);
+    const r = cli(home, ['show', String(shots[0].id), '-o', png], { json: false });
+    assert.equal(r.status, 0, String(r.stderr));
+    assert.deepEqual([...readFileSync(png).subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], `${file}: a PNG`);
+    assert.ok(es.length > before.length);
+  } else {
+    await sleep(3500);   // longer than the content script's debounce and any delayed dialog
+    const stored = noticesOf(entries(home)).filter((e) => !before.some((b) => b.id === e.id));
+    assert.equal(stored.length, 0, `${file}: nothing stored (got ${stored.map((e) => e.classification.kind).join(', ')})`);
+  }
+}
+
+/** Every fixture in turn, each in a new page from newPage(): what went wrong on each ([] if nothing). */
+export async function checkAllFixtures(newPage, home, dir) {
+  const failed = [];
+  for (const [file, f] of Object.entries(index)) {
+    const before = entries(home);
+    const page = await newPage();
+    try {
+      await checkFixture(file, f, page, home, before, dir);
+    } catch (e) {
+      failed.push(`${file}: ${e.message.split('\n')[0]}`);
+    }
+    await page.close();
+  }
+  return failed;
+}

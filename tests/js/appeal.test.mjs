@@ -59,7 +59,9 @@ test('submitting the Instagram appeal form is reported once, with its time and n
   assert.deepEqual(Object.keys(a[0].appeal), ['at']);
   assert.ok(Date.parse(a[0].appeal.at) >= before - 1000 && Date.parse(a[0].appeal.at) <= Date.now());
   assert.ok(!JSON.stringify(page.sent).includes('MY-PRIVATE-WORDS'), 'the text stays out when not opted in');
-  assert.deepEqual(page.sent.filter((m) => m.type === 'notice'), [], 'the form page is no notice');
+  // The form's own text may be offered to the host, whose classifier says no (e2e_appeal checks
+  // that nothing is stored); never more than once.
+  assert.ok(page.sent.filter((m) => m.type === 'notice').length <= 1, 'the form page is offered at most once');
   page.close();
 });
 

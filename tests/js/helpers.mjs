@@ -25,12 +25,12 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * content scripts as the browser would at document_idle. Returns {window, sent, config}: `sent` collects
  * the notices the content script reported.
  */
-export function runContentScripts(html, url, { pageScripts = true, enabled = true } = {}) {
+export function runContentScripts(html, url, { pageScripts = true, enabled = true, software = null } = {}) {
   const virtualConsole = new VirtualConsole();
   const dom = new JSDOM(html, { url, runScripts: pageScripts ? 'dangerously' : 'outside-only', pretendToBeVisual: true, virtualConsole });
   const { window } = dom;
   const sent = [];
-  const config = pageConfig(compiled, url);
+  const config = pageConfig(compiled, url, software);   // software: as the worker after software.js
   window.chrome = {
     runtime: {
       sendMessage: async (msg) => {

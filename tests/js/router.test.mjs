@@ -34,6 +34,19 @@ test('a notice about another origin, or from a page on no platform, is refused',
   assert.equal(admit({ type: 'page_config' }, { ...content, url: 'http://www.instagram.com/' }, opts).ok, false, 'not https');
 });
 
+test('the software probe may ask from any https page; the rest needs a platform page or a recognised tab', () => {
+  const elsewhere = { ...content, url: 'https://social.riverside-town.org/home' };
+  assert.deepEqual(admit({ type: 'software_probe' }, elsewhere, opts), { ok: true, kind: 'content' });
+  assert.deepEqual(admit({ type: 'software_found', platform: 'mastodon' }, elsewhere, opts), { ok: true, kind: 'content' });
+  assert.equal(admit({ type: 'software_found', platform: 5 }, elsewhere, opts).reason, 'bad_message');
+  assert.equal(admit({ type: 'page_config' }, elsewhere, opts).reason, 'not_a_platform', 'not recognised yet');
+  const recognised = { ...opts, platformOf: (url, from) => platformOf(url) || (from && from.tab.id === 7 ? 'mastodon' : null) };
+  assert.deepEqual(admit({ type: 'page_config' }, elsewhere, recognised), { ok: true, kind: 'content' });
+  const notice2 = { ...notice, url: 'https://social.riverside-town.org/home' };
+  assert.deepEqual(admit({ type: 'notice', notice: notice2 }, elsewhere, recognised), { ok: true, kind: 'content' });
+  assert.equal(admit({ type: 'software_probe' }, { ...elsewhere, url: 'http://social.riverside-town.org/' }, opts).ok, false, 'not https');
+});
+
 test('other extensions, web pages and malformed messages are refused', () => {
   assert.equal(admit({ type: 'status' }, { ...page, id: 'aaaabbbbccccddddeeeeffffgggghhhh' }, opts).reason, 'unknown_sender');
   assert.equal(admit({ type: 'status' }, { url: 'https://www.instagram.com/' }, opts).reason, 'unknown_sender');

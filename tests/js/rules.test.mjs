@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compiled, rules, EXT } from './helpers.mjs';
-import { compileRules, pageConfig, platformForHost, patternCoversHost, normalise, KINDS } from '../../extension/src/core/rules.js';
+import { compileRules, pageConfig, platformForHost, patternCoversHost, normalise, softwareProbes, KINDS } from '../../extension/src/core/rules.js';
 
 const manifest = JSON.parse(readFileSync(join(EXT, 'manifest.json'), 'utf8'));
-const matches = manifest.content_scripts.flatMap((c) => c.matches);
+const matches = manifest.content_scripts.find((c) => c.js.includes('src/content/content.js')).matches;
 
 test('the rules file compiles with no problems and follows the contract', () => {
   assert.deepEqual(compiled.problems, []);
@@ -53,4 +53,23 @@ test('a bad rules file is refused, a bad pattern is reported and skipped', () =>
 test('normalising folds case, width and apostrophes', () => {
   assert.equal(normalise('You\u2019ve  been\nSUSPENDED'), "you've been suspended");
   assert.equal(normalise('ＡＣＣＯＵＮＴ'), 'account');
+});
+
+test('platforms that run on many servers are recognised by their software, on any https host', () => {
+  const probe = manifest.content_scripts.find((c) => c.js.includes('src/content/software.js'));
+  assert.deepEqual(probe.matches, ['https://*/*']);
+  assert.deepEqual(probe.js, ['src/content/software.js'], 'the probe alone: nothing else reads unlisted pages');
+  const probes = softwareProbes(compiled);
+  assert.ok(probes.some((p) => p.platform === 'mastodon' && p.selectors.length > 0));
+  assert.ok(!probes.some((p) => p.platform === 'instagram'), 'only platforms with software markers');
+  const url = 'https://social.riverside-town.org/home';
+  assert.equal(pageConfig(compiled, url), null, 'an unlisted host alone is nobody\'s');
+  assert.equal(pageConfig(compiled, url, 'mastodon').platform, 'mastodon');
+  assert.equal(pageConfig(compiled, url, 'instagram'), null, 'a platform without software markers is not taken on trust');
+  assert.equal(pageConfig(compiled, 'http://social.riverside-town.org/', 'mastodon'), null, 'https only');
+});
+
+test('the trigger passes a sentence where a state meets the person or the account, and not the words apart', () => {
+  const cfg = pageConfig(compiled, 'https://web.whatsapp.com/');
+  assert.ok(cfg.concepts.state.length > 50 && cfg.concepts.you.length > 20 && cfg.concepts.object.length > 20);
 });

@@ -11,7 +11,16 @@
   // Queried one simple selector at a time: browsers answer a lone attribute selector several
   // times faster than a selector list (measured in Chromium on a 10,000-node page: 0.09 ms each
   // against 1.5 ms for the list).
-  const CANDIDATE_QUERIES = ['[role="dialog"]', '[role="alertdialog"]', '[role="alert"]', '[aria-modal="true"]'];
+  const CANDIDATE_QUERIES = ['[role="dialog"]', '[role="alertdialog"]', '[role="alert"]', '[aria-modal="true"]',
+    '[role="status"]', '[aria-live="assertive"]'];
+  // A main region with no more text than this is a panel (a block page, a ban panel that replaced
+  // the column); a longer one is looked into for banners of at most BANNER_TEXT characters, the
+  // first FLOW_MAX blocks down to FLOW_DEPTH levels (feeds, articles and navigation skipped).
+  const PANEL_TEXT = 4000;
+  const BANNER_TEXT = 600;
+  const FLOW_MAX = 64;
+  const FLOW_DEPTH = 4;
+  const SHAPED_TEXT = 1200;
 
   /** The outermost candidate regions of the page, in no particular order. */
   function candidates(doc) {
@@ -31,6 +40,25 @@
   // "*" in a phrase: up to 40 characters within one sentence, possibly none (docs/RULES.md).
   const WILDCARD = '(?:(?![.!?;] ).){0,40}?';
   const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const SENTENCE_END = /[.!?;](?:\s|$)|\n|\u3002/u;
+  // Concept terms as one regular expression: "*" as in phrases; in scripts written with spaces
+  // (below U+0590) a term starts at a word's start, and a term ending with a space ends at a
+  // word's end (docs/RULES.md, "Concepts"). The edges are written once for each of the four
+  // groups, not once a term: compiling stays cheap with thousands of terms.
+  const LETTER = '[\\p{L}\\p{N}]';
+  function termsRegExp(terms) {
+    const groups = [[], [], [], []];   // [spaced start][whole word]
+    for (const term of terms) {
+      const body = term.trim().split('*').map((x) => x.trim()).filter(Boolean).map(escapeRe).join(WILDCARD);
+      if (!body) continue;
+      const first = term.trim().codePointAt(0);
+      const spaced = first < 0x590 && /[\p{L}\p{N}]/u.test(String.fromCodePoint(first));
+      groups[(spaced ? 2 : 0) + (term.endsWith(' ') ? 1 : 0)].push(body);
+    }
+    const src = groups.map((g, i) => g.length === 0 ? null
+      : (i >= 2 ? `(?<!${LETTER})` : '') + `(?:${g.join('|')})` + (i % 2 ? `(?!${LETTER})` : '')).filter(Boolean);
+    return src.length ? new RegExp(src.join('|'), 'u') : null;
+  }
 
   // The same normalisation as src/core/rules.js (docs/RULES.md, "for the extension's trigger").
   function normalise(text) {
@@ -99,11 +127,58 @@
       if (parts.length) phrases.push({ re: new RegExp(parts.join(WILDCARD), 'u'), kind });
     }
 
+    // Concepts (docs/RULES.md): a sentence with a state word and the person addressed, the
+    // platform speaking or the object ("account") is worth the host's look.
+    // One expression for the states, a capturing group a kind (which group matched tells the
+    // kind), one for who or what is concerned; built at the first look that needs them.
+    const concepts = config.concepts || {};
+    let conceptRe = null;
+    function conceptRegExps() {
+      if (conceptRe) return conceptRe;
+      const kinds = [...new Set((concepts.state || []).map(([, kind]) => kind))];
+      const states = kinds.map((k) => termsRegExp((concepts.state || []).filter(([, kind]) => kind === k).map(([t]) => t)))
+        .map((re) => (re ? `(${re.source})` : '(?!)'));
+      conceptRe = {
+        kinds,
+        states: states.length ? new RegExp(states.join('|'), 'u') : null,
+        withWhom: termsRegExp([...(concepts.you || []), ...(concepts.we || []), ...(concepts.object || [])]),
+      };
+      return conceptRe;
+    }
+
+    /** The kind of the first state found, or null. */
+    function stateKind(n) {
+      const { states, kinds } = conceptRegExps();
+      const m = states ? states.exec(n) : null;
+      if (!m) return null;
+      const i = m.findIndex((g, j) => j > 0 && g !== undefined);
+      return kinds[i - 1] || null;
+    }
+
+    /** A sentence where a state meets the person addressed, the platform speaking or the object. */
+    function conceptKind(n) {
+      const { withWhom } = conceptRegExps();
+      if (!withWhom) return null;
+      for (const sentence of n.split(SENTENCE_END)) {
+        if (sentence && withWhom.test(sentence)) {
+          const kind = stateKind(sentence);
+          if (kind) return kind;
+        }
+      }
+      return null;
+    }
+
+    /** Any concept word at all (for the shapes notices take: dialogs, alerts, toasts). */
+    function anyConcept(n) {
+      const { withWhom } = conceptRegExps();
+      return stateKind(n) !== null || (withWhom !== null && withWhom.test(n));
+    }
+
     function phraseKind(text) {
       const n = normalise(text);
       if (!n) return null;
       for (const x of phrases) if (x.re ? x.re.test(n) : n.includes(x.p)) return x.kind;
-      return null;
+      return conceptKind(n);
     }
 
     function pathKind(loc) {
@@ -119,17 +194,41 @@
       return doc.querySelector('main,[role="main"]') || doc.body;
     }
 
+    /** Notices in the page's own flow: the main region when it is a short panel, else the
+     * banners among its first blocks. */
+    function flowCandidates(doc) {
+      const main = mainRegion(doc);
+      if (!main) return [];
+      if ((main.textContent || '').length <= PANEL_TEXT) return [main];
+      const out = [];
+      const walk = (el, depth) => {
+        for (let c = el.firstElementChild; c && out.length < FLOW_MAX; c = c.nextElementSibling) {
+          if (skipped(c)) continue;
+          const len = (c.textContent || '').length;
+          if (len === 0) continue;
+          if (len <= BANNER_TEXT) out.push(c);
+          else if (depth < FLOW_DEPTH) walk(c, depth + 1);
+        }
+      };
+      walk(main, 0);
+      return out;
+    }
+
     // A candidate's text and verdict, kept while its text is unchanged: a banner that stays on
     // screen is matched against the phrases once, not at every look.
     const seenText = new WeakMap();
 
-    function candidateKind(el) {
+    /** A region's text, the trigger's guess of its kind, and whether the host should see it
+     * (shaped: a dialog, alert or toast, where any concept word in a short text is enough). */
+    function candidateKind(el, shaped) {
       const text = extractText(el);
       const before = seenText.get(el);
-      if (before && before.text === text) return { text, kind: before.kind };
+      if (before && before.text === text) return before;
       const kind = phraseKind(text);
-      seenText.set(el, { text, kind });
-      return { text, kind };
+      const worth = !!kind || (shaped && text.length <= SHAPED_TEXT && anyConcept(normalise(text)));
+      const seen = { text, kind, worth };
+      seenText.set(el, seen);
+      return seen;
     }
 
     /**
@@ -145,8 +244,13 @@
       }
       for (const el of candidates(doc)) {
         if (hiddenOrForeign(el)) continue;
-        const { text, kind } = candidateKind(el);
-        if (kind) return { kind, trigger: el.matches('[role="alert"]') ? 'banner' : 'dialog', text };
+        const { text, kind, worth } = candidateKind(el, true);
+        if (worth) return { kind, trigger: el.matches('[role="alert"],[role="status"],[aria-live]') ? 'banner' : 'dialog', text };
+      }
+      for (const el of flowCandidates(doc)) {
+        if (hiddenOrForeign(el)) continue;
+        const { text, kind } = candidateKind(el, false);
+        if (kind) return { kind, trigger: 'page', text };
       }
       return null;
     }

@@ -5,6 +5,8 @@
 import { SHARE_TYPES } from './share.js';
 
 export const CONTENT_TYPES = Object.freeze(['page_config', 'notice', 'appeal_submitted']);
+// The software probe (src/content/software.js), on any https page: what to look for, what it found.
+export const SOFTWARE_TYPES = Object.freeze(['software_probe', 'software_found']);
 // The webmail content script (registered only while the person opted in; core/webmail.js).
 export const MAIL_TYPES = Object.freeze(['mail_config', 'mail_notice']);
 // Cases and appeals (docs/PROTOCOL.md "Cases and appeals"), from the log page.
@@ -62,8 +64,9 @@ export function cleanNotice(n) {
 
 /**
  * Decides whether a message may be handled. Returns {ok: true, kind} or {ok: false, reason}.
- * `platformOf(url)` returns the platform id of a URL or null: a content script must be on a
- * platform's page, and a notice must be about the page it was sent from.
+ * `platformOf(url, sender)` returns the platform id of a URL (or of a tab whose software was
+ * recognised) or null: a content script must be on a platform's page, and a notice must be about
+ * the page it was sent from. The software probe may ask from any https page.
  */
 export function admit(msg, sender, { selfId, selfOrigin, platformOf, webmailOf = () => null }) {
   if (!msg || typeof msg !== 'object' || typeof msg.type !== 'string') return { ok: false, reason: 'bad_message' };
@@ -77,10 +80,14 @@ export function admit(msg, sender, { selfId, selfOrigin, platformOf, webmailOf =
     if (msg.type === 'mail_notice' && !cleanMail(msg.mail)) return { ok: false, reason: 'bad_message' };
     return { ok: true, kind: 'webmail' };
   }
+  if (kind === 'content' && SOFTWARE_TYPES.includes(msg.type)) {
+    if (msg.type === 'software_found' && !isStr(msg.platform, 24)) return { ok: false, reason: 'bad_message' };
+    return { ok: true, kind };
+  }
   if (kind === 'content') {
     if (!CONTENT_TYPES.includes(msg.type)) return { ok: false, reason: 'not_allowed' };
     if (msg.type === 'appeal_submitted' && !cleanAppeal(msg.appeal)) return { ok: false, reason: 'bad_message' };
-    if (!platformOf(sender.url)) return { ok: false, reason: 'not_a_platform' };
+    if (!platformOf(sender.url, sender)) return { ok: false, reason: 'not_a_platform' };
     if (msg.type === 'notice') {
       const n = cleanNotice(msg.notice);
       if (!n) return { ok: false, reason: 'bad_message' };

@@ -3,7 +3,8 @@
 // page region is worth sending. No chrome.* here, so Node's test runner can load it.
 //
 // Contract: {"platforms": {id: {"hosts": [...], "paths": [{"pattern": regex source, "kind"}]}},
-//            "kinds": {kind: {lang: [phrases]}}}. Unknown members are ignored.
+//            "kinds": {kind: {lang: [phrases]}}, "concepts": {...}}. Unknown members are ignored
+// here; the build refuses them (bt_rules_check).
 
 export const KINDS = Object.freeze([
   'suspension', 'disabled', 'temporary_restriction', 'action_blocked', 'checkpoint',
@@ -49,7 +50,7 @@ export function compileRules(rules) {
         try { paths.push({ re: new RegExp(path.pattern), kind: typeof path.kind === 'string' ? path.kind : null }); } catch { problems.push(`platforms.${id}.paths[${i}].pattern`); }
       }
     }
-    platforms.push({ id, hosts, paths });
+    platforms.push({ id, hosts, paths, software: strings(p.software) });
   }
   const phrases = [];
   const priority = Array.isArray(rules.kind_priority) ? rules.kind_priority : KINDS;
@@ -70,7 +71,27 @@ export function compileRules(rules) {
   // The trigger reports the first kind that matches, in the rules' order of precedence; phrases
   // before labels within a kind (the sort is stable).
   phrases.sort((a, b) => rank(a.kind) - rank(b.kind));
-  return { platforms, phrases, problems, appealForms: compileAppealForms(rules.appeal_forms, problems), mailSenders: compileMailSenders(rules.mail_senders) };
+  return {
+    platforms, phrases, problems, concepts: compileConcepts(rules.concepts),
+    appealForms: compileAppealForms(rules.appeal_forms, problems), mailSenders: compileMailSenders(rules.mail_senders),
+  };
+}
+
+/**
+ * rules.concepts (docs/RULES.md, "Concepts"), normalised: {you, we, object, other: [terms],
+ * state: [[term, kind]]}. The trigger fires on a sentence holding a state and the person
+ * addressed, the platform speaking or the object ("account"), as the host's classifier scores it.
+ */
+function compileConcepts(raw) {
+  const c = raw && typeof raw === 'object' ? raw : {};
+  // A term ending with a space must end at a word's end: the space is kept.
+  const terms = (x) => (x && typeof x === 'object' ? Object.values(x).flatMap(strings) : [])
+    .map((t) => normalise(t) + (t.endsWith(' ') ? ' ' : '')).filter((t) => t.trim());
+  const state = [];
+  for (const [kind, langs] of Object.entries(c.state && typeof c.state === 'object' ? c.state : {})) {
+    for (const t of terms(langs)) state.push([t, kind]);
+  }
+  return { you: terms(c.you), we: terms(c.we), object: terms(c.object), other: terms(c.other), state };
 }
 
 const strings = (x) => (Array.isArray(x) ? x.filter((s) => typeof s === 'string' && s.length > 0) : []);
@@ -131,17 +152,27 @@ export function platformForHost(compiled, hostname) {
  * every phrase (all languages: a page's language is often not the person's). Plain JSON, so it
  * can cross runtime messaging. Returns null for a page on no platform.
  */
-export function pageConfig(compiled, url) {
+export function pageConfig(compiled, url, software = null) {
   let u;
   try { u = new URL(url); } catch { return null; }
   if (u.protocol !== 'https:') return null;
-  const p = platformForHost(compiled, u.hostname);
+  const p = platformForHost(compiled, u.hostname) ||
+    compiled.platforms.find((x) => x.id === software && x.software.length > 0);
   if (!p) return null;
   return {
     platform: p.id,
     paths: p.paths.map((x) => ({ pattern: x.re.source, flags: x.re.flags, kind: x.kind })),
     phrases: compiled.phrases.map((x) => [x.text, x.kind]),
+    concepts: compiled.concepts,
   };
+}
+
+/**
+ * What software.js looks for on a page of no listed host: [{platform, selectors}] for the
+ * platforms that run on many servers (rules: platforms.<id>.software, CSS selectors).
+ */
+export function softwareProbes(compiled) {
+  return compiled.platforms.filter((p) => p.software.length > 0).map((p) => ({ platform: p.id, selectors: p.software }));
 }
 
 /** Every host pattern the rules name, as "https://*.host/*" match patterns. */
