@@ -895,7 +895,13 @@ static bt_err parse_model(bt_classify_rules *r, json_object *m, char *problem, s
 
 /* ---- the index ---- */
 
-/* Gives each distinct part after the first (of any entry) an id
+/* Whether an entry adds to a text's evidence (the scored index's entries). */
+static int is_scored(const entry *e)
+{
+    return e->cls == E_PHRASE || e->cls == E_LABEL || e->cls == E_NEG || e->cls == E_REASON || e->cls == E_NAME;
+}
+
+/* Gives each distinct part after the first (of a scored entry) an id
  * (entry.part_id), so that a scan can remember where each occurs. A
  * quadratic search, once, over a few hundred parts. BT_OK or
  * BT_ERR_NO_MEMORY. */
@@ -909,11 +915,11 @@ static bt_err number_later_parts(bt_classify_rules *r)
     if (r->part_text == NULL || r->part_text_len == NULL) return BT_ERR_NO_MEMORY;
     for (size_t k = 0; k < r->n_entries; k++) {
         entry *e = &r->entries[k];
-        for (size_t p = 1; p < e->n_parts; p++) {
+        for (size_t p = 1; p < e->n_parts && is_scored(e); p++) {
             uint32_t id = (uint32_t)r->n_part_ids;
             for (size_t j = 0; j <= k && id == r->n_part_ids; j++) {
                 const entry *f = &r->entries[j];
-                for (size_t q = 1; q < f->n_parts && (j < k || q < p); q++)
+                for (size_t q = 1; q < f->n_parts && is_scored(f) && (j < k || q < p); q++)
                     if (f->part_len[q] == e->part_len[p] && memcmp(f->part[q], e->part[p], e->part_len[p]) == 0) {
                         id = f->part_id[q];
                         break;
@@ -947,12 +953,6 @@ static int first_part(const entry *e, int wanted, const char **bytes, size_t *le
     *bytes = e->part[0];
     *len = e->part_len[0];
     return wanted;
-}
-
-/* Whether an entry adds to a text's evidence (the scored index's entries). */
-static int is_scored(const entry *e)
-{
-    return e->cls == E_PHRASE || e->cls == E_LABEL || e->cls == E_NEG || e->cls == E_REASON || e->cls == E_NAME;
 }
 
 static int key_scored(const bt_classify_rules *r, size_t k, const char **bytes, size_t *len)

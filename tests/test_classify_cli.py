@@ -4,9 +4,13 @@ no log is opened or created."""
 import json
 import os
 import shutil
+import subprocess
+import tempfile
 import unittest
 
-from btproto import cli, new_home
+from btproto import BUILD, cli, new_home
+
+RULES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "extension", "rules", "rules.json")
 
 
 class Classify(unittest.TestCase):
@@ -50,6 +54,32 @@ class Classify(unittest.TestCase):
         self.assertEqual(cli(self.home, "classify", "--no-such-option", stdin=b"x").returncode, 2)
         self.run_classify("Your account has been disabled.")
         self.assertFalse(any(n.endswith(".sqlite") for n in os.listdir(self.home)))
+
+
+class RulesCheck(unittest.TestCase):
+    """bt_rules_check, which the build runs on the rules file: the line and the reason."""
+
+    def check(self, text):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "rules.json")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+            return subprocess.run([os.path.join(BUILD, "bt_rules_check"), path], capture_output=True, text=True)
+
+    def test_the_rules_file_passes_and_a_broken_one_is_refused_with_line_and_reason(self):
+        with open(RULES, encoding="utf-8") as f:
+            good = f.read()
+        self.assertEqual(self.check(good).returncode, 0)
+        out = self.check(good.replace('"scoring": {', '"scoring": {\n    "phrse": 3,', 1))
+        line = good[:good.index('"scoring": {')].count("\n") + 2
+        self.assertEqual(out.returncode, 1)
+        self.assertIn(f":{line}: scoring: unknown key \"phrse\"", out.stderr)
+        out = self.check(good.replace('"version": 1,', '"version": 1,,', 1))
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("line 2", out.stderr)
+        out = self.check(good.replace('"kinds": {', '"kinds": {"banned": {"en": ["x"]},', 1))
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("kind_priority", out.stderr)
 
 
 if __name__ == "__main__":

@@ -216,18 +216,31 @@ export async function checkFixture(file, f, page, home, before, dir) {
   }
 }
 
-/** Every fixture in turn, each in a new page from newPage(): what went wrong on each ([] if nothing). */
+/** Rejects after ms with `what` in its message, or settles as p does. */
+export function within(p, ms, what) {
+  let timer;
+  const late = new Promise((_, no) => { timer = setTimeout(() => no(new Error(`${what} took over ${ms} ms`)), ms); });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Every fixture in turn, each in a new page from newPage(): what went wrong on each ([] if
+ * nothing). A page that hangs (a browser that went away) fails within a minute instead of hanging.
+ */
 export async function checkAllFixtures(newPage, home, dir) {
   const failed = [];
   for (const [file, f] of Object.entries(index)) {
     const before = entries(home);
-    const page = await newPage();
     try {
-      await checkFixture(file, f, page, home, before, dir);
+      const page = await within(newPage(), 30000, 'opening a page');
+      try {
+        await within(checkFixture(file, f, page, home, before, dir), 60000, 'the page');
+      } finally {
+        await within(page.close(), 10000, 'closing the page').catch(() => {});
+      }
     } catch (e) {
       failed.push(`${file}: ${e.message.split('\n')[0]}`);
     }
-    await page.close();
   }
   return failed;
 }
