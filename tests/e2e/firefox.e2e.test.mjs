@@ -43,6 +43,9 @@ before(async () => {
 });
 after(async () => {
   for (const s of tunnels) s.destroy();
+  // Should the browser driver still hold a handle once all is closed, leave anyway (the results
+  // are out by then); the timer does not keep the process alive by itself.
+  setTimeout(() => process.exit(), 10000).unref();
   if (proxy) { proxy.closeAllConnections?.(); await new Promise((ok) => proxy.close(ok)); }
   if (srv) await srv.close();
   if (dir && !process.env.BT_KEEP) rmSync(dir, { recursive: true, force: true });
