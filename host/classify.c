@@ -851,6 +851,13 @@ static bt_err parse_model(bt_classify_rules *r, json_object *m, char *problem, s
             r->model.w[i] = json_object_get_double(x);
         }
     r->model.threshold = 0.5;
+    static const char *const numbers[] = {"bias", "threshold"};
+    for (size_t i = 0; i < 2; i++)
+        if (json_object_object_get_ex(m, numbers[i], &x) && !json_object_is_type(x, json_type_double) &&
+            !json_object_is_type(x, json_type_int)) {
+            problem_set(problem, problem_len, "must be a number", numbers[i]);
+            return BT_ERR_BAD_PARAMS;
+        }
     if (json_object_object_get_ex(m, "bias", &x)) r->model.bias = json_object_get_double(x);
     if (json_object_object_get_ex(m, "threshold", &x)) r->model.threshold = json_object_get_double(x);
     if (!(r->model.threshold > 0 && r->model.threshold < 1)) {

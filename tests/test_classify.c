@@ -367,6 +367,8 @@ TEST(unknown_keys_and_bad_models_are_refused_by_name)
         {",\"model\":{\"weights\":{\"nonsense\":1}}}", "nonsense"},
         {",\"model\":{\"weights\":{\"phrase\":\"x\"}}}", "phrase"},
         {",\"model\":{\"weights\":{},\"threshold\":1.5}}", "threshold"},
+        {",\"model\":{\"weights\":{},\"bias\":\"high\"}}", "bias"},
+        {",\"model\":{\"weights\":{},\"ngrams\":{\"ban\":[1,\"banned\"]}}}", "ban"},
         {",\"concepts\":{\"yuo\":{}}}", "yuo"},
         {",\"concepts\":{\"state\":{\"banned\":{\"en\":[\"x\"]}}}}", "banned"},
     };

@@ -4,9 +4,10 @@
  * entry knows it, its title, its language).
  *
  * Prints, first, the figures that predict what a person meets: grouped
- * cross-validation, where the model is fitted without one source (one
- * repository, help centre, publication) at a time, or without one language
- * at a time, and measured on what was held out. Then the in-sample figures
+ * cross-validation, where the model is fitted without some sources (one
+ * repository, help centre, publication is a source; SOURCE_FOLDS folds,
+ * each source whole in one), or without one language at a time, and
+ * measured on what was held out. Then the in-sample figures
  * of the shipped model, by language, platform, kind and counter-example
  * type, and every miss and false positive.
  *
@@ -239,6 +240,11 @@ int main(int argc, char **argv)
         printf("%s %.1f: %.2f/%.3f", t ? "," : "", 0.1 * (t + 1), (double)curve[t].found / curve[t].notices,
                (double)curve[t].false_pos / curve[t].counters);
     printf("  (recall/false positives)\n");
+    printf("languages with 20+ notices under 0.90 recall held out by source:");
+    for (size_t i = 0; i < s_lang.n; i++)
+        if (s_lang.g[i].notices >= 20 && s_lang.g[i].found < 0.9 * s_lang.g[i].notices)
+            printf(" %s %.2f", s_lang.g[i].name, (double)s_lang.g[i].found / s_lang.g[i].notices);
+    printf("\n");
     print_tally("by source: lang", &s_lang);
     print_tally("by source: plat.", &s_plat);
     print_tally("by source: kind", &s_kind);
