@@ -138,7 +138,11 @@ int corpus_load(corpus *c, char **paths, size_t n_paths)
     size_t len, cap = 0;
     json_object *rules = json_tokener_parse(bt_classify_rules_json(&len));
     int rc = rules == NULL ? -1 : 0;
+    json_object *priority = NULL;
     memset(c, 0, sizeof *c);
+    json_object_object_get_ex(rules, "kind_priority", &priority);
+    for (size_t k = 0; k < json_object_array_length(priority) && k < sizeof c->kinds / sizeof c->kinds[0]; k++)
+        copy(c->kinds[c->n_kinds++], sizeof c->kinds[0], json_object_get_string(json_object_array_get_idx(priority, k)));
     for (size_t i = 0; i < n_paths && rc == 0; i++) rc = load_file(c, &cap, paths[i], rules);
     json_object_put(rules);
     return rc;
@@ -243,14 +247,10 @@ static int corpus_entry_grams(corpus *c, corpus_entry *e, const char *title, con
 #define MIN_DF 2       /* n-grams of fewer entries are left out */
 #define MIN_WEIGHT 0.01 /* and so are smaller weights (the rules file's four decimals) */
 
-const char *const corpus_kinds[] = {"appeal_rejected", "appeal_reinstated", "appeal_received", "disabled",
-                                    "suspension", "checkpoint", "action_blocked", "temporary_restriction", "warning"};
-const size_t corpus_n_kinds = sizeof corpus_kinds / sizeof corpus_kinds[0];
-
-static int kind_number(const char *kind)
+static int kind_number(const corpus *c, const char *kind)
 {
-    for (size_t k = 0; k < corpus_n_kinds; k++)
-        if (strcmp(corpus_kinds[k], kind) == 0) return (int)k;
+    for (size_t k = 0; k < c->n_kinds; k++)
+        if (strcmp(c->kinds[k], kind) == 0) return (int)k;
     return -1;
 }
 
@@ -313,18 +313,18 @@ void corpus_train(corpus_model *out, const corpus *c, const unsigned char *use)
         if (c->df[id] >= MIN_DF && fabs(r) >= MIN_WEIGHT) out->grams[id] = (float)r;
     }
     /* the kind each kept n-gram points to: that of most notices holding it */
-    uint16_t *per_kind = calloc((c->n_vocab + 1) * corpus_n_kinds, sizeof *per_kind);
+    uint16_t *per_kind = calloc((c->n_vocab + 1) * c->n_kinds, sizeof *per_kind);
     if ((out->kinds = calloc(c->n_vocab + 1, 1)) == NULL || per_kind == NULL) abort();
     for (size_t q = 0; q < n; q++) {
         const corpus_entry *e = &c->e[order[q]];
-        int k = e->notice ? kind_number(e->kind) : -1;
+        int k = e->notice ? kind_number(c, e->kind) : -1;
         for (size_t g = 0; k >= 0 && g < e->n_grams; g++)
-            if (per_kind[e->grams[g] * corpus_n_kinds + (size_t)k] < UINT16_MAX) per_kind[e->grams[g] * corpus_n_kinds + (size_t)k]++;
+            if (per_kind[e->grams[g] * c->n_kinds + (size_t)k] < UINT16_MAX) per_kind[e->grams[g] * c->n_kinds + (size_t)k]++;
     }
     for (size_t id = 0; id < c->n_vocab; id++) {
-        const uint16_t *pk = per_kind + id * corpus_n_kinds;
+        const uint16_t *pk = per_kind + id * c->n_kinds;
         unsigned total = 0, best = 0;
-        for (size_t k = 0; k < corpus_n_kinds; k++) {
+        for (size_t k = 0; k < c->n_kinds; k++) {
             total += pk[k];
             if (pk[k] > pk[best]) best = (unsigned)k;
         }
@@ -343,9 +343,9 @@ const char *corpus_kind(const corpus_model *m, const corpus *c, size_t i)
     if (e->c.evidence_kind[0]) return e->c.evidence_kind;
     for (size_t g = 0; g < e->n_grams; g++)
         if (m->kinds[e->grams[g]]) votes[m->kinds[e->grams[g]] - 1]++;
-    for (size_t k = 0; k < corpus_n_kinds; k++)
+    for (size_t k = 0; k < c->n_kinds; k++)
         if (votes[k] > 0 && (best < 0 || votes[k] > votes[best])) best = (int)k;
-    return best < 0 ? "" : corpus_kinds[best];
+    return best < 0 ? "" : c->kinds[best];
 }
 
 int corpus_decide(const corpus_model *m, const corpus *c, size_t i)
@@ -387,7 +387,7 @@ void corpus_print_model(const corpus_model *m, const corpus *c)
         if (m->grams[id] == 0) continue;
         printf(k++ ? ", " : "");
         print_json_string(c->vocab[id]);
-        if (m->kinds[id]) printf(": [%.4f, \"%s\"]", m->grams[id], corpus_kinds[m->kinds[id] - 1]);
+        if (m->kinds[id]) printf(": [%.4f, \"%s\"]", m->grams[id], c->kinds[m->kinds[id] - 1]);
         else printf(": %.4f", m->grams[id]);
     }
     printf("}}\n");

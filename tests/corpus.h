@@ -26,6 +26,8 @@ typedef struct {
     size_t n_vocab, cap_vocab;
     uint32_t *table;     /* vocabulary lookup: open addressing of id + 1 */
     size_t table_mask;
+    char kinds[16][32];  /* the rules' kind_priority (ties go to the first) */
+    size_t n_kinds;
 } corpus;
 
 /* A fitted model: the dense weights (w[ngrams] is 1), and a weight per
@@ -33,12 +35,8 @@ typedef struct {
 typedef struct {
     bt_classify_model m;
     float *grams;
-    uint8_t *kinds;      /* the kind each n-gram points to (index in kind_names + 1), 0 none */
+    uint8_t *kinds;      /* the kind each n-gram points to (index in corpus.kinds + 1), 0 none */
 } corpus_model;
-
-/* The kinds, in the rules' priority order (ties go to the first). */
-extern const char *const corpus_kinds[];
-extern const size_t corpus_n_kinds;
 
 /* Reads and classifies every entry of the JSONL files. Returns 0, or -1
  * after printing which file and line is wrong. */

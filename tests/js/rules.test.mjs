@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import vm from 'node:vm';
 import { join } from 'node:path';
 import { compiled, rules, EXT } from './helpers.mjs';
 import { compileRules, pageConfig, platformForHost, patternCoversHost, normalise, softwareProbes, KINDS } from '../../extension/src/core/rules.js';
@@ -72,4 +73,11 @@ test('platforms that run on many servers are recognised by their software, on an
 test('the trigger passes a sentence where a state meets the person or the account, and not the words apart', () => {
   const cfg = pageConfig(compiled, 'https://web.whatsapp.com/');
   assert.ok(cfg.concepts.state.length > 50 && cfg.concepts.you.length > 20 && cfg.concepts.object.length > 20);
+  const context = { globalThis: {} };
+  vm.runInNewContext(readFileSync(join(EXT, 'src', 'content', 'detect.js'), 'utf8'), context);
+  const trigger = context.globalThis.BantrailDetect.create({ ...cfg, phrases: [] });   // concepts alone
+  assert.equal(trigger.phraseKind('Your access to messaging has been suspended.'), 'suspension');
+  assert.equal(trigger.phraseKind('Ваш аккаунт заблокирован.'), 'suspension');
+  assert.equal(trigger.phraseKind('Your order is ready. Three players were suspended by the league.'), null);
+  assert.equal(trigger.phraseKind('Sunny spells and a light breeze this afternoon.'), null);
 });

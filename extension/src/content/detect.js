@@ -174,11 +174,15 @@
       return stateKind(n) !== null || (withWhom !== null && withWhom.test(n));
     }
 
-    function phraseKind(text) {
-      const n = normalise(text);
+    /** The kind a phrase or a concept sentence of normalised text n points to, or null. */
+    function kindOf(n) {
       if (!n) return null;
       for (const x of phrases) if (x.re ? x.re.test(n) : n.includes(x.p)) return x.kind;
       return conceptKind(n);
+    }
+
+    function phraseKind(text) {
+      return kindOf(normalise(text));
     }
 
     function pathKind(loc) {
@@ -224,8 +228,9 @@
       const text = extractText(el);
       const before = seenText.get(el);
       if (before && before.text === text) return before;
-      const kind = phraseKind(text);
-      const worth = !!kind || (shaped && text.length <= SHAPED_TEXT && anyConcept(normalise(text)));
+      const n = normalise(text);
+      const kind = kindOf(n);
+      const worth = !!kind || (shaped && text.length <= SHAPED_TEXT && anyConcept(n));
       const seen = { text, kind, worth };
       seenText.set(el, seen);
       return seen;
