@@ -97,11 +97,22 @@ typedef struct {
  * failure link (the longest proper suffix that is a node), its dictionary
  * link (the nearest node on the failure chain with outputs, 0 for none) and
  * its outputs: out[] from out_first, the keys that are exactly its bytes, in
- * key order. */
+ * key order. Most nodes have one child: it is also kept in the node itself
+ * (only_to, only_byte), so that a walk down a chain reads one node a byte. */
 typedef struct {
-    uint32_t fail, dict, edge_first, out_first, out_n;
-    uint16_t n_edges;
+    uint32_t fail, dict, edge_first, out_first, only_to;
+    uint16_t out_n, n_edges;
+    uint8_t only_byte;
 } ac_node;
+
+/* One n-gram of the model, found by its hash (key, 0 for an empty slot):
+ * its weight, and the kind it points to (kind + 1, 0 none). Together, so
+ * that a look-up reads one cache line. */
+typedef struct {
+    uint64_t key;
+    float weight;
+    uint8_t kind;
+} gram_entry;
 
 typedef struct {
     ac_node *nodes;
@@ -132,17 +143,14 @@ struct bt_classify_rules {
     int w_phrase, w_label, w_path, w_short, w_neg, w_quoted, w_foreign, threshold;
     size_t short_bytes;
     size_t month_max;          /* the longest month name (E_MONTH, one part) */
-    ac_index scored; /* phrases, labels, negative cues, reasons, names; then the distinct later parts
-                      * (key n_entries + part id) */
+    ac_index scored; /* phrases, labels, negative cues, reasons, names, concept words; then the
+                      * distinct later parts (key n_entries + part id) */
     ac_index cues;   /* days-left cues */
     ac_index facts;  /* units, months, month words (one part only): entry_at */
-    ac_index concepts; /* concept words */
     int has_model;
     bt_classify_model model;
-    uint64_t *gram_keys; /* the model's n-gram weights: open addressing by gram_hash, 0 empty */
-    float *gram_weights;
-    uint8_t *gram_kinds; /* the kind an n-gram points to (kind + 1), 0 none */
-    size_t gram_mask;    /* capacity - 1; 0 without n-grams */
+    gram_entry *grams; /* the model's n-gram weights: open addressing by gram_hash */
+    size_t gram_mask;  /* capacity - 1; 0 without n-grams */
 };
 
 #define BT_FEATURE_NAME(name) #name,
@@ -459,11 +467,26 @@ done:
 
 /* ---- rules ---- */
 
-/* FNV-1a, 64 bits: the n-gram table's key. */
+/* The n-gram table's key: eight bytes at a time, each step a multiply and
+ * a shift (a byte-at-a-time hash costs more than the look-up), then
+ * MurmurHash3's finaliser, so that the low bits, the slot, depend on every
+ * byte. Computed by this program only, on its own machine. */
 static uint64_t gram_hash(const char *s, size_t n)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ n, w;
+    for (; n >= 8; s += 8, n -= 8) {
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xFF51AFD7ED558CCDULL;
+        h ^= h >> 32;
+    }
+    w = 0;
+    for (size_t i = 0; i < n; i++) w |= (uint64_t)(unsigned char)s[i] << (8 * i);
+    h ^= w;
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDULL;
+    h ^= h >> 33;
+    h *= 0xC4CEB9FE1A85EC53ULL;
+    h ^= h >> 33;
     return h ? h : 1;
 }
 
@@ -472,7 +495,7 @@ static uint64_t gram_hash(const char *s, size_t n)
 static size_t gram_slot(const bt_classify_rules *r, uint64_t h)
 {
     size_t i = (size_t)h & r->gram_mask;
-    while (r->gram_keys[i] != 0 && r->gram_keys[i] != h) i = (i + 1) & r->gram_mask;
+    while (r->grams[i].key != 0 && r->grams[i].key != h) i = (i + 1) & r->gram_mask;
     return i;
 }
 
@@ -796,9 +819,33 @@ static bt_err parse_facts(bt_classify_rules *r, json_object *facts, char *proble
     return BT_OK;
 }
 
+static int cmp_concept(const void *a, const void *b)
+{
+    const entry *x = a, *y = b;
+    if (x->idx != y->idx) return x->idx - y->idx;
+    if (x->whole_word != y->whole_word) return x->whole_word - y->whole_word;
+    return strcmp(x->norm, y->norm);
+}
+
+/* Keeps one of the concept entries from first on that match the same words
+ * as the same concept (the same word in several languages): a concept does
+ * not depend on the language, and each entry costs a try wherever its first
+ * part occurs. */
+static void concepts_dedupe(bt_classify_rules *r, size_t first)
+{
+    entry *e = r->entries + first;
+    size_t n = r->n_entries - first, kept = 0;
+    qsort(e, n, sizeof *e, cmp_concept);
+    for (size_t i = 0; i < n; i++) {
+        if (kept > 0 && cmp_concept(&e[kept - 1], &e[i]) == 0) free(e[i].norm);
+        else e[kept++] = e[i];
+    }
+    r->n_entries = first + kept;
+}
+
 /* "concepts": {"you"|"we"|"object"|"other": {lang: [terms]},
  *              "state": {kind: {lang: [terms]}}} */
-static bt_err parse_concepts(bt_classify_rules *r, json_object *c, char *problem, size_t problem_len)
+static bt_err parse_concept_lists(bt_classify_rules *r, json_object *c, char *problem, size_t problem_len)
 {
     static const char *const names[] = {"you", "we", "object", "other", "state", NULL};
     bt_err rc;
@@ -828,6 +875,14 @@ static bt_err parse_concepts(bt_classify_rules *r, json_object *c, char *problem
         if ((rc = add_lang_lists(r, by_lang, E_CONCEPT, C_STATE + k, problem, problem_len, kind)) != BT_OK) return rc;
     }
     return BT_OK;
+}
+
+static bt_err parse_concepts(bt_classify_rules *r, json_object *c, char *problem, size_t problem_len)
+{
+    size_t first = r->n_entries;
+    bt_err rc = parse_concept_lists(r, c, problem, problem_len);
+    if (rc == BT_OK) concepts_dedupe(r, first);
+    return rc;
 }
 
 /* "model": {"about": str, "bias": n, "threshold": n, "weights": {feature: n}} */
@@ -870,11 +925,9 @@ static bt_err parse_model(bt_classify_rules *r, json_object *m, char *problem, s
             return BT_ERR_BAD_PARAMS;
         }
         size_t cap = 16;
-        while (cap < 2 * (size_t)json_object_object_length(grams) + 16) cap *= 2;
-        r->gram_keys = calloc(cap, sizeof *r->gram_keys);
-        r->gram_weights = calloc(cap, sizeof *r->gram_weights);
-        r->gram_kinds = calloc(cap, sizeof *r->gram_kinds);
-        if (r->gram_keys == NULL || r->gram_weights == NULL || r->gram_kinds == NULL) return BT_ERR_NO_MEMORY;
+        size_t n = (size_t)json_object_object_length(grams);
+        while (cap < n + n / 2 + 16) cap *= 2; /* at most two thirds full */
+        if ((r->grams = calloc(cap, sizeof *r->grams)) == NULL) return BT_ERR_NO_MEMORY;
         r->gram_mask = cap - 1;
         json_object_object_foreach(grams, gram, gw) {
             /* weight, or [weight, kind]: the kind a notice holding it most often is */
@@ -891,9 +944,9 @@ static bt_err parse_model(bt_classify_rules *r, json_object *m, char *problem, s
             }
             uint64_t h = gram_hash(gram, strlen(gram));
             size_t slot = gram_slot(r, h);
-            r->gram_keys[slot] = h;
-            r->gram_weights[slot] = (float)json_object_get_double(w0);
-            r->gram_kinds[slot] = (uint8_t)(ki + 1);
+            r->grams[slot].key = h;
+            r->grams[slot].weight = (float)json_object_get_double(w0);
+            r->grams[slot].kind = (uint8_t)(ki + 1);
         }
     }
     r->has_model = 1;
@@ -962,11 +1015,6 @@ static int first_part(const entry *e, int wanted, const char **bytes, size_t *le
     return wanted;
 }
 
-static int key_scored(const bt_classify_rules *r, size_t k, const char **bytes, size_t *len)
-{
-    return first_part(&r->entries[k], is_scored(&r->entries[k]), bytes, len);
-}
-
 static int key_cues(const bt_classify_rules *r, size_t k, const char **bytes, size_t *len)
 {
     const entry *e = &r->entries[k];
@@ -980,14 +1028,11 @@ static int key_facts(const bt_classify_rules *r, size_t k, const char **bytes, s
                       bytes, len);
 }
 
-static int key_concepts(const bt_classify_rules *r, size_t k, const char **bytes, size_t *len)
-{
-    return first_part(&r->entries[k], r->entries[k].cls == E_CONCEPT, bytes, len);
-}
-
+/* The one walk over a text finds what is scored and the concepts. */
 static int key_scored_or_later(const bt_classify_rules *r, size_t k, const char **bytes, size_t *len)
 {
-    if (k < r->n_entries) return key_scored(r, k, bytes, len);
+    if (k < r->n_entries)
+        return first_part(&r->entries[k], is_scored(&r->entries[k]) || r->entries[k].cls == E_CONCEPT, bytes, len);
     *bytes = r->part_text[k - r->n_entries];
     *len = r->part_text_len[k - r->n_entries];
     return 1;
@@ -998,6 +1043,7 @@ static uint32_t ac_child(const ac_index *a, uint32_t s, unsigned char c)
 {
     if (s == 0) return a->root[c];
     const ac_node *nd = &a->nodes[s];
+    if (nd->n_edges <= 1) return nd->only_byte == c ? nd->only_to : 0;
     uint32_t lo = nd->edge_first, hi = nd->edge_first + nd->n_edges;
     while (hi - lo > 8) { /* the edges are sorted by byte: halve a long list, scan a short one */
         uint32_t mid = lo + (hi - lo) / 2;
@@ -1085,6 +1131,10 @@ static bt_err index_build(ac_index *a, const bt_classify_rules *r, size_t n_keys
             a->edge_to[at] = v;
         }
         nu->n_edges = (uint16_t)(n_edges - nu->edge_first);
+        if (nu->n_edges == 1) {
+            nu->only_to = a->edge_to[nu->edge_first];
+            nu->only_byte = a->edge_byte[nu->edge_first];
+        }
         for (uint32_t k = nu->edge_first; k < nu->edge_first + nu->n_edges; k++) {
             uint32_t v = a->edge_to[k];
             if (u == 0) {
@@ -1101,6 +1151,7 @@ static bt_err index_build(ac_index *a, const bt_classify_rules *r, size_t n_keys
     size_t n_out = 0;
     for (size_t k = 0; k < n_keys; k++)
         if (key(r, k, &kb, &kl)) {
+            if (a->nodes[term[k]].out_n == UINT16_MAX) goto done; /* 65,535 entries of the same bytes */
             a->nodes[term[k]].out_n++;
             n_out++;
         }
@@ -1144,10 +1195,7 @@ void bt_classify_rules_free(bt_classify_rules *r)
     index_free(&r->scored);
     index_free(&r->cues);
     index_free(&r->facts);
-    index_free(&r->concepts);
-    free(r->gram_keys);
-    free(r->gram_weights);
-    free(r->gram_kinds);
+    free(r->grams);
     free(r->part_text);
     free(r->part_text_len);
     free(r->platforms);
@@ -1274,8 +1322,7 @@ bt_err bt_classify_rules_parse(bt_classify_rules **out, const char *json, size_t
     if ((rc = number_later_parts(r)) != BT_OK ||
         (rc = index_build(&r->scored, r, r->n_entries + r->n_part_ids, key_scored_or_later)) != BT_OK ||
         (rc = index_build(&r->cues, r, r->n_entries, key_cues)) != BT_OK ||
-        (rc = index_build(&r->facts, r, r->n_entries, key_facts)) != BT_OK ||
-        (rc = index_build(&r->concepts, r, r->n_entries, key_concepts)) != BT_OK)
+        (rc = index_build(&r->facts, r, r->n_entries, key_facts)) != BT_OK)
         goto done;
     *out = r;
     r = NULL;
@@ -1863,41 +1910,25 @@ typedef struct {
     uint32_t at, concept;
 } concept_hit;
 
+/* The concepts found in a text, in order of place once sorted. */
 typedef struct {
-    const bt_classify_rules *rules;
     concept_hit *h;
     size_t n, cap;
-    int oom;
 } concept_hits;
 
-static int concept_skip(void *ctx, uint32_t k)
+/* Adds concept c found at `at`. BT_OK or BT_ERR_NO_MEMORY. */
+static bt_err concept_add(concept_hits *c, size_t at, int concept)
 {
-    (void)k;
-    return ((concept_hits *)ctx)->oom;
-}
-
-static void concept_found(void *ctx, uint32_t k, size_t s, size_t end)
-{
-    concept_hits *c = ctx;
-    (void)end;
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 32;
         concept_hit *more = realloc(c->h, cap * sizeof *more);
-        if (more == NULL) {
-            c->oom = 1;
-            return;
-        }
+        if (more == NULL) return BT_ERR_NO_MEMORY;
         c->h = more;
         c->cap = cap;
     }
-    c->h[c->n].at = (uint32_t)s;
-    c->h[c->n++].concept = (uint32_t)c->rules->entries[k].idx;
-}
-
-static int cmp_hit(const void *a, const void *b)
-{
-    const concept_hit *x = a, *y = b;
-    return (x->at > y->at) - (x->at < y->at);
+    c->h[c->n].at = (uint32_t)at;
+    c->h[c->n++].concept = (uint32_t)concept;
+    return BT_OK;
 }
 
 /* Whether a sentence ends at t[i]: ". ! ? ;" before a space or the end, a
@@ -1927,32 +1958,31 @@ static void concepts_close(concepts_found *cf, uint32_t mask, int sentence)
         if ((states & (1u << k)) && level > cf->level[k]) cf->level[k] = level;
 }
 
-/* Finds the concepts of t[0, n) and what they say, sentence by sentence.
- * BT_OK or BT_ERR_NO_MEMORY. */
-static bt_err concepts_scan(concepts_found *cf, const bt_classify_rules *r, const char *t, size_t n)
+/* What the concepts found in t[0, n) say, sentence by sentence (sorts
+ * them by place). */
+static void concepts_read(concepts_found *cf, concept_hits *hits, const char *t, size_t n)
 {
-    concept_hits hits = {.rules = r};
     memset(cf, 0, sizeof *cf);
-    index_scan(&r->concepts, r, t, n, concept_skip, concept_found, &hits);
-    if (hits.oom) {
-        free(hits.h);
-        return BT_ERR_NO_MEMORY;
+    /* insertion sort: the index finds them in the order their first parts
+     * end, which is nearly the order of their starts */
+    for (size_t i = 1; i < hits->n; i++) {
+        concept_hit x = hits->h[i];
+        size_t j = i;
+        for (; j > 0 && hits->h[j - 1].at > x.at; j--) hits->h[j] = hits->h[j - 1];
+        hits->h[j] = x;
     }
-    if (hits.n > 1) qsort(hits.h, hits.n, sizeof *hits.h, cmp_hit);
     size_t pos = 0;
     int sentence = 0;
     uint32_t mask = 0;
-    for (size_t i = 0; i < hits.n; i++) {
-        for (; pos < hits.h[i].at; pos++)
+    for (size_t i = 0; i < hits->n; i++) {
+        for (; pos < hits->h[i].at; pos++)
             if (sentence_end(t, n, pos)) {
                 concepts_close(cf, mask, sentence++);
                 mask = 0;
             }
-        mask |= 1u << hits.h[i].concept;
+        mask |= 1u << hits->h[i].concept;
     }
     concepts_close(cf, mask, sentence);
-    free(hits.h);
-    return BT_OK;
 }
 
 /* Title and text, bounded, each normalised (the reference way if ref), on
@@ -2086,10 +2116,11 @@ static void gram_add(void *ctx, const char *gram, size_t len)
     gram_sum *g = ctx;
     uint64_t h = gram_hash(gram, len);
     size_t slot = gram_slot(g->rules, h);
-    if (g->rules->gram_keys[slot] != h || (g->seen[slot / 8] & (1u << (slot % 8)))) return;
+    const gram_entry *e = &g->rules->grams[slot];
+    if (e->key != h || (g->seen[slot / 8] & (1u << (slot % 8)))) return;
     g->seen[slot / 8] |= (uint8_t)(1u << (slot % 8));
-    g->sum += g->rules->gram_weights[slot];
-    if (g->rules->gram_kinds[slot]) g->votes[g->rules->gram_kinds[slot] - 1]++;
+    g->sum += e->weight;
+    if (e->kind) g->votes[e->kind - 1]++;
 }
 
 /* The sum of the model's weights of the distinct n-grams of t[0, n), and
@@ -2200,13 +2231,21 @@ static int quoted_at(size_t qn, size_t outside, size_t s, size_t end)
     return (qn & 1) && outside - (end - s) >= 40;
 }
 
-/* The reference way: each entry searched for in the whole text, in turn. */
-static void gather_reference(evidence *ev, const bt_classify_rules *rules, const char *t, size_t n, size_t outside)
+/* The reference way: each entry searched for in the whole text, in turn;
+ * each concept word in t[0, head) wherever it occurs. BT_OK or
+ * BT_ERR_NO_MEMORY. */
+static bt_err gather_reference(evidence *ev, concept_hits *ch, const bt_classify_rules *rules, const char *t,
+                               size_t n, size_t outside, size_t head)
 {
     for (size_t k = 0; k < rules->n_entries; k++) {
         const entry *e = &rules->entries[k];
         size_t s = 0, end = 0, from = 0;
         int found = 0, in_quotes = 0;
+        if (e->cls == E_CONCEPT) {
+            for (; find_entry(t, head, e, from, &s, &end); from = s + 1)
+                if (concept_add(ch, s, e->idx) != BT_OK) return BT_ERR_NO_MEMORY;
+            continue;
+        }
         if (!is_scored(e)) continue;
         while (find_entry(t, n, e, from, &s, &end)) {
             size_t qn = 0;
@@ -2218,6 +2257,7 @@ static void gather_reference(evidence *ev, const bt_classify_rules *rules, const
         }
         if (found) add_evidence(ev, rules, e, in_quotes, s);
     }
+    return BT_OK;
 }
 
 /* What the indexed way knows of each entry: the reference's loop stops at
@@ -2242,12 +2282,14 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The same evidence as gather_reference. One walk of the index over the
- * text notes where each later part occurs and where first parts end; then
- * the entries are tried at those places in the reference's order, and an
- * entry whose later part occurs nowhere after its first part is closed at
- * once. BT_OK or BT_ERR_NO_MEMORY. */
-static bt_err gather_indexed(evidence *ev, const bt_classify_rules *rules, const char *t, size_t n, size_t outside)
+/* The same evidence and concepts as gather_reference. One walk of the
+ * index over the text finds the concepts, notes where each later part
+ * occurs and where first parts end; then the entries are tried at those
+ * places in the reference's order, and an entry whose later part occurs
+ * nowhere after its first part is closed at once. BT_OK or
+ * BT_ERR_NO_MEMORY. */
+static bt_err gather_indexed(evidence *ev, concept_hits *ch, const bt_classify_rules *rules, const char *t, size_t n,
+                             size_t outside, size_t head)
 {
     const ac_index *a = &rules->scored;
     size_t ne = rules->n_entries, n_found = 0, n_ends = 0, cap_ends = 0, qpos = 0, qn = 0;
@@ -2270,7 +2312,12 @@ static bt_err gather_indexed(evidence *ev, const bt_classify_rules *rules, const
             const ac_node *nd = &a->nodes[node];
             for (uint32_t o = nd->out_first; o < nd->out_first + nd->out_n; o++) {
                 if (a->out[o] < ne) {
-                    first = 1;
+                    const entry *e = &rules->entries[a->out[o]];
+                    size_t end;
+                    if (e->cls != E_CONCEPT) first = 1;
+                    else if (i < head && match_at(t, head, e, i + 1 - e->part_len[0], &end, NULL) == 1 &&
+                             concept_add(ch, i + 1 - e->part_len[0], e->idx) != BT_OK)
+                        goto done;
                     continue;
                 }
                 uint32_t id = a->out[o] - (uint32_t)ne;
@@ -2294,7 +2341,7 @@ static bt_err gather_indexed(evidence *ev, const bt_classify_rules *rules, const
             const ac_node *nd = &a->nodes[node];
             for (uint32_t o = nd->out_first; o < nd->out_first + nd->out_n; o++) {
                 uint32_t k = a->out[o];
-                if (k >= ne || hits[k].closed) continue;
+                if (k >= ne || hits[k].closed || rules->entries[k].cls == E_CONCEPT) continue;
                 const entry *e = &rules->entries[k];
                 size_t s = ends[x].i + 1 - e->part_len[0], end;
                 int m = match_at(t, n, e, s, &end, seen);
@@ -2331,6 +2378,7 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
     size_t n = 0, nxl = 0;
     int platform = -1, path_kind = -1, foreign = 0;
     evidence ev = {.reason = -1, .name_platform = -1, .name_at = SIZE_MAX};
+    concept_hits ch = {0};
 
     memset(out, 0, sizeof *out);
     out->facts.days_left = -1;
@@ -2367,15 +2415,16 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
         }
     }
 
-    if (ref) gather_reference(&ev, rules, t, n, outside);
-    else if ((rc = gather_indexed(&ev, rules, t, n, outside)) != BT_OK) goto done;
-    concepts_found cf; /* a notice is short: its concepts are in the first BT_CLASSIFY_NGRAM_BYTES */
-    size_t head = n;
+    size_t head = n; /* a notice is short: its concepts are in the first BT_CLASSIFY_NGRAM_BYTES */
     if (head > BT_CLASSIFY_NGRAM_BYTES) {
         head = BT_CLASSIFY_NGRAM_BYTES;
         while (head > 0 && ((unsigned char)t[head] & 0xC0) == 0x80) head--;
     }
-    if ((rc = concepts_scan(&cf, rules, t, head)) != BT_OK) goto done;
+    rc = ref ? gather_reference(&ev, &ch, rules, t, n, outside, head)
+             : gather_indexed(&ev, &ch, rules, t, n, outside, head);
+    if (rc != BT_OK) goto done;
+    concepts_found cf;
+    concepts_read(&cf, &ch, t, head);
     int score = ev.positive;
     if (path_kind >= 0) {
         score += rules->w_path;
@@ -2478,6 +2527,7 @@ done:
     if (t != NULL) sodium_memzero(t, n);
     free(nx);
     free(t);
+    free(ch.h);
     return rc;
 }
 
