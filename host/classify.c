@@ -833,8 +833,9 @@ static int cmp_concept(const void *a, const void *b)
  * part occurs. */
 static void concepts_dedupe(bt_classify_rules *r, size_t first)
 {
-    entry *e = r->entries + first;
     size_t n = r->n_entries - first, kept = 0;
+    if (n == 0) return;
+    entry *e = r->entries + first;
     qsort(e, n, sizeof *e, cmp_concept);
     for (size_t i = 0; i < n; i++) {
         if (kept > 0 && cmp_concept(&e[kept - 1], &e[i]) == 0) free(e[i].norm);
@@ -2156,8 +2157,9 @@ bt_err bt_classify_ngrams(const char *title, const char *lang, const char *text,
 }
 
 /* The sum of n-gram weights that counts as evidence by itself (a notice in
- * words no rule lists), in logits. */
-#define NGRAM_EVIDENCE 4.0
+ * words no rule lists), in logits: chosen on the figures held out by source
+ * (docs/RULES.md, "The decision"). */
+#define NGRAM_EVIDENCE 2.0
 
 int bt_classify_model_decide(const bt_classify_model *m, const float *x, int *percent)
 {
@@ -2165,6 +2167,7 @@ int bt_classify_model_decide(const bt_classify_model *m, const float *x, int *pe
     for (size_t i = 0; i < BT_CLASSIFY_FEATURES; i++) z += m->w[i] * x[i];
     double p = 1.0 / (1.0 + exp(-z));
     if (percent != NULL) *percent = (int)lround(100.0 * p);
+    if (x[F_path] > 0) return 1; /* a platform's own restriction screen, whatever its few words say */
     int evidence = x[F_phrase] > 0 || x[F_label] > 0 || x[F_path] > 0 || x[F_concept_full] > 0 ||
                    x[F_concept_addressed] > 0 || x[F_concept_object] > 0 || x[F_concept_bare] > 0;
     return (evidence || x[F_ngrams] >= NGRAM_EVIDENCE) && p >= m->threshold;
@@ -2502,6 +2505,7 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
                 best = (int)k;
     if (best >= 0) copy_str(out->evidence_kind, sizeof out->evidence_kind, rules->kinds[best]);
     if (best < 0) best = gram_kind;
+    if (best < 0) out->notice = 0; /* evidence of no kind at all: nothing to say what it is */
     if (out->notice) {
         if (best >= 0) copy_str(out->kind, sizeof out->kind, rules->kinds[best]);
         if (ev.reason >= 0) {

@@ -357,7 +357,7 @@ int corpus_decide(const corpus_model *m, const corpus *c, size_t i)
     memcpy(x, e->c.features, sizeof x);
     for (size_t k = 0; k < e->n_grams; k++) sum += m->grams[e->grams[k]];
     x[nf] = (float)sum;
-    return bt_classify_model_decide(&m->m, x, NULL);
+    return bt_classify_model_decide(&m->m, x, NULL) && corpus_kind(m, c, i)[0] != '\0'; /* as classify() */
 }
 
 /* s as a JSON string (the n-grams are valid UTF-8: the classifier's

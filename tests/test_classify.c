@@ -221,7 +221,7 @@ TEST(facts_dates_in_several_forms)
     CHECK(c.facts.n_dates == 1 && strcmp(c.facts.dates[0], "2022-10-31") == 0);
     c = classify(NULL, "Nous avons suspendu votre compte le 31/10/2022.");
     CHECK(c.facts.n_dates == 1 && strcmp(c.facts.dates[0], "2022-10-31") == 0);
-    c = classify(NULL, "2022年10月31日にアカウントを停止しました");
+    c = classify(NULL, "2022年10月31日にあなたのアカウントを停止しました");
     CHECK(c.facts.n_dates == 1 && strcmp(c.facts.dates[0], "2022-10-31") == 0);
     c = classify(NULL, "Wir haben dein Konto am 31. Oktober 2022 vorübergehend gesperrt");
     CHECK(c.facts.n_dates == 1 && strcmp(c.facts.dates[0], "2022-10-31") == 0);

@@ -50,7 +50,11 @@ typedef struct {
 } bt_classify_model;
 
 /* The decision of model m on features x: 1 a notice, 0 not; *percent (if
- * given) receives the model's probability in percent, rounded. */
+ * given) receives the model's probability in percent, rounded. A
+ * platform's restriction screen (the path feature) is a notice whatever the
+ * probability; otherwise it takes some evidence (a phrase, a label, a state
+ * word, or n-grams weighing enough) and the threshold (docs/RULES.md, "The
+ * decision"). */
 int bt_classify_model_decide(const bt_classify_model *m, const float *x, int *percent);
 
 /* Calls fn once for each word, word pair and character pair of title and
