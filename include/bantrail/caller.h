@@ -1,4 +1,4 @@
-/* Which browser extensions may start the host (DESIGN.md section 4). */
+/* Which browser extensions may start the host (docs/DESIGN.md section 4). */
 #ifndef BANTRAIL_CALLER_H
 #define BANTRAIL_CALLER_H
 

@@ -1,4 +1,4 @@
-/* Cases: one account's story on one platform (DESIGN.md section 7), derived
+/* Cases: one account's story on one platform (docs/DESIGN.md section 7), derived
  * from the log at read time. The log is append-only and holds no mutable
  * case state: linking is a pure function of the entries in log order,
  * including the person's overrides (case_merge, case_split entries), so the

@@ -1,6 +1,6 @@
 /* The classifier: is this text an account-restriction notice, from which
  * platform, of which kind, for which stated reason, and what does it state
- * (DESIGN.md section 6)? What counts is data, not code: the rules file
+ * (docs/DESIGN.md section 6)? What counts is data, not code: the rules file
  * extension/rules/rules.json (format in docs/RULES.md), built into the
  * library at compile time. The classifier only reads; it never prints, never
  * exits and keeps no copy of the text. */

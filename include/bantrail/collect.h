@@ -1,4 +1,4 @@
-/* The union's collector (DESIGN.md section 8, docs/REPORT.md): its secret
+/* The union's collector (docs/DESIGN.md section 8, docs/REPORT.md): its secret
  * key on disk, the store of received reports (SQLite, WAL) and the figures.
  *
  * The store keeps each report as integer columns, never the sealed bytes,

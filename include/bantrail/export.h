@@ -1,4 +1,4 @@
-/* Evidence export of one case (DESIGN.md section 7, docs/EVIDENCE.md): an
+/* Evidence export of one case (docs/DESIGN.md section 7, docs/EVIDENCE.md): an
  * HTML document that prints cleanly to PDF (no JavaScript, no external
  * resources, screenshots embedded as data: URIs) and a JSON document for
  * machines. Both carry the case's timeline, its derived times, every

@@ -1,4 +1,4 @@
-/* Registering the native host with browsers (DESIGN.md section 9). The
+/* Registering the native host with browsers (docs/DESIGN.md section 9). The
  * manifests are the templates in manifests/, compiled in, with the host's
  * absolute path and the extension's ids filled in. */
 #ifndef BANTRAIL_INSTALL_H

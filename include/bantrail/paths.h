@@ -1,4 +1,4 @@
-/* Where Bantrail keeps its files (DESIGN.md section 3). */
+/* Where Bantrail keeps its files (docs/DESIGN.md section 3). */
 #ifndef BANTRAIL_PATHS_H
 #define BANTRAIL_PATHS_H
 

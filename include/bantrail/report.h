@@ -1,4 +1,4 @@
-/* Anonymous reports for a users' union (DESIGN.md section 8, docs/REPORT.md).
+/* Anonymous reports for a users' union (docs/DESIGN.md section 8, docs/REPORT.md).
  *
  * A report is a small JSON object of closed enums (schema v1). This module
  * checks one strictly, renders its one canonical form, and moves it over the

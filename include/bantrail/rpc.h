@@ -8,7 +8,6 @@
 #include "bantrail/error.h"
 
 #define BT_PROTOCOL_VERSION 1
-#define BT_VERSION "0.1.0"
 #define BT_AUTO_LOCK_DEFAULT 15 /* minutes */
 
 typedef struct bt_rpc bt_rpc;

@@ -1,4 +1,4 @@
-/* Sharing a case anonymously with a users' union (DESIGN.md section 8,
+/* Sharing a case anonymously with a users' union (docs/DESIGN.md section 8,
  * docs/REPORT.md): the deterministic anonymising function from a case to a
  * report, the plain-language words shown in the preview, and the built-in
  * demo union. Sealing and the wire format are in report.h. */

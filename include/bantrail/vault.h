@@ -1,5 +1,5 @@
 /* The vault: an encrypted, tamper-evident, append-only log in SQLite
- * (DESIGN.md section 5, docs/SECURITY.md).
+ * (docs/DESIGN.md section 5, docs/SECURITY.md).
  *
  * Every entry has a header (small JSON) and an optional body (bytes, e.g. a
  * PNG), each sealed with XChaCha20-Poly1305 under keys derived from the

@@ -1,4 +1,4 @@
-// Browser end-to-end tests of the extension in Debian's Chromium (DESIGN.md section 10).
+// Browser end-to-end tests of the extension in Debian's Chromium (docs/DESIGN.md section 10).
 // Run: node --test tests/e2e/extension.e2e.test.mjs   (BT_BUILD=<build dir>, default build/)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

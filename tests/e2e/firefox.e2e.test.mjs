@@ -1,4 +1,4 @@
-// The main capture test in Firefox ESR, driven by puppeteer-core over WebDriver BiDi (DESIGN.md
+// The main capture test in Firefox ESR, driven by puppeteer-core over WebDriver BiDi (docs/DESIGN.md
 // section 10). The extension is installed temporarily from extension/, the host registered in a
 // throwaway $HOME/.mozilla/native-messaging-hosts/, and the platforms' host names reach the local
 // HTTPS server through a local CONNECT proxy (Firefox has no host-resolver rules).

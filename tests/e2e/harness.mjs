@@ -1,4 +1,4 @@
-// The browser end-to-end harness (DESIGN.md section 10): Debian's Chromium driven by
+// The browser end-to-end harness (docs/DESIGN.md section 10): Debian's Chromium driven by
 // playwright-core, the extension loaded unpacked with its fixed id, the real bantrail-host
 // registered in the profile's NativeMessagingHosts/, and the platforms' host names mapped to a
 // local HTTPS server that serves tests/fixtures/ with a certificate made for this run.
@@ -112,7 +112,7 @@ export function fixtureHosts(extraHosts = []) {
   return [...hosts];
 }
 
-/** Launches Chromium with the extension, following DESIGN.md section 10. */
+/** Launches Chromium with the extension, following docs/DESIGN.md section 10. */
 export async function launch({ userDataDir, home, port, spki, hosts, loadExtension = true, extraArgs = [] }) {
   const rules = hosts.map((h) => `MAP ${h} 127.0.0.1:${port}`).concat(['MAP * ~NOTFOUND']).join(', ');
   const args = [

@@ -1,4 +1,4 @@
-// The path of a capture (DESIGN.md section 2): screenshot, `capture` and `attach` to the host, or
+// The path of a capture (docs/DESIGN.md section 2): screenshot, `capture` and `attach` to the host, or
 // kept for later — sealed in the outbox, or in memory while no public key is known — and
 // delivered when the host is back. No chrome.* here: the port client, the outbox, storage and the
 // screenshot function are passed in, so Node's test runner drives it with fakes.

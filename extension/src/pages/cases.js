@@ -1,4 +1,4 @@
-// The log page's cases view (DESIGN.md section 7, docs/PROTOCOL.md "Cases and appeals"): each
+// The log page's cases view (docs/DESIGN.md section 7, docs/PROTOCOL.md "Cases and appeals"): each
 // case's events in order with the derived times, merge, split at a record, an event entered by
 // hand, and the evidence export saved as a download. DOM built with textContent only.
 import { ask, t, h, say, errorText, formatTime, platformLabel } from './common.js';

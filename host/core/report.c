@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/json.h"
 
 static const char *const platform_names[] = {NULL,
     "instagram", "facebook", "threads", "whatsapp", "x", "tiktok", "youtube", "linkedin",
@@ -308,20 +309,8 @@ bt_err bt_report_check(const bt_report *r, const char **why)
 
 static json_object *parse_strict(const char *text, size_t len, int depth)
 {
-    json_object *o = NULL;
-    json_tokener *tok;
-    if (len == 0 || len > INT_MAX || memchr(text, '\0', len) != NULL) return NULL;
-    tok = json_tokener_new_ex(depth);
-    if (tok == NULL) return NULL;
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    o = json_tokener_parse_ex(tok, text, (int)len);
-    if (o != NULL && (json_tokener_get_error(tok) != json_tokener_success ||
-                      json_tokener_get_parse_end(tok) != len)) {
-        json_object_put(o);
-        o = NULL;
-    }
-    json_tokener_free(tok);
-    return o;
+    json_object *o;
+    return bt_json_parse(text, len, depth, &o) == BT_OK ? o : NULL;
 }
 
 /* The enum value of string member v of field f, or 0 (absent handled by the caller). */

@@ -13,6 +13,14 @@
 #include "bantrail/cases.h"
 #include "bantrail/export.h"
 #include "bantrail/vault.h"
+#include "bantrail/version.h"
+#include "util/json.h"
+
+/* Member key of o when it is an integer, else 0. */
+static int64_t int_or_0(json_object *o, const char *key)
+{
+    return bt_json_int_or(o, key, 0);
+}
 
 #define LIST_LIMIT_MAX 200
 #define LIST_LIMIT_DEFAULT 50
@@ -150,24 +158,12 @@ static json_object *b64_string(const unsigned char *bin, size_t n)
     return o;
 }
 
-/* Parses text (n bytes) strictly as JSON; NULL when it is not. */
+/* Parses text (n bytes) strictly as JSON (bt_json_parse); NULL when it is
+ * not, with *err saying why. */
 static json_object *parse_strict(const char *text, size_t n, bt_err *err)
 {
-    json_tokener *tok = json_tokener_new_ex(JSON_DEPTH);
-    json_object *o = NULL;
-    *err = BT_ERR_NO_MEMORY;
-    if (tok == NULL) return NULL;
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    if (n <= INT_MAX) o = json_tokener_parse_ex(tok, text, (int)n);
-    if (o == NULL || json_tokener_get_error(tok) != json_tokener_success ||
-        json_tokener_get_parse_end(tok) != n) {
-        json_object_put(o);
-        o = NULL;
-        *err = BT_ERR_BAD_JSON;
-    } else {
-        *err = BT_OK;
-    }
-    json_tokener_free(tok);
+    json_object *o;
+    *err = bt_json_parse(text, n, JSON_DEPTH, &o);
     return o;
 }
 
@@ -183,22 +179,6 @@ static bt_err read_head(bt_vault *v, int64_t id, json_object **out)
     if (err == BT_ERR_BAD_JSON) err = BT_ERR_CORRUPT;
     bt_vault_free(head);
     return err;
-}
-
-static const char *get_str(json_object *o, const char *key)
-{
-    json_object *x;
-    if (o == NULL || !json_object_object_get_ex(o, key, &x) || !json_object_is_type(x, json_type_string))
-        return NULL;
-    return json_object_get_string(x);
-}
-
-static int64_t get_int(json_object *o, const char *key)
-{
-    json_object *x;
-    if (o == NULL || !json_object_object_get_ex(o, key, &x) || !json_object_is_type(x, json_type_int))
-        return 0;
-    return json_object_get_int64(x);
 }
 
 /* ---- methods ---- */
@@ -301,8 +281,8 @@ static int load_recent_one(void *ctx, const bt_vault_entry_info *e)
     json_object *head = NULL;
     time_t now = time(NULL);
     if (e->body_len == 0 && read_head(r->vault, e->id, &head) == BT_OK) {
-        const char *type = get_str(head, "type"), *fp_hex = get_str(head, "fp");
-        time_t at = (time_t)get_int(head, "captured_at");
+        const char *type = bt_json_str(head, "type"), *fp_hex = bt_json_str(head, "fp");
+        time_t at = (time_t)int_or_0(head, "captured_at");
         unsigned char fp[FP_BYTES];
         size_t n = 0;
         if (type != NULL && !strcmp(type, "notice") && fp_hex != NULL &&
@@ -310,7 +290,7 @@ static int load_recent_one(void *ctx, const bt_vault_entry_info *e)
             recent_add(r, fp, e->id, at, now);
         } else if (type != NULL && !strcmp(type, "occurrence")) {
             for (size_t i = 0; i < r->n_recent; i++)
-                if (r->recent[i].id == get_int(head, "of") && at > r->recent[i].last_seen) r->recent[i].last_seen = at;
+                if (r->recent[i].id == int_or_0(head, "of") && at > r->recent[i].last_seen) r->recent[i].last_seen = at;
         }
     }
     json_object_put(head);
@@ -485,7 +465,7 @@ static bt_err expand_box(call *c, const unsigned char *box, size_t len, json_obj
     json_object *msg = parse_strict((const char *)box, len, &err), *cap = NULL, *ev = NULL, *atts = NULL, *ids;
     int64_t record = 0;
     *result = NULL;
-    if (msg == NULL || get_int(msg, "v") != 1) {
+    if (msg == NULL || int_or_0(msg, "v") != 1) {
         json_object_put(msg);
         c->detail = "sealed: not a version 1 capture or event";
         return BT_ERR_BAD_PARAMS;
@@ -500,9 +480,9 @@ static bt_err expand_box(call *c, const unsigned char *box, size_t len, json_obj
         if ((err = run_sub(c, m_capture, cap, *result)) != BT_OK) goto done;
         if (!json_object_get_boolean(json_object_object_get(*result, "stored"))) goto done; /* not a notice */
         if (json_object_get_boolean(json_object_object_get(*result, "occurrence"))) atts = NULL; /* one screenshot */
-        record = get_int(*result, "id");
+        record = int_or_0(*result, "id");
     } else {
-        record = get_int(msg, "record");
+        record = int_or_0(msg, "record");
         json_object_object_add(*result, "id", json_object_new_int64(record));
     }
     ids = json_object_new_array();
@@ -514,7 +494,7 @@ static bt_err expand_box(call *c, const unsigned char *box, size_t len, json_obj
         if (json_object_object_get_ex(a, "data", &x)) json_object_object_add(params, "data", json_object_get(x));
         json_object *one = json_object_new_object();
         err = run_sub(c, m_attach, params, one);
-        if (err == BT_OK) json_object_array_add(ids, json_object_new_int64(get_int(one, "id")));
+        if (err == BT_OK) json_object_array_add(ids, json_object_new_int64(int_or_0(one, "id")));
         json_object_put(one);
         json_object_put(params);
         if (err != BT_OK) goto done;
@@ -578,12 +558,12 @@ static int find_pending(void *ctx, const bt_vault_entry_info *e)
     json_object *head = NULL;
     char key[24];
     if (read_head(p->v, e->id, &head) == BT_OK) {
-        const char *type = get_str(head, "type");
+        const char *type = bt_json_str(head, "type");
         if (type != NULL && !strcmp(type, "sealed_capture")) {
             snprintf(key, sizeof key, "%lld", (long long)e->id);
             json_object_object_add(p->pending, key, json_object_new_int64(e->id));
         } else if (type != NULL && !strcmp(type, "sealed_done")) {
-            snprintf(key, sizeof key, "%lld", (long long)get_int(head, "of"));
+            snprintf(key, sizeof key, "%lld", (long long)int_or_0(head, "of"));
             json_object_object_del(p->pending, key);
         }
     }
@@ -619,7 +599,7 @@ static int expand_pending(bt_rpc *r)
             int64_t entry;
             json_object_object_add(mark, "type", json_object_new_string("sealed_done"));
             json_object_object_add(mark, "of", json_object_new_int64(id));
-            json_object_object_add(mark, "record", json_object_new_int64(get_int(result, "id")));
+            json_object_object_add(mark, "record", json_object_new_int64(int_or_0(result, "id")));
             json_object_object_add(mark, "captured_at", json_object_new_int64((int64_t)time(NULL)));
             delivered = append_json(r, mark, NULL, 0, &entry) == BT_OK;
             done += delivered;
@@ -736,7 +716,7 @@ static int list_one(void *ctx, const bt_vault_entry_info *e)
                 if (json_object_object_get_ex(head, keep[i], &x))
                     json_object_object_add(item, keep[i], json_object_get(x));
             }
-            const char *title = get_str(head, "title");
+            const char *title = bt_json_str(head, "title");
             if (title != NULL) {
                 size_t n = strlen(title);
                 if (n > TITLE_SUMMARY_MAX) { /* cut at a UTF-8 boundary */
@@ -790,19 +770,19 @@ static int find_related(void *ctx, const bt_vault_entry_info *e)
 {
     related_ctx *a = ctx;
     json_object *head = NULL;
-    if (read_head(a->v, e->id, &head) == BT_OK && get_int(head, "of") == a->of) {
-        const char *type = get_str(head, "type");
+    if (read_head(a->v, e->id, &head) == BT_OK && int_or_0(head, "of") == a->of) {
+        const char *type = bt_json_str(head, "type");
         if (type != NULL && strcmp(type, "attachment") == 0) {
             json_object *item = json_object_new_object();
-            const char *mime = get_str(head, "mime");
+            const char *mime = bt_json_str(head, "mime");
             json_object_object_add(item, "id", json_object_new_int64(e->id));
             json_object_object_add(item, "mime", json_object_new_string(mime ? mime : ""));
-            json_object_object_add(item, "size", json_object_new_int64(get_int(head, "size")));
+            json_object_object_add(item, "size", json_object_new_int64(int_or_0(head, "size")));
             json_object_array_add(a->attachments, item);
         } else if (type != NULL && strcmp(type, "occurrence") == 0) {
             json_object *item = json_object_new_object();
             json_object_object_add(item, "id", json_object_new_int64(e->id));
-            json_object_object_add(item, "captured_at", json_object_new_int64(get_int(head, "captured_at")));
+            json_object_object_add(item, "captured_at", json_object_new_int64(int_or_0(head, "captured_at")));
             json_object_array_add(a->occurrences, item);
         }
     }
@@ -933,7 +913,7 @@ static void event_details(bt_vault *v, json_object *ev, int64_t id)
         json_object_object_add(ev, "error", json_object_new_string("corrupt"));
         return;
     }
-    const char *url = get_str(head, "url"), *title = get_str(head, "title"), *note = get_str(head, "note");
+    const char *url = bt_json_str(head, "url"), *title = bt_json_str(head, "title"), *note = bt_json_str(head, "note");
     if (url) json_object_object_add(ev, "url", json_object_new_string(url));
     if (title) {
         size_t n = strlen(title);
@@ -945,7 +925,7 @@ static void event_details(bt_vault *v, json_object *ev, int64_t id)
     }
     if (note) json_object_object_add(ev, "note", json_object_new_string(note));
     json_object_object_get_ex(head, "classification", &cls);
-    if (get_str(cls, "reason")) json_object_object_add(ev, "reason", json_object_new_string(get_str(cls, "reason")));
+    if (bt_json_str(cls, "reason")) json_object_object_add(ev, "reason", json_object_new_string(bt_json_str(cls, "reason")));
     json_object_put(head);
 }
 
@@ -1187,9 +1167,9 @@ static int outbox_one(void *ctx, const bt_vault_entry_info *e)
     outbox_ctx *o = ctx;
     json_object *head = NULL, *x = NULL;
     if (e->body_len == 0 && read_head(o->v, e->id, &head) == BT_OK) {
-        const char *type = get_str(head, "type");
+        const char *type = bt_json_str(head, "type");
         if (type != NULL && !strcmp(type, "union") && json_object_object_get_ex(head, "entry", &x)) {
-            const char *id = get_str(x, "id");
+            const char *id = bt_json_str(x, "id");
             if (id != NULL) json_object_object_add(o->unions, id, json_object_get(x));
         } else if (type != NULL && !strcmp(type, "report")) {
             json_object *item = json_object_new_object();
@@ -1198,18 +1178,18 @@ static int outbox_one(void *ctx, const bt_vault_entry_info *e)
             for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
                 if (json_object_object_get_ex(head, keep[i], &x)) json_object_object_add(item, keep[i], json_object_get(x));
             json_object_object_add(item, "state", json_object_new_string("queued"));
-            json_object_object_add(item, "updated_at", json_object_new_int64(get_int(head, "captured_at")));
+            json_object_object_add(item, "updated_at", json_object_new_int64(int_or_0(head, "captured_at")));
             json_object_object_add(item, "attempts", json_object_new_int(0));
             json_object_array_add(o->reports, item);
         } else if (type != NULL && !strcmp(type, "report_state")) {
             for (size_t i = 0; i < json_object_array_length(o->reports); i++) {
                 json_object *item = json_object_array_get_idx(o->reports, i);
-                if (get_int(item, "id") != get_int(head, "of")) continue;
-                const char *state = get_str(head, "state");
+                if (int_or_0(item, "id") != int_or_0(head, "of")) continue;
+                const char *state = bt_json_str(head, "state");
                 json_object_object_add(item, "state", json_object_new_string(state ? state : "queued"));
-                json_object_object_add(item, "updated_at", json_object_new_int64(get_int(head, "captured_at")));
+                json_object_object_add(item, "updated_at", json_object_new_int64(int_or_0(head, "captured_at")));
                 if (state != NULL && (!strcmp(state, "sent") || !strcmp(state, "failed")))
-                    json_object_object_add(item, "attempts", json_object_new_int((int)get_int(item, "attempts") + 1));
+                    json_object_object_add(item, "attempts", json_object_new_int((int)int_or_0(item, "attempts") + 1));
                 if (json_object_object_get_ex(head, "detail", &x))
                     json_object_object_add(item, "detail", json_object_get(x));
             }
@@ -1343,8 +1323,8 @@ static bt_err build_report(call *c, outbox_ctx *o, bt_report *rep, bt_union *u, 
     if ((err = param_string(c, "union", 1, 64, &union_id, NULL)) != BT_OK) return err;
     if ((err = param(c, "context", json_type_object, 0, &ctx)) != BT_OK) return err;
     if (ctx != NULL) {
-        account_type = get_str(ctx, "account_type");
-        country = get_str(ctx, "country");
+        account_type = bt_json_str(ctx, "account_type");
+        country = bt_json_str(ctx, "country");
         json_object_object_get_ex(ctx, "paid_verification", &paid);
         if (paid != NULL && !json_object_is_type(paid, json_type_boolean)) {
             c->detail = "context.paid_verification";
@@ -1362,9 +1342,9 @@ static bt_err build_report(call *c, outbox_ctx *o, bt_report *rep, bt_union *u, 
     else randombytes_buf(rid, sizeof rid);
     for (size_t i = 0; i < json_object_array_length(o->reports); i++) {
         json_object *item = json_object_array_get_idx(o->reports, i);
-        const char *hex = get_str(item, "report_id"), *uid = get_str(item, "union");
+        const char *hex = bt_json_str(item, "report_id"), *uid = bt_json_str(item, "union");
         size_t n = 0;
-        if (get_int(item, "case") == *case_id && uid != NULL && !strcmp(uid, u->id) && hex != NULL)
+        if (int_or_0(item, "case") == *case_id && uid != NULL && !strcmp(uid, u->id) && hex != NULL)
             sodium_hex2bin(rid, sizeof rid, hex, strlen(hex), NULL, &n, NULL);
     }
     for (size_t i = 0; i < cs_one->n_events && notice == NULL; i++)
@@ -1485,7 +1465,7 @@ static json_object *outbox_item(outbox_ctx *o, int64_t id)
 {
     for (size_t i = 0; i < json_object_array_length(o->reports); i++) {
         json_object *item = json_object_array_get_idx(o->reports, i);
-        if (get_int(item, "id") == id) return json_object_get(item);
+        if (int_or_0(item, "id") == id) return json_object_get(item);
     }
     return NULL;
 }

@@ -1,12 +1,9 @@
 /* The classifier (include/bantrail/classify.h). The rules file decides what
- * counts; this file only normalises text, finds the rules' phrases in it and
- * adds up the evidence as docs/RULES.md describes:
- *
- *   score = phrases + labels + URL path + short-text bonus
- *           - negative cues - quoted (reported) notice - foreign host
- *
- * and a text is a notice when the score reaches the threshold and something
- * positive (a phrase, a label or the URL path) was seen.
+ * counts; this file only normalises text, finds the rules' phrases,
+ * concepts and n-grams in it, turns them into the features of
+ * bt_classify_feature_names and lets the rules' fitted model decide, as
+ * docs/RULES.md, "The decision", describes (rules without a model fall back
+ * to the older additive score).
  *
  * Cost: parsing the rules builds indexes of their phrases (Aho-Corasick
  * automata, "the index" below), so a text is read once whatever the number
@@ -14,7 +11,7 @@
  * looked at closer. Words of plain ASCII are normalised here, the rest by
  * libunistring. The straightforward ways (each phrase searched for in turn,
  * the whole text through libunistring) stay as bt_classify_*_reference, and
- * tests/test_classify.c checks that both give the same answers. */
+ * tests/unit/test_classify.c checks that both give the same answers. */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -393,7 +390,7 @@ static unsigned char simple_char(const uint8_t *s, size_t n, size_t *len)
  * cannot reach across an ASCII character, and the output of a simple word
  * is ASCII and starts with the space flatten owes (as does whatever follows
  * it), so runs of other words are composed on their own. Tests compare the
- * two on generated texts (tests/test_classify.c). */
+ * two on generated texts (tests/unit/test_classify.c). */
 bt_err bt_classify_normalize(char **out, size_t *out_len, const char *text, size_t len, const char *lang)
 {
     bt_err rc = BT_ERR_NO_MEMORY;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/json.h"
+
 /* A linkable record (a notice or an event entry) while the log is fed. */
 typedef struct {
     bt_case_event ev;
@@ -125,23 +127,6 @@ int bt_cases_parse_time(const char *s, int64_t *out)
 }
 
 /* ---- reading headers ---- */
-
-static const char *get_str(json_object *o, const char *key)
-{
-    json_object *x;
-    if (o == NULL || !json_object_object_get_ex(o, key, &x) || !json_object_is_type(x, json_type_string))
-        return NULL;
-    return json_object_get_string(x);
-}
-
-static int get_int(json_object *o, const char *key, int64_t *out)
-{
-    json_object *x;
-    if (o == NULL || !json_object_object_get_ex(o, key, &x) || !json_object_is_type(x, json_type_int))
-        return 0;
-    *out = json_object_get_int64(x);
-    return 1;
-}
 
 static void copy_str(char *dst, size_t cap, const char *src)
 {
@@ -332,7 +317,7 @@ static void replay_split(bt_cases *cs, json_object *head)
 {
     int64_t n = 0;
     rec *r;
-    if (!get_int(head, "record", &n) || (r = rec_find(cs, n)) == NULL) return;
+    if (!bt_json_int(head, "record", &n) || (r = rec_find(cs, n)) == NULL) return;
     size_t old = r->caseix;
     if (cs->ic[old].id == n) return; /* nothing would stay behind */
     if (cs->n_ic == cs->cap_ic) {
@@ -365,15 +350,15 @@ static bt_err attach_to(rec *r, int64_t id)
 
 bt_err bt_cases_add(bt_cases *cs, int64_t id, json_object *head)
 {
-    const char *type = get_str(head, "type");
+    const char *type = bt_json_str(head, "type");
     int64_t captured = 0, of = 0, named = 0;
     rec r;
     if (cs->finished || id <= cs->last_id) return BT_ERR_BAD_PARAMS;
     cs->last_id = id;
     if (type == NULL) return BT_OK;
-    get_int(head, "captured_at", &captured);
+    bt_json_int(head, "captured_at", &captured);
     if (strcmp(type, "occurrence") == 0 || strcmp(type, "attachment") == 0) {
-        rec *target = get_int(head, "of", &of) ? rec_find(cs, of) : NULL;
+        rec *target = bt_json_int(head, "of", &of) ? rec_find(cs, of) : NULL;
         if (target == NULL) return BT_OK;
         if (type[0] == 'a') return attach_to(target, id);
         target->ev.sightings++;
@@ -394,29 +379,29 @@ bt_err bt_cases_add(bt_cases *cs, int64_t id, json_object *head)
     r.ev.manual = json_object_object_get_ex(head, "manual", &manual) && json_object_get_boolean(manual);
     if (strcmp(type, "notice") == 0) {
         json_object *cls = NULL, *facts = NULL;
-        const char *observed = get_str(head, "observed_at");
+        const char *observed = bt_json_str(head, "observed_at");
         r.ev.is_notice = 1;
         json_object_object_get_ex(head, "classification", &cls);
         json_object_object_get_ex(cls, "facts", &facts);
-        copy_str(r.ev.kind, sizeof r.ev.kind, get_str(cls, "kind"));
-        copy_str(r.ev.platform, sizeof r.ev.platform, get_str(cls, "platform"));
-        copy_str(r.handle, sizeof r.handle, get_str(facts, "handle"));
+        copy_str(r.ev.kind, sizeof r.ev.kind, bt_json_str(cls, "kind"));
+        copy_str(r.ev.platform, sizeof r.ev.platform, bt_json_str(cls, "platform"));
+        copy_str(r.handle, sizeof r.handle, bt_json_str(facts, "handle"));
         event_of_kind(&r.ev, r.ev.kind[0] ? r.ev.kind : NULL);
         r.ev.at = captured;
         if (observed != NULL && bt_cases_parse_time(observed, &r.ev.at) == 0) r.ev.at_stated = 1;
         else r.ev.at = captured;
     } else if (strcmp(type, "event") == 0) {
-        int e = bt_event_parse(get_str(head, "event"));
-        const char *outcome = get_str(head, "outcome");
+        int e = bt_event_parse(bt_json_str(head, "event"));
+        const char *outcome = bt_json_str(head, "outcome");
         r.ev.event = e < 0 ? BT_EVENT_OTHER : (bt_event_kind)e;
         if (r.ev.event == BT_EVENT_DECISION && outcome != NULL)
             r.ev.outcome = strcmp(outcome, "reinstated") == 0 ? BT_OUTCOME_REINSTATED
                          : strcmp(outcome, "rejected") == 0 ? BT_OUTCOME_REJECTED : BT_OUTCOME_NONE;
-        copy_str(r.ev.platform, sizeof r.ev.platform, get_str(head, "platform"));
-        copy_str(r.handle, sizeof r.handle, get_str(head, "handle"));
-        r.ev.at_stated = get_int(head, "at", &r.ev.at);
+        copy_str(r.ev.platform, sizeof r.ev.platform, bt_json_str(head, "platform"));
+        copy_str(r.handle, sizeof r.handle, bt_json_str(head, "handle"));
+        r.ev.at_stated = bt_json_int(head, "at", &r.ev.at);
         if (!r.ev.at_stated) r.ev.at = captured;
-        get_int(head, "case", &named);
+        bt_json_int(head, "case", &named);
     } else {
         return BT_OK;
     }
@@ -575,20 +560,12 @@ static int load_one(void *ctx, const bt_vault_entry_info *e)
     bt_err err = bt_vault_read(l->v, e->id, &text, &n, NULL, NULL);
     json_object *head = NULL;
     if (err == BT_OK) {
-        json_tokener *tok = json_tokener_new_ex(32);
-        if (tok == NULL) {
-            l->err = BT_ERR_NO_MEMORY;
-            bt_vault_free(text);
+        err = bt_json_parse(text, n, 32, &head);
+        bt_vault_free(text);
+        if (err == BT_ERR_NO_MEMORY) {
+            l->err = err;
             return 1;
         }
-        json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-        if (n <= INT_MAX) head = json_tokener_parse_ex(tok, text, (int)n);
-        if (head != NULL && json_tokener_get_parse_end(tok) != n) {
-            json_object_put(head);
-            head = NULL;
-        }
-        json_tokener_free(tok);
-        bt_vault_free(text);
     } else if (err == BT_ERR_NO_MEMORY || err == BT_ERR_LOCKED) {
         l->err = err;
         return 1;

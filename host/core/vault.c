@@ -1,4 +1,4 @@
-/* The vault. Decisions beyond DESIGN.md section 5, written down here:
+/* The vault. Decisions beyond docs/DESIGN.md section 5, written down here:
  *
  * - One table of entries holds records and their attachments alike; what an
  *   entry is (a notice, an attachment of entry N, ...) is inside its header
@@ -18,6 +18,7 @@
  */
 #include "bantrail/vault.h"
 #include "bantrail/paths.h"
+#include "util/file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -290,38 +291,12 @@ static char *path_join(const char *dir, const char *name)
     return p;
 }
 
-static int write_all(int fd, const unsigned char *buf, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, buf, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return -1;
-        buf += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-/* Writes the unprotected key file atomically (temporary file, fsync, rename). */
+/* Writes the unprotected key file atomically (bt_file_write). */
 static bt_err keyfile_write(const bt_vault *v, const unsigned char *key)
 {
-    bt_err err = BT_ERR_STORAGE;
-    char *tmp = path_join(v->dir, BT_VAULT_KEYFILE ".tmp");
     char *dst = path_join(v->dir, BT_VAULT_KEYFILE);
-    int fd = -1;
-    if (tmp == NULL || dst == NULL) { err = BT_ERR_NO_MEMORY; goto done; }
-    unlink(tmp);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) goto done;
-    if (write_all(fd, key, WRAP_KEY_BYTES) != 0 || fsync(fd) != 0) goto done;
-    if (close(fd) != 0) { fd = -1; goto done; }
-    fd = -1;
-    if (rename(tmp, dst) != 0) goto done;
-    err = BT_OK;
-done:
-    if (fd >= 0) close(fd);
-    if (err != BT_OK && tmp != NULL) unlink(tmp);
-    free(tmp);
+    if (dst == NULL) return BT_ERR_NO_MEMORY;
+    bt_err err = bt_file_write(dst, key, WRAP_KEY_BYTES, 0600, BT_FILE_REPLACE) == 0 ? BT_OK : BT_ERR_STORAGE;
     free(dst);
     return err;
 }
@@ -352,7 +327,7 @@ static void keyfile_remove(const bt_vault *v)
     int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd >= 0) {
         unsigned char zero[WRAP_KEY_BYTES] = {0};
-        (void)write_all(fd, zero, sizeof zero);
+        (void)bt_file_write_all(fd, zero, sizeof zero);
         (void)fsync(fd);
         close(fd);
     }

@@ -27,6 +27,7 @@
 #include "bantrail/rpc.h"
 #include "bantrail/term.h"
 #include "bantrail/vault.h"
+#include "util/utf8.h"
 
 static int opt_json;
 static int opt_pass_fd = -1;
@@ -101,35 +102,18 @@ static void usage(FILE *f)
 
 /* ---- printing text from outside ---- */
 
-/* Prints s with control characters and invalid UTF-8 replaced, so that
- * stored text cannot drive the terminal. keep_newlines keeps \n. */
+/* Prints s with control characters and what bt_utf8_next calls bad
+ * replaced, so that stored text cannot drive the terminal. keep_newlines
+ * keeps \n (else a space); tabs stay. */
 static void print_clean(const char *s, int keep_newlines)
 {
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
-        unsigned char c = *p;
-        size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-        int ok = n > 0;
-        for (size_t i = 1; ok && i < n; i++) ok = (p[i] & 0xC0) == 0x80;
-        if (ok && n == 2) ok = c >= 0xC2;
-        if (ok && n == 3) {
-            unsigned cp = ((c & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
-            ok = cp >= 0x800 && !(cp >= 0xD800 && cp <= 0xDFFF) &&
-                 !(cp >= 0x202A && cp <= 0x202E) && !(cp >= 0x2066 && cp <= 0x2069);
-        }
-        if (ok && n == 4) ok = c <= 0xF4 && !(c == 0xF0 && p[1] < 0x90) && !(c == 0xF4 && p[1] > 0x8F);
-        if (!ok) {
-            fputs("\xEF\xBF\xBD", stdout);
-            p++;
-            continue;
-        }
-        if (n == 1 && (c < 0x20 || c == 0x7F) && !(keep_newlines && c == '\n') && c != '\t') {
-            putchar(c == '\n' ? ' ' : '?');
-        } else if (n == 2 && c == 0xC2 && p[1] < 0xA0) {
-            putchar('?'); /* C1 controls */
-        } else {
-            fwrite(p, 1, n, stdout);
-        }
+        size_t n;
+        bt_utf8_class k = bt_utf8_next(p, &n);
+        if (k == BT_UTF8_BAD) fputs("\xEF\xBF\xBD", stdout);
+        else if (k == BT_UTF8_TEXT || *p == '\t' || (*p == '\n' && keep_newlines)) fwrite(p, 1, n, stdout);
+        else putchar(*p == '\n' ? ' ' : '?');
         p += n;
     }
 }

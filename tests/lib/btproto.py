@@ -7,7 +7,7 @@ import shutil
 import tempfile
 import unittest
 
-BUILD = os.environ.get("BT_BUILD", os.path.join(os.path.dirname(__file__), "..", "build"))
+BUILD = os.environ.get("BT_BUILD", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
 HOST = os.path.join(BUILD, "bantrail-host")
 CLI = os.path.join(BUILD, "bantrail")
 EXTENSION_ORIGIN = "chrome-extension://bnmdnnfnpiijlnoabddbmgcfkcfcmknl/"

@@ -11,7 +11,7 @@ import unittest
 
 from btproto import CLI, HOST
 
-ROOT = os.path.join(os.path.dirname(__file__), "..")
+ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 CHROMIUM_DIRS = {"chrome": ".config/google-chrome", "chromium": ".config/chromium",
                  "brave": ".config/BraveSoftware/Brave-Browser", "edge": ".config/microsoft-edge",
                  "vivaldi": ".config/vivaldi"}

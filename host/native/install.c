@@ -11,6 +11,7 @@
 
 #include "bantrail/caller.h"
 #include "bantrail/paths.h"
+#include "util/file.h"
 
 extern const unsigned char bt_embed_manifest_chromium[], bt_embed_manifest_firefox[];
 
@@ -161,31 +162,19 @@ static bt_err make_parents(const char *path)
 
 bt_err bt_install_write(bt_browser b, const char *user_data_dir, const char *host_path, char **written)
 {
-    char *path = NULL, *tmp = NULL, *json = NULL;
-    int fd = -1;
+    char *path = NULL, *json = NULL;
     bt_err err = bt_install_manifest_path(b, user_data_dir, &path);
     *written = NULL;
     if (err == BT_OK) err = bt_install_render(b, host_path, &json);
     if (err == BT_OK) err = make_parents(path);
     if (err != BT_OK) goto done;
-    tmp = concat(path, ".tmp", "");
-    if (tmp == NULL) { err = BT_ERR_NO_MEMORY; goto done; }
-    unlink(tmp);
-    err = BT_ERR_STORAGE;
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0) goto done;
-    size_t n = strlen(json);
-    if (write(fd, json, n) != (ssize_t)n || fsync(fd) != 0) goto done;
-    if (close(fd) != 0) { fd = -1; goto done; }
-    fd = -1;
-    if (rename(tmp, path) != 0) goto done; /* rename replaces a link, never follows it */
-    err = BT_OK;
+    if (bt_file_write(path, json, strlen(json), 0644, BT_FILE_REPLACE) != 0) {
+        err = BT_ERR_STORAGE;
+        goto done;
+    }
     *written = path;
     path = NULL;
 done:
-    if (fd >= 0) close(fd);
-    if (err != BT_OK && tmp != NULL) unlink(tmp);
-    free(tmp);
     free(json);
     free(path);
     return err;

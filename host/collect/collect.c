@@ -21,6 +21,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/file.h"
+#include "util/json.h"
+
 struct bt_collect {
     sqlite3 *db;
     sqlite3_stmt *seen_ins, *update, *insert;
@@ -37,21 +40,7 @@ struct bt_collect {
 
 static bt_err write_new_file(const char *path, const char *data, size_t len)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    size_t off = 0;
-    if (fd < 0) return BT_ERR_STORAGE;
-    while (off < len) {
-        ssize_t n = write(fd, data + off, len - off);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        off += (size_t)n;
-    }
-    if (off != len || fsync(fd) != 0) {
-        close(fd);
-        unlink(path);
-        return BT_ERR_STORAGE;
-    }
-    return close(fd) == 0 ? BT_OK : BT_ERR_STORAGE;
+    return bt_file_write(path, data, len, 0600, BT_FILE_NEW) == 0 ? BT_OK : BT_ERR_STORAGE;
 }
 
 static char *b64(const unsigned char *bin, size_t len)
@@ -139,7 +128,6 @@ static bt_err read_keyfile(const char *path, json_object **out)
 {
     char buf[KEYFILE_MAX + 1];
     size_t len = 0;
-    json_tokener *tok;
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return errno == ENOENT ? BT_ERR_NOT_FOUND : BT_ERR_STORAGE;
     for (;;) {
@@ -156,11 +144,8 @@ static bt_err read_keyfile(const char *path, json_object **out)
     close(fd);
     if (len >= KEYFILE_MAX) return BT_ERR_CORRUPT;
     buf[len] = '\0';
-    tok = json_tokener_new_ex(4);
-    if (tok == NULL) return BT_ERR_NO_MEMORY;
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    *out = json_tokener_parse_ex(tok, buf, (int)len);
-    json_tokener_free(tok);
+    bt_err err = bt_json_parse(buf, len, 4, out);
+    if (err == BT_ERR_NO_MEMORY) return err;
     if (*out == NULL || !json_object_is_type(*out, json_type_object)) {
         json_object_put(*out);
         *out = NULL;

@@ -15,7 +15,10 @@
 #include <unistd.h>
 
 #include "bantrail/cases.h"
-#include "bantrail/rpc.h"
+#include "bantrail/version.h"
+#include "util/file.h"
+#include "util/json.h"
+#include "util/utf8.h"
 
 /* ---- a growing buffer ---- */
 
@@ -69,28 +72,21 @@ static void putf(buf *b, const char *fmt, ...)
     put_n(b, tmp, (size_t)n);
 }
 
-/* Text from outside as HTML: markup characters escaped, invalid UTF-8 and
- * control characters (but newline and tab) replaced by U+FFFD. */
+/* Text from outside as HTML: markup characters escaped, what
+ * bt_utf8_next calls bad and control characters (but newline and tab)
+ * replaced by U+FFFD. */
 static void put_esc(buf *b, const char *s)
 {
     const unsigned char *p = (const unsigned char *)(s ? s : "");
     while (*p) {
-        unsigned char c = *p;
-        size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-        int ok = n > 0;
-        for (size_t i = 1; ok && i < n; i++) ok = (p[i] & 0xC0) == 0x80;
-        if (ok && n == 2) ok = c >= 0xC2 && !(c == 0xC2 && p[1] < 0xA0); /* C1 controls */
-        if (ok && n == 3) {
-            unsigned cp = ((c & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
-            ok = cp >= 0x800 && !(cp >= 0xD800 && cp <= 0xDFFF);
-        }
-        if (ok && n == 4) ok = c <= 0xF4 && !(c == 0xF0 && p[1] < 0x90) && !(c == 0xF4 && p[1] > 0x8F);
-        if (!ok || (n == 1 && ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7F))) {
+        size_t n;
+        bt_utf8_class k = bt_utf8_next(p, &n);
+        if (k == BT_UTF8_BAD || (k == BT_UTF8_CONTROL && *p != '\n' && *p != '\t')) {
             put(b, "\xEF\xBF\xBD");
-            p += ok ? n : 1;
+            p += n;
             continue;
         }
-        switch (c) {
+        switch (*p) {
         case '&': put(b, "&amp;"); break;
         case '<': put(b, "&lt;"); break;
         case '>': put(b, "&gt;"); break;
@@ -103,14 +99,6 @@ static void put_esc(buf *b, const char *s)
 }
 
 /* ---- small helpers ---- */
-
-static const char *get_str(json_object *o, const char *key)
-{
-    json_object *x;
-    if (o == NULL || !json_object_object_get_ex(o, key, &x) || !json_object_is_type(x, json_type_string))
-        return NULL;
-    return json_object_get_string(x);
-}
 
 static void when(char *out, size_t cap, int64_t t, int seconds)
 {
@@ -156,17 +144,8 @@ static void hex(char out[2 * BT_HASH_BYTES + 1], const unsigned char h[BT_HASH_B
 
 static json_object *parse_head(const char *s, size_t n)
 {
-    json_tokener *tok = json_tokener_new_ex(32);
-    json_object *o = NULL;
-    if (tok == NULL) return NULL;
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    if (n <= INT_MAX) o = json_tokener_parse_ex(tok, s, (int)n);
-    if (o != NULL && json_tokener_get_parse_end(tok) != n) {
-        json_object_put(o);
-        o = NULL;
-    }
-    json_tokener_free(tok);
-    return o;
+    json_object *o;
+    return bt_json_parse(s, n, 32, &o) == BT_OK ? o : NULL;
 }
 
 /* Only images whose bytes are what their type says are embedded. */
@@ -333,13 +312,13 @@ static bt_err html_event(buf *b, const doc *d, const bt_case_event *e)
     put(b, "</dd>");
     const char *fields[][2] = {{"url", "Address"}, {"title", "Page title"}, {"lang", "Language"}};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-        const char *v = get_str(head, fields[i][0]);
+        const char *v = bt_json_str(head, fields[i][0]);
         if (v == NULL) continue;
         putf(b, "<dt>%s</dt><dd dir=\"auto\">", fields[i][1]);
         put_esc(b, v);
         put(b, "</dd>");
     }
-    const char *reason = get_str(cls, "reason");
+    const char *reason = bt_json_str(cls, "reason");
     if (reason != NULL) {
         put(b, "<dt>Stated reason</dt><dd>");
         put_esc(b, reason);
@@ -358,7 +337,7 @@ static bt_err html_event(buf *b, const doc *d, const bt_case_event *e)
     }
     hex(h, hash);
     putf(b, "<dt>Record hash</dt><dd class=\"hash\">%s</dd></dl></div>\n", h);
-    const char *body = get_str(head, e->is_notice ? "text" : "note");
+    const char *body = bt_json_str(head, e->is_notice ? "text" : "note");
     if (body != NULL) {
         put(b, e->is_notice ? "<p class=\"label\">Text of the notice, as captured:</p>"
                             : "<p class=\"label\">Note written by the person:</p>");
@@ -376,7 +355,7 @@ static bt_err html_event(buf *b, const doc *d, const bt_case_event *e)
         bt_vault_free(ah);
         err = ahead == NULL ? BT_ERR_CORRUPT : bt_vault_entry_hash(d->v, aid, ahash);
         if (err == BT_OK) {
-            const char *mime = get_str(ahead, "mime"), *img = image_mime(mime, bytes, bn);
+            const char *mime = bt_json_str(ahead, "mime"), *img = image_mime(mime, bytes, bn);
             hex(h, ahash);
             if (img != NULL) {
                 putf(b, "<figure><img alt=\"Screenshot kept as record %lld\" src=\"data:%s;base64,", (long long)aid, img);
@@ -529,7 +508,7 @@ static bt_err build_json(buf *b, const doc *d)
             json_object *ahead = parse_head(ah, ahn), *item = json_object_new_object();
             bt_vault_free(ah);
             json_object_object_add(item, "id", json_object_new_int64(aid));
-            json_object_object_add(item, "mime", json_object_new_string(get_str(ahead, "mime") ? get_str(ahead, "mime") : ""));
+            json_object_object_add(item, "mime", json_object_new_string(bt_json_str(ahead, "mime") ? bt_json_str(ahead, "mime") : ""));
             json_object_object_add(item, "size", json_object_new_int64((int64_t)bn));
             json_object_object_add(item, "hash", hash_json(d->v, aid, &err));
             size_t cap = sodium_base64_ENCODED_LEN(bn, sodium_base64_VARIANT_ORIGINAL);
@@ -554,8 +533,9 @@ static bt_err build_json(buf *b, const doc *d)
     hex(h, d->head_hash);
     json_object_object_add(chain, "entries", json_object_new_int64(d->upto));
     json_object_object_add(chain, "head", json_object_new_string(h));
-    json_object_object_add(chain, "hash", json_object_new_string("BLAKE2b-256 over the previous hash, the entry's "
-                                                                 "id, session and ciphertext (docs/SECURITY.md)"));
+    json_object_object_add(chain, "hash", json_object_new_string("BLAKE2b-256 over the previous hash and the entry's "
+                                                                 "id, session, sealed session key, nonce and "
+                                                                 "ciphertexts with their lengths (docs/SECURITY.md)"));
     json_object_object_add(chain, "verified", json_object_new_boolean(d->chain_ok));
     json_object_object_add(chain, "bad_id", d->chain_ok ? NULL : json_object_new_int64(d->vr.bad_id));
     json_object_object_add(chain, "how_to_check",
@@ -622,44 +602,12 @@ void bt_export_free(char *p, size_t len)
     free(p);
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 int bt_export_save(const char *path, const void *data, size_t len, int replace)
 {
     struct stat sb;
-    char *tmp = NULL;
-    int fd = -1, rc = -1, made = 0, saved;
-    if (replace && lstat(path, &sb) == 0) {
-        if (S_ISLNK(sb.st_mode)) { errno = ELOOP; return -1; }
-        if (!S_ISREG(sb.st_mode)) { errno = EEXIST; return -1; }
-        size_t n = strlen(path) + sizeof ".XXXXXX";
-        if ((tmp = malloc(n)) == NULL) return -1;
-        snprintf(tmp, n, "%s.XXXXXX", path);
-        fd = mkstemp(tmp); /* O_EXCL, mode 0600 */
-    } else {
-        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (replace && lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode)) { /* evidence goes where it was asked to */
+        errno = ELOOP;
+        return -1;
     }
-    if (fd < 0) goto done;
-    made = 1;
-    if (write_all(fd, data, len) != 0 || fsync(fd) != 0) goto done;
-    rc = close(fd);
-    fd = -1;
-    if (rc == 0 && tmp != NULL) rc = rename(tmp, path); /* replaces the entry, follows no link */
-done:
-    saved = errno;
-    if (fd >= 0) close(fd);
-    if (rc != 0 && made) unlink(tmp != NULL ? tmp : path); /* only what this call created */
-    free(tmp);
-    errno = saved;
-    return rc;
+    return bt_file_write(path, data, len, 0600, replace ? BT_FILE_REPLACE : BT_FILE_NEW);
 }

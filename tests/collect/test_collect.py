@@ -13,7 +13,8 @@ import subprocess
 import tempfile
 import unittest
 
-BUILD = os.environ.get("BT_BUILD", os.path.join(os.path.dirname(__file__), "..", "build"))
+from btproto import BUILD
+
 COLLECT = os.path.join(BUILD, "bantrail-collect")
 FORGE = os.path.join(BUILD, "tests", "report_forge")
 PASS = "union passphrase 1"

@@ -10,7 +10,7 @@ import unittest
 
 from btproto import BUILD, cli, new_home
 
-RULES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "extension", "rules", "rules.json")
+RULES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "extension", "rules", "rules.json")
 
 
 class Classify(unittest.TestCase):

@@ -4,16 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bantrail/version.h"
+#include "util/json.h"
+
 
 #define DEMO_SEED "bantrail demo union: a published seed, NOT private" /* hashed to 32 bytes */
-
-static const char *get_str(json_object *o, const char *key)
-{
-    json_object *x;
-    if (o == NULL || !json_object_object_get_ex(o, key, &x) || !json_object_is_type(x, json_type_string))
-        return NULL;
-    return json_object_get_string(x);
-}
 
 /* Seconds in an ISO 8601 duration such as "P3D", "PT24H", "P1DT12H"; -1 if not one. */
 static int64_t duration_seconds(const char *s)
@@ -65,13 +60,13 @@ bt_err bt_share_derive(bt_report *out, const bt_case *c, json_object *notice, co
     json_object_object_get_ex(notice, "classification", &cls);
     json_object_object_get_ex(cls, "facts", &facts);
     memcpy(out->id, id, BT_REPORT_ID_BYTES);
-    out->client = 0u << 20 | 1u << 10 | 0u; /* BT_VERSION 0.1.0 */
+    out->client = (uint32_t)BT_VERSION_MAJOR << 20 | (uint32_t)BT_VERSION_MINOR << 10 | (uint32_t)BT_VERSION_PATCH;
     out->platform = (uint8_t)bt_report_enum_value(BT_RF_PLATFORM, c->platform);
     if (out->platform == 0) out->platform = (uint8_t)bt_report_enum_value(BT_RF_PLATFORM, "other");
     out->kind = (uint8_t)bt_report_enum_value(BT_RF_KIND, ev->kind);
 
     /* what was stated, in DSA keys */
-    const char *reason = get_str(cls, "reason"), *category = get_str(cls, "category");
+    const char *reason = bt_json_str(cls, "reason"), *category = bt_json_str(cls, "category");
     if (category != NULL) out->category = (uint8_t)bt_report_enum_value(BT_RF_CATEGORY, category);
     if (reason != NULL && bt_report_enum_value(BT_RF_KEYWORD, reason) > 0)
         out->keywords = (uint64_t)1 << (bt_report_enum_value(BT_RF_KEYWORD, reason) - 1);
@@ -80,7 +75,7 @@ bt_err bt_share_derive(bt_report *out, const bt_case *c, json_object *notice, co
 
     /* the ISO week of the restriction, never the day; durations in buckets */
     out->week = bt_report_week_of(c->restricted_at >= 0 ? c->restricted_at : ev->at);
-    const char *dur = get_str(facts, "duration");
+    const char *dur = bt_json_str(facts, "duration");
     out->duration = (uint8_t)bt_report_duration_bucket(duration_seconds(dur), dur != NULL && !strcmp(dur, "permanent"));
 
     /* the appeal: offered if the notice gave days to disagree or the person appealed */

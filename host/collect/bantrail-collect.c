@@ -1,4 +1,4 @@
-/* bantrail-collect: the union's side (DESIGN.md section 8, docs/REPORT.md).
+/* bantrail-collect: the union's side (docs/DESIGN.md section 8, docs/REPORT.md).
  * This file reads options and passphrases, speaks HTTP (libmicrohttpd) and
  * prints; the store and figures live in host/collect*.c.
  *

@@ -1,0 +1,78 @@
+#include "util/json.h"
+
+#include <limits.h>
+#include <string.h>
+
+#include "util/utf8.h"
+
+/* Whether text (n bytes) avoids what json-c 0.16's strict mode lets
+ * through and JSON (RFC 8259) or Bantrail does not: a single quote outside a
+ * string (json-c takes {'key': 1}), a raw control character inside a string,
+ * an escaped NUL (\u0000 would cut a C string short), and bytes that are not
+ * well-formed UTF-8 (overlong forms, surrogates, past U+10FFFF). */
+static int acceptable(const char *text, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)text, *end = p + n;
+    int in_string = 0;
+    while (p < end) {
+        size_t len = bt_utf8_valid(p, (size_t)(end - p));
+        if (len == 0) return 0;
+        if (len > 1) {
+            p += len;
+            continue;
+        }
+        unsigned char c = *p++;
+        if (!in_string) {
+            if (c == '\'') return 0;
+            in_string = c == '"';
+        } else if (c < 0x20) {
+            return 0;
+        } else if (c == '"') {
+            in_string = 0;
+        } else if (c == '\\' && p < end) {
+            if (*p == 'u' && end - p >= 5 && memcmp(p + 1, "0000", 4) == 0) return 0;
+            p++; /* the escaped character (json-c checks the rest of the escape) */
+        }
+    }
+    return 1;
+}
+
+bt_err bt_json_parse(const char *text, size_t n, int depth, json_object **out)
+{
+    *out = NULL;
+    if (n == 0 || n > INT_MAX || memchr(text, '\0', n) != NULL || !acceptable(text, n)) return BT_ERR_BAD_JSON;
+    json_tokener *tok = json_tokener_new_ex(depth);
+    if (tok == NULL) return BT_ERR_NO_MEMORY;
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    json_object *o = json_tokener_parse_ex(tok, text, (int)n);
+    int whole = json_tokener_get_error(tok) == json_tokener_success && json_tokener_get_parse_end(tok) == n;
+    json_tokener_free(tok);
+    if (o == NULL || !whole) {
+        json_object_put(o);
+        return BT_ERR_BAD_JSON;
+    }
+    *out = o;
+    return BT_OK;
+}
+
+const char *bt_json_str(json_object *o, const char *key)
+{
+    json_object *x;
+    if (o == NULL || !json_object_object_get_ex(o, key, &x) || !json_object_is_type(x, json_type_string))
+        return NULL;
+    return json_object_get_string(x);
+}
+
+int bt_json_int(json_object *o, const char *key, int64_t *out)
+{
+    json_object *x;
+    if (o == NULL || !json_object_object_get_ex(o, key, &x) || !json_object_is_type(x, json_type_int)) return 0;
+    *out = json_object_get_int64(x);
+    return 1;
+}
+
+int64_t bt_json_int_or(json_object *o, const char *key, int64_t dflt)
+{
+    bt_json_int(o, key, &dflt);
+    return dflt;
+}

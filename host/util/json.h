@@ -1,0 +1,30 @@
+/* Strict JSON parsing, the one way every part of Bantrail reads JSON it did
+ * not write itself (frames, log entries, reports, key files). */
+#ifndef BANTRAIL_UTIL_JSON_H
+#define BANTRAIL_UTIL_JSON_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bantrail/error.h"
+
+/* Parses text (n bytes) as exactly one JSON value: strict syntax (RFC 8259:
+ * no single quotes, no raw control characters in strings), well-formed
+ * UTF-8, nested at most depth deep, no NUL byte (raw or escaped), nothing
+ * after the value.
+ * BT_OK with *out set (the caller puts it), BT_ERR_BAD_JSON with *out NULL,
+ * or BT_ERR_NO_MEMORY. */
+bt_err bt_json_parse(const char *text, size_t n, int depth, json_object **out);
+
+/* Member key of o when it is a string, else NULL (also for o NULL). */
+const char *bt_json_str(json_object *o, const char *key);
+
+/* Sets *out to member key of o and returns 1 when it is an integer; else
+ * returns 0 and leaves *out alone (also for o NULL). */
+int bt_json_int(json_object *o, const char *key, int64_t *out);
+
+/* Member key of o when it is an integer, else dflt. */
+int64_t bt_json_int_or(json_object *o, const char *key, int64_t dflt);
+
+#endif
