@@ -11,6 +11,7 @@ import { sanitiseSettings, platformEnabled, webmailEnabled } from './core/settin
 import { webmailOf, syncPlan, mailCapture, SCRIPT_PREFIX } from './core/webmail.js';
 import { Sender, DELAY_KEY, sanitiseDelay } from './core/sender.js';
 import { SHARE_TYPES, shareParams } from './core/share.js';
+import { EVENT_KINDS, LIST_MAX } from './core/vocabulary.js';
 
 const api = globalThis.browser && globalThis.browser.runtime ? globalThis.browser : globalThis.chrome;
 const HOST_NAME = 'org.bantrail.host';
@@ -156,7 +157,7 @@ async function pageRequest(msg) {
     }
     case 'recovery_code': return client.call('recovery_code');
     case 'verify': return client.call('verify');
-    case 'list': return client.call('list', { after: int(msg.after) ? msg.after : 0, limit: 200 });
+    case 'list': return client.call('list', { after: int(msg.after) ? msg.after : 0, limit: LIST_MAX });
     case 'get': {
       if (!int(msg.id)) throw new NativeError('bad_params', 'id');
       return client.call('get', int(msg.offset) ? { id: msg.id, offset: msg.offset } : { id: msg.id });
@@ -168,7 +169,7 @@ async function pageRequest(msg) {
       await syncMailScripts(next);
       return next;
     }
-    case 'cases': return client.call('cases', { after: int(msg.after) ? msg.after : 0, limit: 200 });
+    case 'cases': return client.call('cases', { after: int(msg.after) ? msg.after : 0, limit: LIST_MAX });
     case 'case_get': {
       // The log page reads every event (limit 50 a page); the share page only the case (limit 1).
       const p = int(msg.id) && msg.id > 0 ? { id: msg.id } : int(msg.record) && msg.record > 0 ? { record: msg.record } : null;
@@ -187,8 +188,7 @@ async function pageRequest(msg) {
     }
     case 'event_add': {
       // From the log page: an event entered by hand, always into a case and marked manual.
-      const kinds = ['restriction', 'appeal_submitted', 'acknowledgement', 'decision', 'other'];
-      if (!int(msg.case) || !kinds.includes(msg.event) || !(int(msg.at) || str(msg.at, 40))) throw new NativeError('bad_params', 'event');
+      if (!int(msg.case) || !EVENT_KINDS.includes(msg.event) || !(int(msg.at) || str(msg.at, 40))) throw new NativeError('bad_params', 'event');
       const p = { event: msg.event, case: msg.case, at: msg.at, manual: true };
       if (msg.event === 'decision') p.outcome = msg.outcome === 'reinstated' ? 'reinstated' : 'rejected';
       if (str(msg.note, 4096)) p.note = msg.note;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bantrail/records.h"
 #include "util/json.h"
 
 /* A linkable record (a notice or an event entry) while the log is fed. */
@@ -357,7 +358,7 @@ bt_err bt_cases_add(bt_cases *cs, int64_t id, json_object *head)
     cs->last_id = id;
     if (type == NULL) return BT_OK;
     bt_json_int(head, "captured_at", &captured);
-    if (strcmp(type, "occurrence") == 0 || strcmp(type, "attachment") == 0) {
+    if (strcmp(type, BT_REC_OCCURRENCE) == 0 || strcmp(type, BT_REC_ATTACHMENT) == 0) {
         rec *target = bt_json_int(head, "of", &of) ? rec_find(cs, of) : NULL;
         if (target == NULL) return BT_OK;
         if (type[0] == 'a') return attach_to(target, id);
@@ -369,15 +370,15 @@ bt_err bt_cases_add(bt_cases *cs, int64_t id, json_object *head)
         }
         return BT_OK;
     }
-    if (strcmp(type, "case_merge") == 0) { replay_merge(cs, head); return BT_OK; }
-    if (strcmp(type, "case_split") == 0) { replay_split(cs, head); return BT_OK; }
+    if (strcmp(type, BT_REC_CASE_MERGE) == 0) { replay_merge(cs, head); return BT_OK; }
+    if (strcmp(type, BT_REC_CASE_SPLIT) == 0) { replay_split(cs, head); return BT_OK; }
 
     memset(&r, 0, sizeof r);
     r.ev.record = id;
     r.ev.sightings = 1;
     json_object *manual;
     r.ev.manual = json_object_object_get_ex(head, "manual", &manual) && json_object_get_boolean(manual);
-    if (strcmp(type, "notice") == 0) {
+    if (strcmp(type, BT_REC_NOTICE) == 0) {
         json_object *cls = NULL, *facts = NULL;
         const char *observed = bt_json_str(head, "observed_at");
         r.ev.is_notice = 1;
@@ -390,7 +391,7 @@ bt_err bt_cases_add(bt_cases *cs, int64_t id, json_object *head)
         r.ev.at = captured;
         if (observed != NULL && bt_cases_parse_time(observed, &r.ev.at) == 0) r.ev.at_stated = 1;
         else r.ev.at = captured;
-    } else if (strcmp(type, "event") == 0) {
+    } else if (strcmp(type, BT_REC_EVENT) == 0) {
         int e = bt_event_parse(bt_json_str(head, "event"));
         const char *outcome = bt_json_str(head, "outcome");
         r.ev.event = e < 0 ? BT_EVENT_OTHER : (bt_event_kind)e;
@@ -701,7 +702,7 @@ json_object *bt_case_to_json(const bt_case *c, int with_events)
         const bt_case_event *e = &c->events[i];
         json_object *x = json_object_new_object(), *att = json_object_new_array();
         json_object_object_add(x, "record", json_object_new_int64(e->record));
-        json_object_object_add(x, "entry", json_object_new_string(e->is_notice ? "notice" : "event"));
+        json_object_object_add(x, "entry", json_object_new_string(e->is_notice ? BT_REC_NOTICE : BT_REC_EVENT));
         json_object_object_add(x, "event", json_object_new_string(bt_event_name(e->event)));
         json_object_object_add(x, "kind", e->kind[0] ? json_object_new_string(e->kind) : NULL);
         json_object_object_add(x, "outcome", e->event == BT_EVENT_DECISION

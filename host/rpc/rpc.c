@@ -12,6 +12,7 @@
 #include "bantrail/share.h"
 #include "bantrail/cases.h"
 #include "bantrail/export.h"
+#include "bantrail/records.h"
 #include "bantrail/vault.h"
 #include "bantrail/version.h"
 #include "util/json.h"
@@ -196,7 +197,14 @@ static bt_err m_hello(call *c)
     json_object *limits = json_object_new_object();
     json_object_object_add(limits, "frame_in_max", json_object_new_int64((int64_t)BT_FRAME_IN_MAX));
     json_object_object_add(limits, "frame_out_max", json_object_new_int64((int64_t)BT_FRAME_OUT_MAX));
+    json_object_object_add(limits, "list_max", json_object_new_int(LIST_LIMIT_MAX));
     json_object_object_add(res, "limits", limits);
+    /* the words the extension shares with the host, from their one source here
+     * (tests/js/facts.test.mjs checks the extension's copies against them) */
+    json_object *vocabulary = json_object_new_object(), *events = json_object_new_array();
+    for (int e = 0; e < BT_EVENT_COUNT_; e++) json_object_array_add(events, json_object_new_string(bt_event_name(e)));
+    json_object_object_add(vocabulary, "events", events);
+    json_object_object_add(res, "vocabulary", vocabulary);
     if (c->r->vault != NULL) {
         bt_vault_stats s;
         bt_vault_state st = bt_vault_state_of(c->r->vault);
@@ -285,10 +293,10 @@ static int load_recent_one(void *ctx, const bt_vault_entry_info *e)
         time_t at = (time_t)int_or_0(head, "captured_at");
         unsigned char fp[FP_BYTES];
         size_t n = 0;
-        if (type != NULL && !strcmp(type, "notice") && fp_hex != NULL &&
+        if (type != NULL && !strcmp(type, BT_REC_NOTICE) && fp_hex != NULL &&
             sodium_hex2bin(fp, sizeof fp, fp_hex, strlen(fp_hex), NULL, &n, NULL) == 0 && n == FP_BYTES) {
             recent_add(r, fp, e->id, at, now);
-        } else if (type != NULL && !strcmp(type, "occurrence")) {
+        } else if (type != NULL && !strcmp(type, BT_REC_OCCURRENCE)) {
             for (size_t i = 0; i < r->n_recent; i++)
                 if (r->recent[i].id == int_or_0(head, "of") && at > r->recent[i].last_seen) r->recent[i].last_seen = at;
         }
@@ -351,7 +359,7 @@ static bt_err m_capture(call *c)
     if (!manual) load_recent(c->r);
     recent_notice *seen = manual ? NULL : recent_find(c->r, fp, now);
     json_object *head = json_object_new_object();
-    json_object_object_add(head, "type", json_object_new_string(seen ? "occurrence" : "notice"));
+    json_object_object_add(head, "type", json_object_new_string(seen ? BT_REC_OCCURRENCE : BT_REC_NOTICE));
     if (seen) json_object_object_add(head, "of", json_object_new_int64(seen->id));
     if (observed) json_object_object_add(head, "observed_at", json_object_get(observed));
     json_object_object_add(head, "captured_at", json_object_new_int64((int64_t)now));
@@ -418,7 +426,7 @@ static bt_err m_attach(call *c)
         return BT_ERR_BAD_PARAMS;
     }
     json_object *head = json_object_new_object();
-    json_object_object_add(head, "type", json_object_new_string("attachment"));
+    json_object_object_add(head, "type", json_object_new_string(BT_REC_ATTACHMENT));
     json_object_object_add(head, "of", json_object_new_int64(record));
     json_object_object_add(head, "mime", json_object_new_string(mime));
     json_object_object_add(head, "size", json_object_new_int64((int64_t)bin_len));
@@ -530,7 +538,7 @@ static bt_err m_capture_sealed(call *c)
     err = bt_vault_open_sealed(c->r->vault, bin, bin_len, &box, &box_len);
     if (err == BT_ERR_LOCKED) { /* keep the box as it is until the next unlock */
         json_object *head = json_object_new_object();
-        json_object_object_add(head, "type", json_object_new_string("sealed_capture"));
+        json_object_object_add(head, "type", json_object_new_string(BT_REC_SEALED_CAPTURE));
         json_object_object_add(head, "captured_at", json_object_new_int64((int64_t)time(NULL)));
         err = append_json(c->r, head, bin, bin_len, &id);
         json_object_put(head);
@@ -559,10 +567,10 @@ static int find_pending(void *ctx, const bt_vault_entry_info *e)
     char key[24];
     if (read_head(p->v, e->id, &head) == BT_OK) {
         const char *type = bt_json_str(head, "type");
-        if (type != NULL && !strcmp(type, "sealed_capture")) {
+        if (type != NULL && !strcmp(type, BT_REC_SEALED_CAPTURE)) {
             snprintf(key, sizeof key, "%lld", (long long)e->id);
             json_object_object_add(p->pending, key, json_object_new_int64(e->id));
-        } else if (type != NULL && !strcmp(type, "sealed_done")) {
+        } else if (type != NULL && !strcmp(type, BT_REC_SEALED_DONE)) {
             snprintf(key, sizeof key, "%lld", (long long)int_or_0(head, "of"));
             json_object_object_del(p->pending, key);
         }
@@ -597,7 +605,7 @@ static int expand_pending(bt_rpc *r)
             expand_box(&c, box, box_len, &result) == BT_OK) {
             json_object *mark = json_object_new_object();
             int64_t entry;
-            json_object_object_add(mark, "type", json_object_new_string("sealed_done"));
+            json_object_object_add(mark, "type", json_object_new_string(BT_REC_SEALED_DONE));
             json_object_object_add(mark, "of", json_object_new_int64(id));
             json_object_object_add(mark, "record", json_object_new_int64(int_or_0(result, "id")));
             json_object_object_add(mark, "captured_at", json_object_new_int64((int64_t)time(NULL)));
@@ -772,14 +780,14 @@ static int find_related(void *ctx, const bt_vault_entry_info *e)
     json_object *head = NULL;
     if (read_head(a->v, e->id, &head) == BT_OK && int_or_0(head, "of") == a->of) {
         const char *type = bt_json_str(head, "type");
-        if (type != NULL && strcmp(type, "attachment") == 0) {
+        if (type != NULL && strcmp(type, BT_REC_ATTACHMENT) == 0) {
             json_object *item = json_object_new_object();
             const char *mime = bt_json_str(head, "mime");
             json_object_object_add(item, "id", json_object_new_int64(e->id));
             json_object_object_add(item, "mime", json_object_new_string(mime ? mime : ""));
             json_object_object_add(item, "size", json_object_new_int64(int_or_0(head, "size")));
             json_object_array_add(a->attachments, item);
-        } else if (type != NULL && strcmp(type, "occurrence") == 0) {
+        } else if (type != NULL && strcmp(type, BT_REC_OCCURRENCE) == 0) {
             json_object *item = json_object_new_object();
             json_object_object_add(item, "id", json_object_new_int64(e->id));
             json_object_object_add(item, "captured_at", json_object_new_int64(int_or_0(head, "captured_at")));
@@ -983,7 +991,7 @@ static bt_err m_case_merge(call *c)
     bt_cases_free(cs);
     if (!found) return BT_ERR_NOT_FOUND;
     json_object *head = json_object_new_object(), *pair = json_object_new_array();
-    json_object_object_add(head, "type", json_object_new_string("case_merge"));
+    json_object_object_add(head, "type", json_object_new_string(BT_REC_CASE_MERGE));
     json_object_array_add(pair, json_object_new_int64(a));
     json_object_array_add(pair, json_object_new_int64(b));
     json_object_object_add(head, "cases", pair);
@@ -1010,7 +1018,7 @@ static bt_err m_case_split(call *c)
     if (from == 0) return BT_ERR_NOT_FOUND;
     if (from == record) { c->detail = "record is the first of its case: nothing would stay behind"; return BT_ERR_BAD_PARAMS; }
     json_object *head = json_object_new_object();
-    json_object_object_add(head, "type", json_object_new_string("case_split"));
+    json_object_object_add(head, "type", json_object_new_string(BT_REC_CASE_SPLIT));
     json_object_object_add(head, "record", json_object_new_int64(record));
     json_object_object_add(head, "captured_at", json_object_new_int64((int64_t)time(NULL)));
     err = append_json(c->r, head, NULL, 0, &id);
@@ -1084,7 +1092,7 @@ static bt_err m_event_add(call *c)
         return BT_ERR_BAD_PARAMS;
     }
     json_object *head = json_object_new_object();
-    json_object_object_add(head, "type", json_object_new_string("event"));
+    json_object_object_add(head, "type", json_object_new_string(BT_REC_EVENT));
     json_object_object_add(head, "event", json_object_new_string(bt_event_name((bt_event_kind)e)));
     if (outcome) json_object_object_add(head, "outcome", json_object_new_string(outcome));
     if (platform) json_object_object_add(head, "platform", json_object_new_string(platform));
@@ -1168,10 +1176,10 @@ static int outbox_one(void *ctx, const bt_vault_entry_info *e)
     json_object *head = NULL, *x = NULL;
     if (e->body_len == 0 && read_head(o->v, e->id, &head) == BT_OK) {
         const char *type = bt_json_str(head, "type");
-        if (type != NULL && !strcmp(type, "union") && json_object_object_get_ex(head, "entry", &x)) {
+        if (type != NULL && !strcmp(type, BT_REC_UNION) && json_object_object_get_ex(head, "entry", &x)) {
             const char *id = bt_json_str(x, "id");
             if (id != NULL) json_object_object_add(o->unions, id, json_object_get(x));
-        } else if (type != NULL && !strcmp(type, "report")) {
+        } else if (type != NULL && !strcmp(type, BT_REC_REPORT)) {
             json_object *item = json_object_new_object();
             static const char *const keep[] = {"union", "case", "report_id", "json", "wire", "submit_url"};
             json_object_object_add(item, "id", json_object_new_int64(e->id));
@@ -1181,7 +1189,7 @@ static int outbox_one(void *ctx, const bt_vault_entry_info *e)
             json_object_object_add(item, "updated_at", json_object_new_int64(int_or_0(head, "captured_at")));
             json_object_object_add(item, "attempts", json_object_new_int(0));
             json_object_array_add(o->reports, item);
-        } else if (type != NULL && !strcmp(type, "report_state")) {
+        } else if (type != NULL && !strcmp(type, BT_REC_REPORT_STATE)) {
             for (size_t i = 0; i < json_object_array_length(o->reports); i++) {
                 json_object *item = json_object_array_get_idx(o->reports, i);
                 if (int_or_0(item, "id") != int_or_0(head, "of")) continue;
@@ -1295,7 +1303,7 @@ static bt_err m_union_import(call *c)
     }
     json_object *head = json_object_new_object(), *pinned = union_json(&u, 0);
     json_object_object_del(pinned, "demo");
-    json_object_object_add(head, "type", json_object_new_string("union"));
+    json_object_object_add(head, "type", json_object_new_string(BT_REC_UNION));
     json_object_object_add(head, "entry", pinned);
     json_object_object_add(head, "captured_at", json_object_new_int64((int64_t)time(NULL)));
     err = append_json(c->r, head, NULL, 0, &id);
@@ -1428,7 +1436,7 @@ static bt_err m_report_queue(call *c)
     if ((err = bt_report_seal(wire, sizeof wire, &wire_len, &rep, &u)) != BT_OK) return err;
     sodium_bin2hex(rid, sizeof rid, rep.id, sizeof rep.id);
     json_object *head = json_object_new_object();
-    json_object_object_add(head, "type", json_object_new_string("report"));
+    json_object_object_add(head, "type", json_object_new_string(BT_REC_REPORT));
     json_object_object_add(head, "union", json_object_new_string(u.id));
     json_object_object_add(head, "case", json_object_new_int64(case_id));
     json_object_object_add(head, "report_id", json_object_new_string(rid));
@@ -1504,7 +1512,7 @@ static bt_err m_report_mark(call *c)
     if (item == NULL) return BT_ERR_NOT_FOUND;
     json_object_put(item);
     json_object *head = json_object_new_object();
-    json_object_object_add(head, "type", json_object_new_string("report_state"));
+    json_object_object_add(head, "type", json_object_new_string(BT_REC_REPORT_STATE));
     json_object_object_add(head, "of", json_object_new_int64(id));
     json_object_object_add(head, "state", json_object_new_string(state));
     if (detail) json_object_object_add(head, "detail", json_object_new_string(detail));

@@ -14,6 +14,16 @@ export function backoffDelay(n, base = 1000, cap = 300000) {
   return Math.min(cap, base * 2 ** Math.min(n, 20));
 }
 
+/**
+ * Every host method the extension calls (docs/PROTOCOL.md); `call` refuses any other, so that no
+ * message from a page can make the worker call a method nobody meant it to. tests/js/facts.test.mjs
+ * checks that a real host has each of them and that the extension calls no other.
+ */
+export const HOST_METHODS = Object.freeze(['hello', 'capture', 'attach', 'capture_sealed', 'event_add', 'list',
+  'get', 'lock', 'unlock', 'set_passphrase', 'recovery_code', 'verify', 'cases', 'case_get', 'case_merge',
+  'case_split', 'case_export', 'unions', 'union_import', 'report_preview', 'report_queue', 'report_list',
+  'report_get', 'report_mark']);
+
 /** Errors that mean "the host is not there or not working", as opposed to a refused request. */
 export const UNAVAILABLE = new Set(['host_missing', 'host_failed', 'host_timeout', 'disconnected']);
 
@@ -79,6 +89,7 @@ export class NativeClient {
 
   /** Calls a method; resolves with its result or rejects with a NativeError. */
   async call(method, params, timeoutMs) {
+    if (!HOST_METHODS.includes(method)) throw new NativeError('bad_params', `${method}: not a host method`);
     await this.ensure();
     return this._send(method, params, timeoutMs || this._timeoutMs);
   }

@@ -2,6 +2,8 @@
 // send, their parameters rebuilt from an allowlist for the host, and the report put in plain words
 // (message keys and substitutions, so the pages translate them). No chrome.* here.
 
+import { LIST_MAX } from './vocabulary.js';
+
 export const SHARE_TYPES = Object.freeze(['unions', 'union_import', 'cases', 'case_get', 'report_preview', 'report_queue',
   'report_list', 'report_get', 'report_withdraw', 'report_retry', 'send_status', 'send_delay_get', 'send_delay_set']);
 
@@ -50,7 +52,7 @@ export function shareParams(msg) {
   switch (msg.type) {
     case 'unions': case 'report_list': return {};
     case 'union_import': return { entry: parseUnionEntry(msg.entry) };
-    case 'cases': return { after: Number.isSafeInteger(msg.after) && msg.after >= 0 ? msg.after : 0, limit: 200 };
+    case 'cases': return { after: Number.isSafeInteger(msg.after) && msg.after >= 0 ? msg.after : 0, limit: LIST_MAX };
     case 'case_get':
       if (posInt(msg.id)) return { id: msg.id, limit: 1 };
       if (posInt(msg.record)) return { record: msg.record, limit: 1 };
