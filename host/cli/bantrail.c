@@ -3,6 +3,8 @@
  * passphrases and prints. Exit codes: 0 success, 1 a negative answer (not
  * found, verification failed, wrong passphrase), 2 usage or system error. */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <curl/curl.h>
@@ -19,6 +21,7 @@
 #include <unistd.h>
 
 #include "bantrail/caller.h"
+#include "bantrail/cases.h"
 #include "bantrail/classify.h"
 #include "bantrail/export.h"
 #include "bantrail/frame.h"
@@ -27,78 +30,53 @@
 #include "bantrail/rpc.h"
 #include "bantrail/term.h"
 #include "bantrail/vault.h"
+#include "bantrail/version.h"
 #include "util/utf8.h"
 
 static int opt_json;
-static int opt_pass_fd = -1;
 static FILE *pass_in; /* the --passphrase-fd stream, read line by line */
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-        "Usage: bantrail [--json] [--passphrase-fd N] COMMAND [ARGS]\n"
-        "\n"
-        "Commands:\n"
-        "  status              the log's state, counts and chain head\n"
-        "  passphrase          set or change the passphrase (--recovery: after a lost one)\n"
-        "  recovery-code       make a one-time recovery code (replaces any earlier one)\n"
-        "  list [--after ID] [--limit N]\n"
-        "                      records, newest last\n"
-        "  show ID [-o FILE]   one record; -o saves an attachment's bytes\n"
-        "  verify              check the hash chain (needs no passphrase)\n"
-        "  capture --url URL [--title T] [--lang L] [--manual]\n"
-        "                      store the notice text read from stdin if the classifier\n"
-        "                      says it is one (--manual: store it in any case)\n"
-        "  demo                start bantrail-host as a browser does and capture a\n"
-        "                      sample notice in a throwaway log\n"
-        "  classify [--url URL] [--title T] [--lang L]\n"
-        "                      say whether the text on stdin is a restriction notice\n"
-        "                      (platform, kind, reason, facts); needs no log. Exit 0 a\n"
-        "                      notice, 1 not a notice. Rules: docs/RULES.md\n"
-        "  install [--browser NAME] [--user-data-dir DIR]\n"
-        "                      register the host with browsers: chrome, chromium, brave,\n"
-        "                      edge, vivaldi, firefox, or all (default: those found)\n"
-        "  uninstall [--browser NAME] [--user-data-dir DIR]\n"
-        "                      remove those registrations\n"
-        "  doctor [--user-data-dir DIR]\n"
-        "                      check each registration and that the host answers\n"
-        "  case list           cases (one account's story on one platform) with their\n"
-        "                      derived times: restriction to appeal, appeal to answer,\n"
-        "                      time locked out\n"
-        "  case show N         case N's timeline, derived times and record hashes\n"
-        "  case merge A B      make cases A and B one (recorded in the log; nothing removed)\n"
-        "  case split RECORD   RECORD and its case's later records become a new case\n"
-        "  event add (--case N | --platform P [--handle H]) --event E --at ISO8601\n"
-        "            [--outcome rejected|reinstated] [--note TEXT]\n"
-        "                      add what Bantrail could not see (an appeal made in the app,\n"
-        "                      a letter), marked as entered by hand. E: restriction,\n"
-        "                      appeal_submitted, acknowledgement, decision (with --outcome),\n"
-        "                      other\n"
-        "  union list | union import FILE\n"
-        "                      the unions you can share with (a demo one is built in);\n"
-        "                      import pins a union's entry and key\n"
-        "  report preview --case N [--union ID] [--account-type personal|business|creator]\n"
-        "                 [--paid yes|no] [--country CC]\n"
-        "                      the exact anonymous report of a case, in plain words and JSON\n"
-        "  report send (same options) [--yes] | report send --id N\n"
-        "                      confirm, seal to the union's key and send (or retry one)\n"
-        "  report list | report save --id N -o FILE | report withdraw --id N\n"
-        "                      the outbox; save a sealed report to upload by hand\n"
-        "  export --case N --format html|json -o FILE [--force]\n"
-        "                      a case as evidence for a lawyer or an ombudsman: timeline,\n"
-        "                      screenshots, hashes, chain head (docs/EVIDENCE.md). Never\n"
-        "                      overwrites without asking (--force: replace it), never\n"
-        "                      follows a symbolic link\n"
-        "\n"
-        "Options:\n"
-        "  --json              machine output (the host's JSON result)\n"
-        "  --passphrase-fd N   read passphrases, one a line, from file descriptor N\n"
-        "                      instead of the terminal\n"
-        "  -h, --help          this help\n"
-        "\n"
-        "The log lives in $BANTRAIL_HOME, or $XDG_DATA_HOME/bantrail, or\n"
-        "~/.local/share/bantrail. Exit: 0 success, 1 negative answer, 2 error.\n");
-}
+/* ---- the command line: options and commands ---- */
+
+/* Every option, once, by index; a command's row names those it takes (a bit
+ * each), so that an option of another command is refused by name. The global
+ * ones come last and every command takes them. */
+enum {
+    OPT_AFTER, OPT_LIMIT, OPT_URL, OPT_TITLE, OPT_LANG, OPT_MANUAL, OPT_RECOVERY, OPT_KDF_OPS, OPT_KDF_MEM,
+    OPT_BROWSER, OPT_UDD, OPT_CASE, OPT_PLATFORM, OPT_HANDLE, OPT_EVENT, OPT_OUTCOME, OPT_AT, OPT_NOTE,
+    OPT_FORMAT, OPT_OUT, OPT_FORCE, OPT_UNION, OPT_ACCOUNT_TYPE, OPT_PAID, OPT_COUNTRY, OPT_YES, OPT_ID,
+    OPT_JSON, OPT_PASSFD, OPT_HELP, OPT_VERSION, OPT_COUNT_
+};
+#define ONLY(o) ((uint64_t)1 << (o))
+#define GLOBAL_OPTS (ONLY(OPT_JSON) | ONLY(OPT_PASSFD) | ONLY(OPT_HELP) | ONLY(OPT_VERSION))
+#define MAX_WORDS 6 /* command words and arguments kept; more are only counted */
+
+/* What a command was given: each option's text (NULL when absent) and, for
+ * flags and numbers, its value; then the arguments after its name. */
+typedef struct cli_command cli_command;
+typedef struct {
+    const cli_command *cmd;
+    const char *text[OPT_COUNT_];
+    int64_t n[OPT_COUNT_];
+    char *pos[MAX_WORDS];
+    int npos;
+    const char *dir;            /* the log's folder, for commands that open it */
+} cli_args;
+
+struct cli_command {
+    const char *name;           /* "list", or "case show": a group's name, then its own */
+    const char *args;           /* the arguments after its name, as its usage shows them ("ID") */
+    int min_args, max_args;
+    uint64_t opts;              /* ONLY(OPT_x) | ...: the options it takes besides the global ones */
+    int opens_log;              /* 0: runs before the log is opened, so none is created */
+    int (*run)(const cli_args *a);
+    const char *usage;          /* its options as the usage line shows them */
+    const char *summary;        /* one line in the overview */
+    const char *about;          /* more, for its --help */
+    const char *example;
+};
+
+static int usage_error(const cli_args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- printing text from outside ---- */
 
@@ -266,8 +244,9 @@ static int cmd_status(const char *dir)
         printf("Recovery code: %s\n", json_object_get_boolean(rc) ? "set" : "none");
         printf("Chain head:    %s\n", str(vault, "head") ? str(vault, "head") : "-");
     }
+    int rc = str(vault, "error") ? 2 : 0; /* vault is rep's: read it before rep goes */
     json_object_put(rep);
-    return str(vault, "error") ? 2 : 0;
+    return rc;
 }
 
 static int cmd_passphrase(int recovery, const bt_kdf_params *kdf)
@@ -423,6 +402,32 @@ static int save_bytes(const char *path, int64_t id)
     return rc;
 }
 
+/* A notice record's fields, classification and attachments (not its text). */
+static void print_record(json_object *res, json_object *rec)
+{
+    static const char *const fields[][2] = {{"url", "Address:   "}, {"title", "Title:     "},
+                                             {"lang", "Language:  "}, {"observed_at", "Seen at:   "}};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        if (str(rec, fields[i][0]) == NULL) continue;
+        fputs(fields[i][1], stdout);
+        print_clean(str(rec, fields[i][0]), 0);
+        putchar('\n');
+    }
+    json_object *cls = NULL, *atts = NULL;
+    if (json_object_object_get_ex(rec, "classification", &cls)) {
+        printf("Notice:    ");
+        print_clean(json_object_to_json_string_ext(cls, JSON_C_TO_STRING_PLAIN), 0);
+        putchar('\n');
+    }
+    json_object_object_get_ex(res, "attachments", &atts);
+    for (size_t i = 0; i < json_object_array_length(atts); i++) {
+        json_object *a = json_object_array_get_idx(atts, i);
+        printf("Attached:  record %lld, ", (long long)num(a, "id"));
+        print_clean(str(a, "mime") ? str(a, "mime") : "?", 0);
+        printf(", %lld bytes\n", (long long)num(a, "size"));
+    }
+}
+
 static int cmd_show(int64_t id, const char *out_path)
 {
     json_object *rep = NULL, *res, *rec = NULL;
@@ -460,27 +465,7 @@ static int cmd_show(int64_t id, const char *out_path)
                (long long)num(rec, "size"), (long long)id);
         return finish(rep, err);
     }
-    static const char *const fields[][2] = {{"url", "Address:   "}, {"title", "Title:     "},
-                                             {"lang", "Language:  "}, {"observed_at", "Seen at:   "}};
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-        if (str(rec, fields[i][0]) == NULL) continue;
-        fputs(fields[i][1], stdout);
-        print_clean(str(rec, fields[i][0]), 0);
-        putchar('\n');
-    }
-    json_object *cls = NULL, *atts = NULL;
-    if (json_object_object_get_ex(rec, "classification", &cls)) {
-        printf("Notice:    ");
-        print_clean(json_object_to_json_string_ext(cls, JSON_C_TO_STRING_PLAIN), 0);
-        putchar('\n');
-    }
-    json_object_object_get_ex(res, "attachments", &atts);
-    for (size_t i = 0; i < json_object_array_length(atts); i++) {
-        json_object *a = json_object_array_get_idx(atts, i);
-        printf("Attached:  record %lld, ", (long long)num(a, "id"));
-        print_clean(str(a, "mime") ? str(a, "mime") : "?", 0);
-        printf(", %lld bytes\n", (long long)num(a, "size"));
-    }
+    print_record(res, rec);
     printf("\n");
     print_clean(str(rec, "text") ? str(rec, "text") : "", 1);
     printf("\n");
@@ -970,6 +955,33 @@ static json_object *fetch_case(int64_t id, bt_err *err)
     return kase;
 }
 
+/* A case's events, one block each: time, record, event, and what backs it. */
+static void print_timeline(json_object *events)
+{
+    for (size_t i = 0; i < json_object_array_length(events); i++) {
+        json_object *e = json_object_array_get_idx(events, i), *atts = NULL;
+        char when_s[32];
+        time_t tt = (time_t)num(e, "at");
+        struct tm tm;
+        gmtime_r(&tt, &tm);
+        strftime(when_s, sizeof when_s, "%Y-%m-%d %H:%M:%S", &tm);
+        printf("  %s  #%-5lld %s", when_s, (long long)num(e, "record"), str(e, "event"));
+        if (str(e, "kind")) { printf(" ("); print_clean(str(e, "kind"), 0); printf(")"); }
+        if (str(e, "outcome")) printf(": %s", str(e, "outcome"));
+        printf("%s%s\n", json_object_get_boolean(json_object_object_get(e, "manual")) ? ", entered by hand" : "",
+               strcmp(str(e, "time") ? str(e, "time") : "", "captured") == 0 ? ", time of capture" : "");
+        if (str(e, "title")) { printf("%23s", "title: "); print_clean(str(e, "title"), 0); putchar('\n'); }
+        if (str(e, "note")) { printf("%23s", "note: "); print_clean(str(e, "note"), 0); putchar('\n'); }
+        if (num(e, "sightings") > 1) printf("%23s%lld times\n", "seen: ", (long long)num(e, "sightings"));
+        json_object_object_get_ex(e, "attachments", &atts);
+        for (size_t j = 0; j < json_object_array_length(atts); j++)
+            printf("%23srecord #%lld (bantrail show %lld -o FILE)\n", "attachment: ",
+                   (long long)json_object_get_int64(json_object_array_get_idx(atts, j)),
+                   (long long)json_object_get_int64(json_object_array_get_idx(atts, j)));
+        printf("%23s%s\n", "hash: ", str(e, "hash") ? str(e, "hash") : "-");
+    }
+}
+
 static int cmd_case_show(int64_t id)
 {
     json_object *rep = NULL, *k, *t = NULL, *d = NULL, *events = NULL;
@@ -1013,28 +1025,7 @@ static int cmd_case_show(int64_t id)
     print_duration(num_or(d, "locked_out", -1));
     if (json_object_get_boolean(json_object_object_get(d, "locked_out_ongoing"))) printf(", ongoing");
     printf("\nOutcome:               %s\n\nTimeline (UTC):\n", str(k, "outcome"));
-    for (size_t i = 0; i < json_object_array_length(events); i++) {
-        json_object *e = json_object_array_get_idx(events, i), *atts = NULL;
-        char when_s[32];
-        time_t tt = (time_t)num(e, "at");
-        struct tm tm;
-        gmtime_r(&tt, &tm);
-        strftime(when_s, sizeof when_s, "%Y-%m-%d %H:%M:%S", &tm);
-        printf("  %s  #%-5lld %s", when_s, (long long)num(e, "record"), str(e, "event"));
-        if (str(e, "kind")) { printf(" ("); print_clean(str(e, "kind"), 0); printf(")"); }
-        if (str(e, "outcome")) printf(": %s", str(e, "outcome"));
-        printf("%s%s\n", json_object_get_boolean(json_object_object_get(e, "manual")) ? ", entered by hand" : "",
-               strcmp(str(e, "time") ? str(e, "time") : "", "captured") == 0 ? ", time of capture" : "");
-        if (str(e, "title")) { printf("%23s", "title: "); print_clean(str(e, "title"), 0); putchar('\n'); }
-        if (str(e, "note")) { printf("%23s", "note: "); print_clean(str(e, "note"), 0); putchar('\n'); }
-        if (num(e, "sightings") > 1) printf("%23s%lld times\n", "seen: ", (long long)num(e, "sightings"));
-        json_object_object_get_ex(e, "attachments", &atts);
-        for (size_t j = 0; j < json_object_array_length(atts); j++)
-            printf("%23srecord #%lld (bantrail show %lld -o FILE)\n", "attachment: ",
-                   (long long)json_object_get_int64(json_object_array_get_idx(atts, j)),
-                   (long long)json_object_get_int64(json_object_array_get_idx(atts, j)));
-        printf("%23s%s\n", "hash: ", str(e, "hash") ? str(e, "hash") : "-");
-    }
+    print_timeline(events);
     json_object_put(k);
     return 0;
 }
@@ -1076,13 +1067,31 @@ static int cmd_case_split(int64_t record)
     return finish(rep, err);
 }
 
+/* What event add takes: the event names from the core (their one source;
+ * the extension's copies are checked against the same list) and the times
+ * bt_cases_parse_time reads. */
+static void event_add_hint(FILE *f)
+{
+    fputs("  E is one of:", f);
+    for (int e = 0; e < BT_EVENT_COUNT_; e++) fprintf(f, "%s %s", e ? "," : "", bt_event_name((bt_event_kind)e));
+    fputs(" (a decision takes --outcome)\n"
+          "  ISO8601 is YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS], then Z, +HH:MM or nothing (UTC),\n"
+          "  for example 2026-03-03T10:05Z\n", f);
+}
+
 static int cmd_event_add(int64_t case_id, const char *platform, const char *handle, const char *event,
                          const char *outcome, const char *at, const char *note)
 {
     json_object *rep = NULL;
     bt_err err;
-    if (event == NULL || at == NULL || (case_id == 0 && platform == NULL)) {
+    int64_t when;
+    if (event == NULL || bt_event_parse(event) < 0 || at == NULL || bt_cases_parse_time(at, &when) != 0 ||
+        (case_id == 0 && platform == NULL)) {
+        if (event != NULL && bt_event_parse(event) < 0) fprintf(stderr, "bantrail: no event is called '%s'\n", event);
+        else if (at != NULL && bt_cases_parse_time(at, &when) != 0) fprintf(stderr, "bantrail: '%s' is no time\n", at);
         fprintf(stderr, "bantrail: event add needs --event E, --at ISO8601 and --case N or --platform P\n");
+        event_add_hint(stderr);
+        fprintf(stderr, "see bantrail event add --help\n");
         return 2;
     }
     if (case_id != 0 && (err = unlock_if_needed(&rep)) != BT_OK) return finish(rep, err);
@@ -1122,101 +1131,136 @@ static int ask_replace(const char *path)
     return line[0] == 'y' || line[0] == 'Y';
 }
 
-static int cmd_export(int64_t case_id, const char *format, const char *path, int force)
+/* Checks that export may write path: not a link, not a folder, and an
+ * existing file only when replacing is allowed (--force) or agreed to.
+ * Returns 0 (with *replace set) or 2 after saying why not. */
+static int export_target(const char *path, int force, int *replace)
 {
-    json_object *rep = NULL;
     struct stat sb;
-    int replace = 0, rc = 2;
-    bt_err err;
-    if (case_id <= 0 || format == NULL || path == NULL || bt_export_format_parse(format) < 0) {
-        fprintf(stderr, "bantrail: export needs --case N, --format html|json and -o FILE\n");
+    *replace = 0;
+    if (lstat(path, &sb) != 0) return 0;
+    if (S_ISLNK(sb.st_mode)) {
+        fprintf(stderr, "bantrail: %s is a symbolic link; links are never followed\n", path);
         return 2;
     }
-    if (lstat(path, &sb) == 0) {
-        if (S_ISLNK(sb.st_mode)) {
-            fprintf(stderr, "bantrail: %s is a symbolic link; links are never followed\n", path);
-            return 2;
-        }
-        if (!S_ISREG(sb.st_mode)) {
-            fprintf(stderr, "bantrail: %s exists and is not a regular file\n", path);
-            return 2;
-        }
-        replace = force || ask_replace(path);
-        if (!replace) {
-            fprintf(stderr, "bantrail: %s exists; not overwritten (--force replaces it)\n", path);
-            return 2;
-        }
+    if (!S_ISREG(sb.st_mode)) {
+        fprintf(stderr, "bantrail: %s exists and is not a regular file\n", path);
+        return 2;
     }
-    if ((err = unlock_if_needed(&rep)) != BT_OK) return finish(rep, err);
-    char *doc = NULL, digest_hex[2 * BT_HASH_BYTES + 1] = "";
-    size_t len = 0, size = 0;
-    int64_t offset = 0, upto = 0, generated = 0;
+    *replace = force || ask_replace(path);
+    if (!*replace) {
+        fprintf(stderr, "bantrail: %s exists; not overwritten (--force replaces it)\n", path);
+        return 2;
+    }
+    return 0;
+}
+
+/* One export document as case_export pages it, with what the first page
+ * says of the whole. */
+typedef struct {
+    char *doc;
+    size_t len, size;
+    int64_t upto, generated;
+    char digest_hex[2 * BT_HASH_BYTES + 1];
+} export_doc;
+
+/* Adds one case_export page (res) to d; -1 when it does not fit the first. */
+static int export_page(export_doc *d, json_object *res)
+{
+    const char *b64 = str(res, "data");
+    if (d->doc == NULL) {
+        d->size = (size_t)num(res, "size");
+        d->upto = num(res, "upto");
+        d->generated = num(res, "generated_at");
+        snprintf(d->digest_hex, sizeof d->digest_hex, "%s", str(res, "digest") ? str(res, "digest") : "");
+        d->doc = malloc(d->size + 1);
+    }
+    size_t n = 0, b64_len = b64 ? strlen(b64) : 0;
+    if (d->doc == NULL || b64 == NULL || (size_t)num(res, "size") != d->size || (size_t)num(res, "offset") != d->len ||
+        sodium_base642bin((unsigned char *)d->doc + d->len, d->size - d->len, b64, b64_len, NULL, &n, NULL,
+                          sodium_base64_VARIANT_ORIGINAL) != 0)
+        return -1;
+    d->len += n;
+    return 0;
+}
+
+/* Fetches case case_id's export, page by page, into d; the exit code. */
+static int export_fetch(int64_t case_id, const char *format, export_doc *d)
+{
+    int64_t offset = 0;
+    bt_err err;
     for (;;) {
         json_object *p = json_object_new_object(), *next = NULL;
         json_object_object_add(p, "id", json_object_new_int64(case_id));
         json_object_object_add(p, "format", json_object_new_string(format));
         json_object_object_add(p, "offset", json_object_new_int64(offset));
-        if (upto > 0) { /* the same document, piece by piece */
-            json_object_object_add(p, "upto", json_object_new_int64(upto));
-            json_object_object_add(p, "generated_at", json_object_new_int64(generated));
+        if (d->upto > 0) { /* the same document, piece by piece */
+            json_object_object_add(p, "upto", json_object_new_int64(d->upto));
+            json_object_object_add(p, "generated_at", json_object_new_int64(d->generated));
         }
-        rep = call("case_export", p, &err);
-        if (err != BT_OK) {
-            bt_export_free(doc, size);
-            return finish(rep, err);
-        }
-        json_object *res = result_of(rep);
-        const char *b64 = str(res, "data");
-        if (doc == NULL) {
-            size = (size_t)num(res, "size");
-            upto = num(res, "upto");
-            generated = num(res, "generated_at");
-            snprintf(digest_hex, sizeof digest_hex, "%s", str(res, "digest") ? str(res, "digest") : "");
-            doc = malloc(size + 1);
-        }
-        size_t n = 0, b64_len = b64 ? strlen(b64) : 0;
-        if (doc == NULL || b64 == NULL || (size_t)num(res, "size") != size || (size_t)num(res, "offset") != len ||
-            sodium_base642bin((unsigned char *)doc + len, size - len, b64, b64_len, NULL, &n, NULL,
-                              sodium_base64_VARIANT_ORIGINAL) != 0) {
+        json_object *rep = call("case_export", p, &err);
+        if (err != BT_OK) return finish(rep, err);
+        if (export_page(d, result_of(rep)) != 0) {
             fprintf(stderr, "bantrail: the export came back damaged\n");
             json_object_put(rep);
-            bt_export_free(doc, size);
             return 2;
         }
-        len += n;
-        json_object_object_get_ex(res, "next_offset", &next);
+        json_object_object_get_ex(result_of(rep), "next_offset", &next);
         offset = next ? json_object_get_int64(next) : 0;
         json_object_put(rep);
-        if (next == NULL) break;
+        if (next == NULL) return 0;
     }
+}
+
+/* Checks d against its digest and writes it to path; the exit code. */
+static int export_save(const export_doc *d, int64_t case_id, const char *format, const char *path, int replace)
+{
     unsigned char digest[BT_HASH_BYTES];
     char got[2 * BT_HASH_BYTES + 1];
-    crypto_generichash(digest, sizeof digest, (unsigned char *)doc, len, NULL, 0);
+    crypto_generichash(digest, sizeof digest, (unsigned char *)d->doc, d->len, NULL, 0);
     sodium_bin2hex(got, sizeof got, digest, sizeof digest);
-    if (len != size || strcmp(got, digest_hex) != 0) {
+    if (d->len != d->size || strcmp(got, d->digest_hex) != 0) {
         fprintf(stderr, "bantrail: the export came back incomplete\n");
-    } else if (bt_export_save(path, doc, len, replace) != 0) {
+        return 2;
+    }
+    if (bt_export_save(path, d->doc, d->len, replace) != 0) {
         fprintf(stderr, "bantrail: cannot write %s: %s%s\n", path, strerror(errno),
                 errno == EEXIST ? " (files are never overwritten without asking)"
                 : errno == ELOOP ? " (symbolic links are never followed)" : "");
-    } else {
-        rc = 0;
-        if (opt_json) {
-            json_object *o = json_object_new_object();
-            json_object_object_add(o, "path", json_object_new_string(path));
-            json_object_object_add(o, "format", json_object_new_string(format));
-            json_object_object_add(o, "size", json_object_new_int64((int64_t)len));
-            json_object_object_add(o, "digest", json_object_new_string(got));
-            json_object_object_add(o, "upto", json_object_new_int64(upto));
-            print_json(o);
-            json_object_put(o);
-        } else {
-            printf("Wrote %s (%s, %zu bytes): case %lld as the log stood at entry %lld.\n", path, format, len,
-                   (long long)case_id, (long long)upto);
-            printf("It holds decrypted notices and screenshots: keep it as safe as the log.\n");
-        }
+        return 2;
     }
-    bt_export_free(doc, size + 1);
+    if (opt_json) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "path", json_object_new_string(path));
+        json_object_object_add(o, "format", json_object_new_string(format));
+        json_object_object_add(o, "size", json_object_new_int64((int64_t)d->len));
+        json_object_object_add(o, "digest", json_object_new_string(got));
+        json_object_object_add(o, "upto", json_object_new_int64(d->upto));
+        print_json(o);
+        json_object_put(o);
+    } else {
+        printf("Wrote %s (%s, %zu bytes): case %lld as the log stood at entry %lld.\n", path, format, d->len,
+               (long long)case_id, (long long)d->upto);
+        printf("It holds decrypted notices and screenshots: keep it as safe as the log.\n");
+    }
+    return 0;
+}
+
+static int cmd_export(int64_t case_id, const char *format, const char *path, int force)
+{
+    json_object *rep = NULL;
+    export_doc d = {NULL, 0, 0, 0, 0, ""};
+    int replace = 0, rc;
+    bt_err err;
+    if (case_id <= 0 || format == NULL || path == NULL || bt_export_format_parse(format) < 0) {
+        fprintf(stderr, "bantrail: export needs --case N, --format html|json and -o FILE\n");
+        return 2;
+    }
+    if (export_target(path, force, &replace) != 0) return 2;
+    if ((err = unlock_if_needed(&rep)) != BT_OK) return finish(rep, err);
+    rc = export_fetch(case_id, format, &d);
+    if (rc == 0) rc = export_save(&d, case_id, format, path, replace);
+    bt_export_free(d.doc, d.size + 1);
     return rc;
 }
 
@@ -1347,58 +1391,66 @@ static int confirm(const char *question)
     return yes;
 }
 
-static int cmd_report(const char *sub, const share_opts *o, int64_t id, const char *out_path, int yes)
+static int cmd_report_list(void)
+{
+    json_object *rep = NULL;
+    bt_err err = unlock_if_needed(&rep);
+    if (err != BT_OK) return finish(rep, err);
+    rep = call("report_list", NULL, &err);
+    if (err != BT_OK) return finish(rep, err);
+    json_object *items = json_object_object_get(result_of(rep), "reports");
+    if (opt_json) print_json(result_of(rep));
+    else if (json_object_array_length(items) == 0) printf("The outbox is empty.\n");
+    for (size_t i = 0; !opt_json && i < json_object_array_length(items); i++) {
+        json_object *it = json_object_array_get_idx(items, i);
+        printf("%6lld  case %-5lld %-10s ", (long long)num(it, "id"), (long long)num(it, "case"), str(it, "state"));
+        print_clean(str(it, "union") ? str(it, "union") : "", 0);
+        if (str(it, "detail")) { printf("  ("); print_clean(str(it, "detail"), 0); printf(")"); }
+        putchar('\n');
+    }
+    return finish(rep, err);
+}
+
+/* report send --id, report withdraw and report save: one outbox report. */
+static int cmd_report_one(const char *sub, int64_t id, const char *out_path)
+{
+    json_object *rep = NULL;
+    bt_err err = unlock_if_needed(&rep);
+    if (err != BT_OK) return finish(rep, err);
+    if (!strcmp(sub, "send")) return send_queued(id);
+    if (!strcmp(sub, "withdraw")) {
+        err = mark(id, "withdrawn", NULL);
+        if (err == BT_OK && !opt_json) printf("Withdrawn: report %lld will not be sent.\n", (long long)id);
+        return exit_for(err);
+    }
+    json_object *p = json_object_new_object();
+    json_object_object_add(p, "id", json_object_new_int64(id));
+    rep = call("report_get", p, &err);
+    if (err != BT_OK) return finish(rep, err);
+    const char *wire = str(result_of(rep), "wire");
+    int fd = out_path ? open(out_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600) : -1;
+    int ok = fd >= 0 && write(fd, wire, strlen(wire)) == (ssize_t)strlen(wire) && write(fd, "\n", 1) == 1;
+    if (fd >= 0 && close(fd) != 0) ok = 0;
+    json_object_put(rep);
+    if (!ok) {
+        fprintf(stderr, "bantrail: cannot write %s (give -o FILE; it is never overwritten)\n", out_path ? out_path : "-");
+        return 2;
+    }
+    printf("Saved the sealed report to %s: upload it by hand (for example with Tor Browser) to the union.\n", out_path);
+    return 0;
+}
+
+/* report preview, and report send of a case: shows the report; send then
+ * asks (unless yes), queues it and sends it. */
+static int cmd_report_case(int send, const share_opts *o, int yes)
 {
     json_object *rep = NULL, *res;
     bt_err err = unlock_if_needed(&rep);
     if (err != BT_OK) return finish(rep, err);
-    if (!strcmp(sub, "list")) {
-        rep = call("report_list", NULL, &err);
-        if (err != BT_OK) return finish(rep, err);
-        json_object *items = json_object_object_get(result_of(rep), "reports");
-        if (opt_json) print_json(result_of(rep));
-        else if (json_object_array_length(items) == 0) printf("The outbox is empty.\n");
-        for (size_t i = 0; !opt_json && i < json_object_array_length(items); i++) {
-            json_object *it = json_object_array_get_idx(items, i);
-            printf("%6lld  case %-5lld %-10s ", (long long)num(it, "id"), (long long)num(it, "case"), str(it, "state"));
-            print_clean(str(it, "union") ? str(it, "union") : "", 0);
-            if (str(it, "detail")) { printf("  ("); print_clean(str(it, "detail"), 0); printf(")"); }
-            putchar('\n');
-        }
-        return finish(rep, err);
-    }
-    if (!strcmp(sub, "withdraw") || !strcmp(sub, "save") || (!strcmp(sub, "send") && id > 0)) {
-        if (id <= 0) { usage(stderr); return 2; }
-        if (!strcmp(sub, "send")) return send_queued(id);
-        if (!strcmp(sub, "withdraw")) {
-            err = mark(id, "withdrawn", NULL);
-            if (err == BT_OK && !opt_json) printf("Withdrawn: report %lld will not be sent.\n", (long long)id);
-            return exit_for(err);
-        }
-        json_object *p = json_object_new_object();
-        json_object_object_add(p, "id", json_object_new_int64(id));
-        rep = call("report_get", p, &err);
-        if (err != BT_OK) return finish(rep, err);
-        const char *wire = str(result_of(rep), "wire");
-        int fd = out_path ? open(out_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600) : -1;
-        int ok = fd >= 0 && write(fd, wire, strlen(wire)) == (ssize_t)strlen(wire) && write(fd, "\n", 1) == 1;
-        if (fd >= 0 && close(fd) != 0) ok = 0;
-        json_object_put(rep);
-        if (!ok) {
-            fprintf(stderr, "bantrail: cannot write %s (give -o FILE; it is never overwritten)\n", out_path ? out_path : "-");
-            return 2;
-        }
-        printf("Saved the sealed report to %s: upload it by hand (for example with Tor Browser) to the union.\n", out_path);
-        return 0;
-    }
-    if (o->case_id <= 0 || (strcmp(sub, "preview") && strcmp(sub, "send"))) {
-        usage(stderr);
-        return 2;
-    }
     rep = call("report_preview", share_params(o), &err);
     if (err != BT_OK) return finish(rep, err);
     res = result_of(rep);
-    if (!strcmp(sub, "preview")) {
+    if (!send) {
         if (opt_json) print_json(res);
         else print_preview(res);
         return finish(rep, err);
@@ -1415,35 +1467,40 @@ static int cmd_report(const char *sub, const share_opts *o, int64_t id, const ch
     json_object_put(rep);
     rep = call("report_queue", p, &err);
     if (err != BT_OK) return finish(rep, err);
-    id = num(result_of(rep), "id");
+    int64_t id = num(result_of(rep), "id");
     json_object_put(rep);
     return send_queued(id);
 }
 
-static int cmd_union(const char *sub, const char *file)
+static int cmd_union_list(void)
 {
     json_object *rep = NULL;
     bt_err err = unlock_if_needed(&rep);
     if (err != BT_OK) return finish(rep, err);
-    if (!strcmp(sub, "list")) {
-        rep = call("unions", NULL, &err);
-        if (err != BT_OK) return finish(rep, err);
-        json_object *arr = json_object_object_get(result_of(rep), "unions");
-        if (opt_json) print_json(result_of(rep));
-        for (size_t i = 0; !opt_json && i < json_object_array_length(arr); i++) {
-            json_object *u = json_object_array_get_idx(arr, i);
-            print_clean(str(u, "id"), 0);
-            printf("  ");
-            print_clean(str(u, "name"), 0);
-            printf("\n    key %s, sends to ", str(u, "key_id"));
-            print_clean(str(u, "submit_url"), 0);
-            putchar('\n');
-        }
-        return finish(rep, err);
+    rep = call("unions", NULL, &err);
+    if (err != BT_OK) return finish(rep, err);
+    json_object *arr = json_object_object_get(result_of(rep), "unions");
+    if (opt_json) print_json(result_of(rep));
+    for (size_t i = 0; !opt_json && i < json_object_array_length(arr); i++) {
+        json_object *u = json_object_array_get_idx(arr, i);
+        print_clean(str(u, "id"), 0);
+        printf("  ");
+        print_clean(str(u, "name"), 0);
+        printf("\n    key %s, sends to ", str(u, "key_id"));
+        print_clean(str(u, "submit_url"), 0);
+        putchar('\n');
     }
-    json_object *entry = file ? json_object_from_file(file) : NULL;
+    return finish(rep, err);
+}
+
+static int cmd_union_import(const char *file)
+{
+    json_object *rep = NULL;
+    bt_err err = unlock_if_needed(&rep);
+    if (err != BT_OK) return finish(rep, err);
+    json_object *entry = json_object_from_file(file);
     if (entry == NULL) {
-        fprintf(stderr, "bantrail: cannot read a union entry (JSON) from %s\n", file ? file : "-");
+        fprintf(stderr, "bantrail: cannot read a union entry (JSON) from %s\n", file);
         return 2;
     }
     json_object *p = json_object_new_object();
@@ -1455,111 +1512,668 @@ static int cmd_union(const char *sub, const char *file)
     return finish(rep, err);
 }
 
-int main(int argc, char **argv)
-{
-    enum { O_JSON = 256, O_PASSFD, O_AFTER, O_LIMIT, O_URL, O_TITLE, O_LANG, O_RECOVERY, O_OPS, O_MEM,
-           O_BROWSER, O_UDD, O_MANUAL,
-           O_CASE, O_PLATFORM, O_HANDLE, O_EVENT, O_OUTCOME, O_AT, O_NOTE, O_FORMAT, O_FORCE,
-           O_UNION, O_ACCOUNT_TYPE, O_PAID, O_COUNTRY, O_YES, O_ID };
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, O_JSON},
-        {"passphrase-fd", required_argument, NULL, O_PASSFD},
-        {"help", no_argument, NULL, 'h'},
-        {"after", required_argument, NULL, O_AFTER},
-        {"limit", required_argument, NULL, O_LIMIT},
-        {"url", required_argument, NULL, O_URL},
-        {"title", required_argument, NULL, O_TITLE},
-        {"lang", required_argument, NULL, O_LANG},
-        {"recovery", no_argument, NULL, O_RECOVERY},
-        {"kdf-ops", required_argument, NULL, O_OPS},
-        {"kdf-mem-mib", required_argument, NULL, O_MEM},
-        {"browser", required_argument, NULL, O_BROWSER},
-        {"user-data-dir", required_argument, NULL, O_UDD},
-        {"manual", no_argument, NULL, O_MANUAL},
-        {"case", required_argument, NULL, O_CASE},
-        {"platform", required_argument, NULL, O_PLATFORM},
-        {"handle", required_argument, NULL, O_HANDLE},
-        {"event", required_argument, NULL, O_EVENT},
-        {"outcome", required_argument, NULL, O_OUTCOME},
-        {"at", required_argument, NULL, O_AT},
-        {"note", required_argument, NULL, O_NOTE},
-        {"format", required_argument, NULL, O_FORMAT},
-        {"force", no_argument, NULL, O_FORCE},
-        {"union", required_argument, NULL, O_UNION},
-        {"account-type", required_argument, NULL, O_ACCOUNT_TYPE},
-        {"paid", required_argument, NULL, O_PAID},
-        {"country", required_argument, NULL, O_COUNTRY},
-        {"yes", no_argument, NULL, O_YES},
-        {"id", required_argument, NULL, O_ID},
-        {NULL, 0, NULL, 0},
-    };
-    const char *url = NULL, *title = NULL, *lang = NULL, *out_path = NULL, *browser = NULL, *udd = NULL;
-    int64_t after = 0, limit = 50, ops = 0, mem_mib = 0;
-    int recovery = 0, manual = 0, c, rc;
-    char *dir = NULL;
-    const char *platform = NULL, *handle = NULL, *event = NULL, *outcome = NULL, *at = NULL, *note = NULL,
-               *format = NULL;
-    int64_t case_id = 0, report_id = 0;
-    int force = 0, yes = 0;
-    share_opts so = {NULL, NULL, NULL, NULL, 0};
+/* ---- each command's handler: from what it was given to its cmd_* ---- */
 
-    while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
-        int64_t x = 0;
-        switch (c) {
-        case O_JSON: opt_json = 1; break;
-        case O_PASSFD:
-            if (parse_id(optarg, &x) != 0 || x > 1024) { usage(stderr); return 2; }
-            opt_pass_fd = (int)x;
-            break;
-        case 'h': usage(stdout); return 0;
-        case 'o': out_path = optarg; break;
-        case O_AFTER: if (parse_id(optarg, &after) != 0) { usage(stderr); return 2; } break;
-        case O_LIMIT: if (parse_id(optarg, &limit) != 0) { usage(stderr); return 2; } break;
-        case O_URL: url = optarg; break;
-        case O_TITLE: title = optarg; break;
-        case O_LANG: lang = optarg; break;
-        case O_RECOVERY: recovery = 1; break;
-        case O_OPS: if (parse_id(optarg, &ops) != 0) { usage(stderr); return 2; } break;
-        case O_MEM: if (parse_id(optarg, &mem_mib) != 0) { usage(stderr); return 2; } break;
-        case O_BROWSER: browser = optarg; break;
-        case O_UDD: udd = optarg; break;
-        case O_MANUAL: manual = 1; break;
-        case O_CASE: if (parse_id(optarg, &case_id) != 0 || case_id == 0) { usage(stderr); return 2; } break;
-        case O_PLATFORM: platform = optarg; break;
-        case O_HANDLE: handle = optarg; break;
-        case O_EVENT: event = optarg; break;
-        case O_OUTCOME: outcome = optarg; break;
-        case O_AT: at = optarg; break;
-        case O_NOTE: note = optarg; break;
-        case O_FORMAT: format = optarg; break;
-        case O_FORCE: force = 1; break;
-        case O_UNION: so.union_id = optarg; break;
-        case O_ACCOUNT_TYPE: so.account_type = optarg; break;
-        case O_PAID:
-            if (strcmp(optarg, "yes") != 0 && strcmp(optarg, "no") != 0) { usage(stderr); return 2; }
-            so.paid = optarg;
-            break;
-        case O_COUNTRY: so.country = optarg; break;
-        case O_YES: yes = 1; break;
-        case O_ID: if (parse_id(optarg, &report_id) != 0 || report_id == 0) { usage(stderr); return 2; } break;
-        default: usage(stderr); return 2;
+/* A number among a command's arguments (a record, a case), or -1 after
+ * saying it is not one. */
+static int64_t number_arg(const cli_args *a, int i, const char *what)
+{
+    int64_t x;
+    if (parse_id(a->pos[i], &x) == 0) return x;
+    usage_error(a, "%s must be a number, not '%s'", what, a->pos[i]);
+    return -1;
+}
+
+static int run_status(const cli_args *a)
+{
+    return cmd_status(a->dir);
+}
+
+static int run_passphrase(const cli_args *a)
+{
+    bt_kdf_params kdf = bt_vault_default_kdf();
+    int64_t ops = a->n[OPT_KDF_OPS], mem_mib = a->n[OPT_KDF_MEM];
+    if (ops > 0) kdf.opslimit = (unsigned long long)ops;
+    if (mem_mib > 0) kdf.memlimit = (size_t)mem_mib << 20;
+    return cmd_passphrase((int)a->n[OPT_RECOVERY], ops > 0 || mem_mib > 0 ? &kdf : NULL);
+}
+
+static int run_recovery_code(const cli_args *a)
+{
+    (void)a;
+    return cmd_recovery_code();
+}
+
+static int run_list(const cli_args *a)
+{
+    return cmd_list(a->n[OPT_AFTER], a->n[OPT_LIMIT]);
+}
+
+static int run_show(const cli_args *a)
+{
+    int64_t id = number_arg(a, 0, "ID");
+    return id < 0 ? 2 : cmd_show(id, a->text[OPT_OUT]);
+}
+
+static int run_verify(const cli_args *a)
+{
+    (void)a;
+    return cmd_verify();
+}
+
+static int run_capture(const cli_args *a)
+{
+    if (a->text[OPT_URL] == NULL) return usage_error(a, "capture needs --url URL");
+    return cmd_capture(a->text[OPT_URL], a->text[OPT_TITLE], a->text[OPT_LANG], (int)a->n[OPT_MANUAL]);
+}
+
+static int run_demo(const cli_args *a)
+{
+    (void)a;
+    return cmd_demo();
+}
+
+static int run_classify(const cli_args *a)
+{
+    return cmd_classify(a->text[OPT_URL], a->text[OPT_TITLE], a->text[OPT_LANG]);
+}
+
+static int run_install(const cli_args *a)
+{
+    return cmd_install(a->text[OPT_BROWSER], a->text[OPT_UDD], strcmp(a->cmd->name, "uninstall") == 0);
+}
+
+static int run_doctor(const cli_args *a)
+{
+    return cmd_doctor(a->text[OPT_UDD]);
+}
+
+static int run_case_list(const cli_args *a)
+{
+    (void)a;
+    return cmd_case_list();
+}
+
+static int run_case_show(const cli_args *a)
+{
+    int64_t id = number_arg(a, 0, "N");
+    return id < 0 ? 2 : cmd_case_show(id);
+}
+
+static int run_case_merge(const cli_args *a)
+{
+    int64_t x = number_arg(a, 0, "A"), y = x < 0 ? -1 : number_arg(a, 1, "B");
+    return y < 0 ? 2 : cmd_case_merge(x, y);
+}
+
+static int run_case_split(const cli_args *a)
+{
+    int64_t record = number_arg(a, 0, "RECORD");
+    return record < 0 ? 2 : cmd_case_split(record);
+}
+
+static int run_event_add(const cli_args *a)
+{
+    return cmd_event_add(a->n[OPT_CASE], a->text[OPT_PLATFORM], a->text[OPT_HANDLE], a->text[OPT_EVENT],
+                         a->text[OPT_OUTCOME], a->text[OPT_AT], a->text[OPT_NOTE]);
+}
+
+static int run_export(const cli_args *a)
+{
+    return cmd_export(a->n[OPT_CASE], a->text[OPT_FORMAT], a->text[OPT_OUT], (int)a->n[OPT_FORCE]);
+}
+
+static int run_union_list(const cli_args *a)
+{
+    (void)a;
+    return cmd_union_list();
+}
+
+static int run_union_import(const cli_args *a)
+{
+    return cmd_union_import(a->pos[0]);
+}
+
+static int run_report_list(const cli_args *a)
+{
+    (void)a;
+    return cmd_report_list();
+}
+
+/* report preview and report send: a case's report, or (send) an outbox one. */
+static int run_report_case(const cli_args *a)
+{
+    share_opts o = {a->text[OPT_UNION], a->text[OPT_ACCOUNT_TYPE], a->text[OPT_PAID], a->text[OPT_COUNTRY],
+                    a->n[OPT_CASE]};
+    int send = strcmp(a->cmd->name, "report send") == 0;
+    if (send && a->n[OPT_ID] > 0) return cmd_report_one("send", a->n[OPT_ID], NULL);
+    if (o.case_id <= 0) return usage_error(a, "%s needs --case N%s", a->cmd->name, send ? " or --id N" : "");
+    return cmd_report_case(send, &o, (int)a->n[OPT_YES]);
+}
+
+/* report save and report withdraw: one outbox report, by --id. */
+static int run_report_one(const cli_args *a)
+{
+    if (a->n[OPT_ID] <= 0) return usage_error(a, "%s needs --id N", a->cmd->name);
+    return cmd_report_one(a->cmd->name + strlen("report "), a->n[OPT_ID], a->text[OPT_OUT]);
+}
+
+/* ---- the tables: options and commands ---- */
+
+enum { ARG_FLAG, ARG_TEXT, ARG_COUNT, ARG_ID, ARG_FD, ARG_YES_NO };
+
+typedef struct {
+    const char *name;           /* the long name, or NULL */
+    char letter;                /* the short one, or 0 */
+    int kind;                   /* ARG_*: what its value must be */
+    const char *arg;            /* its value as help shows it, or NULL for a flag */
+    const char *help;
+} cli_option;
+
+static const cli_option options[OPT_COUNT_] = {
+    [OPT_AFTER] = {"after", 0, ARG_COUNT, "ID", "records after record ID (what 'More:' says)"},
+    [OPT_LIMIT] = {"limit", 0, ARG_COUNT, "N", "at most N records (default 50)"},
+    [OPT_URL] = {"url", 0, ARG_TEXT, "URL", "the page's address"},
+    [OPT_TITLE] = {"title", 0, ARG_TEXT, "T", "the page's title"},
+    [OPT_LANG] = {"lang", 0, ARG_TEXT, "L", "the page's language, as in its lang attribute (en, fr, ...)"},
+    [OPT_MANUAL] = {"manual", 0, ARG_FLAG, NULL, "store the text even if the classifier says it is no notice"},
+    [OPT_RECOVERY] = {"recovery", 0, ARG_FLAG, NULL, "after a lost passphrase: unlock with the recovery code"},
+    [OPT_KDF_OPS] = {"kdf-ops", 0, ARG_COUNT, "N", "Argon2id passes (default: the log's own)"},
+    [OPT_KDF_MEM] = {"kdf-mem-mib", 0, ARG_COUNT, "N", "Argon2id memory in MiB (default: the log's own)"},
+    [OPT_BROWSER] = {"browser", 0, ARG_TEXT, "NAME",
+                     "chrome, chromium, brave, edge, vivaldi, firefox or all (default: those found)"},
+    [OPT_UDD] = {"user-data-dir", 0, ARG_TEXT, "DIR", "a Chromium-family browser started with this folder"},
+    [OPT_CASE] = {"case", 0, ARG_ID, "N", "the case, as 'bantrail case list' numbers it"},
+    [OPT_PLATFORM] = {"platform", 0, ARG_TEXT, "P", "the platform (instagram, facebook, ...) when no case is named"},
+    [OPT_HANDLE] = {"handle", 0, ARG_TEXT, "H", "the account's handle on that platform"},
+    [OPT_EVENT] = {"event", 0, ARG_TEXT, "E", "what happened (see below)"},
+    [OPT_OUTCOME] = {"outcome", 0, ARG_TEXT, "O", "a decision's: rejected or reinstated"},
+    [OPT_AT] = {"at", 0, ARG_TEXT, "ISO8601", "when it happened (see below)"},
+    [OPT_NOTE] = {"note", 0, ARG_TEXT, "TEXT", "a note kept with it"},
+    [OPT_FORMAT] = {"format", 0, ARG_TEXT, "F", "html or json"},
+    [OPT_OUT] = {NULL, 'o', ARG_TEXT, "FILE", "the file to write (a new one: never a link, never overwritten)"},
+    [OPT_FORCE] = {"force", 0, ARG_FLAG, NULL, "replace FILE if it exists (still never through a link)"},
+    [OPT_UNION] = {"union", 0, ARG_TEXT, "ID", "the union to share with, from 'bantrail union list' (default demo)"},
+    [OPT_ACCOUNT_TYPE] = {"account-type", 0, ARG_TEXT, "T", "personal, business or creator"},
+    [OPT_PAID] = {"paid", 0, ARG_YES_NO, "yes|no", "whether the account paid for verification"},
+    [OPT_COUNTRY] = {"country", 0, ARG_TEXT, "CC", "your country, two letters (FR, DE, ...)"},
+    [OPT_YES] = {"yes", 0, ARG_FLAG, NULL, "send without asking"},
+    [OPT_ID] = {"id", 0, ARG_ID, "N", "a report in the outbox, as 'bantrail report list' numbers it"},
+    [OPT_JSON] = {"json", 0, ARG_FLAG, NULL, "machine output (the host's JSON result)"},
+    [OPT_PASSFD] = {"passphrase-fd", 0, ARG_FD, "N",
+                    "read passphrases, one a line, from file descriptor N instead of the terminal"},
+    [OPT_HELP] = {"help", 'h', ARG_FLAG, NULL, "help: the commands, or one command's options"},
+    [OPT_VERSION] = {"version", 0, ARG_FLAG, NULL, "bantrail's version"},
+};
+
+#define SHARE_OPTS (ONLY(OPT_CASE) | ONLY(OPT_UNION) | ONLY(OPT_ACCOUNT_TYPE) | ONLY(OPT_PAID) | ONLY(OPT_COUNTRY))
+
+/* One row a command, in the order the overview lists them. */
+static const cli_command commands[] = {
+    {"status", "", 0, 0, 0, 1, run_status, "",
+     "the log's state, counts and chain head",
+     "Says whether the log is protected by a passphrase, how many entries and sessions it holds,\n"
+     "whether a recovery code is set, and the chain head.",
+     "bantrail status"},
+    {"passphrase", "", 0, 0, ONLY(OPT_RECOVERY) | ONLY(OPT_KDF_OPS) | ONLY(OPT_KDF_MEM), 1, run_passphrase,
+     "[--recovery]",
+     "set or change the passphrase (--recovery: after a lost one)",
+     "Asks the current passphrase (when there is one), then the new one twice at a terminal, once\n"
+     "with --passphrase-fd. With --recovery it asks the recovery code instead of the current one.",
+     "bantrail passphrase --recovery"},
+    {"recovery-code", "", 0, 0, 0, 1, run_recovery_code, "",
+     "make a one-time recovery code (replaces any earlier one)",
+     "Shows a new recovery code once; with it, 'bantrail passphrase --recovery' sets a new\n"
+     "passphrase when the old one is lost. An earlier code stops working.",
+     "bantrail recovery-code"},
+    {"list", "", 0, 0, ONLY(OPT_AFTER) | ONLY(OPT_LIMIT), 1, run_list, "[--after ID] [--limit N]",
+     "records, newest last",
+     "Lists records, oldest first: number, time (UTC), platform, kind and title.",
+     "bantrail list --after 40 --limit 10"},
+    {"show", "ID", 1, 1, ONLY(OPT_OUT), 1, run_show, "[-o FILE]",
+     "one record; -o saves an attachment's bytes",
+     "Shows record ID: its address, title, classification, attachments and text. For an\n"
+     "attachment (a screenshot), -o FILE saves its bytes.",
+     "bantrail show 4 -o shot.png"},
+    {"verify", "", 0, 0, 0, 1, run_verify, "",
+     "check the hash chain (needs no passphrase)",
+     "Checks every entry's hash against the one before it. Exit 1 names the first entry that\n"
+     "does not hold.",
+     "bantrail verify"},
+    {"capture", "", 0, 0, ONLY(OPT_URL) | ONLY(OPT_TITLE) | ONLY(OPT_LANG) | ONLY(OPT_MANUAL), 1, run_capture,
+     "--url URL [--title T] [--lang L] [--manual]",
+     "store the notice text read from stdin",
+     "Stores the text read from stdin (1 MiB at most) as the extension would, if the classifier\n"
+     "says it is a restriction notice; --manual stores it in any case.",
+     "echo \"We suspended your account.\" | bantrail capture --url https://www.instagram.com/accounts/suspended/"},
+    {"demo", "", 0, 0, 0, 0, run_demo, "",
+     "run bantrail-host as a browser does, on a throwaway log",
+     "Starts bantrail-host as Chromium would and captures a sample notice in a throwaway log,\n"
+     "showing each request and answer. Your own log is not touched.",
+     "bantrail demo"},
+    {"classify", "", 0, 0, ONLY(OPT_URL) | ONLY(OPT_TITLE) | ONLY(OPT_LANG), 0, run_classify,
+     "[--url URL] [--title T] [--lang L]",
+     "say whether the text on stdin is a restriction notice",
+     "Runs the classifier on the text read from stdin: platform, kind, reason and facts. Needs\n"
+     "no log. Exit 0 a notice, 1 not a notice. Rules: docs/RULES.md.",
+     "bantrail classify --url https://www.instagram.com/accounts/suspended/ < notice.txt"},
+    {"install", "", 0, 0, ONLY(OPT_BROWSER) | ONLY(OPT_UDD), 0, run_install, "[--browser NAME] [--user-data-dir DIR]",
+     "register the host with browsers",
+     "Writes the native-host manifest (the host's path, the extension's id) into each browser's\n"
+     "folder. With --user-data-dir, into that Chromium-family profile's folder.",
+     "bantrail install --browser firefox"},
+    {"uninstall", "", 0, 0, ONLY(OPT_BROWSER) | ONLY(OPT_UDD), 0, run_install,
+     "[--browser NAME] [--user-data-dir DIR]",
+     "remove those registrations",
+     "Removes the manifests 'bantrail install' wrote.",
+     "bantrail uninstall --browser all"},
+    {"doctor", "", 0, 0, ONLY(OPT_UDD), 0, run_doctor, "[--user-data-dir DIR]",
+     "check each registration and that the host answers",
+     "Checks each browser's registration and starts the registered host as that browser would,\n"
+     "asking it hello. Exit 1 when none is registered or one has a problem.",
+     "bantrail doctor"},
+    {"case list", "", 0, 0, 0, 1, run_case_list, "",
+     "cases with restriction to appeal, appeal to answer, time locked out",
+     "Lists cases (one account's story on one platform) with their derived times: restriction\n"
+     "to appeal, appeal to answer, time locked out.",
+     "bantrail case list"},
+    {"case show", "N", 1, 1, 0, 1, run_case_show, "",
+     "case N's timeline, derived times and record hashes",
+     "Shows case N: its times, its outcome, and its timeline with each record's hash.",
+     "bantrail case show 1"},
+    {"case merge", "A B", 2, 2, 0, 1, run_case_merge, "",
+     "make cases A and B one (recorded in the log; nothing removed)",
+     "Makes cases A and B one. The merge is a new log entry; no record is changed.",
+     "bantrail case merge 1 7"},
+    {"case split", "RECORD", 1, 1, 0, 1, run_case_split, "",
+     "RECORD and its case's later records become a new case",
+     "Moves RECORD and the later records of its case to a new case. The split is a new log\n"
+     "entry; no record is changed.",
+     "bantrail case split 9"},
+    {"event add", "", 0, 0, ONLY(OPT_CASE) | ONLY(OPT_PLATFORM) | ONLY(OPT_HANDLE) | ONLY(OPT_EVENT) |
+     ONLY(OPT_OUTCOME) | ONLY(OPT_AT) | ONLY(OPT_NOTE), 1, run_event_add,
+     "(--case N | --platform P [--handle H]) --event E --at ISO8601 [--outcome O] [--note TEXT]",
+     "add what Bantrail could not see, marked as entered by hand",
+     "Adds an event Bantrail could not see (an appeal made in the app, a letter), marked as\n"
+     "entered by hand, to case N or to the platform's matching case.",
+     "bantrail event add --case 1 --event appeal_submitted --at 2026-03-03T10:05Z"},
+    {"union list", "", 0, 0, 0, 1, run_union_list, "",
+     "the unions you can share with (a demo one is built in)",
+     "Lists the unions you can share reports with, their keys and where they receive.",
+     "bantrail union list"},
+    {"union import", "FILE", 1, 1, 0, 1, run_union_import, "",
+     "pin a union's entry and key",
+     "Imports a union's entry (the union.json it publishes) and pins its key: a new key needs\n"
+     "a new import.",
+     "bantrail union import union.json"},
+    {"report preview", "", 0, 0, SHARE_OPTS, 1, run_report_case,
+     "--case N [--union ID] [--account-type T] [--paid yes|no] [--country CC]",
+     "the exact anonymous report of a case, in plain words and JSON",
+     "Shows the anonymous report of case N exactly as it would be sent, in plain words and\n"
+     "as JSON. Nothing is sent.",
+     "bantrail report preview --case 1 --union demo --country FR"},
+    {"report send", "", 0, 0, SHARE_OPTS | ONLY(OPT_YES) | ONLY(OPT_ID), 1, run_report_case,
+     "--case N [--union ID] [--account-type T] [--paid yes|no] [--country CC] [--yes] | --id N",
+     "confirm, seal to the union's key and send (or retry one)",
+     "Shows case N's report, asks, seals it to the union's key and sends it; failures stay in\n"
+     "the outbox. --id N sends (retries) a report already in the outbox.",
+     "bantrail report send --case 1 --union demo"},
+    {"report list", "", 0, 0, 0, 1, run_report_list, "",
+     "the outbox",
+     "Lists the reports in the outbox and what became of each.",
+     "bantrail report list"},
+    {"report save", "", 0, 0, ONLY(OPT_ID) | ONLY(OPT_OUT), 1, run_report_one, "--id N -o FILE",
+     "save a sealed report to upload by hand",
+     "Saves outbox report N, sealed, to FILE, to upload by hand (for example with Tor Browser).",
+     "bantrail report save --id 2 -o report.txt"},
+    {"report withdraw", "", 0, 0, ONLY(OPT_ID), 1, run_report_one, "--id N",
+     "withdraw a report from the outbox",
+     "Marks outbox report N as withdrawn: it is never sent.",
+     "bantrail report withdraw --id 2"},
+    {"export", "", 0, 0, ONLY(OPT_CASE) | ONLY(OPT_FORMAT) | ONLY(OPT_OUT) | ONLY(OPT_FORCE), 1, run_export,
+     "--case N --format html|json -o FILE [--force]",
+     "a case as evidence for a lawyer or an ombudsman",
+     "Writes case N as evidence: timeline, screenshots, hashes, chain head (docs/EVIDENCE.md).\n"
+     "Never overwrites without asking (--force: replace it), never follows a symbolic link.",
+     "bantrail export --case 1 --format html -o case1.html"},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+/* ---- help ---- */
+
+/* "--after ID", "-o FILE", "-h, --help". */
+static void option_label(char *buf, size_t size, int id)
+{
+    const cli_option *o = &options[id];
+    char l[4] = "";
+    if (o->letter) snprintf(l, sizeof l, "-%c", o->letter);
+    snprintf(buf, size, "%s%s%s%s%s%s", l, o->letter && o->name ? ", " : "", o->name ? "--" : "",
+             o->name ? o->name : "", o->arg ? " " : "", o->arg ? o->arg : "");
+}
+
+static void print_options(FILE *f, uint64_t mask)
+{
+    char label[40];
+    for (int id = 0; id < OPT_COUNT_; id++) {
+        if (!(mask & ONLY(id))) continue;
+        option_label(label, sizeof label, id);
+        fprintf(f, "  %-22s %s\n", label, options[id].help);
+    }
+}
+
+/* The command, its arguments and its options, as its usage line shows them. */
+static void print_synopsis(FILE *f, const cli_command *c)
+{
+    fprintf(f, "%s%s%s%s%s", c->name, *c->args ? " " : "", c->args, *c->usage ? " " : "", c->usage);
+}
+
+/* One line of the overview: the command, its arguments, its summary. */
+static void print_summary(FILE *f, const cli_command *c)
+{
+    char name[32];
+    snprintf(name, sizeof name, "%s%s%s", c->name, *c->args ? " " : "", c->args);
+    fprintf(f, "  %-19s %s\n", name, c->summary);
+}
+
+static void print_overview(FILE *f)
+{
+    fprintf(f, "Usage: bantrail [--json] [--passphrase-fd N] COMMAND [ARGS]\n\nCommands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++) print_summary(f, &commands[i]);
+    fprintf(f, "\nOptions:\n");
+    print_options(f, GLOBAL_OPTS);
+    fprintf(f, "\nbantrail COMMAND --help (or bantrail help COMMAND) shows a command's options and an example.\n"
+               "The log lives in $BANTRAIL_HOME, or $XDG_DATA_HOME/bantrail, or\n"
+               "~/.local/share/bantrail. Exit: 0 success, 1 negative answer, 2 error.\n");
+}
+
+static void print_command_help(FILE *f, const cli_command *c)
+{
+    fprintf(f, "Usage: bantrail [--json]%s ", c->opens_log ? " [--passphrase-fd N]" : "");
+    print_synopsis(f, c);
+    fprintf(f, "\n\n%s\n", c->about);
+    if (c->opts != 0) {
+        fprintf(f, "\nOptions:\n");
+        print_options(f, c->opts);
+    }
+    if (c->opts & ONLY(OPT_EVENT)) {
+        fputc('\n', f);
+        event_add_hint(f);
+    }
+    fprintf(f, "\nGlobal options:\n");
+    print_options(f, GLOBAL_OPTS & ~ONLY(OPT_VERSION));
+    fprintf(f, "\nExample:\n  %s\n", c->example);
+}
+
+/* 1 when command c belongs to group (its first word), like "case show" to "case". */
+static int in_group(const cli_command *c, const char *group)
+{
+    size_t n = strlen(group);
+    return strncmp(c->name, group, n) == 0 && c->name[n] == ' ';
+}
+
+static void print_group_help(FILE *f, const char *group)
+{
+    fprintf(f, "Usage: bantrail [--json] [--passphrase-fd N] %s COMMAND [ARGS]\n\nCommands:\n", group);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (in_group(&commands[i], group)) print_summary(f, &commands[i]);
+    fprintf(f, "\nbantrail %s COMMAND --help shows a command's options and an example.\n", group);
+}
+
+/* A usage error: what is wrong, the command's usage, where to read more. */
+static int usage_error(const cli_args *a, const char *fmt, ...)
+{
+    va_list ap;
+    fputs("bantrail: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\nUsage: bantrail ", stderr);
+    print_synopsis(stderr, a->cmd);
+    fprintf(stderr, "\nsee bantrail %s --help\n", a->cmd->name);
+    return 2;
+}
+
+/* ---- finding the command ---- */
+
+/* Edit distance (insert, delete, replace, swap two neighbours), for "did you
+ * mean": names are short, so a long word is simply far from all. */
+static int distance(const char *a, const char *b)
+{
+    size_t n = strlen(a), m = strlen(b);
+    int d[24][24];
+    if (n >= 24 || m >= 24) return 99;
+    for (size_t i = 0; i <= n; i++) d[i][0] = (int)i;
+    for (size_t j = 0; j <= m; j++) d[0][j] = (int)j;
+    for (size_t i = 1; i <= n; i++) {
+        for (size_t j = 1; j <= m; j++) {
+            int best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
         }
     }
-    if (optind >= argc) {
-        usage(stderr);
+    return d[n][m];
+}
+
+/* The command named w0 (and w1 for a group's); NULL if none. */
+static const cli_command *find_command(const char *w0, const char *w1)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        const cli_command *c = &commands[i];
+        if (strcmp(c->name, w0) == 0 || (w1 != NULL && in_group(c, w0) && strcmp(c->name + strlen(w0) + 1, w1) == 0))
+            return c;
+    }
+    return NULL;
+}
+
+static int is_group(const char *w0)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (in_group(&commands[i], w0)) return 1;
+    return 0;
+}
+
+/* Says that w0 (or, in group w0, w1) names no command, and the nearest one
+ * within two edits if there is one; not the whole help. Exit 2. */
+static int unknown_command(const char *w0, const char *w1)
+{
+    const char *word = w1 != NULL ? w1 : w0, *best = w1 == NULL ? "help" : NULL;
+    int best_d = w1 == NULL ? distance(word, "help") : 3, best_len = 4;
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        const char *cand = commands[i].name;
+        char buf[32];
+        if (w1 != NULL && !in_group(&commands[i], w0)) continue;
+        if (w1 != NULL) cand += strlen(w0) + 1;
+        snprintf(buf, sizeof buf, "%.*s", (int)strcspn(cand, " "), cand); /* a group by its first word */
+        int d = distance(word, buf);
+        if (d < best_d) {
+            best_d = d;
+            best = commands[i].name;
+            best_len = (int)(w1 != NULL ? strlen(best) : strlen(buf));
+        }
+    }
+    fprintf(stderr, "bantrail: unknown command '%s%s%s'", w0, w1 ? " " : "", w1 ? w1 : "");
+    if (best != NULL && best_d <= 2) fprintf(stderr, "; did you mean '%.*s'?", best_len, best);
+    fprintf(stderr, "\nsee bantrail %s%s--help\n", w1 ? w0 : "", w1 ? " " : "");
+    return 2;
+}
+
+/* ---- reading the options ---- */
+
+#define LONG_BASE 256 /* getopt's value for a long option: LONG_BASE + its index */
+
+/* getopt_long's tables for the options in mask. A leading '-' returns each
+ * argument in place (as 1), so options may come before or after the
+ * command's name, as they always could; ':' tells a missing value apart. */
+static void build_table(uint64_t mask, struct option longs[OPT_COUNT_ + 1], char shorts[8])
+{
+    int n = 0;
+    strcpy(shorts, "-:");
+    for (int id = 0; id < OPT_COUNT_; id++) {
+        if (!(mask & ONLY(id))) continue;
+        if (options[id].letter) {
+            size_t k = strlen(shorts);
+            shorts[k] = options[id].letter;
+            strcpy(shorts + k + 1, options[id].arg ? ":" : "");
+        }
+        if (options[id].name)
+            longs[n++] = (struct option){options[id].name, options[id].arg ? required_argument : no_argument, NULL,
+                                         LONG_BASE + id};
+    }
+    longs[n] = (struct option){NULL, 0, NULL, 0};
+}
+
+/* The first three arguments that are not options: the command's words.
+ * Read with every option known, so that no option's value is taken for one. */
+static void first_words(int argc, char **argv, const char *w[3])
+{
+    struct option longs[OPT_COUNT_ + 1];
+    char shorts[8];
+    int n = 0, c;
+    build_table(~(uint64_t)0, longs, shorts);
+    optind = 0; /* starts getopt afresh */
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1)
+        if (c == 1 && n < 3) w[n++] = optarg;
+    for (int i = optind; i < argc && n < 3; i++) w[n++] = argv[i]; /* after "--" */
+}
+
+/* The option getopt refused (argv[optind - 1] for a long one), as typed. */
+static void refused_option(char *buf, size_t size, char **argv)
+{
+    if (optopt > 0 && optopt < LONG_BASE) snprintf(buf, size, "-%c", optopt);
+    else snprintf(buf, size, "%.*s", (int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
+}
+
+/* Explains why getopt refused an option (c is '?' or ':'), naming the
+ * option and the command (who; NULL before any), and the commands that do
+ * take it. Exit 2. */
+static int option_error(int c, char **argv, const char *who)
+{
+    char opt[64], owners[256] = "";
+    refused_option(opt, sizeof opt, argv);
+    if (c == ':' || optopt >= LONG_BASE) {
+        fprintf(stderr, "bantrail: %s %s\n", opt, c == ':' ? "needs a value" : "takes no value");
+    } else {
+        for (int id = 0; id < OPT_COUNT_ && owners[0] == '\0'; id++) {
+            int same = opt[1] == '-' ? options[id].name && !strcmp(opt + 2, options[id].name)
+                                     : options[id].letter == opt[1] && opt[2] == '\0';
+            for (size_t i = 0; same && i < N_COMMANDS; i++)
+                if (commands[i].opts & ONLY(id))
+                    snprintf(owners + strlen(owners), sizeof owners - strlen(owners), "%s%s",
+                             owners[0] ? ", " : "", commands[i].name);
+        }
+        if (owners[0] != '\0' && who != NULL)
+            fprintf(stderr, "bantrail: %s does not take %s (it is an option of %s)\n", who, opt, owners);
+        else if (owners[0] != '\0') fprintf(stderr, "bantrail: %s is an option of %s\n", opt, owners);
+        else fprintf(stderr, "bantrail: unknown option %s%s%s\n", opt, who ? " for " : "", who ? who : "");
+    }
+    fprintf(stderr, "see bantrail %s%s--help\n", who ? who : "", who ? " " : "");
+    return 2;
+}
+
+/* Keeps option id's value, checked by its kind; 2 after an error. */
+static int set_value(cli_args *a, int id, const char *arg, const char *who)
+{
+    const cli_option *o = &options[id];
+    int64_t x = 1;
+    int ok = 1;
+    a->text[id] = arg;
+    if (o->kind == ARG_YES_NO) ok = !strcmp(arg, "yes") || !strcmp(arg, "no");
+    else if (o->kind != ARG_FLAG && o->kind != ARG_TEXT)
+        ok = parse_id(arg, &x) == 0 && (o->kind != ARG_ID || x > 0) && (o->kind != ARG_FD || x <= 1024);
+    if (!ok) {
+        fprintf(stderr, "bantrail: --%s: '%s' will not do (%s)\nsee bantrail %s%s--help\n", o->name, arg,
+                o->kind == ARG_YES_NO ? "yes or no" : o->kind == ARG_ID ? "a number from 1" : "a number",
+                who ? who : "", who ? " " : "");
         return 2;
     }
-    const char *cmd = argv[optind++];
-    umask(077);
-    if (optind == argc) { /* commands that do not open the log */
-        if (!strcmp(cmd, "demo")) return cmd_demo();
-        if (!strcmp(cmd, "classify")) return cmd_classify(url, title, lang);
-        if (!strcmp(cmd, "install")) return cmd_install(browser, udd, 0);
-        if (!strcmp(cmd, "uninstall")) return cmd_install(browser, udd, 1);
-        if (!strcmp(cmd, "doctor")) return cmd_doctor(udd);
+    if (o->kind != ARG_TEXT && o->kind != ARG_YES_NO) a->n[id] = x;
+    return 0;
+}
+
+/* Reads the options command c takes (none but the global ones when c is
+ * NULL) and the arguments, in order, into a; 2 after an error. */
+static int read_options(int argc, char **argv, cli_args *a, const cli_command *c, const char *who)
+{
+    struct option longs[OPT_COUNT_ + 1];
+    char shorts[8];
+    int ch;
+    build_table(GLOBAL_OPTS | (c ? c->opts : 0), longs, shorts);
+    optind = 0;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+        if (ch == 1) {
+            if (a->npos < MAX_WORDS) a->pos[a->npos] = optarg;
+            a->npos++;
+            continue;
+        }
+        if (ch == '?' || ch == ':') return option_error(ch, argv, who);
+        int id = ch >= LONG_BASE ? ch - LONG_BASE : ch == 'o' ? OPT_OUT : OPT_HELP;
+        if (set_value(a, id, optarg, who) != 0) return 2;
     }
-    if (opt_pass_fd >= 0 && (pass_in = fdopen(opt_pass_fd, "r")) == NULL) {
-        fprintf(stderr, "bantrail: cannot read file descriptor %d\n", opt_pass_fd);
+    for (int i = optind; i < argc; i++, a->npos++) /* after "--" */
+        if (a->npos < MAX_WORDS) a->pos[a->npos] = argv[i];
+    return 0;
+}
+
+/* ---- main ---- */
+
+/* Help asked for (on stdout, exit 0), or shown for want of a command (on
+ * stderr, exit 2): command c's, group's when c is NULL, else the overview. */
+static int show_help(const cli_command *c, const char *group, int asked)
+{
+    FILE *f = asked ? stdout : stderr;
+    if (c != NULL) {
+        print_command_help(f, c);
+    } else if (group != NULL) {
+        if (!asked) fprintf(stderr, "bantrail: %s needs a command\n", group);
+        print_group_help(f, group);
+    } else {
+        print_overview(f);
+    }
+    return asked ? 0 : 2;
+}
+
+/* Finds the command, then reads the options it takes. Returns -1 to run
+ * a->cmd, else the exit code: after help, the version, or a usage error. */
+static int parse_args(int argc, char **argv, cli_args *a)
+{
+    const char *w[3] = {NULL, NULL, NULL};
+    memset(a, 0, sizeof *a);
+    a->n[OPT_LIMIT] = 50;
+    a->n[OPT_PASSFD] = -1;
+    first_words(argc, argv, w);
+    int help = w[0] != NULL && strcmp(w[0], "help") == 0; /* bantrail help [COMMAND] */
+    const char *w0 = w[help], *w1 = w[help + 1];
+    const cli_command *c = w0 != NULL ? find_command(w0, w1) : NULL;
+    if (w0 != NULL && c == NULL && (!is_group(w0) || w1 != NULL))
+        return unknown_command(w0, is_group(w0) ? w1 : NULL);
+    if (read_options(argc, argv, a, c, c != NULL ? c->name : w0) != 0) return 2;
+    if (a->n[OPT_VERSION]) {
+        printf("bantrail %s\n", BT_VERSION);
+        return 0;
+    }
+    help |= a->n[OPT_HELP] != 0;
+    if (c == NULL || help) return show_help(c, w0, help);
+    a->cmd = c;
+    int used = strchr(c->name, ' ') != NULL ? 2 : 1;
+    a->npos -= used;
+    memmove(a->pos, a->pos + used, sizeof a->pos - used * sizeof a->pos[0]);
+    if (a->npos < c->min_args) return usage_error(a, "%s needs %s", c->name, c->args);
+    if (a->npos > c->max_args) return usage_error(a, "%s: unexpected argument '%s'", c->name, a->pos[c->max_args]);
+    return -1;
+}
+
+/* Opens the log (and the --passphrase-fd stream) and runs the command. */
+static int run_with_log(cli_args *a)
+{
+    char *dir = NULL;
+    int fd = (int)a->n[OPT_PASSFD], rc;
+    if (fd >= 0 && (pass_in = fdopen(fd, "r")) == NULL) {
+        fprintf(stderr, "bantrail: cannot read file descriptor %d\n", fd);
         return 2;
     }
     if (bt_paths_data_dir(&dir) != BT_OK) {
@@ -1571,52 +2185,20 @@ int main(int argc, char **argv)
         free(dir);
         return 2;
     }
-    int args = argc - optind;
-    if (!strcmp(cmd, "status") && args == 0) {
-        rc = cmd_status(dir);
-    } else if (!strcmp(cmd, "passphrase") && args == 0) {
-        bt_kdf_params kdf = bt_vault_default_kdf();
-        if (ops > 0) kdf.opslimit = (unsigned long long)ops;
-        if (mem_mib > 0) kdf.memlimit = (size_t)mem_mib << 20;
-        rc = cmd_passphrase(recovery, ops > 0 || mem_mib > 0 ? &kdf : NULL);
-    } else if (!strcmp(cmd, "recovery-code") && args == 0) {
-        rc = cmd_recovery_code();
-    } else if (!strcmp(cmd, "list") && args == 0) {
-        rc = cmd_list(after, limit);
-    } else if (!strcmp(cmd, "show") && args == 1) {
-        int64_t id;
-        rc = parse_id(argv[optind], &id) == 0 ? cmd_show(id, out_path) : (usage(stderr), 2);
-    } else if (!strcmp(cmd, "verify") && args == 0) {
-        rc = cmd_verify();
-    } else if (!strcmp(cmd, "capture") && args == 0 && url != NULL) {
-        rc = cmd_capture(url, title, lang, manual);
-    } else if (!strcmp(cmd, "case") && args == 1 && !strcmp(argv[optind], "list")) {
-        rc = cmd_case_list();
-    } else if (!strcmp(cmd, "case") && args == 2 && !strcmp(argv[optind], "show")) {
-        int64_t id;
-        rc = parse_id(argv[optind + 1], &id) == 0 ? cmd_case_show(id) : (usage(stderr), 2);
-    } else if (!strcmp(cmd, "case") && args == 3 && !strcmp(argv[optind], "merge")) {
-        int64_t a, b;
-        rc = parse_id(argv[optind + 1], &a) == 0 && parse_id(argv[optind + 2], &b) == 0 ? cmd_case_merge(a, b)
-                                                                                         : (usage(stderr), 2);
-    } else if (!strcmp(cmd, "case") && args == 2 && !strcmp(argv[optind], "split")) {
-        int64_t record;
-        rc = parse_id(argv[optind + 1], &record) == 0 ? cmd_case_split(record) : (usage(stderr), 2);
-    } else if (!strcmp(cmd, "event") && args == 1 && !strcmp(argv[optind], "add")) {
-        rc = cmd_event_add(case_id, platform, handle, event, outcome, at, note);
-    } else if (!strcmp(cmd, "export") && args == 0) {
-        rc = cmd_export(case_id, format, out_path, force);
-    } else if (!strcmp(cmd, "report") && args == 1) {
-        so.case_id = case_id;
-        rc = cmd_report(argv[optind], &so, report_id, out_path, yes);
-    } else if (!strcmp(cmd, "union") && (args == 1 || args == 2)) {
-        rc = cmd_union(argv[optind], args == 2 ? argv[optind + 1] : NULL);
-    } else {
-        usage(stderr);
-        rc = 2;
-    }
+    a->dir = dir;
+    rc = a->cmd->run(a);
     bt_rpc_free(rpc);
     free(dir);
     if (pass_in != NULL) fclose(pass_in);
     return rc;
+}
+
+int main(int argc, char **argv)
+{
+    cli_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc >= 0) return rc;
+    opt_json = a.n[OPT_JSON] != 0;
+    umask(077);
+    return a.cmd->opens_log ? run_with_log(&a) : a.cmd->run(&a);
 }

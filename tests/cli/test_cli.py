@@ -4,6 +4,7 @@ import base64
 import json
 import os
 import pty
+import re
 import select
 import shutil
 import sqlite3
@@ -121,6 +122,123 @@ class Commands(unittest.TestCase):
         self.assertNotIn(b"\x07", out)
         self.assertNotIn("\u202e".encode(), out)
         self.assertIn(b"text", out)
+
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+
+
+class CommandLine(unittest.TestCase):
+    """The command table: an overview, each command's own help and options,
+    --version, unknown commands and what event add accepts."""
+
+    def setUp(self):
+        self.home = new_home()
+
+    def tearDown(self):
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    def test_the_overview_is_short_and_points_to_each_commands_help(self):
+        out = cli(self.home, "--help")
+        self.assertEqual(out.returncode, 0)
+        for line in (b"  status ", b"  case merge A B ", b"  event add ", b"  report withdraw ", b"  export "):
+            self.assertIn(line, out.stdout)
+        self.assertIn(b"bantrail COMMAND --help", out.stdout)
+        self.assertLess(out.stdout.count(b"\n"), 50)
+        self.assertNotIn(b"--after", out.stdout)  # a command's options are in its own help
+        self.assertNotIn(b"--user-data-dir", out.stdout)
+        out = cli(self.home)  # no command: the overview, as an error
+        self.assertEqual((out.returncode, out.stdout), (2, b""))
+        self.assertIn(b"bantrail COMMAND --help", out.stderr)
+
+    def test_a_commands_help_shows_its_options_and_no_others(self):
+        for cmd, own, others in ((["list"], [b"--after ID", b"--limit N"], [b"--url", b"--browser", b"-o FILE"]),
+                                 (["capture"], [b"--url URL", b"--manual"], [b"--after", b"--case"]),
+                                 (["report", "save"], [b"--id N", b"-o FILE"], [b"--union", b"--yes"]),
+                                 (["install"], [b"--browser NAME", b"--user-data-dir DIR"], [b"--url", b"--id"])):
+            out = cli(self.home, *cmd, "--help")
+            self.assertEqual(out.returncode, 0, cmd)
+            self.assertTrue(out.stdout.startswith(b"Usage: bantrail"), cmd)
+            self.assertIn(b"bantrail " + " ".join(cmd).encode(), out.stdout.split(b"\nExample:\n")[1])
+            for opt in own + [b"--json"]:
+                self.assertIn(opt, out.stdout, (cmd, opt))
+            for opt in others:
+                self.assertNotIn(opt, out.stdout, (cmd, opt))
+            self.assertEqual(cli(self.home, "help", *cmd).stdout, out.stdout)
+        group = cli(self.home, "case", "--help")
+        self.assertEqual(group.returncode, 0)
+        self.assertIn(b"case split RECORD", group.stdout)
+        self.assertNotIn(b"report send", group.stdout)
+        out = cli(self.home, "case")  # a group alone is not a command
+        self.assertEqual(out.returncode, 2)
+        self.assertIn(b"case show N", out.stderr)
+        self.assertEqual(cli(self.home, "help", "frobnicate").returncode, 2)
+
+    def test_an_option_of_another_command_is_refused_by_name(self):
+        capture(self.home, "We suspended your account.")
+        self.assertEqual(cli(self.home, "--json", "list", "--limit", "1").returncode, 0)
+        self.assertEqual(cli(self.home, "--limit", "1", "list").returncode, 0)  # before the command, as ever
+        out = cli(self.home, "list", "--url", "https://example.org/")
+        self.assertEqual((out.returncode, out.stdout), (2, b""))
+        self.assertIn(b"list does not take --url", out.stderr)
+        self.assertIn(b"capture", out.stderr)  # the commands that do
+        out = cli(self.home, "verify", "-o", "x")
+        self.assertEqual(out.returncode, 2)
+        self.assertIn(b"verify does not take -o", out.stderr)
+        out = cli(self.home, "list", "--no-such-option")
+        self.assertEqual(out.returncode, 2)
+        self.assertIn(b"unknown option --no-such-option for list", out.stderr)
+        out = cli(self.home, "verify", "extra")
+        self.assertEqual(out.returncode, 2)
+        self.assertIn(b"verify: unexpected argument 'extra'", out.stderr)
+        out = cli(self.home, "list", "--limit", "x")  # its own option, with a bad value
+        self.assertEqual(out.returncode, 2)
+        self.assertIn(b"--limit: 'x' will not do", out.stderr)
+
+    def test_a_refused_option_opens_no_log(self):
+        self.assertEqual(cli(self.home, "status", "--browser", "chrome").returncode, 2)
+        self.assertFalse(any(n.endswith(".sqlite") for n in os.listdir(self.home)))
+        self.assertEqual(cli(self.home, "status").returncode, 0)
+        self.assertTrue(any(n.endswith(".sqlite") for n in os.listdir(self.home)))
+
+    def test_version_is_the_projects(self):
+        with open(os.path.join(ROOT, "CMakeLists.txt"), encoding="utf-8") as f:
+            version = re.search(r"project\(bantrail VERSION ([0-9.]+)", f.read()).group(1)
+        out = cli(self.home, "--version")
+        self.assertEqual((out.returncode, out.stdout.decode()), (0, f"bantrail {version}\n"))
+        out = cli(self.home, "--versoin")
+        self.assertEqual((out.returncode, out.stdout), (2, b""))
+        self.assertIn(b"unknown option --versoin", out.stderr)
+
+    def test_an_unknown_command_names_the_nearest_and_not_the_whole_help(self):
+        out = cli(self.home, "frobnicate")
+        self.assertEqual((out.returncode, out.stdout), (2, b""))
+        self.assertEqual(out.stderr, b"bantrail: unknown command 'frobnicate'\nsee bantrail --help\n")
+        out = cli(self.home, "stauts")
+        self.assertEqual(out.returncode, 2)
+        self.assertIn(b"unknown command 'stauts'; did you mean 'status'?", out.stderr)
+        self.assertNotIn(b"Commands:", out.stderr)
+        out = cli(self.home, "case", "shwo", "1")
+        self.assertEqual(out.returncode, 2)
+        self.assertIn(b"unknown command 'case shwo'; did you mean 'case show'?", out.stderr)
+        self.assertEqual(cli(self.home, "status").returncode, 0)
+
+    def test_event_add_names_the_events_and_the_time_format(self):
+        h = Host(self.home)
+        events = h.ok("hello")["vocabulary"]["events"]  # the core's names
+        h.close()
+        self.assertIn("appeal_submitted", events)
+        for args in (["--event", "appealed"], [], ["--event", "decision", "--at", "March 3rd"]):
+            out = cli(self.home, "event", "add", "--platform", "instagram", *(args or ["--at", "2026-03-03"]))
+            self.assertEqual((out.returncode, out.stdout), (2, b""), args)
+            self.assertIn(b"E is one of: " + ", ".join(events).encode(), out.stderr)
+            self.assertIn(b"YYYY-MM-DD", out.stderr)
+        self.assertIn(b"no event is called 'appealed'", cli(self.home, "event", "add", "--platform", "instagram",
+                                                             "--event", "appealed", "--at", "2026-03-03").stderr)
+        out = cli(self.home, "event", "add", "--platform", "instagram", "--event", "appeal_submitted",
+                  "--at", "2026-03-03T10:05Z")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn(b"entered by hand", out.stdout)
+        self.assertNotIn(b"E is one of", out.stderr)
 
 
 class Terminal(unittest.TestCase):
