@@ -218,6 +218,18 @@ static bt_err unlock_if_needed(json_object **rep_out)
     return err;
 }
 
+/* Calls method once the log is readable (asking the passphrase if it is
+ * locked); params are the call's, also when unlocking fails. */
+static json_object *unlocked_call(const char *method, json_object *params, bt_err *err)
+{
+    json_object *rep = NULL;
+    if ((*err = unlock_if_needed(&rep)) != BT_OK) {
+        json_object_put(params);
+        return rep;
+    }
+    return call(method, params, err);
+}
+
 /* ---- commands ---- */
 
 static void print_json(json_object *o)
@@ -301,10 +313,8 @@ static int cmd_passphrase(int recovery, const bt_kdf_params *kdf)
 
 static int cmd_recovery_code(void)
 {
-    json_object *rep = NULL;
-    bt_err err = unlock_if_needed(&rep);
-    if (err != BT_OK) return finish(rep, err);
-    rep = call("recovery_code", NULL, &err);
+    bt_err err;
+    json_object *rep = unlocked_call("recovery_code", NULL, &err);
     if (err == BT_OK) {
         const char *code = str(result_of(rep), "code");
         if (opt_json) print_json(result_of(rep));
@@ -326,13 +336,11 @@ static void print_when(int64_t t)
 
 static int cmd_list(int64_t after, int64_t limit)
 {
-    json_object *rep = NULL, *res, *entries = NULL;
-    bt_err err = unlock_if_needed(&rep);
-    if (err != BT_OK) return finish(rep, err);
-    json_object *p = json_object_new_object();
+    json_object *res, *entries = NULL, *p = json_object_new_object();
+    bt_err err;
     json_object_object_add(p, "after", json_object_new_int64(after));
     json_object_object_add(p, "limit", json_object_new_int64(limit));
-    rep = call("list", p, &err);
+    json_object *rep = unlocked_call("list", p, &err);
     if (err != BT_OK) return finish(rep, err);
     res = result_of(rep);
     if (opt_json) {
@@ -430,12 +438,10 @@ static void print_record(json_object *res, json_object *rec)
 
 static int cmd_show(int64_t id, const char *out_path)
 {
-    json_object *rep = NULL, *res, *rec = NULL;
-    bt_err err = unlock_if_needed(&rep);
-    if (err != BT_OK) return finish(rep, err);
-    json_object *p = json_object_new_object();
+    json_object *res, *rec = NULL, *p = json_object_new_object();
+    bt_err err;
     json_object_object_add(p, "id", json_object_new_int64(id));
-    rep = call("get", p, &err);
+    json_object *rep = unlocked_call("get", p, &err);
     if (err != BT_OK) return finish(rep, err);
     res = result_of(rep);
     json_object_object_get_ex(res, "record", &rec);
@@ -1032,14 +1038,12 @@ static int cmd_case_show(int64_t id)
 
 static int cmd_case_merge(int64_t a, int64_t b)
 {
-    json_object *rep = NULL;
-    bt_err err = unlock_if_needed(&rep);
-    if (err != BT_OK) return finish(rep, err);
     json_object *p = json_object_new_object(), *pair = json_object_new_array();
+    bt_err err;
     json_object_array_add(pair, json_object_new_int64(a));
     json_object_array_add(pair, json_object_new_int64(b));
     json_object_object_add(p, "cases", pair);
-    rep = call("case_merge", p, &err);
+    json_object *rep = unlocked_call("case_merge", p, &err);
     if (err == BT_OK) {
         if (opt_json) print_json(result_of(rep));
         else printf("Merged cases %lld and %lld into case %lld (log entry %lld; no record was changed).\n",
@@ -1051,12 +1055,10 @@ static int cmd_case_merge(int64_t a, int64_t b)
 
 static int cmd_case_split(int64_t record)
 {
-    json_object *rep = NULL;
-    bt_err err = unlock_if_needed(&rep);
-    if (err != BT_OK) return finish(rep, err);
     json_object *p = json_object_new_object();
+    bt_err err;
     json_object_object_add(p, "record", json_object_new_int64(record));
-    rep = call("case_split", p, &err);
+    json_object *rep = unlocked_call("case_split", p, &err);
     if (err == BT_OK) {
         if (opt_json) print_json(result_of(rep));
         else printf("Split case %lld: record %lld and the case's later records are now case %lld "
@@ -1393,10 +1395,8 @@ static int confirm(const char *question)
 
 static int cmd_report_list(void)
 {
-    json_object *rep = NULL;
-    bt_err err = unlock_if_needed(&rep);
-    if (err != BT_OK) return finish(rep, err);
-    rep = call("report_list", NULL, &err);
+    bt_err err;
+    json_object *rep = unlocked_call("report_list", NULL, &err);
     if (err != BT_OK) return finish(rep, err);
     json_object *items = json_object_object_get(result_of(rep), "reports");
     if (opt_json) print_json(result_of(rep));
@@ -1444,10 +1444,9 @@ static int cmd_report_one(const char *sub, int64_t id, const char *out_path)
  * asks (unless yes), queues it and sends it. */
 static int cmd_report_case(int send, const share_opts *o, int yes)
 {
-    json_object *rep = NULL, *res;
-    bt_err err = unlock_if_needed(&rep);
-    if (err != BT_OK) return finish(rep, err);
-    rep = call("report_preview", share_params(o), &err);
+    json_object *res;
+    bt_err err;
+    json_object *rep = unlocked_call("report_preview", share_params(o), &err);
     if (err != BT_OK) return finish(rep, err);
     res = result_of(rep);
     if (!send) {
@@ -1474,10 +1473,8 @@ static int cmd_report_case(int send, const share_opts *o, int yes)
 
 static int cmd_union_list(void)
 {
-    json_object *rep = NULL;
-    bt_err err = unlock_if_needed(&rep);
-    if (err != BT_OK) return finish(rep, err);
-    rep = call("unions", NULL, &err);
+    bt_err err;
+    json_object *rep = unlocked_call("unions", NULL, &err);
     if (err != BT_OK) return finish(rep, err);
     json_object *arr = json_object_object_get(result_of(rep), "unions");
     if (opt_json) print_json(result_of(rep));
