@@ -1590,6 +1590,22 @@ static int host_matches(const char *host, const char *rule)
     return hl > rl && host[hl - rl - 1] == '.' && strcmp(host + hl - rl, rule) == 0;
 }
 
+/* The platform whose hosts include host (or a domain above it); -1 none. */
+static int platform_by_host(const bt_classify_rules *rules, const char *host)
+{
+    for (size_t p = 0; p < rules->n_platforms; p++)
+        for (size_t h = 0; h < rules->platforms[p].n_hosts; h++)
+            if (host_matches(host, rules->platforms[p].hosts[h])) return (int)p;
+    return -1;
+}
+
+const char *bt_classify_platform_of(const bt_classify_rules *rules, const char *url)
+{
+    char host[256], path[2048];
+    int p = url != NULL && url_split(url, host, sizeof host, path, sizeof path) ? platform_by_host(rules, host) : -1;
+    return p >= 0 ? rules->platforms[p].id : NULL;
+}
+
 /* ---- facts ---- */
 
 static size_t skip_spaces(const char *t, size_t n, size_t i)
@@ -2389,9 +2405,7 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
 
     /* the URL: platform by host, kind by path */
     if (url_split(url, host, sizeof host, path, sizeof path)) {
-        for (size_t p = 0; p < rules->n_platforms && platform < 0; p++)
-            for (size_t h = 0; h < rules->platforms[p].n_hosts; h++)
-                if (host_matches(host, rules->platforms[p].hosts[h])) platform = (int)p;
+        platform = platform_by_host(rules, host);
         /* a page whose software the extension recognised (any Mastodon server) */
         for (size_t p = 0; platform < 0 && software != NULL && p < rules->n_platforms; p++)
             if (rules->platforms[p].has_software && strcmp(rules->platforms[p].id, software) == 0) platform = (int)p;

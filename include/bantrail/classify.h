@@ -107,6 +107,10 @@ void bt_classify_rules_free(bt_classify_rules *rules);
  * the built-in rules do not parse (a build error), BT_ERR_NO_MEMORY. */
 bt_err bt_classify_rules_builtin(const bt_classify_rules **out);
 
+/* The id of the platform whose hosts rules list for url's host (a
+ * subdomain counts), or NULL: the same judgement classifying makes. */
+const char *bt_classify_platform_of(const bt_classify_rules *rules, const char *url);
+
 /* The built-in rules' JSON text (NUL-terminated) and its length. */
 const char *bt_classify_rules_json(size_t *len);
 

@@ -30,37 +30,23 @@ static const char *platform_host(json_object *rules, const char *platform)
     return json_object_get_string(json_object_array_get_idx(hosts, 0));
 }
 
-/* Whether url's host is (a subdomain of) one a platform lists. */
-static int on_a_platform(json_object *rules, const char *url)
+/* Whether url's host is (a subdomain of) one the built-in rules list. */
+static int on_a_platform(const char *url)
 {
-    json_object *plats = NULL;
-    const char *h = strstr(url, "://");
-    if (h == NULL || !json_object_object_get_ex(rules, "platforms", &plats)) return 0;
-    h += 3;
-    size_t hl = strcspn(h, "/:?#");
-    json_object_object_foreach(plats, id, p) {
-        json_object *hosts = NULL;
-        (void)id;
-        if (!json_object_object_get_ex(p, "hosts", &hosts)) continue;
-        for (size_t i = 0; i < json_object_array_length(hosts); i++) {
-            const char *x = json_object_get_string(json_object_array_get_idx(hosts, i));
-            size_t xl = strlen(x);
-            if (hl >= xl && strncasecmp(h + hl - xl, x, xl) == 0 && (hl == xl || h[hl - xl - 1] == '.')) return 1;
-        }
-    }
-    return 0;
+    const bt_classify_rules *r;
+    return bt_classify_rules_builtin(&r) == BT_OK && bt_classify_platform_of(r, url) != NULL;
 }
 
 /* An entry's page as the extension would send it: its "url" when that is on
  * a platform (the content scripts run nowhere else, so news and blogs are
- * judged by their text), or https://www.HOST/PATH from an older entry's
+ * judged by their text: bt_classify_platform_of decides), or https://www.HOST/PATH from an older entry's
  * "url_path" on its platform's first host (placeholders filled); 0 if none. */
 static int entry_url(char *url, size_t cap, json_object *o, json_object *rules)
 {
     const char *full = str(o, "url"), *path = str(o, "url_path"), *host = platform_host(rules, str(o, "platform"));
     char p[512];
     size_t n = 0;
-    if (full != NULL) return on_a_platform(rules, full) && snprintf(url, cap, "%s", full) < (int)cap;
+    if (full != NULL) return on_a_platform(full) && snprintf(url, cap, "%s", full) < (int)cap;
     if (host == NULL || path == NULL || path[0] != '/' || strchr(path, ' ') != NULL) return 0;
     for (const char *s = path; *s && n + 16 < sizeof p; s++) {
         if (*s == '{') {

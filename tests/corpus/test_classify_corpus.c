@@ -154,7 +154,7 @@ static void cross_validate(const corpus *c, const char *(*key)(const corpus_entr
 }
 
 /* Sources are held out in SOURCE_FOLDS folds, each source whole in one
- * (by a hash of its name): 739 fits, one a source, would take minutes. */
+ * (by a hash of its name): one fit a source would take minutes. */
 #define SOURCE_FOLDS 10
 static const char *group_of(const corpus_entry *e)
 {

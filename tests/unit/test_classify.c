@@ -123,6 +123,17 @@ TEST(a_page_outside_the_platforms_is_not_a_notice)
     CHECK(c.notice == 1);
 }
 
+TEST(platform_of_a_url_is_its_host_or_a_domain_above_it)
+{
+    const bt_classify_rules *r = NULL;
+    CHECK(bt_classify_rules_builtin(&r) == BT_OK);
+    CHECK(strcmp(bt_classify_platform_of(r, "https://help.INSTAGRAM.com/x"), "instagram") == 0);
+    CHECK(strcmp(bt_classify_platform_of(r, "https://x.com/someone"), "x") == 0);
+    CHECK(bt_classify_platform_of(r, "https://notinstagram.com/") == NULL);
+    CHECK(bt_classify_platform_of(r, "https://example.com/instagram.com") == NULL);
+    CHECK(bt_classify_platform_of(r, "instagram.com") == NULL && bt_classify_platform_of(r, NULL) == NULL);
+}
+
 /* ---- notice or not ---- */
 
 TEST(second_person_statement_is_a_notice_and_help_text_is_not)
@@ -667,6 +678,7 @@ RUN_TESTS(T(normalize_folds_case_and_full_width_forms), T(normalize_drops_accent
           T(normalize_spaces_quotes_digits_and_invisible_characters),
           T(platform_comes_from_the_url_host_before_the_wording), T(platform_comes_from_the_wording_without_a_url),
           T(url_path_decides_the_kind_on_a_platform_page), T(a_page_outside_the_platforms_is_not_a_notice),
+          T(platform_of_a_url_is_its_host_or_a_domain_above_it),
           T(second_person_statement_is_a_notice_and_help_text_is_not),
           T(a_notice_quoted_in_a_news_story_is_not_a_notice), T(a_third_party_ban_is_not_a_notice),
           T(languages_beyond_english_are_recognised), T(kind_appeal_rejected_outweighs_the_disable_it_confirms),
