@@ -153,7 +153,10 @@ async function pageRequest(msg) {
     case 'set_passphrase': {
       const p = { new: String(msg.new || '') };
       if (str(msg.old, 1024)) p.old = msg.old;
-      return client.call('set_passphrase', p);
+      const r = await client.call('set_passphrase', p);
+      // a new key pair: what is sealed for the host from now on goes to its public key
+      onHostState('connected', await client.call('hello'));
+      return r;
     }
     case 'recovery_code': return client.call('recovery_code');
     case 'verify': return client.call('verify');

@@ -267,6 +267,7 @@ static int cmd_passphrase(int recovery, const bt_kdf_params *kdf)
     json_object *rep = call("hello", NULL, &err), *vault = NULL, *p = json_object_new_object();
     json_object_object_get_ex(result_of(rep), "vault", &vault);
     int protected_ = json_object_get_boolean(json_object_object_get(vault, "protected"));
+    int had_recovery = json_object_get_boolean(json_object_object_get(vault, "has_recovery"));
     json_object_put(rep);
     if (err != BT_OK) { json_object_put(p); return exit_for(err); }
     if (recovery) {
@@ -306,7 +307,12 @@ static int cmd_passphrase(int recovery, const bt_kdf_params *kdf)
     rep = call("set_passphrase", p, &err);
     if (err == BT_OK) {
         if (opt_json) print_json(result_of(rep));
-        else printf("Passphrase set. The log is protected.\n");
+        else {
+            printf("Passphrase set. The log is protected, under a new key: a copy of this folder from before\n"
+                   "opens nothing written from now on.\n");
+            if (had_recovery)
+                printf("Your earlier recovery code no longer works: make a new one with bantrail recovery-code\n");
+        }
     }
     return finish(rep, err);
 }

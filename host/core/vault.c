@@ -15,6 +15,14 @@
  *   public key, under Argon2id (passphrase), BLAKE2b keyed by a salt
  *   (128-bit random recovery code), or a random key in a 0600 file
  *   (unprotected, before any passphrase).
+ * - Key epochs: setting or changing the passphrase makes a new key pair
+ *   (epoch n + 1) and wraps only that one; the secret key of epoch n is
+ *   kept sealed to the new public key (epochs.prev_sk), so that the newest
+ *   secret key opens every older one, and no older key opens anything newer.
+ *   Every other wrap (the unprotected key file, the recovery code) wraps the
+ *   older key and is deleted. A session's key is sealed to the public key of
+ *   the epoch it began in (sessions.epoch). The chain's genesis keeps the
+ *   first public key (meta public_key).
  */
 #include "bantrail/vault.h"
 #include "bantrail/paths.h"
@@ -44,13 +52,17 @@
 enum sk_source { SK_NONE, SK_KEYFILE, SK_PASSPHRASE, SK_RECOVERY };
 
 /* Statements on the hot paths (capture, read, state), prepared once per handle. */
-enum { HOT_BEGIN, HOT_COMMIT, HOT_LAST, HOT_INSERT, HOT_SESSION, HOT_READ, HOT_WRAP, HOT_COUNT_ };
+enum { HOT_BEGIN, HOT_COMMIT, HOT_LAST, HOT_INSERT, HOT_SESSION, HOT_READ, HOT_WRAP, HOT_EPOCH, HOT_COUNT_ };
 
 struct bt_vault {
     sqlite3 *db;
     char *dir;
-    unsigned char pk[PK_BYTES];
+    unsigned char genesis_pk[PK_BYTES]; /* the first epoch's public key: the chain's genesis */
+    unsigned char pk[PK_BYTES];         /* the newest epoch's, to which sessions are sealed */
+    int64_t epoch;                      /* the newest epoch */
     unsigned char *sk;          /* sodium_malloc, valid when sk_source != SK_NONE */
+    unsigned char *older;       /* sodium_malloc, the secret keys of epochs older_from .. epoch - 1 */
+    int64_t older_from;         /* the oldest epoch opened (epoch when none) */
     enum sk_source sk_source;
     int is_protected;           /* a passphrase wrap was seen (none is ever removed) */
     /* writing session */
@@ -70,11 +82,12 @@ static const char *const hot_sql[] = {
     [HOT_COMMIT] = "COMMIT",
     [HOT_LAST] = "SELECT id, hash FROM entries ORDER BY id DESC LIMIT 1",
     [HOT_INSERT] = "INSERT INTO entries(id, session, version, nonce, head, body, hash) VALUES (?,?,?,?,?,?,?)",
-    [HOT_SESSION] = "INSERT INTO sessions(sealed) VALUES (?)",
-    [HOT_READ] = "SELECT e.session, e.version, e.nonce, e.head, e.body, s.sealed,"
+    [HOT_SESSION] = "INSERT INTO sessions(sealed, epoch) VALUES (?, ?)",
+    [HOT_READ] = "SELECT e.session, e.version, e.nonce, e.head, e.body, s.sealed, s.epoch,"
                  " (SELECT hash FROM entries p WHERE p.id = e.id - 1)"
                  " FROM entries e LEFT JOIN sessions s ON s.id = e.session WHERE e.id = ?",
     [HOT_WRAP] = "SELECT salt, opslimit, memlimit, nonce, ct FROM keywrap WHERE kind = ?",
+    [HOT_EPOCH] = "SELECT epoch, pk FROM epochs ORDER BY epoch DESC LIMIT 1",
 };
 
 static const char *const schema_v1 =
@@ -86,8 +99,14 @@ static const char *const schema_v1 =
     " version INTEGER NOT NULL, nonce BLOB NOT NULL, head BLOB NOT NULL, body BLOB,"
     " hash BLOB NOT NULL);";
 
+/* Key epochs (see the top of this file); a log of schema 1 has one. */
+static const char *const schema_v2 =
+    "CREATE TABLE epochs(epoch INTEGER PRIMARY KEY, pk BLOB NOT NULL, prev_sk BLOB);"
+    "INSERT INTO epochs(epoch, pk) SELECT 1, value FROM meta WHERE key = 'public_key';"
+    "ALTER TABLE sessions ADD COLUMN epoch INTEGER NOT NULL DEFAULT 1;";
+
 /* Migrations: migrations[n] takes schema n to n + 1. */
-static const char *const migrations[BT_VAULT_SCHEMA] = {schema_v1};
+static const char *const migrations[BT_VAULT_SCHEMA] = {schema_v1, schema_v2};
 
 static void put_u64(unsigned char *p, uint64_t x)
 {
@@ -320,10 +339,9 @@ static bt_err keyfile_read(const bt_vault *v, unsigned char *key)
     return err;
 }
 
-static void keyfile_remove(const bt_vault *v)
+/* Overwrites and removes one key file, if there. */
+static void wipe_file(const char *path)
 {
-    char *path = path_join(v->dir, BT_VAULT_KEYFILE);
-    if (path == NULL) return;
     int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd >= 0) {
         unsigned char zero[WRAP_KEY_BYTES] = {0};
@@ -332,6 +350,17 @@ static void keyfile_remove(const bt_vault *v)
         close(fd);
     }
     unlink(path);
+}
+
+/* Removes the unprotected key file, and the temporary copy a write cut
+ * short may have left (bt_file_write's path.tmp). */
+static void keyfile_remove(const bt_vault *v)
+{
+    char *path = path_join(v->dir, BT_VAULT_KEYFILE ".tmp");
+    if (path == NULL) return;
+    wipe_file(path);
+    path[strlen(path) - 4] = '\0';
+    wipe_file(path);
     free(path);
 }
 
@@ -340,6 +369,9 @@ static void keyfile_remove(const bt_vault *v)
 static void drop_sk(bt_vault *v)
 {
     if (v->sk != NULL) sodium_memzero(v->sk, SK_BYTES);
+    sodium_free(v->older);
+    v->older = NULL;
+    v->older_from = v->epoch;
     v->sk_source = SK_NONE;
     if (v->cache != NULL) sodium_memzero(v->cache, CACHE_SLOTS * SKEY_BYTES);
     for (int i = 0; i < CACHE_SLOTS; i++) v->cache_id[i] = 0;
@@ -359,12 +391,80 @@ static int is_protected(bt_vault *v)
     return v->is_protected;
 }
 
+/* ---- key epochs ---- */
+
+/* Ends the writing session: the next append starts one sealed to the
+ * newest public key. */
+static void end_session(bt_vault *v)
+{
+    sodium_free(v->wkey);
+    v->wkey = NULL;
+    v->wsession = 0;
+    sodium_memzero(v->wsealed, sizeof v->wsealed);
+}
+
+/* Reads the newest epoch and its public key. When another handle made a
+ * newer one, the secret key held here (an older one) is dropped and the
+ * writing session ends, so that nothing more is sealed to an older key. */
+static bt_err load_epoch(bt_vault *v)
+{
+    unsigned char pk[PK_BYTES];
+    bt_err err = BT_ERR_CORRUPT;
+    int rc;
+    sqlite3_stmt *st = hot(v, HOT_EPOCH, &rc);
+    if (st == NULL) return sql_err(rc);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_int64(st, 0) >= 1 && column_exact(st, 1, pk, PK_BYTES)) {
+        int64_t e = sqlite3_column_int64(st, 0);
+        err = BT_OK;
+        if (e != v->epoch) {
+            if (v->epoch != 0) {
+                drop_sk(v);
+                end_session(v);
+            }
+            v->epoch = v->older_from = e;
+            memcpy(v->pk, pk, PK_BYTES);
+        }
+    } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        err = sql_err(rc);
+    }
+    sqlite3_reset(st);
+    return err;
+}
+
+/* The secret key of epoch e, opening the older ones from the newest down
+ * as far as needed (each is sealed to the next one's public key). NULL when
+ * there is no such epoch or a key does not open. Needs v->sk. */
+static const unsigned char *epoch_sk(bt_vault *v, int64_t e)
+{
+    if (e == v->epoch) return v->sk;
+    if (e < 1 || e > v->epoch) return NULL;
+    if (v->older == NULL && (v->older = sodium_malloc((size_t)(v->epoch - 1) * SK_BYTES)) == NULL) return NULL;
+    while (v->older_from > e) {
+        int64_t n = v->older_from; /* the key of epoch n opens that of n - 1 */
+        const unsigned char *skn = n == v->epoch ? v->sk : v->older + (n - 1) * SK_BYTES;
+        unsigned char pkn[PK_BYTES], sealed[crypto_box_SEALBYTES + SK_BYTES];
+        sqlite3_stmt *st = NULL;
+        int ok = sqlite3_prepare_v2(v->db, "SELECT prev_sk FROM epochs WHERE epoch = ?", -1, &st, NULL) == SQLITE_OK;
+        sqlite3_bind_int64(st, 1, n);
+        ok = ok && sqlite3_step(st) == SQLITE_ROW && column_exact(st, 0, sealed, sizeof sealed) &&
+             crypto_scalarmult_base(pkn, skn) == 0 &&
+             crypto_box_seal_open(v->older + (n - 2) * SK_BYTES, sealed, sizeof sealed, pkn, skn) == 0;
+        sqlite3_finalize(st);
+        if (!ok) return NULL;
+        v->older_from = n - 1;
+    }
+    return v->older + (e - 1) * SK_BYTES;
+}
+
 /* Makes v->sk usable: already there, or from the key file while unprotected. */
 static bt_err need_sk(bt_vault *v)
 {
     if (v->sk_source == SK_KEYFILE && is_protected(v)) drop_sk(v); /* a passphrase was set elsewhere */
     if (v->sk_source != SK_NONE) return BT_OK;
     if (is_protected(v)) return BT_ERR_LOCKED;
+    bt_err e = load_epoch(v);
+    if (e != BT_OK) return e;
 
     wrap_row w;
     unsigned char *key = sodium_malloc(WRAP_KEY_BYTES);
@@ -385,15 +485,26 @@ static bt_err need_sk(bt_vault *v)
 
 /* ---- open / close ---- */
 
+/* Runs sql with v->pk bound to its one parameter. */
+static bt_err exec_pk(bt_vault *v, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(v->db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_blob(st, 1, v->pk, PK_BYTES, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? BT_OK : sql_err(rc);
+}
+
+/* Makes the first key pair of a new log (whose tables exist). */
 static bt_err create_log(bt_vault *v)
 {
     unsigned char *sk = v->sk, *key = NULL;
     wrap_row w = {0};
-    sqlite3_stmt *st = NULL;
     bt_err err;
-    int rc;
 
-    if ((err = exec(v->db, migrations[0])) != BT_OK) return err;
     crypto_box_keypair(v->pk, sk);
     key = sodium_malloc(WRAP_KEY_BYTES);
     if (key == NULL) return BT_ERR_NO_MEMORY;
@@ -404,12 +515,8 @@ static bt_err create_log(bt_vault *v)
     drop_sk(v);
     if (err != BT_OK) return err;
     if ((err = wrap_store(v, "unprotected", &w)) != BT_OK) return err;
-    rc = sqlite3_prepare_v2(v->db, "INSERT INTO meta(key, value) VALUES ('public_key', ?)", -1, &st, NULL);
-    if (rc != SQLITE_OK) return sql_err(rc);
-    sqlite3_bind_blob(st, 1, v->pk, PK_BYTES, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? BT_OK : sql_err(rc);
+    if ((err = exec_pk(v, "INSERT INTO meta(key, value) VALUES ('public_key', ?)")) != BT_OK) return err;
+    return exec_pk(v, "INSERT INTO epochs(epoch, pk) VALUES (1, ?)");
 }
 
 static bt_err load_public_key(bt_vault *v)
@@ -419,10 +526,10 @@ static bt_err load_public_key(bt_vault *v)
     int rc = sqlite3_prepare_v2(v->db, "SELECT value FROM meta WHERE key = 'public_key'", -1, &st, NULL);
     if (rc != SQLITE_OK) return sql_err(rc);
     rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW && column_exact(st, 0, v->pk, PK_BYTES)) err = BT_OK;
+    if (rc == SQLITE_ROW && column_exact(st, 0, v->genesis_pk, PK_BYTES)) err = BT_OK;
     else if (rc != SQLITE_ROW && rc != SQLITE_DONE) err = sql_err(rc);
     sqlite3_finalize(st);
-    return err;
+    return err == BT_OK ? load_epoch(v) : err;
 }
 
 /* Brings the schema to BT_VAULT_SCHEMA, creating the log when empty. */
@@ -437,9 +544,8 @@ static bt_err setup_schema(bt_vault *v)
     sqlite3_finalize(st);
     if (version < 0) err = sql_err(rc == SQLITE_OK ? sqlite3_errcode(v->db) : rc);
     else if (version > BT_VAULT_SCHEMA) err = BT_ERR_STORAGE; /* written by a newer Bantrail */
-    else if (version == 0) err = create_log(v);
-    for (int n = version > 0 ? version : BT_VAULT_SCHEMA; err == BT_OK && n < BT_VAULT_SCHEMA; n++)
-        err = exec(v->db, migrations[n]);
+    for (int n = version; err == BT_OK && n < BT_VAULT_SCHEMA; n++) err = exec(v->db, migrations[n]);
+    if (err == BT_OK && version == 0) err = create_log(v);
     if (err == BT_OK && version != BT_VAULT_SCHEMA) {
         char sql[64];
         snprintf(sql, sizeof sql, "PRAGMA user_version = %d", BT_VAULT_SCHEMA);
@@ -501,6 +607,9 @@ bt_err bt_vault_open(bt_vault **out, const char *dir)
                            " PRAGMA foreign_keys = ON; PRAGMA trusted_schema = OFF")) != BT_OK)
         goto done;
     err = setup_schema(v);
+    /* a key file a cut-short passphrase change left behind opens nothing
+     * of this log any more, but it did open its older copies */
+    if (err == BT_OK && is_protected(v)) keyfile_remove(v);
 done:
     free(dbpath);
     if (err != BT_OK) bt_vault_close(v);
@@ -512,10 +621,9 @@ void bt_vault_close(bt_vault *v)
 {
     if (v == NULL) return;
     drop_sk(v);
+    end_session(v);
     sodium_free(v->sk);
     sodium_free(v->cache);
-    sodium_free(v->wkey);
-    sodium_memzero(v->wsealed, sizeof v->wsealed);
     for (size_t i = 0; i < sizeof v->hot / sizeof v->hot[0]; i++) sqlite3_finalize(v->hot[i]);
     if (v->db != NULL) sqlite3_close_v2(v->db);
     free(v->dir);
@@ -584,7 +692,8 @@ static bt_err try_passphrase(bt_vault *v, const char *pass, size_t len)
 bt_err bt_vault_unlock(bt_vault *v, const char *pass, size_t pass_len)
 {
     if (!is_protected(v)) return need_sk(v);
-    return try_passphrase(v, pass, pass_len);
+    bt_err err = load_epoch(v); /* the wrap is bound to the newest public key */
+    return err == BT_OK ? try_passphrase(v, pass, pass_len) : err;
 }
 
 static void recovery_key(unsigned char *key, const unsigned char *code, const wrap_row *w)
@@ -599,7 +708,8 @@ bt_err bt_vault_unlock_recovery(bt_vault *v, const char *code)
     unsigned char *key;
     size_t bin_len = 0;
     const char *end = NULL;
-    bt_err err = wrap_load(v, "recovery", &w);
+    bt_err err = load_epoch(v);
+    if (err == BT_OK) err = wrap_load(v, "recovery", &w);
     if (err == BT_ERR_NOT_FOUND) return BT_ERR_WRONG_PASSPHRASE;
     if (err != BT_OK) return err;
     if (sodium_hex2bin(bin, sizeof bin, code, strlen(code), " -", &bin_len, &end) != 0 ||
@@ -619,13 +729,28 @@ void bt_vault_lock(bt_vault *v)
     drop_sk(v);
 }
 
+/* Adds the epoch after v->epoch, with the key of v->epoch sealed to it. */
+static bt_err insert_epoch(bt_vault *v, const unsigned char pk[PK_BYTES], const unsigned char *prev_sealed)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(v->db, "INSERT INTO epochs(epoch, pk, prev_sk) VALUES (?, ?, ?)", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, v->epoch + 1);
+        sqlite3_bind_blob(st, 2, pk, PK_BYTES, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 3, prev_sealed, crypto_box_SEALBYTES + SK_BYTES, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? BT_OK : sql_err(rc);
+}
+
 bt_err bt_vault_set_passphrase(bt_vault *v, const char *old, size_t old_len,
                                const char *pass, size_t pass_len,
                                const bt_kdf_params *params)
 {
     bt_kdf_params kdf = params ? *params : bt_vault_default_kdf();
     wrap_row w = {0};
-    unsigned char *key = NULL;
+    unsigned char *key = NULL, *new_sk = NULL, new_pk[PK_BYTES], prev_sealed[crypto_box_SEALBYTES + SK_BYTES];
     bt_err err;
 
     if (pass_len < BT_PASSPHRASE_MIN) return BT_ERR_WEAK_PASSPHRASE;
@@ -634,6 +759,7 @@ bt_err bt_vault_set_passphrase(bt_vault *v, const char *old, size_t old_len,
         kdf.memlimit < crypto_pwhash_MEMLIMIT_MIN || kdf.memlimit > (size_t)4 << 30)
         return BT_ERR_BAD_PARAMS;
     if (is_protected(v)) {
+        if ((err = load_epoch(v)) != BT_OK) return err;
         if (old != NULL) err = try_passphrase(v, old, old_len);
         else err = v->sk_source == SK_RECOVERY ? BT_OK : BT_ERR_PASSPHRASE_REQUIRED;
     } else {
@@ -642,24 +768,44 @@ bt_err bt_vault_set_passphrase(bt_vault *v, const char *old, size_t old_len,
     if (err != BT_OK) return err;
 
     key = sodium_malloc(WRAP_KEY_BYTES);
-    if (key == NULL) return BT_ERR_NO_MEMORY;
+    new_sk = sodium_malloc(SK_BYTES);
+    if (key == NULL || new_sk == NULL) {
+        err = BT_ERR_NO_MEMORY;
+        goto done;
+    }
     randombytes_buf(w.salt, sizeof w.salt);
     w.has_salt = 1;
     w.kdf = kdf;
-    err = pass_key(key, &w, pass, pass_len);
-    if (err == BT_OK) {
-        wrap_seal(&w, "passphrase", key, v->sk, v->pk);
-        err = exec(v->db, "BEGIN IMMEDIATE");
-        if (err == BT_OK) err = wrap_store(v, "passphrase", &w);
-        if (err == BT_OK) err = exec(v->db, "DELETE FROM keywrap WHERE kind = 'unprotected'");
-        if (err == BT_OK) err = exec(v->db, "COMMIT");
-        if (err != BT_OK) rollback(v->db);
+    if ((err = pass_key(key, &w, pass, pass_len)) != BT_OK) goto done;
+    /* a new key pair; the one before it stays readable through it */
+    crypto_box_keypair(new_pk, new_sk);
+    if (crypto_box_seal(prev_sealed, v->sk, SK_BYTES, new_pk) != 0) {
+        err = BT_ERR_INTERNAL;
+        goto done;
     }
+    wrap_seal(&w, "passphrase", key, new_sk, new_pk);
+    if ((err = exec(v->db, "BEGIN IMMEDIATE")) != BT_OK) goto done;
+    if ((err = load_epoch(v)) == BT_OK && v->sk_source == SK_NONE) err = BT_ERR_LOCKED; /* rotated elsewhere */
+    if (err == BT_OK) err = insert_epoch(v, new_pk, prev_sealed);
+    if (err == BT_OK) err = wrap_store(v, "passphrase", &w);
+    if (err == BT_OK) err = exec(v->db, "DELETE FROM keywrap WHERE kind <> 'passphrase'"); /* they wrap the older key */
+    if (err == BT_OK) err = exec(v->db, "COMMIT");
+    if (err != BT_OK) {
+        rollback(v->db);
+        goto done;
+    }
+    keyfile_remove(v);
+    drop_sk(v);
+    end_session(v);
+    v->epoch = v->older_from = v->epoch + 1;
+    memcpy(v->pk, new_pk, PK_BYTES);
+    memcpy(v->sk, new_sk, SK_BYTES);
+    v->sk_source = SK_PASSPHRASE;
+    v->is_protected = 1;
+done:
     sodium_free(key);
-    if (err == BT_OK) {
-        keyfile_remove(v);
-        v->sk_source = SK_PASSPHRASE;
-    }
+    sodium_free(new_sk);
+    sodium_memzero(prev_sealed, sizeof prev_sealed);
     return err;
 }
 
@@ -688,9 +834,17 @@ bt_err bt_vault_new_recovery_code(bt_vault *v, char code[BT_RECOVERY_CODE_MAX])
     randombytes_buf(w.salt, sizeof w.salt);
     w.has_salt = 1;
     recovery_key(key, bin, &w);
-    wrap_seal(&w, "recovery", key, v->sk, v->pk);
+    if ((err = exec(v->db, "BEGIN IMMEDIATE")) == BT_OK) {
+        /* the newest key only: wrapping one another handle has replaced would open nothing new */
+        if ((err = load_epoch(v)) == BT_OK && v->sk_source == SK_NONE) err = BT_ERR_LOCKED;
+        if (err == BT_OK) {
+            wrap_seal(&w, "recovery", key, v->sk, v->pk);
+            err = wrap_store(v, "recovery", &w);
+        }
+        if (err == BT_OK) err = exec(v->db, "COMMIT");
+        if (err != BT_OK) rollback(v->db);
+    }
     sodium_free(key);
-    err = wrap_store(v, "recovery", &w);
     if (err == BT_OK) {
         /* groups of four hex digits: xxxx-xxxx-... */
         size_t o = 0;
@@ -736,7 +890,7 @@ static bt_err last_entry(bt_vault *v, int64_t *id, unsigned char hash[BT_HASH_BY
         if (!column_exact(st, 1, hash, BT_HASH_BYTES)) err = BT_ERR_CORRUPT;
     } else if (rc == SQLITE_DONE) {
         *id = 0;
-        genesis(hash, v->pk);
+        genesis(hash, v->genesis_pk);
     } else {
         err = sql_err(rc);
     }
@@ -750,6 +904,7 @@ static bt_err insert_session(bt_vault *v)
     sqlite3_stmt *st = hot(v, HOT_SESSION, &rc);
     if (st == NULL) return sql_err(rc);
     sqlite3_bind_blob(st, 1, v->wsealed, sizeof v->wsealed, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, v->epoch);
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) return sql_err(rc);
@@ -826,11 +981,13 @@ bt_err bt_vault_append(bt_vault *v, const char *head, size_t head_len,
     int new_session;
     bt_err err;
     if (head == NULL || head_len == 0) return BT_ERR_BAD_PARAMS;
-    if ((err = start_session(v)) != BT_OK) return err;
-    new_session = v->wsession == 0;
     err = hot_exec(v, HOT_BEGIN);
     if (err != BT_OK) return err;
-    err = insert_entry(v, head, head_len, body, body_len, id);
+    /* a key pair newer than the session's (another handle set a
+     * passphrase): a new session, sealed to it */
+    if ((err = load_epoch(v)) == BT_OK) err = start_session(v);
+    new_session = v->wsession == 0;
+    if (err == BT_OK) err = insert_entry(v, head, head_len, body, body_len, id);
     if (err == BT_OK) err = hot_exec(v, HOT_COMMIT);
     if (err != BT_OK) {
         rollback(v->db);
@@ -841,8 +998,19 @@ bt_err bt_vault_append(bt_vault *v, const char *head, size_t head_len,
 
 /* ---- read ---- */
 
-/* Finds or opens the key of session id into the cache; returns it or NULL. */
-static const unsigned char *session_key(bt_vault *v, int64_t id, const unsigned char *sealed, size_t n)
+/* Opens sealed (n bytes, sealed to the key pair of epoch e) into m. */
+static int open_for_epoch(bt_vault *v, int64_t e, unsigned char *m, const unsigned char *sealed, size_t n)
+{
+    unsigned char pk[PK_BYTES];
+    const unsigned char *sk = epoch_sk(v, e);
+    return sk != NULL && crypto_scalarmult_base(pk, sk) == 0 && crypto_box_seal_open(m, sealed, n, pk, sk) == 0
+               ? 0
+               : -1;
+}
+
+/* Finds or opens the key of session id (of epoch e) into the cache;
+ * returns it or NULL. */
+static const unsigned char *session_key(bt_vault *v, int64_t id, int64_t e, const unsigned char *sealed, size_t n)
 {
     for (int i = 0; i < CACHE_SLOTS; i++)
         if (v->cache_id[i] == id) return v->cache + i * SKEY_BYTES;
@@ -850,7 +1018,7 @@ static const unsigned char *session_key(bt_vault *v, int64_t id, const unsigned 
     int slot = v->cache_next;
     unsigned char *k = v->cache + slot * SKEY_BYTES;
     v->cache_id[slot] = 0;
-    if (crypto_box_seal_open(k, sealed, n, v->pk, v->sk) != 0) return NULL;
+    if (open_for_epoch(v, e, k, sealed, n) != 0) return NULL;
     v->cache_id[slot] = id;
     v->cache_next = (slot + 1) % CACHE_SLOTS;
     return k;
@@ -865,7 +1033,9 @@ bt_err bt_vault_open_sealed(bt_vault *v, const unsigned char *c, size_t c_len, u
     if (c_len <= crypto_box_SEALBYTES) return BT_ERR_CORRUPT;
     unsigned char *out = sodium_malloc(c_len - crypto_box_SEALBYTES + 1);
     if (out == NULL) return BT_ERR_NO_MEMORY;
-    if (crypto_box_seal_open(out, c, c_len, v->pk, v->sk) != 0) {
+    int64_t e = v->epoch; /* sealed to the newest key, or to an older one before a passphrase was set */
+    while (e >= 1 && open_for_epoch(v, e, out, c, c_len) != 0) e--;
+    if (e < 1) {
         sodium_free(out);
         return BT_ERR_CORRUPT;
     }
@@ -904,12 +1074,17 @@ bt_err bt_vault_read(bt_vault *v, int64_t id, char **head, size_t *head_len,
     err = BT_ERR_CORRUPT;
     if (sqlite3_column_int(st, 1) != BT_VAULT_FORMAT || !column_exact(st, 2, nonce, sizeof nonce))
         goto done;
-    if (id == 1) genesis(prev, v->pk);
-    else if (!column_exact(st, 6, prev, sizeof prev)) goto done;
+    if (id == 1) genesis(prev, v->genesis_pk);
+    else if (!column_exact(st, 7, prev, sizeof prev)) goto done;
     hn = (size_t)sqlite3_column_bytes(st, 3);
     bn = (size_t)sqlite3_column_bytes(st, 4);
     if (hn < TAG_BYTES || (sqlite3_column_type(st, 4) == SQLITE_BLOB && bn < TAG_BYTES)) goto done;
-    skey = session_key(v, sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 5),
+    if (sqlite3_column_int64(st, 6) > v->epoch) { /* a key pair newer than the one unlocked here */
+        sqlite3_reset(st);
+        err = load_epoch(v);
+        return err == BT_OK ? BT_ERR_LOCKED : err;
+    }
+    skey = session_key(v, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 6), sqlite3_column_blob(st, 5),
                        (size_t)sqlite3_column_bytes(st, 5));
     if (skey == NULL) goto done;
     make_ad(ad, id, prev);
@@ -1000,7 +1175,7 @@ bt_err bt_vault_verify(bt_vault *v, bt_vault_verify_result *r)
     int rc;
 
     memset(r, 0, sizeof *r);
-    genesis(prev, v->pk);
+    genesis(prev, v->genesis_pk);
     /* A read transaction: one consistent snapshot while writers go on. */
     if ((err = exec(v->db, "BEGIN")) != BT_OK) return err;
     rc = sqlite3_prepare_v2(v->db,
@@ -1077,7 +1252,7 @@ bt_err bt_vault_entry_hash(bt_vault *v, int64_t id, unsigned char out[BT_HASH_BY
     bt_err err = BT_OK;
     int rc;
     if (id == 0) {
-        genesis(out, v->pk);
+        genesis(out, v->genesis_pk);
         return BT_OK;
     }
     rc = sqlite3_prepare_v2(v->db, "SELECT hash FROM entries WHERE id = ?", -1, &st, NULL);

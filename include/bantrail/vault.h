@@ -15,7 +15,7 @@
 #include "bantrail/error.h"
 
 #define BT_VAULT_FORMAT 1          /* entry format, bound into each entry's AD */
-#define BT_VAULT_SCHEMA 1          /* SQLite schema, PRAGMA user_version */
+#define BT_VAULT_SCHEMA 2          /* SQLite schema, PRAGMA user_version */
 #define BT_PASSPHRASE_MIN 8        /* bytes */
 #define BT_PASSPHRASE_MAX 1024     /* bytes */
 #define BT_HASH_BYTES 32
@@ -67,7 +67,8 @@ void bt_vault_close(bt_vault *v);
 
 bt_vault_state bt_vault_state_of(bt_vault *v);
 
-/* The log's X25519 public key (crypto_box_PUBLICKEYBYTES), borrowed. */
+/* The log's newest X25519 public key (crypto_box_PUBLICKEYBYTES), borrowed:
+ * the one to seal captures to. */
 const unsigned char *bt_vault_public_key(const bt_vault *v);
 
 /* Unwraps the secret key with the passphrase. BT_ERR_WRONG_PASSPHRASE on a
@@ -81,9 +82,13 @@ bt_err bt_vault_unlock_recovery(bt_vault *v, const char *code);
 void bt_vault_lock(bt_vault *v);
 
 /* Sets the passphrase (old may be NULL before one is set, or when the vault
- * is unlocked through the recovery code), rewrapping the secret key under
- * Argon2id with params (NULL: the defaults). Removes the unprotected key
- * file. The vault is unlocked afterwards. */
+ * is unlocked through the recovery code) under Argon2id with params (NULL:
+ * the defaults), on a new key pair: what is written from now on is sealed
+ * to it, and nothing older than it (a copy of the folder, an old passphrase,
+ * the recovery code, the unprotected key file, all of which are retired)
+ * opens it; the new key still opens every older record. The vault is
+ * unlocked afterwards. BT_ERR_LOCKED if another handle made a newer key
+ * pair meanwhile. */
 bt_err bt_vault_set_passphrase(bt_vault *v, const char *old, size_t old_len,
                                const char *pass, size_t pass_len,
                                const bt_kdf_params *params);
@@ -91,9 +96,10 @@ bt_err bt_vault_set_passphrase(bt_vault *v, const char *old, size_t old_len,
 /* The Argon2id parameters that wrap the key now (zeros when none). */
 bt_err bt_vault_kdf_params(bt_vault *v, bt_kdf_params *out);
 
-/* Makes a new recovery code (replacing any earlier one), wraps the secret
- * key under it and writes it, NUL-terminated, to code (BT_RECOVERY_CODE_MAX
- * bytes). Needs the secret key. The code is shown once and never stored. */
+/* Makes a new recovery code (replacing any earlier one; it lasts until the
+ * next set_passphrase), wraps the newest secret key under it and writes it,
+ * NUL-terminated, to code (BT_RECOVERY_CODE_MAX bytes). Needs the secret
+ * key. The code is shown once and never stored. */
 bt_err bt_vault_new_recovery_code(bt_vault *v, char code[BT_RECOVERY_CODE_MAX]);
 
 /* Appends an entry in its own durable transaction and sets *id. Works while
@@ -107,7 +113,7 @@ bt_err bt_vault_append(bt_vault *v, const char *head, size_t head_len,
 bt_err bt_vault_read(bt_vault *v, int64_t id, char **head, size_t *head_len,
                      unsigned char **body, size_t *body_len);
 
-/* Opens a box sealed to the log's public key (crypto_box_seal), such as a
+/* Opens a box sealed to one of the log's public keys (crypto_box_seal), such as a
  * capture the extension kept while the host was away. Needs the secret key
  * (BT_ERR_LOCKED otherwise); BT_ERR_CORRUPT when it does not open. *m is
  * sodium_malloc'd, NUL-terminated after *m_len bytes: release it with

@@ -118,6 +118,28 @@ class Session(HostTest):
         self.assertEqual(self.error(h.call("unlock", {"passphrase": PASS})), "wrong_passphrase")
         h.ok("unlock", {"passphrase": "brand new passphrase"})
 
+    def test_each_passphrase_brings_a_new_key_pair_and_retires_the_recovery_code(self):
+        h = self.host
+        keys = [h.ok("hello")["vault"]["public_key"]]
+        first = h.ok("capture", NOTICE)["id"]
+        h.ok("set_passphrase", {"new": PASS})
+        keys.append(h.ok("hello")["vault"]["public_key"])
+        code = h.ok("recovery_code")["code"]
+        self.assertTrue(h.ok("hello")["vault"]["has_recovery"])
+        h.ok("set_passphrase", {"new": "another passphrase", "old": PASS})
+        vault = h.ok("hello")["vault"]
+        keys.append(vault["public_key"])
+        self.assertEqual(len(set(keys)), 3, "a new public key with each passphrase")
+        self.assertFalse(vault["has_recovery"])
+        second = h.ok("capture", dict(NOTICE, text="Your account has been disabled."))["id"]
+        h.ok("lock")
+        self.assertEqual(self.error(h.call("unlock", {"recovery_code": code})), "wrong_passphrase")
+        self.assertEqual(self.error(h.call("unlock", {"passphrase": PASS})), "wrong_passphrase")
+        h.ok("unlock", {"passphrase": "another passphrase"})
+        self.assertEqual(h.ok("get", {"id": first})["record"]["text"], NOTICE["text"])
+        self.assertEqual(h.ok("get", {"id": second})["record"]["text"], "Your account has been disabled.")
+        self.assertTrue(h.ok("verify")["ok"])
+
     def test_set_passphrase_needs_old_once_set(self):
         h = self.host
         h.ok("set_passphrase", {"new": PASS})

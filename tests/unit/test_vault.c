@@ -424,6 +424,229 @@ TEST(marks_read_zero_until_set_and_outlive_the_process)
     free(dir);
 }
 
+/* ---- key epochs: a new key pair with each passphrase ---- */
+
+static void copy_file(const char *from_dir, const char *to_dir, const char *name)
+{
+    char a[512], b[512], buf[4096];
+    snprintf(a, sizeof a, "%s/%s", from_dir, name);
+    snprintf(b, sizeof b, "%s/%s", to_dir, name);
+    FILE *in = fopen(a, "rb"), *out = fopen(b, "wb");
+    if (in == NULL || out == NULL) abort();
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0) fwrite(buf, 1, n, out);
+    fclose(in);
+    fclose(out);
+    chmod(b, 0600);
+}
+
+/* A copy of the log (closed, so that the database file holds it all). */
+static char *backup(const char *dir)
+{
+    char *copy = test_tmpdir(), path[512];
+    copy_file(dir, copy, BT_VAULT_DB);
+    snprintf(path, sizeof path, "%s/%s", dir, BT_VAULT_KEYFILE);
+    if (access(path, F_OK) == 0) copy_file(dir, copy, BT_VAULT_KEYFILE);
+    return copy;
+}
+
+static void sql(const char *dir, const char *text)
+{
+    sqlite3 *db = raw(dir);
+    char *msg = NULL;
+    if (sqlite3_exec(db, text, NULL, NULL, &msg) != SQLITE_OK) {
+        fprintf(stderr, "sql: %s\n", msg);
+        abort();
+    }
+    sqlite3_close(db);
+}
+
+/* The attack: the log as it is now, with an older copy's key wrap put back
+ * and every trace of the newer key pairs removed, so that the older secret
+ * is taken for the log's key and tried on every session. */
+static void graft_older_key(const char *dir, const char *older_copy, const char *kind, int64_t epoch)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "ATTACH '%s/%s' AS old; DELETE FROM keywrap; INSERT INTO keywrap SELECT * FROM old.keywrap WHERE kind = '%s';"
+             "DELETE FROM epochs WHERE epoch > %lld; UPDATE sessions SET epoch = %lld WHERE epoch > %lld;",
+             older_copy, BT_VAULT_DB, kind, (long long)epoch, (long long)epoch, (long long)epoch);
+    sql(dir, text);
+}
+
+TEST(a_copy_from_before_the_passphrase_opens_nothing_written_after)
+{
+    char *dir;
+    bt_vault *v = fresh(&dir);
+    append_text(v, "{\"n\":\"before\"}");
+    bt_vault_close(v);
+    char *copy = backup(dir); /* a backup or a cloud sync of the folder */
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    CHECK_EQ(bt_vault_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &fast), BT_OK);
+    append_text(v, "{\"n\":\"after\"}");
+    CHECK(reads_as(v, 1, "{\"n\":\"before\"}")); /* the passphrase opens both */
+    CHECK(reads_as(v, 2, "{\"n\":\"after\"}"));
+    bt_vault_close(v);
+
+    graft_older_key(dir, copy, "unprotected", 1);
+    copy_file(copy, dir, BT_VAULT_KEYFILE);
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    CHECK_EQ(bt_vault_state_of(v), BT_VAULT_UNPROTECTED); /* taken in: the old key file opens the old key */
+    CHECK(reads_as(v, 1, "{\"n\":\"before\"}"));           /* what the copy held anyway */
+    CHECK_EQ(read_err(v, 2), BT_ERR_CORRUPT);              /* but nothing written since */
+    bt_vault_close(v);
+    free(copy);
+    free(dir);
+}
+
+TEST(an_old_passphrase_opens_nothing_written_after_a_change)
+{
+    char *dir;
+    bt_vault *v = fresh(&dir);
+    CHECK_EQ(bt_vault_set_passphrase(v, NULL, 0, "first passphrase", 16, &fast), BT_OK);
+    append_text(v, "{\"n\":1}");
+    bt_vault_close(v);
+    char *copy = backup(dir);
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    CHECK_EQ(bt_vault_set_passphrase(v, "first passphrase", 16, "second passphrase", 17, &fast), BT_OK);
+    append_text(v, "{\"n\":2}");
+    bt_vault_lock(v);
+    CHECK_EQ(bt_vault_unlock(v, "first passphrase", 16), BT_ERR_WRONG_PASSPHRASE);
+    CHECK_EQ(bt_vault_unlock(v, "second passphrase", 17), BT_OK);
+    CHECK(reads_as(v, 1, "{\"n\":1}"));
+    CHECK(reads_as(v, 2, "{\"n\":2}"));
+    bt_vault_close(v);
+
+    graft_older_key(dir, copy, "passphrase", 2); /* epoch 1 unprotected, 2 the first passphrase */
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    CHECK_EQ(bt_vault_unlock(v, "first passphrase", 16), BT_OK);
+    CHECK(reads_as(v, 1, "{\"n\":1}"));
+    CHECK_EQ(read_err(v, 2), BT_ERR_CORRUPT);
+    bt_vault_close(v);
+    free(copy);
+    free(dir);
+}
+
+TEST(a_recovery_code_stops_working_once_a_new_passphrase_is_set)
+{
+    char *dir, code[BT_RECOVERY_CODE_MAX], code2[BT_RECOVERY_CODE_MAX];
+    bt_vault *v = fresh(&dir);
+    bt_vault_stats st;
+    CHECK_EQ(bt_vault_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &fast), BT_OK);
+    CHECK_EQ(bt_vault_new_recovery_code(v, code), BT_OK);
+    bt_vault_lock(v);
+    CHECK_EQ(bt_vault_unlock_recovery(v, code), BT_OK); /* it works, and as often as needed */
+    bt_vault_lock(v);
+    CHECK_EQ(bt_vault_unlock_recovery(v, code), BT_OK);
+    CHECK_EQ(bt_vault_set_passphrase(v, NULL, 0, "a new passphrase", 16, &fast), BT_OK);
+    CHECK_EQ(bt_vault_stats_of(v, &st), BT_OK);
+    CHECK(!st.has_recovery);
+    bt_vault_lock(v);
+    CHECK_EQ(bt_vault_unlock_recovery(v, code), BT_ERR_WRONG_PASSPHRASE); /* used: it opened the older key only */
+    CHECK_EQ(bt_vault_unlock(v, "a new passphrase", 16), BT_OK);
+    CHECK_EQ(bt_vault_new_recovery_code(v, code2), BT_OK);
+    CHECK_EQ(bt_vault_set_passphrase(v, "a new passphrase", 16, "a third passphrase", 18, &fast), BT_OK);
+    bt_vault_lock(v);
+    CHECK_EQ(bt_vault_unlock_recovery(v, code2), BT_ERR_WRONG_PASSPHRASE); /* a change also retires it */
+    bt_vault_close(v);
+    free(dir);
+}
+
+TEST(another_handle_writes_to_the_new_key_pair_after_a_passphrase_is_set)
+{
+    char *dir;
+    bt_vault *a = fresh(&dir), *b = NULL;
+    CHECK_EQ(bt_vault_open(&b, dir), BT_OK);
+    append_text(b, "{\"n\":1}"); /* b's session is sealed to the first key */
+    CHECK_EQ(bt_vault_set_passphrase(a, NULL, 0, PASS, strlen(PASS), &fast), BT_OK);
+    int64_t id = append_text(b, "{\"n\":2}");
+    CHECK_EQ(id, 2);
+    sqlite3 *db = raw(dir);
+    sqlite3_stmt *q;
+    sqlite3_prepare_v2(db, "SELECT s.epoch FROM entries e JOIN sessions s ON s.id = e.session WHERE e.id = 2", -1, &q,
+                       NULL);
+    CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 2);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    CHECK(reads_as(a, 2, "{\"n\":2}"));
+    CHECK_EQ(read_err(b, 1), BT_ERR_LOCKED); /* b held the older key: it must be unlocked again */
+    CHECK_EQ(bt_vault_unlock(b, PASS, strlen(PASS)), BT_OK);
+    CHECK(reads_as(b, 1, "{\"n\":1}"));
+    CHECK(reads_as(b, 2, "{\"n\":2}"));
+    bt_vault_verify_result r;
+    CHECK_EQ(bt_vault_verify(b, &r), BT_OK);
+    CHECK_EQ(r.bad_id, 0);
+    CHECK_EQ(r.checked, 2);
+    bt_vault_close(a);
+    bt_vault_close(b);
+    free(dir);
+}
+
+TEST(a_box_sealed_to_an_older_key_still_opens)
+{
+    char *dir;
+    bt_vault *v = fresh(&dir);
+    unsigned char box[crypto_box_SEALBYTES + 5], stranger_pk[crypto_box_PUBLICKEYBYTES],
+        stranger_sk[crypto_box_SECRETKEYBYTES], *m = NULL;
+    size_t m_len = 0;
+    crypto_box_seal(box, (const unsigned char *)"hello", 5, bt_vault_public_key(v));
+    CHECK_EQ(bt_vault_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &fast), BT_OK);
+    CHECK_EQ(bt_vault_set_passphrase(v, PASS, strlen(PASS), "a new passphrase", 16, &fast), BT_OK);
+    CHECK_EQ(bt_vault_open_sealed(v, box, sizeof box, &m, &m_len), BT_OK);
+    CHECK(m_len == 5 && memcmp(m, "hello", 5) == 0);
+    bt_vault_free(m);
+    crypto_box_keypair(stranger_pk, stranger_sk);
+    crypto_box_seal(box, (const unsigned char *)"hello", 5, stranger_pk);
+    CHECK_EQ(bt_vault_open_sealed(v, box, sizeof box, &m, &m_len), BT_ERR_CORRUPT);
+    CHECK(m == NULL);
+    bt_vault_close(v);
+    free(dir);
+}
+
+TEST(a_log_of_the_first_schema_is_migrated_and_reads_as_before)
+{
+    char *dir;
+    bt_vault *v = fresh(&dir);
+    append_text(v, "{\"n\":1}");
+    bt_vault_close(v);
+    /* schema 1 had one key pair and no epochs */
+    sql(dir, "DROP TABLE epochs; ALTER TABLE sessions DROP COLUMN epoch; PRAGMA user_version = 1;");
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    CHECK(reads_as(v, 1, "{\"n\":1}"));
+    CHECK_EQ(bt_vault_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &fast), BT_OK);
+    append_text(v, "{\"n\":2}");
+    bt_vault_lock(v);
+    CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
+    CHECK(reads_as(v, 1, "{\"n\":1}"));
+    CHECK(reads_as(v, 2, "{\"n\":2}"));
+    bt_vault_verify_result r;
+    CHECK_EQ(bt_vault_verify(v, &r), BT_OK);
+    CHECK_EQ(r.bad_id, 0);
+    CHECK_EQ(r.checked, 2);
+    bt_vault_close(v);
+    free(dir);
+}
+
+TEST(a_key_file_left_beside_a_protected_log_is_removed)
+{
+    char *dir, path[512], tmp[512];
+    bt_vault *v = fresh(&dir);
+    CHECK_EQ(bt_vault_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &fast), BT_OK);
+    bt_vault_close(v);
+    snprintf(path, sizeof path, "%s/%s", dir, BT_VAULT_KEYFILE);
+    snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, BT_VAULT_KEYFILE);
+    FILE *f = fopen(path, "wb"), *g = fopen(tmp, "wb"); /* a kill between write and rename, or before removal */
+    fputs("0123456789abcdef0123456789abcdef", f);
+    fputs("0123456789abcdef0123456789abcdef", g);
+    fclose(f);
+    fclose(g);
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    CHECK(access(path, F_OK) != 0);
+    CHECK(access(tmp, F_OK) != 0);
+    bt_vault_close(v);
+    free(dir);
+}
+
 RUN_TESTS(T(marks_read_zero_until_set_and_outlive_the_process), T(appended_entries_read_back_with_their_body),
           T(a_new_log_is_unprotected_with_a_private_key_file),
           T(capture_works_while_locked_and_reads_after_unlock), T(wrong_passphrase_is_refused_and_leaves_it_locked),
@@ -434,4 +657,10 @@ RUN_TESTS(T(marks_read_zero_until_set_and_outlive_the_process), T(appended_entri
           T(a_flipped_chain_hash_fails_the_next_entry_and_verify),
           T(a_flipped_sealed_session_key_fails_its_entries_and_verify), T(a_removed_entry_is_named_by_verify),
           T(database_files_never_hold_a_notice_in_clear), T(a_log_from_a_newer_version_is_refused_untouched),
-          T(a_file_that_is_not_a_database_is_refused))
+          T(a_file_that_is_not_a_database_is_refused),
+          T(a_copy_from_before_the_passphrase_opens_nothing_written_after),
+          T(an_old_passphrase_opens_nothing_written_after_a_change),
+          T(a_recovery_code_stops_working_once_a_new_passphrase_is_set),
+          T(another_handle_writes_to_the_new_key_pair_after_a_passphrase_is_set),
+          T(a_box_sealed_to_an_older_key_still_opens), T(a_log_of_the_first_schema_is_migrated_and_reads_as_before),
+          T(a_key_file_left_beside_a_protected_log_is_removed))
