@@ -349,17 +349,23 @@ static int cmd_list(int64_t after, int64_t limit)
     json_object *rep = unlocked_call("list", p, &err);
     if (err != BT_OK) return finish(rep, err);
     res = result_of(rep);
+    json_object_object_get_ex(res, "entries", &entries);
+    size_t n = json_object_array_length(entries), unreadable = 0;
+    for (size_t i = 0; i < n; i++) unreadable += str(json_object_array_get_idx(entries, i), "error") != NULL;
     if (opt_json) {
         print_json(res);
-        return finish(rep, err);
+        json_object_put(rep);
+        return unreadable ? exit_for(BT_ERR_CORRUPT) : 0;
     }
-    json_object_object_get_ex(res, "entries", &entries);
-    size_t n = json_object_array_length(entries);
     if (n == 0) printf("No records.\n");
     for (size_t i = 0; i < n; i++) {
         json_object *e = json_object_array_get_idx(entries, i), *cls = NULL;
         const char *type = str(e, "type");
         printf("%6lld  ", (long long)num(e, "id"));
+        if (str(e, "error") != NULL) {
+            printf("UNREADABLE: %s\n", bt_err_message(bt_err_from_code(str(e, "error"))));
+            continue;
+        }
         print_when(num(e, "captured_at"));
         if (type != NULL && !strcmp(type, "attachment")) {
             printf("  attachment of %lld, ", (long long)num(e, "of"));
@@ -375,7 +381,13 @@ static int cmd_list(int64_t after, int64_t limit)
     }
     if (json_object_object_get(res, "next") != NULL)
         printf("More: bantrail list --after %lld\n", (long long)num(res, "next"));
-    return finish(rep, err);
+    json_object_put(rep);
+    if (unreadable) {
+        fprintf(stderr, "bantrail: %zu record(s) above cannot be read: the log was damaged or altered there. "
+                        "'bantrail verify' names the first entry that fails.\n", unreadable);
+        return exit_for(BT_ERR_CORRUPT);
+    }
+    return 0;
 }
 
 /* Writes attachment id's bytes to a new file (never overwriting, never

@@ -1,5 +1,7 @@
 #include "bantrail/error.h"
 
+#include <string.h>
+
 static const struct {
     const char *code;
     const char *message;
@@ -40,4 +42,11 @@ const char *bt_err_message(bt_err err)
 {
     if ((unsigned)err >= BT_ERR_COUNT_) return "internal error";
     return table[err].message;
+}
+
+bt_err bt_err_from_code(const char *code)
+{
+    for (int e = 0; code != NULL && e < BT_ERR_COUNT_; e++)
+        if (strcmp(table[e].code, code) == 0) return (bt_err)e;
+    return BT_ERR_INTERNAL;
 }

@@ -84,7 +84,7 @@ static const char *const hot_sql[] = {
     [HOT_INSERT] = "INSERT INTO entries(id, session, version, nonce, head, body, hash) VALUES (?,?,?,?,?,?,?)",
     [HOT_SESSION] = "INSERT INTO sessions(sealed, epoch) VALUES (?, ?)",
     [HOT_READ] = "SELECT e.session, e.version, e.nonce, e.head, e.body, s.sealed, s.epoch,"
-                 " (SELECT hash FROM entries p WHERE p.id = e.id - 1)"
+                 " (SELECT hash FROM entries p WHERE p.id = e.id - 1), e.hash"
                  " FROM entries e LEFT JOIN sessions s ON s.id = e.session WHERE e.id = ?",
     [HOT_WRAP] = "SELECT salt, opslimit, memlimit, nonce, ct FROM keywrap WHERE kind = ?",
     [HOT_EPOCH] = "SELECT epoch, pk FROM epochs ORDER BY epoch DESC LIMIT 1",
@@ -1079,6 +1079,18 @@ bt_err bt_vault_read(bt_vault *v, int64_t id, char **head, size_t *head_len,
     hn = (size_t)sqlite3_column_bytes(st, 3);
     bn = (size_t)sqlite3_column_bytes(st, 4);
     if (hn < TAG_BYTES || (sqlite3_column_type(st, 4) == SQLITE_BLOB && bn < TAG_BYTES)) goto done;
+    /* its own link of the chain: an entry whose stored hash is not that of
+     * its content and the hash before it was replaced or altered (verify
+     * checks every link; this is the one a reader relies on) */
+    {
+        unsigned char stored[BT_HASH_BYTES], hash[BT_HASH_BYTES], shash[BT_HASH_BYTES];
+        if (!column_exact(st, 8, stored, sizeof stored) || sqlite3_column_type(st, 5) != SQLITE_BLOB) goto done;
+        crypto_generichash(shash, sizeof shash, sqlite3_column_blob(st, 5), (size_t)sqlite3_column_bytes(st, 5), NULL,
+                           0);
+        entry_hash(hash, prev, id, sqlite3_column_int64(st, 0), shash, nonce, sqlite3_column_blob(st, 3), hn,
+                   sqlite3_column_blob(st, 4), bn);
+        if (sodium_memcmp(hash, stored, sizeof hash) != 0) goto done;
+    }
     if (sqlite3_column_int64(st, 6) > v->epoch) { /* a key pair newer than the one unlocked here */
         sqlite3_reset(st);
         err = load_epoch(v);

@@ -8,12 +8,16 @@
 /* Whether text (n bytes) avoids what json-c 0.16's strict mode lets
  * through and JSON (RFC 8259) or Bantrail does not: a single quote outside a
  * string (json-c takes {'key': 1}), a raw control character inside a string,
- * an escaped NUL (\u0000 would cut a C string short), and bytes that are not
- * well-formed UTF-8 (overlong forms, surrogates, past U+10FFFF). */
+ * an escaped NUL (\u0000 would cut a C string short), bytes that are not
+ * well-formed UTF-8 (overlong forms, surrogates, past U+10FFFF), and more
+ * objects, arrays or values than BT_JSON_CONTAINERS_MAX and
+ * BT_JSON_VALUES_MAX (json-c spends hundreds of bytes on each: a 32 MiB
+ * frame of [{},{},...] would take gigabytes). */
 static int acceptable(const char *text, size_t n)
 {
     const unsigned char *p = (const unsigned char *)text, *end = p + n;
     int in_string = 0;
+    size_t containers = 0, values = 1;
     while (p < end) {
         size_t len = bt_utf8_valid(p, (size_t)(end - p));
         if (len == 0) return 0;
@@ -25,6 +29,8 @@ static int acceptable(const char *text, size_t n)
         if (!in_string) {
             if (c == '\'') return 0;
             in_string = c == '"';
+            if ((c == '{' || c == '[') && ++containers > BT_JSON_CONTAINERS_MAX) return 0;
+            if (c == ',' && ++values > BT_JSON_VALUES_MAX) return 0;
         } else if (c < 0x20) {
             return 0;
         } else if (c == '"') {

@@ -9,10 +9,17 @@
 
 #include "bantrail/error.h"
 
+/* The most objects and arrays, and values (counted by their commas), one
+ * text may hold: far above anything Bantrail exchanges, and a bound on the
+ * memory parsing takes (about 20 MB). */
+#define BT_JSON_CONTAINERS_MAX 10000
+#define BT_JSON_VALUES_MAX 100000
+
 /* Parses text (n bytes) as exactly one JSON value: strict syntax (RFC 8259:
  * no single quotes, no raw control characters in strings), well-formed
  * UTF-8, nested at most depth deep, no NUL byte (raw or escaped), nothing
- * after the value.
+ * after the value, at most BT_JSON_CONTAINERS_MAX objects and arrays and
+ * BT_JSON_VALUES_MAX values.
  * BT_OK with *out set (the caller puts it), BT_ERR_BAD_JSON with *out NULL,
  * or BT_ERR_NO_MEMORY. */
 bt_err bt_json_parse(const char *text, size_t n, int depth, json_object **out);

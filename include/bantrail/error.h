@@ -37,4 +37,7 @@ const char *bt_err_code(bt_err err);
 /* A short English explanation for people. Never NULL. */
 const char *bt_err_message(bt_err err);
 
+/* The error whose wire code is code (BT_ERR_INTERNAL for an unknown one). */
+bt_err bt_err_from_code(const char *code);
+
 #endif

@@ -80,6 +80,26 @@ class Commands(unittest.TestCase):
         v = json.loads(cli(self.home, "--json", "verify").stdout)
         self.assertEqual((v["ok"], v["bad_id"], v["checked"]), (False, 2, 1))
 
+    def test_list_names_the_records_it_cannot_read_and_fails(self):
+        for i in range(3):
+            capture(self.home, f"notice {i}")
+        self.assertEqual(cli(self.home, "list").returncode, 0)
+        db = sqlite3.connect(os.path.join(self.home, "log.sqlite"))
+        # a deletion with the later hashes recomputed: entry 3's hash no longer follows its content
+        db.execute("UPDATE entries SET hash = zeroblob(32) WHERE id = 3")
+        db.commit()
+        db.close()
+        out = cli(self.home, "list")
+        self.assertEqual(out.returncode, 2)
+        self.assertIn(b"     3  UNREADABLE: data failed authentication", out.stdout)
+        self.assertIn(b"1 record(s) above cannot be read", out.stderr)
+        self.assertEqual(out.stdout.count(b"UNREADABLE"), 1)
+        out = cli(self.home, "--json", "list")
+        self.assertEqual(out.returncode, 2)
+        self.assertEqual([e.get("error") for e in json.loads(out.stdout)["entries"]], [None, None, "corrupt"])
+        self.assertEqual(cli(self.home, "show", "3").returncode, 2)
+        self.assertEqual(cli(self.home, "show", "2").returncode, 0)
+
     def test_recovery_code_resets_a_forgotten_passphrase(self):
         rid = capture(self.home, "kept")
         cli(self.home, "passphrase", passphrase=PASS)
@@ -89,8 +109,12 @@ class Commands(unittest.TestCase):
         self.assertEqual(out.returncode, 1)
         out = cli(self.home, "passphrase", "--recovery", passphrase=[code, "a new passphrase"])
         self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn(b"under a new key", out.stdout)
+        self.assertIn(b"earlier recovery code no longer works", out.stdout)
         self.assertEqual(cli(self.home, "show", str(rid), passphrase=PASS).returncode, 1)
         self.assertEqual(cli(self.home, "show", str(rid), passphrase="a new passphrase").returncode, 0)
+        out = cli(self.home, "passphrase", "--recovery", passphrase=[code, "a third passphrase"])
+        self.assertEqual(out.returncode, 1)  # used: it wrapped the older key only
 
     def test_changing_the_passphrase_reads_old_then_new(self):
         cli(self.home, "passphrase", passphrase=PASS)

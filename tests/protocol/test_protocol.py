@@ -194,6 +194,12 @@ class BadInput(HostTest):
         self.assertEqual(rep["error"]["code"], "frame_too_large")
         self.assert_still_serving()
 
+    def test_a_frame_of_millions_of_empty_objects_is_refused_before_parsing(self):
+        # 30 MiB of {}, (10 million objects: gigabytes once parsed) is refused at once
+        n = 10 * 1024 * 1024
+        data = b'{"id":1,"method":"hello","params":{"x":[' + b"{}," * n + b'{}]}}'
+        self.assertEqual(self.raw_error(frame(data)), "bad_json")
+
     def test_deeply_nested_json(self):
         self.assertEqual(self.raw_error(frame(b"[" * 10000 + b"]" * 10000)), "bad_json")
 

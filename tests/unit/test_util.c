@@ -45,6 +45,44 @@ TEST(json_trailing_bytes_nul_bad_utf8_depth_and_lax_syntax_are_refused)
     CHECK(bt_json_parse("{}\0{}", 5, 8, &o) == BT_ERR_BAD_JSON && o == NULL);
 }
 
+/* "[x,x,...]" with n copies of item (no commas inside it). */
+static char *repeated(const char *item, size_t n)
+{
+    size_t il = strlen(item), len = 2 + n * (il + 1);
+    char *s = malloc(len + 1), *p = s;
+    if (s == NULL) abort();
+    *p++ = '[';
+    for (size_t i = 0; i < n; i++) {
+        if (i) *p++ = ',';
+        memcpy(p, item, il);
+        p += il;
+    }
+    *p++ = ']';
+    *p = '\0';
+    return s;
+}
+
+TEST(json_with_too_many_objects_or_values_is_refused_before_parsing)
+{
+    bt_err err;
+    struct { const char *item; size_t n; bt_err want; } cases[] = {
+        {"{}", BT_JSON_CONTAINERS_MAX - 1, BT_OK},          /* with the array: exactly the most */
+        {"{}", BT_JSON_CONTAINERS_MAX, BT_ERR_BAD_JSON},
+        {"[]", BT_JSON_CONTAINERS_MAX, BT_ERR_BAD_JSON},
+        {"1", BT_JSON_VALUES_MAX, BT_OK},
+        {"1", BT_JSON_VALUES_MAX + 1, BT_ERR_BAD_JSON},
+        {"\"{[,]}\"", BT_JSON_VALUES_MAX, BT_OK},             /* inside strings they are text */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *s = repeated(cases[i].item, cases[i].n);
+        json_object *o = parse(s, 8, &err);
+        CHECK_EQ(err, cases[i].want);
+        CHECK((o != NULL) == (cases[i].want == BT_OK));
+        json_object_put(o);
+        free(s);
+    }
+}
+
 TEST(json_getters_take_only_their_type)
 {
     bt_err err;
@@ -138,7 +176,7 @@ TEST(utf8_text_controls_and_bad_sequences_are_told_apart)
 
 RUN_TESTS(T(json_one_whole_value_is_parsed),
           T(json_trailing_bytes_nul_bad_utf8_depth_and_lax_syntax_are_refused),
-          T(json_getters_take_only_their_type),
+          T(json_getters_take_only_their_type), T(json_with_too_many_objects_or_values_is_refused_before_parsing),
           T(file_new_is_written_with_its_mode_and_an_existing_path_is_refused),
           T(file_replace_swaps_a_file_or_a_link_whole_never_following_the_link),
           T(utf8_text_controls_and_bad_sequences_are_told_apart))

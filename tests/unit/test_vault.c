@@ -240,7 +240,7 @@ TEST(equal_records_differ_on_disk)
 }
 
 static void tamper_case(const char *table, const char *column, const char *where, int64_t want_bad,
-                        int64_t unreadable)
+                        int64_t unreadable, int64_t also_unreadable)
 {
     char *dir;
     bt_vault *v = fresh(&dir);
@@ -256,6 +256,7 @@ static void tamper_case(const char *table, const char *column, const char *where
     CHECK_EQ(r.bad_id, want_bad);
     CHECK(r.reason != NULL);
     CHECK_EQ(read_err(v, unreadable), BT_ERR_CORRUPT);
+    if (also_unreadable) CHECK_EQ(read_err(v, also_unreadable), BT_ERR_CORRUPT);
     CHECK_EQ(read_err(v, 1), BT_OK); /* what came before is untouched */
     bt_vault_close(v);
     free(dir);
@@ -263,18 +264,19 @@ static void tamper_case(const char *table, const char *column, const char *where
 
 TEST(a_flipped_ciphertext_byte_fails_opening_and_verify_names_it)
 {
-    tamper_case("entries", "head", "id = 3", 3, 3);
+    tamper_case("entries", "head", "id = 3", 3, 3, 0);
 }
 
 TEST(a_flipped_nonce_byte_fails_opening_and_verify_names_it)
 {
-    tamper_case("entries", "nonce", "id = 2", 2, 2);
+    tamper_case("entries", "nonce", "id = 2", 2, 2, 0);
 }
 
-TEST(a_flipped_chain_hash_fails_the_next_entry_and_verify)
+TEST(a_flipped_chain_hash_fails_its_entry_the_next_and_verify)
 {
-    /* entry 2's stored hash is the next entry's associated data */
-    tamper_case("entries", "hash", "id = 2", 2, 3);
+    /* entry 2's stored hash is checked when entry 2 is read, and is the
+     * next entry's associated data */
+    tamper_case("entries", "hash", "id = 2", 2, 2, 3);
 }
 
 TEST(a_flipped_sealed_session_key_fails_its_entries_and_verify)
@@ -654,7 +656,7 @@ RUN_TESTS(T(marks_read_zero_until_set_and_outlive_the_process), T(appended_entri
           T(the_recovery_code_unlocks_and_resets_the_passphrase), T(equal_records_differ_on_disk),
           T(a_flipped_ciphertext_byte_fails_opening_and_verify_names_it),
           T(a_flipped_nonce_byte_fails_opening_and_verify_names_it),
-          T(a_flipped_chain_hash_fails_the_next_entry_and_verify),
+          T(a_flipped_chain_hash_fails_its_entry_the_next_and_verify),
           T(a_flipped_sealed_session_key_fails_its_entries_and_verify), T(a_removed_entry_is_named_by_verify),
           T(database_files_never_hold_a_notice_in_clear), T(a_log_from_a_newer_version_is_refused_untouched),
           T(a_file_that_is_not_a_database_is_refused),
