@@ -21,6 +21,12 @@ const local = {
   get: async (k) => (await api.storage.local.get(k))[k],
   set: (k, v) => api.storage.local.set({ [k]: v }),
 };
+// In memory only (storage.session is never written to disk; a browser without it keeps it in this
+// worker's memory): what was captured last.
+const memo = api.storage.session ? {
+  get: async (k) => (await api.storage.session.get(k))[k],
+  set: (k, v) => api.storage.session.set({ [k]: v }),
+} : (() => { const m = new Map(); return { get: async (k) => m.get(k), set: async (k, v) => { m.set(k, v); } }; })();
 
 const client = new NativeClient({
   connect: () => api.runtime.connectNative(HOST_NAME),
@@ -28,7 +34,7 @@ const client = new NativeClient({
   onState: (state, detail) => onHostState(state, detail),
 });
 const outbox = new Outbox({ storage: local, seal: sealString });
-const pipeline = new Pipeline({ client, outbox, storage: local, screenshot, settings, onChange: () => updateBadge() });
+const pipeline = new Pipeline({ client, outbox, storage: local, memo, screenshot, settings, onChange: () => updateBadge() });
 const deliverAll = () => pipeline.deliverAll();
 // Reports to unions (core/sender.js): sent after a random delay, woken by a timer while the worker
 // lives (the open port keeps it) and by an alarm in case it does not.
@@ -130,7 +136,7 @@ async function status() {
     version: hello ? hello.version : null,
     capabilities: hello && Array.isArray(hello.capabilities) ? hello.capabilities : [],
     outbox: await pipeline.waiting(),
-    lastCapture: (await local.get('lastCapture')) || null,
+    lastCapture: (await memo.get('lastCapture')) || null,
     lastError: pipeline.lastError,
     reports: await sender.status(),
   };

@@ -39,7 +39,8 @@ const notice = { url: 'https://www.instagram.com/accounts/suspended/', text: 'We
 
 function make({ client, storage = memoryStorage(), shot = 'iVBORw0KGgo=', screenshots = true } = {}) {
   const outbox = new Outbox({ storage, seal: sealString });
-  return new Pipeline({ client, outbox, storage, screenshot: async () => shot, settings: async () => ({ screenshots }) });
+  return new Pipeline({ client, outbox, storage, memo: memoryStorage(), screenshot: async () => shot,
+    settings: async () => ({ screenshots }) });
 }
 
 test('a notice goes to the host with its screenshot attached to the new record', async () => {
@@ -50,7 +51,8 @@ test('a notice goes to the host with its screenshot attached to the new record',
   assert.deepEqual(client.calls.map((c) => c[0]), ['capture', 'attach']);
   assert.equal(client.calls[1][1].record, r.id);
   assert.equal(client.calls[1][1].mime, 'image/png');
-  assert.equal((await p.storage.get('lastCapture')).kind, 'suspension');
+  assert.equal((await p.memo.get('lastCapture')).kind, 'suspension');
+  assert.equal(await p.storage.get('lastCapture'), undefined, 'what was captured is never written to disk');
 });
 
 test('no screenshot when the setting is off', async () => {
@@ -66,7 +68,7 @@ test('what the host does not take for a notice is not stored, and its screenshot
   assert.deepEqual([r.stored, r.id], [false, null]);
   assert.deepEqual(client.calls.map((c) => c[0]), ['capture']);
   assert.equal((await p.waiting()).count, 0, 'nothing kept');
-  assert.equal(await p.storage.get('lastCapture'), undefined);
+  assert.equal(await p.memo.get('lastCapture'), undefined);
 });
 
 test('the same notice again is an occurrence: no second screenshot', async () => {

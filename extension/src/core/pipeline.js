@@ -14,8 +14,12 @@ export class Pipeline {
    * notice in clear); screenshot(tab) -> base64 PNG or null; settings() -> sanitised settings;
    * onChange(): something waiting changed (the badge).
    */
-  constructor({ client, outbox, storage, screenshot, settings, onChange = () => {}, now = () => Date.now() }) {
-    Object.assign(this, { client, outbox, storage, screenshot, settings, onChange, now });
+  /**
+   * storage keeps what must outlive the browser (sealed or never secret); memo what may not be
+   * written to disk: what the last capture was (its time, platform and kind) stays in memory.
+   */
+  constructor({ client, outbox, storage, memo, screenshot, settings, onChange = () => {}, now = () => Date.now() }) {
+    Object.assign(this, { client, outbox, storage, memo, screenshot, settings, onChange, now });
     this.unsealed = [];        // memory only: what came before the host was ever reached
     this.lastError = null;
     this._delivering = null;
@@ -42,7 +46,7 @@ export class Pipeline {
     }
     if (stored) {
       const c = (r.classification && typeof r.classification === 'object' ? r.classification : capture.classification) || {};
-      await this.storage.set('lastCapture', { at: this.now(), record: r.id, platform: c.platform || null,
+      await this.memo.set('lastCapture', { at: this.now(), record: r.id, platform: c.platform || null,
         kind: c.kind || null, occurrence: Boolean(r.occurrence) });
     }
     return { stored, id: stored ? r.id : null, occurrence: Boolean(r && r.occurrence),
@@ -147,7 +151,7 @@ export class Pipeline {
     }
     const r = await this.outbox.deliver(async (item) => {
       const res = await this.client.call('capture_sealed', { sealed: item.sealed });
-      if (res && typeof res.id === 'number') await this.storage.set('lastCapture', { at: this.now(), record: res.id, delivered: true });
+      if (res && typeof res.id === 'number') await this.memo.set('lastCapture', { at: this.now(), record: res.id, delivered: true });
     });
     if (r.error) {
       this.lastError = `deliver: ${r.error.code || r.error.message}`;
