@@ -1,6 +1,6 @@
 /* bantrail-collect: the union's side (docs/DESIGN.md section 8, docs/REPORT.md).
  * This file reads options and passphrases, speaks HTTP (libmicrohttpd) and
- * prints; the store and figures live in host/collect*.c.
+ * prints; the store and figures live in collect.c and collect_report.c.
  *
  * No address of a sender is ever read, logged or stored: the handler never
  * asks libmicrohttpd for the client address, and libmicrohttpd's own error
@@ -26,9 +26,7 @@
 
 #include "bantrail/collect.h"
 #include "bantrail/report.h"
-#include "bantrail/share.h"
 #include "bantrail/term.h"
-#include "bantrail/vault.h"
 
 #define PROG "bantrail-collect"
 #define BODY_CAP_DEFAULT 8192
@@ -221,7 +219,7 @@ static int cmd_keygen(int argc, char **argv)
     const char *id = "demo-union", *name = "Demo union (local testing)";
     const char *home = "http://127.0.0.1:8470/", *submit = "http://127.0.0.1:8470/v1/reports";
     const char *policy = "http://127.0.0.1:8470/policy";
-    bt_kdf_params kdf = bt_vault_default_kdf();
+    bt_kdf_params kdf = bt_kdf_default();
     unsigned long diff = 16;
     int o;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {

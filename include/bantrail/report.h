@@ -153,4 +153,14 @@ bt_err bt_report_union_parse(bt_union *out, const char *json, size_t len, const 
 /* Renders a union entry as JSON (NUL-terminated) into out. */
 bt_err bt_report_union_render(char *out, size_t cap, size_t *len, const bt_union *u);
 
+/* The demo union built into Bantrail, for trying sharing on this computer:
+ * its key pair comes from a published seed, so anyone can read what is sent
+ * to it. bantrail-collect serve --demo receives for it on 127.0.0.1:8470.
+ * (Named for sharing, where the person meets it; defined with the report
+ * format so that the collector links it without the person's core.) */
+void bt_share_demo_union(bt_union *out);
+
+/* The demo union's key pair (see above). */
+void bt_share_demo_keypair(unsigned char pk[crypto_box_PUBLICKEYBYTES], unsigned char sk[crypto_box_SECRETKEYBYTES]);
+
 #endif
