@@ -4,7 +4,8 @@
  *
  * No address of a sender is ever read, logged or stored: the handler never
  * asks libmicrohttpd for the client address, and libmicrohttpd's own error
- * log (which can name addresses) is left off.
+ * log (which can name addresses) is left off. libmicrohttpd itself counts
+ * connections per address (--per-address) in its memory, nothing more.
  *
  * Exit codes: 0 success, 1 a negative answer (a report or passphrase
  * refused), 2 usage or system error. */
@@ -20,16 +21,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bantrail/collect.h"
 #include "bantrail/report.h"
 #include "bantrail/term.h"
+#include "collect/collect_int.h"
 
 #define PROG "bantrail-collect"
 #define BODY_CAP_DEFAULT 8192
+/* serve's limits (docs/REPORT.md "Limits"): one client must not stall it. */
+#define CONN_MAX_DEFAULT 512      /* open connections in all */
+#define PER_ADDR_DEFAULT 8        /* open connections from one address */
+#define IDLE_DEFAULT 5            /* seconds without a byte before a connection is cut */
+#define LIFETIME_DEFAULT 10       /* seconds a connection may live, whatever it sends */
+#define CONN_HEADROOM 16          /* connections above the limit still told 503 */
+#define CONN_MEMORY (32 * 1024)   /* libmicrohttpd's pool per connection (headers, buffers) */
 #define ENTRY_MAX 16384
 
 static const char *opt_dir = ".";
@@ -499,6 +510,8 @@ static int cmd_report(int argc, char **argv, int export)
 typedef struct {
     bt_collect *store;
     size_t cap;
+    bt_guard *guard;
+    unsigned max_conns; /* above this many open connections, 503 */
 } server;
 
 typedef struct {
@@ -518,6 +531,10 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
     MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
     /* Reports are anonymous and carry no credentials: any origin may send. */
     MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
+    if (status == MHD_HTTP_SERVICE_UNAVAILABLE) {
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "5");
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    }
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED || status == MHD_HTTP_NO_CONTENT) {
         MHD_add_response_header(r, "Allow", "POST, OPTIONS");
         MHD_add_response_header(r, "Access-Control-Allow-Methods", "POST");
@@ -561,6 +578,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     if (up == NULL) {
         const char *cl;
         unsigned long n;
+        if (bt_guard_open_count(s->guard) > s->max_conns)
+            return reply_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "busy", "the collector is full; try again later");
         if (strcmp(url, "/v1/reports") != 0) return reply_error(conn, MHD_HTTP_NOT_FOUND, "not_found", "no such path");
         if (strcmp(method, "OPTIONS") == 0) return reply(conn, MHD_HTTP_NO_CONTENT, "");
         if (strcmp(method, "POST") != 0)
@@ -606,14 +625,50 @@ static void completed(void *cls, struct MHD_Connection *conn, void **ctx, enum M
     *ctx = NULL;
 }
 
+/* Every accepted connection gets a slot in the guard, with its deadline. */
+static void connection_notify(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+                              enum MHD_ConnectionNotificationCode code)
+{
+    bt_guard *g = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_ctx = ci != NULL ? bt_guard_open(g, ci->connect_fd) : NULL;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        bt_guard_close(g, *socket_ctx);
+        *socket_ctx = NULL;
+    }
+}
+
+/* Room for the descriptors serve needs: each connection's socket and the
+ * guard's duplicate, plus the store, the listener and a margin. */
+static int reserve_descriptors(unsigned long conns)
+{
+    struct rlimit rl;
+    rlim_t need = (rlim_t)(2 * conns + 64);
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return -1;
+    if (rl.rlim_cur >= need) return 0;
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+        fprintf(stderr, PROG " serve: --max-connections %lu needs %lu open files; this system allows %lu "
+                        "(ulimit -n)\n", conns, (unsigned long)need, (unsigned long)rl.rlim_max);
+        return -1;
+    }
+    rl.rlim_cur = need;
+    return setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 static int cmd_serve(int argc, char **argv)
 {
+    enum { O_MAXCONN = 256, O_PERADDR, O_IDLE, O_LIFETIME };
     static const struct option opts[] = {
         {"passphrase-fd", required_argument, NULL, 'p'}, {"listen", required_argument, NULL, 'l'},
         {"port", required_argument, NULL, 'P'}, {"max-body", required_argument, NULL, 'm'},
+        {"max-connections", required_argument, NULL, O_MAXCONN},
+        {"per-address", required_argument, NULL, O_PERADDR}, {"idle-timeout", required_argument, NULL, O_IDLE},
+        {"request-timeout", required_argument, NULL, O_LIFETIME},
         {"demo", no_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     const char *listen_addr = "127.0.0.1";
-    unsigned long port = 8470, cap = BODY_CAP_DEFAULT;
+    unsigned long port = 8470, cap = BODY_CAP_DEFAULT, max_conns = CONN_MAX_DEFAULT, per_addr = PER_ADDR_DEFAULT;
+    unsigned long idle = IDLE_DEFAULT, lifetime = LIFETIME_DEFAULT;
     int o;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (o) {
@@ -632,17 +687,54 @@ static int cmd_serve(int argc, char **argv)
                 return 2;
             }
             break;
+        case O_MAXCONN:
+            if (parse_uint(optarg, 100000, &max_conns) != 0 || max_conns < 1) {
+                fprintf(stderr, PROG " serve: --max-connections: 1-100000\n");
+                return 2;
+            }
+            break;
+        case O_PERADDR:
+            if (parse_uint(optarg, 100000, &per_addr) != 0) {
+                fprintf(stderr, PROG " serve: --per-address: 0-100000 (0: no limit)\n");
+                return 2;
+            }
+            break;
+        case O_IDLE:
+            if (parse_uint(optarg, 3600, &idle) != 0 || idle < 1) {
+                fprintf(stderr, PROG " serve: --idle-timeout: 1-3600 seconds\n");
+                return 2;
+            }
+            break;
+        case O_LIFETIME:
+            if (parse_uint(optarg, 3600, &lifetime) != 0 || lifetime < 1) {
+                fprintf(stderr, PROG " serve: --request-timeout: 1-3600 seconds\n");
+                return 2;
+            }
+            break;
         case 'h':
             printf("Usage: " PROG " [--dir DIR] serve [--passphrase-fd N] [--listen ADDR] [--port N]\n"
-                   "         [--max-body BYTES] [--demo]\n"
+                   "         [--max-body BYTES] [--max-connections N] [--per-address N]\n"
+                   "         [--idle-timeout SECONDS] [--request-timeout SECONDS] [--demo]\n"
                    "--demo receives for Bantrail's built-in demo union, whose key comes from a\n"
                    "published seed (anyone can read those reports): for trying it on one computer.\n"
                    "Receives reports: POST /v1/reports with the base64 text as the body.\n"
                    "202 when stored; 4xx with {\"error\": {\"code\", \"message\"}} when refused\n"
                    "(413 too large, 400 not a report for this key or without the proof of work,\n"
-                   "422 against the schema, 409 replayed). Listens on 127.0.0.1:8470 by default\n"
-                   "(port 0: any free port); prints the address once listening. Logs and stores\n"
-                   "no address. Stops on SIGINT or SIGTERM.\n");
+                   "422 against the schema, 409 replayed); 503 with Retry-After when full.\n"
+                   "Listens on 127.0.0.1:8470 by default (port 0: any free port); prints the\n"
+                   "address once listening. Logs and stores no address. Stops on SIGINT or SIGTERM.\n"
+                   "\n"
+                   "Limits, so that one client cannot stall it (docs/REPORT.md \"Limits\"):\n"
+                   "  --max-body BYTES         largest body read (default %d)\n"
+                   "  --max-connections N      open connections in all; beyond, 503 (default %d)\n"
+                   "  --per-address N          open connections from one IP address; more are\n"
+                   "                           closed at once (default %d; 0: no limit, for\n"
+                   "                           behind a reverse proxy that limits them itself)\n"
+                   "  --idle-timeout SECONDS   cut a connection silent this long (default %d)\n"
+                   "  --request-timeout SECONDS\n"
+                   "                           cut a connection this long after it was accepted,\n"
+                   "                           however slowly it keeps sending (default %d)\n",
+                   BODY_CAP_DEFAULT, CONN_MAX_DEFAULT, PER_ADDR_DEFAULT, IDLE_DEFAULT, LIFETIME_DEFAULT);
             return 0;
         default: return 2;
         }
@@ -672,11 +764,13 @@ static int cmd_serve(int argc, char **argv)
     unsigned char pk[32], *sk = NULL;
     int rc = load_union(&u, pk, &sk);
     if (rc != 0) return rc;
-    server s = {open_store(1), cap};
+    unsigned slots = (unsigned)max_conns + CONN_HEADROOM;
+    server s = {open_store(1), cap, bt_guard_new(slots, (unsigned)lifetime), (unsigned)max_conns};
     struct MHD_Daemon *d = NULL;
     sigset_t set;
     rc = 2;
     if (s.store == NULL || bt_collect_set_key(s.store, pk, sk, u.pow_difficulty) != BT_OK) goto done;
+    if (s.guard == NULL || reserve_descriptors(slots) != 0) goto done;
     sodium_free(sk); /* the store keeps its own copy */
     sk = NULL;
 
@@ -688,9 +782,11 @@ static int cmd_serve(int argc, char **argv)
     d = MHD_start_daemon(flags, 0, NULL, NULL, handle, &s,
                          MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                          MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-                         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)256,
-                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)15,
-                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+                         MHD_OPTION_NOTIFY_CONNECTION, connection_notify, s.guard,
+                         MHD_OPTION_CONNECTION_LIMIT, slots,
+                         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)per_addr,
+                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)idle,
+                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
                          MHD_OPTION_END);
     if (d == NULL) {
         fprintf(stderr, PROG " serve: cannot listen on %s port %lu\n", listen_addr, port);
@@ -700,13 +796,19 @@ static int cmd_serve(int argc, char **argv)
     printf("listening on http://%s%s%s:%u/v1/reports\n", v6->sin6_family == AF_INET6 ? "[" : "", listen_addr,
            v6->sin6_family == AF_INET6 ? "]" : "", info ? (unsigned)info->port : (unsigned)port);
     fflush(stdout);
-    int sig = 0;
-    sigwait(&set, &sig);
+    /* The watchdog: four times a second, cut the connections past their
+     * deadline, until SIGINT or SIGTERM. */
+    for (;;) {
+        struct timespec tick = {0, 250 * 1000 * 1000};
+        if (sigtimedwait(&set, NULL, &tick) >= 0) break;
+        bt_guard_expire(s.guard, bt_guard_now());
+    }
     MHD_stop_daemon(d);
     fprintf(stderr, PROG " serve: stopped\n");
     rc = 0;
 done:
     bt_collect_close(s.store);
+    bt_guard_free(s.guard);
     if (sk != NULL) sodium_free(sk);
     return rc;
 }

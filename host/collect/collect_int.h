@@ -1,6 +1,6 @@
 /* What only the collector's own files share (include/bantrail/collect.h is
  * its public contract): the store's state, which collect.c opens and writes
- * and collect_report.c reads. */
+ * and collect_report.c reads; the connection guard of `serve` (guard.c). */
 #ifndef BANTRAIL_COLLECT_INT_H
 #define BANTRAIL_COLLECT_INT_H
 
@@ -16,5 +16,34 @@ struct bt_collect {
     unsigned difficulty;
     int in_batch;
 };
+
+/* ---- the connection guard (guard.c) ----
+ * A fixed table of slots, one per open connection, each with a deadline from
+ * the moment it was accepted. Thread-safe: libmicrohttpd's thread opens and
+ * closes slots, serve's main thread expires them. */
+typedef struct bt_guard bt_guard;
+typedef struct bt_guard_slot bt_guard_slot;
+
+/* A guard of `slots` slots whose connections live at most lifetime seconds. */
+bt_guard *bt_guard_new(unsigned slots, unsigned lifetime);
+void bt_guard_free(bt_guard *g);
+
+/* Tracks the connection on socket fd (duplicated: the guard never touches a
+ * descriptor it does not own). NULL when every slot is taken or dup fails:
+ * the connection then has only libmicrohttpd's idle timeout. */
+bt_guard_slot *bt_guard_open(bt_guard *g, int fd);
+
+/* The connection of s was closed (s may be NULL). */
+void bt_guard_close(bt_guard *g, bt_guard_slot *s);
+
+/* Connections tracked now. */
+unsigned bt_guard_open_count(bt_guard *g);
+
+/* Shuts down (both directions) each socket past its deadline at time now
+ * (bt_guard_now's clock), once; returns how many. */
+unsigned bt_guard_expire(bt_guard *g, double now);
+
+/* CLOCK_MONOTONIC in seconds. */
+double bt_guard_now(void);
 
 #endif
