@@ -656,6 +656,15 @@ static int reserve_descriptors(unsigned long conns)
     return setrlimit(RLIMIT_NOFILE, &rl);
 }
 
+/* One of serve's limits: arg a number lo..hi into *out, or -1 after saying why. */
+static int serve_limit(const char *flag, const char *arg, unsigned long lo, unsigned long hi, const char *unit,
+                       unsigned long *out)
+{
+    if (parse_uint(arg, hi, out) == 0 && *out >= lo) return 0;
+    fprintf(stderr, PROG " serve: %s: %lu-%lu%s\n", flag, lo, hi, unit);
+    return -1;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
     enum { O_MAXCONN = 256, O_PERADDR, O_IDLE, O_LIFETIME };
@@ -687,30 +696,10 @@ static int cmd_serve(int argc, char **argv)
                 return 2;
             }
             break;
-        case O_MAXCONN:
-            if (parse_uint(optarg, 100000, &max_conns) != 0 || max_conns < 1) {
-                fprintf(stderr, PROG " serve: --max-connections: 1-100000\n");
-                return 2;
-            }
-            break;
-        case O_PERADDR:
-            if (parse_uint(optarg, 100000, &per_addr) != 0) {
-                fprintf(stderr, PROG " serve: --per-address: 0-100000 (0: no limit)\n");
-                return 2;
-            }
-            break;
-        case O_IDLE:
-            if (parse_uint(optarg, 3600, &idle) != 0 || idle < 1) {
-                fprintf(stderr, PROG " serve: --idle-timeout: 1-3600 seconds\n");
-                return 2;
-            }
-            break;
-        case O_LIFETIME:
-            if (parse_uint(optarg, 3600, &lifetime) != 0 || lifetime < 1) {
-                fprintf(stderr, PROG " serve: --request-timeout: 1-3600 seconds\n");
-                return 2;
-            }
-            break;
+        case O_MAXCONN: if (serve_limit("--max-connections", optarg, 1, 100000, "", &max_conns)) return 2; break;
+        case O_PERADDR: if (serve_limit("--per-address", optarg, 0, 100000, " (0: no limit)", &per_addr)) return 2; break;
+        case O_IDLE: if (serve_limit("--idle-timeout", optarg, 1, 3600, " seconds", &idle)) return 2; break;
+        case O_LIFETIME: if (serve_limit("--request-timeout", optarg, 1, 3600, " seconds", &lifetime)) return 2; break;
         case 'h':
             printf("Usage: " PROG " [--dir DIR] serve [--passphrase-fd N] [--listen ADDR] [--port N]\n"
                    "         [--max-body BYTES] [--max-connections N] [--per-address N]\n"
