@@ -231,7 +231,7 @@ static int cmd_keygen(int argc, char **argv)
     const char *home = "http://127.0.0.1:8470/", *submit = "http://127.0.0.1:8470/v1/reports";
     const char *policy = "http://127.0.0.1:8470/policy";
     bt_kdf_params kdf = bt_kdf_default();
-    unsigned long diff = 16;
+    unsigned long diff = BT_REPORT_POW_DEFAULT;
     int o;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (o) {
@@ -267,7 +267,11 @@ static int cmd_keygen(int argc, char **argv)
                    ",\nwrapped under Argon2id of a passphrase (asked twice on a terminal); the entry\n"
                    "people import (docs/REPORT.md) to DIR/" BT_COLLECT_ENTRY " and stdout. Refuses to\n"
                    "overwrite either. Defaults describe a demo union on 127.0.0.1:8470,\n"
-                   "difficulty 16, kdf moderate.\n");
+                   "difficulty %d, kdf moderate.\n"
+                   "--difficulty is the proof of work every report must carry (leading zero\n"
+                   "bits, 0-%d), announced to senders in the entry: each bit doubles what a\n"
+                   "report costs its sender; at %d one core seals a few reports a second.\n",
+                   BT_REPORT_POW_DEFAULT, BT_REPORT_POW_MAX, BT_REPORT_POW_DEFAULT);
             return 0;
         default: return 2;
         }
@@ -511,7 +515,8 @@ typedef struct {
     bt_collect *store;
     size_t cap;
     bt_guard *guard;
-    unsigned max_conns; /* above this many open connections, 503 */
+    unsigned max_conns;  /* above this many open connections, 503 */
+    unsigned difficulty; /* the proof of work demanded, told with insufficient_work */
 } server;
 
 typedef struct {
@@ -608,6 +613,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     const char *why = NULL;
     bt_collect_result res;
     bt_err err = bt_collect_submit(s->store, up->body, up->len, &res, &why);
+    if (err == BT_ERR_BAD_POW) { /* say how much work is demanded: the entry may have changed */
+        char buf[256];
+        snprintf(buf, sizeof buf, "{\"error\":{\"code\":\"%s\",\"message\":\"%s\",\"difficulty\":%u}}\n",
+                 bt_err_code(err), why ? why : bt_err_message(err), s->difficulty);
+        return reply(conn, MHD_HTTP_BAD_REQUEST, buf);
+    }
     if (err != BT_OK) return reply_error(conn, status_of(err), bt_err_code(err), why ? why : bt_err_message(err));
     char hex[2 * BT_REPORT_ID_BYTES + 1], buf[160];
     sodium_bin2hex(hex, sizeof hex, res.id, sizeof res.id);
@@ -709,7 +720,8 @@ static int cmd_serve(int argc, char **argv)
                    "Receives reports: POST /v1/reports with the base64 text as the body.\n"
                    "202 when stored; 4xx with {\"error\": {\"code\", \"message\"}} when refused\n"
                    "(413 too large, 400 not a report for this key or without the proof of work,\n"
-                   "422 against the schema, 409 replayed); 503 with Retry-After when full.\n"
+                   "then with the \"difficulty\" demanded; 422 against the schema, 409 replayed);\n"
+                   "503 with Retry-After when full.\n"
                    "Listens on 127.0.0.1:8470 by default (port 0: any free port); prints the\n"
                    "address once listening. Logs and stores no address. Stops on SIGINT or SIGTERM.\n"
                    "\n"
@@ -754,7 +766,8 @@ static int cmd_serve(int argc, char **argv)
     int rc = load_union(&u, pk, &sk);
     if (rc != 0) return rc;
     unsigned slots = (unsigned)max_conns + CONN_HEADROOM;
-    server s = {open_store(1), cap, bt_guard_new(slots, (unsigned)lifetime), (unsigned)max_conns};
+    server s = {open_store(1), cap, bt_guard_new(slots, (unsigned)lifetime), (unsigned)max_conns,
+                u.pow_difficulty};
     struct MHD_Daemon *d = NULL;
     sigset_t set;
     rc = 2;

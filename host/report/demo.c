@@ -28,5 +28,5 @@ void bt_share_demo_union(bt_union *out)
     bt_share_demo_keypair(out->public_key, sk);
     sodium_memzero(sk, sizeof sk);
     bt_report_key_id(out->key_id, out->public_key);
-    out->pow_difficulty = 16;
+    out->pow_difficulty = BT_REPORT_POW_DEFAULT;
 }

@@ -32,6 +32,10 @@
 #define BT_REPORT_ENVELOPE_MAX BT_REPORT_ENVELOPE_BYTES(BT_REPORT_MAX_BLOCKS) /* 4180 */
 #define BT_REPORT_WIRE_MAX (((BT_REPORT_ENVELOPE_MAX + 2) / 3) * 4)        /* 5576 base64 chars */
 #define BT_REPORT_POW_MAX 24            /* highest difficulty (leading zero bits) accepted */
+/* The difficulty a new union announces unless it chooses another (keygen
+ * --difficulty) and the demo union's: about 2^20 BLAKE2b tries a report, so
+ * one core seals a few reports a second (tests/bench/bench_collect.c). */
+#define BT_REPORT_POW_DEFAULT 20
 #define BT_REPORT_KEYWORDS_MAX 8        /* DSA keywords per report */
 
 /* The closed enums. Every field's value 0 means "absent"; names are looked

@@ -391,6 +391,25 @@ TEST(buckets_follow_the_documented_boundaries)
     CHECK_EQ(bt_report_week_of(0), 0);                /* 1970: outside the schema */
 }
 
+TEST(the_demo_union_announces_the_default_work_and_its_key_opens_what_is_sealed_to_it)
+{
+    bt_union u, back;
+    unsigned char dpk[32], dsk[32];
+    char wire[BT_REPORT_WIRE_MAX + 1], entry[4096];
+    size_t len = 0, elen = 0;
+    bt_report r = sample(), opened;
+    const char *why = NULL;
+    bt_share_demo_union(&u);
+    bt_share_demo_keypair(dpk, dsk);
+    CHECK_EQ(u.pow_difficulty, (unsigned)BT_REPORT_POW_DEFAULT);
+    CHECK(memcmp(u.public_key, dpk, 32) == 0);
+    CHECK_EQ(bt_report_union_render(entry, sizeof entry, &elen, &u), BT_OK);
+    CHECK_EQ(bt_report_union_parse(&back, entry, elen, &why), BT_OK); /* the entry a person would pin */
+    CHECK(strstr(entry, "\"pow_difficulty\":20") != NULL || strstr(entry, "\"pow_difficulty\": 20") != NULL);
+    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u), BT_OK);
+    CHECK_EQ(bt_report_open(&opened, NULL, wire, len, dpk, dsk, BT_REPORT_POW_DEFAULT, &why), BT_OK);
+}
+
 RUN_TESTS(T(parse_accepts_a_full_report_and_renders_it_back_byte_for_byte),
           T(parse_accepts_a_minimal_report_without_appeal_or_context),
           T(parse_refuses_unknown_members_anywhere),
@@ -406,4 +425,5 @@ RUN_TESTS(T(parse_accepts_a_full_report_and_renders_it_back_byte_for_byte),
           T(open_refuses_non_canonical_json_and_a_mismatched_id),
           T(open_refuses_what_is_not_exact_base64),
           T(union_entries_are_checked_strictly),
-          T(buckets_follow_the_documented_boundaries))
+          T(buckets_follow_the_documented_boundaries),
+          T(the_demo_union_announces_the_default_work_and_its_key_opens_what_is_sealed_to_it))
