@@ -1,6 +1,7 @@
 /* What only the collector's own files share (include/bantrail/collect.h is
  * its public contract): the store's state, which collect.c opens and writes
- * and collect_report.c reads; the connection guard of `serve` (guard.c). */
+ * and collect_report.c reads; the connection guard and the per-address
+ * report rate of `serve` (guard.c, rate.c). */
 #ifndef BANTRAIL_COLLECT_INT_H
 #define BANTRAIL_COLLECT_INT_H
 
@@ -45,5 +46,26 @@ unsigned bt_guard_expire(bt_guard *g, double now);
 
 /* CLOCK_MONOTONIC in seconds. */
 double bt_guard_now(void);
+
+/* ---- the per-address report rate (rate.c) ----
+ * A token bucket per address: burst reports at once, then per_minute. Not
+ * thread-safe: serve uses it from libmicrohttpd's one thread. */
+typedef struct bt_rate bt_rate;
+struct sockaddr;
+
+/* A table of about `slots` buckets (a power of two, at least 64). */
+bt_rate *bt_rate_new(unsigned slots, double per_minute, double burst);
+void bt_rate_free(bt_rate *r);
+
+/* The tag standing for sa's address (IPv6: its /64) in this table: a keyed
+ * hash, never the address. Never 0. */
+uint64_t bt_rate_tag(const bt_rate *r, const struct sockaddr *sa);
+
+/* Takes one report's token from tag's bucket at time now (seconds, any
+ * monotonic clock): 0 when there was one, else the seconds until there is. */
+double bt_rate_take(bt_rate *r, uint64_t tag, double now);
+
+/* Returns the token of a report that was not accepted after all. */
+void bt_rate_give_back(bt_rate *r, uint64_t tag, double now);
 
 #endif

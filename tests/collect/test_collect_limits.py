@@ -1,5 +1,6 @@
-"""One client must not stall bantrail-collect serve (issue 13, item 3): slow
-clients over real sockets on loopback. Linux routes all of 127.0.0.0/8 to the
+"""One client must not stall bantrail-collect serve (issue 13, items 3 and
+4): slow clients and the per-address report rate, over real sockets on
+loopback. Linux routes all of 127.0.0.0/8 to the
 loopback, so binding the client end to 127.0.0.2, 127.0.0.3, ... makes
 "other addresses" without a network.
 
@@ -188,6 +189,36 @@ class SlowClients(unittest.TestCase):
         self.assertEqual(statuses, [202] * 12)
         figure("4 reports at once, then 12 in a row, from one address: all 202")
 
+    def test_on_loopback_the_per_address_limits_are_off_by_default(self):
+        # Behind the union's front every connection comes from the front's address.
+        server = self.serve()
+        results = []
+
+        def one():
+            results.append(self.post(server.port, "127.0.0.7")[0])
+
+        threads = [threading.Thread(target=one) for _ in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        statuses = [self.post(server.port, "127.0.0.7")[0] for _ in range(25)]
+        self.assertEqual(results + statuses, [202] * 37)
+        figure("default serve on loopback: 12 reports at once and 25 in a row from one address, all 202")
+
+    def test_the_report_rate_per_address_answers_429_and_spares_others(self):
+        server = self.serve("--reports-per-minute", "6", "--burst", "3")
+        self.assertEqual([self.post(server.port, "127.0.0.4")[0] for _ in range(3)], [202] * 3)
+        status, reply, headers = self.post(server.port, "127.0.0.4")
+        self.assertEqual(status, 429, reply)
+        self.assertEqual(reply["error"]["code"], "too_many_reports")
+        self.assertIn(int(headers["Retry-After"]), range(1, 12))  # one token every 10 s
+        figure(f"4th report within the burst of 3 at 6 a minute: HTTP 429, Retry-After {headers['Retry-After']}")
+        # Refused bodies cost no token; other addresses are not held back.
+        self.assertEqual([self.post(server.port, "127.0.0.5", b"not a report")[0] for _ in range(5)], [400] * 5)
+        self.assertEqual([self.post(server.port, "127.0.0.5")[0] for _ in range(3)], [202] * 3)
+        self.assertEqual(self.post(server.port, "127.0.0.6")[0], 202)
+
     def test_a_full_collector_says_503_with_retry_after_and_recovers(self):
         server = self.serve("--max-connections", "24", "--per-address", "4", "--request-timeout", "5")
         socks = [slow_socket(server.port, f"127.0.1.{a}") for a in range(1, 7) for _ in range(4)]  # 24 in all
@@ -221,13 +252,15 @@ class SlowClients(unittest.TestCase):
 
     def test_limits_are_checked_and_documented(self):
         for flag, value in (("--per-address", "x"), ("--max-connections", "0"), ("--idle-timeout", "0"),
-                            ("--request-timeout", "-1"), ("--max-connections", "100001")):
+                            ("--request-timeout", "-1"), ("--max-connections", "100001"),
+                            ("--reports-per-minute", "1.5"), ("--burst", "0")):
             out = subprocess.run([COLLECT, "--dir", self.dir, "serve", flag, value], capture_output=True, text=True,
                                  timeout=30)
             self.assertEqual(out.returncode, 2, (flag, value))
             self.assertIn(flag, out.stderr)
         out = subprocess.run([COLLECT, "serve", "--help"], capture_output=True, text=True, timeout=30)
-        for flag in ("--max-connections", "--per-address", "--idle-timeout", "--request-timeout", "--max-body"):
+        for flag in ("--max-connections", "--per-address", "--idle-timeout", "--request-timeout", "--max-body",
+                     "--reports-per-minute", "--burst"):
             self.assertIn(flag, out.stdout)
 
 

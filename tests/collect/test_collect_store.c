@@ -1,12 +1,16 @@
 /* The collector's store, figures and key file (bantrail_collect, linked
  * without the person's core): dedupe by report id, replay refusal, nothing
- * stored when refused, figures, suppression of small cells, the key file. */
+ * stored when refused, figures, suppression of small cells, the key file;
+ * and serve's per-address report rate (rate.c), on a clock of its own. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "bantrail/collect.h"
 #include "bantrail/report.h"
 #include "check.h"
+#include "collect/collect_int.h"
 #include "report_forge.h"
 
 static unsigned char pk[32], sk[32];
@@ -181,8 +185,62 @@ TEST(key_file_opens_with_its_passphrase_only)
     free(dir);
 }
 
+static uint64_t tag_of(const bt_rate *r, const char *ip)
+{
+    struct sockaddr_in v4 = {0};
+    struct sockaddr_in6 v6 = {0};
+    if (inet_pton(AF_INET, ip, &v4.sin_addr) == 1) {
+        v4.sin_family = AF_INET;
+        return bt_rate_tag(r, (struct sockaddr *)&v4);
+    }
+    if (inet_pton(AF_INET6, ip, &v6.sin6_addr) != 1) abort();
+    v6.sin6_family = AF_INET6;
+    return bt_rate_tag(r, (struct sockaddr *)&v6);
+}
+
+TEST(the_report_rate_gives_a_burst_then_one_per_interval_per_address)
+{
+    bt_rate *r = bt_rate_new(64, 6, 3), *other = bt_rate_new(64, 6, 3); /* 6 a minute: one per 10 s */
+    uint64_t a = tag_of(r, "192.0.2.1"), b = tag_of(r, "192.0.2.2");
+    double t = 1000;
+    CHECK(a != b);
+    CHECK(a != tag_of(other, "192.0.2.1")); /* a tag means nothing outside its table */
+    CHECK_EQ(tag_of(r, "2001:db8:1:2::1"), tag_of(r, "2001:db8:1:2:ffff::9")); /* one /64, one bucket */
+    CHECK(tag_of(r, "2001:db8:1:2::1") != tag_of(r, "2001:db8:1:3::1"));
+    for (int i = 0; i < 3; i++) CHECK(bt_rate_take(r, a, t) == 0);
+    double wait = bt_rate_take(r, a, t);
+    CHECK(wait > 9.9 && wait <= 10.0);
+    CHECK(bt_rate_take(r, b, t) == 0);            /* another address is not held back */
+    CHECK(bt_rate_take(r, a, t + 5) > 0);         /* half a token */
+    CHECK(bt_rate_take(r, a, t + 10) == 0);       /* one token later */
+    CHECK(bt_rate_take(r, a, t + 10) > 0);
+    bt_rate_give_back(r, a, t + 10);              /* a refused report costs nothing */
+    CHECK(bt_rate_take(r, a, t + 10) == 0);
+    CHECK(bt_rate_take(r, a, t + 1000) == 0);     /* refilled, never above the burst */
+    CHECK(bt_rate_take(r, a, t + 1000) == 0);
+    CHECK(bt_rate_take(r, a, t + 1000) == 0);
+    CHECK(bt_rate_take(r, a, t + 1000) > 0);
+    bt_rate_free(r);
+    bt_rate_free(other);
+}
+
+TEST(the_report_rate_table_stays_bounded_under_many_addresses)
+{
+    bt_rate *r = bt_rate_new(64, 60, 1);
+    char ip[32];
+    for (int i = 0; i < 100000; i++) { /* far more addresses than slots */
+        snprintf(ip, sizeof ip, "10.%d.%d.%d", (i >> 16) & 255, (i >> 8) & 255, i & 255);
+        CHECK(bt_rate_take(r, tag_of(r, ip), 1.0) == 0);
+    }
+    uint64_t last = tag_of(r, ip);
+    CHECK(bt_rate_take(r, last, 1.0) > 0); /* the newest is remembered */
+    bt_rate_free(r);
+}
+
 RUN_TESTS(T(store_dedupes_by_report_id_and_refuses_replays),
           T(store_refuses_without_a_key_and_stores_nothing_refused),
           T(report_counts_appeals_and_the_ten_minute_share),
           T(export_suppresses_cells_under_ten),
-          T(key_file_opens_with_its_passphrase_only))
+          T(key_file_opens_with_its_passphrase_only),
+          T(the_report_rate_gives_a_burst_then_one_per_interval_per_address),
+          T(the_report_rate_table_stays_bounded_under_many_addresses))
