@@ -58,8 +58,13 @@ uint64_t bt_rate_tag(const bt_rate *r, const struct sockaddr *sa)
         p = (const unsigned char *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
         len = 4;
     } else if (sa->sa_family == AF_INET6) {
-        p = (const unsigned char *)&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+        p = (const unsigned char *)a;
         len = 8; /* the /64 */
+        if (IN6_IS_ADDR_V4MAPPED(a)) { /* an IPv4 client of a dual-stack socket: its own address */
+            p += 12;
+            len = 4;
+        }
     } else {
         return 1;
     }

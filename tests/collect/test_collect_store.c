@@ -207,6 +207,8 @@ TEST(the_report_rate_gives_a_burst_then_one_per_interval_per_address)
     CHECK(a != tag_of(other, "192.0.2.1")); /* a tag means nothing outside its table */
     CHECK_EQ(tag_of(r, "2001:db8:1:2::1"), tag_of(r, "2001:db8:1:2:ffff::9")); /* one /64, one bucket */
     CHECK(tag_of(r, "2001:db8:1:2::1") != tag_of(r, "2001:db8:1:3::1"));
+    CHECK_EQ(tag_of(r, "::ffff:192.0.2.1"), a); /* IPv4 through a dual-stack socket: the same bucket */
+    CHECK(tag_of(r, "::ffff:192.0.2.2") != a);
     for (int i = 0; i < 3; i++) CHECK(bt_rate_take(r, a, t) == 0);
     double wait = bt_rate_take(r, a, t);
     CHECK(wait > 9.9 && wait <= 10.0);
