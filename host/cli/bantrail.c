@@ -1546,7 +1546,7 @@ static int run_status(const cli_args *a)
 
 static int run_passphrase(const cli_args *a)
 {
-    bt_kdf_params kdf = bt_vault_default_kdf();
+    bt_kdf_params kdf = bt_kdf_default();
     int64_t ops = a->n[OPT_KDF_OPS], mem_mib = a->n[OPT_KDF_MEM];
     if (ops > 0) kdf.opslimit = (unsigned long long)ops;
     if (mem_mib > 0) kdf.memlimit = (size_t)mem_mib << 20;

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <termios.h>
 
-#include "bantrail/vault.h"
+#include "bantrail/kdf.h"
 
 char *bt_term_read_secret(FILE *in, const char *prompt, const char *prog)
 {

@@ -1,10 +1,12 @@
 /* bantrail-collect: the union's side (docs/DESIGN.md section 8, docs/REPORT.md).
  * This file reads options and passphrases, speaks HTTP (libmicrohttpd) and
- * prints; the store and figures live in host/collect*.c.
+ * prints; the store and figures live in collect.c and collect_report.c.
  *
- * No address of a sender is ever read, logged or stored: the handler never
- * asks libmicrohttpd for the client address, and libmicrohttpd's own error
- * log (which can name addresses) is left off.
+ * No address of a sender is logged or stored, and libmicrohttpd's own error
+ * log (which can name addresses) is left off. libmicrohttpd itself counts
+ * connections per address (--per-address) in its memory. The handler asks
+ * for the client's address only for the per-address report rate
+ * (--reports-per-minute), and keeps a keyed hash of it in memory (rate.c).
  *
  * Exit codes: 0 success, 1 a negative answer (a report or passphrase
  * refused), 2 usage or system error. */
@@ -20,18 +22,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bantrail/collect.h"
 #include "bantrail/report.h"
-#include "bantrail/share.h"
 #include "bantrail/term.h"
-#include "bantrail/vault.h"
+#include "collect/collect_int.h"
 
 #define PROG "bantrail-collect"
 #define BODY_CAP_DEFAULT 8192
+/* serve's limits (docs/REPORT.md "Limits"): one client must not stall it. */
+#define CONN_MAX_DEFAULT 512      /* open connections in all */
+#define PER_ADDR_DEFAULT 8        /* open connections from one address (not on loopback) */
+#define RATE_DEFAULT 6            /* accepted reports a minute from one address (not on loopback) */
+#define BURST_DEFAULT 20          /* reports one address may send at once before the rate holds */
+#define RATE_SLOTS 16384          /* addresses (tags) the rate remembers at once */
+#define BUSY_RETRY 5              /* Retry-After of a 503 */
+#define IDLE_DEFAULT 5            /* seconds without a byte before a connection is cut */
+#define LIFETIME_DEFAULT 10       /* seconds a connection may live, whatever it sends */
+#define CONN_HEADROOM 16          /* connections above the limit still told 503 */
+#define CONN_MEMORY (32 * 1024)   /* libmicrohttpd's pool per connection (headers, buffers) */
 #define ENTRY_MAX 16384
 
 static const char *opt_dir = ".";
@@ -221,8 +235,8 @@ static int cmd_keygen(int argc, char **argv)
     const char *id = "demo-union", *name = "Demo union (local testing)";
     const char *home = "http://127.0.0.1:8470/", *submit = "http://127.0.0.1:8470/v1/reports";
     const char *policy = "http://127.0.0.1:8470/policy";
-    bt_kdf_params kdf = bt_vault_default_kdf();
-    unsigned long diff = 16;
+    bt_kdf_params kdf = bt_kdf_default();
+    unsigned long diff = BT_REPORT_POW_DEFAULT;
     int o;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (o) {
@@ -258,7 +272,11 @@ static int cmd_keygen(int argc, char **argv)
                    ",\nwrapped under Argon2id of a passphrase (asked twice on a terminal); the entry\n"
                    "people import (docs/REPORT.md) to DIR/" BT_COLLECT_ENTRY " and stdout. Refuses to\n"
                    "overwrite either. Defaults describe a demo union on 127.0.0.1:8470,\n"
-                   "difficulty 16, kdf moderate.\n");
+                   "difficulty %d, kdf moderate.\n"
+                   "--difficulty is the proof of work every report must carry (leading zero\n"
+                   "bits, 0-%d), announced to senders in the entry: each bit doubles what a\n"
+                   "report costs its sender; at %d one core seals a few reports a second.\n",
+                   BT_REPORT_POW_DEFAULT, BT_REPORT_POW_MAX, BT_REPORT_POW_DEFAULT);
             return 0;
         default: return 2;
         }
@@ -501,15 +519,22 @@ static int cmd_report(int argc, char **argv, int export)
 typedef struct {
     bt_collect *store;
     size_t cap;
+    bt_guard *guard;
+    unsigned max_conns;  /* above this many open connections, 503 */
+    unsigned difficulty; /* the proof of work demanded, told with insufficient_work */
+    bt_rate *rate;       /* the per-address report rate; NULL: none */
 } server;
 
 typedef struct {
     size_t len;
     int too_big;
+    int charged;         /* a token was taken for this report and not yet kept */
+    uint64_t tag;        /* whose bucket (a keyed hash, never the address) */
     char body[];
 } upload;
 
-static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *json)
+/* retry_after: seconds for a Retry-After header (and Connection: close), or 0. */
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *json, unsigned retry_after)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(strlen(json), (void *)json, MHD_RESPMEM_MUST_COPY);
     enum MHD_Result ret;
@@ -520,6 +545,12 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
     MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
     /* Reports are anonymous and carry no credentials: any origin may send. */
     MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
+    if (retry_after > 0) {
+        char secs[16];
+        snprintf(secs, sizeof secs, "%u", retry_after);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    }
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED || status == MHD_HTTP_NO_CONTENT) {
         MHD_add_response_header(r, "Allow", "POST, OPTIONS");
         MHD_add_response_header(r, "Access-Control-Allow-Methods", "POST");
@@ -536,7 +567,7 @@ static enum MHD_Result reply_error(struct MHD_Connection *conn, unsigned status,
     char buf[512];
     /* code and message are static ASCII without quotes or backslashes */
     snprintf(buf, sizeof buf, "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}\n", code, message);
-    return reply(conn, status, buf);
+    return reply(conn, status, buf, status == MHD_HTTP_SERVICE_UNAVAILABLE ? BUSY_RETRY : 0);
 }
 
 static unsigned status_of(bt_err err)
@@ -563,17 +594,36 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     if (up == NULL) {
         const char *cl;
         unsigned long n;
+        if (bt_guard_open_count(s->guard) > s->max_conns)
+            return reply_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "busy", "the collector is full; try again later");
         if (strcmp(url, "/v1/reports") != 0) return reply_error(conn, MHD_HTTP_NOT_FOUND, "not_found", "no such path");
-        if (strcmp(method, "OPTIONS") == 0) return reply(conn, MHD_HTTP_NO_CONTENT, "");
+        if (strcmp(method, "OPTIONS") == 0) return reply(conn, MHD_HTTP_NO_CONTENT, "", 0);
         if (strcmp(method, "POST") != 0)
             return reply_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "POST a report here");
         cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl != NULL && (parse_uint(cl, ULONG_MAX, &n) != 0 || n > s->cap))
             return reply_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "frame_too_large", "the body is larger than any report");
+        uint64_t tag = 0;
+        if (s->rate != NULL) { /* the only place the client's address is asked for */
+            const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+            tag = bt_rate_tag(s->rate, ci != NULL ? ci->client_addr : NULL);
+            double wait = bt_rate_take(s->rate, tag, bt_guard_now());
+            if (wait > 0) {
+                char buf[256];
+                snprintf(buf, sizeof buf, "{\"error\":{\"code\":\"too_many_reports\",\"message\":"
+                                          "\"too many reports from this address; try again later\"}}\n");
+                return reply(conn, MHD_HTTP_TOO_MANY_REQUESTS, buf, (unsigned)wait + 1);
+            }
+        }
         up = malloc(sizeof *up + s->cap);
-        if (up == NULL) return MHD_NO;
+        if (up == NULL) {
+            if (s->rate != NULL) bt_rate_give_back(s->rate, tag, bt_guard_now());
+            return MHD_NO;
+        }
         up->len = 0;
         up->too_big = 0;
+        up->charged = s->rate != NULL;
+        up->tag = tag;
         *ctx = up;
         return MHD_YES;
     }
@@ -591,31 +641,87 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     const char *why = NULL;
     bt_collect_result res;
     bt_err err = bt_collect_submit(s->store, up->body, up->len, &res, &why);
+    if (err == BT_ERR_BAD_POW) { /* say how much work is demanded: the entry may have changed */
+        char buf[256];
+        snprintf(buf, sizeof buf, "{\"error\":{\"code\":\"%s\",\"message\":\"%s\",\"difficulty\":%u}}\n",
+                 bt_err_code(err), why ? why : bt_err_message(err), s->difficulty);
+        return reply(conn, MHD_HTTP_BAD_REQUEST, buf, 0);
+    }
     if (err != BT_OK) return reply_error(conn, status_of(err), bt_err_code(err), why ? why : bt_err_message(err));
     char hex[2 * BT_REPORT_ID_BYTES + 1], buf[160];
     sodium_bin2hex(hex, sizeof hex, res.id, sizeof res.id);
     snprintf(buf, sizeof buf, "{\"status\":\"accepted\",\"report_id\":\"%s\",\"updated\":%s}\n", hex,
              res.updated ? "true" : "false");
-    return reply(conn, MHD_HTTP_ACCEPTED, buf);
+    up->charged = 0; /* an accepted report keeps its token */
+    return reply(conn, MHD_HTTP_ACCEPTED, buf, 0);
 }
 
+/* A request is over: a report that was not accepted gives its token back. */
 static void completed(void *cls, struct MHD_Connection *conn, void **ctx, enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
+    server *s = cls;
+    upload *up = *ctx;
     (void)conn;
     (void)toe;
-    free(*ctx);
+    if (up != NULL && up->charged) bt_rate_give_back(s->rate, up->tag, bt_guard_now());
+    free(up);
     *ctx = NULL;
+}
+
+/* Every accepted connection gets a slot in the guard, with its deadline. */
+static void connection_notify(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+                              enum MHD_ConnectionNotificationCode code)
+{
+    bt_guard *g = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_ctx = ci != NULL ? bt_guard_open(g, ci->connect_fd) : NULL;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        bt_guard_close(g, *socket_ctx);
+        *socket_ctx = NULL;
+    }
+}
+
+/* Room for the descriptors serve needs: each connection's socket and the
+ * guard's duplicate, plus the store, the listener and a margin. */
+static int reserve_descriptors(unsigned long conns)
+{
+    struct rlimit rl;
+    rlim_t need = (rlim_t)(2 * conns + 64);
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return -1;
+    if (rl.rlim_cur >= need) return 0;
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+        fprintf(stderr, PROG " serve: --max-connections %lu needs %lu open files; this system allows %lu "
+                        "(ulimit -n)\n", conns, (unsigned long)need, (unsigned long)rl.rlim_max);
+        return -1;
+    }
+    rl.rlim_cur = need;
+    return setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+/* One of serve's limits: arg a number lo..hi into *out, or -1 after saying why. */
+static int serve_limit(const char *flag, const char *arg, unsigned long lo, unsigned long hi, const char *unit,
+                       unsigned long *out)
+{
+    if (parse_uint(arg, hi, out) == 0 && *out >= lo) return 0;
+    fprintf(stderr, PROG " serve: %s: %lu-%lu%s\n", flag, lo, hi, unit);
+    return -1;
 }
 
 static int cmd_serve(int argc, char **argv)
 {
+    enum { O_MAXCONN = 256, O_PERADDR, O_IDLE, O_LIFETIME, O_RATE, O_BURST };
     static const struct option opts[] = {
         {"passphrase-fd", required_argument, NULL, 'p'}, {"listen", required_argument, NULL, 'l'},
         {"port", required_argument, NULL, 'P'}, {"max-body", required_argument, NULL, 'm'},
+        {"max-connections", required_argument, NULL, O_MAXCONN},
+        {"per-address", required_argument, NULL, O_PERADDR}, {"idle-timeout", required_argument, NULL, O_IDLE},
+        {"request-timeout", required_argument, NULL, O_LIFETIME},
+        {"reports-per-minute", required_argument, NULL, O_RATE}, {"burst", required_argument, NULL, O_BURST},
         {"demo", no_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     const char *listen_addr = "127.0.0.1";
-    unsigned long port = 8470, cap = BODY_CAP_DEFAULT;
+    unsigned long port = 8470, cap = BODY_CAP_DEFAULT, max_conns = CONN_MAX_DEFAULT, per_addr = ULONG_MAX;
+    unsigned long idle = IDLE_DEFAULT, lifetime = LIFETIME_DEFAULT, rate = ULONG_MAX, burst = BURST_DEFAULT;
     int o;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (o) {
@@ -634,17 +740,46 @@ static int cmd_serve(int argc, char **argv)
                 return 2;
             }
             break;
+        case O_MAXCONN: if (serve_limit("--max-connections", optarg, 1, 100000, "", &max_conns)) return 2; break;
+        case O_PERADDR: if (serve_limit("--per-address", optarg, 0, 100000, " (0: no limit)", &per_addr)) return 2; break;
+        case O_IDLE: if (serve_limit("--idle-timeout", optarg, 1, 3600, " seconds", &idle)) return 2; break;
+        case O_LIFETIME: if (serve_limit("--request-timeout", optarg, 1, 3600, " seconds", &lifetime)) return 2; break;
+        case O_RATE: if (serve_limit("--reports-per-minute", optarg, 0, 100000, " (0: no limit)", &rate)) return 2; break;
+        case O_BURST: if (serve_limit("--burst", optarg, 1, 100000, "", &burst)) return 2; break;
         case 'h':
             printf("Usage: " PROG " [--dir DIR] serve [--passphrase-fd N] [--listen ADDR] [--port N]\n"
-                   "         [--max-body BYTES] [--demo]\n"
+                   "         [--max-body BYTES] [--max-connections N] [--per-address N]\n"
+                   "         [--idle-timeout SECONDS] [--request-timeout SECONDS]\n"
+                   "         [--reports-per-minute N] [--burst N] [--demo]\n"
                    "--demo receives for Bantrail's built-in demo union, whose key comes from a\n"
                    "published seed (anyone can read those reports): for trying it on one computer.\n"
                    "Receives reports: POST /v1/reports with the base64 text as the body.\n"
                    "202 when stored; 4xx with {\"error\": {\"code\", \"message\"}} when refused\n"
                    "(413 too large, 400 not a report for this key or without the proof of work,\n"
-                   "422 against the schema, 409 replayed). Listens on 127.0.0.1:8470 by default\n"
-                   "(port 0: any free port); prints the address once listening. Logs and stores\n"
-                   "no address. Stops on SIGINT or SIGTERM.\n");
+                   "then with the \"difficulty\" demanded; 422 against the schema, 409 replayed);\n"
+                   "429 with Retry-After past the address's rate, 503 with Retry-After when full.\n"
+                   "Listens on 127.0.0.1:8470 by default (port 0: any free port); prints the\n"
+                   "address once listening. Logs and stores no address. Stops on SIGINT or SIGTERM.\n"
+                   "\n"
+                   "Limits, so that one client cannot stall it (docs/REPORT.md \"Limits\"):\n"
+                   "  --max-body BYTES         largest body read (default %d)\n"
+                   "  --max-connections N      open connections in all; beyond, 503 (default %d)\n"
+                   "  --per-address N          open connections from one IP address; more are\n"
+                   "                           closed at once (default %d; 0: no limit)\n"
+                   "  --idle-timeout SECONDS   cut a connection silent this long (default %d)\n"
+                   "  --request-timeout SECONDS\n"
+                   "                           cut a connection this long after it was accepted,\n"
+                   "                           however slowly it keeps sending (default %d)\n"
+                   "  --reports-per-minute N   reports accepted from one IP address (an IPv6 /64)\n"
+                   "                           a minute, after a burst; beyond, 429 (default %d;\n"
+                   "                           0: no limit). The address is only hashed, under a\n"
+                   "                           key made at start, and kept in memory only\n"
+                   "  --burst N                reports one address may send at once (default %d)\n"
+                   "On a loopback address (the default: behind the union's TLS front, where every\n"
+                   "connection comes from the front) --per-address and --reports-per-minute\n"
+                   "default to 0: the front limits per address (docs/REPORT.md \"Limits\").\n",
+                   BODY_CAP_DEFAULT, CONN_MAX_DEFAULT, PER_ADDR_DEFAULT, IDLE_DEFAULT, LIFETIME_DEFAULT,
+                   RATE_DEFAULT, BURST_DEFAULT);
             return 0;
         default: return 2;
         }
@@ -669,16 +804,25 @@ static int cmd_serve(int argc, char **argv)
         fprintf(stderr, PROG " serve: --listen: not an IP address: %s\n", listen_addr);
         return 2;
     }
+    /* Behind the front, every connection comes from the front's address:
+     * per-address limits there would hold everyone back together. */
+    int loopback = v4->sin_family == AF_INET ? (ntohl(v4->sin_addr.s_addr) >> 24) == 127
+                                             : IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr);
+    if (per_addr == ULONG_MAX) per_addr = loopback ? 0 : PER_ADDR_DEFAULT;
+    if (rate == ULONG_MAX) rate = loopback ? 0 : RATE_DEFAULT;
 
     bt_union u;
     unsigned char pk[32], *sk = NULL;
     int rc = load_union(&u, pk, &sk);
     if (rc != 0) return rc;
-    server s = {open_store(1), cap};
+    unsigned slots = (unsigned)max_conns + CONN_HEADROOM;
+    server s = {open_store(1), cap, bt_guard_new(slots, (unsigned)lifetime), (unsigned)max_conns,
+                u.pow_difficulty, rate > 0 ? bt_rate_new(RATE_SLOTS, (double)rate, (double)burst) : NULL};
     struct MHD_Daemon *d = NULL;
     sigset_t set;
     rc = 2;
     if (s.store == NULL || bt_collect_set_key(s.store, pk, sk, u.pow_difficulty) != BT_OK) goto done;
+    if (s.guard == NULL || (rate > 0 && s.rate == NULL) || reserve_descriptors(slots) != 0) goto done;
     sodium_free(sk); /* the store keeps its own copy */
     sk = NULL;
 
@@ -689,10 +833,12 @@ static int cmd_serve(int argc, char **argv)
     sigprocmask(SIG_BLOCK, &set, NULL); /* the server thread inherits the mask */
     d = MHD_start_daemon(flags, 0, NULL, NULL, handle, &s,
                          MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                         MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-                         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)256,
-                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)15,
-                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+                         MHD_OPTION_NOTIFY_COMPLETED, completed, &s,
+                         MHD_OPTION_NOTIFY_CONNECTION, connection_notify, s.guard,
+                         MHD_OPTION_CONNECTION_LIMIT, slots,
+                         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)per_addr,
+                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)idle,
+                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
                          MHD_OPTION_END);
     if (d == NULL) {
         fprintf(stderr, PROG " serve: cannot listen on %s port %lu\n", listen_addr, port);
@@ -702,13 +848,23 @@ static int cmd_serve(int argc, char **argv)
     printf("listening on http://%s%s%s:%u/v1/reports\n", v6->sin6_family == AF_INET6 ? "[" : "", listen_addr,
            v6->sin6_family == AF_INET6 ? "]" : "", info ? (unsigned)info->port : (unsigned)port);
     fflush(stdout);
-    int sig = 0;
-    sigwait(&set, &sig);
+    fprintf(stderr, PROG " serve: limits: %lu connections, %lu per address, idle %lu s, request %lu s, "
+                    "%lu reports a minute per address (burst %lu); 0: no limit\n",
+            max_conns, per_addr, idle, lifetime, rate, burst);
+    /* The watchdog: four times a second, cut the connections past their
+     * deadline, until SIGINT or SIGTERM. */
+    for (;;) {
+        struct timespec tick = {0, 250 * 1000 * 1000};
+        if (sigtimedwait(&set, NULL, &tick) >= 0) break;
+        bt_guard_expire(s.guard, bt_guard_now());
+    }
     MHD_stop_daemon(d);
     fprintf(stderr, PROG " serve: stopped\n");
     rc = 0;
 done:
     bt_collect_close(s.store);
+    bt_guard_free(s.guard);
+    bt_rate_free(s.rate);
     if (sk != NULL) sodium_free(sk);
     return rc;
 }

@@ -8,7 +8,7 @@
  *   proof-of-work nonce), its first 64 bits kept in their own table. An update of a case is a
  *   new sealing (crypto_box_seal is randomised) and so a new digest.
  * - Nothing about the sender is stored: no address, no receipt time. */
-#include "bantrail/collect.h"
+#include "collect/collect_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,14 +24,6 @@
 #include "util/file.h"
 #include "util/json.h"
 
-struct bt_collect {
-    sqlite3 *db;
-    sqlite3_stmt *seen_ins, *update, *insert;
-    unsigned char pk[crypto_box_PUBLICKEYBYTES];
-    unsigned char *sk; /* sodium_malloc, NULL until set */
-    unsigned difficulty;
-    int in_batch;
-};
 
 /* ---- key file ---- */
 
@@ -68,7 +60,7 @@ static int unb64(unsigned char *bin, size_t len, json_object *o, const char *key
 bt_err bt_collect_keygen(const char *path, const char *pass, size_t pass_len, const bt_kdf_params *kdf,
                          unsigned char pk[crypto_box_PUBLICKEYBYTES])
 {
-    bt_kdf_params p = kdf ? *kdf : bt_vault_default_kdf();
+    bt_kdf_params p = kdf ? *kdf : bt_kdf_default();
     unsigned char salt[crypto_pwhash_SALTBYTES], nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
     unsigned char wrapped[crypto_box_SECRETKEYBYTES + crypto_aead_xchacha20poly1305_ietf_ABYTES];
     unsigned char *sk = NULL, *key = NULL;
@@ -406,10 +398,4 @@ bt_err bt_collect_count(bt_collect *c, int64_t *n)
     }
     sqlite3_finalize(s);
     return err;
-}
-
-sqlite3 *bt_collect_db_(bt_collect *c);
-sqlite3 *bt_collect_db_(bt_collect *c)
-{
-    return c->db;
 }

@@ -2,16 +2,13 @@
  * docs/REPORT.md "Figures"). One sequential scan of the integer columns,
  * counted in fixed arrays; rows with values outside the schema (a store
  * edited by hand) are counted as skipped, never indexed. */
-#include "bantrail/collect.h"
+#include "collect/collect_int.h"
 
 #include <json-c/json.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* bt_collect is opaque; this file reaches its database through one accessor. */
-sqlite3 *bt_collect_db_(bt_collect *c);
 
 #define YEAR0 2020
 #define YEARS 80
@@ -39,7 +36,7 @@ static bt_err aggregate(bt_collect *c, agg *a)
     const int lt10 = bt_report_enum_value(BT_RF_DELAY, "lt_10m");
     const int nkw = bt_report_enum_count(BT_RF_KEYWORD);
     memset(a, 0, sizeof *a);
-    if (sqlite3_prepare_v2(bt_collect_db_(c),
+    if (sqlite3_prepare_v2(c->db,
                            "SELECT platform,kind,category,keywords,week,duration,offered,submitted,outcome,"
                            "delay,account_type,paid,country FROM reports",
                            -1, &s, NULL) != SQLITE_OK)
@@ -419,7 +416,7 @@ bt_err bt_collect_export(bt_collect *c, bt_collect_table table, int min_cell, ch
     *out = NULL;
     *len = 0;
     if (min_cell < BT_COLLECT_MIN_CELL) min_cell = BT_COLLECT_MIN_CELL;
-    if (sqlite3_prepare_v2(bt_collect_db_(c),
+    if (sqlite3_prepare_v2(c->db,
                            weekly ? "SELECT week,platform,kind,count(*) FROM reports GROUP BY 1,2,3 ORDER BY 1,2,3"
                                   : "SELECT platform,outcome,delay,count(*) FROM reports WHERE submitted=1 "
                                     "GROUP BY 1,2,3 ORDER BY 1,2,3",

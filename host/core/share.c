@@ -7,9 +7,6 @@
 #include "bantrail/version.h"
 #include "util/json.h"
 
-
-#define DEMO_SEED "bantrail demo union: a published seed, NOT private" /* hashed to 32 bytes */
-
 /* Seconds in an ISO 8601 duration such as "P3D", "PT24H", "P1DT12H"; -1 if not one. */
 static int64_t duration_seconds(const char *s)
 {
@@ -147,27 +144,4 @@ json_object *bt_share_words(const bt_report *r)
     line(arr, "Not included: your handle, name, account, the notice's text and address, screenshots, "
               "exact dates and anything about your device.");
     return arr;
-}
-
-void bt_share_demo_keypair(unsigned char pk[crypto_box_PUBLICKEYBYTES], unsigned char sk[crypto_box_SECRETKEYBYTES])
-{
-    unsigned char seed[crypto_box_SEEDBYTES];
-    crypto_generichash(seed, sizeof seed, (const unsigned char *)DEMO_SEED, sizeof DEMO_SEED - 1, NULL, 0);
-    crypto_box_seed_keypair(pk, sk, seed);
-    sodium_memzero(seed, sizeof seed);
-}
-
-void bt_share_demo_union(bt_union *out)
-{
-    unsigned char sk[crypto_box_SECRETKEYBYTES];
-    memset(out, 0, sizeof *out);
-    snprintf(out->id, sizeof out->id, "demo");
-    snprintf(out->name, sizeof out->name, "Demo union (this computer only; anyone can read what it receives)");
-    snprintf(out->homepage, sizeof out->homepage, "http://127.0.0.1:8470/");
-    snprintf(out->submit_url, sizeof out->submit_url, "http://127.0.0.1:8470/v1/reports");
-    snprintf(out->policy_url, sizeof out->policy_url, "http://127.0.0.1:8470/policy");
-    bt_share_demo_keypair(out->public_key, sk);
-    sodium_memzero(sk, sizeof sk);
-    bt_report_key_id(out->key_id, out->public_key);
-    out->pow_difficulty = 16;
 }

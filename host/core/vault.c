@@ -644,8 +644,7 @@ const unsigned char *bt_vault_public_key(const bt_vault *v)
 
 bt_kdf_params bt_vault_default_kdf(void)
 {
-    bt_kdf_params p = {crypto_pwhash_OPSLIMIT_MODERATE, crypto_pwhash_MEMLIMIT_MODERATE};
-    return p;
+    return bt_kdf_default();
 }
 
 /* ---- unlock / lock / passphrase ---- */
@@ -748,7 +747,7 @@ bt_err bt_vault_set_passphrase(bt_vault *v, const char *old, size_t old_len,
                                const char *pass, size_t pass_len,
                                const bt_kdf_params *params)
 {
-    bt_kdf_params kdf = params ? *params : bt_vault_default_kdf();
+    bt_kdf_params kdf = params ? *params : bt_kdf_default();
     wrap_row w = {0};
     unsigned char *key = NULL, *new_sk = NULL, new_pk[PK_BYTES], prev_sealed[crypto_box_SEALBYTES + SK_BYTES];
     bt_err err;

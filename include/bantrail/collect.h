@@ -1,5 +1,7 @@
 /* The union's collector (docs/DESIGN.md section 8, docs/REPORT.md): its secret
  * key on disk, the store of received reports (SQLite, WAL) and the figures.
+ * It links the report format (report.h) and kdf.h, nothing of the person's
+ * core.
  *
  * The store keeps each report as integer columns, never the sealed bytes,
  * never an address or a receipt time. Reports are deduplicated by report id
@@ -13,7 +15,7 @@
 #include <sodium.h>
 #include "bantrail/error.h"
 #include "bantrail/report.h"
-#include "bantrail/vault.h"
+#include "bantrail/kdf.h"
 
 #define BT_COLLECT_DB "reports.sqlite"
 #define BT_COLLECT_KEYFILE "union.key"
@@ -31,7 +33,7 @@ typedef struct {
 } bt_collect_result;
 
 /* Creates a key pair, wraps the secret key under Argon2id(pass) (kdf NULL:
- * the vault's defaults) and writes it to path (O_EXCL, O_NOFOLLOW, 0600).
+ * bt_kdf_default()) and writes it to path (O_EXCL, O_NOFOLLOW, 0600).
  * pk receives the public key. BT_ERR_WEAK_PASSPHRASE below
  * BT_PASSPHRASE_MIN bytes; BT_ERR_STORAGE when path exists or cannot be
  * written. */

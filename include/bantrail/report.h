@@ -32,6 +32,10 @@
 #define BT_REPORT_ENVELOPE_MAX BT_REPORT_ENVELOPE_BYTES(BT_REPORT_MAX_BLOCKS) /* 4180 */
 #define BT_REPORT_WIRE_MAX (((BT_REPORT_ENVELOPE_MAX + 2) / 3) * 4)        /* 5576 base64 chars */
 #define BT_REPORT_POW_MAX 24            /* highest difficulty (leading zero bits) accepted */
+/* The difficulty a new union announces unless it chooses another (keygen
+ * --difficulty) and the demo union's: about 2^20 BLAKE2b tries a report, so
+ * one core seals a few reports a second (tests/bench/bench_collect.c). */
+#define BT_REPORT_POW_DEFAULT 20
 #define BT_REPORT_KEYWORDS_MAX 8        /* DSA keywords per report */
 
 /* The closed enums. Every field's value 0 means "absent"; names are looked
@@ -152,5 +156,15 @@ bt_err bt_report_union_parse(bt_union *out, const char *json, size_t len, const 
 
 /* Renders a union entry as JSON (NUL-terminated) into out. */
 bt_err bt_report_union_render(char *out, size_t cap, size_t *len, const bt_union *u);
+
+/* The demo union built into Bantrail, for trying sharing on this computer:
+ * its key pair comes from a published seed, so anyone can read what is sent
+ * to it. bantrail-collect serve --demo receives for it on 127.0.0.1:8470.
+ * (Named for sharing, where the person meets it; defined with the report
+ * format so that the collector links it without the person's core.) */
+void bt_share_demo_union(bt_union *out);
+
+/* The demo union's key pair (see above). */
+void bt_share_demo_keypair(unsigned char pk[crypto_box_PUBLICKEYBYTES], unsigned char sk[crypto_box_SECRETKEYBYTES]);
 
 #endif

@@ -1,7 +1,7 @@
 /* Sharing a case anonymously with a users' union (docs/DESIGN.md section 8,
  * docs/REPORT.md): the deterministic anonymising function from a case to a
- * report, the plain-language words shown in the preview, and the built-in
- * demo union. Sealing and the wire format are in report.h. */
+ * report and the plain-language words shown in the preview. Sealing, the wire
+ * format and the built-in demo union are in report.h. */
 #ifndef BANTRAIL_SHARE_H
 #define BANTRAIL_SHARE_H
 
@@ -30,13 +30,5 @@ bt_err bt_share_derive(bt_report *out, const bt_case *c, json_object *notice, co
 /* The report in plain English, one sentence a line, for the preview (a new
  * JSON array of strings; NULL when out of memory). */
 json_object *bt_share_words(const bt_report *r);
-
-/* The demo union built into Bantrail, for trying sharing on this computer:
- * its key pair comes from a published seed, so anyone can read what is sent
- * to it. bantrail-collect serve --demo receives for it on 127.0.0.1:8470. */
-void bt_share_demo_union(bt_union *out);
-
-/* The demo union's key pair (see above). */
-void bt_share_demo_keypair(unsigned char pk[crypto_box_PUBLICKEYBYTES], unsigned char sk[crypto_box_SECRETKEYBYTES]);
 
 #endif

@@ -13,11 +13,10 @@
 #include <stdint.h>
 #include <sodium.h>
 #include "bantrail/error.h"
+#include "bantrail/kdf.h" /* bt_kdf_params, BT_PASSPHRASE_MIN/MAX */
 
 #define BT_VAULT_FORMAT 1          /* entry format, bound into each entry's AD */
 #define BT_VAULT_SCHEMA 2          /* SQLite schema, PRAGMA user_version */
-#define BT_PASSPHRASE_MIN 8        /* bytes */
-#define BT_PASSPHRASE_MAX 1024     /* bytes */
 #define BT_HASH_BYTES 32
 #define BT_RECOVERY_CODE_MAX 64    /* buffer size for a recovery code */
 #define BT_VAULT_DB "log.sqlite"
@@ -30,11 +29,6 @@ typedef enum {
     BT_VAULT_LOCKED,
     BT_VAULT_UNLOCKED
 } bt_vault_state;
-
-typedef struct {
-    unsigned long long opslimit;
-    size_t memlimit;
-} bt_kdf_params;
 
 typedef struct {
     int64_t entries;
@@ -148,7 +142,8 @@ bt_err bt_vault_stats_of(bt_vault *v, bt_vault_stats *s);
  * whether the stored hashes hold. */
 bt_err bt_vault_entry_hash(bt_vault *v, int64_t id, unsigned char out[BT_HASH_BYTES]);
 
-/* The default Argon2id parameters for new passphrases. */
+/* The default Argon2id parameters for new passphrases: bt_kdf_default() (kdf.h),
+ * under the name the method layer calls. */
 bt_kdf_params bt_vault_default_kdf(void);
 
 #endif

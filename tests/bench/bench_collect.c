@@ -1,5 +1,6 @@
 /* Benchmarks of the collector; prints figures, asserts nothing about time.
- * usage: bench_collect [N_INGEST] [N_STORED]   (defaults 100000 1000000)
+ * usage: bench_collect [N_INGEST] [N_STORED] [POW_SECONDS]
+ *        (defaults 100000 1000000 10)
  *
  * 1. Seals N_INGEST reports (difficulty 8: checking costs one hash whatever
  *    the difficulty), then in the same run measures the raw
@@ -7,7 +8,12 @@
  *    ingest rate (decode, proof of work, open, unpad, validate, dedupe,
  *    store in one transaction) into a fresh store.
  * 2. Fills a store with N_STORED reports (rows written directly: sealing a
- *    million would only measure sealing) and times `report` in each format. */
+ *    million would only measure sealing) and times `report` in each format.
+ * 3. What flooding costs: reports sealed a second on one core (this thread)
+ *    at difficulty 16 (the old default) and at BT_REPORT_POW_DEFAULT, each
+ *    for POW_SECONDS, with the BLAKE2b tries a second they took (read back
+ *    from each envelope's nonce) and the rate those tries give at every
+ *    difficulty a union may choose. */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +57,7 @@ static void random_report(bt_report *r, uint32_t x)
 int main(int argc, char **argv)
 {
     long n_ingest = argc > 1 ? atol(argv[1]) : 100000, n_stored = argc > 2 ? atol(argv[2]) : 1000000;
+    double pow_seconds = argc > 3 ? atof(argv[3]) : 10;
     unsigned char pk[32], sk[32];
     char *dir, path[512];
     if (sodium_init() < 0 || n_ingest < 1 || n_stored < 1) return 2;
@@ -177,5 +184,35 @@ int main(int argc, char **argv)
     }
     bt_collect_close(c);
     free(dir);
+
+    /* ---- 3. the proof of work, one core ---- */
+    double tries_per_s = 0;
+    const unsigned diffs[] = {16, BT_REPORT_POW_DEFAULT};
+    for (int k = 0; k < 2; k++) {
+        u.pow_difficulty = diffs[k];
+        long sealed = 0;
+        double tries = 0, t_pow;
+        t0 = now();
+        do { /* at least one report, however short the time */
+            bt_report r;
+            char wire[BT_REPORT_WIRE_MAX + 1];
+            size_t wl = 0, el = 0;
+            random_report(&r, randombytes_random());
+            if (bt_report_seal(wire, sizeof wire, &wl, &r, &u) != BT_OK ||
+                sodium_base642bin(env, sizeof env, wire, wl, NULL, &el, NULL, sodium_base64_VARIANT_ORIGINAL) != 0)
+                return 1;
+            uint64_t nonce = 0;
+            for (int i = 7; i >= 0; i--) nonce = nonce << 8 | env[el - 8 + (size_t)i];
+            tries += (double)nonce + 1;
+            sealed++;
+        } while ((t_pow = now() - t0) < pow_seconds);
+        tries_per_s = tries / t_pow;
+        printf("flooding, one core: difficulty %u%s: %ld reports sealed in %.2f s: %.2f reports/s "
+               "(%.2f M BLAKE2b tries/s)\n", diffs[k], k ? " (the default)" : " (the old default)", sealed, t_pow,
+               (double)sealed / t_pow, tries_per_s / 1e6);
+    }
+    printf("expected reports/s for one core at that rate:");
+    for (unsigned d = 16; d <= BT_REPORT_POW_MAX; d += 2) printf(" %u bits %.2f;", d, tries_per_s / (double)(1u << d));
+    printf("\n");
     return 0;
 }

@@ -275,7 +275,7 @@ int main(int argc, char **argv)
     }
     double un50 = pct(lat, n_unlock, 0.5);
     stop_host(&h);
-    bt_kdf_params kdf = bt_vault_default_kdf();
+    bt_kdf_params kdf = bt_kdf_default();
     unsigned char key[32], salt[crypto_pwhash_SALTBYTES] = {0};
     for (int i = 0; i < n_unlock; i++) {
         a = now_us();

@@ -218,6 +218,22 @@ class Collector(unittest.TestCase):
             if leading_zero_bits(hashlib.blake2b(base64.b64decode(body), digest_size=32).digest()) < DIFFICULTY:
                 break
         self.refused(body, 400, "insufficient_work")
+        _, reply, _ = self.post(body)
+        self.assertEqual(reply["error"]["difficulty"], DIFFICULTY)  # told what the collector demands
+
+    def test_keygen_announces_the_default_difficulty(self):
+        d = tempfile.mkdtemp(prefix="bt-collect-")
+        try:
+            out = run([d, "keygen", "--kdf", "interactive"], passphrase=PASS)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertEqual(json.loads(out.stdout)["pow_difficulty"], 20)  # BT_REPORT_POW_DEFAULT
+            help_text = run([d, "keygen", "--help"]).stdout
+            self.assertIn("difficulty 20", help_text)
+            out = run([d + "2", "keygen", "--difficulty", "25"], passphrase=PASS)
+            self.assertEqual(out.returncode, 2)
+            self.assertIn("--difficulty: 0-24", out.stderr)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
 
     def test_other_paths_and_methods(self):
         status, reply, headers = self.post(None, method="GET")

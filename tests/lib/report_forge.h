@@ -1,7 +1,8 @@
 /* Test helper: builds sealed report envelopes by hand (docs/REPORT.md "Wire
  * format"), including ones a real client never makes: any plaintext,
  * non-minimal or broken padding, another report id in the envelope. Shared
- * by test_report.c, fuzz_report.c, bench_collect.c and report_forge.c. */
+ * by test_report.c, test_collect_store.c, fuzz_report.c, bench_collect.c and
+ * report_forge.c. */
 #ifndef BT_TEST_REPORT_FORGE_H
 #define BT_TEST_REPORT_FORGE_H
 
@@ -54,6 +55,22 @@ static inline size_t forge_wire(char *out, size_t cap, const void *plain, size_t
     if (cap < sodium_base64_ENCODED_LEN(env_len, sodium_base64_VARIANT_ORIGINAL)) return 0;
     sodium_bin2base64(out, cap, env, env_len, sodium_base64_VARIANT_ORIGINAL);
     return strlen(out);
+}
+
+/* A union entry for pk at difficulty, its URLs on union.example. */
+static inline bt_union forge_union(const unsigned char pk[32], unsigned difficulty)
+{
+    bt_union u;
+    memset(&u, 0, sizeof u);
+    strcpy(u.id, "demo");
+    strcpy(u.name, "Demo");
+    strcpy(u.homepage, "https://union.example/");
+    strcpy(u.submit_url, "https://union.example/v1/reports");
+    strcpy(u.policy_url, "https://union.example/policy");
+    memcpy(u.public_key, pk, 32);
+    bt_report_key_id(u.key_id, pk);
+    u.pow_difficulty = difficulty;
+    return u;
 }
 
 /* A valid v1 report in canonical form, with id. */

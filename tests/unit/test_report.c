@@ -1,9 +1,7 @@
-/* The report module and the collector's store: schema, canonical form,
- * padding, sealing, proof of work, dedupe, replay and suppression. */
-#include <sys/stat.h>
-#include <unistd.h>
+/* The report module both sides link (bantrail_report): schema, canonical
+ * form, padding, sealing, proof of work, union entries. The collector's store
+ * is tested in tests/collect/test_collect_store.c. */
 
-#include "bantrail/collect.h"
 #include "bantrail/report.h"
 #include "check.h"
 #include "report_forge.h"
@@ -26,17 +24,7 @@ static void keys(void)
 
 static bt_union demo_union(unsigned difficulty)
 {
-    bt_union u;
-    memset(&u, 0, sizeof u);
-    strcpy(u.id, "demo");
-    strcpy(u.name, "Demo");
-    strcpy(u.homepage, "https://union.example/");
-    strcpy(u.submit_url, "https://union.example/v1/reports");
-    strcpy(u.policy_url, "https://union.example/policy");
-    memcpy(u.public_key, pk, 32);
-    bt_report_key_id(u.key_id, pk);
-    u.pow_difficulty = difficulty;
-    return u;
+    return forge_union(pk, difficulty);
 }
 
 static bt_report sample(void)
@@ -403,171 +391,23 @@ TEST(buckets_follow_the_documented_boundaries)
     CHECK_EQ(bt_report_week_of(0), 0);                /* 1970: outside the schema */
 }
 
-/* ---- the store ---- */
-
-static bt_collect *fresh_store(char **dir)
+TEST(the_demo_union_announces_the_default_work_and_its_key_opens_what_is_sealed_to_it)
 {
-    bt_collect *c = NULL;
-    char path[512];
-    *dir = test_tmpdir();
-    snprintf(path, sizeof path, "%s/%s", *dir, BT_COLLECT_DB);
-    if (bt_collect_open(&c, path, 0) != BT_OK) abort();
-    keys();
-    bt_collect_set_key(c, pk, sk, 0);
-    return c;
-}
-
-/* Removes what fresh_store made (and frees dir). */
-static void drop_store(char *dir)
-{
-    const char *names[] = {BT_COLLECT_DB, BT_COLLECT_DB "-wal", BT_COLLECT_DB "-shm", "other.sqlite",
-                           "other.sqlite-wal", "other.sqlite-shm"};
-    char path[512];
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        unlink(path);
-    }
-    rmdir(dir);
-    free(dir);
-}
-
-static size_t seal_sample(char *wire, const unsigned char id[16], const char *platform, const char *week)
-{
-    bt_report r;
-    bt_union u = demo_union(0);
-    char json[2048];
-    size_t len = 0, n = sample_json(json, sizeof json, id, platform, week);
-    if (bt_report_parse(&r, json, n, NULL) != BT_OK || bt_report_seal(wire, BT_REPORT_WIRE_MAX + 1, &len, &r, &u) != BT_OK)
-        abort();
-    return len;
-}
-
-TEST(store_dedupes_by_report_id_and_refuses_replays)
-{
-    char *dir, wire[BT_REPORT_WIRE_MAX + 1], wire2[BT_REPORT_WIRE_MAX + 1];
-    bt_collect *c = fresh_store(&dir);
-    unsigned char id[16];
-    bt_collect_result res;
-    int64_t n = -1;
-    bt_report_new_id(id);
-    size_t len = seal_sample(wire, id, "instagram", "2026-W10");
-    CHECK_EQ(bt_collect_submit(c, wire, len, &res, NULL), BT_OK);
-    CHECK_EQ(res.updated, 0);
-    CHECK_EQ(bt_collect_submit(c, wire, len, &res, NULL), BT_ERR_REPLAYED);
-    size_t len2 = seal_sample(wire2, id, "facebook", "2026-W11"); /* the same case, updated */
-    CHECK_EQ(bt_collect_submit(c, wire2, len2, &res, NULL), BT_OK);
-    CHECK_EQ(res.updated, 1);
-    CHECK_EQ(bt_collect_submit(c, wire, len, &res, NULL), BT_ERR_REPLAYED); /* no rolling back */
-    CHECK_EQ(bt_collect_count(c, &n), BT_OK);
-    CHECK_EQ(n, 1);
-    char *out = NULL;
-    size_t olen = 0;
-    CHECK_EQ(bt_collect_report(c, BT_COLLECT_JSON, &out, &olen), BT_OK);
-    CHECK(out && strstr(out, "\"facebook\": 1") != NULL); /* the latest wins */
-    CHECK(out && strstr(out, "instagram") == NULL);
-    free(out);
-    bt_collect_close(c);
-    drop_store(dir);
-}
-
-TEST(store_refuses_without_a_key_and_stores_nothing_refused)
-{
-    char *dir, wire[BT_REPORT_WIRE_MAX + 1];
-    bt_collect *c = fresh_store(&dir), *bare = NULL;
-    unsigned char id[16];
-    int64_t n = -1;
-    char path[512];
-    bt_report_new_id(id);
-    size_t len = seal_sample(wire, id, "instagram", "2026-W10");
-    snprintf(path, sizeof path, "%s/other.sqlite", dir);
-    CHECK_EQ(bt_collect_open(&bare, path, 0), BT_OK);
-    CHECK_EQ(bt_collect_submit(bare, wire, len, NULL, NULL), BT_ERR_LOCKED);
-    bt_collect_close(bare);
-    wire[len / 2] ^= 1;
-    CHECK(bt_collect_submit(c, wire, len, NULL, NULL) != BT_OK);
-    CHECK_EQ(bt_collect_count(c, &n), BT_OK);
-    CHECK_EQ(n, 0);
-    bt_collect_close(c);
-    drop_store(dir);
-}
-
-TEST(report_counts_appeals_and_the_ten_minute_share)
-{
-    char *dir, wire[BT_REPORT_WIRE_MAX + 1];
-    bt_collect *c = fresh_store(&dir);
-    unsigned char id[16];
-    for (int i = 0; i < 3; i++) {
-        bt_report_new_id(id);
-        size_t len = seal_sample(wire, id, i ? "x" : "youtube", "2026-W10");
-        CHECK_EQ(bt_collect_submit(c, wire, len, NULL, NULL), BT_OK);
-    }
-    char *out = NULL;
-    size_t len = 0;
-    CHECK_EQ(bt_collect_report(c, BT_COLLECT_JSON, &out, &len), BT_OK);
-    CHECK(out && strstr(out, "\"total\": 3") != NULL);
-    CHECK(out && strstr(out, "\"x\": 2") != NULL);
-    CHECK(out && strstr(out, "\"2026-W10\": 3") != NULL);
-    CHECK(out && strstr(out, "\"answered_within_10_minutes\": 3") != NULL);
-    CHECK(out && strstr(out, "\"share_answered_within_10_minutes\": 1") != NULL);
-    free(out);
-    CHECK_EQ(bt_collect_report(c, BT_COLLECT_CSV, &out, &len), BT_OK);
-    CHECK(out && strstr(out, "platform,x,2\n") != NULL);
-    free(out);
-    CHECK_EQ(bt_collect_report(c, BT_COLLECT_HTML, &out, &len), BT_OK);
-    CHECK(out && strstr(out, "<svg") != NULL && strstr(out, "<script") == NULL);
-    free(out);
-    bt_collect_close(c);
-    drop_store(dir);
-}
-
-TEST(export_suppresses_cells_under_ten)
-{
-    char *dir, wire[BT_REPORT_WIRE_MAX + 1];
-    bt_collect *c = fresh_store(&dir);
-    unsigned char id[16];
-    CHECK_EQ(bt_collect_begin(c), BT_OK);
-    for (int i = 0; i < 12 + 9; i++) {
-        bt_report_new_id(id);
-        size_t len = seal_sample(wire, id, i < 12 ? "instagram" : "tiktok", "2026-W10");
-        CHECK_EQ(bt_collect_submit(c, wire, len, NULL, NULL), BT_OK);
-    }
-    CHECK_EQ(bt_collect_commit(c), BT_OK);
-    char *out = NULL;
-    size_t len = 0;
-    CHECK_EQ(bt_collect_export(c, BT_COLLECT_WEEKLY, 10, &out, &len), BT_OK);
-    CHECK(out && strstr(out, "2026-W10,instagram,suspension,12\n") != NULL);
-    CHECK(out && strstr(out, "2026-W10,tiktok,suspension,<10\n") != NULL);
-    CHECK(out && strstr(out, ",9\n") == NULL);
-    free(out);
-    CHECK_EQ(bt_collect_export(c, BT_COLLECT_APPEALS, 5, &out, &len), BT_OK); /* never below 10 */
-    CHECK(out && strstr(out, "tiktok,rejected,lt_10m,<10\n") != NULL);
-    free(out);
-    bt_collect_close(c);
-    drop_store(dir);
-}
-
-TEST(key_file_opens_with_its_passphrase_only)
-{
-    char *dir = test_tmpdir(), path[512];
-    unsigned char p1[32], p2[32], *s = sodium_malloc(32);
-    bt_kdf_params fast = {crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN};
-    struct stat st;
-    snprintf(path, sizeof path, "%s/%s", dir, BT_COLLECT_KEYFILE);
-    CHECK_EQ(bt_collect_keygen(path, "short", 5, &fast, p1), BT_ERR_WEAK_PASSPHRASE);
-    CHECK_EQ(bt_collect_keygen(path, "correct horse", 13, &fast, p1), BT_OK);
-    CHECK_EQ(stat(path, &st), 0);
-    CHECK_EQ(st.st_mode & 0777, 0600u);
-    CHECK_EQ(bt_collect_keygen(path, "correct horse", 13, &fast, p2), BT_ERR_STORAGE); /* never overwrites */
-    CHECK_EQ(bt_collect_key_load(path, "wrong horse!!", 13, p2, s), BT_ERR_WRONG_PASSPHRASE);
-    CHECK_EQ(bt_collect_key_load(path, "correct horse", 13, p2, s), BT_OK);
-    CHECK(memcmp(p1, p2, 32) == 0);
-    unsigned char check[32];
-    crypto_scalarmult_base(check, s);
-    CHECK(memcmp(check, p1, 32) == 0);
-    sodium_free(s);
-    unlink(path);
-    rmdir(dir);
-    free(dir);
+    bt_union u, back;
+    unsigned char dpk[32], dsk[32];
+    char wire[BT_REPORT_WIRE_MAX + 1], entry[4096];
+    size_t len = 0, elen = 0;
+    bt_report r = sample(), opened;
+    const char *why = NULL;
+    bt_share_demo_union(&u);
+    bt_share_demo_keypair(dpk, dsk);
+    CHECK_EQ(u.pow_difficulty, (unsigned)BT_REPORT_POW_DEFAULT);
+    CHECK(memcmp(u.public_key, dpk, 32) == 0);
+    CHECK_EQ(bt_report_union_render(entry, sizeof entry, &elen, &u), BT_OK);
+    CHECK_EQ(bt_report_union_parse(&back, entry, elen, &why), BT_OK); /* the entry a person would pin */
+    CHECK(strstr(entry, "\"pow_difficulty\":20") != NULL || strstr(entry, "\"pow_difficulty\": 20") != NULL);
+    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u), BT_OK);
+    CHECK_EQ(bt_report_open(&opened, NULL, wire, len, dpk, dsk, BT_REPORT_POW_DEFAULT, &why), BT_OK);
 }
 
 RUN_TESTS(T(parse_accepts_a_full_report_and_renders_it_back_byte_for_byte),
@@ -586,8 +426,4 @@ RUN_TESTS(T(parse_accepts_a_full_report_and_renders_it_back_byte_for_byte),
           T(open_refuses_what_is_not_exact_base64),
           T(union_entries_are_checked_strictly),
           T(buckets_follow_the_documented_boundaries),
-          T(store_dedupes_by_report_id_and_refuses_replays),
-          T(store_refuses_without_a_key_and_stores_nothing_refused),
-          T(report_counts_appeals_and_the_ten_minute_share),
-          T(export_suppresses_cells_under_ten),
-          T(key_file_opens_with_its_passphrase_only))
+          T(the_demo_union_announces_the_default_work_and_its_key_opens_what_is_sealed_to_it))

@@ -104,7 +104,7 @@ TEST(nothing_identifying_reaches_the_union)
         char back[BT_REPORT_JSON_MAX + 1];
         size_t n = 0;
         const char *why = NULL;
-        CHECK_EQ(bt_report_open(&opened, NULL, wire, strlen(wire), pk, sk, 16, &why), BT_OK);
+        CHECK_EQ(bt_report_open(&opened, NULL, wire, strlen(wire), pk, sk, BT_REPORT_POW_DEFAULT, &why), BT_OK);
         CHECK_EQ(bt_report_render(back, sizeof back, &n, &opened), BT_OK);
         CHECK(strcmp(back, json) == 0); /* the union gets exactly the preview */
         for (size_t i = 0; i < sizeof planted / sizeof planted[0]; i++) {

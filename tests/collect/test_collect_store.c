@@ -1,0 +1,248 @@
+/* The collector's store, figures and key file (bantrail_collect, linked
+ * without the person's core): dedupe by report id, replay refusal, nothing
+ * stored when refused, figures, suppression of small cells, the key file;
+ * and serve's per-address report rate (rate.c), on a clock of its own. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bantrail/collect.h"
+#include "bantrail/report.h"
+#include "check.h"
+#include "collect/collect_int.h"
+#include "report_forge.h"
+
+static unsigned char pk[32], sk[32];
+
+__attribute__((constructor)) static void start_sodium(void)
+{
+    if (sodium_init() < 0) abort();
+}
+
+static bt_collect *fresh_store(char **dir)
+{
+    bt_collect *c = NULL;
+    char path[512];
+    *dir = test_tmpdir();
+    snprintf(path, sizeof path, "%s/%s", *dir, BT_COLLECT_DB);
+    if (bt_collect_open(&c, path, 0) != BT_OK) abort();
+    crypto_box_keypair(pk, sk); /* each store its own union key */
+    bt_collect_set_key(c, pk, sk, 0);
+    return c;
+}
+
+/* Removes what fresh_store made (and frees dir). */
+static void drop_store(char *dir)
+{
+    const char *names[] = {BT_COLLECT_DB, BT_COLLECT_DB "-wal", BT_COLLECT_DB "-shm", "other.sqlite",
+                           "other.sqlite-wal", "other.sqlite-shm"};
+    char path[512];
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+    free(dir);
+}
+
+static size_t seal_sample(char *wire, const unsigned char id[16], const char *platform, const char *week)
+{
+    bt_report r;
+    bt_union u = forge_union(pk, 0);
+    char json[2048];
+    size_t len = 0, n = sample_json(json, sizeof json, id, platform, week);
+    if (bt_report_parse(&r, json, n, NULL) != BT_OK || bt_report_seal(wire, BT_REPORT_WIRE_MAX + 1, &len, &r, &u) != BT_OK)
+        abort();
+    return len;
+}
+
+TEST(store_dedupes_by_report_id_and_refuses_replays)
+{
+    char *dir, wire[BT_REPORT_WIRE_MAX + 1], wire2[BT_REPORT_WIRE_MAX + 1];
+    bt_collect *c = fresh_store(&dir);
+    unsigned char id[16];
+    bt_collect_result res;
+    int64_t n = -1;
+    bt_report_new_id(id);
+    size_t len = seal_sample(wire, id, "instagram", "2026-W10");
+    CHECK_EQ(bt_collect_submit(c, wire, len, &res, NULL), BT_OK);
+    CHECK_EQ(res.updated, 0);
+    CHECK_EQ(bt_collect_submit(c, wire, len, &res, NULL), BT_ERR_REPLAYED);
+    size_t len2 = seal_sample(wire2, id, "facebook", "2026-W11"); /* the same case, updated */
+    CHECK_EQ(bt_collect_submit(c, wire2, len2, &res, NULL), BT_OK);
+    CHECK_EQ(res.updated, 1);
+    CHECK_EQ(bt_collect_submit(c, wire, len, &res, NULL), BT_ERR_REPLAYED); /* no rolling back */
+    CHECK_EQ(bt_collect_count(c, &n), BT_OK);
+    CHECK_EQ(n, 1);
+    char *out = NULL;
+    size_t olen = 0;
+    CHECK_EQ(bt_collect_report(c, BT_COLLECT_JSON, &out, &olen), BT_OK);
+    CHECK(out && strstr(out, "\"facebook\": 1") != NULL); /* the latest wins */
+    CHECK(out && strstr(out, "instagram") == NULL);
+    free(out);
+    bt_collect_close(c);
+    drop_store(dir);
+}
+
+TEST(store_refuses_without_a_key_and_stores_nothing_refused)
+{
+    char *dir, wire[BT_REPORT_WIRE_MAX + 1];
+    bt_collect *c = fresh_store(&dir), *bare = NULL;
+    unsigned char id[16];
+    int64_t n = -1;
+    char path[512];
+    bt_report_new_id(id);
+    size_t len = seal_sample(wire, id, "instagram", "2026-W10");
+    snprintf(path, sizeof path, "%s/other.sqlite", dir);
+    CHECK_EQ(bt_collect_open(&bare, path, 0), BT_OK);
+    CHECK_EQ(bt_collect_submit(bare, wire, len, NULL, NULL), BT_ERR_LOCKED);
+    bt_collect_close(bare);
+    wire[len / 2] ^= 1;
+    CHECK(bt_collect_submit(c, wire, len, NULL, NULL) != BT_OK);
+    CHECK_EQ(bt_collect_count(c, &n), BT_OK);
+    CHECK_EQ(n, 0);
+    bt_collect_close(c);
+    drop_store(dir);
+}
+
+TEST(report_counts_appeals_and_the_ten_minute_share)
+{
+    char *dir, wire[BT_REPORT_WIRE_MAX + 1];
+    bt_collect *c = fresh_store(&dir);
+    unsigned char id[16];
+    for (int i = 0; i < 3; i++) {
+        bt_report_new_id(id);
+        size_t len = seal_sample(wire, id, i ? "x" : "youtube", "2026-W10");
+        CHECK_EQ(bt_collect_submit(c, wire, len, NULL, NULL), BT_OK);
+    }
+    char *out = NULL;
+    size_t len = 0;
+    CHECK_EQ(bt_collect_report(c, BT_COLLECT_JSON, &out, &len), BT_OK);
+    CHECK(out && strstr(out, "\"total\": 3") != NULL);
+    CHECK(out && strstr(out, "\"x\": 2") != NULL);
+    CHECK(out && strstr(out, "\"2026-W10\": 3") != NULL);
+    CHECK(out && strstr(out, "\"answered_within_10_minutes\": 3") != NULL);
+    CHECK(out && strstr(out, "\"share_answered_within_10_minutes\": 1") != NULL);
+    free(out);
+    CHECK_EQ(bt_collect_report(c, BT_COLLECT_CSV, &out, &len), BT_OK);
+    CHECK(out && strstr(out, "platform,x,2\n") != NULL);
+    free(out);
+    CHECK_EQ(bt_collect_report(c, BT_COLLECT_HTML, &out, &len), BT_OK);
+    CHECK(out && strstr(out, "<svg") != NULL && strstr(out, "<script") == NULL);
+    free(out);
+    bt_collect_close(c);
+    drop_store(dir);
+}
+
+TEST(export_suppresses_cells_under_ten)
+{
+    char *dir, wire[BT_REPORT_WIRE_MAX + 1];
+    bt_collect *c = fresh_store(&dir);
+    unsigned char id[16];
+    CHECK_EQ(bt_collect_begin(c), BT_OK);
+    for (int i = 0; i < 12 + 9; i++) {
+        bt_report_new_id(id);
+        size_t len = seal_sample(wire, id, i < 12 ? "instagram" : "tiktok", "2026-W10");
+        CHECK_EQ(bt_collect_submit(c, wire, len, NULL, NULL), BT_OK);
+    }
+    CHECK_EQ(bt_collect_commit(c), BT_OK);
+    char *out = NULL;
+    size_t len = 0;
+    CHECK_EQ(bt_collect_export(c, BT_COLLECT_WEEKLY, 10, &out, &len), BT_OK);
+    CHECK(out && strstr(out, "2026-W10,instagram,suspension,12\n") != NULL);
+    CHECK(out && strstr(out, "2026-W10,tiktok,suspension,<10\n") != NULL);
+    CHECK(out && strstr(out, ",9\n") == NULL);
+    free(out);
+    CHECK_EQ(bt_collect_export(c, BT_COLLECT_APPEALS, 5, &out, &len), BT_OK); /* never below 10 */
+    CHECK(out && strstr(out, "tiktok,rejected,lt_10m,<10\n") != NULL);
+    free(out);
+    bt_collect_close(c);
+    drop_store(dir);
+}
+
+TEST(key_file_opens_with_its_passphrase_only)
+{
+    char *dir = test_tmpdir(), path[512];
+    unsigned char p1[32], p2[32], *s = sodium_malloc(32);
+    bt_kdf_params fast = {crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN};
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, BT_COLLECT_KEYFILE);
+    CHECK_EQ(bt_collect_keygen(path, "short", 5, &fast, p1), BT_ERR_WEAK_PASSPHRASE);
+    CHECK_EQ(bt_collect_keygen(path, "correct horse", 13, &fast, p1), BT_OK);
+    CHECK_EQ(stat(path, &st), 0);
+    CHECK_EQ(st.st_mode & 0777, 0600u);
+    CHECK_EQ(bt_collect_keygen(path, "correct horse", 13, &fast, p2), BT_ERR_STORAGE); /* never overwrites */
+    CHECK_EQ(bt_collect_key_load(path, "wrong horse!!", 13, p2, s), BT_ERR_WRONG_PASSPHRASE);
+    CHECK_EQ(bt_collect_key_load(path, "correct horse", 13, p2, s), BT_OK);
+    CHECK(memcmp(p1, p2, 32) == 0);
+    unsigned char check[32];
+    crypto_scalarmult_base(check, s);
+    CHECK(memcmp(check, p1, 32) == 0);
+    sodium_free(s);
+    unlink(path);
+    rmdir(dir);
+    free(dir);
+}
+
+static uint64_t tag_of(const bt_rate *r, const char *ip)
+{
+    struct sockaddr_in v4 = {0};
+    struct sockaddr_in6 v6 = {0};
+    if (inet_pton(AF_INET, ip, &v4.sin_addr) == 1) {
+        v4.sin_family = AF_INET;
+        return bt_rate_tag(r, (struct sockaddr *)&v4);
+    }
+    if (inet_pton(AF_INET6, ip, &v6.sin6_addr) != 1) abort();
+    v6.sin6_family = AF_INET6;
+    return bt_rate_tag(r, (struct sockaddr *)&v6);
+}
+
+TEST(the_report_rate_gives_a_burst_then_one_per_interval_per_address)
+{
+    bt_rate *r = bt_rate_new(64, 6, 3), *other = bt_rate_new(64, 6, 3); /* 6 a minute: one per 10 s */
+    uint64_t a = tag_of(r, "192.0.2.1"), b = tag_of(r, "192.0.2.2");
+    double t = 1000;
+    CHECK(a != b);
+    CHECK(a != tag_of(other, "192.0.2.1")); /* a tag means nothing outside its table */
+    CHECK_EQ(tag_of(r, "2001:db8:1:2::1"), tag_of(r, "2001:db8:1:2:ffff::9")); /* one /64, one bucket */
+    CHECK(tag_of(r, "2001:db8:1:2::1") != tag_of(r, "2001:db8:1:3::1"));
+    CHECK_EQ(tag_of(r, "::ffff:192.0.2.1"), a); /* IPv4 through a dual-stack socket: the same bucket */
+    CHECK(tag_of(r, "::ffff:192.0.2.2") != a);
+    for (int i = 0; i < 3; i++) CHECK(bt_rate_take(r, a, t) == 0);
+    double wait = bt_rate_take(r, a, t);
+    CHECK(wait > 9.9 && wait <= 10.0);
+    CHECK(bt_rate_take(r, b, t) == 0);            /* another address is not held back */
+    CHECK(bt_rate_take(r, a, t + 5) > 0);         /* half a token */
+    CHECK(bt_rate_take(r, a, t + 10) == 0);       /* one token later */
+    CHECK(bt_rate_take(r, a, t + 10) > 0);
+    bt_rate_give_back(r, a, t + 10);              /* a refused report costs nothing */
+    CHECK(bt_rate_take(r, a, t + 10) == 0);
+    CHECK(bt_rate_take(r, a, t + 1000) == 0);     /* refilled, never above the burst */
+    CHECK(bt_rate_take(r, a, t + 1000) == 0);
+    CHECK(bt_rate_take(r, a, t + 1000) == 0);
+    CHECK(bt_rate_take(r, a, t + 1000) > 0);
+    bt_rate_free(r);
+    bt_rate_free(other);
+}
+
+TEST(the_report_rate_table_stays_bounded_under_many_addresses)
+{
+    bt_rate *r = bt_rate_new(64, 60, 1);
+    char ip[32];
+    for (int i = 0; i < 100000; i++) { /* far more addresses than slots */
+        snprintf(ip, sizeof ip, "10.%d.%d.%d", (i >> 16) & 255, (i >> 8) & 255, i & 255);
+        CHECK(bt_rate_take(r, tag_of(r, ip), 1.0) == 0);
+    }
+    uint64_t last = tag_of(r, ip);
+    CHECK(bt_rate_take(r, last, 1.0) > 0); /* the newest is remembered */
+    bt_rate_free(r);
+}
+
+RUN_TESTS(T(store_dedupes_by_report_id_and_refuses_replays),
+          T(store_refuses_without_a_key_and_stores_nothing_refused),
+          T(report_counts_appeals_and_the_ten_minute_share),
+          T(export_suppresses_cells_under_ten),
+          T(key_file_opens_with_its_passphrase_only),
+          T(the_report_rate_gives_a_burst_then_one_per_interval_per_address),
+          T(the_report_rate_table_stays_bounded_under_many_addresses))
