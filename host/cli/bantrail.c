@@ -247,8 +247,17 @@ static int cmd_status(const char *dir)
         print_json(vault);
     } else {
         printf("Log:           %s\n", dir);
+        if (str(vault, "error")) { /* no counts: a log that cannot be opened is not an empty one */
+            printf("State:         CANNOT BE OPENED: %s.\n"
+                   "               Nothing was changed. Keep a copy of this folder before trying anything.\n",
+                   bt_err_message(bt_err_from_code(str(vault, "error"))));
+            json_object_put(rep);
+            return 2;
+        }
         printf("State:         %s\n", state_words(str(vault, "state")));
-        if (str(vault, "error")) printf("Error:         %s\n", str(vault, "error"));
+        if (num(vault, "damaged_at") > 0)
+            printf("DAMAGED:       entry %lld fails its link of the chain; 'bantrail verify' checks them all\n",
+                   (long long)num(vault, "damaged_at"));
         printf("Entries:       %lld\n", (long long)num(vault, "entries"));
         printf("Sessions:      %lld\n", (long long)num(vault, "sessions"));
         json_object *rc = NULL;

@@ -52,7 +52,7 @@
 enum sk_source { SK_NONE, SK_KEYFILE, SK_PASSPHRASE, SK_RECOVERY };
 
 /* Statements on the hot paths (capture, read, state), prepared once per handle. */
-enum { HOT_BEGIN, HOT_COMMIT, HOT_LAST, HOT_INSERT, HOT_SESSION, HOT_READ, HOT_WRAP, HOT_EPOCH, HOT_COUNT_ };
+enum { HOT_BEGIN, HOT_COMMIT, HOT_LAST, HOT_INSERT, HOT_SESSION, HOT_READ, HOT_WRAP, HOT_EPOCH, HOT_LINK, HOT_COUNT_ };
 
 struct bt_vault {
     sqlite3 *db;
@@ -75,6 +75,8 @@ struct bt_vault {
     int64_t cache_id[CACHE_SLOTS];
     int cache_next;
     sqlite3_stmt *hot[HOT_COUNT_]; /* prepared once: see hot_sql */
+    int64_t damaged_at;         /* the first entry seen to fail its link, 0 while none was */
+    int64_t last_written;       /* the last entry this handle appended */
 };
 
 static const char *const hot_sql[] = {
@@ -82,12 +84,17 @@ static const char *const hot_sql[] = {
     [HOT_COMMIT] = "COMMIT",
     [HOT_LAST] = "SELECT id, hash FROM entries ORDER BY id DESC LIMIT 1",
     [HOT_INSERT] = "INSERT INTO entries(id, session, version, nonce, head, body, hash) VALUES (?,?,?,?,?,?,?)",
-    [HOT_SESSION] = "INSERT INTO sessions(sealed, epoch) VALUES (?, ?)",
+    /* a new id above every session an entry names, even if rows were removed */
+    [HOT_SESSION] = "INSERT INTO sessions(id, sealed, epoch) VALUES (1 + max(coalesce((SELECT max(id) FROM sessions), 0),"
+                    " coalesce((SELECT session FROM entries ORDER BY id DESC LIMIT 1), 0)), ?, ?)",
     [HOT_READ] = "SELECT e.session, e.version, e.nonce, e.head, e.body, s.sealed, s.epoch,"
                  " (SELECT hash FROM entries p WHERE p.id = e.id - 1), e.hash"
                  " FROM entries e LEFT JOIN sessions s ON s.id = e.session WHERE e.id = ?",
     [HOT_WRAP] = "SELECT salt, opslimit, memlimit, nonce, ct FROM keywrap WHERE kind = ?",
     [HOT_EPOCH] = "SELECT epoch, pk FROM epochs ORDER BY epoch DESC LIMIT 1",
+    [HOT_LINK] = "SELECT e.session, e.nonce, e.head, e.body, e.hash, s.sealed,"
+                 " (SELECT hash FROM entries p WHERE p.id = e.id - 1)"
+                 " FROM entries e LEFT JOIN sessions s ON s.id = e.session WHERE e.id = ?",
 };
 
 static const char *const schema_v1 =
@@ -147,6 +154,19 @@ static void entry_hash(unsigned char out[BT_HASH_BYTES], const unsigned char pre
     hash_u64(&st, body_len);
     if (body_len > 0) crypto_generichash_update(&st, body, body_len);
     crypto_generichash_final(&st, out, BT_HASH_BYTES);
+}
+
+/* Whether stored (stored_len bytes) is the hash of an entry's content and
+ * the hash before it: the entry's own link of the chain. */
+static int link_holds(const unsigned char prev[BT_HASH_BYTES], int64_t id, int64_t session, const void *sealed,
+                      size_t sealed_len, const unsigned char *nonce, const void *head, size_t head_len,
+                      const void *body, size_t body_len, const void *stored, size_t stored_len)
+{
+    unsigned char shash[BT_HASH_BYTES], hash[BT_HASH_BYTES];
+    if (sealed == NULL || stored == NULL || stored_len != BT_HASH_BYTES) return 0;
+    crypto_generichash(shash, sizeof shash, sealed, sealed_len, NULL, 0);
+    entry_hash(hash, prev, id, session, shash, nonce, head, head_len, body, body_len);
+    return sodium_memcmp(hash, stored, sizeof hash) == 0;
 }
 
 static void make_ad(unsigned char ad[AD_BYTES], int64_t id, const unsigned char prev[BT_HASH_BYTES])
@@ -557,6 +577,30 @@ static bt_err setup_schema(bt_vault *v)
     return err;
 }
 
+/* A damaged database must not read as a new or an empty log: every table
+ * is there, and the small ones (keys, sessions) pass SQLite's quick check.
+ * The entries, which can be large, are checked as they are read and by
+ * verify. */
+static bt_err check_structure(bt_vault *v)
+{
+    static const char *const tables[] = {"meta", "keywrap", "epochs", "sessions", "entries"};
+    bt_err err = BT_OK;
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0] && err == BT_OK; i++) {
+        char sql[96];
+        sqlite3_stmt *st = NULL;
+        snprintf(sql, sizeof sql, i + 1 < sizeof tables / sizeof tables[0] ? "PRAGMA quick_check(%s)"
+                                                                           : "SELECT 'ok' FROM %s LIMIT 0", tables[i]);
+        int rc = sqlite3_prepare_v2(v->db, sql, -1, &st, NULL);
+        if (rc != SQLITE_OK) err = rc == SQLITE_ERROR ? BT_ERR_CORRUPT : sql_err(rc); /* no such table */
+        else if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            err = strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0 ? BT_OK : BT_ERR_CORRUPT;
+        else if (rc != SQLITE_DONE)
+            err = sql_err(rc);
+        sqlite3_finalize(st);
+    }
+    return err;
+}
+
 static bt_err make_dir(const char *dir)
 {
     struct stat sb;
@@ -607,6 +651,7 @@ bt_err bt_vault_open(bt_vault **out, const char *dir)
                            " PRAGMA foreign_keys = ON; PRAGMA trusted_schema = OFF")) != BT_OK)
         goto done;
     err = setup_schema(v);
+    if (err == BT_OK) err = check_structure(v);
     /* a key file a cut-short passphrase change left behind opens nothing
      * of this log any more, but it did open its older copies */
     if (err == BT_OK && is_protected(v)) keyfile_remove(v);
@@ -897,6 +942,35 @@ static bt_err last_entry(bt_vault *v, int64_t *id, unsigned char hash[BT_HASH_BY
     return err;
 }
 
+static void note_damage(bt_vault *v, int64_t id)
+{
+    if (v->damaged_at == 0 || id < v->damaged_at) v->damaged_at = id;
+}
+
+/* Notes whether entry id (the last, written by someone else) holds its
+ * link: the host says so rather than extend a broken chain in silence. */
+static bt_err check_link(bt_vault *v, int64_t id)
+{
+    unsigned char prev[BT_HASH_BYTES], nonce[NONCE_BYTES];
+    int rc;
+    sqlite3_stmt *st = hot(v, HOT_LINK, &rc);
+    if (st == NULL) return sql_err(rc);
+    sqlite3_bind_int64(st, 1, id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        int ok = column_exact(st, 1, nonce, sizeof nonce) &&
+                 (id == 1 ? (genesis(prev, v->genesis_pk), 1) : column_exact(st, 6, prev, sizeof prev)) &&
+                 link_holds(prev, id, sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 5),
+                            (size_t)sqlite3_column_bytes(st, 5), nonce, sqlite3_column_blob(st, 2),
+                            (size_t)sqlite3_column_bytes(st, 2), sqlite3_column_blob(st, 3),
+                            (size_t)sqlite3_column_bytes(st, 3), sqlite3_column_blob(st, 4),
+                            (size_t)sqlite3_column_bytes(st, 4));
+        if (!ok) note_damage(v, id);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? BT_OK : sql_err(rc);
+}
+
 static bt_err insert_session(bt_vault *v)
 {
     int rc;
@@ -943,6 +1017,7 @@ static bt_err insert_entry(bt_vault *v, const char *head, size_t head_len,
     int64_t id;
     int rc;
     bt_err err = last_entry(v, &id, prev);
+    if (err == BT_OK && id > 0 && id != v->last_written) err = check_link(v, id);
     if (err != BT_OK) return err;
     if (v->wsession == 0 && (err = insert_session(v)) != BT_OK) return err;
     id++;
@@ -966,7 +1041,7 @@ static bt_err insert_entry(bt_vault *v, const char *head, size_t head_len,
     sqlite3_bind_blob(st, 7, hash, sizeof hash, SQLITE_STATIC);
     rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) err = sql_err(rc);
-    else *id_out = id;
+    else *id_out = v->last_written = id;
 done:
     if (st != NULL) sqlite3_reset(st);
     free(hc);
@@ -1081,14 +1156,11 @@ bt_err bt_vault_read(bt_vault *v, int64_t id, char **head, size_t *head_len,
     /* its own link of the chain: an entry whose stored hash is not that of
      * its content and the hash before it was replaced or altered (verify
      * checks every link; this is the one a reader relies on) */
-    {
-        unsigned char stored[BT_HASH_BYTES], hash[BT_HASH_BYTES], shash[BT_HASH_BYTES];
-        if (!column_exact(st, 8, stored, sizeof stored) || sqlite3_column_type(st, 5) != SQLITE_BLOB) goto done;
-        crypto_generichash(shash, sizeof shash, sqlite3_column_blob(st, 5), (size_t)sqlite3_column_bytes(st, 5), NULL,
-                           0);
-        entry_hash(hash, prev, id, sqlite3_column_int64(st, 0), shash, nonce, sqlite3_column_blob(st, 3), hn,
-                   sqlite3_column_blob(st, 4), bn);
-        if (sodium_memcmp(hash, stored, sizeof hash) != 0) goto done;
+    if (!link_holds(prev, id, sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 5),
+                    (size_t)sqlite3_column_bytes(st, 5), nonce, sqlite3_column_blob(st, 3), hn,
+                    sqlite3_column_blob(st, 4), bn, sqlite3_column_blob(st, 8), (size_t)sqlite3_column_bytes(st, 8))) {
+        note_damage(v, id);
+        goto done;
     }
     if (sqlite3_column_int64(st, 6) > v->epoch) { /* a key pair newer than the one unlocked here */
         sqlite3_reset(st);
@@ -1216,6 +1288,7 @@ bt_err bt_vault_verify(bt_vault *v, bt_vault_verify_result *r)
         if (why != NULL) {
             r->bad_id = id;
             r->reason = why;
+            note_damage(v, id);
             break;
         }
         memcpy(prev, hash, sizeof prev);
@@ -1248,6 +1321,7 @@ bt_err bt_vault_stats_of(bt_vault *v, bt_vault_stats *s)
         s->sessions = sqlite3_column_int64(st, 1);
         s->bytes = sqlite3_column_int64(st, 2);
         s->has_recovery = sqlite3_column_int(st, 3) > 0;
+        s->damaged_at = v->damaged_at;
         err = last_entry(v, &last, s->head);
     } else {
         err = sql_err(rc);

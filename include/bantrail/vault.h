@@ -35,6 +35,8 @@ typedef struct {
     int64_t sessions;
     int64_t bytes;            /* ciphertext bytes stored */
     int has_recovery;         /* a recovery code wraps the secret key */
+    int64_t damaged_at;       /* the first entry this handle saw fail its link of the chain
+                               * (reading, appending after it, verify), 0 while none did */
     unsigned char head[BT_HASH_BYTES]; /* chain head (genesis hash when empty) */
 } bt_vault_stats;
 

@@ -100,6 +100,28 @@ class Commands(unittest.TestCase):
         self.assertEqual(cli(self.home, "show", "3").returncode, 2)
         self.assertEqual(cli(self.home, "show", "2").returncode, 0)
 
+    def test_status_on_a_damaged_log_says_it_cannot_be_opened(self):
+        capture(self.home, "kept")
+        cli(self.home, "passphrase", passphrase=PASS)
+        self.assertEqual(cli(self.home, "status").returncode, 0)
+        path = os.path.join(self.home, "log.sqlite")
+        db = sqlite3.connect(path)
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        root = db.execute("SELECT rootpage FROM sqlite_schema WHERE name = 'sqlite_autoindex_keywrap_1'").fetchone()[0]
+        size = db.execute("PRAGMA page_size").fetchone()[0]
+        db.close()
+        with open(path, "r+b") as f:  # the key table's index page overwritten
+            f.seek((root - 1) * size)
+            f.write(b"\xaa" * size)
+        before = open(path, "rb").read()
+        out = cli(self.home, "status")
+        self.assertEqual(out.returncode, 2)
+        self.assertIn(b"CANNOT BE OPENED: data failed authentication", out.stdout)
+        self.assertNotIn(b"NOT PROTECTED", out.stdout)
+        self.assertNotIn(b"Entries", out.stdout)
+        self.assertEqual(cli(self.home, "list", passphrase=PASS).returncode, 2)
+        self.assertEqual(open(path, "rb").read(), before, "nothing written to a damaged log")
+
     def test_recovery_code_resets_a_forgotten_passphrase(self):
         rid = capture(self.home, "kept")
         cli(self.home, "passphrase", passphrase=PASS)

@@ -649,6 +649,107 @@ TEST(a_key_file_left_beside_a_protected_log_is_removed)
     free(dir);
 }
 
+/* ---- a log that is hurt says so ---- */
+
+/* Overwrites the first page of the b-tree named name with junk. */
+static void smash_btree(const char *dir, const char *name)
+{
+    sqlite3 *db = raw(dir);
+    sqlite3_stmt *st;
+    char path[512];
+    int root = 0, page = 0;
+    sqlite3_prepare_v2(db, "SELECT rootpage, (SELECT page_size FROM pragma_page_size) FROM sqlite_schema WHERE name = ?",
+                       -1, &st, NULL);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) root = sqlite3_column_int(st, 0), page = sqlite3_column_int(st, 1);
+    sqlite3_finalize(st);
+    sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+    sqlite3_close(db);
+    if (root < 2 || page < 512) abort();
+    snprintf(path, sizeof path, "%s/%s", dir, BT_VAULT_DB);
+    FILE *f = fopen(path, "r+b");
+    fseek(f, (long)(root - 1) * page, SEEK_SET);
+    for (int i = 0; i < page; i++) fputc(0xAA, f);
+    fclose(f);
+}
+
+TEST(a_damaged_key_table_or_a_missing_table_is_corrupt_never_a_new_log)
+{
+    const char *damage[] = {"sqlite_autoindex_keywrap_1", "keywrap", "epochs", "drop entries", "drop sessions"};
+    for (size_t i = 0; i < sizeof damage / sizeof damage[0]; i++) {
+        char *dir;
+        bt_vault *v = fresh(&dir);
+        CHECK_EQ(bt_vault_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &fast), BT_OK);
+        append_text(v, "{}");
+        bt_vault_close(v);
+        if (strncmp(damage[i], "drop ", 5) == 0) {
+            char q[64];
+            snprintf(q, sizeof q, "DROP TABLE %s", damage[i] + 5);
+            sql(dir, q);
+        } else {
+            smash_btree(dir, damage[i]);
+        }
+        CHECK_EQ(bt_vault_open(&v, dir), BT_ERR_CORRUPT);
+        CHECK(v == NULL);
+        free(dir);
+    }
+    char *dir; /* and an intact one opens */
+    bt_vault *v = fresh(&dir);
+    bt_vault_close(v);
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    bt_vault_close(v);
+    free(dir);
+}
+
+TEST(session_ids_are_never_reused_even_with_the_sessions_table_emptied)
+{
+    char *dir;
+    bt_vault *v = fresh(&dir);
+    append_text(v, "{\"n\":1}");
+    bt_vault_close(v);
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    append_text(v, "{\"n\":2}");
+    bt_vault_close(v);
+    sql(dir, "DELETE FROM sessions");
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    append_text(v, "{\"n\":3}");
+    sqlite3 *db = raw(dir);
+    sqlite3_stmt *q;
+    sqlite3_prepare_v2(db, "SELECT session FROM entries WHERE id = 3", -1, &q, NULL);
+    CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 3);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    CHECK(reads_as(v, 3, "{\"n\":3}"));
+    CHECK_EQ(read_err(v, 2), BT_ERR_CORRUPT); /* its session key is gone, and nothing else stands for it */
+    bt_vault_close(v);
+    free(dir);
+}
+
+TEST(appending_after_a_broken_last_entry_is_noted)
+{
+    char *dir;
+    bt_vault *v = fresh(&dir);
+    bt_vault_stats st;
+    append_text(v, "{\"n\":1}");
+    append_text(v, "{\"n\":2}");
+    CHECK_EQ(bt_vault_stats_of(v, &st), BT_OK);
+    CHECK_EQ(st.damaged_at, 0);
+    bt_vault_close(v);
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK); /* another writer, on an intact log: nothing noted */
+    append_text(v, "{\"n\":3}");
+    CHECK_EQ(bt_vault_stats_of(v, &st), BT_OK);
+    CHECK_EQ(st.damaged_at, 0);
+    bt_vault_close(v);
+    flip(dir, "entries", "head", "id = 3", 7);
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    append_text(v, "{\"n\":4}"); /* the capture is kept, and the damage is said */
+    CHECK_EQ(bt_vault_stats_of(v, &st), BT_OK);
+    CHECK_EQ(st.damaged_at, 3);
+    CHECK(reads_as(v, 4, "{\"n\":4}"));
+    bt_vault_close(v);
+    free(dir);
+}
+
 RUN_TESTS(T(marks_read_zero_until_set_and_outlive_the_process), T(appended_entries_read_back_with_their_body),
           T(a_new_log_is_unprotected_with_a_private_key_file),
           T(capture_works_while_locked_and_reads_after_unlock), T(wrong_passphrase_is_refused_and_leaves_it_locked),
@@ -665,4 +766,7 @@ RUN_TESTS(T(marks_read_zero_until_set_and_outlive_the_process), T(appended_entri
           T(a_recovery_code_stops_working_once_a_new_passphrase_is_set),
           T(another_handle_writes_to_the_new_key_pair_after_a_passphrase_is_set),
           T(a_box_sealed_to_an_older_key_still_opens), T(a_log_of_the_first_schema_is_migrated_and_reads_as_before),
-          T(a_key_file_left_beside_a_protected_log_is_removed))
+          T(a_key_file_left_beside_a_protected_log_is_removed),
+          T(a_damaged_key_table_or_a_missing_table_is_corrupt_never_a_new_log),
+          T(session_ids_are_never_reused_even_with_the_sessions_table_emptied),
+          T(appending_after_a_broken_last_entry_is_noted))
