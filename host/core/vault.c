@@ -76,6 +76,9 @@ struct bt_vault {
     int cache_next;
     sqlite3_stmt *hot[HOT_COUNT_]; /* prepared once: see hot_sql */
     int64_t damaged_at;         /* the first entry seen to fail its link, 0 while none was */
+    char *shm_path;             /* SQLite's shared-memory file, and the one this connection maps */
+    dev_t shm_dev;
+    ino_t shm_ino;
     int64_t last_written;       /* the last entry this handle appended */
 };
 
@@ -620,12 +623,60 @@ static bt_err precreate(const char *path)
     return BT_OK;
 }
 
+/* Opens v->db on path with the log's settings. */
+static bt_err connect(bt_vault *v, const char *path)
+{
+    int rc = sqlite3_open_v2(path, &v->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_FULLMUTEX, NULL);
+    if (rc != SQLITE_OK) return sql_err(rc);
+    sqlite3_busy_timeout(v->db, 30000);
+    sqlite3_extended_result_codes(v->db, 0);
+    bt_err err = exec(v->db, "PRAGMA journal_mode = WAL");
+    if (err == BT_OK)
+        err = exec(v->db, "PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;"
+                          " PRAGMA foreign_keys = ON; PRAGMA trusted_schema = OFF");
+    return err;
+}
+
+/* Remembers which shared-memory file this connection maps. */
+static void note_shm(bt_vault *v)
+{
+    struct stat sb;
+    v->shm_dev = 0;
+    v->shm_ino = 0;
+    if (stat(v->shm_path, &sb) == 0) v->shm_dev = sb.st_dev, v->shm_ino = sb.st_ino;
+}
+
+/* Before writing: if SQLite's shared-memory file was removed or replaced
+ * since this connection mapped it (someone deleted log.sqlite-shm; another
+ * process then made a new one), two processes would each write the WAL by
+ * their own index and ruin the database. The connection is closed, without
+ * the checkpoint a close may run (its index is stale), and opened again on
+ * the file as it is now. */
+static bt_err shm_guard(bt_vault *v)
+{
+    struct stat sb;
+    if (stat(v->shm_path, &sb) == 0 && sb.st_dev == v->shm_dev && sb.st_ino == v->shm_ino) return BT_OK;
+    char *path = path_join(v->dir, BT_VAULT_DB);
+    if (path == NULL) return BT_ERR_NO_MEMORY;
+    for (size_t i = 0; i < sizeof v->hot / sizeof v->hot[0]; i++) {
+        sqlite3_finalize(v->hot[i]);
+        v->hot[i] = NULL;
+    }
+    sqlite3_db_config(v->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+    sqlite3_close_v2(v->db);
+    v->db = NULL;
+    bt_err err = connect(v, path);
+    free(path);
+    if (err == BT_OK) err = exec(v->db, "SELECT count(*) FROM sqlite_schema"); /* maps the shared memory again */
+    if (err == BT_OK) note_shm(v);
+    return err;
+}
+
 bt_err bt_vault_open(bt_vault **out, const char *dir)
 {
     bt_vault *v = NULL;
     char *dbpath = NULL;
     bt_err err;
-    int rc;
 
     *out = NULL;
     if (sodium_init() < 0) return BT_ERR_INTERNAL;
@@ -636,22 +687,15 @@ bt_err bt_vault_open(bt_vault **out, const char *dir)
     v->sk = sodium_malloc(SK_BYTES);
     v->cache = sodium_malloc(CACHE_SLOTS * SKEY_BYTES);
     dbpath = v->dir ? path_join(v->dir, BT_VAULT_DB) : NULL;
-    if (v->dir == NULL || v->sk == NULL || v->cache == NULL || dbpath == NULL) {
+    v->shm_path = v->dir ? path_join(v->dir, BT_VAULT_DB "-shm") : NULL;
+    if (v->dir == NULL || v->sk == NULL || v->cache == NULL || dbpath == NULL || v->shm_path == NULL) {
         err = BT_ERR_NO_MEMORY;
         goto done;
     }
-    if ((err = precreate(dbpath)) != BT_OK) goto done;
-    rc = sqlite3_open_v2(dbpath, &v->db,
-                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_FULLMUTEX, NULL);
-    if (rc != SQLITE_OK) { err = sql_err(rc); goto done; }
-    sqlite3_busy_timeout(v->db, 30000);
-    sqlite3_extended_result_codes(v->db, 0);
-    if ((err = exec(v->db, "PRAGMA journal_mode = WAL")) != BT_OK) goto done;
-    if ((err = exec(v->db, "PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;"
-                           " PRAGMA foreign_keys = ON; PRAGMA trusted_schema = OFF")) != BT_OK)
-        goto done;
+    if ((err = precreate(dbpath)) != BT_OK || (err = connect(v, dbpath)) != BT_OK) goto done;
     err = setup_schema(v);
     if (err == BT_OK) err = check_structure(v);
+    if (err == BT_OK) note_shm(v);
     /* a key file a cut-short passphrase change left behind opens nothing
      * of this log any more, but it did open its older copies */
     if (err == BT_OK && is_protected(v)) keyfile_remove(v);
@@ -671,6 +715,7 @@ void bt_vault_close(bt_vault *v)
     sodium_free(v->cache);
     for (size_t i = 0; i < sizeof v->hot / sizeof v->hot[0]; i++) sqlite3_finalize(v->hot[i]);
     if (v->db != NULL) sqlite3_close_v2(v->db);
+    free(v->shm_path);
     free(v->dir);
     free(v);
 }
@@ -828,7 +873,7 @@ bt_err bt_vault_set_passphrase(bt_vault *v, const char *old, size_t old_len,
         goto done;
     }
     wrap_seal(&w, "passphrase", key, new_sk, new_pk);
-    if ((err = exec(v->db, "BEGIN IMMEDIATE")) != BT_OK) goto done;
+    if ((err = shm_guard(v)) != BT_OK || (err = exec(v->db, "BEGIN IMMEDIATE")) != BT_OK) goto done;
     if ((err = load_epoch(v)) == BT_OK && v->sk_source == SK_NONE) err = BT_ERR_LOCKED; /* rotated elsewhere */
     if (err == BT_OK) err = insert_epoch(v, new_pk, prev_sealed);
     if (err == BT_OK) err = wrap_store(v, "passphrase", &w);
@@ -878,7 +923,7 @@ bt_err bt_vault_new_recovery_code(bt_vault *v, char code[BT_RECOVERY_CODE_MAX])
     randombytes_buf(w.salt, sizeof w.salt);
     w.has_salt = 1;
     recovery_key(key, bin, &w);
-    if ((err = exec(v->db, "BEGIN IMMEDIATE")) == BT_OK) {
+    if ((err = shm_guard(v)) == BT_OK && (err = exec(v->db, "BEGIN IMMEDIATE")) == BT_OK) {
         /* the newest key only: wrapping one another handle has replaced would open nothing new */
         if ((err = load_epoch(v)) == BT_OK && v->sk_source == SK_NONE) err = BT_ERR_LOCKED;
         if (err == BT_OK) {
@@ -1055,6 +1100,7 @@ bt_err bt_vault_append(bt_vault *v, const char *head, size_t head_len,
     int new_session;
     bt_err err;
     if (head == NULL || head_len == 0) return BT_ERR_BAD_PARAMS;
+    if ((err = shm_guard(v)) != BT_OK) return err;
     err = hot_exec(v, HOT_BEGIN);
     if (err != BT_OK) return err;
     /* a key pair newer than the session's (another handle set a
@@ -1213,6 +1259,8 @@ bt_err bt_vault_mark(bt_vault *v, const char *name, int64_t *value)
 bt_err bt_vault_set_mark(bt_vault *v, const char *name, int64_t value)
 {
     sqlite3_stmt *st = NULL;
+    bt_err err = shm_guard(v);
+    if (err != BT_OK) return err;
     int rc = sqlite3_prepare_v2(v->db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('mark:' || ?, ?)", -1, &st,
                                 NULL);
     if (rc != SQLITE_OK) return sql_err(rc);

@@ -140,6 +140,24 @@ class Session(HostTest):
         self.assertEqual(h.ok("get", {"id": second})["record"]["text"], "Your account has been disabled.")
         self.assertTrue(h.ok("verify")["ok"])
 
+    def test_a_deleted_shared_memory_file_does_not_split_two_writers(self):
+        # SQLite's hazard: a host keeps its map of a deleted log.sqlite-shm while a second process
+        # makes a new one; each then writes the WAL by its own index. The host must notice.
+        h = self.host
+        for i in range(5):
+            h.ok("capture", dict(NOTICE, text=f"We suspended your account {i}."))
+        os.unlink(os.path.join(self.home, "log.sqlite-shm"))
+        out = cli(self.home, "--json", "capture", "--manual", "--url", NOTICE["url"],
+                  stdin=b"We suspended your account, said the other process.")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        ids = [h.ok("capture", dict(NOTICE, text=f"We disabled your account {i}."))["id"] for i in range(5)]
+        self.assertEqual(ids, list(range(7, 12)))
+        out = cli(self.home, "--json", "verify")
+        v = json.loads(out.stdout)
+        self.assertEqual((v["ok"], v["checked"]), (True, 11), out.stdout)
+        texts = [json.loads(cli(self.home, "--json", "show", str(i)).stdout)["record"]["text"] for i in (6, 11)]
+        self.assertEqual(texts, ["We suspended your account, said the other process.", "We disabled your account 4."])
+
     def test_set_passphrase_needs_old_once_set(self):
         h = self.host
         h.ok("set_passphrase", {"new": PASS})
