@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "bantrail/cases.h"
-#include "bantrail/export.h"
 #include "bantrail/frame.h"
 #include "bantrail/version.h"
 #include "rpc/rpc_int.h"

@@ -1,8 +1,5 @@
 /* cases, case_get, case_merge, case_split, event_add, case_export
  * (docs/PROTOCOL.md) over core/cases.c, core/case_edit.c and core/export.c. */
-#include <limits.h>
-#include <string.h>
-
 #include "bantrail/cases.h"
 #include "bantrail/export.h"
 #include "bantrail/records.h"
