@@ -82,3 +82,48 @@ int64_t bt_json_int_or(json_object *o, const char *key, int64_t dflt)
     bt_json_int(o, key, &dflt);
     return dflt;
 }
+
+static bt_err refuse(const char *key, const char **why)
+{
+    if (why != NULL) *why = key;
+    return BT_ERR_BAD_PARAMS;
+}
+
+bt_err bt_json_member(json_object *o, const char *key, json_type type, int required, json_object **out,
+                      const char **why)
+{
+    json_object *x = NULL;
+    *out = NULL;
+    if (!json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, key, &x) || x == NULL)
+        return required ? refuse(key, why) : BT_OK;
+    if (!json_object_is_type(x, type)) return refuse(key, why);
+    *out = x;
+    return BT_OK;
+}
+
+bt_err bt_json_member_string(json_object *o, const char *key, int required, size_t max, const char **out,
+                             size_t *len, const char **why)
+{
+    json_object *x;
+    bt_err err = bt_json_member(o, key, json_type_string, required, &x, why);
+    *out = NULL;
+    if (len) *len = 0;
+    if (err != BT_OK || x == NULL) return err;
+    size_t n = (size_t)json_object_get_string_len(x);
+    if (n > max || (required && n == 0)) return refuse(key, why);
+    *out = json_object_get_string(x);
+    if (len) *len = n;
+    return BT_OK;
+}
+
+bt_err bt_json_member_int(json_object *o, const char *key, int required, int64_t lo, int64_t hi, int64_t *out,
+                          const char **why)
+{
+    json_object *x;
+    bt_err err = bt_json_member(o, key, json_type_int, required, &x, why);
+    if (err != BT_OK || x == NULL) return err;
+    int64_t v = json_object_get_int64(x);
+    if (v < lo || v > hi) return refuse(key, why);
+    *out = v;
+    return BT_OK;
+}

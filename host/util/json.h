@@ -34,4 +34,23 @@ int bt_json_int(json_object *o, const char *key, int64_t *out);
 /* Member key of o when it is an integer, else dflt. */
 int64_t bt_json_int_or(json_object *o, const char *key, int64_t dflt);
 
+/* The checked getters for what a caller sent (request params, a sealed
+ * box's contents). Each returns BT_OK with *out set, or BT_ERR_BAD_PARAMS
+ * with *why (may be NULL) pointed at key, the detail every caller reports.
+ * A member that is absent (or null, or o not an object) is refused when
+ * required, else BT_OK with *out NULL (left alone for an integer). */
+
+/* Member key of o, borrowed, when it is of type. */
+bt_err bt_json_member(json_object *o, const char *key, json_type type, int required, json_object **out,
+                      const char **why);
+
+/* A string member of at most max bytes (a required one not empty); *out
+ * borrowed, its length in *len (may be NULL). */
+bt_err bt_json_member_string(json_object *o, const char *key, int required, size_t max, const char **out,
+                             size_t *len, const char **why);
+
+/* An integer member within lo..hi. */
+bt_err bt_json_member_int(json_object *o, const char *key, int required, int64_t lo, int64_t hi, int64_t *out,
+                          const char **why);
+
 #endif

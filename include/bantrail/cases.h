@@ -151,6 +151,57 @@ const char *bt_outcome_name(bt_outcome o);
 /* The event kind named s; -1 when s names none. */
 int bt_event_parse(const char *s);
 
+/* ---- What the person adds to the log (host/core/case_edit.c) ----
+ * Errors as everywhere in the core: a bt_err, and where a detail helps *why
+ * (may be NULL) pointed at a static English text. Each needs the log open;
+ * what names a case needs it readable (BT_ERR_LOCKED otherwise). */
+
+#define BT_EVENT_NOTE_MAX 4096
+#define BT_EVENT_FUTURE_SLACK ((int64_t)24 * 60 * 60) /* an event's time may be this far ahead of the clock */
+
+/* An event entry as asked for; every pointer borrowed. */
+typedef struct {
+    const char *event;      /* an event kind's name (bt_event_parse), required */
+    const char *platform;   /* required unless case_id is given */
+    const char *handle;     /* or NULL */
+    const char *outcome;    /* "rejected" or "reinstated": a decision's, required for one */
+    const char *note;       /* or NULL */
+    json_object *at;        /* Unix seconds (an integer) or ISO 8601 (a string), required */
+    int64_t case_id;        /* the case it belongs to, 0 when not named */
+    int manual;             /* entered by hand (default 1); 0 when the extension saw it */
+} bt_event_in;
+
+/* Fills *in from the object o (event_add's params, or the "event" of a
+ * sealed box), pointing into o: event, platform, handle, outcome, note,
+ * case, manual, at, checked for type and length only. BT_ERR_BAD_PARAMS with
+ * *why the member refused. */
+bt_err bt_event_in_parse(bt_event_in *in, json_object *o, const char **why);
+
+/* Appends an "event" entry after checking in: a known event, an outcome for
+ * a decision only, a time not after now + BT_EVENT_FUTURE_SLACK, a platform
+ * name of [a-z0-9_.-], and a named case that exists (whose platform and
+ * handle it takes; a different platform is refused). Sets *id to the entry,
+ * *at to its time and *case_id to the case it joined (0 when the log is
+ * locked and that cannot be told). BT_ERR_BAD_PARAMS with *why,
+ * BT_ERR_NOT_FOUND for an unknown case, BT_ERR_LOCKED, storage errors. */
+bt_err bt_event_add(bt_vault *v, const bt_event_in *in, int64_t now, int64_t *id, int64_t *at,
+                    int64_t *case_id, const char **why);
+
+/* Appends a case_merge entry joining cases a and b (two different case ids
+ * of the log as it is now); sets *entry. BT_ERR_BAD_PARAMS when a == b,
+ * BT_ERR_NOT_FOUND when either is not a case. The merged case is the smaller id. */
+bt_err bt_case_merge(bt_vault *v, int64_t a, int64_t b, int64_t now, int64_t *entry, const char **why);
+
+/* Appends a case_split entry: record and what comes after it in its case
+ * become a new case (whose id is record). Sets *from to the case it leaves
+ * and *entry. BT_ERR_NOT_FOUND when record is in no case, BT_ERR_BAD_PARAMS
+ * when it is its case's first record (nothing would stay behind). */
+bt_err bt_case_split(bt_vault *v, int64_t record, int64_t now, int64_t *from, int64_t *entry, const char **why);
+
+/* Loads the cases of the whole log when it is readable: BT_ERR_LOCKED when
+ * it is locked, else bt_cases_load's answer. */
+bt_err bt_cases_load_readable(bt_cases **out, bt_vault *v, int64_t now);
+
 /* Parses an ISO 8601 time: "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS[.fff]]"
  * followed by "Z", "+HH:MM", "-HH:MM", "+HHMM" or nothing (UTC), a space
  * allowed for the T. Returns 0 and sets *out (Unix seconds), or -1. */

@@ -33,6 +33,42 @@ void bt_export_free(char *p, size_t len);
 /* "html" or "json" to a format; -1 when neither. */
 int bt_export_format_parse(const char *s);
 
+/* The format's name, "html" or "json". */
+const char *bt_export_format_name(bt_export_format fmt);
+
+/* ---- fetching in pieces ----
+ * A document longer than a reply may hold (attachments, exports) is fetched
+ * a piece at a time: the caller names the offset, the next piece starts
+ * where this one ends. */
+#define BT_PAGE_BYTES ((size_t)512 * 1024) /* raw bytes per piece: ~700 KB in base64 */
+
+/* The length of the piece of a len-byte document that starts at *offset,
+ * at most BT_PAGE_BYTES; an offset past the end is moved to the end (and
+ * the piece is empty). */
+size_t bt_page(size_t len, int64_t *offset);
+
+/* One piece of a case's export, with what the caller needs to put the
+ * pieces together and check them. */
+typedef struct {
+    char *doc;                           /* the whole document (decrypted content) */
+    size_t len;
+    unsigned char digest[BT_HASH_BYTES]; /* BLAKE2b-256 of the whole document */
+    char filename[64];                   /* bantrail-case-ID.html or .json */
+    int64_t upto, generated_at;          /* as bt_export_case used them: the same for every piece */
+    int64_t offset;                      /* where the piece starts in doc */
+    size_t n;                            /* its length */
+} bt_export_piece;
+
+/* Builds the export of case_id as bt_export_case does (upto <= 0: the log's
+ * end now) and fills *out with the piece at offset. BT_ERR_LOCKED when the
+ * log is locked, and bt_export_case's errors. Release with
+ * bt_export_piece_free (on success only). */
+bt_err bt_export_page(bt_export_piece *out, bt_vault *v, int64_t case_id, bt_export_format fmt, int64_t upto,
+                      int64_t generated_at, int64_t offset);
+
+/* Wipes and frees the document of a piece. */
+void bt_export_piece_free(bt_export_piece *p);
+
 /* Writes len bytes to a new file at path, mode 0600, never following a
  * symbolic link. Without replace an existing path is refused (errno
  * EEXIST); with replace an existing regular file is replaced atomically

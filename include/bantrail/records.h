@@ -16,4 +16,26 @@
 #define BT_REC_REPORT "report"                 /* a sealed report queued for a union: the outbox */
 #define BT_REC_REPORT_STATE "report_state"     /* what became of a queued report: "of" it */
 
+#include <json-c/json.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "bantrail/error.h"
+#include "bantrail/vault.h"
+
+/* Decrypts entry id's header and parses it (strictly) into *head, a new
+ * object the caller puts. bt_vault_read's errors (BT_ERR_LOCKED,
+ * BT_ERR_NOT_FOUND, BT_ERR_CORRUPT, ...); BT_ERR_CORRUPT when the header is
+ * not JSON. */
+bt_err bt_record_read(bt_vault *v, int64_t id, json_object **head);
+
+/* Appends an entry whose header is head (written as plain JSON; borrowed)
+ * with body (may be NULL) and sets *id. bt_vault_append's errors. */
+bt_err bt_record_append(bt_vault *v, json_object *head, const unsigned char *body, size_t body_len, int64_t *id);
+
+/* A new header {"type": type} to add to (the caller puts it). */
+json_object *bt_record_new(const char *type);
+
+/* Whether the log holds entry id (no key needed). */
+int bt_record_exists(bt_vault *v, int64_t id);
+
 #endif

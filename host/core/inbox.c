@@ -1,0 +1,215 @@
+/* The sealed-capture inbox: see include/bantrail/inbox.h. A box is stored
+ * through the same core functions as a direct capture, attachment or
+ * event, so that both ways give the same records. */
+#include "bantrail/inbox.h"
+
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bantrail/cases.h"
+#include "bantrail/records.h"
+#include "core/core_int.h"
+#include "util/json.h"
+
+#define BOX_DEPTH 32
+
+void bt_box_out_free(bt_box_out *out)
+{
+    free(out->attachments);
+    out->attachments = NULL;
+    out->n_attachments = 0;
+}
+
+static bt_err refuse(const char *detail, const char **why)
+{
+    if (why) *why = detail;
+    return BT_ERR_BAD_PARAMS;
+}
+
+/* Stores each {mime, data} of atts (an array, or NULL for none) as an
+ * attachment of out->record, keeping the entry ids in out. */
+static bt_err store_attachments(bt_capture *c, json_object *atts, int64_t now, bt_box_out *out, const char **why)
+{
+    size_t n = json_object_is_type(atts, json_type_array) ? json_object_array_length(atts) : 0;
+    out->attachments = calloc(n ? n : 1, sizeof *out->attachments);
+    if (out->attachments == NULL) return BT_ERR_NO_MEMORY;
+    for (size_t i = 0; i < n; i++) {
+        json_object *a = json_object_array_get_idx(atts, i);
+        const char *mime, *data;
+        size_t data_len, size;
+        bt_err err;
+        if (out->record < 1) return refuse("record", why);
+        if ((err = bt_json_member_string(a, "mime", 1, BT_CAPTURE_MIME_MAX, &mime, NULL, why)) != BT_OK ||
+            (err = bt_json_member_string(a, "data", 1, SIZE_MAX, &data, &data_len, why)) != BT_OK ||
+            (err = bt_capture_attach(c, out->record, mime, data, data_len, now,
+                                     &out->attachments[out->n_attachments], &size, why)) != BT_OK)
+            return err;
+        out->n_attachments++;
+    }
+    return BT_OK;
+}
+
+static bt_err expand_capture(bt_capture *c, json_object *cap, json_object *atts, int64_t now, bt_box_out *out,
+                             const char **why)
+{
+    bt_capture_in in;
+    bt_err err;
+    out->kind = BT_BOX_CAPTURE;
+    if (!json_object_is_type(cap, json_type_object)) return refuse(NULL, why);
+    if ((err = bt_capture_in_parse(&in, cap, why)) != BT_OK) return err;
+    if ((err = bt_capture_notice(c, &in, now, &out->capture, why)) != BT_OK) return err;
+    if (!out->capture.stored) return BT_OK; /* not a notice */
+    out->record = out->capture.record;
+    return store_attachments(c, out->capture.occurrence ? NULL : atts, now, out, why); /* one screenshot a record */
+}
+
+static bt_err expand_event(bt_capture *c, json_object *ev, int64_t now, bt_box_out *out, const char **why)
+{
+    bt_event_in in;
+    bt_err err;
+    out->kind = BT_BOX_EVENT;
+    if (!json_object_is_type(ev, json_type_object)) return refuse(NULL, why);
+    if ((err = bt_event_in_parse(&in, ev, why)) != BT_OK) return err;
+    return bt_event_add(bt_capture_vault(c), &in, now, &out->event_id, &out->event_at, &out->event_case, why);
+}
+
+/* Stores what the opened box (len bytes of JSON) holds. */
+static bt_err expand_box(bt_capture *c, const unsigned char *box, size_t len, int64_t now, bt_box_out *out,
+                         const char **why)
+{
+    json_object *msg = NULL, *x = NULL, *atts = NULL;
+    bt_err err;
+    memset(out, 0, sizeof *out);
+    if (bt_json_parse((const char *)box, len, BOX_DEPTH, &msg) != BT_OK || bt_json_int_or(msg, "v", 0) != 1) {
+        json_object_put(msg);
+        return refuse("sealed: not a version 1 capture or event", why);
+    }
+    json_object_object_get_ex(msg, "attachments", &atts);
+    if (json_object_object_get_ex(msg, "event", &x)) {
+        err = expand_event(c, x, now, out, why);
+    } else if (json_object_object_get_ex(msg, "capture", &x)) {
+        err = expand_capture(c, x, atts, now, out, why);
+    } else {
+        out->kind = BT_BOX_RECORD;
+        out->record = bt_json_int_or(msg, "record", 0);
+        err = store_attachments(c, atts, now, out, why);
+    }
+    json_object_put(msg);
+    if (err != BT_OK) bt_box_out_free(out);
+    return err;
+}
+
+/* Keeps the box as it is until the next unlock. */
+static bt_err keep_box(bt_vault *v, const unsigned char *sealed, size_t len, int64_t now, bt_box_out *out)
+{
+    json_object *head = bt_record_new(BT_REC_SEALED_CAPTURE);
+    json_object_object_add(head, "captured_at", json_object_new_int64(now));
+    bt_err err = bt_record_append(v, head, sealed, len, &out->entry);
+    json_object_put(head);
+    out->kind = BT_BOX_PENDING;
+    return err;
+}
+
+bt_err bt_inbox_put(bt_capture *c, const char *sealed, size_t len, int64_t now, bt_box_out *out,
+                    const char **why)
+{
+    unsigned char *bin = NULL, *box = NULL;
+    size_t bin_len = 0, box_len = 0;
+    memset(out, 0, sizeof *out);
+    bt_err err = bt_core_base64(sealed, len, &bin, &bin_len);
+    if (err == BT_OK && bin_len <= crypto_box_SEALBYTES) err = BT_ERR_BAD_PARAMS;
+    if (err != BT_OK) {
+        free(bin);
+        return err == BT_ERR_BAD_PARAMS ? refuse("sealed", why) : err;
+    }
+    err = bt_vault_open_sealed(bt_capture_vault(c), bin, bin_len, &box, &box_len);
+    if (err == BT_ERR_LOCKED) err = keep_box(bt_capture_vault(c), bin, bin_len, now, out);
+    else if (err == BT_OK) err = expand_box(c, box, box_len, now, out, why);
+    bt_vault_free(box);
+    free(bin);
+    return err;
+}
+
+/* ---- at unlock: the boxes kept while locked ---- */
+
+typedef struct {
+    bt_vault *v;
+    json_object *pending; /* entry id (as key) -> id */
+} pending_ctx;
+
+static int find_pending(void *ctx, const bt_vault_entry_info *e)
+{
+    pending_ctx *p = ctx;
+    json_object *head = NULL;
+    char key[24];
+    if (bt_record_read(p->v, e->id, &head) == BT_OK) {
+        const char *type = bt_json_str(head, "type");
+        if (type != NULL && !strcmp(type, BT_REC_SEALED_CAPTURE)) {
+            snprintf(key, sizeof key, "%lld", (long long)e->id);
+            json_object_object_add(p->pending, key, json_object_new_int64(e->id));
+        } else if (type != NULL && !strcmp(type, BT_REC_SEALED_DONE)) {
+            snprintf(key, sizeof key, "%lld", (long long)bt_json_int_or(head, "of", 0));
+            json_object_object_del(p->pending, key);
+        }
+    }
+    json_object_put(head);
+    return 0;
+}
+
+/* Opens and stores the box kept in entry id, then marks it done. */
+static int deliver(bt_capture *c, int64_t id, int64_t now)
+{
+    bt_vault *v = bt_capture_vault(c);
+    char *head = NULL;
+    unsigned char *sealed = NULL, *box = NULL;
+    size_t head_len, sealed_len, box_len;
+    bt_box_out out;
+    int64_t entry;
+    int delivered = 0;
+    memset(&out, 0, sizeof out);
+    if (bt_vault_read(v, id, &head, &head_len, &sealed, &sealed_len) == BT_OK &&
+        bt_vault_open_sealed(v, sealed, sealed_len, &box, &box_len) == BT_OK &&
+        expand_box(c, box, box_len, now, &out, NULL) == BT_OK) {
+        json_object *mark = bt_record_new(BT_REC_SEALED_DONE);
+        json_object_object_add(mark, "of", json_object_new_int64(id));
+        json_object_object_add(mark, "record", json_object_new_int64(out.kind == BT_BOX_EVENT ? out.event_id : out.record));
+        json_object_object_add(mark, "captured_at", json_object_new_int64(now));
+        delivered = bt_record_append(v, mark, NULL, 0, &entry) == BT_OK;
+        json_object_put(mark);
+    }
+    bt_box_out_free(&out);
+    bt_vault_free(box);
+    bt_vault_free(sealed);
+    bt_vault_free(head);
+    return delivered;
+}
+
+/* A box that fails stays pending. The mark "sealed_scanned" keeps where the
+ * last scan could stop: the entry before the first box still pending, else
+ * the last entry it read. */
+int bt_inbox_expand_pending(bt_capture *c, int64_t now)
+{
+    bt_vault *v = bt_capture_vault(c);
+    pending_ctx p = {v, NULL};
+    int64_t from = 0, last;
+    int done = 0;
+    /* locked, no header reads: the scan would pass over the boxes and mark them scanned */
+    if (bt_vault_state_of(v) == BT_VAULT_LOCKED) return 0;
+    bt_vault_mark(v, "sealed_scanned", &from);
+    p.pending = json_object_new_object();
+    if (bt_vault_entries(v, from, INT_MAX, find_pending, &p, &last) != BT_OK) last = from;
+    int64_t scanned = last;
+    json_object_object_foreach(p.pending, key, val) {
+        (void)key;
+        int64_t id = json_object_get_int64(val);
+        int delivered = deliver(c, id, now);
+        done += delivered;
+        if (!delivered && id <= scanned) scanned = id - 1; /* still pending: the next scan starts with it */
+    }
+    json_object_put(p.pending);
+    if (scanned != from) bt_vault_set_mark(v, "sealed_scanned", scanned);
+    return done;
+}

@@ -1,0 +1,265 @@
+/* Unions, reports and the outbox, kept in the log: see include/bantrail/outbox.h. */
+#include "bantrail/outbox.h"
+
+#include <limits.h>
+#include <string.h>
+
+#include "bantrail/cases.h"
+#include "bantrail/records.h"
+#include "util/json.h"
+
+#define UNION_JSON_MAX 2048 /* a rendered union entry: five bounded strings and a key */
+
+static const char *const state_names[] = {"sent", "failed", "withdrawn"};
+
+int bt_report_state_parse(const char *s)
+{
+    for (size_t i = 0; s != NULL && i < sizeof state_names / sizeof state_names[0]; i++)
+        if (!strcmp(s, state_names[i])) return (int)i;
+    return -1;
+}
+
+/* ---- reading the log ---- */
+
+static void add_report(bt_outbox *o, int64_t id, json_object *head)
+{
+    static const char *const keep[] = {"union", "case", "report_id", "json", "wire", "submit_url"};
+    json_object *item = json_object_new_object(), *x;
+    json_object_object_add(item, "id", json_object_new_int64(id));
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+        if (json_object_object_get_ex(head, keep[i], &x)) json_object_object_add(item, keep[i], json_object_get(x));
+    json_object_object_add(item, "state", json_object_new_string("queued"));
+    json_object_object_add(item, "updated_at", json_object_new_int64(bt_json_int_or(head, "captured_at", 0)));
+    json_object_object_add(item, "attempts", json_object_new_int(0));
+    json_object_array_add(o->reports, item);
+}
+
+/* A sending attempt (sent or failed) counts; a withdrawal does not. */
+static void add_state(bt_outbox *o, json_object *head)
+{
+    const char *state = bt_json_str(head, "state");
+    json_object *item = bt_outbox_report(o, bt_json_int_or(head, "of", 0)), *x;
+    if (item == NULL) return;
+    json_object_object_add(item, "state", json_object_new_string(state ? state : "queued"));
+    json_object_object_add(item, "updated_at", json_object_new_int64(bt_json_int_or(head, "captured_at", 0)));
+    if (state != NULL && (!strcmp(state, "sent") || !strcmp(state, "failed")))
+        json_object_object_add(item, "attempts", json_object_new_int((int)bt_json_int_or(item, "attempts", 0) + 1));
+    if (json_object_object_get_ex(head, "detail", &x)) json_object_object_add(item, "detail", json_object_get(x));
+}
+
+typedef struct {
+    bt_vault *v;
+    bt_outbox *o;
+} load_ctx;
+
+static int outbox_one(void *ctx, const bt_vault_entry_info *e)
+{
+    load_ctx *l = ctx;
+    json_object *head = NULL, *x = NULL;
+    if (e->body_len == 0 && bt_record_read(l->v, e->id, &head) == BT_OK) {
+        const char *type = bt_json_str(head, "type");
+        if (type != NULL && !strcmp(type, BT_REC_UNION) && json_object_object_get_ex(head, "entry", &x)) {
+            const char *id = bt_json_str(x, "id");
+            if (id != NULL) json_object_object_add(l->o->unions, id, json_object_get(x));
+        } else if (type != NULL && !strcmp(type, BT_REC_REPORT)) {
+            add_report(l->o, e->id, head);
+        } else if (type != NULL && !strcmp(type, BT_REC_REPORT_STATE)) {
+            add_state(l->o, head);
+        }
+    }
+    json_object_put(head);
+    return 0;
+}
+
+bt_err bt_outbox_load(bt_outbox *o, bt_vault *v)
+{
+    int64_t last;
+    load_ctx l = {v, o};
+    o->unions = json_object_new_object();
+    o->reports = json_object_new_array();
+    bt_err err = bt_vault_state_of(v) == BT_VAULT_LOCKED ? BT_ERR_LOCKED
+                                                         : bt_vault_entries(v, 0, INT_MAX, outbox_one, &l, &last);
+    if (err != BT_OK) bt_outbox_free(o);
+    return err;
+}
+
+void bt_outbox_free(bt_outbox *o)
+{
+    json_object_put(o->unions);
+    json_object_put(o->reports);
+    o->unions = o->reports = NULL;
+}
+
+json_object *bt_outbox_report(const bt_outbox *o, int64_t id)
+{
+    for (size_t i = 0; i < json_object_array_length(o->reports); i++) {
+        json_object *item = json_object_array_get_idx(o->reports, i);
+        if (bt_json_int_or(item, "id", 0) == id) return item;
+    }
+    return NULL;
+}
+
+/* ---- unions ---- */
+
+json_object *bt_outbox_union_json(const bt_union *u)
+{
+    char buf[UNION_JSON_MAX];
+    size_t n;
+    json_object *o = NULL;
+    if (bt_report_union_render(buf, sizeof buf, &n, u) == BT_OK) bt_json_parse(buf, n, 4, &o);
+    return o;
+}
+
+bt_err bt_outbox_union(const bt_outbox *o, const char *id, bt_union *u, int *demo, const char **why)
+{
+    json_object *entry;
+    const char *ignored;
+    size_t n;
+    *demo = 0;
+    if (!strcmp(id, "demo")) {
+        bt_share_demo_union(u);
+        *demo = 1;
+        return BT_OK;
+    }
+    if (!json_object_object_get_ex(o->unions, id, &entry)) {
+        if (why) *why = "no union with that id: import its entry first";
+        return BT_ERR_NOT_FOUND;
+    }
+    const char *s = json_object_to_json_string_length(entry, JSON_C_TO_STRING_PLAIN, &n);
+    return bt_report_union_parse(u, s, n, &ignored) == BT_OK ? BT_OK : BT_ERR_CORRUPT;
+}
+
+bt_err bt_outbox_pin_union(bt_vault *v, const char *json, size_t len, int64_t now, bt_union *u, int64_t *entry,
+                           const char **why)
+{
+    if (bt_report_union_parse(u, json, len, why) != BT_OK) return BT_ERR_BAD_PARAMS;
+    if (!strcmp(u->id, "demo")) {
+        if (why) *why = "the id demo is the built-in demo union's";
+        return BT_ERR_BAD_PARAMS;
+    }
+    json_object *head = bt_record_new(BT_REC_UNION);
+    json_object_object_add(head, "entry", bt_outbox_union_json(u));
+    json_object_object_add(head, "captured_at", json_object_new_int64(now));
+    bt_err err = bt_record_append(v, head, NULL, 0, entry);
+    json_object_put(head);
+    return err;
+}
+
+/* ---- building and queueing reports ---- */
+
+/* The report id: want_id or a fresh one, unless the outbox has a report of
+ * this case for this union, whose id the union knows. */
+static void report_id_for(const bt_outbox *o, int64_t case_id, const char *union_id, const unsigned char *want_id,
+                          unsigned char rid[BT_REPORT_ID_BYTES])
+{
+    if (want_id != NULL) memcpy(rid, want_id, BT_REPORT_ID_BYTES);
+    else bt_report_new_id(rid);
+    for (size_t i = 0; i < json_object_array_length(o->reports); i++) {
+        json_object *item = json_object_array_get_idx(o->reports, i);
+        const char *hex = bt_json_str(item, "report_id"), *uid = bt_json_str(item, "union");
+        size_t n = 0;
+        if (bt_json_int_or(item, "case", 0) == case_id && uid != NULL && !strcmp(uid, union_id) && hex != NULL)
+            sodium_hex2bin(rid, BT_REPORT_ID_BYTES, hex, strlen(hex), NULL, &n, NULL);
+    }
+}
+
+/* The case's first readable restriction notice (its header, *notice the
+ * caller puts; NULL when there is none). */
+static bt_err first_restriction(bt_vault *v, const bt_case *k, json_object **notice)
+{
+    bt_err err = BT_OK;
+    *notice = NULL;
+    for (size_t i = 0; i < k->n_events && *notice == NULL; i++)
+        if (k->events[i].is_notice && k->events[i].event == BT_EVENT_RESTRICTION)
+            err = bt_record_read(v, k->events[i].record, notice);
+    return err;
+}
+
+/* Derives the report of case k with out->u and the outbox o. */
+static bt_err derive(bt_vault *v, const bt_outbox *o, const bt_case *k, const bt_report_ask *ask,
+                     const unsigned char *want_id, bt_report_built *out, const char **why)
+{
+    unsigned char rid[BT_REPORT_ID_BYTES];
+    json_object *notice = NULL;
+    const char *reason = NULL;
+    out->case_id = k->id;
+    report_id_for(o, k->id, out->u.id, want_id, rid);
+    bt_err err = first_restriction(v, k, &notice);
+    if (err == BT_OK) err = bt_share_derive(&out->report, k, notice, &ask->context, rid, &reason);
+    if (reason != NULL && why != NULL) *why = reason;
+    json_object_put(notice);
+    return err;
+}
+
+bt_err bt_outbox_build(bt_vault *v, const bt_report_ask *ask, const unsigned char *want_id, int64_t now,
+                       bt_report_built *out, const char **why)
+{
+    bt_outbox o;
+    bt_cases *cs = NULL;
+    const bt_case *k;
+    bt_err err = bt_outbox_load(&o, v);
+    if (err != BT_OK) return err;
+    if ((err = bt_outbox_union(&o, ask->union_id, &out->u, &out->demo, why)) == BT_OK &&
+        (err = bt_cases_load(&cs, v, 0, now, NULL)) == BT_OK)
+        err = (k = bt_cases_find(cs, ask->case_id)) == NULL ? BT_ERR_NOT_FOUND
+                                                             : derive(v, &o, k, ask, want_id, out, why);
+    bt_cases_free(cs);
+    bt_outbox_free(&o);
+    return err;
+}
+
+/* The report entry of q, sealed report included. */
+static bt_err append_report(bt_vault *v, const bt_report_built *b, const char *json, size_t n, int64_t now,
+                            bt_report_queued *q)
+{
+    json_object *head = bt_record_new(BT_REC_REPORT);
+    json_object_object_add(head, "union", json_object_new_string(b->u.id));
+    json_object_object_add(head, "case", json_object_new_int64(b->case_id));
+    json_object_object_add(head, "report_id", json_object_new_string(q->report_id));
+    json_object_object_add(head, "json", json_object_new_string_len(json, (int)n));
+    json_object_object_add(head, "wire", json_object_new_string_len(q->wire, (int)q->wire_len));
+    json_object_object_add(head, "submit_url", json_object_new_string(b->u.submit_url));
+    json_object_object_add(head, "captured_at", json_object_new_int64(now));
+    bt_err err = bt_record_append(v, head, NULL, 0, &q->entry);
+    json_object_put(head);
+    return err;
+}
+
+bt_err bt_outbox_queue(bt_vault *v, const bt_report_ask *ask, const bt_report *shown, const char *previewed,
+                       size_t len, int64_t now, bt_report_queued *out, const char **why)
+{
+    bt_report_built b;
+    char json[BT_REPORT_JSON_MAX + 1];
+    size_t n;
+    bt_err err;
+    memset(out, 0, sizeof *out);
+    if ((err = bt_outbox_build(v, ask, shown->id, now, &b, why)) != BT_OK) return err;
+    if ((err = bt_report_render(json, sizeof json, &n, &b.report)) != BT_OK) return err;
+    /* what is sealed is exactly what the person was shown */
+    if (n != len || memcmp(json, previewed, n) != 0) {
+        if (why) *why = "the report is not the one previewed (the case changed?): preview it again";
+        return BT_ERR_BAD_PARAMS;
+    }
+    if ((err = bt_report_seal(out->wire, sizeof out->wire, &out->wire_len, &b.report, &b.u)) != BT_OK) return err;
+    sodium_bin2hex(out->report_id, sizeof out->report_id, b.report.id, sizeof b.report.id);
+    memcpy(out->submit_url, b.u.submit_url, sizeof out->submit_url);
+    return append_report(v, &b, json, n, now, out);
+}
+
+bt_err bt_outbox_mark(bt_vault *v, int64_t id, bt_report_state state, const char *detail, int64_t now)
+{
+    bt_outbox o;
+    bt_err err = bt_outbox_load(&o, v);
+    if (err != BT_OK) return err;
+    int known = bt_outbox_report(&o, id) != NULL;
+    bt_outbox_free(&o);
+    if (!known) return BT_ERR_NOT_FOUND;
+    json_object *head = bt_record_new(BT_REC_REPORT_STATE);
+    json_object_object_add(head, "of", json_object_new_int64(id));
+    json_object_object_add(head, "state", json_object_new_string(state_names[state]));
+    if (detail) json_object_object_add(head, "detail", json_object_new_string(detail));
+    json_object_object_add(head, "captured_at", json_object_new_int64(now));
+    err = bt_record_append(v, head, NULL, 0, &id);
+    json_object_put(head);
+    return err;
+}

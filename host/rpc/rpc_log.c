@@ -1,0 +1,243 @@
+/* unlock, lock, set_passphrase, recovery_code, list, get, verify, stats
+ * (docs/PROTOCOL.md): the log itself, over core/vault.c; unlock also
+ * empties the sealed-capture inbox (core/inbox.c). */
+#include <limits.h>
+#include <sodium.h>
+#include <string.h>
+
+#include "bantrail/export.h"
+#include "bantrail/inbox.h"
+#include "bantrail/records.h"
+#include "rpc/rpc_int.h"
+#include "util/json.h"
+
+bt_err m_unlock(call *c)
+{
+    const char *pass, *code;
+    size_t pass_len;
+    int64_t minutes = c->r->auto_lock_minutes;
+    bt_err err;
+    if ((err = need_vault(c)) != BT_OK) return err;
+    if ((err = param_string(c, "passphrase", 0, BT_PASSPHRASE_MAX, &pass, &pass_len)) != BT_OK) return err;
+    if ((err = param_string(c, "recovery_code", 0, 128, &code, NULL)) != BT_OK) return err;
+    if ((err = param_int(c, "auto_lock_minutes", 0, 1, 24 * 60, &minutes)) != BT_OK) return err;
+    if (pass != NULL) err = bt_vault_unlock(c->r->vault, pass, pass_len);
+    else if (code != NULL) err = bt_vault_unlock_recovery(c->r->vault, code);
+    else if (bt_vault_state_of(c->r->vault) == BT_VAULT_UNPROTECTED) err = BT_OK;
+    else { c->detail = "passphrase"; err = BT_ERR_BAD_PARAMS; }
+    if (err != BT_OK) return err;
+    c->r->auto_lock_minutes = (int)minutes;
+    int expanded = bt_inbox_expand_pending(c->r->capture, (int64_t)time(NULL));
+    c->result = state_result(c->r);
+    json_object_object_add(c->result, "delivered", json_object_new_int(expanded));
+    json_object_object_add(c->result, "auto_lock_minutes", json_object_new_int(c->r->auto_lock_minutes));
+    return BT_OK;
+}
+
+bt_err m_lock(call *c)
+{
+    bt_err err = need_vault(c);
+    if (err != BT_OK) return err;
+    bt_vault_lock(c->r->vault);
+    c->result = state_result(c->r);
+    return BT_OK;
+}
+
+bt_err m_set_passphrase(call *c)
+{
+    const char *pass, *old;
+    size_t pass_len, old_len;
+    bt_err err;
+    if ((err = need_vault(c)) != BT_OK) return err;
+    if ((err = param_string(c, "new", 1, BT_PASSPHRASE_MAX, &pass, &pass_len)) != BT_OK) return err;
+    if ((err = param_string(c, "old", 0, BT_PASSPHRASE_MAX, &old, &old_len)) != BT_OK) return err;
+    bt_kdf_params kdf = bt_vault_default_kdf();
+    int64_t ops = (int64_t)kdf.opslimit, mem = (int64_t)kdf.memlimit;
+    if ((err = param_int(c, "kdf_ops", 0, 1, 64, &ops)) != BT_OK) return err;
+    if ((err = param_int(c, "kdf_mem", 0, 8192, (int64_t)4 << 30, &mem)) != BT_OK) return err;
+    kdf.opslimit = (unsigned long long)ops;
+    kdf.memlimit = (size_t)mem;
+    err = bt_vault_set_passphrase(c->r->vault, old, old_len, pass, pass_len, &kdf);
+    if (err != BT_OK) return err;
+    c->result = state_result(c->r);
+    return BT_OK;
+}
+
+bt_err m_recovery_code(call *c)
+{
+    char *code;
+    bt_err err = need_vault(c);
+    if (err != BT_OK) return err;
+    code = sodium_malloc(BT_RECOVERY_CODE_MAX);
+    if (code == NULL) return BT_ERR_NO_MEMORY;
+    err = bt_vault_new_recovery_code(c->r->vault, code);
+    if (err == BT_OK) {
+        c->result = json_object_new_object();
+        json_object_object_add(c->result, "code", json_object_new_string(code));
+    }
+    sodium_free(code);
+    return err;
+}
+
+typedef struct {
+    bt_vault *v;
+    json_object *arr;
+    int readable;
+    bt_err err;
+} list_ctx;
+
+/* Adds a short summary of an entry: what it is and where, never its text. */
+static int list_one(void *ctx, const bt_vault_entry_info *e)
+{
+    list_ctx *l = ctx;
+    json_object *item = json_object_new_object();
+    json_object_object_add(item, "id", json_object_new_int64(e->id));
+    json_object_object_add(item, "size", json_object_new_int64((int64_t)(e->head_len + e->body_len)));
+    if (l->readable) {
+        json_object *head = NULL;
+        bt_err err = bt_record_read(l->v, e->id, &head);
+        if (err == BT_OK) {
+            static const char *const keep[] = {"type", "url", "lang", "observed_at", "captured_at",
+                                               "classification", "of", "mime", "size"};
+            for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
+                json_object *x;
+                if (json_object_object_get_ex(head, keep[i], &x))
+                    json_object_object_add(item, keep[i], json_object_get(x));
+            }
+            const char *title = bt_json_str(head, "title");
+            if (title != NULL) add_title(item, title);
+        } else {
+            json_object_object_add(item, "error", json_object_new_string(bt_err_code(err)));
+        }
+        json_object_put(head);
+    }
+    json_object_array_add(l->arr, item);
+    return 0;
+}
+
+bt_err m_list(call *c)
+{
+    int64_t after = 0, limit = LIST_LIMIT_DEFAULT, last = 0;
+    bt_err err;
+    if ((err = need_vault(c)) != BT_OK) return err;
+    if ((err = param_int(c, "after", 0, 0, INT64_MAX, &after)) != BT_OK) return err;
+    if ((err = param_int(c, "limit", 0, 1, LIST_LIMIT_MAX, &limit)) != BT_OK) return err;
+    bt_vault_state st = bt_vault_state_of(c->r->vault);
+    list_ctx l = {c->r->vault, json_object_new_array(), st != BT_VAULT_LOCKED, BT_OK};
+    err = bt_vault_entries(c->r->vault, after, (int)limit, list_one, &l, &last);
+    if (err != BT_OK) {
+        json_object_put(l.arr);
+        return err;
+    }
+    bt_vault_stats s;
+    c->result = json_object_new_object();
+    json_object_object_add(c->result, "entries", l.arr);
+    json_object_object_add(c->result, "state", json_object_new_string(state_name(st)));
+    if (bt_vault_stats_of(c->r->vault, &s) == BT_OK && last < s.entries)
+        json_object_object_add(c->result, "next", json_object_new_int64(last));
+    else
+        json_object_object_add(c->result, "next", NULL);
+    return BT_OK;
+}
+
+typedef struct {
+    bt_vault *v;
+    int64_t of;
+    json_object *attachments, *occurrences;
+} related_ctx;
+
+/* Collects the attachments and later sightings of record a->of. */
+static int find_related(void *ctx, const bt_vault_entry_info *e)
+{
+    related_ctx *a = ctx;
+    json_object *head = NULL;
+    if (bt_record_read(a->v, e->id, &head) == BT_OK && bt_json_int_or(head, "of", 0) == a->of) {
+        const char *type = bt_json_str(head, "type");
+        if (type != NULL && strcmp(type, BT_REC_ATTACHMENT) == 0) {
+            json_object *item = json_object_new_object();
+            const char *mime = bt_json_str(head, "mime");
+            json_object_object_add(item, "id", json_object_new_int64(e->id));
+            json_object_object_add(item, "mime", json_object_new_string(mime ? mime : ""));
+            json_object_object_add(item, "size", json_object_new_int64(bt_json_int_or(head, "size", 0)));
+            json_object_array_add(a->attachments, item);
+        } else if (type != NULL && strcmp(type, BT_REC_OCCURRENCE) == 0) {
+            json_object *item = json_object_new_object();
+            json_object_object_add(item, "id", json_object_new_int64(e->id));
+            json_object_object_add(item, "captured_at", json_object_new_int64(bt_json_int_or(head, "captured_at", 0)));
+            json_object_array_add(a->occurrences, item);
+        }
+    }
+    json_object_put(head);
+    return 0;
+}
+
+bt_err m_get(call *c)
+{
+    int64_t id = 0, offset = 0, last = 0;
+    bt_err err;
+    if ((err = need_vault(c)) != BT_OK) return err;
+    if ((err = param_int(c, "id", 1, 1, INT64_MAX, &id)) != BT_OK) return err;
+    if ((err = param_int(c, "offset", 0, 0, INT64_MAX, &offset)) != BT_OK) return err;
+    if (bt_vault_state_of(c->r->vault) == BT_VAULT_LOCKED) return BT_ERR_LOCKED;
+
+    char *head_s = NULL;
+    unsigned char *body = NULL;
+    size_t head_len = 0, body_len = 0;
+    err = bt_vault_read(c->r->vault, id, &head_s, &head_len, &body, &body_len);
+    if (err != BT_OK) return err;
+    json_object *head = NULL;
+    bt_json_parse(head_s, head_len, JSON_DEPTH, &head);
+    bt_vault_free(head_s);
+    if (head == NULL) {
+        bt_vault_free(body);
+        return BT_ERR_CORRUPT;
+    }
+    c->result = json_object_new_object();
+    json_object_object_add(c->result, "id", json_object_new_int64(id));
+    json_object_object_add(c->result, "record", head);
+    if (body != NULL) {
+        size_t n = bt_page(body_len, &offset);
+        add_piece(c->result, body, body_len, offset, n);
+        bt_vault_free(body);
+    } else {
+        related_ctx a = {c->r->vault, id, json_object_new_array(), json_object_new_array()};
+        bt_vault_entries(c->r->vault, id, INT_MAX, find_related, &a, &last);
+        json_object_object_add(c->result, "attachments", a.attachments);
+        json_object_object_add(c->result, "occurrences", a.occurrences);
+    }
+    return BT_OK;
+}
+
+bt_err m_verify(call *c)
+{
+    bt_vault_verify_result vr;
+    bt_err err = need_vault(c);
+    if (err != BT_OK) return err;
+    if ((err = bt_vault_verify(c->r->vault, &vr)) != BT_OK) return err;
+    c->result = json_object_new_object();
+    json_object_object_add(c->result, "ok", json_object_new_boolean(vr.bad_id == 0));
+    json_object_object_add(c->result, "checked", json_object_new_int64(vr.checked));
+    json_object_object_add(c->result, "head", hex_string(vr.head, sizeof vr.head));
+    if (vr.bad_id != 0) {
+        json_object_object_add(c->result, "bad_id", json_object_new_int64(vr.bad_id));
+        json_object_object_add(c->result, "reason", json_object_new_string(vr.reason));
+    }
+    return BT_OK;
+}
+
+bt_err m_stats(call *c)
+{
+    bt_vault_stats s;
+    bt_err err = need_vault(c);
+    if (err != BT_OK) return err;
+    if ((err = bt_vault_stats_of(c->r->vault, &s)) != BT_OK) return err;
+    c->result = json_object_new_object();
+    json_object_object_add(c->result, "entries", json_object_new_int64(s.entries));
+    json_object_object_add(c->result, "sessions", json_object_new_int64(s.sessions));
+    json_object_object_add(c->result, "stored_bytes", json_object_new_int64(s.bytes));
+    json_object_object_add(c->result, "head", hex_string(s.head, sizeof s.head));
+    json_object_object_add(c->result, "state",
+                           json_object_new_string(state_name(bt_vault_state_of(c->r->vault))));
+    return BT_OK;
+}
+

@@ -1,0 +1,67 @@
+/* The sealed-capture inbox (docs/PROTOCOL.md, capture_sealed): captures the
+ * extension kept while the host was away, sealed to the log's public key
+ * (crypto_box_seal) so that nothing waited in clear in the browser.
+ *
+ * A box opens to {"v":1,"capture":{capture},"attachments":[{mime,data}]},
+ * {"v":1,"record":id,"attachments":[...]} or {"v":1,"event":{event}} (the
+ * objects as bt_capture_in_parse and bt_event_in_parse read them). Log
+ * readable: the box is opened and stored at once, as a capture and its
+ * attachments (none for a repeat: one screenshot per record) or as an
+ * event. Log locked: the box is kept as it is in a "sealed_capture" entry
+ * (the box its body) and expanded by bt_inbox_expand_pending at the next
+ * unlock, which appends a "sealed_done" entry naming what it became, so that
+ * no box is expanded twice. The log mark "sealed_scanned" keeps where the
+ * next scan may start.
+ *
+ * Errors: a bt_err, and where a detail helps *why (may be NULL) pointed at a
+ * static English text (docs/DESIGN.md section 11). */
+#ifndef BANTRAIL_INBOX_H
+#define BANTRAIL_INBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "bantrail/capture.h"
+#include "bantrail/error.h"
+
+typedef enum {
+    BT_BOX_PENDING, /* kept unopened: the log is locked */
+    BT_BOX_CAPTURE, /* a capture (and its attachments) */
+    BT_BOX_RECORD,  /* attachments to an existing record */
+    BT_BOX_EVENT    /* an event (an appeal sent while the host was away) */
+} bt_box_kind;
+
+/* What a box became. */
+typedef struct {
+    bt_box_kind kind;
+    int64_t entry;            /* PENDING: the sealed_capture entry */
+    bt_capture_out capture;   /* CAPTURE */
+    int64_t record;           /* CAPTURE (when stored) and RECORD: the record attached to */
+    int64_t *attachments;     /* CAPTURE (when stored) and RECORD: the attachment entries (malloc'd) */
+    size_t n_attachments;
+    int64_t event_id, event_at, event_case; /* EVENT: as bt_event_add sets them */
+} bt_box_out;
+
+/* Releases what *out holds (not out itself). */
+void bt_box_out_free(bt_box_out *out);
+
+/* Delivers the sealed box at now, as the extension sends it: sealed is
+ * standard base64 (len bytes) of crypto_box_seal output. It goes through
+ * the capture c (its log and repeat memory). Locked log: kept, kind
+ * PENDING. Readable: opened and stored. BT_ERR_BAD_PARAMS (*why "sealed")
+ * when it is not base64 or too short to be a box; BT_ERR_CORRUPT when it does
+ * not open (sealed to another log's key, or damaged); BT_ERR_BAD_PARAMS
+ * (with *why) when it opens to something else than above, and the errors
+ * of bt_capture_notice, bt_capture_attach and bt_event_add. A box refused
+ * whole leaves the log as it was; one refused at an attachment keeps the
+ * capture and the attachments before it. Release *out with bt_box_out_free. */
+bt_err bt_inbox_put(bt_capture *c, const char *sealed, size_t len, int64_t now, bt_box_out *out,
+                    const char **why);
+
+/* Opens and stores every box kept while the log was locked, that is every
+ * sealed_capture entry without a sealed_done. Needs the log readable (does
+ * nothing while it is locked). A box
+ * that fails stays pending and is tried again at the next call. Returns how
+ * many were stored now. */
+int bt_inbox_expand_pending(bt_capture *c, int64_t now);
+
+#endif

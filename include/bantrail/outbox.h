@@ -1,0 +1,108 @@
+/* Sharing with a union, as kept in the log (docs/DESIGN.md section 8,
+ * docs/REPORT.md): the unions the person pinned, the report built from a
+ * case for one of them, and the outbox of sealed reports with what became
+ * of each. Nothing is kept outside the log:
+ *  - {"type":"union","entry":{...}} pins a union (a later one with the same
+ *    id replaces it);
+ *  - {"type":"report",...} queues a sealed report;
+ *  - {"type":"report_state","of":N,"state":...} records what became of it.
+ * The core never sends: the extension's worker or the CLI does, and marks.
+ *
+ * Errors: a bt_err, and where a detail helps *why (may be NULL) pointed at a
+ * static English text (docs/DESIGN.md section 11). */
+#ifndef BANTRAIL_OUTBOX_H
+#define BANTRAIL_OUTBOX_H
+
+#include <json-c/json.h>
+#include <stdint.h>
+#include "bantrail/error.h"
+#include "bantrail/report.h"
+#include "bantrail/share.h"
+#include "bantrail/vault.h"
+
+/* The unions and the outbox as the log has them (new objects, owned). */
+typedef struct {
+    json_object *unions;  /* union id -> its pinned entry, in the union entry's JSON */
+    json_object *reports; /* outbox items in log order: {"id" (the report entry), "union", "case",
+                             "report_id", "json", "wire", "submit_url", "state" (queued, sent,
+                             failed, withdrawn), "updated_at", "attempts"[, "detail"]} */
+} bt_outbox;
+
+/* Reads the pinned unions and the outbox from the log. BT_ERR_LOCKED when
+ * it is locked; storage errors. Release with bt_outbox_free (on BT_OK). */
+bt_err bt_outbox_load(bt_outbox *o, bt_vault *v);
+void bt_outbox_free(bt_outbox *o);
+
+/* The outbox item of report entry id (borrowed), or NULL. */
+json_object *bt_outbox_report(const bt_outbox *o, int64_t id);
+
+/* A union entry as a new JSON object (the caller puts it), NULL when it does
+ * not render. */
+json_object *bt_outbox_union_json(const bt_union *u);
+
+/* Union id: the built-in demo union ("demo", *demo = 1) or a pinned one.
+ * BT_ERR_NOT_FOUND (with *why) when none is pinned under id, BT_ERR_CORRUPT
+ * when the pinned entry no longer parses. */
+bt_err bt_outbox_union(const bt_outbox *o, const char *id, bt_union *u, int *demo, const char **why);
+
+/* Pins the union entry (json, len bytes) at now: sets *u and *entry.
+ * BT_ERR_BAD_PARAMS (with *why) when it is not a valid entry or takes the
+ * demo union's id; storage errors. Works while locked. */
+bt_err bt_outbox_pin_union(bt_vault *v, const char *json, size_t len, int64_t now, bt_union *u, int64_t *entry,
+                           const char **why);
+
+/* What the person asks to share: a case, for a union, with what they chose
+ * to add (share.h). */
+typedef struct {
+    int64_t case_id;
+    const char *union_id;
+    bt_share_context context;
+} bt_report_ask;
+
+/* A report built for a union. */
+typedef struct {
+    bt_report report;
+    bt_union u;
+    int demo;        /* u is the demo union */
+    int64_t case_id; /* the case's id */
+} bt_report_built;
+
+/* Builds the report of ask (bt_share_derive over the case and its first
+ * restriction) with report id want_id (NULL: a fresh one), unless the
+ * outbox already holds a report of this case for this union, whose id is
+ * kept so that the union updates that report. Needs the log readable.
+ * BT_ERR_NOT_FOUND (no such case or union, or nothing to report),
+ * BT_ERR_BAD_PARAMS (with *why) for a bad context, BT_ERR_LOCKED. */
+bt_err bt_outbox_build(bt_vault *v, const bt_report_ask *ask, const unsigned char *want_id, int64_t now,
+                       bt_report_built *out, const char **why);
+
+/* A report queued: the entry and what the sender needs. */
+typedef struct {
+    int64_t entry;
+    char report_id[2 * BT_REPORT_ID_BYTES + 1];
+    char submit_url[sizeof ((bt_union *)0)->submit_url];
+    char wire[BT_REPORT_WIRE_MAX + 1];
+    size_t wire_len;
+} bt_report_queued;
+
+/* Queues the report of ask that the person was shown: previewed (len bytes)
+ * is the preview's JSON and shown what it parses to (bt_report_parse). The
+ * report is built again with shown's id and must equal previewed byte for
+ * byte (only what was shown is sealed): else BT_ERR_BAD_PARAMS (with *why:
+ * the case changed, preview again). Then sealed to the union and appended
+ * at now. bt_outbox_build's errors. */
+bt_err bt_outbox_queue(bt_vault *v, const bt_report_ask *ask, const bt_report *shown, const char *previewed,
+                       size_t len, int64_t now, bt_report_queued *out, const char **why);
+
+/* What became of a queued report, as the sender says. */
+typedef enum { BT_SENT, BT_FAILED, BT_WITHDRAWN } bt_report_state;
+
+/* "sent", "failed" or "withdrawn" to a state; -1 when none. */
+int bt_report_state_parse(const char *s);
+
+/* Records that report entry id became state (detail: the sender's words,
+ * or NULL) at now. BT_ERR_NOT_FOUND when id is not in the outbox,
+ * BT_ERR_LOCKED. */
+bt_err bt_outbox_mark(bt_vault *v, int64_t id, bt_report_state state, const char *detail, int64_t now);
+
+#endif

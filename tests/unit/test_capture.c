@@ -1,0 +1,348 @@
+/* The core's capture and sealed-capture inbox, called directly over a real
+ * log (SQLite in a temporary folder, libsodium): repeats folded within 24
+ * hours and not after, attachments, and sealed boxes giving the same records
+ * as a direct capture, once, and nothing at all when malformed. */
+#include <sodium.h>
+
+#include "bantrail/capture.h"
+#include "bantrail/inbox.h"
+#include "bantrail/records.h"
+#include "check.h"
+#include "test_log.h"
+
+#define PASS "correct horse battery"
+#define T0 ((int64_t)1764000000)
+#define SUSPENDED_URL "https://www.instagram.com/accounts/suspended/"
+#define SUSPENDED_TEXT "We suspended your account. You have 30 days left to disagree."
+#define PNG_B64 "iVBORw0KGgo="
+
+static bt_capture *capture_of(bt_vault *v)
+{
+    bt_capture *c = NULL;
+    if (bt_capture_new(&c, v) != BT_OK) abort();
+    return c;
+}
+
+static bt_capture_in notice(const char *text)
+{
+    bt_capture_in in = {0};
+    in.url = SUSPENDED_URL;
+    in.text = text;
+    return in;
+}
+
+static bt_capture_out capture_at(bt_capture *c, const char *text, int64_t now)
+{
+    bt_capture_out out;
+    bt_capture_in in = notice(text);
+    CHECK_EQ(bt_capture_notice(c, &in, now, &out, NULL), BT_OK);
+    return out;
+}
+
+/* The header of entry id as JSON text (malloc'd), or NULL. */
+static char *head_text(bt_vault *v, int64_t id)
+{
+    json_object *head = NULL;
+    char *s = NULL;
+    if (bt_record_read(v, id, &head) == BT_OK) s = strdup(json_object_to_json_string_ext(head, JSON_C_TO_STRING_PLAIN));
+    json_object_put(head);
+    return s;
+}
+
+static int type_is(bt_vault *v, int64_t id, const char *type)
+{
+    char *s = head_text(v, id), want[64];
+    snprintf(want, sizeof want, "\"type\":\"%s\"", type);
+    int yes = s != NULL && strstr(s, want) != NULL;
+    free(s);
+    return yes;
+}
+
+/* msg sealed to v's public key, in base64 (malloc'd). */
+static char *seal_b64(bt_vault *v, const char *msg)
+{
+    size_t n = strlen(msg), box_len = n + crypto_box_SEALBYTES;
+    unsigned char *box = malloc(box_len);
+    size_t cap = sodium_base64_ENCODED_LEN(box_len, sodium_base64_VARIANT_ORIGINAL);
+    char *b64 = malloc(cap);
+    crypto_box_seal(box, (const unsigned char *)msg, n, bt_vault_public_key(v));
+    sodium_bin2base64(b64, cap, box, box_len, sodium_base64_VARIANT_ORIGINAL);
+    free(box);
+    return b64;
+}
+
+/* A log with a passphrase, locked, and a capture over it. */
+static bt_capture *locked_log(bt_vault **v)
+{
+    *v = test_fresh_log();
+    bt_capture *c = capture_of(*v);
+    CHECK_EQ(bt_vault_set_passphrase(*v, NULL, 0, PASS, strlen(PASS), &test_fast_kdf), BT_OK);
+    bt_vault_lock(*v);
+    return c;
+}
+
+static bt_err put(bt_capture *c, const char *b64, int64_t now, bt_box_out *out, const char **why)
+{
+    return bt_inbox_put(c, b64, strlen(b64), now, out, why);
+}
+
+/* ---- the repeat memory ---- */
+
+TEST(a_repeat_within_24_hours_is_an_occurrence_and_after_them_a_new_notice)
+{
+    bt_vault *v = test_fresh_log();
+    bt_capture *c = capture_of(v);
+    bt_capture_out first = capture_at(c, SUSPENDED_TEXT, T0);
+    CHECK(first.stored && !first.occurrence && first.record == first.entry);
+    CHECK(type_is(v, first.record, "notice"));
+    bt_capture_out again = capture_at(c, SUSPENDED_TEXT, T0 + 3600);
+    CHECK(again.stored && again.occurrence);
+    CHECK_EQ(again.record, first.record);
+    CHECK(again.entry != first.record && type_is(v, again.entry, "occurrence"));
+    /* the window runs from the last sighting */
+    bt_capture_out later = capture_at(c, SUSPENDED_TEXT, T0 + 3600 + BT_REPEAT_WINDOW);
+    CHECK(later.occurrence);
+    bt_capture_out next_day = capture_at(c, SUSPENDED_TEXT, T0 + 3600 + 2 * BT_REPEAT_WINDOW + 1);
+    CHECK(!next_day.occurrence && next_day.record != first.record);
+    CHECK(type_is(v, next_day.record, "notice"));
+    bt_capture_free(c);
+    bt_vault_close(v);
+}
+
+TEST(another_notice_within_24_hours_is_not_an_occurrence)
+{
+    bt_vault *v = test_fresh_log();
+    bt_capture *c = capture_of(v);
+    bt_capture_out first = capture_at(c, SUSPENDED_TEXT, T0);
+    bt_capture_out other = capture_at(c, "Action Blocked. We restrict certain activity to protect our community.",
+                                      T0 + 60);
+    CHECK(other.stored && !other.occurrence && other.record != first.record);
+    bt_capture_free(c);
+    bt_vault_close(v);
+}
+
+TEST(a_new_process_remembers_repeats_from_the_log_within_24_hours_only)
+{
+    bt_vault *v = test_fresh_log();
+    bt_capture *c = capture_of(v);
+    bt_capture_out first = capture_at(c, SUSPENDED_TEXT, T0);
+    capture_at(c, SUSPENDED_TEXT, T0 + 600); /* an occurrence: the last sighting */
+    bt_capture_free(c);
+    c = capture_of(v); /* rebuilt from the log */
+    bt_capture_out again = capture_at(c, SUSPENDED_TEXT, T0 + BT_REPEAT_WINDOW);
+    CHECK(again.occurrence && again.record == first.record);
+    bt_capture_free(c);
+    c = capture_of(v);
+    bt_capture_out stale = capture_at(c, SUSPENDED_TEXT, T0 + 3 * BT_REPEAT_WINDOW);
+    CHECK(!stale.occurrence && stale.record != first.record);
+    bt_capture_free(c);
+    bt_vault_close(v);
+}
+
+TEST(a_manual_capture_is_stored_and_never_folded_and_a_non_notice_is_not_stored)
+{
+    bt_vault *v = test_fresh_log();
+    bt_capture *c = capture_of(v);
+    bt_capture_out out;
+    bt_capture_in in = notice("Welcome back! Here is what you missed while you were away.");
+    in.url = "https://example.org/news";
+    CHECK_EQ(bt_capture_notice(c, &in, T0, &out, NULL), BT_OK);
+    CHECK(!out.stored && !out.verdict.notice);
+    CHECK_EQ(test_entries(v), 0);
+    in.manual = 1;
+    CHECK_EQ(bt_capture_notice(c, &in, T0, &out, NULL), BT_OK);
+    CHECK(out.stored && !out.occurrence);
+    CHECK_EQ(bt_capture_notice(c, &in, T0 + 1, &out, NULL), BT_OK);
+    CHECK(out.stored && !out.occurrence && out.record == 2);
+    bt_capture_free(c);
+    bt_vault_close(v);
+}
+
+TEST(capture_fields_are_checked_and_the_refused_one_named)
+{
+    bt_capture_in in;
+    const char *why = NULL;
+    json_object *o = json_tokener_parse("{\"url\":\"https://x.com/\",\"text\":\"t\",\"lang\":\"en\",\"manual\":true}");
+    CHECK_EQ(bt_capture_in_parse(&in, o, &why), BT_OK);
+    CHECK(in.manual && !strcmp(in.lang, "en") && in.title == NULL);
+    json_object_put(o);
+    o = json_tokener_parse("{\"text\":\"t\"}");
+    CHECK_EQ(bt_capture_in_parse(&in, o, &why), BT_ERR_BAD_PARAMS);
+    CHECK(why != NULL && !strcmp(why, "url"));
+    json_object_put(o);
+    o = json_tokener_parse("{\"url\":\"https://x.com/\",\"text\":\"t\",\"manual\":1}");
+    CHECK_EQ(bt_capture_in_parse(&in, o, &why), BT_ERR_BAD_PARAMS);
+    CHECK(why != NULL && !strcmp(why, "manual"));
+    json_object_put(o);
+}
+
+/* ---- attachments ---- */
+
+TEST(an_attachment_is_stored_for_a_record_and_refused_without_one)
+{
+    bt_vault *v = test_fresh_log();
+    bt_capture *c = capture_of(v);
+    bt_capture_out first = capture_at(c, SUSPENDED_TEXT, T0);
+    int64_t id = 0;
+    size_t size = 0;
+    const char *why = NULL;
+    CHECK_EQ(bt_capture_attach(c, first.record, "image/png", PNG_B64, strlen(PNG_B64), T0, &id, &size, &why), BT_OK);
+    CHECK(type_is(v, id, "attachment") && size == 8);
+    CHECK_EQ(bt_capture_attach(c, 99, "image/png", PNG_B64, strlen(PNG_B64), T0, &id, &size, &why), BT_ERR_NOT_FOUND);
+    CHECK_EQ(bt_capture_attach(c, first.record, "image/gif", PNG_B64, strlen(PNG_B64), T0, &id, &size, &why),
+             BT_ERR_BAD_PARAMS);
+    CHECK(!strcmp(why, "mime"));
+    CHECK_EQ(bt_capture_attach(c, first.record, "image/png", "not base64!", 11, T0, &id, &size, &why),
+             BT_ERR_BAD_PARAMS);
+    CHECK(!strcmp(why, "data"));
+    CHECK_EQ(test_entries(v), 2);
+    bt_capture_free(c);
+    bt_vault_close(v);
+}
+
+/* ---- the sealed-capture inbox ---- */
+
+static const char box_msg[] = "{\"v\":1,\"capture\":{\"url\":\"" SUSPENDED_URL "\",\"text\":\"" SUSPENDED_TEXT
+                              "\"},\"attachments\":[{\"mime\":\"image/png\",\"data\":\"" PNG_B64 "\"}]}";
+
+TEST(a_sealed_box_expands_into_the_same_records_as_a_direct_capture)
+{
+    bt_vault *direct = test_fresh_log(), *sealed = test_fresh_log();
+    bt_capture *cd = capture_of(direct), *cs = capture_of(sealed);
+    bt_capture_out out = capture_at(cd, SUSPENDED_TEXT, T0);
+    int64_t att = 0;
+    size_t size;
+    CHECK_EQ(bt_capture_attach(cd, out.record, "image/png", PNG_B64, strlen(PNG_B64), T0, &att, &size, NULL), BT_OK);
+    char *b64 = seal_b64(sealed, box_msg);
+    bt_box_out box;
+    CHECK_EQ(put(cs, b64, T0, &box, NULL), BT_OK);
+    CHECK(box.kind == BT_BOX_CAPTURE && box.capture.stored && box.record == out.record);
+    CHECK(box.n_attachments == 1 && box.attachments[0] == att);
+    CHECK_EQ(test_entries(sealed), test_entries(direct));
+    for (int64_t id = 1; id <= test_entries(direct); id++) {
+        char *a = head_text(direct, id), *b = head_text(sealed, id);
+        CHECK(a != NULL && b != NULL && !strcmp(a, b));
+        free(a);
+        free(b);
+    }
+    bt_box_out_free(&box);
+    /* the same box again: a repeat, and one screenshot per record */
+    CHECK_EQ(put(cs, b64, T0 + 60, &box, NULL), BT_OK);
+    CHECK(box.capture.occurrence && box.n_attachments == 0);
+    bt_box_out_free(&box);
+    free(b64);
+    bt_capture_free(cd);
+    bt_capture_free(cs);
+    bt_vault_close(direct);
+    bt_vault_close(sealed);
+}
+
+TEST(a_box_kept_while_locked_is_expanded_once_even_if_expand_runs_twice)
+{
+    bt_vault *v;
+    bt_capture *c = locked_log(&v);
+    char *b64 = seal_b64(v, box_msg);
+    bt_box_out box;
+    CHECK_EQ(put(c, b64, T0, &box, NULL), BT_OK);
+    CHECK(box.kind == BT_BOX_PENDING && box.entry == 1 && type_is(v, 1, "sealed_capture") == 0); /* locked: unreadable */
+    CHECK_EQ(bt_inbox_expand_pending(c, T0), 0); /* still locked: nothing opens */
+    CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
+    CHECK(type_is(v, 1, "sealed_capture"));
+    CHECK_EQ(bt_inbox_expand_pending(c, T0 + 5), 1);
+    int64_t after_first = test_entries(v);
+    CHECK_EQ(after_first, 4); /* the box, the notice, its attachment, sealed_done */
+    CHECK(type_is(v, 2, "notice") && type_is(v, 3, "attachment") && type_is(v, 4, "sealed_done"));
+    CHECK_EQ(bt_inbox_expand_pending(c, T0 + 10), 0);
+    CHECK_EQ(test_entries(v), after_first);
+    bt_capture_free(c); /* a new process finds nothing pending either */
+    c = capture_of(v);
+    CHECK_EQ(bt_inbox_expand_pending(c, T0 + 20), 0);
+    CHECK_EQ(test_entries(v), after_first);
+    free(b64);
+    bt_capture_free(c);
+    bt_vault_close(v);
+}
+
+TEST(a_malformed_sealed_box_is_refused_and_leaves_the_log_intact)
+{
+    bt_vault *v = test_fresh_log();
+    bt_capture *c = capture_of(v);
+    capture_at(c, SUSPENDED_TEXT, T0);
+    bt_box_out box;
+    const char *why = NULL;
+    char *not_json = seal_b64(v, "{\"v\":1,\"capture\":");
+    CHECK_EQ(put(c, not_json, T0, &box, &why), BT_ERR_BAD_PARAMS);
+    CHECK(why != NULL && strstr(why, "version 1") != NULL);
+    char *v2 = seal_b64(v, "{\"v\":2,\"capture\":{\"url\":\"" SUSPENDED_URL "\",\"text\":\"x\"}}");
+    CHECK_EQ(put(c, v2, T0, &box, &why), BT_ERR_BAD_PARAMS);
+    char *no_text = seal_b64(v, "{\"v\":1,\"capture\":{\"url\":\"" SUSPENDED_URL "\"}}");
+    CHECK_EQ(put(c, no_text, T0, &box, &why), BT_ERR_BAD_PARAMS);
+    CHECK(!strcmp(why, "text"));
+    char *bad_event = seal_b64(v, "{\"v\":1,\"event\":{\"event\":\"no_such_event\",\"platform\":\"instagram\","
+                                  "\"at\":1764000000}}");
+    CHECK_EQ(put(c, bad_event, T0, &box, &why), BT_ERR_BAD_PARAMS);
+    CHECK(!strcmp(why, "event"));
+    CHECK_EQ(put(c, "not base64!", T0, &box, &why), BT_ERR_BAD_PARAMS);
+    CHECK(!strcmp(why, "sealed"));
+    /* sealed to another log */
+    bt_vault *other = test_fresh_log();
+    char *foreign = seal_b64(other, box_msg);
+    CHECK_EQ(put(c, foreign, T0, &box, &why), BT_ERR_CORRUPT);
+    CHECK_EQ(test_entries(v), 1);
+    bt_vault_verify_result vr;
+    CHECK(bt_vault_verify(v, &vr) == BT_OK && vr.bad_id == 0);
+    free(not_json);
+    free(v2);
+    free(no_text);
+    free(bad_event);
+    free(foreign);
+    bt_vault_close(other);
+    bt_capture_free(c);
+    bt_vault_close(v);
+}
+
+TEST(a_malformed_box_kept_while_locked_stays_pending_and_is_not_stored)
+{
+    bt_vault *v;
+    bt_capture *c = locked_log(&v);
+    char *bad = seal_b64(v, "{\"v\":1,\"capture\":{\"text\":\"no address\"}}");
+    bt_box_out box;
+    CHECK_EQ(put(c, bad, T0, &box, NULL), BT_OK);
+    CHECK(box.kind == BT_BOX_PENDING);
+    CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
+    CHECK_EQ(bt_inbox_expand_pending(c, T0), 0);
+    CHECK_EQ(bt_inbox_expand_pending(c, T0), 0);
+    CHECK_EQ(test_entries(v), 1); /* only the kept box */
+    free(bad);
+    bt_capture_free(c);
+    bt_vault_close(v);
+}
+
+TEST(a_sealed_event_is_added_as_event_add_adds_it)
+{
+    bt_vault *v = test_fresh_log();
+    bt_capture *c = capture_of(v);
+    char *b64 = seal_b64(v, "{\"v\":1,\"event\":{\"event\":\"appeal_submitted\",\"platform\":\"instagram\","
+                            "\"at\":1764000000,\"manual\":false}}");
+    bt_box_out box;
+    CHECK_EQ(put(c, b64, T0, &box, NULL), BT_OK);
+    CHECK(box.kind == BT_BOX_EVENT && box.event_id == 1 && box.event_at == 1764000000 && box.event_case == 1);
+    char *s = head_text(v, 1);
+    CHECK(s != NULL && strstr(s, "\"event\":\"appeal_submitted\"") != NULL && strstr(s, "\"manual\":false") != NULL);
+    free(s);
+    free(b64);
+    bt_capture_free(c);
+    bt_vault_close(v);
+}
+
+RUN_TESTS(T(a_repeat_within_24_hours_is_an_occurrence_and_after_them_a_new_notice),
+          T(another_notice_within_24_hours_is_not_an_occurrence),
+          T(a_new_process_remembers_repeats_from_the_log_within_24_hours_only),
+          T(a_manual_capture_is_stored_and_never_folded_and_a_non_notice_is_not_stored),
+          T(capture_fields_are_checked_and_the_refused_one_named),
+          T(an_attachment_is_stored_for_a_record_and_refused_without_one),
+          T(a_sealed_box_expands_into_the_same_records_as_a_direct_capture),
+          T(a_box_kept_while_locked_is_expanded_once_even_if_expand_runs_twice),
+          T(a_malformed_sealed_box_is_refused_and_leaves_the_log_intact),
+          T(a_malformed_box_kept_while_locked_stays_pending_and_is_not_stored),
+          T(a_sealed_event_is_added_as_event_add_adds_it))
