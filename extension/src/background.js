@@ -164,7 +164,7 @@ async function pageRequest(msg) {
       onHostState('connected', await client.call('hello'));
       return r;
     }
-    case 'recovery_code': return client.call('recovery_code');
+    case 'recovery_code': return client.call('recovery_code', msg.confirm === true ? { confirm: true } : {});
     case 'verify': return client.call('verify');
     case 'list': return client.call('list', { after: int(msg.after) ? msg.after : 0, limit: LIST_MAX });
     case 'get': {

@@ -335,6 +335,15 @@ static int cmd_recovery_code(void)
         if (opt_json) print_json(result_of(rep));
         else printf("Your recovery code (write it down; it is shown only this once):\n\n    %s\n\n"
                     "With it you can choose a new passphrase: bantrail passphrase --recovery\n", code);
+        /* the earlier code stops working only once this one is out */
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+            fprintf(stderr, "bantrail: the new code could not be shown; your earlier recovery code still works\n");
+            json_object_put(rep);
+            return 2;
+        }
+        json_object *p = json_object_new_object();
+        json_object_object_add(p, "confirm", json_object_new_boolean(1));
+        json_object_put(call("recovery_code", p, &err));
     }
     return finish(rep, err);
 }

@@ -47,6 +47,13 @@ bt_vault *bt_capture_vault(const bt_capture *c)
     return c->vault;
 }
 
+void bt_capture_forget(bt_capture *c)
+{
+    c->n_recent = 0;
+    if (c->recent_slot != NULL) memset(c->recent_slot, 0, 2 * c->cap_recent * sizeof *c->recent_slot);
+    c->recent_loaded = 0;
+}
+
 bt_err bt_core_base64(const char *s, size_t n, unsigned char **out, size_t *out_len)
 {
     size_t cap = n / 4 * 3 + 3;

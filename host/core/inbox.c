@@ -159,7 +159,9 @@ static int find_pending(void *ctx, const bt_vault_entry_info *e)
     return 0;
 }
 
-/* Opens and stores the box kept in entry id, then marks it done. */
+/* Opens and stores the box kept in entry id and marks it done, in one
+ * transaction: a kill in between leaves it pending with nothing stored,
+ * never stored and still pending (it would be stored twice). */
 static int deliver(bt_capture *c, int64_t id, int64_t now)
 {
     bt_vault *v = bt_capture_vault(c);
@@ -171,14 +173,18 @@ static int deliver(bt_capture *c, int64_t id, int64_t now)
     int delivered = 0;
     memset(&out, 0, sizeof out);
     if (bt_vault_read(v, id, &head, &head_len, &sealed, &sealed_len) == BT_OK &&
-        bt_vault_open_sealed(v, sealed, sealed_len, &box, &box_len) == BT_OK &&
-        expand_box(c, box, box_len, now, &out, NULL) == BT_OK) {
-        json_object *mark = bt_record_new(BT_REC_SEALED_DONE);
-        json_object_object_add(mark, "of", json_object_new_int64(id));
-        json_object_object_add(mark, "record", json_object_new_int64(out.kind == BT_BOX_EVENT ? out.event_id : out.record));
-        json_object_object_add(mark, "captured_at", json_object_new_int64(now));
-        delivered = bt_record_append(v, mark, NULL, 0, &entry) == BT_OK;
-        json_object_put(mark);
+        bt_vault_open_sealed(v, sealed, sealed_len, &box, &box_len) == BT_OK && bt_vault_batch_begin(v) == BT_OK) {
+        if (expand_box(c, box, box_len, now, &out, NULL) == BT_OK) {
+            json_object *mark = bt_record_new(BT_REC_SEALED_DONE);
+            json_object_object_add(mark, "of", json_object_new_int64(id));
+            json_object_object_add(mark, "record",
+                                   json_object_new_int64(out.kind == BT_BOX_EVENT ? out.event_id : out.record));
+            json_object_object_add(mark, "captured_at", json_object_new_int64(now));
+            delivered = bt_record_append(v, mark, NULL, 0, &entry) == BT_OK;
+            json_object_put(mark);
+        }
+        if (bt_vault_batch_end(v, delivered) != BT_OK) delivered = 0;
+        if (!delivered) bt_capture_forget(c);
     }
     bt_box_out_free(&out);
     bt_vault_free(box);

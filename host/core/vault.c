@@ -80,6 +80,8 @@ struct bt_vault {
     dev_t shm_dev;
     ino_t shm_ino;
     int64_t last_written;       /* the last entry this handle appended */
+    int batch;                  /* inside bt_vault_batch_begin .. end: appends share one transaction */
+    int batch_new_session;      /* the batch stored the writing session's key */
 };
 
 static const char *const hot_sql[] = {
@@ -790,25 +792,52 @@ static void recovery_key(unsigned char *key, const unsigned char *code, const wr
     crypto_generichash(key, WRAP_KEY_BYTES, code, RECOVERY_BYTES, w->salt, sizeof w->salt);
 }
 
+/* The two rows a recovery code may be wrapped in: the code in force, and a
+ * new one not yet confirmed (bt_vault_confirm_recovery_code). Both are
+ * sealed as kind "recovery". */
+static const char *const recovery_rows[] = {"recovery", "recovery_new"};
+
+/* Makes "recovery_new" the code in force, retiring the earlier one, in the
+ * transaction open on v. */
+static bt_err promote_recovery(bt_vault *v)
+{
+    bt_err err = exec(v->db, "DELETE FROM keywrap WHERE kind = 'recovery' AND"
+                             " EXISTS (SELECT 1 FROM keywrap WHERE kind = 'recovery_new')");
+    if (err == BT_OK) err = exec(v->db, "UPDATE keywrap SET kind = 'recovery' WHERE kind = 'recovery_new'");
+    return err;
+}
+
 bt_err bt_vault_unlock_recovery(bt_vault *v, const char *code)
 {
-    wrap_row w;
     unsigned char bin[RECOVERY_BYTES];
     unsigned char *key;
     size_t bin_len = 0;
     const char *end = NULL;
     bt_err err = load_epoch(v);
-    if (err == BT_OK) err = wrap_load(v, "recovery", &w);
-    if (err == BT_ERR_NOT_FOUND) return BT_ERR_WRONG_PASSPHRASE;
     if (err != BT_OK) return err;
-    if (sodium_hex2bin(bin, sizeof bin, code, strlen(code), " -", &bin_len, &end) != 0 ||
-        bin_len != sizeof bin || *end != '\0')
+    if (sodium_hex2bin(bin, sizeof bin, code, strlen(code), " -", &bin_len, &end) != 0 || bin_len != sizeof bin ||
+        *end != '\0')
         return BT_ERR_WRONG_PASSPHRASE;
     key = sodium_malloc(WRAP_KEY_BYTES);
     if (key == NULL) return BT_ERR_NO_MEMORY;
-    recovery_key(key, bin, &w);
+    err = BT_ERR_WRONG_PASSPHRASE;
+    for (size_t i = 0; i < 2 && err == BT_ERR_WRONG_PASSPHRASE; i++) {
+        wrap_row w;
+        bt_err load = wrap_load(v, recovery_rows[i], &w);
+        if (load == BT_ERR_NOT_FOUND) continue;
+        if (load != BT_OK) {
+            err = load;
+            break;
+        }
+        recovery_key(key, bin, &w);
+        err = open_into_sk(v, &w, "recovery", key, SK_RECOVERY);
+        if (err == BT_OK && i == 1) { /* the new code reached the person: it is the one in force now */
+            if (shm_guard(v) == BT_OK && exec(v->db, "BEGIN IMMEDIATE") == BT_OK) {
+                if (promote_recovery(v) != BT_OK || exec(v->db, "COMMIT") != BT_OK) rollback(v->db);
+            }
+        }
+    }
     sodium_memzero(bin, sizeof bin);
-    err = open_into_sk(v, &w, "recovery", key, SK_RECOVERY);
     sodium_free(key);
     return err;
 }
@@ -928,7 +957,7 @@ bt_err bt_vault_new_recovery_code(bt_vault *v, char code[BT_RECOVERY_CODE_MAX])
         if ((err = load_epoch(v)) == BT_OK && v->sk_source == SK_NONE) err = BT_ERR_LOCKED;
         if (err == BT_OK) {
             wrap_seal(&w, "recovery", key, v->sk, v->pk);
-            err = wrap_store(v, "recovery", &w);
+            err = wrap_store(v, "recovery_new", &w); /* the earlier code works until this one is confirmed */
         }
         if (err == BT_OK) err = exec(v->db, "COMMIT");
         if (err != BT_OK) rollback(v->db);
@@ -946,6 +975,18 @@ bt_err bt_vault_new_recovery_code(bt_vault *v, char code[BT_RECOVERY_CODE_MAX])
     }
     sodium_memzero(bin, sizeof bin);
     sodium_memzero(hex, sizeof hex);
+    return err;
+}
+
+bt_err bt_vault_confirm_recovery_code(bt_vault *v)
+{
+    bt_err err = shm_guard(v);
+    if (err == BT_OK) err = exec(v->db, "BEGIN IMMEDIATE");
+    if (err != BT_OK) return err;
+    if (!has_wrap(v, "recovery_new")) err = BT_ERR_NOT_FOUND;
+    if (err == BT_OK) err = promote_recovery(v);
+    if (err == BT_OK) err = exec(v->db, "COMMIT");
+    if (err != BT_OK) rollback(v->db);
     return err;
 }
 
@@ -1094,20 +1135,59 @@ done:
     return err;
 }
 
+/* Starts a write transaction on the file as it is now, with the writing
+ * session sealed to the newest key pair (another handle may have set a
+ * passphrase: then a new session, sealed to its key). */
+static bt_err begin_write(bt_vault *v)
+{
+    bt_err err = shm_guard(v);
+    if (err == BT_OK) err = hot_exec(v, HOT_BEGIN);
+    if (err != BT_OK) return err;
+    if ((err = load_epoch(v)) == BT_OK) err = start_session(v);
+    if (err != BT_OK) rollback(v->db);
+    return err;
+}
+
+bt_err bt_vault_batch_begin(bt_vault *v)
+{
+    if (v->batch) return BT_ERR_INTERNAL;
+    bt_err err = begin_write(v);
+    if (err == BT_OK) {
+        v->batch = 1;
+        v->batch_new_session = 0;
+    }
+    return err;
+}
+
+bt_err bt_vault_batch_end(bt_vault *v, int commit)
+{
+    bt_err err = BT_OK;
+    if (!v->batch) return BT_ERR_INTERNAL;
+    v->batch = 0;
+    if (commit) err = hot_exec(v, HOT_COMMIT);
+    if (!commit || err != BT_OK) {
+        rollback(v->db);
+        if (v->batch_new_session) v->wsession = 0; /* its key was not stored after all */
+        v->last_written = 0;
+    }
+    return err;
+}
+
 bt_err bt_vault_append(bt_vault *v, const char *head, size_t head_len,
                        const unsigned char *body, size_t body_len, int64_t *id)
 {
     int new_session;
     bt_err err;
     if (head == NULL || head_len == 0) return BT_ERR_BAD_PARAMS;
-    if ((err = shm_guard(v)) != BT_OK) return err;
-    err = hot_exec(v, HOT_BEGIN);
-    if (err != BT_OK) return err;
-    /* a key pair newer than the session's (another handle set a
-     * passphrase): a new session, sealed to it */
-    if ((err = load_epoch(v)) == BT_OK) err = start_session(v);
+    if (v->batch) { /* the batch's transaction: its end commits or rolls back */
+        new_session = v->wsession == 0;
+        err = insert_entry(v, head, head_len, body, body_len, id);
+        if (new_session && v->wsession != 0) v->batch_new_session = 1;
+        return err;
+    }
+    if ((err = begin_write(v)) != BT_OK) return err;
     new_session = v->wsession == 0;
-    if (err == BT_OK) err = insert_entry(v, head, head_len, body, body_len, id);
+    err = insert_entry(v, head, head_len, body, body_len, id);
     if (err == BT_OK) err = hot_exec(v, HOT_COMMIT);
     if (err != BT_OK) {
         rollback(v->db);
@@ -1308,7 +1388,8 @@ bt_err bt_vault_verify(bt_vault *v, bt_vault_verify_result *r)
     memset(r, 0, sizeof *r);
     genesis(prev, v->genesis_pk);
     /* A read transaction: one consistent snapshot while writers go on. */
-    if ((err = exec(v->db, "BEGIN")) != BT_OK) return err;
+    int own = sqlite3_get_autocommit(v->db); /* inside a batch, its transaction is the snapshot */
+    if (own && (err = exec(v->db, "BEGIN")) != BT_OK) return err;
     rc = sqlite3_prepare_v2(v->db,
         "SELECT e.id, e.session, e.version, e.nonce, e.head, e.body, e.hash, s.sealed"
         " FROM entries e LEFT JOIN sessions s ON s.id = e.session ORDER BY e.id", -1, &st, NULL);
@@ -1347,7 +1428,7 @@ bt_err bt_vault_verify(bt_vault *v, bt_vault_verify_result *r)
     memcpy(r->head, prev, sizeof prev);
 done:
     sqlite3_finalize(st);
-    exec(v->db, "COMMIT");
+    if (own) exec(v->db, "COMMIT");
     return err;
 }
 
@@ -1359,23 +1440,26 @@ bt_err bt_vault_stats_of(bt_vault *v, bt_vault_stats *s)
     int rc;
 
     memset(s, 0, sizeof *s);
-    if ((err = exec(v->db, "BEGIN")) != BT_OK) return err;
+    int own = sqlite3_get_autocommit(v->db); /* inside a batch, its transaction is the snapshot */
+    if (own && (err = exec(v->db, "BEGIN")) != BT_OK) return err;
     rc = sqlite3_prepare_v2(v->db,
         "SELECT (SELECT count(*) FROM entries), (SELECT count(*) FROM sessions),"
         " (SELECT coalesce(sum(length(head) + coalesce(length(body), 0)), 0) FROM entries),"
-        " (SELECT count(*) FROM keywrap WHERE kind = 'recovery')", -1, &st, NULL);
+        " (SELECT count(*) FROM keywrap WHERE kind = 'recovery'),"
+        " (SELECT count(*) FROM keywrap WHERE kind = 'recovery_new')", -1, &st, NULL);
     if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         s->entries = sqlite3_column_int64(st, 0);
         s->sessions = sqlite3_column_int64(st, 1);
         s->bytes = sqlite3_column_int64(st, 2);
         s->has_recovery = sqlite3_column_int(st, 3) > 0;
+        s->recovery_pending = sqlite3_column_int(st, 4) > 0;
         s->damaged_at = v->damaged_at;
         err = last_entry(v, &last, s->head);
     } else {
         err = sql_err(rc);
     }
     sqlite3_finalize(st);
-    exec(v->db, "COMMIT");
+    if (own) exec(v->db, "COMMIT");
     return err;
 }
 

@@ -66,8 +66,17 @@ bt_err m_set_passphrase(call *c)
 bt_err m_recovery_code(call *c)
 {
     char *code;
+    json_object *confirm = NULL;
     bt_err err = need_vault(c);
+    if (err == BT_OK) err = param(c, "confirm", json_type_boolean, 0, &confirm);
     if (err != BT_OK) return err;
+    if (confirm != NULL && json_object_get_boolean(confirm)) { /* the code shown last reached the person */
+        if ((err = bt_vault_confirm_recovery_code(c->r->vault)) == BT_OK) {
+            c->result = json_object_new_object();
+            json_object_object_add(c->result, "confirmed", json_object_new_boolean(1));
+        }
+        return err;
+    }
     code = sodium_malloc(BT_RECOVERY_CODE_MAX);
     if (code == NULL) return BT_ERR_NO_MEMORY;
     err = bt_vault_new_recovery_code(c->r->vault, code);

@@ -47,6 +47,11 @@ void bt_capture_free(bt_capture *c);
 /* The log the capture writes to. */
 bt_vault *bt_capture_vault(const bt_capture *c);
 
+/* Forgets the repeat memory, which is read again from the log at the next
+ * capture: after appends that were rolled back (bt_vault_batch_end), it
+ * could name a record that is not there. */
+void bt_capture_forget(bt_capture *c);
+
 /* What a capture holds; every pointer borrowed. */
 typedef struct {
     const char *url, *text;                 /* required, not empty */

@@ -35,6 +35,7 @@ typedef struct {
     int64_t sessions;
     int64_t bytes;            /* ciphertext bytes stored */
     int has_recovery;         /* a recovery code wraps the secret key */
+    int recovery_pending;     /* a newer one is made but not yet confirmed */
     int64_t damaged_at;       /* the first entry this handle saw fail its link of the chain
                                * (reading, appending after it, verify), 0 while none did */
     unsigned char head[BT_HASH_BYTES]; /* chain head (genesis hash when empty) */
@@ -92,16 +93,31 @@ bt_err bt_vault_set_passphrase(bt_vault *v, const char *old, size_t old_len,
 /* The Argon2id parameters that wrap the key now (zeros when none). */
 bt_err bt_vault_kdf_params(bt_vault *v, bt_kdf_params *out);
 
-/* Makes a new recovery code (replacing any earlier one; it lasts until the
- * next set_passphrase), wraps the newest secret key under it and writes it,
- * NUL-terminated, to code (BT_RECOVERY_CODE_MAX bytes). Needs the secret
- * key. The code is shown once and never stored. */
+/* Makes a new recovery code, wraps the newest secret key under it and
+ * writes it, NUL-terminated, to code (BT_RECOVERY_CODE_MAX bytes). Needs the
+ * secret key. The code is shown once and never stored. It works at once,
+ * and so does the earlier one until bt_vault_confirm_recovery_code (or the
+ * first unlock with the new one) retires it: a code lost on its way to the
+ * person (the reply cut, the program killed) loses nothing. Every code
+ * lasts until the next set_passphrase. */
 bt_err bt_vault_new_recovery_code(bt_vault *v, char code[BT_RECOVERY_CODE_MAX]);
+
+/* Says the newest recovery code reached the person: the earlier one stops
+ * working. BT_ERR_NOT_FOUND when no new code waits. */
+bt_err bt_vault_confirm_recovery_code(bt_vault *v);
 
 /* Appends an entry in its own durable transaction and sets *id. Works while
  * locked. head is the JSON header, body may be NULL. */
 bt_err bt_vault_append(bt_vault *v, const char *head, size_t head_len,
                        const unsigned char *body, size_t body_len, int64_t *id);
+
+/* Several appends that must land together or not at all (a capture and the
+ * mark that says it was delivered): between begin and end, bt_vault_append
+ * writes into one transaction, which end commits (commit nonzero) or rolls
+ * back. Nothing else may be called on v meanwhile but appends and reads.
+ * BT_ERR_INTERNAL when begin is called twice or end without begin. */
+bt_err bt_vault_batch_begin(bt_vault *v);
+bt_err bt_vault_batch_end(bt_vault *v, int commit);
 
 /* Decrypts entry id. *head (NUL-terminated) and, when body is not NULL,
  * *body are sodium_malloc'd: release them with bt_vault_free. An entry

@@ -176,9 +176,12 @@ test('the log page: timeline with its screenshot, passphrase, recovery code show
     await log.waitForFunction(() => document.getElementById('recovery-code').textContent.length > 0);
     const code = await log.textContent('#recovery-code');
     assert.match(code, /^[a-z0-9]{4}(-[a-z0-9]{4}){7}$/i);
+    assert.equal(H.cli(home, ['status']).has_recovery, false, 'not in force until the person has it');
     await log.click('#recovery-done');
     assert.equal(await log.textContent('#recovery-code'), '');
     assert.ok(!(await log.content()).includes(code));
+    await log.waitForFunction(() => document.getElementById('message').textContent.length > 0);
+    assert.equal(H.cli(home, ['status']).has_recovery, true, 'in force once they said they wrote it down');
 
     // Lock, then unlock with the keyboard alone.
     await log.click('#lock');

@@ -125,6 +125,7 @@ class Session(HostTest):
         h.ok("set_passphrase", {"new": PASS})
         keys.append(h.ok("hello")["vault"]["public_key"])
         code = h.ok("recovery_code")["code"]
+        h.ok("recovery_code", {"confirm": True})
         self.assertTrue(h.ok("hello")["vault"]["has_recovery"])
         h.ok("set_passphrase", {"new": "another passphrase", "old": PASS})
         vault = h.ok("hello")["vault"]
@@ -157,6 +158,23 @@ class Session(HostTest):
         self.assertEqual((v["ok"], v["checked"]), (True, 11), out.stdout)
         texts = [json.loads(cli(self.home, "--json", "show", str(i)).stdout)["record"]["text"] for i in (6, 11)]
         self.assertEqual(texts, ["We suspended your account, said the other process.", "We disabled your account 4."])
+
+    def test_a_new_recovery_code_retires_the_earlier_only_once_confirmed(self):
+        h = self.host
+        h.ok("set_passphrase", {"new": PASS})
+        first = h.ok("recovery_code")["code"]
+        vault = h.ok("hello")["vault"]
+        self.assertEqual((vault["has_recovery"], vault.get("recovery_pending")), (False, True))
+        self.assertEqual(h.ok("recovery_code", {"confirm": True}), {"confirmed": True})
+        self.assertEqual(self.error(h.call("recovery_code", {"confirm": True})), "not_found")
+        second = h.ok("recovery_code")["code"]  # its reply never reaches the person
+        h.ok("lock")
+        h.ok("unlock", {"recovery_code": first})
+        self.assertEqual(self.error(h.call("recovery_code", {"confirm": "yes"})), "bad_params")
+        h.ok("recovery_code", {"confirm": True})
+        h.ok("lock")
+        self.assertEqual(self.error(h.call("unlock", {"recovery_code": first})), "wrong_passphrase")
+        h.ok("unlock", {"recovery_code": second})
 
     def test_set_passphrase_needs_old_once_set(self):
         h = self.host

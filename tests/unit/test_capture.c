@@ -2,13 +2,17 @@
  * log (SQLite in a temporary folder, libsodium): repeats folded within 24
  * hours and not after, attachments, and sealed boxes giving the same records
  * as a direct capture, once, and nothing at all when malformed. */
+#include <signal.h>
 #include <sodium.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "bantrail/capture.h"
 #include "bantrail/inbox.h"
 #include "bantrail/records.h"
 #include "check.h"
 #include "test_log.h"
+#include "util/json.h"
 
 #define PASS "correct horse battery"
 #define T0 ((int64_t)1764000000)
@@ -335,6 +339,79 @@ TEST(a_sealed_event_is_added_as_event_add_adds_it)
     bt_vault_close(v);
 }
 
+/* Counts the notices and sealed_done marks of a readable log, and whether
+ * any notice text is there twice. */
+static void count_delivered(bt_vault *v, int *notices, int *done, int *twice)
+{
+    bt_vault_stats st;
+    char seen[64][128];
+    *notices = *done = *twice = 0;
+    CHECK_EQ(bt_vault_stats_of(v, &st), BT_OK);
+    for (int64_t id = 1; id <= st.entries; id++) {
+        json_object *head = NULL;
+        if (bt_record_read(v, id, &head) != BT_OK) continue;
+        const char *type = bt_json_str(head, "type"), *text = bt_json_str(head, "text");
+        if (type && !strcmp(type, "sealed_done")) (*done)++;
+        if (type && !strcmp(type, "notice") && text) {
+            for (int i = 0; i < *notices && i < 64; i++) *twice += !strcmp(seen[i], text);
+            if (*notices < 64) snprintf(seen[*notices], sizeof seen[0], "%s", text);
+            (*notices)++;
+        }
+        json_object_put(head);
+    }
+}
+
+TEST(a_kill_while_kept_boxes_are_stored_never_stores_one_twice)
+{
+    enum { BOXES = 30, ROUNDS = 16 };
+    char *root = test_tmpdir();
+    for (int round = 0; round < ROUNDS; round++) {
+        char dir[600];
+        snprintf(dir, sizeof dir, "%s/r%d", root, round);
+        bt_vault *v = NULL;
+        CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+        bt_capture *c = capture_of(v);
+        CHECK_EQ(bt_vault_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &test_fast_kdf), BT_OK);
+        bt_vault_lock(v);
+        for (int i = 0; i < BOXES; i++) {
+            char msg[512];
+            bt_box_out out;
+            snprintf(msg, sizeof msg, "{\"v\":1,\"capture\":{\"url\":\"" SUSPENDED_URL "\",\"text\":\"" SUSPENDED_TEXT
+                     " Reference %d-%d.\"}}", round, i);
+            char *b64 = seal_b64(v, msg);
+            CHECK_EQ(put(c, b64, T0, &out, NULL), BT_OK);
+            free(b64);
+        }
+        bt_capture_free(c);
+        bt_vault_close(v);
+        pid_t pid = fork();
+        if (pid == 0) { /* a host unlocking, killed at some moment of the delivery */
+            bt_vault *w = NULL;
+            bt_capture *d = NULL;
+            if (bt_vault_open(&w, dir) != BT_OK || bt_vault_unlock(w, PASS, strlen(PASS)) != BT_OK ||
+                bt_capture_new(&d, w) != BT_OK)
+                _exit(1);
+            bt_inbox_expand_pending(d, T0 + 60);
+            _exit(0);
+        }
+        usleep((useconds_t)(500 + round * 1500));
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        CHECK_EQ(bt_vault_open(&v, dir), BT_OK); /* the next unlock delivers the rest */
+        CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
+        c = capture_of(v);
+        bt_inbox_expand_pending(c, T0 + 120);
+        int notices, done, twice;
+        count_delivered(v, &notices, &done, &twice);
+        CHECK_EQ(notices, BOXES);
+        CHECK_EQ(done, BOXES);
+        CHECK_EQ(twice, 0);
+        bt_capture_free(c);
+        bt_vault_close(v);
+    }
+    free(root);
+}
+
 RUN_TESTS(T(a_repeat_within_24_hours_is_an_occurrence_and_after_them_a_new_notice),
           T(another_notice_within_24_hours_is_not_an_occurrence),
           T(a_new_process_remembers_repeats_from_the_log_within_24_hours_only),
@@ -345,4 +422,4 @@ RUN_TESTS(T(a_repeat_within_24_hours_is_an_occurrence_and_after_them_a_new_notic
           T(a_box_kept_while_locked_is_expanded_once_even_if_expand_runs_twice),
           T(a_malformed_sealed_box_is_refused_and_leaves_the_log_intact),
           T(a_malformed_box_kept_while_locked_stays_pending_and_is_not_stored),
-          T(a_sealed_event_is_added_as_event_add_adds_it))
+          T(a_sealed_event_is_added_as_event_add_adds_it), T(a_kill_while_kept_boxes_are_stored_never_stores_one_twice))

@@ -750,6 +750,71 @@ TEST(appending_after_a_broken_last_entry_is_noted)
     free(dir);
 }
 
+TEST(a_batch_lands_whole_or_not_at_all)
+{
+    char *dir;
+    bt_vault *v = fresh(&dir), *other = NULL;
+    bt_vault_stats st;
+    int64_t id = 0;
+    CHECK_EQ(bt_vault_batch_begin(v), BT_OK); /* a new session's key is stored inside, then rolled back */
+    CHECK_EQ(bt_vault_batch_begin(v), BT_ERR_INTERNAL);
+    CHECK_EQ(bt_vault_append(v, "{\"n\":1}", 7, NULL, 0, &id), BT_OK);
+    CHECK_EQ(bt_vault_append(v, "{\"n\":2}", 7, NULL, 0, &id), BT_OK);
+    CHECK_EQ(bt_vault_batch_end(v, 0), BT_OK);
+    CHECK_EQ(bt_vault_stats_of(v, &st), BT_OK);
+    CHECK_EQ(st.entries, 0);
+    CHECK_EQ(bt_vault_batch_end(v, 1), BT_ERR_INTERNAL);
+    CHECK_EQ(bt_vault_open(&other, dir), BT_OK);
+    CHECK_EQ(bt_vault_batch_begin(v), BT_OK);
+    CHECK_EQ(bt_vault_append(v, "{\"n\":3}", 7, NULL, 0, &id), BT_OK);
+    CHECK_EQ(bt_vault_stats_of(other, &st), BT_OK); /* another handle sees nothing before the end */
+    CHECK_EQ(st.entries, 0);
+    CHECK_EQ(bt_vault_append(v, "{\"n\":4}", 7, NULL, 0, &id), BT_OK);
+    CHECK_EQ(bt_vault_batch_end(v, 1), BT_OK);
+    CHECK_EQ(bt_vault_stats_of(other, &st), BT_OK);
+    CHECK_EQ(st.entries, 2);
+    CHECK(reads_as(other, 1, "{\"n\":3}"));
+    CHECK(reads_as(other, 2, "{\"n\":4}"));
+    append_text(v, "{\"n\":5}");
+    bt_vault_verify_result r;
+    CHECK_EQ(bt_vault_verify(other, &r), BT_OK);
+    CHECK_EQ(r.bad_id, 0);
+    CHECK_EQ(r.checked, 3);
+    bt_vault_close(other);
+    bt_vault_close(v);
+    free(dir);
+}
+
+TEST(a_recovery_code_lost_on_its_way_leaves_the_earlier_one_working)
+{
+    char *dir, c1[BT_RECOVERY_CODE_MAX], c2[BT_RECOVERY_CODE_MAX], c3[BT_RECOVERY_CODE_MAX];
+    bt_vault *v = fresh(&dir);
+    bt_vault_stats st;
+    CHECK_EQ(bt_vault_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &fast), BT_OK);
+    CHECK_EQ(bt_vault_confirm_recovery_code(v), BT_ERR_NOT_FOUND);
+    CHECK_EQ(bt_vault_new_recovery_code(v, c1), BT_OK);
+    CHECK_EQ(bt_vault_stats_of(v, &st), BT_OK);
+    CHECK(!st.has_recovery && st.recovery_pending); /* not in force until it is known to have arrived */
+    CHECK_EQ(bt_vault_confirm_recovery_code(v), BT_OK);
+    CHECK_EQ(bt_vault_stats_of(v, &st), BT_OK);
+    CHECK(st.has_recovery && !st.recovery_pending);
+    CHECK_EQ(bt_vault_new_recovery_code(v, c2), BT_OK); /* its reply never reaches the person */
+    bt_vault_lock(v);
+    CHECK_EQ(bt_vault_unlock_recovery(v, c1), BT_OK); /* the code they wrote down still works */
+    bt_vault_lock(v);
+    CHECK_EQ(bt_vault_unlock_recovery(v, c2), BT_OK); /* and the new one; using it retires the old */
+    bt_vault_lock(v);
+    CHECK_EQ(bt_vault_unlock_recovery(v, c1), BT_ERR_WRONG_PASSPHRASE);
+    CHECK_EQ(bt_vault_unlock_recovery(v, c2), BT_OK);
+    CHECK_EQ(bt_vault_new_recovery_code(v, c3), BT_OK);
+    CHECK_EQ(bt_vault_confirm_recovery_code(v), BT_OK);
+    bt_vault_lock(v);
+    CHECK_EQ(bt_vault_unlock_recovery(v, c2), BT_ERR_WRONG_PASSPHRASE);
+    CHECK_EQ(bt_vault_unlock_recovery(v, c3), BT_OK);
+    bt_vault_close(v);
+    free(dir);
+}
+
 RUN_TESTS(T(marks_read_zero_until_set_and_outlive_the_process), T(appended_entries_read_back_with_their_body),
           T(a_new_log_is_unprotected_with_a_private_key_file),
           T(capture_works_while_locked_and_reads_after_unlock), T(wrong_passphrase_is_refused_and_leaves_it_locked),
@@ -769,4 +834,5 @@ RUN_TESTS(T(marks_read_zero_until_set_and_outlive_the_process), T(appended_entri
           T(a_key_file_left_beside_a_protected_log_is_removed),
           T(a_damaged_key_table_or_a_missing_table_is_corrupt_never_a_new_log),
           T(session_ids_are_never_reused_even_with_the_sessions_table_emptied),
-          T(appending_after_a_broken_last_entry_is_noted))
+          T(appending_after_a_broken_last_entry_is_noted), T(a_batch_lands_whole_or_not_at_all),
+          T(a_recovery_code_lost_on_its_way_leaves_the_earlier_one_working))

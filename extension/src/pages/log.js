@@ -174,12 +174,16 @@ $('make-recovery').addEventListener('click', async () => {
   } catch (e) { say($('message'), errorText(e), true); }
 });
 
-$('recovery-done').addEventListener('click', () => {
-  // Shown once: the code is gone from the page as soon as the person says they kept it.
+$('recovery-done').addEventListener('click', async () => {
+  // Shown once: the code is gone from the page as soon as the person says they kept it, and only
+  // then does the earlier code stop working.
   $('recovery-code').textContent = '';
   $('recovery-shown').classList.add('hidden');
   $('make-recovery').classList.remove('hidden');
-  say($('message'), t('recoveryKept'));
+  try {
+    await ask('recovery_code', { confirm: true });
+    say($('message'), t('recoveryKept'));
+  } catch (e) { say($('message'), errorText(e), true); }
 });
 
 $('go-protect').addEventListener('click', () => {
