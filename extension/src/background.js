@@ -12,6 +12,7 @@ import { webmailOf, syncPlan, mailCapture, SCRIPT_PREFIX } from './core/webmail.
 import { Sender, DELAY_KEY, sanitiseDelay } from './core/sender.js';
 import { SHARE_TYPES, shareParams } from './core/share.js';
 import { EVENT_KINDS, LIST_MAX } from './core/vocabulary.js';
+import { checkMark, acceptLog, PROBLEM_KEY } from './core/logmark.js';
 
 const api = globalThis.browser && globalThis.browser.runtime ? globalThis.browser : globalThis.chrome;
 const HOST_NAME = 'org.bantrail.host';
@@ -77,6 +78,7 @@ function onHostState(state, detail) {
     const known = { state: v.state, protected: v.protected, entries: v.entries, has_recovery: v.has_recovery };
     local.set('vault', known);
     if (typeof v.public_key === 'string' && v.public_key.length === 44) local.set('publicKey', v.public_key);
+    checkMark({ storage: local, call: (m, p) => client.call(m, p), vault: v }).then(updateBadge, () => {});
     deliverAll();
     sendReports();
   }
@@ -112,9 +114,10 @@ async function updateBadge() {
     const lost = o.lost + o.lostUnsealed;
     const waiting = o.count + o.unsealed;
     const reportsFailed = (await sender.status()).failed > 0;   // a report that could not be sent
-    const text = lost > 0 || reportsFailed ? '!' : waiting > 0 ? String(Math.min(waiting, 99)) : '';
+    const alarm = lost > 0 || reportsFailed || Boolean(await local.get(PROBLEM_KEY));   // or the log went back
+    const text = alarm ? '!' : waiting > 0 ? String(Math.min(waiting, 99)) : '';
     await api.action.setBadgeText({ text });
-    if (text) await api.action.setBadgeBackgroundColor({ color: lost > 0 || reportsFailed ? '#b3261e' : '#8a5a00' });
+    if (text) await api.action.setBadgeBackgroundColor({ color: alarm ? '#b3261e' : '#8a5a00' });
   } catch { /* no action API in tests */ }
 }
 
@@ -137,6 +140,7 @@ async function status() {
     capabilities: hello && Array.isArray(hello.capabilities) ? hello.capabilities : [],
     outbox: await pipeline.waiting(),
     lastCapture: (await memo.get('lastCapture')) || null,
+    logProblem: (await local.get(PROBLEM_KEY)) || null,
     lastError: pipeline.lastError,
     reports: await sender.status(),
   };
@@ -170,6 +174,12 @@ async function pageRequest(msg) {
     case 'get': {
       if (!int(msg.id)) throw new NativeError('bad_params', 'id');
       return client.call('get', int(msg.offset) ? { id: msg.id, offset: msg.offset } : { id: msg.id });
+    }
+    case 'log_accept': {   // the person restored the log themselves: watch it as it is now
+      const hello = await client.call('hello');
+      await acceptLog({ storage: local, vault: hello.vault });
+      updateBadge();
+      return { ok: true };
     }
     case 'settings_get': return s;
     case 'settings_set': {

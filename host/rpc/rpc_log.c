@@ -237,14 +237,21 @@ bt_err m_verify(call *c)
 bt_err m_stats(call *c)
 {
     bt_vault_stats s;
+    unsigned char at_hash[BT_HASH_BYTES];
+    int64_t at = -1;
     bt_err err = need_vault(c);
+    if (err == BT_OK) err = param_int(c, "at", 0, 0, INT64_MAX, &at);
     if (err != BT_OK) return err;
     if ((err = bt_vault_stats_of(c->r->vault, &s)) != BT_OK) return err;
+    /* the chain hash stored at an entry someone wrote down (the extension's
+     * mark): a log rolled back or cut no longer has it */
+    if (at >= 0 && (err = bt_vault_entry_hash(c->r->vault, at, at_hash)) != BT_OK) return err;
     c->result = json_object_new_object();
     json_object_object_add(c->result, "entries", json_object_new_int64(s.entries));
     json_object_object_add(c->result, "sessions", json_object_new_int64(s.sessions));
     json_object_object_add(c->result, "stored_bytes", json_object_new_int64(s.bytes));
     json_object_object_add(c->result, "head", hex_string(s.head, sizeof s.head));
+    if (at >= 0) json_object_object_add(c->result, "hash_at", hex_string(at_hash, sizeof at_hash));
     json_object_object_add(c->result, "state",
                            json_object_new_string(state_name(bt_vault_state_of(c->r->vault))));
     return BT_OK;

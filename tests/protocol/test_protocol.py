@@ -176,6 +176,20 @@ class Session(HostTest):
         self.assertEqual(self.error(h.call("unlock", {"recovery_code": first})), "wrong_passphrase")
         h.ok("unlock", {"recovery_code": second})
 
+    def test_stats_tells_the_chain_hash_stored_at_an_entry(self):
+        h = self.host
+        genesis = h.ok("stats", {"at": 0})["hash_at"]
+        h.ok("capture", NOTICE)
+        head_at_1 = h.ok("stats")["head"]
+        h.ok("capture", dict(NOTICE, text="Your account has been disabled."))
+        st = h.ok("stats", {"at": 1})
+        self.assertEqual(st["hash_at"], head_at_1)
+        self.assertNotEqual(st["hash_at"], st["head"])
+        self.assertEqual(h.ok("stats", {"at": 0})["hash_at"], genesis)
+        self.assertEqual(self.error(h.call("stats", {"at": 3})), "not_found")
+        self.assertEqual(self.error(h.call("stats", {"at": -1})), "bad_params")
+        self.assertNotIn("hash_at", h.ok("stats"))
+
     def test_set_passphrase_needs_old_once_set(self):
         h = self.host
         h.ok("set_passphrase", {"new": PASS})

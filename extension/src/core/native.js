@@ -20,7 +20,7 @@ export function backoffDelay(n, base = 1000, cap = 300000) {
  * checks that a real host has each of them and that the extension calls no other.
  */
 export const HOST_METHODS = Object.freeze(['hello', 'capture', 'attach', 'capture_sealed', 'event_add', 'list',
-  'get', 'lock', 'unlock', 'set_passphrase', 'recovery_code', 'verify', 'cases', 'case_get', 'case_merge',
+  'get', 'lock', 'unlock', 'set_passphrase', 'recovery_code', 'verify', 'stats', 'cases', 'case_get', 'case_merge',
   'case_split', 'case_export', 'unions', 'union_import', 'report_preview', 'report_queue', 'report_list',
   'report_get', 'report_mark']);
 

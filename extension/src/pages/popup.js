@@ -23,6 +23,10 @@ async function refresh() {
   $('records').textContent = vault && typeof vault.entries === 'number' ? String(vault.entries) : '—';
   const last = s.lastCapture;
   $('last').textContent = last ? `${formatTime(last.at)} · ${platformLabel(last.platform)} · ${kindLabel(last.kind)}` : t('never');
+  const lp = s.logProblem;   // the log went back: fewer entries, or another history (core/logmark.js)
+  $('log-problem').classList.toggle('hidden', !lp);
+  if (lp) $('log-problem-text').textContent = t(lp.problem === 'shorter' ? 'logShorter' : 'logDifferent',
+    [String(lp.entries), String(lp.mark.entries), formatTime(lp.mark.at)]);
   $('unprotected').classList.toggle('hidden', !(vault && vault.state === 'unprotected'));
   $('unlock').classList.toggle('hidden', !(s.vault && s.vault.state === 'locked'));
   $('lock').classList.toggle('hidden', !(s.vault && s.vault.state === 'unlocked' && s.vault.protected));
@@ -51,6 +55,10 @@ $('unlock').addEventListener('submit', async (ev) => {
     say($('message'), errorText(e), true);
     input.select();
   }
+  refresh();
+});
+$('log-accept').addEventListener('click', async () => {
+  try { await ask('log_accept'); } catch (e) { say($('message'), errorText(e), true); }
   refresh();
 });
 $('lock').addEventListener('click', async () => {

@@ -1,0 +1,42 @@
+// The log's mark: the entry count and chain head the extension saw last, kept in the browser's
+// storage, away from the log's folder. A log with fewer entries, or with another chain hash at the
+// marked entry, was cut short or replaced by an older copy (a restored backup, a file rolled back,
+// a truncated write-ahead file): the host cannot tell that by itself. No chrome.* here.
+
+export const MARK_KEY = 'logMark';
+export const PROBLEM_KEY = 'logProblem';
+
+/**
+ * Compares the log the host reports (hello's `vault`) with the mark, then moves the mark forward, or
+ * keeps it and records the problem. `call(method, params)` reaches the host; `storage` has
+ * get/set. Returns null, 'shorter' or 'different'; null too when the host cannot say.
+ */
+export async function checkMark({ storage, call, vault, now = () => Date.now() }) {
+  if (!vault || !Number.isSafeInteger(vault.entries) || typeof vault.head !== 'string') return null;
+  const mark = await storage.get(MARK_KEY);
+  let problem = null;
+  if (mark && Number.isSafeInteger(mark.entries) && mark.entries > 0) {
+    if (vault.entries < mark.entries) problem = 'shorter';
+    else {
+      try {
+        if ((await call('stats', { at: mark.entries })).hash_at !== mark.head) problem = 'different';
+      } catch (e) {
+        if (e && e.code === 'not_found') problem = 'shorter';
+        else return null;   // the host could not answer: judge at the next connection
+      }
+    }
+  }
+  if (problem) {
+    await storage.set(PROBLEM_KEY, { problem, mark, entries: vault.entries, seen: now() });
+    return problem;
+  }
+  await storage.set(MARK_KEY, { entries: vault.entries, head: vault.head, at: now() });
+  return null;
+}
+
+/** The person says the log as it is now is theirs (they restored a copy themselves): watch it. */
+export async function acceptLog({ storage, vault, now = () => Date.now() }) {
+  await storage.set(PROBLEM_KEY, null);
+  if (vault && Number.isSafeInteger(vault.entries) && typeof vault.head === 'string')
+    await storage.set(MARK_KEY, { entries: vault.entries, head: vault.head, at: now() });
+}

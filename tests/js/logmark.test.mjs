@@ -1,0 +1,89 @@
+// The log's mark (extension/src/core/logmark.js) against a real bantrail-host and real logs: a log
+// that grew passes; the same folder put back from an older copy, or another log in its place, is
+// told apart; the person accepting the log as it is clears the alarm.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { checkMark, acceptLog, MARK_KEY, PROBLEM_KEY } from '../../extension/src/core/logmark.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const BUILD = resolve(process.env.BT_BUILD || join(ROOT, 'build'));
+
+function capture(home, n, tag) {
+  for (let i = 0; i < n; i++) {
+    execFileSync(join(BUILD, 'bantrail'), ['capture', '--manual', '--url', 'https://www.instagram.com/accounts/suspended/'],
+      { env: { ...process.env, BANTRAIL_HOME: home }, input: `We suspended your account (${tag} ${i}).` });
+  }
+}
+
+/** A real host on home for the length of fn(hello's vault, call). */
+async function withHost(home, fn) {
+  const host = spawn(join(BUILD, 'bantrail-host'), [], { env: { ...process.env, BANTRAIL_HOME: home } });
+  let buf = Buffer.alloc(0), waiter = null, nextId = 1;
+  host.stdout.on('data', (c) => {
+    buf = Buffer.concat([buf, c]);
+    if (waiter && buf.length >= 4 && buf.length >= 4 + buf.readUInt32LE(0)) {
+      const n = buf.readUInt32LE(0), msg = JSON.parse(buf.subarray(4, 4 + n).toString('utf8'));
+      buf = buf.subarray(4 + n);
+      const w = waiter;
+      waiter = null;
+      w(msg);
+    }
+  });
+  const call = (method, params) => new Promise((res, rej) => {
+    waiter = (msg) => (msg.error ? rej(Object.assign(new Error(msg.error.message), { code: msg.error.code })) : res(msg.result));
+    const body = Buffer.from(JSON.stringify({ id: nextId++, method, params }));
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(body.length);
+    host.stdin.write(Buffer.concat([len, body]));
+  });
+  try {
+    return await fn((await call('hello')).vault, call);
+  } finally {
+    host.stdin.end();
+    await new Promise((r) => host.on('close', r));
+  }
+}
+
+function memoryStorage() {
+  const m = new Map();
+  return { get: async (k) => m.get(k), set: async (k, v) => { m.set(k, v); } };
+}
+
+test('a log that grows passes; put back from an older copy or swapped for another, it is told apart', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'bt-mark-')), older = mkdtempSync(join(tmpdir(), 'bt-mark-old-'));
+  const other = mkdtempSync(join(tmpdir(), 'bt-mark-other-'));
+  const storage = memoryStorage();
+  try {
+    capture(home, 3, 'first');
+    cpSync(home, older, { recursive: true });    // a backup, taken while no host runs
+    assert.equal(await withHost(home, (vault, call) => checkMark({ storage, call, vault })), null);
+    assert.equal((await storage.get(MARK_KEY)).entries, 3);
+
+    capture(home, 2, 'later');
+    assert.equal(await withHost(home, (vault, call) => checkMark({ storage, call, vault })), null, 'grown: fine');
+    assert.equal((await storage.get(MARK_KEY)).entries, 5);
+
+    rmSync(home, { recursive: true, force: true });
+    cpSync(older, home, { recursive: true });    // rolled back to the copy
+    assert.equal(await withHost(home, (vault, call) => checkMark({ storage, call, vault })), 'shorter');
+    assert.equal((await storage.get(PROBLEM_KEY)).mark.entries, 5);
+    assert.equal((await storage.get(MARK_KEY)).entries, 5, 'the mark stays until the person says otherwise');
+
+    capture(other, 6, 'another log');           // another log, as long or longer, in its place
+    rmSync(home, { recursive: true, force: true });
+    cpSync(other, home, { recursive: true });
+    assert.equal(await withHost(home, (vault, call) => checkMark({ storage, call, vault })), 'different');
+
+    await withHost(home, (vault) => acceptLog({ storage, vault }));
+    assert.equal(await storage.get(PROBLEM_KEY), null);
+    assert.equal(await withHost(home, (vault, call) => checkMark({ storage, call, vault })), null);
+    assert.equal((await storage.get(MARK_KEY)).entries, 6);
+  } finally {
+    for (const d of [home, older, other]) rmSync(d, { recursive: true, force: true });
+  }
+});
