@@ -89,7 +89,14 @@ int main(int argc, char **argv)
         return 2;
     }
     open_log(dir);
-    if (!allowed) say("caller not allowed: %.200s", argc > 2 ? argv[2] : argv[1]);
+    if (!allowed) { /* its name, as printable ASCII: it is the caller's to choose */
+        char name[201];
+        const char *arg = argc > 2 ? argv[2] : argc > 1 ? argv[1] : "";
+        size_t n = 0;
+        for (; arg[n] != '\0' && n < sizeof name - 1; n++) name[n] = arg[n] >= 0x20 && arg[n] < 0x7f ? arg[n] : '?';
+        name[n] = '\0';
+        say("caller not allowed: %s", name);
+    }
 
     for (;;) {
         /* Wait for a frame, or for the time to lock when unlocked; the first

@@ -212,7 +212,9 @@ bt_rpc *bt_rpc_new(const char *data_dir, int caller_allowed)
     r->caller_allowed = caller_allowed;
     r->auto_lock_minutes = BT_AUTO_LOCK_DEFAULT;
     r->last_use = time(NULL);
-    r->open_err = bt_vault_open(&r->vault, data_dir);
+    /* a caller that is not the installed extension gets nothing of the log:
+     * not its key, not its counts, not even its creation */
+    r->open_err = caller_allowed ? bt_vault_open(&r->vault, data_dir) : BT_ERR_CALLER_NOT_ALLOWED;
     if (r->open_err == BT_OK && bt_capture_new(&r->capture, r->vault) != BT_OK) {
         bt_rpc_free(r);
         return NULL;

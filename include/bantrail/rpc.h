@@ -14,8 +14,9 @@ typedef struct bt_rpc bt_rpc;
 
 /* Creates a dispatcher for the log in data_dir. The vault is opened here; if
  * that fails the dispatcher still answers (hello reports the error, other
- * methods answer "storage"). caller_allowed = 0 makes every request but hello
- * answer caller_not_allowed. Returns NULL only when out of memory. */
+ * methods answer "storage"). caller_allowed = 0 leaves the log unopened (not
+ * even created) and makes every request but hello answer caller_not_allowed.
+ * Returns NULL only when out of memory. */
 bt_rpc *bt_rpc_new(const char *data_dir, int caller_allowed);
 
 /* Locks, closes and frees. Accepts NULL. */

@@ -296,13 +296,15 @@ class BadInput(HostTest):
 
 
 class Caller(unittest.TestCase):
-    def run_host(self, args):
+    def run_host(self, args, look=None):
         home = new_home()
         try:
             h = Host(home, args=args)
             rep = h.call("capture", NOTICE)
             hello = h.ok("hello")
             h.close()
+            if look:
+                look(home)
             return rep, hello
         finally:
             shutil.rmtree(home, ignore_errors=True)
@@ -321,6 +323,25 @@ class Caller(unittest.TestCase):
         rep, hello = self.run_host(["chrome-extension://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/"])
         self.assertEqual(rep["error"]["code"], "caller_not_allowed")
         self.assertFalse(hello["caller_allowed"])
+
+    def test_a_refused_caller_learns_nothing_of_the_log_and_is_logged_escaped(self):
+        seen = {}
+
+        def look(home):
+            seen["files"] = sorted(os.listdir(home))
+            with open(os.path.join(home, "host.log"), "rb") as f:
+                seen["log"] = f.read()
+
+        rep, hello = self.run_host(["chrome-extension://evil\x1b[2J\nforged line/"], look)
+        self.assertEqual(rep["error"]["code"], "caller_not_allowed")
+        self.assertEqual(hello["vault"], {"state": "error", "error": "caller_not_allowed"})
+        self.assertNotIn("log.sqlite", seen["files"])  # not even created
+        self.assertIn(b"caller not allowed: chrome-extension://evil?[2J?forged line/", seen["log"])
+        for line in seen["log"].splitlines():  # no line of the caller's making
+            self.assertRegex(line, rb"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \[\d+\] ")
+        # the allowed caller, beside it, gets the log
+        _, hello = self.run_host(["chrome-extension://bnmdnnfnpiijlnoabddbmgcfkcfcmknl/"])
+        self.assertIn("public_key", hello["vault"])
 
     def test_another_firefox_addon_is_refused(self):
         rep, _ = self.run_host(["/tmp/manifest.json", "evil@example.org"])
