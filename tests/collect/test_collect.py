@@ -133,10 +133,12 @@ class Collector(unittest.TestCase):
         self.assertEqual(reply["report_id"], rid)
 
     def test_the_same_report_id_updates_its_case_latest_wins(self):
-        rid = os.urandom(16).hex()
+        rid, seed = os.urandom(16).hex(), os.urandom(32).hex()
         before = self.report()
-        self.assertEqual(self.post(self.forge("--id", rid, "--platform", "reddit"))[0], 202)
-        status, reply, _ = self.post(self.forge("--id", rid, "--platform", "pinterest"))
+        self.assertEqual(self.post(self.forge("--id", rid, "--platform", "reddit", "--seed", seed))[0], 202)
+        # the same id under another report key is not an update: refused, nothing changes
+        self.refused(self.forge("--id", rid, "--platform", "twitch"), 403, "not_owner")
+        status, reply, _ = self.post(self.forge("--id", rid, "--platform", "pinterest", "--seed", seed))
         self.assertEqual(status, 202)
         self.assertTrue(reply["updated"])
         after = self.report()
@@ -150,6 +152,10 @@ class Collector(unittest.TestCase):
         body = self.forge()
         self.assertEqual(self.post(body)[0], 202)
         self.refused(body, 409, "replayed")
+
+    def test_a_report_without_its_key_or_signature_is_refused(self):
+        self.refused(self.forge("--raw"), 422, "bad_report")
+        self.refused(self.forge("--bad-signature"), 422, "bad_report")
 
     def test_not_base64_is_refused(self):
         self.refused(b"this is not base64!", 400, "bad_envelope")
