@@ -107,6 +107,17 @@ bt_err m_report_preview(call *c)
     return BT_OK;
 }
 
+/* The answer of report_queue and report_withdrawal: what the sender posts, and where. */
+static bt_err sealed_result(call *c, const bt_report_queued *q)
+{
+    c->result = json_object_new_object();
+    json_object_object_add(c->result, "id", json_object_new_int64(q->entry));
+    json_object_object_add(c->result, "report_id", json_object_new_string(q->report_id));
+    json_object_object_add(c->result, "submit_url", json_object_new_string(q->submit_url));
+    json_object_object_add(c->result, "wire", json_object_new_string_len(q->wire, (int)q->wire_len));
+    return BT_OK;
+}
+
 bt_err m_report_queue(call *c)
 {
     json_object *confirm;
@@ -124,13 +135,7 @@ bt_err m_report_queue(call *c)
         return bad_param(c, "json: not the preview's report");
     if ((err = report_ask(c, &ask)) != BT_OK) return err;
     err = bt_outbox_queue(c->r->vault, &ask, &shown, previewed, previewed_len, (int64_t)time(NULL), &q, &c->detail);
-    if (err != BT_OK) return err;
-    c->result = json_object_new_object();
-    json_object_object_add(c->result, "id", json_object_new_int64(q.entry));
-    json_object_object_add(c->result, "report_id", json_object_new_string(q.report_id));
-    json_object_object_add(c->result, "submit_url", json_object_new_string(q.submit_url));
-    json_object_object_add(c->result, "wire", json_object_new_string_len(q.wire, (int)q.wire_len));
-    return BT_OK;
+    return err != BT_OK ? err : sealed_result(c, &q);
 }
 
 bt_err m_report_list(call *c)
@@ -165,13 +170,7 @@ bt_err m_report_withdrawal(call *c)
     bt_err err = param_int(c, "id", 1, 1, INT64_MAX, &id);
     if (err == BT_OK) err = need_vault(c);
     if (err == BT_OK) err = bt_outbox_withdrawal(c->r->vault, id, &q, &c->detail);
-    if (err != BT_OK) return err;
-    c->result = json_object_new_object();
-    json_object_object_add(c->result, "id", json_object_new_int64(q.entry));
-    json_object_object_add(c->result, "report_id", json_object_new_string(q.report_id));
-    json_object_object_add(c->result, "submit_url", json_object_new_string(q.submit_url));
-    json_object_object_add(c->result, "wire", json_object_new_string_len(q.wire, (int)q.wire_len));
-    return BT_OK;
+    return err != BT_OK ? err : sealed_result(c, &q);
 }
 
 bt_err m_report_mark(call *c)

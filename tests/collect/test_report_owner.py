@@ -12,10 +12,8 @@ import subprocess
 import tempfile
 import unittest
 
-from btproto import BUILD, Host, new_home
-
-COLLECT = os.path.join(BUILD, "bantrail-collect")
-FORGE = os.path.join(BUILD, "tests", "report_forge")
+from btcollect import FORGE, run, serve
+from btproto import Host, new_home
 PASS = "union passphrase 1"
 DIFFICULTY = 8
 INSTAGRAM = {"url": "https://www.instagram.com/accounts/suspended/", "title": "Suspended", "lang": "en",
@@ -26,36 +24,13 @@ X = {"url": "https://x.com/account/suspended", "title": "Suspended", "lang": "en
      "observed_at": "2026-03-04T08:00:00Z"}
 
 
-def collect(args, passphrase=None):
-    fds, r = (), None
-    if passphrase is not None:
-        r, w = os.pipe()
-        os.write(w, (passphrase + "\n").encode())
-        os.close(w)
-        fds = (r,)
-        args = [args[0], *args[1:2], "--passphrase-fd", str(r), *args[2:]]
-    try:
-        return subprocess.run([COLLECT, "--dir", *args], capture_output=True, text=True, pass_fds=fds, timeout=60)
-    finally:
-        if r is not None:
-            os.close(r)
-
-
 class ReportOwner(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="bt-owner-")
-        out = collect([self.dir, "keygen", "--kdf", "interactive", "--difficulty", str(DIFFICULTY)], passphrase=PASS)
+        out = run([self.dir, "keygen", "--kdf", "interactive", "--difficulty", str(DIFFICULTY)], passphrase=PASS)
         self.assertEqual(out.returncode, 0, out.stderr)
         self.entry = json.loads(out.stdout)
-        r, w = os.pipe()
-        os.write(w, (PASS + "\n").encode())
-        os.close(w)
-        self.server = subprocess.Popen([COLLECT, "--dir", self.dir, "serve", "--passphrase-fd", str(r), "--port", "0"],
-                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, pass_fds=(r,))
-        os.close(r)
-        line = self.server.stdout.readline()
-        self.assertTrue(line.startswith("listening on http://127.0.0.1:"), line)
-        self.port = int(line.rsplit(":", 1)[1].split("/")[0])
+        self.server, self.port = serve(self.dir, PASS)
         self.homes, self.hosts = [], []
 
     def tearDown(self):
@@ -100,7 +75,7 @@ class ReportOwner(unittest.TestCase):
             c.close()
 
     def figures(self):
-        out = collect([self.dir, "report", "--format", "json"])
+        out = run([self.dir, "report", "--format", "json"])
         self.assertEqual(out.returncode, 0, out.stderr)
         f = json.loads(out.stdout)
         return f["total"], f["by_platform"], {k: v for k, v in f["context"]["country"].items() if k != "not_given"}
