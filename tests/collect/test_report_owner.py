@@ -117,6 +117,11 @@ class ReportOwner(unittest.TestCase):
         self.assertEqual(self.post(sent["wire"])[0], 202)
         rid = sent["report_id"]
         before = self.figures()
+        # the report's signing seed stays inside the log: no answer carries it
+        for answer in (a.ok("get", {"id": sent["id"]})["record"], a.ok("report_get", {"id": sent["id"]}),
+                       a.ok("report_list")):
+            self.assertNotIn("seed", json.dumps(answer))
+            self.assertEqual(a.ok("get", {"id": sent["id"]})["record"]["type"], "report")
 
         # A client of the stranger's own making: A's id, the stranger's report and key.
         status, reply = self.post(self.forge("--id", rid, "--platform", "x"))
