@@ -580,6 +580,8 @@ static unsigned status_of(bt_err err)
     case BT_ERR_CORRUPT: return MHD_HTTP_BAD_REQUEST;
     case BT_ERR_BAD_REPORT: return MHD_HTTP_UNPROCESSABLE_CONTENT;
     case BT_ERR_REPLAYED: return MHD_HTTP_CONFLICT;
+    case BT_ERR_NOT_OWNER: return MHD_HTTP_FORBIDDEN;
+    case BT_ERR_NOT_FOUND: return MHD_HTTP_NOT_FOUND;
     case BT_ERR_BUSY: return MHD_HTTP_SERVICE_UNAVAILABLE;
     default: return MHD_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -650,8 +652,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     if (err != BT_OK) return reply_error(conn, status_of(err), bt_err_code(err), why ? why : bt_err_message(err));
     char hex[2 * BT_REPORT_ID_BYTES + 1], buf[160];
     sodium_bin2hex(hex, sizeof hex, res.id, sizeof res.id);
-    snprintf(buf, sizeof buf, "{\"status\":\"accepted\",\"report_id\":\"%s\",\"updated\":%s}\n", hex,
-             res.updated ? "true" : "false");
+    snprintf(buf, sizeof buf, "{\"status\":\"%s\",\"report_id\":\"%s\",\"updated\":%s}\n",
+             res.withdrawn ? "withdrawn" : "accepted", hex, res.updated ? "true" : "false");
     up->charged = 0; /* an accepted report keeps its token */
     return reply(conn, MHD_HTTP_ACCEPTED, buf, 0);
 }
@@ -753,10 +755,12 @@ static int cmd_serve(int argc, char **argv)
                    "         [--reports-per-minute N] [--burst N] [--demo]\n"
                    "--demo receives for Bantrail's built-in demo union, whose key comes from a\n"
                    "published seed (anyone can read those reports): for trying it on one computer.\n"
-                   "Receives reports: POST /v1/reports with the base64 text as the body.\n"
-                   "202 when stored; 4xx with {\"error\": {\"code\", \"message\"}} when refused\n"
+                   "Receives reports and withdrawals: POST /v1/reports with the base64 text as\n"
+                   "the body. 202 when stored or withdrawn; 4xx with {\"error\": {\"code\", \"message\"}} when refused\n"
                    "(413 too large, 400 not a report for this key or without the proof of work,\n"
-                   "then with the \"difficulty\" demanded; 422 against the schema, 409 replayed);\n"
+                   "then with the \"difficulty\" demanded; 422 against the schema, 409 replayed,\n"
+                   "403 not_owner: an update or withdrawal not signed by the report's first sender,\n"
+                   "404 a withdrawal of an id never received);\n"
                    "429 with Retry-After past the address's rate, 503 with Retry-After when full.\n"
                    "Listens on 127.0.0.1:8470 by default (port 0: any free port); prints the\n"
                    "address once listening. Logs and stores no address. Stops on SIGINT or SIGTERM.\n"

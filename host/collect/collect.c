@@ -7,7 +7,12 @@
  * - Replays are recognised by the digest of the sealed bytes (without the
  *   proof-of-work nonce), its first 64 bits kept in their own table. An update of a case is a
  *   new sealing (crypto_box_seal is randomised) and so a new digest.
- * - Nothing about the sender is stored: no address, no receipt time. */
+ * - Who may change a report: the Ed25519 key its first report carried, kept
+ *   in `owners` by report id, and kept after a withdrawal (which deletes the
+ *   report's row), so that nobody else can take the id over. Reports stored
+ *   before keys (schema 1) have no owner row and cannot be changed.
+ * - Nothing about the sender is stored: no address, no receipt time. The
+ *   key is the report's own (one per report id), never the person's. */
 #include "collect/collect_int.h"
 
 #include <errno.h>
@@ -228,7 +233,8 @@ static const char schema[] =
     " delay INTEGER NOT NULL, account_type INTEGER NOT NULL, paid INTEGER NOT NULL,"
     " country INTEGER NOT NULL, client INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS seen(digest INTEGER PRIMARY KEY);"
-    "PRAGMA user_version=1;";
+    "CREATE TABLE IF NOT EXISTS owners(id BLOB PRIMARY KEY NOT NULL, key BLOB NOT NULL) WITHOUT ROWID;"
+    "PRAGMA user_version=2;";
 
 bt_err bt_collect_open(bt_collect **out, const char *db_path, int durable)
 {
@@ -258,7 +264,11 @@ bt_err bt_collect_open(bt_collect **out, const char *db_path, int durable)
                            "INSERT OR IGNORE INTO reports(id,platform,kind,category,keywords,week,duration,"
                            "offered,submitted,outcome,delay,account_type,paid,country,client)"
                            " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                           -1, &c->insert, NULL) != SQLITE_OK)
+                           -1, &c->insert, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(c->db, "SELECT key FROM owners WHERE id=?", -1, &c->owner_get, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(c->db, "INSERT INTO owners(id,key) VALUES(?,?)", -1, &c->owner_ins, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(c->db, "SELECT 1 FROM reports WHERE id=?", -1, &c->exists, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(c->db, "DELETE FROM reports WHERE id=?", -1, &c->remove, NULL) != SQLITE_OK)
         goto fail;
     *out = c;
     return BT_OK;
@@ -273,6 +283,10 @@ void bt_collect_close(bt_collect *c)
     sqlite3_finalize(c->seen_ins);
     sqlite3_finalize(c->update);
     sqlite3_finalize(c->insert);
+    sqlite3_finalize(c->owner_get);
+    sqlite3_finalize(c->owner_ins);
+    sqlite3_finalize(c->exists);
+    sqlite3_finalize(c->remove);
     if (c->in_batch) sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
     sqlite3_close(c->db);
     if (c->sk != NULL) sodium_free(c->sk);
@@ -309,10 +323,59 @@ bt_err bt_collect_commit(bt_collect *c)
     return BT_OK;
 }
 
-static bt_err store(bt_collect *c, const bt_report *r, const unsigned char digest[32], int *updated)
+/* Steps s (bound to id first) once: 1 a row, 0 none, -1 an error. */
+static int row_of(sqlite3_stmt *s, const unsigned char id[BT_REPORT_ID_BYTES], unsigned char *key)
 {
-    int rc;
+    int rc, got = -1;
+    sqlite3_reset(s);
+    sqlite3_bind_blob(s, 1, id, BT_REPORT_ID_BYTES, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) got = 0;
+    if (rc == SQLITE_ROW) {
+        got = 1;
+        if (key != NULL) {
+            if (sqlite3_column_bytes(s, 0) == crypto_sign_PUBLICKEYBYTES)
+                memcpy(key, sqlite3_column_blob(s, 0), crypto_sign_PUBLICKEYBYTES);
+            else memset(key, 0, crypto_sign_PUBLICKEYBYTES); /* matches no real signature key */
+        }
+    }
+    sqlite3_reset(s);
+    return got;
+}
+
+/* May auth change report id? *first: the id is new. Reads only. */
+static bt_err may_change(bt_collect *c, const unsigned char id[BT_REPORT_ID_BYTES], const bt_report_auth *auth,
+                         int *first, const char **why)
+{
+    unsigned char key[crypto_sign_PUBLICKEYBYTES];
+    int owned = row_of(c->owner_get, id, key), stored;
+    *first = 0;
+    if (owned < 0) return BT_ERR_STORAGE;
+    if (owned) {
+        if (sodium_memcmp(key, auth->key, sizeof key) == 0) return BT_OK;
+        if (why) *why = "not signed by the key of this report's first sender: only they can update or withdraw it";
+        return BT_ERR_NOT_OWNER;
+    }
+    if ((stored = row_of(c->exists, id, NULL)) < 0) return BT_ERR_STORAGE;
+    if (stored) {
+        if (why) *why = "this report was stored before sender keys: it cannot be updated or withdrawn";
+        return BT_ERR_NOT_OWNER;
+    }
+    if (auth->withdrawal) {
+        if (why) *why = "no report with this id was received";
+        return BT_ERR_NOT_FOUND;
+    }
+    *first = 1;
+    return BT_OK;
+}
+
+static bt_err store(bt_collect *c, const bt_report *r, const bt_report_auth *auth, const unsigned char digest[32],
+                    int *updated, const char **why)
+{
+    int rc, first = 0;
     sqlite3_stmt *s = c->seen_ins;
+    bt_err err = may_change(c, r->id, auth, &first, why);
+    if (err != BT_OK) return err;
     sqlite3_reset(s);
     /* The first 64 bits of the digest, as the rowid: the fastest key SQLite
      * has. A false "replayed" needs a 64-bit collision: about 3e-8 after a
@@ -324,6 +387,26 @@ static bt_err store(bt_collect *c, const bt_report *r, const unsigned char diges
     sqlite3_reset(s);
     if (rc == SQLITE_CONSTRAINT) return BT_ERR_REPLAYED;
     if (rc != SQLITE_DONE) return rc == SQLITE_BUSY ? BT_ERR_BUSY : BT_ERR_STORAGE;
+
+    if (first) {
+        s = c->owner_ins;
+        sqlite3_reset(s);
+        sqlite3_bind_blob(s, 1, r->id, BT_REPORT_ID_BYTES, SQLITE_STATIC);
+        sqlite3_bind_blob(s, 2, auth->key, crypto_sign_PUBLICKEYBYTES, SQLITE_STATIC);
+        rc = sqlite3_step(s);
+        sqlite3_reset(s);
+        if (rc != SQLITE_DONE) return BT_ERR_STORAGE;
+    }
+    if (auth->withdrawal) {
+        s = c->remove;
+        sqlite3_reset(s);
+        sqlite3_bind_blob(s, 1, r->id, BT_REPORT_ID_BYTES, SQLITE_STATIC);
+        rc = sqlite3_step(s);
+        sqlite3_reset(s);
+        if (rc != SQLITE_DONE) return BT_ERR_STORAGE;
+        *updated = sqlite3_changes(c->db) == 1;
+        return BT_OK;
+    }
 
     /* A new id is the common case: try the insert, update when it existed. */
     *updated = 0;
@@ -358,12 +441,13 @@ bt_err bt_collect_submit(bt_collect *c, const char *wire, size_t len, bt_collect
                          const char **why)
 {
     bt_report r;
+    bt_report_auth auth;
     unsigned char digest[32];
     int updated = 0, own_txn = 0;
     bt_err err;
     if (why != NULL) *why = NULL;
     if (c->sk == NULL) return BT_ERR_LOCKED;
-    err = bt_report_open(&r, digest, wire, len, c->pk, c->sk, c->difficulty, why);
+    err = bt_report_open_signed(&r, &auth, digest, wire, len, c->pk, c->sk, c->difficulty, why);
     if (err != BT_OK) return err;
     if (!c->in_batch) {
         if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
@@ -372,7 +456,8 @@ bt_err bt_collect_submit(bt_collect *c, const char *wire, size_t len, bt_collect
         }
         own_txn = 1;
     }
-    err = store(c, &r, digest, &updated);
+    /* every refusal comes before the first write: nothing changes, in a batch too */
+    err = store(c, &r, &auth, digest, &updated, why);
     if (own_txn) {
         if (err == BT_OK && sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) err = BT_ERR_STORAGE;
         if (err != BT_OK) sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
@@ -381,6 +466,7 @@ bt_err bt_collect_submit(bt_collect *c, const char *wire, size_t len, bt_collect
     if (err == BT_OK && res != NULL) {
         memcpy(res->id, r.id, sizeof res->id);
         res->updated = updated;
+        res->withdrawn = auth.withdrawal;
     }
 done:
     sodium_memzero(&r, sizeof r);

@@ -11,7 +11,7 @@
 
 struct bt_collect {
     sqlite3 *db;
-    sqlite3_stmt *seen_ins, *update, *insert;
+    sqlite3_stmt *seen_ins, *update, *insert, *owner_get, *owner_ins, *exists, *remove;
     unsigned char pk[crypto_box_PUBLICKEYBYTES];
     unsigned char *sk; /* sodium_malloc, NULL until set */
     unsigned difficulty;

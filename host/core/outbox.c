@@ -2,6 +2,7 @@
 #include "bantrail/outbox.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "bantrail/cases.h"
@@ -23,6 +24,8 @@ int bt_report_state_parse(const char *s)
 
 static void add_report(bt_outbox *o, int64_t id, json_object *head)
 {
+    const char *rid = bt_json_str(head, "report_id"), *seed = bt_json_str(head, "seed");
+    if (rid != NULL && seed != NULL) json_object_object_add(o->seeds, rid, json_object_new_string(seed));
     static const char *const keep[] = {"union", "case", "report_id", "json", "wire", "submit_url"};
     json_object *item = json_object_new_object(), *x;
     json_object_object_add(item, "id", json_object_new_int64(id));
@@ -77,6 +80,7 @@ bt_err bt_outbox_load(bt_outbox *o, bt_vault *v)
     load_ctx l = {v, o};
     o->unions = json_object_new_object();
     o->reports = json_object_new_array();
+    o->seeds = json_object_new_object();
     bt_err err = bt_vault_state_of(v) == BT_VAULT_LOCKED ? BT_ERR_LOCKED
                                                          : bt_vault_entries(v, 0, INT_MAX, outbox_one, &l, &last);
     if (err != BT_OK) bt_outbox_free(o);
@@ -87,7 +91,8 @@ void bt_outbox_free(bt_outbox *o)
 {
     json_object_put(o->unions);
     json_object_put(o->reports);
-    o->unions = o->reports = NULL;
+    json_object_put(o->seeds);
+    o->unions = o->reports = o->seeds = NULL;
 }
 
 json_object *bt_outbox_report(const bt_outbox *o, int64_t id)
@@ -147,20 +152,89 @@ bt_err bt_outbox_pin_union(bt_vault *v, const char *json, size_t len, int64_t no
 
 /* ---- building and queueing reports ---- */
 
-/* The report id: want_id or a fresh one, unless the outbox has a report of
- * this case for this union, whose id the union knows. */
-static void report_id_for(const bt_outbox *o, int64_t case_id, const char *union_id, const unsigned char *want_id,
-                          unsigned char rid[BT_REPORT_ID_BYTES])
+/* ---- report ids and their signing seeds ---- */
+
+/* The secret that tags the report ids this host process mints: random,
+ * drawn once, never written anywhere. */
+static unsigned char id_key[crypto_generichash_KEYBYTES];
+static pthread_once_t id_key_once = PTHREAD_ONCE_INIT;
+
+static void id_key_init(void)
 {
-    if (want_id != NULL) memcpy(rid, want_id, BT_REPORT_ID_BYTES);
-    else bt_report_new_id(rid);
+    randombytes_buf(id_key, sizeof id_key);
+}
+
+/* The second half of a minted id: a keyed hash of its first half, the log
+ * (its public key), the case and the union. */
+static void id_tag(unsigned char tag[BT_REPORT_ID_BYTES / 2], bt_vault *v, const unsigned char *half, int64_t case_id,
+                   const char *union_id)
+{
+    crypto_generichash_state st;
+    unsigned char h[16], c[8];
+    pthread_once(&id_key_once, id_key_init);
+    for (int i = 0; i < 8; i++) c[i] = (unsigned char)((uint64_t)case_id >> (8 * i));
+    crypto_generichash_init(&st, id_key, sizeof id_key, sizeof h);
+    crypto_generichash_update(&st, (const unsigned char *)"bantrail-report-id", 18);
+    crypto_generichash_update(&st, half, BT_REPORT_ID_BYTES / 2);
+    crypto_generichash_update(&st, bt_vault_public_key(v), crypto_box_PUBLICKEYBYTES);
+    crypto_generichash_update(&st, c, sizeof c);
+    crypto_generichash_update(&st, (const unsigned char *)union_id, strlen(union_id) + 1);
+    crypto_generichash_final(&st, h, sizeof h);
+    memcpy(tag, h, BT_REPORT_ID_BYTES / 2);
+}
+
+/* The id of the outbox's report of this case for this union (the latest),
+ * with its seed when the log has one: 1, else 0. */
+static int known_id(const bt_outbox *o, int64_t case_id, const char *union_id, unsigned char rid[BT_REPORT_ID_BYTES],
+                    unsigned char seed[BT_REPORT_SEED_BYTES], int *have_seed)
+{
+    int found = 0;
+    *have_seed = 0;
     for (size_t i = 0; i < json_object_array_length(o->reports); i++) {
         json_object *item = json_object_array_get_idx(o->reports, i);
         const char *hex = bt_json_str(item, "report_id"), *uid = bt_json_str(item, "union");
         size_t n = 0;
-        if (bt_json_int_or(item, "case", 0) == case_id && uid != NULL && !strcmp(uid, union_id) && hex != NULL)
-            sodium_hex2bin(rid, BT_REPORT_ID_BYTES, hex, strlen(hex), NULL, &n, NULL);
+        if (bt_json_int_or(item, "case", 0) == case_id && uid != NULL && !strcmp(uid, union_id) && hex != NULL &&
+            sodium_hex2bin(rid, BT_REPORT_ID_BYTES, hex, strlen(hex), NULL, &n, NULL) == 0 && n == BT_REPORT_ID_BYTES)
+            found = 1;
     }
+    if (found) {
+        char hex[2 * BT_REPORT_ID_BYTES + 1];
+        json_object *s;
+        size_t n = 0;
+        sodium_bin2hex(hex, sizeof hex, rid, BT_REPORT_ID_BYTES);
+        *have_seed = json_object_object_get_ex(o->seeds, hex, &s) &&
+                     sodium_hex2bin(seed, BT_REPORT_SEED_BYTES, json_object_get_string(s),
+                                    (size_t)json_object_get_string_len(s), NULL, &n, NULL) == 0 &&
+                     n == BT_REPORT_SEED_BYTES;
+    }
+    return found;
+}
+
+/* The report id and seed of case_id for union_id (see bt_outbox_build). */
+static bt_err report_id_for(bt_vault *v, const bt_outbox *o, int64_t case_id, const char *union_id, const unsigned char *want_id,
+                            unsigned char rid[BT_REPORT_ID_BYTES], unsigned char seed[BT_REPORT_SEED_BYTES],
+                            const char **why)
+{
+    unsigned char tag[BT_REPORT_ID_BYTES / 2];
+    int have_seed = 0;
+    if (!known_id(o, case_id, union_id, rid, seed, &have_seed)) {
+        if (want_id == NULL) {
+            bt_report_new_id(rid);
+            id_tag(rid + BT_REPORT_ID_BYTES / 2, v, rid, case_id, union_id);
+        } else {
+            id_tag(tag, v, want_id, case_id, union_id);
+            if (sodium_memcmp(tag, want_id + BT_REPORT_ID_BYTES / 2, sizeof tag) != 0) goto foreign;
+            memcpy(rid, want_id, BT_REPORT_ID_BYTES);
+        }
+    } else if (want_id != NULL && sodium_memcmp(rid, want_id, BT_REPORT_ID_BYTES) != 0) {
+        goto foreign;
+    }
+    if (!have_seed) randombytes_buf(seed, BT_REPORT_SEED_BYTES);
+    return BT_OK;
+foreign:
+    if (why) *why = "report_id: not one this log made for this case and union (preview again)";
+    return BT_ERR_BAD_PARAMS;
 }
 
 /* The case's first readable restriction notice (its header, *notice the
@@ -183,8 +257,9 @@ static bt_err derive(bt_vault *v, const bt_outbox *o, const bt_case *k, const bt
     json_object *notice = NULL;
     const char *reason = NULL;
     out->case_id = k->id;
-    report_id_for(o, k->id, out->u.id, want_id, rid);
-    bt_err err = first_restriction(v, k, &notice);
+    bt_err err = report_id_for(v, o, k->id, out->u.id, want_id, rid, out->seed, why);
+    if (err != BT_OK) return err;
+    err = first_restriction(v, k, &notice);
     if (err == BT_OK) err = bt_share_derive(&out->report, k, notice, &ask->context, rid, &reason);
     if (reason != NULL && why != NULL) *why = reason;
     json_object_put(notice);
@@ -216,6 +291,10 @@ static bt_err append_report(bt_vault *v, const bt_report_built *b, const char *j
     json_object_object_add(head, "union", json_object_new_string(b->u.id));
     json_object_object_add(head, "case", json_object_new_int64(b->case_id));
     json_object_object_add(head, "report_id", json_object_new_string(q->report_id));
+    char seed[2 * BT_REPORT_SEED_BYTES + 1];
+    sodium_bin2hex(seed, sizeof seed, b->seed, sizeof b->seed);
+    json_object_object_add(head, "seed", json_object_new_string(seed));
+    sodium_memzero(seed, sizeof seed);
     json_object_object_add(head, "json", json_object_new_string_len(json, (int)n));
     json_object_object_add(head, "wire", json_object_new_string_len(q->wire, (int)q->wire_len));
     json_object_object_add(head, "submit_url", json_object_new_string(b->u.submit_url));
@@ -234,16 +313,55 @@ bt_err bt_outbox_queue(bt_vault *v, const bt_report_ask *ask, const bt_report *s
     bt_err err;
     memset(out, 0, sizeof *out);
     if ((err = bt_outbox_build(v, ask, shown->id, now, &b, why)) != BT_OK) return err;
-    if ((err = bt_report_render(json, sizeof json, &n, &b.report)) != BT_OK) return err;
+    err = bt_report_render(json, sizeof json, &n, &b.report);
     /* what is sealed is exactly what the person was shown */
-    if (n != len || memcmp(json, previewed, n) != 0) {
+    if (err == BT_OK && (n != len || memcmp(json, previewed, n) != 0)) {
         if (why) *why = "the report is not the one previewed (the case changed?): preview it again";
-        return BT_ERR_BAD_PARAMS;
+        err = BT_ERR_BAD_PARAMS;
     }
-    if ((err = bt_report_seal(out->wire, sizeof out->wire, &out->wire_len, &b.report, &b.u)) != BT_OK) return err;
-    sodium_bin2hex(out->report_id, sizeof out->report_id, b.report.id, sizeof b.report.id);
-    memcpy(out->submit_url, b.u.submit_url, sizeof out->submit_url);
-    return append_report(v, &b, json, n, now, out);
+    if (err == BT_OK) err = bt_report_seal(out->wire, sizeof out->wire, &out->wire_len, &b.report, &b.u, b.seed);
+    if (err == BT_OK) {
+        sodium_bin2hex(out->report_id, sizeof out->report_id, b.report.id, sizeof b.report.id);
+        memcpy(out->submit_url, b.u.submit_url, sizeof out->submit_url);
+        err = append_report(v, &b, json, n, now, out);
+    }
+    sodium_memzero(b.seed, sizeof b.seed);
+    return err;
+}
+
+bt_err bt_outbox_withdrawal(bt_vault *v, int64_t id, bt_report_queued *out, const char **why)
+{
+    bt_outbox o;
+    bt_union u;
+    unsigned char rid[BT_REPORT_ID_BYTES], seed[BT_REPORT_SEED_BYTES];
+    int demo = 0;
+    size_t n = 0;
+    json_object *s = NULL;
+    const char *ignored = NULL;
+    memset(out, 0, sizeof *out);
+    bt_err err = bt_outbox_load(&o, v);
+    if (err != BT_OK) return err;
+    json_object *item = bt_outbox_report(&o, id);
+    const char *uid = item ? bt_json_str(item, "union") : NULL, *hex = item ? bt_json_str(item, "report_id") : NULL;
+    if (uid == NULL || hex == NULL ||
+        sodium_hex2bin(rid, sizeof rid, hex, strlen(hex), NULL, &n, NULL) != 0 || n != sizeof rid)
+        err = BT_ERR_NOT_FOUND;
+    else if ((err = bt_outbox_union(&o, uid, &u, &demo, &ignored)) == BT_OK &&
+             (!json_object_object_get_ex(o.seeds, hex, &s) ||
+              sodium_hex2bin(seed, sizeof seed, json_object_get_string(s), (size_t)json_object_get_string_len(s), NULL,
+                             &n, NULL) != 0 || n != sizeof seed)) {
+        if (why) *why = "this report was queued before sender keys: it cannot be withdrawn at the union";
+        err = BT_ERR_BAD_PARAMS;
+    }
+    if (err == BT_OK) err = bt_report_seal_withdrawal(out->wire, sizeof out->wire, &out->wire_len, rid, &u, seed);
+    if (err == BT_OK) {
+        out->entry = id;
+        sodium_bin2hex(out->report_id, sizeof out->report_id, rid, sizeof rid);
+        memcpy(out->submit_url, u.submit_url, sizeof out->submit_url);
+    }
+    sodium_memzero(seed, sizeof seed);
+    bt_outbox_free(&o);
+    return err;
 }
 
 bt_err bt_outbox_mark(bt_vault *v, int64_t id, bt_report_state state, const char *detail, int64_t now)

@@ -584,33 +584,60 @@ static void put_le64(unsigned char *p, uint64_t v)
     for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
 }
 
-bt_err bt_report_seal(char *out, size_t cap, size_t *len, const bt_report *r, const bt_union *u)
+/* The message a report's key signs: context | kind | union key id | report
+ * id | body (the canonical JSON, or nothing for a withdrawal). */
+static void sign_input(crypto_generichash_state *st, unsigned char kind, const unsigned char kid[BT_REPORT_KEY_ID_BYTES],
+                       const unsigned char id[BT_REPORT_ID_BYTES], const unsigned char *body, size_t body_len,
+                       unsigned char out[crypto_generichash_BYTES_MAX])
 {
-    unsigned char *plain = NULL, *env = NULL;
-    size_t json_len = 0, padded_len = 0, env_len, sealed_len;
+    crypto_generichash_init(st, NULL, 0, crypto_generichash_BYTES_MAX);
+    crypto_generichash_update(st, (const unsigned char *)BT_REPORT_SIGN_CONTEXT, sizeof BT_REPORT_SIGN_CONTEXT);
+    crypto_generichash_update(st, &kind, 1);
+    crypto_generichash_update(st, kid, BT_REPORT_KEY_ID_BYTES);
+    crypto_generichash_update(st, id, BT_REPORT_ID_BYTES);
+    crypto_generichash_update(st, body, body_len);
+    crypto_generichash_final(st, out, crypto_generichash_BYTES_MAX);
+}
+
+/* Seals plain (kind, then body_len bytes of body at plain + BT_REPORT_AUTH_BYTES,
+ * in a buffer of BT_REPORT_BLOCK * BT_REPORT_MAX_BLOCKS) for id to u: signs,
+ * pads, seals, works. */
+static bt_err seal_plain(char *out, size_t cap, size_t *len, unsigned char *plain, size_t body_len,
+                         const unsigned char id[BT_REPORT_ID_BYTES], const bt_union *u, const unsigned char *seed)
+{
+    unsigned char *env = NULL, *ssk = NULL;
+    unsigned char kid[BT_REPORT_KEY_ID_BYTES], m[crypto_generichash_BYTES_MAX], fresh[BT_REPORT_SEED_BYTES];
+    size_t padded_len = 0, env_len, sealed_len;
     crypto_generichash_state base, st;
     unsigned char h[32];
     bt_err err;
 
-    if (u->pow_difficulty > BT_REPORT_POW_MAX) return BT_ERR_BAD_PARAMS;
-    if (cap < BT_REPORT_WIRE_MAX + 1) return BT_ERR_RESULT_TOO_LARGE;
-    plain = sodium_malloc(BT_REPORT_BLOCK * BT_REPORT_MAX_BLOCKS);
     env = malloc(BT_REPORT_ENVELOPE_MAX);
-    if (plain == NULL || env == NULL) {
+    ssk = sodium_malloc(crypto_sign_SECRETKEYBYTES);
+    if (env == NULL || ssk == NULL) {
         err = BT_ERR_NO_MEMORY;
         goto done;
     }
-    err = bt_report_render((char *)plain, BT_REPORT_BLOCK * BT_REPORT_MAX_BLOCKS, &json_len, r);
-    if (err != BT_OK) goto done;
-    if (sodium_pad(&padded_len, plain, json_len, BT_REPORT_BLOCK, BT_REPORT_BLOCK * BT_REPORT_MAX_BLOCKS) != 0) {
+    /* who may change this report: its key, and its signature over what is sealed */
+    if (seed == NULL) {
+        randombytes_buf(fresh, sizeof fresh);
+        seed = fresh;
+    }
+    crypto_sign_seed_keypair(plain + 1, ssk, seed);
+    sodium_memzero(fresh, sizeof fresh);
+    bt_report_key_id(kid, u->public_key);
+    sign_input(&st, plain[0], kid, id, plain + BT_REPORT_AUTH_BYTES, body_len, m);
+    crypto_sign_detached(plain + 1 + crypto_sign_PUBLICKEYBYTES, NULL, m, sizeof m, ssk);
+    if (sodium_pad(&padded_len, plain, BT_REPORT_AUTH_BYTES + body_len, BT_REPORT_BLOCK,
+                   BT_REPORT_BLOCK * BT_REPORT_MAX_BLOCKS) != 0) {
         err = BT_ERR_RESULT_TOO_LARGE;
         goto done;
     }
     sealed_len = crypto_box_SEALBYTES + padded_len;
     env_len = BT_REPORT_HEADER_BYTES + sealed_len + BT_REPORT_NONCE_BYTES;
     memcpy(env, BT_REPORT_MAGIC, 4);
-    bt_report_key_id(env + 4, u->public_key);
-    memcpy(env + 4 + BT_REPORT_KEY_ID_BYTES, r->id, BT_REPORT_ID_BYTES);
+    memcpy(env + 4, kid, BT_REPORT_KEY_ID_BYTES);
+    memcpy(env + 4 + BT_REPORT_KEY_ID_BYTES, id, BT_REPORT_ID_BYTES);
     if (crypto_box_seal(env + BT_REPORT_HEADER_BYTES, plain, padded_len, u->public_key) != 0) {
         err = BT_ERR_INTERNAL;
         goto done;
@@ -631,8 +658,39 @@ bt_err bt_report_seal(char *out, size_t cap, size_t *len, const bt_report *r, co
     *len = strlen(out);
     err = BT_OK;
 done:
-    if (plain != NULL) sodium_free(plain); /* sodium_free wipes */
+    if (ssk != NULL) sodium_free(ssk); /* sodium_free wipes */
     free(env);
+    return err;
+}
+
+bt_err bt_report_seal(char *out, size_t cap, size_t *len, const bt_report *r, const bt_union *u,
+                      const unsigned char *seed)
+{
+    unsigned char *plain;
+    size_t json_len = 0;
+    bt_err err;
+    if (u->pow_difficulty > BT_REPORT_POW_MAX) return BT_ERR_BAD_PARAMS;
+    if (cap < BT_REPORT_WIRE_MAX + 1) return BT_ERR_RESULT_TOO_LARGE;
+    if ((plain = sodium_malloc(BT_REPORT_BLOCK * BT_REPORT_MAX_BLOCKS)) == NULL) return BT_ERR_NO_MEMORY;
+    plain[0] = BT_REPORT_KIND_REPORT;
+    err = bt_report_render((char *)plain + BT_REPORT_AUTH_BYTES, BT_REPORT_BLOCK * BT_REPORT_MAX_BLOCKS - BT_REPORT_AUTH_BYTES,
+                           &json_len, r);
+    if (err == BT_OK) err = seal_plain(out, cap, len, plain, json_len, r->id, u, seed);
+    sodium_free(plain); /* wipes */
+    return err;
+}
+
+bt_err bt_report_seal_withdrawal(char *out, size_t cap, size_t *len, const unsigned char id[BT_REPORT_ID_BYTES],
+                                 const bt_union *u, const unsigned char seed[BT_REPORT_SEED_BYTES])
+{
+    unsigned char *plain;
+    bt_err err;
+    if (u->pow_difficulty > BT_REPORT_POW_MAX || seed == NULL) return BT_ERR_BAD_PARAMS;
+    if (cap < BT_REPORT_WIRE_MAX + 1) return BT_ERR_RESULT_TOO_LARGE;
+    if ((plain = sodium_malloc(BT_REPORT_BLOCK * BT_REPORT_MAX_BLOCKS)) == NULL) return BT_ERR_NO_MEMORY;
+    plain[0] = BT_REPORT_KIND_WITHDRAW;
+    err = seal_plain(out, cap, len, plain, 0, id, u, seed);
+    sodium_free(plain);
     return err;
 }
 
@@ -693,20 +751,22 @@ static bt_err env_fail(const char **why, bt_err err, const char *reason)
     return err;
 }
 
-bt_err bt_report_open(bt_report *out, unsigned char digest[32], const char *wire, size_t wire_len,
-                      const unsigned char pk[crypto_box_PUBLICKEYBYTES],
-                      const unsigned char sk[crypto_box_SECRETKEYBYTES], unsigned difficulty,
-                      const char **why)
+bt_err bt_report_open_signed(bt_report *out, bt_report_auth *auth, unsigned char digest[32], const char *wire,
+                             size_t wire_len, const unsigned char pk[crypto_box_PUBLICKEYBYTES],
+                             const unsigned char sk[crypto_box_SECRETKEYBYTES], unsigned difficulty,
+                             const char **why)
 {
     unsigned char env[BT_REPORT_ENVELOPE_MAX];
     unsigned char plain[BT_REPORT_BLOCK * BT_REPORT_MAX_BLOCKS];
     char canon[BT_REPORT_JSON_MAX + 1];
-    unsigned char kid[BT_REPORT_KEY_ID_BYTES], h[32], rd[32];
+    unsigned char kid[BT_REPORT_KEY_ID_BYTES], h[32], rd[32], m[crypto_generichash_BYTES_MAX];
     crypto_generichash_state st, replay;
-    size_t env_len = 0, sealed_len, padded_len, json_len = 0, canon_len = 0;
+    size_t env_len = 0, sealed_len, padded_len, plain_len = 0, json_len, canon_len = 0;
+    const unsigned char *json = plain + BT_REPORT_AUTH_BYTES, *id;
     bt_err err;
 
     memset(out, 0, sizeof *out);
+    memset(auth, 0, sizeof *auth);
     if (wire_len > BT_REPORT_WIRE_MAX) return env_fail(why, BT_ERR_FRAME_TOO_LARGE, "larger than any report");
     long decoded = b64_decode(env, sizeof env, wire, wire_len);
     if (decoded < 0) return env_fail(why, BT_ERR_BAD_ENVELOPE, "not base64");
@@ -714,10 +774,13 @@ bt_err bt_report_open(bt_report *out, unsigned char digest[32], const char *wire
     if (env_len < BT_REPORT_ENVELOPE_BYTES(1) ||
         (env_len - BT_REPORT_ENVELOPE_BYTES(0)) % BT_REPORT_BLOCK != 0)
         return env_fail(why, BT_ERR_BAD_ENVELOPE, "not a whole number of blocks");
+    if (memcmp(env, "BTR1", 4) == 0)
+        return env_fail(why, BT_ERR_BAD_ENVELOPE, "a report of an older client (BTR1, no sender key): update Bantrail");
     if (memcmp(env, BT_REPORT_MAGIC, 4) != 0) return env_fail(why, BT_ERR_BAD_ENVELOPE, "unknown envelope version");
     bt_report_key_id(kid, pk);
     if (sodium_memcmp(env + 4, kid, sizeof kid) != 0)
         return env_fail(why, BT_ERR_WRONG_KEY, "sealed to another key id");
+    id = env + 4 + BT_REPORT_KEY_ID_BYTES;
     crypto_generichash_init(&st, NULL, 0, 32);
     crypto_generichash_update(&st, env, env_len - BT_REPORT_NONCE_BYTES);
     replay = st;
@@ -733,30 +796,69 @@ bt_err bt_report_open(bt_report *out, unsigned char digest[32], const char *wire
         err = env_fail(why, BT_ERR_CORRUPT, "the sealed box does not open with this key");
         goto done;
     }
-    if (sodium_unpad(&json_len, plain, padded_len, BT_REPORT_BLOCK) != 0) {
+    if (sodium_unpad(&plain_len, plain, padded_len, BT_REPORT_BLOCK) != 0) {
         err = env_fail(why, BT_ERR_BAD_ENVELOPE, "bad padding");
         goto done;
     }
-    if ((json_len / BT_REPORT_BLOCK + 1) * BT_REPORT_BLOCK != padded_len) {
+    if ((plain_len / BT_REPORT_BLOCK + 1) * BT_REPORT_BLOCK != padded_len) {
         err = env_fail(why, BT_ERR_BAD_ENVELOPE, "padding is not minimal");
         goto done;
     }
-    err = bt_report_parse(out, (const char *)plain, json_len, why);
-    if (err != BT_OK) goto done;
-    if (bt_report_render(canon, sizeof canon, &canon_len, out) != BT_OK || canon_len != json_len ||
-        memcmp(canon, plain, json_len) != 0) {
-        err = fail(why, "not in canonical form");
+    /* the report's key and its signature over what is sealed */
+    if (plain_len < BT_REPORT_AUTH_BYTES ||
+        (plain[0] != BT_REPORT_KIND_REPORT && plain[0] != BT_REPORT_KIND_WITHDRAW)) {
+        err = fail(why, "no sender key inside");
         goto done;
     }
-    if (memcmp(out->id, env + 4 + BT_REPORT_KEY_ID_BYTES, BT_REPORT_ID_BYTES) != 0) {
-        err = fail(why, "report_id differs from the envelope's");
+    json_len = plain_len - BT_REPORT_AUTH_BYTES;
+    sign_input(&st, plain[0], kid, id, json, json_len, m);
+    if (crypto_sign_verify_detached(plain + 1 + crypto_sign_PUBLICKEYBYTES, m, sizeof m, plain + 1) != 0) {
+        err = fail(why, "the report's signature does not hold");
         goto done;
     }
-    if (digest != NULL) memcpy(digest, rd, 32);
+    memcpy(auth->key, plain + 1, sizeof auth->key);
+    if (plain[0] == BT_REPORT_KIND_WITHDRAW) {
+        err = json_len == 0 ? BT_OK : fail(why, "a withdrawal carries no report");
+        if (err == BT_OK) {
+            auth->withdrawal = 1;
+            memcpy(out->id, id, BT_REPORT_ID_BYTES);
+        }
+    } else {
+        err = bt_report_parse(out, (const char *)json, json_len, why);
+        if (err != BT_OK) goto done;
+        if (bt_report_render(canon, sizeof canon, &canon_len, out) != BT_OK || canon_len != json_len ||
+            memcmp(canon, json, json_len) != 0) {
+            err = fail(why, "not in canonical form");
+            goto done;
+        }
+        if (memcmp(out->id, id, BT_REPORT_ID_BYTES) != 0) {
+            err = fail(why, "report_id differs from the envelope's");
+            goto done;
+        }
+    }
+    if (err == BT_OK && digest != NULL) memcpy(digest, rd, 32);
 done:
-    if (err != BT_OK) sodium_memzero(out, sizeof *out);
+    if (err != BT_OK) {
+        sodium_memzero(out, sizeof *out);
+        sodium_memzero(auth, sizeof *auth);
+    }
     sodium_memzero(plain, padded_len);
     sodium_memzero(canon, canon_len);
+    return err;
+}
+
+bt_err bt_report_open(bt_report *out, unsigned char digest[32], const char *wire, size_t wire_len,
+                      const unsigned char pk[crypto_box_PUBLICKEYBYTES],
+                      const unsigned char sk[crypto_box_SECRETKEYBYTES], unsigned difficulty,
+                      const char **why)
+{
+    bt_report_auth auth;
+    bt_err err = bt_report_open_signed(out, &auth, digest, wire, wire_len, pk, sk, difficulty, why);
+    if (err == BT_OK && auth.withdrawal) {
+        sodium_memzero(out, sizeof *out);
+        if (digest != NULL) sodium_memzero(digest, 32);
+        err = fail(why, "a withdrawal, not a report");
+    }
     return err;
 }
 

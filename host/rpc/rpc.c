@@ -180,6 +180,7 @@ static const struct {
     {"report_queue", m_report_queue, 1},
     {"report_list", m_report_list, 1},
     {"report_get", m_report_get, 1},
+    {"report_withdrawal", m_report_withdrawal, 1},
     {"report_mark", m_report_mark, 1},
     {"cases", m_cases, 1},
     {"case_get", m_case_get, 1},

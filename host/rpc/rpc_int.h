@@ -98,6 +98,7 @@ bt_err m_report_preview(call *c);
 bt_err m_report_queue(call *c);
 bt_err m_report_list(call *c);
 bt_err m_report_get(call *c);
+bt_err m_report_withdrawal(call *c);
 bt_err m_report_mark(call *c);
 
 #endif

@@ -201,6 +201,8 @@ bt_err m_get(call *c)
         bt_vault_free(body);
         return BT_ERR_CORRUPT;
     }
+    const char *type = bt_json_str(head, "type");
+    if (type != NULL && !strcmp(type, BT_REC_REPORT)) json_object_object_del(head, "seed"); /* the report key's: never answered */
     c->result = json_object_new_object();
     json_object_object_add(c->result, "id", json_object_new_int64(id));
     json_object_object_add(c->result, "record", head);

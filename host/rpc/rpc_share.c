@@ -1,5 +1,5 @@
 /* unions, union_import, report_preview, report_queue, report_list,
- * report_get, report_mark (docs/PROTOCOL.md, docs/REPORT.md) over
+ * report_get, report_withdrawal, report_mark (docs/PROTOCOL.md, docs/REPORT.md) over
  * core/outbox.c, core/share.c and core/report.c. */
 #include <string.h>
 
@@ -95,6 +95,7 @@ bt_err m_report_preview(call *c)
     bt_err err;
     if ((err = report_ask(c, &ask)) != BT_OK) return err;
     if ((err = bt_outbox_build(c->r->vault, &ask, NULL, (int64_t)time(NULL), &b, &c->detail)) != BT_OK) return err;
+    sodium_memzero(b.seed, sizeof b.seed); /* queueing takes it again */
     if ((err = bt_report_render(json, sizeof json, &n, &b.report)) != BT_OK) return err;
     bt_json_parse(json, n, JSON_DEPTH, &report);
     c->result = json_object_new_object();
@@ -103,6 +104,17 @@ bt_err m_report_preview(call *c)
     json_object_object_add(c->result, "report", report);
     json_object_object_add(c->result, "words", bt_share_words(&b.report));
     json_object_object_add(c->result, "union", union_summary(&b.u, b.demo));
+    return BT_OK;
+}
+
+/* The answer of report_queue and report_withdrawal: what the sender posts, and where. */
+static bt_err sealed_result(call *c, const bt_report_queued *q)
+{
+    c->result = json_object_new_object();
+    json_object_object_add(c->result, "id", json_object_new_int64(q->entry));
+    json_object_object_add(c->result, "report_id", json_object_new_string(q->report_id));
+    json_object_object_add(c->result, "submit_url", json_object_new_string(q->submit_url));
+    json_object_object_add(c->result, "wire", json_object_new_string_len(q->wire, (int)q->wire_len));
     return BT_OK;
 }
 
@@ -123,13 +135,7 @@ bt_err m_report_queue(call *c)
         return bad_param(c, "json: not the preview's report");
     if ((err = report_ask(c, &ask)) != BT_OK) return err;
     err = bt_outbox_queue(c->r->vault, &ask, &shown, previewed, previewed_len, (int64_t)time(NULL), &q, &c->detail);
-    if (err != BT_OK) return err;
-    c->result = json_object_new_object();
-    json_object_object_add(c->result, "id", json_object_new_int64(q.entry));
-    json_object_object_add(c->result, "report_id", json_object_new_string(q.report_id));
-    json_object_object_add(c->result, "submit_url", json_object_new_string(q.submit_url));
-    json_object_object_add(c->result, "wire", json_object_new_string_len(q.wire, (int)q.wire_len));
-    return BT_OK;
+    return err != BT_OK ? err : sealed_result(c, &q);
 }
 
 bt_err m_report_list(call *c)
@@ -155,6 +161,16 @@ bt_err m_report_get(call *c)
     c->result = json_object_get(bt_outbox_report(&o, id));
     bt_outbox_free(&o);
     return c->result != NULL ? BT_OK : BT_ERR_NOT_FOUND;
+}
+
+bt_err m_report_withdrawal(call *c)
+{
+    bt_report_queued q;
+    int64_t id = 0;
+    bt_err err = param_int(c, "id", 1, 1, INT64_MAX, &id);
+    if (err == BT_OK) err = need_vault(c);
+    if (err == BT_OK) err = bt_outbox_withdrawal(c->r->vault, id, &q, &c->detail);
+    return err != BT_OK ? err : sealed_result(c, &q);
 }
 
 bt_err m_report_mark(call *c)

@@ -30,6 +30,7 @@ static const struct {
     [BT_ERR_BAD_POW] = {"insufficient_work", "the report lacks the required proof of work"},
     [BT_ERR_BAD_REPORT] = {"bad_report", "the report does not follow the report schema"},
     [BT_ERR_REPLAYED] = {"replayed", "this sealed report was received before"},
+    [BT_ERR_NOT_OWNER] = {"not_owner", "only the report's sender can update or withdraw it"},
 };
 
 const char *bt_err_code(bt_err err)

@@ -6,7 +6,9 @@
  * The store keeps each report as integer columns, never the sealed bytes,
  * never an address or a receipt time. Reports are deduplicated by report id
  * (the latest received wins); a sealed report received before is refused as
- * a replay (its digest is remembered). */
+ * a replay (its digest is remembered). The first report of an id brings the
+ * report's public key, kept with the id (also after a withdrawal): a later
+ * report or a withdrawal of that id must be signed by it. */
 #ifndef BANTRAIL_COLLECT_H
 #define BANTRAIL_COLLECT_H
 
@@ -29,7 +31,8 @@ typedef enum { BT_COLLECT_WEEKLY, BT_COLLECT_APPEALS } bt_collect_table;
 
 typedef struct {
     unsigned char id[BT_REPORT_ID_BYTES];
-    int updated;                   /* an earlier report with this id was replaced */
+    int updated;                   /* an earlier report with this id was replaced (or withdrawn) */
+    int withdrawn;                 /* it was a withdrawal: the report no longer counts */
 } bt_collect_result;
 
 /* Creates a key pair, wraps the secret key under Argon2id(pass) (kdf NULL:
@@ -63,11 +66,16 @@ void bt_collect_close(bt_collect *c);
 bt_err bt_collect_set_key(bt_collect *c, const unsigned char pk[crypto_box_PUBLICKEYBYTES],
                           const unsigned char sk[crypto_box_SECRETKEYBYTES], unsigned difficulty);
 
-/* Opens, checks and stores one sealed report (base64 text, exact). Outside a
- * batch it commits before returning. Errors as bt_report_open, plus
- * BT_ERR_REPLAYED (these sealed bytes were stored before: nothing changes),
- * BT_ERR_LOCKED (no key set) and BT_ERR_STORAGE. *why (may be NULL) gets a
- * static reason on failure. */
+/* Opens, checks and stores one sealed report or withdrawal (base64 text,
+ * exact; bt_report_open_signed). Outside a batch it commits before
+ * returning. A report of a new id is stored with its key; a report or a
+ * withdrawal of a known id must be signed by the key its first report
+ * brought. Errors as bt_report_open_signed, plus BT_ERR_NOT_OWNER (another
+ * key, or a report stored before keys, which nobody can change), BT_ERR_NOT_FOUND
+ * (a withdrawal of an id never received), BT_ERR_REPLAYED (these sealed bytes
+ * were stored before), BT_ERR_LOCKED (no key set) and BT_ERR_STORAGE; on
+ * every error nothing changes. *why (may be NULL) gets a static reason on
+ * failure. */
 bt_err bt_collect_submit(bt_collect *c, const char *wire, size_t len, bt_collect_result *res,
                          const char **why);
 

@@ -4,7 +4,9 @@
  * of each. Nothing is kept outside the log:
  *  - {"type":"union","entry":{...}} pins a union (a later one with the same
  *    id replaces it);
- *  - {"type":"report",...} queues a sealed report;
+ *  - {"type":"report",...} queues a sealed report, with the report's
+ *    signing seed (only in the log, which is sealed: never in the report,
+ *    never in an answer), the same for every report of that report id;
  *  - {"type":"report_state","of":N,"state":...} records what became of it.
  * The core never sends: the extension's worker or the CLI does, and marks.
  *
@@ -26,6 +28,7 @@ typedef struct {
     json_object *reports; /* outbox items in log order: {"id" (the report entry), "union", "case",
                              "report_id", "json", "wire", "submit_url", "state" (queued, sent,
                              failed, withdrawn), "updated_at", "attempts"[, "detail"]} */
+    json_object *seeds;   /* report id (hex) -> its signing seed (hex): internal, never answered */
 } bt_outbox;
 
 /* Reads the pinned unions and the outbox from the log. BT_ERR_LOCKED when
@@ -65,14 +68,20 @@ typedef struct {
     bt_union u;
     int demo;        /* u is the demo union */
     int64_t case_id; /* the case's id */
+    unsigned char seed[BT_REPORT_SEED_BYTES]; /* the report's signing seed (wipe it) */
 } bt_report_built;
 
 /* Builds the report of ask (bt_share_derive over the case and its first
- * restriction) with report id want_id (NULL: a fresh one), unless the
- * outbox already holds a report of this case for this union, whose id is
- * kept so that the union updates that report. Needs the log readable.
- * BT_ERR_NOT_FOUND (no such case or union, or nothing to report),
- * BT_ERR_BAD_PARAMS (with *why) for a bad context, BT_ERR_LOCKED. */
+ * restriction). Its report id: the one of the outbox's report of this case
+ * for this union when there is one (so that the union updates that report),
+ * else a new one this host mints for this case and union (random bits and
+ * a tag keyed by a secret of this host process). want_id (NULL: any) must be
+ * that id: a report id the log did not make for this case and union is
+ * refused with BT_ERR_BAD_PARAMS, so that nobody has the host seal an update
+ * of a report that is not theirs. out->seed: the seed kept with that id,
+ * else a fresh one. Needs the log readable. BT_ERR_NOT_FOUND (no such case
+ * or union, or nothing to report), BT_ERR_BAD_PARAMS (with *why) for a bad
+ * context or a foreign report id, BT_ERR_LOCKED. */
 bt_err bt_outbox_build(bt_vault *v, const bt_report_ask *ask, const unsigned char *want_id, int64_t now,
                        bt_report_built *out, const char **why);
 
@@ -93,6 +102,13 @@ typedef struct {
  * at now. bt_outbox_build's errors. */
 bt_err bt_outbox_queue(bt_vault *v, const bt_report_ask *ask, const bt_report *shown, const char *previewed,
                        size_t len, int64_t now, bt_report_queued *out, const char **why);
+
+/* The withdrawal of outbox report entry id, sealed for its union with the
+ * report's seed, in *out (entry: id; nothing is appended: the sender sends
+ * it, then marks the report withdrawn). BT_ERR_NOT_FOUND when id is not in
+ * the outbox or its union is no longer pinned, BT_ERR_BAD_PARAMS (with *why)
+ * for a report queued before sender keys, BT_ERR_LOCKED. */
+bt_err bt_outbox_withdrawal(bt_vault *v, int64_t id, bt_report_queued *out, const char **why);
 
 /* What became of a queued report, as the sender says. */
 typedef enum { BT_SENT, BT_FAILED, BT_WITHDRAWN } bt_report_state;

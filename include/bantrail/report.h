@@ -23,7 +23,7 @@
 #define BT_REPORT_BLOCK 1024            /* sodium_pad block size */
 #define BT_REPORT_MAX_BLOCKS 4
 #define BT_REPORT_JSON_MAX (BT_REPORT_BLOCK * BT_REPORT_MAX_BLOCKS - 1)
-#define BT_REPORT_MAGIC "BTR1"
+#define BT_REPORT_MAGIC "BTR2"           /* "BTR1" (before sender keys) is refused */
 #define BT_REPORT_HEADER_BYTES (4 + BT_REPORT_KEY_ID_BYTES + BT_REPORT_ID_BYTES) /* 28 */
 #define BT_REPORT_NONCE_BYTES 8
 /* envelope = magic | key id | report id | sealed | pow nonce */
@@ -37,6 +37,15 @@
  * one core seals a few reports a second (tests/bench/bench_collect.c). */
 #define BT_REPORT_POW_DEFAULT 20
 #define BT_REPORT_KEYWORDS_MAX 8        /* DSA keywords per report */
+/* The sealed plaintext opens with who may change the report (docs/REPORT.md
+ * section 3): kind | Ed25519 public key | signature, then the JSON (a
+ * report) or nothing (a withdrawal). The key is the report's own, made from
+ * a random seed its sender keeps in their log; one key per report id. */
+#define BT_REPORT_SEED_BYTES crypto_sign_SEEDBYTES                 /* 32 */
+#define BT_REPORT_AUTH_BYTES (1 + crypto_sign_PUBLICKEYBYTES + crypto_sign_BYTES) /* 97 */
+#define BT_REPORT_KIND_REPORT 'R'
+#define BT_REPORT_KIND_WITHDRAW 'W'
+#define BT_REPORT_SIGN_CONTEXT "bantrail-report-v2"
 
 /* The closed enums. Every field's value 0 means "absent"; names are looked
  * up with bt_report_enum_name. */
@@ -127,11 +136,28 @@ bt_err bt_report_check(const bt_report *r, const char **why);
  * is too small (BT_REPORT_JSON_MAX + 1 always suffices). */
 bt_err bt_report_render(char *out, size_t cap, size_t *len, const bt_report *r);
 
-/* Client side. Renders r canonically, pads it to whole 1 KiB blocks, seals it
+/* Who may change a report: what bt_report_open_signed found inside the box. */
+typedef struct {
+    int withdrawal;                                 /* a withdrawal of the report id, no report */
+    unsigned char key[crypto_sign_PUBLICKEYBYTES];  /* the report's key, whose signature held */
+} bt_report_auth;
+
+/* Client side. Renders r canonically, puts before it the report's public
+ * key (from seed) and its signature over BT_REPORT_SIGN_CONTEXT | kind |
+ * u's key id | r's id | JSON, pads it to whole 1 KiB blocks, seals it
  * to u's public key, finds a proof of work at u's difficulty and writes the
  * base64 envelope, NUL-terminated, to out (cap >= BT_REPORT_WIRE_MAX + 1).
+ * seed: the report's signing seed (BT_REPORT_SEED_BYTES, the same for every
+ * update of the report id, kept by its sender); NULL: a fresh one, thrown
+ * away, so that the report can never be updated or withdrawn.
  * Every plaintext temporary is wiped. */
-bt_err bt_report_seal(char *out, size_t cap, size_t *len, const bt_report *r, const bt_union *u);
+bt_err bt_report_seal(char *out, size_t cap, size_t *len, const bt_report *r, const bt_union *u,
+                      const unsigned char *seed);
+
+/* Client side: the withdrawal of report id, signed with the report's seed
+ * (the one its reports were sealed with), sealed and worked like a report. */
+bt_err bt_report_seal_withdrawal(char *out, size_t cap, size_t *len, const unsigned char id[BT_REPORT_ID_BYTES],
+                                 const bt_union *u, const unsigned char seed[BT_REPORT_SEED_BYTES]);
 
 /* Collector side. Decodes wire (exact base64, no whitespace), checks the
  * envelope's size and version, the key id, the proof of work (difficulty
@@ -147,6 +173,16 @@ bt_err bt_report_open(bt_report *out, unsigned char digest[32], const char *wire
                       const unsigned char pk[crypto_box_PUBLICKEYBYTES],
                       const unsigned char sk[crypto_box_SECRETKEYBYTES], unsigned difficulty,
                       const char **why);
+
+/* bt_report_open that also accepts a withdrawal and says who signed:
+ * inside the box, the kind, the report's public key and its signature must
+ * hold (else BT_ERR_BAD_REPORT). For a withdrawal *out has only its id.
+ * Whether that key may change the id is the collector's question
+ * (bt_collect_submit). bt_report_open refuses withdrawals (BT_ERR_BAD_REPORT). */
+bt_err bt_report_open_signed(bt_report *out, bt_report_auth *auth, unsigned char digest[32], const char *wire,
+                             size_t wire_len, const unsigned char pk[crypto_box_PUBLICKEYBYTES],
+                             const unsigned char sk[crypto_box_SECRETKEYBYTES], unsigned difficulty,
+                             const char **why);
 
 /* Parses and checks a union entry (strict: all members, no others; https
  * URLs, or http only to 127.0.0.1/localhost/[::1]; public_key base64 of

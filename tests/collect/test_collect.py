@@ -13,29 +13,10 @@ import subprocess
 import tempfile
 import unittest
 
-from btproto import BUILD
+from btcollect import COLLECT, FORGE, run, serve
 
-COLLECT = os.path.join(BUILD, "bantrail-collect")
-FORGE = os.path.join(BUILD, "tests", "report_forge")
 PASS = "union passphrase 1"
 DIFFICULTY = 8
-
-
-def run(args, passphrase=None, **kw):
-    """Runs bantrail-collect; the passphrase goes through --passphrase-fd."""
-    fds = ()
-    if passphrase is not None:
-        r, w = os.pipe()
-        os.write(w, (passphrase + "\n").encode())
-        os.close(w)
-        fds = (r,)
-        args = [args[0], *args[1:2], "--passphrase-fd", str(r), *args[2:]]
-    try:
-        return subprocess.run([COLLECT, "--dir", *args], capture_output=True, text=True, pass_fds=fds,
-                              timeout=60, **kw)
-    finally:
-        for fd in fds:
-            os.close(fd)
 
 
 def leading_zero_bits(h):
@@ -57,15 +38,7 @@ class Collector(unittest.TestCase):
         assert out.returncode == 0, out.stderr
         cls.entry = json.loads(out.stdout)
         cls.pk = cls.entry["public_key"]
-        r, w = os.pipe()
-        os.write(w, (PASS + "\n").encode())
-        os.close(w)
-        cls.server = subprocess.Popen([COLLECT, "--dir", cls.dir, "serve", "--passphrase-fd", str(r), "--port", "0"],
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, pass_fds=(r,))
-        os.close(r)
-        line = cls.server.stdout.readline()
-        assert line.startswith("listening on http://127.0.0.1:"), line + cls.server.stderr.read()
-        cls.port = int(line.rsplit(":", 1)[1].split("/")[0])
+        cls.server, cls.port = serve(cls.dir, PASS)
 
     @classmethod
     def tearDownClass(cls):
@@ -133,10 +106,12 @@ class Collector(unittest.TestCase):
         self.assertEqual(reply["report_id"], rid)
 
     def test_the_same_report_id_updates_its_case_latest_wins(self):
-        rid = os.urandom(16).hex()
+        rid, seed = os.urandom(16).hex(), os.urandom(32).hex()
         before = self.report()
-        self.assertEqual(self.post(self.forge("--id", rid, "--platform", "reddit"))[0], 202)
-        status, reply, _ = self.post(self.forge("--id", rid, "--platform", "pinterest"))
+        self.assertEqual(self.post(self.forge("--id", rid, "--platform", "reddit", "--seed", seed))[0], 202)
+        # the same id under another report key is not an update: refused, nothing changes
+        self.refused(self.forge("--id", rid, "--platform", "twitch"), 403, "not_owner")
+        status, reply, _ = self.post(self.forge("--id", rid, "--platform", "pinterest", "--seed", seed))
         self.assertEqual(status, 202)
         self.assertTrue(reply["updated"])
         after = self.report()
@@ -150,6 +125,10 @@ class Collector(unittest.TestCase):
         body = self.forge()
         self.assertEqual(self.post(body)[0], 202)
         self.refused(body, 409, "replayed")
+
+    def test_a_report_without_its_key_or_signature_is_refused(self):
+        self.refused(self.forge("--raw"), 422, "bad_report")
+        self.refused(self.forge("--bad-signature"), 422, "bad_report")
 
     def test_not_base64_is_refused(self):
         self.refused(b"this is not base64!", 400, "bad_envelope")

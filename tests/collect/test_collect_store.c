@@ -1,6 +1,6 @@
 /* The collector's store, figures and key file (bantrail_collect, linked
- * without the person's core): dedupe by report id, replay refusal, nothing
- * stored when refused, figures, suppression of small cells, the key file;
+ * without the person's core): dedupe by report id, replay refusal, only the
+ * first report's key updates or withdraws it, nothing stored when refused, figures, suppression of small cells, the key file;
  * and serve's per-address report rate (rate.c), on a clock of its own. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -46,15 +46,38 @@ static void drop_store(char *dir)
     free(dir);
 }
 
-static size_t seal_sample(char *wire, const unsigned char id[16], const char *platform, const char *week)
+static size_t seal_sample_as(char *wire, const unsigned char id[16], const char *platform, const char *week,
+                             const unsigned char *seed)
 {
     bt_report r;
     bt_union u = forge_union(pk, 0);
     char json[2048];
     size_t len = 0, n = sample_json(json, sizeof json, id, platform, week);
-    if (bt_report_parse(&r, json, n, NULL) != BT_OK || bt_report_seal(wire, BT_REPORT_WIRE_MAX + 1, &len, &r, &u) != BT_OK)
+    if (bt_report_parse(&r, json, n, NULL) != BT_OK || bt_report_seal(wire, BT_REPORT_WIRE_MAX + 1, &len, &r, &u, seed) != BT_OK)
         abort();
     return len;
+}
+
+/* A report sealed by its sender: the same seed for every report of an id. */
+static const unsigned char sender_seed[BT_REPORT_SEED_BYTES] = {1, 2, 3, 4};
+
+static size_t seal_sample(char *wire, const unsigned char id[16], const char *platform, const char *week)
+{
+    return seal_sample_as(wire, id, platform, week, sender_seed);
+}
+
+static size_t seal_withdrawal(char *wire, const unsigned char id[16], const unsigned char *seed)
+{
+    bt_union u = forge_union(pk, 0);
+    size_t len = 0;
+    if (bt_report_seal_withdrawal(wire, BT_REPORT_WIRE_MAX + 1, &len, id, &u, seed) != BT_OK) abort();
+    return len;
+}
+
+static int64_t count_of(bt_collect *c)
+{
+    int64_t n = -1;
+    return bt_collect_count(c, &n) == BT_OK ? n : -1;
 }
 
 TEST(store_dedupes_by_report_id_and_refuses_replays)
@@ -80,6 +103,91 @@ TEST(store_dedupes_by_report_id_and_refuses_replays)
     CHECK_EQ(bt_collect_report(c, BT_COLLECT_JSON, &out, &olen), BT_OK);
     CHECK(out && strstr(out, "\"facebook\": 1") != NULL); /* the latest wins */
     CHECK(out && strstr(out, "instagram") == NULL);
+    free(out);
+    bt_collect_close(c);
+    drop_store(dir);
+}
+
+TEST(only_the_first_reports_key_updates_or_withdraws_it)
+{
+    char *dir, wire[BT_REPORT_WIRE_MAX + 1], *out = NULL;
+    bt_collect *c = fresh_store(&dir);
+    unsigned char id[16], stranger[BT_REPORT_SEED_BYTES], other[16];
+    bt_collect_result res;
+    const char *why = NULL;
+    size_t len, olen = 0;
+    randombytes_buf(stranger, sizeof stranger);
+    bt_report_new_id(id);
+    len = seal_sample(wire, id, "instagram", "2026-W10");
+    CHECK_EQ(bt_collect_submit(c, wire, len, &res, NULL), BT_OK);
+
+    /* another key: neither an update nor a withdrawal, and nothing changes */
+    len = seal_sample_as(wire, id, "x", "2026-W10", stranger);
+    CHECK_EQ(bt_collect_submit(c, wire, len, &res, &why), BT_ERR_NOT_OWNER);
+    CHECK(why != NULL && strstr(why, "first sender") != NULL);
+    len = seal_sample_as(wire, id, "x", "2026-W10", NULL);
+    CHECK_EQ(bt_collect_submit(c, wire, len, &res, NULL), BT_ERR_NOT_OWNER);
+    len = seal_withdrawal(wire, id, stranger);
+    CHECK_EQ(bt_collect_submit(c, wire, len, &res, NULL), BT_ERR_NOT_OWNER);
+    CHECK_EQ(bt_collect_report(c, BT_COLLECT_JSON, &out, &olen), BT_OK);
+    CHECK(out && strstr(out, "\"instagram\": 1") != NULL && strstr(out, "\"x\"") == NULL);
+    free(out);
+    /* the refused ones left no digest behind: the stranger's bytes are refused again, as not theirs */
+    CHECK_EQ(bt_collect_submit(c, wire, len, &res, NULL), BT_ERR_NOT_OWNER);
+
+    /* the sender's key: an update, then a withdrawal */
+    len = seal_sample(wire, id, "facebook", "2026-W10");
+    CHECK_EQ(bt_collect_submit(c, wire, len, &res, NULL), BT_OK);
+    CHECK(res.updated && !res.withdrawn);
+    len = seal_withdrawal(wire, id, sender_seed);
+    CHECK_EQ(bt_collect_submit(c, wire, len, &res, NULL), BT_OK);
+    CHECK(res.updated && res.withdrawn);
+    CHECK_EQ(bt_collect_submit(c, wire, len, &res, NULL), BT_ERR_REPLAYED);
+    CHECK_EQ(count_of(c), 0);
+    /* withdrawn, the id stays the sender's */
+    len = seal_sample_as(wire, id, "x", "2026-W10", stranger);
+    CHECK_EQ(bt_collect_submit(c, wire, len, &res, NULL), BT_ERR_NOT_OWNER);
+    CHECK_EQ(count_of(c), 0);
+    len = seal_sample(wire, id, "threads", "2026-W10"); /* the sender may send it again */
+    CHECK_EQ(bt_collect_submit(c, wire, len, &res, NULL), BT_OK);
+    CHECK_EQ(count_of(c), 1);
+
+    /* a withdrawal of an id never received: not found, and no key kept for it */
+    bt_report_new_id(other);
+    len = seal_withdrawal(wire, other, stranger);
+    CHECK_EQ(bt_collect_submit(c, wire, len, &res, NULL), BT_ERR_NOT_FOUND);
+    len = seal_sample(wire, other, "reddit", "2026-W10");
+    CHECK_EQ(bt_collect_submit(c, wire, len, &res, NULL), BT_OK);
+    CHECK_EQ(res.updated, 0);
+    CHECK_EQ(count_of(c), 2);
+    bt_collect_close(c);
+    drop_store(dir);
+}
+
+TEST(a_report_stored_before_keys_counts_but_cannot_be_changed)
+{
+    char *dir, wire[BT_REPORT_WIRE_MAX + 1], path[512], *out = NULL;
+    bt_collect *c = fresh_store(&dir);
+    unsigned char id[16];
+    sqlite3 *db = NULL;
+    size_t len, olen = 0;
+    bt_report_new_id(id);
+    len = seal_sample(wire, id, "instagram", "2026-W10");
+    CHECK_EQ(bt_collect_submit(c, wire, len, NULL, NULL), BT_OK);
+    bt_collect_close(c);
+    /* as a schema-1 store has it: the report, no key */
+    snprintf(path, sizeof path, "%s/%s", dir, BT_COLLECT_DB);
+    CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
+    CHECK_EQ(sqlite3_exec(db, "DROP TABLE owners; PRAGMA user_version=1;", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    CHECK_EQ(bt_collect_open(&c, path, 0), BT_OK);
+    CHECK_EQ(bt_collect_set_key(c, pk, sk, 0), BT_OK);
+    len = seal_sample(wire, id, "facebook", "2026-W10"); /* even with the right seed: no key was kept */
+    CHECK_EQ(bt_collect_submit(c, wire, len, NULL, NULL), BT_ERR_NOT_OWNER);
+    len = seal_withdrawal(wire, id, sender_seed);
+    CHECK_EQ(bt_collect_submit(c, wire, len, NULL, NULL), BT_ERR_NOT_OWNER);
+    CHECK_EQ(bt_collect_report(c, BT_COLLECT_JSON, &out, &olen), BT_OK);
+    CHECK(out && strstr(out, "\"instagram\": 1") != NULL);
     free(out);
     bt_collect_close(c);
     drop_store(dir);
@@ -239,7 +347,8 @@ TEST(the_report_rate_table_stays_bounded_under_many_addresses)
     bt_rate_free(r);
 }
 
-RUN_TESTS(T(store_dedupes_by_report_id_and_refuses_replays),
+RUN_TESTS(T(store_dedupes_by_report_id_and_refuses_replays), T(only_the_first_reports_key_updates_or_withdraws_it),
+          T(a_report_stored_before_keys_counts_but_cannot_be_changed),
           T(store_refuses_without_a_key_and_stores_nothing_refused),
           T(report_counts_appeals_and_the_ten_minute_share),
           T(export_suppresses_cells_under_ten),

@@ -2,9 +2,13 @@
  * tests, honest or hostile.
  * usage: report_forge --pk B64 [--difficulty N] [--id HEX] [--platform P]
  *        [--week W] [--plain] [--blocks N] [--break-padding] [--flip]
- *        [--envelope-id HEX] [--client-api]
+ *        [--envelope-id HEX] [--client-api] [--seed HEX] [--withdraw] [--raw]
  * --plain reads the plaintext JSON from stdin instead of the sample report;
- * --client-api seals with bt_report_seal instead of the hand-made envelope. */
+ * --client-api seals with bt_report_seal instead of the hand-made envelope;
+ * --seed signs with that report seed (32 bytes; default: a fresh one);
+ * --withdraw makes a withdrawal of --id instead of a report; --raw seals the
+ * plaintext without the kind, key and signature before it; --bad-signature
+ * flips a bit of the signature. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,9 +23,11 @@ int main(int argc, char **argv)
         {"week", required_argument, NULL, 'w'}, {"plain", no_argument, NULL, 'j'},
         {"blocks", required_argument, NULL, 'b'}, {"break-padding", no_argument, NULL, 'x'},
         {"flip", no_argument, NULL, 'f'}, {"envelope-id", required_argument, NULL, 'e'},
-        {"client-api", no_argument, NULL, 'c'},
+        {"client-api", no_argument, NULL, 'c'}, {"seed", required_argument, NULL, 's'},
+        {"withdraw", no_argument, NULL, 'W'}, {"raw", no_argument, NULL, 'r'},
+        {"bad-signature", no_argument, NULL, 'B'},
         {NULL, 0, NULL, 0}};
-    unsigned char pk[32], id[16], eid[16];
+    unsigned char pk[32], id[16], eid[16], seed[32];
     const char *platform = "instagram", *week = "2026-W10";
     int have_pk = 0, plain = 0, client_api = 0, o;
     size_t n = 0;
@@ -42,6 +48,13 @@ int main(int argc, char **argv)
         case 'w': week = optarg; break;
         case 'j': plain = 1; break;
         case 'c': client_api = 1; break;
+        case 's':
+            if (sodium_hex2bin(seed, 32, optarg, strlen(optarg), NULL, &n, NULL) != 0 || n != 32) return 2;
+            fo.seed = seed;
+            break;
+        case 'W': fo.withdraw = 1; break;
+        case 'r': fo.raw = 1; break;
+        case 'B': fo.bad_signature = 1; break;
         case 'b': fo.blocks = (unsigned)atoi(optarg); break;
         case 'x': fo.break_padding = 1; break;
         case 'f': fo.flip_sealed = 1; break;
@@ -57,7 +70,9 @@ int main(int argc, char **argv)
         return 2;
     }
     static char json[16 * BT_REPORT_BLOCK], wire[32 * BT_REPORT_BLOCK];
-    size_t len = plain ? fread(json, 1, sizeof json - 1, stdin) : sample_json(json, sizeof json, id, platform, week);
+    size_t len = fo.withdraw ? 0
+                 : plain  ? fread(json, 1, sizeof json - 1, stdin)
+                          : sample_json(json, sizeof json, id, platform, week);
     size_t wlen = 0;
     if (client_api) { /* the path a client takes: bt_report_parse, then bt_report_seal */
         bt_report r;
@@ -65,7 +80,7 @@ int main(int argc, char **argv)
         memset(&u, 0, sizeof u);
         memcpy(u.public_key, pk, 32);
         u.pow_difficulty = fo.difficulty;
-        if (bt_report_parse(&r, json, len, NULL) != BT_OK || bt_report_seal(wire, sizeof wire, &wlen, &r, &u) != BT_OK)
+        if (bt_report_parse(&r, json, len, NULL) != BT_OK || bt_report_seal(wire, sizeof wire, &wlen, &r, &u, fo.seed) != BT_OK)
             return 1;
     } else {
         wlen = forge_wire(wire, sizeof wire, json, len, pk, id, &fo);

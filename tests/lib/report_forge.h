@@ -17,20 +17,47 @@ typedef struct {
     int flip_sealed;        /* flip one bit of the sealed bytes after sealing */
     unsigned difficulty;
     const unsigned char *envelope_id; /* NULL: id */
+    const unsigned char *seed;  /* the report's signing seed; NULL: a fresh one */
+    int withdraw;               /* a withdrawal (plain is then usually empty) */
+    int raw;                    /* plain is the whole plaintext: no kind, key or signature */
+    int bad_signature;          /* flip a bit of the signature */
 } forge_opts;
 
 /* Writes base64 of the envelope of plain (any bytes) sealed to pk, with id
  * in the header, to out (cap >= BT_REPORT_WIRE_MAX + 1 for <= 4 blocks).
+ * Before plain, unless o->raw: the kind, the report's public key and its
+ * signature, as bt_report_seal writes them (docs/REPORT.md section 3).
  * Returns the length, or 0 when it does not fit. */
 static inline size_t forge_wire(char *out, size_t cap, const void *plain, size_t plain_len,
                                 const unsigned char pk[32], const unsigned char id[16], const forge_opts *o)
 {
     static unsigned char pad[16 * BT_REPORT_BLOCK], env[16 * BT_REPORT_BLOCK + 128];
-    unsigned blocks = o->blocks ? o->blocks : (unsigned)(plain_len / BT_REPORT_BLOCK + 1);
+    size_t auth = o->raw ? 0 : BT_REPORT_AUTH_BYTES;
+    unsigned blocks = o->blocks ? o->blocks : (unsigned)((auth + plain_len) / BT_REPORT_BLOCK + 1);
     size_t padded = (size_t)blocks * BT_REPORT_BLOCK, env_len;
-    if (blocks > 16 || plain_len >= padded) return 0;
+    if (blocks > 16 || auth + plain_len >= padded) return 0;
+    if (auth) { /* kind | key | signature over context | kind | key id | id | plain */
+        unsigned char seed[32], ssk[64], m[64], kid[BT_REPORT_KEY_ID_BYTES];
+        unsigned char kind = o->withdraw ? BT_REPORT_KIND_WITHDRAW : BT_REPORT_KIND_REPORT;
+        crypto_generichash_state st;
+        if (o->seed) memcpy(seed, o->seed, 32);
+        else randombytes_buf(seed, 32);
+        pad[0] = kind;
+        crypto_sign_seed_keypair(pad + 1, ssk, seed);
+        bt_report_key_id(kid, pk);
+        crypto_generichash_init(&st, NULL, 0, sizeof m);
+        crypto_generichash_update(&st, (const unsigned char *)BT_REPORT_SIGN_CONTEXT, sizeof BT_REPORT_SIGN_CONTEXT);
+        crypto_generichash_update(&st, &kind, 1);
+        crypto_generichash_update(&st, kid, sizeof kid);
+        crypto_generichash_update(&st, o->envelope_id ? o->envelope_id : id, 16);
+        crypto_generichash_update(&st, plain, plain_len);
+        crypto_generichash_final(&st, m, sizeof m);
+        crypto_sign_detached(pad + 33, NULL, m, sizeof m, ssk);
+        if (o->bad_signature) pad[40] ^= 0x01;
+    }
     /* ISO/IEC 7816-4 padding, as sodium_pad writes it, to `blocks` blocks */
-    memcpy(pad, plain, plain_len);
+    memcpy(pad + auth, plain, plain_len);
+    plain_len += auth;
     memset(pad + plain_len, 0, padded - plain_len);
     pad[plain_len] = 0x80;
     if (o->break_padding) pad[plain_len] = 0x41;

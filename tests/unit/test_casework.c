@@ -246,6 +246,89 @@ TEST(only_the_previewed_report_is_queued_and_a_mark_needs_a_queued_report)
     bt_vault_close(v);
 }
 
+/* Queues the report of ask as previewed in log v; its wire opened with the
+ * demo union's key (the test unions use it) into *r and *a. */
+static bt_err queue_as_previewed(bt_vault *v, const bt_report_ask *ask, const bt_report *shown, const char *json,
+                                 size_t n, bt_report_queued *q, bt_report *r, bt_report_auth *a, const char **why)
+{
+    unsigned char pk[crypto_box_PUBLICKEYBYTES], sk[crypto_box_SECRETKEYBYTES];
+    bt_err err = bt_outbox_queue(v, ask, shown, json, n, NOW, q, why);
+    bt_share_demo_keypair(pk, sk);
+    if (err == BT_OK) err = bt_report_open_signed(r, a, NULL, q->wire, q->wire_len, pk, sk, 0, why);
+    return err;
+}
+
+TEST(a_report_id_the_log_did_not_make_is_refused_and_updates_keep_the_reports_key)
+{
+    bt_vault *v = log_with_a_case(), *w = log_with_a_case(); /* the person and a stranger, the same notice */
+    char *entry = union_entry("test-union"), *other = union_entry("other-union");
+    bt_union u;
+    int64_t id = 0;
+    bt_report_ask ask = {1, "test-union", {NULL, -1, NULL}}, ask2 = {1, "other-union", {NULL, -1, NULL}};
+    bt_report_built b;
+    bt_report shown, r1, r2, r3;
+    bt_report_auth a1, a2, a3;
+    bt_report_queued q1, q2, q3, qw;
+    char json[BT_REPORT_JSON_MAX + 1];
+    size_t n;
+    const char *why = NULL;
+    CHECK_EQ(bt_outbox_pin_union(v, entry, strlen(entry), NOW, &u, &id, NULL), BT_OK);
+    CHECK_EQ(bt_outbox_pin_union(v, other, strlen(other), NOW, &u, &id, NULL), BT_OK);
+    CHECK_EQ(bt_outbox_pin_union(w, entry, strlen(entry), NOW, &u, &id, NULL), BT_OK);
+    CHECK_EQ(bt_outbox_build(v, &ask, NULL, NOW, &b, NULL), BT_OK);
+    CHECK_EQ(bt_report_render(json, sizeof json, &n, &b.report), BT_OK);
+    CHECK_EQ(bt_report_parse(&shown, json, n, NULL), BT_OK);
+    CHECK_EQ(queue_as_previewed(v, &ask, &shown, json, n, &q1, &r1, &a1, &why), BT_OK);
+    CHECK(!a1.withdrawal && !memcmp(r1.id, shown.id, BT_REPORT_ID_BYTES));
+
+    /* the stranger's host: the person's previewed report, id and all, is not theirs to seal */
+    int64_t before = test_entries(w);
+    CHECK_EQ(bt_outbox_queue(w, &ask, &shown, json, n, NOW, &q2, &why), BT_ERR_BAD_PARAMS);
+    CHECK(why != NULL && strstr(why, "report_id") != NULL);
+    bt_report_new_id(shown.id); /* nor is any id the host did not mint */
+    CHECK_EQ(bt_report_render(json, sizeof json, &n, &shown), BT_OK);
+    CHECK_EQ(bt_outbox_queue(w, &ask, &shown, json, n, NOW, &q2, &why), BT_ERR_BAD_PARAMS);
+    CHECK_EQ(test_entries(w), before);
+    /* nor, in the person's own log, another union's report id for this one */
+    CHECK_EQ(bt_outbox_build(v, &ask2, NULL, NOW, &b, NULL), BT_OK);
+    memcpy(b.report.id, r1.id, BT_REPORT_ID_BYTES);
+    CHECK_EQ(bt_report_render(json, sizeof json, &n, &b.report), BT_OK);
+    CHECK_EQ(bt_report_parse(&shown, json, n, NULL), BT_OK);
+    CHECK_EQ(bt_outbox_queue(v, &ask2, &shown, json, n, NOW, &q2, &why), BT_ERR_BAD_PARAMS);
+
+    /* the person's update: the same id, the same report key */
+    CHECK_EQ(bt_outbox_build(v, &ask, NULL, NOW, &b, NULL), BT_OK);
+    CHECK_EQ(bt_report_render(json, sizeof json, &n, &b.report), BT_OK);
+    CHECK_EQ(bt_report_parse(&shown, json, n, NULL), BT_OK);
+    CHECK_EQ(queue_as_previewed(v, &ask, &shown, json, n, &q2, &r2, &a2, &why), BT_OK);
+    CHECK(!memcmp(r2.id, r1.id, BT_REPORT_ID_BYTES) && !memcmp(a2.key, a1.key, sizeof a1.key));
+    CHECK(strcmp(q2.wire, q1.wire) != 0);
+    /* another union: another id and another key, nothing shared */
+    CHECK_EQ(bt_outbox_build(v, &ask2, NULL, NOW, &b, NULL), BT_OK);
+    CHECK_EQ(bt_report_render(json, sizeof json, &n, &b.report), BT_OK);
+    CHECK_EQ(bt_report_parse(&shown, json, n, NULL), BT_OK);
+    CHECK_EQ(queue_as_previewed(v, &ask2, &shown, json, n, &q3, &r3, &a3, &why), BT_OK);
+    CHECK(memcmp(r3.id, r1.id, BT_REPORT_ID_BYTES) != 0 && memcmp(a3.key, a1.key, sizeof a1.key) != 0);
+
+    /* the withdrawal is signed by the report's key; the seed stays in the log */
+    unsigned char pk[crypto_box_PUBLICKEYBYTES], sk[crypto_box_SECRETKEYBYTES];
+    bt_share_demo_keypair(pk, sk);
+    CHECK_EQ(bt_outbox_withdrawal(v, q2.entry, &qw, &why), BT_OK);
+    CHECK_EQ(bt_report_open_signed(&r3, &a3, NULL, qw.wire, qw.wire_len, pk, sk, 0, &why), BT_OK);
+    CHECK(a3.withdrawal && !memcmp(r3.id, r1.id, BT_REPORT_ID_BYTES) && !memcmp(a3.key, a1.key, sizeof a1.key));
+    CHECK_EQ(bt_report_open(&r3, NULL, qw.wire, qw.wire_len, pk, sk, 0, &why), BT_ERR_BAD_REPORT);
+    CHECK_EQ(bt_outbox_withdrawal(v, 1, &qw, &why), BT_ERR_NOT_FOUND); /* the notice, not a report */
+    bt_outbox o;
+    CHECK_EQ(bt_outbox_load(&o, v), BT_OK);
+    CHECK(json_object_object_get(bt_outbox_report(&o, q1.entry), "seed") == NULL);
+    CHECK_EQ(json_object_object_length(o.seeds), 2);
+    bt_outbox_free(&o);
+    free(entry);
+    free(other);
+    bt_vault_close(v);
+    bt_vault_close(w);
+}
+
 TEST(no_report_is_built_for_a_missing_case_or_union_or_while_locked)
 {
     bt_vault *v = log_with_a_case();
@@ -272,4 +355,5 @@ RUN_TESTS(T(a_valid_event_is_written_and_joins_its_case),
           T(an_export_piece_carries_the_whole_documents_digest_and_an_unknown_case_none),
           T(a_pinned_union_is_in_the_outbox_and_the_demo_id_is_refused),
           T(only_the_previewed_report_is_queued_and_a_mark_needs_a_queued_report),
+          T(a_report_id_the_log_did_not_make_is_refused_and_updates_keep_the_reports_key),
           T(no_report_is_built_for_a_missing_case_or_union_or_while_locked))

@@ -176,15 +176,84 @@ TEST(seal_then_open_gives_the_same_report_in_whole_blocks)
     unsigned char env[BT_REPORT_ENVELOPE_MAX];
     size_t len = 0, env_len = 0;
     unsigned char d1[32], d2[32];
-    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u), BT_OK);
+    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, NULL), BT_OK);
     CHECK_EQ(sodium_base642bin(env, sizeof env, wire, len, NULL, &env_len, NULL, sodium_base64_VARIANT_ORIGINAL), 0);
     CHECK_EQ(env_len, (size_t)BT_REPORT_ENVELOPE_BYTES(1));
     CHECK_EQ(bt_report_open(&back, d1, wire, len, pk, sk, 0, NULL), BT_OK);
     CHECK(memcmp(&back, &r, sizeof r) == 0);
     /* a second sealing of the same report is different bytes, a different digest */
-    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u), BT_OK);
+    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, NULL), BT_OK);
     CHECK_EQ(bt_report_open(&back, d2, wire, len, pk, sk, 0, NULL), BT_OK);
     CHECK(memcmp(d1, d2, 32) != 0);
+}
+
+TEST(a_report_carries_its_own_key_signed_and_a_withdrawal_only_its_id)
+{
+    keys();
+    bt_union u = demo_union(0);
+    bt_report r = sample(), back;
+    bt_report_auth a1, a2;
+    char wire[BT_REPORT_WIRE_MAX + 1], json[2048];
+    unsigned char seed[BT_REPORT_SEED_BYTES], other[BT_REPORT_SEED_BYTES], spk[crypto_sign_PUBLICKEYBYTES];
+    unsigned char ssk[crypto_sign_SECRETKEYBYTES];
+    size_t len = 0, n;
+    const char *why = NULL;
+    randombytes_buf(seed, sizeof seed);
+    randombytes_buf(other, sizeof other);
+    crypto_sign_seed_keypair(spk, ssk, seed);
+    /* the key inside is the seed's, the same for every sealing with it */
+    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, seed), BT_OK);
+    CHECK_EQ(bt_report_open_signed(&back, &a1, NULL, wire, len, pk, sk, 0, &why), BT_OK);
+    CHECK(!a1.withdrawal && !memcmp(a1.key, spk, sizeof spk) && !memcmp(&back, &r, sizeof r));
+    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, seed), BT_OK);
+    CHECK_EQ(bt_report_open_signed(&back, &a2, NULL, wire, len, pk, sk, 0, &why), BT_OK);
+    CHECK(!memcmp(a1.key, a2.key, sizeof spk));
+    /* another seed or none: another key */
+    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, other), BT_OK);
+    CHECK_EQ(bt_report_open_signed(&back, &a2, NULL, wire, len, pk, sk, 0, &why), BT_OK);
+    CHECK(memcmp(a1.key, a2.key, sizeof spk) != 0);
+    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, NULL), BT_OK);
+    CHECK_EQ(bt_report_open_signed(&back, &a2, NULL, wire, len, pk, sk, 0, &why), BT_OK);
+    CHECK(memcmp(a1.key, a2.key, sizeof spk) != 0);
+    /* a withdrawal: one block, the id and the key, no report; bt_report_open refuses it */
+    CHECK_EQ(bt_report_seal_withdrawal(wire, sizeof wire, &len, r.id, &u, seed), BT_OK);
+    CHECK_EQ(len, (size_t)((BT_REPORT_ENVELOPE_BYTES(1) + 2) / 3 * 4));
+    CHECK_EQ(bt_report_open_signed(&back, &a2, NULL, wire, len, pk, sk, 0, &why), BT_OK);
+    CHECK(a2.withdrawal && !memcmp(a2.key, spk, sizeof spk) && !memcmp(back.id, r.id, sizeof r.id));
+    CHECK_EQ(back.platform, 0);
+    CHECK_EQ(bt_report_open(&back, NULL, wire, len, pk, sk, 0, &why), BT_ERR_BAD_REPORT);
+    CHECK(why != NULL && strstr(why, "withdrawal") != NULL);
+    CHECK_EQ(bt_report_seal_withdrawal(wire, sizeof wire, &len, r.id, &u, NULL), BT_ERR_BAD_PARAMS);
+
+    /* hand-made: no key inside, a broken signature, a withdrawal with a report, the old envelope */
+    n = sample_json(json, sizeof json, r.id, "x", "2026-W10");
+    forge_opts o = {0};
+    o.raw = 1;
+    len = forge_wire(wire, sizeof wire, json, n, pk, r.id, &o);
+    CHECK_EQ(bt_report_open_signed(&back, &a2, NULL, wire, len, pk, sk, 0, &why), BT_ERR_BAD_REPORT);
+    CHECK(why != NULL && strstr(why, "key") != NULL);
+    o.raw = 0;
+    o.bad_signature = 1;
+    len = forge_wire(wire, sizeof wire, json, n, pk, r.id, &o);
+    CHECK_EQ(bt_report_open_signed(&back, &a2, NULL, wire, len, pk, sk, 0, &why), BT_ERR_BAD_REPORT);
+    CHECK(why != NULL && strstr(why, "signature") != NULL);
+    o.bad_signature = 0;
+    o.withdraw = 1;
+    len = forge_wire(wire, sizeof wire, json, n, pk, r.id, &o);
+    CHECK_EQ(bt_report_open_signed(&back, &a2, NULL, wire, len, pk, sk, 0, &why), BT_ERR_BAD_REPORT);
+    o.withdraw = 0;
+    o.seed = seed; /* the signature binds the report id: another id in the envelope breaks it */
+    len = forge_wire(wire, sizeof wire, json, n, pk, r.id, &o);
+    CHECK_EQ(bt_report_open_signed(&back, &a2, NULL, wire, len, pk, sk, 0, &why), BT_OK);
+    CHECK(!memcmp(a2.key, spk, sizeof spk));
+    unsigned char env[BT_REPORT_ENVELOPE_MAX];
+    size_t env_len = 0;
+    CHECK_EQ(sodium_base642bin(env, sizeof env, wire, len, NULL, &env_len, NULL, sodium_base64_VARIANT_ORIGINAL), 0);
+    memcpy(env, "BTR1", 4);
+    sodium_bin2base64(wire, sizeof wire, env, env_len, sodium_base64_VARIANT_ORIGINAL);
+    CHECK_EQ(bt_report_open_signed(&back, &a2, NULL, wire, strlen(wire), pk, sk, 0, &why), BT_ERR_BAD_ENVELOPE);
+    CHECK(why != NULL && strstr(why, "older client") != NULL);
+    sodium_memzero(ssk, sizeof ssk);
 }
 
 TEST(open_refuses_a_flipped_byte_anywhere)
@@ -195,7 +264,7 @@ TEST(open_refuses_a_flipped_byte_anywhere)
     char wire[BT_REPORT_WIRE_MAX + 1], bad[BT_REPORT_WIRE_MAX + 1];
     unsigned char env[BT_REPORT_ENVELOPE_MAX];
     size_t len = 0, env_len = 0;
-    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u), BT_OK);
+    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, NULL), BT_OK);
     CHECK_EQ(sodium_base642bin(env, sizeof env, wire, len, NULL, &env_len, NULL, sodium_base64_VARIANT_ORIGINAL), 0);
     /* every byte before the nonce: magic, key id, report id, sealed bytes */
     int refused = 0, tried = 0;
@@ -223,7 +292,7 @@ TEST(open_refuses_another_key)
     char wire[BT_REPORT_WIRE_MAX + 1];
     size_t len = 0;
     const char *why = NULL;
-    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u), BT_OK);
+    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, NULL), BT_OK);
     CHECK_EQ(bt_report_open(&back, NULL, wire, len, other_pk, other_sk, 0, &why), BT_ERR_WRONG_KEY);
     /* our key id on a box sealed to another key: the box does not open */
     char json[2048];
@@ -244,7 +313,7 @@ TEST(open_demands_the_proof_of_work)
     bt_report r = sample(), back;
     char wire[BT_REPORT_WIRE_MAX + 1];
     size_t len = 0;
-    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u), BT_OK);
+    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, NULL), BT_OK);
     CHECK_EQ(bt_report_open(&back, NULL, wire, len, pk, sk, 10, NULL), BT_OK);
     CHECK_EQ(bt_report_open(&back, NULL, wire, len, pk, sk, 24, NULL), BT_ERR_BAD_POW); /* fails 1 in 2^14 */
     /* a forged envelope with no work at all */
@@ -312,7 +381,7 @@ TEST(open_refuses_what_is_not_exact_base64)
     bt_report r = sample(), back;
     char wire[BT_REPORT_WIRE_MAX + 2];
     size_t len = 0;
-    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u), BT_OK);
+    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, NULL), BT_OK);
     CHECK_EQ(bt_report_open(&back, NULL, wire, len - 4, pk, sk, 0, NULL), BT_ERR_BAD_ENVELOPE); /* truncated */
     /* 1108 bytes end in "x==": non-zero bits after the last byte are another spelling */
     CHECK(len > 3 && wire[len - 1] == '=' && wire[len - 2] == '=');
@@ -406,7 +475,7 @@ TEST(the_demo_union_announces_the_default_work_and_its_key_opens_what_is_sealed_
     CHECK_EQ(bt_report_union_render(entry, sizeof entry, &elen, &u), BT_OK);
     CHECK_EQ(bt_report_union_parse(&back, entry, elen, &why), BT_OK); /* the entry a person would pin */
     CHECK(strstr(entry, "\"pow_difficulty\":20") != NULL || strstr(entry, "\"pow_difficulty\": 20") != NULL);
-    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u), BT_OK);
+    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, NULL), BT_OK);
     CHECK_EQ(bt_report_open(&opened, NULL, wire, len, dpk, dsk, BT_REPORT_POW_DEFAULT, &why), BT_OK);
 }
 
@@ -418,6 +487,7 @@ RUN_TESTS(T(parse_accepts_a_full_report_and_renders_it_back_byte_for_byte),
           T(parse_holds_the_appeal_rules),
           T(parse_refuses_missing_members_bad_ids_versions_and_keywords),
           T(seal_then_open_gives_the_same_report_in_whole_blocks),
+          T(a_report_carries_its_own_key_signed_and_a_withdrawal_only_its_id),
           T(open_refuses_a_flipped_byte_anywhere),
           T(open_refuses_another_key),
           T(open_demands_the_proof_of_work),
