@@ -1465,6 +1465,7 @@ static int send_queued(int64_t id, int now)
         json_object *o = json_object_new_object();
         json_object_object_add(o, "id", json_object_new_int64(id));
         json_object_object_add(o, "state", json_object_new_string(sent ? "sent" : "failed"));
+        json_object_object_add(o, "detail", json_object_new_string(a.status == 0 ? "network" : "http"));
         json_object_object_add(o, "outcome", json_object_new_string(bt_send_outcome_name(row->outcome)));
         json_object_object_add(o, "status", json_object_new_int64(a.status));
         json_object_object_add(o, "code", a.code[0] ? json_object_new_string(a.code) : NULL);

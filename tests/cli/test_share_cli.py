@@ -168,7 +168,8 @@ class Share(unittest.TestCase):
         # the same sealed bytes again (as when an answer was lost): the union already has them
         out = cli(self.home, "--json", "report", "send", "--id", str(rid))
         self.assertEqual(out.returncode, 0, out.stdout)
-        self.assertEqual(json.loads(out.stdout)["outcome"], "sent")
+        self.assertEqual({k: json.loads(out.stdout)[k] for k in ("state", "detail", "outcome", "status", "code")},
+                         {"state": "sent", "detail": "http", "outcome": "sent", "status": 409, "code": "replayed"})
         item = self.outbox()[0]
         self.assertEqual((item["state"], item["attempts"]), ("sent", 2))
         self.assertEqual(item["detail"], "HTTP 409 replayed: the union already had it")
