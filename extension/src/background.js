@@ -11,7 +11,7 @@ import { sanitiseSettings, platformEnabled, webmailEnabled } from './core/settin
 import { webmailOf, syncPlan, mailCapture, SCRIPT_PREFIX } from './core/webmail.js';
 import { Sender, DELAY_KEY, sanitiseDelay } from './core/sender.js';
 import { SHARE_TYPES, shareParams } from './core/share.js';
-import { EVENT_KINDS, LIST_MAX } from './core/vocabulary.js';
+import { EVENT_KINDS, LIST_MAX, LIMITS, fitsBytes } from './core/vocabulary.js';
 import { checkMark, acceptLog, PROBLEM_KEY } from './core/logmark.js';
 
 const api = globalThis.browser && globalThis.browser.runtime ? globalThis.browser : globalThis.chrome;
@@ -190,11 +190,11 @@ async function pageRequest(msg) {
     }
     case 'cases': return client.call('cases', { after: int(msg.after) ? msg.after : 0, limit: LIST_MAX });
     case 'case_get': {
-      // The log page reads every event (limit 50 a page); the share page only the case (limit 1).
+      // The log page reads every event (LIMITS.case_events_max a page); the share page only the case (limit 1).
       const p = int(msg.id) && msg.id > 0 ? { id: msg.id } : int(msg.record) && msg.record > 0 ? { record: msg.record } : null;
       if (!p) throw new NativeError('bad_params', 'id');
       p.offset = int(msg.offset) ? msg.offset : 0;
-      p.limit = Number.isInteger(msg.limit) && msg.limit >= 1 && msg.limit <= 50 ? msg.limit : 50;
+      p.limit = Number.isInteger(msg.limit) && msg.limit >= 1 && msg.limit <= LIMITS.case_events_max ? msg.limit : LIMITS.case_events_max;
       return client.call('case_get', p);
     }
     case 'case_merge': {
@@ -210,7 +210,7 @@ async function pageRequest(msg) {
       if (!int(msg.case) || !EVENT_KINDS.includes(msg.event) || !(int(msg.at) || str(msg.at, 40))) throw new NativeError('bad_params', 'event');
       const p = { event: msg.event, case: msg.case, at: msg.at, manual: true };
       if (msg.event === 'decision') p.outcome = msg.outcome === 'reinstated' ? 'reinstated' : 'rejected';
-      if (str(msg.note, 4096)) p.note = msg.note;
+      if (fitsBytes(msg.note, LIMITS.note_max)) p.note = msg.note;
       return client.call('event_add', p);
     }
     case 'case_export': {

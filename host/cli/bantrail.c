@@ -28,9 +28,11 @@
 #include "bantrail/install.h"
 #include "bantrail/paths.h"
 #include "bantrail/rpc.h"
+#include "bantrail/send.h"
 #include "bantrail/term.h"
 #include "bantrail/vault.h"
 #include "bantrail/version.h"
+#include "util/json.h"
 #include "util/utf8.h"
 
 static int opt_json;
@@ -45,7 +47,7 @@ enum {
     OPT_AFTER, OPT_LIMIT, OPT_URL, OPT_TITLE, OPT_LANG, OPT_MANUAL, OPT_RECOVERY, OPT_KDF_OPS, OPT_KDF_MEM,
     OPT_BROWSER, OPT_UDD, OPT_CASE, OPT_PLATFORM, OPT_HANDLE, OPT_EVENT, OPT_OUTCOME, OPT_AT, OPT_NOTE,
     OPT_FORMAT, OPT_OUT, OPT_FORCE, OPT_UNION, OPT_ACCOUNT_TYPE, OPT_PAID, OPT_COUNTRY, OPT_YES, OPT_ID,
-    OPT_JSON, OPT_PASSFD, OPT_HELP, OPT_VERSION, OPT_COUNT_
+    OPT_NOW, OPT_JSON, OPT_PASSFD, OPT_HELP, OPT_VERSION, OPT_COUNT_
 };
 #define ONLY(o) ((uint64_t)1 << (o))
 #define GLOBAL_OPTS (ONLY(OPT_JSON) | ONLY(OPT_PASSFD) | ONLY(OPT_HELP) | ONLY(OPT_VERSION))
@@ -1339,36 +1341,76 @@ static void print_preview(json_object *res)
     putchar('\n');
 }
 
-static size_t ignore_body(char *p, size_t size, size_t n, void *ctx)
+/* An answer's body, kept up to a small cap (the collector's are under 300 bytes). */
+typedef struct {
+    char text[1024];
+    size_t len;
+} answer_body;
+
+static size_t keep_body(char *p, size_t size, size_t n, void *ctx)
 {
-    (void)p;
-    (void)ctx;
+    answer_body *b = ctx;
+    size_t take = size * n < sizeof b->text - 1 - b->len ? size * n : sizeof b->text - 1 - b->len;
+    memcpy(b->text + b->len, p, take);
+    b->len += take;
+    b->text[b->len] = '\0';
     return size * n;
 }
 
-/* POSTs wire to url: no cookies, no referrer, nothing but the report.
- * Returns the HTTP status, or 0 on a network error (why is set). */
-static long post_report(const char *url, const char *wire, const char **why)
+/* What one POST got: the HTTP status (0: no answer, why says why), the
+ * answer's Retry-After in seconds (0: none) and its JSON error, if any. */
+typedef struct {
+    long status;
+    const char *why;
+    int64_t retry_after;
+    char code[41];
+    int64_t difficulty; /* insufficient_work's, else -1 */
+} http_answer;
+
+/* The collector's {"error": {"code", "difficulty"?}} from a refusal's body. */
+static void read_error(http_answer *a, const answer_body *b)
+{
+    json_object *o = NULL, *e = NULL;
+    a->difficulty = -1;
+    if (a->status < 400 || bt_json_parse(b->text, b->len, 4, &o) != BT_OK) return;
+    const char *code = json_object_object_get_ex(o, "error", &e) ? bt_json_str(e, "code") : NULL;
+    if (code != NULL && strlen(code) < sizeof a->code && strspn(code, "abcdefghijklmnopqrstuvwxyz_") == strlen(code))
+        strcpy(a->code, code);
+    if (e != NULL) a->difficulty = bt_json_int_or(e, "difficulty", -1);
+    json_object_put(o);
+}
+
+/* POSTs wire to url: no cookies, no referrer, nothing but the report; a
+ * redirect is not followed. */
+static void post_report(const char *url, const char *wire, http_answer *a)
 {
     CURL *h = curl_easy_init();
     struct curl_slist *hdr = NULL;
-    long status = 0;
-    *why = "cannot start HTTP";
-    if (h == NULL) return 0;
+    answer_body body = {"", 0};
+    curl_off_t retry_after = 0;
+    memset(a, 0, sizeof *a);
+    a->why = "cannot start HTTP";
+    if (h == NULL) return;
     hdr = curl_slist_append(hdr, "Content-Type: text/plain");
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http");
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, wire);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "Bantrail");
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, ignore_body);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)BT_SEND_TIMEOUT);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, keep_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
     CURLcode rc = curl_easy_perform(h);
-    if (rc == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    else *why = curl_easy_strerror(rc);
+    if (rc == CURLE_OK) {
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
+        if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK && retry_after > 0)
+            a->retry_after = (int64_t)retry_after;
+        read_error(a, &body);
+    } else {
+        a->why = curl_easy_strerror(rc);
+    }
     curl_slist_free_all(hdr);
     curl_easy_cleanup(h);
-    return status;
 }
 
 static bt_err mark(int64_t id, const char *state, const char *detail)
@@ -1382,37 +1424,75 @@ static bt_err mark(int64_t id, const char *state, const char *detail)
     return err;
 }
 
-/* Sends outbox report id, retrying network errors and server errors with
- * backoff (1 s, 2 s, 4 s); a 4xx is final. Records the outcome. */
-static int send_queued(int64_t id)
+/* The random delay before a first send (bantrail/send.h), waited here:
+ * the CLI is no resident sender, so it waits in the foreground. */
+static void first_delay(int64_t id)
+{
+    unsigned wait = BT_SEND_DELAY_MIN + randombytes_uniform(BT_SEND_DELAY_MAX - BT_SEND_DELAY_MIN + 1);
+    fprintf(stderr,
+            "bantrail: sending report %lld in %u s (a random delay, so that when the union receives it says\n"
+            "nothing of when you confirmed it; --now sends at once). Interrupted, it stays in the outbox:\n"
+            "bantrail report send --id %lld sends it.\n",
+            (long long)id, wait, (long long)id);
+    while (wait > 0) wait = sleep(wait);
+}
+
+/* Makes one try at sending outbox report id (after the random delay unless
+ * now) and records its outcome by the sending policy (bantrail/send.h,
+ * docs/REPORT.md "Sending"): sent; failed for good; or try again later,
+ * recorded as failed with when, since the CLI tries only when it is run. */
+static int send_queued(int64_t id, int now)
 {
     bt_err err;
     json_object *p = json_object_new_object();
     json_object_object_add(p, "id", json_object_new_int64(id));
     json_object *rep = call("report_get", p, &err), *res = result_of(rep);
     if (err != BT_OK) return finish(rep, err);
-    const char *url = str(res, "submit_url"), *wire = str(res, "wire"), *state = str(res, "state"), *why = NULL;
+    const char *url = str(res, "submit_url"), *wire = str(res, "wire"), *state = str(res, "state");
     if (state != NULL && !strcmp(state, "withdrawn")) {
         fprintf(stderr, "bantrail: report %lld was withdrawn; it is not sent\n", (long long)id);
         json_object_put(rep);
         return 1;
     }
-    long status = 0;
-    char detail[200];
-    for (int attempt = 0; attempt < 4; attempt++) {
-        if (attempt > 0) sleep(1u << (attempt - 1));
-        status = post_report(url, wire, &why);
-        if (status >= 200 && status < 500) break;
-    }
+    int tries = (int)num(res, "attempts") + 1;
+    if (!now) first_delay(id);
+    http_answer a;
+    post_report(url, wire, &a);
     json_object_put(rep);
-    int sent = status >= 200 && status < 300;
-    if (status == 0) snprintf(detail, sizeof detail, "network: %s", why);
-    else snprintf(detail, sizeof detail, "HTTP %ld", status);
+    const bt_send_answer *row = bt_send_classify(a.status, a.code[0] ? a.code : NULL);
+    char detail[BT_SEND_DETAIL_MAX + 1], what[120];
+    int64_t wait = row->outcome == BT_SEND_RETRY ? bt_send_retry_wait(tries, a.retry_after, randombytes_uniform(1000) / 1000.0) : 0;
+    if (a.status == 0) snprintf(what, sizeof what, "network: %s", a.why);
+    else if (a.difficulty >= 0) snprintf(what, sizeof what, "HTTP %ld %s (difficulty %lld)", a.status, a.code, (long long)a.difficulty);
+    else snprintf(what, sizeof what, "HTTP %ld%s%s", a.status, a.code[0] ? " " : "", a.code);
+    int n = snprintf(detail, sizeof detail, "%s%s%s", what, row->say ? ": " : "", row->say ? row->say : "");
+    if (wait > 0 && n >= 0 && (size_t)n < sizeof detail)
+        snprintf(detail + n, sizeof detail - (size_t)n, "; try %d, try again in %lld s", tries, (long long)wait);
+    int sent = row->outcome == BT_SEND_SENT;
     if ((err = mark(id, sent ? "sent" : "failed", detail)) != BT_OK) return exit_for(err);
-    if (opt_json) printf("{\"id\":%lld,\"state\":\"%s\",\"detail\":\"%s\"}\n", (long long)id, sent ? "sent" : "failed",
-                         status == 0 ? "network" : "http");
-    else printf(sent ? "Sent (%s).\n" : "Not sent: %s. It stays in the outbox: bantrail report send --id N retries.\n",
-                detail);
+    if (opt_json) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "id", json_object_new_int64(id));
+        json_object_object_add(o, "state", json_object_new_string(sent ? "sent" : "failed"));
+        json_object_object_add(o, "detail", json_object_new_string(a.status == 0 ? "network" : "http"));
+        json_object_object_add(o, "outcome", json_object_new_string(bt_send_outcome_name(row->outcome)));
+        json_object_object_add(o, "status", json_object_new_int64(a.status));
+        json_object_object_add(o, "code", a.code[0] ? json_object_new_string(a.code) : NULL);
+        json_object_object_add(o, "retry_in", wait > 0 ? json_object_new_int64(wait) : NULL);
+        print_json(o);
+        json_object_put(o);
+    } else if (sent) {
+        printf("Sent (%s).\n", detail);
+    } else {
+        printf("Not sent: ");
+        print_clean(detail, 0);
+        if (row->outcome == BT_SEND_RETRY)
+            printf(".\nIt stays in the outbox: bantrail report send --id %lld tries again (not before %lld s).\n",
+                   (long long)id, (long long)wait);
+        else
+            printf(".\nIt stays in the outbox as failed: bantrail report save --id %lld keeps the sealed report.\n",
+                   (long long)id);
+    }
     return sent ? 0 : 1;
 }
 
@@ -1453,7 +1533,7 @@ static int cmd_report_one(const char *sub, int64_t id, const char *out_path)
     json_object *rep = NULL;
     bt_err err = unlock_if_needed(&rep);
     if (err != BT_OK) return finish(rep, err);
-    if (!strcmp(sub, "send")) return send_queued(id);
+    if (!strcmp(sub, "send")) return send_queued(id, 1); /* the person asks: now */
     if (!strcmp(sub, "withdraw")) {
         err = mark(id, "withdrawn", NULL);
         if (err == BT_OK && !opt_json) printf("Withdrawn: report %lld will not be sent.\n", (long long)id);
@@ -1478,7 +1558,7 @@ static int cmd_report_one(const char *sub, int64_t id, const char *out_path)
 
 /* report preview, and report send of a case: shows the report; send then
  * asks (unless yes), queues it and sends it. */
-static int cmd_report_case(int send, const share_opts *o, int yes)
+static int cmd_report_case(int send, const share_opts *o, int yes, int now)
 {
     json_object *res;
     bt_err err;
@@ -1504,7 +1584,7 @@ static int cmd_report_case(int send, const share_opts *o, int yes)
     if (err != BT_OK) return finish(rep, err);
     int64_t id = num(result_of(rep), "id");
     json_object_put(rep);
-    return send_queued(id);
+    return send_queued(id, now);
 }
 
 static int cmd_union_list(void)
@@ -1681,7 +1761,7 @@ static int run_report_case(const cli_args *a)
     int send = strcmp(a->cmd->name, "report send") == 0;
     if (send && a->n[OPT_ID] > 0) return cmd_report_one("send", a->n[OPT_ID], NULL);
     if (o.case_id <= 0) return usage_error(a, "%s needs --case N%s", a->cmd->name, send ? " or --id N" : "");
-    return cmd_report_case(send, &o, (int)a->n[OPT_YES]);
+    return cmd_report_case(send, &o, (int)a->n[OPT_YES], (int)a->n[OPT_NOW]);
 }
 
 /* report save and report withdraw: one outbox report, by --id. */
@@ -1731,6 +1811,7 @@ static const cli_option options[OPT_COUNT_] = {
     [OPT_PAID] = {"paid", 0, ARG_YES_NO, "yes|no", "whether the account paid for verification"},
     [OPT_COUNTRY] = {"country", 0, ARG_TEXT, "CC", "your country, two letters (FR, DE, ...)"},
     [OPT_YES] = {"yes", 0, ARG_FLAG, NULL, "send without asking"},
+    [OPT_NOW] = {"now", 0, ARG_FLAG, NULL, "send at once, without the random delay (30-300 s) before a first send"},
     [OPT_ID] = {"id", 0, ARG_ID, "N", "a report in the outbox, as 'bantrail report list' numbers it"},
     [OPT_JSON] = {"json", 0, ARG_FLAG, NULL, "machine output (the host's JSON result)"},
     [OPT_PASSFD] = {"passphrase-fd", 0, ARG_FD, "N",
@@ -1845,11 +1926,12 @@ static const cli_command commands[] = {
      "Shows the anonymous report of case N exactly as it would be sent, in plain words and\n"
      "as JSON. Nothing is sent.",
      "bantrail report preview --case 1 --union demo --country FR"},
-    {"report send", "", 0, 0, SHARE_OPTS | ONLY(OPT_YES) | ONLY(OPT_ID), 1, run_report_case,
-     "--case N [--union ID] [--account-type T] [--paid yes|no] [--country CC] [--yes] | --id N",
+    {"report send", "", 0, 0, SHARE_OPTS | ONLY(OPT_YES) | ONLY(OPT_NOW) | ONLY(OPT_ID), 1, run_report_case,
+     "--case N [--union ID] [--account-type T] [--paid yes|no] [--country CC] [--yes] [--now] | --id N",
      "confirm, seal to the union's key and send (or retry one)",
-     "Shows case N's report, asks, seals it to the union's key and sends it; failures stay in\n"
-     "the outbox. --id N sends (retries) a report already in the outbox.",
+     "Shows case N's report, asks, seals it to the union's key, waits a random 30-300 s (unless\n"
+     "--now) and sends it. One try: an answer that says try again later leaves it in the outbox\n"
+     "with when. --id N sends (retries) a report already in the outbox, at once.",
      "bantrail report send --case 1 --union demo"},
     {"report list", "", 0, 0, 0, 1, run_report_list, "",
      "the outbox",

@@ -12,6 +12,7 @@
 
 #include "bantrail/cases.h"
 #include "bantrail/frame.h"
+#include "bantrail/send.h"
 #include "bantrail/version.h"
 #include "rpc/rpc_int.h"
 #include "util/json.h"
@@ -126,6 +127,14 @@ static bt_err m_hello(call *c)
     json_object_object_add(limits, "frame_in_max", json_object_new_int64((int64_t)BT_FRAME_IN_MAX));
     json_object_object_add(limits, "frame_out_max", json_object_new_int64((int64_t)BT_FRAME_OUT_MAX));
     json_object_object_add(limits, "list_max", json_object_new_int(LIST_LIMIT_MAX));
+    json_object_object_add(limits, "case_events_max", json_object_new_int(CASE_EVENTS_MAX));
+    json_object_object_add(limits, "url_max", json_object_new_int64((int64_t)BT_CAPTURE_URL_MAX));
+    json_object_object_add(limits, "text_max", json_object_new_int64((int64_t)BT_CAPTURE_TEXT_MAX));
+    json_object_object_add(limits, "title_max", json_object_new_int64((int64_t)BT_CAPTURE_TITLE_MAX));
+    json_object_object_add(limits, "lang_max", json_object_new_int64((int64_t)BT_CAPTURE_LANG_MAX));
+    json_object_object_add(limits, "software_max", json_object_new_int64((int64_t)BT_CAPTURE_SOFTWARE_MAX));
+    json_object_object_add(limits, "mime_max", json_object_new_int64((int64_t)BT_CAPTURE_MIME_MAX));
+    json_object_object_add(limits, "note_max", json_object_new_int64((int64_t)BT_EVENT_NOTE_MAX));
     json_object_object_add(res, "limits", limits);
     /* the words the extension shares with the host, from their one source here
      * (tests/js/facts.test.mjs checks the extension's copies against them) */
@@ -133,6 +142,7 @@ static bt_err m_hello(call *c)
     for (int e = 0; e < BT_EVENT_COUNT_; e++) json_object_array_add(events, json_object_new_string(bt_event_name(e)));
     json_object_object_add(vocabulary, "events", events);
     json_object_object_add(res, "vocabulary", vocabulary);
+    json_object_object_add(res, "send_policy", bt_send_policy_json());
     if (c->r->vault != NULL) {
         bt_vault_stats s;
         bt_vault_state st = bt_vault_state_of(c->r->vault);

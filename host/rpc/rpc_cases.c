@@ -6,8 +6,7 @@
 #include "rpc/rpc_int.h"
 #include "util/json.h"
 
-#define CASES_LIMIT_MAX 200
-#define CASE_EVENTS_MAX 50
+#define CASES_LIMIT_MAX LIST_LIMIT_MAX
 
 /* Derives the cases from the whole log; needs it readable. */
 static bt_err load_cases(call *c, bt_cases **cs)

@@ -17,6 +17,7 @@
 
 #define LIST_LIMIT_MAX 200
 #define LIST_LIMIT_DEFAULT 50
+#define CASE_EVENTS_MAX 50    /* events in one page of case_get */
 #define TITLE_SUMMARY_MAX 200 /* bytes of a title in a list or a case */
 #define JSON_DEPTH 32         /* nesting allowed in a request or a stored header */
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "bantrail/outbox.h"
+#include "bantrail/send.h"
 #include "rpc/rpc_int.h"
 #include "util/json.h"
 
@@ -180,7 +181,7 @@ bt_err m_report_mark(call *c)
     bt_err err;
     if ((err = param_int(c, "id", 1, 1, INT64_MAX, &id)) != BT_OK) return err;
     if ((err = param_string(c, "state", 1, 16, &state, NULL)) != BT_OK) return err;
-    if ((err = param_string(c, "detail", 0, 200, &detail, NULL)) != BT_OK) return err;
+    if ((err = param_string(c, "detail", 0, BT_SEND_DETAIL_MAX, &detail, NULL)) != BT_OK) return err;
     int s = bt_report_state_parse(state);
     if (s < 0) return bad_param(c, "state must be sent, failed or withdrawn");
     if ((err = need_vault(c)) != BT_OK) return err;

@@ -1,6 +1,8 @@
 """Sharing with a union end to end: the person's CLI seals a case's report and
 sends it over real HTTP to a real bantrail-collect on loopback, whose figures
-then count it; a failed send stays in the outbox and is retried."""
+then count it; a failed send stays in the outbox and is retried. Each answer
+the collector can give (202, 409, 429, 503, 400 insufficient_work) lands in
+the outbox state the sending policy says (docs/REPORT.md "Sending")."""
 import json
 import os
 import shutil
@@ -57,12 +59,12 @@ class Share(unittest.TestCase):
         shutil.rmtree(self.home, ignore_errors=True)
         shutil.rmtree(self.union_dir, ignore_errors=True)
 
-    def start_server(self):
+    def start_server(self, *flags):
         r, w = os.pipe()
         os.write(w, (UNION_PASS + "\n").encode())
         os.close(w)
         self.server = subprocess.Popen([COLLECT, "--dir", self.union_dir, "serve", "--port", str(self.port),
-                                        "--passphrase-fd", str(r)], pass_fds=(r,), stdout=subprocess.PIPE,
+                                        "--passphrase-fd", str(r), *flags], pass_fds=(r,), stdout=subprocess.PIPE,
                                        stderr=subprocess.PIPE, text=True)
         os.close(r)
         deadline = time.monotonic() + 30
@@ -95,7 +97,8 @@ class Share(unittest.TestCase):
         self.assertIn(b'"country":"FR"', pv.stdout)
         self.assertNotIn(b"jane.doe", pv.stdout)
         self.start_server()
-        sent = cli(self.home, "report", "send", "--case", "1", "--union", "test-union", "--country", "FR", "--yes")
+        sent = cli(self.home, "report", "send", "--case", "1", "--union", "test-union", "--country", "FR", "--yes",
+                   "--now")
         self.assertEqual(sent.returncode, 0, sent.stdout + sent.stderr)
         self.assertIn(b"Sent (HTTP 202)", sent.stdout)
         outbox = json.loads(cli(self.home, "--json", "report", "list").stdout)["reports"]
@@ -114,7 +117,7 @@ class Share(unittest.TestCase):
 
     def test_a_failed_send_stays_queued_and_is_retried(self):
         cli(self.home, "union", "import", os.path.join(self.union_dir, "union.json"))
-        out = cli(self.home, "report", "send", "--case", "1", "--union", "test-union", "--yes")  # nobody listens
+        out = cli(self.home, "report", "send", "--case", "1", "--union", "test-union", "--yes", "--now")  # nobody listens
         self.assertEqual(out.returncode, 1)
         self.assertIn(b"Not sent: network", out.stdout)
         outbox = json.loads(cli(self.home, "--json", "report", "list").stdout)["reports"]
@@ -128,7 +131,7 @@ class Share(unittest.TestCase):
     def test_a_saved_report_is_ingested_by_hand(self):
         cli(self.home, "union", "import", os.path.join(self.union_dir, "union.json"))
         # queue without a server: it fails, but the sealed report can be saved and uploaded by hand
-        cli(self.home, "report", "send", "--case", "2", "--union", "test-union", "--yes")
+        cli(self.home, "report", "send", "--case", "2", "--union", "test-union", "--yes", "--now")
         rid = json.loads(cli(self.home, "--json", "report", "list").stdout)["reports"][0]["id"]
         path = os.path.join(self.home, "report.txt")
         self.assertEqual(cli(self.home, "report", "save", "--id", str(rid), "-o", path).returncode, 0)
@@ -139,13 +142,108 @@ class Share(unittest.TestCase):
 
     def test_a_withdrawn_report_is_not_sent(self):
         cli(self.home, "union", "import", os.path.join(self.union_dir, "union.json"))
-        cli(self.home, "report", "send", "--case", "1", "--union", "test-union", "--yes")
+        cli(self.home, "report", "send", "--case", "1", "--union", "test-union", "--yes", "--now")
         rid = json.loads(cli(self.home, "--json", "report", "list").stdout)["reports"][0]["id"]
         self.assertEqual(cli(self.home, "report", "withdraw", "--id", str(rid)).returncode, 0)
         self.start_server()
         self.assertEqual(cli(self.home, "report", "send", "--id", str(rid)).returncode, 1)
         self.assertEqual(json.loads(cli(self.home, "--json", "report", "list").stdout)["reports"][0]["state"],
                          "withdrawn")
+
+    # ---- the sending policy (docs/REPORT.md "Sending"), one answer at a time ----
+
+    def outbox(self):
+        return json.loads(cli(self.home, "--json", "report", "list").stdout)["reports"]
+
+    def send_case(self, case, *more):
+        out = cli(self.home, "--json", "report", "send", "--case", str(case), "--union", "test-union", "--yes", "--now",
+                  *more)
+        return out.returncode, json.loads(out.stdout.decode().strip().splitlines()[-1])
+
+    def test_409_replayed_is_sent(self):
+        cli(self.home, "union", "import", os.path.join(self.union_dir, "union.json"))
+        self.start_server()
+        self.assertEqual(self.send_case(1)[0], 0)
+        rid = self.outbox()[0]["id"]
+        # the same sealed bytes again (as when an answer was lost): the union already has them
+        out = cli(self.home, "--json", "report", "send", "--id", str(rid))
+        self.assertEqual(out.returncode, 0, out.stdout)
+        self.assertEqual({k: json.loads(out.stdout)[k] for k in ("state", "detail", "outcome", "status", "code")},
+                         {"state": "sent", "detail": "http", "outcome": "sent", "status": 409, "code": "replayed"})
+        item = self.outbox()[0]
+        self.assertEqual((item["state"], item["attempts"]), ("sent", 2))
+        self.assertEqual(item["detail"], "HTTP 409 replayed: the union already had it")
+        self.assertEqual(self.counted()["total"], 1)
+
+    def test_429_with_retry_after_is_tried_again_later(self):
+        cli(self.home, "union", "import", os.path.join(self.union_dir, "union.json"))
+        self.start_server("--reports-per-minute", "1", "--burst", "1")
+        self.assertEqual(self.send_case(1)[0], 0)
+        rc, res = self.send_case(2)
+        self.assertEqual((rc, res["outcome"], res["status"], res["code"]), (1, "retry", 429, "too_many_reports"))
+        self.assertGreaterEqual(res["retry_in"], 48)  # the backoff's first wait, or the Retry-After if longer
+        item = self.outbox()[1]
+        self.assertEqual(item["state"], "failed")
+        self.assertRegex(item["detail"], r"^HTTP 429 too_many_reports: too many reports from this address; "
+                                         r"try 1, try again in \d+ s$")
+        text = cli(self.home, "report", "send", "--id", str(item["id"]))
+        self.assertIn(b"tries again (not before", text.stdout)
+        self.assertEqual(self.outbox()[1]["attempts"], 2)
+
+    def test_503_busy_is_tried_again_later(self):
+        cli(self.home, "union", "import", os.path.join(self.union_dir, "union.json"))
+        self.start_server("--max-connections", "1", "--idle-timeout", "30", "--request-timeout", "30")
+        hold = socket.create_connection(("127.0.0.1", self.port))  # the one connection, kept open
+        try:
+            hold.sendall(b"POST /v1/reports HTTP/1.1\r\nHost: x\r\n")
+            time.sleep(0.3)
+            rc, res = self.send_case(1)
+        finally:
+            hold.close()
+        self.assertEqual((rc, res["outcome"], res["status"], res["code"]), (1, "retry", 503, "busy"))
+        self.assertGreaterEqual(res["retry_in"], 48)  # Retry-After 5 is shorter than the backoff's first wait
+        self.assertRegex(self.outbox()[0]["detail"], r"^HTTP 503 busy: the union is busy; try 1, try again in \d+ s$")
+        time.sleep(0.5)
+        self.assertEqual(cli(self.home, "report", "send", "--id", str(self.outbox()[0]["id"])).returncode, 0)
+        self.assertEqual(self.outbox()[0]["state"], "sent")
+
+    def test_400_insufficient_work_fails_for_good_and_says_the_difficulty(self):
+        entry = os.path.join(self.union_dir, "union.json")
+        cli(self.home, "union", "import", entry)
+        with open(entry) as f:
+            raised = json.load(f)
+        raised["pow_difficulty"] = 12  # the union raised it after the person imported the entry
+        with open(entry, "w") as f:
+            json.dump(raised, f)
+        self.start_server()
+        rc, res = self.send_case(1)
+        self.assertEqual((rc, res["outcome"], res["status"], res["code"]), (1, "failed", 400, "insufficient_work"))
+        self.assertIsNone(res["retry_in"])
+        item = self.outbox()[0]
+        self.assertEqual(item["state"], "failed")
+        self.assertIn("HTTP 400 insufficient_work (difficulty 12)", item["detail"])
+        self.assertIn("import its entry again", item["detail"])
+        self.stop_server()
+        self.assertEqual(self.counted()["total"], 0)
+
+    def test_a_first_send_waits_a_random_delay_unless_now(self):
+        cli(self.home, "union", "import", os.path.join(self.union_dir, "union.json"))
+        self.start_server()
+        env = dict(os.environ, BANTRAIL_HOME=self.home)
+        p = subprocess.Popen([os.path.join(BUILD, "bantrail"), "report", "send", "--case", "1", "--union",
+                              "test-union", "--yes"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            time.sleep(2)
+            self.assertIsNone(p.poll(), "it waits at least 30 s")
+        finally:
+            p.terminate()
+            _, err = p.communicate(timeout=30)
+        self.assertRegex(err.decode(), r"sending report \d+ in (\d+) s \(a random delay")
+        wait = int(__import__("re").search(rb"in (\d+) s", err).group(1))
+        self.assertTrue(30 <= wait <= 300, wait)
+        self.assertEqual([r["state"] for r in self.outbox()], ["queued"])  # interrupted: still in the outbox
+        self.stop_server()
+        self.assertEqual(self.counted()["total"], 0)
 
 
 if __name__ == "__main__":

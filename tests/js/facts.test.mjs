@@ -1,5 +1,5 @@
 // What the extension shares with bantrail-host, checked against a real host's `hello`
-// (docs/PROTOCOL.md, "hello"): the methods it calls, the event kinds, the page limit. The host
+// (docs/PROTOCOL.md, "hello"): the methods it calls, the event kinds, the limits, the sending policy. The host
 // is their one source; these tests fail when either side changes alone.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HOST_METHODS, NativeClient, NativeError } from '../../extension/src/core/native.js';
-import { EVENT_KINDS, LIST_MAX } from '../../extension/src/core/vocabulary.js';
+import { EVENT_KINDS, LIST_MAX, LIMITS } from '../../extension/src/core/vocabulary.js';
+import { SEND_POLICY } from '../../extension/src/core/sender.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BUILD = resolve(process.env.BT_BUILD || join(ROOT, 'build'));
@@ -70,4 +71,15 @@ test('event kinds and the page limit are the host\'s', () => {
   assert.deepEqual([...EVENT_KINDS], hello.vocabulary.events);
   assert.equal(LIST_MAX, hello.limits.list_max);
   assert.notDeepEqual([...EVENT_KINDS].reverse(), hello.vocabulary.events); // order matters too
+});
+
+test('every limit the host announces (but the frame sizes) is the extension\'s, and no other', () => {
+  const host = { ...hello.limits };
+  delete host.frame_in_max;
+  delete host.frame_out_max;
+  assert.deepEqual({ ...LIMITS }, host);
+});
+
+test('the sending policy is the host\'s table, the one the CLI follows', () => {
+  assert.deepEqual(JSON.parse(JSON.stringify(SEND_POLICY)), hello.send_policy);
 });

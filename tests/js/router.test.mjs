@@ -63,3 +63,12 @@ test('a notice is cleaned to the fields the host takes, within its limits', () =
   assert.equal(cleanNotice({ url: 'u'.repeat(8193), text: 'x' }), null);
   assert.equal(cleanNotice({ url: notice.url, text: '' }), null);
 });
+
+test('a notice\'s fields are held to the host\'s limits in UTF-8 bytes, as the host counts them', async () => {
+  const { LIMITS } = await import('../../extension/src/core/vocabulary.js');
+  const url = 'https://www.instagram.com/accounts/suspended/';
+  assert.equal(cleanNotice({ url, text: 'x', title: 't'.repeat(LIMITS.title_max) }).title.length, LIMITS.title_max);
+  assert.equal(cleanNotice({ url, text: 'x', title: 'é'.repeat(LIMITS.title_max / 2 + 1) }).title, undefined, 'over in bytes');
+  assert.equal(cleanNotice({ url, text: 'й'.repeat(LIMITS.text_max / 2 + 1) }), null);
+  assert.ok(cleanNotice({ url, text: 'й'.repeat(LIMITS.text_max / 2) }));
+});

@@ -132,7 +132,7 @@ test('network errors and 5xx are retried with exponential backoff, each try reco
   assert.equal(w.fetches.length, 4);
   assert.deepEqual(w.host.marks.map((m) => m.state), ['failed', 'failed', 'failed', 'sent']);
   assert.match(w.host.marks[0].detail, /^network error: Failed to fetch; try 1 of 10, next in 60 s$/);
-  assert.match(w.host.marks[1].detail, /^HTTP 503; try 2/);
+  assert.match(w.host.marks[1].detail, /^HTTP 503: the union is busy; try 2/);
   assert.equal((await w.sender.status()).failed, 0, 'not counted as a failure: it went through');
 });
 

@@ -7,6 +7,7 @@
 #include "bantrail/classify.h"
 #include "bantrail/report.h"
 #include "bantrail/rpc.h"
+#include "bantrail/send.h"
 #include "bantrail/share.h"
 #include "check.h"
 
@@ -214,6 +215,41 @@ TEST(every_reason_the_rules_can_find_has_its_value_in_the_report)
     json_object_put(rules);
 }
 
+/* The one sending policy (bantrail/send.h): every answer a collector gives
+ * lands where docs/REPORT.md "Sending" says, and the waits follow the table. */
+TEST(each_collector_answer_has_one_outcome)
+{
+    static const struct { long status; const char *code; bt_send_outcome want; } cases[] = {
+        {0, NULL, BT_SEND_RETRY},          {202, NULL, BT_SEND_SENT},
+        {409, "replayed", BT_SEND_SENT},   {429, "too_many_reports", BT_SEND_RETRY},
+        {503, "busy", BT_SEND_RETRY},      {500, NULL, BT_SEND_RETRY},
+        {408, NULL, BT_SEND_RETRY},        {400, "insufficient_work", BT_SEND_FAILED},
+        {400, "bad_envelope", BT_SEND_FAILED}, {413, "frame_too_large", BT_SEND_FAILED},
+        {422, "bad_report", BT_SEND_FAILED}, {302, NULL, BT_SEND_FAILED},
+        {101, NULL, BT_SEND_FAILED},       {404, NULL, BT_SEND_FAILED},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const bt_send_answer *a = bt_send_classify(cases[i].status, cases[i].code);
+        if (a->outcome != cases[i].want) fprintf(stderr, "  HTTP %ld %s\n", cases[i].status, cases[i].code);
+        CHECK_EQ(a->outcome, cases[i].want);
+    }
+    CHECK(strstr(bt_send_classify(400, "insufficient_work")->say, "proof of work") != NULL);
+    CHECK(strstr(bt_send_classify(400, NULL)->say, "refused") != NULL);
+    CHECK(!strcmp(bt_send_outcome_name(BT_SEND_RETRY), "retry"));
+    CHECK_EQ(bt_send_retry_wait(1, 0, 0.5), BT_SEND_RETRY_BASE);
+    CHECK_EQ(bt_send_retry_wait(3, 0, 0.5), 4 * BT_SEND_RETRY_BASE);
+    CHECK_EQ(bt_send_retry_wait(40, 0, 0.5), BT_SEND_RETRY_CAP);
+    CHECK_EQ(bt_send_retry_wait(1, 0, 0.0), BT_SEND_RETRY_BASE * (100 - BT_SEND_RETRY_JITTER) / 100);
+    CHECK_EQ(bt_send_retry_wait(1, 5, 0.5), BT_SEND_RETRY_BASE);   /* Retry-After 5 s: never sooner */
+    CHECK_EQ(bt_send_retry_wait(1, 600, 0.5), 600);                /* nor sooner than the union asks */
+    CHECK_EQ(bt_send_retry_wait(1, 999999, 0.5), BT_SEND_RETRY_CAP);
+    json_object *p = bt_send_policy_json(), *answers = NULL;
+    CHECK(json_object_object_get_ex(p, "answers", &answers));
+    CHECK_EQ(json_object_array_length(answers), bt_send_answers_count);
+    json_object_put(p);
+}
+
 RUN_TESTS(T(every_reason_the_rules_can_find_has_its_value_in_the_report), T(nothing_identifying_reaches_the_union),
           T(the_planted_data_is_in_the_log_the_reports_come_from),
-          T(reports_of_different_cases_share_no_identifier), T(only_the_previewed_report_is_sealed))
+          T(reports_of_different_cases_share_no_identifier), T(only_the_previewed_report_is_sealed),
+          T(each_collector_answer_has_one_outcome))

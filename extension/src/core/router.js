@@ -3,6 +3,7 @@
 // pages get the person's actions. Anything else — another extension, a web page, an unknown
 // type, a malformed body — is refused. No chrome.* here.
 import { SHARE_TYPES } from './share.js';
+import { LIMITS, fitsBytes } from './vocabulary.js';
 
 export const CONTENT_TYPES = Object.freeze(['page_config', 'notice', 'appeal_submitted']);
 // The software probe (src/content/software.js), on any https page: what to look for, what it found.
@@ -31,17 +32,17 @@ export function senderKind(sender, selfId, selfOrigin) {
 export function cleanAppeal(a) {
   if (!a || typeof a !== 'object' || !isStr(a.at, 40) || Number.isNaN(Date.parse(a.at))) return null;
   const out = { at: a.at };
-  if (isStr(a.note, 4096)) out.note = a.note;
+  if (fitsBytes(a.note, LIMITS.note_max)) out.note = a.note;
   return out;
 }
 
 /** Checks a webmail message as sent by mail.js: {from, text, subject?, lang?, observed_at?}. */
 export function cleanMail(m) {
   if (!m || typeof m !== 'object' || !isStr(m.from, 320) || !/^[^@\s<>]+@[^@\s<>]+$/.test(m.from)) return null;
-  if (!isStr(m.text, 1024 * 1024)) return null;
+  if (!fitsBytes(m.text, LIMITS.text_max)) return null;
   const out = { from: m.from.toLowerCase(), text: m.text };
-  if (isStr(m.subject, 4096)) out.subject = m.subject;
-  if (isStr(m.lang, 35) && /^[A-Za-z0-9-]+$/.test(m.lang)) out.lang = m.lang;
+  if (fitsBytes(m.subject, LIMITS.title_max)) out.subject = m.subject;
+  if (isStr(m.lang, LIMITS.lang_max) && /^[A-Za-z0-9-]+$/.test(m.lang)) out.lang = m.lang;
   if (isStr(m.observed_at, 40) && !Number.isNaN(Date.parse(m.observed_at))) out.observed_at = m.observed_at;
   return out;
 }
@@ -49,10 +50,10 @@ export function cleanMail(m) {
 /** Checks a notice's shape as sent by the content script; returns a clean copy or null. */
 export function cleanNotice(n) {
   if (!n || typeof n !== 'object') return null;
-  if (!isStr(n.url, 8192) || !isStr(n.text, 1024 * 1024)) return null;
+  if (!fitsBytes(n.url, LIMITS.url_max) || !fitsBytes(n.text, LIMITS.text_max)) return null;
   const out = { url: n.url, text: n.text };
-  if (isStr(n.title, 4096)) out.title = n.title;
-  if (isStr(n.lang, 35) && /^[A-Za-z0-9-]+$/.test(n.lang)) out.lang = n.lang;
+  if (fitsBytes(n.title, LIMITS.title_max)) out.title = n.title;
+  if (isStr(n.lang, LIMITS.lang_max) && /^[A-Za-z0-9-]+$/.test(n.lang)) out.lang = n.lang;
   if (isStr(n.observed_at, 40) && !Number.isNaN(Date.parse(n.observed_at))) out.observed_at = n.observed_at;
   if (n.classification && typeof n.classification === 'object') {
     const c = {};

@@ -1,22 +1,50 @@
-// Sends the reports the person confirmed (docs/REPORT.md, docs/EXTENSION.md "Sharing"): each one
-// after a random delay, as the sealed wire text POSTed to the union's submit URL with no cookies,
-// no referrer and no cache; network errors, 5xx, 408 and 429 are retried with exponential backoff,
-// any other 4xx is final. Every outcome is recorded in the log with `report_mark`, and what waits
-// or failed is counted for the badge and the popup: nothing fails silently.
+// Sends the reports the person confirmed (docs/REPORT.md "Sending", docs/EXTENSION.md "Sharing"):
+// each one after a random delay, as the sealed wire text POSTed to the union's submit URL with no
+// cookies, no referrer and no cache. What each answer means, the waits between tries and their
+// count are SEND_POLICY, the host's table (bantrail/send.h) announced by its hello: the CLI follows
+// the same one, and tests/js/facts.test.mjs checks this copy equal to a real host's. Every outcome is
+// recorded in the log with `report_mark`, and what waits or failed is counted for the badge and the
+// popup: nothing fails silently.
 // No chrome.* here: the host call, storage, fetch, clock, randomness and timer are passed in, so
 // Node's test runner drives it with fakes.
 
+/**
+ * The sending policy, as the host's hello states it (`send_policy`; seconds). `answers`: the first
+ * row whose status range holds the HTTP status (0: no answer at all) and whose `code`, when set, is
+ * the answer's JSON error code decides: sent, retry (later, by `retry`) or failed (for good).
+ */
+export const SEND_POLICY = Object.freeze({
+  first_delay: { min: 30, max: 300, limit: 86400 },
+  retry: { base: 60, cap: 6 * 60 * 60, jitter_percent: 20, tries: 10, timeout: 30 },
+  answers: [
+    { from: 0, to: 0, code: null, outcome: 'retry', say: null },
+    { from: 200, to: 299, code: null, outcome: 'sent', say: null },
+    { from: 300, to: 399, code: null, outcome: 'failed', say: 'the union\'s address redirects elsewhere: not followed' },
+    // 409 is the collector's "replayed": these very bytes were received before (an earlier try
+    // whose answer was lost), so the union has the report.
+    { from: 409, to: 409, code: null, outcome: 'sent', say: 'the union already had it' },
+    { from: 408, to: 408, code: null, outcome: 'retry', say: null },
+    { from: 429, to: 429, code: null, outcome: 'retry', say: 'too many reports from this address' },
+    { from: 400, to: 400, code: 'insufficient_work', outcome: 'failed', say: 'the union demands more proof of work: import its entry again, then share again' },
+    { from: 400, to: 499, code: null, outcome: 'failed', say: 'refused by the union' },
+    { from: 503, to: 503, code: null, outcome: 'retry', say: 'the union is busy' },
+    { from: 500, to: 599, code: null, outcome: 'retry', say: null },
+    { from: 100, to: 999, code: null, outcome: 'failed', say: 'refused by the union' },
+  ].map(Object.freeze),
+  detail_max: 200,
+});
+
 export const SCHEDULE_KEY = 'sendSchedule';
-export const RETRY_BASE_MS = 60 * 1000;          // first retry after about a minute
-export const RETRY_CAP_MS = 6 * 60 * 60 * 1000;  // never more than six hours apart
-export const MAX_TRIES = 10;                     // then given up (the person can retry or save it)
-export const FETCH_TIMEOUT_MS = 30 * 1000;
+export const RETRY_BASE_MS = SEND_POLICY.retry.base * 1000;   // first retry after about a minute
+export const RETRY_CAP_MS = SEND_POLICY.retry.cap * 1000;     // never more than six hours apart
+export const MAX_TRIES = SEND_POLICY.retry.tries;             // then given up (the person can retry or save it)
+export const FETCH_TIMEOUT_MS = SEND_POLICY.retry.timeout * 1000;
 export const LOCKED_RETRY_MS = 60 * 1000;        // the log was locked: look again (and at each unlock)
 
 /** The sending delay the person chose (storage key DELAY_KEY, set on the options page). */
 export const DELAY_KEY = 'sendDelay';
-export const DELAY_DEFAULT = Object.freeze({ min: 30, max: 300 });
-export const DELAY_MAX = 86400;
+export const DELAY_DEFAULT = Object.freeze({ min: SEND_POLICY.first_delay.min, max: SEND_POLICY.first_delay.max });
+export const DELAY_MAX = SEND_POLICY.first_delay.limit;
 
 /** A clean {min, max} in seconds (integers, 0-86400, min <= max), else the default. */
 export function sanitiseDelay(raw) {
@@ -46,27 +74,44 @@ export function randomDelay(minSeconds, maxSeconds, random = Math.random) {
   return Math.round((lo + (hi - lo) * random()) * 1000);
 }
 
-/** Delay before retry `n` (1-based): base·2^(n-1), capped, with ±20 % jitter. */
-export function retryDelay(n, random = Math.random, base = RETRY_BASE_MS, cap = RETRY_CAP_MS) {
+/**
+ * Delay before retry `n` (1-based): base·2^(n-1), capped, with ±jitter; never less than the
+ * answer's Retry-After (`retryAfterMs`, itself capped).
+ */
+export function retryDelay(n, random = Math.random, base = RETRY_BASE_MS, cap = RETRY_CAP_MS, retryAfterMs = 0) {
   const d = Math.min(cap, base * 2 ** Math.min(Math.max(n - 1, 0), 30));
-  return Math.round(d * (0.8 + 0.4 * random()));
+  const j = SEND_POLICY.retry.jitter_percent / 100;
+  return Math.max(Math.round(d * (1 + j * (2 * random() - 1))), Math.min(cap, retryAfterMs));
+}
+
+/** An answer's Retry-After in ms (delay-seconds only; an HTTP date or none: 0). */
+export function retryAfterMs(res) {
+  const v = res && res.headers && typeof res.headers.get === 'function' ? res.headers.get('retry-after') : null;
+  return typeof v === 'string' && /^\s*\d{1,9}\s*$/.test(v) ? Number(v) * 1000 : 0;
+}
+
+/** The collector's error {code, difficulty} from a refusal's JSON body, or {} (never throws). */
+export async function answerError(res) {
+  try {
+    if (!res || res.status < 400 || typeof res.json !== 'function') return {};
+    const e = (await res.json()).error;
+    return e && typeof e === 'object' && typeof e.code === 'string' && /^[a-z_]{1,40}$/.test(e.code)
+      ? { code: e.code, ...(Number.isInteger(e.difficulty) ? { difficulty: e.difficulty } : {}) } : {};
+  } catch { return {}; }
 }
 
 /**
- * What an HTTP answer (or its absence) means: {outcome: "sent"|"retry"|"refused", detail}.
- * 409 is the collector's "replayed": these very bytes were received before (an earlier try
- * whose answer was lost), so the union has the report.
+ * What an HTTP answer (or its absence) means, by SEND_POLICY.answers:
+ * {outcome: "sent"|"retry"|"refused", detail}. `error` is the collector's {code, difficulty}.
  */
-export function classify(res, error) {
+export function classify(res, error, { code, difficulty } = {}) {
   if (error) return { outcome: 'retry', detail: `network error: ${String(error.name === 'TimeoutError' || error.name === 'AbortError' ? 'timed out' : error.message || error).slice(0, 120)}` };
-  if (!res || res.type === 'opaqueredirect' || (res.status >= 300 && res.status < 400)) {
-    return { outcome: 'refused', detail: 'the union\'s address redirects elsewhere: not followed' };
-  }
-  const s = res.status;
-  if (s >= 200 && s < 300) return { outcome: 'sent', detail: `HTTP ${s}` };
-  if (s === 409) return { outcome: 'sent', detail: 'HTTP 409: the union already had it' };
-  if (s === 408 || s === 429 || s >= 500) return { outcome: 'retry', detail: `HTTP ${s}` };
-  return { outcome: 'refused', detail: `HTTP ${s}: refused by the union` };
+  const s = !res || res.type === 'opaqueredirect' ? 300 : res.status;   // a manual redirect shows as status 0
+  const row = SEND_POLICY.answers.find((a) => s >= a.from && s <= a.to && (a.code === null || a.code === code))
+    || SEND_POLICY.answers.at(-1);
+  const what = row.from === 300 ? '' : `HTTP ${s}${code ? ` ${code}` : ''}${Number.isInteger(difficulty) ? ` (difficulty ${difficulty})` : ''}`;
+  const detail = [what, row.say].filter(Boolean).join(': ');
+  return { outcome: row.outcome === 'failed' ? 'refused' : row.outcome, detail };
 }
 
 export class Sender {
@@ -76,7 +121,7 @@ export class Sender {
    * setTimer(fn, ms): wake up later (the worker uses a timer and an alarm); onChange(): counts
    * changed (the badge).
    */
-  constructor({ call, storage, fetch, now = () => Date.now(), random = Math.random, delays = async () => ({ min: 30, max: 300 }),
+  constructor({ call, storage, fetch, now = () => Date.now(), random = Math.random, delays = async () => ({ ...DELAY_DEFAULT }),
     setTimer = (f, ms) => setTimeout(f, ms), onChange = () => {}, timeoutMs = FETCH_TIMEOUT_MS }) {
     Object.assign(this, { call, storage, fetch, now, random, delays, setTimer, onChange, timeoutMs });
     this.lastError = null;
@@ -209,12 +254,12 @@ export class Sender {
       try {
         res = await this._post(rep.submit_url, rep.wire);
       } catch (e) { error = e; }
-      const c = classify(res, error);
+      const c = classify(res, error, error ? {} : await answerError(res));
       const tries = (item.tries | 0) + 1;
       let state = 'failed', detail, next = null;
       if (c.outcome === 'sent') { state = 'sent'; detail = c.detail; done.sent++; }
       else if (c.outcome === 'retry' && tries < MAX_TRIES) {
-        const wait = retryDelay(tries, this.random);
+        const wait = retryDelay(tries, this.random, RETRY_BASE_MS, RETRY_CAP_MS, retryAfterMs(res));
         detail = `${c.detail}; try ${tries} of ${MAX_TRIES}, next in ${Math.round(wait / 1000)} s`;
         next = this.now() + wait;
         done.retry++;
@@ -222,7 +267,7 @@ export class Sender {
         detail = c.outcome === 'retry' ? `${c.detail}; gave up after ${tries} tries` : c.detail;
         done.refused++;
       }
-      detail = detail.slice(0, 200);
+      detail = detail.slice(0, SEND_POLICY.detail_max);
       if (next === null && state === 'failed') await this._update((s) => { s.failed = (s.failed | 0) + 1; });
       let marked = true;
       try {

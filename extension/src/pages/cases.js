@@ -2,6 +2,7 @@
 // case's events in order with the derived times, merge, split at a record, an event entered by
 // hand, and the evidence export saved as a download. DOM built with textContent only.
 import { ask, t, h, say, errorText, formatTime, platformLabel } from './common.js';
+import { LIMITS } from '../core/vocabulary.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -122,7 +123,7 @@ function addEventForm(c, onChange, message) {
   const kind = h('select', { id: `${idp}-kind` },
     ...['appeal_submitted', 'acknowledgement', 'rejected', 'reinstated', 'restriction', 'other'].map((k) =>
       h('option', { value: k, text: t(`event_${k}`) })));
-  const note = h('textarea', { id: `${idp}-note`, rows: '3', maxlength: '4096' });
+  const note = h('textarea', { id: `${idp}-note`, rows: '3', maxlength: String(LIMITS.note_max) });
   const form = h('form', { class: 'add-event' },
     h('label', { for: when.id, text: t('addEventWhen') }), when,
     h('label', { for: kind.id, text: t('addEventKind') }), kind,
