@@ -236,6 +236,7 @@ bt_rpc *bt_rpc_new(const char *data_dir, int caller_allowed)
 void bt_rpc_free(bt_rpc *r)
 {
     if (r == NULL) return;
+    bt_links_free(r->links);
     bt_capture_free(r->capture);
     bt_vault_close(r->vault);
     free(r->dir);
@@ -330,9 +331,16 @@ int bt_rpc_idle_left(bt_rpc *r, time_t now)
     return due > now ? (int)(due - now) : 0;
 }
 
+void rpc_lock(bt_rpc *r)
+{
+    bt_vault_lock(r->vault);
+    bt_links_free(r->links);
+    r->links = NULL;
+}
+
 int bt_rpc_tick(bt_rpc *r, time_t now)
 {
     if (bt_rpc_idle_left(r, now) != 0) return 0;
-    bt_vault_lock(r->vault);
+    rpc_lock(r);
     return 1;
 }

@@ -12,6 +12,7 @@
 
 #include "bantrail/capture.h"
 #include "bantrail/error.h"
+#include "bantrail/records.h"
 #include "bantrail/rpc.h"
 #include "bantrail/vault.h"
 
@@ -26,6 +27,7 @@ struct bt_rpc {
     bt_vault *vault;
     bt_err open_err;
     bt_capture *capture; /* the repeat memory, NULL when the vault did not open */
+    bt_links *links;     /* which entries name which record (get), while unlocked; NULL until needed */
     int caller_allowed;
     int auto_lock_minutes;
     time_t last_use;
@@ -77,6 +79,9 @@ bt_err m_capture_sealed(call *c);
 /* rpc_log.c */
 bt_err m_unlock(call *c);
 bt_err m_lock(call *c);
+
+/* Locks the log and drops what was learnt from reading it (the links). */
+void rpc_lock(bt_rpc *r);
 bt_err m_set_passphrase(call *c);
 bt_err m_recovery_code(call *c);
 bt_err m_list(call *c);

@@ -38,7 +38,7 @@ bt_err m_lock(call *c)
 {
     bt_err err = need_vault(c);
     if (err != BT_OK) return err;
-    bt_vault_lock(c->r->vault);
+    rpc_lock(c->r);
     c->result = state_result(c->r);
     return BT_OK;
 }
@@ -150,39 +150,33 @@ bt_err m_list(call *c)
 }
 
 typedef struct {
-    bt_vault *v;
-    int64_t of;
     json_object *attachments, *occurrences;
 } related_ctx;
 
-/* Collects the attachments and later sightings of record a->of. */
-static int find_related(void *ctx, const bt_vault_entry_info *e)
+/* Adds an attachment or later sighting of the record asked for. */
+static int add_related(void *ctx, int64_t entry, json_object *head)
 {
     related_ctx *a = ctx;
-    json_object *head = NULL;
-    if (bt_record_read(a->v, e->id, &head) == BT_OK && bt_json_int_or(head, "of", 0) == a->of) {
-        const char *type = bt_json_str(head, "type");
-        if (type != NULL && strcmp(type, BT_REC_ATTACHMENT) == 0) {
-            json_object *item = json_object_new_object();
-            const char *mime = bt_json_str(head, "mime");
-            json_object_object_add(item, "id", json_object_new_int64(e->id));
-            json_object_object_add(item, "mime", json_object_new_string(mime ? mime : ""));
-            json_object_object_add(item, "size", json_object_new_int64(bt_json_int_or(head, "size", 0)));
-            json_object_array_add(a->attachments, item);
-        } else if (type != NULL && strcmp(type, BT_REC_OCCURRENCE) == 0) {
-            json_object *item = json_object_new_object();
-            json_object_object_add(item, "id", json_object_new_int64(e->id));
-            json_object_object_add(item, "captured_at", json_object_new_int64(bt_json_int_or(head, "captured_at", 0)));
-            json_object_array_add(a->occurrences, item);
-        }
+    const char *type = bt_json_str(head, "type");
+    if (type != NULL && strcmp(type, BT_REC_ATTACHMENT) == 0) {
+        json_object *item = json_object_new_object();
+        const char *mime = bt_json_str(head, "mime");
+        json_object_object_add(item, "id", json_object_new_int64(entry));
+        json_object_object_add(item, "mime", json_object_new_string(mime ? mime : ""));
+        json_object_object_add(item, "size", json_object_new_int64(bt_json_int_or(head, "size", 0)));
+        json_object_array_add(a->attachments, item);
+    } else if (type != NULL && strcmp(type, BT_REC_OCCURRENCE) == 0) {
+        json_object *item = json_object_new_object();
+        json_object_object_add(item, "id", json_object_new_int64(entry));
+        json_object_object_add(item, "captured_at", json_object_new_int64(bt_json_int_or(head, "captured_at", 0)));
+        json_object_array_add(a->occurrences, item);
     }
-    json_object_put(head);
     return 0;
 }
 
 bt_err m_get(call *c)
 {
-    int64_t id = 0, offset = 0, last = 0;
+    int64_t id = 0, offset = 0;
     bt_err err;
     if ((err = need_vault(c)) != BT_OK) return err;
     if ((err = param_int(c, "id", 1, 1, INT64_MAX, &id)) != BT_OK) return err;
@@ -211,10 +205,17 @@ bt_err m_get(call *c)
         add_piece(c->result, body, body_len, offset, n);
         bt_vault_free(body);
     } else {
-        related_ctx a = {c->r->vault, id, json_object_new_array(), json_object_new_array()};
-        bt_vault_entries(c->r->vault, id, INT_MAX, find_related, &a, &last);
+        /* the entries naming it, from the links read so far and the entries written since */
+        related_ctx a = {json_object_new_array(), json_object_new_array()};
+        if (c->r->links == NULL && (c->r->links = bt_links_new()) == NULL) err = BT_ERR_NO_MEMORY;
+        if (err == BT_OK) err = bt_links_each(c->r->links, c->r->vault, id, add_related, &a);
         json_object_object_add(c->result, "attachments", a.attachments);
         json_object_object_add(c->result, "occurrences", a.occurrences);
+        if (err != BT_OK) {
+            json_object_put(c->result);
+            c->result = NULL;
+            return err;
+        }
     }
     return BT_OK;
 }

@@ -412,6 +412,56 @@ TEST(a_kill_while_kept_boxes_are_stored_never_stores_one_twice)
     free(root);
 }
 
+/* Collects the entries bt_links_each passes. */
+static int collect_links(void *ctx, int64_t entry, json_object *head)
+{
+    int64_t *got = ctx;
+    (void)head;
+    got[++got[0]] = entry;
+    return 0;
+}
+
+TEST(the_links_find_what_names_a_record_written_before_or_after_they_were_read)
+{
+    bt_vault *v = test_fresh_log();
+    bt_capture *c = capture_of(v);
+    bt_capture_out a = capture_at(c, SUSPENDED_TEXT, T0), b = capture_at(c, "We disabled your account.", T0 + 1);
+    int64_t att = 0, got[16] = {0};
+    size_t size;
+    CHECK_EQ(bt_capture_attach(c, a.record, "image/png", PNG_B64, strlen(PNG_B64), T0, &att, &size, NULL), BT_OK);
+    capture_at(c, SUSPENDED_TEXT, T0 + 60); /* an occurrence of a */
+    bt_links *l = bt_links_new();
+    CHECK_EQ(bt_links_each(l, v, a.record, collect_links, got), BT_OK);
+    CHECK(got[0] == 2 && got[1] == att && got[2] == 4);
+    memset(got, 0, sizeof got);
+    CHECK_EQ(bt_links_each(l, v, b.record, collect_links, got), BT_OK);
+    CHECK_EQ(got[0], 0); /* nothing names b */
+    /* attached to a later (a box delivered at unlock): read at the next question */
+    int64_t att2 = 0;
+    CHECK_EQ(bt_capture_attach(c, a.record, "image/png", PNG_B64, strlen(PNG_B64), T0 + 99, &att2, &size, NULL),
+             BT_OK);
+    memset(got, 0, sizeof got);
+    CHECK_EQ(bt_links_each(l, v, a.record, collect_links, got), BT_OK);
+    CHECK(got[0] == 3 && got[3] == att2);
+    /* asked first about the later record, then about the earlier one: read back to it */
+    bt_links *later_first = bt_links_new();
+    memset(got, 0, sizeof got);
+    CHECK_EQ(bt_links_each(later_first, v, b.record, collect_links, got), BT_OK);
+    CHECK_EQ(got[0], 0);
+    CHECK_EQ(bt_links_each(later_first, v, a.record, collect_links, got), BT_OK);
+    CHECK(got[0] == 3 && got[1] == att && got[2] == 4 && got[3] == att2);
+    bt_links_free(later_first);
+    /* locked: nothing is read */
+    CHECK_EQ(bt_vault_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &test_fast_kdf), BT_OK);
+    bt_vault_lock(v);
+    bt_links *fresh = bt_links_new();
+    CHECK_EQ(bt_links_each(fresh, v, a.record, collect_links, got), BT_ERR_LOCKED);
+    bt_links_free(fresh);
+    bt_links_free(l);
+    bt_capture_free(c);
+    bt_vault_close(v);
+}
+
 RUN_TESTS(T(a_repeat_within_24_hours_is_an_occurrence_and_after_them_a_new_notice),
           T(another_notice_within_24_hours_is_not_an_occurrence),
           T(a_new_process_remembers_repeats_from_the_log_within_24_hours_only),
@@ -422,4 +472,5 @@ RUN_TESTS(T(a_repeat_within_24_hours_is_an_occurrence_and_after_them_a_new_notic
           T(a_box_kept_while_locked_is_expanded_once_even_if_expand_runs_twice),
           T(a_malformed_sealed_box_is_refused_and_leaves_the_log_intact),
           T(a_malformed_box_kept_while_locked_stays_pending_and_is_not_stored),
-          T(a_sealed_event_is_added_as_event_add_adds_it), T(a_kill_while_kept_boxes_are_stored_never_stores_one_twice))
+          T(a_sealed_event_is_added_as_event_add_adds_it), T(a_kill_while_kept_boxes_are_stored_never_stores_one_twice),
+          T(the_links_find_what_names_a_record_written_before_or_after_they_were_read))
