@@ -212,7 +212,7 @@ class Share(unittest.TestCase):
         cli(self.home, "union", "import", entry)
         with open(entry) as f:
             raised = json.load(f)
-        raised["pow_difficulty"] = 12  # the union raised it after the person imported the entry
+        raised["pow_difficulty"] = 24  # raised after the person imported the entry (8-bit work meets 24 bits once in 65,536)
         with open(entry, "w") as f:
             json.dump(raised, f)
         self.start_server()
@@ -221,7 +221,7 @@ class Share(unittest.TestCase):
         self.assertIsNone(res["retry_in"])
         item = self.outbox()[0]
         self.assertEqual(item["state"], "failed")
-        self.assertIn("HTTP 400 insufficient_work (difficulty 12)", item["detail"])
+        self.assertIn("HTTP 400 insufficient_work (difficulty 24)", item["detail"])
         self.assertIn("import its entry again", item["detail"])
         self.stop_server()
         self.assertEqual(self.counted()["total"], 0)
