@@ -428,6 +428,15 @@ TEST(marks_read_zero_until_set_and_outlive_the_process)
 
 /* ---- key epochs: a new key pair with each passphrase ---- */
 
+/* verify reads n entries and finds the chain whole. */
+static void chain_holds(bt_vault *v, int64_t n)
+{
+    bt_vault_verify_result r;
+    CHECK_EQ(bt_vault_verify(v, &r), BT_OK);
+    CHECK_EQ(r.bad_id, 0);
+    CHECK_EQ(r.checked, n);
+}
+
 static void copy_file(const char *from_dir, const char *to_dir, const char *name)
 {
     char a[512], b[512], buf[4096];
@@ -575,10 +584,7 @@ TEST(another_handle_writes_to_the_new_key_pair_after_a_passphrase_is_set)
     CHECK_EQ(bt_vault_unlock(b, PASS, strlen(PASS)), BT_OK);
     CHECK(reads_as(b, 1, "{\"n\":1}"));
     CHECK(reads_as(b, 2, "{\"n\":2}"));
-    bt_vault_verify_result r;
-    CHECK_EQ(bt_vault_verify(b, &r), BT_OK);
-    CHECK_EQ(r.bad_id, 0);
-    CHECK_EQ(r.checked, 2);
+    chain_holds(b, 2);
     bt_vault_close(a);
     bt_vault_close(b);
     free(dir);
@@ -621,10 +627,7 @@ TEST(a_log_of_the_first_schema_is_migrated_and_reads_as_before)
     CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
     CHECK(reads_as(v, 1, "{\"n\":1}"));
     CHECK(reads_as(v, 2, "{\"n\":2}"));
-    bt_vault_verify_result r;
-    CHECK_EQ(bt_vault_verify(v, &r), BT_OK);
-    CHECK_EQ(r.bad_id, 0);
-    CHECK_EQ(r.checked, 2);
+    chain_holds(v, 2);
     bt_vault_close(v);
     free(dir);
 }
@@ -776,10 +779,7 @@ TEST(a_batch_lands_whole_or_not_at_all)
     CHECK(reads_as(other, 1, "{\"n\":3}"));
     CHECK(reads_as(other, 2, "{\"n\":4}"));
     append_text(v, "{\"n\":5}");
-    bt_vault_verify_result r;
-    CHECK_EQ(bt_vault_verify(other, &r), BT_OK);
-    CHECK_EQ(r.bad_id, 0);
-    CHECK_EQ(r.checked, 3);
+    chain_holds(other, 3);
     bt_vault_close(other);
     bt_vault_close(v);
     free(dir);
