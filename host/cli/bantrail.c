@@ -328,6 +328,39 @@ static int cmd_passphrase(int recovery, const bt_kdf_params *kdf)
     return finish(rep, err);
 }
 
+/* A new key pair under the same passphrase: what is written from now on is
+ * sealed to it (docs/SECURITY.md, "Keys move on"). */
+static int cmd_rotate(void)
+{
+    bt_err err;
+    json_object *rep = call("hello", NULL, &err), *vault = NULL;
+    json_object_object_get_ex(result_of(rep), "vault", &vault);
+    int protected_ = json_object_get_boolean(json_object_object_get(vault, "protected"));
+    int had_recovery = json_object_get_boolean(json_object_object_get(vault, "has_recovery"));
+    json_object_put(rep);
+    if (err != BT_OK) return exit_for(err);
+    if (!protected_) {
+        fprintf(stderr, "bantrail: the log has no passphrase yet; choosing one makes a new key pair: "
+                        "bantrail passphrase\n");
+        return 1;
+    }
+    char *pass = read_secret("Passphrase: ");
+    if (pass == NULL) return 2;
+    json_object *p = json_object_new_object();
+    json_object_object_add(p, "old", json_object_new_string(pass));
+    json_object_object_add(p, "new", json_object_new_string(pass));
+    sodium_free(pass);
+    rep = call("set_passphrase", p, &err);
+    if (err == BT_OK && !opt_json) {
+        printf("New key pair made: what is written from now on is sealed to it, and a copy of this folder\n"
+               "from before opens none of it. Your passphrase is the same.\n");
+        if (had_recovery) printf("Your earlier recovery code no longer works: make a new one with bantrail recovery-code\n");
+    } else if (err == BT_OK) {
+        print_json(result_of(rep));
+    }
+    return finish(rep, err);
+}
+
 static int cmd_recovery_code(void)
 {
     bt_err err;
@@ -1651,6 +1684,12 @@ static int run_passphrase(const cli_args *a)
     return cmd_passphrase((int)a->n[OPT_RECOVERY], ops > 0 || mem_mib > 0 ? &kdf : NULL);
 }
 
+static int run_rotate(const cli_args *a)
+{
+    (void)a;
+    return cmd_rotate();
+}
+
 static int run_recovery_code(const cli_args *a)
 {
     (void)a;
@@ -1835,10 +1874,17 @@ static const cli_command commands[] = {
      "Asks the current passphrase (when there is one), then the new one twice at a terminal, once\n"
      "with --passphrase-fd. With --recovery it asks the recovery code instead of the current one.",
      "bantrail passphrase --recovery"},
+    {"rotate", "", 0, 0, 0, 1, run_rotate, "",
+     "a new key pair under the same passphrase",
+     "Makes a new key pair for the log, as changing the passphrase does, keeping the passphrase:\n"
+     "what is written from now on is sealed to it, so a copy of the folder, an old passphrase or a\n"
+     "recovery code from before opens none of it. Older records still open. Any recovery code is\n"
+     "retired: make a new one.",
+     "bantrail rotate"},
     {"recovery-code", "", 0, 0, 0, 1, run_recovery_code, "",
-     "make a one-time recovery code (replaces any earlier one)",
+     "make a recovery code (it lasts until the next passphrase)",
      "Shows a new recovery code once; with it, 'bantrail passphrase --recovery' sets a new\n"
-     "passphrase when the old one is lost. An earlier code stops working.",
+     "passphrase when the old one is lost. The earlier code stops working once this one is shown.",
      "bantrail recovery-code"},
     {"list", "", 0, 0, ONLY(OPT_AFTER) | ONLY(OPT_LIMIT), 1, run_list, "[--after ID] [--limit N]",
      "records, newest last",

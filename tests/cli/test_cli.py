@@ -122,6 +122,22 @@ class Commands(unittest.TestCase):
         self.assertEqual(cli(self.home, "list", passphrase=PASS).returncode, 2)
         self.assertEqual(open(path, "rb").read(), before, "nothing written to a damaged log")
 
+    def test_rotate_makes_a_new_key_pair_under_the_same_passphrase(self):
+        rid = capture(self.home, "We suspended your account before the rotation.")
+        self.assertEqual(cli(self.home, "rotate", passphrase=PASS).returncode, 1)  # no passphrase yet
+        cli(self.home, "passphrase", passphrase=PASS)
+        key = json.loads(cli(self.home, "--json", "status").stdout)["public_key"]
+        self.assertEqual(cli(self.home, "rotate", passphrase="not the passphrase").returncode, 1)
+        self.assertEqual(json.loads(cli(self.home, "--json", "status").stdout)["public_key"], key)
+        out = cli(self.home, "rotate", passphrase=PASS)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn(b"New key pair made", out.stdout)
+        self.assertNotEqual(json.loads(cli(self.home, "--json", "status").stdout)["public_key"], key)
+        later = capture(self.home, "We disabled your account after the rotation.")
+        for i in (rid, later):  # the same passphrase opens both sides of it
+            self.assertEqual(cli(self.home, "show", str(i), passphrase=PASS).returncode, 0)
+        self.assertEqual(json.loads(cli(self.home, "--json", "verify").stdout)["ok"], True)
+
     def test_recovery_code_resets_a_forgotten_passphrase(self):
         rid = capture(self.home, "kept")
         cli(self.home, "passphrase", passphrase=PASS)

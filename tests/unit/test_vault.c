@@ -1,7 +1,9 @@
 /* The vault: encryption at rest, key wrapping, tamper evidence. */
 #define _GNU_SOURCE /* memmem */
 #include <fcntl.h>
+#include <signal.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -815,6 +817,49 @@ TEST(a_recovery_code_lost_on_its_way_leaves_the_earlier_one_working)
     free(dir);
 }
 
+TEST(a_kill_at_any_moment_of_a_passphrase_change_leaves_exactly_one_working)
+{
+    enum { ROUNDS = 100 };
+    char *root = test_tmpdir();
+    int old_works = 0, new_works = 0;
+    for (int round = 0; round < ROUNDS; round++) {
+        char dir[600];
+        bt_vault *v = NULL;
+        snprintf(dir, sizeof dir, "%s/r%d", root, round);
+        CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+        append_text(v, "{\"n\":1}");
+        CHECK_EQ(bt_vault_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &fast), BT_OK);
+        append_text(v, "{\"n\":2}");
+        bt_vault_close(v);
+        pid_t pid = fork();
+        if (pid == 0) { /* the change, killed at some moment of it */
+            bt_vault *w = NULL;
+            if (bt_vault_open(&w, dir) != BT_OK) _exit(1);
+            bt_vault_set_passphrase(w, PASS, strlen(PASS), "the new passphrase", 18, &fast);
+            append_text(w, "{\"n\":3}");
+            _exit(0);
+        }
+        usleep((useconds_t)((round % 25) * 700));
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+        int a = bt_vault_unlock(v, PASS, strlen(PASS)) == BT_OK;
+        bt_vault_lock(v);
+        int b = bt_vault_unlock(v, "the new passphrase", 18) == BT_OK;
+        CHECK(a != b); /* never both, never neither */
+        if (!b) CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
+        old_works += a;
+        new_works += b;
+        CHECK(reads_as(v, 1, "{\"n\":1}") && reads_as(v, 2, "{\"n\":2}")); /* nothing acknowledged lost */
+        bt_vault_verify_result r;
+        CHECK_EQ(bt_vault_verify(v, &r), BT_OK);
+        CHECK_EQ(r.bad_id, 0);
+        bt_vault_close(v);
+    }
+    CHECK(old_works > 0 && new_works > 0); /* the kills fell before and after the change */
+    free(root);
+}
+
 RUN_TESTS(T(marks_read_zero_until_set_and_outlive_the_process), T(appended_entries_read_back_with_their_body),
           T(a_new_log_is_unprotected_with_a_private_key_file),
           T(capture_works_while_locked_and_reads_after_unlock), T(wrong_passphrase_is_refused_and_leaves_it_locked),
@@ -835,4 +880,5 @@ RUN_TESTS(T(marks_read_zero_until_set_and_outlive_the_process), T(appended_entri
           T(a_damaged_key_table_or_a_missing_table_is_corrupt_never_a_new_log),
           T(session_ids_are_never_reused_even_with_the_sessions_table_emptied),
           T(appending_after_a_broken_last_entry_is_noted), T(a_batch_lands_whole_or_not_at_all),
-          T(a_recovery_code_lost_on_its_way_leaves_the_earlier_one_working))
+          T(a_recovery_code_lost_on_its_way_leaves_the_earlier_one_working),
+          T(a_kill_at_any_moment_of_a_passphrase_change_leaves_exactly_one_working))
