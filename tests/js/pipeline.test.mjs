@@ -37,9 +37,9 @@ const hostThatStores = (method, params) => {
 };
 const notice = { url: 'https://www.instagram.com/accounts/suspended/', text: 'We suspended your account', classification: { platform: 'instagram', kind: 'suspension' } };
 
-function make({ client, storage = memoryStorage(), shot = 'iVBORw0KGgo=', screenshots = true } = {}) {
+function make({ client, storage = memoryStorage(), memo = memoryStorage(), shot = 'iVBORw0KGgo=', screenshots = true } = {}) {
   const outbox = new Outbox({ storage, seal: sealString });
-  return new Pipeline({ client, outbox, storage, memo: memoryStorage(), screenshot: async () => shot,
+  return new Pipeline({ client, outbox, storage, memo, screenshot: async () => shot,
     settings: async () => ({ screenshots }) });
 }
 
@@ -144,6 +144,21 @@ test('host never reached (no public key): kept in memory only, delivered through
   assert.equal((await p.deliverAll()).delivered, 1);
   assert.deepEqual(client.calls.map((c) => c[0]), ['capture', 'attach']);
   assert.equal((await p.waiting()).unsealed, 0);
+});
+
+test('what waits unsealed outlives the worker (session memory), never reaching persistent storage', async () => {
+  const storage = memoryStorage(), memo = memoryStorage();
+  const client = fakeClient(hostThatStores);
+  const before = make({ client, storage, memo });
+  client.up = false;
+  await before.capture(notice, { id: 1 });
+  assert.equal(storage.map.size, 0, 'nothing written to extension storage');
+  const after = make({ client, storage, memo });   // the worker stopped when idle and started again
+  assert.equal((await after.waiting()).unsealed, 1);
+  client.up = true;
+  assert.equal((await after.deliverAll()).delivered, 1);
+  assert.equal((await make({ client, storage, memo }).waiting()).unsealed, 0, 'delivered: gone from memory too');
+  assert.equal((await make({ client, storage, memo: memoryStorage() }).waiting()).unsealed, 0, 'a new browser session starts empty');
 });
 
 test('beyond the in-memory bound captures are counted as lost, not dropped silently', async () => {

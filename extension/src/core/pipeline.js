@@ -7,6 +7,7 @@ import { UNAVAILABLE } from './native.js';
 // Errors after which a capture is kept for later rather than given up.
 export const RETRYABLE = new Set([...UNAVAILABLE, 'busy', 'storage']);
 export const UNSEALED_MAX = 20;
+const UNSEALED_KEY = 'unsealed';
 
 export class Pipeline {
   /**
@@ -20,7 +21,7 @@ export class Pipeline {
    */
   constructor({ client, outbox, storage, memo, screenshot, settings, onChange = () => {}, now = () => Date.now() }) {
     Object.assign(this, { client, outbox, storage, memo, screenshot, settings, onChange, now });
-    this.unsealed = [];        // memory only: what came before the host was ever reached
+    this.unsealed = null;      // what came before the host was ever reached: see _pending()
     this.lastError = null;
     this._delivering = null;
   }
@@ -53,13 +54,33 @@ export class Pipeline {
       classification: r && r.classification ? r.classification : null };
   }
 
+  /**
+   * What waits before any public key is known, so cannot be sealed: kept in memo (the browser's
+   * session storage, in memory only), so that it outlives the worker being stopped when idle, but
+   * never the browser, and never written to disk.
+   */
+  _pending() {
+    if (!this._pendingLoad) {
+      this._pendingLoad = this.memo.get(UNSEALED_KEY).then((v) => (this.unsealed = Array.isArray(v) ? v : []),
+        () => (this.unsealed = []));
+    }
+    return this._pendingLoad;
+  }
+
+  async _savePending() {
+    try { await this.memo.set(UNSEALED_KEY, this.unsealed); } catch { /* over the session quota: this worker's memory */ }
+  }
+
   /** Keeps a payload for later: sealed in the outbox, or in memory until a public key is known. */
   async keep(payload) {
     const pk = await this.storage.get('publicKey');
     try {
+      const pending = await this._pending();
       if (pk) await this.outbox.add(payload, pk);
-      else if (this.unsealed.length < UNSEALED_MAX) this.unsealed.push(payload);
-      else await this.storage.set('lostUnsealed', ((await this.storage.get('lostUnsealed')) | 0) + 1);
+      else if (pending.length < UNSEALED_MAX) {
+        pending.push(payload);
+        await this._savePending();
+      } else await this.storage.set('lostUnsealed', ((await this.storage.get('lostUnsealed')) | 0) + 1);
     } finally {
       this.onChange();
       this.client.scheduleRetry(() => this.deliverAll());
@@ -119,17 +140,18 @@ export class Pipeline {
 
   async _deliverOnce() {
     const waiting = await this.outbox.status();
-    if (waiting.count === 0 && this.unsealed.length === 0) return { delivered: 0, remaining: 0, error: null };
+    const pending = await this._pending();
+    if (waiting.count === 0 && pending.length === 0) return { delivered: 0, remaining: 0, error: null };
     let hello;
     try {
       hello = await this.client.ensure();
     } catch (e) {
       this.client.scheduleRetry(() => this.deliverAll());
-      return { delivered: 0, remaining: waiting.count + this.unsealed.length, error: e.code };
+      return { delivered: 0, remaining: waiting.count + pending.length, error: e.code };
     }
     let delivered = 0;
-    while (this.unsealed.length) {
-      const p = this.unsealed[0];
+    while (pending.length) {
+      const p = pending[0];
       try {
         if (p.capture) await this.send(p.capture, p.attachments);
         else if (p.event) await this.client.call('event_add', p.event);
@@ -137,11 +159,12 @@ export class Pipeline {
       } catch (e) {
         if (RETRYABLE.has(e.code)) {
           this.client.scheduleRetry(() => this.deliverAll());
-          return { delivered, remaining: waiting.count + this.unsealed.length, error: e.code };
+          return { delivered, remaining: waiting.count + pending.length, error: e.code };
         }
         this.lastError = `deliver: the host refused ${p.event ? 'an appeal event' : 'a capture'} (${e.code})`;
       }
-      this.unsealed.shift();
+      pending.shift();
+      await this._savePending();
       delivered++;
     }
     if (waiting.count === 0) return { delivered, remaining: 0, error: null };
@@ -163,6 +186,6 @@ export class Pipeline {
   /** What waits, for the popup and the badge. */
   async waiting() {
     const o = await this.outbox.status();
-    return { ...o, unsealed: this.unsealed.length, lostUnsealed: (await this.storage.get('lostUnsealed')) | 0 };
+    return { ...o, unsealed: (await this._pending()).length, lostUnsealed: (await this.storage.get('lostUnsealed')) | 0 };
   }
 }

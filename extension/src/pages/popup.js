@@ -31,10 +31,10 @@ async function refresh() {
   $('unlock').classList.toggle('hidden', !(s.vault && s.vault.state === 'locked'));
   $('lock').classList.toggle('hidden', !(s.vault && s.vault.state === 'unlocked' && s.vault.protected));
   const o = s.outbox;
-  const waiting = o.count + o.unsealed;
   const lost = o.lost + o.lostUnsealed;
   const parts = [];
-  if (waiting) parts.push(t('waitingCount', [String(waiting)]));
+  if (o.count) parts.push(t('waitingCount', [String(o.count)]));
+  if (o.unsealed) parts.push(t('waitingUnsealed', [String(o.unsealed)]));   // no key yet: not sealed
   if (lost) parts.push(t('lostCount', [String(lost)]));
   if (o.screenshotsLeftOut) parts.push(t('screenshotsLeftOut', [String(o.screenshotsLeftOut)]));
   const rp = s.reports;   // reports to unions: waiting to be sent, or failed (see the outbox)
