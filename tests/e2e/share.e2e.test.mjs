@@ -153,8 +153,12 @@ test('a case shared with the demo union through the share page reaches the colle
     assert.ok(await page.locator('#demo-note').isVisible(), 'the demo union says its key is public');
     await page.getByLabel(/Account type/).selectOption('creator');
     await page.getByLabel(/Country/).fill('fr');
-    await page.getByLabel(/Country/).press('Tab');   // change → preview again
+    // Straight from the field to the button: the field's change comes first and rebuilds the
+    // preview; the click must say so, and send nothing the person has not read.
+    await page.getByRole('button', { name: 'Send this report' }).click();
+    await page.waitForFunction(() => /read the preview again/.test(document.getElementById('message').textContent));
     await page.waitForFunction(() => document.getElementById('json').textContent.includes('"country":"FR"'));
+    assert.equal(H.cli(home, ['report', 'list']).reports.length, 0, 'nothing queued by that click');
     const json2 = await page.locator('#json').textContent();
     assert.deepEqual(JSON.parse(json2).context, { account_type: 'creator', country: 'FR' });
     assert.equal(figures().total, 0, 'nothing sent before the confirmation');

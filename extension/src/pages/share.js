@@ -65,9 +65,10 @@ function context() {
   return c;
 }
 
+// The button stays enabled while a preview is rebuilt: leaving a field with a click on it (the
+// field's change comes first) must answer, not fall on a disabled button and do nothing.
 function clearPreview() {
   shown = null;
-  $('confirm').disabled = true;
   $('words').replaceChildren();
   $('json').textContent = '';
   $('preview-union').textContent = '';
@@ -81,9 +82,18 @@ function wordsOf(report) {
 async function preview() {
   const my = ++seq;
   clearPreview();
-  if (!caseId || !unionId) { $('preview-union').textContent = t(caseId ? 'previewPickUnion' : 'previewPickCase'); return; }
+  if (!caseId || !unionId) {
+    $('confirm').disabled = true;
+    $('preview-union').textContent = t(caseId ? 'previewPickUnion' : 'previewPickCase');
+    return;
+  }
   let ctx;
-  try { ctx = context(); } catch (e) { say($('message'), e.message, true); $('country').focus(); return; }
+  try { ctx = context(); } catch (e) {
+    $('confirm').disabled = true;
+    say($('message'), e.message, true);
+    $('country').focus();
+    return;
+  }
   say($('message'), '');
   try {
     const r = await ask('report_preview', { case: caseId, union: unionId, context: ctx });
@@ -97,12 +107,18 @@ async function preview() {
     $('confirm').disabled = false;
     $('done').classList.add('hidden');
   } catch (e) {
-    if (my === seq) fail(e);
+    if (my === seq) {
+      $('confirm').disabled = true;
+      fail(e);
+    }
   }
 }
 
 $('confirm').addEventListener('click', async () => {
-  if (!shown) return;
+  if (!shown) {   // the last edit changed the report: what is sent must be what was read
+    say($('message'), t('previewChanged'), true);
+    return;
+  }
   $('confirm').disabled = true;
   try {
     const r = await ask('report_queue', { case: caseId, union: unionId, context: shown.context, confirm: true, json: shown.json });
