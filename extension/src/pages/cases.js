@@ -68,8 +68,10 @@ function summary(c) {
   dl.append(...fact(t('caseAppealToAnswer'), d.appeal_to_answer === null || d.appeal_to_answer === undefined
     ? t('durationUnknown') : d.appeal_to_answer < 3600 ? t('durMinutes', [String(mins)])
       : t('caseMinutes', [String(mins), formatDuration(d.appeal_to_answer)])));
+  // still going on: no end is known, so a duration so far (often 0 min after an action block) says
+  // less than that it has not been seen to end
   dl.append(...fact(t('caseLockedOut'), d.locked_out === null || d.locked_out === undefined ? t('durationUnknown')
-    : formatDuration(d.locked_out) + (d.locked_out_ongoing ? ' ' + t('caseOngoing') : '')));
+    : d.locked_out_ongoing ? t('caseNoEndSeen', [formatDuration(d.locked_out)]) : formatDuration(d.locked_out)));
   dl.append(...fact(t('caseOutcome'), t(`outcome_${['none', 'pending', 'rejected', 'reinstated'].includes(c.outcome) ? c.outcome : 'none'}`)));
   return dl;
 }
