@@ -272,14 +272,29 @@ static int cmd_status(const char *dir)
     return rc;
 }
 
-static int cmd_passphrase(int recovery, const bt_kdf_params *kdf)
+/* Whether the log has a passphrase and a recovery code in force (hello). */
+static bt_err vault_flags(int *protected_, int *has_recovery)
 {
     bt_err err;
-    json_object *rep = call("hello", NULL, &err), *vault = NULL, *p = json_object_new_object();
+    json_object *rep = call("hello", NULL, &err), *vault = NULL;
     json_object_object_get_ex(result_of(rep), "vault", &vault);
-    int protected_ = json_object_get_boolean(json_object_object_get(vault, "protected"));
-    int had_recovery = json_object_get_boolean(json_object_object_get(vault, "has_recovery"));
+    *protected_ = json_object_get_boolean(json_object_object_get(vault, "protected"));
+    *has_recovery = json_object_get_boolean(json_object_object_get(vault, "has_recovery"));
     json_object_put(rep);
+    return err;
+}
+
+/* After a new key pair: a recovery code in force before no longer works. */
+static void say_recovery_retired(int had_recovery)
+{
+    if (had_recovery) printf("Your earlier recovery code no longer works: make a new one with bantrail recovery-code\n");
+}
+
+static int cmd_passphrase(int recovery, const bt_kdf_params *kdf)
+{
+    int protected_, had_recovery;
+    bt_err err = vault_flags(&protected_, &had_recovery);
+    json_object *rep, *p = json_object_new_object();
     if (err != BT_OK) { json_object_put(p); return exit_for(err); }
     if (recovery) {
         char *code = read_secret("Recovery code: ");
@@ -321,8 +336,7 @@ static int cmd_passphrase(int recovery, const bt_kdf_params *kdf)
         else {
             printf("Passphrase set. The log is protected, under a new key: a copy of this folder from before\n"
                    "opens nothing written from now on.\n");
-            if (had_recovery)
-                printf("Your earlier recovery code no longer works: make a new one with bantrail recovery-code\n");
+            say_recovery_retired(had_recovery);
         }
     }
     return finish(rep, err);
@@ -332,12 +346,9 @@ static int cmd_passphrase(int recovery, const bt_kdf_params *kdf)
  * sealed to it (docs/SECURITY.md, "Keys move on"). */
 static int cmd_rotate(void)
 {
-    bt_err err;
-    json_object *rep = call("hello", NULL, &err), *vault = NULL;
-    json_object_object_get_ex(result_of(rep), "vault", &vault);
-    int protected_ = json_object_get_boolean(json_object_object_get(vault, "protected"));
-    int had_recovery = json_object_get_boolean(json_object_object_get(vault, "has_recovery"));
-    json_object_put(rep);
+    int protected_, had_recovery;
+    json_object *rep;
+    bt_err err = vault_flags(&protected_, &had_recovery);
     if (err != BT_OK) return exit_for(err);
     if (!protected_) {
         fprintf(stderr, "bantrail: the log has no passphrase yet; choosing one makes a new key pair: "
@@ -354,7 +365,7 @@ static int cmd_rotate(void)
     if (err == BT_OK && !opt_json) {
         printf("New key pair made: what is written from now on is sealed to it, and a copy of this folder\n"
                "from before opens none of it. Your passphrase is the same.\n");
-        if (had_recovery) printf("Your earlier recovery code no longer works: make a new one with bantrail recovery-code\n");
+        say_recovery_retired(had_recovery);
     } else if (err == BT_OK) {
         print_json(result_of(rep));
     }
