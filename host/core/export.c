@@ -149,27 +149,38 @@ size_t bt_page(size_t len, int64_t *offset)
     return n > BT_PAGE_BYTES ? BT_PAGE_BYTES : n;
 }
 
-bt_err bt_export_page(bt_export_piece *out, bt_vault *v, int64_t case_id, bt_export_format fmt, int64_t upto,
+bt_err bt_export_page(bt_export_piece *p, bt_vault *v, int64_t case_id, bt_export_format fmt, int64_t upto,
                       int64_t generated_at, int64_t offset)
 {
-    memset(out, 0, sizeof *out);
-    if (bt_vault_state_of(v) == BT_VAULT_LOCKED) return BT_ERR_LOCKED;
-    out->upto = upto;
-    out->generated_at = generated_at;
-    bt_err err = bt_export_case(&out->doc, &out->len, v, case_id, fmt, &out->upto, generated_at);
-    if (err != BT_OK) return err;
-    crypto_generichash(out->digest, sizeof out->digest, (const unsigned char *)out->doc, out->len, NULL, 0);
-    snprintf(out->filename, sizeof out->filename, "bantrail-case-%lld.%s", (long long)case_id,
-             bt_export_format_name(fmt));
-    out->offset = offset;
-    out->n = bt_page(out->len, &out->offset);
+    if (bt_vault_state_of(v) == BT_VAULT_LOCKED) {
+        bt_export_piece_free(p);
+        return BT_ERR_LOCKED;
+    }
+    if (p->doc == NULL || upto <= 0 || p->case_id != case_id || p->format != fmt || p->upto != upto ||
+        p->generated_at != generated_at) {
+        bt_export_piece_free(p);
+        p->case_id = case_id;
+        p->format = fmt;
+        p->upto = upto;
+        p->generated_at = generated_at;
+        bt_err err = bt_export_case(&p->doc, &p->len, v, case_id, fmt, &p->upto, generated_at);
+        if (err != BT_OK) {
+            bt_export_piece_free(p);
+            return err;
+        }
+        crypto_generichash(p->digest, sizeof p->digest, (const unsigned char *)p->doc, p->len, NULL, 0);
+        snprintf(p->filename, sizeof p->filename, "bantrail-case-%lld.%s", (long long)case_id,
+                 bt_export_format_name(fmt));
+    }
+    p->offset = offset;
+    p->n = bt_page(p->len, &p->offset);
     return BT_OK;
 }
 
 void bt_export_piece_free(bt_export_piece *p)
 {
     bt_export_free(p->doc, p->len);
-    p->doc = NULL;
+    memset(p, 0, sizeof *p);
 }
 
 static void hex(char out[2 * BT_HASH_BYTES + 1], const unsigned char h[BT_HASH_BYTES])

@@ -237,6 +237,7 @@ void bt_rpc_free(bt_rpc *r)
 {
     if (r == NULL) return;
     bt_links_free(r->links);
+    bt_export_piece_free(&r->export);
     bt_capture_free(r->capture);
     bt_vault_close(r->vault);
     free(r->dir);
@@ -336,6 +337,7 @@ void rpc_lock(bt_rpc *r)
     bt_vault_lock(r->vault);
     bt_links_free(r->links);
     r->links = NULL;
+    bt_export_piece_free(&r->export);
 }
 
 int bt_rpc_tick(bt_rpc *r, time_t now)

@@ -12,6 +12,7 @@
 
 #include "bantrail/capture.h"
 #include "bantrail/error.h"
+#include "bantrail/export.h"
 #include "bantrail/records.h"
 #include "bantrail/rpc.h"
 #include "bantrail/vault.h"
@@ -28,6 +29,7 @@ struct bt_rpc {
     bt_err open_err;
     bt_capture *capture; /* the repeat memory, NULL when the vault did not open */
     bt_links *links;     /* which entries name which record (get), while unlocked; NULL until needed */
+    bt_export_piece export; /* the export being fetched piece by piece (decrypted), until its last piece or a lock */
     int caller_allowed;
     int auto_lock_minutes;
     time_t last_use;

@@ -54,19 +54,27 @@ typedef struct {
     size_t len;
     unsigned char digest[BT_HASH_BYTES]; /* BLAKE2b-256 of the whole document */
     char filename[64];                   /* bantrail-case-ID.html or .json */
+    int64_t case_id;
+    bt_export_format format;
     int64_t upto, generated_at;          /* as bt_export_case used them: the same for every piece */
     int64_t offset;                      /* where the piece starts in doc */
     size_t n;                            /* its length */
 } bt_export_piece;
 
-/* Builds the export of case_id as bt_export_case does (upto <= 0: the log's
- * end now) and fills *out with the piece at offset. BT_ERR_LOCKED when the
- * log is locked, and bt_export_case's errors. Release with
- * bt_export_piece_free (on success only). */
-bt_err bt_export_page(bt_export_piece *out, bt_vault *v, int64_t case_id, bt_export_format fmt, int64_t upto,
+/* Fills *p with the piece at offset of the export of case_id, as
+ * bt_export_case builds it (upto <= 0: the log's end now). *p keeps the
+ * whole document between calls: when it already holds the export of the
+ * same case, format, upto and generated_at (the next pieces of one export),
+ * the piece is cut from it, so fetching an export piece by piece costs one
+ * build, not one per piece. Start with *p zeroed; release with
+ * bt_export_piece_free after the last piece and whenever the log locks (it
+ * holds decrypted content). BT_ERR_LOCKED when the log is locked, and
+ * bt_export_case's errors (then *p is released). */
+bt_err bt_export_page(bt_export_piece *p, bt_vault *v, int64_t case_id, bt_export_format fmt, int64_t upto,
                       int64_t generated_at, int64_t offset);
 
-/* Wipes and frees the document of a piece. */
+/* Wipes and frees the document of a piece and zeroes it. Accepts a zeroed
+ * piece. */
 void bt_export_piece_free(bt_export_piece *p);
 
 /* Writes len bytes to a new file at path, mode 0600, never following a
