@@ -13,6 +13,7 @@ import { Sender, DELAY_KEY, sanitiseDelay } from './core/sender.js';
 import { SHARE_TYPES, shareParams } from './core/share.js';
 import { EVENT_KINDS, LIST_MAX, LIMITS, fitsBytes } from './core/vocabulary.js';
 import { checkMark, acceptLog, PROBLEM_KEY } from './core/logmark.js';
+import { pageSnapshot, isWebPage, manualNotice } from './core/savepage.js';
 
 const api = globalThis.browser && globalThis.browser.runtime ? globalThis.browser : globalThis.chrome;
 const HOST_NAME = 'org.bantrail.host';
@@ -146,6 +147,22 @@ async function status() {
   };
 }
 
+/**
+ * "Save this page as a notice", from the popup (core/savepage.js): the visible text of tab `id`,
+ * with its screenshot, stored as a manual capture whatever recognition says of it.
+ */
+async function savePage(id) {
+  if (!int(id)) throw new NativeError('bad_params', 'tab');
+  const tab = await api.tabs.get(id);
+  if (!isWebPage(tab.url)) throw new NativeError('not_a_web_page', 'not a web page');
+  const [run] = await api.scripting.executeScript({ target: { tabId: tab.id }, func: pageSnapshot });
+  let host = null;
+  try { host = platformForHost(await rules(), new URL(tab.url).hostname); } catch { /* no platform's */ }
+  let n;
+  try { n = manualNotice(tab.url, run && run.result, host ? host.id : softwareOf({ tab, url: tab.url })); } catch (e) { throw new NativeError(e.code, e.message); }
+  return pipeline.capture(n, tab);
+}
+
 async function pageRequest(msg) {
   const s = await settings();
   switch (msg.type) {
@@ -221,6 +238,7 @@ async function pageRequest(msg) {
       return client.call('case_export', p);
     }
     case 'platforms': return (await rules()).platforms.map((p) => p.id);
+    case 'save_page': return savePage(msg.tab);
     case 'deliver_outbox': {
       const r = await deliverAll();
       await outbox.acknowledge();

@@ -68,6 +68,42 @@ test('each restriction page gives exactly one record with its platform, kind and
   }
 });
 
+test('"save this page as a notice": what recognition missed is stored as a manual record of the visible text only; a browser page is refused', async () => {
+  const D = join(dir, 'profile-save');
+  const home = join(dir, 'home-save');
+  H.installHost(D, home);
+  const { context } = await H.launch({ userDataDir: D, home, port: srv.port, spki: cert.spki, hosts });
+  try {
+    const url = H.index['own-post.html'].url;   // no notice: recognition stores nothing
+    const page = await context.newPage();
+    await page.goto(url);
+    await page.evaluate(() => document.body.insertAdjacentHTML('beforeend', '<div style="display:none">HIDDEN-NOT-SHOWN</div>'));
+    const popup = await openPopup(context);
+    const before = notices(H.entries(home)).length;
+    const save = (target) => popup.evaluate(async (u) => {
+      const [tab] = await chrome.tabs.query(u ? { url: u } : { active: true, currentWindow: true });
+      return chrome.runtime.sendMessage({ type: 'save_page', tab: tab.id });
+    }, target);
+    const r = await save(url);
+    assert.equal(r.result.stored, true, JSON.stringify(r));
+    const saved = notices(H.entries(home));
+    assert.equal(saved.length, before + 1, 'one record');
+    const rec = H.cli(home, ['show', String(r.result.id)]);
+    const head = rec.record;
+    assert.equal(head.manual, true, 'marked as saved by hand');
+    assert.equal(head.url, url);
+    const visible = await page.evaluate(() => document.body.innerText.trim().split('\n')[0]);
+    assert.ok(head.text.includes(visible), 'the page\'s visible text');
+    assert.ok(!head.text.includes('HIDDEN-NOT-SHOWN'), 'nothing the person was not shown');
+    // the popup's own page is no web page: refused, nothing stored
+    const refused = await save(null);
+    assert.equal(refused.error.code, 'not_a_web_page');
+    assert.equal(notices(H.entries(home)).length, before + 1);
+  } finally {
+    await context.close();
+  }
+});
+
 test('host not installed during a capture: kept sealed (or in memory), never in clear on disk, then delivered once the host is installed', async () => {
   const D = join(dir, 'profile-outbox');
   const home = join(dir, 'home-outbox');

@@ -72,3 +72,9 @@ test('a notice\'s fields are held to the host\'s limits in UTF-8 bytes, as the h
   assert.equal(cleanNotice({ url, text: 'й'.repeat(LIMITS.text_max / 2 + 1) }), null);
   assert.ok(cleanNotice({ url, text: 'й'.repeat(LIMITS.text_max / 2) }));
 });
+
+test('only our own pages may ask to save a page as a notice, never a page\'s content script', () => {
+  assert.deepEqual(admit({ type: 'save_page', tab: 7 }, page, opts), { ok: true, kind: 'page' });
+  assert.equal(admit({ type: 'save_page', tab: 7 }, content, opts).ok, false);
+  assert.equal(admit({ type: 'save_page', tab: 7 }, { id: 'someoneelse', url: 'https://evil.example/' }, opts).ok, false);
+});

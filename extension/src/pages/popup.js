@@ -79,5 +79,25 @@ $('open-outbox').addEventListener('click', () => {
 });
 $('options').addEventListener('click', () => { api.runtime.openOptionsPage(); window.close(); });
 
+// "Save this page as a notice": the tab on screen behind the popup, when it is a web page.
+let pageTab = null;
+api.tabs.query({ active: true, currentWindow: true }).then(([tab]) => {
+  pageTab = tab && /^https?:/.test(tab.url || '') ? tab.id : null;
+  $('save-page').classList.toggle('hidden', pageTab === null);
+}, () => {});
+$('save-page').addEventListener('click', async () => {
+  $('save-page').disabled = true;
+  try {
+    const r = await ask('save_page', { tab: pageTab });
+    if (r && r.stored) say($('message'), t('savedPage', [String(r.id)]));
+    else if (r && r.queued) say($('message'), t('savePageQueued'));
+    else say($('message'), errorText({ code: (r && r.error) || 'internal' }), true);
+  } catch (e) {
+    say($('message'), errorText(e), true);
+  }
+  $('save-page').disabled = false;
+  refresh();
+});
+
 localise();
 refresh();
