@@ -18,7 +18,8 @@
  * regression guard; the targets are printed beside them). Exit 2 if a
  * corpus cannot be read.
  *
- * usage: test_classify_corpus [--print-model] CORPUS.jsonl... */
+ * usage: test_classify_corpus [--print-model] CORPUS.jsonl...
+ * With BT_CV_DUMP=FILE, every held-out-by-source error goes to FILE, one a line. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -117,7 +118,7 @@ static figures overall(const tally *t)
  * (kind: the corpus's kind for notices, the counter type for the rest), and
  * if given curve[CURVE]: the same at thresholds 0.1, 0.2, ... 0.9. */
 static void cross_validate(const corpus *c, const char *(*key)(const corpus_entry *), tally *by_lang,
-                           tally *by_platform, tally *by_kind, tally *all, group *curve)
+                           tally *by_platform, tally *by_kind, tally *all, group *curve, FILE *dump)
 {
     unsigned char *use = malloc(c->n), *done = calloc(c->n, 1);
     if (use == NULL || done == NULL) abort();
@@ -141,6 +142,9 @@ static void cross_validate(const corpus *c, const char *(*key)(const corpus_entr
                 curve[t].false_pos += !e->notice && corpus_decide(&at, c, j);
             }
             done[j] = 1;
+            if (dump != NULL && (said != e->notice || (said && strcmp(kind, e->kind) != 0)))
+                fprintf(dump, "%s %s [%s %s] %s -> %s\n", said != e->notice ? (said ? "FP" : "MISS") : "KIND", e->id,
+                        e->lang, e->platform, e->notice ? e->kind : e->counter, said ? kind : "-");
             count(by_lang, e->lang, e, said, kind);
             count(by_platform, e->platform, e, said, kind);
             count(by_kind, e->notice ? e->kind : e->counter, e, said, kind);
@@ -226,8 +230,11 @@ int main(int argc, char **argv)
     /* held out: by source, then by language */
     static tally s_lang, s_plat, s_kind, s_all, l_lang, l_plat, l_kind, l_all;
     static group curve[CURVE];
-    cross_validate(&c, group_of, &s_lang, &s_plat, &s_kind, &s_all, curve);
-    cross_validate(&c, lang_of, &l_lang, &l_plat, &l_kind, &l_all, NULL);
+    /* BT_CV_DUMP=FILE: every held-out (by source) miss, false positive and wrong kind, one a line */
+    FILE *dump = getenv("BT_CV_DUMP") ? fopen(getenv("BT_CV_DUMP"), "w") : NULL;
+    cross_validate(&c, group_of, &s_lang, &s_plat, &s_kind, &s_all, curve, dump);
+    cross_validate(&c, lang_of, &l_lang, &l_plat, &l_kind, &l_all, NULL, NULL);
+    if (dump != NULL) fclose(dump);
     figures src = overall(&s_all), lng = overall(&l_all);
     printf("\nHELD OUT BY SOURCE   (%3zu sources, %d folds): recall %.3f   false positives %.3f   kind right %.3f\n", groups.n,
            SOURCE_FOLDS, src.recall, src.false_pos, src.kind);
