@@ -104,6 +104,38 @@ test('"save this page as a notice": what recognition missed is stored as a manua
   }
 });
 
+test('every page of the extension, in English, French and Korean, loads with a notice in the log and no console error or content-security violation', async () => {
+  const notice = Object.entries(H.index).find(([, f]) => f.notice && f.platform === 'instagram');
+  for (const lang of ['en', 'fr', 'ko']) {
+    const D = join(dir, `profile-pages-${lang}`);
+    const home = join(dir, `home-pages-${lang}`);
+    H.installHost(D, home);
+    const { context } = await H.launch({ userDataDir: D, home, port: srv.port, spki: cert.spki, hosts, lang });
+    try {
+      const tab = await context.newPage();
+      await tab.goto(notice[1].url);
+      await H.waitFor(() => notices(H.entries(home)).length > 0, { what: `the capture of ${notice[0]}` });
+      const caseId = H.cli(home, ['case', 'list']).cases[0].id;
+      for (const name of ['popup.html', 'log.html', 'options.html', 'outbox.html', `share.html?case=${caseId}`]) {
+        const problems = [];
+        const page = await context.newPage();
+        page.on('console', (m) => { if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) problems.push(m.text()); });
+        page.on('pageerror', (e) => problems.push(String(e)));
+        await page.goto(`chrome-extension://${H.EXTENSION_ID}/src/pages/${name}`);
+        await page.waitForLoadState('networkidle');
+        await H.sleep(300);
+        const missing = await page.evaluate(() => [...document.querySelectorAll('[data-i18n]')].filter((e) => !e.textContent.trim()).map((e) => e.dataset.i18n));
+        assert.deepEqual(problems, [], `${lang} ${name}: console errors`);
+        assert.deepEqual(missing, [], `${lang} ${name}: texts left empty`);
+        assert.equal(await page.evaluate(() => document.documentElement.lang.slice(0, 2)), lang, `${lang} ${name}: the page's language`);
+        await page.close();
+      }
+    } finally {
+      await context.close();
+    }
+  }
+});
+
 test('host not installed during a capture: kept sealed (or in memory), never in clear on disk, then delivered once the host is installed', async () => {
   const D = join(dir, 'profile-outbox');
   const home = join(dir, 'home-outbox');

@@ -113,7 +113,7 @@ export function fixtureHosts(extraHosts = []) {
 }
 
 /** Launches Chromium with the extension, following docs/DESIGN.md section 10. */
-export async function launch({ userDataDir, home, port, spki, hosts, loadExtension = true, extraArgs = [] }) {
+export async function launch({ userDataDir, home, port, spki, hosts, loadExtension = true, extraArgs = [], lang = null }) {
   const rules = hosts.map((h) => `MAP ${h} 127.0.0.1:${port}`).concat(['MAP * ~NOTFOUND']).join(', ');
   const args = [
     '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -122,13 +122,14 @@ export async function launch({ userDataDir, home, port, spki, hosts, loadExtensi
     '--window-size=1280,900',
   ];
   args.push(...extraArgs);
+  if (lang) args.push(`--lang=${lang}`);   // the UI language: on Linux Chromium follows LANGUAGE and LANG (below), with chromium-l10n
   if (loadExtension) args.push(`--disable-extensions-except=${EXTENSION}`, `--load-extension=${EXTENSION}`);
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: false,                // --headless=new is passed above, as the recipe says
     ignoreDefaultArgs: ['--disable-extensions'],
     args,
-    env: { ...process.env, BANTRAIL_HOME: home },
+    env: { ...process.env, BANTRAIL_HOME: home, ...(lang ? { LANGUAGE: lang, LANG: `${{ en: 'en_US', ko: 'ko_KR' }[lang] || `${lang}_${lang.toUpperCase()}`}.UTF-8` } : {}) },
     viewport: { width: 1280, height: 800 },
   });
   let worker = null;

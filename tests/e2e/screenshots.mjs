@@ -14,7 +14,7 @@ const srv = await H.serve(cert);
 const D = join(dir, 'profile');
 const home = join(dir, 'home');
 H.installHost(D, home);
-const { context } = await H.launch({ userDataDir: D, home, port: srv.port, spki: cert.spki, hosts, extraArgs: [`--lang=${lang}`] });
+const { context } = await H.launch({ userDataDir: D, home, port: srv.port, spki: cert.spki, hosts, lang });
 try {
   for (const f of ['instagram-suspended.html', 'instagram-feed-action-blocked.html', 'x-suspended.html']) {
     const p = await context.newPage();
