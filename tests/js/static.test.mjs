@@ -98,9 +98,12 @@ test('en, fr and ko have the same messages, and every message used exists', () =
   for (const f of sources) {
     const s = readFileSync(f, 'utf8');
     for (const m of s.matchAll(/\bt\('([A-Za-z0-9_]+)'/g)) used.add(m[1]);
-    for (const m of s.matchAll(/data-i18n(?:-label|-placeholder)?="([A-Za-z0-9_]+)"/g)) used.add(m[1]);
+    for (const m of s.matchAll(/\btn\('([A-Za-z0-9_]+)'/g)) { used.add(`${m[1]}_one`); used.add(`${m[1]}_other`); }
+    for (const m of s.matchAll(/data-i18n(?:-label|-placeholder|-title)?="([A-Za-z0-9_]+)"/g)) used.add(m[1]);
     for (const m of s.matchAll(/__MSG_([A-Za-z0-9_]+)__/g)) used.add(m[1]);
   }
   for (const m of JSON.stringify(manifest).matchAll(/__MSG_([A-Za-z0-9_]+)__/g)) used.add(m[1]);
   for (const k of used) assert.ok(k in en, `message ${k}`);
+  // counted things are said by the locale's plural rules (tn), never with "(s)"
+  for (const l of ['en', 'fr', 'ko']) for (const [k, v] of Object.entries(load(l))) assert.ok(!/\p{L}\((s|es|e)\)/u.test(v.message), `${l}.${k}: ${v.message}`);
 });

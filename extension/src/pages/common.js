@@ -6,6 +6,16 @@ export function t(key, subs) {
   return api.i18n.getMessage(key, subs) || key;
 }
 
+/**
+ * A message about n things, by the plural rules of the browser's language: KEY_one or KEY_other
+ * (the locale files carry both; languages without plural forms repeat one text). subs default to
+ * [n].
+ */
+export function tn(key, n, subs = [String(n)]) {
+  const rule = new Intl.PluralRules(api.i18n.getUILanguage()).select(n);
+  return api.i18n.getMessage(`${key}_${rule}`, subs) || t(`${key}_other`, subs);
+}
+
 /** Fills [data-i18n] (text), [data-i18n-label] (aria-label) and [data-i18n-placeholder]. */
 export function localise(root = document) {
   document.documentElement.lang = api.i18n.getUILanguage();

@@ -1,4 +1,4 @@
-import { ask, localise, t, h, say, errorText, vaultStateKey, formatTime, kindLabel, platformLabel } from './common.js';
+import { ask, localise, t, tn, h, say, errorText, vaultStateKey, formatTime, kindLabel, platformLabel } from './common.js';
 import { passphraseStrength } from '../core/strength.js';
 import { renderCases, addCaseAction } from './cases.js';
 import { api as shareApi } from './common.js';
@@ -92,7 +92,7 @@ async function renderTimeline() {
     $('count').textContent = t('lockedCount', [String(entries.length)]);
     return;
   }
-  $('count').textContent = t('recordCount', [String(notices.length)]);
+  $('count').textContent = tn('recordCount', notices.length);
   const byPlatform = new Map();
   for (const n of notices) {
     const p = (n.classification && n.classification.platform) || '';

@@ -1,4 +1,4 @@
-import { api, ask, localise, t, say, errorText, vaultStateKey, formatTime, kindLabel, platformLabel } from './common.js';
+import { api, ask, localise, t, tn, say, errorText, vaultStateKey, formatTime, kindLabel, platformLabel } from './common.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -33,13 +33,13 @@ async function refresh() {
   const o = s.outbox;
   const lost = o.lost + o.lostUnsealed;
   const parts = [];
-  if (o.count) parts.push(t('waitingCount', [String(o.count)]));
-  if (o.unsealed) parts.push(t('waitingUnsealed', [String(o.unsealed)]));   // no key yet: not sealed
-  if (lost) parts.push(t('lostCount', [String(lost)]));
-  if (o.screenshotsLeftOut) parts.push(t('screenshotsLeftOut', [String(o.screenshotsLeftOut)]));
+  if (o.count) parts.push(tn('waitingCount', o.count));
+  if (o.unsealed) parts.push(tn('waitingUnsealed', o.unsealed));   // no key yet: not sealed
+  if (lost) parts.push(tn('lostCount', lost));
+  if (o.screenshotsLeftOut) parts.push(tn('screenshotsLeftOut', o.screenshotsLeftOut));
   const rp = s.reports;   // reports to unions: waiting to be sent, or failed (see the outbox)
-  if (rp && rp.waiting) parts.push(t('reportsWaiting', [String(rp.waiting)]));
-  if (rp && rp.failed) parts.push(t('reportsFailed', [String(rp.failed)]));
+  if (rp && rp.waiting) parts.push(tn('reportsWaiting', rp.waiting));
+  if (rp && rp.failed) parts.push(tn('reportsFailed', rp.failed));
   $('waiting').textContent = parts.join(' ');
   $('waiting').classList.toggle('hidden', parts.length === 0);
 }

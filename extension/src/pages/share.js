@@ -1,7 +1,7 @@
 // "Share anonymously": one case → a union → the exact report, in plain words and as JSON → the
 // optional context (each change previews again) → the person confirms → `report_queue`. Nothing
 // leaves before the confirmation; the service worker sends it later (core/sender.js).
-import { api, ask, localise, t, h, say, errorText, formatTime, platformLabel } from './common.js';
+import { api, ask, localise, t, tn, h, say, errorText, formatTime, platformLabel } from './common.js';
 import { reportWords, parseUnionEntry } from '../core/share.js';
 
 const $ = (id) => document.getElementById(id);
@@ -16,7 +16,7 @@ let pendingEntry = null;
 function fail(e) { say($('message'), errorText(e) + (e && e.message && e.message !== e.code ? ` (${e.message})` : ''), true); }
 
 function caseText(c) {
-  return t('caseSummary', [String(c.id), platformLabel(c.platform), formatTime(c.first_at * 1000), String(c.event_count)]);
+  return tn('caseSummary', c.event_count, [String(c.id), platformLabel(c.platform), formatTime(c.first_at * 1000), String(c.event_count)]);
 }
 
 async function loadCase() {
