@@ -229,6 +229,35 @@ test('the log page: timeline with its screenshot, passphrase, recovery code show
     await log.click('#timeline button[aria-controls]');
     await log.waitForFunction(() => /We suspended your account/.test(document.querySelector('pre.notice-text').textContent));
 
+    // The screenshot opens full size and closes again.
+    const shotHeight = () => log.$eval('img.shot', (i) => i.getBoundingClientRect().height);
+    const small = await shotHeight();
+    assert.ok(small <= 320, 'a thumbnail first');
+    await log.click('button.shot-button');
+    assert.equal(await log.getAttribute('button.shot-button', 'aria-expanded'), 'true');
+    assert.ok(await shotHeight() > small, 'full size');
+    await log.click('button.shot-button');
+    assert.equal(await shotHeight(), small);
+
+    // Search and filters narrow the timeline and say so; clearing them shows it all again.
+    const shown = () => log.$$eval('#timeline li[data-record]', (l) => l.length);
+    assert.equal(await shown(), 1);
+    await log.fill('#f-q', 'suspension instagram');
+    assert.equal(await shown(), 1, 'every word found');
+    await log.fill('#f-q', 'tiktok');
+    assert.equal(await shown(), 0);
+    assert.match(await log.textContent('#timeline'), /No notice matches/);
+    assert.match(await log.textContent('#count'), /Shown: 0/);
+    await log.fill('#f-q', '');
+    assert.deepEqual(await log.$$eval('#f-platform option', (o) => o.map((x) => x.value)), ['', 'instagram'], 'the platforms in the log');
+    await log.selectOption('#f-kind', 'suspension');
+    assert.equal(await shown(), 1);
+    await log.fill('#f-from', '2099-01-01');
+    assert.equal(await shown(), 0, 'nothing from the future');
+    await log.click('#f-clear');
+    await log.waitForFunction(() => document.querySelectorAll('#timeline li[data-record]').length === 1);
+    assert.equal(await log.inputValue('#f-from'), '');
+
     // Choose a passphrase, by keyboard.
     await log.focus('#new');
     await log.keyboard.type('river lantern copper meadow');

@@ -1,5 +1,6 @@
 import { ask, localise, t, tn, h, say, errorText, vaultStateKey, formatTime, kindLabel, platformLabel } from './common.js';
 import { passphraseStrength } from '../core/strength.js';
+import { noticeFilter, noticeTime } from '../core/filter.js';
 import { renderCases, addCaseAction } from './cases.js';
 import { api as shareApi } from './common.js';
 
@@ -7,12 +8,21 @@ const $ = (id) => document.getElementById(id);
 // "Share anonymously" on each case: the share page (share.js) previews its report for a union.
 addCaseAction((c) => h('button', { type: 'button', class: 'secondary', 'data-action': 'share', text: t('shareAnonymously'),
   onclick: () => shareApi.tabs.create({ url: shareApi.runtime.getURL(`src/pages/share.html?case=${encodeURIComponent(c.id)}`) }) }));
-const blobUrls = [];
+const shotUrls = new Map();   // attachment id -> promise of its object URL, kept while the filters redraw
 let vault = null;
 
 function clearTimeline() {
-  for (const u of blobUrls.splice(0)) URL.revokeObjectURL(u);
   $('timeline').replaceChildren();
+}
+
+function forgetShots() {
+  for (const u of shotUrls.values()) u.then((x) => URL.revokeObjectURL(x), () => {});
+  shotUrls.clear();
+}
+
+function shotUrl(a) {
+  if (!shotUrls.has(a.id)) shotUrls.set(a.id, attachmentBlob(a.id, a.mime).then((b) => URL.createObjectURL(b)));
+  return shotUrls.get(a.id);
 }
 
 /** Every entry of the log, page after page. */
@@ -45,7 +55,7 @@ async function attachmentBlob(id, mime) {
 
 function recordItem(n, shots) {
   const c = n.classification || {};
-  const when = n.observed_at ? Date.parse(n.observed_at) : n.captured_at * 1000;
+  const when = noticeTime(n);
   const textBox = h('pre', { class: 'notice-text hidden', id: `text-${n.id}` });
   const showText = h('button', { type: 'button', class: 'secondary', 'aria-expanded': 'false', 'aria-controls': `text-${n.id}`, text: t('showText') });
   showText.addEventListener('click', async () => {
@@ -66,19 +76,21 @@ function recordItem(n, shots) {
     h('div', { class: 'row' }, showText),
     textBox);
   for (const a of shots) {
+    // the picture as a thumbnail; a click (or Enter) shows it full size, and back
     const img = h('img', { class: 'shot', alt: t('screenshotAlt', [formatTime(when)]), 'data-attachment': a.id });
-    li.append(img);
-    attachmentBlob(a.id, a.mime).then((b) => {
-      const u = URL.createObjectURL(b);
-      blobUrls.push(u);
-      img.src = u;
-    }, () => img.replaceWith(h('p', { class: 'error', text: t('screenshotFailed') })));
+    const zoom = h('button', { type: 'button', class: 'shot-button', 'aria-expanded': 'false', title: t('screenshotZoom') }, img);
+    zoom.addEventListener('click', () => zoom.setAttribute('aria-expanded', String(zoom.getAttribute('aria-expanded') !== 'true')));
+    li.append(zoom);
+    shotUrl(a).then((u) => { img.src = u; }, () => zoom.replaceWith(h('p', { class: 'error', text: t('screenshotFailed') })));
   }
   return li;
 }
 
+let listed = { notices: [], shots: new Map() };   // the log as last read, for the filters
+
 async function renderTimeline() {
   clearTimeline();
+  forgetShots();
   const entries = await listAll();
   const notices = entries.filter((e) => e.type === 'notice');
   const shots = new Map();
@@ -88,13 +100,35 @@ async function renderTimeline() {
       shots.get(e.of).push(e);
     }
   }
+  listed = { notices, shots };
+  $('filter').classList.toggle('hidden', !vault || vault.state === 'locked' || notices.length === 0);
   if (!vault || vault.state === 'locked') {
     $('count').textContent = t('lockedCount', [String(entries.length)]);
     return;
   }
-  $('count').textContent = tn('recordCount', notices.length);
+  fillChoices($('f-platform'), notices.map((n) => (n.classification || {}).platform), platformLabel);
+  fillChoices($('f-kind'), notices.map((n) => (n.classification || {}).kind), kindLabel);
+  drawNotices();
+}
+
+/** The select's options after its first ("any"): each distinct value, by label; keeps the choice. */
+function fillChoices(select, values, label) {
+  const keep = select.value;
+  const distinct = [...new Set(values.filter(Boolean))].sort((a, b) => label(a).localeCompare(label(b)));
+  select.replaceChildren(select.options[0], ...distinct.map((v) => h('option', { value: v, text: label(v) })));
+  select.value = distinct.includes(keep) ? keep : '';
+}
+
+/** Draws the notices the filters let through, by platform, newest first. */
+function drawNotices() {
+  clearTimeline();
+  const { notices, shots } = listed;
+  const shown = notices.filter(noticeFilter({ q: $('f-q').value, platform: $('f-platform').value,
+    kind: $('f-kind').value, from: $('f-from').value, to: $('f-to').value },
+  (n) => [platformLabel((n.classification || {}).platform), kindLabel((n.classification || {}).kind)]));
+  $('count').textContent = tn('recordCount', notices.length) + (shown.length < notices.length ? ' ' + t('filterShown', [String(shown.length)]) : '');
   const byPlatform = new Map();
-  for (const n of notices) {
+  for (const n of shown) {
     const p = (n.classification && n.classification.platform) || '';
     if (!byPlatform.has(p)) byPlatform.set(p, []);
     byPlatform.get(p).push(n);
@@ -107,7 +141,12 @@ async function renderTimeline() {
       h('ol', { class: 'timeline' }, ...list.map((n) => recordItem(n, shots.get(n.id) || [])))));
   }
   if (notices.length === 0) $('timeline').append(h('p', { class: 'muted', text: t('noRecords') }));
+  else if (shown.length === 0) $('timeline').append(h('p', { class: 'muted', text: t('filterNone') }));
 }
+
+$('filter').addEventListener('input', drawNotices);
+$('filter').addEventListener('submit', (ev) => ev.preventDefault());
+$('filter').addEventListener('reset', () => setTimeout(drawNotices));   // after the form has cleared
 
 async function refresh() {
   let s;
@@ -121,7 +160,7 @@ async function refresh() {
   $('protect-card').classList.toggle('hidden', !(st === 'unprotected' || st === 'unlocked'));
   $('old-row').classList.toggle('hidden', !(s.vault && s.vault.protected));
   $('protect-title').textContent = t(s.vault && s.vault.protected ? 'changePassphraseTitle' : 'protectTitle');
-  if (!s.vault) { clearTimeline(); $('count').textContent = ''; $('cases').replaceChildren(); return; }
+  if (!s.vault) { clearTimeline(); forgetShots(); $('count').textContent = ''; $('cases').replaceChildren(); return; }
   try { await renderTimeline(); } catch (e) { say($('message'), errorText(e), true); }
   try { await renderCases({ locked: st === 'locked' }); } catch (e) { say($('cases-message'), errorText(e), true); }
 }
