@@ -122,6 +122,21 @@ async function updateBadge() {
   } catch { /* no action API in tests */ }
 }
 
+/**
+ * A notice was stored from tab: a mark on the toolbar button in that tab for a few seconds, unless
+ * the person turned it off. Returns the capture's result.
+ */
+const ANNOUNCE_MS = 4000;
+async function announce(r, tab) {
+  if (!r || !r.stored || r.occurrence || !tab || !(await settings()).announce) return r;
+  try {
+    await api.action.setBadgeBackgroundColor({ tabId: tab.id, color: '#1b6e3a' });
+    await api.action.setBadgeText({ tabId: tab.id, text: '✓' });
+    setTimeout(() => api.action.setBadgeText({ tabId: tab.id, text: null }).catch(() => {}), ANNOUNCE_MS);
+  } catch { /* the tab is gone, or no action API */ }
+  return r;
+}
+
 // ---- the pages' requests ----------------------------------------------------------------------
 
 const str = (v, max) => typeof v === 'string' && v.length > 0 && v.length <= max;
@@ -322,7 +337,7 @@ async function contentRequest(msg, sender) {
   // The platform is the sender's, whatever the page claimed.
   n.classification = { ...(n.classification || {}), platform: cfg.platform };
   if (software) n.software = software;   // the host counts the page as that platform's
-  return pipeline.capture(n, sender.tab);
+  return announce(await pipeline.capture(n, sender.tab), sender.tab);
 }
 
 // ---- webmail (opt-in per webmail; core/webmail.js) ---------------------------------------------
@@ -348,7 +363,7 @@ async function mailRequest(msg, sender) {
   const platform = mailPlatform(r, m.from);
   if (!platform) return { stored: false, error: 'not_a_platform_sender' };
   if (!platformEnabled(s, platform)) return { stored: false, error: 'platform_off' };
-  return pipeline.capture(mailCapture(m, platform, id), sender.tab, { screenshot: false });
+  return announce(await pipeline.capture(mailCapture(m, platform, id), sender.tab, { screenshot: false }), sender.tab);
 }
 
 api.runtime.onMessage.addListener((msg, sender, sendResponse) => {

@@ -136,6 +136,33 @@ test('every page of the extension, in English, French and Korean, loads with a n
   }
 });
 
+test('a stored notice puts a mark on the toolbar button in its tab for a few seconds, unless the person turned that off', async () => {
+  const D = join(dir, 'profile-announce');
+  const home = join(dir, 'home-announce');
+  H.installHost(D, home);
+  const { context, worker } = await H.launch({ userDataDir: D, home, port: srv.port, spki: cert.spki, hosts });
+  const badge = (url) => worker.evaluate(async (u) => {
+    const [tab] = await chrome.tabs.query({ url: u });
+    return tab ? chrome.action.getBadgeText({ tabId: tab.id }) : null;
+  }, url);
+  try {
+    const first = H.index['instagram-suspended.html'].url;
+    const page = await context.newPage();
+    await page.goto(first);
+    await H.waitFor(async () => (await badge(first)) === '✓', { what: 'the mark' });
+    await H.waitFor(async () => (await badge(first)) === '', { timeout: 10000, what: 'the mark to go' });
+    await worker.evaluate(() => chrome.storage.local.set({ settings: { announce: false } }));
+    const second = H.index['p-instagram-limited-alert.html'].url;
+    const count = notices(H.entries(home)).length;
+    await page.goto(second);
+    await H.waitFor(() => notices(H.entries(home)).length > count, { what: 'the second capture' });
+    await H.sleep(500);
+    assert.equal(await badge(second), '', 'no mark when turned off');
+  } finally {
+    await context.close();
+  }
+});
+
 test('host not installed during a capture: kept sealed (or in memory), never in clear on disk, then delivered once the host is installed', async () => {
   const D = join(dir, 'profile-outbox');
   const home = join(dir, 'home-outbox');

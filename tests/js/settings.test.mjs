@@ -5,14 +5,15 @@ import { passphraseStrength } from '../../extension/src/core/strength.js';
 
 test('settings default to screenshots on, every platform on, auto-lock after 15 minutes', () => {
   const s = sanitiseSettings(undefined);
-  assert.deepEqual(s, { screenshots: true, platforms: {}, autoLockMinutes: 15, appealText: false, webmail: {} });
+  assert.deepEqual(s, { screenshots: true, platforms: {}, autoLockMinutes: 15, appealText: false, webmail: {}, announce: true });
   assert.equal(platformEnabled(s, 'instagram'), true);
   assert.equal(DEFAULTS.autoLockMinutes, 15);
 });
 
 test('settings keep only valid values', () => {
-  const s = sanitiseSettings({ screenshots: false, platforms: { x: false, 'Bad Id': false, y: 'no' }, autoLockMinutes: 5000, evil: 1 });
-  assert.deepEqual(s, { screenshots: false, platforms: { x: false }, autoLockMinutes: 15, appealText: false, webmail: {} });
+  const s = sanitiseSettings({ screenshots: false, platforms: { x: false, 'Bad Id': false, y: 'no' }, autoLockMinutes: 5000, evil: 1, announce: 'no' });
+  assert.deepEqual(s, { screenshots: false, platforms: { x: false }, autoLockMinutes: 15, appealText: false, webmail: {}, announce: true });
+  assert.equal(sanitiseSettings({ announce: false }).announce, false);
   assert.equal(platformEnabled(s, 'x'), false);
   assert.equal(sanitiseSettings({ autoLockMinutes: 60 }).autoLockMinutes, 60);
   assert.equal(sanitiseSettings({ autoLockMinutes: 1.5 }).autoLockMinutes, 15);

@@ -6,12 +6,15 @@ export const DEFAULTS = Object.freeze({
   autoLockMinutes: 15,      // passed to the host's unlock (1-1440)
   appealText: false,        // also keep the text the person wrote in an appeal form (opt-in)
   webmail: {},              // webmail id ("gmail", "outlook") -> true when the person opted in (absent = off)
+  announce: true,           // a mark on the toolbar button, for a few seconds, when a notice is stored
 });
 
 /** Returns a clean settings object from anything stored or sent by a page. */
 export function sanitiseSettings(raw) {
-  const s = { screenshots: DEFAULTS.screenshots, platforms: {}, autoLockMinutes: DEFAULTS.autoLockMinutes, appealText: false, webmail: {} };
+  const s = { screenshots: DEFAULTS.screenshots, platforms: {}, autoLockMinutes: DEFAULTS.autoLockMinutes, appealText: false, webmail: {},
+    announce: DEFAULTS.announce };
   if (!raw || typeof raw !== 'object') return s;
+  if (typeof raw.announce === 'boolean') s.announce = raw.announce;
   if (typeof raw.appealText === 'boolean') s.appealText = raw.appealText;
   if (raw.webmail && typeof raw.webmail === 'object') {
     for (const [k, v] of Object.entries(raw.webmail)) if (/^[a-z0-9_-]{1,20}$/.test(k) && v === true) s.webmail[k] = true;

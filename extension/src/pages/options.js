@@ -17,6 +17,7 @@ async function load() {
   current = await ask('settings_get');
   const ids = await ask('platforms');
   $('screenshots').checked = current.screenshots;
+  $('announce').checked = current.announce;
   $('appeal-text').checked = current.appealText === true;
   for (const id of ['gmail', 'outlook']) $('webmail-' + id).checked = Boolean(current.webmail && current.webmail[id]);
   $('autolock').value = String(current.autoLockMinutes);
@@ -30,6 +31,7 @@ async function load() {
 }
 
 $('screenshots').addEventListener('change', (e) => save({ screenshots: e.target.checked }));
+$('announce').addEventListener('change', (e) => save({ announce: e.target.checked }));
 $('appeal-text').addEventListener('change', (e) => save({ appealText: e.target.checked }));
 
 // Webmail, per webmail: the optional host permission is asked for on the person's click (a user
