@@ -250,6 +250,7 @@ async function pageRequest(msg) {
       const p = { id: msg.id, format: msg.format, offset: int(msg.offset) ? msg.offset : 0 };
       if (int(msg.upto)) p.upto = msg.upto;
       if (str(msg.generated_at, 64) || int(msg.generated_at)) p.generated_at = msg.generated_at;
+      if (str(msg.lang, LIMITS.lang_max)) p.lang = msg.lang;
       return client.call('case_export', p);
     }
     case 'platforms': return (await rules()).platforms.map((p) => p.id);

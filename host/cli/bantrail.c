@@ -32,6 +32,7 @@
 #include "bantrail/term.h"
 #include "bantrail/vault.h"
 #include "bantrail/version.h"
+#include "bantrail/words.h"
 #include "util/json.h"
 #include "util/utf8.h"
 
@@ -940,7 +941,7 @@ static int parse_id(const char *s, int64_t *out)
 static void print_duration(int64_t seconds)
 {
     char d[64];
-    bt_export_duration(d, sizeof d, seconds);
+    bt_export_duration(d, sizeof d, seconds, NULL);
     fputs(d, stdout);
 }
 
@@ -1000,9 +1001,9 @@ static int cmd_case_list(void)
         print_when(num_or(t, "restricted_at", num(k, "first_at")));
         printf("  %-10s  ", str(k, "outcome"));
         char buf[64];
-        bt_export_duration(buf, sizeof buf, num_or(d, "restriction_to_appeal", -1));
+        bt_export_duration(buf, sizeof buf, num_or(d, "restriction_to_appeal", -1), NULL);
         printf("%-14s  ", buf);
-        bt_export_duration(buf, sizeof buf, num_or(d, "appeal_to_answer", -1));
+        bt_export_duration(buf, sizeof buf, num_or(d, "appeal_to_answer", -1), NULL);
         if (json_object_get_boolean(json_object_object_get(k, "answered_within_10_minutes")))
             strncat(buf, " (<10 min)", sizeof buf - strlen(buf) - 1);
         printf("%-16s  ", buf);
@@ -1268,7 +1269,19 @@ static int export_page(export_doc *d, json_object *res)
     return 0;
 }
 
-/* Fetches case case_id's export, page by page, into d; the exit code. */
+/* The person's language as the environment says it (LC_ALL, LC_MESSAGES, LANG: the first set). */
+static const char *locale_lang(void)
+{
+    const char *vars[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *v = getenv(vars[i]);
+        if (v != NULL && v[0] != '\0') return v;
+    }
+    return NULL;
+}
+
+/* Fetches case case_id's export, page by page, into d, in the person's
+ * language (the HTML; the JSON is for machines); the exit code. */
 static int export_fetch(int64_t case_id, const char *format, export_doc *d)
 {
     int64_t offset = 0;
@@ -1278,6 +1291,7 @@ static int export_fetch(int64_t case_id, const char *format, export_doc *d)
         json_object_object_add(p, "id", json_object_new_int64(case_id));
         json_object_object_add(p, "format", json_object_new_string(format));
         json_object_object_add(p, "offset", json_object_new_int64(offset));
+        json_object_object_add(p, "lang", json_object_new_string(bt_words_lang(locale_lang())));
         if (d->upto > 0) { /* the same document, piece by piece */
             json_object_object_add(p, "upto", json_object_new_int64(d->upto));
             json_object_object_add(p, "generated_at", json_object_new_int64(d->generated));

@@ -16,6 +16,7 @@
 
 #include "bantrail/cases.h"
 #include "bantrail/version.h"
+#include "bantrail/words.h"
 #include "util/file.h"
 #include "util/json.h"
 #include "util/utf8.h"
@@ -119,14 +120,20 @@ static void iso(char *out, size_t cap, int64_t t)
     else strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-void bt_export_duration(char *out, size_t cap, int64_t s)
+void bt_export_duration(char *out, size_t cap, int64_t s, const char *lang)
 {
-    if (s < 0) snprintf(out, cap, "-");
-    else if (s < 60) snprintf(out, cap, "%lld s", (long long)s);
-    else if (s < 3600) snprintf(out, cap, "%lld min", (long long)(s / 60));
-    else if (s < 86400) snprintf(out, cap, "%lld h %lld min", (long long)(s / 3600), (long long)(s % 3600 / 60));
-    else snprintf(out, cap, "%lld day%s %lld h", (long long)(s / 86400), s / 86400 == 1 ? "" : "s",
-                  (long long)(s % 86400 / 3600));
+    char a[24], b[24];
+    const char *args[] = {a, b};
+    if (s < 0) {
+        snprintf(out, cap, "-");
+        return;
+    }
+    const char *key = s < 60 ? "ex_dur_s" : s < 3600 ? "ex_dur_min" : s < 86400 ? "ex_dur_h" : "ex_dur_d";
+    long long big = s < 60 ? s : s < 3600 ? s / 60 : s < 86400 ? s / 3600 : s / 86400;
+    long long small = s < 86400 ? s % 3600 / 60 : s % 86400 / 3600;
+    snprintf(a, sizeof a, "%lld", big);
+    snprintf(b, sizeof b, "%lld", small);
+    bt_word(out, cap, lang, key, args, 2);
 }
 
 int bt_export_format_parse(const char *s)
@@ -150,26 +157,32 @@ size_t bt_page(size_t len, int64_t *offset)
 }
 
 bt_err bt_export_page(bt_export_piece *p, bt_vault *v, int64_t case_id, bt_export_format fmt, int64_t upto,
-                      int64_t generated_at, int64_t offset)
+                      int64_t generated_at, const char *lang, int64_t offset)
 {
+    lang = bt_words_lang(lang);
     if (bt_vault_state_of(v) == BT_VAULT_LOCKED) {
         bt_export_piece_free(p);
         return BT_ERR_LOCKED;
     }
     if (p->doc == NULL || upto <= 0 || p->case_id != case_id || p->format != fmt || p->upto != upto ||
-        p->generated_at != generated_at) {
+        p->generated_at != generated_at || p->lang != lang) {
         bt_export_piece_free(p);
         p->case_id = case_id;
         p->format = fmt;
         p->upto = upto;
         p->generated_at = generated_at;
-        bt_err err = bt_export_case(&p->doc, &p->len, v, case_id, fmt, &p->upto, generated_at);
+        p->lang = lang;
+        bt_err err = bt_export_case(&p->doc, &p->len, v, case_id, fmt, &p->upto, generated_at, lang);
         if (err != BT_OK) {
             bt_export_piece_free(p);
             return err;
         }
+        char day[16];
+        time_t t = (time_t)generated_at;
+        struct tm tm;
+        if (gmtime_r(&t, &tm) == NULL || strftime(day, sizeof day, "%Y-%m-%d", &tm) == 0) snprintf(day, sizeof day, "undated");
         crypto_generichash(p->digest, sizeof p->digest, (const unsigned char *)p->doc, p->len, NULL, 0);
-        snprintf(p->filename, sizeof p->filename, "bantrail-case-%lld.%s", (long long)case_id,
+        snprintf(p->filename, sizeof p->filename, "bantrail-case-%lld-%s.%s", (long long)case_id, day,
                  bt_export_format_name(fmt));
     }
     p->offset = offset;
@@ -214,15 +227,15 @@ static void put_b64(buf *b, const unsigned char *bin, size_t n)
     b->len += cap - 1;
 }
 
-static const char *event_label(const bt_case_event *e)
+/* The words (extension/_locales) for an event. */
+static const char *event_key(const bt_case_event *e)
 {
     switch (e->event) {
-    case BT_EVENT_RESTRICTION: return "Restriction";
-    case BT_EVENT_APPEAL_SUBMITTED: return "Appeal submitted";
-    case BT_EVENT_ACKNOWLEDGEMENT: return "Appeal acknowledged";
-    case BT_EVENT_DECISION:
-        return e->outcome == BT_OUTCOME_REINSTATED ? "Decision: account reinstated" : "Decision: appeal rejected";
-    default: return "Other notice or event";
+    case BT_EVENT_RESTRICTION: return "event_restriction";
+    case BT_EVENT_APPEAL_SUBMITTED: return "event_appeal_submitted";
+    case BT_EVENT_ACKNOWLEDGEMENT: return "event_acknowledgement";
+    case BT_EVENT_DECISION: return e->outcome == BT_OUTCOME_REINSTATED ? "event_reinstated" : "event_rejected";
+    default: return "event_other";
     }
 }
 
@@ -270,61 +283,118 @@ typedef struct {
     unsigned char head_hash[BT_HASH_BYTES];
     bt_vault_verify_result vr;
     int chain_ok;
+    const char *lang; /* the person's: "en", "fr" or "ko" */
 } doc;
 
-static void summary_row(buf *b, const char *name, const char *value)
+/* Message key in the document's language: its own text escaped, $1..$9
+ * replaced by args as given (markup, numbers, or text escaped by the caller). */
+static void put_word(buf *b, const doc *d, const char *key, const char *const *args, size_t n_args)
+{
+    const char *m = bt_words_message(d->lang, key);
+    char seg[512];
+    for (m = m ? m : key; *m;) {
+        if (m[0] == '$' && m[1] >= '1' && m[1] <= '9') {
+            size_t i = (size_t)(m[1] - '1');
+            if (i < n_args && args[i] != NULL) put(b, args[i]);
+            m += 2;
+            continue;
+        }
+        size_t k = strcspn(m + 1, "$") + 1;
+        if (k >= sizeof seg) k = sizeof seg - 1;
+        while (k > 1 && ((unsigned char)m[k] & 0xC0) == 0x80) k--; /* never cut a character */
+        memcpy(seg, m, k);
+        seg[k] = '\0';
+        put_esc(b, seg);
+        m += k;
+    }
+}
+
+/* The same without arguments, as plain (unescaped) text in out. */
+static const char *word(char *out, size_t cap, const doc *d, const char *key)
+{
+    return bt_word(out, cap, d->lang, key, NULL, 0);
+}
+
+/* A row of the summary: its name (a message key) and its value (text). */
+static void summary_row(buf *b, const doc *d, const char *name, const char *value)
 {
     put(b, "<tr><th>");
-    put(b, name);
+    put_word(b, d, name, NULL, 0);
     put(b, "</th><td>");
     put_esc(b, value);
     put(b, "</td></tr>\n");
 }
 
+/* A time, or the words of key when t < 0. */
+static const char *when_or(char *out, size_t cap, const doc *d, int64_t t, const char *key)
+{
+    if (t >= 0) when(out, cap, t, 0);
+    else if (key != NULL) word(out, cap, d, key);
+    else snprintf(out, cap, "-");
+    return out;
+}
+
 static void html_summary(buf *b, const doc *d)
 {
     const bt_case *c = d->c;
-    char t[64], u[64], row[192];
-    put(b, "<h2>Summary</h2>\n<table class=\"summary\">\n");
-    summary_row(b, "Platform", c->platform[0] ? c->platform : "unknown");
-    summary_row(b, "Account", c->handle[0] ? c->handle : "not stated on the notices");
+    char t[64], u[64], row[256], k[64];
+    const char *args[4];
+    put(b, "<h2>");
+    put_word(b, d, "ex_summary", NULL, 0);
+    put(b, "</h2>\n<table class=\"summary\">\n");
+    snprintf(k, sizeof k, "platform_%s", c->platform[0] ? c->platform : "unknown");
+    summary_row(b, d, "ex_platform", bt_words_message(d->lang, k) ? word(row, sizeof row, d, k) : c->platform);
+    summary_row(b, d, "ex_account", c->handle[0] ? c->handle : word(row, sizeof row, d, "ex_account_none"));
     when(t, sizeof t, c->first_at, 0);
     when(u, sizeof u, c->last_at, 0);
-    snprintf(row, sizeof row, "%s to %s", t, u);
-    summary_row(b, "Period of the records", row);
-    when(t, sizeof t, c->restricted_at, 0);
-    summary_row(b, "Restricted", c->restricted_at >= 0 ? t : "no restriction notice in this case");
-    when(t, sizeof t, c->appealed_at, 0);
-    summary_row(b, "Appeal submitted", c->appealed_at >= 0 ? t : "no appeal recorded");
-    when(t, sizeof t, c->acknowledged_at, 0);
-    summary_row(b, "Appeal acknowledged", c->acknowledged_at >= 0 ? t : "-");
-    when(t, sizeof t, c->answered_at, 0);
-    if (c->answered_at >= 0) snprintf(row, sizeof row, "%s (%s)", t, bt_outcome_name(c->appeals[0].outcome));
-    else snprintf(row, sizeof row, "%s", c->appealed_at >= 0 ? "no answer yet" : "-");
-    summary_row(b, "Answer", row);
-    bt_export_duration(t, sizeof t, c->restriction_to_appeal);
-    summary_row(b, "Restriction to appeal", t);
-    if (c->appeal_to_answer >= 0)
-        snprintf(row, sizeof row, "%lld min (%lld s)", (long long)(c->appeal_to_answer / 60),
-                 (long long)c->appeal_to_answer);
+    args[0] = t, args[1] = u;
+    summary_row(b, d, "ex_period", bt_word(row, sizeof row, d->lang, "ex_period_value", args, 2));
+    summary_row(b, d, "ex_restricted", when_or(t, sizeof t, d, c->restricted_at, "ex_restricted_none"));
+    summary_row(b, d, "ex_appealed", when_or(t, sizeof t, d, c->appealed_at, "ex_appealed_none"));
+    summary_row(b, d, "ex_acknowledged", when_or(t, sizeof t, d, c->acknowledged_at, NULL));
+    if (c->answered_at >= 0) {
+        when(t, sizeof t, c->answered_at, 0);
+        snprintf(k, sizeof k, "outcome_%s", bt_outcome_name(c->appeals[0].outcome));
+        snprintf(row, sizeof row, "%s (%s)", t, word(u, sizeof u, d, k));
+    } else if (c->appealed_at >= 0) word(row, sizeof row, d, "ex_answer_none");
     else snprintf(row, sizeof row, "-");
-    summary_row(b, "Appeal to answer", row);
-    bt_export_duration(t, sizeof t, c->locked_out);
-    if (c->locked_out >= 0 && c->locked_out_ongoing) snprintf(row, sizeof row, "%s, still locked out when exported", t);
-    else if (c->locked_out >= 0) snprintf(row, sizeof row, "%s, until the account was reinstated", t);
+    summary_row(b, d, "ex_answer", row);
+    bt_export_duration(t, sizeof t, c->restriction_to_appeal, d->lang);
+    summary_row(b, d, "ex_restriction_to_appeal", t);
+    if (c->appeal_to_answer >= 0) {
+        bt_export_duration(t, sizeof t, c->appeal_to_answer, d->lang);
+        snprintf(row, sizeof row, "%s (%lld s)", t, (long long)c->appeal_to_answer);
+    } else snprintf(row, sizeof row, "-");
+    summary_row(b, d, "ex_appeal_to_answer", row);
+    bt_export_duration(t, sizeof t, c->locked_out, d->lang);
+    args[0] = t;
+    if (c->locked_out >= 0) bt_word(row, sizeof row, d->lang, c->locked_out_ongoing ? "ex_locked_ongoing" : "ex_locked_until", args, 1);
     else snprintf(row, sizeof row, "-");
-    summary_row(b, "Time locked out", row);
-    summary_row(b, "Latest appeal outcome", bt_outcome_name(c->outcome));
+    summary_row(b, d, "ex_locked_out", row);
+    snprintf(k, sizeof k, "outcome_%s", bt_outcome_name(c->outcome));
+    summary_row(b, d, "ex_outcome", word(row, sizeof row, d, k));
     put(b, "</table>\n");
     for (size_t i = 0; i < c->n_appeals; i++) {
         const bt_case_appeal *a = &c->appeals[i];
         if (a->answer_seconds < 0 || a->answer_seconds > BT_CASE_FAST_ANSWER) continue;
+        char mins[24], secs[24];
         when(t, sizeof t, a->submitted_at, 1);
         when(u, sizeof u, a->answered_at, 1);
-        putf(b, "<p class=\"flag\">The answer to the appeal submitted at %s came at %s: %lld min %lld s "
-                "later, within 10 minutes of the submission.</p>\n",
-             t, u, (long long)(a->answer_seconds / 60), (long long)(a->answer_seconds % 60));
+        snprintf(mins, sizeof mins, "%lld", (long long)(a->answer_seconds / 60));
+        snprintf(secs, sizeof secs, "%lld", (long long)(a->answer_seconds % 60));
+        const char *fast[] = {t, u, mins, secs};
+        put(b, "<p class=\"flag\">");
+        put_word(b, d, "ex_fast", fast, 4);
+        put(b, "</p>\n");
     }
+}
+
+/* A fact of an event: its name (a message key), then the caller puts the value and "</dd>". */
+static void fact(buf *b, const doc *d, const char *name)
+{
+    put(b, "<dt>");
+    put_word(b, d, name, NULL, 0);
+    put(b, "</dt><dd>");
 }
 
 static bt_err html_event(buf *b, const doc *d, const bt_case_event *e)
@@ -343,51 +413,66 @@ static bt_err html_event(buf *b, const doc *d, const bt_case_event *e)
     when(t, sizeof t, e->at, 1);
     putf(b, "<li class=\"event\" id=\"r%lld\"><div class=\"ev-head\"><div class=\"ev-time\">%s</div>"
             "<div class=\"ev-what\">", (long long)e->record, t);
-    put(b, event_label(e));
+    put_word(b, d, event_key(e), NULL, 0);
     if (e->kind[0] && (e->event == BT_EVENT_RESTRICTION || e->event == BT_EVENT_OTHER)) {
+        char k[48];
+        snprintf(k, sizeof k, "kind_%s", e->kind);
         put(b, " &middot; ");
-        put_esc(b, e->kind);
+        if (bt_words_message(d->lang, k) != NULL) put_word(b, d, k, NULL, 0);
+        else put_esc(b, e->kind);
     }
     put(b, "</div>\n<dl class=\"facts\">");
-    putf(b, "<dt>Record</dt><dd>#%lld, %s</dd>", (long long)e->record,
-         e->is_notice ? (e->manual ? "a notice stored by hand" : "a notice captured by the browser extension")
-                      : (e->manual ? "an event entered by hand" : "an event recorded by the browser extension"));
-    put(b, "<dt>Time</dt><dd>");
-    put(b, e->is_notice ? (e->at_stated ? "when the page showed the notice" : "when the notice was captured")
-                        : (e->manual ? "as stated by the person" : "when it happened"));
+    char num[24];
+    const char *arg[] = {num};
+    snprintf(num, sizeof num, "%lld", (long long)e->record);
+    fact(b, d, "ex_record");
+    put_word(b, d, e->is_notice ? (e->manual ? "ex_rec_notice_manual" : "ex_rec_notice")
+                                : (e->manual ? "ex_rec_event_manual" : "ex_rec_event"), arg, 1);
     put(b, "</dd>");
-    const char *fields[][2] = {{"url", "Address"}, {"title", "Page title"}, {"lang", "Language"}};
+    fact(b, d, "ex_time");
+    put_word(b, d, e->is_notice ? (e->at_stated ? "ex_time_stated" : "ex_time_captured")
+                                : (e->manual ? "ex_time_person" : "ex_time_happened"), NULL, 0);
+    put(b, "</dd>");
+    const char *fields[][2] = {{"url", "ex_address"}, {"title", "ex_page_title"}, {"lang", "ex_language"}};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         const char *v = bt_json_str(head, fields[i][0]);
         if (v == NULL) continue;
-        putf(b, "<dt>%s</dt><dd dir=\"auto\">", fields[i][1]);
+        put(b, "<dt>");
+        put_word(b, d, fields[i][1], NULL, 0);
+        put(b, "</dt><dd dir=\"auto\">");
         put_esc(b, v);
         put(b, "</dd>");
     }
     const char *reason = bt_json_str(cls, "reason");
     if (reason != NULL) {
-        put(b, "<dt>Stated reason</dt><dd>");
+        fact(b, d, "ex_reason");
         put_esc(b, reason);
         put(b, "</dd>");
     }
     if (e->sightings > 1) {
         when(t, sizeof t, e->last_seen, 0);
-        putf(b, "<dt>Seen</dt><dd>%lld times, last at %s</dd>", (long long)e->sightings, t);
+        snprintf(num, sizeof num, "%lld", (long long)e->sightings);
+        const char *seen[] = {num, t};
+        fact(b, d, "ex_seen");
+        put_word(b, d, "ex_seen_value", seen, 2);
+        put(b, "</dd>");
     }
     if (!e->is_notice) {
         json_object *cap;
         if (json_object_object_get_ex(head, "captured_at", &cap) && json_object_is_type(cap, json_type_int)) {
             when(t, sizeof t, json_object_get_int64(cap), 0);
-            putf(b, "<dt>%s</dt><dd>%s</dd>", e->manual ? "Entered" : "Recorded", t);
+            fact(b, d, e->manual ? "ex_entered" : "ex_recorded");
+            putf(b, "%s</dd>", t);
         }
     }
     hex(h, hash);
-    putf(b, "<dt>Record hash</dt><dd class=\"hash\">%s</dd></dl></div>\n", h);
+    fact(b, d, "ex_hash");
+    putf(b, "<span class=\"hash\">%s</span></dd></dl></div>\n", h);
     const char *body = bt_json_str(head, e->is_notice ? "text" : "note");
     if (body != NULL) {
-        put(b, e->is_notice ? "<p class=\"label\">Text of the notice, as captured:</p>"
-                            : "<p class=\"label\">Note written by the person:</p>");
-        put(b, "<div class=\"text\" dir=\"auto\">");
+        put(b, "<p class=\"label\">");
+        put_word(b, d, e->is_notice ? "ex_text_label" : "ex_note_label", NULL, 0);
+        put(b, "</p><div class=\"text\" dir=\"auto\">");
         put_esc(b, body);
         put(b, "</div>\n");
     }
@@ -402,17 +487,33 @@ static bt_err html_event(buf *b, const doc *d, const bt_case_event *e)
         err = ahead == NULL ? BT_ERR_CORRUPT : bt_vault_entry_hash(d->v, aid, ahash);
         if (err == BT_OK) {
             const char *mime = bt_json_str(ahead, "mime"), *img = image_mime(mime, bytes, bn);
+            char id[24], size[24], type[96], hash_html[2 * BT_HASH_BYTES + 32];
+            snprintf(id, sizeof id, "%lld", (long long)aid);
+            snprintf(size, sizeof size, "%zu", bn);
             hex(h, ahash);
+            snprintf(hash_html, sizeof hash_html, "<span class=\"hash\">%s</span>", h);
             if (img != NULL) {
-                putf(b, "<figure><img alt=\"Screenshot kept as record %lld\" src=\"data:%s;base64,", (long long)aid, img);
+                const char *caption[] = {id, img, size};
+                put(b, "<figure><img alt=\"");
+                put_word(b, d, "ex_shot_alt", caption, 1);
+                putf(b, "\" src=\"data:%s;base64,", img);
                 put_b64(b, bytes, bn);
-                putf(b, "\"><figcaption>Screenshot taken with the notice: record #%lld, %s, %zu bytes. "
-                        "<br>Record hash <span class=\"hash\">%s</span></figcaption></figure>\n",
-                     (long long)aid, img, bn, h);
+                put(b, "\"><figcaption>");
+                put_word(b, d, "ex_shot_caption", caption, 3);
+                put(b, "<br>");
+                put_word(b, d, "ex_hash", NULL, 0);
+                putf(b, " %s</figcaption></figure>\n", hash_html);
             } else {
-                putf(b, "<p class=\"label\">Also kept in the log, not shown here: record #%lld, ", (long long)aid);
-                put_esc(b, mime ? mime : "unknown type");
-                putf(b, ", %zu bytes. Record hash <span class=\"hash\">%s</span></p>\n", bn, h);
+                buf m = {NULL, 0, 0, 0};
+                put_esc(&m, mime ? mime : word(type, sizeof type, d, "ex_unknown_type"));
+                const char *kept[] = {id, m.p ? m.p : "", size};
+                put(b, "<p class=\"label\">");
+                put_word(b, d, "ex_kept", kept, 3);
+                put(b, " ");
+                put_word(b, d, "ex_hash", NULL, 0);
+                putf(b, " %s</p>\n", hash_html);
+                if (m.oom) b->oom = 1;
+                free(m.p);
             }
         }
         json_object_put(ahead);
@@ -425,81 +526,114 @@ done:
     return err;
 }
 
+/* A paragraph (or list item) of one message. */
+static void para(buf *b, const doc *d, const char *tag, const char *key, const char *const *args, size_t n_args)
+{
+    putf(b, "<%s>", tag);
+    put_word(b, d, key, args, n_args);
+    putf(b, "</%s>\n", tag);
+}
+
 static void html_integrity(buf *b, const doc *d)
 {
-    char h[2 * BT_HASH_BYTES + 1], t[64];
+    char h[2 * BT_HASH_BYTES + 1], t[64], num[24], cmd[64];
+    const char *arg[2] = {num, NULL};
     hex(h, d->head_hash);
     when(t, sizeof t, d->generated_at, 1);
-    put(b, "<section class=\"integrity\">\n<h2>How to check that the log has not been altered</h2>\n");
-    if (!d->chain_ok)
-        putf(b, "<p class=\"warn\">When this export was made, the log's chain did NOT hold: entry #%lld failed "
-                "the check (%s). Entries before it held.</p>\n",
-             (long long)d->vr.bad_id, d->vr.reason ? d->vr.reason : "unknown reason");
-    put(b, "<p>Bantrail keeps every notice, screenshot and event in an encrypted log that can only grow. "
-           "Each entry carries a <b>hash</b>, a 64-character fingerprint computed from the entry's encrypted "
-           "content <i>and the hash of the entry before it</i>. Changing, removing or reordering any entry "
-           "changes its hash and every hash after it, and cannot be hidden without breaking the chain.</p>\n");
-    put(b, "<table class=\"summary chain\">\n");
-    putf(b, "<tr><th>Chain head at export</th><td class=\"hash\">%s</td></tr>\n", h);
-    putf(b, "<tr><th>Entries in the log at export</th><td>%lld (the head is the hash of entry #%lld)</td></tr>\n",
-         (long long)d->upto, (long long)d->upto);
-    putf(b, "<tr><th>Exported at</th><td>%s</td></tr>\n", t);
-    putf(b, "<tr><th>Chain check at export</th><td>%s</td></tr>\n",
-         d->chain_ok ? "the chain held for every entry" : "FAILED (see above)");
-    put(b, "</table>\n<h3>Anyone can check it</h3>\n<ol>\n"
-           "<li>On the computer that holds the log, run <code>bantrail verify</code>. It needs no passphrase "
-           "and reads nothing secret: it recomputes every entry's hash from the first entry on and says "
-           "&ldquo;The chain holds&rdquo;, or names the first entry that fails and why.</li>\n"
-           "<li>If no entry has been added since this export, the <i>Head</i> it prints is the chain head "
-           "printed above. If entries have been added, run <code>bantrail case show");
-    putf(b, " %lld</code>: the hash it prints for each record must equal the record hash printed in the "
-            "timeline. Because each hash covers all entries before it, equal hashes and a chain that holds "
-            "mean that nothing up to those records has changed since.</li>\n", (long long)d->c->id);
-    put(b, "<li>To fix the log in time, write the chain head down or send it to someone you trust (an "
-           "e-mail to yourself or to a lawyer carries a date). Later, anyone can compare: no one can make a "
-           "different log that gives the same hash.</li>\n</ol>\n"
-           "<h3>What this proves, and what it does not</h3>\n"
-           "<p>The hashes show that the records listed here have not been altered since they were stored, "
-           "and the chain head written down on a date shows that they existed by then. The times are those "
-           "of the computer that recorded them. Events marked &ldquo;entered by hand&rdquo; rest on the "
-           "person's word. The notice texts are what the platform's pages showed, as read by the browser "
-           "extension; the screenshots were taken at the same moment.</p>\n</section>\n");
+    put(b, "<section class=\"integrity\">\n");
+    para(b, d, "h2", "ex_check_title", NULL, 0);
+    if (!d->chain_ok) {
+        buf why = {NULL, 0, 0, 0};
+        put_esc(&why, d->vr.reason ? d->vr.reason : "?");
+        snprintf(num, sizeof num, "%lld", (long long)d->vr.bad_id);
+        const char *failed[] = {num, why.p ? why.p : ""};
+        put(b, "<p class=\"warn\">");
+        put_word(b, d, "ex_chain_failed", failed, 2);
+        put(b, "</p>\n");
+        free(why.p);
+    }
+    para(b, d, "p", "ex_chain_explain", NULL, 0);
+    put(b, "<table class=\"summary chain\">\n<tr><th>");
+    put_word(b, d, "ex_head", NULL, 0);
+    putf(b, "</th><td class=\"hash\">%s</td></tr>\n<tr><th>", h);
+    put_word(b, d, "ex_entries", NULL, 0);
+    put(b, "</th><td>");
+    snprintf(num, sizeof num, "%lld", (long long)d->upto);
+    put_word(b, d, "ex_entries_value", arg, 1);
+    put(b, "</td></tr>\n<tr><th>");
+    put_word(b, d, "ex_exported_at", NULL, 0);
+    putf(b, "</th><td>%s</td></tr>\n<tr><th>", t);
+    put_word(b, d, "ex_chain_check", NULL, 0);
+    put(b, "</th><td>");
+    put_word(b, d, d->chain_ok ? "ex_chain_held" : "ex_chain_failed_short", NULL, 0);
+    put(b, "</td></tr>\n</table>\n");
+    para(b, d, "h3", "ex_anyone", NULL, 0);
+    put(b, "<ol>\n");
+    arg[0] = "<code>bantrail verify</code>";
+    para(b, d, "li", "ex_step_verify", arg, 1);
+    snprintf(cmd, sizeof cmd, "<code>bantrail case show %lld</code>", (long long)d->c->id);
+    arg[0] = cmd;
+    para(b, d, "li", "ex_step_compare", arg, 1);
+    para(b, d, "li", "ex_step_date", NULL, 0);
+    put(b, "</ol>\n");
+    para(b, d, "h3", "ex_proves_title", NULL, 0);
+    para(b, d, "p", "ex_proves", NULL, 0);
+    put(b, "</section>\n");
 }
 
 static bt_err build_html(buf *b, const doc *d)
 {
     const bt_case *c = d->c;
-    char t[64];
+    char t[64], k[64], plat[96], num[24];
     bt_err err = BT_OK;
     when(t, sizeof t, d->generated_at, 0);
-    put(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-           "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; "
+    snprintf(k, sizeof k, "platform_%s", c->platform[0] ? c->platform : "unknown");
+    if (bt_words_message(d->lang, k) != NULL) word(plat, sizeof plat, d, k);
+    else snprintf(plat, sizeof plat, "%s", c->platform);
+    snprintf(num, sizeof num, "%lld", (long long)c->id);
+    putf(b, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n", d->lang);
+    put(b, "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; "
            "style-src 'unsafe-inline'\">\n<meta name=\"referrer\" content=\"no-referrer\">\n"
            "<meta name=\"generator\" content=\"Bantrail " BT_VERSION "\">\n<title>");
-    putf(b, "Evidence: account restriction, case %lld, ", (long long)c->id);
-    put_esc(b, c->platform[0] ? c->platform : "unknown platform");
+    buf pe = {NULL, 0, 0, 0};
+    put_esc(&pe, plat);
+    const char *title[] = {num, pe.p ? pe.p : ""};
+    put_word(b, d, "ex_title", title, 2);
     put(b, "</title>\n<style>");
     put(b, css);
-    putf(b, "@page{@bottom-center{content:\"Bantrail evidence, case %lld \\2014  page \" counter(page) \" of \" "
+    putf(b, "@page{@bottom-center{content:\"Bantrail \\2014  %lld \\2014  \" counter(page) \" / \" "
             "counter(pages);font:8pt sans-serif;color:#444}}", (long long)c->id);
-    put(b, "</style>\n</head>\n<body>\n<header>\n<h1>Account restriction: evidence record</h1>\n<p class=\"sub\">");
-    putf(b, "Case %lld &middot; ", (long long)c->id);
-    put_esc(b, c->platform[0] ? c->platform : "unknown platform");
+    put(b, "</style>\n</head>\n<body>\n<header>\n");
+    para(b, d, "h1", "ex_heading", NULL, 0);
+    put(b, "<p class=\"sub\">");
+    put_word(b, d, "ex_case", title, 1);
+    put(b, " &middot; ");
+    put(b, pe.p ? pe.p : "");
+    if (pe.oom) b->oom = 1;
+    free(pe.p);
     if (c->handle[0]) {
         put(b, " &middot; ");
         put_esc(b, c->handle);
     }
-    putf(b, " &middot; %zu record%s &middot; exported %s from a Bantrail log</p>\n</header>\n", c->n_events,
-         c->n_events == 1 ? "" : "s", t);
+    char records[96];
+    bt_word_n(records, sizeof records, d->lang, "ex_records", (long long)c->n_events, NULL, 0);
+    put(b, " &middot; ");
+    put_esc(b, records);
+    put(b, " &middot; ");
+    const char *at[] = {t};
+    put_word(b, d, "ex_exported", at, 1);
+    put(b, "</p>\n</header>\n");
     html_summary(b, d);
-    put(b, "<h2>Timeline</h2>\n<p class=\"sub\">Times are in UTC. Each record's hash is explained at the end.</p>\n"
-           "<ol class=\"timeline\">\n");
+    para(b, d, "h2", "ex_timeline", NULL, 0);
+    put(b, "<p class=\"sub\">");
+    put_word(b, d, "ex_timeline_sub", NULL, 0);
+    put(b, "</p>\n<ol class=\"timeline\">\n");
     for (size_t i = 0; i < c->n_events && err == BT_OK; i++) err = html_event(b, d, &c->events[i]);
     put(b, "</ol>\n");
     html_integrity(b, d);
-    put(b, "<footer>Made by Bantrail " BT_VERSION ", which keeps an encrypted, tamper-evident record of the "
-           "account restrictions a person meets. This document contains no scripts and loads nothing from "
-           "the network.</footer>\n</body>\n</html>\n");
+    const char *version[] = {BT_VERSION};
+    para(b, d, "footer", "ex_footer", version, 1);
+    put(b, "</body>\n</html>\n");
     return err;
 }
 
@@ -604,7 +738,7 @@ static bt_err build_json(buf *b, const doc *d)
 }
 
 bt_err bt_export_case(char **out, size_t *out_len, bt_vault *v, int64_t case_id, bt_export_format fmt,
-                      int64_t *upto, int64_t generated_at)
+                      int64_t *upto, int64_t generated_at, const char *lang)
 {
     bt_cases *cs = NULL;
     bt_vault_stats st;
@@ -620,6 +754,7 @@ bt_err bt_export_case(char **out, size_t *out_len, bt_vault *v, int64_t case_id,
     if (*upto > st.entries) return BT_ERR_NOT_FOUND;
     if ((err = bt_cases_load(&cs, v, *upto, generated_at, NULL)) != BT_OK) return err;
     d.v = v;
+    d.lang = bt_words_lang(lang);
     d.upto = *upto;
     d.generated_at = generated_at;
     d.c = bt_cases_find(cs, case_id);

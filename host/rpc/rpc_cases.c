@@ -147,7 +147,7 @@ bt_err m_event_add(call *c)
 
 bt_err m_case_export(call *c)
 {
-    const char *format;
+    const char *format, *lang = NULL;
     int64_t id = 0, offset = 0, upto = 0, generated = (int64_t)time(NULL);
     bt_export_piece *p = &c->r->export;
     bt_err err;
@@ -157,9 +157,10 @@ bt_err m_case_export(call *c)
     if ((err = param_int(c, "offset", 0, 0, INT64_MAX, &offset)) != BT_OK) return err;
     if ((err = param_int(c, "upto", 0, 1, INT64_MAX, &upto)) != BT_OK) return err;
     if ((err = param_int(c, "generated_at", 0, 0, INT64_MAX, &generated)) != BT_OK) return err;
+    if ((err = param_string(c, "lang", 0, 35, &lang, NULL)) != BT_OK) return err;
     int fmt = bt_export_format_parse(format);
     if (fmt < 0) return bad_param(c, "format (html or json)");
-    err = bt_export_page(p, c->r->vault, id, (bt_export_format)fmt, upto, generated, offset);
+    err = bt_export_page(p, c->r->vault, id, (bt_export_format)fmt, upto, generated, lang, offset);
     if (err != BT_OK) return err;
     c->result = json_object_new_object();
     json_object_object_add(c->result, "format", json_object_new_string(bt_export_format_name((bt_export_format)fmt)));
@@ -168,6 +169,7 @@ bt_err m_case_export(call *c)
     json_object_object_add(c->result, "digest", hex_string(p->digest, sizeof p->digest));
     json_object_object_add(c->result, "upto", json_object_new_int64(p->upto));
     json_object_object_add(c->result, "generated_at", json_object_new_int64(p->generated_at));
+    json_object_object_add(c->result, "lang", json_object_new_string(p->lang));
     add_piece(c->result, (const unsigned char *)p->doc, p->len, p->offset, p->n);
     if ((size_t)p->offset + p->n >= p->len) bt_export_piece_free(p); /* the last piece: nothing kept */
     return BT_OK;

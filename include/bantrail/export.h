@@ -17,15 +17,17 @@ typedef enum { BT_EXPORT_HTML, BT_EXPORT_JSON } bt_export_format;
 
 /* Builds the export of case case_id (a case id as bt_cases gives it) from
  * the log as it stood at entry *upto (*upto <= 0: the last entry now; on
- * return *upto is the entry used), dated generated_at (Unix seconds). The
- * result depends only on the log up to *upto and on generated_at, so a
- * caller can fetch it in pieces by building it again with the same two.
+ * return *upto is the entry used), dated generated_at (Unix seconds), the
+ * HTML in the person's language lang (a tag bt_words_lang reads: en, fr, ko;
+ * NULL is English; the JSON is for machines and always the same). The
+ * result depends only on the log up to *upto, generated_at and lang, so a
+ * caller can fetch it in pieces by building it again with the same three.
  * On BT_OK *out (malloc'd, *out_len bytes plus a NUL) holds decrypted
  * content: release it with bt_export_free. BT_ERR_LOCKED when the log is
  * locked, BT_ERR_NOT_FOUND when there is no such case or *upto is past the
  * log's end, BT_ERR_NO_MEMORY, BT_ERR_STORAGE, BT_ERR_CORRUPT. */
 bt_err bt_export_case(char **out, size_t *out_len, bt_vault *v, int64_t case_id, bt_export_format fmt,
-                      int64_t *upto, int64_t generated_at);
+                      int64_t *upto, int64_t generated_at, const char *lang);
 
 /* Wipes and frees what bt_export_case returned. Accepts NULL. */
 void bt_export_free(char *p, size_t len);
@@ -53,9 +55,10 @@ typedef struct {
     char *doc;                           /* the whole document (decrypted content) */
     size_t len;
     unsigned char digest[BT_HASH_BYTES]; /* BLAKE2b-256 of the whole document */
-    char filename[64];                   /* bantrail-case-ID.html or .json */
+    char filename[64];                   /* bantrail-case-ID-YYYY-MM-DD.html or .json (the day generated, UTC) */
     int64_t case_id;
     bt_export_format format;
+    const char *lang;                    /* "en", "fr" or "ko" (bt_words_lang) */
     int64_t upto, generated_at;          /* as bt_export_case used them: the same for every piece */
     int64_t offset;                      /* where the piece starts in doc */
     size_t n;                            /* its length */
@@ -64,14 +67,14 @@ typedef struct {
 /* Fills *p with the piece at offset of the export of case_id, as
  * bt_export_case builds it (upto <= 0: the log's end now). *p keeps the
  * whole document between calls: when it already holds the export of the
- * same case, format, upto and generated_at (the next pieces of one export),
+ * same case, format, upto, generated_at and language (the next pieces of one export),
  * the piece is cut from it, so fetching an export piece by piece costs one
  * build, not one per piece. Start with *p zeroed; release with
  * bt_export_piece_free after the last piece and whenever the log locks (it
  * holds decrypted content). BT_ERR_LOCKED when the log is locked, and
  * bt_export_case's errors (then *p is released). */
 bt_err bt_export_page(bt_export_piece *p, bt_vault *v, int64_t case_id, bt_export_format fmt, int64_t upto,
-                      int64_t generated_at, int64_t offset);
+                      int64_t generated_at, const char *lang, int64_t offset);
 
 /* Wipes and frees the document of a piece and zeroes it. Accepts a zeroed
  * piece. */
@@ -85,8 +88,9 @@ void bt_export_piece_free(bt_export_piece *p);
  * or -1 with errno set (nothing is left behind on failure). */
 int bt_export_save(const char *path, const void *data, size_t len, int replace);
 
-/* A duration for people: "45 s", "4 min", "2 h 5 min", "3 days 4 h".
- * Negative seconds give "-". Writes at most cap bytes, NUL-terminated. */
-void bt_export_duration(char *out, size_t cap, int64_t seconds);
+/* A duration for people in lang (NULL: English): "45 s", "4 min",
+ * "2 h 5 min", "3 d 4 h". Negative seconds give "-". Writes at most cap
+ * bytes, NUL-terminated. */
+void bt_export_duration(char *out, size_t cap, int64_t seconds, const char *lang);
 
 #endif

@@ -107,7 +107,7 @@ int main(int argc, char **argv)
         size_t len = 0;
         int64_t upto = 0;
         t0 = now_us();
-        if (bt_export_case(&doc, &len, v, 1, fmt, &upto, 1800000000) != BT_OK) abort();
+        if (bt_export_case(&doc, &len, v, 1, fmt, &upto, 1800000000, NULL) != BT_OK) abort();
         double s = (now_us() - t0) / 1e6;
         char name[64];
         snprintf(name, sizeof name, "export as %s", bt_export_format_name(fmt));
@@ -121,7 +121,7 @@ int main(int argc, char **argv)
         upto = 0;
         bt_export_piece p = {0};
         for (;;) {
-            if (bt_export_page(&p, v, 1, fmt, upto, 1800000000, offset) != BT_OK) abort();
+            if (bt_export_page(&p, v, 1, fmt, upto, 1800000000, NULL, offset) != BT_OK) abort();
             upto = p.upto;
             got += p.n;
             pages++;

@@ -109,7 +109,7 @@ test('suspended → appeal form submitted → "we received your appeal" → reje
       ['restriction', 'appeal_submitted', 'acknowledgement', 'decision']);
     assert.equal(await card.locator('.flag').count(), 1);
     const [download] = await Promise.all([log.waitForEvent('download', { timeout: 20000 }), card.locator('button.export').click()]);
-    assert.match(download.suggestedFilename(), /^bantrail-case-\d+\.html$/);
+    assert.match(download.suggestedFilename(), /^bantrail-case-\d+-\d{4}-\d\d-\d\d\.html$/, 'dated');
     const saved = join(dir, 'export.html');
     await download.saveAs(saved);
     const html = readFileSync(saved, 'utf8');

@@ -387,7 +387,7 @@ TEST(html_export_escapes_page_text_and_embeds_true_images_only)
     size_t len = 0;
     int64_t upto = 0;
     unsigned char head[BT_HASH_BYTES];
-    CHECK_EQ(bt_export_case(&doc, &len, v, 1, BT_EXPORT_HTML, &upto, NOW), BT_OK);
+    CHECK_EQ(bt_export_case(&doc, &len, v, 1, BT_EXPORT_HTML, &upto, NOW, NULL), BT_OK);
     CHECK_EQ(upto, 4);
     CHECK(doc != NULL && strlen(doc) == len);
     CHECK(strstr(doc, "<script") == NULL);
@@ -406,21 +406,51 @@ TEST(html_export_escapes_page_text_and_embeds_true_images_only)
     bt_vault_close(v);
 }
 
+TEST(html_export_is_in_the_persons_language_with_words_not_keys)
+{
+    bt_vault *v = story_vault();
+    static const struct {
+        const char *lang, *html_lang, *heading, *timeline, *kind;
+    } want[] = {
+        {NULL, "en", "Account restriction: evidence record", "Timeline", "Suspension"},
+        {"fr-FR", "fr", "Restriction de compte : dossier de preuve", "Chronologie", "Suspension"},
+        {"ko_KR.UTF-8", "ko", "계정 제한: 증거 기록", "타임라인", "정지"},
+        {"de", "en", "Account restriction: evidence record", "Timeline", "Suspension"}, /* not offered: English */
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        char *doc = NULL, attr[32];
+        size_t len = 0;
+        int64_t upto = 0;
+        CHECK_EQ(bt_export_case(&doc, &len, v, 1, BT_EXPORT_HTML, &upto, NOW, want[i].lang), BT_OK);
+        snprintf(attr, sizeof attr, "<html lang=\"%s\">", want[i].html_lang);
+        CHECK(strstr(doc, attr) != NULL);
+        CHECK(strstr(doc, want[i].heading) != NULL);
+        CHECK(strstr(doc, want[i].timeline) != NULL);
+        CHECK(strstr(doc, want[i].kind) != NULL);
+        CHECK(strstr(doc, "Instagram") != NULL);            /* the platform's name */
+        CHECK(strstr(doc, "platform_") == NULL && strstr(doc, "ex_") == NULL && strstr(doc, "kind_") == NULL);
+        CHECK(strstr(doc, "&lt;script&gt;alert(1)&lt;/script&gt;") != NULL); /* page text still escaped */
+        CHECK(strstr(doc, "<code>bantrail verify</code>") != NULL);
+        bt_export_free(doc, len);
+    }
+    bt_vault_close(v);
+}
+
 TEST(export_is_the_same_for_the_same_upto_and_time)
 {
     bt_vault *v = story_vault();
     char *a = NULL, *b = NULL;
     size_t an = 0, bn = 0;
     int64_t upto = 0, upto2;
-    CHECK_EQ(bt_export_case(&a, &an, v, 1, BT_EXPORT_JSON, &upto, NOW), BT_OK);
+    CHECK_EQ(bt_export_case(&a, &an, v, 1, BT_EXPORT_JSON, &upto, NOW, NULL), BT_OK);
     append(v, "{\"type\":\"event\",\"event\":\"decision\",\"outcome\":\"rejected\",\"platform\":\"instagram\","
               "\"at\":1772539800,\"captured_at\":1772539800}", NULL, 0);
     upto2 = upto;
-    CHECK_EQ(bt_export_case(&b, &bn, v, 1, BT_EXPORT_JSON, &upto2, NOW), BT_OK);
+    CHECK_EQ(bt_export_case(&b, &bn, v, 1, BT_EXPORT_JSON, &upto2, NOW, NULL), BT_OK);
     CHECK(an == bn && memcmp(a, b, an) == 0);
     bt_export_free(b, bn);
     upto2 = 0;
-    CHECK_EQ(bt_export_case(&b, &bn, v, 1, BT_EXPORT_JSON, &upto2, NOW), BT_OK);
+    CHECK_EQ(bt_export_case(&b, &bn, v, 1, BT_EXPORT_JSON, &upto2, NOW, NULL), BT_OK);
     CHECK_EQ(upto2, 5);
     CHECK(bn != an);
     json_object *o = json_tokener_parse(b), *k = NULL;
@@ -430,9 +460,9 @@ TEST(export_is_the_same_for_the_same_upto_and_time)
     bt_export_free(a, an);
     bt_export_free(b, bn);
     int64_t past = 9;
-    CHECK_EQ(bt_export_case(&a, &an, v, 1, BT_EXPORT_JSON, &past, NOW), BT_ERR_NOT_FOUND);
+    CHECK_EQ(bt_export_case(&a, &an, v, 1, BT_EXPORT_JSON, &past, NOW, NULL), BT_ERR_NOT_FOUND);
     past = 0;
-    CHECK_EQ(bt_export_case(&a, &an, v, 2, BT_EXPORT_JSON, &past, NOW), BT_ERR_NOT_FOUND); /* 2 is an attachment */
+    CHECK_EQ(bt_export_case(&a, &an, v, 2, BT_EXPORT_JSON, &past, NOW, NULL), BT_ERR_NOT_FOUND); /* 2 is an attachment */
     bt_vault_close(v);
 }
 
@@ -462,15 +492,22 @@ TEST(save_refuses_an_existing_file_and_a_symlink)
 TEST(durations_read_for_people)
 {
     char b[64];
-    bt_export_duration(b, sizeof b, 45);
+    bt_export_duration(b, sizeof b, 45, NULL);
     CHECK(strcmp(b, "45 s") == 0);
-    bt_export_duration(b, sizeof b, 270);
+    bt_export_duration(b, sizeof b, 270, NULL);
     CHECK(strcmp(b, "4 min") == 0);
-    bt_export_duration(b, sizeof b, 7500);
+    bt_export_duration(b, sizeof b, 7500, NULL);
     CHECK(strcmp(b, "2 h 5 min") == 0);
-    bt_export_duration(b, sizeof b, 3 * DAY + 4 * 3600);
-    CHECK(strcmp(b, "3 days 4 h") == 0);
-    bt_export_duration(b, sizeof b, -1);
+    bt_export_duration(b, sizeof b, 3 * DAY + 4 * 3600, NULL);
+    CHECK(strcmp(b, "3 d 4 h") == 0);
+    /* in the person's language; an unknown one is English */
+    bt_export_duration(b, sizeof b, 3 * DAY + 4 * 3600, "fr-CA");
+    CHECK(strcmp(b, "3 j 4 h") == 0);
+    bt_export_duration(b, sizeof b, 7500, "ko");
+    CHECK(strcmp(b, "2시간 5분") == 0);
+    bt_export_duration(b, sizeof b, 7500, "tlh");
+    CHECK(strcmp(b, "2 h 5 min") == 0);
+    bt_export_duration(b, sizeof b, -1, NULL);
     CHECK(strcmp(b, "-") == 0);
 }
 
@@ -485,6 +522,6 @@ RUN_TESTS(T(same_handle_links_however_far_apart), T(different_handles_on_one_pla
           T(reinstatement_ends_the_lock_out), T(no_appeal_no_answer_times), T(a_warning_alone_locks_nobody_out),
           T(a_second_submission_before_the_answer_keeps_the_first), T(case_json_has_durations_and_events),
           T(iso_times_parse_strictly), T(entry_hash_is_the_chain_head_of_the_last_entry),
-          T(html_export_escapes_page_text_and_embeds_true_images_only),
+          T(html_export_escapes_page_text_and_embeds_true_images_only), T(html_export_is_in_the_persons_language_with_words_not_keys),
           T(export_is_the_same_for_the_same_upto_and_time), T(save_refuses_an_existing_file_and_a_symlink),
           T(durations_read_for_people))

@@ -133,13 +133,13 @@ TEST(an_export_piece_carries_the_whole_documents_digest_and_an_unknown_case_none
     add_event(v, "{\"event\":\"appeal_submitted\",\"platform\":\"instagram\",\"at\":1763990000}", &id, &k, NULL);
     bt_export_piece p = {0}, q = {0};
     unsigned char digest[BT_HASH_BYTES];
-    CHECK_EQ(bt_export_page(&p, v, 1, BT_EXPORT_JSON, 0, NOW, 10), BT_OK);
+    CHECK_EQ(bt_export_page(&p, v, 1, BT_EXPORT_JSON, 0, NOW, NULL, 10), BT_OK);
     crypto_generichash(digest, sizeof digest, (const unsigned char *)p.doc, p.len, NULL, 0);
     CHECK(!memcmp(digest, p.digest, sizeof digest));
     CHECK(p.upto == 1 && p.offset == 10 && p.n == p.len - 10);
-    CHECK(!strcmp(p.filename, "bantrail-case-1.json"));
+    CHECK(!strcmp(p.filename, "bantrail-case-1-2025-11-24.json")); /* dated: the day generated, UTC */
     /* the same (upto, generated_at): the same document */
-    CHECK_EQ(bt_export_page(&q, v, 1, BT_EXPORT_JSON, p.upto, NOW, 0), BT_OK);
+    CHECK_EQ(bt_export_page(&q, v, 1, BT_EXPORT_JSON, p.upto, NOW, NULL, 0), BT_OK);
     CHECK(q.len == p.len && !memcmp(q.doc, p.doc, p.len));
     bt_export_piece_free(&q);
     /* the next piece of the same export is cut from the document p keeps
@@ -147,14 +147,14 @@ TEST(an_export_piece_carries_the_whole_documents_digest_and_an_unknown_case_none
      * format is a new build */
     const char *kept = p.doc;
     add_event(v, "{\"event\":\"appeal_submitted\",\"platform\":\"instagram\",\"at\":1763990100}", &id, &k, NULL);
-    CHECK_EQ(bt_export_page(&p, v, 1, BT_EXPORT_JSON, 1, NOW, 0), BT_OK);
+    CHECK_EQ(bt_export_page(&p, v, 1, BT_EXPORT_JSON, 1, NOW, NULL, 0), BT_OK);
     CHECK(p.doc == kept && p.offset == 0 && p.n == p.len && !memcmp(p.digest, digest, sizeof digest));
-    CHECK_EQ(bt_export_page(&p, v, 1, BT_EXPORT_JSON, 1, NOW + 1, 0), BT_OK);
+    CHECK_EQ(bt_export_page(&p, v, 1, BT_EXPORT_JSON, 1, NOW + 1, NULL, 0), BT_OK);
     CHECK(memcmp(p.digest, digest, sizeof digest) != 0);
-    CHECK_EQ(bt_export_page(&p, v, 1, BT_EXPORT_HTML, 1, NOW + 1, 0), BT_OK);
-    CHECK(!strcmp(p.filename, "bantrail-case-1.html"));
+    CHECK_EQ(bt_export_page(&p, v, 1, BT_EXPORT_HTML, 1, NOW + 1, NULL, 0), BT_OK);
+    CHECK(!strcmp(p.filename, "bantrail-case-1-2025-11-24.html"));
     /* an error releases what was kept */
-    CHECK_EQ(bt_export_page(&p, v, 7, BT_EXPORT_HTML, 0, NOW, 0), BT_ERR_NOT_FOUND);
+    CHECK_EQ(bt_export_page(&p, v, 7, BT_EXPORT_HTML, 0, NOW, NULL, 0), BT_ERR_NOT_FOUND);
     CHECK(p.doc == NULL && p.len == 0);
     bt_vault_close(v);
 }

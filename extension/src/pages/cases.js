@@ -1,7 +1,7 @@
 // The log page's cases view (docs/DESIGN.md section 7, docs/PROTOCOL.md "Cases and appeals"): each
 // case's events in order with the derived times, merge, split at a record, an event entered by
 // hand, and the evidence export saved as a download. DOM built with textContent only.
-import { ask, t, h, say, errorText, formatTime, platformLabel } from './common.js';
+import { api, ask, t, h, say, errorText, formatTime, platformLabel } from './common.js';
 import { LIMITS } from '../core/vocabulary.js';
 
 const $ = (id) => document.getElementById(id);
@@ -104,7 +104,7 @@ export async function exportCase(id, format) {
   let first = null;
   let offset = 0;
   for (let i = 0; i < 2000 && offset !== null && offset !== undefined; i++) {
-    const p = { id, format, offset };
+    const p = { id, format, offset, lang: api.i18n.getUILanguage() };   // the evidence in the person's language
     if (first) { p.upto = first.upto; p.generated_at = first.generated_at; }
     const r = await ask('case_export', p);
     if (!first) first = r;
