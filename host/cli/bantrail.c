@@ -66,12 +66,16 @@ typedef struct {
     const char *dir;            /* the log's folder, for commands that open it */
 } cli_args;
 
+enum { LOG_NONE, LOG_OPEN, LOG_READ };
+
 struct cli_command {
     const char *name;           /* "list", or "case show": a group's name, then its own */
     const char *args;           /* the arguments after its name, as its usage shows them ("ID") */
     int min_args, max_args;
     uint64_t opts;              /* ONLY(OPT_x) | ...: the options it takes besides the global ones */
-    int opens_log;              /* 0: runs before the log is opened, so none is created */
+    int opens_log;              /* LOG_NONE: runs before the log is opened, so none is created;
+                                 * LOG_OPEN: opens it, making a new one if there is none;
+                                 * LOG_READ: only reads: refused, and nothing made, if there is none */
     int (*run)(const cli_args *a);
     const char *usage;          /* its options as the usage line shows them */
     const char *summary;        /* one line in the overview */
@@ -1888,135 +1892,135 @@ static const cli_option options[OPT_COUNT_] = {
 
 /* One row a command, in the order the overview lists them. */
 static const cli_command commands[] = {
-    {"status", "", 0, 0, 0, 1, run_status, "",
+    {"status", "", 0, 0, 0, LOG_OPEN, run_status, "",
      "the log's state, counts and chain head",
      "Says whether the log is protected by a passphrase, how many entries and sessions it holds,\n"
      "whether a recovery code is set, and the chain head.",
      "bantrail status"},
-    {"passphrase", "", 0, 0, ONLY(OPT_RECOVERY) | ONLY(OPT_KDF_OPS) | ONLY(OPT_KDF_MEM), 1, run_passphrase,
+    {"passphrase", "", 0, 0, ONLY(OPT_RECOVERY) | ONLY(OPT_KDF_OPS) | ONLY(OPT_KDF_MEM), LOG_OPEN, run_passphrase,
      "[--recovery]",
      "set or change the passphrase (--recovery: after a lost one)",
      "Asks the current passphrase (when there is one), then the new one twice at a terminal, once\n"
      "with --passphrase-fd. With --recovery it asks the recovery code instead of the current one.",
      "bantrail passphrase --recovery"},
-    {"rotate", "", 0, 0, 0, 1, run_rotate, "",
+    {"rotate", "", 0, 0, 0, LOG_OPEN, run_rotate, "",
      "a new key pair under the same passphrase",
      "Makes a new key pair for the log, as changing the passphrase does, keeping the passphrase:\n"
      "what is written from now on is sealed to it, so a copy of the folder, an old passphrase or a\n"
      "recovery code from before opens none of it. Older records still open. Any recovery code is\n"
      "retired: make a new one.",
      "bantrail rotate"},
-    {"recovery-code", "", 0, 0, 0, 1, run_recovery_code, "",
+    {"recovery-code", "", 0, 0, 0, LOG_OPEN, run_recovery_code, "",
      "make a recovery code (it lasts until the next passphrase)",
      "Shows a new recovery code once; with it, 'bantrail passphrase --recovery' sets a new\n"
      "passphrase when the old one is lost. The earlier code stops working once this one is shown.",
      "bantrail recovery-code"},
-    {"list", "", 0, 0, ONLY(OPT_AFTER) | ONLY(OPT_LIMIT), 1, run_list, "[--after ID] [--limit N]",
+    {"list", "", 0, 0, ONLY(OPT_AFTER) | ONLY(OPT_LIMIT), LOG_READ, run_list, "[--after ID] [--limit N]",
      "records, newest last",
      "Lists records, oldest first: number, time (UTC), platform, kind and title.",
      "bantrail list --after 40 --limit 10"},
-    {"show", "ID", 1, 1, ONLY(OPT_OUT), 1, run_show, "[-o FILE]",
+    {"show", "ID", 1, 1, ONLY(OPT_OUT), LOG_READ, run_show, "[-o FILE]",
      "one record; -o saves an attachment's bytes",
      "Shows record ID: its address, title, classification, attachments and text. For an\n"
      "attachment (a screenshot), -o FILE saves its bytes.",
      "bantrail show 4 -o shot.png"},
-    {"verify", "", 0, 0, 0, 1, run_verify, "",
+    {"verify", "", 0, 0, 0, LOG_READ, run_verify, "",
      "check the hash chain (needs no passphrase)",
      "Checks every entry's hash against the one before it. Exit 1 names the first entry that\n"
      "does not hold.",
      "bantrail verify"},
-    {"capture", "", 0, 0, ONLY(OPT_URL) | ONLY(OPT_TITLE) | ONLY(OPT_LANG) | ONLY(OPT_MANUAL), 1, run_capture,
+    {"capture", "", 0, 0, ONLY(OPT_URL) | ONLY(OPT_TITLE) | ONLY(OPT_LANG) | ONLY(OPT_MANUAL), LOG_OPEN, run_capture,
      "--url URL [--title T] [--lang L] [--manual]",
      "store the notice text read from stdin",
      "Stores the text read from stdin (1 MiB at most) as the extension would, if the classifier\n"
      "says it is a restriction notice; --manual stores it in any case.",
      "echo \"We suspended your account.\" | bantrail capture --url https://www.instagram.com/accounts/suspended/"},
-    {"demo", "", 0, 0, 0, 0, run_demo, "",
+    {"demo", "", 0, 0, 0, LOG_NONE, run_demo, "",
      "run bantrail-host as a browser does, on a throwaway log",
      "Starts bantrail-host as Chromium would and captures a sample notice in a throwaway log,\n"
      "showing each request and answer. Your own log is not touched.",
      "bantrail demo"},
-    {"classify", "", 0, 0, ONLY(OPT_URL) | ONLY(OPT_TITLE) | ONLY(OPT_LANG), 0, run_classify,
+    {"classify", "", 0, 0, ONLY(OPT_URL) | ONLY(OPT_TITLE) | ONLY(OPT_LANG), LOG_NONE, run_classify,
      "[--url URL] [--title T] [--lang L]",
      "say whether the text on stdin is a restriction notice",
      "Runs the classifier on the text read from stdin: platform, kind, reason and facts. Needs\n"
      "no log. Exit 0 a notice, 1 not a notice. Rules: docs/RULES.md.",
      "bantrail classify --url https://www.instagram.com/accounts/suspended/ < notice.txt"},
-    {"install", "", 0, 0, ONLY(OPT_BROWSER) | ONLY(OPT_UDD), 0, run_install, "[--browser NAME] [--user-data-dir DIR]",
+    {"install", "", 0, 0, ONLY(OPT_BROWSER) | ONLY(OPT_UDD), LOG_NONE, run_install, "[--browser NAME] [--user-data-dir DIR]",
      "register the host with browsers",
      "Writes the native-host manifest (the host's path, the extension's id) into each browser's\n"
      "folder. With --user-data-dir, into that Chromium-family profile's folder.",
      "bantrail install --browser firefox"},
-    {"uninstall", "", 0, 0, ONLY(OPT_BROWSER) | ONLY(OPT_UDD), 0, run_install,
+    {"uninstall", "", 0, 0, ONLY(OPT_BROWSER) | ONLY(OPT_UDD), LOG_NONE, run_install,
      "[--browser NAME] [--user-data-dir DIR]",
      "remove those registrations",
      "Removes the manifests 'bantrail install' wrote.",
      "bantrail uninstall --browser all"},
-    {"doctor", "", 0, 0, ONLY(OPT_UDD), 0, run_doctor, "[--user-data-dir DIR]",
+    {"doctor", "", 0, 0, ONLY(OPT_UDD), LOG_NONE, run_doctor, "[--user-data-dir DIR]",
      "check each registration and that the host answers",
      "Checks each browser's registration and starts the registered host as that browser would,\n"
      "asking it hello. Exit 1 when none is registered or one has a problem.",
      "bantrail doctor"},
-    {"case list", "", 0, 0, 0, 1, run_case_list, "",
+    {"case list", "", 0, 0, 0, LOG_READ, run_case_list, "",
      "cases with restriction to appeal, appeal to answer, time locked out",
      "Lists cases (one account's story on one platform) with their derived times: restriction\n"
      "to appeal, appeal to answer, time locked out.",
      "bantrail case list"},
-    {"case show", "N", 1, 1, 0, 1, run_case_show, "",
+    {"case show", "N", 1, 1, 0, LOG_READ, run_case_show, "",
      "case N's timeline, derived times and record hashes",
      "Shows case N: its times, its outcome, and its timeline with each record's hash.",
      "bantrail case show 1"},
-    {"case merge", "A B", 2, 2, 0, 1, run_case_merge, "",
+    {"case merge", "A B", 2, 2, 0, LOG_OPEN, run_case_merge, "",
      "make cases A and B one (recorded in the log; nothing removed)",
      "Makes cases A and B one. The merge is a new log entry; no record is changed.",
      "bantrail case merge 1 7"},
-    {"case split", "RECORD", 1, 1, 0, 1, run_case_split, "",
+    {"case split", "RECORD", 1, 1, 0, LOG_OPEN, run_case_split, "",
      "RECORD and its case's later records become a new case",
      "Moves RECORD and the later records of its case to a new case. The split is a new log\n"
      "entry; no record is changed.",
      "bantrail case split 9"},
     {"event add", "", 0, 0, ONLY(OPT_CASE) | ONLY(OPT_PLATFORM) | ONLY(OPT_HANDLE) | ONLY(OPT_EVENT) |
-     ONLY(OPT_OUTCOME) | ONLY(OPT_AT) | ONLY(OPT_NOTE), 1, run_event_add,
+     ONLY(OPT_OUTCOME) | ONLY(OPT_AT) | ONLY(OPT_NOTE), LOG_OPEN, run_event_add,
      "(--case N | --platform P [--handle H]) --event E --at ISO8601 [--outcome O] [--note TEXT]",
      "add what Bantrail could not see, marked as entered by hand",
      "Adds an event Bantrail could not see (an appeal made in the app, a letter), marked as\n"
      "entered by hand, to case N or to the platform's matching case.",
      "bantrail event add --case 1 --event appeal_submitted --at 2026-03-03T10:05Z"},
-    {"union list", "", 0, 0, 0, 1, run_union_list, "",
+    {"union list", "", 0, 0, 0, LOG_OPEN, run_union_list, "",
      "the unions you can share with (a demo one is built in)",
      "Lists the unions you can share reports with, their keys and where they receive.",
      "bantrail union list"},
-    {"union import", "FILE", 1, 1, 0, 1, run_union_import, "",
+    {"union import", "FILE", 1, 1, 0, LOG_OPEN, run_union_import, "",
      "pin a union's entry and key",
      "Imports a union's entry (the union.json it publishes) and pins its key: a new key needs\n"
      "a new import.",
      "bantrail union import union.json"},
-    {"report preview", "", 0, 0, SHARE_OPTS, 1, run_report_case,
+    {"report preview", "", 0, 0, SHARE_OPTS, LOG_OPEN, run_report_case,
      "--case N [--union ID] [--account-type T] [--paid yes|no] [--country CC]",
      "the exact anonymous report of a case, in plain words and JSON",
      "Shows the anonymous report of case N exactly as it would be sent, in plain words and\n"
      "as JSON. Nothing is sent.",
      "bantrail report preview --case 1 --union demo --country FR"},
-    {"report send", "", 0, 0, SHARE_OPTS | ONLY(OPT_YES) | ONLY(OPT_NOW) | ONLY(OPT_ID), 1, run_report_case,
+    {"report send", "", 0, 0, SHARE_OPTS | ONLY(OPT_YES) | ONLY(OPT_NOW) | ONLY(OPT_ID), LOG_OPEN, run_report_case,
      "--case N [--union ID] [--account-type T] [--paid yes|no] [--country CC] [--yes] [--now] | --id N",
      "confirm, seal to the union's key and send (or retry one)",
      "Shows case N's report, asks, seals it to the union's key, waits a random 30-300 s (unless\n"
      "--now) and sends it. One try: an answer that says try again later leaves it in the outbox\n"
      "with when. --id N sends (retries) a report already in the outbox, at once.",
      "bantrail report send --case 1 --union demo"},
-    {"report list", "", 0, 0, 0, 1, run_report_list, "",
+    {"report list", "", 0, 0, 0, LOG_READ, run_report_list, "",
      "the outbox",
      "Lists the reports in the outbox and what became of each.",
      "bantrail report list"},
-    {"report save", "", 0, 0, ONLY(OPT_ID) | ONLY(OPT_OUT), 1, run_report_one, "--id N -o FILE",
+    {"report save", "", 0, 0, ONLY(OPT_ID) | ONLY(OPT_OUT), LOG_READ, run_report_one, "--id N -o FILE",
      "save a sealed report to upload by hand",
      "Saves outbox report N, sealed, to FILE, to upload by hand (for example with Tor Browser).",
      "bantrail report save --id 2 -o report.txt"},
-    {"report withdraw", "", 0, 0, ONLY(OPT_ID), 1, run_report_one, "--id N",
+    {"report withdraw", "", 0, 0, ONLY(OPT_ID), LOG_OPEN, run_report_one, "--id N",
      "withdraw a report from the outbox",
      "Marks outbox report N as withdrawn: it is never sent.",
      "bantrail report withdraw --id 2"},
-    {"export", "", 0, 0, ONLY(OPT_CASE) | ONLY(OPT_FORMAT) | ONLY(OPT_OUT) | ONLY(OPT_FORCE), 1, run_export,
+    {"export", "", 0, 0, ONLY(OPT_CASE) | ONLY(OPT_FORMAT) | ONLY(OPT_OUT) | ONLY(OPT_FORCE), LOG_READ, run_export,
      "--case N --format html|json -o FILE [--force]",
      "a case as evidence for a lawyer or an ombudsman",
      "Writes case N as evidence: timeline, screenshots, hashes, chain head (docs/EVIDENCE.md).\n"
@@ -2365,6 +2369,18 @@ static int run_with_log(cli_args *a)
     if (bt_paths_data_dir(&dir) != BT_OK) {
         fprintf(stderr, "bantrail: no data folder: set BANTRAIL_HOME or HOME\n");
         return 2;
+    }
+    if (a->cmd->opens_log == LOG_READ) {
+        char db[PATH_MAX];
+        struct stat st;
+        int there = snprintf(db, sizeof db, "%s/%s", dir, BT_VAULT_DB) < (int)sizeof db && stat(db, &st) == 0;
+        if (!there) {
+            if (opt_json) printf("{\"code\":\"no_log\",\"message\":\"no log in this folder\"}\n");
+            fprintf(stderr, "bantrail: no log in %s: nothing has been captured there yet (is BANTRAIL_HOME right?)\n",
+                    dir);
+            free(dir);
+            return 2;
+        }
     }
     rpc = bt_rpc_new(dir, 1);
     if (rpc == NULL) {

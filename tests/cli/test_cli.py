@@ -256,6 +256,22 @@ class CommandLine(unittest.TestCase):
         self.assertEqual(out.returncode, 2)
         self.assertIn(b"--limit: 'x' will not do", out.stderr)
 
+    def test_reading_commands_on_a_folder_with_no_log_make_none_and_say_so(self):
+        typo = os.path.join(self.home, "typo")
+        for args in (["verify"], ["list"], ["show", "1"], ["case", "list"], ["case", "show", "1"], ["report", "list"],
+                     ["export", "--case", "1", "--format", "html", "-o", os.path.join(self.home, "x.html")]):
+            out = cli(typo, *args)
+            self.assertEqual(out.returncode, 2, args)
+            self.assertIn(b"no log in " + typo.encode(), out.stderr, args)
+            self.assertNotIn(b"chain holds", out.stdout)
+            self.assertFalse(os.path.exists(typo), f"{args} made {typo}")
+        out = cli(typo, "--json", "verify")
+        self.assertEqual(json.loads(out.stdout)["code"], "no_log")
+        # a command that writes still makes the log, and then reading works
+        capture(typo, "We suspended your account.")
+        self.assertEqual(cli(typo, "verify").returncode, 0)
+        self.assertEqual(cli(typo, "list").returncode, 0)
+
     def test_a_refused_option_opens_no_log(self):
         self.assertEqual(cli(self.home, "status", "--browser", "chrome").returncode, 2)
         self.assertFalse(any(n.endswith(".sqlite") for n in os.listdir(self.home)))
