@@ -203,7 +203,10 @@ static const char *state_words(const char *state)
     return state;
 }
 
-/* Unlocks with a passphrase asked once, when the log is protected. */
+#define PASSPHRASE_TRIES 3 /* at a terminal; a --passphrase-fd stream gets one */
+
+/* Unlocks with the passphrase when the log is protected: asked up to
+ * PASSPHRASE_TRIES times at a terminal, once from --passphrase-fd. */
 static bt_err unlock_if_needed(json_object **rep_out)
 {
     bt_err err;
@@ -214,12 +217,17 @@ static bt_err unlock_if_needed(json_object **rep_out)
     json_object_put(rep);
     *rep_out = NULL;
     if (err != BT_OK || !locked) return err;
-    char *pass = read_secret("Passphrase: ");
-    if (pass == NULL) return BT_ERR_BAD_PARAMS;
-    json_object *p = json_object_new_object();
-    json_object_object_add(p, "passphrase", json_object_new_string(pass));
-    sodium_free(pass);
-    rep = call("unlock", p, &err);
+    for (int attempt = 1;; attempt++) {
+        char *pass = read_secret("Passphrase: ");
+        if (pass == NULL) return BT_ERR_BAD_PARAMS;
+        json_object *p = json_object_new_object();
+        json_object_object_add(p, "passphrase", json_object_new_string(pass));
+        sodium_free(pass);
+        rep = call("unlock", p, &err);
+        if (err != BT_ERR_WRONG_PASSPHRASE || pass_in != NULL || attempt == PASSPHRASE_TRIES) break;
+        json_object_put(rep);
+        fprintf(stderr, "That is not the passphrase. Try again (%d of %d).\n", attempt + 1, PASSPHRASE_TRIES);
+    }
     if (err != BT_OK) *rep_out = rep;
     else json_object_put(rep);
     return err;

@@ -369,6 +369,22 @@ class Terminal(unittest.TestCase):
         code, seen = self.talk(["list"], [PASS])
         self.assertEqual(code, 0, seen)
 
+    def test_a_wrong_passphrase_at_a_terminal_gets_three_tries_and_a_stream_one(self):
+        self.assertEqual(self.talk(["passphrase"], [PASS, PASS])[0], 0)
+        capture(self.home, "We suspended your account.")
+        code, seen = self.talk(["list"], ["wrong one", "wrong two", PASS])
+        self.assertEqual(code, 0, seen)
+        self.assertIn(b"Try again (2 of 3)", seen)
+        self.assertIn(b"Try again (3 of 3)", seen)
+        self.assertIn(b"accounts/suspended", seen)
+        code, seen = self.talk(["list"], ["wrong one", "wrong two", "wrong three", PASS])
+        self.assertNotEqual(code, 0, seen)
+        self.assertEqual(seen.count(b"Passphrase:"), 3, seen)  # no fourth
+        self.assertNotIn(b"accounts/suspended", seen)
+        out = cli(self.home, "--passphrase-fd", "0", "list", stdin=b"wrong\n" + PASS.encode() + b"\n")
+        self.assertNotEqual(out.returncode, 0)  # a script's stream: one try
+        self.assertNotIn(b"Try again", out.stderr)
+
     def test_two_different_entries_change_nothing(self):
         code, seen = self.talk(["passphrase"], [PASS, PASS + "!"])
         self.assertEqual(code, 1)
