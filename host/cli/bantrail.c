@@ -194,6 +194,27 @@ static int64_t num(json_object *o, const char *key)
     return json_object_object_get_ex(o, key, &x) ? json_object_get_int64(x) : 0;
 }
 
+/* A line on stderr saying what long work is under way, when stderr is a
+ * terminal and the output is for people; progress(NULL) clears it. */
+static void progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void progress(const char *fmt, ...)
+{
+    static int shown;
+    if (opt_json || !isatty(STDERR_FILENO)) return;
+    if (fmt == NULL) {
+        if (shown) fputs("\r\033[K", stderr);
+        shown = 0;
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("\r\033[K", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fflush(stderr);
+    shown = 1;
+}
+
 static const char *state_words(const char *state)
 {
     if (state == NULL) return "unknown";
@@ -223,7 +244,9 @@ static bt_err unlock_if_needed(json_object **rep_out)
         json_object *p = json_object_new_object();
         json_object_object_add(p, "passphrase", json_object_new_string(pass));
         sodium_free(pass);
+        progress("Unlocking (Argon2id, a moment)...");
         rep = call("unlock", p, &err);
+        progress(NULL);
         if (err != BT_ERR_WRONG_PASSPHRASE || pass_in != NULL || attempt == PASSPHRASE_TRIES) break;
         json_object_put(rep);
         fprintf(stderr, "That is not the passphrase. Try again (%d of %d).\n", attempt + 1, PASSPHRASE_TRIES);
@@ -576,7 +599,9 @@ static int cmd_show(int64_t id, const char *out_path)
 static int cmd_verify(void)
 {
     bt_err err;
+    progress("Checking every entry's hash...");
     json_object *rep = call("verify", NULL, &err), *res = result_of(rep);
+    progress(NULL);
     if (err != BT_OK) return finish(rep, err);
     int ok = json_object_get_boolean(json_object_object_get(res, "ok"));
     if (opt_json) {
@@ -1308,7 +1333,10 @@ static int export_fetch(int64_t case_id, const char *format, export_doc *d)
             json_object_object_add(p, "upto", json_object_new_int64(d->upto));
             json_object_object_add(p, "generated_at", json_object_new_int64(d->generated));
         }
+        if (offset == 0) progress("Building the evidence of case %lld...", (long long)case_id);
+        else progress("Copying the evidence, %zu of %zu KiB...", d->len / 1024, d->size / 1024);
         json_object *rep = call("case_export", p, &err);
+        progress(NULL);
         if (err != BT_OK) return finish(rep, err);
         if (export_page(d, result_of(rep)) != 0) {
             fprintf(stderr, "bantrail: the export came back damaged\n");

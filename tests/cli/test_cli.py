@@ -376,6 +376,7 @@ class Terminal(unittest.TestCase):
         self.assertEqual(code, 0, seen)
         self.assertIn(b"Try again (2 of 3)", seen)
         self.assertIn(b"Try again (3 of 3)", seen)
+        self.assertIn(b"Unlocking (Argon2id, a moment)...\r\x1b[K", seen)  # said while it works, then cleared
         self.assertIn(b"accounts/suspended", seen)
         code, seen = self.talk(["list"], ["wrong one", "wrong two", "wrong three", PASS])
         self.assertNotEqual(code, 0, seen)
