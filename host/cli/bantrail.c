@@ -46,7 +46,7 @@ static FILE *pass_in; /* the --passphrase-fd stream, read line by line */
  * ones come last and every command takes them. */
 enum {
     OPT_AFTER, OPT_LIMIT, OPT_URL, OPT_TITLE, OPT_LANG, OPT_MANUAL, OPT_RECOVERY, OPT_KDF_OPS, OPT_KDF_MEM,
-    OPT_BROWSER, OPT_UDD, OPT_CASE, OPT_PLATFORM, OPT_HANDLE, OPT_EVENT, OPT_OUTCOME, OPT_AT, OPT_NOTE,
+    OPT_BROWSER, OPT_UDD, OPT_SYSTEM, OPT_CASE, OPT_PLATFORM, OPT_HANDLE, OPT_EVENT, OPT_OUTCOME, OPT_AT, OPT_NOTE,
     OPT_FORMAT, OPT_OUT, OPT_FORCE, OPT_UNION, OPT_ACCOUNT_TYPE, OPT_PAID, OPT_COUNTRY, OPT_YES, OPT_ID,
     OPT_NOW, OPT_JSON, OPT_PASSFD, OPT_HELP, OPT_VERSION, OPT_COUNT_
 };
@@ -793,11 +793,15 @@ static int select_browsers(const char *name, const char *user_data_dir, int chos
         return -1;
     }
     for (int i = 0; i < BT_BROWSER_COUNT; i++) {
-        if (user_data_dir != NULL) chosen[i] = i != BT_BROWSER_FIREFOX && (b < 0 ? i == BT_BROWSER_CHROMIUM : i == b);
+        char *path = NULL;
+        if (user_data_dir == bt_install_system) /* a package: every browser that reads a system folder */
+            chosen[i] = (b < 0 || i == b) && bt_install_manifest_path((bt_browser)i, user_data_dir, &path) == BT_OK;
+        else if (user_data_dir != NULL) chosen[i] = i != BT_BROWSER_FIREFOX && (b < 0 ? i == BT_BROWSER_CHROMIUM : i == b);
         else if (name == NULL) chosen[i] = bt_install_detected((bt_browser)i);
         else chosen[i] = b < 0 || i == b;
+        free(path);
     }
-    if (user_data_dir != NULL && b == BT_BROWSER_FIREFOX) {
+    if (user_data_dir != NULL && user_data_dir != bt_install_system && b == BT_BROWSER_FIREFOX) {
         fprintf(stderr, "bantrail: --user-data-dir is for Chromium-family browsers\n");
         return -1;
     }
@@ -1797,7 +1801,9 @@ static int run_classify(const cli_args *a)
 
 static int run_install(const cli_args *a)
 {
-    return cmd_install(a->text[OPT_BROWSER], a->text[OPT_UDD], strcmp(a->cmd->name, "uninstall") == 0);
+    if (a->n[OPT_SYSTEM] && a->text[OPT_UDD] != NULL) return usage_error(a, "--system or --user-data-dir, not both");
+    return cmd_install(a->text[OPT_BROWSER], a->n[OPT_SYSTEM] ? bt_install_system : a->text[OPT_UDD],
+                       strcmp(a->cmd->name, "uninstall") == 0);
 }
 
 static int run_doctor(const cli_args *a)
@@ -1900,6 +1906,7 @@ static const cli_option options[OPT_COUNT_] = {
     [OPT_BROWSER] = {"browser", 0, ARG_TEXT, "NAME",
                      "chrome, chromium, brave, edge, vivaldi, firefox or all (default: those found)"},
     [OPT_UDD] = {"user-data-dir", 0, ARG_TEXT, "DIR", "a Chromium-family browser started with this folder"},
+    [OPT_SYSTEM] = {"system", 0, ARG_FLAG, NULL, "for every user of this computer (as root; what a package does)"},
     [OPT_CASE] = {"case", 0, ARG_ID, "N", "the case, as 'bantrail case list' numbers it"},
     [OPT_PLATFORM] = {"platform", 0, ARG_TEXT, "P", "the platform (instagram, facebook, ...) when no case is named"},
     [OPT_HANDLE] = {"handle", 0, ARG_TEXT, "H", "the account's handle on that platform"},
@@ -1982,13 +1989,15 @@ static const cli_command commands[] = {
      "Runs the classifier on the text read from stdin: platform, kind, reason and facts. Needs\n"
      "no log. Exit 0 a notice, 1 not a notice. Rules: docs/RULES.md.",
      "bantrail classify --url https://www.instagram.com/accounts/suspended/ < notice.txt"},
-    {"install", "", 0, 0, ONLY(OPT_BROWSER) | ONLY(OPT_UDD), LOG_NONE, run_install, "[--browser NAME] [--user-data-dir DIR]",
+    {"install", "", 0, 0, ONLY(OPT_BROWSER) | ONLY(OPT_UDD) | ONLY(OPT_SYSTEM), LOG_NONE, run_install,
+     "[--browser NAME] [--user-data-dir DIR | --system]",
      "register the host with browsers",
      "Writes the native-host manifest (the host's path, the extension's id) into each browser's\n"
-     "folder. With --user-data-dir, into that Chromium-family profile's folder.",
+     "folder. With --user-data-dir, into that Chromium-family profile's folder. With --system (as\n"
+     "root), into the folders every user's browsers read: what the Debian package does.",
      "bantrail install --browser firefox"},
-    {"uninstall", "", 0, 0, ONLY(OPT_BROWSER) | ONLY(OPT_UDD), LOG_NONE, run_install,
-     "[--browser NAME] [--user-data-dir DIR]",
+    {"uninstall", "", 0, 0, ONLY(OPT_BROWSER) | ONLY(OPT_UDD) | ONLY(OPT_SYSTEM), LOG_NONE, run_install,
+     "[--browser NAME] [--user-data-dir DIR | --system]",
      "remove those registrations",
      "Removes the manifests 'bantrail install' wrote.",
      "bantrail uninstall --browser all"},

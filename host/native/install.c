@@ -17,28 +17,31 @@ extern const unsigned char bt_embed_manifest_chromium[], bt_embed_manifest_firef
 
 #define MANIFEST_FILE BT_HOST_NAME ".json"
 
+const char bt_install_system[] = "system";
+
 static const struct {
     const char *name;
+    const char *system_dir;  /* Linux, for every user (a package's); NULL when the browser reads none */
     const char *linux_dir;   /* under $XDG_CONFIG_HOME (~/.config); Firefox: under ~ */
     const char *mac_dir;     /* under ~/Library/Application Support */
     const char *programs[3]; /* executables that tell it is installed */
     const char *flatpak;     /* Flathub application id */
     const char *snap;
 } browsers[BT_BROWSER_COUNT] = {
-    [BT_BROWSER_CHROME] = {"chrome", "google-chrome", "Google/Chrome",
+    [BT_BROWSER_CHROME] = {"chrome", "/etc/opt/chrome/native-messaging-hosts", "google-chrome", "Google/Chrome",
                            {"/usr/bin/google-chrome", "/opt/google/chrome/chrome", NULL}, "com.google.Chrome", NULL},
-    [BT_BROWSER_CHROMIUM] = {"chromium", "chromium", "Chromium",
+    [BT_BROWSER_CHROMIUM] = {"chromium", "/etc/chromium/native-messaging-hosts", "chromium", "Chromium",
                              {"/usr/bin/chromium", "/usr/lib/chromium/chromium", NULL}, "org.chromium.Chromium",
                              "chromium"},
-    [BT_BROWSER_BRAVE] = {"brave", "BraveSoftware/Brave-Browser", "BraveSoftware/Brave-Browser",
+    [BT_BROWSER_BRAVE] = {"brave", "/etc/opt/brave.com/brave/native-messaging-hosts", "BraveSoftware/Brave-Browser", "BraveSoftware/Brave-Browser",
                           {"/usr/bin/brave-browser", "/opt/brave.com/brave/brave", NULL}, "com.brave.Browser",
                           "brave"},
-    [BT_BROWSER_EDGE] = {"edge", "microsoft-edge", "Microsoft Edge",
+    [BT_BROWSER_EDGE] = {"edge", "/etc/opt/edge/native-messaging-hosts", "microsoft-edge", "Microsoft Edge",
                          {"/usr/bin/microsoft-edge", "/opt/microsoft/msedge/msedge", NULL}, "com.microsoft.Edge",
                          NULL},
-    [BT_BROWSER_VIVALDI] = {"vivaldi", "vivaldi", "Vivaldi",
+    [BT_BROWSER_VIVALDI] = {"vivaldi", NULL, "vivaldi", "Vivaldi",
                             {"/usr/bin/vivaldi", "/opt/vivaldi/vivaldi", NULL}, "com.vivaldi.Vivaldi", NULL},
-    [BT_BROWSER_FIREFOX] = {"firefox", ".mozilla/native-messaging-hosts", "Mozilla/NativeMessagingHosts",
+    [BT_BROWSER_FIREFOX] = {"firefox", "/usr/lib/mozilla/native-messaging-hosts", ".mozilla/native-messaging-hosts", "Mozilla/NativeMessagingHosts",
                             {"/usr/bin/firefox", "/usr/bin/firefox-esr", "/usr/lib/firefox-esr/firefox-esr"},
                             "org.mozilla.firefox", "firefox"},
 };
@@ -87,6 +90,15 @@ bt_err bt_install_manifest_path(bt_browser b, const char *user_data_dir, char **
     bt_err err;
     *out = NULL;
     if ((unsigned)b >= BT_BROWSER_COUNT) return BT_ERR_BAD_PARAMS;
+    if (user_data_dir == bt_install_system) {
+#ifdef __APPLE__
+        return BT_ERR_NOT_FOUND;
+#else
+        if (browsers[b].system_dir == NULL) return BT_ERR_NOT_FOUND;
+        *out = concat(browsers[b].system_dir, "/", MANIFEST_FILE);
+        return *out != NULL ? BT_OK : BT_ERR_NO_MEMORY;
+#endif
+    }
     if (user_data_dir != NULL) {
         if (b == BT_BROWSER_FIREFOX || user_data_dir[0] != '/') return BT_ERR_BAD_PARAMS;
         *out = concat(user_data_dir, "/NativeMessagingHosts/", MANIFEST_FILE);
@@ -148,14 +160,15 @@ bt_err bt_install_render(bt_browser b, const char *host_path, char **out)
     return *out != NULL ? BT_OK : BT_ERR_NO_MEMORY;
 }
 
-/* Creates the folders above path's last component. */
-static bt_err make_parents(const char *path)
+/* Creates the folders above path's last component: private to the user,
+ * or readable by all for the system-wide ones. */
+static bt_err make_parents(const char *path, int system)
 {
     char *dir = strdup(path);
     bt_err err;
     if (dir == NULL) return BT_ERR_NO_MEMORY;
     *strrchr(dir, '/') = '\0';
-    err = bt_paths_mkdirs(dir, 0700);
+    err = bt_paths_mkdirs(dir, system ? 0755 : 0700);
     free(dir);
     return err;
 }
@@ -166,7 +179,7 @@ bt_err bt_install_write(bt_browser b, const char *user_data_dir, const char *hos
     bt_err err = bt_install_manifest_path(b, user_data_dir, &path);
     *written = NULL;
     if (err == BT_OK) err = bt_install_render(b, host_path, &json);
-    if (err == BT_OK) err = make_parents(path);
+    if (err == BT_OK) err = make_parents(path, user_data_dir == bt_install_system);
     if (err != BT_OK) goto done;
     if (bt_file_write(path, json, strlen(json), 0644, BT_FILE_REPLACE) != 0) {
         err = BT_ERR_STORAGE;
@@ -219,6 +232,11 @@ bt_err bt_install_check(bt_browser b, const char *user_data_dir, char **host_pat
     if (err != BT_OK) { *problem = "no manifest folder for this browser"; return err; }
     m = read_manifest(path, problem);
     free(path);
+    if (m == NULL && user_data_dir == NULL && bt_install_manifest_path(b, bt_install_system, &path) == BT_OK) {
+        *problem = NULL; /* none of the user's own: the package's, as the browser reads it */
+        m = read_manifest(path, problem);
+        free(path);
+    }
     if (m == NULL) return BT_ERR_NOT_FOUND;
     err = BT_ERR_CORRUPT;
     const char *name = json_object_object_get_ex(m, "name", &x) ? json_object_get_string(x) : NULL;
@@ -231,6 +249,23 @@ bt_err bt_install_check(bt_browser b, const char *user_data_dir, char **host_pat
     else err = BT_OK;
     json_object_put(m);
     return err;
+}
+
+/* After a system-wide manifest is removed: its folder and the vendor's
+ * folders above it, while empty (rmdir never removes anything else), up to
+ * /etc/opt, /etc or /usr/lib, which stay. A package leaves nothing behind. */
+static void remove_empty_parents(const char *path)
+{
+    static const char *const stops[] = {"/etc/opt", "/etc", "/usr/lib"};
+    char *dir = strdup(path);
+    for (char *slash; dir != NULL && (slash = strrchr(dir, '/')) != NULL && slash != dir;) {
+        *slash = '\0';
+        for (size_t i = 0; i < sizeof stops / sizeof stops[0]; i++)
+            if (strcmp(dir, stops[i]) == 0) goto done;
+        if (rmdir(dir) != 0) break;
+    }
+done:
+    free(dir);
 }
 
 bt_err bt_install_remove(bt_browser b, const char *user_data_dir, char **removed)
@@ -249,6 +284,7 @@ bt_err bt_install_remove(bt_browser b, const char *user_data_dir, char **removed
     /* only Bantrail's own manifest is removed */
     if (json_object_object_get_ex(m, "name", &x) && strcmp(json_object_get_string(x), BT_HOST_NAME) == 0) {
         err = unlink(path) == 0 ? BT_OK : BT_ERR_STORAGE;
+        if (err == BT_OK && user_data_dir == bt_install_system) remove_empty_parents(path);
     } else {
         err = BT_ERR_NOT_FOUND;
     }
