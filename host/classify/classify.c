@@ -2082,12 +2082,15 @@ static void ngrams_each(const char *t, size_t n, void (*fn)(void *ctx, const cha
             i += (size_t)len;
             continue;
         }
-        size_t w = i; /* a word: letters, digits, and apostrophes inside */
+        size_t w = i; /* a word: letters, digits, marks and apostrophes inside */
         while (i < n) {
             ucs4_t d = (unsigned char)t[i];
             int dl = 1;
             if (d >= 0x80 && (dl = u8_mbtouc(&d, (const uint8_t *)t + i, n - i)) < 1) dl = 1;
-            if (!(is_alnum(d) && !(d >= 0x80 && unspaced(d))) && !(d == '\'' && i + 1 < n && is_ascii_letter(t[i + 1])))
+            /* a vowel sign or virama (Devanagari, Bengali, Tamil...: marks normalising keeps) is part of its word */
+            int mark = d >= 0x0900 && uc_is_general_category(d, UC_CATEGORY_M);
+            if (!((is_alnum(d) || mark) && !(d >= 0x80 && unspaced(d))) &&
+                !(d == '\'' && i + 1 < n && is_ascii_letter(t[i + 1])))
                 break;
             i += (size_t)dl;
         }
@@ -2177,7 +2180,8 @@ bt_err bt_classify_ngrams(const char *title, const char *lang, const char *text,
 int bt_classify_model_decide(const bt_classify_model *m, const float *x, int *percent)
 {
     double z = m->bias;
-    for (size_t i = 0; i < BT_CLASSIFY_FEATURES; i++) z += m->w[i] * x[i];
+    for (size_t i = 0; i < BT_CLASSIFY_FEATURES; i++)
+        z += m->w[i] * (i == F_ngrams ? fmax(-BT_CLASSIFY_NGRAM_CLAMP, fmin(BT_CLASSIFY_NGRAM_CLAMP, x[i])) : x[i]);
     double p = 1.0 / (1.0 + exp(-z));
     if (percent != NULL) *percent = (int)lround(100.0 * p);
     if (x[F_path] > 0) return 1; /* a platform's own restriction screen, whatever its few words say */

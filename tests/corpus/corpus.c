@@ -269,8 +269,11 @@ void corpus_train(corpus_model *out, const corpus *c, const unsigned char *use)
             double z = w[BT_CLASSIFY_FEATURES];
             for (size_t j = 0; j < BT_CLASSIFY_FEATURES; j++)
                 if (j != nf) z += w[j] * e->c.features[j];
+            double ng = 0;
             for (size_t k = 0; k < e->n_grams; k++)
-                if (c->df[e->grams[k]] >= MIN_DF) z += v[e->grams[k]];
+                if (c->df[e->grams[k]] >= MIN_DF) ng += v[e->grams[k]];
+            int clamped = fabs(ng) > BT_CLASSIFY_NGRAM_CLAMP; /* as the decision counts them: no gradient past it */
+            z += clamped ? copysign(BT_CLASSIFY_NGRAM_CLAMP, ng) : ng;
             double r = 1 / (1 + exp(-z)) - e->notice;
             for (size_t j = 0; j <= BT_CLASSIFY_FEATURES; j++) {
                 if (j == nf) continue;
@@ -283,7 +286,7 @@ void corpus_train(corpus_model *out, const corpus *c, const unsigned char *use)
             for (size_t k = 0; k < e->n_grams; k++) {
                 uint32_t id = e->grams[k];
                 if (c->df[id] < MIN_DF) continue;
-                double g = r + L2 * v[id];
+                double g = (clamped ? 0 : r) + L2 * v[id];
                 gv[id] += g * g;
                 v[id] -= RATE * g / sqrt(gv[id] + 1e-8);
             }

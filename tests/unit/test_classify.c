@@ -673,7 +673,30 @@ TEST(fast_normalising_agrees_with_the_reference_at_word_edges)
     CHECK(differ == 0);
 }
 
-RUN_TESTS(T(normalize_folds_case_and_full_width_forms), T(normalize_drops_accents_of_latin_letters_only),
+/* n-grams: collects them into one string, each followed by '|'. */
+static void grams_into(void *ctx, const char *gram, size_t len)
+{
+    char *out = ctx;
+    size_t n = strlen(out);
+    if (n + len + 2 > 4096) return;
+    memcpy(out + n, gram, len);
+    out[n + len] = '|';
+    out[n + len + 1] = '\0';
+}
+
+TEST(ngram_words_keep_their_vowel_signs)
+{
+    char grams[4096] = "";
+    /* Hindi "your account": vowel signs (combining marks) are inside the words, not between them */
+    CHECK_EQ(bt_classify_ngrams(NULL, "hi", "आपका खाता", strlen("आपका खाता"), grams_into, grams), BT_OK);
+    CHECK(strstr(grams, "|खाता|") != NULL && strstr(grams, "आपका खाता|") != NULL);
+    CHECK(strstr(grams, "|ख|") == NULL); /* never a lone consonant cut from its word */
+    grams[0] = '\0';
+    CHECK_EQ(bt_classify_ngrams(NULL, "en", "your account", strlen("your account"), grams_into, grams), BT_OK);
+    CHECK(strstr(grams, "your|") == grams && strstr(grams, "|your account|") != NULL);
+}
+
+RUN_TESTS(T(ngram_words_keep_their_vowel_signs), T(normalize_folds_case_and_full_width_forms), T(normalize_drops_accents_of_latin_letters_only),
           T(normalize_turkish_dotted_and_dotless_i), T(normalize_korean_nfd_equals_nfc),
           T(normalize_spaces_quotes_digits_and_invisible_characters),
           T(platform_comes_from_the_url_host_before_the_wording), T(platform_comes_from_the_wording_without_a_url),
