@@ -202,6 +202,15 @@ test('host not installed during a capture: kept sealed (or in memory), never in 
     }
     assert.equal(notices(H.entries(home)).length, 0, 'nothing reached the log yet');
 
+    // The log page says the program is missing and what to do, not only "Not connected".
+    const log = await context.newPage();
+    await log.goto(`chrome-extension://${H.EXTENSION_ID}/src/pages/log.html`);
+    await log.waitForFunction(() => document.getElementById('state').textContent.length > 0);
+    assert.match(await log.textContent('#state'), /Not installed/);
+    assert.ok(await log.isVisible('#host-help'));
+    assert.match(await log.textContent('#host-help'), /bantrail install/);
+    await log.close();
+
     // 3. The host is installed; opening the popup reconnects and the outbox is delivered.
     H.installHost(D, home);
     const popup = await openPopup(context);
@@ -310,6 +319,28 @@ test('the log page: timeline with its screenshot, passphrase, recovery code show
     // Lock, then unlock with the keyboard alone.
     await log.click('#lock');
     await log.waitForFunction(() => document.getElementById('state').textContent === 'Locked');
+
+    // A page that needs the log while it is locked asks for the passphrase in place and goes on.
+    const share = await context.newPage();
+    await share.goto(`chrome-extension://${H.EXTENSION_ID}/src/pages/share.html?case=1`);
+    await share.waitForSelector('#unlock-here-pass');
+    assert.equal(await share.textContent('#case-summary'), '', 'nothing shown while locked');
+    await share.fill('#unlock-here-pass', 'not it at all');
+    await share.press('#unlock-here-pass', 'Enter');
+    await share.waitForFunction(() => document.querySelector('#unlock-here [role=alert]').textContent.length > 0);
+    assert.equal(await share.textContent('#case-summary'), '', 'a wrong passphrase opens nothing');
+    await share.fill('#unlock-here-pass', 'river lantern copper meadow');
+    await share.press('#unlock-here-pass', 'Enter');
+    await share.waitForFunction(() => /Case #1/.test(document.getElementById('case-summary').textContent));
+    assert.equal(await share.$$eval('#unlock-here form', (f) => f.length), 0, 'the form goes once unlocked');
+    await share.close();
+    await log.click('#lock').catch(() => {});   // (the share page unlocked it: the log page's button may be gone)
+    await log.reload();
+    await log.waitForFunction(() => document.getElementById('state').textContent.length > 0);
+    if (await log.textContent('#state') !== 'Locked') {
+      await log.click('#lock');
+      await log.waitForFunction(() => document.getElementById('state').textContent === 'Locked');
+    }
     assert.equal(await log.$$eval('img.shot', (l) => l.length), 0, 'nothing readable while locked');
     await log.focus('#passphrase');
     await log.keyboard.type('wrong passphrase here');

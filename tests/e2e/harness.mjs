@@ -154,6 +154,7 @@ export function cli(home, args, { json = true } = {}) {
 /** Every entry of the log, through the CLI (decrypted: the test logs are unprotected). */
 export function entries(home) {
   const out = [];
+  if (!existsSync(join(home, 'log.sqlite'))) return out;   // no log yet (reading commands make none)
   let after = 0;
   for (;;) {
     const r = cli(home, ['list', '--after', String(after), '--limit', '200']);

@@ -80,3 +80,38 @@ export function say(region, text, isError) {
   region.textContent = text;
   region.classList.toggle('error', Boolean(isError));
 }
+
+/**
+ * When a page needs the log and finds it locked: a passphrase form in `box` (emptied first), so the
+ * person unlocks where they are; after the host unlocks, the form goes and onUnlocked() runs.
+ */
+export function unlockInPlace(box, onUnlocked) {
+  const input = h('input', { id: 'unlock-here-pass', type: 'password', autocomplete: 'current-password', required: true });
+  const note = h('p', { role: 'alert' });
+  const form = h('form', { class: 'card', 'aria-labelledby': 'unlock-here-title' },
+    h('h2', { id: 'unlock-here-title', text: t('unlockHere') }),
+    h('label', { for: 'unlock-here-pass', text: t('passphraseLabel') }),
+    h('div', { class: 'row' }, input, h('button', { type: 'submit', text: t('unlock') })),
+    note);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      await ask('unlock', { passphrase: input.value });
+      input.value = '';
+      box.replaceChildren();
+      onUnlocked();
+    } catch (e) {
+      say(note, errorText(e), true);
+      input.select();
+    }
+  });
+  box.replaceChildren(form);
+  input.focus();
+}
+
+/** The host's state in words: connected, not installed (and the command), or not answering. */
+export function hostText(s) {
+  if (s.host === 'connected') return t('hostConnected');
+  if (s.host === 'missing') return t('hostMissing');
+  return t('hostNotConnected');
+}

@@ -1,4 +1,4 @@
-import { ask, localise, t, tn, h, say, errorText, vaultStateKey, formatTime, kindLabel, platformLabel } from './common.js';
+import { ask, localise, t, tn, h, say, errorText, vaultStateKey, formatTime, kindLabel, platformLabel, hostText } from './common.js';
 import { passphraseStrength } from '../core/strength.js';
 import { noticeFilter, noticeTime } from '../core/filter.js';
 import { renderCases, addCaseAction } from './cases.js';
@@ -152,7 +152,8 @@ async function refresh() {
   let s;
   try { s = await ask('status'); } catch (e) { say($('message'), errorText(e), true); return; }
   vault = s.vault;
-  $('state').textContent = s.vault ? t(vaultStateKey(s.vault)) : t('hostNotConnected');
+  $('state').textContent = s.vault ? t(vaultStateKey(s.vault)) : hostText(s);
+  $('host-help').classList.toggle('hidden', Boolean(s.vault) || s.host !== 'missing');   // what to do about it
   const st = s.vault ? s.vault.state : null;
   $('unprotected').classList.toggle('hidden', st !== 'unprotected');
   $('unlock-card').classList.toggle('hidden', st !== 'locked');

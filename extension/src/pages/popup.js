@@ -1,12 +1,6 @@
-import { api, ask, localise, t, tn, say, errorText, vaultStateKey, formatTime, kindLabel, platformLabel } from './common.js';
+import { api, ask, localise, t, tn, say, hostText, errorText, vaultStateKey, formatTime, kindLabel, platformLabel } from './common.js';
 
 const $ = (id) => document.getElementById(id);
-
-function hostText(s) {
-  if (s.host === 'connected') return t('hostConnected');
-  if (s.host === 'missing') return t('hostMissing');
-  return t('hostNotConnected');
-}
 
 async function refresh() {
   let s;
