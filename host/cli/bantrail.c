@@ -33,6 +33,7 @@
 #include "bantrail/vault.h"
 #include "bantrail/version.h"
 #include "bantrail/words.h"
+#include "session.h"
 #include "util/json.h"
 #include "util/utf8.h"
 
@@ -46,7 +47,7 @@ static FILE *pass_in; /* the --passphrase-fd stream, read line by line */
  * ones come last and every command takes them. */
 enum {
     OPT_AFTER, OPT_LIMIT, OPT_URL, OPT_TITLE, OPT_LANG, OPT_MANUAL, OPT_RECOVERY, OPT_KDF_OPS, OPT_KDF_MEM,
-    OPT_BROWSER, OPT_UDD, OPT_SYSTEM, OPT_CASE, OPT_PLATFORM, OPT_HANDLE, OPT_EVENT, OPT_OUTCOME, OPT_AT, OPT_NOTE,
+    OPT_BROWSER, OPT_UDD, OPT_SYSTEM, OPT_MINUTES, OPT_CASE, OPT_PLATFORM, OPT_HANDLE, OPT_EVENT, OPT_OUTCOME, OPT_AT, OPT_NOTE,
     OPT_FORMAT, OPT_OUT, OPT_FORCE, OPT_UNION, OPT_ACCOUNT_TYPE, OPT_PAID, OPT_COUNTRY, OPT_YES, OPT_ID,
     OPT_NOW, OPT_JSON, OPT_PASSFD, OPT_HELP, OPT_VERSION, OPT_COUNT_
 };
@@ -66,7 +67,7 @@ typedef struct {
     const char *dir;            /* the log's folder, for commands that open it */
 } cli_args;
 
-enum { LOG_NONE, LOG_OPEN, LOG_READ };
+enum { LOG_NONE, LOG_OPEN, LOG_READ, LOG_SESSION };
 
 struct cli_command {
     const char *name;           /* "list", or "case show": a group's name, then its own */
@@ -75,7 +76,8 @@ struct cli_command {
     uint64_t opts;              /* ONLY(OPT_x) | ...: the options it takes besides the global ones */
     int opens_log;              /* LOG_NONE: runs before the log is opened, so none is created;
                                  * LOG_OPEN: opens it, making a new one if there is none;
-                                 * LOG_READ: only reads: refused, and nothing made, if there is none */
+                                 * LOG_READ: only reads: refused, and nothing made, if there is none;
+                                 * LOG_SESSION: unlock and lock, which start or end the session themselves */
     int (*run)(const cli_args *a);
     const char *usage;          /* its options as the usage line shows them */
     const char *summary;        /* one line in the overview */
@@ -113,6 +115,7 @@ static char *read_secret(const char *prompt)
 /* ---- calling the dispatcher ---- */
 
 static bt_rpc *rpc;
+static int session_fd = -1; /* a connection to the unlocked session, when one runs (session.h) */
 
 /* Sends method with params (consumed, may be NULL) and returns the parsed
  * reply; *err gets the error answered. Secret strings in params are wiped. */
@@ -129,7 +132,12 @@ static json_object *call(const char *method, json_object *params, bt_err *err)
     if (frame != NULL) {
         memcpy(frame, s, len + 1);
         sodium_memzero((char *)s, len);
-        out = bt_rpc_handle(rpc, frame, len, BT_OK, &out_len, NULL, err);
+        if (session_fd >= 0) { /* the unlocked session answers (session.h) */
+            out = bt_session_call(session_fd, frame, len, &out_len);
+            *err = out != NULL ? BT_OK : BT_ERR_STORAGE;
+        } else {
+            out = bt_rpc_handle(rpc, frame, len, BT_OK, &out_len, NULL, err);
+        }
         sodium_free(frame);
     }
     json_object_object_foreach(params ? params : req, key, val) {
@@ -146,6 +154,9 @@ static json_object *call(const char *method, json_object *params, bt_err *err)
     rep = json_tokener_parse(out);
     sodium_memzero(out, out_len);
     free(out);
+    json_object *e = NULL, *code = NULL;
+    if (session_fd >= 0 && json_object_object_get_ex(rep, "error", &e) && json_object_object_get_ex(e, "code", &code))
+        *err = bt_err_from_code(json_object_get_string(code));
     return rep;
 }
 
@@ -1776,6 +1787,52 @@ static int run_show(const cli_args *a)
     return id < 0 ? 2 : cmd_show(id, a->text[OPT_OUT]);
 }
 
+/* unlock: starts the session (session.h) for --minutes of idle time. */
+static int run_unlock(const cli_args *a)
+{
+    int minutes = a->n[OPT_MINUTES] > 0 ? (int)a->n[OPT_MINUTES] : 5;
+    if (minutes > BT_SESSION_MINUTES_MAX) return usage_error(a, "--minutes: at most %d", BT_SESSION_MINUTES_MAX);
+    int fd = bt_session_connect(a->dir);
+    if (fd >= 0) {
+        close(fd);
+        printf("Already unlocked: 'bantrail lock' locks it now.\n");
+        return 0;
+    }
+    bt_err err;
+    for (int attempt = 1;; attempt++) {
+        char *pass = read_secret("Passphrase: ");
+        if (pass == NULL) return 2;
+        progress("Unlocking (Argon2id, a moment)...");
+        err = bt_session_start(a->dir, pass, strlen(pass), minutes);
+        progress(NULL);
+        sodium_free(pass);
+        if (err != BT_ERR_WRONG_PASSPHRASE || pass_in != NULL || attempt == PASSPHRASE_TRIES) break;
+        fprintf(stderr, "That is not the passphrase. Try again (%d of %d).\n", attempt + 1, PASSPHRASE_TRIES);
+    }
+    if (err != BT_OK) {
+        fprintf(stderr, "bantrail: %s\n", bt_err_message(err));
+        return exit_for(err);
+    }
+    printf("Unlocked: commands need no passphrase until %d minute%s pass without one, or 'bantrail lock'.\n",
+           minutes, minutes == 1 ? "" : "s");
+    return 0;
+}
+
+/* lock: ends the session, which locks the log. */
+static int run_lock(const cli_args *a)
+{
+    if ((session_fd = bt_session_connect(a->dir)) < 0) {
+        printf("No unlocked session: the log is locked.\n");
+        return 0;
+    }
+    bt_err err;
+    json_object *rep = call("lock", NULL, &err);
+    if (err != BT_OK) return finish(rep, err);
+    json_object_put(rep);
+    printf("Locked.\n");
+    return 0;
+}
+
 static int run_verify(const cli_args *a)
 {
     (void)a;
@@ -1907,6 +1964,7 @@ static const cli_option options[OPT_COUNT_] = {
                      "chrome, chromium, brave, edge, vivaldi, firefox or all (default: those found)"},
     [OPT_UDD] = {"user-data-dir", 0, ARG_TEXT, "DIR", "a Chromium-family browser started with this folder"},
     [OPT_SYSTEM] = {"system", 0, ARG_FLAG, NULL, "for every user of this computer (as root; what a package does)"},
+    [OPT_MINUTES] = {"minutes", 0, ARG_COUNT, "N", "stay unlocked until N minutes pass without a command (default 5)"},
     [OPT_CASE] = {"case", 0, ARG_ID, "N", "the case, as 'bantrail case list' numbers it"},
     [OPT_PLATFORM] = {"platform", 0, ARG_TEXT, "P", "the platform (instagram, facebook, ...) when no case is named"},
     [OPT_HANDLE] = {"handle", 0, ARG_TEXT, "H", "the account's handle on that platform"},
@@ -1958,6 +2016,16 @@ static const cli_command commands[] = {
      "Shows a new recovery code once; with it, 'bantrail passphrase --recovery' sets a new\n"
      "passphrase when the old one is lost. The earlier code stops working once this one is shown.",
      "bantrail recovery-code"},
+    {"unlock", "", 0, 0, ONLY(OPT_MINUTES), LOG_SESSION, run_unlock, "[--minutes N]",
+     "keep the log unlocked for a few minutes",
+     "Asks the passphrase once and keeps the log unlocked in a background process of yours until\n"
+     "N minutes pass without a command (default 5) or 'bantrail lock': the commands in between\n"
+     "ask nothing. Only your own user's programs can use it (docs/SECURITY.md).",
+     "bantrail unlock --minutes 10"},
+    {"lock", "", 0, 0, 0, LOG_SESSION, run_lock, "",
+     "lock the log now",
+     "Ends the session 'bantrail unlock' started: the log is locked again.",
+     "bantrail lock"},
     {"list", "", 0, 0, ONLY(OPT_AFTER) | ONLY(OPT_LIMIT), LOG_READ, run_list, "[--after ID] [--limit N]",
      "records, newest last",
      "Lists records, oldest first: number, time (UTC), platform, kind and title.",
@@ -2402,20 +2470,22 @@ static int parse_args(int argc, char **argv, cli_args *a)
     return -1;
 }
 
-/* Opens the log (and the --passphrase-fd stream) and runs the command. */
+/* Opens the log (and the --passphrase-fd stream) and runs the command:
+ * through the unlocked session when one runs, else in this process. */
 static int run_with_log(cli_args *a)
 {
     char *dir = NULL;
-    int fd = (int)a->n[OPT_PASSFD], rc;
+    int fd = (int)a->n[OPT_PASSFD], rc = 2;
     if (fd >= 0 && (pass_in = fdopen(fd, "r")) == NULL) {
         fprintf(stderr, "bantrail: cannot read file descriptor %d\n", fd);
         return 2;
     }
     if (bt_paths_data_dir(&dir) != BT_OK) {
         fprintf(stderr, "bantrail: no data folder: set BANTRAIL_HOME or HOME\n");
-        return 2;
+        goto done;
     }
-    if (a->cmd->opens_log == LOG_READ) {
+    a->dir = dir;
+    if (a->cmd->opens_log == LOG_READ || a->cmd->opens_log == LOG_SESSION) {
         char db[PATH_MAX];
         struct stat st;
         int there = snprintf(db, sizeof db, "%s/%s", dir, BT_VAULT_DB) < (int)sizeof db && stat(db, &st) == 0;
@@ -2423,17 +2493,15 @@ static int run_with_log(cli_args *a)
             if (opt_json) printf("{\"code\":\"no_log\",\"message\":\"no log in this folder\"}\n");
             fprintf(stderr, "bantrail: no log in %s: nothing has been captured there yet (is BANTRAIL_HOME right?)\n",
                     dir);
-            free(dir);
-            return 2;
+            goto done;
         }
     }
-    rpc = bt_rpc_new(dir, 1);
-    if (rpc == NULL) {
-        free(dir);
-        return 2;
-    }
-    a->dir = dir;
+    if (a->cmd->opens_log != LOG_SESSION && (session_fd = bt_session_connect(dir)) < 0 &&
+        (rpc = bt_rpc_new(dir, 1)) == NULL)
+        goto done;
     rc = a->cmd->run(a);
+done:
+    if (session_fd >= 0) close(session_fd);
     bt_rpc_free(rpc);
     free(dir);
     if (pass_in != NULL) fclose(pass_in);
@@ -2447,5 +2515,9 @@ int main(int argc, char **argv)
     if (rc >= 0) return rc;
     opt_json = a.n[OPT_JSON] != 0;
     umask(077);
+    if (sodium_init() < 0) {
+        fprintf(stderr, "bantrail: libsodium cannot start\n");
+        return 2;
+    }
     return a.cmd->opens_log ? run_with_log(&a) : a.cmd->run(&a);
 }

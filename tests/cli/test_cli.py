@@ -319,6 +319,69 @@ class CommandLine(unittest.TestCase):
         self.assertNotIn(b"E is one of", out.stderr)
 
 
+class Session(unittest.TestCase):
+    """bantrail unlock keeps the log unlocked for this user's commands, for a few idle minutes."""
+
+    def setUp(self):
+        self.home = new_home()
+        capture(self.home, "We suspended your account.")
+        self.assertEqual(cli(self.home, "passphrase", passphrase=PASS).returncode, 0)
+        self.sock = os.path.join(self.home, "session.sock")
+
+    def tearDown(self):
+        cli(self.home, "lock")
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    def test_unlocked_commands_ask_nothing_until_lock(self):
+        self.assertNotEqual(cli(self.home, "list").returncode, 0, "locked: needs the passphrase")
+        out = cli(self.home, "unlock", passphrase="not it")
+        self.assertNotEqual(out.returncode, 0)
+        self.assertFalse(os.path.exists(self.sock), "a wrong passphrase starts nothing")
+        out = cli(self.home, "unlock", "--minutes", "3", passphrase=PASS)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(os.stat(self.sock).st_mode & 0o777, 0o600)
+        for args in (["list"], ["show", "1"], ["case", "list"], ["--json", "status"]):  # no passphrase given
+            out = cli(self.home, *args)
+            self.assertEqual(out.returncode, 0, (args, out.stderr))
+        self.assertEqual(json.loads(cli(self.home, "--json", "status").stdout)["state"], "unlocked")
+        self.assertIn(b"Already unlocked", cli(self.home, "unlock").stdout)
+        self.assertIn(b"Locked.", cli(self.home, "lock").stdout)
+        self.assertFalse(os.path.exists(self.sock))
+        self.assertNotEqual(cli(self.home, "list").returncode, 0, "locked again")
+        self.assertIn(b"No unlocked session", cli(self.home, "lock").stdout)
+
+    def test_another_user_cannot_reach_it_and_a_dead_session_is_forgotten(self):
+        self.assertEqual(cli(self.home, "unlock", passphrase=PASS).returncode, 0)
+        if os.getuid() == 0:  # as someone else: the socket is this user's alone
+            pid = os.fork()
+            if pid == 0:
+                import socket
+                os.setgid(65534)
+                os.setuid(65534)
+                s = socket.socket(socket.AF_UNIX)
+                try:
+                    s.connect(self.sock)
+                    os._exit(1)
+                except OSError:
+                    os._exit(0)
+            self.assertEqual(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), 0, "another user connected")
+        subprocess.run(["pkill", "-9", "-f", f"^{CLI} .*unlock"], check=False)
+        time.sleep(0.3)
+        out = cli(self.home, "list")  # no session: asks, and finds no passphrase
+        self.assertNotEqual(out.returncode, 0)
+        self.assertFalse(os.path.exists(self.sock), "the dead session's socket is removed")
+        self.assertEqual(cli(self.home, "list", passphrase=PASS).returncode, 0)
+
+    def test_it_locks_after_its_idle_minutes(self):
+        self.assertEqual(cli(self.home, "unlock", "--minutes", "1", passphrase=PASS).returncode, 0)
+        self.assertEqual(cli(self.home, "list").returncode, 0)
+        deadline = time.monotonic() + 130
+        while os.path.exists(self.sock) and time.monotonic() < deadline:
+            time.sleep(1)
+        self.assertFalse(os.path.exists(self.sock), "still unlocked after its idle minute")
+        self.assertNotEqual(cli(self.home, "list").returncode, 0)
+
+
 class Terminal(unittest.TestCase):
     """Passphrases typed at a terminal: prompted, not echoed, asked twice."""
 

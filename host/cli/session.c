@@ -1,0 +1,196 @@
+/* The CLI's unlocked session: see session.h. */
+#define _GNU_SOURCE /* struct ucred, SO_PEERCRED */
+#include "session.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <poll.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bantrail/frame.h"
+#include "bantrail/rpc.h"
+
+static int socket_address(const char *dir, struct sockaddr_un *a)
+{
+    memset(a, 0, sizeof *a);
+    a->sun_family = AF_UNIX;
+    int n = snprintf(a->sun_path, sizeof a->sun_path, "%s/%s", dir, BT_SESSION_SOCKET);
+    return n > 0 && (size_t)n < sizeof a->sun_path ? 0 : -1;
+}
+
+int bt_session_connect(const char *dir)
+{
+    struct sockaddr_un a;
+    struct stat st;
+    if (socket_address(dir, &a) != 0 || lstat(a.sun_path, &st) != 0) return -1;
+    if (!S_ISSOCK(st.st_mode) || st.st_uid != getuid()) return -1; /* not ours: never talked to */
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        if (errno == ECONNREFUSED) unlink(a.sun_path); /* left by a session that died */
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+char *bt_session_call(int fd, const char *frame, size_t len, size_t *out_len)
+{
+    char *out = NULL;
+    bt_err err;
+    if (bt_frame_write(fd, frame, len) != BT_OK) return NULL;
+    if (bt_frame_read(fd, BT_FRAME_IN_MAX, &out, out_len, &err) != BT_FRAME_READ || err != BT_OK) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* Whether the peer on fd runs as this user. */
+static int same_user(int fd)
+{
+    struct ucred cred;
+    socklen_t n = sizeof cred;
+    return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &n) == 0 && cred.uid == getuid();
+}
+
+/* One connection: requests answered until it closes. 1 when a `lock` was
+ * asked (the session ends), else 0. */
+static int serve_one(bt_rpc *rpc, int fd)
+{
+    int lock = 0;
+    for (;;) {
+        char *frame = NULL, *out;
+        size_t len = 0, out_len = 0;
+        const char *method = NULL;
+        bt_err ferr, err;
+        if (bt_frame_read(fd, BT_FRAME_IN_MAX, &frame, &len, &ferr) != BT_FRAME_READ) break;
+        out = bt_rpc_handle(rpc, frame, len, ferr, &out_len, &method, &err);
+        if (frame != NULL) {
+            sodium_memzero(frame, len); /* may hold a passphrase */
+            free(frame);
+        }
+        if (method != NULL && strcmp(method, "lock") == 0) lock = 1;
+        bt_err werr = out != NULL ? bt_frame_write(fd, out, out_len) : BT_ERR_NO_MEMORY;
+        if (out != NULL) {
+            sodium_memzero(out, out_len);
+            free(out);
+        }
+        if (werr != BT_OK || lock) break;
+    }
+    close(fd);
+    return lock;
+}
+
+/* The child: listens and answers until the log locks. */
+static void serve(bt_rpc *rpc, int listener, const char *path)
+{
+    for (;;) {
+        int left = bt_rpc_idle_left(rpc, time(NULL));
+        if (left <= 0) break; /* idle long enough, or locked */
+        struct pollfd p = {listener, POLLIN, 0};
+        int r = poll(&p, 1, (left > 60 ? 60 : left) * 1000);
+        if (r < 0 && errno != EINTR) break;
+        if (r <= 0) continue;
+        int fd = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0) continue;
+        if (!same_user(fd)) { /* another user: nothing, not even an answer */
+            close(fd);
+            continue;
+        }
+        if (serve_one(rpc, fd)) break;
+    }
+    unlink(path);
+    close(listener);
+}
+
+/* Unlocks rpc with pass for minutes; the host's error code on failure. */
+static bt_err unlock(bt_rpc *rpc, const char *pass, size_t pass_len, int minutes)
+{
+    json_object *req = json_object_new_object(), *p = json_object_new_object();
+    json_object_object_add(req, "id", json_object_new_int(1));
+    json_object_object_add(req, "method", json_object_new_string("unlock"));
+    json_object_object_add(p, "passphrase", json_object_new_string_len(pass, (int)pass_len));
+    json_object_object_add(p, "auto_lock_minutes", json_object_new_int(minutes));
+    json_object_object_add(req, "params", p);
+    size_t len = 0, out_len = 0;
+    const char *s = json_object_to_json_string_length(req, JSON_C_TO_STRING_PLAIN, &len);
+    char *frame = strndup(s, len), *out = NULL;
+    bt_err err = BT_ERR_NO_MEMORY;
+    sodium_memzero((char *)s, len);
+    sodium_memzero((char *)json_object_get_string(json_object_object_get(p, "passphrase")), pass_len);
+    json_object_put(req);
+    if (frame != NULL) out = bt_rpc_handle(rpc, frame, len, BT_OK, &out_len, NULL, &err);
+    if (frame != NULL) {
+        sodium_memzero(frame, len);
+        free(frame);
+    }
+    free(out);
+    return err;
+}
+
+bt_err bt_session_start(const char *dir, const char *pass, size_t pass_len, int minutes)
+{
+    int ready[2];
+    struct sockaddr_un a;
+    if (socket_address(dir, &a) != 0 || pipe2(ready, O_CLOEXEC) != 0) return BT_ERR_STORAGE;
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(ready[0]);
+        close(ready[1]);
+        return BT_ERR_STORAGE;
+    }
+    if (pid == 0) { /* the session: its own process group, no terminal, its own log handle */
+        close(ready[0]);
+        setsid();
+        pid_t session = fork(); /* the session is a grandchild, so that nobody waits for it */
+        if (session != 0) _exit(session < 0 ? 1 : 0);
+        signal(SIGPIPE, SIG_IGN);
+        int null = open("/dev/null", O_RDWR);
+        if (null >= 0) {
+            dup2(null, STDIN_FILENO);
+            dup2(null, STDOUT_FILENO);
+            dup2(null, STDERR_FILENO);
+            if (null > STDERR_FILENO) close(null);
+        }
+        for (int fd = STDERR_FILENO + 1; fd < 1024; fd++) /* nothing of the command's: a passphrase stream... */
+            if (fd != ready[1]) close(fd);
+        bt_rpc *rpc = bt_rpc_new(dir, 1);
+        bt_err err = rpc == NULL ? BT_ERR_NO_MEMORY : unlock(rpc, pass, pass_len, minutes);
+        sodium_memzero((char *)pass, pass_len); /* this process's copy */
+        int listener = -1;
+        if (err == BT_OK) {
+            listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            unlink(a.sun_path);
+            mode_t old = umask(0177); /* the socket: this user only */
+            if (listener < 0 || bind(listener, (struct sockaddr *)&a, sizeof a) != 0 || listen(listener, 8) != 0)
+                err = BT_ERR_STORAGE;
+            umask(old);
+        }
+        unsigned char code = (unsigned char)err;
+        if (write(ready[1], &code, 1) != 1) err = BT_ERR_INTERNAL;
+        close(ready[1]);
+        if (err == BT_OK) serve(rpc, listener, a.sun_path);
+        bt_rpc_free(rpc);
+        _exit(err == BT_OK ? 0 : 1);
+    }
+    close(ready[1]);
+    unsigned char code = (unsigned char)BT_ERR_INTERNAL;
+    ssize_t n;
+    do n = read(ready[0], &code, 1);
+    while (n < 0 && errno == EINTR);
+    close(ready[0]);
+    waitpid(pid, NULL, 0); /* the child that started the session has gone */
+    return n == 1 ? (bt_err)code : BT_ERR_INTERNAL;
+}
