@@ -1571,6 +1571,62 @@ static int cmd_report_list(void)
     return finish(rep, err);
 }
 
+/* Withdraws outbox report id: one never tried is only marked withdrawn (it
+ * is never sent); one the union may have is withdrawn there too, with the
+ * withdrawal signed by the report's key (report_withdrawal), then marked. A
+ * sent one stays sent until the union takes the withdrawal; one whose tries
+ * all failed is marked withdrawn (never tried again) whatever the union says. */
+static int withdraw(int64_t id)
+{
+    bt_err err;
+    json_object *p = json_object_new_object();
+    json_object_object_add(p, "id", json_object_new_int64(id));
+    json_object *rep = call("report_get", p, &err);
+    if (err != BT_OK) return finish(rep, err);
+    const char *state = str(result_of(rep), "state");
+    int sent = state != NULL && !strcmp(state, "sent"), tried = sent || (state != NULL && !strcmp(state, "failed"));
+    if (state != NULL && !strcmp(state, "withdrawn")) {
+        fprintf(stderr, "bantrail: report %lld was withdrawn already\n", (long long)id);
+        json_object_put(rep);
+        return 1;
+    }
+    json_object_put(rep);
+    const char *detail = "never sent";
+    if (tried) {
+        http_answer a;
+        p = json_object_new_object();
+        json_object_object_add(p, "id", json_object_new_int64(id));
+        rep = call("report_withdrawal", p, &err);
+        if (err != BT_OK) return finish(rep, err);
+        post_report(str(result_of(rep), "submit_url"), str(result_of(rep), "wire"), &a);
+        json_object_put(rep);
+        /* 202: removed from the union's figures; 404: the union never had it */
+        if (a.status == 202) detail = "withdrawn at the union";
+        else if (a.status == 404 && !strcmp(a.code, "not_found")) detail = "the union never received it";
+        else if (!sent) detail = "never acknowledged by the union; its withdrawal could not be sent";
+        else {
+            fprintf(stderr, "bantrail: the union did not take the withdrawal (%s%ld %s); report %lld stays as it was: "
+                            "try again later\n", a.status ? "HTTP " : "no answer: ", a.status, a.status ? a.code : a.why,
+                    (long long)id);
+            return 1;
+        }
+    }
+    if ((err = mark(id, "withdrawn", detail)) != BT_OK) return exit_for(err);
+    if (opt_json) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "id", json_object_new_int64(id));
+        json_object_object_add(o, "state", json_object_new_string("withdrawn"));
+        json_object_object_add(o, "detail", json_object_new_string(detail));
+        print_json(o);
+        json_object_put(o);
+    } else if (tried) {
+        printf("Withdrawn: report %lld (%s).\n", (long long)id, detail);
+    } else {
+        printf("Withdrawn: report %lld will not be sent.\n", (long long)id);
+    }
+    return 0;
+}
+
 /* report send --id, report withdraw and report save: one outbox report. */
 static int cmd_report_one(const char *sub, int64_t id, const char *out_path)
 {
@@ -1578,11 +1634,7 @@ static int cmd_report_one(const char *sub, int64_t id, const char *out_path)
     bt_err err = unlock_if_needed(&rep);
     if (err != BT_OK) return finish(rep, err);
     if (!strcmp(sub, "send")) return send_queued(id, 1); /* the person asks: now */
-    if (!strcmp(sub, "withdraw")) {
-        err = mark(id, "withdrawn", NULL);
-        if (err == BT_OK && !opt_json) printf("Withdrawn: report %lld will not be sent.\n", (long long)id);
-        return exit_for(err);
-    }
+    if (!strcmp(sub, "withdraw")) return withdraw(id);
     json_object *p = json_object_new_object();
     json_object_object_add(p, "id", json_object_new_int64(id));
     rep = call("report_get", p, &err);
@@ -1999,8 +2051,10 @@ static const cli_command commands[] = {
      "Saves outbox report N, sealed, to FILE, to upload by hand (for example with Tor Browser).",
      "bantrail report save --id 2 -o report.txt"},
     {"report withdraw", "", 0, 0, ONLY(OPT_ID), 1, run_report_one, "--id N",
-     "withdraw a report from the outbox",
-     "Marks outbox report N as withdrawn: it is never sent.",
+     "withdraw a report: never send it, or take it back from the union",
+     "Withdraws outbox report N. One not tried yet is never sent; one sent (or tried) is\n"
+     "withdrawn at the union too, with a withdrawal only its sender can make (signed by the\n"
+     "report's own key): the union removes it from its figures.",
      "bantrail report withdraw --id 2"},
     {"export", "", 0, 0, ONLY(OPT_CASE) | ONLY(OPT_FORMAT) | ONLY(OPT_OUT) | ONLY(OPT_FORCE), 1, run_export,
      "--case N --format html|json -o FILE [--force]",
