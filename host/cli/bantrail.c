@@ -47,7 +47,7 @@ enum {
     OPT_AFTER, OPT_LIMIT, OPT_URL, OPT_TITLE, OPT_LANG, OPT_MANUAL, OPT_RECOVERY, OPT_KDF_OPS, OPT_KDF_MEM,
     OPT_BROWSER, OPT_UDD, OPT_CASE, OPT_PLATFORM, OPT_HANDLE, OPT_EVENT, OPT_OUTCOME, OPT_AT, OPT_NOTE,
     OPT_FORMAT, OPT_OUT, OPT_FORCE, OPT_UNION, OPT_ACCOUNT_TYPE, OPT_PAID, OPT_COUNTRY, OPT_YES, OPT_ID,
-    OPT_NOW, OPT_JSON, OPT_PASSFD, OPT_HELP, OPT_VERSION, OPT_COUNT_
+    OPT_NOW, OPT_NTOKENS, OPT_JSON, OPT_PASSFD, OPT_HELP, OPT_VERSION, OPT_COUNT_
 };
 #define ONLY(o) ((uint64_t)1 << (o))
 #define GLOBAL_OPTS (ONLY(OPT_JSON) | ONLY(OPT_PASSFD) | ONLY(OPT_HELP) | ONLY(OPT_VERSION))
@@ -157,6 +157,8 @@ static int exit_for(bt_err err)
     case BT_OK: return 0;
     case BT_ERR_NOT_FOUND:
     case BT_ERR_WRONG_PASSPHRASE:
+    case BT_ERR_BAD_TOKEN:
+    case BT_ERR_TOKEN_REQUIRED:
         return 1;
     default: return 2;
     }
@@ -1380,14 +1382,24 @@ static void print_preview(json_object *res)
         print_clean(json_object_get_string(json_object_array_get_idx(words, i)), 0);
         putchar('\n');
     }
+    json_object *tok = json_object_object_get(res, "token");
+    if (tok != NULL && json_object_get_boolean(tok))
+        printf("\nIt spends one of your membership tokens for this union (%lld left, this one included):\n"
+               "the union counts it and cannot tell which member sent it.\n", (long long)num(u, "tokens_left"));
+    else if (tok != NULL)
+        printf("\nYou have no membership token left for this union: %s.\n",
+               str(u, "tokens") && !strcmp(str(u, "tokens"), "required")
+                   ? "it will not take the report (bantrail union tokens asks it for some)"
+                   : "it will keep the report but not count it in its figures (bantrail union tokens)");
     printf("\nExactly what is sent (sealed so that only the union can read it):\n");
     print_clean(str(res, "json") ? str(res, "json") : "", 0);
     putchar('\n');
 }
 
-/* An answer's body, kept up to a small cap (the collector's are under 300 bytes). */
+/* An answer's body, kept up to a cap (the collector's are under 300 bytes, but
+ * for 100 membership tokens, about 15 KiB). */
 typedef struct {
-    char text[1024];
+    char text[24 * 1024];
     size_t len;
 } answer_body;
 
@@ -1424,37 +1436,45 @@ static void read_error(http_answer *a, const answer_body *b)
     json_object_put(o);
 }
 
-/* POSTs wire to url: no cookies, no referrer, nothing but the report; a
- * redirect is not followed. */
-static void post_report(const char *url, const char *wire, http_answer *a)
+/* POSTs data (of type) to url: no cookies, no referrer, nothing but data; a
+ * redirect is not followed. The answer's body is kept in *body. */
+static void post(const char *url, const char *data, const char *type, http_answer *a, answer_body *body)
 {
     CURL *h = curl_easy_init();
     struct curl_slist *hdr = NULL;
-    answer_body body = {"", 0};
     curl_off_t retry_after = 0;
     memset(a, 0, sizeof *a);
+    body->len = 0;
+    body->text[0] = '\0';
     a->why = "cannot start HTTP";
     if (h == NULL) return;
-    hdr = curl_slist_append(hdr, "Content-Type: text/plain");
+    hdr = curl_slist_append(hdr, type);
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http");
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, wire);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, data);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "Bantrail");
     curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)BT_SEND_TIMEOUT);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, keep_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
     CURLcode rc = curl_easy_perform(h);
     if (rc == CURLE_OK) {
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
         if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK && retry_after > 0)
             a->retry_after = (int64_t)retry_after;
-        read_error(a, &body);
+        read_error(a, body);
     } else {
         a->why = curl_easy_strerror(rc);
     }
     curl_slist_free_all(hdr);
     curl_easy_cleanup(h);
+}
+
+/* POSTs a sealed report (or withdrawal) wire to url. */
+static void post_report(const char *url, const char *wire, http_answer *a)
+{
+    static answer_body body;
+    post(url, wire, "Content-Type: text/plain", a, &body);
 }
 
 static bt_err mark(int64_t id, const char *state, const char *detail)
@@ -1697,6 +1717,9 @@ static int cmd_union_list(void)
         print_clean(str(u, "name"), 0);
         printf("\n    key %s, sends to ", str(u, "key_id"));
         print_clean(str(u, "submit_url"), 0);
+        if (str(u, "tokens") != NULL)
+            printf("\n    membership tokens %s: %lld left", !strcmp(str(u, "tokens"), "required") ? "required" : "counted",
+                   (long long)num(u, "tokens_left"));
         putchar('\n');
     }
     return finish(rep, err);
@@ -1718,6 +1741,76 @@ static int cmd_union_import(const char *file)
     if (err == BT_OK && !opt_json) printf("Pinned union %s: its key is kept; a new key needs a new import.\n",
                                           str(result_of(rep), "id"));
     else if (err == BT_OK) print_json(result_of(rep));
+    return finish(rep, err);
+}
+
+/* union tokens: asks the union for count membership tokens with the invite
+ * code it gave the person (read like a passphrase: never an argument),
+ * blinded by the host, checks its proofs and keeps them in the log
+ * (docs/REPORT.md section 5). */
+static int cmd_union_tokens(const char *union_id, int64_t count)
+{
+    static answer_body body;
+    json_object *rep = NULL, *ans = NULL, *e = NULL, *ev = NULL, *pr = NULL;
+    bt_err err = unlock_if_needed(&rep);
+    if (err != BT_OK) return finish(rep, err);
+    json_object *p = json_object_new_object();
+    json_object_object_add(p, "union", json_object_new_string(union_id));
+    json_object_object_add(p, "count", json_object_new_int64(count));
+    rep = call("token_request", p, &err);
+    if (err != BT_OK) return finish(rep, err);
+    json_object *res = result_of(rep);
+    int64_t request = num(res, "request");
+    char *code = read_secret("Invite code from your union: ");
+    if (code == NULL) {
+        json_object_put(rep);
+        return 2;
+    }
+    /* {"invite": code, "blinded": [...]}: the code only ever goes to the union */
+    json_object *q = json_object_new_object();
+    json_object_object_add(q, "invite", json_object_new_string(code));
+    json_object_object_add(q, "blinded", json_object_get(json_object_object_get(res, "blinded")));
+    sodium_free(code);
+    char *text = strdup(json_object_to_json_string_ext(q, JSON_C_TO_STRING_PLAIN));
+    json_object_put(q);
+    http_answer a;
+    if (text != NULL) post(str(res, "token_url"), text, "Content-Type: application/json", &a, &body);
+    if (text != NULL) sodium_memzero(text, strlen(text));
+    free(text);
+    json_object_put(rep);
+    if (text == NULL) return 2;
+    if (a.status != 200) {
+        if (a.status == 0) fprintf(stderr, "bantrail: no answer from the union: %s\n", a.why);
+        else {
+            const char *msg = NULL;
+            if (bt_json_parse(body.text, body.len, 4, &ans) == BT_OK && json_object_object_get_ex(ans, "error", &e))
+                msg = bt_json_str(e, "message");
+            fprintf(stderr, "bantrail: the union refused: HTTP %ld %s: ", a.status, a.code);
+            print_clean(msg ? msg : "", 0);
+            fputc('\n', stderr);
+            json_object_put(ans);
+        }
+        return 1;
+    }
+    if (bt_json_parse(body.text, body.len, 4, &ans) != BT_OK || !json_object_object_get_ex(ans, "evaluated", &ev) ||
+        !json_object_object_get_ex(ans, "proofs", &pr)) {
+        json_object_put(ans);
+        fprintf(stderr, "bantrail: the union's answer is not tokens\n");
+        return 1;
+    }
+    p = json_object_new_object();
+    json_object_object_add(p, "request", json_object_new_int64(request));
+    json_object_object_add(p, "evaluated", json_object_get(ev));
+    json_object_object_add(p, "proofs", json_object_get(pr));
+    json_object_put(ans);
+    rep = call("token_finish", p, &err);
+    if (err == BT_OK && opt_json) print_json(result_of(rep));
+    if (err == BT_OK && !opt_json) {
+        printf("Kept %lld membership tokens for ", (long long)num(result_of(rep), "added"));
+        print_clean(union_id, 0);
+        printf(" in the log (%lld not spent yet). Each report you send it spends one; the union cannot tell whose.\n",
+               (long long)num(result_of(rep), "tokens_left"));
+    }
     return finish(rep, err);
 }
 
@@ -1855,6 +1948,12 @@ static int run_report_list(const cli_args *a)
     return cmd_report_list();
 }
 
+static int run_union_tokens(const cli_args *a)
+{
+    if (a->text[OPT_UNION] == NULL) return usage_error(a, "union tokens needs --union ID");
+    return cmd_union_tokens(a->text[OPT_UNION], a->n[OPT_NTOKENS] > 0 ? a->n[OPT_NTOKENS] : 10);
+}
+
 /* report preview and report send: a case's report, or (send) an outbox one. */
 static int run_report_case(const cli_args *a)
 {
@@ -1915,6 +2014,7 @@ static const cli_option options[OPT_COUNT_] = {
     [OPT_YES] = {"yes", 0, ARG_FLAG, NULL, "send without asking"},
     [OPT_NOW] = {"now", 0, ARG_FLAG, NULL, "send at once, without the random delay (30-300 s) before a first send"},
     [OPT_ID] = {"id", 0, ARG_ID, "N", "a report in the outbox, as 'bantrail report list' numbers it"},
+    [OPT_NTOKENS] = {"count", 0, ARG_COUNT, "N", "how many membership tokens to ask for (1-100, default 10)"},
     [OPT_JSON] = {"json", 0, ARG_FLAG, NULL, "machine output (the host's JSON result)"},
     [OPT_PASSFD] = {"passphrase-fd", 0, ARG_FD, "N",
                     "read passphrases, one a line, from file descriptor N instead of the terminal"},
@@ -2029,6 +2129,13 @@ static const cli_command commands[] = {
      "Imports a union's entry (the union.json it publishes) and pins its key: a new key needs\n"
      "a new import.",
      "bantrail union import union.json"},
+    {"union tokens", "", 0, 0, ONLY(OPT_UNION) | ONLY(OPT_NTOKENS), 1, run_union_tokens, "--union ID [--count N]",
+     "ask a union for membership tokens with its invite code",
+     "Asks the union for N membership tokens (default 10) with the invite code it gave you, read\n"
+     "from the terminal or --passphrase-fd, never from arguments. The tokens are blindly signed:\n"
+     "each report you send the union spends one, and the union cannot tell which member spent it.\n"
+     "They are kept in the log, never in clear; 'bantrail union list' says how many are left.",
+     "bantrail union tokens --union my-union --count 20"},
     {"report preview", "", 0, 0, SHARE_OPTS, 1, run_report_case,
      "--case N [--union ID] [--account-type T] [--paid yes|no] [--country CC]",
      "the exact anonymous report of a case, in plain words and JSON",

@@ -192,6 +192,8 @@ static const struct {
     {"report_get", m_report_get, 1},
     {"report_withdrawal", m_report_withdrawal, 1},
     {"report_mark", m_report_mark, 1},
+    {"token_request", m_token_request, 1},
+    {"token_finish", m_token_finish, 1},
     {"cases", m_cases, 1},
     {"case_get", m_case_get, 1},
     {"case_merge", m_case_merge, 1},

@@ -106,5 +106,7 @@ bt_err m_report_list(call *c);
 bt_err m_report_get(call *c);
 bt_err m_report_withdrawal(call *c);
 bt_err m_report_mark(call *c);
+bt_err m_token_request(call *c);
+bt_err m_token_finish(call *c);
 
 #endif

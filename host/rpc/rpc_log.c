@@ -196,7 +196,13 @@ bt_err m_get(call *c)
         return BT_ERR_CORRUPT;
     }
     const char *type = bt_json_str(head, "type");
-    if (type != NULL && !strcmp(type, BT_REC_REPORT)) json_object_object_del(head, "seed"); /* the report key's: never answered */
+    /* secrets kept in the log, never answered: a report key's seed, membership tokens and their blinding */
+    if (type != NULL && !strcmp(type, BT_REC_REPORT)) {
+        json_object_object_del(head, "seed");
+        json_object_object_del(head, "token");
+    }
+    if (type != NULL && !strcmp(type, BT_REC_TOKEN_REQUEST)) json_object_object_del(head, "blind");
+    if (type != NULL && !strcmp(type, BT_REC_TOKENS)) json_object_object_del(head, "tokens");
     c->result = json_object_new_object();
     json_object_object_add(c->result, "id", json_object_new_int64(id));
     json_object_object_add(c->result, "record", head);
