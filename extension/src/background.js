@@ -153,7 +153,6 @@ async function pageRequest(msg) {
     case 'unlock': {
       const p = { auto_lock_minutes: s.autoLockMinutes };
       if (str(msg.passphrase, 1024)) p.passphrase = msg.passphrase;
-      if (str(msg.recovery_code, 200)) p.recovery_code = msg.recovery_code;
       const r = await client.call('unlock', p);
       deliverAll();
       sendReports();
@@ -163,6 +162,7 @@ async function pageRequest(msg) {
     case 'set_passphrase': {
       const p = { new: String(msg.new || '') };
       if (str(msg.old, 1024)) p.old = msg.old;
+      else if (str(msg.recovery_code, 200)) p.recovery_code = msg.recovery_code; // a lost passphrase's reset
       const r = await client.call('set_passphrase', p);
       // a new key pair: what is sealed for the host from now on goes to its public key
       onHostState('connected', await client.call('hello'));

@@ -298,15 +298,11 @@ static int cmd_passphrase(int recovery, const bt_kdf_params *kdf)
     bt_err err = vault_flags(&protected_, &had_recovery);
     json_object *rep, *p = json_object_new_object();
     if (err != BT_OK) { json_object_put(p); return exit_for(err); }
-    if (recovery) {
+    if (recovery) { /* used up by the reset: set_passphrase takes it in place of the old passphrase */
         char *code = read_secret("Recovery code: ");
         if (code == NULL) { json_object_put(p); return 2; }
-        json_object *u = json_object_new_object();
-        json_object_object_add(u, "recovery_code", json_object_new_string(code));
+        json_object_object_add(p, "recovery_code", json_object_new_string(code));
         sodium_free(code);
-        rep = call("unlock", u, &err);
-        if (err != BT_OK) { json_object_put(p); return finish(rep, err); }
-        json_object_put(rep);
     } else if (protected_) {
         char *old = read_secret("Current passphrase: ");
         if (old == NULL) { json_object_put(p); return 2; }
@@ -2045,9 +2041,10 @@ static const cli_command commands[] = {
      "retired: make a new one.",
      "bantrail rotate"},
     {"recovery-code", "", 0, 0, 0, 1, run_recovery_code, "",
-     "make a recovery code (it lasts until the next passphrase)",
+     "make a recovery code (good for one reset of a lost passphrase)",
      "Shows a new recovery code once; with it, 'bantrail passphrase --recovery' sets a new\n"
-     "passphrase when the old one is lost. The earlier code stops working once this one is shown.",
+     "passphrase when the old one is lost, once: the reset uses it up. The earlier code stops\n"
+     "working once this one is shown.",
      "bantrail recovery-code"},
     {"list", "", 0, 0, ONLY(OPT_AFTER) | ONLY(OPT_LIMIT), 1, run_list, "[--after ID] [--limit N]",
      "records, newest last",
