@@ -338,6 +338,7 @@ void rpc_lock(bt_rpc *r)
     bt_vault_lock(r->vault);
     bt_links_free(r->links);
     r->links = NULL;
+    if (r->capture != NULL) bt_capture_forget(r->capture); /* what was captured lately: the log's to tell */
 }
 
 int bt_rpc_tick(bt_rpc *r, time_t now)

@@ -80,7 +80,8 @@ bt_err m_capture_sealed(call *c);
 bt_err m_unlock(call *c);
 bt_err m_lock(call *c);
 
-/* Locks the log and drops what was learnt from reading it (the links). */
+/* Locks the log and drops what was learnt from reading it (the links, the
+ * repeat memory of what was captured lately). */
 void rpc_lock(bt_rpc *r);
 bt_err m_set_passphrase(call *c);
 bt_err m_recovery_code(call *c);

@@ -190,6 +190,29 @@ class Session(HostTest):
             self.assertEqual(self.error(h.call("set_passphrase", {"recovery_code": code, "new": "x" * 12})),
                              "wrong_passphrase")
 
+    def test_a_locked_host_does_not_tell_whether_a_notice_was_captured(self):
+        """The attack of issue 13: after lock, a caller sends a guessed notice; the answer must be the
+        same whether it was captured before or never. The repeat is not lost: reading folds it."""
+        h = self.host
+        h.ok("set_passphrase", {"new": PASS})
+        seen = h.ok("capture", NOTICE)
+        again = h.ok("capture", NOTICE)  # unlocked: folded at once, as before
+        self.assertEqual((again["occurrence"], again["id"]), (True, seen["id"]))
+        h.ok("lock")
+        guess = h.ok("capture", NOTICE)
+        other = h.ok("capture", dict(NOTICE, text="We disabled your account for 30 days.",
+                                     url="https://www.instagram.com/accounts/disabled/"))
+        shape = lambda r: (r["stored"], r["occurrence"], "entry" in r, r["id"] > seen["id"])
+        self.assertEqual(shape(guess), shape(other))
+        self.assertEqual(shape(guess), (True, False, False, True))
+        self.assertEqual(shape(h.ok("capture", NOTICE)), shape(other))  # nor what it captured while locked
+        h.ok("unlock", {"passphrase": PASS})
+        events = h.ok("case_get", {"record": seen["id"]})["case"]["events"]
+        self.assertEqual([(e["record"], e["sightings"]) for e in events if e["record"] in (seen["id"], guess["id"])],
+                         [(seen["id"], 4)])  # one record seen four times: no duplicate within 24 h
+        # unlocked again: the host folds at once again
+        self.assertEqual(h.ok("capture", NOTICE)["occurrence"], True)
+
     def test_stats_tells_the_chain_hash_stored_at_an_entry(self):
         h = self.host
         genesis = h.ok("stats", {"at": 0})["hash_at"]
