@@ -243,7 +243,7 @@ async function shareRequest(msg) {
       await sender.queued(r.id);
       return { id: r.id, report_id: r.report_id, submit_url: r.submit_url, delay: sanitiseDelay(await local.get(DELAY_KEY)) };
     }
-    case 'report_withdraw': await sender.withdraw(p.id); return { id: p.id, state: 'withdrawn' };
+    case 'report_withdraw': return { id: p.id, state: 'withdrawn', outcome: await sender.withdraw(p.id) };
     case 'report_retry': return sender.retry(p.id);
     case 'send_status': if (msg.seen === true) await sender.acknowledge(); return sender.status();
     case 'send_delay_get': return sanitiseDelay(await local.get(DELAY_KEY));
