@@ -185,7 +185,6 @@ async function pageRequest(msg) {
     case 'unlock': {
       const p = { auto_lock_minutes: s.autoLockMinutes };
       if (str(msg.passphrase, 1024)) p.passphrase = msg.passphrase;
-      if (str(msg.recovery_code, 200)) p.recovery_code = msg.recovery_code;
       const r = await client.call('unlock', p);
       deliverAll();
       sendReports();
@@ -195,6 +194,7 @@ async function pageRequest(msg) {
     case 'set_passphrase': {
       const p = { new: String(msg.new || '') };
       if (str(msg.old, 1024)) p.old = msg.old;
+      else if (str(msg.recovery_code, 200)) p.recovery_code = msg.recovery_code; // a lost passphrase's reset
       const r = await client.call('set_passphrase', p);
       // a new key pair: what is sealed for the host from now on goes to its public key
       onHostState('connected', await client.call('hello'));
@@ -277,7 +277,7 @@ async function shareRequest(msg) {
       await sender.queued(r.id);
       return { id: r.id, report_id: r.report_id, submit_url: r.submit_url, delay: sanitiseDelay(await local.get(DELAY_KEY)) };
     }
-    case 'report_withdraw': await sender.withdraw(p.id); return { id: p.id, state: 'withdrawn' };
+    case 'report_withdraw': return { id: p.id, state: 'withdrawn', outcome: await sender.withdraw(p.id) };
     case 'report_retry': return sender.retry(p.id);
     case 'send_status': if (msg.seen === true) await sender.acknowledge(); return sender.status();
     case 'send_delay_get': return sanitiseDelay(await local.get(DELAY_KEY));

@@ -49,7 +49,7 @@ enum {
     OPT_AFTER, OPT_LIMIT, OPT_URL, OPT_TITLE, OPT_LANG, OPT_MANUAL, OPT_RECOVERY, OPT_KDF_OPS, OPT_KDF_MEM,
     OPT_BROWSER, OPT_UDD, OPT_SYSTEM, OPT_MINUTES, OPT_CASE, OPT_PLATFORM, OPT_HANDLE, OPT_EVENT, OPT_OUTCOME, OPT_AT, OPT_NOTE,
     OPT_FORMAT, OPT_OUT, OPT_FORCE, OPT_UNION, OPT_ACCOUNT_TYPE, OPT_PAID, OPT_COUNTRY, OPT_YES, OPT_ID,
-    OPT_NOW, OPT_JSON, OPT_PASSFD, OPT_HELP, OPT_VERSION, OPT_COUNT_
+    OPT_NOW, OPT_NTOKENS, OPT_JSON, OPT_PASSFD, OPT_HELP, OPT_VERSION, OPT_COUNT_
 };
 #define ONLY(o) ((uint64_t)1 << (o))
 #define GLOBAL_OPTS (ONLY(OPT_JSON) | ONLY(OPT_PASSFD) | ONLY(OPT_HELP) | ONLY(OPT_VERSION))
@@ -173,6 +173,8 @@ static int exit_for(bt_err err)
     case BT_OK: return 0;
     case BT_ERR_NOT_FOUND:
     case BT_ERR_WRONG_PASSPHRASE:
+    case BT_ERR_BAD_TOKEN:
+    case BT_ERR_TOKEN_REQUIRED:
         return 1;
     default: return 2;
     }
@@ -343,15 +345,11 @@ static int cmd_passphrase(int recovery, const bt_kdf_params *kdf)
     bt_err err = vault_flags(&protected_, &had_recovery);
     json_object *rep, *p = json_object_new_object();
     if (err != BT_OK) { json_object_put(p); return exit_for(err); }
-    if (recovery) {
+    if (recovery) { /* used up by the reset: set_passphrase takes it in place of the old passphrase */
         char *code = read_secret("Recovery code: ");
         if (code == NULL) { json_object_put(p); return 2; }
-        json_object *u = json_object_new_object();
-        json_object_object_add(u, "recovery_code", json_object_new_string(code));
+        json_object_object_add(p, "recovery_code", json_object_new_string(code));
         sodium_free(code);
-        rep = call("unlock", u, &err);
-        if (err != BT_OK) { json_object_put(p); return finish(rep, err); }
-        json_object_put(rep);
     } else if (protected_) {
         char *old = read_secret("Current passphrase: ");
         if (old == NULL) { json_object_put(p); return 2; }
@@ -1449,14 +1447,24 @@ static void print_preview(json_object *res)
         print_clean(json_object_get_string(json_object_array_get_idx(words, i)), 0);
         putchar('\n');
     }
+    json_object *tok = json_object_object_get(res, "token");
+    if (tok != NULL && json_object_get_boolean(tok))
+        printf("\nIt spends one of your membership tokens for this union (%lld left, this one included):\n"
+               "the union counts it and cannot tell which member sent it.\n", (long long)num(u, "tokens_left"));
+    else if (tok != NULL)
+        printf("\nYou have no membership token left for this union: %s.\n",
+               str(u, "tokens") && !strcmp(str(u, "tokens"), "required")
+                   ? "it will not take the report (bantrail union tokens asks it for some)"
+                   : "it will keep the report but not count it in its figures (bantrail union tokens)");
     printf("\nExactly what is sent (sealed so that only the union can read it):\n");
     print_clean(str(res, "json") ? str(res, "json") : "", 0);
     putchar('\n');
 }
 
-/* An answer's body, kept up to a small cap (the collector's are under 300 bytes). */
+/* An answer's body, kept up to a cap (the collector's are under 300 bytes, but
+ * for 100 membership tokens, about 15 KiB). */
 typedef struct {
-    char text[1024];
+    char text[24 * 1024];
     size_t len;
 } answer_body;
 
@@ -1493,37 +1501,45 @@ static void read_error(http_answer *a, const answer_body *b)
     json_object_put(o);
 }
 
-/* POSTs wire to url: no cookies, no referrer, nothing but the report; a
- * redirect is not followed. */
-static void post_report(const char *url, const char *wire, http_answer *a)
+/* POSTs data (of type) to url: no cookies, no referrer, nothing but data; a
+ * redirect is not followed. The answer's body is kept in *body. */
+static void post(const char *url, const char *data, const char *type, http_answer *a, answer_body *body)
 {
     CURL *h = curl_easy_init();
     struct curl_slist *hdr = NULL;
-    answer_body body = {"", 0};
     curl_off_t retry_after = 0;
     memset(a, 0, sizeof *a);
+    body->len = 0;
+    body->text[0] = '\0';
     a->why = "cannot start HTTP";
     if (h == NULL) return;
-    hdr = curl_slist_append(hdr, "Content-Type: text/plain");
+    hdr = curl_slist_append(hdr, type);
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http");
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, wire);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, data);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "Bantrail");
     curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)BT_SEND_TIMEOUT);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, keep_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
     CURLcode rc = curl_easy_perform(h);
     if (rc == CURLE_OK) {
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
         if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK && retry_after > 0)
             a->retry_after = (int64_t)retry_after;
-        read_error(a, &body);
+        read_error(a, body);
     } else {
         a->why = curl_easy_strerror(rc);
     }
     curl_slist_free_all(hdr);
     curl_easy_cleanup(h);
+}
+
+/* POSTs a sealed report (or withdrawal) wire to url. */
+static void post_report(const char *url, const char *wire, http_answer *a)
+{
+    static answer_body body;
+    post(url, wire, "Content-Type: text/plain", a, &body);
 }
 
 static bt_err mark(int64_t id, const char *state, const char *detail)
@@ -1640,6 +1656,62 @@ static int cmd_report_list(void)
     return finish(rep, err);
 }
 
+/* Withdraws outbox report id: one never tried is only marked withdrawn (it
+ * is never sent); one the union may have is withdrawn there too, with the
+ * withdrawal signed by the report's key (report_withdrawal), then marked. A
+ * sent one stays sent until the union takes the withdrawal; one whose tries
+ * all failed is marked withdrawn (never tried again) whatever the union says. */
+static int withdraw(int64_t id)
+{
+    bt_err err;
+    json_object *p = json_object_new_object();
+    json_object_object_add(p, "id", json_object_new_int64(id));
+    json_object *rep = call("report_get", p, &err);
+    if (err != BT_OK) return finish(rep, err);
+    const char *state = str(result_of(rep), "state");
+    int sent = state != NULL && !strcmp(state, "sent"), tried = sent || (state != NULL && !strcmp(state, "failed"));
+    if (state != NULL && !strcmp(state, "withdrawn")) {
+        fprintf(stderr, "bantrail: report %lld was withdrawn already\n", (long long)id);
+        json_object_put(rep);
+        return 1;
+    }
+    json_object_put(rep);
+    const char *detail = "never sent";
+    if (tried) {
+        http_answer a;
+        p = json_object_new_object();
+        json_object_object_add(p, "id", json_object_new_int64(id));
+        rep = call("report_withdrawal", p, &err);
+        if (err != BT_OK) return finish(rep, err);
+        post_report(str(result_of(rep), "submit_url"), str(result_of(rep), "wire"), &a);
+        json_object_put(rep);
+        /* 202: removed from the union's figures; 404: the union never had it */
+        if (a.status == 202) detail = "withdrawn at the union";
+        else if (a.status == 404 && !strcmp(a.code, "not_found")) detail = "the union never received it";
+        else if (!sent) detail = "never acknowledged by the union; its withdrawal could not be sent";
+        else {
+            fprintf(stderr, "bantrail: the union did not take the withdrawal (%s%ld %s); report %lld stays as it was: "
+                            "try again later\n", a.status ? "HTTP " : "no answer: ", a.status, a.status ? a.code : a.why,
+                    (long long)id);
+            return 1;
+        }
+    }
+    if ((err = mark(id, "withdrawn", detail)) != BT_OK) return exit_for(err);
+    if (opt_json) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "id", json_object_new_int64(id));
+        json_object_object_add(o, "state", json_object_new_string("withdrawn"));
+        json_object_object_add(o, "detail", json_object_new_string(detail));
+        print_json(o);
+        json_object_put(o);
+    } else if (tried) {
+        printf("Withdrawn: report %lld (%s).\n", (long long)id, detail);
+    } else {
+        printf("Withdrawn: report %lld will not be sent.\n", (long long)id);
+    }
+    return 0;
+}
+
 /* report send --id, report withdraw and report save: one outbox report. */
 static int cmd_report_one(const char *sub, int64_t id, const char *out_path)
 {
@@ -1647,11 +1719,7 @@ static int cmd_report_one(const char *sub, int64_t id, const char *out_path)
     bt_err err = unlock_if_needed(&rep);
     if (err != BT_OK) return finish(rep, err);
     if (!strcmp(sub, "send")) return send_queued(id, 1); /* the person asks: now */
-    if (!strcmp(sub, "withdraw")) {
-        err = mark(id, "withdrawn", NULL);
-        if (err == BT_OK && !opt_json) printf("Withdrawn: report %lld will not be sent.\n", (long long)id);
-        return exit_for(err);
-    }
+    if (!strcmp(sub, "withdraw")) return withdraw(id);
     json_object *p = json_object_new_object();
     json_object_object_add(p, "id", json_object_new_int64(id));
     rep = call("report_get", p, &err);
@@ -1714,6 +1782,9 @@ static int cmd_union_list(void)
         print_clean(str(u, "name"), 0);
         printf("\n    key %s, sends to ", str(u, "key_id"));
         print_clean(str(u, "submit_url"), 0);
+        if (str(u, "tokens") != NULL)
+            printf("\n    membership tokens %s: %lld left", !strcmp(str(u, "tokens"), "required") ? "required" : "counted",
+                   (long long)num(u, "tokens_left"));
         putchar('\n');
     }
     return finish(rep, err);
@@ -1735,6 +1806,76 @@ static int cmd_union_import(const char *file)
     if (err == BT_OK && !opt_json) printf("Pinned union %s: its key is kept; a new key needs a new import.\n",
                                           str(result_of(rep), "id"));
     else if (err == BT_OK) print_json(result_of(rep));
+    return finish(rep, err);
+}
+
+/* union tokens: asks the union for count membership tokens with the invite
+ * code it gave the person (read like a passphrase: never an argument),
+ * blinded by the host, checks its proofs and keeps them in the log
+ * (docs/REPORT.md section 5). */
+static int cmd_union_tokens(const char *union_id, int64_t count)
+{
+    static answer_body body;
+    json_object *rep = NULL, *ans = NULL, *e = NULL, *ev = NULL, *pr = NULL;
+    bt_err err = unlock_if_needed(&rep);
+    if (err != BT_OK) return finish(rep, err);
+    json_object *p = json_object_new_object();
+    json_object_object_add(p, "union", json_object_new_string(union_id));
+    json_object_object_add(p, "count", json_object_new_int64(count));
+    rep = call("token_request", p, &err);
+    if (err != BT_OK) return finish(rep, err);
+    json_object *res = result_of(rep);
+    int64_t request = num(res, "request");
+    char *code = read_secret("Invite code from your union: ");
+    if (code == NULL) {
+        json_object_put(rep);
+        return 2;
+    }
+    /* {"invite": code, "blinded": [...]}: the code only ever goes to the union */
+    json_object *q = json_object_new_object();
+    json_object_object_add(q, "invite", json_object_new_string(code));
+    json_object_object_add(q, "blinded", json_object_get(json_object_object_get(res, "blinded")));
+    sodium_free(code);
+    char *text = strdup(json_object_to_json_string_ext(q, JSON_C_TO_STRING_PLAIN));
+    json_object_put(q);
+    http_answer a;
+    if (text != NULL) post(str(res, "token_url"), text, "Content-Type: application/json", &a, &body);
+    if (text != NULL) sodium_memzero(text, strlen(text));
+    free(text);
+    json_object_put(rep);
+    if (text == NULL) return 2;
+    if (a.status != 200) {
+        if (a.status == 0) fprintf(stderr, "bantrail: no answer from the union: %s\n", a.why);
+        else {
+            const char *msg = NULL;
+            if (bt_json_parse(body.text, body.len, 4, &ans) == BT_OK && json_object_object_get_ex(ans, "error", &e))
+                msg = bt_json_str(e, "message");
+            fprintf(stderr, "bantrail: the union refused: HTTP %ld %s: ", a.status, a.code);
+            print_clean(msg ? msg : "", 0);
+            fputc('\n', stderr);
+            json_object_put(ans);
+        }
+        return 1;
+    }
+    if (bt_json_parse(body.text, body.len, 4, &ans) != BT_OK || !json_object_object_get_ex(ans, "evaluated", &ev) ||
+        !json_object_object_get_ex(ans, "proofs", &pr)) {
+        json_object_put(ans);
+        fprintf(stderr, "bantrail: the union's answer is not tokens\n");
+        return 1;
+    }
+    p = json_object_new_object();
+    json_object_object_add(p, "request", json_object_new_int64(request));
+    json_object_object_add(p, "evaluated", json_object_get(ev));
+    json_object_object_add(p, "proofs", json_object_get(pr));
+    json_object_put(ans);
+    rep = call("token_finish", p, &err);
+    if (err == BT_OK && opt_json) print_json(result_of(rep));
+    if (err == BT_OK && !opt_json) {
+        printf("Kept %lld membership tokens for ", (long long)num(result_of(rep), "added"));
+        print_clean(union_id, 0);
+        printf(" in the log (%lld not spent yet). Each report you send it spends one; the union cannot tell whose.\n",
+               (long long)num(result_of(rep), "tokens_left"));
+    }
     return finish(rep, err);
 }
 
@@ -1920,6 +2061,12 @@ static int run_report_list(const cli_args *a)
     return cmd_report_list();
 }
 
+static int run_union_tokens(const cli_args *a)
+{
+    if (a->text[OPT_UNION] == NULL) return usage_error(a, "union tokens needs --union ID");
+    return cmd_union_tokens(a->text[OPT_UNION], a->n[OPT_NTOKENS] > 0 ? a->n[OPT_NTOKENS] : 10);
+}
+
 /* report preview and report send: a case's report, or (send) an outbox one. */
 static int run_report_case(const cli_args *a)
 {
@@ -1982,6 +2129,7 @@ static const cli_option options[OPT_COUNT_] = {
     [OPT_YES] = {"yes", 0, ARG_FLAG, NULL, "send without asking"},
     [OPT_NOW] = {"now", 0, ARG_FLAG, NULL, "send at once, without the random delay (30-300 s) before a first send"},
     [OPT_ID] = {"id", 0, ARG_ID, "N", "a report in the outbox, as 'bantrail report list' numbers it"},
+    [OPT_NTOKENS] = {"count", 0, ARG_COUNT, "N", "how many membership tokens to ask for (1-100, default 10)"},
     [OPT_JSON] = {"json", 0, ARG_FLAG, NULL, "machine output (the host's JSON result)"},
     [OPT_PASSFD] = {"passphrase-fd", 0, ARG_FD, "N",
                     "read passphrases, one a line, from file descriptor N instead of the terminal"},
@@ -2012,9 +2160,10 @@ static const cli_command commands[] = {
      "retired: make a new one.",
      "bantrail rotate"},
     {"recovery-code", "", 0, 0, 0, LOG_OPEN, run_recovery_code, "",
-     "make a recovery code (it lasts until the next passphrase)",
+     "make a recovery code (good for one reset of a lost passphrase)",
      "Shows a new recovery code once; with it, 'bantrail passphrase --recovery' sets a new\n"
-     "passphrase when the old one is lost. The earlier code stops working once this one is shown.",
+     "passphrase when the old one is lost, once: the reset uses it up. The earlier code stops\n"
+     "working once this one is shown.",
      "bantrail recovery-code"},
     {"unlock", "", 0, 0, ONLY(OPT_MINUTES), LOG_SESSION, run_unlock, "[--minutes N]",
      "keep the log unlocked for a few minutes",
@@ -2108,6 +2257,13 @@ static const cli_command commands[] = {
      "Imports a union's entry (the union.json it publishes) and pins its key: a new key needs\n"
      "a new import.",
      "bantrail union import union.json"},
+    {"union tokens", "", 0, 0, ONLY(OPT_UNION) | ONLY(OPT_NTOKENS), LOG_OPEN, run_union_tokens, "--union ID [--count N]",
+     "ask a union for membership tokens with its invite code",
+     "Asks the union for N membership tokens (default 10) with the invite code it gave you, read\n"
+     "from the terminal or --passphrase-fd, never from arguments. The tokens are blindly signed:\n"
+     "each report you send the union spends one, and the union cannot tell which member spent it.\n"
+     "They are kept in the log, never in clear; 'bantrail union list' says how many are left.",
+     "bantrail union tokens --union my-union --count 20"},
     {"report preview", "", 0, 0, SHARE_OPTS, LOG_OPEN, run_report_case,
      "--case N [--union ID] [--account-type T] [--paid yes|no] [--country CC]",
      "the exact anonymous report of a case, in plain words and JSON",
@@ -2130,8 +2286,10 @@ static const cli_command commands[] = {
      "Saves outbox report N, sealed, to FILE, to upload by hand (for example with Tor Browser).",
      "bantrail report save --id 2 -o report.txt"},
     {"report withdraw", "", 0, 0, ONLY(OPT_ID), LOG_OPEN, run_report_one, "--id N",
-     "withdraw a report from the outbox",
-     "Marks outbox report N as withdrawn: it is never sent.",
+     "withdraw a report: never send it, or take it back from the union",
+     "Withdraws outbox report N. One not tried yet is never sent; one sent (or tried) is\n"
+     "withdrawn at the union too, with a withdrawal only its sender can make (signed by the\n"
+     "report's own key): the union removes it from its figures.",
      "bantrail report withdraw --id 2"},
     {"export", "", 0, 0, ONLY(OPT_CASE) | ONLY(OPT_FORMAT) | ONLY(OPT_OUT) | ONLY(OPT_FORCE), LOG_READ, run_export,
      "--case N --format html|json -o FILE [--force]",

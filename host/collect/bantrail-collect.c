@@ -32,6 +32,7 @@
 #include "bantrail/report.h"
 #include "bantrail/term.h"
 #include "collect/collect_int.h"
+#include "util/json.h"
 
 #define PROG "bantrail-collect"
 #define BODY_CAP_DEFAULT 8192
@@ -65,6 +66,7 @@ static void usage(FILE *f)
         "              put the union's TLS front before it)\n"
         "  ingest FILE...\n"
         "              store reports saved as files and uploaded by hand\n"
+        "  invite      a member's invite code, worth --count membership tokens\n"
         "  report      the figures: --format json|csv|html\n"
         "  export      open data (CSV) with cells under 10 suppressed\n"
         "\n"
@@ -221,22 +223,34 @@ static bt_collect *open_store(int durable)
     return c;
 }
 
+/* The union's key and its token policy (from the entry) into the store. */
+static int use_keys(bt_collect *c, const bt_union *u, const unsigned char pk[32], const unsigned char *sk)
+{
+    bt_err err = bt_collect_set_key(c, pk, sk, u->pow_difficulty);
+    if (err == BT_OK) err = bt_collect_set_tokens(c, u->tokens, u->token_key);
+    if (err == BT_ERR_CORRUPT)
+        fprintf(stderr, PROG ": %s/" BT_COLLECT_ENTRY ": its token_key is not the one of this union key\n", opt_dir);
+    return err == BT_OK ? 0 : -1;
+}
+
 /* ---- keygen ---- */
 
 static int cmd_keygen(int argc, char **argv)
 {
-    enum { O_PASSFD = 256, O_KDF, O_ID, O_NAME, O_HOME, O_SUBMIT, O_POLICY, O_DIFF };
+    enum { O_PASSFD = 256, O_KDF, O_ID, O_NAME, O_HOME, O_SUBMIT, O_POLICY, O_DIFF, O_TOKENS };
     static const struct option opts[] = {
         {"passphrase-fd", required_argument, NULL, O_PASSFD}, {"kdf", required_argument, NULL, O_KDF},
         {"id", required_argument, NULL, O_ID}, {"name", required_argument, NULL, O_NAME},
         {"homepage", required_argument, NULL, O_HOME}, {"submit-url", required_argument, NULL, O_SUBMIT},
         {"policy-url", required_argument, NULL, O_POLICY}, {"difficulty", required_argument, NULL, O_DIFF},
+        {"tokens", required_argument, NULL, O_TOKENS},
         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     const char *id = "demo-union", *name = "Demo union (local testing)";
     const char *home = "http://127.0.0.1:8470/", *submit = "http://127.0.0.1:8470/v1/reports";
     const char *policy = "http://127.0.0.1:8470/policy";
     bt_kdf_params kdf = bt_kdf_default();
     unsigned long diff = BT_REPORT_POW_DEFAULT;
+    bt_tokens_policy tokens = BT_TOKENS_OFF;
     int o;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (o) {
@@ -264,10 +278,19 @@ static int cmd_keygen(int argc, char **argv)
                 return 2;
             }
             break;
+        case O_TOKENS:
+            if (!strcmp(optarg, "off")) tokens = BT_TOKENS_OFF;
+            else if (!strcmp(optarg, "counted")) tokens = BT_TOKENS_COUNTED;
+            else if (!strcmp(optarg, "required")) tokens = BT_TOKENS_REQUIRED;
+            else {
+                fprintf(stderr, PROG " keygen: --tokens: off, counted or required\n");
+                return 2;
+            }
+            break;
         case 'h':
             printf("Usage: " PROG " [--dir DIR] keygen [--passphrase-fd N] [--kdf interactive|moderate|sensitive]\n"
                    "         [--id ID] [--name NAME] [--homepage URL] [--submit-url URL]\n"
-                   "         [--policy-url URL] [--difficulty BITS]\n"
+                   "         [--policy-url URL] [--difficulty BITS] [--tokens off|counted|required]\n"
                    "Makes the union's X25519 key pair. The secret key is written to DIR/" BT_COLLECT_KEYFILE
                    ",\nwrapped under Argon2id of a passphrase (asked twice on a terminal); the entry\n"
                    "people import (docs/REPORT.md) to DIR/" BT_COLLECT_ENTRY " and stdout. Refuses to\n"
@@ -275,7 +298,11 @@ static int cmd_keygen(int argc, char **argv)
                    "difficulty %d, kdf moderate.\n"
                    "--difficulty is the proof of work every report must carry (leading zero\n"
                    "bits, 0-%d), announced to senders in the entry: each bit doubles what a\n"
-                   "report costs its sender; at %d one core seals a few reports a second.\n",
+                   "report costs its sender; at %d one core seals a few reports a second.\n"
+                   "--tokens: membership tokens (docs/REPORT.md section 5): 'required' refuses a\n"
+                   "new report without one, 'counted' keeps it but leaves it out of the figures;\n"
+                   "'off' (the default) issues none. Members get tokens with an invite code\n"
+                   "(" PROG " invite).\n",
                    BT_REPORT_POW_DEFAULT, BT_REPORT_POW_MAX, BT_REPORT_POW_DEFAULT);
             return 0;
         default: return 2;
@@ -299,7 +326,8 @@ static int cmd_keygen(int argc, char **argv)
     strcpy(u.policy_url, policy);
     u.pow_difficulty = (unsigned)diff;
 
-    /* Check the options as an importer would, with a placeholder key. */
+    /* Check the options as an importer would, with a placeholder key (and
+     * no token key yet: it comes with the key pair). */
     char text[ENTRY_MAX];
     size_t len = 0;
     const char *why = NULL;
@@ -331,7 +359,8 @@ static int cmd_keygen(int argc, char **argv)
             goto done;
         }
     }
-    bt_err err = bt_collect_keygen(key_path, pass, strlen(pass), &kdf, u.public_key);
+    bt_err err = bt_collect_keygen(key_path, pass, strlen(pass), &kdf, u.public_key, u.token_key);
+    u.tokens = tokens;
     if (err != BT_OK) {
         fprintf(stderr, PROG " keygen: %s: %s\n", key_path, bt_err_message(err));
         rc = err == BT_ERR_WEAK_PASSPHRASE ? 1 : 2;
@@ -382,7 +411,7 @@ static int cmd_ingest(int argc, char **argv)
     if (rc != 0) return rc;
     bt_collect *c = open_store(0);
     long accepted = 0, updated = 0, refused = 0;
-    if (c == NULL || bt_collect_set_key(c, pk, sk, u.pow_difficulty) != BT_OK || bt_collect_begin(c) != BT_OK) {
+    if (c == NULL || use_keys(c, &u, pk, sk) != 0 || bt_collect_begin(c) != BT_OK) {
         rc = 2;
         goto done;
     }
@@ -423,6 +452,53 @@ done:
     bt_collect_close(c);
     sodium_free(sk);
     return rc;
+}
+
+/* ---- invite ---- */
+
+static int cmd_invite(int argc, char **argv)
+{
+    static const struct option opts[] = {{"count", required_argument, NULL, 'c'},
+                                         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    unsigned long count = 0;
+    int o;
+    while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (o == 'c') {
+            if (parse_uint(optarg, BT_COLLECT_INVITE_MAX, &count) != 0 || count == 0) {
+                fprintf(stderr, PROG " invite: --count: 1-%d tokens\n", BT_COLLECT_INVITE_MAX);
+                return 2;
+            }
+        } else if (o == 'h') {
+            printf("Usage: " PROG " [--dir DIR] invite --count N\n"
+                   "Prints a new invite code worth N membership tokens, for one member: with it\n"
+                   "their Bantrail asks serve (POST /v1/tokens) for N tokens, blindly signed, so that\n"
+                   "the union cannot tell later which member spent which (docs/REPORT.md section 5).\n"
+                   "Hand each member their own code, over a channel you trust; a new budget is a\n"
+                   "new code. Only a hash of the code is stored. Needs no passphrase.\n");
+            return 0;
+        } else {
+            return 2;
+        }
+    }
+    if (optind != argc || count == 0) {
+        fprintf(stderr, PROG " invite: give --count N\n");
+        return 2;
+    }
+    bt_collect *c = open_store(1);
+    unsigned char code[BT_COLLECT_INVITE_BYTES];
+    char hex[2 * BT_COLLECT_INVITE_BYTES + 1];
+    if (c == NULL) return 2;
+    bt_err err = bt_collect_invite(c, (unsigned)count, code);
+    bt_collect_close(c);
+    if (err != BT_OK) {
+        fprintf(stderr, PROG " invite: %s\n", bt_err_message(err));
+        return 2;
+    }
+    sodium_bin2hex(hex, sizeof hex, code, sizeof code);
+    printf("%s\n", hex);
+    sodium_memzero(code, sizeof code);
+    sodium_memzero(hex, sizeof hex);
+    return 0;
 }
 
 /* ---- report / export ---- */
@@ -528,6 +604,7 @@ typedef struct {
 typedef struct {
     size_t len;
     int too_big;
+    int tokens;          /* POST /v1/tokens: an issuance request, not a report */
     int charged;         /* a token was taken for this report and not yet kept */
     uint64_t tag;        /* whose bucket (a keyed hash, never the address) */
     char body[];
@@ -580,11 +657,77 @@ static unsigned status_of(bt_err err)
     case BT_ERR_CORRUPT: return MHD_HTTP_BAD_REQUEST;
     case BT_ERR_BAD_REPORT: return MHD_HTTP_UNPROCESSABLE_CONTENT;
     case BT_ERR_REPLAYED: return MHD_HTTP_CONFLICT;
-    case BT_ERR_NOT_OWNER: return MHD_HTTP_FORBIDDEN;
+    case BT_ERR_NOT_OWNER:
+    case BT_ERR_BAD_TOKEN:
+    case BT_ERR_TOKEN_SPENT:
+    case BT_ERR_TOKEN_REQUIRED: return MHD_HTTP_FORBIDDEN;
     case BT_ERR_NOT_FOUND: return MHD_HTTP_NOT_FOUND;
     case BT_ERR_BUSY: return MHD_HTTP_SERVICE_UNAVAILABLE;
     default: return MHD_HTTP_INTERNAL_SERVER_ERROR;
     }
+}
+
+/* POST /v1/tokens: {"invite": hex code, "blinded": [base64 of M, ...]} ->
+ * 200 {"evaluated": [base64 of Z], "proofs": [base64 of the DLEQ proof],
+ * "left": tokens the code has left} (docs/REPORT.md section 5). */
+static enum MHD_Result issue_tokens(server *s, struct MHD_Connection *conn, const upload *up)
+{
+    static unsigned char m[BT_TOKEN_BATCH_MAX][BT_TOKEN_POINT_BYTES], z[BT_TOKEN_BATCH_MAX][BT_TOKEN_POINT_BYTES];
+    static unsigned char proof[BT_TOKEN_BATCH_MAX][BT_TOKEN_PROOF_BYTES];
+    unsigned char code[BT_COLLECT_INVITE_BYTES];
+    json_object *req = NULL, *arr = NULL, *v;
+    const char *hex = NULL, *why = "the body is not a JSON object of invite and blinded, nothing else";
+    size_t n = 0, got = 0;
+    int64_t left = 0;
+    enum MHD_Result ret;
+    bt_err err = bt_json_parse(up->body, up->len, 4, &req);
+    if (err == BT_OK && (!json_object_is_type(req, json_type_object) || json_object_object_length(req) != 2 ||
+                         bt_json_member_string(req, "invite", 1, 2 * BT_COLLECT_INVITE_BYTES, &hex, NULL, NULL) != BT_OK ||
+                         bt_json_member(req, "blinded", json_type_array, 1, &arr, NULL) != BT_OK))
+        err = BT_ERR_BAD_PARAMS;
+    if (err == BT_OK && (sodium_hex2bin(code, sizeof code, hex, strlen(hex), NULL, &got, NULL) != 0 || got != sizeof code)) {
+        why = "invite: not the 32 hex digits of an invite code";
+        err = BT_ERR_BAD_PARAMS;
+    }
+    if (err == BT_OK && ((n = json_object_array_length(arr)) < 1 || n > BT_TOKEN_BATCH_MAX)) {
+        why = "blinded: 1 to 100 elements";
+        err = BT_ERR_BAD_PARAMS;
+    }
+    for (size_t i = 0; err == BT_OK && i < n; i++) {
+        const char *b = json_object_get_string(v = json_object_array_get_idx(arr, i)), *end = NULL;
+        if (!json_object_is_type(v, json_type_string) ||
+            sodium_base642bin(m[i], sizeof m[i], b, strlen(b), NULL, &got, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+            got != sizeof m[i] || *end != '\0') {
+            why = "blinded: each the base64 of 32 bytes";
+            err = BT_ERR_BAD_PARAMS;
+        }
+    }
+    json_object_put(req);
+    if (err == BT_OK) err = bt_collect_issue(s->store, code, (const unsigned char (*)[BT_TOKEN_POINT_BYTES])m, n, z, proof,
+                                             &left, &why);
+    sodium_memzero(code, sizeof code);
+    if (err == BT_ERR_BAD_JSON) why = "the body is not JSON";
+    if (err != BT_OK) {
+        unsigned status = err == BT_ERR_BAD_INVITE ? MHD_HTTP_FORBIDDEN
+                        : err == BT_ERR_BUSY ? MHD_HTTP_SERVICE_UNAVAILABLE
+                        : err == BT_ERR_STORAGE || err == BT_ERR_NO_MEMORY ? MHD_HTTP_INTERNAL_SERVER_ERROR
+                        : MHD_HTTP_BAD_REQUEST;
+        return reply_error(conn, status, err == BT_ERR_BAD_JSON ? "bad_params" : bt_err_code(err), why);
+    }
+    json_object *o = json_object_new_object(), *ev = json_object_new_array(), *pr = json_object_new_array();
+    char b64[sodium_base64_ENCODED_LEN(BT_TOKEN_PROOF_BYTES, sodium_base64_VARIANT_ORIGINAL)];
+    for (size_t i = 0; i < n; i++) {
+        sodium_bin2base64(b64, sizeof b64, z[i], sizeof z[i], sodium_base64_VARIANT_ORIGINAL);
+        json_object_array_add(ev, json_object_new_string(b64));
+        sodium_bin2base64(b64, sizeof b64, proof[i], sizeof proof[i], sodium_base64_VARIANT_ORIGINAL);
+        json_object_array_add(pr, json_object_new_string(b64));
+    }
+    json_object_object_add(o, "evaluated", ev);
+    json_object_object_add(o, "proofs", pr);
+    json_object_object_add(o, "left", json_object_new_int64(left));
+    ret = reply(conn, MHD_HTTP_OK, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), 0);
+    json_object_put(o);
+    return ret;
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -598,7 +741,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         unsigned long n;
         if (bt_guard_open_count(s->guard) > s->max_conns)
             return reply_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "busy", "the collector is full; try again later");
-        if (strcmp(url, "/v1/reports") != 0) return reply_error(conn, MHD_HTTP_NOT_FOUND, "not_found", "no such path");
+        int tokens = s->store->tokens != BT_TOKENS_OFF && strcmp(url, "/v1/tokens") == 0;
+        if (strcmp(url, "/v1/reports") != 0 && !tokens)
+            return reply_error(conn, MHD_HTTP_NOT_FOUND, "not_found", "no such path");
         if (strcmp(method, "OPTIONS") == 0) return reply(conn, MHD_HTTP_NO_CONTENT, "", 0);
         if (strcmp(method, "POST") != 0)
             return reply_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "POST a report here");
@@ -606,7 +751,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         if (cl != NULL && (parse_uint(cl, ULONG_MAX, &n) != 0 || n > s->cap))
             return reply_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "frame_too_large", "the body is larger than any report");
         uint64_t tag = 0;
-        if (s->rate != NULL) { /* the only place the client's address is asked for */
+        if (s->rate != NULL && !tokens) { /* the only place the client's address is asked for */
             const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
             tag = bt_rate_tag(s->rate, ci != NULL ? ci->client_addr : NULL);
             double wait = bt_rate_take(s->rate, tag, bt_guard_now());
@@ -624,7 +769,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         }
         up->len = 0;
         up->too_big = 0;
-        up->charged = s->rate != NULL;
+        up->tokens = tokens;
+        up->charged = s->rate != NULL && !tokens;
         up->tag = tag;
         *ctx = up;
         return MHD_YES;
@@ -640,6 +786,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     }
     if (up->too_big)
         return reply_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "frame_too_large", "the body is larger than any report");
+    if (up->tokens) return issue_tokens(s, conn, up);
     const char *why = NULL;
     bt_collect_result res;
     bt_err err = bt_collect_submit(s->store, up->body, up->len, &res, &why);
@@ -825,7 +972,7 @@ static int cmd_serve(int argc, char **argv)
     struct MHD_Daemon *d = NULL;
     sigset_t set;
     rc = 2;
-    if (s.store == NULL || bt_collect_set_key(s.store, pk, sk, u.pow_difficulty) != BT_OK) goto done;
+    if (s.store == NULL || use_keys(s.store, &u, pk, sk) != 0) goto done;
     if (s.guard == NULL || (rate > 0 && s.rate == NULL) || reserve_descriptors(slots) != 0) goto done;
     sodium_free(sk); /* the store keeps its own copy */
     sk = NULL;
@@ -914,6 +1061,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "keygen") == 0) rc = cmd_keygen(cargc, cargv);
     else if (strcmp(cmd, "serve") == 0) rc = cmd_serve(cargc, cargv);
     else if (strcmp(cmd, "ingest") == 0) rc = cmd_ingest(cargc, cargv);
+    else if (strcmp(cmd, "invite") == 0) rc = cmd_invite(cargc, cargv);
     else if (strcmp(cmd, "report") == 0) rc = cmd_report(cargc, cargv, 0);
     else if (strcmp(cmd, "export") == 0) rc = cmd_report(cargc, cargv, 1);
     else {

@@ -63,7 +63,7 @@ static int unb64(unsigned char *bin, size_t len, json_object *o, const char *key
 }
 
 bt_err bt_collect_keygen(const char *path, const char *pass, size_t pass_len, const bt_kdf_params *kdf,
-                         unsigned char pk[crypto_box_PUBLICKEYBYTES])
+                         unsigned char pk[crypto_box_PUBLICKEYBYTES], unsigned char *token_pub)
 {
     bt_kdf_params p = kdf ? *kdf : bt_kdf_default();
     unsigned char salt[crypto_pwhash_SALTBYTES], nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
@@ -79,6 +79,8 @@ bt_err bt_collect_keygen(const char *path, const char *pass, size_t pass_len, co
     key = sodium_malloc(crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
     if (sk == NULL || key == NULL) goto done;
     crypto_box_keypair(pk, sk);
+    if (token_pub != NULL && (err = bt_collect_token_public(sk, token_pub)) != BT_OK) goto done;
+    err = BT_ERR_NO_MEMORY;
     randombytes_buf(salt, sizeof salt);
     randombytes_buf(nonce, sizeof nonce);
     if (crypto_pwhash(key, crypto_aead_xchacha20poly1305_ietf_KEYBYTES, pass, pass_len, salt, p.opslimit,
@@ -234,7 +236,22 @@ static const char schema[] =
     " country INTEGER NOT NULL, client INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS seen(digest INTEGER PRIMARY KEY);"
     "CREATE TABLE IF NOT EXISTS owners(id BLOB PRIMARY KEY NOT NULL, key BLOB NOT NULL) WITHOUT ROWID;"
-    "PRAGMA user_version=2;";
+    /* membership tokens: BLAKE2b-256 of each spent t, of each invite code */
+    "CREATE TABLE IF NOT EXISTS spent(t BLOB PRIMARY KEY NOT NULL, id BLOB NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS invites(code BLOB PRIMARY KEY NOT NULL, remaining INTEGER NOT NULL) WITHOUT ROWID;";
+
+/* A store from before tokens (user_version 2) gains reports.counted (1: its
+ * reports all count, as they did). */
+static int migrate(sqlite3 *db)
+{
+    sqlite3_stmt *s = NULL;
+    int has = sqlite3_prepare_v2(db, "SELECT counted FROM reports LIMIT 0", -1, &s, NULL) == SQLITE_OK;
+    sqlite3_finalize(s);
+    if (!has && sqlite3_exec(db, "ALTER TABLE reports ADD COLUMN counted INTEGER NOT NULL DEFAULT 1", NULL, NULL,
+                             NULL) != SQLITE_OK)
+        return -1;
+    return sqlite3_exec(db, "PRAGMA user_version=3", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
 
 bt_err bt_collect_open(bt_collect **out, const char *db_path, int durable)
 {
@@ -252,18 +269,21 @@ bt_err bt_collect_open(bt_collect **out, const char *db_path, int durable)
     if (sqlite3_open_v2(db_path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK)
         goto fail;
     sqlite3_busy_timeout(c->db, 30000);
-    if (sqlite3_exec(c->db, schema, NULL, NULL, NULL) != SQLITE_OK) goto fail;
+    if (sqlite3_exec(c->db, schema, NULL, NULL, NULL) != SQLITE_OK || migrate(c->db) != 0) goto fail;
     if (sqlite3_exec(c->db, durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", NULL, NULL,
                      NULL) != SQLITE_OK)
         goto fail;
-    if (sqlite3_prepare_v2(c->db, "INSERT INTO seen(digest) VALUES(?)", -1, &c->seen_ins, NULL) != SQLITE_OK ||
+    if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM seen WHERE digest=?", -1, &c->seen_get, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(c->db, "INSERT INTO seen(digest) VALUES(?)", -1, &c->seen_ins, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(c->db, "SELECT id FROM spent WHERE t=?", -1, &c->spent_get, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(c->db, "INSERT INTO spent(t,id) VALUES(?,?)", -1, &c->spent_ins, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(c->db, "UPDATE reports SET platform=?2,kind=?3,category=?4,keywords=?5,week=?6,duration=?7,offered=?8,"
-                           "submitted=?9,outcome=?10,delay=?11,account_type=?12,paid=?13,country=?14,client=?15"
-                           " WHERE id=?1", -1, &c->update, NULL) != SQLITE_OK ||
+                           "submitted=?9,outcome=?10,delay=?11,account_type=?12,paid=?13,country=?14,client=?15,"
+                           "counted=max(counted,?16) WHERE id=?1", -1, &c->update, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(c->db,
                            "INSERT OR IGNORE INTO reports(id,platform,kind,category,keywords,week,duration,"
-                           "offered,submitted,outcome,delay,account_type,paid,country,client)"
-                           " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                           "offered,submitted,outcome,delay,account_type,paid,country,client,counted)"
+                           " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                            -1, &c->insert, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(c->db, "SELECT key FROM owners WHERE id=?", -1, &c->owner_get, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(c->db, "INSERT INTO owners(id,key) VALUES(?,?)", -1, &c->owner_ins, NULL) != SQLITE_OK ||
@@ -280,7 +300,10 @@ fail:
 void bt_collect_close(bt_collect *c)
 {
     if (c == NULL) return;
+    sqlite3_finalize(c->seen_get);
     sqlite3_finalize(c->seen_ins);
+    sqlite3_finalize(c->spent_get);
+    sqlite3_finalize(c->spent_ins);
     sqlite3_finalize(c->update);
     sqlite3_finalize(c->insert);
     sqlite3_finalize(c->owner_get);
@@ -290,6 +313,7 @@ void bt_collect_close(bt_collect *c)
     if (c->in_batch) sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
     sqlite3_close(c->db);
     if (c->sk != NULL) sodium_free(c->sk);
+    if (c->token_k != NULL) sodium_free(c->token_k);
     free(c);
 }
 
@@ -302,6 +326,110 @@ bt_err bt_collect_set_key(bt_collect *c, const unsigned char pk[crypto_box_PUBLI
     memcpy(c->sk, sk, crypto_box_SECRETKEYBYTES);
     c->difficulty = difficulty;
     return BT_OK;
+}
+
+bt_err bt_collect_token_public(const unsigned char sk[crypto_box_SECRETKEYBYTES], unsigned char pub[BT_TOKEN_POINT_BYTES])
+{
+    unsigned char *k = sodium_malloc(BT_TOKEN_SCALAR_BYTES);
+    if (k == NULL) return BT_ERR_NO_MEMORY;
+    bt_err err = bt_token_key(k, pub, sk, crypto_box_SECRETKEYBYTES);
+    sodium_free(k);
+    return err;
+}
+
+bt_err bt_collect_set_tokens(bt_collect *c, bt_tokens_policy policy, const unsigned char pub[BT_TOKEN_POINT_BYTES])
+{
+    unsigned char derived[BT_TOKEN_POINT_BYTES];
+    bt_err err;
+    if (c->token_k != NULL) sodium_free(c->token_k);
+    c->token_k = NULL;
+    c->tokens = BT_TOKENS_OFF;
+    if (policy == BT_TOKENS_OFF) return BT_OK;
+    if (c->sk == NULL) return BT_ERR_LOCKED;
+    if ((c->token_k = sodium_malloc(BT_TOKEN_SCALAR_BYTES)) == NULL) return BT_ERR_NO_MEMORY;
+    err = bt_token_key(c->token_k, derived, c->sk, crypto_box_SECRETKEYBYTES);
+    if (err == BT_OK && sodium_memcmp(derived, pub, sizeof derived) != 0) err = BT_ERR_CORRUPT;
+    if (err != BT_OK) {
+        sodium_free(c->token_k);
+        c->token_k = NULL;
+        return err;
+    }
+    memcpy(c->token_pub, derived, sizeof c->token_pub);
+    c->tokens = policy;
+    return BT_OK;
+}
+
+/* The stored form of an invite code or a spent token value: BLAKE2b-256. */
+static void digest_of(unsigned char out[32], const char *context, const unsigned char *in, size_t len)
+{
+    crypto_generichash(out, 32, in, len, (const unsigned char *)context, strlen(context));
+}
+
+bt_err bt_collect_invite(bt_collect *c, unsigned count, unsigned char code[BT_COLLECT_INVITE_BYTES])
+{
+    unsigned char d[32];
+    sqlite3_stmt *s = NULL;
+    int rc;
+    if (count < 1 || count > BT_COLLECT_INVITE_MAX) return BT_ERR_BAD_PARAMS;
+    randombytes_buf(code, BT_COLLECT_INVITE_BYTES);
+    digest_of(d, "bantrail-invite-v1", code, BT_COLLECT_INVITE_BYTES);
+    rc = sqlite3_prepare_v2(c->db, "INSERT INTO invites(code,remaining) VALUES(?,?)", -1, &s, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_blob(s, 1, d, sizeof d, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, count);
+        rc = sqlite3_step(s);
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? BT_OK : BT_ERR_STORAGE;
+}
+
+bt_err bt_collect_issue(bt_collect *c, const unsigned char code[BT_COLLECT_INVITE_BYTES],
+                        const unsigned char (*m)[BT_TOKEN_POINT_BYTES], size_t n,
+                        unsigned char (*z)[BT_TOKEN_POINT_BYTES], unsigned char (*proof)[BT_TOKEN_PROOF_BYTES],
+                        int64_t *left, const char **why)
+{
+    unsigned char d[32];
+    sqlite3_stmt *s = NULL;
+    int64_t remaining = -1;
+    bt_err err = BT_OK;
+    *left = 0;
+    if (c->token_k == NULL) return BT_ERR_LOCKED;
+    if (n < 1 || n > BT_TOKEN_BATCH_MAX) return BT_ERR_BAD_PARAMS;
+    if (c->in_batch || sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return BT_ERR_BUSY;
+    digest_of(d, "bantrail-invite-v1", code, BT_COLLECT_INVITE_BYTES);
+    if (sqlite3_prepare_v2(c->db, "SELECT remaining FROM invites WHERE code=?", -1, &s, NULL) != SQLITE_OK) {
+        err = BT_ERR_STORAGE;
+        goto done;
+    }
+    sqlite3_bind_blob(s, 1, d, sizeof d, SQLITE_STATIC);
+    if (sqlite3_step(s) == SQLITE_ROW) remaining = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    s = NULL;
+    if (remaining < (int64_t)n) {
+        if (why) *why = remaining < 0 ? "no such invite code" : "this invite code has fewer tokens left than asked for";
+        *left = remaining < 0 ? 0 : remaining;
+        err = BT_ERR_BAD_INVITE;
+        goto done;
+    }
+    for (size_t i = 0; i < n && err == BT_OK; i++) {
+        err = bt_token_evaluate(z[i], proof[i], c->token_k, c->token_pub, m[i]);
+        if (err == BT_ERR_BAD_PARAMS && why) *why = "a blinded element is not a ristretto255 point";
+    }
+    if (err == BT_OK &&
+        (sqlite3_prepare_v2(c->db, "UPDATE invites SET remaining=remaining-? WHERE code=?", -1, &s, NULL) != SQLITE_OK ||
+         sqlite3_bind_int64(s, 1, (int64_t)n) != SQLITE_OK || sqlite3_bind_blob(s, 2, d, sizeof d, SQLITE_STATIC) != SQLITE_OK ||
+         sqlite3_step(s) != SQLITE_DONE))
+        err = BT_ERR_STORAGE;
+    sqlite3_finalize(s);
+    if (err == BT_OK && sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) err = BT_ERR_STORAGE;
+    if (err == BT_OK) *left = remaining - (int64_t)n;
+done:
+    if (err != BT_OK) {
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+        sodium_memzero(z, n * BT_TOKEN_POINT_BYTES);
+        sodium_memzero(proof, n * BT_TOKEN_PROOF_BYTES);
+    }
+    return err;
 }
 
 bt_err bt_collect_begin(bt_collect *c)
@@ -369,24 +497,94 @@ static bt_err may_change(bt_collect *c, const unsigned char id[BT_REPORT_ID_BYTE
     return BT_OK;
 }
 
+/* Steps s with the integer key bound once: 1 a row, 0 none (or done), -1
+ * an error (*rc the code). */
+static int step_key(sqlite3_stmt *s, sqlite3_int64 key, int *rc)
+{
+    sqlite3_reset(s);
+    sqlite3_bind_int64(s, 1, key);
+    *rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return *rc == SQLITE_ROW ? 1 : *rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The token's part of a report of id (docs/REPORT.md section 5): whether
+ * it counts (*counted) and, when its token is spent now, the digest to keep
+ * (*spend_now). A token is spent on one report id: every report of that id
+ * may carry it again (an update, a try whose answer was lost). Reads only:
+ * every refusal comes before the first write. */
+static bt_err token_standing(bt_collect *c, const unsigned char id[BT_REPORT_ID_BYTES], const bt_report_auth *auth,
+                             int exists, int *counted, unsigned char spend[32], int *spend_now, const char **why)
+{
+    *counted = 0;
+    *spend_now = 0;
+    if (!auth->has_token) {
+        if (auth->withdrawal || exists) return BT_OK; /* the id keeps its standing */
+        if (c->tokens == BT_TOKENS_REQUIRED) {
+            if (why) *why = "this union accepts only reports with a membership token: ask it for tokens";
+            return BT_ERR_TOKEN_REQUIRED;
+        }
+        *counted = c->tokens == BT_TOKENS_OFF;
+        return BT_OK;
+    }
+    if (c->token_k == NULL) {
+        if (why) *why = "this union issues no membership tokens";
+        return BT_ERR_BAD_TOKEN;
+    }
+    if (bt_token_check(&auth->token, c->token_k) != BT_OK) {
+        if (why) *why = "the membership token was not issued by this union";
+        return BT_ERR_BAD_TOKEN;
+    }
+    digest_of(spend, "bantrail-spent-v1", auth->token.t, sizeof auth->token.t);
+    sqlite3_stmt *s = c->spent_get;
+    sqlite3_reset(s);
+    sqlite3_bind_blob(s, 1, spend, 32, SQLITE_STATIC);
+    int rc = sqlite3_step(s), got = rc == SQLITE_ROW;
+    int same = got && sqlite3_column_bytes(s, 0) == BT_REPORT_ID_BYTES &&
+               memcmp(sqlite3_column_blob(s, 0), id, BT_REPORT_ID_BYTES) == 0;
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return BT_ERR_STORAGE;
+    if (got) {
+        if (!same) {
+            if (why) *why = "this membership token was spent on another report before";
+            return BT_ERR_TOKEN_SPENT;
+        }
+    }
+    *counted = 1;
+    *spend_now = !got;
+    return BT_OK;
+}
+
 static bt_err store(bt_collect *c, const bt_report *r, const bt_report_auth *auth, const unsigned char digest[32],
                     int *updated, const char **why)
 {
-    int rc, first = 0;
-    sqlite3_stmt *s = c->seen_ins;
+    int rc, first = 0, exists, counted = 0, spend_now = 0;
+    unsigned char spend[32];
+    sqlite3_stmt *s;
     bt_err err = may_change(c, r->id, auth, &first, why);
     if (err != BT_OK) return err;
-    sqlite3_reset(s);
     /* The first 64 bits of the digest, as the rowid: the fastest key SQLite
      * has. A false "replayed" needs a 64-bit collision: about 3e-8 after a
-     * million reports. */
+     * million reports. Checked before the token, so that the same bytes sent
+     * again (an answer lost) are "replayed", not a double spend. */
     uint64_t key = 0;
     for (int i = 0; i < 8; i++) key = key << 8 | digest[i];
-    sqlite3_bind_int64(s, 1, (sqlite3_int64)key);
-    rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    if (rc == SQLITE_CONSTRAINT) return BT_ERR_REPLAYED;
-    if (rc != SQLITE_DONE) return rc == SQLITE_BUSY ? BT_ERR_BUSY : BT_ERR_STORAGE;
+    int seen = step_key(c->seen_get, (sqlite3_int64)key, &rc);
+    if (seen < 0) return rc == SQLITE_BUSY ? BT_ERR_BUSY : BT_ERR_STORAGE;
+    if (seen) return BT_ERR_REPLAYED;
+    if ((exists = row_of(c->exists, r->id, NULL)) < 0) return BT_ERR_STORAGE;
+    if ((err = token_standing(c, r->id, auth, exists, &counted, spend, &spend_now, why)) != BT_OK) return err;
+
+    if (step_key(c->seen_ins, (sqlite3_int64)key, &rc) != 0) return BT_ERR_STORAGE;
+    if (spend_now) {
+        s = c->spent_ins;
+        sqlite3_reset(s);
+        sqlite3_bind_blob(s, 1, spend, sizeof spend, SQLITE_STATIC);
+        sqlite3_bind_blob(s, 2, r->id, BT_REPORT_ID_BYTES, SQLITE_STATIC);
+        rc = sqlite3_step(s);
+        sqlite3_reset(s);
+        if (rc != SQLITE_DONE) return BT_ERR_STORAGE;
+    }
 
     if (first) {
         s = c->owner_ins;
@@ -428,6 +626,7 @@ static bt_err store(bt_collect *c, const bt_report *r, const bt_report_auth *aut
         sqlite3_bind_int(s, 13, r->paid);
         sqlite3_bind_int(s, 14, r->country);
         sqlite3_bind_int64(s, 15, r->client);
+        sqlite3_bind_int(s, 16, counted);
         rc = sqlite3_step(s);
         sqlite3_reset(s);
         if (rc != SQLITE_DONE) return BT_ERR_STORAGE;

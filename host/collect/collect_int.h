@@ -11,11 +11,15 @@
 
 struct bt_collect {
     sqlite3 *db;
-    sqlite3_stmt *seen_ins, *update, *insert, *owner_get, *owner_ins, *exists, *remove;
+    sqlite3_stmt *seen_get, *seen_ins, *update, *insert, *owner_get, *owner_ins, *exists, *remove;
+    sqlite3_stmt *spent_get, *spent_ins;
     unsigned char pk[crypto_box_PUBLICKEYBYTES];
     unsigned char *sk; /* sodium_malloc, NULL until set */
     unsigned difficulty;
     int in_batch;
+    bt_tokens_policy tokens;                        /* BT_TOKENS_OFF until bt_collect_set_tokens */
+    unsigned char *token_k;                         /* sodium_malloc, NULL when tokens are off */
+    unsigned char token_pub[BT_TOKEN_POINT_BYTES];
 };
 
 /* ---- the connection guard (guard.c) ----

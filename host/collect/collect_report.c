@@ -17,6 +17,7 @@
 
 typedef struct {
     int64_t total, skipped;
+    int64_t uncounted; /* kept without a membership token under "counted": not in the figures */
     int64_t v[BT_RF_COUNT_][MAXV]; /* per field, per value (0 = absent) */
     int64_t week[WEEK_SLOTS];
     int64_t submitted, answered, within10;
@@ -38,7 +39,7 @@ static bt_err aggregate(bt_collect *c, agg *a)
     memset(a, 0, sizeof *a);
     if (sqlite3_prepare_v2(c->db,
                            "SELECT platform,kind,category,keywords,week,duration,offered,submitted,outcome,"
-                           "delay,account_type,paid,country FROM reports",
+                           "delay,account_type,paid,country,counted FROM reports",
                            -1, &s, NULL) != SQLITE_OK)
         return BT_ERR_STORAGE;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -51,6 +52,10 @@ static bt_err aggregate(bt_collect *c, agg *a)
         int64_t account = sqlite3_column_int64(s, 10), paid = sqlite3_column_int64(s, 11);
         int64_t country = sqlite3_column_int64(s, 12);
         int64_t wy = week / 100 - YEAR0, ww = week % 100;
+        if (sqlite3_column_int64(s, 13) == 0) {
+            a->uncounted++;
+            continue;
+        }
         if (!ok_value(BT_RF_PLATFORM, platform, 0) || !ok_value(BT_RF_KIND, kind, 0) ||
             !ok_value(BT_RF_CATEGORY, category, 1) || (nkw < 64 && keywords >> nkw) ||
             wy < 0 || wy >= YEARS || ww < 1 || ww > 53 || !ok_value(BT_RF_DURATION, duration, 0) ||
@@ -123,6 +128,7 @@ static char *render_json(const agg *a, size_t *len)
     json_object_object_add(o, "schema", json_object_new_int(BT_REPORT_SCHEMA));
     json_object_object_add(o, "total", json_object_new_int64(a->total));
     if (a->skipped) json_object_object_add(o, "skipped_invalid_rows", json_object_new_int64(a->skipped));
+    if (a->uncounted) json_object_object_add(o, "not_counted_without_token", json_object_new_int64(a->uncounted));
     json_object_object_add(o, "by_platform", counts(a, BT_RF_PLATFORM, NULL, 0));
     json_object_object_add(o, "by_kind", counts(a, BT_RF_KIND, NULL, 0));
     json_object_object_add(o, "by_stated_category", counts(a, BT_RF_CATEGORY, "not_stated", 0));
@@ -185,6 +191,7 @@ static void render_csv(FILE *f, const agg *a)
     char name[16];
     fprintf(f, "section,key,value\n");
     fprintf(f, "total,reports,%lld\n", (long long)a->total);
+    if (a->uncounted) fprintf(f, "total,not_counted_without_token,%lld\n", (long long)a->uncounted);
     csv_counts(f, a, "platform", BT_RF_PLATFORM, NULL, 0);
     csv_counts(f, a, "kind", BT_RF_KIND, NULL, 0);
     csv_counts(f, a, "stated_category", BT_RF_CATEGORY, "not_stated", 0);
@@ -355,6 +362,9 @@ static void render_html(FILE *f, const agg *a)
           "</style></head><body>\n<h1>Account restrictions reported</h1>\n",
           f);
     fprintf(f, "<p>%lld anonymous reports (one per case; an updated case counts once).</p>\n", (long long)a->total);
+    if (a->uncounted)
+        fprintf(f, "<p>Not counted here: %lld reports that came without a membership token.</p>\n",
+                (long long)a->uncounted);
     fputs("<section><h2>Appeals answered within 10 minutes</h2>\n", f);
     if (a->answered)
         fprintf(f, "<p class=\"big\">%.1f%%</p><p>%lld of %lld answered appeals were decided within 10 minutes "
@@ -417,8 +427,8 @@ bt_err bt_collect_export(bt_collect *c, bt_collect_table table, int min_cell, ch
     *len = 0;
     if (min_cell < BT_COLLECT_MIN_CELL) min_cell = BT_COLLECT_MIN_CELL;
     if (sqlite3_prepare_v2(c->db,
-                           weekly ? "SELECT week,platform,kind,count(*) FROM reports GROUP BY 1,2,3 ORDER BY 1,2,3"
-                                  : "SELECT platform,outcome,delay,count(*) FROM reports WHERE submitted=1 "
+                           weekly ? "SELECT week,platform,kind,count(*) FROM reports WHERE counted=1 GROUP BY 1,2,3 ORDER BY 1,2,3"
+                                  : "SELECT platform,outcome,delay,count(*) FROM reports WHERE submitted=1 AND counted=1 "
                                     "GROUP BY 1,2,3 ORDER BY 1,2,3",
                            -1, &s, NULL) != SQLITE_OK)
         return BT_ERR_STORAGE;

@@ -218,8 +218,12 @@ bt_err bt_capture_notice(bt_capture *c, const bt_capture_in *in, int64_t now, bt
     err = bt_classify_text_as(&out->verdict, in->software, in->url, in->title, in->lang, in->text);
     if (err != BT_OK || (!out->verdict.notice && !in->manual)) return err;
 
-    if (!in->manual) load_recent(c, now);
-    recent_notice *seen = in->manual ? NULL : recent_find(c, out->verdict.fingerprint, now);
+    /* Locked, the host neither folds nor remembers: whether a notice was
+     * captured before is for whoever can read the log. A repeat is stored as
+     * a notice and folded when the log is read (cases.c, repeat_of). */
+    int locked = bt_vault_state_of(c->vault) == BT_VAULT_LOCKED;
+    if (!in->manual && !locked) load_recent(c, now);
+    recent_notice *seen = in->manual || locked ? NULL : recent_find(c, out->verdict.fingerprint, now);
     json_object *head = bt_record_new(seen ? BT_REC_OCCURRENCE : BT_REC_NOTICE);
     if (seen) json_object_object_add(head, "of", json_object_new_int64(seen->id));
     if (in->observed_at) json_object_object_add(head, "observed_at", json_object_get(in->observed_at));
@@ -229,7 +233,7 @@ bt_err bt_capture_notice(bt_capture *c, const bt_capture_in *in, int64_t now, bt
     json_object_put(head);
     if (err != BT_OK) return err;
     if (seen) seen->last_seen = now;
-    else recent_add(c, out->verdict.fingerprint, id, now, now);
+    else if (!locked) recent_add(c, out->verdict.fingerprint, id, now, now);
     out->stored = 1;
     out->occurrence = seen != NULL;
     out->record = seen ? seen->id : id;

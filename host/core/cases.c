@@ -3,11 +3,15 @@
 #include "bantrail/cases.h"
 
 #include <limits.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bantrail/capture.h"
 #include "bantrail/records.h"
 #include "util/json.h"
+
+#define FP_BYTES BT_CLASSIFY_FP_BYTES
 
 /* A linkable record (a notice or an event entry) while the log is fed. */
 typedef struct {
@@ -15,7 +19,15 @@ typedef struct {
     char handle[BT_CASE_HANDLE_MAX];
     size_t caseix;       /* index into bt_cases.ic */
     size_t attach_cap;
+    unsigned char fp[FP_BYTES]; /* a notice's fingerprint, when has_fp */
+    int has_fp;
+    int64_t seen;        /* when it was captured or last seen again (the repeat window runs from it) */
 } rec;
+
+/* A notice folded at read time into an earlier one (see repeat_of). */
+typedef struct {
+    int64_t id, into;
+} alias;
 
 /* A case while the log is fed. */
 typedef struct {
@@ -35,6 +47,10 @@ struct bt_cases {
     int finished;
     bt_case *cases;      /* after finish, by id */
     size_t n_cases;
+    size_t *fp_slot;     /* 1 + index in recs of the latest notice by fingerprint, 0 empty */
+    size_t fp_cap, fp_n;
+    alias *aliases;      /* in id order */
+    size_t n_aliases, cap_aliases;
 };
 
 static const char *const event_names[BT_EVENT_COUNT_] = {
@@ -189,6 +205,8 @@ void bt_cases_free(bt_cases *cs)
     free(cs->cases);
     free(cs->recs);
     free(cs->ic);
+    free(cs->fp_slot);
+    free(cs->aliases);
     free(cs);
 }
 
@@ -201,6 +219,100 @@ static rec *rec_find(bt_cases *cs, int64_t id)
         else hi = mid;
     }
     return lo < cs->n_recs && cs->recs[lo].ev.record == id ? &cs->recs[lo] : NULL;
+}
+
+/* rec_find, or the record a notice was folded into. */
+static rec *rec_or_folded(bt_cases *cs, int64_t id)
+{
+    rec *r = rec_find(cs, id);
+    size_t lo = 0, hi = cs->n_aliases;
+    if (r != NULL) return r;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cs->aliases[mid].id < id) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < cs->n_aliases && cs->aliases[lo].id == id ? rec_find(cs, cs->aliases[lo].into) : NULL;
+}
+
+/* ---- repeats folded at read time ----
+ * The host folds a repeat into an "occurrence" when it captures it, but not
+ * while the log is locked: its memory of what was captured is forgotten at
+ * lock, so that a locked host tells no caller whether a notice was captured
+ * (docs/SECURITY.md). A notice captured then, with the fingerprint of one
+ * seen within BT_REPEAT_WINDOW before it, is folded here into that one, as
+ * the host would have folded it: same cases, figures, exports and reports. */
+
+static size_t fp_home(const bt_cases *cs, const unsigned char *fp)
+{
+    size_t h = 0;
+    memcpy(&h, fp, sizeof h < FP_BYTES ? sizeof h : FP_BYTES);
+    return h & (cs->fp_cap - 1);
+}
+
+/* The slot of fp: its record's, or the empty one where it goes. */
+static size_t *fp_slot_of(bt_cases *cs, const unsigned char *fp)
+{
+    size_t h = fp_home(cs, fp);
+    while (cs->fp_slot[h] != 0 && memcmp(cs->recs[cs->fp_slot[h] - 1].fp, fp, FP_BYTES) != 0)
+        h = (h + 1) & (cs->fp_cap - 1);
+    return &cs->fp_slot[h];
+}
+
+/* Remembers recs[i] as the latest notice of its fingerprint. */
+static bt_err fp_put(bt_cases *cs, size_t i)
+{
+    if (2 * (cs->fp_n + 1) > cs->fp_cap) {
+        size_t cap = cs->fp_cap ? cs->fp_cap * 2 : 64, *old = cs->fp_slot, old_cap = cs->fp_cap;
+        if ((cs->fp_slot = calloc(cap, sizeof *cs->fp_slot)) == NULL) {
+            cs->fp_slot = old;
+            return BT_ERR_NO_MEMORY;
+        }
+        cs->fp_cap = cap;
+        for (size_t k = 0; k < old_cap; k++)
+            if (old[k] != 0) *fp_slot_of(cs, cs->recs[old[k] - 1].fp) = old[k];
+        free(old);
+    }
+    size_t *slot = fp_slot_of(cs, cs->recs[i].fp);
+    if (*slot == 0) cs->fp_n++;
+    *slot = i + 1;
+    return BT_OK;
+}
+
+/* The notice r repeats (same fingerprint, within the window of its last
+ * sighting), or NULL. */
+static rec *repeat_of(bt_cases *cs, const rec *r)
+{
+    if (!r->has_fp || cs->fp_cap == 0) return NULL;
+    size_t *slot = fp_slot_of(cs, r->fp);
+    if (*slot == 0) return NULL;
+    rec *prev = &cs->recs[*slot - 1];
+    return r->seen >= prev->seen && r->seen - prev->seen <= BT_REPEAT_WINDOW ? prev : NULL;
+}
+
+static bt_err alias_add(bt_cases *cs, int64_t id, int64_t into)
+{
+    if (cs->n_aliases == cs->cap_aliases) {
+        size_t cap = cs->cap_aliases ? cs->cap_aliases * 2 : 16;
+        alias *bigger = realloc(cs->aliases, cap * sizeof *bigger);
+        if (bigger == NULL) return BT_ERR_NO_MEMORY;
+        cs->aliases = bigger;
+        cs->cap_aliases = cap;
+    }
+    cs->aliases[cs->n_aliases++] = (alias){id, into};
+    return BT_OK;
+}
+
+/* A sighting of target at captured (an occurrence entry, or a folded notice). */
+static void sighted(bt_cases *cs, rec *target, int64_t captured)
+{
+    target->ev.sightings++;
+    if (captured > target->seen) target->seen = captured;
+    if (captured > target->ev.last_seen) {
+        target->ev.last_seen = captured;
+        icase *c = &cs->ic[target->caseix];
+        if (captured > c->last_at) c->last_at = captured;
+    }
 }
 
 static icase *case_by_id(bt_cases *cs, int64_t id)
@@ -359,15 +471,10 @@ bt_err bt_cases_add(bt_cases *cs, int64_t id, json_object *head)
     if (type == NULL) return BT_OK;
     bt_json_int(head, "captured_at", &captured);
     if (strcmp(type, BT_REC_OCCURRENCE) == 0 || strcmp(type, BT_REC_ATTACHMENT) == 0) {
-        rec *target = bt_json_int(head, "of", &of) ? rec_find(cs, of) : NULL;
+        rec *target = bt_json_int(head, "of", &of) ? rec_or_folded(cs, of) : NULL;
         if (target == NULL) return BT_OK;
         if (type[0] == 'a') return attach_to(target, id);
-        target->ev.sightings++;
-        if (captured > target->ev.last_seen) {
-            target->ev.last_seen = captured;
-            icase *c = &cs->ic[target->caseix];
-            if (captured > c->last_at) c->last_at = captured;
-        }
+        sighted(cs, target, captured);
         return BT_OK;
     }
     if (strcmp(type, BT_REC_CASE_MERGE) == 0) { replay_merge(cs, head); return BT_OK; }
@@ -391,6 +498,16 @@ bt_err bt_cases_add(bt_cases *cs, int64_t id, json_object *head)
         r.ev.at = captured;
         if (observed != NULL && bt_cases_parse_time(observed, &r.ev.at) == 0) r.ev.at_stated = 1;
         else r.ev.at = captured;
+        const char *fp_hex = bt_json_str(head, "fp");
+        size_t n = 0;
+        r.seen = captured;
+        r.has_fp = fp_hex != NULL &&
+                   sodium_hex2bin(r.fp, sizeof r.fp, fp_hex, strlen(fp_hex), NULL, &n, NULL) == 0 && n == FP_BYTES;
+        rec *prev = r.ev.manual ? NULL : repeat_of(cs, &r); /* a manual capture is never folded */
+        if (prev != NULL) { /* captured while locked: the sighting the host would have folded */
+            sighted(cs, prev, captured);
+            return alias_add(cs, id, prev->ev.record);
+        }
     } else if (strcmp(type, BT_REC_EVENT) == 0) {
         int e = bt_event_parse(bt_json_str(head, "event"));
         const char *outcome = bt_json_str(head, "outcome");
@@ -407,7 +524,9 @@ bt_err bt_cases_add(bt_cases *cs, int64_t id, json_object *head)
         return BT_OK;
     }
     r.ev.last_seen = r.ev.at;
-    return add_record(cs, &r, named);
+    bt_err err = add_record(cs, &r, named);
+    if (err == BT_OK && r.has_fp) err = fp_put(cs, cs->n_recs - 1);
+    return err;
 }
 
 /* ---- deriving ---- */

@@ -3,6 +3,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "bantrail/cases.h"
@@ -22,10 +23,52 @@ int bt_report_state_parse(const char *s)
 
 /* ---- reading the log ---- */
 
+/* The unspent tokens of union uid (borrowed; made when absent). */
+static json_object *union_tokens(bt_outbox *o, const char *uid)
+{
+    json_object *m;
+    if (!json_object_object_get_ex(o->tokens, uid, &m)) {
+        m = json_object_new_object();
+        json_object_object_add(o->tokens, uid, m);
+    }
+    return m;
+}
+
+size_t bt_outbox_tokens_left(const bt_outbox *o, const char *union_id)
+{
+    json_object *m;
+    return json_object_object_get_ex(o->tokens, union_id, &m) ? (size_t)json_object_object_length(m) : 0;
+}
+
+/* Tokens issued: each is the union's until a report entry spends it. */
+static void add_tokens(bt_outbox *o, json_object *head)
+{
+    const char *uid = bt_json_str(head, "union");
+    json_object *arr;
+    char key[24];
+    if (uid == NULL || !json_object_object_get_ex(head, "tokens", &arr) || !json_object_is_type(arr, json_type_array))
+        return;
+    json_object *m = union_tokens(o, uid);
+    for (size_t i = 0; i < json_object_array_length(arr); i++) {
+        json_object *tok = json_object_array_get_idx(arr, i);
+        const char *t = bt_json_str(tok, "t"), *n = bt_json_str(tok, "n");
+        if (t != NULL && n != NULL) json_object_object_add(m, t, json_object_new_string(n));
+    }
+    snprintf(key, sizeof key, "%lld", (long long)bt_json_int_or(head, "request", 0));
+    json_object_object_add(o->answered, key, json_object_new_boolean(1));
+}
+
 static void add_report(bt_outbox *o, int64_t id, json_object *head)
 {
     const char *rid = bt_json_str(head, "report_id"), *seed = bt_json_str(head, "seed");
+    const char *uid = bt_json_str(head, "union");
+    json_object *tok;
     if (rid != NULL && seed != NULL) json_object_object_add(o->seeds, rid, json_object_new_string(seed));
+    if (rid != NULL && uid != NULL && json_object_object_get_ex(head, "token", &tok) && bt_json_str(tok, "t") != NULL) {
+        json_object_object_del(union_tokens(o, uid), bt_json_str(tok, "t")); /* spent on this report id */
+        if (!json_object_object_get_ex(o->id_tokens, rid, NULL))
+            json_object_object_add(o->id_tokens, rid, json_object_get(tok));
+    }
     static const char *const keep[] = {"union", "case", "report_id", "json", "wire", "submit_url"};
     json_object *item = json_object_new_object(), *x;
     json_object_object_add(item, "id", json_object_new_int64(id));
@@ -68,6 +111,8 @@ static int outbox_one(void *ctx, const bt_vault_entry_info *e)
             add_report(l->o, e->id, head);
         } else if (type != NULL && !strcmp(type, BT_REC_REPORT_STATE)) {
             add_state(l->o, head);
+        } else if (type != NULL && !strcmp(type, BT_REC_TOKENS)) {
+            add_tokens(l->o, head);
         }
     }
     json_object_put(head);
@@ -81,6 +126,9 @@ bt_err bt_outbox_load(bt_outbox *o, bt_vault *v)
     o->unions = json_object_new_object();
     o->reports = json_object_new_array();
     o->seeds = json_object_new_object();
+    o->tokens = json_object_new_object();
+    o->id_tokens = json_object_new_object();
+    o->answered = json_object_new_object();
     bt_err err = bt_vault_state_of(v) == BT_VAULT_LOCKED ? BT_ERR_LOCKED
                                                          : bt_vault_entries(v, 0, INT_MAX, outbox_one, &l, &last);
     if (err != BT_OK) bt_outbox_free(o);
@@ -92,7 +140,10 @@ void bt_outbox_free(bt_outbox *o)
     json_object_put(o->unions);
     json_object_put(o->reports);
     json_object_put(o->seeds);
-    o->unions = o->reports = o->seeds = NULL;
+    json_object_put(o->tokens);
+    json_object_put(o->id_tokens);
+    json_object_put(o->answered);
+    o->unions = o->reports = o->seeds = o->tokens = o->id_tokens = o->answered = NULL;
 }
 
 json_object *bt_outbox_report(const bt_outbox *o, int64_t id)
@@ -249,6 +300,37 @@ static bt_err first_restriction(bt_vault *v, const bt_case *k, json_object **not
     return err;
 }
 
+/* bin (len bytes) from the hex of member key of o: 0, else -1. */
+static int hex_member(unsigned char *bin, size_t len, json_object *o, const char *key)
+{
+    const char *hex = bt_json_str(o, key);
+    size_t n = 0;
+    return hex != NULL && sodium_hex2bin(bin, len, hex, strlen(hex), NULL, &n, NULL) == 0 && n == len ? 0 : -1;
+}
+
+/* The token the reports of id carry (docs/REPORT.md section 5): the one its
+ * earlier reports carried, else one of the union's not spent yet. */
+static void choose_token(const bt_outbox *o, const unsigned char rid[BT_REPORT_ID_BYTES], bt_report_built *out)
+{
+    char hex[2 * BT_REPORT_ID_BYTES + 1];
+    json_object *tok = NULL, *m;
+    out->has_token = 0;
+    out->tokens_left = bt_outbox_tokens_left(o, out->u.id);
+    if (out->u.tokens == BT_TOKENS_OFF) return;
+    sodium_bin2hex(hex, sizeof hex, rid, BT_REPORT_ID_BYTES);
+    if (!json_object_object_get_ex(o->id_tokens, hex, &tok) && json_object_object_get_ex(o->tokens, out->u.id, &m)) {
+        json_object_object_foreach(m, t, n) { /* the first left */
+            tok = json_object_new_object();
+            json_object_object_add(tok, "t", json_object_new_string(t));
+            json_object_object_add(tok, "n", json_object_get(n));
+            break;
+        }
+        if (tok != NULL) json_object_object_add(o->id_tokens, hex, tok); /* o is the caller's and freed with it */
+    }
+    out->has_token = tok != NULL && hex_member(out->token.t, sizeof out->token.t, tok, "t") == 0 &&
+                     hex_member(out->token.n, sizeof out->token.n, tok, "n") == 0;
+}
+
 /* Derives the report of case k with out->u and the outbox o. */
 static bt_err derive(bt_vault *v, const bt_outbox *o, const bt_case *k, const bt_report_ask *ask,
                      const unsigned char *want_id, bt_report_built *out, const char **why)
@@ -259,6 +341,7 @@ static bt_err derive(bt_vault *v, const bt_outbox *o, const bt_case *k, const bt
     out->case_id = k->id;
     bt_err err = report_id_for(v, o, k->id, out->u.id, want_id, rid, out->seed, why);
     if (err != BT_OK) return err;
+    choose_token(o, rid, out);
     err = first_restriction(v, k, &notice);
     if (err == BT_OK) err = bt_share_derive(&out->report, k, notice, &ask->context, rid, &reason);
     if (reason != NULL && why != NULL) *why = reason;
@@ -298,6 +381,17 @@ static bt_err append_report(bt_vault *v, const bt_report_built *b, const char *j
     json_object_object_add(head, "json", json_object_new_string_len(json, (int)n));
     json_object_object_add(head, "wire", json_object_new_string_len(q->wire, (int)q->wire_len));
     json_object_object_add(head, "submit_url", json_object_new_string(b->u.submit_url));
+    if (b->has_token) { /* spent on this report id from now on */
+        char th[2 * BT_TOKEN_BYTES + 1], nh[2 * BT_TOKEN_POINT_BYTES + 1];
+        json_object *tok = json_object_new_object();
+        sodium_bin2hex(th, sizeof th, b->token.t, sizeof b->token.t);
+        sodium_bin2hex(nh, sizeof nh, b->token.n, sizeof b->token.n);
+        json_object_object_add(tok, "t", json_object_new_string(th));
+        json_object_object_add(tok, "n", json_object_new_string(nh));
+        json_object_object_add(head, "token", tok);
+        sodium_memzero(th, sizeof th);
+        sodium_memzero(nh, sizeof nh);
+    }
     json_object_object_add(head, "captured_at", json_object_new_int64(now));
     bt_err err = bt_record_append(v, head, NULL, 0, &q->entry);
     json_object_put(head);
@@ -319,13 +413,20 @@ bt_err bt_outbox_queue(bt_vault *v, const bt_report_ask *ask, const bt_report *s
         if (why) *why = "the report is not the one previewed (the case changed?): preview it again";
         err = BT_ERR_BAD_PARAMS;
     }
-    if (err == BT_OK) err = bt_report_seal(out->wire, sizeof out->wire, &out->wire_len, &b.report, &b.u, b.seed);
+    if (err == BT_OK && b.u.tokens == BT_TOKENS_REQUIRED && !b.has_token) {
+        if (why) *why = "none is left for this union: 'bantrail union tokens' asks it for some";
+        err = BT_ERR_TOKEN_REQUIRED;
+    }
+    if (err == BT_OK)
+        err = bt_report_seal(out->wire, sizeof out->wire, &out->wire_len, &b.report, &b.u, b.seed,
+                             b.has_token ? &b.token : NULL);
     if (err == BT_OK) {
         sodium_bin2hex(out->report_id, sizeof out->report_id, b.report.id, sizeof b.report.id);
         memcpy(out->submit_url, b.u.submit_url, sizeof out->submit_url);
         err = append_report(v, &b, json, n, now, out);
     }
     sodium_memzero(b.seed, sizeof b.seed);
+    sodium_memzero(&b.token, sizeof b.token);
     return err;
 }
 
@@ -379,5 +480,140 @@ bt_err bt_outbox_mark(bt_vault *v, int64_t id, bt_report_state state, const char
     json_object_object_add(head, "captured_at", json_object_new_int64(now));
     err = bt_record_append(v, head, NULL, 0, &id);
     json_object_put(head);
+    return err;
+}
+
+/* ---- membership tokens (docs/REPORT.md section 5) ---- */
+
+/* The pinned union uid, which must issue tokens. */
+static bt_err token_union(const bt_outbox *o, const char *uid, bt_union *u, const char **why)
+{
+    int demo = 0;
+    bt_err err = bt_outbox_union(o, uid, u, &demo, why);
+    if (err == BT_OK && u->tokens == BT_TOKENS_OFF) {
+        if (why) *why = "this union issues no membership tokens";
+        err = BT_ERR_NOT_FOUND;
+    }
+    return err;
+}
+
+bt_err bt_outbox_token_request(bt_vault *v, const char *union_id, size_t n, int64_t now, bt_token_ask *out,
+                               const char **why)
+{
+    bt_outbox o;
+    bt_union u;
+    unsigned char t[BT_TOKEN_BYTES], r[BT_TOKEN_SCALAR_BYTES];
+    char th[2 * BT_TOKEN_BYTES + 1], rh[2 * BT_TOKEN_SCALAR_BYTES + 1], mh[2 * BT_TOKEN_POINT_BYTES + 1];
+    static const char suffix[] = "/reports";
+    memset(out, 0, sizeof *out);
+    if (n < 1 || n > BT_TOKEN_BATCH_MAX) {
+        if (why) *why = "count (1-100)";
+        return BT_ERR_BAD_PARAMS;
+    }
+    bt_err err = bt_outbox_load(&o, v);
+    if (err != BT_OK) return err;
+    err = token_union(&o, union_id, &u, why);
+    bt_outbox_free(&o);
+    if (err != BT_OK) return err;
+    /* the union answers beside where it receives reports: .../reports -> .../tokens */
+    size_t ul = strlen(u.submit_url);
+    if (ul < sizeof suffix || strcmp(u.submit_url + ul - (sizeof suffix - 1), suffix) != 0) {
+        if (why) *why = "this union's submit_url does not end in /reports: it cannot say where to ask for tokens";
+        return BT_ERR_NOT_FOUND;
+    }
+    snprintf(out->token_url, sizeof out->token_url, "%.*s/tokens", (int)(ul - (sizeof suffix - 1)), u.submit_url);
+    json_object *head = bt_record_new(BT_REC_TOKEN_REQUEST), *blind = json_object_new_array();
+    for (size_t i = 0; i < n && err == BT_OK; i++) {
+        json_object *b = json_object_new_object();
+        if ((err = bt_token_blind(t, r, out->m[i])) != BT_OK) break;
+        sodium_bin2hex(th, sizeof th, t, sizeof t);
+        sodium_bin2hex(rh, sizeof rh, r, sizeof r);
+        sodium_bin2hex(mh, sizeof mh, out->m[i], sizeof out->m[i]);
+        json_object_object_add(b, "t", json_object_new_string(th));
+        json_object_object_add(b, "r", json_object_new_string(rh));
+        json_object_object_add(b, "m", json_object_new_string(mh));
+        json_object_array_add(blind, b);
+    }
+    sodium_memzero(t, sizeof t);
+    sodium_memzero(r, sizeof r);
+    sodium_memzero(th, sizeof th);
+    sodium_memzero(rh, sizeof rh);
+    json_object_object_add(head, "union", json_object_new_string(u.id));
+    json_object_object_add(head, "blind", blind);
+    json_object_object_add(head, "captured_at", json_object_new_int64(now));
+    if (err == BT_OK) err = bt_record_append(v, head, NULL, 0, &out->entry);
+    json_object_put(head);
+    if (err == BT_OK) out->n = n;
+    return err;
+}
+
+bt_err bt_outbox_token_finish(bt_vault *v, int64_t request, const unsigned char (*z)[BT_TOKEN_POINT_BYTES],
+                              const unsigned char (*proof)[BT_TOKEN_PROOF_BYTES], size_t n, int64_t now,
+                              size_t *added, size_t *left, const char **why)
+{
+    bt_outbox o;
+    bt_union u;
+    json_object *req = NULL, *blind = NULL, *tokens = NULL, *head = NULL;
+    unsigned char t[BT_TOKEN_BYTES], r[BT_TOKEN_SCALAR_BYTES], m[BT_TOKEN_POINT_BYTES];
+    char key[24], hex[2 * BT_TOKEN_POINT_BYTES + 1];
+    const char *type, *uid;
+    bt_token tok;
+    *added = *left = 0;
+    bt_err err = bt_outbox_load(&o, v);
+    if (err != BT_OK) return err;
+    snprintf(key, sizeof key, "%lld", (long long)request);
+    if ((err = bt_record_read(v, request, &req)) != BT_OK || (type = bt_json_str(req, "type")) == NULL ||
+        strcmp(type, BT_REC_TOKEN_REQUEST) != 0 || (uid = bt_json_str(req, "union")) == NULL ||
+        !json_object_object_get_ex(req, "blind", &blind) || json_object_object_get_ex(o.answered, key, NULL)) {
+        if (why) *why = "request: no token request waiting for its answer";
+        err = err == BT_OK || err == BT_ERR_NOT_FOUND ? BT_ERR_NOT_FOUND : err;
+        goto done;
+    }
+    if ((err = token_union(&o, uid, &u, why)) != BT_OK) goto done;
+    if (n != json_object_array_length(blind)) {
+        if (why) *why = "evaluated: not as many as the request asked for";
+        err = BT_ERR_BAD_PARAMS;
+        goto done;
+    }
+    tokens = json_object_new_array();
+    for (size_t i = 0; i < n; i++) {
+        json_object *b = json_object_array_get_idx(blind, i), *one;
+        if (hex_member(t, sizeof t, b, "t") != 0 || hex_member(r, sizeof r, b, "r") != 0 || hex_member(m, sizeof m, b, "m") != 0) {
+            err = BT_ERR_CORRUPT;
+            goto done;
+        }
+        if (bt_token_finish(&tok, t, r, m, z[i], proof[i], u.token_key) != BT_OK) {
+            if (why) *why = "the union's answer does not prove the token key its entry announces (it could tell members "
+                            "apart by it): no token kept";
+            err = BT_ERR_BAD_TOKEN;
+            goto done;
+        }
+        one = json_object_new_object();
+        sodium_bin2hex(hex, sizeof hex, tok.t, sizeof tok.t);
+        json_object_object_add(one, "t", json_object_new_string(hex));
+        sodium_bin2hex(hex, sizeof hex, tok.n, sizeof tok.n);
+        json_object_object_add(one, "n", json_object_new_string(hex));
+        json_object_array_add(tokens, one);
+    }
+    head = bt_record_new(BT_REC_TOKENS);
+    json_object_object_add(head, "union", json_object_new_string(u.id));
+    json_object_object_add(head, "request", json_object_new_int64(request));
+    json_object_object_add(head, "tokens", tokens);
+    tokens = NULL;
+    json_object_object_add(head, "captured_at", json_object_new_int64(now));
+    int64_t entry;
+    if ((err = bt_record_append(v, head, NULL, 0, &entry)) == BT_OK) {
+        *added = n;
+        *left = bt_outbox_tokens_left(&o, u.id) + n;
+    }
+done:
+    sodium_memzero(t, sizeof t);
+    sodium_memzero(r, sizeof r);
+    sodium_memzero(&tok, sizeof tok);
+    sodium_memzero(hex, sizeof hex);
+    json_object_put(head);
+    json_object_put(tokens);
+    json_object_put(req);
+    bt_outbox_free(&o);
     return err;
 }

@@ -807,7 +807,8 @@ static bt_err promote_recovery(bt_vault *v)
     return err;
 }
 
-bt_err bt_vault_unlock_recovery(bt_vault *v, const char *code)
+/* Unwraps the secret key with a recovery code, for bt_vault_reset_passphrase only. */
+static bt_err unlock_recovery(bt_vault *v, const char *code)
 {
     unsigned char bin[RECOVERY_BYTES];
     unsigned char *key;
@@ -924,6 +925,16 @@ done:
     sodium_free(key);
     sodium_free(new_sk);
     sodium_memzero(prev_sealed, sizeof prev_sealed);
+    return err;
+}
+
+bt_err bt_vault_reset_passphrase(bt_vault *v, const char *code, const char *pass, size_t pass_len,
+                                 const bt_kdf_params *params)
+{
+    if (pass_len < BT_PASSPHRASE_MIN) return BT_ERR_WEAK_PASSPHRASE; /* before the code is tried */
+    bt_err err = unlock_recovery(v, code);
+    if (err == BT_OK) err = bt_vault_set_passphrase(v, NULL, 0, pass, pass_len, params);
+    if (err != BT_OK) drop_sk(v); /* the code opened the key for this reset only */
     return err;
 }
 

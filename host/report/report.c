@@ -664,18 +664,22 @@ done:
 }
 
 bt_err bt_report_seal(char *out, size_t cap, size_t *len, const bt_report *r, const bt_union *u,
-                      const unsigned char *seed)
+                      const unsigned char *seed, const bt_token *tok)
 {
     unsigned char *plain;
-    size_t json_len = 0;
+    size_t json_len = 0, tok_len = tok != NULL ? BT_TOKEN_WIRE_BYTES : 0;
     bt_err err;
     if (u->pow_difficulty > BT_REPORT_POW_MAX) return BT_ERR_BAD_PARAMS;
     if (cap < BT_REPORT_WIRE_MAX + 1) return BT_ERR_RESULT_TOO_LARGE;
     if ((plain = sodium_malloc(BT_REPORT_BLOCK * BT_REPORT_MAX_BLOCKS)) == NULL) return BT_ERR_NO_MEMORY;
-    plain[0] = BT_REPORT_KIND_REPORT;
-    err = bt_report_render((char *)plain + BT_REPORT_AUTH_BYTES, BT_REPORT_BLOCK * BT_REPORT_MAX_BLOCKS - BT_REPORT_AUTH_BYTES,
-                           &json_len, r);
-    if (err == BT_OK) err = seal_plain(out, cap, len, plain, json_len, r->id, u, seed);
+    plain[0] = tok != NULL ? BT_REPORT_KIND_MEMBER : BT_REPORT_KIND_REPORT;
+    if (tok != NULL) { /* t | N, signed with the JSON after it */
+        memcpy(plain + BT_REPORT_AUTH_BYTES, tok->t, BT_TOKEN_BYTES);
+        memcpy(plain + BT_REPORT_AUTH_BYTES + BT_TOKEN_BYTES, tok->n, BT_TOKEN_POINT_BYTES);
+    }
+    err = bt_report_render((char *)plain + BT_REPORT_AUTH_BYTES + tok_len,
+                           BT_REPORT_BLOCK * BT_REPORT_MAX_BLOCKS - BT_REPORT_AUTH_BYTES - tok_len, &json_len, r);
+    if (err == BT_OK) err = seal_plain(out, cap, len, plain, tok_len + json_len, r->id, u, seed);
     sodium_free(plain); /* wipes */
     return err;
 }
@@ -806,7 +810,8 @@ bt_err bt_report_open_signed(bt_report *out, bt_report_auth *auth, unsigned char
     }
     /* the report's key and its signature over what is sealed */
     if (plain_len < BT_REPORT_AUTH_BYTES ||
-        (plain[0] != BT_REPORT_KIND_REPORT && plain[0] != BT_REPORT_KIND_WITHDRAW)) {
+        (plain[0] != BT_REPORT_KIND_REPORT && plain[0] != BT_REPORT_KIND_WITHDRAW &&
+         plain[0] != BT_REPORT_KIND_MEMBER)) {
         err = fail(why, "no sender key inside");
         goto done;
     }
@@ -817,6 +822,17 @@ bt_err bt_report_open_signed(bt_report *out, bt_report_auth *auth, unsigned char
         goto done;
     }
     memcpy(auth->key, plain + 1, sizeof auth->key);
+    if (plain[0] == BT_REPORT_KIND_MEMBER) { /* the token it spends, then the report */
+        if (json_len < BT_TOKEN_WIRE_BYTES) {
+            err = fail(why, "a member report without its token");
+            goto done;
+        }
+        auth->has_token = 1;
+        memcpy(auth->token.t, json, BT_TOKEN_BYTES);
+        memcpy(auth->token.n, json + BT_TOKEN_BYTES, BT_TOKEN_POINT_BYTES);
+        json += BT_TOKEN_WIRE_BYTES;
+        json_len -= BT_TOKEN_WIRE_BYTES;
+    }
     if (plain[0] == BT_REPORT_KIND_WITHDRAW) {
         err = json_len == 0 ? BT_OK : fail(why, "a withdrawal carries no report");
         if (err == BT_OK) {
@@ -988,13 +1004,36 @@ bt_err bt_report_union_parse(bt_union *u, const char *json, size_t len, const ch
             }
             u->pow_difficulty = (unsigned)d;
             seen |= 256;
+        } else if (strcmp(key, "tokens") == 0) {
+            const char *p = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+            u->tokens = !strcmp(p, "counted") ? BT_TOKENS_COUNTED : !strcmp(p, "required") ? BT_TOKENS_REQUIRED : BT_TOKENS_OFF;
+            if (u->tokens == BT_TOKENS_OFF) {
+                err = ufail(why, "tokens: counted or required");
+                goto done;
+            }
+            seen |= 512;
+        } else if (strcmp(key, "token_key") == 0) {
+            size_t n = 0;
+            const char *end = NULL;
+            const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+            if (sodium_base642bin(u->token_key, sizeof u->token_key, s, strlen(s), NULL, &n, &end,
+                                  sodium_base64_VARIANT_ORIGINAL) != 0 ||
+                n != sizeof u->token_key || *end != '\0' || !crypto_core_ristretto255_is_valid_point(u->token_key)) {
+                err = ufail(why, "token_key: not base64 of a 32-byte ristretto255 point");
+                goto done;
+            }
+            seen |= 1024;
         } else {
             err = ufail(why, "unknown member");
             goto done;
         }
     }
-    if (seen != 511) {
+    if ((seen & 511) != 511) {
         err = ufail(why, "a required member is missing");
+        goto done;
+    }
+    if ((seen & 512) != (seen & 1024) >> 1) {
+        err = ufail(why, "tokens and token_key: both or neither");
         goto done;
     }
     bt_report_key_id(kid, u->public_key);
@@ -1033,6 +1072,12 @@ bt_err bt_report_union_render(char *out, size_t cap, size_t *len, const bt_union
     json_object_object_add(o, "key_id", json_object_new_string(kid));
     json_object_object_add(o, "pow_difficulty", json_object_new_int((int)u->pow_difficulty));
     json_object_object_add(o, "policy_url", json_object_new_string(u->policy_url));
+    if (u->tokens != BT_TOKENS_OFF) {
+        char tk[sizeof pk];
+        sodium_bin2base64(tk, sizeof tk, u->token_key, sizeof u->token_key, sodium_base64_VARIANT_ORIGINAL);
+        json_object_object_add(o, "tokens", json_object_new_string(u->tokens == BT_TOKENS_REQUIRED ? "required" : "counted"));
+        json_object_object_add(o, "token_key", json_object_new_string(tk));
+    }
     s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                                               JSON_C_TO_STRING_NOSLASHESCAPE);
     n = s ? strlen(s) : 0;

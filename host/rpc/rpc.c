@@ -192,6 +192,8 @@ static const struct {
     {"report_get", m_report_get, 1},
     {"report_withdrawal", m_report_withdrawal, 1},
     {"report_mark", m_report_mark, 1},
+    {"token_request", m_token_request, 1},
+    {"token_finish", m_token_finish, 1},
     {"cases", m_cases, 1},
     {"case_get", m_case_get, 1},
     {"case_merge", m_case_merge, 1},
@@ -338,6 +340,7 @@ void rpc_lock(bt_rpc *r)
     bt_links_free(r->links);
     r->links = NULL;
     bt_export_piece_free(&r->export);
+    if (r->capture != NULL) bt_capture_forget(r->capture); /* what was captured lately: the log's to tell */
 }
 
 int bt_rpc_tick(bt_rpc *r, time_t now)

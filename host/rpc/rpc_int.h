@@ -82,7 +82,8 @@ bt_err m_capture_sealed(call *c);
 bt_err m_unlock(call *c);
 bt_err m_lock(call *c);
 
-/* Locks the log and drops what was learnt from reading it (the links). */
+/* Locks the log and drops what was learnt from reading it (the links, the
+ * repeat memory of what was captured lately). */
 void rpc_lock(bt_rpc *r);
 bt_err m_set_passphrase(call *c);
 bt_err m_recovery_code(call *c);
@@ -108,5 +109,7 @@ bt_err m_report_list(call *c);
 bt_err m_report_get(call *c);
 bt_err m_report_withdrawal(call *c);
 bt_err m_report_mark(call *c);
+bt_err m_token_request(call *c);
+bt_err m_token_finish(call *c);
 
 #endif

@@ -21,8 +21,9 @@ bt_err m_unlock(call *c)
     if ((err = param_string(c, "passphrase", 0, BT_PASSPHRASE_MAX, &pass, &pass_len)) != BT_OK) return err;
     if ((err = param_string(c, "recovery_code", 0, 128, &code, NULL)) != BT_OK) return err;
     if ((err = param_int(c, "auto_lock_minutes", 0, 1, 24 * 60, &minutes)) != BT_OK) return err;
+    if (code != NULL) return bad_param(c, "recovery_code: a recovery code does not unlock, it resets a lost passphrase "
+                                          "once (set_passphrase with recovery_code and new)");
     if (pass != NULL) err = bt_vault_unlock(c->r->vault, pass, pass_len);
-    else if (code != NULL) err = bt_vault_unlock_recovery(c->r->vault, code);
     else if (bt_vault_state_of(c->r->vault) == BT_VAULT_UNPROTECTED) err = BT_OK;
     else { c->detail = "passphrase"; err = BT_ERR_BAD_PARAMS; }
     if (err != BT_OK) return err;
@@ -45,19 +46,22 @@ bt_err m_lock(call *c)
 
 bt_err m_set_passphrase(call *c)
 {
-    const char *pass, *old;
+    const char *pass, *old, *code;
     size_t pass_len, old_len;
     bt_err err;
     if ((err = need_vault(c)) != BT_OK) return err;
     if ((err = param_string(c, "new", 1, BT_PASSPHRASE_MAX, &pass, &pass_len)) != BT_OK) return err;
     if ((err = param_string(c, "old", 0, BT_PASSPHRASE_MAX, &old, &old_len)) != BT_OK) return err;
+    if ((err = param_string(c, "recovery_code", 0, 128, &code, NULL)) != BT_OK) return err;
+    if (old != NULL && code != NULL) return bad_param(c, "old or recovery_code, not both");
     bt_kdf_params kdf = bt_vault_default_kdf();
     int64_t ops = (int64_t)kdf.opslimit, mem = (int64_t)kdf.memlimit;
     if ((err = param_int(c, "kdf_ops", 0, 1, 64, &ops)) != BT_OK) return err;
     if ((err = param_int(c, "kdf_mem", 0, 8192, (int64_t)4 << 30, &mem)) != BT_OK) return err;
     kdf.opslimit = (unsigned long long)ops;
     kdf.memlimit = (size_t)mem;
-    err = bt_vault_set_passphrase(c->r->vault, old, old_len, pass, pass_len, &kdf);
+    err = code != NULL ? bt_vault_reset_passphrase(c->r->vault, code, pass, pass_len, &kdf)
+                       : bt_vault_set_passphrase(c->r->vault, old, old_len, pass, pass_len, &kdf);
     if (err != BT_OK) return err;
     c->result = state_result(c->r);
     return BT_OK;
@@ -196,7 +200,13 @@ bt_err m_get(call *c)
         return BT_ERR_CORRUPT;
     }
     const char *type = bt_json_str(head, "type");
-    if (type != NULL && !strcmp(type, BT_REC_REPORT)) json_object_object_del(head, "seed"); /* the report key's: never answered */
+    /* secrets kept in the log, never answered: a report key's seed, membership tokens and their blinding */
+    if (type != NULL && !strcmp(type, BT_REC_REPORT)) {
+        json_object_object_del(head, "seed");
+        json_object_object_del(head, "token");
+    }
+    if (type != NULL && !strcmp(type, BT_REC_TOKEN_REQUEST)) json_object_object_del(head, "blind");
+    if (type != NULL && !strcmp(type, BT_REC_TOKENS)) json_object_object_del(head, "tokens");
     c->result = json_object_new_object();
     json_object_object_add(c->result, "id", json_object_new_int64(id));
     json_object_object_add(c->result, "record", head);

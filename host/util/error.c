@@ -31,6 +31,10 @@ static const struct {
     [BT_ERR_BAD_REPORT] = {"bad_report", "the report does not follow the report schema"},
     [BT_ERR_REPLAYED] = {"replayed", "this sealed report was received before"},
     [BT_ERR_NOT_OWNER] = {"not_owner", "only the report's sender can update or withdraw it"},
+    [BT_ERR_BAD_TOKEN] = {"bad_token", "the membership token is not valid for this union"},
+    [BT_ERR_TOKEN_SPENT] = {"token_spent", "this membership token was spent before"},
+    [BT_ERR_TOKEN_REQUIRED] = {"token_required", "this union accepts only reports with a membership token"},
+    [BT_ERR_BAD_INVITE] = {"bad_invite", "the invite code is unknown or used up"},
 };
 
 const char *bt_err_code(bt_err err)

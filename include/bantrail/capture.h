@@ -8,8 +8,11 @@
  * the fingerprints captured lately (BLAKE2b of platform, kind and normalised
  * text, also kept inside each notice's encrypted header), rebuilt from the
  * log's last BT_REPEAT_SCAN entries the first time a capture finds the log
- * readable. While the log is locked only what this process captured itself
- * is remembered: a repeat of an older notice is then stored as a new notice.
+ * readable. While the log is locked nothing is folded nor remembered (and
+ * the host forgets the memory at lock: bt_capture_forget), so that a locked
+ * host tells no caller whether a notice was captured: a repeat is stored as
+ * a notice, and reading the log folds it into the one it repeats
+ * (bt_cases_add), as the host would have.
  *
  * Errors: every function returns a bt_err; where a detail helps, *why (may
  * be NULL) is pointed at a static English text, for the error's message
@@ -78,8 +81,9 @@ typedef struct {
 /* Classifies in and, when it is a notice (or manual), appends a "notice"
  * entry, or an "occurrence" "of" the notice captured with the same
  * fingerprint within BT_REPEAT_WINDOW before now (Unix seconds). A manual
- * capture is never folded. Works while the log is locked. Errors of the
- * classifier and of bt_vault_append; *out is filled on BT_OK only. */
+ * capture is never folded, and nothing is while the log is locked (see
+ * above). Works while the log is locked. Errors of the classifier and of
+ * bt_vault_append; *out is filled on BT_OK only. */
 bt_err bt_capture_notice(bt_capture *c, const bt_capture_in *in, int64_t now, bt_capture_out *out,
                          const char **why);
 

@@ -113,7 +113,11 @@ bt_err bt_cases_new(bt_cases **out);
 void bt_cases_free(bt_cases *cs);
 
 /* Feeds entry id (its decrypted header, borrowed) to the builder. Entries
- * must come in increasing id order; types it does not link are ignored.
+ * must come in increasing id order; types it does not link are ignored. A
+ * notice (not manual) with the fingerprint of one seen within
+ * BT_REPEAT_WINDOW before it is folded into that one as a sighting, as the
+ * host folds repeats when it captures them (a locked host does not:
+ * capture.h); what names the folded notice goes to that one.
  * BT_ERR_NO_MEMORY, BT_ERR_BAD_PARAMS when ids go backwards, or after
  * bt_cases_finish. */
 bt_err bt_cases_add(bt_cases *cs, int64_t id, json_object *head);

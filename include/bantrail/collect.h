@@ -37,11 +37,12 @@ typedef struct {
 
 /* Creates a key pair, wraps the secret key under Argon2id(pass) (kdf NULL:
  * bt_kdf_default()) and writes it to path (O_EXCL, O_NOFOLLOW, 0600).
- * pk receives the public key. BT_ERR_WEAK_PASSPHRASE below
+ * pk receives the public key, token_pub (when not NULL) the public half of
+ * the token key derived from it (bt_collect_token_public). BT_ERR_WEAK_PASSPHRASE below
  * BT_PASSPHRASE_MIN bytes; BT_ERR_STORAGE when path exists or cannot be
  * written. */
 bt_err bt_collect_keygen(const char *path, const char *pass, size_t pass_len, const bt_kdf_params *kdf,
-                         unsigned char pk[crypto_box_PUBLICKEYBYTES]);
+                         unsigned char pk[crypto_box_PUBLICKEYBYTES], unsigned char *token_pub);
 
 /* Reads the key file at path and unwraps the secret key with pass into sk,
  * which the caller allocated with sodium_malloc (crypto_box_SECRETKEYBYTES).
@@ -66,6 +67,34 @@ void bt_collect_close(bt_collect *c);
 bt_err bt_collect_set_key(bt_collect *c, const unsigned char pk[crypto_box_PUBLICKEYBYTES],
                           const unsigned char sk[crypto_box_SECRETKEYBYTES], unsigned difficulty);
 
+/* Turns membership tokens on (docs/REPORT.md section 5) under policy, after
+ * bt_collect_set_key: the token key is derived from the union's secret key
+ * (bt_token_key) and must have the public half pub that the union entry
+ * announces (else BT_ERR_CORRUPT). BT_TOKENS_OFF turns them off. */
+bt_err bt_collect_set_tokens(bt_collect *c, bt_tokens_policy policy, const unsigned char pub[BT_TOKEN_POINT_BYTES]);
+
+/* The token key's public half for the union's secret key sk (what keygen
+ * writes into the entry as token_key). */
+bt_err bt_collect_token_public(const unsigned char sk[crypto_box_SECRETKEYBYTES], unsigned char pub[BT_TOKEN_POINT_BYTES]);
+
+#define BT_COLLECT_INVITE_BYTES 16
+
+/* A new invite code worth count tokens (1..BT_COLLECT_INVITE_MAX), for the
+ * union to hand one member. Only BLAKE2b-256 of the code is stored. */
+#define BT_COLLECT_INVITE_MAX 10000
+bt_err bt_collect_invite(bt_collect *c, unsigned count, unsigned char code[BT_COLLECT_INVITE_BYTES]);
+
+/* Issues n tokens (1..BT_TOKEN_BATCH_MAX) against invite code: z[i] = k·m[i]
+ * with a DLEQ proof each (token.h), taking n from the code's budget in one
+ * transaction. BT_ERR_BAD_INVITE (with *why) when the code is unknown or has
+ * fewer than n left, BT_ERR_BAD_PARAMS when an m is not a point,
+ * BT_ERR_LOCKED when tokens are off; nothing changes on error. *left: what
+ * the code has left. The store keeps nothing of m or z. */
+bt_err bt_collect_issue(bt_collect *c, const unsigned char code[BT_COLLECT_INVITE_BYTES],
+                        const unsigned char (*m)[BT_TOKEN_POINT_BYTES], size_t n,
+                        unsigned char (*z)[BT_TOKEN_POINT_BYTES], unsigned char (*proof)[BT_TOKEN_PROOF_BYTES],
+                        int64_t *left, const char **why);
+
 /* Opens, checks and stores one sealed report or withdrawal (base64 text,
  * exact; bt_report_open_signed). Outside a batch it commits before
  * returning. A report of a new id is stored with its key; a report or a
@@ -73,8 +102,13 @@ bt_err bt_collect_set_key(bt_collect *c, const unsigned char pk[crypto_box_PUBLI
  * brought. Errors as bt_report_open_signed, plus BT_ERR_NOT_OWNER (another
  * key, or a report stored before keys, which nobody can change), BT_ERR_NOT_FOUND
  * (a withdrawal of an id never received), BT_ERR_REPLAYED (these sealed bytes
- * were stored before), BT_ERR_LOCKED (no key set) and BT_ERR_STORAGE; on
- * every error nothing changes. *why (may be NULL) gets a static reason on
+ * were stored before), BT_ERR_BAD_TOKEN (a member report whose token does
+ * not check, or tokens are off), BT_ERR_TOKEN_SPENT (its token was spent
+ * before), BT_ERR_TOKEN_REQUIRED (a new report without a token under
+ * BT_TOKENS_REQUIRED), BT_ERR_LOCKED (no key set) and BT_ERR_STORAGE; on
+ * every error nothing changes. A report enters the figures ("counted") when
+ * it spent a token or tokens are off; under BT_TOKENS_COUNTED one without
+ * is kept apart. An update keeps its report's standing. *why (may be NULL) gets a static reason on
  * failure. */
 bt_err bt_collect_submit(bt_collect *c, const char *wire, size_t len, bt_collect_result *res,
                          const char **why);
@@ -83,7 +117,7 @@ bt_err bt_collect_submit(bt_collect *c, const char *wire, size_t len, bt_collect
 bt_err bt_collect_begin(bt_collect *c);
 bt_err bt_collect_commit(bt_collect *c);
 
-/* Number of distinct reports stored. */
+/* Number of distinct reports stored (counted or not). */
 bt_err bt_collect_count(bt_collect *c, int64_t *n);
 
 /* The figures (docs/REPORT.md "Figures") in fmt: *out is malloc'd and

@@ -29,6 +29,10 @@ typedef enum {
     BT_ERR_BAD_REPORT,         /* a report that breaks the schema (docs/REPORT.md) */
     BT_ERR_REPLAYED,           /* this exact sealed report was received before */
     BT_ERR_NOT_OWNER,          /* an update or withdrawal not signed by the report's own key */
+    BT_ERR_BAD_TOKEN,          /* a membership token (or its issuance proof) that does not hold */
+    BT_ERR_TOKEN_SPENT,        /* a membership token spent before */
+    BT_ERR_TOKEN_REQUIRED,     /* the union counts only reports with a membership token */
+    BT_ERR_BAD_INVITE,         /* an invite code the union does not know, or used up */
     BT_ERR_COUNT_
 } bt_err;
 

@@ -7,7 +7,11 @@
  *  - {"type":"report",...} queues a sealed report, with the report's
  *    signing seed (only in the log, which is sealed: never in the report,
  *    never in an answer), the same for every report of that report id;
- *  - {"type":"report_state","of":N,"state":...} records what became of it.
+ *  - {"type":"report_state","of":N,"state":...} records what became of it;
+ *  - {"type":"token_request","union":...,"blind":[{"t","r","m"}]} keeps the
+ *    secrets of membership tokens asked of a union (docs/REPORT.md section
+ *    5) until its answer; {"type":"tokens","request":N,"tokens":[{"t","n"}]}
+ *    the tokens it issued; a report entry's "token" is the one it spends.
  * The core never sends: the extension's worker or the CLI does, and marks.
  *
  * Errors: a bt_err, and where a detail helps *why (may be NULL) pointed at a
@@ -29,7 +33,13 @@ typedef struct {
                              "report_id", "json", "wire", "submit_url", "state" (queued, sent,
                              failed, withdrawn), "updated_at", "attempts"[, "detail"]} */
     json_object *seeds;   /* report id (hex) -> its signing seed (hex): internal, never answered */
+    json_object *tokens;  /* union id -> {t (hex): N (hex)}: the membership tokens not spent yet (internal) */
+    json_object *id_tokens; /* report id (hex) -> {"t", "n"}: the token its reports carry (internal) */
+    json_object *answered;  /* token_request entry (decimal) -> true: answered already */
 } bt_outbox;
+
+/* Membership tokens the log holds for union_id, not spent yet. */
+size_t bt_outbox_tokens_left(const bt_outbox *o, const char *union_id);
 
 /* Reads the pinned unions and the outbox from the log. BT_ERR_LOCKED when
  * it is locked; storage errors. Release with bt_outbox_free (on BT_OK). */
@@ -69,6 +79,9 @@ typedef struct {
     int demo;        /* u is the demo union */
     int64_t case_id; /* the case's id */
     unsigned char seed[BT_REPORT_SEED_BYTES]; /* the report's signing seed (wipe it) */
+    int has_token;   /* the report spends token (the union issues them and one is left, or the id has one) */
+    bt_token token;  /* wipe it */
+    size_t tokens_left; /* the union's tokens in the log not spent yet, this one included */
 } bt_report_built;
 
 /* Builds the report of ask (bt_share_derive over the case and its first
@@ -79,9 +92,12 @@ typedef struct {
  * that id: a report id the log did not make for this case and union is
  * refused with BT_ERR_BAD_PARAMS, so that nobody has the host seal an update
  * of a report that is not theirs. out->seed: the seed kept with that id,
- * else a fresh one. Needs the log readable. BT_ERR_NOT_FOUND (no such case
- * or union, or nothing to report), BT_ERR_BAD_PARAMS (with *why) for a bad
- * context or a foreign report id, BT_ERR_LOCKED. */
+ * else a fresh one. out->token: when the union issues membership tokens,
+ * the one this id's reports carry, else one not spent yet (a token buys one
+ * report id: every report of the id carries the same). Needs the log
+ * readable. BT_ERR_NOT_FOUND (no such case or union, or nothing to report),
+ * BT_ERR_BAD_PARAMS (with *why) for a bad context or a foreign report id,
+ * BT_ERR_LOCKED. */
 bt_err bt_outbox_build(bt_vault *v, const bt_report_ask *ask, const unsigned char *want_id, int64_t now,
                        bt_report_built *out, const char **why);
 
@@ -98,8 +114,10 @@ typedef struct {
  * is the preview's JSON and shown what it parses to (bt_report_parse). The
  * report is built again with shown's id and must equal previewed byte for
  * byte (only what was shown is sealed): else BT_ERR_BAD_PARAMS (with *why:
- * the case changed, preview again). Then sealed to the union and appended
- * at now. bt_outbox_build's errors. */
+ * the case changed, preview again). Then sealed to the union (with the
+ * token bt_outbox_build chose) and appended at now. bt_outbox_build's
+ * errors, and BT_ERR_TOKEN_REQUIRED (with *why) when the union accepts only
+ * reports with a token and none is left. */
 bt_err bt_outbox_queue(bt_vault *v, const bt_report_ask *ask, const bt_report *shown, const char *previewed,
                        size_t len, int64_t now, bt_report_queued *out, const char **why);
 
@@ -120,5 +138,31 @@ int bt_report_state_parse(const char *s);
  * or NULL) at now. BT_ERR_NOT_FOUND when id is not in the outbox,
  * BT_ERR_LOCKED. */
 bt_err bt_outbox_mark(bt_vault *v, int64_t id, bt_report_state state, const char *detail, int64_t now);
+
+/* Membership tokens asked of a union (docs/REPORT.md section 5). */
+typedef struct {
+    int64_t entry;                                  /* the token_request entry keeping their secrets */
+    size_t n;
+    char token_url[sizeof ((bt_union *)0)->submit_url]; /* where to ask: the submit URL's /tokens */
+    unsigned char m[BT_TOKEN_BATCH_MAX][BT_TOKEN_POINT_BYTES]; /* the blinded elements to send */
+} bt_token_ask;
+
+/* Makes n (1..BT_TOKEN_BATCH_MAX) fresh tokens for pinned union union_id,
+ * blinded, and appends their secrets (t, r) at now: the union's answer is
+ * finished with bt_outbox_token_finish. BT_ERR_NOT_FOUND (with *why): no
+ * such union, or it issues no tokens; BT_ERR_BAD_PARAMS; BT_ERR_LOCKED. */
+bt_err bt_outbox_token_request(bt_vault *v, const char *union_id, size_t n, int64_t now, bt_token_ask *out,
+                               const char **why);
+
+/* The union's answer to token_request entry request: n evaluated elements
+ * and their DLEQ proofs. Every proof must hold for the token key the pinned
+ * entry announces, else nothing is kept (BT_ERR_BAD_TOKEN, with *why: a
+ * union proving another key may be telling members apart). Appends the
+ * tokens at now; *added, *left: how many, and how many the union now has.
+ * BT_ERR_NOT_FOUND: no such request, or answered already; BT_ERR_BAD_PARAMS:
+ * n is not the request's. */
+bt_err bt_outbox_token_finish(bt_vault *v, int64_t request, const unsigned char (*z)[BT_TOKEN_POINT_BYTES],
+                              const unsigned char (*proof)[BT_TOKEN_PROOF_BYTES], size_t n, int64_t now,
+                              size_t *added, size_t *left, const char **why);
 
 #endif

@@ -15,6 +15,8 @@
 #define BT_REC_UNION "union"                   /* a union pinned for reports */
 #define BT_REC_REPORT "report"                 /* a sealed report queued for a union: the outbox */
 #define BT_REC_REPORT_STATE "report_state"     /* what became of a queued report: "of" it */
+#define BT_REC_TOKEN_REQUEST "token_request"   /* membership tokens asked of a union: their secrets (t, r) */
+#define BT_REC_TOKENS "tokens"                 /* membership tokens a union issued: (t, N), for one "request" */
 
 #include <json-c/json.h>
 #include <stddef.h>

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <sodium.h>
 #include "bantrail/error.h"
+#include "bantrail/token.h"
 
 #define BT_REPORT_SCHEMA 1              /* "v" in the JSON */
 #define BT_REPORT_ID_BYTES 16           /* random report id */
@@ -45,6 +46,9 @@
 #define BT_REPORT_AUTH_BYTES (1 + crypto_sign_PUBLICKEYBYTES + crypto_sign_BYTES) /* 97 */
 #define BT_REPORT_KIND_REPORT 'R'
 #define BT_REPORT_KIND_WITHDRAW 'W'
+/* A report that spends a membership token: the token (t | N, token.h)
+ * comes between the signature and the JSON, and the signature covers it. */
+#define BT_REPORT_KIND_MEMBER 'M'
 #define BT_REPORT_SIGN_CONTEXT "bantrail-report-v2"
 
 /* The closed enums. Every field's value 0 means "absent"; names are looked
@@ -83,6 +87,14 @@ typedef struct {
     uint16_t country;       /* 0: not given */
 } bt_report;
 
+/* A union's policy on membership tokens (docs/REPORT.md section 5), in its
+ * entry as "tokens": absent (off), "counted" or "required". */
+typedef enum {
+    BT_TOKENS_OFF,      /* issues none: every valid report counts */
+    BT_TOKENS_COUNTED,  /* reports without a token are kept, but the figures count them apart */
+    BT_TOKENS_REQUIRED, /* a report without a token is refused (token_required) */
+} bt_tokens_policy;
+
 /* A union's entry (docs/REPORT.md "Union entry"), pinned by the person. */
 typedef struct {
     char id[65];
@@ -93,6 +105,8 @@ typedef struct {
     unsigned char public_key[crypto_box_PUBLICKEYBYTES];
     unsigned char key_id[BT_REPORT_KEY_ID_BYTES];
     unsigned pow_difficulty;
+    bt_tokens_policy tokens;                         /* BT_TOKENS_OFF: no token_key */
+    unsigned char token_key[BT_TOKEN_POINT_BYTES];   /* the token key's public half (token.h) */
 } bt_union;
 
 /* Number of names of field f (values run 1..count), 0 for a bad f. */
@@ -140,6 +154,8 @@ bt_err bt_report_render(char *out, size_t cap, size_t *len, const bt_report *r);
 typedef struct {
     int withdrawal;                                 /* a withdrawal of the report id, no report */
     unsigned char key[crypto_sign_PUBLICKEYBYTES];  /* the report's key, whose signature held */
+    int has_token;                                  /* a member report: token is what it spends */
+    bt_token token;                                 /* unchecked: the collector checks it */
 } bt_report_auth;
 
 /* Client side. Renders r canonically, puts before it the report's public
@@ -150,9 +166,10 @@ typedef struct {
  * seed: the report's signing seed (BT_REPORT_SEED_BYTES, the same for every
  * update of the report id, kept by its sender); NULL: a fresh one, thrown
  * away, so that the report can never be updated or withdrawn.
+ * tok: a membership token to spend (a member report, kind 'M'), or NULL.
  * Every plaintext temporary is wiped. */
 bt_err bt_report_seal(char *out, size_t cap, size_t *len, const bt_report *r, const bt_union *u,
-                      const unsigned char *seed);
+                      const unsigned char *seed, const bt_token *tok);
 
 /* Client side: the withdrawal of report id, signed with the report's seed
  * (the one its reports were sealed with), sealed and worked like a report. */
@@ -176,7 +193,8 @@ bt_err bt_report_open(bt_report *out, unsigned char digest[32], const char *wire
 
 /* bt_report_open that also accepts a withdrawal and says who signed:
  * inside the box, the kind, the report's public key and its signature must
- * hold (else BT_ERR_BAD_REPORT). For a withdrawal *out has only its id.
+ * hold (else BT_ERR_BAD_REPORT). For a withdrawal *out has only its id; for
+ * a member report auth->token is the token it spends (not yet checked).
  * Whether that key may change the id is the collector's question
  * (bt_collect_submit). bt_report_open refuses withdrawals (BT_ERR_BAD_REPORT). */
 bt_err bt_report_open_signed(bt_report *out, bt_report_auth *auth, unsigned char digest[32], const char *wire,
@@ -186,7 +204,9 @@ bt_err bt_report_open_signed(bt_report *out, bt_report_auth *auth, unsigned char
 
 /* Parses and checks a union entry (strict: all members, no others; https
  * URLs, or http only to 127.0.0.1/localhost/[::1]; public_key base64 of
- * exactly 32 bytes; key_id matching it; difficulty 0..BT_REPORT_POW_MAX).
+ * exactly 32 bytes; key_id matching it; difficulty 0..BT_REPORT_POW_MAX;
+ * "tokens" and "token_key" both or neither, the key a valid ristretto255
+ * point).
  * BT_ERR_BAD_PARAMS with *why on failure. */
 bt_err bt_report_union_parse(bt_union *out, const char *json, size_t len, const char **why);
 

@@ -72,14 +72,21 @@ const unsigned char *bt_vault_public_key(const bt_vault *v);
  * wrong one; BT_OK at once in the unprotected state. */
 bt_err bt_vault_unlock(bt_vault *v, const char *pass, size_t pass_len);
 
-/* Unwraps the secret key with a recovery code (spaces and dashes ignored). */
-bt_err bt_vault_unlock_recovery(bt_vault *v, const char *code);
+/* A lost passphrase reset with the recovery code (spaces and dashes
+ * ignored): as bt_vault_set_passphrase, the code standing for the old
+ * passphrase. The code is used up by it: the new key pair's transaction
+ * deletes its wrap, so it opens nothing written from then on, and it opens
+ * nothing on its own: a code is good for one reset, never for unlocking
+ * (issue 13). On any failure the vault is left locked.
+ * BT_ERR_WRONG_PASSPHRASE for a wrong or used code, BT_ERR_WEAK_PASSPHRASE
+ * and bt_vault_set_passphrase's errors. */
+bt_err bt_vault_reset_passphrase(bt_vault *v, const char *code, const char *pass, size_t pass_len,
+                                 const bt_kdf_params *params);
 
 /* Wipes the secret key and every cached session key. */
 void bt_vault_lock(bt_vault *v);
 
-/* Sets the passphrase (old may be NULL before one is set, or when the vault
- * is unlocked through the recovery code) under Argon2id with params (NULL:
+/* Sets the passphrase (old may be NULL before one is set) under Argon2id with params (NULL:
  * the defaults), on a new key pair: what is written from now on is sealed
  * to it, and nothing older than it (a copy of the folder, an old passphrase,
  * the recovery code, the unprotected key file, all of which are retired)

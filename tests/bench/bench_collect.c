@@ -76,7 +76,7 @@ int main(int argc, char **argv)
         bt_report r;
         random_report(&r, randombytes_random());
         wires[i] = malloc(BT_REPORT_WIRE_MAX + 1);
-        if (bt_report_seal(wires[i], BT_REPORT_WIRE_MAX + 1, &lens[i], &r, &u, NULL) != BT_OK) return 1;
+        if (bt_report_seal(wires[i], BT_REPORT_WIRE_MAX + 1, &lens[i], &r, &u, NULL, NULL) != BT_OK) return 1;
     }
     double t_seal = now() - t0;
 
@@ -198,7 +198,7 @@ int main(int argc, char **argv)
             char wire[BT_REPORT_WIRE_MAX + 1];
             size_t wl = 0, el = 0;
             random_report(&r, randombytes_random());
-            if (bt_report_seal(wire, sizeof wire, &wl, &r, &u, NULL) != BT_OK ||
+            if (bt_report_seal(wire, sizeof wire, &wl, &r, &u, NULL, NULL) != BT_OK ||
                 sodium_base642bin(env, sizeof env, wire, wl, NULL, &el, NULL, sodium_base64_VARIANT_ORIGINAL) != 0)
                 return 1;
             uint64_t nonce = 0;

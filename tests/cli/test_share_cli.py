@@ -150,6 +150,24 @@ class Share(unittest.TestCase):
         self.assertEqual(json.loads(cli(self.home, "--json", "report", "list").stdout)["reports"][0]["state"],
                          "withdrawn")
 
+    def test_a_sent_report_is_withdrawn_at_the_union_only_when_it_answers(self):
+        cli(self.home, "union", "import", os.path.join(self.union_dir, "union.json"))
+        self.start_server()
+        self.assertEqual(cli(self.home, "report", "send", "--case", "1", "--union", "test-union", "--yes",
+                             "--now").returncode, 0)
+        self.assertEqual(self.counted()["total"], 1)
+        rid = self.outbox()[0]["id"]
+        self.stop_server()
+        out = cli(self.home, "report", "withdraw", "--id", str(rid))  # nobody listens: it stays sent
+        self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
+        self.assertIn(b"did not take the withdrawal", out.stderr)
+        self.assertEqual(self.outbox()[0]["state"], "sent")
+        self.start_server()
+        out = cli(self.home, "report", "withdraw", "--id", str(rid))
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertIn(b"withdrawn at the union", out.stdout)
+        self.assertEqual((self.outbox()[0]["state"], self.counted()["total"]), ("withdrawn", 0))
+
     # ---- the sending policy (docs/REPORT.md "Sending"), one answer at a time ----
 
     def outbox(self):

@@ -53,7 +53,7 @@ static size_t seal_sample_as(char *wire, const unsigned char id[16], const char 
     bt_union u = forge_union(pk, 0);
     char json[2048];
     size_t len = 0, n = sample_json(json, sizeof json, id, platform, week);
-    if (bt_report_parse(&r, json, n, NULL) != BT_OK || bt_report_seal(wire, BT_REPORT_WIRE_MAX + 1, &len, &r, &u, seed) != BT_OK)
+    if (bt_report_parse(&r, json, n, NULL) != BT_OK || bt_report_seal(wire, BT_REPORT_WIRE_MAX + 1, &len, &r, &u, seed, NULL) != BT_OK)
         abort();
     return len;
 }
@@ -276,11 +276,11 @@ TEST(key_file_opens_with_its_passphrase_only)
     bt_kdf_params fast = {crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN};
     struct stat st;
     snprintf(path, sizeof path, "%s/%s", dir, BT_COLLECT_KEYFILE);
-    CHECK_EQ(bt_collect_keygen(path, "short", 5, &fast, p1), BT_ERR_WEAK_PASSPHRASE);
-    CHECK_EQ(bt_collect_keygen(path, "correct horse", 13, &fast, p1), BT_OK);
+    CHECK_EQ(bt_collect_keygen(path, "short", 5, &fast, p1, NULL), BT_ERR_WEAK_PASSPHRASE);
+    CHECK_EQ(bt_collect_keygen(path, "correct horse", 13, &fast, p1, NULL), BT_OK);
     CHECK_EQ(stat(path, &st), 0);
     CHECK_EQ(st.st_mode & 0777, 0600u);
-    CHECK_EQ(bt_collect_keygen(path, "correct horse", 13, &fast, p2), BT_ERR_STORAGE); /* never overwrites */
+    CHECK_EQ(bt_collect_keygen(path, "correct horse", 13, &fast, p2, NULL), BT_ERR_STORAGE); /* never overwrites */
     CHECK_EQ(bt_collect_key_load(path, "wrong horse!!", 13, p2, s), BT_ERR_WRONG_PASSPHRASE);
     CHECK_EQ(bt_collect_key_load(path, "correct horse", 13, p2, s), BT_OK);
     CHECK(memcmp(p1, p2, 32) == 0);
@@ -347,6 +347,195 @@ TEST(the_report_rate_table_stays_bounded_under_many_addresses)
     bt_rate_free(r);
 }
 
+/* ---- membership tokens (docs/REPORT.md section 5) ---- */
+
+/* A token issued by c's union through an invite code, as a member gets it. */
+static bt_token member_token(bt_collect *c)
+{
+    unsigned char code[BT_COLLECT_INVITE_BYTES], t[32], r[32], m[1][32], z[1][32], proof[1][64];
+    int64_t left = 0;
+    bt_token tok;
+    if (bt_collect_invite(c, 1, code) != BT_OK || bt_token_blind(t, r, m[0]) != BT_OK ||
+        bt_collect_issue(c, code, (const unsigned char (*)[32])m, 1, z, proof, &left, NULL) != BT_OK ||
+        bt_token_finish(&tok, t, r, m[0], z[0], proof[0], c->token_pub) != BT_OK)
+        abort();
+    return tok;
+}
+
+static size_t seal_member(char *wire, const unsigned char id[16], const char *platform, const bt_token *tok)
+{
+    bt_report r;
+    bt_union u = forge_union(pk, 0);
+    char json[2048];
+    size_t len = 0, n = sample_json(json, sizeof json, id, platform, "2026-W10");
+    if (bt_report_parse(&r, json, n, NULL) != BT_OK ||
+        bt_report_seal(wire, BT_REPORT_WIRE_MAX + 1, &len, &r, &u, sender_seed, tok) != BT_OK)
+        abort();
+    return len;
+}
+
+static bt_collect *token_store(char **dir, bt_tokens_policy policy)
+{
+    unsigned char pub[32];
+    bt_collect *c = fresh_store(dir);
+    if (bt_collect_token_public(sk, pub) != BT_OK || bt_collect_set_tokens(c, policy, pub) != BT_OK) abort();
+    return c;
+}
+
+static int64_t rows(bt_collect *c, const char *table)
+{
+    char sql[64];
+    sqlite3_stmt *s = NULL;
+    int64_t n = -1;
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+    if (sqlite3_prepare_v2(c->db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+        n = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return n;
+}
+
+TEST(a_token_is_spent_on_one_report_id_and_a_double_spend_stores_nothing)
+{
+    char *dir, wire[BT_REPORT_WIRE_MAX + 1], *out = NULL;
+    bt_collect *c = token_store(&dir, BT_TOKENS_REQUIRED);
+    unsigned char id[16], other[16];
+    size_t len, olen = 0;
+    bt_collect_result res;
+    bt_token tok = member_token(c);
+    bt_report_new_id(id);
+    bt_report_new_id(other);
+    len = seal_member(wire, id, "instagram", &tok);
+    CHECK_EQ(bt_collect_submit(c, wire, len, &res, NULL), BT_OK);
+    /* the same id updated with its token: fine, still one report */
+    len = seal_member(wire, id, "facebook", &tok);
+    CHECK_EQ(bt_collect_submit(c, wire, len, &res, NULL), BT_OK);
+    CHECK(res.updated);
+    /* the same token on another id, in a batch too: refused, nothing kept */
+    CHECK_EQ(bt_collect_begin(c), BT_OK);
+    len = seal_member(wire, other, "x", &tok);
+    const char *why = NULL;
+    CHECK_EQ(bt_collect_submit(c, wire, len, &res, &why), BT_ERR_TOKEN_SPENT);
+    CHECK(why != NULL && strstr(why, "spent") != NULL);
+    CHECK_EQ(bt_collect_commit(c), BT_OK);
+    CHECK_EQ(rows(c, "reports"), 1);
+    CHECK_EQ(rows(c, "owners"), 1);
+    CHECK_EQ(rows(c, "seen"), 2);
+    CHECK_EQ(rows(c, "spent"), 1);
+    CHECK_EQ(bt_collect_report(c, BT_COLLECT_JSON, &out, &olen), BT_OK);
+    CHECK(out && strstr(out, "\"facebook\": 1") != NULL && strstr(out, "\"x\"") == NULL);
+    free(out);
+    bt_collect_close(c);
+    drop_store(dir);
+}
+
+TEST(a_forged_token_or_a_token_where_none_are_issued_is_refused)
+{
+    char *dir, *dir2, wire[BT_REPORT_WIRE_MAX + 1];
+    bt_collect *c = token_store(&dir, BT_TOKENS_COUNTED);
+    unsigned char id[16];
+    bt_token tok = member_token(c), forged = tok;
+    bt_report_new_id(id);
+    forged.n[3] ^= 0x10; /* forged N */
+    size_t len = seal_member(wire, id, "instagram", &forged);
+    CHECK_EQ(bt_collect_submit(c, wire, len, NULL, NULL), BT_ERR_BAD_TOKEN);
+    randombytes_buf(forged.t, sizeof forged.t); /* made up whole */
+    crypto_core_ristretto255_random(forged.n);
+    len = seal_member(wire, id, "instagram", &forged);
+    CHECK_EQ(bt_collect_submit(c, wire, len, NULL, NULL), BT_ERR_BAD_TOKEN);
+    CHECK_EQ(rows(c, "reports") + rows(c, "seen") + rows(c, "spent") + rows(c, "owners"), 0);
+    /* tokens off: a member report is refused, not silently counted */
+    CHECK_EQ(bt_collect_set_tokens(c, BT_TOKENS_OFF, NULL), BT_OK);
+    len = seal_member(wire, id, "instagram", &tok);
+    CHECK_EQ(bt_collect_submit(c, wire, len, NULL, NULL), BT_ERR_BAD_TOKEN);
+    bt_collect_close(c);
+    drop_store(dir);
+    /* another union's store (another key, sealed to it): the honest token is not its */
+    bt_collect *d = token_store(&dir2, BT_TOKENS_COUNTED);
+    len = seal_member(wire, id, "instagram", &tok);
+    CHECK_EQ(bt_collect_submit(d, wire, len, NULL, NULL), BT_ERR_BAD_TOKEN);
+    bt_collect_close(d);
+    drop_store(dir2);
+}
+
+TEST(the_policy_decides_what_a_report_without_a_token_becomes)
+{
+    char *dir, wire[BT_REPORT_WIRE_MAX + 1], *out = NULL;
+    bt_collect *c = token_store(&dir, BT_TOKENS_REQUIRED);
+    unsigned char id[16], pub[32];
+    size_t len, olen = 0;
+    bt_report_new_id(id);
+    len = seal_sample(wire, id, "instagram", "2026-W10");
+    CHECK_EQ(bt_collect_submit(c, wire, len, NULL, NULL), BT_ERR_TOKEN_REQUIRED);
+    CHECK_EQ(rows(c, "reports") + rows(c, "seen") + rows(c, "owners"), 0);
+    /* counted: kept, left out of the figures and the open data, and said so */
+    CHECK_EQ(bt_collect_token_public(sk, pub), BT_OK);
+    CHECK_EQ(bt_collect_set_tokens(c, BT_TOKENS_COUNTED, pub), BT_OK);
+    CHECK_EQ(bt_collect_submit(c, wire, len, NULL, NULL), BT_OK);
+    bt_token tok = member_token(c);
+    bt_report_new_id(id);
+    len = seal_member(wire, id, "x", &tok);
+    CHECK_EQ(bt_collect_submit(c, wire, len, NULL, NULL), BT_OK);
+    CHECK_EQ(bt_collect_report(c, BT_COLLECT_JSON, &out, &olen), BT_OK);
+    CHECK(out && strstr(out, "\"total\": 1") != NULL && strstr(out, "\"not_counted_without_token\": 1") != NULL &&
+          strstr(out, "\"instagram\"") == NULL);
+    free(out);
+    /* a token key that is not the union's is refused */
+    pub[0] ^= 1;
+    CHECK_EQ(bt_collect_set_tokens(c, BT_TOKENS_COUNTED, pub), BT_ERR_CORRUPT);
+    bt_collect_close(c);
+    drop_store(dir);
+}
+
+TEST(an_invite_code_issues_its_budget_once)
+{
+    char *dir;
+    bt_collect *c = token_store(&dir, BT_TOKENS_COUNTED);
+    unsigned char code[BT_COLLECT_INVITE_BYTES], unknown[BT_COLLECT_INVITE_BYTES] = {0}, t[32], r[32];
+    unsigned char m[3][32], z[3][32], proof[3][64];
+    int64_t left = -1;
+    const char *why = NULL;
+    CHECK_EQ(bt_collect_invite(c, 3, code), BT_OK);
+    CHECK_EQ(bt_collect_invite(c, 0, code + 0), BT_ERR_BAD_PARAMS);
+    for (int i = 0; i < 3; i++) CHECK_EQ(bt_token_blind(t, r, m[i]), BT_OK);
+    memset(m[2], 0, 32); /* the identity: not a blinded token; nothing taken from the budget */
+    CHECK_EQ(bt_collect_issue(c, code, (const unsigned char (*)[32])m, 3, z, proof, &left, NULL), BT_ERR_BAD_PARAMS);
+    CHECK_EQ(bt_collect_issue(c, code, (const unsigned char (*)[32])m, 2, z, proof, &left, NULL), BT_OK);
+    CHECK_EQ(left, 1);
+    CHECK_EQ(bt_collect_issue(c, code, (const unsigned char (*)[32])m, 2, z, proof, &left, &why), BT_ERR_BAD_INVITE);
+    CHECK_EQ(left, 1);
+    CHECK_EQ(bt_collect_issue(c, unknown, (const unsigned char (*)[32])m, 1, z, proof, &left, &why), BT_ERR_BAD_INVITE);
+    CHECK(why != NULL && strstr(why, "no such invite") != NULL);
+    CHECK_EQ(bt_collect_issue(c, code, (const unsigned char (*)[32])m, 1, z, proof, &left, NULL), BT_OK);
+    CHECK_EQ(left, 0);
+    CHECK_EQ(bt_collect_issue(c, code, (const unsigned char (*)[32])m, 1, z, proof, &left, NULL), BT_ERR_BAD_INVITE);
+    bt_collect_close(c);
+    drop_store(dir);
+}
+
+TEST(a_store_from_before_tokens_keeps_counting_its_reports)
+{
+    char *dir, wire[BT_REPORT_WIRE_MAX + 1], path[512], *out = NULL;
+    bt_collect *c = fresh_store(&dir);
+    unsigned char id[16];
+    sqlite3 *db = NULL;
+    size_t len, olen = 0;
+    bt_report_new_id(id);
+    len = seal_sample(wire, id, "instagram", "2026-W10");
+    CHECK_EQ(bt_collect_submit(c, wire, len, NULL, NULL), BT_OK);
+    bt_collect_close(c);
+    snprintf(path, sizeof path, "%s/%s", dir, BT_COLLECT_DB);
+    CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
+    CHECK_EQ(sqlite3_exec(db, "ALTER TABLE reports DROP COLUMN counted; DROP TABLE spent; DROP TABLE invites;"
+                              "PRAGMA user_version=2;", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    CHECK_EQ(bt_collect_open(&c, path, 0), BT_OK);
+    CHECK_EQ(bt_collect_report(c, BT_COLLECT_JSON, &out, &olen), BT_OK);
+    CHECK(out && strstr(out, "\"instagram\": 1") != NULL);
+    free(out);
+    bt_collect_close(c);
+    drop_store(dir);
+}
+
 RUN_TESTS(T(store_dedupes_by_report_id_and_refuses_replays), T(only_the_first_reports_key_updates_or_withdraws_it),
           T(a_report_stored_before_keys_counts_but_cannot_be_changed),
           T(store_refuses_without_a_key_and_stores_nothing_refused),
@@ -354,4 +543,8 @@ RUN_TESTS(T(store_dedupes_by_report_id_and_refuses_replays), T(only_the_first_re
           T(export_suppresses_cells_under_ten),
           T(key_file_opens_with_its_passphrase_only),
           T(the_report_rate_gives_a_burst_then_one_per_interval_per_address),
-          T(the_report_rate_table_stays_bounded_under_many_addresses))
+          T(the_report_rate_table_stays_bounded_under_many_addresses),
+          T(a_token_is_spent_on_one_report_id_and_a_double_spend_stores_nothing),
+          T(a_forged_token_or_a_token_where_none_are_issued_is_refused),
+          T(the_policy_decides_what_a_report_without_a_token_becomes), T(an_invite_code_issues_its_budget_once),
+          T(a_store_from_before_tokens_keeps_counting_its_reports))

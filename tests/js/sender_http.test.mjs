@@ -14,6 +14,8 @@ const ANSWERS = {
   busy: [503, { 'Retry-After': '5', Connection: 'close' }, { error: { code: 'busy', message: 'the collector is busy; try later' } }],
   work: [400, {}, { error: { code: 'insufficient_work', message: 'the proof of work is below the union\'s difficulty', difficulty: 22 } }],
   bad: [422, {}, { error: { code: 'bad_report', message: 'not a valid report' } }],
+  withdrawn: [202, {}, { status: 'withdrawn', report_id: '00', updated: true }],
+  unknown: [404, {}, { error: { code: 'not_found', message: 'no report with this id was received' } }],
 };
 
 let server, url;
@@ -42,6 +44,7 @@ function world() {
   const clock = { t: 1_000_000 };
   const call = async (method, params) => {
     if (method === 'report_get') return { ...host.reports.get(params.id) };
+    if (method === 'report_withdrawal') return { id: params.id, report_id: '00', submit_url: host.reports.get(params.id).submit_url, wire: 'V0lUSERSQVdBTA==' };
     if (method === 'report_mark') { host.marks.push({ ...params }); host.reports.get(params.id).state = params.state; return params; }
     throw new Error('unexpected ' + method);
   };
@@ -139,4 +142,42 @@ test('the table decides every status, and the waits are the table\'s', () => {
   assert.equal(retryDelay(1, () => 0.5, RETRY_BASE_MS, RETRY_CAP_MS, 5000), RETRY_BASE_MS);
   assert.equal(retryDelay(1, () => 0.5, RETRY_BASE_MS, RETRY_CAP_MS, 600_000), 600_000);
   assert.equal(retryDelay(1, () => 0.5, RETRY_BASE_MS, RETRY_CAP_MS, 10 ** 12), RETRY_CAP_MS);
+});
+
+test('withdrawing a sent report posts its withdrawal and records it once the union takes it', async () => {
+  const w = world();
+  w.host.reports.get(7).state = 'sent';
+  script.length = 0;
+  script.push('withdrawn');
+  const before = received.length;
+  assert.equal(await w.sender.withdraw(7), 'at_union');
+  assert.equal(received.length, before + 1);
+  assert.equal(received.at(-1).body, 'V0lUSERSQVdBTA==');
+  assert.deepEqual(w.host.marks, [{ id: 7, state: 'withdrawn', detail: 'withdrawn at the union' }]);
+  // a report the union never received: 404 not_found, recorded as such
+  const v = world();
+  v.host.reports.get(7).state = 'failed';
+  script.push('unknown');
+  assert.equal(await v.sender.withdraw(7), 'never_received');
+  assert.deepEqual(v.host.marks, [{ id: 7, state: 'withdrawn', detail: 'the union never received it' }]);
+});
+
+test('a sent report stays sent while the union cannot take its withdrawal', async () => {
+  const w = world();
+  Object.assign(w.host.reports.get(7), { state: 'sent', submit_url: 'http://127.0.0.1:1/v1/reports' }); // nobody listens
+  await assert.rejects(w.sender.withdraw(7), { code: 'withdraw_failed' });
+  assert.deepEqual(w.host.marks, []);
+  assert.equal(w.host.reports.get(7).state, 'sent');
+  // refused for another reason (a 5xx): still sent
+  const v = world();
+  v.host.reports.get(7).state = 'sent';
+  script.length = 0;
+  script.push('busy');
+  await assert.rejects(v.sender.withdraw(7), { code: 'withdraw_failed' });
+  assert.deepEqual(v.host.marks, []);
+  // one whose tries all failed is withdrawn anyway: it is never tried again
+  const u = world();
+  Object.assign(u.host.reports.get(7), { state: 'failed', submit_url: 'http://127.0.0.1:1/v1/reports' });
+  assert.equal(await u.sender.withdraw(7), 'not_acknowledged');
+  assert.equal(u.host.marks.length, 1);
 });

@@ -46,6 +46,11 @@ test('a union entry is parsed from text, with every member and nothing else', ()
   assert.deepEqual(shareParams({ type: 'union_import', entry: ENTRY }), { entry: ENTRY });
   assert.throws(() => parseUnionEntry('{not json'), { code: 'bad_params' });
   assert.throws(() => parseUnionEntry(JSON.stringify({ ...ENTRY, extra: 1 })), /unknown member extra/);
+  // a union that issues membership tokens: both members, or neither
+  const member = { ...ENTRY, tokens: 'required', token_key: 'W/Vcc7guviK+gPNDBmevVw+uJVamQV5rMNQGUwCqlH0=' };
+  assert.deepEqual(parseUnionEntry(JSON.stringify(member)), member);
+  assert.throws(() => parseUnionEntry(JSON.stringify({ ...ENTRY, tokens: 'required' })), /missing token_key/);
+  assert.throws(() => parseUnionEntry(JSON.stringify({ ...member, tokens: 3 })), /bad tokens/);
   const { key_id, ...noKey } = ENTRY;
   assert.throws(() => parseUnionEntry(noKey), /missing key_id/);
   assert.throws(() => parseUnionEntry({ ...ENTRY, pow_difficulty: '16' }), /bad pow_difficulty/);

@@ -8,7 +8,9 @@
  * --seed signs with that report seed (32 bytes; default: a fresh one);
  * --withdraw makes a withdrawal of --id instead of a report; --raw seals the
  * plaintext without the kind, key and signature before it; --bad-signature
- * flips a bit of the signature. */
+ * flips a bit of the signature; --token HEX (t | N, 64 bytes, or "forged":
+ * a random t and a random point, as if made up without the union) seals a
+ * member report spending it (implies --client-api). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,11 +27,12 @@ int main(int argc, char **argv)
         {"flip", no_argument, NULL, 'f'}, {"envelope-id", required_argument, NULL, 'e'},
         {"client-api", no_argument, NULL, 'c'}, {"seed", required_argument, NULL, 's'},
         {"withdraw", no_argument, NULL, 'W'}, {"raw", no_argument, NULL, 'r'},
-        {"bad-signature", no_argument, NULL, 'B'},
+        {"bad-signature", no_argument, NULL, 'B'}, {"token", required_argument, NULL, 'T'},
         {NULL, 0, NULL, 0}};
     unsigned char pk[32], id[16], eid[16], seed[32];
     const char *platform = "instagram", *week = "2026-W10";
-    int have_pk = 0, plain = 0, client_api = 0, o;
+    int have_pk = 0, plain = 0, client_api = 0, has_token = 0, o;
+    bt_token tok;
     size_t n = 0;
     forge_opts fo = {0};
     if (sodium_init() < 0) return 2;
@@ -51,6 +54,18 @@ int main(int argc, char **argv)
         case 's':
             if (sodium_hex2bin(seed, 32, optarg, strlen(optarg), NULL, &n, NULL) != 0 || n != 32) return 2;
             fo.seed = seed;
+            break;
+        case 'T':
+            if (!strcmp(optarg, "forged")) {
+                randombytes_buf(tok.t, sizeof tok.t);
+                crypto_core_ristretto255_random(tok.n);
+            } else {
+                unsigned char both[64];
+                if (sodium_hex2bin(both, 64, optarg, strlen(optarg), NULL, &n, NULL) != 0 || n != 64) return 2;
+                memcpy(tok.t, both, 32);
+                memcpy(tok.n, both + 32, 32);
+            }
+            has_token = client_api = 1;
             break;
         case 'W': fo.withdraw = 1; break;
         case 'r': fo.raw = 1; break;
@@ -80,7 +95,7 @@ int main(int argc, char **argv)
         memset(&u, 0, sizeof u);
         memcpy(u.public_key, pk, 32);
         u.pow_difficulty = fo.difficulty;
-        if (bt_report_parse(&r, json, len, NULL) != BT_OK || bt_report_seal(wire, sizeof wire, &wlen, &r, &u, fo.seed) != BT_OK)
+        if (bt_report_parse(&r, json, len, NULL) != BT_OK || bt_report_seal(wire, sizeof wire, &wlen, &r, &u, fo.seed, has_token ? &tok : NULL) != BT_OK)
             return 1;
     } else {
         wlen = forge_wire(wire, sizeof wire, json, len, pk, id, &fo);

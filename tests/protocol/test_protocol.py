@@ -105,17 +105,30 @@ class Session(HostTest):
         self.assertEqual(v["checked"], 7)
         self.assertEqual(h.ok("stats")["entries"], 7)
 
-    def test_recovery_code_unlocks(self):
+    def test_a_recovery_code_resets_the_passphrase_once_and_unlocks_nothing(self):
         h = self.host
-        h.ok("capture", NOTICE)
+        first = h.ok("capture", NOTICE)["id"]
         h.ok("set_passphrase", {"new": PASS})
         code = h.ok("recovery_code")["code"]
         h.ok("lock")
         self.assertEqual(self.error(h.call("recovery_code")), "locked")
-        self.assertEqual(h.ok("unlock", {"recovery_code": code})["state"], "unlocked")
-        h.ok("set_passphrase", {"new": "brand new passphrase"})
+        # it does not unlock: the only use of a code is the reset, which uses it up
+        self.assertEqual(self.error(h.call("unlock", {"recovery_code": code})), "bad_params")
+        self.assertEqual(h.ok("hello")["vault"]["state"], "locked")
+        self.assertEqual(self.error(h.call("set_passphrase", {"recovery_code": "0000-1111", "new": "x" * 12})),
+                         "wrong_passphrase")
+        self.assertEqual(self.error(h.call("set_passphrase", {"recovery_code": code, "old": PASS, "new": "x" * 12})),
+                         "bad_params")
+        self.assertEqual(h.ok("set_passphrase", {"recovery_code": code, "new": "brand new passphrase"})["state"],
+                         "unlocked")
+        self.assertEqual(h.ok("get", {"id": first})["record"]["text"], NOTICE["text"])
         h.ok("lock")
+        # used up: the same code resets nothing again (an attacker who saw it later gains nothing)
+        self.assertEqual(self.error(h.call("set_passphrase", {"recovery_code": code, "new": "the attacker's one"})),
+                         "wrong_passphrase")
+        self.assertEqual(h.ok("hello")["vault"]["state"], "locked")
         self.assertEqual(self.error(h.call("unlock", {"passphrase": PASS})), "wrong_passphrase")
+        self.assertEqual(self.error(h.call("unlock", {"passphrase": "the attacker's one"})), "wrong_passphrase")
         h.ok("unlock", {"passphrase": "brand new passphrase"})
 
     def test_each_passphrase_brings_a_new_key_pair_and_retires_the_recovery_code(self):
@@ -134,7 +147,8 @@ class Session(HostTest):
         self.assertFalse(vault["has_recovery"])
         second = h.ok("capture", dict(NOTICE, text="Your account has been disabled."))["id"]
         h.ok("lock")
-        self.assertEqual(self.error(h.call("unlock", {"recovery_code": code})), "wrong_passphrase")
+        self.assertEqual(self.error(h.call("set_passphrase", {"recovery_code": code, "new": "x" * 12})),
+                         "wrong_passphrase")
         self.assertEqual(self.error(h.call("unlock", {"passphrase": PASS})), "wrong_passphrase")
         h.ok("unlock", {"passphrase": "another passphrase"})
         self.assertEqual(h.ok("get", {"id": first})["record"]["text"], NOTICE["text"])
@@ -168,13 +182,36 @@ class Session(HostTest):
         self.assertEqual(h.ok("recovery_code", {"confirm": True}), {"confirmed": True})
         self.assertEqual(self.error(h.call("recovery_code", {"confirm": True})), "not_found")
         second = h.ok("recovery_code")["code"]  # its reply never reaches the person
-        h.ok("lock")
-        h.ok("unlock", {"recovery_code": first})
         self.assertEqual(self.error(h.call("recovery_code", {"confirm": "yes"})), "bad_params")
-        h.ok("recovery_code", {"confirm": True})
         h.ok("lock")
-        self.assertEqual(self.error(h.call("unlock", {"recovery_code": first})), "wrong_passphrase")
-        h.ok("unlock", {"recovery_code": second})
+        h.ok("set_passphrase", {"recovery_code": first, "new": "second passphrase"})  # the one written down works
+        h.ok("lock")
+        for code in (first, second):  # and the reset retired both
+            self.assertEqual(self.error(h.call("set_passphrase", {"recovery_code": code, "new": "x" * 12})),
+                             "wrong_passphrase")
+
+    def test_a_locked_host_does_not_tell_whether_a_notice_was_captured(self):
+        """The attack of issue 13: after lock, a caller sends a guessed notice; the answer must be the
+        same whether it was captured before or never. The repeat is not lost: reading folds it."""
+        h = self.host
+        h.ok("set_passphrase", {"new": PASS})
+        seen = h.ok("capture", NOTICE)
+        again = h.ok("capture", NOTICE)  # unlocked: folded at once, as before
+        self.assertEqual((again["occurrence"], again["id"]), (True, seen["id"]))
+        h.ok("lock")
+        guess = h.ok("capture", NOTICE)
+        other = h.ok("capture", dict(NOTICE, text="We disabled your account for 30 days.",
+                                     url="https://www.instagram.com/accounts/disabled/"))
+        shape = lambda r: (r["stored"], r["occurrence"], "entry" in r, r["id"] > seen["id"])
+        self.assertEqual(shape(guess), shape(other))
+        self.assertEqual(shape(guess), (True, False, False, True))
+        self.assertEqual(shape(h.ok("capture", NOTICE)), shape(other))  # nor what it captured while locked
+        h.ok("unlock", {"passphrase": PASS})
+        events = h.ok("case_get", {"record": seen["id"]})["case"]["events"]
+        self.assertEqual([(e["record"], e["sightings"]) for e in events if e["record"] in (seen["id"], guess["id"])],
+                         [(seen["id"], 4)])  # one record seen four times: no duplicate within 24 h
+        # unlocked again: the host folds at once again
+        self.assertEqual(h.ok("capture", NOTICE)["occurrence"], True)
 
     def test_stats_tells_the_chain_hash_stored_at_an_entry(self):
         h = self.host

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "bantrail/capture.h"
+#include "bantrail/cases.h"
 #include "bantrail/inbox.h"
 #include "bantrail/records.h"
 #include "check.h"
@@ -109,6 +110,53 @@ TEST(a_repeat_within_24_hours_is_an_occurrence_and_after_them_a_new_notice)
     bt_capture_out next_day = capture_at(c, SUSPENDED_TEXT, T0 + 3600 + 2 * BT_REPEAT_WINDOW + 1);
     CHECK(!next_day.occurrence && next_day.record != first.record);
     CHECK(type_is(v, next_day.record, "notice"));
+    bt_capture_free(c);
+    bt_vault_close(v);
+}
+
+TEST(a_locked_log_folds_nothing_at_capture_and_reading_folds_its_repeats)
+{
+    bt_vault *v = test_fresh_log();
+    bt_capture *c = capture_of(v);
+    bt_cases *cs = NULL;
+    CHECK_EQ(bt_vault_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &test_fast_kdf), BT_OK);
+    bt_capture_out first = capture_at(c, SUSPENDED_TEXT, T0);
+    bt_vault_lock(v);
+    bt_capture_forget(c); /* as the host does at lock */
+    /* locked: the repeat is stored as a notice, and says nothing of the first */
+    bt_capture_out again = capture_at(c, SUSPENDED_TEXT, T0 + 3600);
+    CHECK(again.stored && !again.occurrence && again.record == again.entry && again.record != first.record);
+    CHECK(type_is(v, again.record, "notice") == 0); /* unreadable while locked */
+    bt_capture_out third = capture_at(c, SUSPENDED_TEXT, T0 + 7200); /* nor of what it captured locked */
+    CHECK(!third.occurrence);
+    int64_t att = 0;
+    size_t size = 0;
+    CHECK_EQ(bt_capture_attach(c, again.record, "image/png", PNG_B64, strlen(PNG_B64), T0 + 3601, &att, &size, NULL), BT_OK);
+    bt_capture_in manual = notice(SUSPENDED_TEXT);
+    manual.manual = 1;
+    bt_capture_out kept;
+    CHECK_EQ(bt_capture_notice(c, &manual, T0 + 7300, &kept, NULL), BT_OK);
+    /* past the window from the last sighting (the manual one, T0 + 7300, which a repeat may fold into as
+     * the host's memory would): a new record */
+    bt_capture_out late = capture_at(c, SUSPENDED_TEXT, T0 + 7300 + BT_REPEAT_WINDOW + 1);
+    CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
+    CHECK_EQ(bt_cases_load(&cs, v, 0, T0 + 3 * BT_REPEAT_WINDOW, NULL), BT_OK);
+    const bt_case *k = cs ? bt_cases_find(cs, first.record) : NULL;
+    CHECK(k != NULL);
+    int64_t records[8] = {0}, sightings[8] = {0};
+    size_t n = 0, atts = 0;
+    for (size_t i = 0; k != NULL && i < k->n_events && n < 8; i++, n++) {
+        records[n] = k->events[i].record;
+        sightings[n] = k->events[i].sightings;
+        if (k->events[i].record == first.record) atts = k->events[i].n_attachments;
+    }
+    /* the first seen three times, with the screenshot of its locked repeat; the manual and the late one apart */
+    CHECK_EQ(n, 3u);
+    CHECK(records[0] == first.record && sightings[0] == 3 && atts == 1);
+    CHECK(records[1] == kept.record && sightings[1] == 1);
+    CHECK(records[2] == late.record && sightings[2] == 1);
+    CHECK(k != NULL && bt_cases_find(cs, again.record) == NULL); /* folded: no record of its own in a case */
+    bt_cases_free(cs);
     bt_capture_free(c);
     bt_vault_close(v);
 }
@@ -463,6 +511,7 @@ TEST(the_links_find_what_names_a_record_written_before_or_after_they_were_read)
 }
 
 RUN_TESTS(T(a_repeat_within_24_hours_is_an_occurrence_and_after_them_a_new_notice),
+          T(a_locked_log_folds_nothing_at_capture_and_reading_folds_its_repeats),
           T(another_notice_within_24_hours_is_not_an_occurrence),
           T(a_new_process_remembers_repeats_from_the_log_within_24_hours_only),
           T(a_manual_capture_is_stored_and_never_folded_and_a_non_notice_is_not_stored),

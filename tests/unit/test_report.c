@@ -176,13 +176,13 @@ TEST(seal_then_open_gives_the_same_report_in_whole_blocks)
     unsigned char env[BT_REPORT_ENVELOPE_MAX];
     size_t len = 0, env_len = 0;
     unsigned char d1[32], d2[32];
-    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, NULL), BT_OK);
+    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, NULL, NULL), BT_OK);
     CHECK_EQ(sodium_base642bin(env, sizeof env, wire, len, NULL, &env_len, NULL, sodium_base64_VARIANT_ORIGINAL), 0);
     CHECK_EQ(env_len, (size_t)BT_REPORT_ENVELOPE_BYTES(1));
     CHECK_EQ(bt_report_open(&back, d1, wire, len, pk, sk, 0, NULL), BT_OK);
     CHECK(memcmp(&back, &r, sizeof r) == 0);
     /* a second sealing of the same report is different bytes, a different digest */
-    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, NULL), BT_OK);
+    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, NULL, NULL), BT_OK);
     CHECK_EQ(bt_report_open(&back, d2, wire, len, pk, sk, 0, NULL), BT_OK);
     CHECK(memcmp(d1, d2, 32) != 0);
 }
@@ -202,17 +202,17 @@ TEST(a_report_carries_its_own_key_signed_and_a_withdrawal_only_its_id)
     randombytes_buf(other, sizeof other);
     crypto_sign_seed_keypair(spk, ssk, seed);
     /* the key inside is the seed's, the same for every sealing with it */
-    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, seed), BT_OK);
+    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, seed, NULL), BT_OK);
     CHECK_EQ(bt_report_open_signed(&back, &a1, NULL, wire, len, pk, sk, 0, &why), BT_OK);
     CHECK(!a1.withdrawal && !memcmp(a1.key, spk, sizeof spk) && !memcmp(&back, &r, sizeof r));
-    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, seed), BT_OK);
+    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, seed, NULL), BT_OK);
     CHECK_EQ(bt_report_open_signed(&back, &a2, NULL, wire, len, pk, sk, 0, &why), BT_OK);
     CHECK(!memcmp(a1.key, a2.key, sizeof spk));
     /* another seed or none: another key */
-    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, other), BT_OK);
+    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, other, NULL), BT_OK);
     CHECK_EQ(bt_report_open_signed(&back, &a2, NULL, wire, len, pk, sk, 0, &why), BT_OK);
     CHECK(memcmp(a1.key, a2.key, sizeof spk) != 0);
-    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, NULL), BT_OK);
+    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, NULL, NULL), BT_OK);
     CHECK_EQ(bt_report_open_signed(&back, &a2, NULL, wire, len, pk, sk, 0, &why), BT_OK);
     CHECK(memcmp(a1.key, a2.key, sizeof spk) != 0);
     /* a withdrawal: one block, the id and the key, no report; bt_report_open refuses it */
@@ -264,7 +264,7 @@ TEST(open_refuses_a_flipped_byte_anywhere)
     char wire[BT_REPORT_WIRE_MAX + 1], bad[BT_REPORT_WIRE_MAX + 1];
     unsigned char env[BT_REPORT_ENVELOPE_MAX];
     size_t len = 0, env_len = 0;
-    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, NULL), BT_OK);
+    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, NULL, NULL), BT_OK);
     CHECK_EQ(sodium_base642bin(env, sizeof env, wire, len, NULL, &env_len, NULL, sodium_base64_VARIANT_ORIGINAL), 0);
     /* every byte before the nonce: magic, key id, report id, sealed bytes */
     int refused = 0, tried = 0;
@@ -292,7 +292,7 @@ TEST(open_refuses_another_key)
     char wire[BT_REPORT_WIRE_MAX + 1];
     size_t len = 0;
     const char *why = NULL;
-    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, NULL), BT_OK);
+    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, NULL, NULL), BT_OK);
     CHECK_EQ(bt_report_open(&back, NULL, wire, len, other_pk, other_sk, 0, &why), BT_ERR_WRONG_KEY);
     /* our key id on a box sealed to another key: the box does not open */
     char json[2048];
@@ -313,7 +313,7 @@ TEST(open_demands_the_proof_of_work)
     bt_report r = sample(), back;
     char wire[BT_REPORT_WIRE_MAX + 1];
     size_t len = 0;
-    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, NULL), BT_OK);
+    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, NULL, NULL), BT_OK);
     CHECK_EQ(bt_report_open(&back, NULL, wire, len, pk, sk, 10, NULL), BT_OK);
     CHECK_EQ(bt_report_open(&back, NULL, wire, len, pk, sk, 24, NULL), BT_ERR_BAD_POW); /* fails 1 in 2^14 */
     /* a forged envelope with no work at all */
@@ -381,7 +381,7 @@ TEST(open_refuses_what_is_not_exact_base64)
     bt_report r = sample(), back;
     char wire[BT_REPORT_WIRE_MAX + 2];
     size_t len = 0;
-    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, NULL), BT_OK);
+    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, NULL, NULL), BT_OK);
     CHECK_EQ(bt_report_open(&back, NULL, wire, len - 4, pk, sk, 0, NULL), BT_ERR_BAD_ENVELOPE); /* truncated */
     /* 1108 bytes end in "x==": non-zero bits after the last byte are another spelling */
     CHECK(len > 3 && wire[len - 1] == '=' && wire[len - 2] == '=');
@@ -427,6 +427,73 @@ TEST(union_entries_are_checked_strictly)
     strcpy(u.submit_url, "http://127.0.0.1.evil.example/v1/reports");
     CHECK_EQ(bt_report_union_render(text, sizeof text, &len, &u), BT_OK);
     CHECK_EQ(bt_report_union_parse(&back, text, len, &why), BT_ERR_BAD_PARAMS);
+}
+
+TEST(a_member_report_carries_its_token_under_the_signature)
+{
+    keys();
+    bt_report r = sample(), back;
+    bt_union u = demo_union(0);
+    bt_report_auth a;
+    bt_token tok;
+    char wire[BT_REPORT_WIRE_MAX + 1];
+    size_t len = 0;
+    const char *why = NULL;
+    randombytes_buf(tok.t, sizeof tok.t);
+    crypto_core_ristretto255_random(tok.n);
+    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, NULL, &tok), BT_OK);
+    CHECK_EQ(bt_report_open_signed(&back, &a, NULL, wire, len, pk, sk, 0, &why), BT_OK);
+    CHECK(a.has_token && !a.withdrawal && !memcmp(&a.token, &tok, sizeof tok) && !memcmp(&back, &r, sizeof r));
+    CHECK_EQ(bt_report_open(&back, NULL, wire, len, pk, sk, 0, &why), BT_OK); /* a report like any other */
+    /* without a token: none found */
+    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, NULL, NULL), BT_OK);
+    CHECK_EQ(bt_report_open_signed(&back, &a, NULL, wire, len, pk, sk, 0, &why), BT_OK);
+    CHECK(!a.has_token);
+    /* a token changed inside the plaintext is caught by the signature (forge_wire signs what it is given:
+     * the kind 'R' over t | N | JSON does not parse as a report) */
+    forge_opts fo = {0};
+    char plain[2048];
+    memcpy(plain, &tok, sizeof tok);
+    size_t n = sample_json(plain + sizeof tok, sizeof plain - sizeof tok, r.id, "instagram", "2026-W10");
+    len = forge_wire(wire, sizeof wire, plain, sizeof tok + n, pk, r.id, &fo);
+    CHECK_EQ(bt_report_open_signed(&back, &a, NULL, wire, len, pk, sk, 0, &why), BT_ERR_BAD_REPORT);
+}
+
+TEST(union_entries_say_both_the_token_policy_and_key_or_neither)
+{
+    keys();
+    bt_union u = demo_union(16), back;
+    unsigned char k[32];
+    char text[4096], *at;
+    size_t len = 0;
+    const char *why = NULL;
+    CHECK_EQ(bt_token_key(k, u.token_key, sk, sizeof sk), BT_OK);
+    u.tokens = BT_TOKENS_REQUIRED;
+    CHECK_EQ(bt_report_union_render(text, sizeof text, &len, &u), BT_OK);
+    CHECK_EQ(bt_report_union_parse(&back, text, len, &why), BT_OK);
+    CHECK(back.tokens == BT_TOKENS_REQUIRED && !memcmp(back.token_key, u.token_key, 32));
+    /* the key is no point */
+    memset(u.token_key, 0xff, sizeof u.token_key);
+    CHECK_EQ(bt_report_union_render(text, sizeof text, &len, &u), BT_OK);
+    CHECK_EQ(bt_report_union_parse(&back, text, len, &why), BT_ERR_BAD_PARAMS);
+    CHECK(why != NULL && strstr(why, "token_key") != NULL);
+    /* a policy without its key, or another word */
+    CHECK_EQ(bt_token_key(k, u.token_key, sk, sizeof sk), BT_OK);
+    CHECK_EQ(bt_report_union_render(text, sizeof text, &len, &u), BT_OK);
+    at = strstr(text, "\"token_key\"");
+    CHECK(at != NULL);
+    if (at) memcpy(at, "\"token_kez\"", 11);
+    CHECK_EQ(bt_report_union_parse(&back, text, len, &why), BT_ERR_BAD_PARAMS);
+    CHECK_EQ(bt_report_union_render(text, sizeof text, &len, &u), BT_OK);
+    at = strstr(text, "\"required\"");
+    if (at) memcpy(at, "\"requirex\"", 10);
+    CHECK_EQ(bt_report_union_parse(&back, text, len, &why), BT_ERR_BAD_PARAMS);
+    /* off: neither member, as before tokens */
+    u.tokens = BT_TOKENS_OFF;
+    CHECK_EQ(bt_report_union_render(text, sizeof text, &len, &u), BT_OK);
+    CHECK(strstr(text, "token") == NULL);
+    CHECK_EQ(bt_report_union_parse(&back, text, len, &why), BT_OK);
+    CHECK_EQ(back.tokens, BT_TOKENS_OFF);
 }
 
 TEST(buckets_follow_the_documented_boundaries)
@@ -475,7 +542,7 @@ TEST(the_demo_union_announces_the_default_work_and_its_key_opens_what_is_sealed_
     CHECK_EQ(bt_report_union_render(entry, sizeof entry, &elen, &u), BT_OK);
     CHECK_EQ(bt_report_union_parse(&back, entry, elen, &why), BT_OK); /* the entry a person would pin */
     CHECK(strstr(entry, "\"pow_difficulty\":20") != NULL || strstr(entry, "\"pow_difficulty\": 20") != NULL);
-    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, NULL), BT_OK);
+    CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, NULL, NULL), BT_OK);
     CHECK_EQ(bt_report_open(&opened, NULL, wire, len, dpk, dsk, BT_REPORT_POW_DEFAULT, &why), BT_OK);
 }
 
@@ -495,5 +562,6 @@ RUN_TESTS(T(parse_accepts_a_full_report_and_renders_it_back_byte_for_byte),
           T(open_refuses_non_canonical_json_and_a_mismatched_id),
           T(open_refuses_what_is_not_exact_base64),
           T(union_entries_are_checked_strictly),
-          T(buckets_follow_the_documented_boundaries),
+          T(a_member_report_carries_its_token_under_the_signature),
+          T(union_entries_say_both_the_token_policy_and_key_or_neither), T(buckets_follow_the_documented_boundaries),
           T(the_demo_union_announces_the_default_work_and_its_key_opens_what_is_sealed_to_it))

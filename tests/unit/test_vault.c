@@ -198,7 +198,7 @@ TEST(raising_the_argon2id_parameters_rewraps_the_key)
     free(dir);
 }
 
-TEST(the_recovery_code_unlocks_and_resets_the_passphrase)
+TEST(the_recovery_code_resets_the_passphrase)
 {
     char *dir, code[BT_RECOVERY_CODE_MAX];
     bt_vault *v = fresh(&dir);
@@ -212,11 +212,12 @@ TEST(the_recovery_code_unlocks_and_resets_the_passphrase)
     char wrong[BT_RECOVERY_CODE_MAX];
     memcpy(wrong, code, sizeof wrong);
     wrong[0] = wrong[0] == 'a' ? 'b' : 'a';
-    CHECK_EQ(bt_vault_unlock_recovery(v, wrong), BT_ERR_WRONG_PASSPHRASE);
-    CHECK_EQ(bt_vault_unlock_recovery(v, "12"), BT_ERR_WRONG_PASSPHRASE);
-    CHECK_EQ(bt_vault_unlock_recovery(v, code), BT_OK);
+    CHECK_EQ(bt_vault_reset_passphrase(v, wrong, "a new passphrase", 16, &fast), BT_ERR_WRONG_PASSPHRASE);
+    CHECK_EQ(bt_vault_reset_passphrase(v, "12", "a new passphrase", 16, &fast), BT_ERR_WRONG_PASSPHRASE);
+    CHECK_EQ(bt_vault_reset_passphrase(v, code, "short", 5, &fast), BT_ERR_WEAK_PASSPHRASE);
+    CHECK_EQ(bt_vault_state_of(v), BT_VAULT_LOCKED);
+    CHECK_EQ(bt_vault_reset_passphrase(v, code, "a new passphrase", 16, &fast), BT_OK);
     CHECK(reads_as(v, 1, "{\"n\":1}"));
-    CHECK_EQ(bt_vault_set_passphrase(v, NULL, 0, "a new passphrase", 16, &fast), BT_OK);
     bt_vault_lock(v);
     CHECK_EQ(bt_vault_unlock(v, "a new passphrase", 16), BT_OK);
     bt_vault_close(v);
@@ -540,7 +541,7 @@ TEST(an_old_passphrase_opens_nothing_written_after_a_change)
     free(dir);
 }
 
-TEST(a_recovery_code_stops_working_once_a_new_passphrase_is_set)
+TEST(a_recovery_code_is_used_up_by_the_reset_it_makes)
 {
     char *dir, code[BT_RECOVERY_CODE_MAX], code2[BT_RECOVERY_CODE_MAX];
     bt_vault *v = fresh(&dir);
@@ -548,19 +549,22 @@ TEST(a_recovery_code_stops_working_once_a_new_passphrase_is_set)
     CHECK_EQ(bt_vault_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &fast), BT_OK);
     CHECK_EQ(bt_vault_new_recovery_code(v, code), BT_OK);
     bt_vault_lock(v);
-    CHECK_EQ(bt_vault_unlock_recovery(v, code), BT_OK); /* it works, and as often as needed */
-    bt_vault_lock(v);
-    CHECK_EQ(bt_vault_unlock_recovery(v, code), BT_OK);
-    CHECK_EQ(bt_vault_set_passphrase(v, NULL, 0, "a new passphrase", 16, &fast), BT_OK);
+    CHECK_EQ(bt_vault_reset_passphrase(v, code, "a new passphrase", 16, &fast), BT_OK);
     CHECK_EQ(bt_vault_stats_of(v, &st), BT_OK);
     CHECK(!st.has_recovery);
     bt_vault_lock(v);
-    CHECK_EQ(bt_vault_unlock_recovery(v, code), BT_ERR_WRONG_PASSPHRASE); /* used: it opened the older key only */
+    /* used: the same code resets nothing again, also from another handle */
+    CHECK_EQ(bt_vault_reset_passphrase(v, code, "an attacker's one", 17, &fast), BT_ERR_WRONG_PASSPHRASE);
+    CHECK_EQ(bt_vault_state_of(v), BT_VAULT_LOCKED);
+    bt_vault_close(v);
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    CHECK_EQ(bt_vault_reset_passphrase(v, code, "an attacker's one", 17, &fast), BT_ERR_WRONG_PASSPHRASE);
+    CHECK_EQ(bt_vault_unlock(v, "an attacker's one", 17), BT_ERR_WRONG_PASSPHRASE);
     CHECK_EQ(bt_vault_unlock(v, "a new passphrase", 16), BT_OK);
     CHECK_EQ(bt_vault_new_recovery_code(v, code2), BT_OK);
     CHECK_EQ(bt_vault_set_passphrase(v, "a new passphrase", 16, "a third passphrase", 18, &fast), BT_OK);
     bt_vault_lock(v);
-    CHECK_EQ(bt_vault_unlock_recovery(v, code2), BT_ERR_WRONG_PASSPHRASE); /* a change also retires it */
+    CHECK_EQ(bt_vault_reset_passphrase(v, code2, "a fourth one", 12, &fast), BT_ERR_WRONG_PASSPHRASE); /* a change also retires it */
     bt_vault_close(v);
     free(dir);
 }
@@ -802,17 +806,13 @@ TEST(a_recovery_code_lost_on_its_way_leaves_the_earlier_one_working)
     CHECK(st.has_recovery && !st.recovery_pending);
     CHECK_EQ(bt_vault_new_recovery_code(v, c2), BT_OK); /* its reply never reaches the person */
     bt_vault_lock(v);
-    CHECK_EQ(bt_vault_unlock_recovery(v, c1), BT_OK); /* the code they wrote down still works */
+    CHECK_EQ(bt_vault_reset_passphrase(v, c1, "a new passphrase", 16, &fast), BT_OK); /* the code written down works */
+    CHECK_EQ(bt_vault_new_recovery_code(v, c3), BT_OK); /* and a reset retired every code: make a new one */
     bt_vault_lock(v);
-    CHECK_EQ(bt_vault_unlock_recovery(v, c2), BT_OK); /* and the new one; using it retires the old */
-    bt_vault_lock(v);
-    CHECK_EQ(bt_vault_unlock_recovery(v, c1), BT_ERR_WRONG_PASSPHRASE);
-    CHECK_EQ(bt_vault_unlock_recovery(v, c2), BT_OK);
-    CHECK_EQ(bt_vault_new_recovery_code(v, c3), BT_OK);
-    CHECK_EQ(bt_vault_confirm_recovery_code(v), BT_OK);
-    bt_vault_lock(v);
-    CHECK_EQ(bt_vault_unlock_recovery(v, c2), BT_ERR_WRONG_PASSPHRASE);
-    CHECK_EQ(bt_vault_unlock_recovery(v, c3), BT_OK);
+    CHECK_EQ(bt_vault_reset_passphrase(v, c2, "a third passphrase", 18, &fast), BT_ERR_WRONG_PASSPHRASE);
+    CHECK_EQ(bt_vault_reset_passphrase(v, c1, "a third passphrase", 18, &fast), BT_ERR_WRONG_PASSPHRASE);
+    /* the newest unconfirmed one works at its first use, which confirms it */
+    CHECK_EQ(bt_vault_reset_passphrase(v, c3, "a third passphrase", 18, &fast), BT_OK);
     bt_vault_close(v);
     free(dir);
 }
@@ -864,7 +864,7 @@ RUN_TESTS(T(marks_read_zero_until_set_and_outlive_the_process), T(appended_entri
           T(a_new_log_is_unprotected_with_a_private_key_file),
           T(capture_works_while_locked_and_reads_after_unlock), T(wrong_passphrase_is_refused_and_leaves_it_locked),
           T(changing_the_passphrase_needs_the_old_one), T(raising_the_argon2id_parameters_rewraps_the_key),
-          T(the_recovery_code_unlocks_and_resets_the_passphrase), T(equal_records_differ_on_disk),
+          T(the_recovery_code_resets_the_passphrase), T(equal_records_differ_on_disk),
           T(a_flipped_ciphertext_byte_fails_opening_and_verify_names_it),
           T(a_flipped_nonce_byte_fails_opening_and_verify_names_it),
           T(a_flipped_chain_hash_fails_its_entry_the_next_and_verify),
@@ -873,7 +873,7 @@ RUN_TESTS(T(marks_read_zero_until_set_and_outlive_the_process), T(appended_entri
           T(a_file_that_is_not_a_database_is_refused),
           T(a_copy_from_before_the_passphrase_opens_nothing_written_after),
           T(an_old_passphrase_opens_nothing_written_after_a_change),
-          T(a_recovery_code_stops_working_once_a_new_passphrase_is_set),
+          T(a_recovery_code_is_used_up_by_the_reset_it_makes),
           T(another_handle_writes_to_the_new_key_pair_after_a_passphrase_is_set),
           T(a_box_sealed_to_an_older_key_still_opens), T(a_log_of_the_first_schema_is_migrated_and_reads_as_before),
           T(a_key_file_left_beside_a_protected_log_is_removed),

@@ -22,7 +22,7 @@ export function backoffDelay(n, base = 1000, cap = 300000) {
 export const HOST_METHODS = Object.freeze(['hello', 'capture', 'attach', 'capture_sealed', 'event_add', 'list',
   'get', 'lock', 'unlock', 'set_passphrase', 'recovery_code', 'verify', 'stats', 'cases', 'case_get', 'case_merge',
   'case_split', 'case_export', 'unions', 'union_import', 'report_preview', 'report_queue', 'report_list',
-  'report_get', 'report_mark']);
+  'report_get', 'report_mark', 'report_withdrawal']);
 
 /** Errors that mean "the host is not there or not working", as opposed to a refused request. */
 export const UNAVAILABLE = new Set(['host_missing', 'host_failed', 'host_timeout', 'disconnected']);

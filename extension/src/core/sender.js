@@ -91,6 +91,13 @@ export function retryAfterMs(res) {
 }
 
 /** The collector's error {code, difficulty} from a refusal's JSON body, or {} (never throws). */
+/** What a withdrawal's outcome records as the report's detail (the CLI says the same). */
+const WITHDRAW_DETAIL = Object.freeze({
+  at_union: 'withdrawn at the union',
+  never_received: 'the union never received it',
+  not_acknowledged: 'never acknowledged by the union; its withdrawal could not be sent',
+});
+
 export async function answerError(res) {
   try {
     if (!res || res.status < 400 || typeof res.json !== 'function') return {};
@@ -161,11 +168,36 @@ export class Sender {
     return this.run();
   }
 
-  /** The person withdraws it: recorded in the log, never sent. */
+  /**
+   * The person withdraws it. One never tried is only recorded: it is never sent. One sent (or tried)
+   * is withdrawn at the union too, by a withdrawal only its sender can make (`report_withdrawal`:
+   * signed by the report's own key), and recorded once the union answers 202, or 404 (it never had
+   * it); a sent one stays sent while the union cannot be reached (throws {code: 'withdraw_failed'}),
+   * one whose tries all failed is recorded anyway. Returns 'never_sent', 'at_union',
+   * 'never_received' or 'not_acknowledged'.
+   */
   async withdraw(id) {
-    await this.call('report_mark', { id, state: 'withdrawn' });
+    const rep = await this.call('report_get', { id });
+    let outcome = 'never_sent';
+    if (rep && (rep.state === 'sent' || rep.state === 'failed')) {
+      const w = await this.call('report_withdrawal', { id });
+      let res = null;
+      try { res = await this._post(w.submit_url, w.wire); } catch { res = null; }
+      const error = await answerError(res);
+      if (res && res.status === 202) outcome = 'at_union';
+      else if (res && res.status === 404 && error.code === 'not_found') outcome = 'never_received';
+      else if (rep.state === 'failed') outcome = 'not_acknowledged';
+      else {
+        throw Object.assign(new Error(`the union did not take the withdrawal (${res ? `HTTP ${res.status}` : 'no answer'}); `
+          + 'the report stays sent: try again later'), { code: 'withdraw_failed' });
+      }
+    }
+    const mark = { id, state: 'withdrawn' };
+    if (outcome !== 'never_sent') mark.detail = WITHDRAW_DETAIL[outcome];
+    await this.call('report_mark', mark);
     await this._update((s) => { delete s.items[id]; });
     this.onChange();
+    return outcome;
   }
 
   /** What waits and what failed, for the outbox page, the popup and the badge. */

@@ -9,6 +9,8 @@ export const SHARE_TYPES = Object.freeze(['unions', 'union_import', 'cases', 'ca
 
 export const ACCOUNT_TYPES = Object.freeze(['personal', 'business', 'creator']);
 const UNION_MEMBERS = ['v', 'id', 'name', 'homepage', 'submit_url', 'public_key', 'key_id', 'pow_difficulty', 'policy_url'];
+// a union that issues membership tokens (docs/REPORT.md section 5) says so with both or neither
+const TOKEN_MEMBERS = ['tokens', 'token_key'];
 
 const posInt = (v) => Number.isSafeInteger(v) && v > 0;
 
@@ -33,13 +35,14 @@ export function parseUnionEntry(input) {
     try { e = JSON.parse(input); } catch { throw Object.assign(new Error('not JSON'), { code: 'bad_params' }); }
   }
   if (!e || typeof e !== 'object' || Array.isArray(e)) throw Object.assign(new Error('not a JSON object'), { code: 'bad_params' });
-  for (const k of UNION_MEMBERS) if (!(k in e)) throw Object.assign(new Error(`missing ${k}`), { code: 'bad_params' });
-  for (const k of Object.keys(e)) if (!UNION_MEMBERS.includes(k)) throw Object.assign(new Error(`unknown member ${k}`), { code: 'bad_params' });
-  for (const k of UNION_MEMBERS) {
+  const members = TOKEN_MEMBERS.some((k) => k in e) ? [...UNION_MEMBERS, ...TOKEN_MEMBERS] : UNION_MEMBERS;
+  for (const k of members) if (!(k in e)) throw Object.assign(new Error(`missing ${k}`), { code: 'bad_params' });
+  for (const k of Object.keys(e)) if (!members.includes(k)) throw Object.assign(new Error(`unknown member ${k}`), { code: 'bad_params' });
+  for (const k of members) {
     const ok = ['v', 'pow_difficulty'].includes(k) ? Number.isInteger(e[k]) : typeof e[k] === 'string' && e[k].length <= 600;
     if (!ok) throw Object.assign(new Error(`bad ${k}`), { code: 'bad_params' });
   }
-  return Object.fromEntries(UNION_MEMBERS.map((k) => [k, e[k]]));
+  return Object.fromEntries(members.map((k) => [k, e[k]]));
 }
 
 /**

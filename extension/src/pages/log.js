@@ -171,10 +171,17 @@ $('unlock').addEventListener('submit', async (ev) => {
   const p = $('passphrase').value;
   const r = $('recovery').value.trim();
   try {
-    await ask('unlock', r ? { recovery_code: r } : { passphrase: p });
-    $('passphrase').value = '';
-    $('recovery').value = '';
-    say($('message'), t('unlocked'));
+    if (r) { // a recovery code does not unlock: it resets the lost passphrase, once
+      const next = $('recovery-new').value;
+      if (next !== $('recovery-confirm').value) { say($('message'), t('passphrasesDiffer'), true); return; }
+      await ask('set_passphrase', { recovery_code: r, new: next });
+      for (const id of ['recovery', 'recovery-new', 'recovery-confirm']) $(id).value = '';
+      say($('message'), t('passphraseSet'));
+    } else {
+      await ask('unlock', { passphrase: p });
+      $('passphrase').value = '';
+      say($('message'), t('unlocked'));
+    }
   } catch (e) { say($('message'), errorText(e), true); }
   refresh();
 });

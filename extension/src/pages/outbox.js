@@ -26,9 +26,10 @@ async function save(r) {
 async function act(what, r) {
   try {
     if (what === 'withdraw') {
-      if (!window.confirm(t('withdrawAsk', [String(r.id)]))) return;
-      await ask('report_withdraw', { id: r.id });
-      say($('message'), t('withdrawn', [String(r.id)]));
+      const sent = r.state === 'sent';
+      if (!window.confirm(t(sent ? 'withdrawSentAsk' : 'withdrawAsk', [String(r.id)]))) return;
+      const done = await ask('report_withdraw', { id: r.id });
+      say($('message'), t(done && done.outcome === 'at_union' ? 'withdrawnAtUnion' : 'withdrawn', [String(r.id)]));
     } else {
       say($('message'), t('sendingNow', [String(r.id)]));
       await ask('report_retry', { id: r.id });
@@ -53,7 +54,7 @@ function row(r, sched) {
     h('td', { class: 'actions' },
       open ? h('button', { type: 'button', class: 'secondary', 'data-action': 'retry', onclick: () => act('retry', r),
         'aria-label': t('sendNowLabel', [String(r.id)]), text: t('sendNow') }) : null,
-      open ? h('button', { type: 'button', class: 'secondary', 'data-action': 'withdraw', onclick: () => act('withdraw', r),
+      open || r.state === 'sent' ? h('button', { type: 'button', class: 'secondary', 'data-action': 'withdraw', onclick: () => act('withdraw', r),
         'aria-label': t('withdrawLabel', [String(r.id)]), text: t('withdraw') }) : null,
       r.state !== 'withdrawn' ? h('button', { type: 'button', class: 'secondary', 'data-action': 'save', onclick: () => save(r),
         'aria-label': t('saveFileLabel', [String(r.id)]), text: t('saveFile') }) : null));
