@@ -183,6 +183,7 @@ static const struct {
     {"list", m_list, 1},
     {"get", m_get, 1},
     {"verify", m_verify, 0},
+    {"recover", m_recover, 1},
     {"stats", m_stats, 0},
     {"unions", m_unions, 1},
     {"union_import", m_union_import, 1},
@@ -331,11 +332,16 @@ int bt_rpc_idle_left(bt_rpc *r, time_t now)
     return due > now ? (int)(due - now) : 0;
 }
 
+void rpc_drop_links(bt_rpc *r)
+{
+    bt_links_free(r->links);
+    r->links = NULL;
+}
+
 void rpc_lock(bt_rpc *r)
 {
     bt_vault_lock(r->vault);
-    bt_links_free(r->links);
-    r->links = NULL;
+    rpc_drop_links(r);
 }
 
 int bt_rpc_tick(bt_rpc *r, time_t now)

@@ -1,4 +1,4 @@
-/* unlock, lock, set_passphrase, recovery_code, list, get, verify, stats
+/* unlock, lock, set_passphrase, recovery_code, list, get, verify, recover, stats
  * (docs/PROTOCOL.md): the log itself, over core/vault.c; unlock also
  * empties the sealed-capture inbox (core/inbox.c). */
 #include <limits.h>
@@ -179,7 +179,7 @@ bt_err m_get(call *c)
     int64_t id = 0, offset = 0;
     bt_err err;
     if ((err = need_vault(c)) != BT_OK) return err;
-    if ((err = param_int(c, "id", 1, 1, INT64_MAX, &id)) != BT_OK) return err;
+    if ((err = param_int(c, "id", 1, 0, INT64_MAX, &id)) != BT_OK) return err; /* 0: a recovered log's first */
     if ((err = param_int(c, "offset", 0, 0, INT64_MAX, &offset)) != BT_OK) return err;
     if (bt_vault_state_of(c->r->vault) == BT_VAULT_LOCKED) return BT_ERR_LOCKED;
 
@@ -233,6 +233,26 @@ bt_err m_verify(call *c)
     if (vr.bad_id != 0) {
         json_object_object_add(c->result, "bad_id", json_object_new_int64(vr.bad_id));
         json_object_object_add(c->result, "reason", json_object_new_string(vr.reason));
+    }
+    return BT_OK;
+}
+
+bt_err m_recover(call *c)
+{
+    bt_vault_recovery rec;
+    bt_err err = need_vault(c);
+    if (err == BT_OK) err = bt_vault_recover(c->r->vault, (int64_t)time(NULL), &rec);
+    if (err == BT_ERR_LOCKED) c->detail = "unlock the log first: the entries are copied decrypted into the new log";
+    if (err != BT_OK) return err;
+    rpc_drop_links(c->r); /* the entries that were lost are others now */
+    c->result = json_object_new_object();
+    json_object_object_add(c->result, "recovered", json_object_new_boolean(rec.recovered));
+    if (rec.recovered) {
+        json_object_object_add(c->result, "kept", json_object_new_int64(rec.kept));
+        json_object_object_add(c->result, "lost", json_object_new_int64(rec.lost));
+        json_object_object_add(c->result, "upto", json_object_new_int64(rec.upto));
+        json_object_object_add(c->result, "cut", json_object_new_boolean(rec.cut));
+        json_object_object_add(c->result, "damaged_file", json_object_new_string(rec.damaged_file));
     }
     return BT_OK;
 }

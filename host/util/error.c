@@ -31,6 +31,8 @@ static const struct {
     [BT_ERR_BAD_REPORT] = {"bad_report", "the report does not follow the report schema"},
     [BT_ERR_REPLAYED] = {"replayed", "this sealed report was received before"},
     [BT_ERR_NOT_OWNER] = {"not_owner", "only the report's sender can update or withdraw it"},
+    [BT_ERR_DAMAGED] = {"damaged", "the log is damaged, so nothing more is written to it; 'bantrail recover' copies "
+                                   "what is intact into a new log and keeps the damaged file beside it"},
 };
 
 const char *bt_err_code(bt_err err)

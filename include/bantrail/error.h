@@ -29,6 +29,7 @@ typedef enum {
     BT_ERR_BAD_REPORT,         /* a report that breaks the schema (docs/REPORT.md) */
     BT_ERR_REPLAYED,           /* this exact sealed report was received before */
     BT_ERR_NOT_OWNER,          /* an update or withdrawal not signed by the report's own key */
+    BT_ERR_DAMAGED,            /* the log's chain is broken: nothing more is written to it until recovered */
     BT_ERR_COUNT_
 } bt_err;
 

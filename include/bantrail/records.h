@@ -15,6 +15,8 @@
 #define BT_REC_UNION "union"                   /* a union pinned for reports */
 #define BT_REC_REPORT "report"                 /* a sealed report queued for a union: the outbox */
 #define BT_REC_REPORT_STATE "report_state"     /* what became of a queued report: "of" it */
+#define BT_REC_RECOVERED "recovered"           /* entry 0 of a log bt_vault_recover made: where it came from */
+#define BT_REC_LOST "lost"                     /* in a recovered log, in place of an entry that did not read */
 
 #include <json-c/json.h>
 #include <stddef.h>

@@ -160,6 +160,25 @@ bt_err bt_vault_stats_of(bt_vault *v, bt_vault_stats *s);
  * whether the stored hashes hold. */
 bt_err bt_vault_entry_hash(bt_vault *v, int64_t id, unsigned char out[BT_HASH_BYTES]);
 
+typedef struct {
+    int recovered;            /* 0: the log was intact, nothing was done */
+    int64_t upto;             /* the last entry id found in the damaged file */
+    int64_t kept, lost;       /* of ids 1..upto: copied, or lost (a "lost" entry in their place) */
+    int cut;                  /* SQLite could read nothing past upto: the file was cut or its end damaged */
+    char damaged_file[96];    /* the damaged file's new name, in the log's folder */
+} bt_vault_recovery;
+
+/* When the log is damaged (verify fails, or v saw an entry fail its link),
+ * copies every entry that reads (its own link holds and it decrypts) into
+ * a new log under the same key pairs and wraps, with the same ids: its
+ * entry 0, the first of a new chain, says where it came from (the damaged
+ * file's name and BLAKE2b-256, its write-ahead file's, the ids kept and
+ * lost, a "lost" entry standing in for each id lost). The damaged file and
+ * its write-ahead file are renamed beside it (out->damaged_file), never
+ * changed or removed, and v goes on with the new log. Needs the secret key
+ * (BT_ERR_LOCKED). A log found intact is left as it is, out->recovered 0. */
+bt_err bt_vault_recover(bt_vault *v, int64_t now, bt_vault_recovery *out);
+
 /* The default Argon2id parameters for new passphrases: bt_kdf_default() (kdf.h),
  * under the name the method layer calls. */
 bt_kdf_params bt_vault_default_kdf(void);

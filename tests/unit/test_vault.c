@@ -717,20 +717,40 @@ TEST(session_ids_are_never_reused_even_with_the_sessions_table_emptied)
     bt_vault_close(v);
     sql(dir, "DELETE FROM sessions");
     CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
-    append_text(v, "{\"n\":3}");
-    sqlite3 *db = raw(dir);
-    sqlite3_stmt *q;
-    sqlite3_prepare_v2(db, "SELECT session FROM entries WHERE id = 3", -1, &q, NULL);
-    CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 3);
-    sqlite3_finalize(q);
-    sqlite3_close(db);
-    CHECK(reads_as(v, 3, "{\"n\":3}"));
+    int64_t id = 0; /* the entries' session keys are gone: a damaged log, written no more */
+    CHECK_EQ(bt_vault_append(v, "{\"n\":3}", 7, NULL, 0, &id), BT_ERR_DAMAGED);
     CHECK_EQ(read_err(v, 2), BT_ERR_CORRUPT); /* its session key is gone, and nothing else stands for it */
     bt_vault_close(v);
     free(dir);
 }
 
-TEST(appending_after_a_broken_last_entry_is_noted)
+TEST(a_session_id_above_every_entry_and_session_is_taken_even_with_rows_removed)
+{
+    char *dir;
+    bt_vault *v = fresh(&dir);
+    append_text(v, "{\"n\":1}");
+    bt_vault_close(v);
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    append_text(v, "{\"n\":2}");
+    bt_vault_close(v);
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK); /* a third session, stored and then its row removed */
+    bt_vault_close(v);
+    sql(dir, "INSERT INTO sessions(id, sealed, epoch) SELECT 7, sealed, epoch FROM sessions WHERE id = 2");
+    sql(dir, "DELETE FROM sessions WHERE id = 7");
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    append_text(v, "{\"n\":3}");
+    sqlite3 *db = raw(dir);
+    sqlite3_stmt *q;
+    sqlite3_prepare_v2(db, "SELECT session FROM entries WHERE id = 3", -1, &q, NULL);
+    CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 3); /* not 1 or 2 again */
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    CHECK(reads_as(v, 3, "{\"n\":3}"));
+    bt_vault_close(v);
+    free(dir);
+}
+
+TEST(appending_after_a_broken_last_entry_is_refused)
 {
     char *dir;
     bt_vault *v = fresh(&dir);
@@ -745,12 +765,226 @@ TEST(appending_after_a_broken_last_entry_is_noted)
     CHECK_EQ(bt_vault_stats_of(v, &st), BT_OK);
     CHECK_EQ(st.damaged_at, 0);
     bt_vault_close(v);
-    flip(dir, "entries", "head", "id = 3", 7);
     CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
-    append_text(v, "{\"n\":4}"); /* the capture is kept, and the damage is said */
+    flip(dir, "entries", "head", "id = 3", 7); /* under an open handle, by someone else */
+    int64_t id = 0;
+    CHECK_EQ(bt_vault_append(v, "{\"n\":4}", 7, NULL, 0, &id), BT_ERR_DAMAGED); /* not extended */
     CHECK_EQ(bt_vault_stats_of(v, &st), BT_OK);
     CHECK_EQ(st.damaged_at, 3);
-    CHECK(reads_as(v, 4, "{\"n\":4}"));
+    CHECK_EQ(st.entries, 3);
+    CHECK(reads_as(v, 2, "{\"n\":2}"));
+    bt_vault_close(v);
+    free(dir);
+}
+
+/* ---- damage, and recovering from it ---- */
+
+enum damage { FLIP_LAST, FLIP_MIDDLE, DROP_ROW, TRUNCATE, DAMAGE_COUNT };
+static const char *const damage_name[] = {"flip_last", "flip_middle", "drop_row", "truncate"};
+#define DAMAGE_ENTRIES 120
+
+static char *file_bytes(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    char *b = NULL;
+    long len;
+    if (f == NULL) return NULL;
+    fseek(f, 0, SEEK_END);
+    len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    b = malloc((size_t)len + 1);
+    *n = fread(b, 1, (size_t)len, f);
+    fclose(f);
+    return b;
+}
+
+/* A log of DAMAGE_ENTRIES entries ({"n":i}, each with a 1 KiB body), closed
+ * (so written into the database file), then damaged as d says. */
+static char *damaged_log(enum damage d)
+{
+    char *dir, path[600];
+    unsigned char body[1024];
+    bt_vault *v = fresh(&dir);
+    for (int i = 1; i <= DAMAGE_ENTRIES; i++) {
+        char head[32];
+        int64_t id;
+        snprintf(head, sizeof head, "{\"n\":%d}", i);
+        memset(body, i, sizeof body);
+        CHECK_EQ(bt_vault_append(v, head, strlen(head), body, sizeof body, &id), BT_OK);
+    }
+    bt_vault_close(v);
+    snprintf(path, sizeof path, "%s/%s", dir, BT_VAULT_DB);
+    struct stat sb;
+    switch (d) {
+    case FLIP_LAST: flip(dir, "entries", "body", "id = " "120", 500); break;
+    case FLIP_MIDDLE: flip(dir, "entries", "head", "id = 40", 3); break;
+    case DROP_ROW: sql(dir, "DELETE FROM entries WHERE id = 60"); break;
+    case TRUNCATE: /* the file cut short, as a full disk or a bad copy leaves it */
+        sql(dir, "PRAGMA wal_checkpoint(TRUNCATE)");
+        CHECK(stat(path, &sb) == 0 && truncate(path, sb.st_size * 2 / 3) == 0);
+        break;
+    default: abort();
+    }
+    return dir;
+}
+
+TEST(writes_onto_a_damaged_log_are_refused_and_reads_go_on)
+{
+    for (int d = 0; d < DAMAGE_COUNT; d++) {
+        char *dir = damaged_log((enum damage)d);
+        bt_vault *v = NULL;
+        bt_vault_stats st;
+        bt_vault_verify_result r;
+        int64_t id = 0;
+        fprintf(stderr, "  damage: %s\n", damage_name[d]);
+        CHECK_EQ(bt_vault_open(&v, dir), BT_OK); /* opened, to be read */
+        if (d == FLIP_MIDDLE) { /* not at the tail the open checks: found by verify (or a read) */
+            CHECK_EQ(bt_vault_append(v, "{\"n\":0}", 7, NULL, 0, &id), BT_OK);
+            CHECK_EQ(bt_vault_verify(v, &r), BT_OK);
+            CHECK_EQ(r.bad_id, 40);
+        }
+        CHECK_EQ(bt_vault_stats_of(v, &st), BT_OK);
+        CHECK(st.damaged_at > 0);
+        CHECK_EQ(bt_vault_append(v, "{\"n\":0}", 7, NULL, 0, &id), BT_ERR_DAMAGED);
+        CHECK_EQ(bt_vault_batch_begin(v), BT_ERR_DAMAGED);
+        CHECK_EQ(bt_vault_set_mark(v, "m", 1), BT_ERR_DAMAGED);
+        CHECK(reads_as(v, 1, "{\"n\":1}")); /* what holds still reads */
+        CHECK_EQ(bt_vault_verify(v, &r), BT_OK);
+        CHECK(r.bad_id > 0);
+        bt_vault_close(v);
+        free(dir);
+    }
+    char *dir; /* and an intact log of the same making is written on */
+    bt_vault *v = fresh(&dir);
+    bt_vault_close(v);
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    append_text(v, "{\"n\":1}");
+    bt_vault_close(v);
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    append_text(v, "{\"n\":2}");
+    bt_vault_stats st;
+    CHECK_EQ(bt_vault_stats_of(v, &st), BT_OK);
+    CHECK_EQ(st.damaged_at, 0);
+    bt_vault_close(v);
+    free(dir);
+}
+
+TEST(recover_copies_what_reads_into_a_new_log_and_keeps_the_damaged_file)
+{
+    for (int d = 0; d < DAMAGE_COUNT; d++) {
+        char *dir = damaged_log((enum damage)d), path[700], *before, *after;
+        size_t nb = 0, na = 0;
+        int readable[DAMAGE_ENTRIES + 1] = {0}, kept = 0;
+        bt_vault *v = NULL, *other = NULL;
+        bt_vault_recovery rec;
+        bt_vault_verify_result r;
+        bt_vault_stats st;
+        fprintf(stderr, "  damage: %s\n", damage_name[d]);
+        snprintf(path, sizeof path, "%s/%s", dir, BT_VAULT_DB);
+        before = file_bytes(path, &nb);
+        CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+        CHECK_EQ(bt_vault_open(&other, dir), BT_OK); /* another process's handle, open meanwhile */
+        for (int i = 1; i <= DAMAGE_ENTRIES; i++) {
+            char want[32];
+            snprintf(want, sizeof want, "{\"n\":%d}", i);
+            readable[i] = reads_as(v, i, want);
+            kept += readable[i];
+        }
+        CHECK(kept > 0 && kept < DAMAGE_ENTRIES);
+        CHECK_EQ(bt_vault_recover(v, 1700000000, &rec), BT_OK);
+        CHECK(rec.recovered);
+        CHECK_EQ(rec.kept, kept);
+        CHECK_EQ(rec.kept + rec.lost, rec.upto);
+        CHECK_EQ(rec.cut, d == TRUNCATE);
+        snprintf(path, sizeof path, "%s/%s", dir, rec.damaged_file);
+        CHECK(strcmp(rec.damaged_file, "log.sqlite.damaged-20231114T221320Z") == 0);
+        after = file_bytes(path, &na); /* the damaged file, renamed, byte for byte */
+        CHECK(before != NULL && after != NULL && na == nb && memcmp(before, after, nb) == 0);
+        CHECK_EQ(bt_vault_verify(v, &r), BT_OK); /* the new log holds */
+        CHECK_EQ(r.bad_id, 0);
+        CHECK_EQ(r.checked, rec.upto + 1);
+        for (int i = 1; i <= rec.upto; i++) { /* each entry that read reads the same, at its own id */
+            char want[32];
+            snprintf(want, sizeof want, "{\"n\":%d}", i);
+            if (readable[i]) {
+                char *head;
+                unsigned char *body;
+                size_t hn, bn;
+                CHECK(reads_as(v, i, want));
+                CHECK_EQ(bt_vault_read(v, i, &head, &hn, &body, &bn), BT_OK);
+                CHECK(bn == 1024 && body[0] == (unsigned char)i && body[1023] == (unsigned char)i);
+                bt_vault_free(head);
+                bt_vault_free(body);
+            } else {
+                CHECK(reads_as(v, i, "{\"type\":\"lost\",\"captured_at\":1700000000}"));
+            }
+        }
+        char *head;
+        size_t hn;
+        unsigned char hash[crypto_generichash_BYTES];
+        char hex[2 * crypto_generichash_BYTES + 1];
+        crypto_generichash(hash, sizeof hash, (unsigned char *)before, nb, NULL, 0);
+        sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
+        CHECK_EQ(bt_vault_read(v, 0, &head, &hn, NULL, NULL), BT_OK); /* where it came from */
+        CHECK(head != NULL && strstr(head, "\"type\":\"recovered\"") && strstr(head, hex) &&
+              strstr(head, rec.damaged_file) && strstr(head, "\"kept\":[[1,"));
+        bt_vault_free(head);
+        int64_t id = 0;
+        CHECK_EQ(bt_vault_append(v, "{\"n\":0}", 7, NULL, 0, &id), BT_OK); /* written on again */
+        CHECK_EQ(id, rec.upto + 1);
+        CHECK_EQ(bt_vault_stats_of(other, &st), BT_OK); /* the other handle goes on with the new log */
+        CHECK_EQ(st.damaged_at, 0);
+        CHECK_EQ(bt_vault_append(other, "{\"n\":-1}", 8, NULL, 0, &id), BT_OK);
+        CHECK_EQ(id, rec.upto + 2);
+        CHECK(reads_as(other, rec.upto + 1, "{\"n\":0}"));
+        CHECK_EQ(bt_vault_verify(v, &r), BT_OK);
+        CHECK_EQ(r.bad_id, 0);
+        CHECK_EQ(bt_vault_recover(v, 1700000000, &rec), BT_OK); /* nothing more to do */
+        CHECK(!rec.recovered);
+        bt_vault_close(other);
+        bt_vault_close(v);
+        free(before);
+        free(after);
+        free(dir);
+    }
+}
+
+TEST(recover_on_an_intact_log_changes_nothing)
+{
+    char *dir, path[600], *before, *after;
+    size_t nb, na;
+    bt_vault *v = fresh(&dir);
+    bt_vault_recovery rec;
+    append_text(v, "{\"n\":1}");
+    append_text(v, "{\"n\":2}");
+    bt_vault_close(v);
+    snprintf(path, sizeof path, "%s/%s", dir, BT_VAULT_DB);
+    before = file_bytes(path, &nb);
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    CHECK_EQ(bt_vault_recover(v, 1700000000, &rec), BT_OK);
+    CHECK(!rec.recovered && rec.damaged_file[0] == '\0');
+    bt_vault_close(v);
+    after = file_bytes(path, &na);
+    CHECK(na == nb && memcmp(before, after, nb) == 0);
+    snprintf(path, sizeof path, "%s/%s.damaged-20231114T221320Z", dir, BT_VAULT_DB);
+    struct stat sb;
+    CHECK(stat(path, &sb) != 0);
+    free(before);
+    free(after);
+    /* a damaged log that is locked: the entries cannot be copied without the key */
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    CHECK_EQ(bt_vault_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &fast), BT_OK);
+    bt_vault_close(v);
+    flip(dir, "entries", "head", "id = 2", 3);
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    CHECK_EQ(bt_vault_recover(v, 1700000000, &rec), BT_ERR_LOCKED);
+    CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
+    CHECK_EQ(bt_vault_recover(v, 1700000000, &rec), BT_OK);
+    CHECK(rec.recovered && rec.kept == 1 && rec.lost == 1);
+    bt_vault_close(v);
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK); /* the same passphrase opens the new log */
+    CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
+    CHECK(reads_as(v, 1, "{\"n\":1}"));
     bt_vault_close(v);
     free(dir);
 }
@@ -879,6 +1113,9 @@ RUN_TESTS(T(marks_read_zero_until_set_and_outlive_the_process), T(appended_entri
           T(a_key_file_left_beside_a_protected_log_is_removed),
           T(a_damaged_key_table_or_a_missing_table_is_corrupt_never_a_new_log),
           T(session_ids_are_never_reused_even_with_the_sessions_table_emptied),
-          T(appending_after_a_broken_last_entry_is_noted), T(a_batch_lands_whole_or_not_at_all),
+          T(a_session_id_above_every_entry_and_session_is_taken_even_with_rows_removed),
+          T(appending_after_a_broken_last_entry_is_refused), T(writes_onto_a_damaged_log_are_refused_and_reads_go_on),
+          T(recover_copies_what_reads_into_a_new_log_and_keeps_the_damaged_file),
+          T(recover_on_an_intact_log_changes_nothing), T(a_batch_lands_whole_or_not_at_all),
           T(a_recovery_code_lost_on_its_way_leaves_the_earlier_one_working),
           T(a_kill_at_any_moment_of_a_passphrase_change_leaves_exactly_one_working))
