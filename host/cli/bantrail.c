@@ -258,6 +258,9 @@ static int cmd_status(const char *dir)
             return 2;
         }
         printf("State:         %s\n", state_words(str(vault, "state")));
+        if (json_object_get_boolean(json_object_object_get(vault, "passphrase_pending")))
+            printf("Passphrase:    a change was not confirmed (cut short): the earlier passphrase is the one\n"
+                   "               that works; 'bantrail passphrase' sets the new one again\n");
         if (num(vault, "damaged_at") > 0)
             printf("DAMAGED:       entry %lld fails its link of the chain: nothing more is written to this log.\n"
                    "               'bantrail recover' copies what is intact into a new log.\n",
@@ -290,6 +293,20 @@ static bt_err vault_flags(int *protected_, int *has_recovery)
 static void say_recovery_retired(int had_recovery)
 {
     if (had_recovery) printf("Your earlier recovery code no longer works: make a new one with bantrail recovery-code\n");
+}
+
+/* A passphrase change in its two steps (docs/PROTOCOL.md, set_passphrase):
+ * set (params p), then confirm at once, the answer having come back; a
+ * kill in between leaves the earlier passphrase in force, which status
+ * says. Returns the confirmation's reply, or the first failure's. */
+static json_object *change_passphrase(json_object *p, bt_err *err)
+{
+    json_object *rep = call("set_passphrase", p, err);
+    if (*err != BT_OK) return rep;
+    json_object_put(rep);
+    json_object *c = json_object_new_object();
+    json_object_object_add(c, "confirm", json_object_new_boolean(1));
+    return call("set_passphrase", c, err);
 }
 
 static int cmd_passphrase(int recovery, const bt_kdf_params *kdf)
@@ -332,7 +349,7 @@ static int cmd_passphrase(int recovery, const bt_kdf_params *kdf)
         json_object_object_add(p, "kdf_ops", json_object_new_int64((int64_t)kdf->opslimit));
         json_object_object_add(p, "kdf_mem", json_object_new_int64((int64_t)kdf->memlimit));
     }
-    rep = call("set_passphrase", p, &err);
+    rep = change_passphrase(p, &err);
     if (err == BT_OK) {
         if (opt_json) print_json(result_of(rep));
         else {
@@ -363,7 +380,7 @@ static int cmd_rotate(void)
     json_object_object_add(p, "old", json_object_new_string(pass));
     json_object_object_add(p, "new", json_object_new_string(pass));
     sodium_free(pass);
-    rep = call("set_passphrase", p, &err);
+    rep = change_passphrase(p, &err);
     if (err == BT_OK && !opt_json) {
         printf("New key pair made: what is written from now on is sealed to it, and a copy of this folder\n"
                "from before opens none of it. Your passphrase is the same.\n");

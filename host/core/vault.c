@@ -88,6 +88,8 @@ struct bt_vault {
     int64_t last_written;       /* the last entry this handle appended */
     int batch;                  /* inside bt_vault_batch_begin .. end: appends share one transaction */
     int batch_new_session;      /* the batch stored the writing session's key */
+    unsigned char *pending_sk;  /* sodium_malloc: the new key pair's secret key of a passphrase change
+                                 * this handle made and that waits for its confirmation */
 };
 
 static const char *const hot_sql[] = {
@@ -886,6 +888,7 @@ void bt_vault_close(bt_vault *v)
     if (v == NULL) return;
     drop_sk(v);
     end_session(v);
+    sodium_free(v->pending_sk);
     sodium_free(v->sk);
     sodium_free(v->cache);
     for (size_t i = 0; i < sizeof v->hot / sizeof v->hot[0]; i++) sqlite3_finalize(v->hot[i]);
@@ -1036,6 +1039,54 @@ static bt_err insert_epoch(bt_vault *v, const unsigned char pk[PK_BYTES], const 
     return rc == SQLITE_DONE ? BT_OK : sql_err(rc);
 }
 
+/* A passphrase change waits for its confirmation in keywrap "passphrase_new"
+ * (the new key pair's secret key wrapped under the new passphrase, sealed
+ * as kind "passphrase") and the meta rows below: the new public key, the
+ * key in force sealed to it, and the epoch it follows. Nothing else changes
+ * until bt_vault_confirm_passphrase, so until then only what was in force
+ * opens the log. */
+#define PENDING_PK "pending:pk"
+#define PENDING_PREV "pending:prev_sk"
+#define PENDING_EPOCH "pending:epoch"
+
+/* Runs sql (a meta row write) with name and the value bound, in the transaction open on v. */
+static bt_err meta_put(bt_vault *v, const char *name, const void *blob, size_t n, int64_t number)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(v->db, "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        if (blob != NULL) sqlite3_bind_blob(st, 2, blob, (int)n, SQLITE_STATIC);
+        else sqlite3_bind_int64(st, 2, number);
+        rc = sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? BT_OK : sql_err(rc);
+}
+
+/* Reads meta row name: exactly n bytes into blob, or an integer into *number. */
+static bt_err meta_get(bt_vault *v, const char *name, void *blob, size_t n, int64_t *number)
+{
+    sqlite3_stmt *st = NULL;
+    bt_err err = BT_ERR_NOT_FOUND;
+    int rc = sqlite3_prepare_v2(v->db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL);
+    if (rc != SQLITE_OK) return sql_err(rc);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        err = BT_OK;
+        if (blob != NULL && !column_exact(st, 0, blob, n)) err = BT_ERR_CORRUPT;
+        if (number != NULL) *number = sqlite3_column_int64(st, 0);
+    } else if (rc != SQLITE_DONE) {
+        err = sql_err(rc);
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+static const char *const drop_pending_sql =
+    "DELETE FROM keywrap WHERE kind = 'passphrase_new'; DELETE FROM meta WHERE key LIKE 'pending:%'";
+
 bt_err bt_vault_set_passphrase(bt_vault *v, const char *old, size_t old_len,
                                const char *pass, size_t pass_len,
                                const bt_kdf_params *params)
@@ -1078,14 +1129,63 @@ bt_err bt_vault_set_passphrase(bt_vault *v, const char *old, size_t old_len,
     wrap_seal(&w, "passphrase", key, new_sk, new_pk);
     if ((err = write_guard(v)) != BT_OK || (err = exec(v->db, "BEGIN IMMEDIATE")) != BT_OK) goto done;
     if ((err = load_epoch(v)) == BT_OK && v->sk_source == SK_NONE) err = BT_ERR_LOCKED; /* rotated elsewhere */
-    if (err == BT_OK) err = insert_epoch(v, new_pk, prev_sealed);
-    if (err == BT_OK) err = wrap_store(v, "passphrase", &w);
-    if (err == BT_OK) err = exec(v->db, "DELETE FROM keywrap WHERE kind <> 'passphrase'"); /* they wrap the older key */
+    if (err == BT_OK) err = wrap_store(v, "passphrase_new", &w); /* an earlier change not confirmed is replaced */
+    if (err == BT_OK) err = meta_put(v, PENDING_PK, new_pk, PK_BYTES, 0);
+    if (err == BT_OK) err = meta_put(v, PENDING_PREV, prev_sealed, sizeof prev_sealed, 0);
+    if (err == BT_OK) err = meta_put(v, PENDING_EPOCH, NULL, 0, v->epoch);
     if (err == BT_OK) err = exec(v->db, "COMMIT");
     if (err != BT_OK) {
         rollback(v->db);
         goto done;
     }
+    sodium_free(v->pending_sk); /* kept for the confirmation, which then needs no passphrase */
+    v->pending_sk = new_sk;
+    new_sk = NULL;
+done:
+    sodium_free(key);
+    sodium_free(new_sk);
+    sodium_memzero(prev_sealed, sizeof prev_sealed);
+    return err;
+}
+
+bt_err bt_vault_confirm_passphrase(bt_vault *v, const char *pass, size_t pass_len)
+{
+    wrap_row w;
+    unsigned char new_pk[PK_BYTES], prev_sealed[crypto_box_SEALBYTES + SK_BYTES];
+    unsigned char *new_sk = sodium_malloc(SK_BYTES), *key = sodium_malloc(WRAP_KEY_BYTES);
+    int64_t after = 0;
+    bt_err err = new_sk == NULL || key == NULL ? BT_ERR_NO_MEMORY : write_guard(v);
+    if (err == BT_OK) err = exec(v->db, "BEGIN IMMEDIATE");
+    if (err != BT_OK) goto out;
+    if ((err = load_epoch(v)) == BT_OK) err = wrap_load(v, "passphrase_new", &w);
+    if (err == BT_OK) err = meta_get(v, PENDING_PK, new_pk, PK_BYTES, NULL);
+    if (err == BT_OK) err = meta_get(v, PENDING_PREV, prev_sealed, sizeof prev_sealed, NULL);
+    if (err == BT_OK) err = meta_get(v, PENDING_EPOCH, NULL, 0, &after);
+    if (err == BT_OK && after != v->epoch) { /* the key changed elsewhere since: this change is void */
+        err = exec(v->db, drop_pending_sql);
+        if (err == BT_OK) err = exec(v->db, "COMMIT");
+        if (err == BT_OK) err = BT_ERR_NOT_FOUND;
+        goto done;
+    }
+    if (err != BT_OK) goto done;
+    /* the new secret key: kept by the handle that set it, else opened with the new passphrase */
+    if (v->pending_sk != NULL && sk_matches(v->pending_sk, new_pk)) {
+        memcpy(new_sk, v->pending_sk, SK_BYTES);
+    } else if (pass == NULL) {
+        err = BT_ERR_PASSPHRASE_REQUIRED;
+    } else if (!w.has_salt || pass_len > BT_PASSPHRASE_MAX) {
+        err = w.has_salt ? BT_ERR_WRONG_PASSPHRASE : BT_ERR_CORRUPT;
+    } else if ((err = pass_key(key, &w, pass, pass_len)) == BT_OK &&
+               (wrap_open(&w, "passphrase", key, new_sk, new_pk) != 0 || !sk_matches(new_sk, new_pk))) {
+        err = BT_ERR_WRONG_PASSPHRASE;
+    }
+    if (err == BT_OK) err = insert_epoch(v, new_pk, prev_sealed);
+    /* every other wrap (the key file's, a recovery code) wraps the older key */
+    if (err == BT_OK) err = exec(v->db, "DELETE FROM keywrap WHERE kind <> 'passphrase_new';"
+                                        " UPDATE keywrap SET kind = 'passphrase' WHERE kind = 'passphrase_new';"
+                                        " DELETE FROM meta WHERE key LIKE 'pending:%'");
+    if (err == BT_OK) err = exec(v->db, "COMMIT");
+    if (err != BT_OK) goto done;
     keyfile_remove(v);
     drop_sk(v);
     end_session(v);
@@ -1095,8 +1195,12 @@ bt_err bt_vault_set_passphrase(bt_vault *v, const char *old, size_t old_len,
     v->sk_source = SK_PASSPHRASE;
     v->is_protected = 1;
 done:
-    sodium_free(key);
+    if (err != BT_OK) rollback(v->db);
+out:
+    sodium_free(v->pending_sk);
+    v->pending_sk = NULL;
     sodium_free(new_sk);
+    sodium_free(key);
     sodium_memzero(prev_sealed, sizeof prev_sealed);
     return err;
 }
@@ -1638,13 +1742,15 @@ bt_err bt_vault_stats_of(bt_vault *v, bt_vault_stats *s)
         "SELECT (SELECT count(*) FROM entries WHERE id > 0), (SELECT count(*) FROM sessions),"
         " (SELECT coalesce(sum(length(head) + coalesce(length(body), 0)), 0) FROM entries),"
         " (SELECT count(*) FROM keywrap WHERE kind = 'recovery'),"
-        " (SELECT count(*) FROM keywrap WHERE kind = 'recovery_new')", -1, &st, NULL);
+        " (SELECT count(*) FROM keywrap WHERE kind = 'recovery_new'),"
+        " (SELECT count(*) FROM keywrap WHERE kind = 'passphrase_new')", -1, &st, NULL);
     if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         s->entries = sqlite3_column_int64(st, 0);
         s->sessions = sqlite3_column_int64(st, 1);
         s->bytes = sqlite3_column_int64(st, 2);
         s->has_recovery = sqlite3_column_int(st, 3) > 0;
         s->recovery_pending = sqlite3_column_int(st, 4) > 0;
+        s->passphrase_pending = sqlite3_column_int(st, 5) > 0;
         s->damaged_at = v->damaged_at;
         err = last_entry(v, &last, s->head);
     } else {
@@ -1846,7 +1952,8 @@ static bt_err recover_file(bt_vault *v, bt_vault *nv, const char *path)
     }
     if (err == BT_OK)
         err = exec(nv->db, "BEGIN IMMEDIATE;"
-                           " INSERT INTO meta(key, value) SELECT key, value FROM old.meta WHERE key = 'public_key';"
+                           " INSERT INTO meta(key, value) SELECT key, value FROM old.meta"
+                           "  WHERE key = 'public_key' OR key LIKE 'pending:%';"
                            " INSERT INTO epochs(epoch, pk, prev_sk) SELECT epoch, pk, prev_sk FROM old.epochs;"
                            " INSERT INTO keywrap SELECT kind, salt, opslimit, memlimit, nonce, ct FROM old.keywrap;"
                            " COMMIT");

@@ -155,6 +155,7 @@ static bt_err m_hello(call *c)
             json_object_object_add(vault, "sessions", json_object_new_int64(s.sessions));
             json_object_object_add(vault, "has_recovery", json_object_new_boolean(s.has_recovery));
             if (s.recovery_pending) json_object_object_add(vault, "recovery_pending", json_object_new_boolean(1));
+            if (s.passphrase_pending) json_object_object_add(vault, "passphrase_pending", json_object_new_boolean(1));
             if (s.damaged_at > 0) json_object_object_add(vault, "damaged_at", json_object_new_int64(s.damaged_at));
             json_object_object_add(vault, "head", hex_string(s.head, sizeof s.head));
         }

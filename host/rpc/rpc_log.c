@@ -47,8 +47,18 @@ bt_err m_set_passphrase(call *c)
 {
     const char *pass, *old;
     size_t pass_len, old_len;
+    json_object *confirm = NULL;
     bt_err err;
     if ((err = need_vault(c)) != BT_OK) return err;
+    if ((err = param(c, "confirm", json_type_boolean, 0, &confirm)) != BT_OK) return err;
+    if (confirm != NULL && json_object_get_boolean(confirm)) { /* the answer to the change came back */
+        if ((err = param_string(c, "new", 0, BT_PASSPHRASE_MAX, &pass, &pass_len)) != BT_OK) return err;
+        if ((err = bt_vault_confirm_passphrase(c->r->vault, pass, pass != NULL ? pass_len : 0)) != BT_OK)
+            return err;
+        c->result = state_result(c->r);
+        json_object_object_add(c->result, "confirmed", json_object_new_boolean(1));
+        return BT_OK;
+    }
     if ((err = param_string(c, "new", 1, BT_PASSPHRASE_MAX, &pass, &pass_len)) != BT_OK) return err;
     if ((err = param_string(c, "old", 0, BT_PASSPHRASE_MAX, &old, &old_len)) != BT_OK) return err;
     bt_kdf_params kdf = bt_vault_default_kdf();
@@ -60,6 +70,7 @@ bt_err m_set_passphrase(call *c)
     err = bt_vault_set_passphrase(c->r->vault, old, old_len, pass, pass_len, &kdf);
     if (err != BT_OK) return err;
     c->result = state_result(c->r);
+    json_object_object_add(c->result, "pending", json_object_new_boolean(1));
     return BT_OK;
 }
 

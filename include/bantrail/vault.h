@@ -36,6 +36,7 @@ typedef struct {
     int64_t bytes;            /* ciphertext bytes stored */
     int has_recovery;         /* a recovery code wraps the secret key */
     int recovery_pending;     /* a newer one is made but not yet confirmed */
+    int passphrase_pending;   /* a new passphrase is set but not yet confirmed: the earlier one is in force */
     int64_t damaged_at;       /* the first entry this handle saw fail its link of the chain
                                * (reading, appending after it, verify), 0 while none did */
     unsigned char head[BT_HASH_BYTES]; /* chain head (genesis hash when empty) */
@@ -78,17 +79,30 @@ bt_err bt_vault_unlock_recovery(bt_vault *v, const char *code);
 /* Wipes the secret key and every cached session key. */
 void bt_vault_lock(bt_vault *v);
 
-/* Sets the passphrase (old may be NULL before one is set, or when the vault
- * is unlocked through the recovery code) under Argon2id with params (NULL:
- * the defaults), on a new key pair: what is written from now on is sealed
- * to it, and nothing older than it (a copy of the folder, an old passphrase,
- * the recovery code, the unprotected key file, all of which are retired)
- * opens it; the new key still opens every older record. The vault is
- * unlocked afterwards. BT_ERR_LOCKED if another handle made a newer key
- * pair meanwhile. */
+/* Sets the passphrase, in two steps, so that a change whose answer is lost
+ * on its way (the reply cut, the program killed) leaves the person knowing
+ * which passphrase works. This first step (old may be NULL before one is
+ * set, or when the vault is unlocked through the recovery code) makes a new
+ * key pair and wraps it under pass with Argon2id params (NULL: the
+ * defaults), and keeps it waiting: until bt_vault_confirm_passphrase,
+ * nothing changes and only what was in force (the old passphrase, the key
+ * file, the recovery code) opens the log; stats say passphrase_pending. A
+ * second call replaces a change still waiting. The vault is unlocked
+ * afterwards. BT_ERR_LOCKED if another handle made a newer key pair. */
 bt_err bt_vault_set_passphrase(bt_vault *v, const char *old, size_t old_len,
                                const char *pass, size_t pass_len,
                                const bt_kdf_params *params);
+
+/* The second step: the waiting passphrase and its key pair become the ones
+ * in force, in one transaction: what is written from now on is sealed to
+ * it, and nothing older than it (a copy of the folder, the old passphrase,
+ * the recovery code, the unprotected key file, all of which are retired)
+ * opens it; the new key still opens every older record, and the vault is
+ * unlocked with it. The handle that set it needs no passphrase; any other
+ * gives the new one (BT_ERR_PASSPHRASE_REQUIRED, BT_ERR_WRONG_PASSPHRASE).
+ * BT_ERR_NOT_FOUND when no change waits (or the key changed elsewhere
+ * since, which voids it). */
+bt_err bt_vault_confirm_passphrase(bt_vault *v, const char *pass, size_t pass_len);
 
 /* The Argon2id parameters that wrap the key now (zeros when none). */
 bt_err bt_vault_kdf_params(bt_vault *v, bt_kdf_params *out);

@@ -27,7 +27,7 @@ class Session(HostTest):
     def test_capture_locked_then_passphrase_unlock_list_get_lock(self):
         h = self.host
         first = h.ok("capture", NOTICE)["id"]
-        self.assertEqual(h.ok("set_passphrase", {"new": PASS})["state"], "unlocked")
+        self.assertEqual(h.set_passphrase({"new": PASS})["state"], "unlocked")
         h.ok("lock")
         self.assertEqual(h.ok("hello")["vault"]["state"], "locked")
         # capture works while locked
@@ -108,12 +108,12 @@ class Session(HostTest):
     def test_recovery_code_unlocks(self):
         h = self.host
         h.ok("capture", NOTICE)
-        h.ok("set_passphrase", {"new": PASS})
+        h.set_passphrase({"new": PASS})
         code = h.ok("recovery_code")["code"]
         h.ok("lock")
         self.assertEqual(self.error(h.call("recovery_code")), "locked")
         self.assertEqual(h.ok("unlock", {"recovery_code": code})["state"], "unlocked")
-        h.ok("set_passphrase", {"new": "brand new passphrase"})
+        h.set_passphrase({"new": "brand new passphrase"})
         h.ok("lock")
         self.assertEqual(self.error(h.call("unlock", {"passphrase": PASS})), "wrong_passphrase")
         h.ok("unlock", {"passphrase": "brand new passphrase"})
@@ -122,12 +122,12 @@ class Session(HostTest):
         h = self.host
         keys = [h.ok("hello")["vault"]["public_key"]]
         first = h.ok("capture", NOTICE)["id"]
-        h.ok("set_passphrase", {"new": PASS})
+        h.set_passphrase({"new": PASS})
         keys.append(h.ok("hello")["vault"]["public_key"])
         code = h.ok("recovery_code")["code"]
         h.ok("recovery_code", {"confirm": True})
         self.assertTrue(h.ok("hello")["vault"]["has_recovery"])
-        h.ok("set_passphrase", {"new": "another passphrase", "old": PASS})
+        h.set_passphrase({"new": "another passphrase", "old": PASS})
         vault = h.ok("hello")["vault"]
         keys.append(vault["public_key"])
         self.assertEqual(len(set(keys)), 3, "a new public key with each passphrase")
@@ -161,7 +161,7 @@ class Session(HostTest):
 
     def test_a_new_recovery_code_retires_the_earlier_only_once_confirmed(self):
         h = self.host
-        h.ok("set_passphrase", {"new": PASS})
+        h.set_passphrase({"new": PASS})
         first = h.ok("recovery_code")["code"]
         vault = h.ok("hello")["vault"]
         self.assertEqual((vault["has_recovery"], vault.get("recovery_pending")), (False, True))
@@ -192,13 +192,35 @@ class Session(HostTest):
 
     def test_set_passphrase_needs_old_once_set(self):
         h = self.host
-        h.ok("set_passphrase", {"new": PASS})
+        h.set_passphrase({"new": PASS})
         self.assertEqual(self.error(h.call("set_passphrase", {"new": "another passphrase"})),
                          "passphrase_required")
         self.assertEqual(self.error(h.call("set_passphrase", {"new": "another passphrase", "old": "nope nope"})),
                          "wrong_passphrase")
         self.assertEqual(self.error(h.call("set_passphrase", {"new": "short", "old": PASS})), "weak_passphrase")
-        h.ok("set_passphrase", {"new": "another passphrase", "old": PASS})
+        h.set_passphrase({"new": "another passphrase", "old": PASS})
+
+    def test_a_change_not_confirmed_leaves_the_old_passphrase_in_force_and_hello_says_so(self):
+        h = self.host
+        h.set_passphrase({"new": PASS, "kdf_ops": 1, "kdf_mem": 8192})
+        self.assertEqual(h.ok("set_passphrase", {"new": "the new passphrase", "old": PASS, "kdf_ops": 1,
+                                                 "kdf_mem": 8192})["pending"], True)
+        self.assertTrue(h.ok("hello")["vault"]["passphrase_pending"])
+        h.proc.kill()  # before the confirmation: the answer never reached the person
+        h.proc.wait()
+        self.host = h = Host(self.home)
+        self.assertTrue(h.ok("hello")["vault"]["passphrase_pending"])
+        self.assertEqual(self.error(h.call("unlock", {"passphrase": "the new passphrase"})), "wrong_passphrase")
+        h.ok("unlock", {"passphrase": PASS})
+        self.assertEqual(self.error(h.call("set_passphrase", {"confirm": True})), "passphrase_required")
+        self.assertEqual(self.error(h.call("set_passphrase", {"confirm": True, "new": "not the one"})),
+                         "wrong_passphrase")
+        self.assertTrue(h.ok("set_passphrase", {"confirm": True, "new": "the new passphrase"})["confirmed"])
+        self.assertNotIn("passphrase_pending", h.ok("hello")["vault"])
+        h.ok("lock")
+        self.assertEqual(self.error(h.call("unlock", {"passphrase": PASS})), "wrong_passphrase")
+        h.ok("unlock", {"passphrase": "the new passphrase"})
+        self.assertEqual(self.error(h.call("set_passphrase", {"confirm": True})), "not_found")
 
 
 class BadInput(HostTest):

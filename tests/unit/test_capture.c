@@ -80,7 +80,7 @@ static bt_capture *locked_log(bt_vault **v)
 {
     *v = test_fresh_log();
     bt_capture *c = capture_of(*v);
-    CHECK_EQ(bt_vault_set_passphrase(*v, NULL, 0, PASS, strlen(PASS), &test_fast_kdf), BT_OK);
+    CHECK_EQ(test_set_passphrase(*v, NULL, 0, PASS, strlen(PASS), &test_fast_kdf), BT_OK);
     bt_vault_lock(*v);
     return c;
 }
@@ -371,7 +371,7 @@ TEST(a_kill_while_kept_boxes_are_stored_never_stores_one_twice)
         bt_vault *v = NULL;
         CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
         bt_capture *c = capture_of(v);
-        CHECK_EQ(bt_vault_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &test_fast_kdf), BT_OK);
+        CHECK_EQ(test_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &test_fast_kdf), BT_OK);
         bt_vault_lock(v);
         for (int i = 0; i < BOXES; i++) {
             char msg[512];
@@ -452,7 +452,7 @@ TEST(the_links_find_what_names_a_record_written_before_or_after_they_were_read)
     CHECK(got[0] == 3 && got[1] == att && got[2] == 4 && got[3] == att2);
     bt_links_free(later_first);
     /* locked: nothing is read */
-    CHECK_EQ(bt_vault_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &test_fast_kdf), BT_OK);
+    CHECK_EQ(test_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &test_fast_kdf), BT_OK);
     bt_vault_lock(v);
     bt_links *fresh = bt_links_new();
     CHECK_EQ(bt_links_each(fresh, v, a.record, collect_links, got), BT_ERR_LOCKED);
