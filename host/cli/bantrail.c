@@ -265,6 +265,10 @@ static int cmd_status(const char *dir)
             printf("DAMAGED:       entry %lld fails its link of the chain: nothing more is written to this log.\n"
                    "               'bantrail recover' copies what is intact into a new log.\n",
                    (long long)num(vault, "damaged_at"));
+        if (json_object_get_boolean(json_object_object_get(vault, "wal_lost")))
+            printf("               The write-ahead file (log.sqlite-wal) was removed or cut while in use: what was\n"
+                   "               committed in it from entry %lld on is missing.\n",
+                   (long long)num(vault, "damaged_at"));
         printf("Entries:       %lld\n", (long long)num(vault, "entries"));
         printf("Sessions:      %lld\n", (long long)num(vault, "sessions"));
         json_object *rc = NULL;

@@ -85,12 +85,24 @@ struct bt_vault {
     char *shm_path;             /* SQLite's shared-memory file, and the one this connection maps */
     dev_t shm_dev;
     ino_t shm_ino;
+    char *wal_path;             /* SQLite's write-ahead file, and the one this connection writes */
+    dev_t wal_dev;
+    ino_t wal_ino;
+    off_t wal_size;             /* its size when last seen: it never shrinks while connections are open */
+    int wal_lost;               /* the write-ahead file was removed or cut under a writer (wal_short) */
     int64_t last_written;       /* the last entry this handle appended */
     int batch;                  /* inside bt_vault_batch_begin .. end: appends share one transaction */
     int batch_new_session;      /* the batch stored the writing session's key */
     unsigned char *pending_sk;  /* sodium_malloc: the new key pair's secret key of a passphrase change
                                  * this handle made and that waits for its confirmation */
 };
+
+/* Connections this process holds on logs (the host and the CLI are single
+ * threads). The checks that open SQLite's files themselves (wal_short,
+ * file_cut_short) run only while it holds none: closing a file descriptor
+ * drops every POSIX lock the process holds on that file, SQLite's among
+ * them. Recovery reads the damaged file through SQLite's own (file_hash). */
+static int connections_open;
 
 static const char *const hot_sql[] = {
     [HOT_BEGIN] = "BEGIN IMMEDIATE",
@@ -652,6 +664,7 @@ static bt_err precreate(const char *path)
 static bt_err connect(bt_vault *v, const char *path, int cut)
 {
     int rc = sqlite3_open_v2(path, &v->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_FULLMUTEX, NULL);
+    if (v->db != NULL) connections_open++;
     if (rc != SQLITE_OK) return sql_err(rc);
     sqlite3_busy_timeout(v->db, 30000);
     sqlite3_extended_result_codes(v->db, 0);
@@ -668,10 +681,81 @@ static bt_err connect(bt_vault *v, const char *path, int cut)
 static void note_files(bt_vault *v)
 {
     struct stat sb;
-    v->db_dev = v->shm_dev = 0;
-    v->db_ino = v->shm_ino = 0;
+    v->db_dev = v->shm_dev = v->wal_dev = 0;
+    v->db_ino = v->shm_ino = v->wal_ino = 0;
     if (stat(v->db_path, &sb) == 0) v->db_dev = sb.st_dev, v->db_ino = sb.st_ino;
     if (stat(v->shm_path, &sb) == 0) v->shm_dev = sb.st_dev, v->shm_ino = sb.st_ino;
+    if (stat(v->wal_path, &sb) == 0) v->wal_dev = sb.st_dev, v->wal_ino = sb.st_ino, v->wal_size = sb.st_size;
+}
+
+/* A write-ahead file found removed or cut is written down beside the log
+ * (BT_VAULT_DB "-lost": the first entry then missing), so that a later
+ * open, after SQLite has rebuilt its index from what is left and the log
+ * reads as a whole one, short of its last entries, still says so. */
+#define WAL_LOST_FILE BT_VAULT_DB "-lost"
+
+static int64_t first_unreadable(bt_vault *v);
+static void note_damage(bt_vault *v, int64_t id);
+
+static void wal_lost_note(bt_vault *v)
+{
+    char *path = path_join(v->dir, WAL_LOST_FILE), text[32];
+    int64_t at = 0;
+    v->wal_lost = 1;
+    note_damage(v, first_unreadable(v));
+    if (path == NULL) return;
+    FILE *f = fopen(path, "re");
+    if (f != NULL) { /* written before: keep the earliest */
+        long long x = 0;
+        if (fscanf(f, "%lld", &x) == 1) at = x;
+        fclose(f);
+    }
+    if (at < 1 || at > v->damaged_at) {
+        int n = snprintf(text, sizeof text, "%lld\n", (long long)v->damaged_at);
+        (void)bt_file_write(path, text, (size_t)n, 0600, BT_FILE_REPLACE);
+    }
+    free(path);
+}
+
+/* Reads what wal_lost_note wrote, if anything: the log is then damaged from there. */
+static void wal_lost_read(bt_vault *v)
+{
+    char *path = path_join(v->dir, WAL_LOST_FILE);
+    FILE *f = path != NULL ? fopen(path, "re") : NULL;
+    long long at = 0;
+    if (f != NULL) {
+        if (fscanf(f, "%lld", &at) == 1 && at >= 1) {
+            v->wal_lost = 1;
+            note_damage(v, at);
+        }
+        fclose(f);
+    }
+    free(path);
+}
+
+/* Whether SQLite's index of the write-ahead file (the header at the start
+ * of the -shm file: its two copies equal, initialised, in native byte
+ * order) counts more frames than the -wal file holds: the write-ahead file
+ * was removed or cut under a writer, and what was committed in it is not
+ * there to be read. Checked before SQLite opens the files (it would rebuild
+ * the index from what is left, and a log short of its last commits would
+ * read as whole) and before each transaction. */
+static int wal_short(const bt_vault *v)
+{
+    unsigned char h[96];
+    struct stat sb;
+    uint16_t size;
+    uint32_t frames;
+    if (connections_open > 0) return 0;
+    int fd = open(v->shm_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t n = pread(fd, h, sizeof h, 0);
+    close(fd);
+    if (n != (ssize_t)sizeof h || memcmp(h, h + 48, 48) != 0 || h[12] == 0) return 0; /* no settled header */
+    memcpy(&size, h + 14, sizeof size);
+    memcpy(&frames, h + 16, sizeof frames);
+    uint64_t page = size == 1 ? 65536 : size, need = 32 + (uint64_t)frames * (24 + page);
+    return frames > 0 && (stat(v->wal_path, &sb) != 0 || (uint64_t)sb.st_size < need);
 }
 
 static int same_file(const char *path, dev_t dev, ino_t ino)
@@ -761,6 +845,7 @@ static void detach_file(bt_vault *v)
     if (v->db != NULL) {
         sqlite3_db_config(v->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
         sqlite3_close_v2(v->db);
+        connections_open--;
     }
     v->db = NULL;
 }
@@ -772,7 +857,7 @@ static int file_cut_short(const bt_vault *v)
     unsigned char h[32];
     struct stat sb, wb;
     char *wal = path_join(v->dir, BT_VAULT_DB "-wal");
-    int fd = open(v->db_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), cut = 0;
+    int fd = connections_open > 1 ? -1 : open(v->db_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), cut = 0; /* its own failed one */
     if (fd >= 0 && wal != NULL && read(fd, h, sizeof h) == (ssize_t)sizeof h && fstat(fd, &sb) == 0 &&
         (stat(wal, &wb) != 0 || wb.st_size == 0)) {
         uint64_t page = h[16] << 8 | h[17], pages = (uint64_t)h[28] << 24 | h[29] << 16 | h[30] << 8 | h[31];
@@ -790,6 +875,7 @@ static int file_cut_short(const bt_vault *v)
  * pages that are there), to be read and recovered, never written. */
 static bt_err attach_file(bt_vault *v)
 {
+    if (wal_short(v)) v->wal_lost = 1;
     bt_err err = connect(v, v->db_path, 0);
     if (err == BT_OK) err = setup_schema(v);
     if (err == BT_OK) err = check_structure(v);
@@ -801,6 +887,9 @@ static bt_err attach_file(bt_vault *v)
         if (err == BT_OK) note_damage(v, first_unreadable(v));
     }
     if (err == BT_OK) err = check_tail(v);
+    if (err == BT_OK && v->wal_lost) wal_lost_note(v); /* what follows the last entry there is missing */
+    if (err == BT_OK) wal_lost_read(v);
+    if (err != BT_OK && v->wal_lost) err = BT_ERR_DAMAGED; /* its index names frames that are gone */
     if (err == BT_OK) note_files(v);
     return err;
 }
@@ -815,6 +904,7 @@ static void forget_file(bt_vault *v)
     sodium_free(v->older);
     v->older = NULL;
     v->damaged_at = 0;
+    v->wal_lost = 0;
     v->last_written = 0;
     end_session(v);
     if (v->cache != NULL) sodium_memzero(v->cache, CACHE_SLOTS * SKEY_BYTES);
@@ -834,6 +924,18 @@ static bt_err files_guard(bt_vault *v)
 {
     if (v->db != NULL && !sqlite3_get_autocommit(v->db)) return BT_OK; /* inside a batch: its transaction */
     int replaced = !same_file(v->db_path, v->db_dev, v->db_ino);
+    if (!replaced && !v->wal_lost && v->wal_ino != 0) {
+        /* removed, replaced or cut under this connection (while any connection is open, SQLite
+         * neither removes nor shortens it): what was committed in it is not all there for
+         * others, nor for this one once it stops; nothing more is written. Only stat: opening
+         * and closing one of SQLite's files here would drop the locks it holds on it. */
+        struct stat sb;
+        if (stat(v->wal_path, &sb) != 0 || sb.st_dev != v->wal_dev || sb.st_ino != v->wal_ino ||
+            sb.st_size < v->wal_size)
+            wal_lost_note(v);
+        else
+            v->wal_size = sb.st_size;
+    }
     if (!replaced && same_file(v->shm_path, v->shm_dev, v->shm_ino)) return BT_OK;
     detach_file(v);
     if (replaced) forget_file(v);
@@ -868,7 +970,9 @@ bt_err bt_vault_open(bt_vault **out, const char *dir)
     v->cache = sodium_malloc(CACHE_SLOTS * SKEY_BYTES);
     v->db_path = v->dir ? path_join(v->dir, BT_VAULT_DB) : NULL;
     v->shm_path = v->dir ? path_join(v->dir, BT_VAULT_DB "-shm") : NULL;
-    if (v->dir == NULL || v->sk == NULL || v->cache == NULL || v->db_path == NULL || v->shm_path == NULL) {
+    v->wal_path = v->dir ? path_join(v->dir, BT_VAULT_DB "-wal") : NULL;
+    if (v->dir == NULL || v->sk == NULL || v->cache == NULL || v->db_path == NULL || v->shm_path == NULL ||
+        v->wal_path == NULL) {
         err = BT_ERR_NO_MEMORY;
         goto done;
     }
@@ -892,8 +996,12 @@ void bt_vault_close(bt_vault *v)
     sodium_free(v->sk);
     sodium_free(v->cache);
     for (size_t i = 0; i < sizeof v->hot / sizeof v->hot[0]; i++) sqlite3_finalize(v->hot[i]);
-    if (v->db != NULL) sqlite3_close_v2(v->db);
+    if (v->db != NULL) {
+        sqlite3_close_v2(v->db);
+        connections_open--;
+    }
     free(v->db_path);
+    free(v->wal_path);
     free(v->shm_path);
     free(v->dir);
     free(v);
@@ -1715,7 +1823,9 @@ bt_err bt_vault_verify(bt_vault *v, bt_vault_verify_result *r)
     if ((rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB || v->damaged_at != 0) && r->bad_id == 0) {
         /* SQLite's own pages are damaged, or the file was cut short (the scan may just end there) */
         r->bad_id = v->damaged_at != 0 && v->damaged_at < expect ? v->damaged_at : expect;
-        r->reason = "the database cannot be read from here on (damaged or cut short)";
+        r->reason = v->wal_lost ? "the write-ahead file (log.sqlite-wal) was removed or cut while in use: what was"
+                                  " committed in it after the entry before this one is missing"
+                                : "the database cannot be read from here on (damaged or cut short)";
         note_damage(v, r->bad_id);
     } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         err = sql_err(rc);
@@ -1752,6 +1862,7 @@ bt_err bt_vault_stats_of(bt_vault *v, bt_vault_stats *s)
         s->recovery_pending = sqlite3_column_int(st, 4) > 0;
         s->passphrase_pending = sqlite3_column_int(st, 5) > 0;
         s->damaged_at = v->damaged_at;
+        s->wal_lost = v->wal_lost;
         err = last_entry(v, &last, s->head);
     } else {
         err = sql_err(rc);
@@ -1764,6 +1875,7 @@ bt_err bt_vault_stats_of(bt_vault *v, bt_vault_stats *s)
         memset(s, 0, sizeof *s);
         s->entries = upto;
         s->damaged_at = v->damaged_at;
+        s->wal_lost = v->wal_lost;
         err = bt_vault_entry_hash(v, upto, s->head);
     }
     return err;
@@ -1837,18 +1949,24 @@ static void sb_runs(sbuf *b, const char *name, const unsigned char *ok, int64_t 
     sb_add(b, "]");
 }
 
-/* BLAKE2b-256 of a file's bytes, in hex. 0 when it cannot be read. */
-static int file_hash(const char *path, char hex[2 * BT_HASH_BYTES + 1])
+/* BLAKE2b-256 of the bytes of v's database file (op SQLITE_FCNTL_FILE_POINTER)
+ * or its write-ahead file (SQLITE_FCNTL_JOURNAL_POINTER), in hex, read
+ * through SQLite's own descriptor. 0 when there is none or it cannot be read. */
+static int file_hash(bt_vault *v, int op, char hex[2 * BT_HASH_BYTES + 1])
 {
     unsigned char buf[65536], h[BT_HASH_BYTES];
     crypto_generichash_state st;
-    ssize_t k;
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return 0;
+    sqlite3_file *f = NULL;
+    sqlite3_int64 size = 0;
+    if (sqlite3_file_control(v->db, "main", op, &f) != SQLITE_OK || f == NULL || f->pMethods == NULL ||
+        f->pMethods->xFileSize(f, &size) != SQLITE_OK || size <= 0)
+        return 0;
     crypto_generichash_init(&st, NULL, 0, sizeof h);
-    while ((k = read(fd, buf, sizeof buf)) > 0) crypto_generichash_update(&st, buf, (size_t)k);
-    close(fd);
-    if (k < 0) return 0;
+    for (sqlite3_int64 at = 0; at < size; at += (sqlite3_int64)sizeof buf) {
+        int n = size - at < (sqlite3_int64)sizeof buf ? (int)(size - at) : (int)sizeof buf;
+        if (f->pMethods->xRead(f, buf, n, at) != SQLITE_OK) return 0;
+        crypto_generichash_update(&st, buf, (size_t)n);
+    }
     crypto_generichash_final(&st, h, sizeof h);
     sodium_bin2hex(hex, 2 * BT_HASH_BYTES + 1, h, sizeof h);
     return 1;
@@ -2031,13 +2149,17 @@ static bt_err recover_swap(bt_vault *v, const char *tmp, const char *name)
     char *damaged = path_join(v->dir, name), *wal = path_join(v->dir, BT_VAULT_DB "-wal"), *dwal = NULL;
     bt_err err = BT_ERR_STORAGE;
     struct stat sb;
-    if (damaged != NULL) dwal = malloc(strlen(damaged) + 5);
+    if (damaged != NULL) dwal = malloc(strlen(damaged) + 6);
     if (damaged == NULL || wal == NULL || dwal == NULL) {
         err = BT_ERR_NO_MEMORY;
         goto done;
     }
     snprintf(dwal, strlen(damaged) + 5, "%s-wal", damaged);
     if (link(v->db_path, damaged) != 0) goto done;
+    if (lstat(wal, &sb) == 0 && rename(wal, dwal) != 0) goto done;
+    free(wal); /* log.sqlite-lost (a write-ahead file found cut) goes beside it too */
+    if ((wal = path_join(v->dir, WAL_LOST_FILE)) == NULL) goto done;
+    snprintf(dwal, strlen(damaged) + 6, "%s-lost", damaged);
     if (lstat(wal, &sb) == 0 && rename(wal, dwal) != 0) goto done;
     if (unlink(v->shm_path) != 0 && errno != ENOENT) goto done;
     if (rename(tmp, v->db_path) != 0) goto done;
@@ -2075,13 +2197,11 @@ bt_err bt_vault_recover(bt_vault *v, int64_t now, bt_vault_recovery *out)
     out->cut = cut;
 
     /* where it came from: the damaged file's hash (and its write-ahead file's), the ids kept and lost */
-    {
-        char *wal = path_join(v->dir, BT_VAULT_DB "-wal");
-        if (wal == NULL || !file_hash(v->db_path, hex)) err = wal == NULL ? BT_ERR_NO_MEMORY : BT_ERR_STORAGE;
-        has_wal = wal != NULL && file_hash(wal, whex);
-        free(wal);
+    if (!file_hash(v, SQLITE_FCNTL_FILE_POINTER, hex)) {
+        err = BT_ERR_STORAGE;
+        goto done;
     }
-    if (err != BT_OK) goto done;
+    has_wal = file_hash(v, SQLITE_FCNTL_JOURNAL_POINTER, whex);
     sb_add(&prov, "{\"type\":\"" BT_REC_RECOVERED "\",\"captured_at\":%lld,\"from\":{\"file\":\"%s\",\"blake2b\":\"%s\"",
            (long long)now, out->damaged_file, hex);
     if (has_wal) sb_add(&prov, ",\"wal_blake2b\":\"%s\"", whex);
@@ -2110,7 +2230,10 @@ bt_err bt_vault_recover(bt_vault *v, int64_t now, bt_vault_recovery *out)
     unlink(tmp); /* a recovery cut short before */
     if ((err = recover_file(v, &nv, tmp)) == BT_OK) err = recover_write(v, &nv, prov.s, ok, out->upto, now);
     for (size_t i = 0; i < sizeof nv.hot / sizeof nv.hot[0]; i++) sqlite3_finalize(nv.hot[i]);
-    if (nv.db != NULL && sqlite3_close(nv.db) != SQLITE_OK && err == BT_OK) err = BT_ERR_STORAGE; /* checkpoints */
+    if (nv.db != NULL) {
+        if (sqlite3_close(nv.db) != SQLITE_OK && err == BT_OK) err = BT_ERR_STORAGE; /* checkpoints */
+        connections_open--;
+    }
     nv.db = NULL;
     if (err == BT_OK) {
         detach_file(v);

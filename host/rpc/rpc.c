@@ -157,6 +157,7 @@ static bt_err m_hello(call *c)
             if (s.recovery_pending) json_object_object_add(vault, "recovery_pending", json_object_new_boolean(1));
             if (s.passphrase_pending) json_object_object_add(vault, "passphrase_pending", json_object_new_boolean(1));
             if (s.damaged_at > 0) json_object_object_add(vault, "damaged_at", json_object_new_int64(s.damaged_at));
+            if (s.wal_lost) json_object_object_add(vault, "wal_lost", json_object_new_boolean(1));
             json_object_object_add(vault, "head", hex_string(s.head, sizeof s.head));
         }
     } else {

@@ -39,6 +39,8 @@ typedef struct {
     int passphrase_pending;   /* a new passphrase is set but not yet confirmed: the earlier one is in force */
     int64_t damaged_at;       /* the first entry this handle saw fail its link of the chain
                                * (reading, appending after it, verify), 0 while none did */
+    int wal_lost;             /* the write-ahead file was removed or cut while in use: damaged_at is
+                               * where what was committed in it, now missing, began */
     unsigned char head[BT_HASH_BYTES]; /* chain head (genesis hash when empty) */
 } bt_vault_stats;
 
