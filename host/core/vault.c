@@ -1130,6 +1130,8 @@ bt_err bt_vault_unlock_recovery(bt_vault *v, const char *code)
 void bt_vault_lock(bt_vault *v)
 {
     drop_sk(v);
+    sodium_free(v->pending_sk); /* a waiting passphrase change's key: confirming it now takes the passphrase */
+    v->pending_sk = NULL;
 }
 
 /* Adds the epoch after v->epoch, with the key of v->epoch sealed to it. */

@@ -78,7 +78,8 @@ bt_err bt_vault_unlock(bt_vault *v, const char *pass, size_t pass_len);
 /* Unwraps the secret key with a recovery code (spaces and dashes ignored). */
 bt_err bt_vault_unlock_recovery(bt_vault *v, const char *code);
 
-/* Wipes the secret key and every cached session key. */
+/* Wipes the secret key, every cached session key and the new key of a
+ * passphrase change waiting for its confirmation. */
 void bt_vault_lock(bt_vault *v);
 
 /* Sets the passphrase, in two steps, so that a change whose answer is lost

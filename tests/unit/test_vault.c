@@ -1085,6 +1085,12 @@ TEST(a_new_passphrase_is_in_force_only_once_confirmed)
     bt_vault_lock(other);
     CHECK_EQ(bt_vault_unlock(other, PASS, strlen(PASS)), BT_ERR_WRONG_PASSPHRASE);
     CHECK_EQ(bt_vault_unlock(other, NEW, strlen(NEW)), BT_OK);
+    /* locking wipes the waiting key: then even the handle that set it confirms with the passphrase */
+    CHECK_EQ(bt_vault_set_passphrase(other, NEW, strlen(NEW), "third passphrase", 16, &fast), BT_OK);
+    bt_vault_lock(other);
+    CHECK_EQ(bt_vault_confirm_passphrase(other, NULL, 0), BT_ERR_PASSPHRASE_REQUIRED);
+    CHECK_EQ(bt_vault_set_passphrase(other, NEW, strlen(NEW), NEW, strlen(NEW), &fast), BT_OK); /* replaces it */
+    CHECK_EQ(bt_vault_confirm_passphrase(other, NEW, strlen(NEW)), BT_OK);
     /* another handle confirms with the new passphrase (the one that set it was killed) */
     CHECK_EQ(bt_vault_set_passphrase(v, NEW, strlen(NEW), PASS, strlen(PASS), &fast), BT_OK);
     bt_vault_close(v);
