@@ -195,7 +195,11 @@ async function pageRequest(msg) {
       const p = { new: String(msg.new || '') };
       if (str(msg.old, 1024)) p.old = msg.old;
       else if (str(msg.recovery_code, 200)) p.recovery_code = msg.recovery_code; // a lost passphrase's reset
-      const r = await client.call('set_passphrase', p);
+      await client.call('set_passphrase', p);
+      // its answer came back: now the new passphrase is the one in force (until this confirmation the
+      // old one is, so an answer lost on its way leaves the person knowing which works: hello says
+      // passphrase_pending)
+      const r = await client.call('set_passphrase', { confirm: true });
       // a new key pair: what is sealed for the host from now on goes to its public key
       onHostState('connected', await client.call('hello'));
       return r;

@@ -27,6 +27,7 @@
 #include "bantrail/frame.h"
 #include "bantrail/install.h"
 #include "bantrail/paths.h"
+#include "bantrail/records.h"
 #include "bantrail/rpc.h"
 #include "bantrail/send.h"
 #include "bantrail/term.h"
@@ -306,8 +307,16 @@ static int cmd_status(const char *dir)
             return 2;
         }
         printf("State:         %s\n", state_words(str(vault, "state")));
+        if (json_object_get_boolean(json_object_object_get(vault, "passphrase_pending")))
+            printf("Passphrase:    a change was not confirmed (cut short): the earlier passphrase is the one\n"
+                   "               that works; 'bantrail passphrase' sets the new one again\n");
         if (num(vault, "damaged_at") > 0)
-            printf("DAMAGED:       entry %lld fails its link of the chain; 'bantrail verify' checks them all\n",
+            printf("DAMAGED:       entry %lld fails its link of the chain: nothing more is written to this log.\n"
+                   "               'bantrail recover' copies what is intact into a new log.\n",
+                   (long long)num(vault, "damaged_at"));
+        if (json_object_get_boolean(json_object_object_get(vault, "wal_lost")))
+            printf("               The write-ahead file (log.sqlite-wal) was removed or cut while in use: what was\n"
+                   "               committed in it from entry %lld on is missing.\n",
                    (long long)num(vault, "damaged_at"));
         printf("Entries:       %lld\n", (long long)num(vault, "entries"));
         printf("Sessions:      %lld\n", (long long)num(vault, "sessions"));
@@ -316,7 +325,7 @@ static int cmd_status(const char *dir)
         printf("Recovery code: %s\n", json_object_get_boolean(rc) ? "set" : "none");
         printf("Chain head:    %s\n", str(vault, "head") ? str(vault, "head") : "-");
     }
-    int rc = str(vault, "error") ? 2 : 0; /* vault is rep's: read it before rep goes */
+    int rc = str(vault, "error") ? 2 : num(vault, "damaged_at") > 0 ? 1 : 0; /* vault is rep's: read it before rep goes */
     json_object_put(rep);
     return rc;
 }
@@ -337,6 +346,20 @@ static bt_err vault_flags(int *protected_, int *has_recovery)
 static void say_recovery_retired(int had_recovery)
 {
     if (had_recovery) printf("Your earlier recovery code no longer works: make a new one with bantrail recovery-code\n");
+}
+
+/* A passphrase change in its two steps (docs/PROTOCOL.md, set_passphrase):
+ * set (params p), then confirm at once, the answer having come back; a
+ * kill in between leaves the earlier passphrase in force, which status
+ * says. Returns the confirmation's reply, or the first failure's. */
+static json_object *change_passphrase(json_object *p, bt_err *err)
+{
+    json_object *rep = call("set_passphrase", p, err);
+    if (*err != BT_OK) return rep;
+    json_object_put(rep);
+    json_object *c = json_object_new_object();
+    json_object_object_add(c, "confirm", json_object_new_boolean(1));
+    return call("set_passphrase", c, err);
 }
 
 static int cmd_passphrase(int recovery, const bt_kdf_params *kdf)
@@ -375,7 +398,7 @@ static int cmd_passphrase(int recovery, const bt_kdf_params *kdf)
         json_object_object_add(p, "kdf_ops", json_object_new_int64((int64_t)kdf->opslimit));
         json_object_object_add(p, "kdf_mem", json_object_new_int64((int64_t)kdf->memlimit));
     }
-    rep = call("set_passphrase", p, &err);
+    rep = change_passphrase(p, &err);
     if (err == BT_OK) {
         if (opt_json) print_json(result_of(rep));
         else {
@@ -406,7 +429,7 @@ static int cmd_rotate(void)
     json_object_object_add(p, "old", json_object_new_string(pass));
     json_object_object_add(p, "new", json_object_new_string(pass));
     sodium_free(pass);
-    rep = call("set_passphrase", p, &err);
+    rep = change_passphrase(p, &err);
     if (err == BT_OK && !opt_json) {
         printf("New key pair made: what is written from now on is sealed to it, and a copy of this folder\n"
                "from before opens none of it. Your passphrase is the same.\n");
@@ -476,6 +499,10 @@ static int cmd_list(int64_t after, int64_t limit)
             continue;
         }
         print_when(num(e, "captured_at"));
+        if (type != NULL && !strcmp(type, BT_REC_LOST)) {
+            printf("  LOST: it did not read in the damaged log this one was recovered from ('bantrail show 0')\n");
+            continue;
+        }
         if (type != NULL && !strcmp(type, "attachment")) {
             printf("  attachment of %lld, ", (long long)num(e, "of"));
             print_clean(str(e, "mime") ? str(e, "mime") : "?", 0);
@@ -598,6 +625,11 @@ static int cmd_show(int64_t id, const char *out_path)
                (long long)num(rec, "size"), (long long)id);
         return finish(rep, err);
     }
+    if (type != NULL && !strcmp(type, BT_REC_RECOVERED)) { /* written by bantrail recover: all ours */
+        printf("This log was recovered from a damaged one (its file, BLAKE2b-256, the entries kept and lost):\n");
+        print_json(rec);
+        return finish(rep, err);
+    }
     print_record(res, rec);
     printf("\n");
     print_clean(str(rec, "text") ? str(rec, "text") : "", 1);
@@ -624,6 +656,30 @@ static int cmd_verify(void)
     }
     json_object_put(rep);
     return ok ? 0 : 1;
+}
+
+static int cmd_recover(const char *dir)
+{
+    bt_err err;
+    json_object *rep = unlocked_call("recover", NULL, &err), *res = result_of(rep);
+    if (err != BT_OK) return finish(rep, err);
+    if (opt_json) {
+        print_json(res);
+    } else if (!json_object_get_boolean(json_object_object_get(res, "recovered"))) {
+        printf("The log is intact: every entry verifies. Nothing was changed.\n");
+    } else {
+        printf("Recovered into a new log: %lld of %lld entries kept, %lld lost%s.\n"
+               "Each entry keeps its number; a lost one is marked 'lost' in its place, and entry 0 says\n"
+               "where the new log came from ('bantrail show 0').\n"
+               "The damaged file is kept, unchanged: %s/%s\n",
+               (long long)num(res, "kept"), (long long)num(res, "upto"), (long long)num(res, "lost"),
+               json_object_get_boolean(json_object_object_get(res, "cut"))
+                   ? " (nothing could be read past the last one: any later entries are lost too)"
+                   : "",
+               dir, str(res, "damaged_file"));
+    }
+    json_object_put(rep);
+    return 0;
 }
 
 static int cmd_capture(const char *url, const char *title, const char *lang, int manual)
@@ -1980,6 +2036,11 @@ static int run_verify(const cli_args *a)
     return cmd_verify();
 }
 
+static int run_recover(const cli_args *a)
+{
+    return cmd_recover(a->dir);
+}
+
 static int run_capture(const cli_args *a)
 {
     if (a->text[OPT_URL] == NULL) return usage_error(a, "capture needs --url URL");
@@ -2189,6 +2250,14 @@ static const cli_command commands[] = {
      "Checks every entry's hash against the one before it. Exit 1 names the first entry that\n"
      "does not hold.",
      "bantrail verify"},
+    {"recover", "", 0, 0, 0, LOG_OPEN, run_recover, "",
+     "copy what is intact of a damaged log into a new one",
+     "When the log is damaged (verify fails, or status says DAMAGED), nothing more is written to it.\n"
+     "This copies every entry that still reads and verifies into a new log under the same\n"
+     "passphrase, each under its own number, with a 'lost' entry for each one that does not, and\n"
+     "entry 0 saying where it came from (the damaged file's hash, the entries kept and lost). The\n"
+     "damaged file is renamed beside it, never changed or removed. On an intact log it does nothing.",
+     "bantrail recover"},
     {"capture", "", 0, 0, ONLY(OPT_URL) | ONLY(OPT_TITLE) | ONLY(OPT_LANG) | ONLY(OPT_MANUAL), LOG_OPEN, run_capture,
      "--url URL [--title T] [--lang L] [--manual]",
      "store the notice text read from stdin",

@@ -26,16 +26,19 @@
  */
 #include "bantrail/vault.h"
 #include "bantrail/paths.h"
+#include "bantrail/records.h" /* the names of the entries recovery writes */
 #include "util/file.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PK_BYTES crypto_box_PUBLICKEYBYTES
@@ -76,13 +79,30 @@ struct bt_vault {
     int cache_next;
     sqlite3_stmt *hot[HOT_COUNT_]; /* prepared once: see hot_sql */
     int64_t damaged_at;         /* the first entry seen to fail its link, 0 while none was */
+    char *db_path;              /* the log's file, and the one this connection opened */
+    dev_t db_dev;
+    ino_t db_ino;
     char *shm_path;             /* SQLite's shared-memory file, and the one this connection maps */
     dev_t shm_dev;
     ino_t shm_ino;
+    char *wal_path;             /* SQLite's write-ahead file, and the one this connection writes */
+    dev_t wal_dev;
+    ino_t wal_ino;
+    off_t wal_size;             /* its size when last seen: it never shrinks while connections are open */
+    int wal_lost;               /* the write-ahead file was removed or cut under a writer (wal_short) */
     int64_t last_written;       /* the last entry this handle appended */
     int batch;                  /* inside bt_vault_batch_begin .. end: appends share one transaction */
     int batch_new_session;      /* the batch stored the writing session's key */
+    unsigned char *pending_sk;  /* sodium_malloc: the new key pair's secret key of a passphrase change
+                                 * this handle made and that waits for its confirmation */
 };
+
+/* Connections this process holds on logs (the host and the CLI are single
+ * threads). The checks that open SQLite's files themselves (wal_short,
+ * file_cut_short) run only while it holds none: closing a file descriptor
+ * drops every POSIX lock the process holds on that file, SQLite's among
+ * them. Recovery reads the damaged file through SQLite's own (file_hash). */
+static int connections_open;
 
 static const char *const hot_sql[] = {
     [HOT_BEGIN] = "BEGIN IMMEDIATE",
@@ -174,6 +194,11 @@ static int link_holds(const unsigned char prev[BT_HASH_BYTES], int64_t id, int64
     return sodium_memcmp(hash, stored, sizeof hash) == 0;
 }
 
+/* The hash entry id's link starts from, from column col of st (the stored
+ * hash of entry id - 1): the genesis for the first entry, which is entry 1,
+ * or entry 0 in a log made by bt_vault_recover. 0 when it is malformed. */
+static int prev_hash(const bt_vault *v, sqlite3_stmt *st, int col, int64_t id, unsigned char prev[BT_HASH_BYTES]);
+
 static void make_ad(unsigned char ad[AD_BYTES], int64_t id, const unsigned char prev[BT_HASH_BYTES])
 {
     put_u64(ad, (uint64_t)id);
@@ -234,6 +259,15 @@ static int column_exact(sqlite3_stmt *st, int col, void *out, size_t n)
     if ((size_t)sqlite3_column_bytes(st, col) != n) return 0;
     memcpy(out, sqlite3_column_blob(st, col), n);
     return 1;
+}
+
+static int prev_hash(const bt_vault *v, sqlite3_stmt *st, int col, int64_t id, unsigned char prev[BT_HASH_BYTES])
+{
+    if (id <= 1 && sqlite3_column_type(st, col) == SQLITE_NULL) {
+        genesis(prev, v->genesis_pk);
+        return 1;
+    }
+    return id >= 1 && column_exact(st, col, prev, BT_HASH_BYTES);
 }
 
 /* ---- key wraps ---- */
@@ -625,59 +659,305 @@ static bt_err precreate(const char *path)
     return BT_OK;
 }
 
-/* Opens v->db on path with the log's settings. */
-static bt_err connect(bt_vault *v, const char *path)
+/* Opens v->db on path with the log's settings (cut: a file cut short, to
+ * be read only: attach_file). */
+static bt_err connect(bt_vault *v, const char *path, int cut)
 {
     int rc = sqlite3_open_v2(path, &v->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_FULLMUTEX, NULL);
+    if (v->db != NULL) connections_open++;
     if (rc != SQLITE_OK) return sql_err(rc);
     sqlite3_busy_timeout(v->db, 30000);
     sqlite3_extended_result_codes(v->db, 0);
-    bt_err err = exec(v->db, "PRAGMA journal_mode = WAL");
+    bt_err err = cut ? exec(v->db, "PRAGMA writable_schema = ON") : BT_OK;
+    if (err == BT_OK) err = exec(v->db, "PRAGMA journal_mode = WAL");
     if (err == BT_OK)
         err = exec(v->db, "PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;"
                           " PRAGMA foreign_keys = ON; PRAGMA trusted_schema = OFF");
     return err;
 }
 
-/* Remembers which shared-memory file this connection maps. */
-static void note_shm(bt_vault *v)
+/* Remembers which file this connection opened, and which shared-memory
+ * file it maps. */
+static void note_files(bt_vault *v)
 {
     struct stat sb;
-    v->shm_dev = 0;
-    v->shm_ino = 0;
+    v->db_dev = v->shm_dev = v->wal_dev = 0;
+    v->db_ino = v->shm_ino = v->wal_ino = 0;
+    if (stat(v->db_path, &sb) == 0) v->db_dev = sb.st_dev, v->db_ino = sb.st_ino;
     if (stat(v->shm_path, &sb) == 0) v->shm_dev = sb.st_dev, v->shm_ino = sb.st_ino;
+    if (stat(v->wal_path, &sb) == 0) v->wal_dev = sb.st_dev, v->wal_ino = sb.st_ino, v->wal_size = sb.st_size;
 }
 
-/* Before writing: if SQLite's shared-memory file was removed or replaced
- * since this connection mapped it (someone deleted log.sqlite-shm; another
- * process then made a new one), two processes would each write the WAL by
- * their own index and ruin the database. The connection is closed, without
- * the checkpoint a close may run (its index is stale), and opened again on
- * the file as it is now. */
-static bt_err shm_guard(bt_vault *v)
+/* A write-ahead file found removed or cut is written down beside the log
+ * (BT_VAULT_DB "-lost": the first entry then missing), so that a later
+ * open, after SQLite has rebuilt its index from what is left and the log
+ * reads as a whole one, short of its last entries, still says so. */
+#define WAL_LOST_FILE BT_VAULT_DB "-lost"
+
+static int64_t first_unreadable(bt_vault *v);
+static void note_damage(bt_vault *v, int64_t id);
+
+static void wal_lost_note(bt_vault *v)
+{
+    char *path = path_join(v->dir, WAL_LOST_FILE), text[32];
+    int64_t at = 0;
+    v->wal_lost = 1;
+    note_damage(v, first_unreadable(v));
+    if (path == NULL) return;
+    FILE *f = fopen(path, "re");
+    if (f != NULL) { /* written before: keep the earliest */
+        long long x = 0;
+        if (fscanf(f, "%lld", &x) == 1) at = x;
+        fclose(f);
+    }
+    if (at < 1 || at > v->damaged_at) {
+        int n = snprintf(text, sizeof text, "%lld\n", (long long)v->damaged_at);
+        (void)bt_file_write(path, text, (size_t)n, 0600, BT_FILE_REPLACE);
+    }
+    free(path);
+}
+
+/* Reads what wal_lost_note wrote, if anything: the log is then damaged from there. */
+static void wal_lost_read(bt_vault *v)
+{
+    char *path = path_join(v->dir, WAL_LOST_FILE);
+    FILE *f = path != NULL ? fopen(path, "re") : NULL;
+    long long at = 0;
+    if (f != NULL) {
+        if (fscanf(f, "%lld", &at) == 1 && at >= 1) {
+            v->wal_lost = 1;
+            note_damage(v, at);
+        }
+        fclose(f);
+    }
+    free(path);
+}
+
+/* Whether SQLite's index of the write-ahead file (the header at the start
+ * of the -shm file: its two copies equal, initialised, in native byte
+ * order) counts more frames than the -wal file holds: the write-ahead file
+ * was removed or cut under a writer, and what was committed in it is not
+ * there to be read. Checked before SQLite opens the files (it would rebuild
+ * the index from what is left, and a log short of its last commits would
+ * read as whole) and before each transaction. */
+static int wal_short(const bt_vault *v)
+{
+    unsigned char h[96];
+    struct stat sb;
+    uint16_t size;
+    uint32_t frames;
+    if (connections_open > 0) return 0;
+    int fd = open(v->shm_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t n = pread(fd, h, sizeof h, 0);
+    close(fd);
+    if (n != (ssize_t)sizeof h || memcmp(h, h + 48, 48) != 0 || h[12] == 0) return 0; /* no settled header */
+    memcpy(&size, h + 14, sizeof size);
+    memcpy(&frames, h + 16, sizeof frames);
+    uint64_t page = size == 1 ? 65536 : size, need = 32 + (uint64_t)frames * (24 + page);
+    return frames > 0 && (stat(v->wal_path, &sb) != 0 || (uint64_t)sb.st_size < need);
+}
+
+static int same_file(const char *path, dev_t dev, ino_t ino)
 {
     struct stat sb;
-    if (stat(v->shm_path, &sb) == 0 && sb.st_dev == v->shm_dev && sb.st_ino == v->shm_ino) return BT_OK;
-    char *path = path_join(v->dir, BT_VAULT_DB);
-    if (path == NULL) return BT_ERR_NO_MEMORY;
+    return stat(path, &sb) == 0 && sb.st_dev == dev && sb.st_ino == ino;
+}
+
+/* Notes that entry id (at least 1: damage to a recovered log's entry 0, or
+ * a damaged page's made-up id, counts as the first) fails. */
+static void note_damage(bt_vault *v, int64_t id)
+{
+    if (id < 1) id = 1;
+    if (v->damaged_at == 0 || id < v->damaged_at) v->damaged_at = id;
+}
+
+static bt_err check_link(bt_vault *v, int64_t id);
+
+/* The first entry that cannot be read from the database (SQLite finds its
+ * page damaged, or the file was cut before it), in id order. */
+static int64_t first_unreadable(bt_vault *v)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t next = 1;
+    if (sqlite3_prepare_v2(v->db, "SELECT id FROM entries WHERE id > 0 ORDER BY id", -1, &st, NULL) == SQLITE_OK)
+        while (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) == next) next++;
+    sqlite3_finalize(st);
+    return next;
+}
+
+/* At open: the chain's tail holds (its last TAIL_CHECK links), no entry is
+ * missing (as many entries as ids) and SQLite can read them. Cheap, so the
+ * whole chain is left to verify and to each read. Damage found is noted
+ * (v->damaged_at), and the log is then only read. */
+#define TAIL_CHECK 16
+static bt_err check_tail(bt_vault *v)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t ids[TAIL_CHECK], count = 0, max = 0, min = 1;
+    int n = 0;
+    int rc = sqlite3_prepare_v2(v->db, "SELECT count(*), coalesce(max(id), 0), coalesce(min(id), 1) FROM entries",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        count = sqlite3_column_int64(st, 0);
+        max = sqlite3_column_int64(st, 1);
+        min = sqlite3_column_int64(st, 2);
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB) {
+        note_damage(v, first_unreadable(v));
+        return BT_OK;
+    }
+    if (rc != SQLITE_ROW) return sql_err(rc);
+    if (min < 0 || min > 1 || count != max - min + 1) { /* a row removed, or one added below the first */
+        note_damage(v, min < 0 || min > 1 ? min : first_unreadable(v));
+        return BT_OK;
+    }
+    rc = sqlite3_prepare_v2(v->db, "SELECT id FROM entries ORDER BY id DESC LIMIT ?", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int(st, 1, TAIL_CHECK);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) ids[n++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB) {
+        note_damage(v, first_unreadable(v));
+        return BT_OK;
+    }
+    if (rc != SQLITE_DONE) return sql_err(rc);
+    bt_err err = BT_OK;
+    while (n > 0 && err == BT_OK) err = check_link(v, ids[--n]);
+    if (err == BT_ERR_CORRUPT) {
+        note_damage(v, first_unreadable(v));
+        err = BT_OK;
+    }
+    return err;
+}
+
+/* Closes v's connection without the checkpoint a close may run: its index
+ * of the write-ahead file may be stale, and the files may have other names
+ * by now. */
+static void detach_file(bt_vault *v)
+{
     for (size_t i = 0; i < sizeof v->hot / sizeof v->hot[0]; i++) {
         sqlite3_finalize(v->hot[i]);
         v->hot[i] = NULL;
     }
-    sqlite3_db_config(v->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-    sqlite3_close_v2(v->db);
+    if (v->db != NULL) {
+        sqlite3_db_config(v->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+        sqlite3_close_v2(v->db);
+        connections_open--;
+    }
     v->db = NULL;
-    bt_err err = connect(v, path);
-    free(path);
-    if (err == BT_OK) err = exec(v->db, "SELECT count(*) FROM sqlite_schema"); /* maps the shared memory again */
-    if (err == BT_OK) note_shm(v);
+}
+
+/* Whether the database file is shorter than its header says, with no
+ * write-ahead file that could hold the rest: the file was cut short. */
+static int file_cut_short(const bt_vault *v)
+{
+    unsigned char h[32];
+    struct stat sb, wb;
+    char *wal = path_join(v->dir, BT_VAULT_DB "-wal");
+    int fd = connections_open > 1 ? -1 : open(v->db_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), cut = 0; /* its own failed one */
+    if (fd >= 0 && wal != NULL && read(fd, h, sizeof h) == (ssize_t)sizeof h && fstat(fd, &sb) == 0 &&
+        (stat(wal, &wb) != 0 || wb.st_size == 0)) {
+        uint64_t page = h[16] << 8 | h[17], pages = (uint64_t)h[28] << 24 | h[29] << 16 | h[30] << 8 | h[31];
+        if (page == 1) page = 65536;
+        cut = page * pages > (uint64_t)sb.st_size;
+    }
+    if (fd >= 0) close(fd);
+    free(wal);
+    return cut;
+}
+
+/* Opens the log file at v->db_path on v (whose connection is closed) and
+ * checks it: its tables, its keys, its tail. SQLite refuses a file cut
+ * short; such a file is opened anyway (writable_schema lets SQLite read the
+ * pages that are there), to be read and recovered, never written. */
+static bt_err attach_file(bt_vault *v)
+{
+    if (wal_short(v)) v->wal_lost = 1;
+    bt_err err = connect(v, v->db_path, 0);
+    if (err == BT_OK) err = setup_schema(v);
+    if (err == BT_OK) err = check_structure(v);
+    if (err == BT_ERR_CORRUPT && file_cut_short(v)) {
+        detach_file(v);
+        err = connect(v, v->db_path, 1);
+        if (err == BT_OK) err = setup_schema(v);
+        if (err == BT_OK) err = check_structure(v);
+        if (err == BT_OK) note_damage(v, first_unreadable(v));
+    }
+    if (err == BT_OK) err = check_tail(v);
+    if (err == BT_OK && v->wal_lost) wal_lost_note(v); /* what follows the last entry there is missing */
+    if (err == BT_OK) wal_lost_read(v);
+    if (err != BT_OK && v->wal_lost) err = BT_ERR_DAMAGED; /* its index names frames that are gone */
+    if (err == BT_OK) note_files(v);
     return err;
+}
+
+/* Forgets what v knew of the file it had open: its damage, its own last
+ * entry, its writing session and the session keys it opened (the ids name
+ * other sessions in another file). The secret key stays while the file
+ * holds the same key pair (load_epoch). */
+static void forget_file(bt_vault *v)
+{
+    v->epoch = 0; /* load_epoch reads the new file's key pair */
+    sodium_free(v->older);
+    v->older = NULL;
+    v->damaged_at = 0;
+    v->wal_lost = 0;
+    v->last_written = 0;
+    end_session(v);
+    if (v->cache != NULL) sodium_memzero(v->cache, CACHE_SLOTS * SKEY_BYTES);
+    for (int i = 0; i < CACHE_SLOTS; i++) v->cache_id[i] = 0;
+}
+
+/* Before a transaction (outside one): the connection still works on the
+ * files that are there now.
+ * - If log.sqlite was replaced (bantrail recover made a new log, here or in
+ *   another process), the new one is opened.
+ * - If SQLite's shared-memory file was removed or replaced since this
+ *   connection mapped it (someone deleted log.sqlite-shm; another process
+ *   then made a new one), two processes would each write the WAL by their
+ *   own index and ruin the database: the connection is opened again on the
+ *   file as it is now. */
+static bt_err files_guard(bt_vault *v)
+{
+    if (v->db != NULL && !sqlite3_get_autocommit(v->db)) return BT_OK; /* inside a batch: its transaction */
+    int replaced = !same_file(v->db_path, v->db_dev, v->db_ino);
+    if (!replaced && !v->wal_lost && v->wal_ino != 0) {
+        /* removed, replaced or cut under this connection (while any connection is open, SQLite
+         * neither removes nor shortens it): what was committed in it is not all there for
+         * others, nor for this one once it stops; nothing more is written. Only stat: opening
+         * and closing one of SQLite's files here would drop the locks it holds on it. */
+        struct stat sb;
+        if (stat(v->wal_path, &sb) != 0 || sb.st_dev != v->wal_dev || sb.st_ino != v->wal_ino ||
+            sb.st_size < v->wal_size)
+            wal_lost_note(v);
+        else
+            v->wal_size = sb.st_size;
+    }
+    if (!replaced && same_file(v->shm_path, v->shm_dev, v->shm_ino)) return BT_OK;
+    detach_file(v);
+    if (replaced) forget_file(v);
+    bt_err err = attach_file(v);
+    if (err == BT_OK) err = exec(v->db, "SELECT count(*) FROM sqlite_schema"); /* maps the shared memory again */
+    if (err == BT_OK) note_files(v);
+    if (replaced && v->sk_source != SK_NONE && !sk_matches(v->sk, v->pk)) drop_sk(v); /* another log's key pair */
+    v->older_from = v->epoch;
+    return err;
+}
+
+/* Before a write: files_guard, and nothing is written onto a log seen
+ * damaged (bantrail recover makes a new one). */
+static bt_err write_guard(bt_vault *v)
+{
+    bt_err err = files_guard(v);
+    return err == BT_OK && v->damaged_at != 0 ? BT_ERR_DAMAGED : err;
 }
 
 bt_err bt_vault_open(bt_vault **out, const char *dir)
 {
     bt_vault *v = NULL;
-    char *dbpath = NULL;
     bt_err err;
 
     *out = NULL;
@@ -688,21 +968,20 @@ bt_err bt_vault_open(bt_vault **out, const char *dir)
     v->dir = strdup(dir);
     v->sk = sodium_malloc(SK_BYTES);
     v->cache = sodium_malloc(CACHE_SLOTS * SKEY_BYTES);
-    dbpath = v->dir ? path_join(v->dir, BT_VAULT_DB) : NULL;
+    v->db_path = v->dir ? path_join(v->dir, BT_VAULT_DB) : NULL;
     v->shm_path = v->dir ? path_join(v->dir, BT_VAULT_DB "-shm") : NULL;
-    if (v->dir == NULL || v->sk == NULL || v->cache == NULL || dbpath == NULL || v->shm_path == NULL) {
+    v->wal_path = v->dir ? path_join(v->dir, BT_VAULT_DB "-wal") : NULL;
+    if (v->dir == NULL || v->sk == NULL || v->cache == NULL || v->db_path == NULL || v->shm_path == NULL ||
+        v->wal_path == NULL) {
         err = BT_ERR_NO_MEMORY;
         goto done;
     }
-    if ((err = precreate(dbpath)) != BT_OK || (err = connect(v, dbpath)) != BT_OK) goto done;
-    err = setup_schema(v);
-    if (err == BT_OK) err = check_structure(v);
-    if (err == BT_OK) note_shm(v);
+    if ((err = precreate(v->db_path)) != BT_OK) goto done;
+    err = attach_file(v);
     /* a key file a cut-short passphrase change left behind opens nothing
      * of this log any more, but it did open its older copies */
     if (err == BT_OK && is_protected(v)) keyfile_remove(v);
 done:
-    free(dbpath);
     if (err != BT_OK) bt_vault_close(v);
     else *out = v;
     return err;
@@ -713,10 +992,16 @@ void bt_vault_close(bt_vault *v)
     if (v == NULL) return;
     drop_sk(v);
     end_session(v);
+    sodium_free(v->pending_sk);
     sodium_free(v->sk);
     sodium_free(v->cache);
     for (size_t i = 0; i < sizeof v->hot / sizeof v->hot[0]; i++) sqlite3_finalize(v->hot[i]);
-    if (v->db != NULL) sqlite3_close_v2(v->db);
+    if (v->db != NULL) {
+        sqlite3_close_v2(v->db);
+        connections_open--;
+    }
+    free(v->db_path);
+    free(v->wal_path);
     free(v->shm_path);
     free(v->dir);
     free(v);
@@ -833,7 +1118,7 @@ static bt_err unlock_recovery(bt_vault *v, const char *code)
         recovery_key(key, bin, &w);
         err = open_into_sk(v, &w, "recovery", key, SK_RECOVERY);
         if (err == BT_OK && i == 1) { /* the new code reached the person: it is the one in force now */
-            if (shm_guard(v) == BT_OK && exec(v->db, "BEGIN IMMEDIATE") == BT_OK) {
+            if (write_guard(v) == BT_OK && exec(v->db, "BEGIN IMMEDIATE") == BT_OK) {
                 if (promote_recovery(v) != BT_OK || exec(v->db, "COMMIT") != BT_OK) rollback(v->db);
             }
         }
@@ -846,6 +1131,8 @@ static bt_err unlock_recovery(bt_vault *v, const char *code)
 void bt_vault_lock(bt_vault *v)
 {
     drop_sk(v);
+    sodium_free(v->pending_sk); /* a waiting passphrase change's key: confirming it now takes the passphrase */
+    v->pending_sk = NULL;
 }
 
 /* Adds the epoch after v->epoch, with the key of v->epoch sealed to it. */
@@ -862,6 +1149,54 @@ static bt_err insert_epoch(bt_vault *v, const unsigned char pk[PK_BYTES], const 
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? BT_OK : sql_err(rc);
 }
+
+/* A passphrase change waits for its confirmation in keywrap "passphrase_new"
+ * (the new key pair's secret key wrapped under the new passphrase, sealed
+ * as kind "passphrase") and the meta rows below: the new public key, the
+ * key in force sealed to it, and the epoch it follows. Nothing else changes
+ * until bt_vault_confirm_passphrase, so until then only what was in force
+ * opens the log. */
+#define PENDING_PK "pending:pk"
+#define PENDING_PREV "pending:prev_sk"
+#define PENDING_EPOCH "pending:epoch"
+
+/* Runs sql (a meta row write) with name and the value bound, in the transaction open on v. */
+static bt_err meta_put(bt_vault *v, const char *name, const void *blob, size_t n, int64_t number)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(v->db, "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        if (blob != NULL) sqlite3_bind_blob(st, 2, blob, (int)n, SQLITE_STATIC);
+        else sqlite3_bind_int64(st, 2, number);
+        rc = sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? BT_OK : sql_err(rc);
+}
+
+/* Reads meta row name: exactly n bytes into blob, or an integer into *number. */
+static bt_err meta_get(bt_vault *v, const char *name, void *blob, size_t n, int64_t *number)
+{
+    sqlite3_stmt *st = NULL;
+    bt_err err = BT_ERR_NOT_FOUND;
+    int rc = sqlite3_prepare_v2(v->db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL);
+    if (rc != SQLITE_OK) return sql_err(rc);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        err = BT_OK;
+        if (blob != NULL && !column_exact(st, 0, blob, n)) err = BT_ERR_CORRUPT;
+        if (number != NULL) *number = sqlite3_column_int64(st, 0);
+    } else if (rc != SQLITE_DONE) {
+        err = sql_err(rc);
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+static const char *const drop_pending_sql =
+    "DELETE FROM keywrap WHERE kind = 'passphrase_new'; DELETE FROM meta WHERE key LIKE 'pending:%'";
 
 bt_err bt_vault_set_passphrase(bt_vault *v, const char *old, size_t old_len,
                                const char *pass, size_t pass_len,
@@ -903,16 +1238,65 @@ bt_err bt_vault_set_passphrase(bt_vault *v, const char *old, size_t old_len,
         goto done;
     }
     wrap_seal(&w, "passphrase", key, new_sk, new_pk);
-    if ((err = shm_guard(v)) != BT_OK || (err = exec(v->db, "BEGIN IMMEDIATE")) != BT_OK) goto done;
+    if ((err = write_guard(v)) != BT_OK || (err = exec(v->db, "BEGIN IMMEDIATE")) != BT_OK) goto done;
     if ((err = load_epoch(v)) == BT_OK && v->sk_source == SK_NONE) err = BT_ERR_LOCKED; /* rotated elsewhere */
-    if (err == BT_OK) err = insert_epoch(v, new_pk, prev_sealed);
-    if (err == BT_OK) err = wrap_store(v, "passphrase", &w);
-    if (err == BT_OK) err = exec(v->db, "DELETE FROM keywrap WHERE kind <> 'passphrase'"); /* they wrap the older key */
+    if (err == BT_OK) err = wrap_store(v, "passphrase_new", &w); /* an earlier change not confirmed is replaced */
+    if (err == BT_OK) err = meta_put(v, PENDING_PK, new_pk, PK_BYTES, 0);
+    if (err == BT_OK) err = meta_put(v, PENDING_PREV, prev_sealed, sizeof prev_sealed, 0);
+    if (err == BT_OK) err = meta_put(v, PENDING_EPOCH, NULL, 0, v->epoch);
     if (err == BT_OK) err = exec(v->db, "COMMIT");
     if (err != BT_OK) {
         rollback(v->db);
         goto done;
     }
+    sodium_free(v->pending_sk); /* kept for the confirmation, which then needs no passphrase */
+    v->pending_sk = new_sk;
+    new_sk = NULL;
+done:
+    sodium_free(key);
+    sodium_free(new_sk);
+    sodium_memzero(prev_sealed, sizeof prev_sealed);
+    return err;
+}
+
+bt_err bt_vault_confirm_passphrase(bt_vault *v, const char *pass, size_t pass_len)
+{
+    wrap_row w;
+    unsigned char new_pk[PK_BYTES], prev_sealed[crypto_box_SEALBYTES + SK_BYTES];
+    unsigned char *new_sk = sodium_malloc(SK_BYTES), *key = sodium_malloc(WRAP_KEY_BYTES);
+    int64_t after = 0;
+    bt_err err = new_sk == NULL || key == NULL ? BT_ERR_NO_MEMORY : write_guard(v);
+    if (err == BT_OK) err = exec(v->db, "BEGIN IMMEDIATE");
+    if (err != BT_OK) goto out;
+    if ((err = load_epoch(v)) == BT_OK) err = wrap_load(v, "passphrase_new", &w);
+    if (err == BT_OK) err = meta_get(v, PENDING_PK, new_pk, PK_BYTES, NULL);
+    if (err == BT_OK) err = meta_get(v, PENDING_PREV, prev_sealed, sizeof prev_sealed, NULL);
+    if (err == BT_OK) err = meta_get(v, PENDING_EPOCH, NULL, 0, &after);
+    if (err == BT_OK && after != v->epoch) { /* the key changed elsewhere since: this change is void */
+        err = exec(v->db, drop_pending_sql);
+        if (err == BT_OK) err = exec(v->db, "COMMIT");
+        if (err == BT_OK) err = BT_ERR_NOT_FOUND;
+        goto done;
+    }
+    if (err != BT_OK) goto done;
+    /* the new secret key: kept by the handle that set it, else opened with the new passphrase */
+    if (v->pending_sk != NULL && sk_matches(v->pending_sk, new_pk)) {
+        memcpy(new_sk, v->pending_sk, SK_BYTES);
+    } else if (pass == NULL) {
+        err = BT_ERR_PASSPHRASE_REQUIRED;
+    } else if (!w.has_salt || pass_len > BT_PASSPHRASE_MAX) {
+        err = w.has_salt ? BT_ERR_WRONG_PASSPHRASE : BT_ERR_CORRUPT;
+    } else if ((err = pass_key(key, &w, pass, pass_len)) == BT_OK &&
+               (wrap_open(&w, "passphrase", key, new_sk, new_pk) != 0 || !sk_matches(new_sk, new_pk))) {
+        err = BT_ERR_WRONG_PASSPHRASE;
+    }
+    if (err == BT_OK) err = insert_epoch(v, new_pk, prev_sealed);
+    /* every other wrap (the key file's, a recovery code) wraps the older key */
+    if (err == BT_OK) err = exec(v->db, "DELETE FROM keywrap WHERE kind <> 'passphrase_new';"
+                                        " UPDATE keywrap SET kind = 'passphrase' WHERE kind = 'passphrase_new';"
+                                        " DELETE FROM meta WHERE key LIKE 'pending:%'");
+    if (err == BT_OK) err = exec(v->db, "COMMIT");
+    if (err != BT_OK) goto done;
     keyfile_remove(v);
     drop_sk(v);
     end_session(v);
@@ -922,8 +1306,12 @@ bt_err bt_vault_set_passphrase(bt_vault *v, const char *old, size_t old_len,
     v->sk_source = SK_PASSPHRASE;
     v->is_protected = 1;
 done:
-    sodium_free(key);
+    if (err != BT_OK) rollback(v->db);
+out:
+    sodium_free(v->pending_sk);
+    v->pending_sk = NULL;
     sodium_free(new_sk);
+    sodium_free(key);
     sodium_memzero(prev_sealed, sizeof prev_sealed);
     return err;
 }
@@ -963,7 +1351,7 @@ bt_err bt_vault_new_recovery_code(bt_vault *v, char code[BT_RECOVERY_CODE_MAX])
     randombytes_buf(w.salt, sizeof w.salt);
     w.has_salt = 1;
     recovery_key(key, bin, &w);
-    if ((err = shm_guard(v)) == BT_OK && (err = exec(v->db, "BEGIN IMMEDIATE")) == BT_OK) {
+    if ((err = write_guard(v)) == BT_OK && (err = exec(v->db, "BEGIN IMMEDIATE")) == BT_OK) {
         /* the newest key only: wrapping one another handle has replaced would open nothing new */
         if ((err = load_epoch(v)) == BT_OK && v->sk_source == SK_NONE) err = BT_ERR_LOCKED;
         if (err == BT_OK) {
@@ -991,7 +1379,7 @@ bt_err bt_vault_new_recovery_code(bt_vault *v, char code[BT_RECOVERY_CODE_MAX])
 
 bt_err bt_vault_confirm_recovery_code(bt_vault *v)
 {
-    bt_err err = shm_guard(v);
+    bt_err err = write_guard(v);
     if (err == BT_OK) err = exec(v->db, "BEGIN IMMEDIATE");
     if (err != BT_OK) return err;
     if (!has_wrap(v, "recovery_new")) err = BT_ERR_NOT_FOUND;
@@ -1039,11 +1427,6 @@ static bt_err last_entry(bt_vault *v, int64_t *id, unsigned char hash[BT_HASH_BY
     return err;
 }
 
-static void note_damage(bt_vault *v, int64_t id)
-{
-    if (v->damaged_at == 0 || id < v->damaged_at) v->damaged_at = id;
-}
-
 /* Notes whether entry id (the last, written by someone else) holds its
  * link: the host says so rather than extend a broken chain in silence. */
 static bt_err check_link(bt_vault *v, int64_t id)
@@ -1055,8 +1438,7 @@ static bt_err check_link(bt_vault *v, int64_t id)
     sqlite3_bind_int64(st, 1, id);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        int ok = column_exact(st, 1, nonce, sizeof nonce) &&
-                 (id == 1 ? (genesis(prev, v->genesis_pk), 1) : column_exact(st, 6, prev, sizeof prev)) &&
+        int ok = column_exact(st, 1, nonce, sizeof nonce) && prev_hash(v, st, 6, id, prev) &&
                  link_holds(prev, id, sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 5),
                             (size_t)sqlite3_column_bytes(st, 5), nonce, sqlite3_column_blob(st, 2),
                             (size_t)sqlite3_column_bytes(st, 2), sqlite3_column_blob(st, 3),
@@ -1105,19 +1487,17 @@ static int open_part(unsigned char *m, const unsigned char *c, size_t c_len, con
     return rc;
 }
 
-static bt_err insert_entry(bt_vault *v, const char *head, size_t head_len,
-                           const unsigned char *body, size_t body_len, int64_t *id_out)
+/* Inserts entry id after the one whose chain hash is prev (which becomes
+ * this entry's), in the transaction open on v. */
+static bt_err insert_at(bt_vault *v, int64_t id, unsigned char prev[BT_HASH_BYTES], const char *head,
+                        size_t head_len, const unsigned char *body, size_t body_len)
 {
-    unsigned char prev[BT_HASH_BYTES], hash[BT_HASH_BYTES], ad[AD_BYTES], nonce[NONCE_BYTES];
+    unsigned char hash[BT_HASH_BYTES], ad[AD_BYTES], nonce[NONCE_BYTES];
     unsigned char *hc = NULL, *bc = NULL;
     sqlite3_stmt *st = NULL;
-    int64_t id;
     int rc;
-    bt_err err = last_entry(v, &id, prev);
-    if (err == BT_OK && id > 0 && id != v->last_written) err = check_link(v, id);
-    if (err != BT_OK) return err;
+    bt_err err = BT_OK;
     if (v->wsession == 0 && (err = insert_session(v)) != BT_OK) return err;
-    id++;
     hc = malloc(head_len + TAG_BYTES);
     bc = body != NULL ? malloc(body_len + TAG_BYTES) : NULL;
     if (hc == NULL || (body != NULL && bc == NULL)) { err = BT_ERR_NO_MEMORY; goto done; }
@@ -1138,11 +1518,24 @@ static bt_err insert_entry(bt_vault *v, const char *head, size_t head_len,
     sqlite3_bind_blob(st, 7, hash, sizeof hash, SQLITE_STATIC);
     rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) err = sql_err(rc);
-    else *id_out = v->last_written = id;
+    else memcpy(prev, hash, sizeof hash);
 done:
     if (st != NULL) sqlite3_reset(st);
     free(hc);
     free(bc);
+    return err;
+}
+
+static bt_err insert_entry(bt_vault *v, const char *head, size_t head_len,
+                           const unsigned char *body, size_t body_len, int64_t *id_out)
+{
+    unsigned char prev[BT_HASH_BYTES];
+    int64_t id;
+    bt_err err = last_entry(v, &id, prev);
+    if (err == BT_OK && id > 0) err = check_link(v, id); /* even its own: someone may have changed it since */
+    if (err == BT_OK && v->damaged_at != 0) err = BT_ERR_DAMAGED; /* a chain it cannot extend */
+    if (err == BT_OK) err = insert_at(v, id + 1, prev, head, head_len, body, body_len);
+    if (err == BT_OK) *id_out = v->last_written = id + 1;
     return err;
 }
 
@@ -1151,7 +1544,7 @@ done:
  * passphrase: then a new session, sealed to its key). */
 static bt_err begin_write(bt_vault *v)
 {
-    bt_err err = shm_guard(v);
+    bt_err err = write_guard(v);
     if (err == BT_OK) err = hot_exec(v, HOT_BEGIN);
     if (err != BT_OK) return err;
     if ((err = load_epoch(v)) == BT_OK) err = start_session(v);
@@ -1285,8 +1678,7 @@ bt_err bt_vault_read(bt_vault *v, int64_t id, char **head, size_t *head_len,
     err = BT_ERR_CORRUPT;
     if (sqlite3_column_int(st, 1) != BT_VAULT_FORMAT || !column_exact(st, 2, nonce, sizeof nonce))
         goto done;
-    if (id == 1) genesis(prev, v->genesis_pk);
-    else if (!column_exact(st, 7, prev, sizeof prev)) goto done;
+    if (!prev_hash(v, st, 7, id, prev)) goto done;
     hn = (size_t)sqlite3_column_bytes(st, 3);
     bn = (size_t)sqlite3_column_bytes(st, 4);
     if (hn < TAG_BYTES || (sqlite3_column_type(st, 4) == SQLITE_BLOB && bn < TAG_BYTES)) goto done;
@@ -1350,7 +1742,7 @@ bt_err bt_vault_mark(bt_vault *v, const char *name, int64_t *value)
 bt_err bt_vault_set_mark(bt_vault *v, const char *name, int64_t value)
 {
     sqlite3_stmt *st = NULL;
-    bt_err err = shm_guard(v);
+    bt_err err = write_guard(v);
     if (err != BT_OK) return err;
     int rc = sqlite3_prepare_v2(v->db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('mark:' || ?, ?)", -1, &st,
                                 NULL);
@@ -1367,11 +1759,12 @@ bt_err bt_vault_entries(bt_vault *v, int64_t after, int limit,
                         void *ctx, int64_t *last)
 {
     sqlite3_stmt *st = NULL;
-    bt_err err = BT_OK;
+    bt_err err = files_guard(v);
+    *last = after;
+    if (err != BT_OK) return err;
     int rc = sqlite3_prepare_v2(v->db,
         "SELECT id, session, length(head), length(body) FROM entries WHERE id > ? ORDER BY id LIMIT ?",
         -1, &st, NULL);
-    *last = after;
     if (rc != SQLITE_OK) return sql_err(rc);
     sqlite3_bind_int64(st, 1, after);
     sqlite3_bind_int(st, 2, limit);
@@ -1382,7 +1775,10 @@ bt_err bt_vault_entries(bt_vault *v, int64_t after, int limit,
         *last = e.id;
         if (fn(ctx, &e) != 0) break;
     }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) err = sql_err(rc);
+    if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB) /* SQLite can read no further: the entries up to here */
+        note_damage(v, *last + 1);
+    else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        err = sql_err(rc);
     sqlite3_finalize(st);
     return err;
 }
@@ -1397,6 +1793,7 @@ bt_err bt_vault_verify(bt_vault *v, bt_vault_verify_result *r)
     int rc;
 
     memset(r, 0, sizeof *r);
+    if ((err = files_guard(v)) != BT_OK) return err;
     genesis(prev, v->genesis_pk);
     /* A read transaction: one consistent snapshot while writers go on. */
     int own = sqlite3_get_autocommit(v->db); /* inside a batch, its transaction is the snapshot */
@@ -1408,6 +1805,7 @@ bt_err bt_vault_verify(bt_vault *v, bt_vault_verify_result *r)
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(st, 0), session = sqlite3_column_int64(st, 1);
         const char *why = NULL;
+        if (r->checked == 0 && id == 0) expect = 0; /* a recovered log's first entry (bt_vault_recover) */
         if (id != expect) why = "an entry is missing before this one";
         else if (sqlite3_column_type(st, 7) != SQLITE_BLOB) why = "its session key is missing";
         else if (sqlite3_column_int(st, 2) != BT_VAULT_FORMAT) why = "unknown entry format";
@@ -1426,7 +1824,7 @@ bt_err bt_vault_verify(bt_vault *v, bt_vault_verify_result *r)
                 why = "its hash does not match its content and the entry before it";
         }
         if (why != NULL) {
-            r->bad_id = id;
+            r->bad_id = id >= 1 ? id : expect >= 1 ? expect : 1; /* a damaged page may give any id */
             r->reason = why;
             note_damage(v, id);
             break;
@@ -1435,7 +1833,16 @@ bt_err bt_vault_verify(bt_vault *v, bt_vault_verify_result *r)
         r->checked++;
         expect++;
     }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) err = sql_err(rc);
+    if ((rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB || v->damaged_at != 0) && r->bad_id == 0) {
+        /* SQLite's own pages are damaged, or the file was cut short (the scan may just end there) */
+        r->bad_id = v->damaged_at != 0 && v->damaged_at < expect ? v->damaged_at : expect;
+        r->reason = v->wal_lost ? "the write-ahead file (log.sqlite-wal) was removed or cut while in use: what was"
+                                  " committed in it after the entry before this one is missing"
+                                : "the database cannot be read from here on (damaged or cut short)";
+        note_damage(v, r->bad_id);
+    } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        err = sql_err(rc);
+    }
     memcpy(r->head, prev, sizeof prev);
 done:
     sqlite3_finalize(st);
@@ -1451,26 +1858,39 @@ bt_err bt_vault_stats_of(bt_vault *v, bt_vault_stats *s)
     int rc;
 
     memset(s, 0, sizeof *s);
+    if ((err = files_guard(v)) != BT_OK) return err;
     int own = sqlite3_get_autocommit(v->db); /* inside a batch, its transaction is the snapshot */
     if (own && (err = exec(v->db, "BEGIN")) != BT_OK) return err;
     rc = sqlite3_prepare_v2(v->db,
-        "SELECT (SELECT count(*) FROM entries), (SELECT count(*) FROM sessions),"
+        "SELECT (SELECT count(*) FROM entries WHERE id > 0), (SELECT count(*) FROM sessions),"
         " (SELECT coalesce(sum(length(head) + coalesce(length(body), 0)), 0) FROM entries),"
         " (SELECT count(*) FROM keywrap WHERE kind = 'recovery'),"
-        " (SELECT count(*) FROM keywrap WHERE kind = 'recovery_new')", -1, &st, NULL);
+        " (SELECT count(*) FROM keywrap WHERE kind = 'recovery_new'),"
+        " (SELECT count(*) FROM keywrap WHERE kind = 'passphrase_new')", -1, &st, NULL);
     if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         s->entries = sqlite3_column_int64(st, 0);
         s->sessions = sqlite3_column_int64(st, 1);
         s->bytes = sqlite3_column_int64(st, 2);
         s->has_recovery = sqlite3_column_int(st, 3) > 0;
         s->recovery_pending = sqlite3_column_int(st, 4) > 0;
+        s->passphrase_pending = sqlite3_column_int(st, 5) > 0;
         s->damaged_at = v->damaged_at;
+        s->wal_lost = v->wal_lost;
         err = last_entry(v, &last, s->head);
     } else {
         err = sql_err(rc);
     }
     sqlite3_finalize(st);
     if (own) exec(v->db, "COMMIT");
+    if (err == BT_ERR_CORRUPT) { /* SQLite cannot read every entry: the count and head of those it can */
+        int64_t upto = first_unreadable(v) - 1;
+        note_damage(v, upto + 1);
+        memset(s, 0, sizeof *s);
+        s->entries = upto;
+        s->damaged_at = v->damaged_at;
+        s->wal_lost = v->wal_lost;
+        err = bt_vault_entry_hash(v, upto, s->head);
+    }
     return err;
 }
 
@@ -1491,5 +1911,358 @@ bt_err bt_vault_entry_hash(bt_vault *v, int64_t id, unsigned char out[BT_HASH_BY
     else if (rc != SQLITE_ROW) err = sql_err(rc);
     else if (!column_exact(st, 0, out, BT_HASH_BYTES)) err = BT_ERR_CORRUPT;
     sqlite3_finalize(st);
+    return err;
+}
+
+/* ---- recovery ---- */
+
+/* A growing string, for the recovered log's first header. */
+typedef struct {
+    char *s;
+    size_t n, cap;
+    int oom;
+} sbuf;
+
+static void sb_add(sbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (b->oom || k < 0) return;
+    if (b->n + (size_t)k + 1 > b->cap) {
+        size_t cap = 2 * (b->n + (size_t)k + 1);
+        char *s = realloc(b->s, cap);
+        if (s == NULL) {
+            b->oom = 1;
+            return;
+        }
+        b->s = s;
+        b->cap = cap;
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->s + b->n, b->cap - b->n, fmt, ap);
+    va_end(ap);
+    b->n += (size_t)k;
+}
+
+/* Adds "name":[[a,b],...]: the runs of ids 1..upto whose ok[id] is want. */
+static void sb_runs(sbuf *b, const char *name, const unsigned char *ok, int64_t upto, int want)
+{
+    const char *sep = "";
+    sb_add(b, ",\"%s\":[", name);
+    for (int64_t id = 1; id <= upto; id++) {
+        if ((ok[id] != 0) != want) continue;
+        int64_t to = id;
+        while (to < upto && (ok[to + 1] != 0) == want) to++;
+        sb_add(b, "%s[%lld,%lld]", sep, (long long)id, (long long)to);
+        sep = ",";
+        id = to;
+    }
+    sb_add(b, "]");
+}
+
+/* BLAKE2b-256 of the bytes of v's database file (op SQLITE_FCNTL_FILE_POINTER)
+ * or its write-ahead file (SQLITE_FCNTL_JOURNAL_POINTER), in hex, read
+ * through SQLite's own descriptor. 0 when there is none or it cannot be read. */
+static int file_hash(bt_vault *v, int op, char hex[2 * BT_HASH_BYTES + 1])
+{
+    unsigned char buf[65536], h[BT_HASH_BYTES];
+    crypto_generichash_state st;
+    sqlite3_file *f = NULL;
+    sqlite3_int64 size = 0;
+    if (sqlite3_file_control(v->db, "main", op, &f) != SQLITE_OK || f == NULL || f->pMethods == NULL ||
+        f->pMethods->xFileSize(f, &size) != SQLITE_OK || size <= 0)
+        return 0;
+    crypto_generichash_init(&st, NULL, 0, sizeof h);
+    for (sqlite3_int64 at = 0; at < size; at += (sqlite3_int64)sizeof buf) {
+        int n = size - at < (sqlite3_int64)sizeof buf ? (int)(size - at) : (int)sizeof buf;
+        if (f->pMethods->xRead(f, buf, n, at) != SQLITE_OK) return 0;
+        crypto_generichash_update(&st, buf, (size_t)n);
+    }
+    crypto_generichash_final(&st, h, sizeof h);
+    sodium_bin2hex(hex, 2 * BT_HASH_BYTES + 1, h, sizeof h);
+    return 1;
+}
+
+/* Whether entry id reads: its own link of the chain holds and it decrypts. */
+static int entry_reads(bt_vault *v, int64_t id)
+{
+    char *head = NULL;
+    unsigned char *body = NULL;
+    size_t hl, bl;
+    bt_err err = bt_vault_read(v, id, &head, &hl, &body, &bl);
+    bt_vault_free(head);
+    bt_vault_free(body);
+    return err == BT_OK;
+}
+
+/* Ids the scan tries past a place SQLite cannot read, before it takes the
+ * rest of the file as cut off. */
+#define RECOVER_PROBE 65536
+
+/* Finds every entry of v and whether it reads: ok[id] for ids 0..*upto (a
+ * malloc'd array, 0 for an id missing or unreadable). *cut is set when the
+ * scan stopped where SQLite could read no further. */
+static bt_err recover_scan(bt_vault *v, unsigned char **ok, int64_t *upto, int *cut)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t cur = -1, misses = 0, cap = 0;
+    bt_err err = BT_OK;
+    int rc = sqlite3_prepare_v2(v->db, "SELECT id FROM entries WHERE id > ? ORDER BY id LIMIT 1", -1, &st, NULL);
+    *ok = NULL;
+    *upto = 0;
+    *cut = 0;
+    if (rc != SQLITE_OK) return sql_err(rc);
+    for (;;) {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, cur);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE) break;
+        int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+        if (rc == SQLITE_ROW && (id <= cur || id > cur + RECOVER_PROBE)) rc = SQLITE_CORRUPT; /* a made-up id */
+        if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB) { /* a damaged page: try past it */
+            if (++misses > RECOVER_PROBE) {
+                *cut = 1;
+                break;
+            }
+            cur++;
+            continue;
+        }
+        if (rc != SQLITE_ROW) {
+            err = sql_err(rc);
+            break;
+        }
+        sqlite3_reset(st);
+        misses = 0;
+        if (id >= cap) {
+            int64_t ncap = 2 * id + 64;
+            unsigned char *more = realloc(*ok, (size_t)ncap);
+            if (more == NULL) {
+                err = BT_ERR_NO_MEMORY;
+                break;
+            }
+            memset(more + cap, 0, (size_t)(ncap - cap));
+            *ok = more;
+            cap = ncap;
+        }
+        (*ok)[id] = (unsigned char)entry_reads(v, id);
+        *upto = id;
+        cur = id;
+    }
+    sqlite3_finalize(st);
+    if (err == BT_OK && *ok == NULL && (*ok = calloc(1, 1)) == NULL) err = BT_ERR_NO_MEMORY;
+    if (err != BT_OK) {
+        free(*ok);
+        *ok = NULL;
+    }
+    return err;
+}
+
+/* Makes the new log's file at path: the schema, then the key tables of v
+ * (the same key pairs, wraps and passphrase open it), and opens it on nv. */
+static bt_err recover_file(bt_vault *v, bt_vault *nv, const char *path)
+{
+    sqlite3_stmt *st = NULL;
+    char sql[64];
+    bt_err err = precreate(path);
+    if (err == BT_OK) err = connect(nv, path, 0);
+    for (int n = 0; err == BT_OK && n < BT_VAULT_SCHEMA; n++) err = exec(nv->db, migrations[n]);
+    if (err == BT_OK) {
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %d", BT_VAULT_SCHEMA);
+        err = exec(nv->db, sql);
+    }
+    if (err == BT_OK) {
+        int rc = sqlite3_prepare_v2(nv->db, "ATTACH DATABASE ? AS old", -1, &st, NULL);
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_text(st, 1, v->db_path, -1, SQLITE_STATIC);
+            rc = sqlite3_step(st);
+        }
+        sqlite3_finalize(st);
+        err = rc == SQLITE_DONE ? BT_OK : sql_err(rc);
+    }
+    if (err == BT_OK)
+        err = exec(nv->db, "BEGIN IMMEDIATE;"
+                           " INSERT INTO meta(key, value) SELECT key, value FROM old.meta"
+                           "  WHERE key = 'public_key' OR key LIKE 'pending:%';"
+                           " INSERT INTO epochs(epoch, pk, prev_sk) SELECT epoch, pk, prev_sk FROM old.epochs;"
+                           " INSERT INTO keywrap SELECT kind, salt, opslimit, memlimit, nonce, ct FROM old.keywrap;"
+                           " COMMIT");
+    if (err != BT_OK) rollback(nv->db);
+    exec(nv->db, "DETACH DATABASE old");
+    if (err == BT_OK) {
+        memcpy(nv->genesis_pk, v->genesis_pk, PK_BYTES);
+        memcpy(nv->pk, v->pk, PK_BYTES);
+        nv->epoch = v->epoch;
+        err = start_session(nv);
+    }
+    return err;
+}
+
+/* Writes the recovered log into nv: entry 0 says where it came from
+ * (provenance, a JSON header), then every id of v up to upto, each a copy
+ * of the entry when ok[id], else a "lost" entry in its place, so that every
+ * id (and so every reference between entries, and every case) stays what
+ * it was. One transaction. */
+static bt_err recover_write(bt_vault *v, bt_vault *nv, const char *provenance, const unsigned char *ok,
+                            int64_t upto, int64_t now)
+{
+    unsigned char prev[BT_HASH_BYTES];
+    char lost[64];
+    bt_err err = exec(nv->db, "BEGIN IMMEDIATE");
+    if (err != BT_OK) return err;
+    genesis(prev, nv->genesis_pk);
+    err = insert_at(nv, 0, prev, provenance, strlen(provenance), NULL, 0);
+    snprintf(lost, sizeof lost, "{\"type\":\"" BT_REC_LOST "\",\"captured_at\":%lld}", (long long)now);
+    for (int64_t id = 1; err == BT_OK && id <= upto; id++) {
+        char *head = NULL;
+        unsigned char *body = NULL;
+        size_t hl = 0, bl = 0;
+        if (ok[id] && (err = bt_vault_read(v, id, &head, &hl, &body, &bl)) == BT_OK)
+            err = insert_at(nv, id, prev, head, hl, body, body != NULL ? bl : 0);
+        else if (err == BT_OK)
+            err = insert_at(nv, id, prev, lost, strlen(lost), NULL, 0);
+        bt_vault_free(head);
+        bt_vault_free(body);
+    }
+    if (err == BT_OK) err = exec(nv->db, "COMMIT");
+    if (err != BT_OK) rollback(nv->db);
+    return err;
+}
+
+/* A name for the damaged file beside the log, used by nothing yet:
+ * log.sqlite.damaged-<UTC time>[-n] (its write-ahead file gets "-wal"). */
+static bt_err damaged_name(bt_vault *v, int64_t now, char *name, size_t cap)
+{
+    time_t t = (time_t)now;
+    struct tm tm;
+    char stamp[32];
+    gmtime_r(&t, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    for (int n = 1; n < 100; n++) {
+        char probe[PATH_MAX];
+        struct stat sb;
+        if (n == 1) snprintf(name, cap, "%s.damaged-%s", BT_VAULT_DB, stamp);
+        else snprintf(name, cap, "%s.damaged-%s-%d", BT_VAULT_DB, stamp, n);
+        snprintf(probe, sizeof probe, "%s/%s", v->dir, name);
+        int free_name = lstat(probe, &sb) != 0;
+        snprintf(probe, sizeof probe, "%s/%s-wal", v->dir, name);
+        if (free_name && lstat(probe, &sb) != 0) return BT_OK;
+    }
+    return BT_ERR_STORAGE;
+}
+
+/* Puts the new log (tmp) in the damaged one's place, the damaged file and
+ * its write-ahead file renamed beside it, never changed: the damaged file
+ * gets its new name first (a second link), so log.sqlite always names a
+ * log; its write-ahead and shared-memory files go before the new log comes,
+ * so that nothing of them is ever read with it. */
+static bt_err recover_swap(bt_vault *v, const char *tmp, const char *name)
+{
+    char *damaged = path_join(v->dir, name), *wal = path_join(v->dir, BT_VAULT_DB "-wal"), *dwal = NULL;
+    bt_err err = BT_ERR_STORAGE;
+    struct stat sb;
+    if (damaged != NULL) dwal = malloc(strlen(damaged) + 6);
+    if (damaged == NULL || wal == NULL || dwal == NULL) {
+        err = BT_ERR_NO_MEMORY;
+        goto done;
+    }
+    snprintf(dwal, strlen(damaged) + 5, "%s-wal", damaged);
+    if (link(v->db_path, damaged) != 0) goto done;
+    if (lstat(wal, &sb) == 0 && rename(wal, dwal) != 0) goto done;
+    free(wal); /* log.sqlite-lost (a write-ahead file found cut) goes beside it too */
+    if ((wal = path_join(v->dir, WAL_LOST_FILE)) == NULL) goto done;
+    snprintf(dwal, strlen(damaged) + 6, "%s-lost", damaged);
+    if (lstat(wal, &sb) == 0 && rename(wal, dwal) != 0) goto done;
+    if (unlink(v->shm_path) != 0 && errno != ENOENT) goto done;
+    if (rename(tmp, v->db_path) != 0) goto done;
+    int fd = open(v->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+    err = BT_OK;
+done:
+    free(damaged);
+    free(wal);
+    free(dwal);
+    return err;
+}
+
+bt_err bt_vault_recover(bt_vault *v, int64_t now, bt_vault_recovery *out)
+{
+    bt_vault_verify_result vr;
+    bt_vault nv = {0};
+    unsigned char *ok = NULL;
+    char *tmp = NULL, hex[2 * BT_HASH_BYTES + 1], whex[2 * BT_HASH_BYTES + 1];
+    sbuf prov = {0};
+    int cut = 0, has_wal;
+    bt_err err;
+
+    memset(out, 0, sizeof *out);
+    if (v->batch) return BT_ERR_INTERNAL;
+    if ((err = bt_vault_verify(v, &vr)) != BT_OK) return err;
+    if (vr.bad_id == 0 && v->damaged_at == 0) return BT_OK; /* intact: nothing to do */
+    if ((err = need_sk(v)) != BT_OK) return err;
+    if ((err = damaged_name(v, now, out->damaged_file, sizeof out->damaged_file)) != BT_OK) return err;
+    if ((err = recover_scan(v, &ok, &out->upto, &cut)) != BT_OK) return err;
+    for (int64_t id = 1; id <= out->upto; id++) ok[id] ? out->kept++ : out->lost++;
+    out->cut = cut;
+
+    /* where it came from: the damaged file's hash (and its write-ahead file's), the ids kept and lost */
+    if (!file_hash(v, SQLITE_FCNTL_FILE_POINTER, hex)) {
+        err = BT_ERR_STORAGE;
+        goto done;
+    }
+    has_wal = file_hash(v, SQLITE_FCNTL_JOURNAL_POINTER, whex);
+    sb_add(&prov, "{\"type\":\"" BT_REC_RECOVERED "\",\"captured_at\":%lld,\"from\":{\"file\":\"%s\",\"blake2b\":\"%s\"",
+           (long long)now, out->damaged_file, hex);
+    if (has_wal) sb_add(&prov, ",\"wal_blake2b\":\"%s\"", whex);
+    sb_add(&prov, ",\"damaged_at\":%lld,\"reason\":\"%s\",\"entries_seen\":%lld,\"cut\":%s}",
+           (long long)(vr.bad_id ? vr.bad_id : v->damaged_at),
+           vr.reason ? vr.reason : "an entry failed its link of the chain", (long long)out->upto,
+           cut ? "true" : "false");
+    sb_runs(&prov, "kept", ok, out->upto, 1);
+    sb_runs(&prov, "lost", ok, out->upto, 0);
+    if (ok[0] && out->upto >= 0) { /* a log recovered before: what its first entry said */
+        char *head = NULL;
+        size_t hl;
+        if (bt_vault_read(v, 0, &head, &hl, NULL, NULL) == BT_OK) sb_add(&prov, ",\"earlier\":%s", head);
+        bt_vault_free(head);
+    }
+    sb_add(&prov, "}");
+    if (prov.oom) {
+        err = BT_ERR_NO_MEMORY;
+        goto done;
+    }
+
+    if ((tmp = path_join(v->dir, BT_VAULT_DB ".recovering")) == NULL) {
+        err = BT_ERR_NO_MEMORY;
+        goto done;
+    }
+    unlink(tmp); /* a recovery cut short before */
+    if ((err = recover_file(v, &nv, tmp)) == BT_OK) err = recover_write(v, &nv, prov.s, ok, out->upto, now);
+    for (size_t i = 0; i < sizeof nv.hot / sizeof nv.hot[0]; i++) sqlite3_finalize(nv.hot[i]);
+    if (nv.db != NULL) {
+        if (sqlite3_close(nv.db) != SQLITE_OK && err == BT_OK) err = BT_ERR_STORAGE; /* checkpoints */
+        connections_open--;
+    }
+    nv.db = NULL;
+    if (err == BT_OK) {
+        detach_file(v);
+        err = recover_swap(v, tmp, out->damaged_file);
+        forget_file(v);
+        bt_err again = attach_file(v); /* the new log, or the damaged one if it could not be swapped */
+        if (err == BT_OK) err = again;
+        if (v->sk_source != SK_NONE && !sk_matches(v->sk, v->pk)) drop_sk(v);
+        v->older_from = v->epoch;
+        out->recovered = err == BT_OK;
+    }
+    if (err != BT_OK) unlink(tmp);
+done:
+    sodium_free(nv.wkey);
+    free(prov.s);
+    free(tmp);
+    free(ok);
     return err;
 }

@@ -155,7 +155,9 @@ static bt_err m_hello(call *c)
             json_object_object_add(vault, "sessions", json_object_new_int64(s.sessions));
             json_object_object_add(vault, "has_recovery", json_object_new_boolean(s.has_recovery));
             if (s.recovery_pending) json_object_object_add(vault, "recovery_pending", json_object_new_boolean(1));
+            if (s.passphrase_pending) json_object_object_add(vault, "passphrase_pending", json_object_new_boolean(1));
             if (s.damaged_at > 0) json_object_object_add(vault, "damaged_at", json_object_new_int64(s.damaged_at));
+            if (s.wal_lost) json_object_object_add(vault, "wal_lost", json_object_new_boolean(1));
             json_object_object_add(vault, "head", hex_string(s.head, sizeof s.head));
         }
     } else {
@@ -183,6 +185,7 @@ static const struct {
     {"list", m_list, 1},
     {"get", m_get, 1},
     {"verify", m_verify, 0},
+    {"recover", m_recover, 1},
     {"stats", m_stats, 0},
     {"unions", m_unions, 1},
     {"union_import", m_union_import, 1},
@@ -334,11 +337,16 @@ int bt_rpc_idle_left(bt_rpc *r, time_t now)
     return due > now ? (int)(due - now) : 0;
 }
 
+void rpc_drop_links(bt_rpc *r)
+{
+    bt_links_free(r->links);
+    r->links = NULL;
+}
+
 void rpc_lock(bt_rpc *r)
 {
     bt_vault_lock(r->vault);
-    bt_links_free(r->links);
-    r->links = NULL;
+    rpc_drop_links(r);
     bt_export_piece_free(&r->export);
     if (r->capture != NULL) bt_capture_forget(r->capture); /* what was captured lately: the log's to tell */
 }

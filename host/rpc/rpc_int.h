@@ -85,11 +85,14 @@ bt_err m_lock(call *c);
 /* Locks the log and drops what was learnt from reading it (the links, the
  * repeat memory of what was captured lately). */
 void rpc_lock(bt_rpc *r);
+/* Drops the links only (the log was recovered into a new one). */
+void rpc_drop_links(bt_rpc *r);
 bt_err m_set_passphrase(call *c);
 bt_err m_recovery_code(call *c);
 bt_err m_list(call *c);
 bt_err m_get(call *c);
 bt_err m_verify(call *c);
+bt_err m_recover(call *c);
 bt_err m_stats(call *c);
 
 /* rpc_cases.c */

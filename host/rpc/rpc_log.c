@@ -1,4 +1,4 @@
-/* unlock, lock, set_passphrase, recovery_code, list, get, verify, stats
+/* unlock, lock, set_passphrase, recovery_code, list, get, verify, recover, stats
  * (docs/PROTOCOL.md): the log itself, over core/vault.c; unlock also
  * empties the sealed-capture inbox (core/inbox.c). */
 #include <limits.h>
@@ -48,8 +48,18 @@ bt_err m_set_passphrase(call *c)
 {
     const char *pass, *old, *code;
     size_t pass_len, old_len;
+    json_object *confirm = NULL;
     bt_err err;
     if ((err = need_vault(c)) != BT_OK) return err;
+    if ((err = param(c, "confirm", json_type_boolean, 0, &confirm)) != BT_OK) return err;
+    if (confirm != NULL && json_object_get_boolean(confirm)) { /* the answer to the change came back */
+        if ((err = param_string(c, "new", 0, BT_PASSPHRASE_MAX, &pass, &pass_len)) != BT_OK) return err;
+        if ((err = bt_vault_confirm_passphrase(c->r->vault, pass, pass != NULL ? pass_len : 0)) != BT_OK)
+            return err;
+        c->result = state_result(c->r);
+        json_object_object_add(c->result, "confirmed", json_object_new_boolean(1));
+        return BT_OK;
+    }
     if ((err = param_string(c, "new", 1, BT_PASSPHRASE_MAX, &pass, &pass_len)) != BT_OK) return err;
     if ((err = param_string(c, "old", 0, BT_PASSPHRASE_MAX, &old, &old_len)) != BT_OK) return err;
     if ((err = param_string(c, "recovery_code", 0, 128, &code, NULL)) != BT_OK) return err;
@@ -64,6 +74,7 @@ bt_err m_set_passphrase(call *c)
                        : bt_vault_set_passphrase(c->r->vault, old, old_len, pass, pass_len, &kdf);
     if (err != BT_OK) return err;
     c->result = state_result(c->r);
+    json_object_object_add(c->result, "pending", json_object_new_boolean(1));
     return BT_OK;
 }
 
@@ -128,6 +139,13 @@ static int list_one(void *ctx, const bt_vault_entry_info *e)
     return 0;
 }
 
+static int no_more(void *ctx, const bt_vault_entry_info *e)
+{
+    (void)ctx;
+    (void)e;
+    return 1;
+}
+
 bt_err m_list(call *c)
 {
     int64_t after = 0, limit = LIST_LIMIT_DEFAULT, last = 0;
@@ -142,14 +160,12 @@ bt_err m_list(call *c)
         json_object_put(l.arr);
         return err;
     }
-    bt_vault_stats s;
+    int64_t beyond = last; /* whether an entry follows this page: one more row, not a count of them all */
+    if (bt_vault_entries(c->r->vault, last, 1, no_more, NULL, &beyond) != BT_OK) beyond = last;
     c->result = json_object_new_object();
     json_object_object_add(c->result, "entries", l.arr);
     json_object_object_add(c->result, "state", json_object_new_string(state_name(st)));
-    if (bt_vault_stats_of(c->r->vault, &s) == BT_OK && last < s.entries)
-        json_object_object_add(c->result, "next", json_object_new_int64(last));
-    else
-        json_object_object_add(c->result, "next", NULL);
+    json_object_object_add(c->result, "next", beyond > last ? json_object_new_int64(last) : NULL);
     return BT_OK;
 }
 
@@ -183,7 +199,7 @@ bt_err m_get(call *c)
     int64_t id = 0, offset = 0;
     bt_err err;
     if ((err = need_vault(c)) != BT_OK) return err;
-    if ((err = param_int(c, "id", 1, 1, INT64_MAX, &id)) != BT_OK) return err;
+    if ((err = param_int(c, "id", 1, 0, INT64_MAX, &id)) != BT_OK) return err; /* 0: a recovered log's first */
     if ((err = param_int(c, "offset", 0, 0, INT64_MAX, &offset)) != BT_OK) return err;
     if (bt_vault_state_of(c->r->vault) == BT_VAULT_LOCKED) return BT_ERR_LOCKED;
 
@@ -243,6 +259,26 @@ bt_err m_verify(call *c)
     if (vr.bad_id != 0) {
         json_object_object_add(c->result, "bad_id", json_object_new_int64(vr.bad_id));
         json_object_object_add(c->result, "reason", json_object_new_string(vr.reason));
+    }
+    return BT_OK;
+}
+
+bt_err m_recover(call *c)
+{
+    bt_vault_recovery rec;
+    bt_err err = need_vault(c);
+    if (err == BT_OK) err = bt_vault_recover(c->r->vault, (int64_t)time(NULL), &rec);
+    if (err == BT_ERR_LOCKED) c->detail = "unlock the log first: the entries are copied decrypted into the new log";
+    if (err != BT_OK) return err;
+    rpc_drop_links(c->r); /* the entries that were lost are others now */
+    c->result = json_object_new_object();
+    json_object_object_add(c->result, "recovered", json_object_new_boolean(rec.recovered));
+    if (rec.recovered) {
+        json_object_object_add(c->result, "kept", json_object_new_int64(rec.kept));
+        json_object_object_add(c->result, "lost", json_object_new_int64(rec.lost));
+        json_object_object_add(c->result, "upto", json_object_new_int64(rec.upto));
+        json_object_object_add(c->result, "cut", json_object_new_boolean(rec.cut));
+        json_object_object_add(c->result, "damaged_file", json_object_new_string(rec.damaged_file));
     }
     return BT_OK;
 }

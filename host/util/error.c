@@ -35,6 +35,8 @@ static const struct {
     [BT_ERR_TOKEN_SPENT] = {"token_spent", "this membership token was spent before"},
     [BT_ERR_TOKEN_REQUIRED] = {"token_required", "this union accepts only reports with a membership token"},
     [BT_ERR_BAD_INVITE] = {"bad_invite", "the invite code is unknown or used up"},
+    [BT_ERR_DAMAGED] = {"damaged", "the log is damaged, so nothing more is written to it; 'bantrail recover' copies "
+                                   "what is intact into a new log and keeps the damaged file beside it"},
 };
 
 const char *bt_err_code(bt_err err)

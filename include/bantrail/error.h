@@ -33,6 +33,7 @@ typedef enum {
     BT_ERR_TOKEN_SPENT,        /* a membership token spent before */
     BT_ERR_TOKEN_REQUIRED,     /* the union counts only reports with a membership token */
     BT_ERR_BAD_INVITE,         /* an invite code the union does not know, or used up */
+    BT_ERR_DAMAGED,            /* the log's chain is broken: nothing more is written to it until recovered */
     BT_ERR_COUNT_
 } bt_err;
 

@@ -17,6 +17,8 @@
 #define BT_REC_REPORT_STATE "report_state"     /* what became of a queued report: "of" it */
 #define BT_REC_TOKEN_REQUEST "token_request"   /* membership tokens asked of a union: their secrets (t, r) */
 #define BT_REC_TOKENS "tokens"                 /* membership tokens a union issued: (t, N), for one "request" */
+#define BT_REC_RECOVERED "recovered"           /* entry 0 of a log bt_vault_recover made: where it came from */
+#define BT_REC_LOST "lost"                     /* in a recovered log, in place of an entry that did not read */
 
 #include <json-c/json.h>
 #include <stddef.h>

@@ -36,8 +36,11 @@ typedef struct {
     int64_t bytes;            /* ciphertext bytes stored */
     int has_recovery;         /* a recovery code wraps the secret key */
     int recovery_pending;     /* a newer one is made but not yet confirmed */
+    int passphrase_pending;   /* a new passphrase is set but not yet confirmed: the earlier one is in force */
     int64_t damaged_at;       /* the first entry this handle saw fail its link of the chain
                                * (reading, appending after it, verify), 0 while none did */
+    int wal_lost;             /* the write-ahead file was removed or cut while in use: damaged_at is
+                               * where what was committed in it, now missing, began */
     unsigned char head[BT_HASH_BYTES]; /* chain head (genesis hash when empty) */
 } bt_vault_stats;
 
@@ -73,29 +76,45 @@ const unsigned char *bt_vault_public_key(const bt_vault *v);
 bt_err bt_vault_unlock(bt_vault *v, const char *pass, size_t pass_len);
 
 /* A lost passphrase reset with the recovery code (spaces and dashes
- * ignored): as bt_vault_set_passphrase, the code standing for the old
- * passphrase. The code is used up by it: the new key pair's transaction
- * deletes its wrap, so it opens nothing written from then on, and it opens
- * nothing on its own: a code is good for one reset, never for unlocking
- * (issue 13). On any failure the vault is left locked.
+ * ignored): bt_vault_set_passphrase's first step, the code standing for the
+ * old passphrase; bt_vault_confirm_passphrase makes it the one in force. The
+ * code is used up by it: the confirmation's transaction deletes its wrap, so
+ * it opens nothing written from then on, and it opens nothing on its own: a
+ * code is good for one reset, never for unlocking (issue 13). On any failure
+ * the vault is left locked.
  * BT_ERR_WRONG_PASSPHRASE for a wrong or used code, BT_ERR_WEAK_PASSPHRASE
  * and bt_vault_set_passphrase's errors. */
 bt_err bt_vault_reset_passphrase(bt_vault *v, const char *code, const char *pass, size_t pass_len,
                                  const bt_kdf_params *params);
 
-/* Wipes the secret key and every cached session key. */
+/* Wipes the secret key, every cached session key and the new key of a
+ * passphrase change waiting for its confirmation. */
 void bt_vault_lock(bt_vault *v);
 
-/* Sets the passphrase (old may be NULL before one is set) under Argon2id with params (NULL:
- * the defaults), on a new key pair: what is written from now on is sealed
- * to it, and nothing older than it (a copy of the folder, an old passphrase,
- * the recovery code, the unprotected key file, all of which are retired)
- * opens it; the new key still opens every older record. The vault is
- * unlocked afterwards. BT_ERR_LOCKED if another handle made a newer key
- * pair meanwhile. */
+/* Sets the passphrase, in two steps, so that a change whose answer is lost
+ * on its way (the reply cut, the program killed) leaves the person knowing
+ * which passphrase works. This first step (old may be NULL before one is
+ * set, or when the vault is unlocked through the recovery code) makes a new
+ * key pair and wraps it under pass with Argon2id params (NULL: the
+ * defaults), and keeps it waiting: until bt_vault_confirm_passphrase,
+ * nothing changes and only what was in force (the old passphrase, the key
+ * file, the recovery code) opens the log; stats say passphrase_pending. A
+ * second call replaces a change still waiting. The vault is unlocked
+ * afterwards. BT_ERR_LOCKED if another handle made a newer key pair. */
 bt_err bt_vault_set_passphrase(bt_vault *v, const char *old, size_t old_len,
                                const char *pass, size_t pass_len,
                                const bt_kdf_params *params);
+
+/* The second step: the waiting passphrase and its key pair become the ones
+ * in force, in one transaction: what is written from now on is sealed to
+ * it, and nothing older than it (a copy of the folder, the old passphrase,
+ * the recovery code, the unprotected key file, all of which are retired)
+ * opens it; the new key still opens every older record, and the vault is
+ * unlocked with it. The handle that set it needs no passphrase; any other
+ * gives the new one (BT_ERR_PASSPHRASE_REQUIRED, BT_ERR_WRONG_PASSPHRASE).
+ * BT_ERR_NOT_FOUND when no change waits (or the key changed elsewhere
+ * since, which voids it). */
+bt_err bt_vault_confirm_passphrase(bt_vault *v, const char *pass, size_t pass_len);
 
 /* The Argon2id parameters that wrap the key now (zeros when none). */
 bt_err bt_vault_kdf_params(bt_vault *v, bt_kdf_params *out);
@@ -166,6 +185,25 @@ bt_err bt_vault_stats_of(bt_vault *v, bt_vault_stats *s);
  * BT_ERR_CORRUPT when the stored hash is malformed. bt_vault_verify tells
  * whether the stored hashes hold. */
 bt_err bt_vault_entry_hash(bt_vault *v, int64_t id, unsigned char out[BT_HASH_BYTES]);
+
+typedef struct {
+    int recovered;            /* 0: the log was intact, nothing was done */
+    int64_t upto;             /* the last entry id found in the damaged file */
+    int64_t kept, lost;       /* of ids 1..upto: copied, or lost (a "lost" entry in their place) */
+    int cut;                  /* SQLite could read nothing past upto: the file was cut or its end damaged */
+    char damaged_file[96];    /* the damaged file's new name, in the log's folder */
+} bt_vault_recovery;
+
+/* When the log is damaged (verify fails, or v saw an entry fail its link),
+ * copies every entry that reads (its own link holds and it decrypts) into
+ * a new log under the same key pairs and wraps, with the same ids: its
+ * entry 0, the first of a new chain, says where it came from (the damaged
+ * file's name and BLAKE2b-256, its write-ahead file's, the ids kept and
+ * lost, a "lost" entry standing in for each id lost). The damaged file and
+ * its write-ahead file are renamed beside it (out->damaged_file), never
+ * changed or removed, and v goes on with the new log. Needs the secret key
+ * (BT_ERR_LOCKED). A log found intact is left as it is, out->recovered 0. */
+bt_err bt_vault_recover(bt_vault *v, int64_t now, bt_vault_recovery *out);
 
 /* The default Argon2id parameters for new passphrases: bt_kdf_default() (kdf.h),
  * under the name the method layer calls. */

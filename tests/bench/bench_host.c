@@ -192,7 +192,9 @@ int main(int argc, char **argv)
     /* a protected, locked log with one record */
     bt_vault *v;
     if (bt_vault_open(&v, home) != BT_OK) return 2;
-    if (bt_vault_set_passphrase(v, NULL, 0, "benchmark passphrase", 20, NULL) != BT_OK) return 2;
+    if (bt_vault_set_passphrase(v, NULL, 0, "benchmark passphrase", 20, NULL) != BT_OK ||
+        bt_vault_confirm_passphrase(v, NULL, 0) != BT_OK)
+        return 2;
     int64_t id;
     bt_vault_append(v, "{}", 2, NULL, 0, &id);
     bt_vault_close(v);

@@ -338,7 +338,7 @@ class Events(Base):
     def test_case_methods_need_the_log_readable_but_events_from_the_browser_do_not(self):
         h = self.host
         a = self.capture(SUSPENDED, T_SUSPENDED)
-        h.ok("set_passphrase", {"new": PASS, "kdf_ops": 1, "kdf_mem": 8192})
+        h.set_passphrase({"new": PASS, "kdf_ops": 1, "kdf_mem": 8192})
         h.ok("lock")
         for method, params in (("cases", None), ("case_get", {"id": a}), ("case_merge", {"cases": [a, a + 1]}),
                                ("case_split", {"record": a}), ("case_export", {"id": a, "format": "html"}),

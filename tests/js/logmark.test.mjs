@@ -8,7 +8,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkMark, acceptLog, MARK_KEY, PROBLEM_KEY } from '../../extension/src/core/logmark.js';
+import { checkMark, acceptLog, damageOf, MARK_KEY, PROBLEM_KEY } from '../../extension/src/core/logmark.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BUILD = resolve(process.env.BT_BUILD || join(ROOT, 'build'));
@@ -86,4 +86,26 @@ test('a log that grows passes; put back from an older copy or swapped for anothe
   } finally {
     for (const d of [home, older, other]) rmSync(d, { recursive: true, force: true });
   }
+});
+
+test('a damaged log is told from an intact one by what the host says (damageOf)', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'bt-damage-'));
+  try {
+    capture(home, 3, 'damage');
+    assert.equal(await withHost(home, async (vault) => damageOf(vault)), null);   // intact: no warning
+    execFileSync('python3', ['-c', `import sqlite3
+db = sqlite3.connect(${JSON.stringify(join(home, 'log.sqlite'))})
+head = bytearray(db.execute("SELECT head FROM entries WHERE id = 3").fetchone()[0])
+head[4] ^= 1
+db.execute("UPDATE entries SET head = ? WHERE id = 3", (bytes(head),))
+db.commit()`]);
+    assert.deepEqual(await withHost(home, async (vault) => damageOf(vault)), { problem: 'damaged', at: 3 });
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+  assert.deepEqual(damageOf({ state: 'error', error: 'corrupt' }), { problem: 'unreadable', at: null });
+  assert.deepEqual(damageOf({ state: 'locked', damaged_at: 7, wal_lost: true }), { problem: 'wal', at: 7 });
+  assert.equal(damageOf({ state: 'error', error: 'caller_not_allowed' }), null);
+  assert.equal(damageOf({ state: 'locked', damaged_at: 'x' }), null);
+  assert.equal(damageOf(null), null);
 });

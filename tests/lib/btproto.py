@@ -60,6 +60,11 @@ class Host:
         assert "result" in rep, rep
         return rep["result"]
 
+    def set_passphrase(self, params):
+        """A passphrase change in its two steps (set, then confirm); returns the confirmation."""
+        assert self.ok("set_passphrase", params)["pending"] is True
+        return self.ok("set_passphrase", {"confirm": True})
+
     def close(self):
         self.proc.stdin.close()
         code = self.proc.wait(timeout=30)

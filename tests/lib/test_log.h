@@ -17,6 +17,14 @@ static inline bt_vault *test_fresh_log(void)
     return v;
 }
 
+/* A passphrase change in its two steps: set, then confirm. */
+static inline bt_err test_set_passphrase(bt_vault *v, const char *old, size_t old_len, const char *pass,
+                                         size_t pass_len, const bt_kdf_params *kdf)
+{
+    bt_err err = bt_vault_set_passphrase(v, old, old_len, pass, pass_len, kdf);
+    return err == BT_OK ? bt_vault_confirm_passphrase(v, NULL, 0) : err;
+}
+
 static inline int64_t test_entries(bt_vault *v)
 {
     bt_vault_stats s;

@@ -27,7 +27,7 @@ class Session(HostTest):
     def test_capture_locked_then_passphrase_unlock_list_get_lock(self):
         h = self.host
         first = h.ok("capture", NOTICE)["id"]
-        self.assertEqual(h.ok("set_passphrase", {"new": PASS})["state"], "unlocked")
+        self.assertEqual(h.set_passphrase({"new": PASS})["state"], "unlocked")
         h.ok("lock")
         self.assertEqual(h.ok("hello")["vault"]["state"], "locked")
         # capture works while locked
@@ -108,7 +108,7 @@ class Session(HostTest):
     def test_a_recovery_code_resets_the_passphrase_once_and_unlocks_nothing(self):
         h = self.host
         first = h.ok("capture", NOTICE)["id"]
-        h.ok("set_passphrase", {"new": PASS})
+        h.set_passphrase({"new": PASS})
         code = h.ok("recovery_code")["code"]
         h.ok("lock")
         self.assertEqual(self.error(h.call("recovery_code")), "locked")
@@ -119,8 +119,7 @@ class Session(HostTest):
                          "wrong_passphrase")
         self.assertEqual(self.error(h.call("set_passphrase", {"recovery_code": code, "old": PASS, "new": "x" * 12})),
                          "bad_params")
-        self.assertEqual(h.ok("set_passphrase", {"recovery_code": code, "new": "brand new passphrase"})["state"],
-                         "unlocked")
+        self.assertEqual(h.set_passphrase({"recovery_code": code, "new": "brand new passphrase"})["state"], "unlocked")
         self.assertEqual(h.ok("get", {"id": first})["record"]["text"], NOTICE["text"])
         h.ok("lock")
         # used up: the same code resets nothing again (an attacker who saw it later gains nothing)
@@ -135,12 +134,12 @@ class Session(HostTest):
         h = self.host
         keys = [h.ok("hello")["vault"]["public_key"]]
         first = h.ok("capture", NOTICE)["id"]
-        h.ok("set_passphrase", {"new": PASS})
+        h.set_passphrase({"new": PASS})
         keys.append(h.ok("hello")["vault"]["public_key"])
         code = h.ok("recovery_code")["code"]
         h.ok("recovery_code", {"confirm": True})
         self.assertTrue(h.ok("hello")["vault"]["has_recovery"])
-        h.ok("set_passphrase", {"new": "another passphrase", "old": PASS})
+        h.set_passphrase({"new": "another passphrase", "old": PASS})
         vault = h.ok("hello")["vault"]
         keys.append(vault["public_key"])
         self.assertEqual(len(set(keys)), 3, "a new public key with each passphrase")
@@ -175,7 +174,7 @@ class Session(HostTest):
 
     def test_a_new_recovery_code_retires_the_earlier_only_once_confirmed(self):
         h = self.host
-        h.ok("set_passphrase", {"new": PASS})
+        h.set_passphrase({"new": PASS})
         first = h.ok("recovery_code")["code"]
         vault = h.ok("hello")["vault"]
         self.assertEqual((vault["has_recovery"], vault.get("recovery_pending")), (False, True))
@@ -184,7 +183,7 @@ class Session(HostTest):
         second = h.ok("recovery_code")["code"]  # its reply never reaches the person
         self.assertEqual(self.error(h.call("recovery_code", {"confirm": "yes"})), "bad_params")
         h.ok("lock")
-        h.ok("set_passphrase", {"recovery_code": first, "new": "second passphrase"})  # the one written down works
+        h.set_passphrase({"recovery_code": first, "new": "second passphrase"})  # the one written down works
         h.ok("lock")
         for code in (first, second):  # and the reset retired both
             self.assertEqual(self.error(h.call("set_passphrase", {"recovery_code": code, "new": "x" * 12})),
@@ -194,7 +193,7 @@ class Session(HostTest):
         """The attack of issue 13: after lock, a caller sends a guessed notice; the answer must be the
         same whether it was captured before or never. The repeat is not lost: reading folds it."""
         h = self.host
-        h.ok("set_passphrase", {"new": PASS})
+        h.set_passphrase({"new": PASS})
         seen = h.ok("capture", NOTICE)
         again = h.ok("capture", NOTICE)  # unlocked: folded at once, as before
         self.assertEqual((again["occurrence"], again["id"]), (True, seen["id"]))
@@ -229,13 +228,35 @@ class Session(HostTest):
 
     def test_set_passphrase_needs_old_once_set(self):
         h = self.host
-        h.ok("set_passphrase", {"new": PASS})
+        h.set_passphrase({"new": PASS})
         self.assertEqual(self.error(h.call("set_passphrase", {"new": "another passphrase"})),
                          "passphrase_required")
         self.assertEqual(self.error(h.call("set_passphrase", {"new": "another passphrase", "old": "nope nope"})),
                          "wrong_passphrase")
         self.assertEqual(self.error(h.call("set_passphrase", {"new": "short", "old": PASS})), "weak_passphrase")
-        h.ok("set_passphrase", {"new": "another passphrase", "old": PASS})
+        h.set_passphrase({"new": "another passphrase", "old": PASS})
+
+    def test_a_change_not_confirmed_leaves_the_old_passphrase_in_force_and_hello_says_so(self):
+        h = self.host
+        h.set_passphrase({"new": PASS, "kdf_ops": 1, "kdf_mem": 8192})
+        self.assertEqual(h.ok("set_passphrase", {"new": "the new passphrase", "old": PASS, "kdf_ops": 1,
+                                                 "kdf_mem": 8192})["pending"], True)
+        self.assertTrue(h.ok("hello")["vault"]["passphrase_pending"])
+        h.proc.kill()  # before the confirmation: the answer never reached the person
+        h.proc.wait()
+        self.host = h = Host(self.home)
+        self.assertTrue(h.ok("hello")["vault"]["passphrase_pending"])
+        self.assertEqual(self.error(h.call("unlock", {"passphrase": "the new passphrase"})), "wrong_passphrase")
+        h.ok("unlock", {"passphrase": PASS})
+        self.assertEqual(self.error(h.call("set_passphrase", {"confirm": True})), "passphrase_required")
+        self.assertEqual(self.error(h.call("set_passphrase", {"confirm": True, "new": "not the one"})),
+                         "wrong_passphrase")
+        self.assertTrue(h.ok("set_passphrase", {"confirm": True, "new": "the new passphrase"})["confirmed"])
+        self.assertNotIn("passphrase_pending", h.ok("hello")["vault"])
+        h.ok("lock")
+        self.assertEqual(self.error(h.call("unlock", {"passphrase": PASS})), "wrong_passphrase")
+        h.ok("unlock", {"passphrase": "the new passphrase"})
+        self.assertEqual(self.error(h.call("set_passphrase", {"confirm": True})), "not_found")
 
 
 class BadInput(HostTest):

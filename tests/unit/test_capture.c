@@ -81,7 +81,7 @@ static bt_capture *locked_log(bt_vault **v)
 {
     *v = test_fresh_log();
     bt_capture *c = capture_of(*v);
-    CHECK_EQ(bt_vault_set_passphrase(*v, NULL, 0, PASS, strlen(PASS), &test_fast_kdf), BT_OK);
+    CHECK_EQ(test_set_passphrase(*v, NULL, 0, PASS, strlen(PASS), &test_fast_kdf), BT_OK);
     bt_vault_lock(*v);
     return c;
 }
@@ -119,7 +119,7 @@ TEST(a_locked_log_folds_nothing_at_capture_and_reading_folds_its_repeats)
     bt_vault *v = test_fresh_log();
     bt_capture *c = capture_of(v);
     bt_cases *cs = NULL;
-    CHECK_EQ(bt_vault_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &test_fast_kdf), BT_OK);
+    CHECK_EQ(test_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &test_fast_kdf), BT_OK);
     bt_capture_out first = capture_at(c, SUSPENDED_TEXT, T0);
     bt_vault_lock(v);
     bt_capture_forget(c); /* as the host does at lock */
@@ -419,7 +419,7 @@ TEST(a_kill_while_kept_boxes_are_stored_never_stores_one_twice)
         bt_vault *v = NULL;
         CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
         bt_capture *c = capture_of(v);
-        CHECK_EQ(bt_vault_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &test_fast_kdf), BT_OK);
+        CHECK_EQ(test_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &test_fast_kdf), BT_OK);
         bt_vault_lock(v);
         for (int i = 0; i < BOXES; i++) {
             char msg[512];
@@ -500,7 +500,7 @@ TEST(the_links_find_what_names_a_record_written_before_or_after_they_were_read)
     CHECK(got[0] == 3 && got[1] == att && got[2] == 4 && got[3] == att2);
     bt_links_free(later_first);
     /* locked: nothing is read */
-    CHECK_EQ(bt_vault_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &test_fast_kdf), BT_OK);
+    CHECK_EQ(test_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &test_fast_kdf), BT_OK);
     bt_vault_lock(v);
     bt_links *fresh = bt_links_new();
     CHECK_EQ(bt_links_each(fresh, v, a.record, collect_links, got), BT_ERR_LOCKED);

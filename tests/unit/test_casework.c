@@ -67,7 +67,7 @@ TEST(an_event_that_fails_a_check_is_refused_with_why_and_not_written)
     CHECK_EQ(add_event(v, "{\"event\":\"appeal_submitted\",\"case\":7,\"at\":1}", &id, &k, &why), BT_ERR_NOT_FOUND);
     CHECK_EQ(test_entries(v), 0);
     /* naming a case needs the log readable */
-    CHECK_EQ(bt_vault_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &test_fast_kdf), BT_OK);
+    CHECK_EQ(test_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &test_fast_kdf), BT_OK);
     bt_vault_lock(v);
     CHECK_EQ(add_event(v, "{\"event\":\"appeal_submitted\",\"case\":1,\"at\":1}", &id, &k, &why), BT_ERR_LOCKED);
     /* while locked an event without a case is still written; its case cannot be told */
@@ -353,7 +353,7 @@ TEST(no_report_is_built_for_a_missing_case_or_union_or_while_locked)
     ask.union_id = "demo";
     CHECK_EQ(bt_outbox_build(v, &ask, NULL, NOW, &b, NULL), BT_OK);
     CHECK(b.demo && b.case_id == 1);
-    CHECK_EQ(bt_vault_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &test_fast_kdf), BT_OK);
+    CHECK_EQ(test_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &test_fast_kdf), BT_OK);
     bt_vault_lock(v);
     CHECK_EQ(bt_outbox_build(v, &ask, NULL, NOW, &b, NULL), BT_ERR_LOCKED);
     bt_vault_close(v);

@@ -37,6 +37,8 @@ TEST(the_log_locks_itself_after_the_idle_time)
     free(ask(r, "{\"id\":1,\"method\":\"set_passphrase\",\"params\":{\"new\":\"a passphrase\",\"kdf_ops\":1,"
                 "\"kdf_mem\":8388608}}", &err));
     CHECK_EQ(err, BT_OK);
+    free(ask(r, "{\"id\":1,\"method\":\"set_passphrase\",\"params\":{\"confirm\":true}}", &err));
+    CHECK_EQ(err, BT_OK);
     free(ask(r, "{\"id\":2,\"method\":\"unlock\",\"params\":{\"passphrase\":\"a passphrase\","
                 "\"auto_lock_minutes\":5}}", &err));
     CHECK_EQ(err, BT_OK);
@@ -126,6 +128,8 @@ static void lock_with_passphrase(bt_rpc *r)
     bt_err err;
     free(ask(r, "{\"id\":1,\"method\":\"set_passphrase\",\"params\":{\"new\":\"a passphrase\",\"kdf_ops\":1,"
                 "\"kdf_mem\":8388608}}", &err));
+    CHECK_EQ(err, BT_OK);
+    free(ask(r, "{\"id\":1,\"method\":\"set_passphrase\",\"params\":{\"confirm\":true}}", &err));
     CHECK_EQ(err, BT_OK);
     free(ask(r, "{\"id\":2,\"method\":\"lock\"}", &err));
     CHECK_EQ(err, BT_OK);

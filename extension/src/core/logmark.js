@@ -4,6 +4,22 @@
 // a truncated write-ahead file): the host cannot tell that by itself. No chrome.* here.
 
 export const MARK_KEY = 'logMark';
+
+/**
+ * What the host says of damage to the log (hello's `vault`): null when none; else {problem, at}, the
+ * problem 'unreadable' (the log cannot be opened: `corrupt` or `damaged`), 'wal' (its write-ahead
+ * file was removed or cut while in use) or 'damaged' (an entry fails its link of the chain), `at` the
+ * first entry concerned (null when unknown). The host writes nothing more to such a log until the
+ * person runs `bantrail recover` (docs/PROTOCOL.md, `recover`).
+ */
+export function damageOf(vault) {
+  if (!vault || typeof vault !== 'object') return null;
+  if (vault.state === 'error' && (vault.error === 'corrupt' || vault.error === 'damaged')) {
+    return { problem: 'unreadable', at: null };
+  }
+  if (!Number.isSafeInteger(vault.damaged_at) || vault.damaged_at < 1) return null;
+  return { problem: vault.wal_lost === true ? 'wal' : 'damaged', at: vault.damaged_at };
+}
 export const PROBLEM_KEY = 'logProblem';
 
 /**

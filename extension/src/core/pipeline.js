@@ -4,8 +4,9 @@
 // screenshot function are passed in, so Node's test runner drives it with fakes.
 import { UNAVAILABLE } from './native.js';
 
-// Errors after which a capture is kept for later rather than given up.
-export const RETRYABLE = new Set([...UNAVAILABLE, 'busy', 'storage']);
+// Errors after which a capture is kept for later rather than given up ('damaged': until the person
+// runs bantrail recover, after which the host writes to the new log).
+export const RETRYABLE = new Set([...UNAVAILABLE, 'busy', 'storage', 'damaged']);
 export const UNSEALED_MAX = 20;
 const UNSEALED_KEY = 'unsealed';
 

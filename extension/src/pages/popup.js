@@ -1,4 +1,5 @@
 import { api, ask, localise, t, tn, say, hostText, errorText, vaultStateKey, formatTime, kindLabel, platformLabel } from './common.js';
+import { damageOf } from '../core/logmark.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -17,6 +18,10 @@ async function refresh() {
   $('records').textContent = vault && typeof vault.entries === 'number' ? String(vault.entries) : '—';
   const last = s.lastCapture;
   $('last').textContent = last ? `${formatTime(last.at)} · ${platformLabel(last.platform)} · ${kindLabel(last.kind)}` : t('never');
+  const damage = damageOf(s.vault);   // the host writes nothing more until bantrail recover
+  $('log-damaged').classList.toggle('hidden', !damage);
+  if (damage) $('log-damaged-text').textContent = damage.problem === 'unreadable' ? t('logUnreadable')
+    : t(damage.problem === 'wal' ? 'logDamagedWal' : 'logDamaged', [String(damage.at)]);
   const lp = s.logProblem;   // the log went back: fewer entries, or another history (core/logmark.js)
   $('log-problem').classList.toggle('hidden', !lp);
   if (lp) $('log-problem-text').textContent = t(lp.problem === 'shorter' ? 'logShorter' : 'logDifferent',
