@@ -1923,6 +1923,7 @@ typedef struct {
     int oom;
 } sbuf;
 
+static void sb_add(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void sb_add(sbuf *b, const char *fmt, ...)
 {
     va_list ap;

@@ -38,6 +38,11 @@ async function act(what, r) {
   refresh(true);
 }
 
+/** What the sender or the union said, for whoever wants it (HTTP codes, network errors): folded away. */
+function technical(detail) {
+  return detail ? h('details', {}, h('summary', { text: t('technicalDetail') }), h('span', { class: 'muted', text: detail })) : null;
+}
+
 function row(r, sched) {
   const open = r.state === 'queued' || r.state === 'failed';
   const next = sched ? (sched.due > Date.now() ? t('nextTry', [formatTime(sched.due)]) : t('nextTrySoon')) : null;
@@ -45,12 +50,12 @@ function row(r, sched) {
     + (r.state === 'failed' && !sched ? ' ' + t('gaveUp') : '');
   const json = h('details', {}, h('summary', { text: t('showJson') }), h('pre', { class: 'notice-text', text: r.json || '' }));
   return h('tr', { 'data-report': r.id, 'data-state': r.state },
-    h('td', {}, h('span', { text: `#${r.id}` }), h('div', { class: 'muted', text: t('caseNumber', [String(r.case)]) }), json),
+    h('td', {}, h('span', { text: t('reportLabel', [String(r.id)]) }), h('div', { class: 'muted', text: t('caseNumber', [String(r.case)]) }), json),
     h('td', { text: r.union }),
     h('td', {}, h('span', { class: `state-${r.state}`, text: stateText }), next ? h('div', { class: 'muted', text: next }) : null),
     h('td', { text: String(r.attempts | 0) }),
     h('td', { text: formatTime((r.updated_at | 0) * 1000) }),
-    h('td', { text: r.detail || (sched && sched.detail) || '' }),
+    h('td', {}, technical(r.detail || (sched && sched.detail) || '')),
     h('td', { class: 'actions' },
       open ? h('button', { type: 'button', class: 'secondary', 'data-action': 'retry', onclick: () => act('retry', r),
         'aria-label': t('sendNowLabel', [String(r.id)]), text: t('sendNow') }) : null,
