@@ -334,6 +334,21 @@ test('the log page: timeline with its screenshot, passphrase, recovery code show
     await share.waitForFunction(() => /Case #1/.test(document.getElementById('case-summary').textContent));
     assert.equal(await share.$$eval('#unlock-here form', (f) => f.length), 0, 'the form goes once unlocked');
     await share.close();
+    // the outbox too: locked again, it asks in place and then shows the (empty) outbox
+    await log.reload();
+    await log.waitForFunction(() => document.getElementById('state').textContent.length > 0);
+    if (await log.textContent('#state') !== 'Locked') {
+      await log.click('#lock');
+      await log.waitForFunction(() => document.getElementById('state').textContent === 'Locked');
+    }
+    const outbox = await context.newPage();
+    await outbox.goto(`chrome-extension://${H.EXTENSION_ID}/src/pages/outbox.html`);
+    await outbox.waitForSelector('#unlock-here-pass');
+    await outbox.fill('#unlock-here-pass', 'river lantern copper meadow');
+    await outbox.press('#unlock-here-pass', 'Enter');
+    await outbox.waitForFunction(() => !document.getElementById('empty').classList.contains('hidden'));
+    assert.equal(await outbox.textContent('#message'), '', 'no error left on screen');
+    await outbox.close();
     await log.click('#lock').catch(() => {});   // (the share page unlocked it: the log page's button may be gone)
     await log.reload();
     await log.waitForFunction(() => document.getElementById('state').textContent.length > 0);
