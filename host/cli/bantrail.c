@@ -2006,6 +2006,10 @@ static int run_unlock(const cli_args *a)
         if (err != BT_ERR_WRONG_PASSPHRASE || pass_in != NULL || attempt == PASSPHRASE_TRIES) break;
         fprintf(stderr, "That is not the passphrase. Try again (%d of %d).\n", attempt + 1, PASSPHRASE_TRIES);
     }
+    if (err == BT_ERR_NOT_FOUND) {
+        printf("The log has no passphrase yet: there is nothing to unlock ('bantrail passphrase' sets one).\n");
+        return 1;
+    }
     if (err != BT_OK) {
         fprintf(stderr, "bantrail: %s\n", bt_err_message(err));
         return exit_for(err);

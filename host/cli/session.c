@@ -169,6 +169,7 @@ bt_err bt_session_start(const char *dir, const char *pass, size_t pass_len, int 
         bt_rpc *rpc = bt_rpc_new(dir, 1);
         bt_err err = rpc == NULL ? BT_ERR_NO_MEMORY : unlock(rpc, pass, pass_len, minutes);
         sodium_memzero((char *)pass, pass_len); /* this process's copy */
+        if (err == BT_OK && bt_rpc_idle_left(rpc, time(NULL)) < 0) err = BT_ERR_NOT_FOUND; /* no passphrase yet */
         int listener = -1;
         if (err == BT_OK) {
             listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

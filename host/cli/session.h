@@ -26,7 +26,8 @@ char *bt_session_call(int fd, const char *frame, size_t len, size_t *out_len);
  * unlocks it with pass (pass_len bytes; wiped by the caller) for minutes of
  * idle time, listens on dir/BT_SESSION_SOCKET and answers requests from this
  * user's processes only, until it locks (idle, or a `lock` request).
- * Returns BT_OK once the session answers, or the unlock's error
+ * Returns BT_OK once the session answers, BT_ERR_NOT_FOUND when the log
+ * has no passphrase (nothing to keep unlocked), or the unlock's error
  * (BT_ERR_WRONG_PASSPHRASE, ...). The child wipes its copy of pass. */
 bt_err bt_session_start(const char *dir, const char *pass, size_t pass_len, int minutes);
 

@@ -332,6 +332,17 @@ class Session(unittest.TestCase):
         cli(self.home, "lock")
         shutil.rmtree(self.home, ignore_errors=True)
 
+    def test_a_log_without_a_passphrase_has_nothing_to_unlock(self):
+        home = new_home()
+        try:
+            capture(home, "We suspended your account.")
+            out = cli(home, "unlock", passphrase="anything at all")
+            self.assertEqual(out.returncode, 1)
+            self.assertIn(b"no passphrase yet", out.stdout)
+            self.assertFalse(os.path.exists(os.path.join(home, "session.sock")))
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
+
     def test_unlocked_commands_ask_nothing_until_lock(self):
         self.assertNotEqual(cli(self.home, "list").returncode, 0, "locked: needs the passphrase")
         out = cli(self.home, "unlock", passphrase="not it")
