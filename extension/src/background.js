@@ -124,11 +124,11 @@ async function updateBadge() {
 
 /**
  * A notice was stored from tab: a mark on the toolbar button in that tab for a few seconds, unless
- * the person turned it off. Returns the capture's result.
+ * the person turned it off (s: the settings the capture was made under). Returns the capture's result.
  */
 const ANNOUNCE_MS = 4000;
-async function announce(r, tab) {
-  if (!r || !r.stored || r.occurrence || !tab || !(await settings()).announce) return r;
+async function announce(r, tab, s) {
+  if (!r || !r.stored || r.occurrence || !tab || !s.announce) return r;
   try {
     await api.action.setBadgeBackgroundColor({ tabId: tab.id, color: '#1b6e3a' });
     await api.action.setBadgeText({ tabId: tab.id, text: '✓' });
@@ -342,7 +342,7 @@ async function contentRequest(msg, sender) {
   // The platform is the sender's, whatever the page claimed.
   n.classification = { ...(n.classification || {}), platform: cfg.platform };
   if (software) n.software = software;   // the host counts the page as that platform's
-  return announce(await pipeline.capture(n, sender.tab), sender.tab);
+  return announce(await pipeline.capture(n, sender.tab), sender.tab, s);
 }
 
 // ---- webmail (opt-in per webmail; core/webmail.js) ---------------------------------------------
@@ -368,7 +368,7 @@ async function mailRequest(msg, sender) {
   const platform = mailPlatform(r, m.from);
   if (!platform) return { stored: false, error: 'not_a_platform_sender' };
   if (!platformEnabled(s, platform)) return { stored: false, error: 'platform_off' };
-  return announce(await pipeline.capture(mailCapture(m, platform, id), sender.tab, { screenshot: false }), sender.tab);
+  return announce(await pipeline.capture(mailCapture(m, platform, id), sender.tab, { screenshot: false }), sender.tab, s);
 }
 
 api.runtime.onMessage.addListener((msg, sender, sendResponse) => {

@@ -240,8 +240,35 @@ static const char *state_words(const char *state)
 
 #define PASSPHRASE_TRIES 3 /* at a terminal; a --passphrase-fd stream gets one */
 
-/* Unlocks with the passphrase when the log is protected: asked up to
- * PASSPHRASE_TRIES times at a terminal, once from --passphrase-fd. */
+/* Asks the passphrase and gives it to try_it while it is a wrong one: up to
+ * PASSPHRASE_TRIES times at a terminal, once from --passphrase-fd (a
+ * script's). try_it's answer, or BT_ERR_BAD_PARAMS with nothing to read. */
+static bt_err with_passphrase(bt_err (*try_it)(const char *pass, void *ctx), void *ctx)
+{
+    for (int attempt = 1;; attempt++) {
+        char *pass = read_secret("Passphrase: ");
+        if (pass == NULL) return BT_ERR_BAD_PARAMS;
+        progress("Unlocking (Argon2id, a moment)...");
+        bt_err err = try_it(pass, ctx);
+        progress(NULL);
+        sodium_free(pass);
+        if (err != BT_ERR_WRONG_PASSPHRASE || pass_in != NULL || attempt == PASSPHRASE_TRIES) return err;
+        fprintf(stderr, "That is not the passphrase. Try again (%d of %d).\n", attempt + 1, PASSPHRASE_TRIES);
+    }
+}
+
+/* One try at unlocking this process's log; *ctx gets the reply (the last one kept). */
+static bt_err try_unlock(const char *pass, void *ctx)
+{
+    json_object **rep = ctx, *p = json_object_new_object();
+    bt_err err;
+    json_object_object_add(p, "passphrase", json_object_new_string(pass));
+    json_object_put(*rep);
+    *rep = call("unlock", p, &err);
+    return err;
+}
+
+/* Unlocks with the passphrase when the log is protected. */
 static bt_err unlock_if_needed(json_object **rep_out)
 {
     bt_err err;
@@ -250,21 +277,9 @@ static bt_err unlock_if_needed(json_object **rep_out)
     const char *state = str(vault, "state");
     int locked = state != NULL && strcmp(state, "locked") == 0;
     json_object_put(rep);
-    *rep_out = NULL;
+    rep = *rep_out = NULL;
     if (err != BT_OK || !locked) return err;
-    for (int attempt = 1;; attempt++) {
-        char *pass = read_secret("Passphrase: ");
-        if (pass == NULL) return BT_ERR_BAD_PARAMS;
-        json_object *p = json_object_new_object();
-        json_object_object_add(p, "passphrase", json_object_new_string(pass));
-        sodium_free(pass);
-        progress("Unlocking (Argon2id, a moment)...");
-        rep = call("unlock", p, &err);
-        progress(NULL);
-        if (err != BT_ERR_WRONG_PASSPHRASE || pass_in != NULL || attempt == PASSPHRASE_TRIES) break;
-        json_object_put(rep);
-        fprintf(stderr, "That is not the passphrase. Try again (%d of %d).\n", attempt + 1, PASSPHRASE_TRIES);
-    }
+    err = with_passphrase(try_unlock, &rep);
     if (err != BT_OK) *rep_out = rep;
     else json_object_put(rep);
     return err;
@@ -1984,6 +1999,17 @@ static int run_show(const cli_args *a)
     return id < 0 ? 2 : cmd_show(id, a->text[OPT_OUT]);
 }
 
+typedef struct {
+    const char *dir;
+    int minutes;
+} session_try;
+
+static bt_err try_session(const char *pass, void *ctx)
+{
+    const session_try *t = ctx;
+    return bt_session_start(t->dir, pass, strlen(pass), t->minutes);
+}
+
 /* unlock: starts the session (session.h) for --minutes of idle time. */
 static int run_unlock(const cli_args *a)
 {
@@ -1995,17 +2021,9 @@ static int run_unlock(const cli_args *a)
         printf("Already unlocked: 'bantrail lock' locks it now.\n");
         return 0;
     }
-    bt_err err;
-    for (int attempt = 1;; attempt++) {
-        char *pass = read_secret("Passphrase: ");
-        if (pass == NULL) return 2;
-        progress("Unlocking (Argon2id, a moment)...");
-        err = bt_session_start(a->dir, pass, strlen(pass), minutes);
-        progress(NULL);
-        sodium_free(pass);
-        if (err != BT_ERR_WRONG_PASSPHRASE || pass_in != NULL || attempt == PASSPHRASE_TRIES) break;
-        fprintf(stderr, "That is not the passphrase. Try again (%d of %d).\n", attempt + 1, PASSPHRASE_TRIES);
-    }
+    session_try t = {a->dir, minutes};
+    bt_err err = with_passphrase(try_session, &t);
+    if (err == BT_ERR_BAD_PARAMS) return 2; /* nothing to read the passphrase from (said already) */
     if (err == BT_ERR_NOT_FOUND) {
         printf("The log has no passphrase yet: there is nothing to unlock ('bantrail passphrase' sets one).\n");
         return 1;

@@ -76,10 +76,10 @@ static void putf(buf *b, const char *fmt, ...)
 /* Text from outside as HTML: markup characters escaped, what
  * bt_utf8_next calls bad and control characters (but newline and tab)
  * replaced by U+FFFD. */
-static void put_esc(buf *b, const char *s)
+static void put_esc_n(buf *b, const char *s, size_t len)
 {
-    const unsigned char *p = (const unsigned char *)(s ? s : "");
-    while (*p) {
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    while (p < end) {
         size_t n;
         bt_utf8_class k = bt_utf8_next(p, &n);
         if (k == BT_UTF8_BAD || (k == BT_UTF8_CONTROL && *p != '\n' && *p != '\t')) {
@@ -97,6 +97,11 @@ static void put_esc(buf *b, const char *s)
         }
         p += n;
     }
+}
+
+static void put_esc(buf *b, const char *s)
+{
+    if (s != NULL) put_esc_n(b, s, strlen(s));
 }
 
 /* ---- small helpers ---- */
@@ -288,25 +293,27 @@ typedef struct {
 
 /* Message key in the document's language: its own text escaped, $1..$9
  * replaced by args as given (markup, numbers, or text escaped by the caller). */
+typedef struct {
+    buf *b;
+    const char *const *args;
+    size_t n_args;
+} word_out;
+
+static void word_text(void *ctx, const char *s, size_t n)
+{
+    put_esc_n(((word_out *)ctx)->b, s, n);
+}
+
+static void word_arg(void *ctx, size_t i)
+{
+    word_out *w = ctx;
+    if (i < w->n_args && w->args[i] != NULL) put(w->b, w->args[i]);
+}
+
 static void put_word(buf *b, const doc *d, const char *key, const char *const *args, size_t n_args)
 {
-    const char *m = bt_words_message(d->lang, key);
-    char seg[512];
-    for (m = m ? m : key; *m;) {
-        if (m[0] == '$' && m[1] >= '1' && m[1] <= '9') {
-            size_t i = (size_t)(m[1] - '1');
-            if (i < n_args && args[i] != NULL) put(b, args[i]);
-            m += 2;
-            continue;
-        }
-        size_t k = strcspn(m + 1, "$") + 1;
-        if (k >= sizeof seg) k = sizeof seg - 1;
-        while (k > 1 && ((unsigned char)m[k] & 0xC0) == 0x80) k--; /* never cut a character */
-        memcpy(seg, m, k);
-        seg[k] = '\0';
-        put_esc(b, seg);
-        m += k;
-    }
+    word_out w = {b, args, n_args};
+    bt_word_each(d->lang, key, word_text, word_arg, &w);
 }
 
 /* The same without arguments, as plain (unescaped) text in out. */

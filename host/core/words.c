@@ -49,37 +49,54 @@ const char *bt_words_message(const char *lang, const char *key)
     return m != NULL ? m : message(0, key);
 }
 
-/* Appends n bytes of s to out at *len, cutting at a character's start. */
-static void append(char *out, size_t cap, size_t *len, const char *s, size_t n)
+void bt_word_each(const char *lang, const char *key, void (*text)(void *ctx, const char *s, size_t n),
+                  void (*arg)(void *ctx, size_t i), void *ctx)
 {
-    if (*len + n >= cap) {
-        n = cap - 1 - *len;
+    const char *m = bt_words_message(lang, key);
+    for (const char *p = m != NULL ? m : key; *p;) {
+        if (p[0] == '$' && p[1] >= '1' && p[1] <= '9') {
+            arg(ctx, (size_t)(p[1] - '1'));
+            p += 2;
+        } else {
+            size_t n = strcspn(p + 1, "$") + 1;
+            text(ctx, p, n);
+            p += n;
+        }
+    }
+}
+
+typedef struct {
+    char *out;
+    size_t cap, len;
+    const char *const *args;
+    size_t n_args;
+} filled;
+
+/* Appends n bytes of s, cutting at a character's start when out is full. */
+static void fill_text(void *ctx, const char *s, size_t n)
+{
+    filled *f = ctx;
+    if (f->len + n >= f->cap) {
+        n = f->cap - 1 - f->len;
         while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--;
     }
-    memcpy(out + *len, s, n);
-    *len += n;
-    out[*len] = '\0';
+    memcpy(f->out + f->len, s, n);
+    f->len += n;
+    f->out[f->len] = '\0';
+}
+
+static void fill_arg(void *ctx, size_t i)
+{
+    filled *f = ctx;
+    if (i < f->n_args && f->args[i] != NULL) fill_text(f, f->args[i], strlen(f->args[i]));
 }
 
 char *bt_word(char *out, size_t cap, const char *lang, const char *key, const char *const *args, size_t n_args)
 {
-    size_t len = 0;
-    const char *m = bt_words_message(lang, key);
-    if (m == NULL) m = key;
+    filled f = {out, cap, 0, args, n_args};
     if (cap == 0) return out;
     out[0] = '\0';
-    for (const char *p = m; *p && len + 1 < cap;) {
-        if (p[0] == '$' && p[1] >= '1' && p[1] <= '9') {
-            size_t i = (size_t)(p[1] - '1');
-            if (i < n_args && args[i] != NULL) append(out, cap, &len, args[i], strlen(args[i]));
-            p += 2;
-        } else {
-            size_t n = strcspn(p, "$");
-            if (n == 0) n = 1;
-            append(out, cap, &len, p, n);
-            p += n;
-        }
-    }
+    bt_word_each(lang, key, fill_text, fill_arg, &f);
     return out;
 }
 

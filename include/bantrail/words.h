@@ -16,6 +16,13 @@ const char *bt_words_lang(const char *tag);
  * else in English, else NULL. */
 const char *bt_words_message(const char *lang, const char *key);
 
+/* Walks the message key in lang (else English, else the key itself): text
+ * calls for each run of its own text (n bytes, not NUL-terminated), arg for
+ * each $1..$9 it names (i from 0). For writers that treat the two
+ * differently (the evidence escapes the text, not the markup it passes). */
+void bt_word_each(const char *lang, const char *key, void (*text)(void *ctx, const char *s, size_t n),
+                  void (*arg)(void *ctx, size_t i), void *ctx);
+
 /* The message key in lang (a value bt_words_lang returned), with $1..$9
  * replaced by args[0..n_args) as given, written to out (cap bytes, always
  * NUL-terminated, cut at a character's start if it does not fit). Falls back

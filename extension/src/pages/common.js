@@ -109,6 +109,19 @@ export function unlockInPlace(box, onUnlocked) {
   input.focus();
 }
 
+/**
+ * Says what went wrong in region; a locked log is not an error there but a passphrase asked in
+ * unlockBox (once), after which retry() runs.
+ */
+export function showError(e, region, unlockBox, retry) {
+  if (e && e.code === 'locked' && unlockBox) {
+    say(region, '');
+    if (!unlockBox.hasChildNodes()) unlockInPlace(unlockBox, retry);
+    return;
+  }
+  say(region, errorText(e) + (e && e.message && e.message !== e.code ? ` (${e.message})` : ''), true);
+}
+
 /** The host's state in words: connected, not installed (and the command), or not answering. */
 export function hostText(s) {
   if (s.host === 'connected') return t('hostConnected');

@@ -1,21 +1,14 @@
 // The outbox: every report to a union and what became of it (queued, sent, failed, withdrawn),
 // its attempts and last detail, when it will be tried next; withdraw, send now, save the sealed
 // text as a file (to upload by hand, for example with Tor Browser), show the exact JSON.
-import { ask, localise, t, h, say, errorText, formatTime, unlockInPlace } from './common.js';
+import { ask, localise, t, h, say, formatTime, showError } from './common.js';
 
 const $ = (id) => document.getElementById(id);
 const STATE_KEYS = { queued: 'state_queued', sent: 'state_sent', failed: 'state_failed', withdrawn: 'state_withdrawn' };
 let lastShown = '';
 let seen = false;
 
-function fail(e) {
-  if (e && e.code === 'locked') {   // unlock here (once), then show the outbox
-    say($('message'), '');
-    if (!$('unlock-here').hasChildNodes()) unlockInPlace($('unlock-here'), () => refresh(true));
-    return;
-  }
-  say($('message'), errorText(e) + (e && e.message && e.message !== e.code ? ` (${e.message})` : ''), true);
-}
+function fail(e) { showError(e, $('message'), $('unlock-here'), () => refresh(true)); }
 
 async function save(r) {
   try {

@@ -1,7 +1,7 @@
 // "Share anonymously": one case → a union → the exact report, in plain words and as JSON → the
 // optional context (each change previews again) → the person confirms → `report_queue`. Nothing
 // leaves before the confirmation; the service worker sends it later (core/sender.js).
-import { api, ask, localise, t, tn, h, say, errorText, formatTime, platformLabel, unlockInPlace } from './common.js';
+import { api, ask, localise, t, tn, h, say, formatTime, platformLabel, showError } from './common.js';
 import { reportWords, parseUnionEntry } from '../core/share.js';
 
 const $ = (id) => document.getElementById(id);
@@ -13,14 +13,7 @@ let shown = null;          // {json, context}: what the person sees, and so what
 let seq = 0;
 let pendingEntry = null;
 
-function fail(e) {
-  if (e && e.code === 'locked') {   // unlock here, then go on where the person was
-    say($('message'), '');
-    unlockInPlace($('unlock-here'), start);
-    return;
-  }
-  say($('message'), errorText(e) + (e && e.message && e.message !== e.code ? ` (${e.message})` : ''), true);
-}
+function fail(e) { showError(e, $('message'), $('unlock-here'), start); }
 
 function caseText(c) {
   return tn('caseSummary', c.event_count, [String(c.id), platformLabel(c.platform), formatTime(c.first_at * 1000), String(c.event_count)]);
