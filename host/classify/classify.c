@@ -52,7 +52,7 @@ typedef enum {
 
 /* The concepts (docs/RULES.md, "Concepts"): who is addressed, what is
  * restricted, someone else's account, and one state per kind. */
-enum { C_YOU, C_WE, C_OBJECT, C_OTHER, C_STATE };
+enum { C_YOU, C_WE, C_OBJECT, C_OTHER, C_IF, C_STATE };
 
 typedef struct {
     char *norm;                 /* the normalised phrase; parts point into it */
@@ -841,11 +841,11 @@ static void concepts_dedupe(bt_classify_rules *r, size_t first)
     r->n_entries = first + kept;
 }
 
-/* "concepts": {"you"|"we"|"object"|"other": {lang: [terms]},
+/* "concepts": {"you"|"we"|"object"|"other"|"if": {lang: [terms]},
  *              "state": {kind: {lang: [terms]}}} */
 static bt_err parse_concept_lists(bt_classify_rules *r, json_object *c, char *problem, size_t problem_len)
 {
-    static const char *const names[] = {"you", "we", "object", "other", "state", NULL};
+    static const char *const names[] = {"you", "we", "object", "other", "if", "state", NULL};
     bt_err rc;
     if (c == NULL) return BT_OK;
     if (!json_object_is_type(c, json_type_object) || !keys_known(c, names, problem, problem_len, "concepts")) {
@@ -1916,7 +1916,7 @@ static void extract_facts(const bt_classify_rules *r, const char *t, size_t n, i
 typedef struct {
     int level[KINDS_MAX];
     int seen_level[5];   /* a sentence of each level was seen */
-    int full_sentences, other, addressed, first_line;
+    int full_sentences, other, addressed, first_line, hypothetical;
     uint32_t states;
 } concepts_found;
 
@@ -1946,21 +1946,33 @@ static bt_err concept_add(concept_hits *c, size_t at, int concept)
 }
 
 /* Whether a sentence ends at t[i]: ". ! ? ;" before a space or the end, a
- * line break, or "。". */
+ * line break, or "。", "？", "！", "؟", "।". 2 if it ends a question. */
 static int sentence_end(const char *t, size_t n, size_t i)
 {
+    const unsigned char *u = (const unsigned char *)t;
     char c = t[i];
     if (c == '\n') return 1;
-    if (c == '.' || c == '!' || c == '?' || c == ';') return i + 1 >= n || t[i + 1] == ' ' || t[i + 1] == '\n';
-    return (unsigned char)c == 0xE3 && i + 2 < n && (unsigned char)t[i + 1] == 0x80 && (unsigned char)t[i + 2] == 0x82;
+    if (c == '.' || c == '!' || c == '?' || c == ';')
+        return i + 1 >= n || t[i + 1] == ' ' || t[i + 1] == '\n' ? 1 + (c == '?') : 0;
+    if (i + 1 < n && u[i] == 0xD8 && u[i + 1] == 0x9F) return 2; /* ؟ */
+    if (i + 2 >= n) return 0;
+    if (u[i] == 0xEF && u[i + 1] == 0xBC && (u[i + 2] == 0x9F || u[i + 2] == 0x81)) return 1 + (u[i + 2] == 0x9F);
+    return (u[i] == 0xE3 && u[i + 1] == 0x80 && u[i + 2] == 0x82) || (u[i] == 0xE0 && u[i + 1] == 0xA5 && u[i + 2] == 0xA4);
 }
 
-/* Adds what one sentence, holding the concepts in mask, says. */
-static void concepts_close(concepts_found *cf, uint32_t mask, int sentence)
+/* Adds what one sentence, holding the concepts in mask, says. A sentence
+ * that only supposes a state ("if your account is suspended...") or asks
+ * about it ("deactivate your account?") states nothing: it counts as
+ * hypothetical only. */
+static void concepts_close(concepts_found *cf, uint32_t mask, int sentence, int question)
 {
     uint32_t states = mask >> C_STATE;
     if (mask & (1u << C_YOU)) cf->addressed = 1;
     if (states == 0) return;
+    if (question || (mask & (1u << C_IF))) {
+        cf->hypothetical = 1;
+        return;
+    }
     int addr = (mask & ((1u << C_YOU) | (1u << C_WE))) != 0, obj = (mask & (1u << C_OBJECT)) != 0;
     int level = 1 + obj + 2 * addr;
     cf->seen_level[level] = 1;
@@ -1989,14 +2001,19 @@ static void concepts_read(concepts_found *cf, concept_hits *hits, const char *t,
     int sentence = 0;
     uint32_t mask = 0;
     for (size_t i = 0; i < hits->n; i++) {
-        for (; pos < hits->h[i].at; pos++)
-            if (sentence_end(t, n, pos)) {
-                concepts_close(cf, mask, sentence++);
+        for (; pos < hits->h[i].at; pos++) {
+            int end = sentence_end(t, n, pos);
+            if (end) {
+                concepts_close(cf, mask, sentence++, end == 2);
                 mask = 0;
             }
+        }
         mask |= 1u << hits->h[i].concept;
     }
-    concepts_close(cf, mask, sentence);
+    /* the last sentence: a question if its end says so */
+    int end = 0;
+    for (; pos < n && !end; pos++) end = sentence_end(t, n, pos);
+    concepts_close(cf, mask, sentence, end == 2);
 }
 
 /* Title and text, bounded, each normalised (the reference way if ref), on
@@ -2474,6 +2491,7 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
     f[F_state_kinds] = (float)(state_kinds < 3 ? state_kinds : 3);
     f[F_state_first_line] = (float)cf.first_line;
     f[F_negative_full] = ev.negatives > 0 && cf.seen_level[4];
+    f[F_hypothetical] = (float)cf.hypothetical;
     double grams;
     int gram_kind;
     if ((rc = ngrams_score(rules, t, n, &grams, &gram_kind)) != BT_OK) goto done;

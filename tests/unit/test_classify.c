@@ -323,7 +323,7 @@ static bt_classify_rules *concept_rules(void)
         "{\"version\":1,\"kind_priority\":[\"appeal_reinstated\",\"suspension\"],"
         "\"dominant_kinds\":[\"appeal_reinstated\"],\"platforms\":{},\"kinds\":{},"
         "\"concepts\":{\"you\":{\"en\":[\"your\",\"you \"]},\"we\":{\"en\":[\"we \"]},\"object\":{\"en\":[\"account\"]},"
-        "\"other\":{\"en\":[\"this account\"]},"
+        "\"other\":{\"en\":[\"this account\"]},\"if\":{\"en\":[\"if \"]},"
         "\"state\":{\"suspension\":{\"en\":[\"suspend\",\"banned\"]},\"appeal_reinstated\":{\"en\":[\"reinstated\"]}}},"
         "\"model\":{\"bias\":-2,\"weights\":{\"concept_full\":4,\"other_account\":-5}}}";
     char problem[160];
@@ -361,6 +361,18 @@ TEST(concepts_count_when_they_meet_in_one_sentence)
     /* "you " must end at a word's end: "youth" is not the person */
     c = with(r, "Youth account suspended");
     CHECK(feature(&c, "concept_full") == 0 && feature(&c, "concept_object") == 1);
+    /* a sentence that supposes or asks states nothing: hypothetical only */
+    c = with(r, "If your account has been suspended, you can appeal.");
+    CHECK(c.notice == 0 && feature(&c, "concept_full") == 0 && feature(&c, "hypothetical") == 1);
+    c = with(r, "Do you want us to suspend your account? Yes");
+    CHECK(c.notice == 0 && feature(&c, "concept_full") == 0 && feature(&c, "hypothetical") == 1);
+    c = with(r, "\xD9\x87\xD9\x84 your account suspend\xD8\x9F"); /* an Arabic question mark */
+    CHECK(c.notice == 0 && feature(&c, "hypothetical") == 1);
+    /* a question or a condition elsewhere changes nothing; "iffy" is no "if" */
+    c = with(r, "Your account has been suspended. Why? If you disagree, appeal.");
+    CHECK(c.notice == 1 && feature(&c, "concept_full") == 1 && feature(&c, "hypothetical") == 0);
+    c = with(r, "Iffy posts: your account has been suspended");
+    CHECK(c.notice == 1 && feature(&c, "hypothetical") == 0);
     bt_classify_rules_free(r);
 }
 
