@@ -94,13 +94,21 @@ typedef struct {
  * failure link (the longest proper suffix that is a node), its dictionary
  * link (the nearest node on the failure chain with outputs, 0 for none) and
  * its outputs: out[] from out_first, the keys that are exactly its bytes, in
- * key order. Most nodes have one child: it is also kept in the node itself
- * (only_to, only_byte), so that a walk down a chain reads one node a byte. */
-typedef struct {
-    uint32_t fail, dict, edge_first, out_first, only_to;
-    uint16_t out_n, n_edges;
-    uint8_t only_byte;
+ * key order (dictionary link and outputs in outs[], apart: a step reads only
+ * nodes[]). Most nodes have one child: it is also kept in the node itself
+ * (only_to, only_byte), so that a walk down a chain reads one node a byte.
+ * Nodes are numbered breadth first, so the shallow ones, where a scan spends
+ * most of its steps, share cache lines. */
+typedef struct { /* what each step reads: 16 bytes */
+    uint32_t fail, edge_first, only_to;
+    uint16_t n_edges;
+    uint8_t only_byte, has_out; /* has_out: outputs here or on the dictionary chain */
 } ac_node;
+
+typedef struct { /* what only a match reads */
+    uint32_t dict, out_first;
+    uint16_t out_n;
+} ac_out;
 
 /* One n-gram of the model, found by its hash (key, 0 for an empty slot):
  * its weight, and the kind it points to (kind + 1, 0 none). Together, so
@@ -113,6 +121,7 @@ typedef struct {
 
 typedef struct {
     ac_node *nodes;
+    ac_out *outs; /* beside nodes[], by the same number */
     size_t n_nodes;
     uint8_t *edge_byte;
     uint32_t *edge_to;
@@ -997,6 +1006,7 @@ static bt_err number_later_parts(bt_classify_rules *r)
 static void index_free(ac_index *a)
 {
     free(a->nodes);
+    free(a->outs);
     free(a->edge_byte);
     free(a->edge_to);
     free(a->out);
@@ -1106,17 +1116,24 @@ static bt_err index_build(ac_index *a, const bt_classify_rules *r, size_t n_keys
         term[k] = s;
     }
 
-    /* then the flat form, in breadth-first order so that a node's failure
-     * link (shallower) is complete before the node */
+    /* then the flat form, numbered in breadth-first order: a node's failure
+     * link (shallower) is complete before the node, and the shallow nodes,
+     * where a scan spends most of its steps, lie together in memory */
     a->n_nodes = cap;
-    if ((a->nodes = calloc(cap, sizeof *a->nodes)) == NULL || (a->edge_byte = calloc(cap, 1)) == NULL ||
-        (a->edge_to = calloc(cap, sizeof *a->edge_to)) == NULL)
+    if ((a->nodes = calloc(cap, sizeof *a->nodes)) == NULL || (a->outs = calloc(cap, sizeof *a->outs)) == NULL ||
+        (a->edge_byte = calloc(cap, 1)) == NULL ||
+        (a->edge_to = calloc(cap, sizeof *a->edge_to)) == NULL || (fill = calloc(cap, sizeof *fill)) == NULL)
         goto done;
     size_t head = 0, tail = 0, n_edges = 0;
     queue[tail++] = 0;
-    while (head < tail) {
-        uint32_t u = queue[head++];
-        ac_node *nu = &a->nodes[u];
+    while (head < tail) /* fill[old id] = new id */
+        for (uint32_t v = child[queue[head++]]; v != 0; v = sibling[v]) {
+            fill[v] = (uint32_t)tail;
+            queue[tail++] = v;
+        }
+    for (head = 0; head < tail; head++) {
+        uint32_t u = queue[head];
+        ac_node *nu = &a->nodes[head];
         nu->edge_first = (uint32_t)n_edges;
         for (uint32_t v = child[u]; v != 0; v = sibling[v]) { /* insert, sorted by byte */
             size_t at = n_edges++;
@@ -1126,7 +1143,7 @@ static bt_err index_build(ac_index *a, const bt_classify_rules *r, size_t n_keys
                 at--;
             }
             a->edge_byte[at] = byte[v];
-            a->edge_to[at] = v;
+            a->edge_to[at] = fill[v];
         }
         nu->n_edges = (uint16_t)(n_edges - nu->edge_first);
         if (nu->n_edges == 1) {
@@ -1135,38 +1152,39 @@ static bt_err index_build(ac_index *a, const bt_classify_rules *r, size_t n_keys
         }
         for (uint32_t k = nu->edge_first; k < nu->edge_first + nu->n_edges; k++) {
             uint32_t v = a->edge_to[k];
-            if (u == 0) {
+            if (head == 0) {
                 a->root[a->edge_byte[k]] = v;
                 a->nodes[v].fail = 0;
             } else {
                 a->nodes[v].fail = ac_next(a, nu->fail, a->edge_byte[k]);
             }
-            queue[tail++] = v;
         }
     }
+    for (size_t k = 0; k < n_keys; k++) term[k] = fill[term[k]];
 
     /* outputs: keys grouped by node, in key order */
     size_t n_out = 0;
     for (size_t k = 0; k < n_keys; k++)
         if (key(r, k, &kb, &kl)) {
-            if (a->nodes[term[k]].out_n == UINT16_MAX) goto done; /* 65,535 entries of the same bytes */
-            a->nodes[term[k]].out_n++;
+            if (a->outs[term[k]].out_n == UINT16_MAX) goto done; /* 65,535 entries of the same bytes */
+            a->outs[term[k]].out_n++;
             n_out++;
         }
-    if ((a->out = calloc(n_out ? n_out : 1, sizeof *a->out)) == NULL || (fill = calloc(cap, sizeof *fill)) == NULL)
-        goto done;
+    if ((a->out = calloc(n_out ? n_out : 1, sizeof *a->out)) == NULL) goto done;
+    memset(fill, 0, cap * sizeof *fill);
     for (size_t u = 0, at = 0; u < cap; u++) {
-        a->nodes[u].out_first = (uint32_t)at;
-        at += a->nodes[u].out_n;
+        a->outs[u].out_first = (uint32_t)at;
+        at += a->outs[u].out_n;
     }
     for (size_t k = 0; k < n_keys; k++)
         if (key(r, k, &kb, &kl)) {
             uint32_t u = term[k];
-            a->out[a->nodes[u].out_first + fill[u]++] = (uint32_t)k;
+            a->out[a->outs[u].out_first + fill[u]++] = (uint32_t)k;
         }
     for (size_t q = 1; q < tail; q++) { /* breadth-first: the failure target is done */
-        ac_node *nv = &a->nodes[queue[q]];
-        nv->dict = a->nodes[nv->fail].out_n > 0 ? nv->fail : a->nodes[nv->fail].dict;
+        uint32_t f = a->nodes[q].fail;
+        a->outs[q].dict = a->outs[f].out_n > 0 ? f : a->outs[f].dict;
+        a->nodes[q].has_out = a->outs[q].out_n > 0 || a->outs[q].dict != 0;
     }
     rc = BT_OK;
 done:
@@ -1527,7 +1545,8 @@ static int find_entry(const char *t, size_t n, const entry *e, size_t from, size
 /* The first node with outputs on the dictionary chain of state (0: none). */
 static uint32_t outputs_at(const ac_index *a, uint32_t state)
 {
-    return a->nodes[state].out_n > 0 ? state : a->nodes[state].dict;
+    if (!a->nodes[state].has_out) return 0;
+    return a->outs[state].out_n > 0 ? state : a->outs[state].dict;
 }
 
 /* Calls found(ctx, k, s, end) for each match of an entry k of index a in
@@ -1542,8 +1561,8 @@ static void index_scan(const ac_index *a, const bt_classify_rules *r, const char
     uint32_t state = 0;
     for (size_t i = 0; i < n; i++) {
         state = ac_next(a, state, (unsigned char)t[i]);
-        for (uint32_t node = outputs_at(a, state); node != 0; node = a->nodes[node].dict) {
-            const ac_node *nd = &a->nodes[node];
+        for (uint32_t node = outputs_at(a, state); node != 0; node = a->outs[node].dict) {
+            const ac_out *nd = &a->outs[node];
             for (uint32_t o = nd->out_first; o < nd->out_first + nd->out_n; o++) {
                 uint32_t k = a->out[o];
                 const entry *e = &r->entries[k];
@@ -1654,7 +1673,7 @@ static size_t entry_at(const bt_classify_rules *r, const char *t, size_t n, size
     const ac_index *a = &r->facts;
     uint32_t node = 0;
     for (size_t j = i; j < n && (node = ac_child(a, node, (unsigned char)t[j])) != 0; j++) {
-        const ac_node *nd = &a->nodes[node];
+        const ac_out *nd = &a->outs[node];
         for (uint32_t o = nd->out_first; o < nd->out_first + nd->out_n; o++) {
             const entry *e = &r->entries[a->out[o]];
             if (e->cls != cls || !boundary_ok_right(t, n, j + 1, e->part[0], e->part_len[0])) continue;
@@ -2345,8 +2364,8 @@ static bt_err gather_indexed(evidence *ev, concept_hits *ch, const bt_classify_r
     for (size_t i = 0; i < n; i++) {
         state = ac_next(a, state, (unsigned char)t[i]);
         int first = 0;
-        for (uint32_t node = outputs_at(a, state); node != 0; node = a->nodes[node].dict) {
-            const ac_node *nd = &a->nodes[node];
+        for (uint32_t node = outputs_at(a, state); node != 0; node = a->outs[node].dict) {
+            const ac_out *nd = &a->outs[node];
             for (uint32_t o = nd->out_first; o < nd->out_first + nd->out_n; o++) {
                 if (a->out[o] < ne) {
                     const entry *e = &rules->entries[a->out[o]];
@@ -2374,8 +2393,8 @@ static bt_err gather_indexed(evidence *ev, concept_hits *ch, const bt_classify_r
     }
 
     for (size_t x = 0; x < n_ends; x++) {
-        for (uint32_t node = outputs_at(a, ends[x].state); node != 0; node = a->nodes[node].dict) {
-            const ac_node *nd = &a->nodes[node];
+        for (uint32_t node = outputs_at(a, ends[x].state); node != 0; node = a->outs[node].dict) {
+            const ac_out *nd = &a->outs[node];
             for (uint32_t o = nd->out_first; o < nd->out_first + nd->out_n; o++) {
                 uint32_t k = a->out[o];
                 if (k >= ne || hits[k].closed || rules->entries[k].cls == E_CONCEPT) continue;
