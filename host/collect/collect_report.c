@@ -9,6 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sodium.h>
+
+#include "bantrail/words.h"
 
 #define YEAR0 2020
 #define YEARS 80
@@ -231,162 +235,311 @@ static void html_text(FILE *f, const char *s)
     }
 }
 
-/* A chart label for people: the DSA prefixes dropped, underscores as spaces,
- * lower case (the table under the chart keeps the exact keys). */
-static void html_label(FILE *f, const char *s)
+/* The page's language and the words it says (words.h: the extension's locale
+ * files, so a union's page says a kind or a reason as the person's own
+ * share page does). */
+typedef struct {
+    FILE *f;
+    const char *lang;
+} page;
+
+static void say(const page *p, const char *key, const char *const *args, size_t n)
 {
-    if (strncmp(s, "STATEMENT_CATEGORY_", 19) == 0) s += 19;
-    else if (strncmp(s, "KEYWORD_", 8) == 0) s += 8;
-    for (; *s; s++) {
-        char c = *s == '_' ? ' ' : (*s >= 'A' && *s <= 'Z') ? (char)(*s - 'A' + 'a') : *s;
-        char one[2] = {c, '\0'};
-        html_text(f, one);
-    }
+    char buf[1024];
+    html_text(p->f, bt_word(buf, sizeof buf, p->lang, key, args, n));
 }
 
-/* A horizontal bar chart with its numbers written beside the bars, so it
- * reads without JavaScript and without colour; a table follows it. */
-static void svg_bars(FILE *f, const char *id, const char *title, const char *const *labels,
-                     const int64_t *values, int n, int highlight)
+static void say_n(const page *p, const char *key, long long n, const char *const *args, size_t n_args)
 {
-    int64_t max = 1, sum = 0;
-    int rows = 0;
-    for (int i = 0; i < n; i++) {
-        if (values[i] > max) max = values[i];
-        sum += values[i];
-        rows++;
-    }
-    fprintf(f, "<section><h2 id=\"%s\">", id);
-    html_text(f, title);
-    fprintf(f, "</h2>\n");
-    if (rows == 0 || sum == 0) {
-        fputs("<p>No reports.</p></section>\n", f);
+    char buf[1024];
+    html_text(p->f, bt_word_n(buf, sizeof buf, p->lang, key, n, args, n_args));
+}
+
+/* The words for value v of field fl ("kind_suspension", "rcategory_..."); a
+ * country stays its ISO 3166 code. */
+static void value_words(char *out, size_t cap, const page *p, bt_report_field fl, int v)
+{
+    static const char *const prefix[BT_RF_COUNT_] = {
+        [BT_RF_PLATFORM] = "platform_", [BT_RF_KIND] = "kind_",        [BT_RF_CATEGORY] = "rcategory_",
+        [BT_RF_KEYWORD] = "rkeyword_",  [BT_RF_DURATION] = "rduration_", [BT_RF_OFFERED] = "roffered_",
+        [BT_RF_OUTCOME] = "routcome_",  [BT_RF_DELAY] = "rdelay_",      [BT_RF_ACCOUNT_TYPE] = "raccount_",
+        [BT_RF_PAID] = "rpaid_"};
+    char key[160];
+    if (fl == BT_RF_COUNTRY) {
+        snprintf(out, cap, "%s", bt_report_enum_name(fl, v));
         return;
     }
-    fprintf(f,
-            "<svg role=\"img\" aria-labelledby=\"%s\" width=\"720\" height=\"%d\" viewBox=\"0 0 720 %d\" "
-            "xmlns=\"http://www.w3.org/2000/svg\" font-family=\"sans-serif\" font-size=\"13\">\n<title>",
-            id, rows * 24 + 8, rows * 24 + 8);
-    html_text(f, title);
-    fputs("</title>\n", f);
-    for (int i = 0, y = 4; i < n; i++, y += 24) {
-        double w = 330.0 * (double)values[i] / (double)max;
-        fprintf(f, "<text x=\"250\" y=\"%d\" text-anchor=\"end\">", y + 15);
-        html_label(f, labels[i]);
-        fprintf(f, "</text><rect x=\"258\" y=\"%d\" width=\"%.1f\" height=\"18\" fill=\"%s\"/>"
-                   "<text x=\"%.1f\" y=\"%d\">%lld (%.1f%%)</text>\n",
-                y + 2, w, i == highlight ? "#b3261e" : "#3b5b92", 262 + w, y + 15, (long long)values[i],
-                100.0 * (double)values[i] / (double)sum);
-    }
-    fputs("</svg>\n<table><tr><th>value</th><th>reports</th></tr>\n", f);
-    for (int i = 0; i < n; i++) {
-        fputs("<tr><td>", f);
-        html_text(f, labels[i]);
-        fprintf(f, "</td><td>%lld</td></tr>\n", (long long)values[i]);
-    }
-    fputs("</table></section>\n", f);
+    snprintf(key, sizeof key, "%s%s", prefix[fl], v == 0 ? "not_stated" : bt_report_enum_name(fl, v));
+    bt_word(out, cap, p->lang, v == 0 && fl != BT_RF_CATEGORY ? "figNotGiven" : key, NULL, 0);
 }
 
-static void svg_field(FILE *f, const agg *a, const char *id, const char *title, bt_report_field fl,
-                      const char *absent, int zeros, int highlight_value)
+/* One bar: its words, its count (or, below the suppression threshold, only
+ * "under N"). */
+typedef struct {
+    char label[192];
+    int64_t value;
+    int hidden, highlight;
+} bar;
+
+static void count_text(char *out, size_t cap, const page *p, const bar *b, int64_t sum)
 {
-    const char *labels[MAXV];
-    int64_t values[MAXV];
-    int n = 0, hl = -1;
-    if (absent != NULL && (zeros || a->v[fl][0])) labels[n] = absent, values[n++] = a->v[fl][0];
-    for (int v = 1; v <= bt_report_enum_count(fl) && n < MAXV; v++) {
-        if (!zeros && !a->v[fl][v]) continue;
-        if (v == highlight_value) hl = n;
-        labels[n] = bt_report_enum_name(fl, v);
-        values[n++] = a->v[fl][v];
+    if (b->hidden) {
+        char n[16];
+        const char *arg = n;
+        snprintf(n, sizeof n, "%d", BT_COLLECT_MIN_CELL);
+        bt_word(out, cap, p->lang, "figUnder", &arg, 1);
+    } else {
+        snprintf(out, cap, "%lld (%.1f%%)", (long long)b->value, 100.0 * (double)b->value / (double)sum);
     }
-    svg_bars(f, id, title, labels, values, n, hl);
+}
+
+/* A chart's SVG, written once into a buffer: shown in the page and offered
+ * as a file to paste into a press release. */
+static void chart_end(const page *p, const char *id, char *svg, size_t svg_len)
+{
+    fwrite(svg, 1, svg_len, p->f);
+    size_t b64_len = sodium_base64_ENCODED_LEN(svg_len, sodium_base64_VARIANT_ORIGINAL);
+    char *b64 = malloc(b64_len);
+    if (b64 != NULL) {
+        sodium_bin2base64(b64, b64_len, (const unsigned char *)svg, svg_len, sodium_base64_VARIANT_ORIGINAL);
+        fprintf(p->f, "<p><a download=\"bantrail-%s.svg\" href=\"data:image/svg+xml;base64,%s\">", id, b64);
+        say(p, "figDownload", NULL, 0);
+        fputs("</a></p>\n", p->f);
+    }
+    free(b64);
+    free(svg);
+    fputs("</section>\n", p->f);
+}
+
+/* A horizontal bar chart with each count written beside its bar, so it reads
+ * without JavaScript and without colour. */
+static void svg_bars(const page *p, const char *id, const char *title_key, const bar *bars, int n)
+{
+    int64_t max = 1, sum = 0;
+    for (int i = 0; i < n; i++) {
+        if (!bars[i].hidden && bars[i].value > max) max = bars[i].value;
+        sum += bars[i].value;
+    }
+    fprintf(p->f, "<section><h2 id=\"%s\">", id);
+    say(p, title_key, NULL, 0);
+    fputs("</h2>\n", p->f);
+    if (n == 0 || sum == 0) {
+        fputs("<p>", p->f);
+        say(p, "figNone", NULL, 0);
+        fputs("</p></section>\n", p->f);
+        return;
+    }
+    char *svg = NULL, text[96];
+    size_t svg_len = 0;
+    page s = {open_memstream(&svg, &svg_len), p->lang};
+    if (s.f == NULL) return;
+    fprintf(s.f,
+            "<svg role=\"img\" aria-labelledby=\"%s-title\" width=\"720\" height=\"%d\" viewBox=\"0 0 720 %d\" "
+            "xmlns=\"http://www.w3.org/2000/svg\" font-family=\"sans-serif\" font-size=\"13\">\n<title id=\"%s-title\">",
+            id, n * 24 + 8, n * 24 + 8, id);
+    say(&s, title_key, NULL, 0);
+    fputs("</title>\n", s.f);
+    for (int i = 0, y = 4; i < n; i++, y += 24) {
+        double w = bars[i].hidden ? 0 : 330.0 * (double)bars[i].value / (double)max;
+        fprintf(s.f, "<text x=\"250\" y=\"%d\" text-anchor=\"end\">", y + 15);
+        html_text(s.f, bars[i].label);
+        fprintf(s.f, "</text><rect x=\"258\" y=\"%d\" width=\"%.1f\" height=\"18\" fill=\"%s\"/><text x=\"%.1f\" y=\"%d\">",
+                y + 2, w, bars[i].highlight ? "#b3261e" : "#3b5b92", 262 + w, y + 15);
+        count_text(text, sizeof text, p, &bars[i], sum);
+        html_text(s.f, text);
+        fputs("</text>\n", s.f);
+    }
+    fputs("</svg>\n", s.f);
+    if (fclose(s.f) == 0) chart_end(p, id, svg, svg_len);
+    else free(svg);
+}
+
+/* The breakdown of field fl: each value in words; values given by fewer than
+ * BT_COLLECT_MIN_CELL reports added together as "others", that total hidden
+ * too when under the threshold (docs/REPORT.md, "The figures page"). absent:
+ * whether reports without the field get a bar; all: every value, even with
+ * no report (the appeal answers' scale). */
+static void svg_field(const page *p, const agg *a, const char *id, const char *title_key, bt_report_field fl,
+                      int absent, int all, int highlight_value)
+{
+    bar *bars = calloc(MAXV + 1, sizeof *bars);
+    int n = 0;
+    int64_t small = 0;
+    if (bars == NULL) return;
+    for (int v = absent ? 0 : 1; v <= bt_report_enum_count(fl) && n < MAXV; v++) {
+        int64_t x = a->v[fl][v];
+        if (x > 0 && x < BT_COLLECT_MIN_CELL) {
+            small += x;
+            continue;
+        }
+        if (x == 0 && !(all && v > 0)) continue;
+        value_words(bars[n].label, sizeof bars[n].label, p, fl, v);
+        bars[n].value = x;
+        bars[n++].highlight = v == highlight_value;
+    }
+    if (small > 0) {
+        char k[16];
+        const char *arg = k;
+        snprintf(k, sizeof k, "%d", BT_COLLECT_MIN_CELL);
+        bt_word(bars[n].label, sizeof bars[n].label, p->lang, "figOthers", &arg, 1);
+        bars[n].value = small;
+        bars[n++].hidden = small < BT_COLLECT_MIN_CELL;
+    }
+    svg_bars(p, id, title_key, bars, n);
+    free(bars);
+}
+
+/* The first and last ISO week with reports (slots), or -1. */
+static void weeks_span(const agg *a, int *first, int *last)
+{
+    *first = *last = -1;
+    for (int i = 0; i < WEEK_SLOTS; i++)
+        if (a->week[i]) {
+            if (*first < 0) *first = i;
+            *last = i;
+        }
 }
 
 /* Reports per ISO week as columns, first to last week with reports. */
-static void svg_weeks(FILE *f, const agg *a)
+static void svg_weeks(const page *p, const agg *a)
 {
-    int first = -1, last = -1;
+    int first, last;
     int64_t max = 1;
-    for (int i = 0; i < WEEK_SLOTS; i++) {
-        if (!a->week[i]) continue;
-        if (first < 0) first = i;
-        last = i;
-        if (a->week[i] > max) max = a->week[i];
-    }
-    fputs("<section><h2 id=\"weeks\">Reports per ISO week</h2>\n", f);
+    weeks_span(a, &first, &last);
+    fputs("<section><h2 id=\"weeks\">", p->f);
+    say(p, "figByWeek", NULL, 0);
+    fputs("</h2>\n", p->f);
     if (first < 0) {
-        fputs("<p>No reports.</p></section>\n", f);
+        fputs("<p>", p->f);
+        say(p, "figNone", NULL, 0);
+        fputs("</p></section>\n", p->f);
         return;
     }
+    for (int i = first; i <= last; i++)
+        if (a->week[i] > max) max = a->week[i];
     int n = last - first + 1, step = n > 120 ? 4 : n > 40 ? 2 : 1;
     int bw = n > 0 ? (int)(660 / n) : 10;
     if (bw < 2) bw = 2;
     if (bw > 40) bw = 40;
     int width = 100 + bw * n;
-    char name[16];
-    fprintf(f,
-            "<svg role=\"img\" aria-labelledby=\"weeks\" width=\"%d\" height=\"280\" viewBox=\"0 0 %d 280\" "
-            "xmlns=\"http://www.w3.org/2000/svg\" font-family=\"sans-serif\" font-size=\"11\">\n"
-            "<title>Reports per ISO week</title>\n"
-            "<text x=\"0\" y=\"14\">%lld</text><text x=\"0\" y=\"200\">0</text>"
+    char name[16], *svg = NULL;
+    size_t svg_len = 0;
+    page s = {open_memstream(&svg, &svg_len), p->lang};
+    if (s.f == NULL) return;
+    fprintf(s.f,
+            "<svg role=\"img\" aria-labelledby=\"weeks-title\" width=\"%d\" height=\"280\" viewBox=\"0 0 %d 280\" "
+            "xmlns=\"http://www.w3.org/2000/svg\" font-family=\"sans-serif\" font-size=\"11\">\n<title id=\"weeks-title\">",
+            width, width);
+    say(&s, "figByWeek", NULL, 0);
+    fprintf(s.f,
+            "</title>\n<text x=\"0\" y=\"14\">%lld</text><text x=\"0\" y=\"200\">0</text>"
             "<line x1=\"50\" y1=\"200\" x2=\"%d\" y2=\"200\" stroke=\"#444\"/>\n",
-            width, width, (long long)max, width);
+            (long long)max, width);
     for (int i = first; i <= last; i++) {
         double h = 190.0 * (double)a->week[i] / (double)max;
         int x = 55 + (i - first) * bw;
         week_name(name, i);
-        fprintf(f, "<rect x=\"%d\" y=\"%.1f\" width=\"%d\" height=\"%.1f\" fill=\"#3b5b92\"><title>%s: %lld</title></rect>\n",
+        fprintf(s.f, "<rect x=\"%d\" y=\"%.1f\" width=\"%d\" height=\"%.1f\" fill=\"#3b5b92\"><title>%s: %lld</title></rect>\n",
                 x, 200 - h, bw > 3 ? bw - 1 : bw, h, name, (long long)a->week[i]);
         if ((i - first) % (step * (bw < 12 ? 12 / bw + 1 : 1)) == 0)
-            fprintf(f, "<text x=\"%d\" y=\"212\" transform=\"rotate(45 %d 212)\">%s</text>\n", x, x, name);
+            fprintf(s.f, "<text x=\"%d\" y=\"212\" transform=\"rotate(45 %d 212)\">%s</text>\n", x, x, name);
     }
-    fputs("</svg>\n<table><tr><th>week</th><th>reports</th></tr>\n", f);
-    for (int i = first; i <= last; i++) {
-        if (!a->week[i]) continue;
-        week_name(name, i);
-        fprintf(f, "<tr><td>%s</td><td>%lld</td></tr>\n", name, (long long)a->week[i]);
-    }
-    fputs("</table></section>\n", f);
+    fputs("</svg>\n", s.f);
+    if (fclose(s.f) == 0) chart_end(p, "weeks", svg, svg_len);
+    else free(svg);
 }
 
-static void render_html(FILE *f, const agg *a)
+/* The day the figures are computed, UTC: SOURCE_DATE_EPOCH's when it is set
+ * (the reproducible-builds convention: the same store gives the same page). */
+static void today(char out[11])
 {
-    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-          "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
-          "<meta name=\"viewport\" content=\"width=device-width\">\n"
-          "<title>Bantrail: account restrictions reported</title>\n"
-          "<style>body{font-family:sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem;color:#111}"
-          "table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;padding:.15rem .5rem;"
-          "text-align:left}svg{max-width:100%;height:auto;display:block}.big{font-size:2rem;font-weight:bold}"
-          "</style></head><body>\n<h1>Account restrictions reported</h1>\n",
+    const char *e = getenv("SOURCE_DATE_EPOCH");
+    char *end = NULL;
+    long long t = e != NULL ? strtoll(e, &end, 10) : -1;
+    time_t now = e != NULL && end != e && *end == '\0' && t >= 0 ? (time_t)t : time(NULL);
+    struct tm tm;
+    if (gmtime_r(&now, &tm) == NULL || strftime(out, 11, "%Y-%m-%d", &tm) != 10) snprintf(out, 11, "?");
+}
+
+static void render_html(FILE *f, const agg *a, const char *lang)
+{
+    const page p = {f, bt_words_lang(lang)}, *pp = &p;
+    char date[11], k[16], from[16], to[16];
+    const char *arg_k = k;
+    int first, last;
+    snprintf(k, sizeof k, "%d", BT_COLLECT_MIN_CELL);
+    today(date);
+    fprintf(f, "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">\n"
+               "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n"
+               "<meta name=\"viewport\" content=\"width=device-width\">\n<title>",
+            p.lang);
+    say(pp, "figTitle", NULL, 0);
+    fputs("</title>\n<style>body{font-family:sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem;color:#111}"
+          "svg{max-width:100%;height:auto;display:block}.big{font-size:2rem;font-weight:bold}.note{color:#444}"
+          "@media print{a{display:none}section{break-inside:avoid}}</style></head><body>\n<h1>",
           f);
-    fprintf(f, "<p>%lld anonymous reports (one per case; an updated case counts once).</p>\n", (long long)a->total);
-    if (a->uncounted)
-        fprintf(f, "<p>Not counted here: %lld reports that came without a membership token.</p>\n",
-                (long long)a->uncounted);
-    fputs("<section><h2>Appeals answered within 10 minutes</h2>\n", f);
-    if (a->answered)
-        fprintf(f, "<p class=\"big\">%.1f%%</p><p>%lld of %lld answered appeals were decided within 10 minutes "
-                   "of being submitted (%lld appeals submitted in all).</p>\n",
-                100.0 * (double)a->within10 / (double)a->answered, (long long)a->within10, (long long)a->answered,
-                (long long)a->submitted);
-    else
-        fputs("<p>No answered appeals yet.</p>\n", f);
+    say(pp, "figTitle", NULL, 0);
+    fputs("</h1>\n<p>", f);
+    say_n(pp, "figReports", (long long)a->total, NULL, 0);
+    weeks_span(a, &first, &last);
+    if (first >= 0) {
+        const char *span[] = {from, to};
+        week_name(from, first);
+        week_name(to, last);
+        fputs(" ", f);
+        say(pp, "figPeriod", span, 2);
+    }
+    fputs(" ", f);
+    {
+        const char *arg = date;
+        say(pp, "figGenerated", &arg, 1);
+    }
+    fputs("</p>\n", f);
+    if (a->uncounted) {
+        fputs("<p>", f);
+        say_n(pp, "figUncounted", (long long)a->uncounted, NULL, 0);
+        fputs("</p>\n", f);
+    }
+    fputs("<p class=\"note\">", f);
+    say(pp, "figSuppression", &arg_k, 1);
+    fputs("</p>\n<section><h2>", f);
+    say(pp, "figWithin10", NULL, 0);
+    fputs("</h2>\n", f);
+    if (a->answered) {
+        char w10[24], ans[24], sub[24];
+        const char *args[] = {w10, ans, sub};
+        snprintf(w10, sizeof w10, "%lld", (long long)a->within10);
+        snprintf(ans, sizeof ans, "%lld", (long long)a->answered);
+        snprintf(sub, sizeof sub, "%lld", (long long)a->submitted);
+        fprintf(f, "<p class=\"big\">%.1f%%</p><p>", 100.0 * (double)a->within10 / (double)a->answered);
+        say(pp, "figWithin10Text", args, 3);
+        fputs("</p>\n", f);
+    } else {
+        fputs("<p>", f);
+        say(pp, "figNoAppeals", NULL, 0);
+        fputs("</p>\n", f);
+    }
     fputs("</section>\n", f);
-    svg_field(f, a, "platform", "Reports by platform", BT_RF_PLATFORM, NULL, 0, -1);
-    svg_field(f, a, "kind", "Reports by kind of restriction", BT_RF_KIND, NULL, 0, -1);
-    svg_field(f, a, "category", "Reason stated (EU DSA category)", BT_RF_CATEGORY, "not_stated", 0, -1);
-    svg_field(f, a, "keyword", "Reason stated (EU DSA keyword)", BT_RF_KEYWORD, NULL, 0, -1);
-    svg_weeks(f, a);
-    svg_field(f, a, "duration", "Stated duration", BT_RF_DURATION, NULL, 0, -1);
-    svg_field(f, a, "outcome", "Appeal outcomes", BT_RF_OUTCOME, NULL, 1, -1);
-    svg_field(f, a, "delay", "Time from appeal to answer", BT_RF_DELAY, NULL, 1,
-              bt_report_enum_value(BT_RF_DELAY, "lt_10m"));
+    svg_field(pp, a, "platform", "figByPlatform", BT_RF_PLATFORM, 0, 0, -1);
+    svg_field(pp, a, "kind", "figByKind", BT_RF_KIND, 0, 0, -1);
+    svg_field(pp, a, "category", "figByCategory", BT_RF_CATEGORY, 1, 0, -1);
+    svg_field(pp, a, "keyword", "figByKeyword", BT_RF_KEYWORD, 0, 0, -1);
+    svg_weeks(pp, a);
+    svg_field(pp, a, "duration", "figByDuration", BT_RF_DURATION, 0, 0, -1);
+    svg_field(pp, a, "outcome", "figByOutcome", BT_RF_OUTCOME, 0, 1, -1);
+    svg_field(pp, a, "delay", "figByDelay", BT_RF_DELAY, 0, 1, bt_report_enum_value(BT_RF_DELAY, "lt_10m"));
+    svg_field(pp, a, "account-type", "figByAccountType", BT_RF_ACCOUNT_TYPE, 1, 0, -1);
+    svg_field(pp, a, "paid", "figByPaid", BT_RF_PAID, 1, 0, -1);
+    svg_field(pp, a, "country", "figByCountry", BT_RF_COUNTRY, 1, 0, -1);
     fputs("</body></html>\n", f);
 }
 
 bt_err bt_collect_report(bt_collect *c, bt_collect_format fmt, char **out, size_t *len)
+{
+    return bt_collect_report_in(c, fmt, "en", out, len);
+}
+
+bt_err bt_collect_report_in(bt_collect *c, bt_collect_format fmt, const char *lang, char **out, size_t *len)
 {
     agg *a = malloc(sizeof *a);
     bt_err err;
@@ -401,7 +554,7 @@ bt_err bt_collect_report(bt_collect *c, bt_collect_format fmt, char **out, size_
             FILE *f = open_memstream(out, len);
             if (f != NULL) {
                 if (fmt == BT_COLLECT_CSV) render_csv(f, a);
-                else render_html(f, a);
+                else render_html(f, a, lang);
                 if (fclose(f) != 0) {
                     free(*out);
                     *out = NULL;

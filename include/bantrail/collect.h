@@ -123,6 +123,10 @@ bt_err bt_collect_count(bt_collect *c, int64_t *n);
 /* The figures (docs/REPORT.md "Figures") in fmt: *out is malloc'd and
  * NUL-terminated, the caller frees it. */
 bt_err bt_collect_report(bt_collect *c, bt_collect_format fmt, char **out, size_t *len);
+/* The same, the html page in lang ("en", "fr", "ko"; others are "en"):
+ * labels in words, the data's period, the date (SOURCE_DATE_EPOCH's when
+ * set) and the suppression rule (docs/REPORT.md, "The figures page"). */
+bt_err bt_collect_report_in(bt_collect *c, bt_collect_format fmt, const char *lang, char **out, size_t *len);
 
 /* Open data as CSV: table's cells, each count below min_cell (at least
  * BT_COLLECT_MIN_CELL) written as "<min_cell". *out malloc'd. */

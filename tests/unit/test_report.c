@@ -3,6 +3,7 @@
  * is tested in tests/collect/test_collect_store.c. */
 
 #include "bantrail/report.h"
+#include "bantrail/words.h"
 #include "check.h"
 #include "report_forge.h"
 
@@ -546,6 +547,34 @@ TEST(the_demo_union_announces_the_default_work_and_its_key_opens_what_is_sealed_
     CHECK_EQ(bt_report_open(&opened, NULL, wire, len, dpk, dsk, BT_REPORT_POW_DEFAULT, &why), BT_OK);
 }
 
+/* The union's figures page and the person's share page say each value in
+ * words (the extension's locale files; that fr and ko hold every key en
+ * holds is tests/js/static.test.mjs's check), and a key that is not a value
+ * has none. */
+TEST(every_value_a_report_can_hold_has_words)
+{
+    static const struct {
+        bt_report_field f;
+        const char *prefix;
+    } fields[] = {{BT_RF_PLATFORM, "platform_"},  {BT_RF_KIND, "kind_"},         {BT_RF_CATEGORY, "rcategory_"},
+                  {BT_RF_KEYWORD, "rkeyword_"},   {BT_RF_DURATION, "rduration_"}, {BT_RF_OFFERED, "roffered_"},
+                  {BT_RF_OUTCOME, "routcome_"},   {BT_RF_DELAY, "rdelay_"},       {BT_RF_ACCOUNT_TYPE, "raccount_"},
+                  {BT_RF_PAID, "rpaid_"}};
+    char key[160];
+    int missing = 0;
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        for (int v = 1; v <= bt_report_enum_count(fields[i].f); v++) {
+            snprintf(key, sizeof key, "%s%s", fields[i].prefix, bt_report_enum_name(fields[i].f, v));
+            if (bt_words_message("en", key) == NULL) {
+                fprintf(stderr, "  no words for %s\n", key);
+                missing++;
+            }
+        }
+    CHECK(missing == 0);
+    CHECK(bt_words_message("fr", "rcategory_STATEMENT_CATEGORY_NONE") == NULL);
+    CHECK(bt_words_message("ko", "rkeyword_") == NULL);
+}
+
 RUN_TESTS(T(parse_accepts_a_full_report_and_renders_it_back_byte_for_byte),
           T(parse_accepts_a_minimal_report_without_appeal_or_context),
           T(parse_refuses_unknown_members_anywhere),
@@ -564,4 +593,5 @@ RUN_TESTS(T(parse_accepts_a_full_report_and_renders_it_back_byte_for_byte),
           T(union_entries_are_checked_strictly),
           T(a_member_report_carries_its_token_under_the_signature),
           T(union_entries_say_both_the_token_policy_and_key_or_neither), T(buckets_follow_the_documented_boundaries),
-          T(the_demo_union_announces_the_default_work_and_its_key_opens_what_is_sealed_to_it))
+          T(the_demo_union_announces_the_default_work_and_its_key_opens_what_is_sealed_to_it),
+          T(every_value_a_report_can_hold_has_words))

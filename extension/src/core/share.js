@@ -83,16 +83,17 @@ export function shareParams(msg) {
 
 /**
  * The report in plain words: [{key, subs}] for the pages' translations. Enum values become their
- * own message keys (`kind_…`, `platform_…`, `duration_…`, `offered_…`, `outcome_…`, `delay_…`,
- * `account_…`); DSA keys are shown as they are (they are the EU's own names).
+ * own message keys (`kind_…`, `platform_…`, `rduration_…`, `roffered_…`, `routcome_…`, `rdelay_…`,
+ * `raccount_…`, and the EU DSA's categories and keywords as `rcategory_…` and `rkeyword_…`), the raw
+ * value beside them.
  */
 export function reportWords(r) {
   const w = [];
   if (!r || typeof r !== 'object') return w;
   w.push({ key: 'wordsWhat', subs: [{ msg: 'platform_' + r.platform, raw: r.platform }, { msg: 'kind_' + r.kind, raw: r.kind }, { raw: r.week }] });
   const st = r.stated || {};
-  if (st.category) w.push({ key: 'wordsCategory', subs: [{ raw: st.category }] });
-  for (const k of st.keywords || []) w.push({ key: 'wordsKeyword', subs: [{ raw: k }] });
+  if (st.category) w.push({ key: 'wordsCategory', subs: [{ msg: 'rcategory_' + st.category, raw: st.category }] });
+  for (const k of st.keywords || []) w.push({ key: 'wordsKeyword', subs: [{ msg: 'rkeyword_' + k, raw: k }] });
   if (!st.category && !(st.keywords || []).length) w.push({ key: 'wordsNoReason', subs: [] });
   w.push({ key: 'wordsDuration', subs: [{ msg: 'rduration_' + r.duration, raw: r.duration }] });
   const a = r.appeal || {};
