@@ -157,7 +157,18 @@ bt_err bt_install_render(bt_browser b, const char *host_path, char **out)
     if ((unsigned)b >= BT_BROWSER_COUNT || host_path == NULL || host_path[0] != '/') return BT_ERR_BAD_PARAMS;
     const unsigned char *tmpl = b == BT_BROWSER_FIREFOX ? bt_embed_manifest_firefox : bt_embed_manifest_chromium;
     *out = fill((const char *)tmpl, subst, sizeof subst / sizeof subst[0]);
-    return *out != NULL ? BT_OK : BT_ERR_NO_MEMORY;
+    if (*out == NULL) return BT_ERR_NO_MEMORY;
+    if (b == BT_BROWSER_FIREFOX || BT_EXTENSION_ID_CHROMIUM_STORE[0] == '\0') return BT_OK;
+    /* the store's id beside the unpacked one */
+    json_object *m = json_tokener_parse(*out), *list = NULL;
+    char *with = NULL;
+    if (m != NULL && json_object_object_get_ex(m, "allowed_origins", &list) &&
+        json_object_array_add(list, json_object_new_string("chrome-extension://" BT_EXTENSION_ID_CHROMIUM_STORE "/")) == 0)
+        with = strdup(json_object_to_json_string_ext(m, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(m);
+    free(*out);
+    *out = with;
+    return with != NULL ? BT_OK : BT_ERR_NO_MEMORY;
 }
 
 /* Creates the folders above path's last component: private to the user,

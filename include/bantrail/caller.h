@@ -3,9 +3,16 @@
 #define BANTRAIL_CALLER_H
 
 /* The extension's ids: Chromium's comes from the "key" in
- * extension/manifest.json, Firefox's is browser_specific_settings.gecko.id. */
+ * extension/manifest.json (the extension loaded unpacked), Firefox's is
+ * browser_specific_settings.gecko.id. The Chrome Web Store gives the
+ * extension another id at its first upload (its pack carries no "key"):
+ * configure with -DBT_STORE_CHROMIUM_ID=<that id> and the host accepts both
+ * (BT_EXTENSION_ID_CHROMIUM_STORE, "" until then). */
 #define BT_EXTENSION_ID_CHROMIUM "bnmdnnfnpiijlnoabddbmgcfkcfcmknl"
 #define BT_EXTENSION_ID_GECKO "bantrail@bantrail.org"
+#ifndef BT_EXTENSION_ID_CHROMIUM_STORE
+#define BT_EXTENSION_ID_CHROMIUM_STORE ""
+#endif
 
 /* Decides from the host's argv whether the caller is our extension.
  * Chromium passes "chrome-extension://<id>/" as argv[1] (and a window handle
