@@ -241,7 +241,7 @@ bt_rpc *bt_rpc_new(const char *data_dir, int caller_allowed)
 void bt_rpc_free(bt_rpc *r)
 {
     if (r == NULL) return;
-    bt_links_free(r->links);
+    bt_index_free(r->index);
     bt_export_piece_free(&r->export);
     bt_capture_free(r->capture);
     bt_vault_close(r->vault);
@@ -337,16 +337,22 @@ int bt_rpc_idle_left(bt_rpc *r, time_t now)
     return due > now ? (int)(due - now) : 0;
 }
 
-void rpc_drop_links(bt_rpc *r)
+void rpc_drop_index(bt_rpc *r)
 {
-    bt_links_free(r->links);
-    r->links = NULL;
+    bt_index_free(r->index);
+    r->index = NULL;
+}
+
+bt_index *rpc_index(bt_rpc *r)
+{
+    if (r->index == NULL) r->index = bt_index_new();
+    return r->index;
 }
 
 void rpc_lock(bt_rpc *r)
 {
     bt_vault_lock(r->vault);
-    rpc_drop_links(r);
+    rpc_drop_index(r);
     bt_export_piece_free(&r->export);
     if (r->capture != NULL) bt_capture_forget(r->capture); /* what was captured lately: the log's to tell */
 }
