@@ -1772,6 +1772,7 @@ bt_err bt_vault_read_each(bt_vault *v, int64_t after, int limit,
     sqlite3_bind_int(st, 2, limit);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(st, 9);
+        if (id <= *last) continue; /* out of order: a damaged file's tree; each id once, in order */
         size_t hn = (size_t)sqlite3_column_bytes(st, 3);
         bt_vault_entry_info info = {id, sqlite3_column_int64(st, 0), hn, (size_t)sqlite3_column_bytes(st, 4)};
         bt_err e = row_check(v, st, id, ad, nonce, &skey);

@@ -337,6 +337,29 @@ int bt_rpc_idle_left(bt_rpc *r, time_t now)
     return due > now ? (int)(due - now) : 0;
 }
 
+int bt_rpc_groupable(bt_rpc *r, const char *frame, size_t len)
+{
+    json_object *req = NULL;
+    int yes = r->caller_allowed && r->vault != NULL && frame != NULL &&
+              bt_json_parse(frame, len, JSON_DEPTH, &req) == BT_OK && bt_json_str(req, "method") != NULL &&
+              strcmp(bt_json_str(req, "method"), "capture") == 0;
+    json_object_put(req);
+    return yes;
+}
+
+bt_err bt_rpc_group_begin(bt_rpc *r)
+{
+    return r->vault != NULL ? bt_vault_batch_begin(r->vault) : BT_ERR_STORAGE;
+}
+
+bt_err bt_rpc_group_end(bt_rpc *r, int commit)
+{
+    bt_err err = r->vault != NULL ? bt_vault_batch_end(r->vault, commit) : BT_ERR_STORAGE;
+    if ((!commit || err != BT_OK) && r->capture != NULL)
+        bt_capture_forget(r->capture); /* it names captures that were not stored after all */
+    return err;
+}
+
 void rpc_drop_index(bt_rpc *r)
 {
     bt_index_free(r->index);
