@@ -67,7 +67,7 @@ static bt_err link_one(void *ctx, int64_t id, json_object *head)
     return BT_OK;
 }
 
-bt_err bt_index_update(bt_index *ix, bt_vault *v, int64_t *read)
+bt_err bt_index_update(bt_index *ix, bt_vault *v, int64_t max, int64_t *read)
 {
     unsigned char hash[BT_HASH_BYTES];
     bt_err err = BT_OK;
@@ -83,7 +83,7 @@ bt_err bt_index_update(bt_index *ix, bt_vault *v, int64_t *read)
     }
     if (ix->cases == NULL && (err = bt_cases_new(&ix->cases)) != BT_OK) return err;
     int64_t from = ix->last;
-    err = bt_cases_feed(ix->cases, v, 0, &ix->unreadable, link_one, ix);
+    err = bt_cases_feed(ix->cases, v, max > 0 ? from + max : 0, &ix->unreadable, link_one, ix);
     ix->last = bt_cases_last(ix->cases);
     if (ix->last > 0 && bt_vault_entry_hash(v, ix->last, ix->last_hash) != BT_OK)
         ix->last_hash[0] ^= 1; /* unknown: the next update finds it changed and reads everything again */
@@ -98,7 +98,7 @@ bt_err bt_index_update(bt_index *ix, bt_vault *v, int64_t *read)
 bt_err bt_index_related(bt_index *ix, bt_vault *v, int64_t id,
                         int (*fn)(void *ctx, int64_t entry, json_object *head), void *ctx)
 {
-    bt_err err = bt_index_update(ix, v, NULL);
+    bt_err err = bt_index_update(ix, v, 0, NULL);
     if (err != BT_OK) return err;
     for (size_t i = 0; i < ix->n; i++) {
         if (ix->pairs[2 * i] != id) continue;
@@ -113,7 +113,7 @@ bt_err bt_index_related(bt_index *ix, bt_vault *v, int64_t id,
 
 bt_err bt_index_cases(bt_index *ix, bt_vault *v, int64_t now, const bt_cases **out, int64_t *unreadable)
 {
-    bt_err err = bt_index_update(ix, v, NULL);
+    bt_err err = bt_index_update(ix, v, 0, NULL);
     *out = NULL;
     if (err == BT_OK) err = bt_cases_finish(ix->cases, now);
     if (err != BT_OK) return err;

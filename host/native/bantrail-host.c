@@ -150,7 +150,7 @@ int main(int argc, char **argv)
 {
     char *dir = NULL;
     bt_rpc *rpc;
-    int status = 0, rules_ready = 0;
+    int status = 0, rules_ready = 0, idle_more = 1; /* idle_more: bt_rpc_idle_work has more to do */
     static member group[GROUP_MAX];
     member next = {NULL, NULL, 0, NULL, 0}; /* a frame read after a group, to answer next */
     bt_err next_ferr = BT_OK;
@@ -189,6 +189,7 @@ int main(int argc, char **argv)
         int left = bt_rpc_idle_left(rpc, time(NULL));
         int wait_ms = left < 0 ? -1 : (left > 3600 ? 3600 : left) * 1000;
         if (!rules_ready && allowed && (wait_ms < 0 || wait_ms > WARM_AFTER_MS)) wait_ms = WARM_AFTER_MS;
+        if (rules_ready && idle_more) wait_ms = 0; /* work waits: a slice of it unless a frame does */
         if (wait_ms >= 0 && next.frame == NULL && next_fs == BT_FRAME_READ) { /* nothing read waits */
             struct pollfd pfd = {STDIN_FILENO, POLLIN, 0};
             int pr = poll(&pfd, 1, wait_ms);
@@ -198,6 +199,8 @@ int main(int argc, char **argv)
                     const bt_classify_rules *rules;
                     (void)bt_classify_rules_builtin(&rules);
                     rules_ready = 1;
+                } else if (idle_more) {
+                    idle_more = bt_rpc_idle_work(rpc);
                 }
                 if (bt_rpc_tick(rpc, time(NULL))) say("auto-lock after idle time");
                 continue;
@@ -217,6 +220,7 @@ int main(int argc, char **argv)
         }
         next_fs = BT_FRAME_READ;
         if (fs == BT_FRAME_EOF) break;
+        idle_more = 1; /* an unlock, or entries written: the index may have more to read */
         if (fs == BT_FRAME_BROKEN) {
             say("input stream truncated or unreadable; stopping");
             status = 1;

@@ -347,6 +347,14 @@ int bt_rpc_groupable(bt_rpc *r, const char *frame, size_t len)
     return yes;
 }
 
+int bt_rpc_idle_work(bt_rpc *r)
+{
+    int64_t read = 0;
+    if (r->vault == NULL || !r->caller_allowed || bt_vault_state_of(r->vault) == BT_VAULT_LOCKED) return 0;
+    bt_index *ix = rpc_index(r);
+    return ix != NULL && bt_index_update(ix, r->vault, BT_RPC_IDLE_SLICE, &read) == BT_OK && read == BT_RPC_IDLE_SLICE;
+}
+
 bt_err bt_rpc_group_begin(bt_rpc *r)
 {
     return r->vault != NULL ? bt_vault_batch_begin(r->vault) : BT_ERR_STORAGE;

@@ -22,12 +22,14 @@ bt_index *bt_index_new(void);
 /* Wipes and frees; accepts NULL. */
 void bt_index_free(bt_index *ix);
 
-/* Brings ix up to the log's last entry: decrypts the entries after the last
- * one it holds, or every entry when that one is no longer what it was (its
+/* Brings ix up to the log's last entry (or only max entries further, when
+ * max > 0: a slice of the work): decrypts the entries after the last one it
+ * holds, or from the first when that one is no longer what it was (its
  * chain hash changed: the log was recovered or replaced). Needs the log
- * readable: bt_vault_read_each's errors (BT_ERR_LOCKED, ...); on an error ix
- * keeps what it had. *read (may be NULL) is the number of entries read. */
-bt_err bt_index_update(bt_index *ix, bt_vault *v, int64_t *read);
+ * readable: bt_vault_read_each's errors (BT_ERR_LOCKED, when it also
+ * forgets everything); on another error ix keeps what it had. *read (may be
+ * NULL) is the number of entries read. */
+bt_err bt_index_update(bt_index *ix, bt_vault *v, int64_t max, int64_t *read);
 
 /* The last entry ix holds (0 when none). */
 int64_t bt_index_last(const bt_index *ix);

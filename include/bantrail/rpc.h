@@ -44,6 +44,14 @@ int bt_rpc_groupable(bt_rpc *r, const char *frame, size_t len);
 bt_err bt_rpc_group_begin(bt_rpc *r);
 bt_err bt_rpc_group_end(bt_rpc *r, int commit);
 
+/* Work done while no request waits: bringing the log's index (index.h) up
+ * to date once the log is readable (after an unlock, or entries written by
+ * another process), BT_RPC_IDLE_SLICE entries per call, so that the first
+ * question after an unlock finds it built and no request waits long behind
+ * it. Returns 1 while more remains, 0 when nothing does (built, or locked). */
+#define BT_RPC_IDLE_SLICE 500
+int bt_rpc_idle_work(bt_rpc *r);
+
 /* Seconds until the auto-lock is due (-1 when nothing is unlocked). */
 int bt_rpc_idle_left(bt_rpc *r, time_t now);
 

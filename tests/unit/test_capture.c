@@ -485,13 +485,13 @@ TEST(the_index_finds_what_names_a_record_written_before_or_after_it_was_built)
     memset(got, 0, sizeof got);
     CHECK_EQ(bt_index_related(ix, v, b.record, collect_links, got), BT_OK);
     CHECK_EQ(got[0], 0); /* nothing names b */
-    CHECK_EQ(bt_index_update(ix, v, &read), BT_OK);
+    CHECK_EQ(bt_index_update(ix, v, 0, &read), BT_OK);
     CHECK_EQ(read, 0); /* nothing new: nothing read again */
     /* attached later (a box delivered at unlock): only that entry is read at the next question */
     int64_t att2 = 0;
     CHECK_EQ(bt_capture_attach(c, a.record, "image/png", PNG_B64, strlen(PNG_B64), T0 + 99, &att2, &size, NULL),
              BT_OK);
-    CHECK_EQ(bt_index_update(ix, v, &read), BT_OK);
+    CHECK_EQ(bt_index_update(ix, v, 0, &read), BT_OK);
     CHECK_EQ(read, 1);
     CHECK_EQ(bt_index_last(ix), att2);
     memset(got, 0, sizeof got);
@@ -531,7 +531,7 @@ TEST(the_index_sees_entries_another_handle_appended_and_a_log_replaced_under_it)
     CHECK(bt_cases_of_record(cs, b.record) == NULL); /* not yet: derived before it was written */
     CHECK_EQ(bt_index_cases(ix, v, T0 + 10, &cs, NULL), BT_OK);
     CHECK(bt_cases_of_record(cs, a.record) != NULL && bt_cases_of_record(cs, b.record) != NULL);
-    CHECK_EQ(bt_index_update(ix, v, &read), BT_OK);
+    CHECK_EQ(bt_index_update(ix, v, 0, &read), BT_OK);
     CHECK_EQ(read, 0);
     bt_capture_free(oc);
     bt_vault_close(other);
@@ -552,7 +552,7 @@ TEST(the_index_sees_entries_another_handle_appended_and_a_log_replaced_under_it)
     snprintf(to, sizeof to, "%s/" BT_VAULT_KEYFILE, dir);
     CHECK_EQ(rename(from, to), 0);
     CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
-    CHECK_EQ(bt_index_update(ix, v, &read), BT_OK);
+    CHECK_EQ(bt_index_update(ix, v, 0, &read), BT_OK);
     CHECK_EQ(read, 2);
     memset(got, 0, sizeof got);
     CHECK_EQ(bt_index_related(ix, v, 1, collect_links, got), BT_OK);
