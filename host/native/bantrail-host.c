@@ -104,7 +104,7 @@ static int answer(bt_rpc *rpc, char *frame, size_t len, bt_err ferr)
 }
 
 typedef struct {
-    char *frame, *copy; /* the frame (bt_rpc_handle wipes it) and a copy to answer it alone again */
+    char *frame; /* kept whole (bt_rpc_handle wipes what it is given) to answer it alone again */
     size_t len;
     char *out;
     size_t out_len;
@@ -119,14 +119,14 @@ static int answer_group(bt_rpc *rpc, member *g, size_t n)
     int status = 0, began = n > 1 && bt_rpc_group_begin(rpc) == BT_OK, ok = began;
     for (size_t i = 0; ok && i < n; i++) {
         bt_err err;
-        if ((g[i].copy = malloc(g[i].len + 1)) == NULL) {
+        char *copy = malloc(g[i].len + 1);
+        if (copy == NULL) {
             ok = 0;
             break;
         }
-        memcpy(g[i].copy, g[i].frame, g[i].len + 1);
-        g[i].out = bt_rpc_handle(rpc, g[i].copy, g[i].len, BT_OK, &g[i].out_len, NULL, &err); /* wipes the copy */
-        free(g[i].copy);
-        g[i].copy = NULL;
+        memcpy(copy, g[i].frame, g[i].len + 1);
+        g[i].out = bt_rpc_handle(rpc, copy, g[i].len, BT_OK, &g[i].out_len, NULL, &err); /* wipes the copy */
+        free(copy);
         if (g[i].out == NULL || err != BT_OK) ok = 0; /* refused or failed: each alone, as if no group */
     }
     if (began && bt_rpc_group_end(rpc, ok) != BT_OK) ok = 0;
@@ -152,7 +152,8 @@ int main(int argc, char **argv)
     bt_rpc *rpc;
     int status = 0, rules_ready = 0, idle_more = 1; /* idle_more: bt_rpc_idle_work has more to do */
     static member group[GROUP_MAX];
-    member next = {NULL, NULL, 0, NULL, 0}; /* a frame read after a group, to answer next */
+    member next = {NULL, 0, NULL, 0}; /* a frame read after a group, to answer next (when have_next) */
+    int have_next = 0;
     bt_err next_ferr = BT_OK;
     bt_frame_status next_fs = BT_FRAME_READ; /* the end or a break met after a group */
 
@@ -190,7 +191,7 @@ int main(int argc, char **argv)
         int wait_ms = left < 0 ? -1 : (left > 3600 ? 3600 : left) * 1000;
         if (!rules_ready && allowed && (wait_ms < 0 || wait_ms > WARM_AFTER_MS)) wait_ms = WARM_AFTER_MS;
         if (rules_ready && idle_more) wait_ms = 0; /* work waits: a slice of it unless a frame does */
-        if (wait_ms >= 0 && next.frame == NULL && next_fs == BT_FRAME_READ) { /* nothing read waits */
+        if (wait_ms >= 0 && !have_next && next_fs == BT_FRAME_READ) { /* nothing read waits */
             struct pollfd pfd = {STDIN_FILENO, POLLIN, 0};
             int pr = poll(&pfd, 1, wait_ms);
             if (pr < 0 && errno == EINTR) continue;
@@ -209,14 +210,15 @@ int main(int argc, char **argv)
         char *frame = NULL;
         size_t len = 0;
         bt_err ferr;
-        bt_frame_status fs = next.frame != NULL || next_fs != BT_FRAME_READ
+        bt_frame_status fs = have_next || next_fs != BT_FRAME_READ
                                  ? next_fs
                                  : bt_frame_read(STDIN_FILENO, BT_FRAME_IN_MAX, &frame, &len, &ferr);
-        if (next.frame != NULL) { /* read while gathering a group, which it did not belong to */
+        if (have_next) { /* read while gathering a group, which it did not belong to */
             frame = next.frame;
             len = next.len;
             ferr = next_ferr;
             next.frame = NULL;
+            have_next = 0;
         }
         next_fs = BT_FRAME_READ;
         if (fs == BT_FRAME_EOF) break;
@@ -232,7 +234,7 @@ int main(int argc, char **argv)
         }
         /* captures arriving together: gather those already waiting */
         size_t n = 1;
-        group[0] = (member){frame, NULL, len, NULL, 0};
+        group[0] = (member){frame, len, NULL, 0};
         while (n < GROUP_MAX && input_waiting()) {
             char *f = NULL;
             size_t fl = 0;
@@ -243,11 +245,12 @@ int main(int argc, char **argv)
                 break;
             }
             if (fe != BT_OK || !bt_rpc_groupable(rpc, f, fl)) { /* answered after the group */
-                next = (member){f, NULL, fl, NULL, 0};
+                next = (member){f, fl, NULL, 0};
                 next_ferr = fe;
+                have_next = 1;
                 break;
             }
-            group[n++] = (member){f, NULL, fl, NULL, 0};
+            group[n++] = (member){f, fl, NULL, 0};
         }
         if ((status = answer_group(rpc, group, n)) != 0) break;
     }

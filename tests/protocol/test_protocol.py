@@ -190,6 +190,17 @@ class Session(HostTest):
             self.assertEqual(h.ok("get", {"id": rid})["record"]["text"], f"We disabled your account {i}.")
         self.assertTrue(h.ok("verify")["ok"])
 
+    def test_a_bad_frame_after_captures_sent_together_is_answered_after_them(self):
+        h = self.host
+        caps = [frame({"id": i, "method": "capture", "params": dict(NOTICE, text=f"We locked your account {i}.")})
+                for i in range(4)]
+        h.send_raw(caps[0] + caps[1] + struct.pack("=I", 0) + caps[2] + caps[3])  # a zero-length frame among them
+        reps = [h.read() for _ in range(5)]
+        self.assertEqual([r.get("id") for r in reps], [0, 1, None, 2, 3])
+        self.assertEqual(self.error(reps[2]), "bad_frame")
+        self.assertEqual([r["result"]["id"] for r in reps if "result" in r], [1, 2, 3, 4])
+        self.assertEqual(h.ok("stats")["entries"], 4)
+
     def test_a_deleted_shared_memory_file_does_not_split_two_writers(self):
         # SQLite's hazard: a host keeps its map of a deleted log.sqlite-shm while a second process
         # makes a new one; each then writes the WAL by its own index. The host must notice.
