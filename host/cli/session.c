@@ -96,13 +96,16 @@ static int serve_one(bt_rpc *rpc, int fd)
 /* The child: listens and answers until the log locks. */
 static void serve(bt_rpc *rpc, int listener, const char *path)
 {
+    int idle_more = 1; /* the index to bring up to date while nothing waits (bt_rpc_idle_work) */
     for (;;) {
         int left = bt_rpc_idle_left(rpc, time(NULL));
         if (left <= 0) break; /* idle long enough, or locked */
         struct pollfd p = {listener, POLLIN, 0};
-        int r = poll(&p, 1, (left > 60 ? 60 : left) * 1000);
+        int r = poll(&p, 1, idle_more ? 0 : (left > 60 ? 60 : left) * 1000);
         if (r < 0 && errno != EINTR) break;
+        if (r == 0 && idle_more) idle_more = bt_rpc_idle_work(rpc);
         if (r <= 0) continue;
+        idle_more = 1;
         int fd = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
         if (fd < 0) continue;
         if (!same_user(fd)) { /* another user: nothing, not even an answer */

@@ -194,19 +194,35 @@ bt_err bt_cases_new(bt_cases **out)
     return *out ? BT_OK : BT_ERR_NO_MEMORY;
 }
 
-void bt_cases_free(bt_cases *cs)
+/* Wipes and frees the cases bt_cases_finish derived (the records stay). */
+static void cases_unfinish(bt_cases *cs)
 {
-    if (cs == NULL) return;
-    for (size_t i = 0; i < cs->n_recs; i++) free(cs->recs[i].ev.attachments);
     for (size_t i = 0; i < cs->n_cases; i++) {
+        if (cs->cases[i].events != NULL) sodium_memzero(cs->cases[i].events, cs->cases[i].n_events * sizeof(bt_case_event));
         free(cs->cases[i].events);
         free(cs->cases[i].appeals);
     }
+    if (cs->cases != NULL) sodium_memzero(cs->cases, cs->n_cases * sizeof *cs->cases);
     free(cs->cases);
+    cs->cases = NULL;
+    cs->n_cases = 0;
+    cs->finished = 0;
+}
+
+void bt_cases_free(bt_cases *cs)
+{
+    if (cs == NULL) return;
+    cases_unfinish(cs);
+    for (size_t i = 0; i < cs->n_recs; i++) free(cs->recs[i].ev.attachments);
+    /* what the headers said (platforms, handles, fingerprints, times): wiped */
+    if (cs->recs != NULL) sodium_memzero(cs->recs, cs->cap_recs * sizeof *cs->recs);
+    if (cs->ic != NULL) sodium_memzero(cs->ic, cs->cap_ic * sizeof *cs->ic);
+    if (cs->aliases != NULL) sodium_memzero(cs->aliases, cs->cap_aliases * sizeof *cs->aliases);
     free(cs->recs);
     free(cs->ic);
     free(cs->fp_slot);
     free(cs->aliases);
+    sodium_memzero(cs, sizeof *cs);
     free(cs);
 }
 
@@ -466,7 +482,7 @@ bt_err bt_cases_add(bt_cases *cs, int64_t id, json_object *head)
     const char *type = bt_json_str(head, "type");
     int64_t captured = 0, of = 0, named = 0;
     rec r;
-    if (cs->finished || id <= cs->last_id) return BT_ERR_BAD_PARAMS;
+    if (id <= cs->last_id) return BT_ERR_BAD_PARAMS;
     cs->last_id = id;
     if (type == NULL) return BT_OK;
     bt_json_int(head, "captured_at", &captured);
@@ -616,7 +632,7 @@ bt_err bt_cases_finish(bt_cases *cs, int64_t now)
 {
     size_t alive = 0, *fill = NULL;
     bt_err err = BT_ERR_NO_MEMORY;
-    if (cs->finished) return BT_ERR_BAD_PARAMS;
+    cases_unfinish(cs); /* derived again, with what was added since */
     cs->finished = 1;
     for (size_t i = 0; i < cs->n_ic; i++) alive += cs->ic[i].alive != 0;
     cs->cases = calloc(alive ? alive : 1, sizeof *cs->cases);
@@ -666,36 +682,25 @@ done:
 }
 
 typedef struct {
-    bt_vault *v;
     bt_cases *cs;
     int64_t unreadable;
     bt_err err;
+    bt_err (*also)(void *ctx, int64_t id, json_object *head);
+    void *also_ctx;
 } load_ctx;
 
-static int load_one(void *ctx, const bt_vault_entry_info *e)
+static int load_one(void *ctx, const bt_vault_entry_info *e, bt_err err, const char *text, size_t n)
 {
     load_ctx *l = ctx;
-    char *text = NULL;
-    size_t n = 0;
-    bt_err err = bt_vault_read(l->v, e->id, &text, &n, NULL, NULL);
+    int64_t id = e->id;
     json_object *head = NULL;
-    if (err == BT_OK) {
-        err = bt_json_parse(text, n, 32, &head);
-        bt_vault_free(text);
-        if (err == BT_ERR_NO_MEMORY) {
-            l->err = err;
-            return 1;
-        }
-    } else if (err == BT_ERR_NO_MEMORY || err == BT_ERR_LOCKED) {
+    if (err == BT_OK && (err = bt_json_parse(text, n, 32, &head)) == BT_ERR_NO_MEMORY) {
         l->err = err;
         return 1;
     }
-    if (head == NULL) {
-        l->unreadable++;
-        l->cs->last_id = e->id;
-        return 0;
-    }
-    err = bt_cases_add(l->cs, e->id, head);
+    if (head == NULL) l->unreadable++;
+    err = bt_cases_add(l->cs, id, head); /* no header: only passed over */
+    if (err == BT_OK && head != NULL && l->also != NULL) err = l->also(l->also_ctx, id, head);
     json_object_put(head);
     if (err != BT_OK) {
         l->err = err;
@@ -704,26 +709,40 @@ static int load_one(void *ctx, const bt_vault_entry_info *e)
     return 0;
 }
 
+bt_err bt_cases_feed(bt_cases *cs, bt_vault *v, int64_t upto, int64_t *unreadable,
+                     bt_err (*also)(void *ctx, int64_t id, json_object *head), void *also_ctx)
+{
+    load_ctx l = {cs, 0, BT_OK, also, also_ctx};
+    int64_t last = 0;
+    int64_t n = upto > 0 ? upto - cs->last_id : INT_MAX;
+    if (n <= 0) return BT_OK;
+    bt_err err = bt_vault_read_each(v, cs->last_id, n < INT_MAX ? (int)n : INT_MAX, load_one, &l, &last);
+    if (err == BT_OK) err = l.err;
+    if (unreadable) *unreadable += l.unreadable;
+    return err;
+}
+
 bt_err bt_cases_load(bt_cases **out, bt_vault *v, int64_t upto, int64_t now, int64_t *unreadable)
 {
-    load_ctx l = {v, NULL, 0, BT_OK};
-    int64_t last = 0;
+    bt_cases *cs = NULL;
     bt_err err;
     *out = NULL;
     if (unreadable) *unreadable = 0;
     if (bt_vault_state_of(v) == BT_VAULT_LOCKED) return BT_ERR_LOCKED;
-    if ((err = bt_cases_new(&l.cs)) != BT_OK) return err;
-    int limit = upto > 0 && upto < INT_MAX ? (int)upto : INT_MAX;
-    err = bt_vault_entries(v, 0, limit, load_one, &l, &last);
-    if (err == BT_OK) err = l.err;
-    if (err == BT_OK) err = bt_cases_finish(l.cs, now);
+    if ((err = bt_cases_new(&cs)) != BT_OK) return err;
+    err = bt_cases_feed(cs, v, upto, unreadable, NULL, NULL);
+    if (err == BT_OK) err = bt_cases_finish(cs, now);
     if (err != BT_OK) {
-        bt_cases_free(l.cs);
+        bt_cases_free(cs);
         return err;
     }
-    if (unreadable) *unreadable = l.unreadable;
-    *out = l.cs;
+    *out = cs;
     return BT_OK;
+}
+
+int64_t bt_cases_last(const bt_cases *cs)
+{
+    return cs->last_id;
 }
 
 /* ---- queries ---- */

@@ -104,6 +104,12 @@ struct bt_vault {
  * them. Recovery reads the damaged file through SQLite's own (file_hash). */
 static int connections_open;
 
+/* The columns of an entry read to open it (row_check), the entry's id last:
+ * one statement reads one entry, the other a run of them. */
+#define ENTRY_COLUMNS "e.session, e.version, e.nonce, e.head, e.body, s.sealed, s.epoch," \
+                      " (SELECT hash FROM entries p WHERE p.id = e.id - 1), e.hash, e.id" \
+                      " FROM entries e LEFT JOIN sessions s ON s.id = e.session"
+
 static const char *const hot_sql[] = {
     [HOT_BEGIN] = "BEGIN IMMEDIATE",
     [HOT_COMMIT] = "COMMIT",
@@ -112,9 +118,7 @@ static const char *const hot_sql[] = {
     /* a new id above every session an entry names, even if rows were removed */
     [HOT_SESSION] = "INSERT INTO sessions(id, sealed, epoch) VALUES (1 + max(coalesce((SELECT max(id) FROM sessions), 0),"
                     " coalesce((SELECT session FROM entries ORDER BY id DESC LIMIT 1), 0)), ?, ?)",
-    [HOT_READ] = "SELECT e.session, e.version, e.nonce, e.head, e.body, s.sealed, s.epoch,"
-                 " (SELECT hash FROM entries p WHERE p.id = e.id - 1), e.hash"
-                 " FROM entries e LEFT JOIN sessions s ON s.id = e.session WHERE e.id = ?",
+    [HOT_READ] = "SELECT " ENTRY_COLUMNS " WHERE e.id = ?",
     [HOT_WRAP] = "SELECT salt, opslimit, memlimit, nonce, ct FROM keywrap WHERE kind = ?",
     [HOT_EPOCH] = "SELECT epoch, pk FROM epochs ORDER BY epoch DESC LIMIT 1",
     [HOT_LINK] = "SELECT e.session, e.nonce, e.head, e.body, e.hash, s.sealed,"
@@ -1654,12 +1658,58 @@ void bt_vault_free(void *p)
     sodium_free(p);
 }
 
+/* Checks the entry on st's row (ENTRY_COLUMNS) before it is opened: its
+ * format, its own link of the chain (an entry whose stored hash is not that
+ * of its content and the hash before it was replaced or altered; verify
+ * checks every link, this is the one a reader relies on), and its session's
+ * key, which *skey then points at; ad and nonce are filled for open_part.
+ * BT_ERR_LOCKED when it was written under a key pair newer than the one
+ * unlocked here (st is reset then), BT_ERR_CORRUPT. */
+static bt_err row_check(bt_vault *v, sqlite3_stmt *st, int64_t id, unsigned char ad[AD_BYTES],
+                        unsigned char nonce[NONCE_BYTES], const unsigned char **skey)
+{
+    unsigned char prev[BT_HASH_BYTES];
+    size_t hn = (size_t)sqlite3_column_bytes(st, 3), bn = (size_t)sqlite3_column_bytes(st, 4);
+    if (sqlite3_column_int(st, 1) != BT_VAULT_FORMAT || !column_exact(st, 2, nonce, NONCE_BYTES) ||
+        !prev_hash(v, st, 7, id, prev))
+        return BT_ERR_CORRUPT;
+    if (hn < TAG_BYTES || (sqlite3_column_type(st, 4) == SQLITE_BLOB && bn < TAG_BYTES)) return BT_ERR_CORRUPT;
+    if (!link_holds(prev, id, sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 5),
+                    (size_t)sqlite3_column_bytes(st, 5), nonce, sqlite3_column_blob(st, 3), hn,
+                    sqlite3_column_blob(st, 4), bn, sqlite3_column_blob(st, 8), (size_t)sqlite3_column_bytes(st, 8))) {
+        note_damage(v, id);
+        return BT_ERR_CORRUPT;
+    }
+    if (sqlite3_column_int64(st, 6) > v->epoch) { /* a key pair newer than the one unlocked here */
+        sqlite3_reset(st);
+        bt_err err = load_epoch(v);
+        return err == BT_OK ? BT_ERR_LOCKED : err;
+    }
+    *skey = session_key(v, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 6), sqlite3_column_blob(st, 5),
+                        (size_t)sqlite3_column_bytes(st, 5));
+    if (*skey == NULL) return BT_ERR_CORRUPT;
+    make_ad(ad, id, prev);
+    return BT_OK;
+}
+
+/* Opens the header of the entry on st's row into h (room for its length
+ * less the tag, plus one) and NUL-terminates it. */
+static bt_err row_head(sqlite3_stmt *st, int64_t id, const unsigned char *skey, const unsigned char *ad,
+                       const unsigned char *nonce, char *h)
+{
+    size_t hn = (size_t)sqlite3_column_bytes(st, 3);
+    if (open_part((unsigned char *)h, sqlite3_column_blob(st, 3), hn, "btentry1", id, skey, ad, nonce) != 0)
+        return BT_ERR_CORRUPT;
+    h[hn - TAG_BYTES] = '\0';
+    return BT_OK;
+}
+
 bt_err bt_vault_read(bt_vault *v, int64_t id, char **head, size_t *head_len,
                      unsigned char **body, size_t *body_len)
 {
     sqlite3_stmt *st = NULL;
-    unsigned char prev[BT_HASH_BYTES], ad[AD_BYTES], nonce[NONCE_BYTES];
-    const unsigned char *skey;
+    unsigned char ad[AD_BYTES], nonce[NONCE_BYTES];
+    const unsigned char *skey = NULL;
     char *h = NULL;
     unsigned char *b = NULL;
     size_t hn, bn;
@@ -1675,36 +1725,13 @@ bt_err bt_vault_read(bt_vault *v, int64_t id, char **head, size_t *head_len,
     rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) { err = BT_ERR_NOT_FOUND; goto done; }
     if (rc != SQLITE_ROW) { err = sql_err(rc); goto done; }
-    err = BT_ERR_CORRUPT;
-    if (sqlite3_column_int(st, 1) != BT_VAULT_FORMAT || !column_exact(st, 2, nonce, sizeof nonce))
-        goto done;
-    if (!prev_hash(v, st, 7, id, prev)) goto done;
+    if ((err = row_check(v, st, id, ad, nonce, &skey)) != BT_OK) goto done;
     hn = (size_t)sqlite3_column_bytes(st, 3);
     bn = (size_t)sqlite3_column_bytes(st, 4);
-    if (hn < TAG_BYTES || (sqlite3_column_type(st, 4) == SQLITE_BLOB && bn < TAG_BYTES)) goto done;
-    /* its own link of the chain: an entry whose stored hash is not that of
-     * its content and the hash before it was replaced or altered (verify
-     * checks every link; this is the one a reader relies on) */
-    if (!link_holds(prev, id, sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 5),
-                    (size_t)sqlite3_column_bytes(st, 5), nonce, sqlite3_column_blob(st, 3), hn,
-                    sqlite3_column_blob(st, 4), bn, sqlite3_column_blob(st, 8), (size_t)sqlite3_column_bytes(st, 8))) {
-        note_damage(v, id);
-        goto done;
-    }
-    if (sqlite3_column_int64(st, 6) > v->epoch) { /* a key pair newer than the one unlocked here */
-        sqlite3_reset(st);
-        err = load_epoch(v);
-        return err == BT_OK ? BT_ERR_LOCKED : err;
-    }
-    skey = session_key(v, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 6), sqlite3_column_blob(st, 5),
-                       (size_t)sqlite3_column_bytes(st, 5));
-    if (skey == NULL) goto done;
-    make_ad(ad, id, prev);
     h = sodium_malloc(hn - TAG_BYTES + 1);
     if (h == NULL) { err = BT_ERR_NO_MEMORY; goto done; }
-    if (open_part((unsigned char *)h, sqlite3_column_blob(st, 3), hn, "btentry1", id, skey, ad, nonce) != 0)
-        goto done;
-    h[hn - TAG_BYTES] = '\0';
+    if ((err = row_head(st, id, skey, ad, nonce, h)) != BT_OK) goto done;
+    err = BT_ERR_CORRUPT;
     if (body != NULL && sqlite3_column_type(st, 4) == SQLITE_BLOB) {
         b = sodium_malloc(bn - TAG_BYTES + 1); /* +1: never a zero-size allocation */
         if (b == NULL) { err = BT_ERR_NO_MEMORY; goto done; }
@@ -1721,6 +1748,53 @@ done:
     sodium_free(h);
     sodium_free(b);
     sqlite3_reset(st);
+    return err;
+}
+
+bt_err bt_vault_read_each(bt_vault *v, int64_t after, int limit,
+                          int (*fn)(void *ctx, const bt_vault_entry_info *e, bt_err err, const char *head,
+                                    size_t head_len),
+                          void *ctx, int64_t *last)
+{
+    sqlite3_stmt *st = NULL;
+    unsigned char ad[AD_BYTES], nonce[NONCE_BYTES];
+    const unsigned char *skey = NULL;
+    char *h = NULL; /* one buffer for every header, wiped after each */
+    size_t cap = 0;
+    bt_err err = need_sk(v);
+    int rc;
+    *last = after;
+    if (err == BT_OK) err = files_guard(v);
+    if (err != BT_OK) return err;
+    rc = sqlite3_prepare_v2(v->db, "SELECT " ENTRY_COLUMNS " WHERE e.id > ? ORDER BY e.id LIMIT ?", -1, &st, NULL);
+    if (rc != SQLITE_OK) return sql_err(rc);
+    sqlite3_bind_int64(st, 1, after);
+    sqlite3_bind_int(st, 2, limit);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 9);
+        if (id <= *last) continue; /* out of order: a damaged file's tree; each id once, in order */
+        size_t hn = (size_t)sqlite3_column_bytes(st, 3);
+        bt_vault_entry_info info = {id, sqlite3_column_int64(st, 0), hn, (size_t)sqlite3_column_bytes(st, 4)};
+        bt_err e = row_check(v, st, id, ad, nonce, &skey);
+        if (e == BT_ERR_LOCKED || e == BT_ERR_NO_MEMORY || e == BT_ERR_STORAGE || e == BT_ERR_BUSY) {
+            err = e; /* row_check reset st: nothing further reads */
+            break;
+        }
+        if (e == BT_OK && hn - TAG_BYTES + 1 > cap) {
+            sodium_free(h);
+            cap = hn - TAG_BYTES + 1 > 4096 ? hn - TAG_BYTES + 1 : 4096;
+            if ((h = sodium_malloc(cap)) == NULL) { err = BT_ERR_NO_MEMORY; break; }
+        }
+        if (e == BT_OK) e = row_head(st, id, skey, ad, nonce, h);
+        *last = id;
+        int stop = fn(ctx, &info, e, e == BT_OK ? h : NULL, e == BT_OK ? hn - TAG_BYTES : 0);
+        if (e == BT_OK) sodium_memzero(h, hn - TAG_BYTES);
+        if (stop) break;
+    }
+    if (err == BT_OK && (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)) note_damage(v, *last + 1);
+    else if (err == BT_OK && rc != SQLITE_ROW && rc != SQLITE_DONE) err = sql_err(rc);
+    sodium_free(h);
+    sqlite3_finalize(st);
     return err;
 }
 

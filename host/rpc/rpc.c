@@ -241,7 +241,7 @@ bt_rpc *bt_rpc_new(const char *data_dir, int caller_allowed)
 void bt_rpc_free(bt_rpc *r)
 {
     if (r == NULL) return;
-    bt_links_free(r->links);
+    bt_index_free(r->index);
     bt_export_piece_free(&r->export);
     bt_capture_free(r->capture);
     bt_vault_close(r->vault);
@@ -337,16 +337,53 @@ int bt_rpc_idle_left(bt_rpc *r, time_t now)
     return due > now ? (int)(due - now) : 0;
 }
 
-void rpc_drop_links(bt_rpc *r)
+int bt_rpc_groupable(bt_rpc *r, const char *frame, size_t len)
 {
-    bt_links_free(r->links);
-    r->links = NULL;
+    json_object *req = NULL;
+    int yes = r->caller_allowed && r->vault != NULL && frame != NULL &&
+              bt_json_parse(frame, len, JSON_DEPTH, &req) == BT_OK && bt_json_str(req, "method") != NULL &&
+              strcmp(bt_json_str(req, "method"), "capture") == 0;
+    json_object_put(req);
+    return yes;
+}
+
+int bt_rpc_idle_work(bt_rpc *r)
+{
+    int64_t read = 0;
+    if (r->vault == NULL || !r->caller_allowed || bt_vault_state_of(r->vault) == BT_VAULT_LOCKED) return 0;
+    bt_index *ix = rpc_index(r);
+    return ix != NULL && bt_index_update(ix, r->vault, BT_RPC_IDLE_SLICE, &read) == BT_OK && read == BT_RPC_IDLE_SLICE;
+}
+
+bt_err bt_rpc_group_begin(bt_rpc *r)
+{
+    return r->vault != NULL ? bt_vault_batch_begin(r->vault) : BT_ERR_STORAGE;
+}
+
+bt_err bt_rpc_group_end(bt_rpc *r, int commit)
+{
+    bt_err err = r->vault != NULL ? bt_vault_batch_end(r->vault, commit) : BT_ERR_STORAGE;
+    if ((!commit || err != BT_OK) && r->capture != NULL)
+        bt_capture_forget(r->capture); /* it names captures that were not stored after all */
+    return err;
+}
+
+void rpc_drop_index(bt_rpc *r)
+{
+    bt_index_free(r->index);
+    r->index = NULL;
+}
+
+bt_index *rpc_index(bt_rpc *r)
+{
+    if (r->index == NULL) r->index = bt_index_new();
+    return r->index;
 }
 
 void rpc_lock(bt_rpc *r)
 {
     bt_vault_lock(r->vault);
-    rpc_drop_links(r);
+    rpc_drop_index(r);
     bt_export_piece_free(&r->export);
     if (r->capture != NULL) bt_capture_forget(r->capture); /* what was captured lately: the log's to tell */
 }

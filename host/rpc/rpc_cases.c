@@ -8,19 +8,22 @@
 
 #define CASES_LIMIT_MAX LIST_LIMIT_MAX
 
-/* Derives the cases from the whole log; needs it readable. */
-static bt_err load_cases(call *c, bt_cases **cs)
+/* The cases of the whole log, from the index (borrowed: valid until the
+ * next use of the index); needs the log readable. */
+static bt_err load_cases(call *c, const bt_cases **cs)
 {
     bt_err err = need_vault(c);
     *cs = NULL;
     if (err != BT_OK) return err;
-    return bt_cases_load_readable(cs, c->r->vault, (int64_t)time(NULL));
+    if (bt_vault_state_of(c->r->vault) == BT_VAULT_LOCKED) return BT_ERR_LOCKED;
+    bt_index *ix = rpc_index(c->r);
+    return ix != NULL ? bt_index_cases(ix, c->r->vault, (int64_t)time(NULL), cs, NULL) : BT_ERR_NO_MEMORY;
 }
 
 bt_err m_cases(call *c)
 {
     int64_t after = 0, limit = LIST_LIMIT_DEFAULT;
-    bt_cases *cs = NULL;
+    const bt_cases *cs = NULL;
     bt_err err;
     if ((err = param_int(c, "after", 0, 0, INT64_MAX, &after)) != BT_OK) return err;
     if ((err = param_int(c, "limit", 0, 1, CASES_LIMIT_MAX, &limit)) != BT_OK) return err;
@@ -34,7 +37,6 @@ bt_err m_cases(call *c)
     json_object_object_add(c->result, "cases", arr);
     json_object_object_add(c->result, "count", json_object_new_int64((int64_t)n));
     json_object_object_add(c->result, "next", i < n ? json_object_new_int64(bt_cases_at(cs, i - 1)->id) : NULL);
-    bt_cases_free(cs);
     return BT_OK;
 }
 
@@ -79,7 +81,7 @@ static void case_page(call *c, const bt_case *k, int64_t offset, int64_t limit)
 bt_err m_case_get(call *c)
 {
     int64_t id = 0, record = 0, offset = 0, limit = CASE_EVENTS_MAX;
-    bt_cases *cs = NULL;
+    const bt_cases *cs = NULL;
     bt_err err;
     if ((err = param_int(c, "id", 0, 1, INT64_MAX, &id)) != BT_OK) return err;
     if ((err = param_int(c, "record", 0, 1, INT64_MAX, &record)) != BT_OK) return err;
@@ -89,7 +91,6 @@ bt_err m_case_get(call *c)
     if ((err = load_cases(c, &cs)) != BT_OK) return err;
     const bt_case *k = id ? bt_cases_find(cs, id) : bt_cases_of_record(cs, record);
     if (k != NULL) case_page(c, k, offset, limit);
-    bt_cases_free(cs);
     return k != NULL ? BT_OK : BT_ERR_NOT_FOUND;
 }
 

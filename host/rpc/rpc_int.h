@@ -13,6 +13,7 @@
 #include "bantrail/capture.h"
 #include "bantrail/error.h"
 #include "bantrail/export.h"
+#include "bantrail/index.h"
 #include "bantrail/records.h"
 #include "bantrail/rpc.h"
 #include "bantrail/vault.h"
@@ -28,7 +29,7 @@ struct bt_rpc {
     bt_vault *vault;
     bt_err open_err;
     bt_capture *capture; /* the repeat memory, NULL when the vault did not open */
-    bt_links *links;     /* which entries name which record (get), while unlocked; NULL until needed */
+    bt_index *index;     /* the log's index in memory (get, cases), while unlocked; NULL until needed */
     bt_export_piece export; /* the export being fetched piece by piece (decrypted), until its last piece or a lock */
     int caller_allowed;
     int auto_lock_minutes;
@@ -82,11 +83,14 @@ bt_err m_capture_sealed(call *c);
 bt_err m_unlock(call *c);
 bt_err m_lock(call *c);
 
-/* Locks the log and drops what was learnt from reading it (the links, the
+/* Locks the log and drops what was learnt from reading it (the index, the
  * repeat memory of what was captured lately). */
 void rpc_lock(bt_rpc *r);
-/* Drops the links only (the log was recovered into a new one). */
-void rpc_drop_links(bt_rpc *r);
+/* Wipes and drops the index only (the log was recovered into a new one). */
+void rpc_drop_index(bt_rpc *r);
+
+/* The index, made when first needed: NULL when out of memory. */
+bt_index *rpc_index(bt_rpc *r);
 bt_err m_set_passphrase(call *c);
 bt_err m_recovery_code(call *c);
 bt_err m_list(call *c);

@@ -104,14 +104,13 @@ bt_err m_recovery_code(call *c)
 }
 
 typedef struct {
-    bt_vault *v;
     json_object *arr;
     int readable;
-    bt_err err;
 } list_ctx;
 
-/* Adds a short summary of an entry: what it is and where, never its text. */
-static int list_one(void *ctx, const bt_vault_entry_info *e)
+/* Adds a short summary of an entry: what it is and where, never its text
+ * (from its header text when the log is readable). */
+static int list_one(void *ctx, const bt_vault_entry_info *e, bt_err err, const char *text, size_t n)
 {
     list_ctx *l = ctx;
     json_object *item = json_object_new_object();
@@ -119,7 +118,7 @@ static int list_one(void *ctx, const bt_vault_entry_info *e)
     json_object_object_add(item, "size", json_object_new_int64((int64_t)(e->head_len + e->body_len)));
     if (l->readable) {
         json_object *head = NULL;
-        bt_err err = bt_record_read(l->v, e->id, &head);
+        if (err == BT_OK && bt_json_parse(text, n, JSON_DEPTH, &head) != BT_OK) err = BT_ERR_CORRUPT;
         if (err == BT_OK) {
             static const char *const keep[] = {"type", "url", "lang", "observed_at", "captured_at",
                                                "classification", "of", "mime", "size"};
@@ -139,6 +138,12 @@ static int list_one(void *ctx, const bt_vault_entry_info *e)
     return 0;
 }
 
+/* list_one while locked: the sizes only. */
+static int list_locked(void *ctx, const bt_vault_entry_info *e)
+{
+    return list_one(ctx, e, BT_ERR_LOCKED, NULL, 0);
+}
+
 static int no_more(void *ctx, const bt_vault_entry_info *e)
 {
     (void)ctx;
@@ -154,8 +159,9 @@ bt_err m_list(call *c)
     if ((err = param_int(c, "after", 0, 0, INT64_MAX, &after)) != BT_OK) return err;
     if ((err = param_int(c, "limit", 0, 1, LIST_LIMIT_MAX, &limit)) != BT_OK) return err;
     bt_vault_state st = bt_vault_state_of(c->r->vault);
-    list_ctx l = {c->r->vault, json_object_new_array(), st != BT_VAULT_LOCKED, BT_OK};
-    err = bt_vault_entries(c->r->vault, after, (int)limit, list_one, &l, &last);
+    list_ctx l = {json_object_new_array(), st != BT_VAULT_LOCKED};
+    err = l.readable ? bt_vault_read_each(c->r->vault, after, (int)limit, list_one, &l, &last)
+                     : bt_vault_entries(c->r->vault, after, (int)limit, list_locked, &l, &last);
     if (err != BT_OK) {
         json_object_put(l.arr);
         return err;
@@ -231,10 +237,10 @@ bt_err m_get(call *c)
         add_piece(c->result, body, body_len, offset, n);
         bt_vault_free(body);
     } else {
-        /* the entries naming it, from the links read so far and the entries written since */
+        /* the entries naming it, from the index (brought up to the entries written since) */
         related_ctx a = {json_object_new_array(), json_object_new_array()};
-        if (c->r->links == NULL && (c->r->links = bt_links_new()) == NULL) err = BT_ERR_NO_MEMORY;
-        if (err == BT_OK) err = bt_links_each(c->r->links, c->r->vault, id, add_related, &a);
+        bt_index *ix = rpc_index(c->r);
+        err = ix != NULL ? bt_index_related(ix, c->r->vault, id, add_related, &a) : BT_ERR_NO_MEMORY;
         json_object_object_add(c->result, "attachments", a.attachments);
         json_object_object_add(c->result, "occurrences", a.occurrences);
         if (err != BT_OK) {
@@ -270,7 +276,7 @@ bt_err m_recover(call *c)
     if (err == BT_OK) err = bt_vault_recover(c->r->vault, (int64_t)time(NULL), &rec);
     if (err == BT_ERR_LOCKED) c->detail = "unlock the log first: the entries are copied decrypted into the new log";
     if (err != BT_OK) return err;
-    rpc_drop_links(c->r); /* the entries that were lost are others now */
+    rpc_drop_index(c->r); /* the entries that were lost are others now */
     c->result = json_object_new_object();
     json_object_object_add(c->result, "recovered", json_object_new_boolean(rec.recovered));
     if (rec.recovered) {

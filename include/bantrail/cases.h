@@ -118,13 +118,29 @@ void bt_cases_free(bt_cases *cs);
  * BT_REPEAT_WINDOW before it is folded into that one as a sighting, as the
  * host folds repeats when it captures them (a locked host does not:
  * capture.h); what names the folded notice goes to that one.
- * BT_ERR_NO_MEMORY, BT_ERR_BAD_PARAMS when ids go backwards, or after
- * bt_cases_finish. */
+ * head NULL (an entry that did not read) is only passed over.
+ * BT_ERR_NO_MEMORY, BT_ERR_BAD_PARAMS when ids go backwards. Entries may
+ * still be added after bt_cases_finish: the next finish derives the cases
+ * again with them. */
 bt_err bt_cases_add(bt_cases *cs, int64_t id, json_object *head);
 
 /* Orders each case's events and derives its times, with now (Unix seconds)
- * as the end of an ongoing lock-out. No more entries can be added after. */
+ * as the end of an ongoing lock-out. Called again (after more entries were
+ * added, or with another now), it derives them anew; what bt_cases_at and
+ * the others returned before is then gone. */
 bt_err bt_cases_finish(bt_cases *cs, int64_t now);
+
+/* Feeds cs the entries after the last one it was fed, up to entry upto
+ * (upto <= 0: to the end of the log), decrypting their headers
+ * (bt_vault_read_each); an entry that does not read is passed over and
+ * counted in *unreadable (may be NULL; added to). also (may be NULL) is
+ * given each header read too, after cs; an error from it stops the feed.
+ * bt_vault_read_each's errors: on one, cs holds the entries fed before it. */
+bt_err bt_cases_feed(bt_cases *cs, bt_vault *v, int64_t upto, int64_t *unreadable,
+                     bt_err (*also)(void *ctx, int64_t id, json_object *head), void *also_ctx);
+
+/* The last entry id cs was fed (0 when none). */
+int64_t bt_cases_last(const bt_cases *cs);
 
 /* Reads the headers of entries 1..upto (upto <= 0: all) from a readable
  * vault and returns the finished cases in *out (the caller frees).

@@ -42,23 +42,4 @@ json_object *bt_record_new(const char *type);
 /* Whether the log holds entry id (no key needed). */
 int bt_record_exists(bt_vault *v, int64_t id);
 
-/* Which entries name which record in their "of" (attachments, occurrences,
- * marks), kept in memory so that asking for one record's attachments reads
- * only the headers written since the last question, not every later one.
- * Needs the log readable; wipe it when the log is locked. */
-typedef struct bt_links bt_links;
-
-/* NULL when out of memory. */
-bt_links *bt_links_new(void);
-
-/* Wipes and frees; accepts NULL. */
-void bt_links_free(bt_links *l);
-
-/* Brings l up to the log's last entry, then calls fn for each entry whose
- * header names record id in "of", in id order, with that header (borrowed);
- * fn returns nonzero to stop. bt_record_read's errors (an entry that cannot
- * be read is passed over, as a scan would). */
-bt_err bt_links_each(bt_links *l, bt_vault *v, int64_t id, int (*fn)(void *ctx, int64_t entry, json_object *head),
-                     void *ctx);
-
 #endif

@@ -31,6 +31,27 @@ void bt_rpc_free(bt_rpc *r);
 char *bt_rpc_handle(bt_rpc *r, char *frame, size_t len, bt_err frame_err,
                     size_t *reply_len, const char **method, bt_err *err);
 
+/* Group commit: captures that arrive together are made durable together.
+ * bt_rpc_groupable says whether frame (len bytes, not changed) is a request
+ * that may share the transaction of others: a capture, from an allowed
+ * caller, with the log open. Between bt_rpc_group_begin and
+ * bt_rpc_group_end only such frames may be answered (bt_rpc_handle); their
+ * replies must be held back until bt_rpc_group_end(r, 1) returned BT_OK:
+ * only then are they durable. When it fails, or with commit 0, nothing of
+ * the group is stored (and the memory of what was captured lately is
+ * forgotten): answer each frame again, alone. */
+int bt_rpc_groupable(bt_rpc *r, const char *frame, size_t len);
+bt_err bt_rpc_group_begin(bt_rpc *r);
+bt_err bt_rpc_group_end(bt_rpc *r, int commit);
+
+/* Work done while no request waits: bringing the log's index (index.h) up
+ * to date once the log is readable (after an unlock, or entries written by
+ * another process), BT_RPC_IDLE_SLICE entries per call, so that the first
+ * question after an unlock finds it built and no request waits long behind
+ * it. Returns 1 while more remains, 0 when nothing does (built, or locked). */
+#define BT_RPC_IDLE_SLICE 500
+int bt_rpc_idle_work(bt_rpc *r);
+
 /* Seconds until the auto-lock is due (-1 when nothing is unlocked). */
 int bt_rpc_idle_left(bt_rpc *r, time_t now);
 

@@ -266,6 +266,49 @@ int main(int argc, char **argv)
     printf("sustained captures      %8.0f /s                  (floor: durable commits %.0f /s; %.0f%%)\n", rate,
            floor_rate, 100.0 * rate / floor_rate);
 
+    /* side by side with the peer: SQLCipher appending the same 2 KiB rows,
+     * each in its own durable transaction, at the same durability, in
+     * rounds alternating with Bantrail's own appends (bt_vault_append, its
+     * own transaction each), each after as many untimed; the captures'
+     * sustained rate above beside it */
+    char peer[1100];
+    snprintf(peer, sizeof peer, "%s/tests/bench_sqlcipher", argv[1]);
+    if (access(peer, X_OK) != 0) {
+        printf("SQLCipher side by side: not built (libsqlcipher-dev is not installed)\n");
+    } else {
+        int n_app = (int)(2000 * scale) + 20, round = n_app < 100 ? n_app : 100;
+        char *adir = test_tmpdir(), cmd[2400], head[2100];
+        bt_vault *av = NULL;
+        double bt_us = 0, sc_us = 0;
+        int len = snprintf(head, sizeof head, "{\"type\":\"notice\",\"text\":\"");
+        for (; len < 2046; len++) head[len] = (char)('a' + len % 26);
+        memcpy(head + len, "\"}", 3);
+        len += 2;
+        if (bt_vault_open(&av, adir) != BT_OK) return 2;
+        for (int i = 0; i < round; i++) /* as the peer: the write-ahead file grown first */
+            if (bt_vault_append(av, head, (size_t)len, NULL, 0, &id) != BT_OK) return 2;
+        snprintf(cmd, sizeof cmd, "%s %s/peer.sqlite %d", peer, adir, round);
+        for (int done = 0; done < n_app; done += round) {
+            a = now_us();
+            for (int i = 0; i < round; i++)
+                if (bt_vault_append(av, head, (size_t)len, NULL, 0, &id) != BT_OK) return 2;
+            bt_us += now_us() - a;
+            FILE *p = popen(cmd, "r");
+            double us = 0;
+            if (p == NULL || fscanf(p, "%lf", &us) != 1 || pclose(p) != 0) return 2;
+            sc_us += us;
+        }
+        bt_vault_close(av);
+        int rounds = (n_app + round - 1) / round;
+        double sc_rate = rounds * round / (sc_us / 1e6), app_rate = rounds * round / (bt_us / 1e6);
+        printf("SQLCipher 3.4 appends   %8.0f /s                  (2 KiB rows, one durable commit each: WAL, "
+               "synchronous=FULL)\n", sc_rate);
+        printf("  Bantrail appends      %8.0f /s = %.2f x SQLCipher   (goal >= 1.0 x)\n", app_rate, app_rate / sc_rate);
+        printf("  Bantrail captures     %8.0f /s = %.2f x SQLCipher   (sustained, above; goal >= 1.0 x)\n", rate,
+               rate / sc_rate);
+        free(adir);
+    }
+
     /* unlock */
     for (int i = 0; i < n_unlock; i++) {
         a = now_us();

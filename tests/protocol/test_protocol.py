@@ -154,6 +154,53 @@ class Session(HostTest):
         self.assertEqual(h.ok("get", {"id": second})["record"]["text"], "Your account has been disabled.")
         self.assertTrue(h.ok("verify")["ok"])
 
+    def test_captures_sent_together_are_each_acknowledged_stored_and_answered_in_order(self):
+        # group commit: captures already waiting are stored in one transaction, each answered after it
+        h = self.host
+        texts = [f"We suspended your account (notice {i} of a burst). " + "y" * (i * 50) for i in range(30)]
+        reqs = [{"id": 100 + i, "method": "capture", "params": dict(NOTICE, text=t)} for i, t in enumerate(texts)]
+        reqs.append({"id": 200, "method": "stats"})  # not a capture: answered after the group
+        h.send_raw(b"".join(frame(r) for r in reqs))
+        reps = [h.read() for _ in reqs]
+        self.assertEqual([r["id"] for r in reps], [r["id"] for r in reqs])
+        ids = [r["result"]["id"] for r in reps[:30]]
+        self.assertEqual(ids, list(range(1, 31)))
+        self.assertEqual(reps[30]["result"]["entries"], 30)
+        with open(os.path.join(self.home, "host.log")) as f:
+            self.assertNotIn("not stored together", f.read())
+        for rid, t in zip(ids, texts):
+            self.assertEqual(h.ok("get", {"id": rid})["record"]["text"], t)
+        self.assertTrue(h.ok("verify")["ok"])
+
+    def test_a_refused_capture_among_captures_sent_together_leaves_the_others_stored(self):
+        h = self.host
+        reqs = [{"id": i, "method": "capture", "params": dict(NOTICE, text=f"We disabled your account {i}.")}
+                for i in range(12)]
+        reqs[5] = {"id": 5, "method": "capture", "params": {"text": "no url"}}  # refused: the group is undone
+        h.send_raw(b"".join(frame(r) for r in reqs))
+        reps = [h.read() for _ in reqs]
+        self.assertEqual([r["id"] for r in reps], list(range(12)))
+        self.assertEqual(self.error(reps[5]), "bad_params")
+        ok = [r["result"]["id"] for i, r in enumerate(reps) if i != 5]
+        self.assertEqual(ok, list(range(1, 12)))  # each stored once, in order, nothing of the undone group left
+        self.assertEqual(h.ok("stats")["entries"], 11)
+        with open(os.path.join(self.home, "host.log")) as f:  # they were gathered into one group
+            self.assertIn("12 captures arrived together and were not stored together", f.read())
+        for i, rid in zip([i for i in range(12) if i != 5], ok):
+            self.assertEqual(h.ok("get", {"id": rid})["record"]["text"], f"We disabled your account {i}.")
+        self.assertTrue(h.ok("verify")["ok"])
+
+    def test_a_bad_frame_after_captures_sent_together_is_answered_after_them(self):
+        h = self.host
+        caps = [frame({"id": i, "method": "capture", "params": dict(NOTICE, text=f"We locked your account {i}.")})
+                for i in range(4)]
+        h.send_raw(caps[0] + caps[1] + struct.pack("=I", 0) + caps[2] + caps[3])  # a zero-length frame among them
+        reps = [h.read() for _ in range(5)]
+        self.assertEqual([r.get("id") for r in reps], [0, 1, None, 2, 3])
+        self.assertEqual(self.error(reps[2]), "bad_frame")
+        self.assertEqual([r["result"]["id"] for r in reps if "result" in r], [1, 2, 3, 4])
+        self.assertEqual(h.ok("stats")["entries"], 4)
+
     def test_a_deleted_shared_memory_file_does_not_split_two_writers(self):
         # SQLite's hazard: a host keeps its map of a deleted log.sqlite-shm while a second process
         # makes a new one; each then writes the WAL by its own index. The host must notice.

@@ -10,6 +10,7 @@
 #include "bantrail/capture.h"
 #include "bantrail/cases.h"
 #include "bantrail/inbox.h"
+#include "bantrail/index.h"
 #include "bantrail/records.h"
 #include "check.h"
 #include "test_log.h"
@@ -460,7 +461,7 @@ TEST(a_kill_while_kept_boxes_are_stored_never_stores_one_twice)
     free(root);
 }
 
-/* Collects the entries bt_links_each passes. */
+/* Collects the entries bt_index_related passes. */
 static int collect_links(void *ctx, int64_t entry, json_object *head)
 {
     int64_t *got = ctx;
@@ -469,45 +470,97 @@ static int collect_links(void *ctx, int64_t entry, json_object *head)
     return 0;
 }
 
-TEST(the_links_find_what_names_a_record_written_before_or_after_they_were_read)
+TEST(the_index_finds_what_names_a_record_written_before_or_after_it_was_built)
 {
     bt_vault *v = test_fresh_log();
     bt_capture *c = capture_of(v);
     bt_capture_out a = capture_at(c, SUSPENDED_TEXT, T0), b = capture_at(c, "We disabled your account.", T0 + 1);
-    int64_t att = 0, got[16] = {0};
+    int64_t att = 0, got[16] = {0}, read = 0;
     size_t size;
     CHECK_EQ(bt_capture_attach(c, a.record, "image/png", PNG_B64, strlen(PNG_B64), T0, &att, &size, NULL), BT_OK);
     capture_at(c, SUSPENDED_TEXT, T0 + 60); /* an occurrence of a */
-    bt_links *l = bt_links_new();
-    CHECK_EQ(bt_links_each(l, v, a.record, collect_links, got), BT_OK);
+    bt_index *ix = bt_index_new();
+    CHECK_EQ(bt_index_related(ix, v, a.record, collect_links, got), BT_OK);
     CHECK(got[0] == 2 && got[1] == att && got[2] == 4);
     memset(got, 0, sizeof got);
-    CHECK_EQ(bt_links_each(l, v, b.record, collect_links, got), BT_OK);
+    CHECK_EQ(bt_index_related(ix, v, b.record, collect_links, got), BT_OK);
     CHECK_EQ(got[0], 0); /* nothing names b */
-    /* attached to a later (a box delivered at unlock): read at the next question */
+    CHECK_EQ(bt_index_update(ix, v, 0, &read), BT_OK);
+    CHECK_EQ(read, 0); /* nothing new: nothing read again */
+    /* attached later (a box delivered at unlock): only that entry is read at the next question */
     int64_t att2 = 0;
     CHECK_EQ(bt_capture_attach(c, a.record, "image/png", PNG_B64, strlen(PNG_B64), T0 + 99, &att2, &size, NULL),
              BT_OK);
+    CHECK_EQ(bt_index_update(ix, v, 0, &read), BT_OK);
+    CHECK_EQ(read, 1);
+    CHECK_EQ(bt_index_last(ix), att2);
     memset(got, 0, sizeof got);
-    CHECK_EQ(bt_links_each(l, v, a.record, collect_links, got), BT_OK);
+    CHECK_EQ(bt_index_related(ix, v, a.record, collect_links, got), BT_OK);
     CHECK(got[0] == 3 && got[3] == att2);
-    /* asked first about the later record, then about the earlier one: read back to it */
-    bt_links *later_first = bt_links_new();
-    memset(got, 0, sizeof got);
-    CHECK_EQ(bt_links_each(later_first, v, b.record, collect_links, got), BT_OK);
-    CHECK_EQ(got[0], 0);
-    CHECK_EQ(bt_links_each(later_first, v, a.record, collect_links, got), BT_OK);
-    CHECK(got[0] == 3 && got[1] == att && got[2] == 4 && got[3] == att2);
-    bt_links_free(later_first);
-    /* locked: nothing is read */
+    /* locked: nothing is read, and what the index held is forgotten */
     CHECK_EQ(test_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &test_fast_kdf), BT_OK);
     bt_vault_lock(v);
-    bt_links *fresh = bt_links_new();
-    CHECK_EQ(bt_links_each(fresh, v, a.record, collect_links, got), BT_ERR_LOCKED);
-    bt_links_free(fresh);
-    bt_links_free(l);
+    memset(got, 0, sizeof got);
+    CHECK_EQ(bt_index_related(ix, v, a.record, collect_links, got), BT_ERR_LOCKED);
+    CHECK_EQ(got[0], 0);
+    CHECK_EQ(bt_index_last(ix), 0);
+    bt_index_free(ix);
     bt_capture_free(c);
     bt_vault_close(v);
+}
+
+TEST(the_index_sees_entries_another_handle_appended_and_a_log_replaced_under_it)
+{
+    char *dir = test_tmpdir();
+    bt_vault *v = NULL, *other = NULL;
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    CHECK_EQ(bt_vault_open(&other, dir), BT_OK); /* the CLI beside the host */
+    bt_capture *c = capture_of(v), *oc = capture_of(other);
+    bt_capture_out a = capture_at(c, SUSPENDED_TEXT, T0);
+    int64_t got[16] = {0}, read = 0, att = 0;
+    size_t size;
+    bt_index *ix = bt_index_new();
+    const bt_cases *cs = NULL;
+    CHECK_EQ(bt_index_cases(ix, v, T0 + 10, &cs, NULL), BT_OK);
+    CHECK(bt_cases_of_record(cs, a.record) != NULL);
+    /* the other handle attaches to a and captures a notice of another account */
+    CHECK_EQ(bt_capture_attach(oc, a.record, "image/png", PNG_B64, strlen(PNG_B64), T0 + 5, &att, &size, NULL), BT_OK);
+    bt_capture_out b = capture_at(oc, "Your account @someone_else was permanently disabled.", T0 + 6);
+    CHECK_EQ(bt_index_related(ix, v, a.record, collect_links, got), BT_OK);
+    CHECK(got[0] == 1 && got[1] == att);
+    CHECK(bt_cases_of_record(cs, b.record) == NULL); /* not yet: derived before it was written */
+    CHECK_EQ(bt_index_cases(ix, v, T0 + 10, &cs, NULL), BT_OK);
+    CHECK(bt_cases_of_record(cs, a.record) != NULL && bt_cases_of_record(cs, b.record) != NULL);
+    CHECK_EQ(bt_index_update(ix, v, 0, &read), BT_OK);
+    CHECK_EQ(read, 0);
+    bt_capture_free(oc);
+    bt_vault_close(other);
+    /* the log replaced by another one (a copy restored): the index starts over on it */
+    bt_capture_free(c);
+    bt_vault_close(v);
+    char *dir2 = test_tmpdir(), from[600], to[600];
+    CHECK_EQ(bt_vault_open(&v, dir2), BT_OK);
+    c = capture_of(v);
+    capture_at(c, "We disabled your account.", T0);
+    capture_at(c, "We disabled your account.", T0 + 3);
+    bt_capture_free(c);
+    bt_vault_close(v);
+    snprintf(from, sizeof from, "%s/" BT_VAULT_DB, dir2);
+    snprintf(to, sizeof to, "%s/" BT_VAULT_DB, dir);
+    CHECK_EQ(rename(from, to), 0);
+    snprintf(from, sizeof from, "%s/" BT_VAULT_KEYFILE, dir2);
+    snprintf(to, sizeof to, "%s/" BT_VAULT_KEYFILE, dir);
+    CHECK_EQ(rename(from, to), 0);
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    CHECK_EQ(bt_index_update(ix, v, 0, &read), BT_OK);
+    CHECK_EQ(read, 2);
+    memset(got, 0, sizeof got);
+    CHECK_EQ(bt_index_related(ix, v, 1, collect_links, got), BT_OK);
+    CHECK(got[0] == 1 && got[1] == 2); /* the second notice is an occurrence of the first; no attachment */
+    bt_index_free(ix);
+    bt_vault_close(v);
+    free(dir);
+    free(dir2);
 }
 
 RUN_TESTS(T(a_repeat_within_24_hours_is_an_occurrence_and_after_them_a_new_notice),
@@ -522,4 +575,5 @@ RUN_TESTS(T(a_repeat_within_24_hours_is_an_occurrence_and_after_them_a_new_notic
           T(a_malformed_sealed_box_is_refused_and_leaves_the_log_intact),
           T(a_malformed_box_kept_while_locked_stays_pending_and_is_not_stored),
           T(a_sealed_event_is_added_as_event_add_adds_it), T(a_kill_while_kept_boxes_are_stored_never_stores_one_twice),
-          T(the_links_find_what_names_a_record_written_before_or_after_they_were_read))
+          T(the_index_finds_what_names_a_record_written_before_or_after_it_was_built),
+          T(the_index_sees_entries_another_handle_appended_and_a_log_replaced_under_it))

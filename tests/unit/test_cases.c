@@ -161,7 +161,13 @@ TEST(ids_must_increase)
     CHECK_EQ(bt_cases_add(cs, 5, h), BT_ERR_BAD_PARAMS);
     CHECK_EQ(bt_cases_add(cs, 3, h), BT_ERR_BAD_PARAMS);
     CHECK_EQ(bt_cases_finish(cs, NOW), BT_OK);
-    CHECK_EQ(bt_cases_add(cs, 9, h), BT_ERR_BAD_PARAMS);
+    CHECK_EQ(bt_cases_add(cs, 4, h), BT_ERR_BAD_PARAMS); /* after finishing too */
+    json_object_put(h);
+    h = notice("y", "warning", NULL, T0 + 60);
+    CHECK_EQ(bt_cases_add(cs, 9, h), BT_OK); /* later ones are added, and derived at the next finish */
+    CHECK(bt_cases_of_record(cs, 9) == NULL);
+    CHECK_EQ(bt_cases_finish(cs, NOW), BT_OK);
+    CHECK(bt_cases_of_record(cs, 9) != NULL && bt_cases_of_record(cs, 5) != NULL);
     json_object_put(h);
     bt_cases_free(cs);
 }

@@ -6,6 +6,7 @@
 #include <sodium.h>
 
 #include "bantrail/rpc.h"
+#include "bantrail/vault.h"
 #include "check.h"
 
 /* Sends one request and returns the reply (the caller frees). */
@@ -275,7 +276,37 @@ TEST(a_sealed_appeal_event_kept_while_locked_is_added_at_unlock)
     free(dir);
 }
 
-RUN_TESTS(T(a_sealed_appeal_event_kept_while_locked_is_added_at_unlock),
+TEST(the_index_is_built_while_idle_after_unlock_in_slices_and_never_while_locked)
+{
+    char *dir = test_tmpdir();
+    bt_vault *v = NULL;
+    bt_err err;
+    int64_t id;
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK); /* a log of a slice and a half of entries */
+    CHECK_EQ(bt_vault_batch_begin(v), BT_OK);
+    for (int i = 0; i < BT_RPC_IDLE_SLICE * 3 / 2; i++) CHECK_EQ(bt_vault_append(v, "{\"type\":\"x\"}", 12, NULL, 0, &id), BT_OK);
+    CHECK_EQ(bt_vault_batch_end(v, 1), BT_OK);
+    bt_vault_close(v);
+    bt_rpc *r = bt_rpc_new(dir, 1);
+    free(ask(r, "{\"id\":1,\"method\":\"set_passphrase\",\"params\":{\"new\":\"a passphrase\",\"kdf_ops\":1,"
+                "\"kdf_mem\":8388608}}", &err));
+    free(ask(r, "{\"id\":1,\"method\":\"set_passphrase\",\"params\":{\"confirm\":true}}", &err));
+    free(ask(r, "{\"id\":3,\"method\":\"lock\"}", &err));
+    CHECK_EQ(err, BT_OK);
+    CHECK_EQ(bt_rpc_idle_work(r), 0); /* locked: nothing to read */
+    free(ask(r, "{\"id\":2,\"method\":\"unlock\",\"params\":{\"passphrase\":\"a passphrase\"}}", &err));
+    CHECK_EQ(err, BT_OK);
+    CHECK_EQ(bt_rpc_idle_work(r), 1); /* one slice read, more to come */
+    CHECK_EQ(bt_rpc_idle_work(r), 0); /* the rest */
+    CHECK_EQ(bt_rpc_idle_work(r), 0); /* nothing new */
+    free(ask(r, "{\"id\":3,\"method\":\"lock\"}", &err));
+    CHECK_EQ(bt_rpc_idle_work(r), 0);
+    bt_rpc_free(r);
+    free(dir);
+}
+
+RUN_TESTS(T(the_index_is_built_while_idle_after_unlock_in_slices_and_never_while_locked),
+          T(a_sealed_appeal_event_kept_while_locked_is_added_at_unlock),
           T(repeats_are_folded_among_many_notices_and_after_a_restart), T(the_log_locks_itself_after_the_idle_time),
           T(the_inbound_frame_is_wiped_after_dispatch), T(a_caller_not_allowed_gets_only_hello),
           T(a_sealed_capture_kept_while_locked_is_stored_at_unlock))
