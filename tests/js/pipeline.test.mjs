@@ -238,6 +238,35 @@ test('discarding what is held removes it: nothing is delivered afterwards', asyn
   assert.equal(await p.discardHeld(), 0, 'nothing left to discard');
 });
 
+test('an item whose removal was lost is sent again as the same box, which the host can recognise; its duplicate answer removes it', async () => {
+  const kp = await testKeyPair();
+  const storage = memoryStorage();
+  let killBeforeRemoval = true;
+  const killing = { ...storage, set: async (k, v) => {
+    if (k === 'outbox' && killBeforeRemoval && client.calls.length === 1) { killBeforeRemoval = false; throw new Error('killed'); }
+    return storage.set(k, v);
+  } };
+  const seen = new Set();
+  const client = fakeClient((m, params) => {
+    if (m !== 'capture_sealed') throw new Error(m);
+    if (seen.has(params.sealed)) return { duplicate: true };
+    seen.add(params.sealed);
+    return { id: nextId++, attachments: [] };
+  }, kp.publicKeyB64);
+  client.up = false;
+  const p = make({ client, storage: killing });
+  await p.capture(notice, { id: 1 });
+  client.up = true;
+  await assert.rejects(p.deliverAll(), /killed/);   // the host committed; the worker died before removing it
+  assert.equal((await p.waiting()).count, 1);
+  const q = make({ client, storage });   // the next worker
+  const d = await q.deliverAll();
+  assert.deepEqual([d.delivered, d.remaining, d.error], [1, 0, null]);
+  assert.equal(client.calls.length, 2);
+  assert.equal(client.calls[1][1].sealed, client.calls[0][1].sealed, 'the very same box: never sealed again');
+  assert.equal((await q.waiting()).count, 0);
+});
+
 test('a full outbox leaves what was held where it is, not counted as lost', async () => {
   const kp = await testKeyPair();
   const storage = memoryStorage();
