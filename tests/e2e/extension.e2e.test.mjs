@@ -332,6 +332,36 @@ test('what is held before set-up can be discarded: the popup asks once more, and
   }
 });
 
+test('what is held before set-up is capped: beyond 50 captures the popup counts what was not kept', async () => {
+  const D = join(dir, 'profile-cap');
+  const home = join(dir, 'home-cap');
+  const { context, worker } = await H.launch({ userDataDir: D, home, port: srv.port, spki: cert.spki, hosts });
+  try {
+    await worker.evaluate(() => chrome.storage.local.set({ settings: { screenshots: false } }));   // quicker: the count is the bound met first
+    const page = await context.newPage();
+    const url = H.index['facebook-checkpoint.html'].url;
+    const badge = () => worker.evaluate(() => chrome.action.getBadgeText({}));
+    for (let i = 1; i <= 52; i++) {
+      await page.goto(`${url}${url.includes('?') ? '&' : '?'}n=${i}`);
+      await H.waitFor(async () => (await badge()) === (i <= 50 ? String(i) : '!'), { what: `capture ${i} held or refused` });
+    }
+    await page.close();
+    const words = await heldWords(context);
+    assert.match(words, /^50 captures are kept in this browser, not yet encrypted/);
+    assert.match(words, /2 captures were not kept: the room for captures before set-up \(50 captures, 4 MiB\) is full\./);
+    // Discarding makes room again, and the counts go with what they spoke of.
+    const popup = await openPopup(context);
+    await popup.click('#discard-held');
+    assert.equal(await popup.textContent('#discard-held-confirm'), 'Discard 50 captures for good');
+    await popup.click('#discard-held-confirm');
+    await popup.waitForSelector('#held.hidden', { state: 'attached' });
+    await popup.close();
+    assert.equal(await badge(), '');
+  } finally {
+    await context.close();
+  }
+});
+
 /** Asks the worker for its status the way the popup does, from one of our pages. */
 async function openPopupStatus(worker) {
   const context = worker.__context;
