@@ -260,6 +260,9 @@ test('a capture made before the host is installed survives a browser restart and
     await H.waitFor(async () => (await worker.evaluate(() => chrome.action.getBadgeText({}))) === '1', { what: 'a capture held' });
     await page.close();
     const before = await heldWords(context);
+    const popup = await openPopup(context);
+    assert.match(await popup.textContent('#last'), /· Facebook · Checkpoint \(waiting, not in the log yet\)$/);
+    await popup.close();
     assert.match(before, /1 capture is kept in this browser, not yet encrypted/);
     assert.match(before, /Their screenshots are kept with them/);
     assert.match(before, /bantrail install/, 'the step to finish set-up');
@@ -287,6 +290,10 @@ test('a capture made before the host is installed survives a browser restart and
     assert.equal(all.length, es.length);
     const stored = JSON.stringify(await worker.evaluate(() => chrome.storage.local.get(null)));
     assert.ok(!stored.includes('Your account has been locked'), 'nothing left in clear in extension storage');
+    const popup = await openPopup(context);
+    assert.match(await popup.textContent('#last'), /· Facebook · Checkpoint$/, 'the last capture, now in the log');
+    assert.ok(await popup.isHidden('#held'));
+    await popup.close();
   } finally {
     await context.close();
   }

@@ -51,13 +51,16 @@ export class Pipeline {
         }
       }
     }
-    if (stored) {
-      const c = (r.classification && typeof r.classification === 'object' ? r.classification : capture.classification) || {};
-      await this.memo.set('lastCapture', { at: this.now(), record: r.id, platform: c.platform || null,
-        kind: c.kind || null, occurrence: Boolean(r.occurrence) });
-    }
+    if (stored) await this._remember(r, capture.classification);
     return { stored, id: stored ? r.id : null, occurrence: Boolean(r && r.occurrence),
       classification: r && r.classification ? r.classification : null };
+  }
+
+  /** Notes, in memory, what the last capture stored was (host's answer r), for the popup. */
+  _remember(r, fallback = null, extra = {}) {
+    const c = (r.classification && typeof r.classification === 'object' ? r.classification : fallback) || {};
+    return this.memo.set('lastCapture', { at: this.now(), record: r.id, platform: c.platform || null,
+      kind: c.kind || null, occurrence: Boolean(r.occurrence), ...extra });
   }
 
   /**
@@ -136,10 +139,8 @@ export class Pipeline {
         this.lastError = `outbox: ${k.code || k.message}`;
         return { stored: false, queued: false, error: k.code || 'outbox_full' };
       }
-      if (payload.capture) {   // the popup says when the last capture was, and that it waits
-        const c = payload.capture.classification || {};
-        await this.memo.set('lastCapture', { at: this.now(), record: null, platform: c.platform || null, kind: c.kind || null, waiting: true });
-      }
+      // the popup says when the last capture was, and that it waits
+      if (payload.capture) await this._remember({ id: null }, payload.capture.classification, { waiting: true });
       return { stored: false, queued: true };
     }
     this.lastError = `${what}: ${e.code || ''} ${e.message}`;
@@ -178,7 +179,8 @@ export class Pipeline {
     }
     const r = await this.outbox.deliver(async (item) => {
       const res = await this.client.call('capture_sealed', { sealed: item.sealed });
-      if (res && typeof res.id === 'number') await this.memo.set('lastCapture', { at: this.now(), record: res.id, delivered: true });
+      // a capture the host stored (not an event, a repeat's screenshot or a duplicate)
+      if (res && res.classification && res.stored !== false && typeof res.id === 'number') await this._remember(res, null, { delivered: true });
     });
     if (r.error) {
       this.lastError = `deliver: ${r.error.code || r.error.message}`;
