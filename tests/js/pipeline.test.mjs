@@ -267,6 +267,29 @@ test('an item whose removal was lost is sent again as the same box, which the ho
   assert.equal((await q.waiting()).count, 0);
 });
 
+test('a worker stopped between sealing a held item into the outbox and removing it from the held queue delivers it once', async () => {
+  const kp = await testKeyPair();
+  const storage = memoryStorage();
+  let stopped = false;
+  const stopping = { ...storage, set: async (k, v) => {
+    if (k === 'held' && !stopped && (await storage.get('outbox'))?.items?.length) { stopped = true; throw new Error('stopped'); }
+    return storage.set(k, v);
+  } };
+  const client = fakeClient(hostThatStores, kp.publicKeyB64);
+  client.up = false;
+  await make({ client, storage }).capture(notice, { id: 1 });
+  await storage.set('publicKey', kp.publicKeyB64);
+  await assert.rejects(make({ client, storage: stopping }).deliverAll(), /stopped/);   // sealed into the outbox; the removal is lost
+  assert.ok(stopped);
+  assert.deepEqual([(await storage.get('outbox')).items.length, (await storage.get(HELD_KEY)).items.length], [1, 1], 'in both queues');
+  client.up = true;
+  const p = make({ client, storage });   // the next worker
+  const d = await p.deliverAll();
+  assert.deepEqual([d.delivered, d.remaining], [1, 0]);
+  assert.deepEqual(client.calls.map((c) => c[0]), ['capture_sealed'], 'delivered once');
+  assert.equal((await p.waiting()).held.count, 0);
+});
+
 test('a full outbox leaves what was held where it is, not counted as lost', async () => {
   const kp = await testKeyPair();
   const storage = memoryStorage();

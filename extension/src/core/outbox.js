@@ -61,9 +61,10 @@ export class Outbox {
   /**
    * Seals and stores one payload. Returns {id, screenshotLeftOut}. Throws OutboxFull when even the
    * notice without its screenshot does not fit, after counting the loss unless countLoss is false
-   * (the caller keeps the payload elsewhere).
+   * (the caller keeps the payload elsewhere). from: the id of the item it came from in another
+   * queue (see sources()), kept beside it.
    */
-  add(payload, publicKeyB64, { countLoss = true } = {}) {
+  add(payload, publicKeyB64, { countLoss = true, from = null } = {}) {
     return this._locked(async () => {
       const st = await this._load();
       const bytes = st.items.reduce((n, it) => n + it.size, 0);
@@ -86,10 +87,16 @@ export class Outbox {
       if (leftOut) st.screenshotsLeftOut += 1;
       const item = { id: randomId(), queued_at: this._now(), size: sealed.length, [this._field]: sealed,
         kind: payload.capture ? 'capture' : payload.event ? 'event' : 'attach' };
+      if (from) item.from = from;
       st.items.push(item);
       await this._storage.set(this._key, st);
       return { id: item.id, screenshotLeftOut: leftOut };
     });
+  }
+
+  /** The `from` of every item waiting: what another queue moved here (and may not have removed yet). */
+  async sources() {
+    return new Set((await this._load()).items.map((it) => it.from).filter(Boolean));
   }
 
   /** The bounds: {maxItems, maxBytes}. */

@@ -84,14 +84,17 @@ export class Pipeline {
 
   /**
    * Seals what was held in clear to public key pk and moves it into the outbox, oldest first; an
-   * item leaves the held queue only once it is in the outbox. Stops (keeping the rest held) when
-   * the outbox is full. Returns the number moved.
+   * item leaves the held queue only once it is in the outbox (which notes where it came from, so
+   * that one left in both by a worker stopped in between is not moved twice). Stops (keeping the
+   * rest held) when the outbox is full. Returns the number moved.
    */
   async _sealHeld(pk) {
+    const moved = await this.outbox.sources();
     const r = await this.held.deliver(async (item) => {
+      if (moved.has(item.id)) return;   // in the outbox already: only its removal from here was lost
       const payload = JSON.parse(item.clear);
       delete payload.v;   // outbox.add puts it back
-      await this.outbox.add(payload, pk, { countLoss: false });
+      await this.outbox.add(payload, pk, { countLoss: false, from: item.id });
     });
     if (r.error) this.lastError = `outbox: ${r.error.code || r.error.message}`;
     return r.delivered;
