@@ -108,8 +108,11 @@ test('Firefox: each restriction page gives exactly one record with its platform,
   }
 });
 
-/** The popup's words about what is held in this browser before set-up ('' when hidden). */
-async function heldWords(browser) {
+/**
+ * The popup's words about what is held in this browser before set-up ('' when hidden), and
+ * (host: true) about the host instead.
+ */
+async function heldWords(browser, { host = false } = {}) {
   const p = await browser.newPage();
   try {
     // Puppeteer misses the load event of an extension page reached over WebDriver BiDi: the page
@@ -117,6 +120,7 @@ async function heldWords(browser) {
     p.goto(`moz-extension://${UUID}/src/pages/popup.html`, { timeout: 60000 }).catch(() => {});
     await H.waitFor(() => p.evaluate(() => location.protocol === 'moz-extension:' && document.getElementById('host').textContent.length > 0).catch(() => false),
       { timeout: 20000, what: 'the popup page' });
+    if (host) return await p.evaluate(() => document.getElementById('host').textContent);
     return await p.evaluate(() => (document.getElementById('held').classList.contains('hidden') ? ''
       : [...document.querySelectorAll('#held p:not(.hidden)')].map((e) => e.textContent).join(' ')));
   } finally {
@@ -141,6 +145,7 @@ test('Firefox: a capture made before the host is installed survives a browser re
     assert.match(before, /1 capture is kept in this browser, not yet encrypted/);
     assert.match(before, /bantrail install/);
     assert.doesNotMatch(before, /sealed/);
+    assert.match(await heldWords(browser, { host: true }), /^Not installed — run “bantrail install”$/, 'Firefox says why in the port');
   } finally {
     await H.within(browser.close(), 20000, 'closing Firefox').catch((e) => console.log(`# ${e.message}`));
   }
