@@ -1,6 +1,7 @@
 // Bantrail's service worker (Chromium) / background script (Firefox). It only routes: messages are
 // admitted by type and sender (core/router.js), captures go to the native host over one port
-// (core/native.js) or, while the host is away, into the sealed outbox (core/outbox.js).
+// (core/native.js) or, while the host is away, into the sealed outbox (core/outbox.js) — or, before
+// the log's public key is known, held in clear in storage.local (core/pipeline.js).
 import { NativeClient, NativeError } from './core/native.js';
 import { Pipeline } from './core/pipeline.js';
 import { Outbox } from './core/outbox.js';
@@ -112,8 +113,8 @@ async function screenshot(tab) {
 async function updateBadge() {
   try {
     const o = await pipeline.waiting();
-    const lost = o.lost + o.lostUnsealed;
-    const waiting = o.count + o.unsealed;
+    const lost = o.lost + o.held.lost;
+    const waiting = o.count + o.held.count;
     const reportsFailed = (await sender.status()).failed > 0;   // a report that could not be sent
     const alarm = lost > 0 || reportsFailed || Boolean(await local.get(PROBLEM_KEY));   // or the log went back
     const text = alarm ? '!' : waiting > 0 ? String(Math.min(waiting, 99)) : '';
@@ -147,6 +148,9 @@ async function status() {
   try {
     await client.ensure();
     hello = await client.call('hello', undefined, 10000);   // fresh counts, not the connection's
+    // The host answers: what was held in clear goes to it (sealed) before the popup counts it, if
+    // that is quick.
+    if ((await pipeline.held.status()).count) await Promise.race([deliverAll(), new Promise((r) => setTimeout(r, 3000))]);
   } catch { /* shown as not connected */ }
   return {
     host: client.state,
@@ -261,9 +265,13 @@ async function pageRequest(msg) {
     case 'save_page': return savePage(msg.tab);
     case 'deliver_outbox': {
       const r = await deliverAll();
-      await outbox.acknowledge();
-      await local.set('lostUnsealed', 0);
+      await pipeline.acknowledge();
       return r;
+    }
+    case 'discard_held': {   // the person chose to discard what waits in clear before set-up
+      const discarded = await pipeline.discardHeld();
+      await pipeline.held.acknowledge();
+      return { discarded };
     }
     default:
       if (SHARE_TYPES.includes(msg.type)) return shareRequest(msg);

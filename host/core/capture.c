@@ -24,6 +24,8 @@ struct bt_capture {
     size_t n_recent, cap_recent;
     uint32_t *recent_slot; /* 2 * cap_recent slots: 1 + index in recent by fingerprint, 0 empty */
     int recent_loaded;     /* the list holds what the log had when it was first readable */
+    unsigned char (*boxes)[BT_BOX_ID_BYTES]; /* sealed boxes taken: bt_capture_box_seen */
+    size_t n_boxes, cap_boxes;
 };
 
 bt_err bt_capture_new(bt_capture **out, bt_vault *v)
@@ -39,6 +41,7 @@ void bt_capture_free(bt_capture *c)
     if (c == NULL) return;
     free(c->recent);
     free(c->recent_slot);
+    free(c->boxes);
     free(c);
 }
 
@@ -52,6 +55,7 @@ void bt_capture_forget(bt_capture *c)
     c->n_recent = 0;
     if (c->recent_slot != NULL) memset(c->recent_slot, 0, 2 * c->cap_recent * sizeof *c->recent_slot);
     c->recent_loaded = 0;
+    c->n_boxes = 0;
 }
 
 bt_err bt_core_base64(const char *s, size_t n, unsigned char **out, size_t *out_len)
@@ -152,6 +156,12 @@ static int load_recent_one(void *ctx, const bt_vault_entry_info *e)
         } else if (type != NULL && !strcmp(type, BT_REC_OCCURRENCE)) {
             for (size_t i = 0; i < c->n_recent; i++)
                 if (c->recent[i].id == of && at > c->recent[i].last_seen) c->recent[i].last_seen = at;
+        } else if (type != NULL && !strcmp(type, BT_REC_SEALED_DONE)) {
+            const char *box_hex = bt_json_str(head, "box");
+            unsigned char box[BT_BOX_ID_BYTES];
+            if (box_hex != NULL && sodium_hex2bin(box, sizeof box, box_hex, strlen(box_hex), NULL, &n, NULL) == 0 &&
+                n == sizeof box)
+                bt_capture_box_taken(c, box);
         }
     }
     json_object_put(head);
@@ -169,6 +179,28 @@ static void load_recent(bt_capture *c, int64_t now)
     bt_vault_entries(c->vault, s.entries > BT_REPEAT_SCAN ? s.entries - BT_REPEAT_SCAN : 0, BT_REPEAT_SCAN,
                      load_recent_one, &l, &last);
     c->recent_loaded = 1;
+}
+
+/* ---- the sealed boxes taken ---- */
+
+int bt_capture_box_seen(bt_capture *c, const unsigned char id[BT_BOX_ID_BYTES], int64_t now)
+{
+    load_recent(c, now);
+    for (size_t i = 0; i < c->n_boxes; i++)
+        if (sodium_memcmp(c->boxes[i], id, BT_BOX_ID_BYTES) == 0) return 1;
+    return 0;
+}
+
+void bt_capture_box_taken(bt_capture *c, const unsigned char id[BT_BOX_ID_BYTES])
+{
+    if (c->n_boxes == c->cap_boxes) {
+        size_t cap = c->cap_boxes ? 2 * c->cap_boxes : 16;
+        unsigned char(*bigger)[BT_BOX_ID_BYTES] = realloc(c->boxes, cap * sizeof *bigger);
+        if (bigger == NULL) return; /* not remembered: only the recognition of a re-sent box is lost */
+        c->boxes = bigger;
+        c->cap_boxes = cap;
+    }
+    memcpy(c->boxes[c->n_boxes++], id, BT_BOX_ID_BYTES);
 }
 
 /* ---- capture ---- */

@@ -102,6 +102,63 @@ static bt_err expand_box(bt_capture *c, const unsigned char *box, size_t len, in
     return err;
 }
 
+/* A box's id: BLAKE2b-128 of its sealed bytes. They are random (a new
+ * ephemeral key each time it is sealed), so the id names this box, the same
+ * when it is sent again, and tells nothing of what is inside. */
+static void box_id(const unsigned char *sealed, size_t len, unsigned char id[BT_BOX_ID_BYTES])
+{
+    crypto_generichash(id, BT_BOX_ID_BYTES, sealed, len, NULL, 0);
+}
+
+/* Appends the sealed_done entry of a box taken: its id, what it became (or
+ * that it was taken before), and the sealed_capture entry it was kept in
+ * (kept, 0 for none). */
+static bt_err mark_done(bt_capture *c, const unsigned char id[BT_BOX_ID_BYTES], int64_t kept, const bt_box_out *out,
+                        int64_t now)
+{
+    char hex[2 * BT_BOX_ID_BYTES + 1];
+    int64_t entry;
+    json_object *mark = bt_record_new(BT_REC_SEALED_DONE);
+    sodium_bin2hex(hex, sizeof hex, id, BT_BOX_ID_BYTES);
+    if (kept > 0) json_object_object_add(mark, "of", json_object_new_int64(kept));
+    json_object_object_add(mark, "box", json_object_new_string(hex));
+    if (out->kind == BT_BOX_DUPLICATE)
+        json_object_object_add(mark, "duplicate", json_object_new_boolean(1));
+    else
+        json_object_object_add(mark, "record",
+                               json_object_new_int64(out->kind == BT_BOX_EVENT ? out->event_id : out->record));
+    json_object_object_add(mark, "captured_at", json_object_new_int64(now));
+    bt_err err = bt_record_append(bt_capture_vault(c), mark, NULL, 0, &entry);
+    json_object_put(mark);
+    if (err == BT_OK) bt_capture_box_taken(c, id);
+    return err;
+}
+
+/* Stores what the opened box holds and its sealed_done mark in one
+ * transaction, unless a box with the same id was taken before: then nothing
+ * is stored (kind DUPLICATE), and a box kept while locked (kept > 0) is marked
+ * done. A failure leaves the log as it was. */
+static bt_err take_box(bt_capture *c, const unsigned char *box, size_t len, const unsigned char id[BT_BOX_ID_BYTES],
+                       int64_t kept, int64_t now, bt_box_out *out, const char **why)
+{
+    bt_vault *v = bt_capture_vault(c);
+    int taken = bt_capture_box_seen(c, id, now);
+    bt_err err, end;
+    memset(out, 0, sizeof *out);
+    out->kind = BT_BOX_DUPLICATE;
+    if (taken && kept == 0) return BT_OK;
+    if ((err = bt_vault_batch_begin(v)) != BT_OK) return err;
+    if (!taken) err = expand_box(c, box, len, now, out, why);
+    if (err == BT_OK) err = mark_done(c, id, kept, out, now);
+    end = bt_vault_batch_end(v, err == BT_OK);
+    if (err == BT_OK) err = end;
+    if (err != BT_OK) {
+        bt_capture_forget(c); /* what it remembered of the rolled-back entries */
+        bt_box_out_free(out);
+    }
+    return err;
+}
+
 /* Keeps the box as it is until the next unlock. */
 static bt_err keep_box(bt_vault *v, const unsigned char *sealed, size_t len, int64_t now, bt_box_out *out)
 {
@@ -126,8 +183,13 @@ bt_err bt_inbox_put(bt_capture *c, const char *sealed, size_t len, int64_t now, 
         return err == BT_ERR_BAD_PARAMS ? refuse("sealed", why) : err;
     }
     err = bt_vault_open_sealed(bt_capture_vault(c), bin, bin_len, &box, &box_len);
-    if (err == BT_ERR_LOCKED) err = keep_box(bt_capture_vault(c), bin, bin_len, now, out);
-    else if (err == BT_OK) err = expand_box(c, box, box_len, now, out, why);
+    if (err == BT_ERR_LOCKED) {
+        err = keep_box(bt_capture_vault(c), bin, bin_len, now, out);
+    } else if (err == BT_OK) {
+        unsigned char id[BT_BOX_ID_BYTES];
+        box_id(bin, bin_len, id);
+        err = take_box(c, box, box_len, id, 0, now, out, why);
+    }
     bt_vault_free(box);
     free(bin);
     return err;
@@ -161,30 +223,21 @@ static int find_pending(void *ctx, const bt_vault_entry_info *e)
 
 /* Opens and stores the box kept in entry id and marks it done, in one
  * transaction: a kill in between leaves it pending with nothing stored,
- * never stored and still pending (it would be stored twice). */
-static int deliver(bt_capture *c, int64_t id, int64_t now)
+ * never stored and still pending (it would be stored twice). A box taken
+ * before (sent again after its answer was lost) is only marked done. */
+static int deliver(bt_capture *c, int64_t id, int64_t now) /* 1 stored, 0 taken before, -1 still pending */
 {
     bt_vault *v = bt_capture_vault(c);
     char *head = NULL;
-    unsigned char *sealed = NULL, *box = NULL;
+    unsigned char *sealed = NULL, *box = NULL, bid[BT_BOX_ID_BYTES];
     size_t head_len, sealed_len, box_len;
     bt_box_out out;
-    int64_t entry;
-    int delivered = 0;
+    int delivered = -1;
     memset(&out, 0, sizeof out);
     if (bt_vault_read(v, id, &head, &head_len, &sealed, &sealed_len) == BT_OK &&
-        bt_vault_open_sealed(v, sealed, sealed_len, &box, &box_len) == BT_OK && bt_vault_batch_begin(v) == BT_OK) {
-        if (expand_box(c, box, box_len, now, &out, NULL) == BT_OK) {
-            json_object *mark = bt_record_new(BT_REC_SEALED_DONE);
-            json_object_object_add(mark, "of", json_object_new_int64(id));
-            json_object_object_add(mark, "record",
-                                   json_object_new_int64(out.kind == BT_BOX_EVENT ? out.event_id : out.record));
-            json_object_object_add(mark, "captured_at", json_object_new_int64(now));
-            delivered = bt_record_append(v, mark, NULL, 0, &entry) == BT_OK;
-            json_object_put(mark);
-        }
-        if (bt_vault_batch_end(v, delivered) != BT_OK) delivered = 0;
-        if (!delivered) bt_capture_forget(c);
+        bt_vault_open_sealed(v, sealed, sealed_len, &box, &box_len) == BT_OK) {
+        box_id(sealed, sealed_len, bid);
+        if (take_box(c, box, box_len, bid, id, now, &out, NULL) == BT_OK) delivered = out.kind != BT_BOX_DUPLICATE;
     }
     bt_box_out_free(&out);
     bt_vault_free(box);
@@ -212,8 +265,8 @@ int bt_inbox_expand_pending(bt_capture *c, int64_t now)
         (void)key;
         int64_t id = json_object_get_int64(val);
         int delivered = deliver(c, id, now);
-        done += delivered;
-        if (!delivered && id <= scanned) scanned = id - 1; /* still pending: the next scan starts with it */
+        done += delivered > 0;
+        if (delivered < 0 && id <= scanned) scanned = id - 1; /* still pending: the next scan starts with it */
     }
     json_object_put(p.pending);
     if (scanned != from) bt_vault_set_mark(v, "sealed_scanned", scanned);

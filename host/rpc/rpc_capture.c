@@ -65,6 +65,10 @@ static json_object *box_json(const bt_box_out *out)
         json_object_object_add(res, "pending", json_object_new_boolean(1));
         json_object_object_add(res, "entry", json_object_new_int64(out->entry));
         return res;
+    case BT_BOX_DUPLICATE:
+        res = json_object_new_object();
+        json_object_object_add(res, "duplicate", json_object_new_boolean(1));
+        return res;
     case BT_BOX_EVENT:
         res = json_object_new_object();
         json_object_object_add(res, "id", json_object_new_int64(out->event_id));

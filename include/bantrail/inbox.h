@@ -7,11 +7,16 @@
  * objects as bt_capture_in_parse and bt_event_in_parse read them). Log
  * readable: the box is opened and stored at once, as a capture and its
  * attachments (none for a repeat: one screenshot per record) or as an
- * event. Log locked: the box is kept as it is in a "sealed_capture" entry
- * (the box its body) and expanded by bt_inbox_expand_pending at the next
- * unlock, which appends a "sealed_done" entry naming what it became, so that
- * no box is expanded twice. The log mark "sealed_scanned" keeps where the
- * next scan may start.
+ * event, with a "sealed_done" entry naming the box (its id, BLAKE2b-128 of
+ * the sealed bytes, as "box") and what it became, in one transaction. Log
+ * locked: the box is kept as it is in a "sealed_capture" entry (the box its
+ * body) and expanded by bt_inbox_expand_pending at the next unlock, which
+ * appends the "sealed_done" entry ("of" the sealed_capture), so that no box
+ * is expanded twice. A box whose id a sealed_done among the log's last
+ * BT_REPEAT_SCAN entries names (the extension sent it again: the answer was
+ * lost on its way, a browser killed between the host's commit and the
+ * removal from its outbox) is not stored again. The log mark "sealed_scanned"
+ * keeps where the next scan may start.
  *
  * Errors: a bt_err, and where a detail helps *why (may be NULL) pointed at a
  * static English text (docs/DESIGN.md section 11). */
@@ -27,7 +32,8 @@ typedef enum {
     BT_BOX_PENDING, /* kept unopened: the log is locked */
     BT_BOX_CAPTURE, /* a capture (and its attachments) */
     BT_BOX_RECORD,  /* attachments to an existing record */
-    BT_BOX_EVENT    /* an event (an appeal sent while the host was away) */
+    BT_BOX_EVENT,    /* an event (an appeal sent while the host was away) */
+    BT_BOX_DUPLICATE /* taken before: sent again after its answer was lost; nothing stored */
 } bt_box_kind;
 
 /* What a box became. */
@@ -47,13 +53,14 @@ void bt_box_out_free(bt_box_out *out);
 /* Delivers the sealed box at now, as the extension sends it: sealed is
  * standard base64 (len bytes) of crypto_box_seal output. It goes through
  * the capture c (its log and repeat memory). Locked log: kept, kind
- * PENDING. Readable: opened and stored. BT_ERR_BAD_PARAMS (*why "sealed")
+ * PENDING. Readable: opened and stored, or nothing when the same box was
+ * taken before (kind DUPLICATE). BT_ERR_BAD_PARAMS (*why "sealed")
  * when it is not base64 or too short to be a box; BT_ERR_CORRUPT when it does
  * not open (sealed to another log's key, or damaged); BT_ERR_BAD_PARAMS
  * (with *why) when it opens to something else than above, and the errors
  * of bt_capture_notice, bt_capture_attach and bt_event_add. A box refused
- * whole leaves the log as it was; one refused at an attachment keeps the
- * capture and the attachments before it. Release *out with bt_box_out_free. */
+ * (at any point, an attachment too) leaves the log as it was. Release *out
+ * with bt_box_out_free. */
 bt_err bt_inbox_put(bt_capture *c, const char *sealed, size_t len, int64_t now, bt_box_out *out,
                     const char **why);
 

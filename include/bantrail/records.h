@@ -8,7 +8,7 @@
 #define BT_REC_OCCURRENCE "occurrence"         /* the same notice seen again within 24 h: "of" the notice */
 #define BT_REC_ATTACHMENT "attachment"         /* a screenshot or file, its bytes the body: "of" a record */
 #define BT_REC_SEALED_CAPTURE "sealed_capture" /* a capture sealed by the extension, kept unopened while locked */
-#define BT_REC_SEALED_DONE "sealed_done"       /* a sealed capture opened and stored: "of" it */
+#define BT_REC_SEALED_DONE "sealed_done"       /* a sealed box taken: "box" its id, "of" its sealed_capture */
 #define BT_REC_EVENT "event"                   /* something in a case Bantrail could not see, or an appeal sent */
 #define BT_REC_CASE_MERGE "case_merge"         /* the person joined two cases */
 #define BT_REC_CASE_SPLIT "case_split"         /* the person split a case at a record */

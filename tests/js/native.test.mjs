@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { NativeClient, NativeError, backoffDelay } from '../../extension/src/core/native.js';
 
 /** A fake port whose host answers with `answer(request)` (undefined = never answers). */
-function fakeHost(answer, { missing = false } = {}) {
+function fakeHost(answer, { missing = false, firefox = false } = {}) {
   const h = { connects: 0, requests: [], ports: [], lastError: null };
   h.connect = () => {
     h.connects++;
@@ -18,10 +18,11 @@ function fakeHost(answer, { missing = false } = {}) {
         if (r !== undefined) queueMicrotask(() => msgL.forEach((f) => f({ id: m.id, ...r })));
       },
       disconnect: () => {},
-      kill: (why) => { h.lastError = why; discL.forEach((f) => f()); },
+      // Chromium says why in runtime.lastError, Firefox in the port's `error`.
+      kill: (why) => { if (firefox) port.error = { message: why }; else h.lastError = why; discL.forEach((f) => f(port)); },
     };
     h.ports.push(port);
-    if (missing) queueMicrotask(() => port.kill('Specified native messaging host not found.'));
+    if (missing) queueMicrotask(() => port.kill(firefox ? 'No such native application org.bantrail.host' : 'Specified native messaging host not found.'));
     return port;
   };
   return h;
@@ -77,6 +78,14 @@ test('a missing host is reported as host_missing and state "missing"', async () 
   assert.equal(c.state, 'missing');
   assert.deepEqual(states, ['connecting', 'missing']);
   assert.equal(c.failures, 1);
+});
+
+test('Firefox: a missing host, said in the port\'s error rather than runtime.lastError, is "missing" too', async () => {
+  const host = fakeHost(() => hello, { missing: true, firefox: true });
+  const c = new NativeClient({ connect: host.connect, lastError: () => host.lastError });
+  await assert.rejects(c.call('capture', {}), (e) => e.code === 'host_missing');
+  assert.equal(c.state, 'missing');
+  assert.equal(host.lastError, null);
 });
 
 test('a host that dies mid-request fails the waiting calls, and the next call reconnects', async () => {

@@ -271,18 +271,21 @@ TEST(a_sealed_box_expands_into_the_same_records_as_a_direct_capture)
     CHECK_EQ(put(cs, b64, T0, &box, NULL), BT_OK);
     CHECK(box.kind == BT_BOX_CAPTURE && box.capture.stored && box.record == out.record);
     CHECK(box.n_attachments == 1 && box.attachments[0] == att);
-    CHECK_EQ(test_entries(sealed), test_entries(direct));
+    CHECK_EQ(test_entries(sealed), test_entries(direct) + 1); /* and the box's sealed_done */
     for (int64_t id = 1; id <= test_entries(direct); id++) {
         char *a = head_text(direct, id), *b = head_text(sealed, id);
         CHECK(a != NULL && b != NULL && !strcmp(a, b));
         free(a);
         free(b);
     }
+    CHECK(type_is(sealed, test_entries(sealed), "sealed_done"));
     bt_box_out_free(&box);
-    /* the same box again: a repeat, and one screenshot per record */
-    CHECK_EQ(put(cs, b64, T0 + 60, &box, NULL), BT_OK);
+    /* the same notice in a new box: a repeat, and one screenshot per record */
+    char *b64_2 = seal_b64(sealed, box_msg);
+    CHECK_EQ(put(cs, b64_2, T0 + 60, &box, NULL), BT_OK);
     CHECK(box.capture.occurrence && box.n_attachments == 0);
     bt_box_out_free(&box);
+    free(b64_2);
     free(b64);
     bt_capture_free(cd);
     bt_capture_free(cs);
@@ -383,6 +386,60 @@ TEST(a_sealed_event_is_added_as_event_add_adds_it)
     char *s = head_text(v, 1);
     CHECK(s != NULL && strstr(s, "\"event\":\"appeal_submitted\"") != NULL && strstr(s, "\"manual\":false") != NULL);
     free(s);
+    free(b64);
+    bt_capture_free(c);
+    bt_vault_close(v);
+}
+
+TEST(a_box_sent_again_is_stored_once_whether_the_log_is_readable_locked_or_reopened)
+{
+    bt_vault *v;
+    bt_capture *c = locked_log(&v);
+    CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
+    char *b64 = seal_b64(v, box_msg);
+    bt_box_out box;
+    CHECK_EQ(put(c, b64, T0, &box, NULL), BT_OK);
+    CHECK(box.kind == BT_BOX_CAPTURE && box.capture.stored && box.n_attachments == 1);
+    bt_box_out_free(&box);
+    int64_t once = test_entries(v); /* the notice, its screenshot, sealed_done */
+    CHECK_EQ(once, 3);
+    /* sent again: the answer was lost on its way */
+    CHECK_EQ(put(c, b64, T0 + 5, &box, NULL), BT_OK);
+    CHECK(box.kind == BT_BOX_DUPLICATE);
+    CHECK_EQ(test_entries(v), once);
+    /* by a new process (the browser restarted): found in the log */
+    bt_capture_free(c);
+    c = capture_of(v);
+    CHECK_EQ(put(c, b64, T0 + 10, &box, NULL), BT_OK);
+    CHECK(box.kind == BT_BOX_DUPLICATE);
+    CHECK_EQ(test_entries(v), once);
+    /* while locked it cannot be told: kept, then only marked done at unlock */
+    bt_vault_lock(v);
+    CHECK_EQ(put(c, b64, T0 + 20, &box, NULL), BT_OK);
+    CHECK(box.kind == BT_BOX_PENDING);
+    CHECK_EQ(put(c, b64, T0 + 21, &box, NULL), BT_OK); /* twice */
+    CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
+    CHECK_EQ(bt_inbox_expand_pending(c, T0 + 30), 0); /* nothing stored */
+    CHECK_EQ(test_entries(v), once + 4);          /* two sealed_capture, two sealed_done */
+    char *mark = head_text(v, once + 3);
+    CHECK(mark != NULL && strstr(mark, "\"duplicate\":true") != NULL);
+    free(mark);
+    CHECK_EQ(bt_inbox_expand_pending(c, T0 + 40), 0);
+    CHECK_EQ(test_entries(v), once + 4);
+    /* two boxes never sent before, kept while locked, the second the same box twice: two events */
+    bt_vault_lock(v);
+    const char *ev = "{\"v\":1,\"event\":{\"event\":\"appeal_submitted\",\"platform\":\"instagram\",\"at\":1764000000}}";
+    char *e1 = seal_b64(v, ev), *e2 = seal_b64(v, ev);
+    CHECK_EQ(put(c, e1, T0 + 50, &box, NULL), BT_OK);
+    CHECK_EQ(put(c, e2, T0 + 51, &box, NULL), BT_OK);
+    CHECK_EQ(put(c, e2, T0 + 52, &box, NULL), BT_OK);
+    CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
+    CHECK_EQ(bt_inbox_expand_pending(c, T0 + 60), 2); /* a different box is never taken for another */
+    int events = 0;
+    for (int64_t id = 1; id <= test_entries(v); id++) events += type_is(v, id, "event");
+    CHECK_EQ(events, 2);
+    free(e1);
+    free(e2);
     free(b64);
     bt_capture_free(c);
     bt_vault_close(v);
@@ -575,5 +632,6 @@ RUN_TESTS(T(a_repeat_within_24_hours_is_an_occurrence_and_after_them_a_new_notic
           T(a_malformed_sealed_box_is_refused_and_leaves_the_log_intact),
           T(a_malformed_box_kept_while_locked_stays_pending_and_is_not_stored),
           T(a_sealed_event_is_added_as_event_add_adds_it), T(a_kill_while_kept_boxes_are_stored_never_stores_one_twice),
+          T(a_box_sent_again_is_stored_once_whether_the_log_is_readable_locked_or_reopened),
           T(the_index_finds_what_names_a_record_written_before_or_after_it_was_built),
           T(the_index_sees_entries_another_handle_appended_and_a_log_replaced_under_it))

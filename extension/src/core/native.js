@@ -124,7 +124,8 @@ export class NativeClient {
 
   _onDisconnect(port) {
     if (port !== this._port) return;
-    const why = this._lastError();
+    // Chromium sets runtime.lastError; Firefox sets the port's `error` instead.
+    const why = this._lastError() || (port.error && port.error.message ? String(port.error.message) : null);
     // Chrome says "Specified native messaging host not found." when no manifest is installed;
     // Firefox says "No such native application".
     const missing = why && /not found|no such native application|forbidden/i.test(why);

@@ -4,7 +4,12 @@
 // counts are shown on the popup and the toolbar badge. No chrome.* here: storage and sealing are
 // passed in.
 //
-// An item is {id, queued_at, size, sealed, kind: "capture"|"attach"|"event"}. `sealed` is base64
+// The same queue, built without `seal`, is what waits before any public key is known (the host
+// never answered in this browser profile): kept in clear under its own storage key and its own
+// bounds (core/pipeline.js `held`), sealed into the outbox the moment a key is known.
+//
+// An item is {id, queued_at, size, sealed, kind: "capture"|"attach"|"event"} (in the clear queue
+// `clear` instead of `sealed`: the JSON itself). `sealed` is base64
 // of crypto_box_seal(JSON, log public key), where JSON is the payload of the host's
 // `capture_sealed` method (docs/PROTOCOL.md):
 //   {"v": 1, "capture": {capture params}, "attachments": [{"mime", "data"}]},
@@ -27,11 +32,14 @@ function randomId() {
 export class Outbox {
   /**
    * storage: {get(key) -> Promise<value|undefined>, set(key, value) -> Promise}
-   * seal: async (publicKeyB64, string) -> base64
+   * seal: async (publicKeyB64, string) -> base64; null keeps items in clear (`clear`, no key).
+   * key: where in storage the queue lives.
    */
-  constructor({ storage, seal, limits = DEFAULT_LIMITS, now = () => Date.now() }) {
+  constructor({ storage, seal = null, key = OUTBOX_KEY, limits = DEFAULT_LIMITS, now = () => Date.now() }) {
     this._storage = storage;
-    this._seal = seal;
+    this._seal = seal || (async (_pk, text) => text);
+    this._field = seal ? 'sealed' : 'clear';
+    this._key = key;
     this._limits = limits;
     this._now = now;
     this._chain = Promise.resolve();   // serialises every read-modify-write of the stored state
@@ -44,17 +52,19 @@ export class Outbox {
   }
 
   async _load() {
-    const s = await this._storage.get(OUTBOX_KEY);
+    const s = await this._storage.get(this._key);
     return s && Array.isArray(s.items)
       ? { items: s.items, lost: s.lost | 0, screenshotsLeftOut: s.screenshotsLeftOut | 0 }
       : { items: [], lost: 0, screenshotsLeftOut: 0 };
   }
 
   /**
-   * Seals and stores one payload. Returns {id, screenshotLeftOut}. Throws OutboxFull (after
-   * counting the loss) when even the notice without its screenshot does not fit.
+   * Seals and stores one payload. Returns {id, screenshotLeftOut}. Throws OutboxFull when even the
+   * notice without its screenshot does not fit, after counting the loss unless countLoss is false
+   * (the caller keeps the payload elsewhere). from: the id of the item it came from in another
+   * queue (see sources()), kept beside it.
    */
-  add(payload, publicKeyB64) {
+  add(payload, publicKeyB64, { countLoss = true, from = null } = {}) {
     return this._locked(async () => {
       const st = await this._load();
       const bytes = st.items.reduce((n, it) => n + it.size, 0);
@@ -68,18 +78,29 @@ export class Outbox {
         leftOut = true;
       }
       if (!room(sealed.length)) {
-        st.lost += 1;
-        await this._storage.set(OUTBOX_KEY, st);
+        if (countLoss) {
+          st.lost += 1;
+          await this._storage.set(this._key, st);
+        }
         throw new OutboxFull();
       }
       if (leftOut) st.screenshotsLeftOut += 1;
-      const item = { id: randomId(), queued_at: this._now(), size: sealed.length, sealed,
+      const item = { id: randomId(), queued_at: this._now(), size: sealed.length, [this._field]: sealed,
         kind: payload.capture ? 'capture' : payload.event ? 'event' : 'attach' };
+      if (from) item.from = from;
       st.items.push(item);
-      await this._storage.set(OUTBOX_KEY, st);
+      await this._storage.set(this._key, st);
       return { id: item.id, screenshotLeftOut: leftOut };
     });
   }
+
+  /** The `from` of every item waiting: what another queue moved here (and may not have removed yet). */
+  async sources() {
+    return new Set((await this._load()).items.map((it) => it.from).filter(Boolean));
+  }
+
+  /** The bounds: {maxItems, maxBytes}. */
+  get limits() { return this._limits; }
 
   /** {count, bytes, lost, screenshotsLeftOut, oldest} — what the popup shows. */
   async status() {
@@ -107,9 +128,20 @@ export class Outbox {
         }
         const after = await this._load();
         after.items = after.items.filter((it) => it.id !== item.id);
-        await this._storage.set(OUTBOX_KEY, after);
+        await this._storage.set(this._key, after);
         delivered++;
       }
+    });
+  }
+
+  /** Removes every item (the person chose to discard them); resolves with how many there were. */
+  discard() {
+    return this._locked(async () => {
+      const st = await this._load();
+      const n = st.items.length;
+      st.items = [];
+      await this._storage.set(this._key, st);
+      return n;
     });
   }
 
@@ -119,7 +151,7 @@ export class Outbox {
       const st = await this._load();
       st.lost = 0;
       st.screenshotsLeftOut = 0;
-      await this._storage.set(OUTBOX_KEY, st);
+      await this._storage.set(this._key, st);
     });
   }
 }

@@ -1,14 +1,17 @@
 // The path of a capture (docs/DESIGN.md section 2): screenshot, `capture` and `attach` to the host, or
-// kept for later — sealed in the outbox, or in memory while no public key is known — and
-// delivered when the host is back. No chrome.* here: the port client, the outbox, storage and the
-// screenshot function are passed in, so Node's test runner drives it with fakes.
+// kept for later — sealed in the outbox once the log's public key is known, or before that held in
+// clear in this browser's storage (`held`, docs/SECURITY.md) — and delivered when the host is back.
+// No chrome.* here: the port client, the queues, storage and the screenshot function are passed
+// in, so Node's test runner drives it with fakes.
 import { UNAVAILABLE } from './native.js';
+import { Outbox } from './outbox.js';
 
 // Errors after which a capture is kept for later rather than given up ('damaged': until the person
 // runs bantrail recover, after which the host writes to the new log).
 export const RETRYABLE = new Set([...UNAVAILABLE, 'busy', 'storage', 'damaged']);
-export const UNSEALED_MAX = 20;
-const UNSEALED_KEY = 'unsealed';
+// What is held before any public key is known: in clear, so fewer and smaller than the outbox.
+export const HELD_KEY = 'held';
+export const HELD_LIMITS = Object.freeze({ maxItems: 50, maxBytes: 4 * 1024 * 1024 });
 
 export class Pipeline {
   /**
@@ -17,12 +20,14 @@ export class Pipeline {
    * onChange(): something waiting changed (the badge).
    */
   /**
-   * storage keeps what must outlive the browser (sealed or never secret); memo what may not be
-   * written to disk: what the last capture was (its time, platform and kind) stays in memory.
+   * storage keeps what must outlive the browser (sealed, never secret, or held until set-up is
+   * finished: below); memo what may not be written to disk: what the last capture was (its time,
+   * platform and kind) stays in memory. held: the queue in clear (an Outbox without seal; made
+   * here on storage when not given).
    */
-  constructor({ client, outbox, storage, memo, screenshot, settings, onChange = () => {}, now = () => Date.now() }) {
-    Object.assign(this, { client, outbox, storage, memo, screenshot, settings, onChange, now });
-    this.unsealed = null;      // what came before the host was ever reached: see _pending()
+  constructor({ client, outbox, held, storage, memo, screenshot, settings, onChange = () => {}, now = () => Date.now() }) {
+    held = held || new Outbox({ storage, key: HELD_KEY, limits: HELD_LIMITS, now });
+    Object.assign(this, { client, outbox, held, storage, memo, screenshot, settings, onChange, now });
     this.lastError = null;
     this._delivering = null;
   }
@@ -46,46 +51,58 @@ export class Pipeline {
         }
       }
     }
-    if (stored) {
-      const c = (r.classification && typeof r.classification === 'object' ? r.classification : capture.classification) || {};
-      await this.memo.set('lastCapture', { at: this.now(), record: r.id, platform: c.platform || null,
-        kind: c.kind || null, occurrence: Boolean(r.occurrence) });
-    }
+    if (stored) await this._remember(r, capture.classification);
     return { stored, id: stored ? r.id : null, occurrence: Boolean(r && r.occurrence),
       classification: r && r.classification ? r.classification : null };
   }
 
+  /** Notes, in memory, what the last capture stored was (host's answer r), for the popup. */
+  _remember(r, fallback = null, extra = {}) {
+    const c = (r.classification && typeof r.classification === 'object' ? r.classification : fallback) || {};
+    return this.memo.set('lastCapture', { at: this.now(), record: r.id, platform: c.platform || null,
+      kind: c.kind || null, occurrence: Boolean(r.occurrence), ...extra });
+  }
+
   /**
-   * What waits before any public key is known, so cannot be sealed: kept in memo (the browser's
-   * session storage, in memory only), so that it outlives the worker being stopped when idle, but
-   * never the browser, and never written to disk.
+   * Keeps a payload for later. Once the log's public key is known it is sealed into the outbox
+   * (and so is everything held before, first); before that it is held in clear in this browser's
+   * storage, which outlives the worker and the browser. Throws OutboxFull when the queue it goes
+   * to is full (the loss is counted there).
    */
-  _pending() {
-    if (!this._pendingLoad) {
-      this._pendingLoad = this.memo.get(UNSEALED_KEY).then((v) => (this.unsealed = Array.isArray(v) ? v : []),
-        () => (this.unsealed = []));
-    }
-    return this._pendingLoad;
-  }
-
-  async _savePending() {
-    try { await this.memo.set(UNSEALED_KEY, this.unsealed); } catch { /* over the session quota: this worker's memory */ }
-  }
-
-  /** Keeps a payload for later: sealed in the outbox, or in memory until a public key is known. */
   async keep(payload) {
-    const pk = await this.storage.get('publicKey');
     try {
-      const pending = await this._pending();
-      if (pk) await this.outbox.add(payload, pk);
-      else if (pending.length < UNSEALED_MAX) {
-        pending.push(payload);
-        await this._savePending();
-      } else await this.storage.set('lostUnsealed', ((await this.storage.get('lostUnsealed')) | 0) + 1);
+      const pk = await this.storage.get('publicKey');
+      if (pk) {
+        await this._sealHeld(pk);
+        await this.outbox.add(payload, pk);
+      } else await this.held.add(payload);
     } finally {
       this.onChange();
       this.client.scheduleRetry(() => this.deliverAll());
     }
+  }
+
+  /**
+   * Seals what was held in clear to public key pk and moves it into the outbox, oldest first; an
+   * item leaves the held queue only once it is in the outbox (which notes where it came from, so
+   * that one left in both by a worker stopped in between is not moved twice). Stops (keeping the
+   * rest held) when the outbox is full. Returns the number moved.
+   */
+  async _sealHeld(pk) {
+    const moved = await this.outbox.sources();
+    const r = await this.held.deliver(async (item) => {
+      if (moved.has(item.id)) return;   // in the outbox already: only its removal from here was lost
+      const payload = JSON.parse(item.clear);
+      delete payload.v;   // outbox.add puts it back
+      await this.outbox.add(payload, pk, { countLoss: false, from: item.id });
+    });
+    if (r.error) this.lastError = `outbox: ${r.error.code || r.error.message}`;
+    return r.delivered;
+  }
+
+  /** Discards what is held in clear (the person chose to); resolves with how many there were. */
+  async discardHeld() {
+    try { return await this.held.discard(); } finally { this.onChange(); }
   }
 
   /**
@@ -125,13 +142,15 @@ export class Pipeline {
         this.lastError = `outbox: ${k.code || k.message}`;
         return { stored: false, queued: false, error: k.code || 'outbox_full' };
       }
+      // the popup says when the last capture was, and that it waits
+      if (payload.capture) await this._remember({ id: null }, payload.capture.classification, { waiting: true });
       return { stored: false, queued: true };
     }
     this.lastError = `${what}: ${e.code || ''} ${e.message}`;
     return { stored: false, error: e.code || 'internal' };
   }
 
-  /** Delivers everything waiting (in memory first, then the sealed outbox); one run at a time. */
+  /** Delivers everything waiting (what is held is sealed into the outbox first); one run at a time. */
   deliverAll() {
     if (!this._delivering) {
       this._delivering = this._deliverOnce().finally(() => { this._delivering = null; this.onChange(); });
@@ -140,53 +159,51 @@ export class Pipeline {
   }
 
   async _deliverOnce() {
+    // What is held is sealed as soon as a public key is known, whether or not the host answers now.
+    const known = await this.storage.get('publicKey');
+    if (known && (await this.held.status()).count) await this._sealHeld(known);
     const waiting = await this.outbox.status();
-    const pending = await this._pending();
-    if (waiting.count === 0 && pending.length === 0) return { delivered: 0, remaining: 0, error: null };
+    const held = await this.held.status();
+    if (waiting.count === 0 && held.count === 0) return { delivered: 0, remaining: 0, error: null };
     let hello;
     try {
       hello = await this.client.ensure();
     } catch (e) {
       this.client.scheduleRetry(() => this.deliverAll());
-      return { delivered: 0, remaining: waiting.count + pending.length, error: e.code };
+      return { delivered: 0, remaining: waiting.count + held.count, error: e.code };
     }
-    let delivered = 0;
-    while (pending.length) {
-      const p = pending[0];
-      try {
-        if (p.capture) await this.send(p.capture, p.attachments);
-        else if (p.event) await this.client.call('event_add', p.event);
-        else for (const a of p.attachments) await this.client.call('attach', { record: p.record, mime: a.mime, data: a.data });
-      } catch (e) {
-        if (RETRYABLE.has(e.code)) {
-          this.client.scheduleRetry(() => this.deliverAll());
-          return { delivered, remaining: waiting.count + pending.length, error: e.code };
-        }
-        this.lastError = `deliver: the host refused ${p.event ? 'an appeal event' : 'a capture'} (${e.code})`;
-      }
-      pending.shift();
-      await this._savePending();
-      delivered++;
-    }
-    if (waiting.count === 0) return { delivered, remaining: 0, error: null };
+    // The host answered: the public key of its hello seals what was held.
+    const pk = hello && hello.vault && hello.vault.public_key;
+    if (held.count && pk) await this._sealHeld(pk);
+    if ((await this.outbox.status()).count === 0) return { delivered: 0, remaining: (await this.held.status()).count, error: null };
     if (!(hello.capabilities || []).includes('capture_sealed')) {
       this.lastError = 'deliver: the host does not accept sealed captures (capture_sealed); update bantrail';
-      return { delivered, remaining: waiting.count, error: 'host_too_old' };
+      return { delivered: 0, remaining: (await this.outbox.status()).count, error: 'host_too_old' };
     }
     const r = await this.outbox.deliver(async (item) => {
       const res = await this.client.call('capture_sealed', { sealed: item.sealed });
-      if (res && typeof res.id === 'number') await this.memo.set('lastCapture', { at: this.now(), record: res.id, delivered: true });
+      // a capture the host stored (not an event, a repeat's screenshot or a duplicate)
+      if (res && res.classification && res.stored !== false && typeof res.id === 'number') await this._remember(res, null, { delivered: true });
     });
     if (r.error) {
       this.lastError = `deliver: ${r.error.code || r.error.message}`;
       if (RETRYABLE.has(r.error.code)) this.client.scheduleRetry(() => this.deliverAll());
     }
-    return { delivered: delivered + r.delivered, remaining: r.remaining, error: r.error ? r.error.code || 'internal' : null };
+    return { delivered: r.delivered, remaining: r.remaining + (await this.held.status()).count,
+      error: r.error ? r.error.code || 'internal' : null };
   }
 
-  /** What waits, for the popup and the badge. */
+  /**
+   * What waits, for the popup and the badge: the outbox's status, and `held` (the held queue's:
+   * count, bytes, lost, screenshotsLeftOut, oldest, and its bounds maxItems, maxBytes).
+   */
   async waiting() {
-    const o = await this.outbox.status();
-    return { ...o, unsealed: (await this._pending()).length, lostUnsealed: (await this.storage.get('lostUnsealed')) | 0 };
+    return { ...(await this.outbox.status()), held: { ...(await this.held.status()), ...this.held.limits } };
+  }
+
+  /** Forgets the lost/left-out counts of both queues once the person has seen them. */
+  async acknowledge() {
+    await this.outbox.acknowledge();
+    await this.held.acknowledge();
   }
 }

@@ -13,7 +13,7 @@ export const MAIL_TYPES = Object.freeze(['mail_config', 'mail_notice']);
 // Cases and appeals (docs/PROTOCOL.md "Cases and appeals"), from the log page.
 export const CASE_TYPES = Object.freeze(['cases', 'case_get', 'case_merge', 'case_split', 'event_add', 'case_export']);
 export const PAGE_TYPES = Object.freeze(['status', 'save_page', 'unlock', 'lock', 'set_passphrase', 'recovery_code',
-  'list', 'get', 'settings_get', 'settings_set', 'deliver_outbox', 'platforms', 'verify', 'log_accept', ...CASE_TYPES]);
+  'list', 'get', 'settings_get', 'settings_set', 'deliver_outbox', 'discard_held', 'platforms', 'verify', 'log_accept', ...CASE_TYPES]);
 
 const isStr = (v, max) => typeof v === 'string' && v.length > 0 && v.length <= max;
 

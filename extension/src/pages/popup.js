@@ -17,7 +17,8 @@ async function refresh() {
   $('state').textContent = !vault ? t('stateUnknown') : t(vaultStateKey(vault)) + (s.vault ? '' : ' ' + t('lastKnown'));
   $('records').textContent = vault && typeof vault.entries === 'number' ? String(vault.entries) : '—';
   const last = s.lastCapture;
-  $('last').textContent = last ? `${formatTime(last.at)} · ${platformLabel(last.platform)} · ${kindLabel(last.kind)}` : t('never');
+  $('last').textContent = last ? `${formatTime(last.at)} · ${platformLabel(last.platform)} · ${kindLabel(last.kind)}`
+    + (last.waiting ? ` (${t('lastCaptureWaiting')})` : '') : t('never');
   const damage = damageOf(s.vault);   // the host writes nothing more until bantrail recover
   $('log-damaged').classList.toggle('hidden', !damage);
   if (damage) $('log-damaged-text').textContent = damage.problem === 'unreadable' ? t('logUnreadable')
@@ -30,11 +31,10 @@ async function refresh() {
   $('unlock').classList.toggle('hidden', !(s.vault && s.vault.state === 'locked'));
   $('lock').classList.toggle('hidden', !(s.vault && s.vault.state === 'unlocked' && s.vault.protected));
   const o = s.outbox;
-  const lost = o.lost + o.lostUnsealed;
+  showHeld(o.held, s.host);
   const parts = [];
   if (o.count) parts.push(tn('waitingCount', o.count));
-  if (o.unsealed) parts.push(tn('waitingUnsealed', o.unsealed));   // no key yet: not sealed
-  if (lost) parts.push(tn('lostCount', lost));
+  if (o.lost) parts.push(tn('lostCount', o.lost));
   if (o.screenshotsLeftOut) parts.push(tn('screenshotsLeftOut', o.screenshotsLeftOut));
   const rp = s.reports;   // reports to unions: waiting to be sent, or failed (see the outbox)
   if (rp && rp.waiting) parts.push(tn('reportsWaiting', rp.waiting));
@@ -42,6 +42,46 @@ async function refresh() {
   $('waiting').textContent = parts.join(' ');
   $('waiting').classList.toggle('hidden', parts.length === 0);
 }
+
+/**
+ * What waits in clear in this browser before set-up (no public key known yet): how many, that it
+ * is not encrypted, what was not kept, the step that moves it into the log, and a way to discard it.
+ */
+function showHeld(held, host) {
+  const MiB = String(Math.round(held.maxBytes / (1024 * 1024)));
+  const lines = [
+    ['held-text', held.count ? tn('heldCount', held.count) : ''],
+    ['held-shots', held.count ? t('heldScreenshots', [String(held.maxItems), MiB]) : ''],
+    ['held-step', held.count && host !== 'connected' ? t('heldStep') : ''],
+  ];
+  const notKept = [];
+  if (held.lost) notKept.push(tn('heldLost', held.lost, [String(held.lost), String(held.maxItems), MiB]));
+  if (held.screenshotsLeftOut) notKept.push(tn('heldShotsLeftOut', held.screenshotsLeftOut));
+  if (notKept.length) lines[1][1] = [lines[1][1], ...notKept].filter(Boolean).join(' ');
+  for (const [id, text] of lines) {
+    $(id).textContent = text;
+    $(id).classList.toggle('hidden', !text);
+  }
+  $('held').classList.toggle('hidden', !(held.count || held.lost || held.screenshotsLeftOut));
+  $('discard-held').classList.toggle('hidden', !held.count);
+  $('discard-held-confirm').textContent = tn('discardHeldConfirm', held.count);
+  if (!held.count) $('discard-held-confirm').classList.add('hidden');
+}
+
+$('discard-held').addEventListener('click', () => {
+  $('discard-held-confirm').classList.remove('hidden');
+  $('discard-held-confirm').focus();
+});
+$('discard-held-confirm').addEventListener('click', async () => {
+  $('discard-held-confirm').classList.add('hidden');
+  try {
+    const r = await ask('discard_held');
+    say($('message'), tn('heldDiscarded', r.discarded));
+  } catch (e) {
+    say($('message'), errorText(e), true);
+  }
+  refresh();
+});
 
 $('unlock').addEventListener('submit', async (ev) => {
   ev.preventDefault();
