@@ -348,9 +348,12 @@ test('what is held before set-up is capped: beyond 50 captures the popup counts 
     const page = await context.newPage();
     const url = H.index['facebook-checkpoint.html'].url;
     const badge = () => worker.evaluate(() => chrome.action.getBadgeText({}));
+    const lost = () => worker.evaluate(async () => ((await chrome.storage.local.get('held')).held || {}).lost | 0);
     for (let i = 1; i <= 52; i++) {
       await page.goto(`${url}${url.includes('?') ? '&' : '?'}n=${i}`);
-      await H.waitFor(async () => (await badge()) === (i <= 50 ? String(i) : '!'), { what: `capture ${i} held or refused` });
+      // the badge says each one held; once it says "!", the count of refused ones tells the next
+      await H.waitFor(async () => (i <= 50 ? (await badge()) === String(i) : (await badge()) === '!' && (await lost()) === i - 50),
+        { what: `capture ${i} held or refused` });
     }
     await page.close();
     const words = await heldWords(context);
