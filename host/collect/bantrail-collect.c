@@ -50,12 +50,13 @@
 #define ENTRY_MAX 16384
 
 static const char *opt_dir = ".";
+static const char *opt_store; /* --store: NULL for DIR/reports.sqlite */
 static FILE *pass_in;
 
 static void usage(FILE *f)
 {
     fprintf(f,
-        "Usage: " PROG " [--dir DIR] COMMAND [OPTIONS]\n"
+        "Usage: " PROG " [--dir DIR] [--store ADDRESS] COMMAND [OPTIONS]\n"
         "\n"
         "The union's collector of anonymous Bantrail reports (docs/REPORT.md).\n"
         "\n"
@@ -73,6 +74,11 @@ static void usage(FILE *f)
         "Options:\n"
         "  --dir DIR   the collector's folder (default: $BANTRAIL_HOME/collector when\n"
         "              BANTRAIL_HOME is set, else the current folder)\n"
+        "  --store ADDRESS\n"
+        "              where reports are kept: DIR/" BT_COLLECT_DB " by default, or a PostgreSQL\n"
+        "              database, postgresql://[user@]host[:port]/dbname[?...] (libpq's form;\n"
+        "              keep its password in ~/.pgpass, not here): several `serve` may then\n"
+        "              share it (docs/ADMIN.md)\n"
         "  -h, --help  this help; COMMAND --help for a command's options\n"
         "\n"
         "Passphrases come from the terminal, or one a line from --passphrase-fd N;\n"
@@ -213,12 +219,18 @@ done:
     return rc;
 }
 
+/* The store: --store's PostgreSQL address, or DIR/reports.sqlite. Never
+ * prints the address (it may hold a password): libpq's reason names the
+ * host and database only. */
 static bt_collect *open_store(int durable)
 {
-    char *db = path_in_dir(BT_COLLECT_DB);
+    char *db = opt_store ? NULL : path_in_dir(BT_COLLECT_DB), why[512];
     bt_collect *c = NULL;
-    bt_err err = bt_collect_open(&c, db, durable);
-    if (err != BT_OK) fprintf(stderr, PROG ": cannot open %s: %s\n", db, bt_err_message(err));
+    bt_err err = bt_collect_open(&c, opt_store ? opt_store : db, durable, why, sizeof why);
+    if (err != BT_OK && opt_store)
+        fprintf(stderr, PROG ": cannot open the store given by --store: %s\n", why[0] ? why : bt_err_message(err));
+    else if (err != BT_OK)
+        fprintf(stderr, PROG ": cannot open %s: %s\n", db, bt_err_message(err));
     free(db);
     return c;
 }
@@ -1025,6 +1037,7 @@ done:
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
+                                         {"store", required_argument, NULL, 's'},
                                          {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     int o, rc;
     char *home_dir = NULL;
@@ -1038,7 +1051,13 @@ int main(int argc, char **argv)
     /* "+": stop at the command; its options are parsed by the command. */
     while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
         if (o == 'd') opt_dir = optarg;
-        else if (o == 'h') {
+        else if (o == 's') {
+            if (strncmp(optarg, "postgresql://", 13) != 0 && strncmp(optarg, "postgres://", 11) != 0) {
+                fprintf(stderr, PROG ": --store: a postgresql:// address (the SQLite file is the default)\n");
+                return 2;
+            }
+            opt_store = optarg;
+        } else if (o == 'h') {
             usage(stdout);
             return 0;
         } else {

@@ -94,7 +94,7 @@ int main(int argc, char **argv)
      * machine slows all three alike: the ratios are the figures to read. */
     bt_collect *c = NULL;
     snprintf(path, sizeof path, "%s/ingest.sqlite", dir);
-    if (bt_collect_open(&c, path, 0) != BT_OK || bt_collect_set_key(c, pk, sk, 8) != BT_OK) return 1;
+    if (bt_collect_open(&c, path, 0, NULL, 0) != BT_OK || bt_collect_set_key(c, pk, sk, 8) != BT_OK) return 1;
     long opened = 0, valid = 0, accepted = 0;
     double t_raw = 0, t_open = 0, t_ingest = 0;
     for (long start = 0; start < n_ingest; start += 1000) {
@@ -131,7 +131,7 @@ int main(int argc, char **argv)
 
     /* ---- 2. report over n_stored ---- */
     snprintf(path, sizeof path, "%s/stored.sqlite", dir);
-    if (bt_collect_open(&c, path, 0) != BT_OK) return 1;
+    if (bt_collect_open(&c, path, 0, NULL, 0) != BT_OK) return 1;
     bt_collect_close(c);
     sqlite3 *db;
     sqlite3_stmt *s;
@@ -158,7 +158,7 @@ int main(int argc, char **argv)
     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     sqlite3_close(db);
     printf("filled a store with %ld reports in %.2f s\n", n_stored, now() - t0);
-    if (bt_collect_open(&c, path, 0) != BT_OK) return 1;
+    if (bt_collect_open(&c, path, 0, NULL, 0) != BT_OK) return 1;
     int64_t count = 0;
     bt_collect_count(c, &count);
     const char *names[] = {"json", "csv", "html"};

@@ -8,12 +8,11 @@ import json
 import os
 import shutil
 import socket
-import sqlite3
 import subprocess
 import tempfile
 import unittest
 
-from btcollect import COLLECT, FORGE, run, serve
+from btcollect import COLLECT, FORGE, STORE, columns, dump, query, run, serve
 
 PASS = "union passphrase 1"
 DIFFICULTY = 8
@@ -65,12 +64,7 @@ class Collector(unittest.TestCase):
             c.close()
 
     def counts(self):
-        db = sqlite3.connect(os.path.join(self.dir, "reports.sqlite"))
-        try:
-            return (db.execute("SELECT count(*) FROM reports").fetchone()[0],
-                    db.execute("SELECT count(*) FROM seen").fetchone()[0])
-        finally:
-            db.close()
+        return query(self.dir, "SELECT (SELECT count(*) FROM reports), (SELECT count(*) FROM seen)")[0]
 
     def report(self):
         out = run([self.dir, "report", "--format", "json"])
@@ -287,17 +281,14 @@ class Collector(unittest.TestCase):
 
     def test_no_address_is_stored(self):
         self.assertEqual(self.post(self.forge())[0], 202)
-        db = sqlite3.connect(os.path.join(self.dir, "reports.sqlite"))
-        try:
-            schema = " ".join(r[0] for r in db.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL"))
-            cols = [r[1] for r in db.execute("PRAGMA table_info(reports)")]
-        finally:
-            db.close()
-        for word in ("addr", "ip", "host", "time", "agent"):
-            self.assertFalse([c for c in cols if word in c.lower()], cols)
-        self.assertNotIn("127.0.0.1", schema)
-        with open(os.path.join(self.dir, "reports.sqlite"), "rb") as f:
-            self.assertNotIn(b"127.0.0.1", f.read())
+        for table in ("reports", "seen", "owners", "spent", "invites"):
+            cols = columns(self.dir, table)
+            self.assertTrue(cols, table)
+            for word in ("addr", "ip", "host", "time", "agent"):
+                self.assertFalse([c for c in cols if word in c.lower()], cols)
+        everything = dump(self.dir)  # the SQLite file, or pg_dump of the database: schema and rows
+        self.assertTrue(b"reports" in everything, "the dump holds the tables")
+        self.assertFalse(b"127.0.0.1" in everything, "an address is in the store")
         mode = os.stat(os.path.join(self.dir, "union.key")).st_mode & 0o777
         self.assertEqual(mode, 0o600)
 

@@ -1,9 +1,16 @@
 /* The collector's store, figures and key file (bantrail_collect, linked
  * without the person's core): dedupe by report id, replay refusal, only the
  * first report's key updates or withdraws it, nothing stored when refused, figures, suppression of small cells, the key file;
- * and serve's per-address report rate (rate.c), on a clock of its own. */
+ * and serve's per-address report rate (rate.c), on a clock of its own.
+ *
+ * Run against each store: `test_collect_store` (SQLite files) and
+ * `test_collect_store pg` (PostgreSQL: run under tests/lib/pgcluster.py,
+ * which starts a throwaway cluster and says where in BT_PG_*; each test gets
+ * a database of its own). Without that cluster the pg run fails. */
 #include <arpa/inet.h>
+#include <libpq-fe.h>
 #include <netinet/in.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,25 +21,84 @@
 #include "report_forge.h"
 
 static unsigned char pk[32], sk[32];
+static int on_pg; /* argv[1] == "pg" */
 
 __attribute__((constructor)) static void start_sodium(void)
 {
     if (sodium_init() < 0) abort();
 }
 
+/* A PostgreSQL address for database db of the cluster in BT_PG_*. */
+static void pg_address(char *out, size_t len, const char *db)
+{
+    const char *host = getenv("BT_PG_HOST"), *port = getenv("BT_PG_PORT"), *user = getenv("BT_PG_USER");
+    if (!host || !port || !user) {
+        fprintf(stderr, "test_collect_store pg: run it under tests/lib/pgcluster.py (BT_PG_HOST, BT_PG_PORT, BT_PG_USER)\n");
+        exit(1);
+    }
+    snprintf(out, len, "postgresql:///%s?host=%s&port=%s&user=%s", db, host, port, user);
+}
+
+/* Runs sql on the store at address (a file or postgresql://): the first
+ * column of its first row as an integer (-1 on failure). The tests' way of
+ * looking at, or editing by hand, what the store holds. */
+static int64_t raw_sql(const char *address, const char *sql)
+{
+    int64_t n = -1;
+    if (strncmp(address, "postgresql://", 13) == 0) {
+        PGconn *conn = PQconnectdb(address);
+        PGresult *r = PQexec(conn, sql);
+        if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0) n = atoll(PQgetvalue(r, 0, 0));
+        else if (PQresultStatus(r) == PGRES_COMMAND_OK) n = 0;
+        else fprintf(stderr, "  %s: %s", sql, PQerrorMessage(conn));
+        PQclear(r);
+        PQfinish(conn);
+        return n;
+    }
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_open(address, &db) == SQLITE_OK && sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK) {
+        int rc = sqlite3_step(s);
+        n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : rc == SQLITE_DONE ? 0 : -1;
+    }
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return n;
+}
+
+/* A new, empty store's address: a file in a fresh folder, or a new database. */
+static void new_address(char *out, size_t len, char **dir, const char *name)
+{
+    *dir = test_tmpdir();
+    if (!on_pg) {
+        snprintf(out, len, "%s/%s", *dir, name);
+        return;
+    }
+    char admin[512], sql[64], db[32];
+    unsigned char r[6];
+    randombytes_buf(r, sizeof r);
+    snprintf(db, sizeof db, "bt_");
+    sodium_bin2hex(db + 3, sizeof db - 3, r, sizeof r);
+    pg_address(admin, sizeof admin, "postgres");
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", db);
+    if (raw_sql(admin, sql) != 0) abort();
+    pg_address(out, len, db);
+}
+
+static char store_address[512]; /* the latest fresh_store's */
+
 static bt_collect *fresh_store(char **dir)
 {
     bt_collect *c = NULL;
-    char path[512];
-    *dir = test_tmpdir();
-    snprintf(path, sizeof path, "%s/%s", *dir, BT_COLLECT_DB);
-    if (bt_collect_open(&c, path, 0) != BT_OK) abort();
+    new_address(store_address, sizeof store_address, dir, BT_COLLECT_DB);
+    if (bt_collect_open(&c, store_address, 0, NULL, 0) != BT_OK) abort();
+    if (strcmp(bt_collect_store_kind(c), on_pg ? "postgresql" : "sqlite") != 0) abort();
     crypto_box_keypair(pk, sk); /* each store its own union key */
     bt_collect_set_key(c, pk, sk, 0);
     return c;
 }
 
-/* Removes what fresh_store made (and frees dir). */
+/* Removes what fresh_store made (and frees dir); a database goes with the cluster. */
 static void drop_store(char *dir)
 {
     const char *names[] = {BT_COLLECT_DB, BT_COLLECT_DB "-wal", BT_COLLECT_DB "-shm", "other.sqlite",
@@ -166,21 +232,17 @@ TEST(only_the_first_reports_key_updates_or_withdraws_it)
 
 TEST(a_report_stored_before_keys_counts_but_cannot_be_changed)
 {
-    char *dir, wire[BT_REPORT_WIRE_MAX + 1], path[512], *out = NULL;
+    char *dir, wire[BT_REPORT_WIRE_MAX + 1], *out = NULL;
     bt_collect *c = fresh_store(&dir);
     unsigned char id[16];
-    sqlite3 *db = NULL;
     size_t len, olen = 0;
     bt_report_new_id(id);
     len = seal_sample(wire, id, "instagram", "2026-W10");
     CHECK_EQ(bt_collect_submit(c, wire, len, NULL, NULL), BT_OK);
     bt_collect_close(c);
     /* as a schema-1 store has it: the report, no key */
-    snprintf(path, sizeof path, "%s/%s", dir, BT_COLLECT_DB);
-    CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
-    CHECK_EQ(sqlite3_exec(db, "DROP TABLE owners; PRAGMA user_version=1;", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
-    CHECK_EQ(bt_collect_open(&c, path, 0), BT_OK);
+    CHECK_EQ(raw_sql(store_address, "DELETE FROM owners"), 0);
+    CHECK_EQ(bt_collect_open(&c, store_address, 0, NULL, 0), BT_OK);
     CHECK_EQ(bt_collect_set_key(c, pk, sk, 0), BT_OK);
     len = seal_sample(wire, id, "facebook", "2026-W10"); /* even with the right seed: no key was kept */
     CHECK_EQ(bt_collect_submit(c, wire, len, NULL, NULL), BT_ERR_NOT_OWNER);
@@ -199,11 +261,11 @@ TEST(store_refuses_without_a_key_and_stores_nothing_refused)
     bt_collect *c = fresh_store(&dir), *bare = NULL;
     unsigned char id[16];
     int64_t n = -1;
-    char path[512];
+    char path[512], *dir2;
     bt_report_new_id(id);
     size_t len = seal_sample(wire, id, "instagram", "2026-W10");
-    snprintf(path, sizeof path, "%s/other.sqlite", dir);
-    CHECK_EQ(bt_collect_open(&bare, path, 0), BT_OK);
+    new_address(path, sizeof path, &dir2, "other.sqlite");
+    CHECK_EQ(bt_collect_open(&bare, path, 0, NULL, 0), BT_OK);
     CHECK_EQ(bt_collect_submit(bare, wire, len, NULL, NULL), BT_ERR_LOCKED);
     bt_collect_close(bare);
     wire[len / 2] ^= 1;
@@ -212,6 +274,7 @@ TEST(store_refuses_without_a_key_and_stores_nothing_refused)
     CHECK_EQ(n, 0);
     bt_collect_close(c);
     drop_store(dir);
+    drop_store(dir2);
 }
 
 TEST(report_counts_appeals_and_the_ten_minute_share)
@@ -382,16 +445,13 @@ static bt_collect *token_store(char **dir, bt_tokens_policy policy)
     return c;
 }
 
+/* Rows of table in the latest fresh store (c's). */
 static int64_t rows(bt_collect *c, const char *table)
 {
     char sql[64];
-    sqlite3_stmt *s = NULL;
-    int64_t n = -1;
+    (void)c;
     snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
-    if (sqlite3_prepare_v2(c->db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-        n = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    return n;
+    return raw_sql(store_address, sql);
 }
 
 TEST(a_token_is_spent_on_one_report_id_and_a_double_spend_stores_nothing)
@@ -514,21 +574,21 @@ TEST(an_invite_code_issues_its_budget_once)
 
 TEST(a_store_from_before_tokens_keeps_counting_its_reports)
 {
-    char *dir, wire[BT_REPORT_WIRE_MAX + 1], path[512], *out = NULL;
+    char *dir, wire[BT_REPORT_WIRE_MAX + 1], *out = NULL;
     bt_collect *c = fresh_store(&dir);
     unsigned char id[16];
     sqlite3 *db = NULL;
     size_t len, olen = 0;
+    const char *path = store_address;
     bt_report_new_id(id);
     len = seal_sample(wire, id, "instagram", "2026-W10");
     CHECK_EQ(bt_collect_submit(c, wire, len, NULL, NULL), BT_OK);
     bt_collect_close(c);
-    snprintf(path, sizeof path, "%s/%s", dir, BT_COLLECT_DB);
     CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
     CHECK_EQ(sqlite3_exec(db, "ALTER TABLE reports DROP COLUMN counted; DROP TABLE spent; DROP TABLE invites;"
                               "PRAGMA user_version=2;", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
-    CHECK_EQ(bt_collect_open(&c, path, 0), BT_OK);
+    CHECK_EQ(bt_collect_open(&c, path, 0, NULL, 0), BT_OK);
     CHECK_EQ(bt_collect_report(c, BT_COLLECT_JSON, &out, &olen), BT_OK);
     CHECK(out && strstr(out, "\"instagram\": 1") != NULL);
     free(out);
@@ -536,7 +596,7 @@ TEST(a_store_from_before_tokens_keeps_counting_its_reports)
     drop_store(dir);
 }
 
-RUN_TESTS(T(store_dedupes_by_report_id_and_refuses_replays), T(only_the_first_reports_key_updates_or_withdraws_it),
+static const test_case both[] = {T(store_dedupes_by_report_id_and_refuses_replays), T(only_the_first_reports_key_updates_or_withdraws_it),
           T(a_report_stored_before_keys_counts_but_cannot_be_changed),
           T(store_refuses_without_a_key_and_stores_nothing_refused),
           T(report_counts_appeals_and_the_ten_minute_share),
@@ -547,4 +607,20 @@ RUN_TESTS(T(store_dedupes_by_report_id_and_refuses_replays), T(only_the_first_re
           T(a_token_is_spent_on_one_report_id_and_a_double_spend_stores_nothing),
           T(a_forged_token_or_a_token_where_none_are_issued_is_refused),
           T(the_policy_decides_what_a_report_without_a_token_becomes), T(an_invite_code_issues_its_budget_once),
-          T(a_store_from_before_tokens_keeps_counting_its_reports))
+};
+/* SQLite's own history: its stores from before tokens. A PostgreSQL store
+ * was never made without them. */
+static const test_case sqlite_only[] = {T(a_store_from_before_tokens_keeps_counting_its_reports)};
+
+int main(int argc, char **argv)
+{
+    on_pg = argc > 1 && strcmp(argv[1], "pg") == 0;
+    if (argc > 1 && !on_pg) {
+        fprintf(stderr, "usage: test_collect_store [pg]\n");
+        return 2;
+    }
+    printf("store: %s\n", on_pg ? "postgresql" : "sqlite");
+    int failed = run_tests(both, sizeof both / sizeof both[0]);
+    if (!on_pg) failed |= run_tests(sqlite_only, 1);
+    return failed;
+}
