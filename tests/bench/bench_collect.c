@@ -24,34 +24,13 @@
 #include "bantrail/collect.h"
 #include "bantrail/report.h"
 #include "check.h"
+#include "report_forge.h"
 
 static double now(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static void random_report(bt_report *r, uint32_t x)
-{
-    memset(r, 0, sizeof *r);
-    bt_report_new_id(r->id);
-    r->client = 1 << 10;
-    r->platform = (uint8_t)(1 + x % 16);
-    r->kind = (uint8_t)(1 + (x >> 4) % 6);
-    r->category = (uint8_t)((x >> 7) % 16);
-    r->keywords = (uint64_t)1 << ((x >> 11) % 54);
-    r->week = 202400 + (int32_t)(1 + (x >> 17) % 52) + 100 * (int32_t)((x >> 23) % 3);
-    r->duration = (uint8_t)(1 + (x >> 3) % 8);
-    r->offered = (uint8_t)(1 + (x >> 5) % 3);
-    r->submitted = (uint8_t)((x >> 9) & 1);
-    if (r->submitted) {
-        r->outcome = (uint8_t)(1 + (x >> 13) % 4);
-        r->delay = r->outcome == 1 ? 1 : (uint8_t)(2 + (x >> 15) % 6);
-    }
-    r->account_type = (uint8_t)((x >> 19) % 4);
-    r->paid = (uint8_t)((x >> 21) % 3);
-    r->country = (uint16_t)((x >> 22) % 250);
 }
 
 int main(int argc, char **argv)
@@ -74,7 +53,7 @@ int main(int argc, char **argv)
     double t0 = now();
     for (long i = 0; i < n_ingest; i++) {
         bt_report r;
-        random_report(&r, randombytes_random());
+        forge_random_report(&r, randombytes_random());
         wires[i] = malloc(BT_REPORT_WIRE_MAX + 1);
         if (bt_report_seal(wires[i], BT_REPORT_WIRE_MAX + 1, &lens[i], &r, &u, NULL, NULL) != BT_OK) return 1;
     }
@@ -144,7 +123,7 @@ int main(int argc, char **argv)
     t0 = now();
     for (long i = 0; i < n_stored; i++) {
         bt_report r;
-        random_report(&r, randombytes_random());
+        forge_random_report(&r, randombytes_random());
         sqlite3_bind_blob(s, 1, r.id, 16, SQLITE_TRANSIENT);
         int v[] = {r.platform, r.kind, r.category, 0, r.week, r.duration, r.offered, r.submitted,
                    r.outcome, r.delay, r.account_type, r.paid, r.country};
@@ -197,7 +176,7 @@ int main(int argc, char **argv)
             bt_report r;
             char wire[BT_REPORT_WIRE_MAX + 1];
             size_t wl = 0, el = 0;
-            random_report(&r, randombytes_random());
+            forge_random_report(&r, randombytes_random());
             if (bt_report_seal(wire, sizeof wire, &wl, &r, &u, NULL, NULL) != BT_OK ||
                 sodium_base642bin(env, sizeof env, wire, wl, NULL, &el, NULL, sodium_base64_VARIANT_ORIGINAL) != 0)
                 return 1;
