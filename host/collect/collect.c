@@ -244,19 +244,17 @@ const char *const bt_store_tables[] = {
     /* membership tokens: BLAKE2b-256 of each spent t, of each invite code */
     "CREATE TABLE IF NOT EXISTS spent(t BLOB PRIMARY KEY NOT NULL, id BLOB NOT NULL) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS invites(code BLOB PRIMARY KEY NOT NULL, remaining INTEGER NOT NULL) WITHOUT ROWID",
+    /* the figures' counts (collect_int.h TALLY_*), n summed over the shards */
+    "CREATE TABLE IF NOT EXISTS tallies(shard INTEGER NOT NULL, part INTEGER NOT NULL, k1 INTEGER NOT NULL,"
+    " k2 INTEGER NOT NULL, k3 INTEGER NOT NULL, k4 INTEGER NOT NULL, k5 INTEGER NOT NULL, k6 INTEGER NOT NULL,"
+    " n INTEGER NOT NULL, PRIMARY KEY(shard,part,k1,k2,k3,k4,k5,k6)) WITHOUT ROWID",
     NULL};
 
-const char *const bt_store_indexes[] = {NULL};
+/* the reports kept apart (counted=0, §5), counted without reading the others */
+const char *const bt_store_indexes[] = {
+    "CREATE INDEX IF NOT EXISTS reports_not_counted ON reports(counted) WHERE counted=0", NULL};
 
-/* A row the figures may count (collect_report.c binds the bounds ?1-?13 from
- * the report schema); any other, a store edited by hand, is skipped. */
-#define VALID_ROW                                                                                         \
-    " counted<>0 AND platform BETWEEN 1 AND ?1 AND kind BETWEEN 1 AND ?2 AND category BETWEEN 0 AND ?3"  \
-    " AND keywords BETWEEN 0 AND ?4 AND week/100 BETWEEN ?12 AND ?13 AND week%100 BETWEEN 1 AND 53"      \
-    " AND duration BETWEEN 1 AND ?5 AND offered BETWEEN 1 AND ?6 AND submitted IN (0,1)"                 \
-    " AND (outcome BETWEEN 1 AND ?7 OR (outcome=0 AND submitted=0))"                                      \
-    " AND (delay BETWEEN 1 AND ?8 OR (delay=0 AND submitted=0))"                                          \
-    " AND account_type BETWEEN 0 AND ?9 AND paid BETWEEN 0 AND ?10 AND country BETWEEN 0 AND ?11"
+#define REPORT_COLUMNS "platform,kind,category,keywords,week,duration,offered,submitted,outcome,delay,account_type,paid,country"
 
 /* Every statement of the collector, once, for both stores (Q_* order). */
 const char *const bt_store_queries[Q_COUNT_] = {
@@ -267,29 +265,45 @@ const char *const bt_store_queries[Q_COUNT_] = {
     [Q_UPDATE] = "UPDATE reports SET platform=?2,kind=?3,category=?4,keywords=?5,week=?6,duration=?7,offered=?8,"
                  "submitted=?9,outcome=?10,delay=?11,account_type=?12,paid=?13,country=?14,client=?15,"
                  "counted=(counted|?16) WHERE id=?1",
-    [Q_INSERT] = "INSERT INTO reports(id,platform,kind,category,keywords,week,duration,offered,submitted,outcome,"
-                 "delay,account_type,paid,country,client,counted) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    [Q_INSERT] = "INSERT INTO reports(id," REPORT_COLUMNS ",client,counted) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
                  " ON CONFLICT DO NOTHING",
     [Q_OWNER_GET] = "SELECT key FROM owners WHERE id=?",
     [Q_OWNER_INS] = "INSERT INTO owners(id,key) VALUES(?,?)",
     [Q_EXISTS] = "SELECT 1 FROM reports WHERE id=?",
+    [Q_ROW_GET] = "SELECT " REPORT_COLUMNS ",counted FROM reports WHERE id=?",
     [Q_REMOVE] = "DELETE FROM reports WHERE id=?",
     [Q_COUNT] = "SELECT count(*) FROM reports",
     [Q_INVITE_INS] = "INSERT INTO invites(code,remaining) VALUES(?,?)",
     [Q_INVITE_GET] = "SELECT remaining FROM invites WHERE code=?",
     [Q_INVITE_TAKE] = "UPDATE invites SET remaining=remaining-?1 WHERE code=?2 AND remaining>=?1",
-    [Q_FIG_COUNTED] = "SELECT count(*) FILTER (WHERE counted=0), count(*) FILTER (WHERE counted<>0) FROM reports",
-    [Q_FIG_APPEALS] = "SELECT platform,kind,offered,submitted,outcome,delay,count(*) FROM reports WHERE" VALID_ROW
-                      " GROUP BY 1,2,3,4,5,6",
-    [Q_FIG_WEEKS] = "SELECT week,duration,count(*) FROM reports WHERE" VALID_ROW " GROUP BY 1,2",
-    [Q_FIG_STATED] = "SELECT category,keywords,count(*) FROM reports WHERE" VALID_ROW " GROUP BY 1,2",
-    [Q_FIG_CONTEXT] = "SELECT account_type,paid,country,count(*) FROM reports WHERE" VALID_ROW " GROUP BY 1,2,3",
+    /* ?1 shard, ?2-?14 the report's columns (REPORT_COLUMNS order), ?15 +1 or -1 */
+    [Q_TALLY] = "INSERT INTO tallies(shard,part,k1,k2,k3,k4,k5,k6,n) VALUES"
+                "(?1,1,?2,?3,?8,?9,?10,?11,?15),(?1,2,?6,?7,0,0,0,0,?15),(?1,3,?4,?5,0,0,0,0,?15),"
+                "(?1,4,?12,?13,?14,0,0,0,?15),(?1,5,?6,?2,?3,0,0,0,?15)"
+                " ON CONFLICT(shard,part,k1,k2,k3,k4,k5,k6) DO UPDATE SET n=tallies.n+excluded.n",
+    [Q_TALLY_ANY] = "SELECT 1 FROM tallies LIMIT 1",
+    [Q_COUNTED_ANY] = "SELECT 1 FROM reports WHERE counted<>0 LIMIT 1",
+    /* a store from before the tallies: made from its reports once */
+    [Q_RETALLY] = "INSERT INTO tallies(shard,part,k1,k2,k3,k4,k5,k6,n)"
+                  " SELECT 0,1,platform,kind,offered,submitted,outcome,delay,count(*) FROM reports WHERE counted<>0"
+                  " GROUP BY 3,4,5,6,7,8"
+                  " UNION ALL SELECT 0,2,week,duration,0,0,0,0,count(*) FROM reports WHERE counted<>0 GROUP BY 3,4"
+                  " UNION ALL SELECT 0,3,category,keywords,0,0,0,0,count(*) FROM reports WHERE counted<>0 GROUP BY 3,4"
+                  " UNION ALL SELECT 0,4,account_type,paid,country,0,0,0,count(*) FROM reports WHERE counted<>0"
+                  " GROUP BY 3,4,5"
+                  " UNION ALL SELECT 0,5,week,platform,kind,0,0,0,count(*) FROM reports WHERE counted<>0 GROUP BY 3,4,5",
+    [Q_FIG_UNCOUNTED] = "SELECT count(*) FROM reports WHERE counted=0",
+    [Q_FIG_TALLIES] = "SELECT part,k1,k2,k3,k4,k5,k6,sum(n) FROM tallies WHERE part<5 GROUP BY 1,2,3,4,5,6,7"
+                      " HAVING sum(n)<>0",
     /* open data: cells under ?1 written as ?2 ("<10") by the database */
-    [Q_EXPORT_WEEKLY] = "SELECT week,platform,kind,CASE WHEN count(*)<?1 THEN ?2 ELSE CAST(count(*) AS TEXT) END"
-                        " FROM reports WHERE counted=1 GROUP BY 1,2,3 ORDER BY 1,2,3",
-    [Q_EXPORT_APPEALS] = "SELECT platform,outcome,delay,CASE WHEN count(*)<?1 THEN ?2 ELSE CAST(count(*) AS TEXT) END"
-                         " FROM reports WHERE submitted=1 AND counted=1 GROUP BY 1,2,3 ORDER BY 1,2,3",
+    [Q_EXPORT_WEEKLY] = "SELECT k1,k2,k3,CASE WHEN sum(n)<?1 THEN ?2 ELSE CAST(sum(n) AS TEXT) END FROM tallies"
+                        " WHERE part=5 GROUP BY 1,2,3 HAVING sum(n)<>0 ORDER BY 1,2,3",
+    [Q_EXPORT_APPEALS] = "SELECT k1,k5,k6,CASE WHEN sum(n)<?1 THEN ?2 ELSE CAST(sum(n) AS TEXT) END FROM tallies"
+                         " WHERE part=1 AND k4=1 GROUP BY 1,2,3 HAVING sum(n)<>0 ORDER BY 1,2,3",
 };
+
+static bt_err in_txn(bt_collect *c, bt_err (*fn)(bt_collect *, void *), void *ctx);
+static bt_err retally(bt_collect *c, void *ctx);
 
 static int is_pg_address(const char *store)
 {
@@ -309,6 +323,11 @@ bt_err bt_collect_open(bt_collect **out, const char *store, int durable, char *w
         free(c);
         return err;
     }
+    if ((err = in_txn(c, retally, NULL)) != BT_OK) {
+        if (why != NULL && why_len > 0 && why[0] == '\0') snprintf(why, why_len, "the store's tallies cannot be made");
+        bt_collect_close(c);
+        return err;
+    }
     *out = c;
     return BT_OK;
 }
@@ -319,6 +338,7 @@ void bt_collect_close(bt_collect *c)
     if (c->in_batch) c->db->ops->rollback(c->db);
     c->db->ops->close(c->db);
     if (c->sk != NULL) sodium_free(c->sk);
+    if (c->prev_sk != NULL) sodium_free(c->prev_sk);
     if (c->token_k != NULL) sodium_free(c->token_k);
     free(c);
 }
@@ -368,6 +388,15 @@ bt_err bt_collect_set_key(bt_collect *c, const unsigned char pk[crypto_box_PUBLI
     memcpy(c->pk, pk, sizeof c->pk);
     memcpy(c->sk, sk, crypto_box_SECRETKEYBYTES);
     c->difficulty = difficulty;
+    return BT_OK;
+}
+
+bt_err bt_collect_set_previous_key(bt_collect *c, const unsigned char pk[crypto_box_PUBLICKEYBYTES],
+                                   const unsigned char sk[crypto_box_SECRETKEYBYTES])
+{
+    if (c->prev_sk == NULL && (c->prev_sk = sodium_malloc(crypto_box_SECRETKEYBYTES)) == NULL) return BT_ERR_NO_MEMORY;
+    memcpy(c->prev_pk, pk, sizeof c->prev_pk);
+    memcpy(c->prev_sk, sk, crypto_box_SECRETKEYBYTES);
     return BT_OK;
 }
 
@@ -440,6 +469,18 @@ static bt_err in_txn(bt_collect *c, bt_err (*fn)(bt_collect *, void *), void *ct
         nanosleep(&pause, NULL);
     }
     return BT_ERR_BUSY;
+}
+
+/* A store from before the tallies (or one whose tallies were emptied)
+ * gets them from its reports, once, whichever receiver opens it first. */
+static bt_err retally(bt_collect *c, void *ctx)
+{
+    first_row t = {0}, r = {0};
+    bt_err err;
+    (void)ctx;
+    if ((err = dberr(run(c, Q_TALLY_ANY, NULL, 0, take_first, &t, NULL))) != BT_OK || t.got) return err;
+    if ((err = dberr(run(c, Q_COUNTED_ANY, NULL, 0, take_first, &r, NULL))) != BT_OK || !r.got) return err;
+    return dberr(run(c, Q_RETALLY, NULL, 0, NULL, NULL, NULL));
 }
 
 bt_err bt_collect_begin(bt_collect *c)
@@ -623,14 +664,42 @@ typedef struct {
     const char **why;
 } submit_job;
 
+/* A stored report's columns (REPORT_COLUMNS order) and counted. */
+typedef struct {
+    int got;
+    int64_t v[13];
+    int64_t counted;
+} old_row;
+
+static int take_row(void *ctx, const bt_cell *cols, int n)
+{
+    old_row *o = ctx;
+    o->got = 1;
+    for (int i = 0; i < 13 && i < n; i++) o->v[i] = cols[i].i;
+    o->counted = n > 13 ? cols[13].i : 0;
+    return 1;
+}
+
+/* Adds sign (+1, -1) to the tallies of a report's columns v (REPORT_COLUMNS
+ * order), in a shard drawn at random. */
+static bt_err tally(bt_collect *c, const int64_t v[13], int sign)
+{
+    bt_arg a[15];
+    a[0] = ARG_INT(randombytes_uniform(TALLY_SHARDS));
+    for (int i = 0; i < 13; i++) a[1 + i] = ARG_INT(v[i]);
+    a[14] = ARG_INT(sign);
+    return dberr(run(c, Q_TALLY, a, 15, NULL, NULL, NULL));
+}
+
 static bt_err store(bt_collect *c, void *ctx)
 {
     submit_job *j = ctx;
     const bt_report *r = j->r;
     const bt_report_auth *auth = j->auth;
-    int first = 0, exists = 0, counted = 0, spend_now = 0;
+    int first = 0, counted = 0, spend_now = 0;
     int64_t changed = 0;
     unsigned char spend[32];
+    old_row old = {0};
     bt_err err = may_change(c, r->id, auth, &first, j->why);
     if (err != BT_OK) return err;
     /* The first 64 bits of the digest, as an integer key (SQLite's rowid:
@@ -644,8 +713,9 @@ static bt_err store(bt_collect *c, void *ctx)
     bt_arg k[] = {ARG_INT((int64_t)key)};
     if ((err = dberr(run(c, Q_SEEN_GET, k, 1, take_first, &seen, NULL))) != BT_OK) return err;
     if (seen.got) return BT_ERR_REPLAYED;
-    if ((err = row_of(c, Q_EXISTS, r->id, NULL, &exists)) != BT_OK) return err;
-    if ((err = token_standing(c, r->id, auth, exists, &counted, spend, &spend_now, j->why)) != BT_OK) return err;
+    bt_arg id[] = {ARG_BLOB(r->id, BT_REPORT_ID_BYTES)};
+    if ((err = dberr(run(c, Q_ROW_GET, id, 1, take_row, &old, NULL))) != BT_OK) return err;
+    if ((err = token_standing(c, r->id, auth, old.got, &counted, spend, &spend_now, j->why)) != BT_OK) return err;
 
     /* the writes: a unique key taken meanwhile by another receiver is a retry */
     if ((err = dberr(run(c, Q_SEEN_INS, k, 1, NULL, NULL, NULL))) != BT_OK) return err;
@@ -657,24 +727,30 @@ static bt_err store(bt_collect *c, void *ctx)
         bt_arg a[] = {ARG_BLOB(r->id, BT_REPORT_ID_BYTES), ARG_BLOB(auth->key, crypto_sign_PUBLICKEYBYTES)};
         if ((err = dberr(run(c, Q_OWNER_INS, a, 2, NULL, NULL, NULL))) != BT_OK) return err;
     }
-    bt_arg id[] = {ARG_BLOB(r->id, BT_REPORT_ID_BYTES)};
+    /* what the report counted for leaves the tallies */
+    if (old.got && old.counted && (err = tally(c, old.v, -1)) != BT_OK) return err;
     if (auth->withdrawal) {
         if ((err = dberr(run(c, Q_REMOVE, id, 1, NULL, NULL, &changed))) != BT_OK) return err;
         j->updated = changed == 1;
         return BT_OK;
     }
     /* A new id is the common case: try the insert, update when it existed. */
-    bt_arg v[] = {id[0], ARG_INT(r->platform), ARG_INT(r->kind), ARG_INT(r->category),
-                  ARG_INT((int64_t)r->keywords), ARG_INT(r->week), ARG_INT(r->duration), ARG_INT(r->offered),
-                  ARG_INT(r->submitted), ARG_INT(r->outcome), ARG_INT(r->delay), ARG_INT(r->account_type),
-                  ARG_INT(r->paid), ARG_INT(r->country), ARG_INT(r->client), ARG_INT(counted)};
+    const int64_t v[13] = {r->platform, r->kind, r->category, (int64_t)r->keywords, r->week, r->duration,
+                           r->offered, r->submitted, r->outcome, r->delay, r->account_type, r->paid, r->country};
+    bt_arg a[16];
+    a[0] = id[0];
+    for (int i = 0; i < 13; i++) a[1 + i] = ARG_INT(v[i]);
+    a[14] = ARG_INT(r->client);
+    a[15] = ARG_INT(counted);
     j->updated = 0;
     for (int pass = 0; pass < 2; pass++) {
-        if ((err = dberr(run(c, pass ? Q_UPDATE : Q_INSERT, v, 16, NULL, NULL, &changed))) != BT_OK) return err;
+        if ((err = dberr(run(c, pass ? Q_UPDATE : Q_INSERT, a, 16, NULL, NULL, &changed))) != BT_OK) return err;
         if (changed == 1) break;
         if (pass) return ERR_RETRY; /* neither inserted nor updated: it moved under us */
         j->updated = 1;
     }
+    /* an update keeps its report's standing (counted = counted | this one's) */
+    if ((counted || (old.got && old.counted)) && (err = tally(c, v, +1)) != BT_OK) return err;
     return BT_OK;
 }
 
@@ -688,6 +764,8 @@ bt_err bt_collect_submit(bt_collect *c, const char *wire, size_t len, bt_collect
     if (why != NULL) *why = NULL;
     if (c->sk == NULL) return BT_ERR_LOCKED;
     err = bt_report_open_signed(&r, &auth, digest, wire, len, c->pk, c->sk, c->difficulty, why);
+    if (err == BT_ERR_WRONG_KEY && c->prev_sk != NULL) /* sealed before a key rotation */
+        err = bt_report_open_signed(&r, &auth, digest, wire, len, c->prev_pk, c->prev_sk, c->difficulty, why);
     if (err != BT_OK) return err;
     /* every refusal comes before the first write: nothing changes, in a batch too */
     submit_job j = {&r, &auth, digest, 0, why};

@@ -46,11 +46,23 @@ typedef enum {
     BT_DB_FAIL   /* anything else */
 } bt_db_rc;
 
+/* The tallies (collect.c): what the figures count, kept by the database in
+ * the transaction of each report. Each part is one GROUP BY of the counted
+ * reports, its keys k1..k6: */
+enum {
+    TALLY_APPEALS = 1, /* platform, kind, offered, submitted, outcome, delay */
+    TALLY_WEEKS,       /* week, duration */
+    TALLY_STATED,      /* category, keywords */
+    TALLY_CONTEXT,     /* account_type, paid, country */
+    TALLY_WEEKLY       /* week, platform, kind: the weekly open data */
+};
+#define TALLY_SHARDS 16 /* rows each part is spread over, so that receivers seldom meet on one */
+
 /* The statements, by number (collect.c's queries[] in the same order). */
 enum {
     Q_SEEN_GET, Q_SEEN_INS, Q_SPENT_GET, Q_SPENT_INS, Q_UPDATE, Q_INSERT, Q_OWNER_GET, Q_OWNER_INS,
-    Q_EXISTS, Q_REMOVE, Q_COUNT, Q_INVITE_INS, Q_INVITE_GET, Q_INVITE_TAKE,
-    Q_FIG_COUNTED, Q_FIG_APPEALS, Q_FIG_WEEKS, Q_FIG_STATED, Q_FIG_CONTEXT,
+    Q_EXISTS, Q_ROW_GET, Q_REMOVE, Q_COUNT, Q_INVITE_INS, Q_INVITE_GET, Q_INVITE_TAKE,
+    Q_TALLY, Q_TALLY_ANY, Q_COUNTED_ANY, Q_RETALLY, Q_FIG_UNCOUNTED, Q_FIG_TALLIES,
     Q_EXPORT_WEEKLY, Q_EXPORT_APPEALS, Q_COUNT_
 };
 extern const char *const bt_store_queries[Q_COUNT_];
@@ -91,6 +103,8 @@ struct bt_collect {
     bt_store *db;
     unsigned char pk[crypto_box_PUBLICKEYBYTES];
     unsigned char *sk; /* sodium_malloc, NULL until set */
+    unsigned char prev_pk[crypto_box_PUBLICKEYBYTES];
+    unsigned char *prev_sk; /* the key before a rotation (sodium_malloc), or NULL */
     unsigned difficulty;
     int in_batch;
     bt_tokens_policy tokens;                        /* BT_TOKENS_OFF until bt_collect_set_tokens */

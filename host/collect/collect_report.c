@@ -1,10 +1,10 @@
 /* The collector's figures and open-data export (include/bantrail/collect.h,
- * docs/REPORT.md "Figures"). The database counts (GROUP BY over the integer
- * columns, the same statements in SQLite and PostgreSQL) and suppresses the
- * open data's small cells; this file adds the groups into fixed arrays and
- * writes them out, so both stores give the same bytes. Rows with values
- * outside the schema (a store edited by hand) are counted as skipped, never
- * indexed. */
+ * docs/REPORT.md "Figures"). The database counts: the tallies it keeps in
+ * each report's transaction (collect.c), summed by GROUP BY, and the open
+ * data's small cells suppressed by the statement itself, the same
+ * statements in SQLite and PostgreSQL; this file adds the groups into fixed
+ * arrays and writes them out, so both stores give the same bytes. Values
+ * outside the schema (a store edited by hand) are skipped, never indexed. */
 #include "collect/collect_int.h"
 
 #include <json-c/json.h>
@@ -26,107 +26,81 @@ typedef struct {
     int64_t p_sub[MAXV], p_ans[MAXV], p_w10[MAXV];
 } agg;
 
-/* The schema's bounds, bound to the figures' statements as ?1-?13
- * (collect.c VALID_ROW). */
-static int bounds(bt_arg a[13])
+static int ok_value(bt_report_field f, int64_t x, int absent_ok)
 {
-    const bt_report_field f[] = {BT_RF_PLATFORM, BT_RF_KIND, BT_RF_CATEGORY, BT_RF_KEYWORD, BT_RF_DURATION,
-                                 BT_RF_OFFERED, BT_RF_OUTCOME, BT_RF_DELAY, BT_RF_ACCOUNT_TYPE, BT_RF_PAID,
-                                 BT_RF_COUNTRY};
-    for (int i = 0; i < 11; i++) a[i] = ARG_INT(bt_report_enum_count(f[i]));
-    int nkw = bt_report_enum_count(BT_RF_KEYWORD);
-    a[3] = ARG_INT(nkw >= 63 ? INT64_MAX : ((int64_t)1 << nkw) - 1); /* every stated keyword's bit */
-    a[11] = ARG_INT(YEAR0);
-    a[12] = ARG_INT(YEAR0 + YEARS - 1);
-    return 13;
+    return (x >= 1 && x <= bt_report_enum_count(f)) || (absent_ok && x == 0);
 }
 
-/* Each group the database counted: its columns, its count last. */
-static int add_counted(void *ctx, const bt_cell *c, int n)
+/* One group of the tallies (collect.c): part, k1..k6, its count. A group
+ * with a value outside the schema (a store edited by hand) is skipped,
+ * never indexed; the appeals part numbers them. */
+static int add_group(void *ctx, const bt_cell *c, int ncols)
 {
     agg *a = ctx;
-    (void)n;
-    a->uncounted = c[0].i;
-    a->skipped = c[1].i; /* less the valid ones, below */
-    return 0;
-}
-
-static int add_appeals(void *ctx, const bt_cell *c, int n)
-{
-    agg *a = ctx;
-    const int64_t platform = c[0].i, kind = c[1].i, offered = c[2].i, submitted = c[3].i;
-    const int64_t outcome = c[4].i, delay = c[5].i, k = c[6].i;
-    (void)n;
-    a->total += k;
-    a->v[BT_RF_PLATFORM][platform] += k;
-    a->v[BT_RF_KIND][kind] += k;
-    a->v[BT_RF_OFFERED][offered] += k;
-    if (submitted) {
-        a->submitted += k;
-        a->p_sub[platform] += k;
-        a->v[BT_RF_OUTCOME][outcome] += k;
-        a->v[BT_RF_DELAY][delay] += k;
-        if (outcome != bt_report_enum_value(BT_RF_OUTCOME, "pending")) {
-            a->answered += k;
-            a->p_ans[platform] += k;
-            if (delay == bt_report_enum_value(BT_RF_DELAY, "lt_10m")) {
-                a->within10 += k;
-                a->p_w10[platform] += k;
+    const int64_t part = c[0].i, k1 = c[1].i, k2 = c[2].i, k3 = c[3].i, k4 = c[4].i, k5 = c[5].i, k6 = c[6].i;
+    const int64_t n = c[7].i;
+    const int nkw = bt_report_enum_count(BT_RF_KEYWORD);
+    (void)ncols;
+    if (part == TALLY_APPEALS) { /* platform, kind, offered, submitted, outcome, delay */
+        if (!ok_value(BT_RF_PLATFORM, k1, 0) || !ok_value(BT_RF_KIND, k2, 0) || !ok_value(BT_RF_OFFERED, k3, 0) ||
+            (k4 != 0 && k4 != 1) || !ok_value(BT_RF_OUTCOME, k5, !k4) || !ok_value(BT_RF_DELAY, k6, !k4)) {
+            a->skipped += n;
+            return 0;
+        }
+        a->total += n;
+        a->v[BT_RF_PLATFORM][k1] += n;
+        a->v[BT_RF_KIND][k2] += n;
+        a->v[BT_RF_OFFERED][k3] += n;
+        if (k4) {
+            a->submitted += n;
+            a->p_sub[k1] += n;
+            a->v[BT_RF_OUTCOME][k5] += n;
+            a->v[BT_RF_DELAY][k6] += n;
+            if (k5 != bt_report_enum_value(BT_RF_OUTCOME, "pending")) {
+                a->answered += n;
+                a->p_ans[k1] += n;
+                if (k6 == bt_report_enum_value(BT_RF_DELAY, "lt_10m")) {
+                    a->within10 += n;
+                    a->p_w10[k1] += n;
+                }
             }
         }
+    } else if (part == TALLY_WEEKS) { /* week, duration */
+        int64_t wy = k1 / 100 - YEAR0, ww = k1 % 100;
+        if (wy >= 0 && wy < YEARS && ww >= 1 && ww <= 53) a->week[wy * 53 + ww - 1] += n;
+        if (ok_value(BT_RF_DURATION, k2, 0)) a->v[BT_RF_DURATION][k2] += n;
+    } else if (part == TALLY_STATED) { /* category, keywords */
+        if (ok_value(BT_RF_CATEGORY, k1, 1)) a->v[BT_RF_CATEGORY][k1] += n;
+        if (k2 >= 0 && (nkw >= 63 || ((uint64_t)k2 >> nkw) == 0))
+            for (uint64_t k = (uint64_t)k2; k != 0; k &= k - 1) a->v[BT_RF_KEYWORD][__builtin_ctzll(k) + 1] += n;
+    } else if (part == TALLY_CONTEXT) { /* account_type, paid, country */
+        if (ok_value(BT_RF_ACCOUNT_TYPE, k1, 1)) a->v[BT_RF_ACCOUNT_TYPE][k1] += n;
+        if (ok_value(BT_RF_PAID, k2, 1)) a->v[BT_RF_PAID][k2] += n;
+        if (ok_value(BT_RF_COUNTRY, k3, 1)) a->v[BT_RF_COUNTRY][k3] += n;
     }
     return 0;
 }
 
-static int add_weeks(void *ctx, const bt_cell *c, int n)
+static int add_uncounted(void *ctx, const bt_cell *c, int n)
 {
-    agg *a = ctx;
     (void)n;
-    a->week[(c[0].i / 100 - YEAR0) * 53 + c[0].i % 100 - 1] += c[2].i;
-    a->v[BT_RF_DURATION][c[1].i] += c[2].i;
+    ((agg *)ctx)->uncounted = c[0].i;
     return 0;
 }
 
-static int add_stated(void *ctx, const bt_cell *c, int n)
-{
-    agg *a = ctx;
-    (void)n;
-    a->v[BT_RF_CATEGORY][c[0].i] += c[2].i;
-    for (uint64_t k = (uint64_t)c[1].i; k != 0; k &= k - 1) a->v[BT_RF_KEYWORD][__builtin_ctzll(k) + 1] += c[2].i;
-    return 0;
-}
-
-static int add_context(void *ctx, const bt_cell *c, int n)
-{
-    agg *a = ctx;
-    (void)n;
-    a->v[BT_RF_ACCOUNT_TYPE][c[0].i] += c[3].i;
-    a->v[BT_RF_PAID][c[1].i] += c[3].i;
-    a->v[BT_RF_COUNTRY][c[2].i] += c[3].i;
-    return 0;
-}
-
-/* The figures, counted by the database: five GROUP BY statements over the
- * rows the schema allows (VALID_ROW, so every value indexes these arrays),
- * read in one snapshot. */
+/* The figures, from the tallies the database keeps with every report
+ * (collect.c: summed over their shards, a few thousand groups however many
+ * reports) and the count of those kept apart, in one snapshot. */
 static bt_err aggregate(bt_collect *c, agg *a)
 {
-    static const struct {
-        int q;
-        bt_row_fn fn;
-    } parts[] = {{Q_FIG_APPEALS, add_appeals}, {Q_FIG_WEEKS, add_weeks}, {Q_FIG_STATED, add_stated},
-                 {Q_FIG_CONTEXT, add_context}};
-    bt_arg b[13];
-    int nb = bounds(b);
     bt_store *s = c->db;
     bt_db_rc rc;
     memset(a, 0, sizeof *a);
-    if ((rc = s->ops->begin_read(s)) != BT_DB_OK) return rc == BT_DB_FAIL ? BT_ERR_STORAGE : BT_ERR_BUSY;
-    rc = s->ops->run(s, Q_FIG_COUNTED, NULL, 0, add_counted, a, NULL);
-    for (size_t i = 0; rc == BT_DB_OK && i < sizeof parts / sizeof parts[0]; i++)
-        rc = s->ops->run(s, parts[i].q, b, nb, parts[i].fn, a, NULL);
-    s->ops->rollback(s);
-    a->skipped -= a->total;
+    if ((rc = s->ops->begin_read(s)) == BT_DB_OK) {
+        rc = s->ops->run(s, Q_FIG_UNCOUNTED, NULL, 0, add_uncounted, a, NULL);
+        if (rc == BT_DB_OK) rc = s->ops->run(s, Q_FIG_TALLIES, NULL, 0, add_group, a, NULL);
+        s->ops->rollback(s);
+    }
     return rc == BT_DB_OK ? BT_OK : rc == BT_DB_FAIL ? BT_ERR_STORAGE : BT_ERR_BUSY;
 }
 

@@ -123,8 +123,15 @@ bt_err bt_store_sqlite_open(bt_store **out, const char *path, int durable)
     close(fd);
     if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) goto fail;
     sqlite3_busy_timeout(s->db, 30000);
-    if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA secure_delete=ON; PRAGMA cache_size=-32768;", NULL,
-                     NULL, NULL) != SQLITE_OK)
+    /* Receivers started together: switching to WAL takes the file alone and
+     * SQLite answers busy at once rather than wait; try for up to 30 s. */
+    for (int tries = 0;; tries++) {
+        int rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+        if (rc == SQLITE_OK) break;
+        if ((rc & 0xff) != SQLITE_BUSY || tries == 600) goto fail;
+        sqlite3_sleep(50);
+    }
+    if (sqlite3_exec(s->db, "PRAGMA secure_delete=ON; PRAGMA cache_size=-32768;", NULL, NULL, NULL) != SQLITE_OK)
         goto fail;
     for (int i = 0; bt_store_tables[i] != NULL; i++)
         if (sqlite3_exec(s->db, bt_store_tables[i], NULL, NULL, NULL) != SQLITE_OK) goto fail;

@@ -75,6 +75,15 @@ void bt_collect_close(bt_collect *c);
 bt_err bt_collect_set_key(bt_collect *c, const unsigned char pk[crypto_box_PUBLICKEYBYTES],
                           const unsigned char sk[crypto_box_SECRETKEYBYTES], unsigned difficulty);
 
+/* Also opens reports sealed to the union's previous key pair (a key
+ * rotation, docs/ADMIN.md section 5): a report whose key id is not the
+ * current key's is tried with it. The secret is copied into sodium_malloc
+ * memory. */
+bt_err bt_collect_set_previous_key(bt_collect *c, const unsigned char pk[crypto_box_PUBLICKEYBYTES],
+                                   const unsigned char sk[crypto_box_SECRETKEYBYTES]);
+
+#define BT_COLLECT_PREVIOUS_KEYFILE "previous.key"
+
 /* Turns membership tokens on (docs/REPORT.md section 5) under policy, after
  * bt_collect_set_key: the token key is derived from the union's secret key
  * (bt_token_key) and must have the public half pub that the union entry
