@@ -16,7 +16,7 @@ import threading
 import time
 import unittest
 
-from btcollect import FORGE, STORE, argv, cluster, query, run, scalar, serve
+from btcollect import FORGE, STORE, argv, cluster, query, run, scalar, serve, store_address
 
 PASS = "union passphrase 1"
 
@@ -247,6 +247,52 @@ class Receivers(unittest.TestCase):
             if s != 202:
                 self.assertIn(self.post(ports[i % 2], bodies[i])[0], (202, 409))
         self.assertEqual(scalar(self.dir, "SELECT count(*) FROM reports"), len(bodies) + 1)
+
+
+    def test_a_receiver_with_the_least_rights_of_docs_admin_serves(self):
+        if STORE != "postgresql":
+            self.skipTest("database roles: PostgreSQL's run (collect_receivers_pg) tests them")
+        self.assertEqual(run([self.dir, "report"]).returncode, 0)  # the owner makes the tables
+        address = store_address(self.dir)
+        db = address.split("?")[0].rsplit("/", 1)[1]
+        role = "r_" + os.urandom(4).hex()
+        # the grants of docs/ADMIN.md section 2, as written there
+        cluster().psql(db, f"""CREATE ROLE {role} LOGIN;
+            GRANT SELECT, INSERT, UPDATE, DELETE ON reports TO {role};
+            GRANT SELECT, INSERT ON seen, owners, spent TO {role};
+            GRANT SELECT, UPDATE ON invites TO {role};
+            GRANT SELECT, INSERT, UPDATE ON tallies TO {role};""")
+        limited = address.replace("user=bantrail", f"user={role}")
+        r, w = os.pipe()
+        os.write(w, (PASS + "\n").encode())
+        os.close(w)
+        proc = subprocess.Popen([*argv(self.dir)[:3], "--store", limited, "serve", "--passphrase-fd", str(r),
+                                 "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                pass_fds=(r,))
+        os.close(r)
+        self.procs.append(proc)
+        line = proc.stdout.readline()
+        if not line.startswith("listening on"):
+            self.fail(line + proc.stderr.read())
+        port = int(line.rsplit(":", 1)[1].split("/")[0])
+        rid, seed = os.urandom(16).hex(), os.urandom(32).hex()
+        self.assertEqual(self.post(port, self.forge("--id", rid, "--seed", seed))[0], 202)
+        self.assertEqual(self.post(port, self.forge("--id", rid, "--seed", seed, "--platform", "x"))[0], 202)
+        self.assertEqual(self.post(port, self.forge("--id", rid, "--seed", seed, "--withdraw"))[0], 202)
+        self.assertEqual(self.post(port, self.forge())[0], 202)
+        self.assertEqual(scalar(self.dir, "SELECT count(*) FROM reports"), 1)
+        # and that role can change nothing else
+        for sql in ("DROP TABLE reports", "DELETE FROM owners", "DELETE FROM seen", "CREATE TABLE t(x int)",
+                    "ALTER TABLE reports ADD COLUMN ip text"):
+            out = subprocess.run([os.path.join(pgcluster_bin(), "psql"), "-X", "-d", limited, "-c", sql],
+                                 capture_output=True, text=True, timeout=60)
+            self.assertNotEqual(out.returncode, 0, sql)
+            self.assertRegex(out.stderr, "permission denied|must be owner", sql)
+
+
+def pgcluster_bin():
+    import pgcluster
+    return pgcluster.BIN
 
 
 if __name__ == "__main__":
