@@ -95,10 +95,6 @@ struct bt_store {
 bt_err bt_store_sqlite_open(bt_store **out, const char *path, int durable);
 bt_err bt_store_pg_open(bt_store **out, const char *address, int durable, char *why_buf, size_t why_len);
 
-/* The SQLite handle of a SQLite store (NULL for another kind): the tests
- * edit a store by hand through it. */
-struct sqlite3 *bt_store_sqlite_handle(bt_store *s);
-
 struct bt_collect {
     bt_store *db;
     unsigned char pk[crypto_box_PUBLICKEYBYTES];

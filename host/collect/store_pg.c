@@ -33,6 +33,7 @@ typedef struct {
     bt_store base;
     PGconn *conn;
     int durable;
+    int txn; /* inside a transaction of ours: never reconnect under it */
     char *sql[Q_COUNT_]; /* the translated statements, prepared as q0, q1, ... */
 } pg_store;
 
@@ -135,7 +136,10 @@ static bt_db_rc pg_run(bt_store *base, int q, const bt_arg *args, int nargs, bt_
     int lengths[24], formats[24];
     bt_cell cols[24];
     if (nargs > 24) return BT_DB_FAIL;
-    if (PQtransactionStatus(s->conn) == PQTRANS_IDLE && pg_ready(s) != BT_DB_OK) return BT_DB_DOWN;
+    /* Outside a transaction a lost connection is made again; inside one,
+     * never: the statement would run alone, and the transaction's first
+     * writes would be gone. The transaction fails (503) and is done again. */
+    if (!s->txn && pg_ready(s) != BT_DB_OK) return BT_DB_DOWN;
     for (int i = 0; i < nargs; i++) {
         formats[i] = 0;
         lengths[i] = 0;
@@ -177,26 +181,35 @@ static bt_db_rc pg_run(bt_store *base, int q, const bt_arg *args, int nargs, bt_
     return rc;
 }
 
-static bt_db_rc pg_begin(bt_store *base)
+/* Begins a transaction of ours (isolation: its words), reconnecting first. */
+static bt_db_rc pg_begin_as(pg_store *s, const char *sql)
 {
-    pg_store *s = (pg_store *)base;
     if (pg_ready(s) != BT_DB_OK) return BT_DB_DOWN;
-    return pg_exec(s, "BEGIN ISOLATION LEVEL SERIALIZABLE");
+    bt_db_rc rc = pg_exec(s, sql);
+    s->txn = rc == BT_DB_OK;
+    return rc;
 }
 
-static bt_db_rc pg_begin_read(bt_store *base)
+static bt_db_rc pg_begin(bt_store *s) { return pg_begin_as((pg_store *)s, "BEGIN ISOLATION LEVEL SERIALIZABLE"); }
+
+static bt_db_rc pg_begin_read(bt_store *s)
 {
-    pg_store *s = (pg_store *)base;
-    if (pg_ready(s) != BT_DB_OK) return BT_DB_DOWN;
-    return pg_exec(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    return pg_begin_as((pg_store *)s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
 }
 
-static bt_db_rc pg_commit(bt_store *s) { return pg_exec((pg_store *)s, "COMMIT"); }
+static bt_db_rc pg_commit(bt_store *base)
+{
+    pg_store *s = (pg_store *)base;
+    bt_db_rc rc = pg_exec(s, "COMMIT");
+    if (rc == BT_DB_OK) s->txn = 0; /* else the caller rolls back */
+    return rc;
+}
 
 static void pg_rollback(bt_store *base)
 {
     pg_store *s = (pg_store *)base;
     if (PQstatus(s->conn) == CONNECTION_OK) pg_exec(s, "ROLLBACK");
+    s->txn = 0;
 }
 
 static void pg_close(bt_store *base)
@@ -265,9 +278,7 @@ bt_err bt_store_pg_open(bt_store **out, const char *address, int durable, char *
         goto fail;
     }
     PQsetNoticeProcessor(s->conn, quiet, NULL);
-    if (make_tables(s) != BT_DB_OK) {
-        /* no right to create: fine if the owner made them (prepare says) */
-    }
+    (void)make_tables(s); /* without the right to create: the owner's tables, or prepare says */
     if (pg_prepare(s) != BT_DB_OK) {
         say(why, why_len, "the collector's tables cannot be used (made by their owner? docs/ADMIN.md)",
             PQerrorMessage(s->conn));

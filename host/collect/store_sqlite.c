@@ -150,8 +150,3 @@ fail:
     sq_close(&s->base);
     return BT_ERR_STORAGE;
 }
-
-struct sqlite3 *bt_store_sqlite_handle(bt_store *s)
-{
-    return s != NULL && s->ops == &sq_ops ? ((sq_store *)s)->db : NULL;
-}
