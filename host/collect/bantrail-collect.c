@@ -50,12 +50,13 @@
 #define ENTRY_MAX 16384
 
 static const char *opt_dir = ".";
+static const char *opt_store; /* --store: NULL for DIR/reports.sqlite */
 static FILE *pass_in;
 
 static void usage(FILE *f)
 {
     fprintf(f,
-        "Usage: " PROG " [--dir DIR] COMMAND [OPTIONS]\n"
+        "Usage: " PROG " [--dir DIR] [--store ADDRESS] COMMAND [OPTIONS]\n"
         "\n"
         "The union's collector of anonymous Bantrail reports (docs/REPORT.md).\n"
         "\n"
@@ -73,6 +74,11 @@ static void usage(FILE *f)
         "Options:\n"
         "  --dir DIR   the collector's folder (default: $BANTRAIL_HOME/collector when\n"
         "              BANTRAIL_HOME is set, else the current folder)\n"
+        "  --store ADDRESS\n"
+        "              where reports are kept: DIR/" BT_COLLECT_DB " by default, or a PostgreSQL\n"
+        "              database, postgresql://[user@]host[:port]/dbname[?...] (libpq's form;\n"
+        "              keep its password in ~/.pgpass, not here): several `serve` may then\n"
+        "              share it (docs/ADMIN.md)\n"
         "  -h, --help  this help; COMMAND --help for a command's options\n"
         "\n"
         "Passphrases come from the terminal, or one a line from --passphrase-fd N;\n"
@@ -213,12 +219,18 @@ done:
     return rc;
 }
 
+/* The store: --store's PostgreSQL address, or DIR/reports.sqlite. Never
+ * prints the address (it may hold a password): libpq's reason names the
+ * host and database only. */
 static bt_collect *open_store(int durable)
 {
-    char *db = path_in_dir(BT_COLLECT_DB);
+    char *db = opt_store ? NULL : path_in_dir(BT_COLLECT_DB), why[512];
     bt_collect *c = NULL;
-    bt_err err = bt_collect_open(&c, db, durable);
-    if (err != BT_OK) fprintf(stderr, PROG ": cannot open %s: %s\n", db, bt_err_message(err));
+    bt_err err = bt_collect_open(&c, opt_store ? opt_store : db, durable, why, sizeof why);
+    if (err != BT_OK && opt_store)
+        fprintf(stderr, PROG ": cannot open the store given by --store: %s\n", why[0] ? why : bt_err_message(err));
+    else if (err != BT_OK)
+        fprintf(stderr, PROG ": cannot open %s: %s\n", db, bt_err_message(err));
     free(db);
     return c;
 }
@@ -231,6 +243,33 @@ static int use_keys(bt_collect *c, const bt_union *u, const unsigned char pk[32]
     if (err == BT_ERR_CORRUPT)
         fprintf(stderr, PROG ": %s/" BT_COLLECT_ENTRY ": its token_key is not the one of this union key\n", opt_dir);
     return err == BT_OK ? 0 : -1;
+}
+
+/* serve/ingest --previous-key: DIR/previous.key, the union key before a
+ * rotation (docs/ADMIN.md section 5), under its own passphrase (the next
+ * line of --passphrase-fd). */
+static int use_previous_key(bt_collect *c)
+{
+    char *path = path_in_dir(BT_COLLECT_PREVIOUS_KEYFILE), *pass = NULL;
+    unsigned char pk[crypto_box_PUBLICKEYBYTES], *sk = sodium_malloc(crypto_box_SECRETKEYBYTES);
+    int rc = 2;
+    if (sk == NULL || (pass = read_secret("Previous union key passphrase: ")) == NULL) goto done;
+    bt_err err = bt_collect_key_load(path, pass, strlen(pass), pk, sk);
+    if (err != BT_OK) {
+        fprintf(stderr, PROG ": --previous-key: %s: %s\n", path, bt_err_message(err));
+        rc = err == BT_ERR_WRONG_PASSPHRASE ? 1 : 2;
+        goto done;
+    }
+    if (sodium_memcmp(pk, c->pk, sizeof pk) == 0) {
+        fprintf(stderr, PROG ": --previous-key: %s is the current key\n", path);
+        goto done;
+    }
+    rc = bt_collect_set_previous_key(c, pk, sk) == BT_OK ? 0 : 2;
+done:
+    if (pass != NULL) sodium_free(pass);
+    if (sk != NULL) sodium_free(sk);
+    free(path);
+    return rc;
 }
 
 /* ---- keygen ---- */
@@ -387,15 +426,19 @@ done:
 static int cmd_ingest(int argc, char **argv)
 {
     static const struct option opts[] = {{"passphrase-fd", required_argument, NULL, 'p'},
+                                         {"previous-key", no_argument, NULL, 'k'},
                                          {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    int o;
+    int o, previous = 0;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (o == 'p') {
             if (set_pass_fd(optarg) != 0) return 2;
+        } else if (o == 'k') {
+            previous = 1;
         } else if (o == 'h') {
-            printf("Usage: " PROG " [--dir DIR] ingest [--passphrase-fd N] FILE...\n"
+            printf("Usage: " PROG " [--dir DIR] ingest [--passphrase-fd N] [--previous-key] FILE...\n"
                    "Stores reports saved as files (the base64 text, a final newline allowed).\n"
-                   "Each file is checked as the receiver checks a POST. Exit 1 when any is refused.\n");
+                   "Each file is checked as the receiver checks a POST. Exit 1 when any is refused.\n"
+                   "--previous-key: as serve's.\n");
             return 0;
         } else {
             return 2;
@@ -411,8 +454,9 @@ static int cmd_ingest(int argc, char **argv)
     if (rc != 0) return rc;
     bt_collect *c = open_store(0);
     long accepted = 0, updated = 0, refused = 0;
-    if (c == NULL || use_keys(c, &u, pk, sk) != 0 || bt_collect_begin(c) != BT_OK) {
-        rc = 2;
+    if (c == NULL || use_keys(c, &u, pk, sk) != 0 || (previous && (rc = use_previous_key(c)) != 0) ||
+        bt_collect_begin(c) != BT_OK) {
+        if (rc == 0) rc = 2;
         goto done;
     }
     for (int i = optind; i < argc; i++) {
@@ -871,7 +915,7 @@ static int serve_limit(const char *flag, const char *arg, unsigned long lo, unsi
 
 static int cmd_serve(int argc, char **argv)
 {
-    enum { O_MAXCONN = 256, O_PERADDR, O_IDLE, O_LIFETIME, O_RATE, O_BURST };
+    enum { O_MAXCONN = 256, O_PERADDR, O_IDLE, O_LIFETIME, O_RATE, O_BURST, O_PREVIOUS };
     static const struct option opts[] = {
         {"passphrase-fd", required_argument, NULL, 'p'}, {"listen", required_argument, NULL, 'l'},
         {"port", required_argument, NULL, 'P'}, {"max-body", required_argument, NULL, 'm'},
@@ -879,8 +923,10 @@ static int cmd_serve(int argc, char **argv)
         {"per-address", required_argument, NULL, O_PERADDR}, {"idle-timeout", required_argument, NULL, O_IDLE},
         {"request-timeout", required_argument, NULL, O_LIFETIME},
         {"reports-per-minute", required_argument, NULL, O_RATE}, {"burst", required_argument, NULL, O_BURST},
+        {"previous-key", no_argument, NULL, O_PREVIOUS},
         {"demo", no_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     const char *listen_addr = "127.0.0.1";
+    int previous = 0;
     unsigned long port = 8470, cap = BODY_CAP_DEFAULT, max_conns = CONN_MAX_DEFAULT, per_addr = ULONG_MAX;
     unsigned long idle = IDLE_DEFAULT, lifetime = LIFETIME_DEFAULT, rate = ULONG_MAX, burst = BURST_DEFAULT;
     int o;
@@ -889,6 +935,7 @@ static int cmd_serve(int argc, char **argv)
         case 'p': if (set_pass_fd(optarg) != 0) return 2; break;
         case 'l': listen_addr = optarg; break;
         case 'd': use_demo_key = 1; break;
+        case O_PREVIOUS: previous = 1; break;
         case 'P':
             if (parse_uint(optarg, 65535, &port) != 0) {
                 fprintf(stderr, PROG " serve: --port: 0-65535 (0: any free port)\n");
@@ -911,7 +958,10 @@ static int cmd_serve(int argc, char **argv)
             printf("Usage: " PROG " [--dir DIR] serve [--passphrase-fd N] [--listen ADDR] [--port N]\n"
                    "         [--max-body BYTES] [--max-connections N] [--per-address N]\n"
                    "         [--idle-timeout SECONDS] [--request-timeout SECONDS]\n"
-                   "         [--reports-per-minute N] [--burst N] [--demo]\n"
+                   "         [--reports-per-minute N] [--burst N] [--previous-key] [--demo]\n"
+                   "--previous-key also opens reports sealed to the union's key before a\n"
+                   "rotation: DIR/" BT_COLLECT_PREVIOUS_KEYFILE " (the old union.key), whose passphrase is\n"
+                   "asked next (docs/ADMIN.md section 5).\n"
                    "--demo receives for Bantrail's built-in demo union, whose key comes from a\n"
                    "published seed (anyone can read those reports): for trying it on one computer.\n"
                    "Receives reports and withdrawals: POST /v1/reports with the base64 text as\n"
@@ -985,6 +1035,8 @@ static int cmd_serve(int argc, char **argv)
     sigset_t set;
     rc = 2;
     if (s.store == NULL || use_keys(s.store, &u, pk, sk) != 0) goto done;
+    if (previous && (rc = use_previous_key(s.store)) != 0) goto done;
+    rc = 2;
     if (s.guard == NULL || (rate > 0 && s.rate == NULL) || reserve_descriptors(slots) != 0) goto done;
     sodium_free(sk); /* the store keeps its own copy */
     sk = NULL;
@@ -1037,6 +1089,7 @@ done:
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
+                                         {"store", required_argument, NULL, 's'},
                                          {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     int o, rc;
     char *home_dir = NULL;
@@ -1050,7 +1103,13 @@ int main(int argc, char **argv)
     /* "+": stop at the command; its options are parsed by the command. */
     while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
         if (o == 'd') opt_dir = optarg;
-        else if (o == 'h') {
+        else if (o == 's') {
+            if (strncmp(optarg, "postgresql://", 13) != 0 && strncmp(optarg, "postgres://", 11) != 0) {
+                fprintf(stderr, PROG ": --store: a postgresql:// address (the SQLite file is the default)\n");
+                return 2;
+            }
+            opt_store = optarg;
+        } else if (o == 'h') {
             usage(stdout);
             return 0;
         } else {

@@ -1,9 +1,16 @@
 /* The union's collector: key file, store and figures (include/bantrail/collect.h).
  *
  * Decisions written down here:
- * - Reports are stored as small integer columns in a WITHOUT ROWID table
- *   keyed by the 16-byte report id; `report` reads them in one sequential
- *   scan and counts in C arrays, so a million reports cost one pass.
+ * - The store is SQLite's file or PostgreSQL (collect_int.h, store_*.c):
+ *   every statement below is written once for both. Reports are stored as
+ *   small integer columns keyed by the 16-byte report id; the figures are
+ *   counted by the database (GROUP BY, collect_report.c).
+ * - Every check and write of one report is one transaction (serializable in
+ *   PostgreSQL, BEGIN IMMEDIATE in SQLite), and every uniqueness the
+ *   collector relies on is a primary key (seen digest, owner per id, spent
+ *   token, report id): two receivers given the same bytes at once store them
+ *   once, because the second's insert conflicts and its transaction, done
+ *   again, reads the first's commit. Nothing of this lives in a process.
  * - Replays are recognised by the digest of the sealed bytes (without the
  *   proof-of-work nonce), its first 64 bits kept in their own table. An update of a case is a
  *   new sealing (crypto_box_seal is randomised) and so a new digest.
@@ -19,11 +26,11 @@
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <limits.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/file.h"
@@ -223,98 +230,154 @@ done:
 
 /* ---- the store ---- */
 
-static const char schema[] =
-    "PRAGMA journal_mode=WAL;"
-    "PRAGMA secure_delete=ON;"
-    "PRAGMA cache_size=-32768;"
+/* The tables (collect_int.h: SQLite's words; store_pg.c translates them). */
+const char *const bt_store_tables[] = {
     "CREATE TABLE IF NOT EXISTS reports("
     " id BLOB PRIMARY KEY NOT NULL,"
     " platform INTEGER NOT NULL, kind INTEGER NOT NULL, category INTEGER NOT NULL,"
     " keywords INTEGER NOT NULL, week INTEGER NOT NULL, duration INTEGER NOT NULL,"
     " offered INTEGER NOT NULL, submitted INTEGER NOT NULL, outcome INTEGER NOT NULL,"
     " delay INTEGER NOT NULL, account_type INTEGER NOT NULL, paid INTEGER NOT NULL,"
-    " country INTEGER NOT NULL, client INTEGER NOT NULL) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS seen(digest INTEGER PRIMARY KEY);"
-    "CREATE TABLE IF NOT EXISTS owners(id BLOB PRIMARY KEY NOT NULL, key BLOB NOT NULL) WITHOUT ROWID;"
+    " country INTEGER NOT NULL, client INTEGER NOT NULL, counted INTEGER NOT NULL DEFAULT 1) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS seen(digest INTEGER PRIMARY KEY)",
+    "CREATE TABLE IF NOT EXISTS owners(id BLOB PRIMARY KEY NOT NULL, key BLOB NOT NULL) WITHOUT ROWID",
     /* membership tokens: BLAKE2b-256 of each spent t, of each invite code */
-    "CREATE TABLE IF NOT EXISTS spent(t BLOB PRIMARY KEY NOT NULL, id BLOB NOT NULL) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS invites(code BLOB PRIMARY KEY NOT NULL, remaining INTEGER NOT NULL) WITHOUT ROWID;";
+    "CREATE TABLE IF NOT EXISTS spent(t BLOB PRIMARY KEY NOT NULL, id BLOB NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS invites(code BLOB PRIMARY KEY NOT NULL, remaining INTEGER NOT NULL) WITHOUT ROWID",
+    /* the figures' counts (collect_int.h TALLY_*), n summed over the shards */
+    "CREATE TABLE IF NOT EXISTS tallies(shard INTEGER NOT NULL, part INTEGER NOT NULL, k1 INTEGER NOT NULL,"
+    " k2 INTEGER NOT NULL, k3 INTEGER NOT NULL, k4 INTEGER NOT NULL, k5 INTEGER NOT NULL, k6 INTEGER NOT NULL,"
+    " n INTEGER NOT NULL, PRIMARY KEY(shard,part,k1,k2,k3,k4,k5,k6)) WITHOUT ROWID",
+    NULL};
 
-/* A store from before tokens (user_version 2) gains reports.counted (1: its
- * reports all count, as they did). */
-static int migrate(sqlite3 *db)
+/* the reports kept apart (counted=0, §5), counted without reading the others */
+const char *const bt_store_indexes[] = {
+    "CREATE INDEX IF NOT EXISTS reports_not_counted ON reports(counted) WHERE counted=0", NULL};
+
+#define REPORT_COLUMNS "platform,kind,category,keywords,week,duration,offered,submitted,outcome,delay,account_type,paid,country"
+
+/* Every statement of the collector, once, for both stores (Q_* order). */
+const char *const bt_store_queries[Q_COUNT_] = {
+    [Q_SEEN_GET] = "SELECT 1 FROM seen WHERE digest=?",
+    [Q_SEEN_INS] = "INSERT INTO seen(digest) VALUES(?)",
+    [Q_SPENT_GET] = "SELECT id FROM spent WHERE t=?",
+    [Q_SPENT_INS] = "INSERT INTO spent(t,id) VALUES(?,?)",
+    [Q_UPDATE] = "UPDATE reports SET platform=?2,kind=?3,category=?4,keywords=?5,week=?6,duration=?7,offered=?8,"
+                 "submitted=?9,outcome=?10,delay=?11,account_type=?12,paid=?13,country=?14,client=?15,"
+                 "counted=(counted|?16) WHERE id=?1",
+    [Q_INSERT] = "INSERT INTO reports(id," REPORT_COLUMNS ",client,counted) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                 " ON CONFLICT DO NOTHING",
+    [Q_OWNER_GET] = "SELECT key FROM owners WHERE id=?",
+    [Q_OWNER_INS] = "INSERT INTO owners(id,key) VALUES(?,?)",
+    [Q_EXISTS] = "SELECT 1 FROM reports WHERE id=?",
+    [Q_ROW_GET] = "SELECT " REPORT_COLUMNS ",counted FROM reports WHERE id=?",
+    [Q_REMOVE] = "DELETE FROM reports WHERE id=?",
+    [Q_COUNT] = "SELECT count(*) FROM reports",
+    [Q_INVITE_INS] = "INSERT INTO invites(code,remaining) VALUES(?,?)",
+    [Q_INVITE_GET] = "SELECT remaining FROM invites WHERE code=?",
+    [Q_INVITE_TAKE] = "UPDATE invites SET remaining=remaining-?1 WHERE code=?2 AND remaining>=?1",
+    /* ?1 shard, ?2-?14 the report's columns (REPORT_COLUMNS order), ?15 +1 or -1 */
+    [Q_TALLY] = "INSERT INTO tallies(shard,part,k1,k2,k3,k4,k5,k6,n) VALUES"
+                "(?1,1,?2,?3,?8,?9,?10,?11,?15),(?1,2,?6,?7,0,0,0,0,?15),(?1,3,?4,?5,0,0,0,0,?15),"
+                "(?1,4,?12,?13,?14,0,0,0,?15),(?1,5,?6,?2,?3,0,0,0,?15)"
+                " ON CONFLICT(shard,part,k1,k2,k3,k4,k5,k6) DO UPDATE SET n=tallies.n+excluded.n",
+    [Q_TALLY_ANY] = "SELECT 1 FROM tallies LIMIT 1",
+    [Q_COUNTED_ANY] = "SELECT 1 FROM reports WHERE counted<>0 LIMIT 1",
+    /* a store from before the tallies: made from its reports once */
+    [Q_RETALLY] = "INSERT INTO tallies(shard,part,k1,k2,k3,k4,k5,k6,n)"
+                  " SELECT 0,1,platform,kind,offered,submitted,outcome,delay,count(*) FROM reports WHERE counted<>0"
+                  " GROUP BY 3,4,5,6,7,8"
+                  " UNION ALL SELECT 0,2,week,duration,0,0,0,0,count(*) FROM reports WHERE counted<>0 GROUP BY 3,4"
+                  " UNION ALL SELECT 0,3,category,keywords,0,0,0,0,count(*) FROM reports WHERE counted<>0 GROUP BY 3,4"
+                  " UNION ALL SELECT 0,4,account_type,paid,country,0,0,0,count(*) FROM reports WHERE counted<>0"
+                  " GROUP BY 3,4,5"
+                  " UNION ALL SELECT 0,5,week,platform,kind,0,0,0,count(*) FROM reports WHERE counted<>0 GROUP BY 3,4,5",
+    [Q_FIG_UNCOUNTED] = "SELECT count(*) FROM reports WHERE counted=0",
+    [Q_FIG_TALLIES] = "SELECT part,k1,k2,k3,k4,k5,k6,sum(n) FROM tallies WHERE part<5 GROUP BY 1,2,3,4,5,6,7"
+                      " HAVING sum(n)<>0",
+    /* open data: cells under ?1 written as ?2 ("<10") by the database */
+    [Q_EXPORT_WEEKLY] = "SELECT k1,k2,k3,CASE WHEN sum(n)<?1 THEN ?2 ELSE CAST(sum(n) AS TEXT) END FROM tallies"
+                        " WHERE part=5 GROUP BY 1,2,3 HAVING sum(n)<>0 ORDER BY 1,2,3",
+    [Q_EXPORT_APPEALS] = "SELECT k1,k5,k6,CASE WHEN sum(n)<?1 THEN ?2 ELSE CAST(sum(n) AS TEXT) END FROM tallies"
+                         " WHERE part=1 AND k4=1 GROUP BY 1,2,3 HAVING sum(n)<>0 ORDER BY 1,2,3",
+};
+
+static bt_err in_txn(bt_collect *c, bt_err (*fn)(bt_collect *, void *), void *ctx);
+static bt_err retally(bt_collect *c, void *ctx);
+
+static int is_pg_address(const char *store)
 {
-    sqlite3_stmt *s = NULL;
-    int has = sqlite3_prepare_v2(db, "SELECT counted FROM reports LIMIT 0", -1, &s, NULL) == SQLITE_OK;
-    sqlite3_finalize(s);
-    if (!has && sqlite3_exec(db, "ALTER TABLE reports ADD COLUMN counted INTEGER NOT NULL DEFAULT 1", NULL, NULL,
-                             NULL) != SQLITE_OK)
-        return -1;
-    return sqlite3_exec(db, "PRAGMA user_version=3", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+    return strncmp(store, "postgresql://", 13) == 0 || strncmp(store, "postgres://", 11) == 0;
 }
 
-bt_err bt_collect_open(bt_collect **out, const char *db_path, int durable)
+bt_err bt_collect_open(bt_collect **out, const char *store, int durable, char *why, size_t why_len)
 {
     bt_collect *c = calloc(1, sizeof *c);
-    int fd;
+    bt_err err;
     *out = NULL;
+    if (why != NULL && why_len > 0) why[0] = '\0';
     if (c == NULL) return BT_ERR_NO_MEMORY;
-    /* Create the file 0600 ourselves: SQLite would follow the umask. */
-    fd = open(db_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) {
+    err = is_pg_address(store) ? bt_store_pg_open(&c->db, store, durable, why, why_len)
+                               : bt_store_sqlite_open(&c->db, store, durable);
+    if (err != BT_OK) {
         free(c);
-        return BT_ERR_STORAGE;
+        return err;
     }
-    close(fd);
-    if (sqlite3_open_v2(db_path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK)
-        goto fail;
-    sqlite3_busy_timeout(c->db, 30000);
-    if (sqlite3_exec(c->db, schema, NULL, NULL, NULL) != SQLITE_OK || migrate(c->db) != 0) goto fail;
-    if (sqlite3_exec(c->db, durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", NULL, NULL,
-                     NULL) != SQLITE_OK)
-        goto fail;
-    if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM seen WHERE digest=?", -1, &c->seen_get, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(c->db, "INSERT INTO seen(digest) VALUES(?)", -1, &c->seen_ins, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(c->db, "SELECT id FROM spent WHERE t=?", -1, &c->spent_get, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(c->db, "INSERT INTO spent(t,id) VALUES(?,?)", -1, &c->spent_ins, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(c->db, "UPDATE reports SET platform=?2,kind=?3,category=?4,keywords=?5,week=?6,duration=?7,offered=?8,"
-                           "submitted=?9,outcome=?10,delay=?11,account_type=?12,paid=?13,country=?14,client=?15,"
-                           "counted=max(counted,?16) WHERE id=?1", -1, &c->update, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(c->db,
-                           "INSERT OR IGNORE INTO reports(id,platform,kind,category,keywords,week,duration,"
-                           "offered,submitted,outcome,delay,account_type,paid,country,client,counted)"
-                           " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                           -1, &c->insert, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(c->db, "SELECT key FROM owners WHERE id=?", -1, &c->owner_get, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(c->db, "INSERT INTO owners(id,key) VALUES(?,?)", -1, &c->owner_ins, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(c->db, "SELECT 1 FROM reports WHERE id=?", -1, &c->exists, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(c->db, "DELETE FROM reports WHERE id=?", -1, &c->remove, NULL) != SQLITE_OK)
-        goto fail;
+    if ((err = in_txn(c, retally, NULL)) != BT_OK) {
+        if (why != NULL && why_len > 0 && why[0] == '\0') snprintf(why, why_len, "the store's tallies cannot be made");
+        bt_collect_close(c);
+        return err;
+    }
     *out = c;
     return BT_OK;
-fail:
-    bt_collect_close(c);
-    return BT_ERR_STORAGE;
 }
 
 void bt_collect_close(bt_collect *c)
 {
     if (c == NULL) return;
-    sqlite3_finalize(c->seen_get);
-    sqlite3_finalize(c->seen_ins);
-    sqlite3_finalize(c->spent_get);
-    sqlite3_finalize(c->spent_ins);
-    sqlite3_finalize(c->update);
-    sqlite3_finalize(c->insert);
-    sqlite3_finalize(c->owner_get);
-    sqlite3_finalize(c->owner_ins);
-    sqlite3_finalize(c->exists);
-    sqlite3_finalize(c->remove);
-    if (c->in_batch) sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-    sqlite3_close(c->db);
+    if (c->in_batch) c->db->ops->rollback(c->db);
+    c->db->ops->close(c->db);
     if (c->sk != NULL) sodium_free(c->sk);
+    if (c->prev_sk != NULL) sodium_free(c->prev_sk);
     if (c->token_k != NULL) sodium_free(c->token_k);
     free(c);
+}
+
+const char *bt_collect_store_kind(const bt_collect *c)
+{
+    return c->db->ops->name;
+}
+
+/* The error a store's answer means for a caller. */
+static bt_err err_of(bt_db_rc rc)
+{
+    return rc == BT_DB_OK ? BT_OK : rc == BT_DB_FAIL ? BT_ERR_STORAGE : BT_ERR_BUSY;
+}
+
+/* Runs q; shorthand for the common case. */
+static bt_db_rc run(bt_collect *c, int q, const bt_arg *args, int nargs, bt_row_fn row, void *ctx, int64_t *changes)
+{
+    return c->db->ops->run(c->db, q, args, nargs, row, ctx, changes);
+}
+
+/* Row callbacks: the first row's first column as an integer, or as a blob. */
+typedef struct {
+    int got;
+    int64_t i;
+    unsigned char blob[BT_CELL_BLOB_MAX];
+    size_t blob_len;
+} first_row;
+
+static int take_first(void *ctx, const bt_cell *cols, int n)
+{
+    first_row *f = ctx;
+    f->got = 1;
+    if (n > 0) {
+        f->i = cols[0].i;
+        f->blob_len = cols[0].blob_len;
+        memcpy(f->blob, cols[0].blob, cols[0].blob_len);
+    }
+    return 1;
 }
 
 bt_err bt_collect_set_key(bt_collect *c, const unsigned char pk[crypto_box_PUBLICKEYBYTES],
@@ -325,6 +388,15 @@ bt_err bt_collect_set_key(bt_collect *c, const unsigned char pk[crypto_box_PUBLI
     memcpy(c->pk, pk, sizeof c->pk);
     memcpy(c->sk, sk, crypto_box_SECRETKEYBYTES);
     c->difficulty = difficulty;
+    return BT_OK;
+}
+
+bt_err bt_collect_set_previous_key(bt_collect *c, const unsigned char pk[crypto_box_PUBLICKEYBYTES],
+                                   const unsigned char sk[crypto_box_SECRETKEYBYTES])
+{
+    if (c->prev_sk == NULL && (c->prev_sk = sodium_malloc(crypto_box_SECRETKEYBYTES)) == NULL) return BT_ERR_NO_MEMORY;
+    memcpy(c->prev_pk, pk, sizeof c->prev_pk);
+    memcpy(c->prev_sk, sk, crypto_box_SECRETKEYBYTES);
     return BT_OK;
 }
 
@@ -365,77 +437,56 @@ static void digest_of(unsigned char out[32], const char *context, const unsigned
     crypto_generichash(out, 32, in, len, (const unsigned char *)context, strlen(context));
 }
 
-bt_err bt_collect_invite(bt_collect *c, unsigned count, unsigned char code[BT_COLLECT_INVITE_BYTES])
+/* ---- transactions ---- */
+
+/* A conflict with another writer (collect_int.h BT_DB_RETRY), inside this
+ * file only: the transaction is done again, never returned to a caller. */
+#define ERR_RETRY ((bt_err)BT_ERR_COUNT_)
+#define TRIES 12
+
+static bt_err dberr(bt_db_rc rc)
 {
-    unsigned char d[32];
-    sqlite3_stmt *s = NULL;
-    int rc;
-    if (count < 1 || count > BT_COLLECT_INVITE_MAX) return BT_ERR_BAD_PARAMS;
-    randombytes_buf(code, BT_COLLECT_INVITE_BYTES);
-    digest_of(d, "bantrail-invite-v1", code, BT_COLLECT_INVITE_BYTES);
-    rc = sqlite3_prepare_v2(c->db, "INSERT INTO invites(code,remaining) VALUES(?,?)", -1, &s, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_blob(s, 1, d, sizeof d, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 2, count);
-        rc = sqlite3_step(s);
-    }
-    sqlite3_finalize(s);
-    return rc == SQLITE_DONE ? BT_OK : BT_ERR_STORAGE;
+    return rc == BT_DB_RETRY ? ERR_RETRY : err_of(rc);
 }
 
-bt_err bt_collect_issue(bt_collect *c, const unsigned char code[BT_COLLECT_INVITE_BYTES],
-                        const unsigned char (*m)[BT_TOKEN_POINT_BYTES], size_t n,
-                        unsigned char (*z)[BT_TOKEN_POINT_BYTES], unsigned char (*proof)[BT_TOKEN_PROOF_BYTES],
-                        int64_t *left, const char **why)
+/* Runs fn(c, ctx) in a write transaction of its own, or in the batch's
+ * (where a conflict cannot be done again: BT_ERR_BUSY, the batch is lost).
+ * Done again on a conflict, up to TRIES times, after a short random pause:
+ * what the other writer committed is then read. Every refusal of fn comes
+ * before its first write, so a refusal rolls back nothing that mattered. */
+static bt_err in_txn(bt_collect *c, bt_err (*fn)(bt_collect *, void *), void *ctx)
 {
-    unsigned char d[32];
-    sqlite3_stmt *s = NULL;
-    int64_t remaining = -1;
     bt_err err = BT_OK;
-    *left = 0;
-    if (c->token_k == NULL) return BT_ERR_LOCKED;
-    if (n < 1 || n > BT_TOKEN_BATCH_MAX) return BT_ERR_BAD_PARAMS;
-    if (c->in_batch || sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return BT_ERR_BUSY;
-    digest_of(d, "bantrail-invite-v1", code, BT_COLLECT_INVITE_BYTES);
-    if (sqlite3_prepare_v2(c->db, "SELECT remaining FROM invites WHERE code=?", -1, &s, NULL) != SQLITE_OK) {
-        err = BT_ERR_STORAGE;
-        goto done;
+    for (int attempt = 0; attempt < TRIES; attempt++) {
+        if (c->in_batch) return (err = fn(c, ctx)) == ERR_RETRY ? BT_ERR_BUSY : err;
+        if ((err = dberr(c->db->ops->begin(c->db))) == BT_OK) {
+            err = fn(c, ctx);
+            if (err == BT_OK) err = dberr(c->db->ops->commit(c->db));
+        }
+        if (err != BT_OK) c->db->ops->rollback(c->db);
+        if (err != ERR_RETRY) return err;
+        struct timespec pause = {0, (long)(randombytes_uniform(2000) + 100) * 1000 * (attempt + 1)};
+        nanosleep(&pause, NULL);
     }
-    sqlite3_bind_blob(s, 1, d, sizeof d, SQLITE_STATIC);
-    if (sqlite3_step(s) == SQLITE_ROW) remaining = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    s = NULL;
-    if (remaining < (int64_t)n) {
-        if (why) *why = remaining < 0 ? "no such invite code" : "this invite code has fewer tokens left than asked for";
-        *left = remaining < 0 ? 0 : remaining;
-        err = BT_ERR_BAD_INVITE;
-        goto done;
-    }
-    for (size_t i = 0; i < n && err == BT_OK; i++) {
-        err = bt_token_evaluate(z[i], proof[i], c->token_k, c->token_pub, m[i]);
-        if (err == BT_ERR_BAD_PARAMS && why) *why = "a blinded element is not a ristretto255 point";
-    }
-    if (err == BT_OK &&
-        (sqlite3_prepare_v2(c->db, "UPDATE invites SET remaining=remaining-? WHERE code=?", -1, &s, NULL) != SQLITE_OK ||
-         sqlite3_bind_int64(s, 1, (int64_t)n) != SQLITE_OK || sqlite3_bind_blob(s, 2, d, sizeof d, SQLITE_STATIC) != SQLITE_OK ||
-         sqlite3_step(s) != SQLITE_DONE))
-        err = BT_ERR_STORAGE;
-    sqlite3_finalize(s);
-    if (err == BT_OK && sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) err = BT_ERR_STORAGE;
-    if (err == BT_OK) *left = remaining - (int64_t)n;
-done:
-    if (err != BT_OK) {
-        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-        sodium_memzero(z, n * BT_TOKEN_POINT_BYTES);
-        sodium_memzero(proof, n * BT_TOKEN_PROOF_BYTES);
-    }
-    return err;
+    return BT_ERR_BUSY;
+}
+
+/* A store from before the tallies (or one whose tallies were emptied)
+ * gets them from its reports, once, whichever receiver opens it first. */
+static bt_err retally(bt_collect *c, void *ctx)
+{
+    first_row t = {0}, r = {0};
+    bt_err err;
+    (void)ctx;
+    if ((err = dberr(run(c, Q_TALLY_ANY, NULL, 0, take_first, &t, NULL))) != BT_OK || t.got) return err;
+    if ((err = dberr(run(c, Q_COUNTED_ANY, NULL, 0, take_first, &r, NULL))) != BT_OK || !r.got) return err;
+    return dberr(run(c, Q_RETALLY, NULL, 0, NULL, NULL, NULL));
 }
 
 bt_err bt_collect_begin(bt_collect *c)
 {
     if (c->in_batch) return BT_OK;
-    if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return BT_ERR_STORAGE;
+    if (c->db->ops->begin(c->db) != BT_DB_OK) return BT_ERR_STORAGE;
     c->in_batch = 1;
     return BT_OK;
 }
@@ -444,31 +495,97 @@ bt_err bt_collect_commit(bt_collect *c)
 {
     if (!c->in_batch) return BT_OK;
     c->in_batch = 0;
-    if (sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    if (c->db->ops->commit(c->db) != BT_DB_OK) {
+        c->db->ops->rollback(c->db);
         return BT_ERR_STORAGE;
     }
     return BT_OK;
 }
 
-/* Steps s (bound to id first) once: 1 a row, 0 none, -1 an error. */
-static int row_of(sqlite3_stmt *s, const unsigned char id[BT_REPORT_ID_BYTES], unsigned char *key)
+/* ---- invites and tokens ---- */
+
+bt_err bt_collect_invite(bt_collect *c, unsigned count, unsigned char code[BT_COLLECT_INVITE_BYTES])
 {
-    int rc, got = -1;
-    sqlite3_reset(s);
-    sqlite3_bind_blob(s, 1, id, BT_REPORT_ID_BYTES, SQLITE_STATIC);
-    rc = sqlite3_step(s);
-    if (rc == SQLITE_DONE) got = 0;
-    if (rc == SQLITE_ROW) {
-        got = 1;
-        if (key != NULL) {
-            if (sqlite3_column_bytes(s, 0) == crypto_sign_PUBLICKEYBYTES)
-                memcpy(key, sqlite3_column_blob(s, 0), crypto_sign_PUBLICKEYBYTES);
-            else memset(key, 0, crypto_sign_PUBLICKEYBYTES); /* matches no real signature key */
-        }
+    unsigned char d[32];
+    if (count < 1 || count > BT_COLLECT_INVITE_MAX) return BT_ERR_BAD_PARAMS;
+    randombytes_buf(code, BT_COLLECT_INVITE_BYTES);
+    digest_of(d, "bantrail-invite-v1", code, BT_COLLECT_INVITE_BYTES);
+    bt_arg a[] = {ARG_BLOB(d, sizeof d), ARG_INT(count)};
+    bt_err err = err_of(run(c, Q_INVITE_INS, a, 2, NULL, NULL, NULL));
+    return err == BT_ERR_BUSY ? BT_ERR_STORAGE : err;
+}
+
+typedef struct {
+    const unsigned char *code_digest;
+    const unsigned char (*m)[BT_TOKEN_POINT_BYTES];
+    size_t n;
+    unsigned char (*z)[BT_TOKEN_POINT_BYTES];
+    unsigned char (*proof)[BT_TOKEN_PROOF_BYTES];
+    int64_t left;
+    const char **why;
+} issue_job;
+
+/* Takes n from the code's budget (one statement: never below zero, whatever
+ * another receiver does), then evaluates; any refusal rolls the take back. */
+static bt_err issue_txn(bt_collect *c, void *ctx)
+{
+    issue_job *j = ctx;
+    first_row f = {0};
+    int64_t taken = 0;
+    bt_err err;
+    bt_arg take[] = {ARG_INT((int64_t)j->n), ARG_BLOB(j->code_digest, 32)};
+    bt_arg get[] = {ARG_BLOB(j->code_digest, 32)};
+    if ((err = dberr(run(c, Q_INVITE_TAKE, take, 2, NULL, NULL, &taken))) != BT_OK) return err;
+    if ((err = dberr(run(c, Q_INVITE_GET, get, 1, take_first, &f, NULL))) != BT_OK) return err;
+    j->left = f.got ? f.i : 0;
+    if (taken != 1) {
+        if (j->why) *j->why = f.got ? "this invite code has fewer tokens left than asked for" : "no such invite code";
+        return BT_ERR_BAD_INVITE;
     }
-    sqlite3_reset(s);
-    return got;
+    for (size_t i = 0; i < j->n && err == BT_OK; i++) {
+        err = bt_token_evaluate(j->z[i], j->proof[i], c->token_k, c->token_pub, j->m[i]);
+        if (err == BT_ERR_BAD_PARAMS && j->why) *j->why = "a blinded element is not a ristretto255 point";
+    }
+    if (err != BT_OK) j->left += (int64_t)j->n; /* rolled back */
+    return err;
+}
+
+bt_err bt_collect_issue(bt_collect *c, const unsigned char code[BT_COLLECT_INVITE_BYTES],
+                        const unsigned char (*m)[BT_TOKEN_POINT_BYTES], size_t n,
+                        unsigned char (*z)[BT_TOKEN_POINT_BYTES], unsigned char (*proof)[BT_TOKEN_PROOF_BYTES],
+                        int64_t *left, const char **why)
+{
+    unsigned char d[32];
+    *left = 0;
+    if (c->token_k == NULL) return BT_ERR_LOCKED;
+    if (n < 1 || n > BT_TOKEN_BATCH_MAX) return BT_ERR_BAD_PARAMS;
+    if (c->in_batch) return BT_ERR_BUSY;
+    digest_of(d, "bantrail-invite-v1", code, BT_COLLECT_INVITE_BYTES);
+    issue_job j = {d, m, n, z, proof, 0, why};
+    bt_err err = in_txn(c, issue_txn, &j);
+    *left = j.left;
+    if (err != BT_OK) {
+        sodium_memzero(z, n * BT_TOKEN_POINT_BYTES);
+        sodium_memzero(proof, n * BT_TOKEN_PROOF_BYTES);
+    }
+    return err;
+}
+
+/* ---- reports ---- */
+
+/* Reads query q (bound to id) : 1 a row (its first column's blob into key,
+ * when key is not NULL: 32 bytes or zeros), 0 none; or an error. */
+static bt_err row_of(bt_collect *c, int q, const unsigned char id[BT_REPORT_ID_BYTES], unsigned char *key, int *got)
+{
+    first_row f = {0};
+    bt_arg a[] = {ARG_BLOB(id, BT_REPORT_ID_BYTES)};
+    bt_err err = dberr(run(c, q, a, 1, take_first, &f, NULL));
+    *got = f.got;
+    if (err == BT_OK && f.got && key != NULL) {
+        if (f.blob_len == crypto_sign_PUBLICKEYBYTES) memcpy(key, f.blob, crypto_sign_PUBLICKEYBYTES);
+        else memset(key, 0, crypto_sign_PUBLICKEYBYTES); /* matches no real signature key */
+    }
+    return err;
 }
 
 /* May auth change report id? *first: the id is new. Reads only. */
@@ -476,15 +593,16 @@ static bt_err may_change(bt_collect *c, const unsigned char id[BT_REPORT_ID_BYTE
                          int *first, const char **why)
 {
     unsigned char key[crypto_sign_PUBLICKEYBYTES];
-    int owned = row_of(c->owner_get, id, key), stored;
+    int owned = 0, stored = 0;
+    bt_err err;
     *first = 0;
-    if (owned < 0) return BT_ERR_STORAGE;
+    if ((err = row_of(c, Q_OWNER_GET, id, key, &owned)) != BT_OK) return err;
     if (owned) {
         if (sodium_memcmp(key, auth->key, sizeof key) == 0) return BT_OK;
         if (why) *why = "not signed by the key of this report's first sender: only they can update or withdraw it";
         return BT_ERR_NOT_OWNER;
     }
-    if ((stored = row_of(c->exists, id, NULL)) < 0) return BT_ERR_STORAGE;
+    if ((err = row_of(c, Q_EXISTS, id, NULL, &stored)) != BT_OK) return err;
     if (stored) {
         if (why) *why = "this report was stored before sender keys: it cannot be updated or withdrawn";
         return BT_ERR_NOT_OWNER;
@@ -495,17 +613,6 @@ static bt_err may_change(bt_collect *c, const unsigned char id[BT_REPORT_ID_BYTE
     }
     *first = 1;
     return BT_OK;
-}
-
-/* Steps s with the integer key bound once: 1 a row, 0 none (or done), -1
- * an error (*rc the code). */
-static int step_key(sqlite3_stmt *s, sqlite3_int64 key, int *rc)
-{
-    sqlite3_reset(s);
-    sqlite3_bind_int64(s, 1, key);
-    *rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    return *rc == SQLITE_ROW ? 1 : *rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* The token's part of a report of id (docs/REPORT.md section 5): whether
@@ -536,103 +643,114 @@ static bt_err token_standing(bt_collect *c, const unsigned char id[BT_REPORT_ID_
         return BT_ERR_BAD_TOKEN;
     }
     digest_of(spend, "bantrail-spent-v1", auth->token.t, sizeof auth->token.t);
-    sqlite3_stmt *s = c->spent_get;
-    sqlite3_reset(s);
-    sqlite3_bind_blob(s, 1, spend, 32, SQLITE_STATIC);
-    int rc = sqlite3_step(s), got = rc == SQLITE_ROW;
-    int same = got && sqlite3_column_bytes(s, 0) == BT_REPORT_ID_BYTES &&
-               memcmp(sqlite3_column_blob(s, 0), id, BT_REPORT_ID_BYTES) == 0;
-    sqlite3_reset(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return BT_ERR_STORAGE;
-    if (got) {
-        if (!same) {
-            if (why) *why = "this membership token was spent on another report before";
-            return BT_ERR_TOKEN_SPENT;
-        }
+    first_row f = {0};
+    bt_arg a[] = {ARG_BLOB(spend, 32)};
+    bt_err err = dberr(run(c, Q_SPENT_GET, a, 1, take_first, &f, NULL));
+    if (err != BT_OK) return err;
+    if (f.got && !(f.blob_len == BT_REPORT_ID_BYTES && memcmp(f.blob, id, BT_REPORT_ID_BYTES) == 0)) {
+        if (why) *why = "this membership token was spent on another report before";
+        return BT_ERR_TOKEN_SPENT;
     }
     *counted = 1;
-    *spend_now = !got;
+    *spend_now = !f.got;
     return BT_OK;
 }
 
-static bt_err store(bt_collect *c, const bt_report *r, const bt_report_auth *auth, const unsigned char digest[32],
-                    int *updated, const char **why)
+typedef struct {
+    const bt_report *r;
+    const bt_report_auth *auth;
+    const unsigned char *digest;
+    int updated;
+    const char **why;
+} submit_job;
+
+/* A stored report's columns (REPORT_COLUMNS order) and counted. */
+typedef struct {
+    int got;
+    int64_t v[13];
+    int64_t counted;
+} old_row;
+
+static int take_row(void *ctx, const bt_cell *cols, int n)
 {
-    int rc, first = 0, exists, counted = 0, spend_now = 0;
+    old_row *o = ctx;
+    o->got = 1;
+    for (int i = 0; i < 13 && i < n; i++) o->v[i] = cols[i].i;
+    o->counted = n > 13 ? cols[13].i : 0;
+    return 1;
+}
+
+/* Adds sign (+1, -1) to the tallies of a report's columns v (REPORT_COLUMNS
+ * order), in a shard drawn at random. */
+static bt_err tally(bt_collect *c, const int64_t v[13], int sign)
+{
+    bt_arg a[15];
+    a[0] = ARG_INT(randombytes_uniform(TALLY_SHARDS));
+    for (int i = 0; i < 13; i++) a[1 + i] = ARG_INT(v[i]);
+    a[14] = ARG_INT(sign);
+    return dberr(run(c, Q_TALLY, a, 15, NULL, NULL, NULL));
+}
+
+static bt_err store(bt_collect *c, void *ctx)
+{
+    submit_job *j = ctx;
+    const bt_report *r = j->r;
+    const bt_report_auth *auth = j->auth;
+    int first = 0, counted = 0, spend_now = 0;
+    int64_t changed = 0;
     unsigned char spend[32];
-    sqlite3_stmt *s;
-    bt_err err = may_change(c, r->id, auth, &first, why);
+    old_row old = {0};
+    bt_err err = may_change(c, r->id, auth, &first, j->why);
     if (err != BT_OK) return err;
-    /* The first 64 bits of the digest, as the rowid: the fastest key SQLite
-     * has. A false "replayed" needs a 64-bit collision: about 3e-8 after a
-     * million reports. Checked before the token, so that the same bytes sent
-     * again (an answer lost) are "replayed", not a double spend. */
+    /* The first 64 bits of the digest, as an integer key (SQLite's rowid:
+     * the fastest key it has). A false "replayed" needs a 64-bit collision:
+     * about 3e-8 after a million reports. Checked before the token, so that
+     * the same bytes sent again (an answer lost) are "replayed", not a
+     * double spend. */
     uint64_t key = 0;
-    for (int i = 0; i < 8; i++) key = key << 8 | digest[i];
-    int seen = step_key(c->seen_get, (sqlite3_int64)key, &rc);
-    if (seen < 0) return rc == SQLITE_BUSY ? BT_ERR_BUSY : BT_ERR_STORAGE;
-    if (seen) return BT_ERR_REPLAYED;
-    if ((exists = row_of(c->exists, r->id, NULL)) < 0) return BT_ERR_STORAGE;
-    if ((err = token_standing(c, r->id, auth, exists, &counted, spend, &spend_now, why)) != BT_OK) return err;
+    for (int i = 0; i < 8; i++) key = key << 8 | j->digest[i];
+    first_row seen = {0};
+    bt_arg k[] = {ARG_INT((int64_t)key)};
+    if ((err = dberr(run(c, Q_SEEN_GET, k, 1, take_first, &seen, NULL))) != BT_OK) return err;
+    if (seen.got) return BT_ERR_REPLAYED;
+    bt_arg id[] = {ARG_BLOB(r->id, BT_REPORT_ID_BYTES)};
+    if ((err = dberr(run(c, Q_ROW_GET, id, 1, take_row, &old, NULL))) != BT_OK) return err;
+    if ((err = token_standing(c, r->id, auth, old.got, &counted, spend, &spend_now, j->why)) != BT_OK) return err;
 
-    if (step_key(c->seen_ins, (sqlite3_int64)key, &rc) != 0) return BT_ERR_STORAGE;
+    /* the writes: a unique key taken meanwhile by another receiver is a retry */
+    if ((err = dberr(run(c, Q_SEEN_INS, k, 1, NULL, NULL, NULL))) != BT_OK) return err;
     if (spend_now) {
-        s = c->spent_ins;
-        sqlite3_reset(s);
-        sqlite3_bind_blob(s, 1, spend, sizeof spend, SQLITE_STATIC);
-        sqlite3_bind_blob(s, 2, r->id, BT_REPORT_ID_BYTES, SQLITE_STATIC);
-        rc = sqlite3_step(s);
-        sqlite3_reset(s);
-        if (rc != SQLITE_DONE) return BT_ERR_STORAGE;
+        bt_arg a[] = {ARG_BLOB(spend, sizeof spend), ARG_BLOB(r->id, BT_REPORT_ID_BYTES)};
+        if ((err = dberr(run(c, Q_SPENT_INS, a, 2, NULL, NULL, NULL))) != BT_OK) return err;
     }
-
     if (first) {
-        s = c->owner_ins;
-        sqlite3_reset(s);
-        sqlite3_bind_blob(s, 1, r->id, BT_REPORT_ID_BYTES, SQLITE_STATIC);
-        sqlite3_bind_blob(s, 2, auth->key, crypto_sign_PUBLICKEYBYTES, SQLITE_STATIC);
-        rc = sqlite3_step(s);
-        sqlite3_reset(s);
-        if (rc != SQLITE_DONE) return BT_ERR_STORAGE;
+        bt_arg a[] = {ARG_BLOB(r->id, BT_REPORT_ID_BYTES), ARG_BLOB(auth->key, crypto_sign_PUBLICKEYBYTES)};
+        if ((err = dberr(run(c, Q_OWNER_INS, a, 2, NULL, NULL, NULL))) != BT_OK) return err;
     }
+    /* what the report counted for leaves the tallies */
+    if (old.got && old.counted && (err = tally(c, old.v, -1)) != BT_OK) return err;
     if (auth->withdrawal) {
-        s = c->remove;
-        sqlite3_reset(s);
-        sqlite3_bind_blob(s, 1, r->id, BT_REPORT_ID_BYTES, SQLITE_STATIC);
-        rc = sqlite3_step(s);
-        sqlite3_reset(s);
-        if (rc != SQLITE_DONE) return BT_ERR_STORAGE;
-        *updated = sqlite3_changes(c->db) == 1;
+        if ((err = dberr(run(c, Q_REMOVE, id, 1, NULL, NULL, &changed))) != BT_OK) return err;
+        j->updated = changed == 1;
         return BT_OK;
     }
-
     /* A new id is the common case: try the insert, update when it existed. */
-    *updated = 0;
+    const int64_t v[13] = {r->platform, r->kind, r->category, (int64_t)r->keywords, r->week, r->duration,
+                           r->offered, r->submitted, r->outcome, r->delay, r->account_type, r->paid, r->country};
+    bt_arg a[16];
+    a[0] = id[0];
+    for (int i = 0; i < 13; i++) a[1 + i] = ARG_INT(v[i]);
+    a[14] = ARG_INT(r->client);
+    a[15] = ARG_INT(counted);
+    j->updated = 0;
     for (int pass = 0; pass < 2; pass++) {
-        s = pass ? c->update : c->insert;
-        sqlite3_reset(s);
-        sqlite3_bind_blob(s, 1, r->id, BT_REPORT_ID_BYTES, SQLITE_STATIC);
-        sqlite3_bind_int(s, 2, r->platform);
-        sqlite3_bind_int(s, 3, r->kind);
-        sqlite3_bind_int(s, 4, r->category);
-        sqlite3_bind_int64(s, 5, (sqlite3_int64)r->keywords);
-        sqlite3_bind_int(s, 6, r->week);
-        sqlite3_bind_int(s, 7, r->duration);
-        sqlite3_bind_int(s, 8, r->offered);
-        sqlite3_bind_int(s, 9, r->submitted);
-        sqlite3_bind_int(s, 10, r->outcome);
-        sqlite3_bind_int(s, 11, r->delay);
-        sqlite3_bind_int(s, 12, r->account_type);
-        sqlite3_bind_int(s, 13, r->paid);
-        sqlite3_bind_int(s, 14, r->country);
-        sqlite3_bind_int64(s, 15, r->client);
-        sqlite3_bind_int(s, 16, counted);
-        rc = sqlite3_step(s);
-        sqlite3_reset(s);
-        if (rc != SQLITE_DONE) return BT_ERR_STORAGE;
-        if (sqlite3_changes(c->db) == 1) break;
-        *updated = 1;
+        if ((err = dberr(run(c, pass ? Q_UPDATE : Q_INSERT, a, 16, NULL, NULL, &changed))) != BT_OK) return err;
+        if (changed == 1) break;
+        if (pass) return ERR_RETRY; /* neither inserted nor updated: it moved under us */
+        j->updated = 1;
     }
+    /* an update keeps its report's standing (counted = counted | this one's) */
+    if ((counted || (old.got && old.counted)) && (err = tally(c, v, +1)) != BT_OK) return err;
     return BT_OK;
 }
 
@@ -642,45 +760,31 @@ bt_err bt_collect_submit(bt_collect *c, const char *wire, size_t len, bt_collect
     bt_report r;
     bt_report_auth auth;
     unsigned char digest[32];
-    int updated = 0, own_txn = 0;
     bt_err err;
     if (why != NULL) *why = NULL;
     if (c->sk == NULL) return BT_ERR_LOCKED;
     err = bt_report_open_signed(&r, &auth, digest, wire, len, c->pk, c->sk, c->difficulty, why);
+    if (err == BT_ERR_WRONG_KEY && c->prev_sk != NULL) /* sealed before a key rotation */
+        err = bt_report_open_signed(&r, &auth, digest, wire, len, c->prev_pk, c->prev_sk, c->difficulty, why);
     if (err != BT_OK) return err;
-    if (!c->in_batch) {
-        if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-            err = BT_ERR_BUSY;
-            goto done;
-        }
-        own_txn = 1;
-    }
     /* every refusal comes before the first write: nothing changes, in a batch too */
-    err = store(c, &r, &auth, digest, &updated, why);
-    if (own_txn) {
-        if (err == BT_OK && sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) err = BT_ERR_STORAGE;
-        if (err != BT_OK) sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-    }
+    submit_job j = {&r, &auth, digest, 0, why};
+    err = in_txn(c, store, &j);
     if (err == BT_ERR_REPLAYED && why != NULL) *why = "these sealed bytes were received before";
+    if (err == BT_ERR_BUSY && why != NULL) *why = "the store cannot be reached or is busy; try again later";
     if (err == BT_OK && res != NULL) {
         memcpy(res->id, r.id, sizeof res->id);
-        res->updated = updated;
+        res->updated = j.updated;
         res->withdrawn = auth.withdrawal;
     }
-done:
     sodium_memzero(&r, sizeof r);
     return err;
 }
 
 bt_err bt_collect_count(bt_collect *c, int64_t *n)
 {
-    sqlite3_stmt *s = NULL;
-    bt_err err = BT_ERR_STORAGE;
-    if (sqlite3_prepare_v2(c->db, "SELECT count(*) FROM reports", -1, &s, NULL) == SQLITE_OK &&
-        sqlite3_step(s) == SQLITE_ROW) {
-        *n = sqlite3_column_int64(s, 0);
-        err = BT_OK;
-    }
-    sqlite3_finalize(s);
+    first_row f = {0};
+    bt_err err = err_of(run(c, Q_COUNT, NULL, 0, take_first, &f, NULL));
+    if (err == BT_OK) *n = f.i;
     return err;
 }

@@ -1,11 +1,13 @@
 /* The collector's figures and open-data export (include/bantrail/collect.h,
- * docs/REPORT.md "Figures"). One sequential scan of the integer columns,
- * counted in fixed arrays; rows with values outside the schema (a store
- * edited by hand) are counted as skipped, never indexed. */
+ * docs/REPORT.md "Figures"). The database counts: the tallies it keeps in
+ * each report's transaction (collect.c), summed by GROUP BY, and the open
+ * data's small cells suppressed by the statement itself, the same
+ * statements in SQLite and PostgreSQL; this file adds the groups into fixed
+ * arrays and writes them out, so both stores give the same bytes. Values
+ * outside the schema (a store edited by hand) are skipped, never indexed. */
 #include "collect/collect_int.h"
 
 #include <json-c/json.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,71 +35,77 @@ static int ok_value(bt_report_field f, int64_t x, int absent_ok)
     return (x >= 1 && x <= bt_report_enum_count(f)) || (absent_ok && x == 0);
 }
 
-static bt_err aggregate(bt_collect *c, agg *a)
+/* One group of the tallies (collect.c): part, k1..k6, its count. A group
+ * with a value outside the schema (a store edited by hand) is skipped,
+ * never indexed; the appeals part numbers them. */
+static int add_group(void *ctx, const bt_cell *c, int ncols)
 {
-    sqlite3_stmt *s = NULL;
-    int rc;
-    const int pending = bt_report_enum_value(BT_RF_OUTCOME, "pending");
-    const int lt10 = bt_report_enum_value(BT_RF_DELAY, "lt_10m");
+    agg *a = ctx;
+    const int64_t part = c[0].i, k1 = c[1].i, k2 = c[2].i, k3 = c[3].i, k4 = c[4].i, k5 = c[5].i, k6 = c[6].i;
+    const int64_t n = c[7].i;
     const int nkw = bt_report_enum_count(BT_RF_KEYWORD);
-    memset(a, 0, sizeof *a);
-    if (sqlite3_prepare_v2(c->db,
-                           "SELECT platform,kind,category,keywords,week,duration,offered,submitted,outcome,"
-                           "delay,account_type,paid,country,counted FROM reports",
-                           -1, &s, NULL) != SQLITE_OK)
-        return BT_ERR_STORAGE;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        int64_t platform = sqlite3_column_int64(s, 0), kind = sqlite3_column_int64(s, 1);
-        int64_t category = sqlite3_column_int64(s, 2);
-        uint64_t keywords = (uint64_t)sqlite3_column_int64(s, 3);
-        int64_t week = sqlite3_column_int64(s, 4), duration = sqlite3_column_int64(s, 5);
-        int64_t offered = sqlite3_column_int64(s, 6), submitted = sqlite3_column_int64(s, 7);
-        int64_t outcome = sqlite3_column_int64(s, 8), delay = sqlite3_column_int64(s, 9);
-        int64_t account = sqlite3_column_int64(s, 10), paid = sqlite3_column_int64(s, 11);
-        int64_t country = sqlite3_column_int64(s, 12);
-        int64_t wy = week / 100 - YEAR0, ww = week % 100;
-        if (sqlite3_column_int64(s, 13) == 0) {
-            a->uncounted++;
-            continue;
+    (void)ncols;
+    if (part == TALLY_APPEALS) { /* platform, kind, offered, submitted, outcome, delay */
+        if (!ok_value(BT_RF_PLATFORM, k1, 0) || !ok_value(BT_RF_KIND, k2, 0) || !ok_value(BT_RF_OFFERED, k3, 0) ||
+            (k4 != 0 && k4 != 1) || !ok_value(BT_RF_OUTCOME, k5, !k4) || !ok_value(BT_RF_DELAY, k6, !k4)) {
+            a->skipped += n;
+            return 0;
         }
-        if (!ok_value(BT_RF_PLATFORM, platform, 0) || !ok_value(BT_RF_KIND, kind, 0) ||
-            !ok_value(BT_RF_CATEGORY, category, 1) || (nkw < 64 && keywords >> nkw) ||
-            wy < 0 || wy >= YEARS || ww < 1 || ww > 53 || !ok_value(BT_RF_DURATION, duration, 0) ||
-            !ok_value(BT_RF_OFFERED, offered, 0) || (submitted != 0 && submitted != 1) ||
-            !ok_value(BT_RF_OUTCOME, outcome, !submitted) || !ok_value(BT_RF_DELAY, delay, !submitted) ||
-            !ok_value(BT_RF_ACCOUNT_TYPE, account, 1) || !ok_value(BT_RF_PAID, paid, 1) ||
-            !ok_value(BT_RF_COUNTRY, country, 1)) {
-            a->skipped++;
-            continue;
-        }
-        a->total++;
-        a->v[BT_RF_PLATFORM][platform]++;
-        a->v[BT_RF_KIND][kind]++;
-        a->v[BT_RF_CATEGORY][category]++;
-        for (uint64_t k = keywords; k != 0; k &= k - 1) a->v[BT_RF_KEYWORD][__builtin_ctzll(k) + 1]++;
-        a->week[wy * 53 + ww - 1]++;
-        a->v[BT_RF_DURATION][duration]++;
-        a->v[BT_RF_OFFERED][offered]++;
-        a->v[BT_RF_ACCOUNT_TYPE][account]++;
-        a->v[BT_RF_PAID][paid]++;
-        a->v[BT_RF_COUNTRY][country]++;
-        if (submitted) {
-            a->submitted++;
-            a->p_sub[platform]++;
-            a->v[BT_RF_OUTCOME][outcome]++;
-            a->v[BT_RF_DELAY][delay]++;
-            if (outcome != pending) {
-                a->answered++;
-                a->p_ans[platform]++;
-                if (delay == lt10) {
-                    a->within10++;
-                    a->p_w10[platform]++;
+        a->total += n;
+        a->v[BT_RF_PLATFORM][k1] += n;
+        a->v[BT_RF_KIND][k2] += n;
+        a->v[BT_RF_OFFERED][k3] += n;
+        if (k4) {
+            a->submitted += n;
+            a->p_sub[k1] += n;
+            a->v[BT_RF_OUTCOME][k5] += n;
+            a->v[BT_RF_DELAY][k6] += n;
+            if (k5 != bt_report_enum_value(BT_RF_OUTCOME, "pending")) {
+                a->answered += n;
+                a->p_ans[k1] += n;
+                if (k6 == bt_report_enum_value(BT_RF_DELAY, "lt_10m")) {
+                    a->within10 += n;
+                    a->p_w10[k1] += n;
                 }
             }
         }
+    } else if (part == TALLY_WEEKS) { /* week, duration */
+        int64_t wy = k1 / 100 - YEAR0, ww = k1 % 100;
+        if (wy >= 0 && wy < YEARS && ww >= 1 && ww <= 53) a->week[wy * 53 + ww - 1] += n;
+        if (ok_value(BT_RF_DURATION, k2, 0)) a->v[BT_RF_DURATION][k2] += n;
+    } else if (part == TALLY_STATED) { /* category, keywords */
+        if (ok_value(BT_RF_CATEGORY, k1, 1)) a->v[BT_RF_CATEGORY][k1] += n;
+        if (k2 >= 0 && (nkw >= 63 || ((uint64_t)k2 >> nkw) == 0))
+            for (uint64_t k = (uint64_t)k2; k != 0; k &= k - 1) a->v[BT_RF_KEYWORD][__builtin_ctzll(k) + 1] += n;
+    } else if (part == TALLY_CONTEXT) { /* account_type, paid, country */
+        if (ok_value(BT_RF_ACCOUNT_TYPE, k1, 1)) a->v[BT_RF_ACCOUNT_TYPE][k1] += n;
+        if (ok_value(BT_RF_PAID, k2, 1)) a->v[BT_RF_PAID][k2] += n;
+        if (ok_value(BT_RF_COUNTRY, k3, 1)) a->v[BT_RF_COUNTRY][k3] += n;
     }
-    sqlite3_finalize(s);
-    return rc == SQLITE_DONE ? BT_OK : BT_ERR_STORAGE;
+    return 0;
+}
+
+static int add_uncounted(void *ctx, const bt_cell *c, int n)
+{
+    (void)n;
+    ((agg *)ctx)->uncounted = c[0].i;
+    return 0;
+}
+
+/* The figures, from the tallies the database keeps with every report
+ * (collect.c: summed over their shards, a few thousand groups however many
+ * reports) and the count of those kept apart, in one snapshot. */
+static bt_err aggregate(bt_collect *c, agg *a)
+{
+    bt_store *s = c->db;
+    bt_db_rc rc;
+    memset(a, 0, sizeof *a);
+    if ((rc = s->ops->begin_read(s)) == BT_DB_OK) {
+        rc = s->ops->run(s, Q_FIG_UNCOUNTED, NULL, 0, add_uncounted, a, NULL);
+        if (rc == BT_DB_OK) rc = s->ops->run(s, Q_FIG_TALLIES, NULL, 0, add_group, a, NULL);
+        s->ops->rollback(s);
+    }
+    return rc == BT_DB_OK ? BT_OK : rc == BT_DB_FAIL ? BT_ERR_STORAGE : BT_ERR_BUSY;
 }
 
 static void week_name(char out[16], int slot)
@@ -569,52 +577,50 @@ bt_err bt_collect_report_in(bt_collect *c, bt_collect_format fmt, const char *la
 
 /* ---- open data ---- */
 
+typedef struct {
+    FILE *f;
+    int weekly;
+} export_job;
+
+/* One cell of open data, suppressed by the database already. */
+static int export_row(void *ctx, const bt_cell *c, int n)
+{
+    export_job *j = ctx;
+    const int64_t a = c[0].i, b = c[1].i, k = c[2].i;
+    const char *nb, *nk;
+    char first[16];
+    (void)n;
+    if (j->weekly) {
+        if (a / 100 < YEAR0 || a / 100 >= YEAR0 + YEARS || a % 100 < 1 || a % 100 > 53) return 0;
+        snprintf(first, sizeof first, "%04d-W%02d", (int)(a / 100), (int)(a % 100));
+        nb = bt_report_enum_name(BT_RF_PLATFORM, (int)b);
+        nk = bt_report_enum_name(BT_RF_KIND, (int)k);
+    } else {
+        const char *np = bt_report_enum_name(BT_RF_PLATFORM, (int)a);
+        if (np == NULL) return 0;
+        snprintf(first, sizeof first, "%s", np);
+        nb = bt_report_enum_name(BT_RF_OUTCOME, (int)b);
+        nk = bt_report_enum_name(BT_RF_DELAY, (int)k);
+    }
+    if (nb != NULL && nk != NULL) fprintf(j->f, "%s,%s,%s,%s\n", first, nb, nk, c[3].text);
+    return 0;
+}
+
 bt_err bt_collect_export(bt_collect *c, bt_collect_table table, int min_cell, char **out, size_t *len)
 {
-    sqlite3_stmt *s = NULL;
-    FILE *f;
-    int rc;
+    char below[16];
     bt_err err = BT_OK;
-    const int weekly = table == BT_COLLECT_WEEKLY;
+    export_job j = {NULL, table == BT_COLLECT_WEEKLY};
     *out = NULL;
     *len = 0;
     if (min_cell < BT_COLLECT_MIN_CELL) min_cell = BT_COLLECT_MIN_CELL;
-    if (sqlite3_prepare_v2(c->db,
-                           weekly ? "SELECT week,platform,kind,count(*) FROM reports WHERE counted=1 GROUP BY 1,2,3 ORDER BY 1,2,3"
-                                  : "SELECT platform,outcome,delay,count(*) FROM reports WHERE submitted=1 AND counted=1 "
-                                    "GROUP BY 1,2,3 ORDER BY 1,2,3",
-                           -1, &s, NULL) != SQLITE_OK)
-        return BT_ERR_STORAGE;
-    f = open_memstream(out, len);
-    if (f == NULL) {
-        sqlite3_finalize(s);
-        return BT_ERR_NO_MEMORY;
-    }
-    fputs(weekly ? "week,platform,kind,reports\n" : "platform,appeal_outcome,response_delay,appeals\n", f);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        int64_t a = sqlite3_column_int64(s, 0), b = sqlite3_column_int64(s, 1), k = sqlite3_column_int64(s, 2);
-        int64_t n = sqlite3_column_int64(s, 3);
-        const char *nb, *nk;
-        char first[16];
-        if (weekly) {
-            if (a / 100 < YEAR0 || a / 100 >= YEAR0 + YEARS || a % 100 < 1 || a % 100 > 53) continue;
-            snprintf(first, sizeof first, "%04d-W%02d", (int)(a / 100), (int)(a % 100));
-            nb = bt_report_enum_name(BT_RF_PLATFORM, (int)b);
-            nk = bt_report_enum_name(BT_RF_KIND, (int)k);
-        } else {
-            const char *np = bt_report_enum_name(BT_RF_PLATFORM, (int)a);
-            if (np == NULL) continue;
-            snprintf(first, sizeof first, "%s", np);
-            nb = bt_report_enum_name(BT_RF_OUTCOME, (int)b);
-            nk = bt_report_enum_name(BT_RF_DELAY, (int)k);
-        }
-        if (nb == NULL || nk == NULL) continue;
-        if (n < min_cell) fprintf(f, "%s,%s,%s,<%d\n", first, nb, nk, min_cell);
-        else fprintf(f, "%s,%s,%s,%lld\n", first, nb, nk, (long long)n);
-    }
-    if (rc != SQLITE_DONE) err = BT_ERR_STORAGE;
-    sqlite3_finalize(s);
-    if (fclose(f) != 0 && err == BT_OK) err = BT_ERR_NO_MEMORY;
+    snprintf(below, sizeof below, "<%d", min_cell);
+    if ((j.f = open_memstream(out, len)) == NULL) return BT_ERR_NO_MEMORY;
+    fputs(j.weekly ? "week,platform,kind,reports\n" : "platform,appeal_outcome,response_delay,appeals\n", j.f);
+    bt_arg a[] = {ARG_INT(min_cell), ARG_TEXT(below)};
+    bt_db_rc rc = c->db->ops->run(c->db, j.weekly ? Q_EXPORT_WEEKLY : Q_EXPORT_APPEALS, a, 2, export_row, &j, NULL);
+    if (rc != BT_DB_OK) err = rc == BT_DB_FAIL ? BT_ERR_STORAGE : BT_ERR_BUSY;
+    if (fclose(j.f) != 0 && err == BT_OK) err = BT_ERR_NO_MEMORY;
     if (err != BT_OK) {
         free(*out);
         *out = NULL;

@@ -3,7 +3,7 @@
  * It links the report format (report.h) and kdf.h, nothing of the person's
  * core.
  *
- * The store keeps each report as integer columns, never the sealed bytes,
+ * The store (a SQLite file or a PostgreSQL database) keeps each report as integer columns, never the sealed bytes,
  * never an address or a receipt time. Reports are deduplicated by report id
  * (the latest received wins); a sealed report received before is refused as
  * a replay (its digest is remembered). The first report of an id brings the
@@ -54,10 +54,18 @@ bt_err bt_collect_key_load(const char *path, const char *pass, size_t pass_len,
 /* Reads only the public key of the key file at path. */
 bt_err bt_collect_key_public(const char *path, unsigned char pk[crypto_box_PUBLICKEYBYTES]);
 
-/* Opens (creating) the store at db_path. durable: every accepted report is
- * committed with synchronous=FULL (the receiver); otherwise NORMAL (bulk
- * ingestion, reports). *out owns it; release with bt_collect_close. */
-bt_err bt_collect_open(bt_collect **out, const char *db_path, int durable);
+/* Opens (creating its tables) the store: a SQLite file's path, or a
+ * postgresql:// (postgres://) connection string (libpq's, docs/ADMIN.md).
+ * durable: every accepted report is committed durably (SQLite
+ * synchronous=FULL, PostgreSQL synchronous_commit on: the receiver);
+ * otherwise not (bulk ingestion, reports). *out owns it; release with
+ * bt_collect_close. BT_ERR_BUSY when PostgreSQL cannot be reached,
+ * BT_ERR_STORAGE otherwise; why (may be NULL) gets a line saying why
+ * (libpq's message, which names no password). */
+bt_err bt_collect_open(bt_collect **out, const char *store, int durable, char *why, size_t why_len);
+
+/* "sqlite" or "postgresql". */
+const char *bt_collect_store_kind(const bt_collect *c);
 
 /* Closes the store and wipes the key. Accepts NULL. */
 void bt_collect_close(bt_collect *c);
@@ -66,6 +74,15 @@ void bt_collect_close(bt_collect *c);
  * proof-of-work difficulty that bt_collect_submit demands. */
 bt_err bt_collect_set_key(bt_collect *c, const unsigned char pk[crypto_box_PUBLICKEYBYTES],
                           const unsigned char sk[crypto_box_SECRETKEYBYTES], unsigned difficulty);
+
+/* Also opens reports sealed to the union's previous key pair (a key
+ * rotation, docs/ADMIN.md section 5): a report whose key id is not the
+ * current key's is tried with it. The secret is copied into sodium_malloc
+ * memory. */
+bt_err bt_collect_set_previous_key(bt_collect *c, const unsigned char pk[crypto_box_PUBLICKEYBYTES],
+                                   const unsigned char sk[crypto_box_SECRETKEYBYTES]);
+
+#define BT_COLLECT_PREVIOUS_KEYFILE "previous.key"
 
 /* Turns membership tokens on (docs/REPORT.md section 5) under policy, after
  * bt_collect_set_key: the token key is derived from the union's secret key

@@ -8,12 +8,11 @@ import json
 import os
 import shutil
 import socket
-import sqlite3
 import subprocess
 import tempfile
 import unittest
 
-from btcollect import COLLECT, FORGE, run, serve
+from btcollect import COLLECT, FORGE, STORE, columns, dump, query, run, serve
 
 PASS = "union passphrase 1"
 DIFFICULTY = 8
@@ -65,12 +64,7 @@ class Collector(unittest.TestCase):
             c.close()
 
     def counts(self):
-        db = sqlite3.connect(os.path.join(self.dir, "reports.sqlite"))
-        try:
-            return (db.execute("SELECT count(*) FROM reports").fetchone()[0],
-                    db.execute("SELECT count(*) FROM seen").fetchone()[0])
-        finally:
-            db.close()
+        return query(self.dir, "SELECT (SELECT count(*) FROM reports), (SELECT count(*) FROM seen)")[0]
 
     def report(self):
         out = run([self.dir, "report", "--format", "json"])
@@ -285,19 +279,58 @@ class Collector(unittest.TestCase):
         # serve with a wrong passphrase
         self.assertEqual(run([self.dir, "serve", "--port", "0"], passphrase="not the passphrase").returncode, 1)
 
+    def test_a_rotated_key_still_opens_reports_sealed_to_the_previous_one(self):
+        new = tempfile.mkdtemp(prefix="bt-rotated-")
+        procs = []
+        try:
+            out = run([new, "keygen", "--kdf", "interactive", "--difficulty", str(DIFFICULTY)], passphrase="new passphrase 2")
+            self.assertEqual(out.returncode, 0, out.stderr)
+            new_pk = json.loads(out.stdout)["public_key"]
+            shutil.copy(os.path.join(self.dir, "union.key"), os.path.join(new, "previous.key"))
+            # without --previous-key, a report sealed to the old key is another key's
+            proc, port = serve(new, "new passphrase 2")
+            procs.append(proc)
+            old_report = self.forge("--platform", "bluesky")
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            c.request("POST", "/v1/reports", body=old_report)
+            r = c.getresponse()
+            self.assertEqual((r.status, json.loads(r.read())["error"]["code"]), (400, "wrong_key"))
+            c.close()
+            proc.terminate()
+            # with it (each key's passphrase, one a line): both keys open, a stranger's does not
+            proc, port = serve(new, "new passphrase 2\n" + PASS, "--previous-key")
+            procs.append(proc)
+            for body, status in ((old_report, 202), (self.forge(pk=new_pk), 202),
+                                 (self.forge(pk=base64.b64encode(os.urandom(32)).decode()), 400)):
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                c.request("POST", "/v1/reports", body=body)
+                r = c.getresponse()
+                self.assertEqual(r.status, status, r.read())
+                r.read()
+                c.close()
+            self.assertEqual(json.loads(run([new, "report"]).stdout)["by_platform"].get("bluesky"), 1)
+            # the previous key's passphrase is checked too
+            out = run([new, "serve", "--port", "0", "--previous-key"], passphrase="new passphrase 2\nnot it at all")
+            self.assertEqual(out.returncode, 1)
+            self.assertIn("--previous-key", out.stderr)
+        finally:
+            for p in procs:
+                p.terminate()
+                p.wait(timeout=10)
+                p.stdout.close()
+                p.stderr.close()
+            shutil.rmtree(new, ignore_errors=True)
+
     def test_no_address_is_stored(self):
         self.assertEqual(self.post(self.forge())[0], 202)
-        db = sqlite3.connect(os.path.join(self.dir, "reports.sqlite"))
-        try:
-            schema = " ".join(r[0] for r in db.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL"))
-            cols = [r[1] for r in db.execute("PRAGMA table_info(reports)")]
-        finally:
-            db.close()
-        for word in ("addr", "ip", "host", "time", "agent"):
-            self.assertFalse([c for c in cols if word in c.lower()], cols)
-        self.assertNotIn("127.0.0.1", schema)
-        with open(os.path.join(self.dir, "reports.sqlite"), "rb") as f:
-            self.assertNotIn(b"127.0.0.1", f.read())
+        for table in ("reports", "seen", "owners", "spent", "invites"):
+            cols = columns(self.dir, table)
+            self.assertTrue(cols, table)
+            for word in ("addr", "ip", "host", "time", "agent"):
+                self.assertFalse([c for c in cols if word in c.lower()], cols)
+        everything = dump(self.dir)  # the SQLite file, or pg_dump of the database: schema and rows
+        self.assertTrue(b"reports" in everything, "the dump holds the tables")
+        self.assertFalse(b"127.0.0.1" in everything, "an address is in the store")
         mode = os.stat(os.path.join(self.dir, "union.key")).st_mode & 0o777
         self.assertEqual(mode, 0o600)
 

@@ -20,10 +20,7 @@ import threading
 import time
 import unittest
 
-from btproto import BUILD
-
-COLLECT = os.path.join(BUILD, "bantrail-collect")
-FORGE = os.path.join(BUILD, "tests", "report_forge")
+from btcollect import COLLECT, FORGE, argv
 PASS = "union passphrase 1"
 DIFFICULTY = 8
 HEADER = b"POST /v1/reports HTTP/1.1\r\nHost: union.example\r\n"
@@ -40,8 +37,8 @@ class Server:
         r, w = os.pipe()
         os.write(w, (PASS + "\n").encode())
         os.close(w)
-        self.proc = subprocess.Popen([COLLECT, "--dir", directory, "serve", "--passphrase-fd", str(r), "--port", "0",
-                                      *flags], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        self.proc = subprocess.Popen(argv(directory, "serve", "--passphrase-fd", str(r), "--port", "0", *flags),
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                      pass_fds=(r,))
         os.close(r)
         line = self.proc.stdout.readline()
@@ -99,7 +96,7 @@ class SlowClients(unittest.TestCase):
         r, w = os.pipe()
         os.write(w, (PASS + "\n").encode())
         os.close(w)
-        out = subprocess.run([COLLECT, "--dir", cls.dir, "keygen", "--passphrase-fd", str(r), "--kdf", "interactive",
+        out = subprocess.run([*argv(cls.dir), "keygen", "--passphrase-fd", str(r), "--kdf", "interactive",
                               "--difficulty", str(DIFFICULTY)], capture_output=True, text=True, pass_fds=(r,),
                              timeout=60)
         os.close(r)
@@ -254,7 +251,7 @@ class SlowClients(unittest.TestCase):
         for flag, value in (("--per-address", "x"), ("--max-connections", "0"), ("--idle-timeout", "0"),
                             ("--request-timeout", "-1"), ("--max-connections", "100001"),
                             ("--reports-per-minute", "1.5"), ("--burst", "0")):
-            out = subprocess.run([COLLECT, "--dir", self.dir, "serve", flag, value], capture_output=True, text=True,
+            out = subprocess.run(argv(self.dir, "serve", flag, value), capture_output=True, text=True,
                                  timeout=30)
             self.assertEqual(out.returncode, 2, (flag, value))
             self.assertIn(flag, out.stderr)

@@ -1,9 +1,16 @@
 /* The collector's store, figures and key file (bantrail_collect, linked
  * without the person's core): dedupe by report id, replay refusal, only the
  * first report's key updates or withdraws it, nothing stored when refused, figures, suppression of small cells, the key file;
- * and serve's per-address report rate (rate.c), on a clock of its own. */
+ * and serve's per-address report rate (rate.c), on a clock of its own.
+ *
+ * Run against each store: `test_collect_store` (SQLite files) and
+ * `test_collect_store pg` (PostgreSQL: run under tests/lib/pgcluster.py,
+ * which starts a throwaway cluster and says where in BT_PG_*; each test gets
+ * a database of its own). Without that cluster the pg run fails. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,28 +18,42 @@
 #include "bantrail/report.h"
 #include "check.h"
 #include "collect/collect_int.h"
+#include "pgtest.h"
 #include "report_forge.h"
 
 static unsigned char pk[32], sk[32];
+static int on_pg; /* argv[1] == "pg" */
 
 __attribute__((constructor)) static void start_sodium(void)
 {
     if (sodium_init() < 0) abort();
 }
 
+/* A new, empty store's address: a file in a fresh folder, or a new database. */
+static void new_address(char *out, size_t len, char **dir, const char *name)
+{
+    *dir = test_tmpdir();
+    if (!on_pg) {
+        snprintf(out, len, "%s/%s", *dir, name);
+        return;
+    }
+    pg_new_database(out, len);
+}
+
+static char store_address[512]; /* the latest fresh_store's */
+
 static bt_collect *fresh_store(char **dir)
 {
     bt_collect *c = NULL;
-    char path[512];
-    *dir = test_tmpdir();
-    snprintf(path, sizeof path, "%s/%s", *dir, BT_COLLECT_DB);
-    if (bt_collect_open(&c, path, 0) != BT_OK) abort();
+    new_address(store_address, sizeof store_address, dir, BT_COLLECT_DB);
+    if (bt_collect_open(&c, store_address, 0, NULL, 0) != BT_OK) abort();
+    if (strcmp(bt_collect_store_kind(c), on_pg ? "postgresql" : "sqlite") != 0) abort();
     crypto_box_keypair(pk, sk); /* each store its own union key */
     bt_collect_set_key(c, pk, sk, 0);
     return c;
 }
 
-/* Removes what fresh_store made (and frees dir). */
+/* Removes what fresh_store made (and frees dir); a database goes with the cluster. */
 static void drop_store(char *dir)
 {
     const char *names[] = {BT_COLLECT_DB, BT_COLLECT_DB "-wal", BT_COLLECT_DB "-shm", "other.sqlite",
@@ -166,21 +187,17 @@ TEST(only_the_first_reports_key_updates_or_withdraws_it)
 
 TEST(a_report_stored_before_keys_counts_but_cannot_be_changed)
 {
-    char *dir, wire[BT_REPORT_WIRE_MAX + 1], path[512], *out = NULL;
+    char *dir, wire[BT_REPORT_WIRE_MAX + 1], *out = NULL;
     bt_collect *c = fresh_store(&dir);
     unsigned char id[16];
-    sqlite3 *db = NULL;
     size_t len, olen = 0;
     bt_report_new_id(id);
     len = seal_sample(wire, id, "instagram", "2026-W10");
     CHECK_EQ(bt_collect_submit(c, wire, len, NULL, NULL), BT_OK);
     bt_collect_close(c);
     /* as a schema-1 store has it: the report, no key */
-    snprintf(path, sizeof path, "%s/%s", dir, BT_COLLECT_DB);
-    CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
-    CHECK_EQ(sqlite3_exec(db, "DROP TABLE owners; PRAGMA user_version=1;", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
-    CHECK_EQ(bt_collect_open(&c, path, 0), BT_OK);
+    CHECK_EQ(raw_sql(store_address, "DELETE FROM owners"), 0);
+    CHECK_EQ(bt_collect_open(&c, store_address, 0, NULL, 0), BT_OK);
     CHECK_EQ(bt_collect_set_key(c, pk, sk, 0), BT_OK);
     len = seal_sample(wire, id, "facebook", "2026-W10"); /* even with the right seed: no key was kept */
     CHECK_EQ(bt_collect_submit(c, wire, len, NULL, NULL), BT_ERR_NOT_OWNER);
@@ -199,11 +216,11 @@ TEST(store_refuses_without_a_key_and_stores_nothing_refused)
     bt_collect *c = fresh_store(&dir), *bare = NULL;
     unsigned char id[16];
     int64_t n = -1;
-    char path[512];
+    char path[512], *dir2;
     bt_report_new_id(id);
     size_t len = seal_sample(wire, id, "instagram", "2026-W10");
-    snprintf(path, sizeof path, "%s/other.sqlite", dir);
-    CHECK_EQ(bt_collect_open(&bare, path, 0), BT_OK);
+    new_address(path, sizeof path, &dir2, "other.sqlite");
+    CHECK_EQ(bt_collect_open(&bare, path, 0, NULL, 0), BT_OK);
     CHECK_EQ(bt_collect_submit(bare, wire, len, NULL, NULL), BT_ERR_LOCKED);
     bt_collect_close(bare);
     wire[len / 2] ^= 1;
@@ -212,6 +229,7 @@ TEST(store_refuses_without_a_key_and_stores_nothing_refused)
     CHECK_EQ(n, 0);
     bt_collect_close(c);
     drop_store(dir);
+    drop_store(dir2);
 }
 
 TEST(report_counts_appeals_and_the_ten_minute_share)
@@ -382,16 +400,13 @@ static bt_collect *token_store(char **dir, bt_tokens_policy policy)
     return c;
 }
 
+/* Rows of table in the latest fresh store (c's). */
 static int64_t rows(bt_collect *c, const char *table)
 {
     char sql[64];
-    sqlite3_stmt *s = NULL;
-    int64_t n = -1;
+    (void)c;
     snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
-    if (sqlite3_prepare_v2(c->db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-        n = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    return n;
+    return raw_sql(store_address, sql);
 }
 
 TEST(a_token_is_spent_on_one_report_id_and_a_double_spend_stores_nothing)
@@ -514,21 +529,22 @@ TEST(an_invite_code_issues_its_budget_once)
 
 TEST(a_store_from_before_tokens_keeps_counting_its_reports)
 {
-    char *dir, wire[BT_REPORT_WIRE_MAX + 1], path[512], *out = NULL;
+    char *dir, wire[BT_REPORT_WIRE_MAX + 1], *out = NULL;
     bt_collect *c = fresh_store(&dir);
     unsigned char id[16];
     sqlite3 *db = NULL;
     size_t len, olen = 0;
+    const char *path = store_address;
     bt_report_new_id(id);
     len = seal_sample(wire, id, "instagram", "2026-W10");
     CHECK_EQ(bt_collect_submit(c, wire, len, NULL, NULL), BT_OK);
     bt_collect_close(c);
-    snprintf(path, sizeof path, "%s/%s", dir, BT_COLLECT_DB);
     CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
-    CHECK_EQ(sqlite3_exec(db, "ALTER TABLE reports DROP COLUMN counted; DROP TABLE spent; DROP TABLE invites;"
+    CHECK_EQ(sqlite3_exec(db, "DROP INDEX reports_not_counted; DROP TABLE tallies;"
+                              "ALTER TABLE reports DROP COLUMN counted; DROP TABLE spent; DROP TABLE invites;"
                               "PRAGMA user_version=2;", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
-    CHECK_EQ(bt_collect_open(&c, path, 0), BT_OK);
+    CHECK_EQ(bt_collect_open(&c, path, 0, NULL, 0), BT_OK);
     CHECK_EQ(bt_collect_report(c, BT_COLLECT_JSON, &out, &olen), BT_OK);
     CHECK(out && strstr(out, "\"instagram\": 1") != NULL);
     free(out);
@@ -536,7 +552,167 @@ TEST(a_store_from_before_tokens_keeps_counting_its_reports)
     drop_store(dir);
 }
 
-RUN_TESTS(T(store_dedupes_by_report_id_and_refuses_replays), T(only_the_first_reports_key_updates_or_withdraws_it),
+/* ---- several receivers on one store ---- */
+
+typedef struct {
+    bt_collect *c;
+    const char *wire;
+    size_t len;
+    const unsigned char *code; /* an issuance instead, when set */
+    pthread_barrier_t *gate;
+    bt_err err;
+} racer;
+
+static void *race(void *arg)
+{
+    racer *r = arg;
+    unsigned char t[32], blind[32], m[2][32], z[2][32], proof[2][64];
+    int64_t left = 0;
+    for (int i = 0; r->code && i < 2; i++)
+        if (bt_token_blind(t, blind, m[i]) != BT_OK) abort();
+    pthread_barrier_wait(r->gate);
+    r->err = r->code ? bt_collect_issue(r->c, r->code, (const unsigned char (*)[32])m, 2, z, proof, &left, NULL)
+                     : bt_collect_submit(r->c, r->wire, r->len, NULL, NULL);
+    return NULL;
+}
+
+/* Runs a and b at once, each on its own connection to the store. */
+static void race_two(racer *a, racer *b)
+{
+    pthread_t ta, tb;
+    pthread_barrier_t gate;
+    pthread_barrier_init(&gate, NULL, 2);
+    a->gate = b->gate = &gate;
+    pthread_create(&ta, NULL, race, a);
+    pthread_create(&tb, NULL, race, b);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    pthread_barrier_destroy(&gate);
+}
+
+TEST(two_receivers_spend_a_token_once_and_never_overdraw_an_invite)
+{
+    char *dir, w1[BT_REPORT_WIRE_MAX + 1], w2[BT_REPORT_WIRE_MAX + 1];
+    bt_collect *c = token_store(&dir, BT_TOKENS_COUNTED), *d = NULL;
+    unsigned char id1[16], id2[16], pub[32], code[BT_COLLECT_INVITE_BYTES];
+    CHECK_EQ(bt_collect_open(&d, store_address, 1, NULL, 0), BT_OK);
+    CHECK_EQ(bt_collect_set_key(d, pk, sk, 0), BT_OK);
+    CHECK_EQ(bt_collect_token_public(sk, pub), BT_OK);
+    CHECK_EQ(bt_collect_set_tokens(d, BT_TOKENS_COUNTED, pub), BT_OK);
+    const int rounds = 8;
+    for (int i = 0; i < rounds; i++) {
+        /* one token on two report ids, at two receivers at once */
+        bt_token tok = member_token(c);
+        bt_report_new_id(id1);
+        bt_report_new_id(id2);
+        racer a = {c, w1, seal_member(w1, id1, "instagram", &tok), NULL, NULL, BT_OK};
+        racer b = {d, w2, seal_member(w2, id2, "x", &tok), NULL, NULL, BT_OK};
+        race_two(&a, &b);
+        CHECK((a.err == BT_OK && b.err == BT_ERR_TOKEN_SPENT) || (a.err == BT_ERR_TOKEN_SPENT && b.err == BT_OK));
+        /* an invite worth 3, asked for 2 at each receiver at once */
+        CHECK_EQ(bt_collect_invite(c, 3, code), BT_OK);
+        racer e = {c, NULL, 0, code, NULL, BT_OK}, f = {d, NULL, 0, code, NULL, BT_OK};
+        race_two(&e, &f);
+        CHECK((e.err == BT_OK && f.err == BT_ERR_BAD_INVITE) || (e.err == BT_ERR_BAD_INVITE && f.err == BT_OK));
+    }
+    CHECK_EQ(rows(c, "reports"), rounds);
+    CHECK_EQ(rows(c, "spent"), rounds);
+    CHECK_EQ(raw_sql(store_address, "SELECT count(*) FROM invites WHERE remaining=1"), rounds);
+    CHECK_EQ(raw_sql(store_address, "SELECT count(*) FROM invites WHERE remaining<0"), 0);
+    bt_collect_close(d);
+    bt_collect_close(c);
+    drop_store(dir);
+}
+
+/* ---- both stores give the same bytes ---- */
+
+TEST(figures_and_open_data_are_the_same_bytes_from_both_stores)
+{
+    char *dir, *dir2, path[512], wire[BT_REPORT_WIRE_MAX + 1];
+    bt_collect *pg = fresh_store(&dir), *lite = NULL;
+    static unsigned char seeds[600][BT_REPORT_SEED_BYTES], ids[600][16];
+    bt_union u = forge_union(pk, 0);
+    snprintf(path, sizeof path, "%s", store_address);
+    dir2 = test_tmpdir();
+    char file[512];
+    snprintf(file, sizeof file, "%s/same.sqlite", dir2);
+    CHECK_EQ(bt_collect_open(&lite, file, 0, NULL, 0), BT_OK);
+    CHECK_EQ(bt_collect_set_key(lite, pk, sk, 0), BT_OK);
+    CHECK(strcmp(bt_collect_store_kind(lite), "sqlite") == 0 && strcmp(bt_collect_store_kind(pg), "postgresql") == 0);
+    bt_collect *both[2] = {lite, pg};
+    int accepted[2] = {0, 0};
+    for (int i = 0; i < 600; i++) {
+        bt_report r;
+        size_t len = 0;
+        /* half spread over every field, half in a few cells (so some pass the suppression) */
+        forge_random_report(&r, i % 2 ? randombytes_random() : (randombytes_random() & 0x00000213u));
+        randombytes_buf(seeds[i], sizeof seeds[i]);
+        memcpy(ids[i], r.id, 16);
+        CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, seeds[i], NULL), BT_OK);
+        for (int k = 0; k < 2; k++) accepted[k] += bt_collect_submit(both[k], wire, len, NULL, NULL) == BT_OK;
+    }
+    for (int i = 0; i < 600; i += 7) { /* updates and withdrawals by their senders */
+        bt_report r;
+        size_t len = 0;
+        forge_random_report(&r, randombytes_random());
+        memcpy(r.id, ids[i], 16);
+        if (i % 2) CHECK_EQ(bt_report_seal(wire, sizeof wire, &len, &r, &u, seeds[i], NULL), BT_OK);
+        else CHECK_EQ(bt_report_seal_withdrawal(wire, sizeof wire, &len, ids[i], &u, seeds[i]), BT_OK);
+        for (int k = 0; k < 2; k++) accepted[k] += bt_collect_submit(both[k], wire, len, NULL, NULL) == BT_OK;
+    }
+    CHECK_EQ(accepted[0], 686);
+    CHECK_EQ(accepted[1], 686);
+    /* the tallies kept report by report, then the same made again from the
+     * reports (as for a store from before them): the same bytes each time */
+    char *first[5] = {NULL};
+    size_t first_len[5] = {0};
+    for (int round = 0; round < 2; round++) {
+        if (round == 1) {
+            CHECK_EQ(raw_sql(file, "DELETE FROM tallies"), 0);
+            CHECK_EQ(raw_sql(path, "DELETE FROM tallies"), 0);
+            bt_collect_close(lite);
+            bt_collect_close(pg);
+            CHECK_EQ(bt_collect_open(&lite, file, 0, NULL, 0), BT_OK);
+            CHECK_EQ(bt_collect_open(&pg, path, 0, NULL, 0), BT_OK);
+            both[0] = lite;
+            both[1] = pg;
+        }
+        for (int f = 0; f < 5; f++) {
+            char *out[2] = {NULL, NULL};
+            size_t len[2] = {0, 0};
+            for (int k = 0; k < 2; k++)
+                CHECK_EQ(f < 3 ? bt_collect_report(both[k], (bt_collect_format)f, &out[k], &len[k])
+                               : bt_collect_export(both[k], (bt_collect_table)(f - 3), 10, &out[k], &len[k]),
+                         BT_OK);
+            CHECK(out[0] != NULL && out[1] != NULL && len[0] == len[1] && memcmp(out[0], out[1], len[0]) == 0);
+            if (f == 0) /* and they are real figures: 600 reports, 43 withdrawn */
+                CHECK(out[0] && strstr(out[0], "\"total\": 557,") != NULL);
+            if (f == 3) /* some cells shown, some suppressed */
+                CHECK(out[0] && strstr(out[0], ",<10\n") != NULL && strstr(out[0], "2024-W01,") != NULL);
+            if (round == 0) {
+                first[f] = out[0];
+                first_len[f] = len[0];
+            } else {
+                CHECK(first[f] && len[0] == first_len[f] && memcmp(out[0], first[f], len[0]) == 0);
+                free(out[0]);
+            }
+            free(out[1]);
+        }
+    }
+    for (int f = 0; f < 5; f++) free(first[f]);
+    bt_collect_close(lite);
+    bt_collect_close(pg);
+    drop_store(dir);
+    unlink(file);
+    char wal[600];
+    snprintf(wal, sizeof wal, "%s-wal", file);
+    unlink(wal);
+    snprintf(wal, sizeof wal, "%s-shm", file);
+    unlink(wal);
+    drop_store(dir2);
+}
+
+static const test_case both[] = {T(store_dedupes_by_report_id_and_refuses_replays), T(only_the_first_reports_key_updates_or_withdraws_it),
           T(a_report_stored_before_keys_counts_but_cannot_be_changed),
           T(store_refuses_without_a_key_and_stores_nothing_refused),
           T(report_counts_appeals_and_the_ten_minute_share),
@@ -547,4 +723,23 @@ RUN_TESTS(T(store_dedupes_by_report_id_and_refuses_replays), T(only_the_first_re
           T(a_token_is_spent_on_one_report_id_and_a_double_spend_stores_nothing),
           T(a_forged_token_or_a_token_where_none_are_issued_is_refused),
           T(the_policy_decides_what_a_report_without_a_token_becomes), T(an_invite_code_issues_its_budget_once),
-          T(a_store_from_before_tokens_keeps_counting_its_reports))
+          T(two_receivers_spend_a_token_once_and_never_overdraw_an_invite),
+};
+/* SQLite's own history: its stores from before tokens. A PostgreSQL store
+ * was never made without them. */
+static const test_case sqlite_only[] = {T(a_store_from_before_tokens_keeps_counting_its_reports)};
+/* Needs both stores at once: the pg run has them. */
+static const test_case pg_only[] = {T(figures_and_open_data_are_the_same_bytes_from_both_stores)};
+
+int main(int argc, char **argv)
+{
+    on_pg = argc > 1 && strcmp(argv[1], "pg") == 0;
+    if (argc > 1 && !on_pg) {
+        fprintf(stderr, "usage: test_collect_store [pg]\n");
+        return 2;
+    }
+    printf("store: %s\n", on_pg ? "postgresql" : "sqlite");
+    int failed = run_tests(both, sizeof both / sizeof both[0]);
+    failed |= on_pg ? run_tests(pg_only, 1) : run_tests(sqlite_only, 1);
+    return failed;
+}

@@ -14,16 +14,14 @@ import json
 import os
 import shutil
 import socket
-import sqlite3
 import subprocess
 import tempfile
 import time
 import unittest
 
-from btcollect import FORGE, run
+from btcollect import FORGE, argv, query, run, scalar
 from btproto import BUILD, cli, new_home
 
-COLLECT = os.path.join(BUILD, "bantrail-collect")
 PASS = "union passphrase 1"
 UNION = "test-union"
 INSTAGRAM = ("We suspended your account @jane.doe.1987 because it doesn't follow our Community Standards on "
@@ -50,8 +48,8 @@ class Union:
         r, w = os.pipe()
         os.write(w, (PASS + "\n").encode())
         os.close(w)
-        self.proc = subprocess.Popen([COLLECT, "--dir", self.dir, "serve", "--passphrase-fd", str(r), "--port",
-                                      str(self.port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        self.proc = subprocess.Popen(argv(self.dir, "serve", "--passphrase-fd", str(r), "--port",
+                                          str(self.port)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                      pass_fds=(r,))
         os.close(r)
         line = self.proc.stdout.readline()
@@ -91,12 +89,8 @@ class Union:
 
     def rows(self):
         """How many rows each table of the store holds (read beside the running serve)."""
-        db = sqlite3.connect(f"file:{os.path.join(self.dir, 'reports.sqlite')}?mode=ro", uri=True)
-        try:
-            return {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                    for t in ("reports", "owners", "seen", "spent", "invites")}
-        finally:
-            db.close()
+        return {t: scalar(self.dir, f"SELECT count(*) FROM {t}")
+                for t in ("reports", "owners", "seen", "spent", "invites")}
 
 
 class Tokens(unittest.TestCase):
@@ -282,9 +276,7 @@ class Tokens(unittest.TestCase):
         # the identity element is no blinded token: refused, and the budget is untouched
         st, reply = u.post("/v1/tokens", json.dumps({"invite": code, "blinded": ["A" * 43 + "="]}).encode())
         self.assertEqual(st, 400)
-        db = sqlite3.connect(os.path.join(u.dir, "reports.sqlite"))
-        self.assertEqual(db.execute("SELECT remaining FROM invites").fetchall(), [(2,)])
-        db.close()
+        self.assertEqual(query(u.dir, "SELECT remaining FROM invites"), [(2,)])
         # reports still go through
         status, reply = u.post("/v1/reports", u.forge())
         self.assertEqual(status, 202, reply)

@@ -115,4 +115,28 @@ static inline size_t sample_json(char *out, size_t cap, const unsigned char id[1
         hex, platform, week);
 }
 
+/* A valid report whose every field is drawn from the bits of x (a fresh id;
+ * the week in 2024-2026): the benchmarks' and the store tests' bulk. */
+static inline void forge_random_report(bt_report *r, uint32_t x)
+{
+    memset(r, 0, sizeof *r);
+    bt_report_new_id(r->id);
+    r->client = 1 << 10;
+    r->platform = (uint8_t)(1 + x % 16);
+    r->kind = (uint8_t)(1 + (x >> 4) % 6);
+    r->category = (uint8_t)((x >> 7) % 16);
+    r->keywords = (uint64_t)1 << ((x >> 11) % 54);
+    r->week = 202400 + (int32_t)(1 + (x >> 17) % 52) + 100 * (int32_t)((x >> 23) % 3);
+    r->duration = (uint8_t)(1 + (x >> 3) % 8);
+    r->offered = (uint8_t)(1 + (x >> 5) % 3);
+    r->submitted = (uint8_t)((x >> 9) & 1);
+    if (r->submitted) {
+        r->outcome = (uint8_t)(1 + (x >> 13) % 4);
+        r->delay = r->outcome == 1 ? 1 : (uint8_t)(2 + (x >> 15) % 6);
+    }
+    r->account_type = (uint8_t)((x >> 19) % 4);
+    r->paid = (uint8_t)((x >> 21) % 3);
+    r->country = (uint16_t)((x >> 22) % 250);
+}
+
 #endif
