@@ -319,6 +319,24 @@ static void chart_end(const page *p, const char *id, char *svg, size_t svg_len)
     fputs("</section>\n", p->f);
 }
 
+/* Starts a chart's SVG in its own buffer (*svg, *svg_len, closed by the
+ * caller): width x height, its title in words. 0 when no memory. */
+static int svg_begin(page *s, char **svg, size_t *svg_len, const page *p, const char *id, int width, int height,
+                     int font_size, const char *title_key)
+{
+    *svg = NULL;
+    *svg_len = 0;
+    s->lang = p->lang;
+    if ((s->f = open_memstream(svg, svg_len)) == NULL) return 0;
+    fprintf(s->f,
+            "<svg role=\"img\" aria-labelledby=\"%s-title\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+            "xmlns=\"http://www.w3.org/2000/svg\" font-family=\"sans-serif\" font-size=\"%d\">\n<title id=\"%s-title\">",
+            id, width, height, width, height, font_size, id);
+    say(s, title_key, NULL, 0);
+    fputs("</title>\n", s->f);
+    return 1;
+}
+
 /* A horizontal bar chart with each count written beside its bar, so it reads
  * without JavaScript and without colour. */
 static void svg_bars(const page *p, const char *id, const char *title_key, const bar *bars, int n)
@@ -337,16 +355,10 @@ static void svg_bars(const page *p, const char *id, const char *title_key, const
         fputs("</p></section>\n", p->f);
         return;
     }
-    char *svg = NULL, text[96];
-    size_t svg_len = 0;
-    page s = {open_memstream(&svg, &svg_len), p->lang};
-    if (s.f == NULL) return;
-    fprintf(s.f,
-            "<svg role=\"img\" aria-labelledby=\"%s-title\" width=\"720\" height=\"%d\" viewBox=\"0 0 720 %d\" "
-            "xmlns=\"http://www.w3.org/2000/svg\" font-family=\"sans-serif\" font-size=\"13\">\n<title id=\"%s-title\">",
-            id, n * 24 + 8, n * 24 + 8, id);
-    say(&s, title_key, NULL, 0);
-    fputs("</title>\n", s.f);
+    char *svg, text[96];
+    size_t svg_len;
+    page s;
+    if (!svg_begin(&s, &svg, &svg_len, p, id, 720, n * 24 + 8, 13, title_key)) return;
     for (int i = 0, y = 4; i < n; i++, y += 24) {
         double w = bars[i].hidden ? 0 : 330.0 * (double)bars[i].value / (double)max;
         fprintf(s.f, "<text x=\"250\" y=\"%d\" text-anchor=\"end\">", y + 15);
@@ -430,17 +442,12 @@ static void svg_weeks(const page *p, const agg *a)
     if (bw < 2) bw = 2;
     if (bw > 40) bw = 40;
     int width = 100 + bw * n;
-    char name[16], *svg = NULL;
-    size_t svg_len = 0;
-    page s = {open_memstream(&svg, &svg_len), p->lang};
-    if (s.f == NULL) return;
+    char name[16], *svg;
+    size_t svg_len;
+    page s;
+    if (!svg_begin(&s, &svg, &svg_len, p, "weeks", width, 280, 11, "figByWeek")) return;
     fprintf(s.f,
-            "<svg role=\"img\" aria-labelledby=\"weeks-title\" width=\"%d\" height=\"280\" viewBox=\"0 0 %d 280\" "
-            "xmlns=\"http://www.w3.org/2000/svg\" font-family=\"sans-serif\" font-size=\"11\">\n<title id=\"weeks-title\">",
-            width, width);
-    say(&s, "figByWeek", NULL, 0);
-    fprintf(s.f,
-            "</title>\n<text x=\"0\" y=\"14\">%lld</text><text x=\"0\" y=\"200\">0</text>"
+            "<text x=\"0\" y=\"14\">%lld</text><text x=\"0\" y=\"200\">0</text>"
             "<line x1=\"50\" y1=\"200\" x2=\"%d\" y2=\"200\" stroke=\"#444\"/>\n",
             (long long)max, width);
     for (int i = first; i <= last; i++) {

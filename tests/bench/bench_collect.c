@@ -93,6 +93,31 @@ static double receive(const char *address, int nproc, char **wires, const size_t
     return t;
 }
 
+/* Prints how long the figures (json, csv, html) and the open data (both
+ * tables) take over store c; 0, or 1 when one fails. */
+static int time_figures(bt_collect *c, const char *store, const char *goal)
+{
+    static const char *const names[] = {"json", "csv", "html"};
+    int64_t count = 0;
+    bt_collect_count(c, &count);
+    for (int f = 0; f < 5; f++) {
+        char *out = NULL;
+        size_t len = 0;
+        double t0 = now();
+        bt_err err = f < 3 ? bt_collect_report(c, (bt_collect_format)f, &out, &len)
+                           : bt_collect_export(c, (bt_collect_table)(f - 3), 10, &out, &len);
+        if (f < 3)
+            printf("%s: report --format %s over %lld stored reports: %.3f s (%zu bytes%s)%s\n", store, names[f],
+                   (long long)count, now() - t0, len, goal, err == BT_OK ? "" : " FAILED");
+        else
+            printf("%s: export --table %s: %.3f s (%zu bytes)%s\n", store, f == 4 ? "appeals" : "weekly", now() - t0,
+                   len, err == BT_OK ? "" : " FAILED");
+        free(out);
+        if (err != BT_OK) return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     long n_ingest = argc > 1 ? atol(argv[1]) : 100000, n_stored = argc > 2 ? atol(argv[2]) : 1000000;
@@ -235,29 +260,7 @@ int main(int argc, char **argv)
     if (bt_collect_open(&c, path, 0, NULL, 0) != BT_OK) return 1;
     printf("SQLite: the tallies made from those rows at open (once: rows loaded in bulk, or a store from before "
            "them): %.2f s\n", now() - t0);
-    int64_t count = 0;
-    bt_collect_count(c, &count);
-    const char *names[] = {"json", "csv", "html"};
-    for (int f = 0; f < 3; f++) {
-        char *out = NULL;
-        size_t len = 0;
-        t0 = now();
-        bt_err err = bt_collect_report(c, (bt_collect_format)f, &out, &len);
-        printf("report --format %s over %lld stored reports: %.3f s (%zu bytes)%s\n", names[f], (long long)count,
-               now() - t0, len, err == BT_OK ? "" : " FAILED");
-        free(out);
-        if (err != BT_OK) return 1;
-    }
-    for (int t = 0; t < 2; t++) {
-        char *out = NULL;
-        size_t len = 0;
-        t0 = now();
-        bt_err err = bt_collect_export(c, (bt_collect_table)t, 10, &out, &len);
-        printf("export --table %s: %.3f s (%zu bytes)%s\n", t ? "appeals" : "weekly", now() - t0, len,
-               err == BT_OK ? "" : " FAILED");
-        free(out);
-        if (err != BT_OK) return 1;
-    }
+    if (time_figures(c, "SQLite", "") != 0) return 1;
     bt_collect_close(c);
     {
         struct stat st;
@@ -289,27 +292,9 @@ int main(int argc, char **argv)
         t0 = now();
         if (bt_collect_open(&c, address, 0, NULL, 0) != BT_OK) return 1;
         printf("PostgreSQL: the tallies made from those rows at open (once): %.1f s\n", now() - t0);
+        if (time_figures(c, "PostgreSQL", "; goal <= 5 s at 10,000,000") != 0) return 1;
+        int64_t count = 0;
         bt_collect_count(c, &count);
-        for (int f = 0; f < 3; f++) {
-            char *out = NULL;
-            size_t len = 0;
-            t0 = now();
-            bt_err err = bt_collect_report(c, (bt_collect_format)f, &out, &len);
-            printf("PostgreSQL: report --format %s over %lld stored reports: %.2f s (%zu bytes; goal <= 5 s at "
-                   "10,000,000)%s\n", names[f], (long long)count, now() - t0, len, err == BT_OK ? "" : " FAILED");
-            free(out);
-            if (err != BT_OK) return 1;
-        }
-        for (int t = 0; t < 2; t++) {
-            char *out = NULL;
-            size_t len = 0;
-            t0 = now();
-            bt_err err = bt_collect_export(c, (bt_collect_table)t, 10, &out, &len);
-            printf("PostgreSQL: export --table %s: %.2f s (%zu bytes)%s\n", t ? "appeals" : "weekly", now() - t0, len,
-                   err == BT_OK ? "" : " FAILED");
-            free(out);
-            if (err != BT_OK) return 1;
-        }
         bt_collect_close(c);
         int64_t bytes = raw_sql(address, "SELECT pg_total_relation_size('reports')");
         printf("PostgreSQL: size on disk per stored report (%lld, the reports table with its primary key): %.0f bytes\n",
