@@ -263,22 +263,14 @@ static void say_n(const page *p, const char *key, long long n, const char *const
     html_text(p->f, bt_word_n(buf, sizeof buf, p->lang, key, n, args, n_args));
 }
 
-/* The words for value v of field fl ("kind_suspension", "rcategory_..."); a
- * country stays its ISO 3166 code. */
+/* The words for value v of field fl (bt_report_words_key); a country stays
+ * its ISO 3166 code; no value is "no reason stated" or "not given". */
 static void value_words(char *out, size_t cap, const page *p, bt_report_field fl, int v)
 {
-    static const char *const prefix[BT_RF_COUNT_] = {
-        [BT_RF_PLATFORM] = "platform_", [BT_RF_KIND] = "kind_",        [BT_RF_CATEGORY] = "rcategory_",
-        [BT_RF_KEYWORD] = "rkeyword_",  [BT_RF_DURATION] = "rduration_", [BT_RF_OFFERED] = "roffered_",
-        [BT_RF_OUTCOME] = "routcome_",  [BT_RF_DELAY] = "rdelay_",      [BT_RF_ACCOUNT_TYPE] = "raccount_",
-        [BT_RF_PAID] = "rpaid_"};
     char key[160];
-    if (fl == BT_RF_COUNTRY) {
-        snprintf(out, cap, "%s", bt_report_enum_name(fl, v));
-        return;
-    }
-    snprintf(key, sizeof key, "%s%s", prefix[fl], v == 0 ? "not_stated" : bt_report_enum_name(fl, v));
-    bt_word(out, cap, p->lang, v == 0 && fl != BT_RF_CATEGORY ? "figNotGiven" : key, NULL, 0);
+    if (fl == BT_RF_COUNTRY && v > 0) snprintf(out, cap, "%s", bt_report_enum_name(fl, v));
+    else if (v == 0) bt_word(out, cap, p->lang, fl == BT_RF_CATEGORY ? "rcategory_not_stated" : "figNotGiven", NULL, 0);
+    else bt_word(out, cap, p->lang, bt_report_words_key(key, sizeof key, fl, v), NULL, 0);
 }
 
 /* One bar: its words, its count (or, below the suppression threshold, only

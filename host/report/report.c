@@ -134,6 +134,19 @@ const char *bt_report_enum_name(bt_report_field f, int v)
     return fields[f].names[v];
 }
 
+char *bt_report_words_key(char *out, size_t cap, bt_report_field f, int v)
+{
+    static const char *const prefix[BT_RF_COUNT_] = {
+        [BT_RF_PLATFORM] = "platform_", [BT_RF_KIND] = "kind_",          [BT_RF_CATEGORY] = "rcategory_",
+        [BT_RF_KEYWORD] = "rkeyword_",  [BT_RF_DURATION] = "rduration_", [BT_RF_OFFERED] = "roffered_",
+        [BT_RF_OUTCOME] = "routcome_",  [BT_RF_DELAY] = "rdelay_",       [BT_RF_ACCOUNT_TYPE] = "raccount_",
+        [BT_RF_PAID] = "rpaid_"};
+    const char *name = bt_report_enum_name(f, v);
+    if (name == NULL || prefix[f] == NULL) return NULL;
+    snprintf(out, cap, "%s%s", prefix[f], name);
+    return out;
+}
+
 int bt_report_enum_value(bt_report_field f, const char *name)
 {
     if ((unsigned)f >= BT_RF_COUNT_ || name == NULL) return 0;

@@ -115,6 +115,12 @@ int bt_report_enum_count(bt_report_field f);
 /* The wire name of value v of field f, or NULL when v is 0 or out of range. */
 const char *bt_report_enum_name(bt_report_field f, int v);
 
+/* The key of value v of field f in the person's words (words.h: the
+ * extension's locale files), written to out (cap bytes): "kind_suspension",
+ * "rcategory_STATEMENT_CATEGORY_...", ... Returns out, or NULL when v is 0
+ * or out of range, or f is a country (its ISO code is its own label). */
+char *bt_report_words_key(char *out, size_t cap, bt_report_field f, int v);
+
 /* The value of name in field f, or 0 when it is not one of the names. */
 int bt_report_enum_value(bt_report_field f, const char *name);
 
