@@ -63,6 +63,7 @@ typedef struct {
     entry_class cls;
     int idx;                    /* kind, reason, platform, unit or month */
     int lang;                   /* index into langs, or -1 */
+    uint64_t langs;             /* a concept's languages (bit = index into langs; all when unknown) */
     uint32_t part_id[PARTS_MAX]; /* parts after the first: the same id for the same bytes */
 } entry;
 
@@ -583,6 +584,7 @@ static bt_err add_entry(bt_classify_rules *r, const char *phrase, entry_class cl
     e.cls = cls;
     e.idx = idx;
     e.lang = lang;
+    e.langs = lang >= 0 ? 1ull << lang : ~0ull;
     r->entries[r->n_entries++] = e;
     return BT_OK;
 }
@@ -844,8 +846,10 @@ static void concepts_dedupe(bt_classify_rules *r, size_t first)
     entry *e = r->entries + first;
     qsort(e, n, sizeof *e, cmp_concept);
     for (size_t i = 0; i < n; i++) {
-        if (kept > 0 && cmp_concept(&e[kept - 1], &e[i]) == 0) free(e[i].norm);
-        else e[kept++] = e[i];
+        if (kept > 0 && cmp_concept(&e[kept - 1], &e[i]) == 0) {
+            e[kept - 1].langs |= e[i].langs;
+            free(e[i].norm);
+        } else e[kept++] = e[i];
     }
     r->n_entries = first + kept;
 }
@@ -1941,6 +1945,7 @@ typedef struct {
 
 typedef struct {
     uint32_t at, concept;
+    uint64_t langs; /* the languages whose lists hold the term */
 } concept_hit;
 
 /* The concepts found in a text, in order of place once sorted. */
@@ -1949,8 +1954,8 @@ typedef struct {
     size_t n, cap;
 } concept_hits;
 
-/* Adds concept c found at `at`. BT_OK or BT_ERR_NO_MEMORY. */
-static bt_err concept_add(concept_hits *c, size_t at, int concept)
+/* Adds the concept of entry e found at `at`. BT_OK or BT_ERR_NO_MEMORY. */
+static bt_err concept_add(concept_hits *c, size_t at, const entry *e)
 {
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 32;
@@ -1960,7 +1965,8 @@ static bt_err concept_add(concept_hits *c, size_t at, int concept)
         c->cap = cap;
     }
     c->h[c->n].at = (uint32_t)at;
-    c->h[c->n++].concept = (uint32_t)concept;
+    c->h[c->n].langs = e->langs;
+    c->h[c->n++].concept = (uint32_t)e->idx;
     return BT_OK;
 }
 
@@ -1982,7 +1988,9 @@ static int sentence_end(const char *t, size_t n, size_t i)
 /* Adds what one sentence, holding the concepts in mask, says. A sentence
  * that only supposes a state ("if your account is suspended...") or asks
  * about it ("deactivate your account?") states nothing: it counts as
- * hypothetical only. */
+ * hypothetical only. The mask holds C_IF only for a conditional word of the
+ * language most of the sentence's other concepts are words of (see
+ * sentence_mask). */
 static void concepts_close(concepts_found *cf, uint32_t mask, int sentence, int question)
 {
     uint32_t states = mask >> C_STATE;
@@ -2003,6 +2011,36 @@ static void concepts_close(concepts_found *cf, uint32_t mask, int sentence, int 
         if ((states & (1u << k)) && level > cf->level[k]) cf->level[k] = level;
 }
 
+/* The concepts of one sentence, hits[from, to), as a mask. An "if" counts only
+ * when it is a word of the language most of the sentence's other concepts
+ * are words of (ties: any of them). Short words are other words
+ * elsewhere, more so once flattened: Slovenian "če" (if) is French "ce",
+ * Italian "se" (if) the Spanish reflexive, Hungarian "ha" (if) Spanish
+ * "has" ("se eliminó tu publicación", "tu cuenta ha sido suspendida"
+ * suppose nothing). */
+static uint32_t sentence_mask(const concept_hits *hits, size_t from, size_t to)
+{
+    const concept_hit *h = hits->h;
+    uint32_t mask = 0;
+    for (size_t i = from; i < to; i++) mask |= 1u << h[i].concept;
+    if (!(mask & (1u << C_IF))) return mask;
+    uint8_t votes[LANGS_MAX] = {0};
+    for (size_t i = from; i < to; i++)
+        for (uint64_t m = h[i].concept == C_IF ? 0 : h[i].langs; m != 0; m &= m - 1) {
+            int b = __builtin_ctzll(m);
+            if (votes[b] < UINT8_MAX) votes[b]++;
+        }
+    unsigned best = 0;
+    uint64_t top = 0;
+    for (int b = 0; b < LANGS_MAX; b++) {
+        if (votes[b] > best) best = votes[b], top = 0;
+        if (votes[b] == best && best > 0) top |= 1ull << b;
+    }
+    for (size_t i = from; i < to; i++)
+        if (h[i].concept == C_IF && (h[i].langs & top)) return mask;
+    return mask & ~(1u << C_IF);
+}
+
 /* What the concepts found in t[0, n) say, sentence by sentence (sorts
  * them by place). */
 static void concepts_read(concepts_found *cf, concept_hits *hits, const char *t, size_t n)
@@ -2016,23 +2054,21 @@ static void concepts_read(concepts_found *cf, concept_hits *hits, const char *t,
         for (; j > 0 && hits->h[j - 1].at > x.at; j--) hits->h[j] = hits->h[j - 1];
         hits->h[j] = x;
     }
-    size_t pos = 0;
+    size_t pos = 0, first = 0;
     int sentence = 0;
-    uint32_t mask = 0;
     for (size_t i = 0; i < hits->n; i++) {
         for (; pos < hits->h[i].at; pos++) {
             int end = sentence_end(t, n, pos);
             if (end) {
-                concepts_close(cf, mask, sentence++, end == 2);
-                mask = 0;
+                concepts_close(cf, sentence_mask(hits, first, i), sentence++, end == 2);
+                first = i;
             }
         }
-        mask |= 1u << hits->h[i].concept;
     }
     /* the last sentence: a question if its end says so */
     int end = 0;
     for (; pos < n && !end; pos++) end = sentence_end(t, n, pos);
-    concepts_close(cf, mask, sentence, end == 2);
+    concepts_close(cf, sentence_mask(hits, first, hits->n), sentence, end == 2);
 }
 
 /* Title and text, bounded, each normalised (the reference way if ref), on
@@ -2299,7 +2335,7 @@ static bt_err gather_reference(evidence *ev, concept_hits *ch, const bt_classify
         int found = 0, in_quotes = 0;
         if (e->cls == E_CONCEPT) {
             for (; find_entry(t, head, e, from, &s, &end); from = s + 1)
-                if (concept_add(ch, s, e->idx) != BT_OK) return BT_ERR_NO_MEMORY;
+                if (concept_add(ch, s, e) != BT_OK) return BT_ERR_NO_MEMORY;
             continue;
         }
         if (!is_scored(e)) continue;
@@ -2372,7 +2408,7 @@ static bt_err gather_indexed(evidence *ev, concept_hits *ch, const bt_classify_r
                     size_t end;
                     if (e->cls != E_CONCEPT) first = 1;
                     else if (i < head && match_at(t, head, e, i + 1 - e->part_len[0], &end, NULL) == 1 &&
-                             concept_add(ch, i + 1 - e->part_len[0], e->idx) != BT_OK)
+                             concept_add(ch, i + 1 - e->part_len[0], e) != BT_OK)
                         goto done;
                     continue;
                 }

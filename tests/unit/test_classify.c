@@ -322,8 +322,9 @@ static bt_classify_rules *concept_rules(void)
     const char *json =
         "{\"version\":1,\"kind_priority\":[\"appeal_reinstated\",\"suspension\"],"
         "\"dominant_kinds\":[\"appeal_reinstated\"],\"platforms\":{},\"kinds\":{},"
-        "\"concepts\":{\"you\":{\"en\":[\"your\",\"you \"]},\"we\":{\"en\":[\"we \"]},\"object\":{\"en\":[\"account\"]},"
-        "\"other\":{\"en\":[\"this account\"]},\"if\":{\"en\":[\"if \"]},"
+        "\"concepts\":{\"you\":{\"en\":[\"your\",\"you \"],\"sl\":[\"vaš\"],\"es\":[\"tu \"]},\"we\":{\"en\":[\"we \"]},"
+        "\"object\":{\"en\":[\"account\"],\"fr\":[\"compte\"],\"es\":[\"cuenta\"],\"sl\":[\"račun\"]},"
+        "\"other\":{\"en\":[\"this account\"]},\"if\":{\"en\":[\"if \"],\"sl\":[\"če \"],\"it\":[\"se \"]},"
         "\"state\":{\"suspension\":{\"en\":[\"suspend\",\"banned\"]},\"appeal_reinstated\":{\"en\":[\"reinstated\"]}}},"
         "\"model\":{\"bias\":-2,\"weights\":{\"concept_full\":4,\"other_account\":-5}}}";
     char problem[160];
@@ -373,6 +374,13 @@ TEST(concepts_count_when_they_meet_in_one_sentence)
     CHECK(c.notice == 1 && feature(&c, "concept_full") == 1 && feature(&c, "hypothetical") == 0);
     c = with(r, "Iffy posts: your account has been suspended");
     CHECK(c.notice == 1 && feature(&c, "hypothetical") == 0);
+    /* an "if" counts only in its own language: Slovenian "če" is "ce" once flattened, French for "this" */
+    c = with(r, "Če je vaš račun suspendiran, se lahko pritožite.");
+    CHECK(c.notice == 0 && feature(&c, "hypothetical") == 1);
+    c = with(r, "Ce compte est suspendu.");
+    CHECK(feature(&c, "hypothetical") == 0 && feature(&c, "concept_object") == 1);
+    c = with(r, "Se suspendió tu cuenta."); /* Italian "se" is "if", Spanish "se" is not */
+    CHECK(c.notice == 1 && feature(&c, "hypothetical") == 0 && feature(&c, "concept_full") == 1);
     bt_classify_rules_free(r);
 }
 
