@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { JSDOM, VirtualConsole } from 'jsdom';
 import { EXT, FIXTURES, compiled, fixtureHtml, sleep } from './helpers.mjs';
 import { mailPlatform } from '../../extension/src/core/rules.js';
-import { webmailOf, syncPlan, mailScript, mailCapture, webmailOrigins, MAIL_SCRIPTS } from '../../extension/src/core/webmail.js';
+import { webmailOf, syncPlan, mailScript, mailCapture, webmailOrigins, mailPermissions, MAIL_DATA, MAIL_SCRIPTS } from '../../extension/src/core/webmail.js';
 import { admit, cleanMail } from '../../extension/src/core/router.js';
 
 const pages = JSON.parse(readFileSync(join(FIXTURES, 'appeal-fixtures.json'), 'utf8')).pages;
@@ -94,6 +94,17 @@ test('webmail scripts: registered for exactly the opted-in webmails, on their or
   for (const m of s.matches) assert.ok(manifest.optional_host_permissions.includes(m), m);
   for (const js of s.js) assert.ok(readFileSync(join(EXT, js)), js);
   assert.ok(!manifest.content_scripts.some((c) => c.matches.some((m) => webmailOrigins('gmail').includes(m) || webmailOrigins('outlook').includes(m))), 'never declared statically');
+});
+
+test('Firefox: what the extension hands the native host is declared as data collection, mail only once asked for', () => {
+  const gecko = manifest.browser_specific_settings.gecko;
+  assert.deepEqual(gecko.data_collection_permissions.required, ['websiteContent', 'browsingActivity'], 'notices and their pages go to the host');
+  assert.deepEqual(gecko.data_collection_permissions.optional, [...MAIL_DATA], 'mail is optional, as reading it is');
+  assert.ok(Number.parseFloat(gecko.strict_min_version) >= 140, 'the first Firefox with built-in consent');
+  // Firefox: the webmail's origins and its mail together, on one click; Chromium knows no data_collection
+  assert.deepEqual(mailPermissions('gmail', true), { origins: webmailOrigins('gmail'), data_collection: ['personalCommunications'] });
+  assert.deepEqual(mailPermissions('outlook', false), { origins: webmailOrigins('outlook') });
+  for (const d of mailPermissions('outlook', true).data_collection) assert.ok(gecko.data_collection_permissions.optional.includes(d), d);
 });
 
 test('a webmail capture names the sender, not the webmail page, and has no screenshot trigger', () => {

@@ -17,6 +17,17 @@ export function webmailOrigins(id) {
   return w ? w.hosts.map((h) => `https://${h}/*`) : [];
 }
 
+// Firefox counts mail read for the native host as personal communications transmitted: the
+// manifest lists them as optional data collection, asked for with the host permission on the same
+// click and checked before each mail is read (the person may withdraw it in about:addons).
+// Chromium has no such permission and refuses the member.
+export const MAIL_DATA = Object.freeze(['personalCommunications']);
+
+/** What permissions.request/remove/contains take for one webmail (firefox: with MAIL_DATA). */
+export function mailPermissions(id, firefox) {
+  return firefox ? { origins: webmailOrigins(id), data_collection: [...MAIL_DATA] } : { origins: webmailOrigins(id) };
+}
+
 /** The webmail id of an https URL, or null (exact host: no subdomains). */
 export function webmailOf(url) {
   let u;

@@ -1,5 +1,5 @@
 import { api, ask, localise, t, h, say, errorText, platformLabel } from './common.js';
-import { webmailOrigins } from '../core/webmail.js';
+import { mailPermissions } from '../core/webmail.js';
 
 const $ = (id) => document.getElementById(id);
 let current = null;
@@ -39,17 +39,17 @@ $('appeal-text').addEventListener('change', (e) => save({ appealText: e.target.c
 for (const id of ['gmail', 'outlook']) {
   const box = $('webmail-' + id);
   box.addEventListener('change', async () => {
-    const origins = webmailOrigins(id);
+    const wanted = mailPermissions(id, typeof api.runtime.getBrowserInfo === 'function');
     if (box.checked) {
       let granted = false;
-      try { granted = await api.permissions.request({ origins }); } catch (e) { granted = false; }
+      try { granted = await api.permissions.request(wanted); } catch (e) { granted = false; }
       if (!granted) { box.checked = false; say($('message'), t('webmailDenied'), true); return; }
       await save({ webmail: { ...current.webmail, [id]: true } });
     } else {
       const next = { ...current.webmail };
       delete next[id];
       await save({ webmail: next });
-      try { await api.permissions.remove({ origins }); } catch (e) { /* kept by <all_urls> in Chromium */ }
+      try { await api.permissions.remove(wanted); } catch (e) { /* kept by <all_urls> in Chromium */ }
     }
   });
 }
