@@ -35,6 +35,8 @@ test('web-ext lint finds no error in the extension, and does find a broken manif
   const report = lint(EXTENSION);
   for (const w of report.warnings) console.log(`# warning ${w.code}: ${w.message}`);
   assert.deepEqual(report.errors.map((e) => `${e.code} ${e.file}: ${e.message}`), []);
+  assert.deepEqual(report.warnings.filter((w) => /DATA_COLLECTION/.test(w.code)).map((w) => w.message), [],
+    'Firefox is told what goes to the host (docs/EXTENSION.md "Firefox")');
 
   const copy = mkdtempSync(join(tmpdir(), 'bt-webext-'));
   try {
@@ -42,8 +44,11 @@ test('web-ext lint finds no error in the extension, and does find a broken manif
     const m = JSON.parse(readFileSync(join(copy, 'manifest.json'), 'utf8'));
     m.permissions.push('notAPermission');
     m.background.scripts = ['src/missing.js'];
+    delete m.browser_specific_settings.gecko.data_collection_permissions;
     writeFileSync(join(copy, 'manifest.json'), JSON.stringify(m));
-    assert.ok(lint(copy).errors.length > 0, 'a broken manifest is an error');
+    const broken = lint(copy);
+    assert.ok(broken.errors.length > 0, 'a broken manifest is an error');
+    assert.ok(broken.warnings.some((w) => w.code === 'MISSING_DATA_COLLECTION_PERMISSIONS'), 'and one that declares no data collection is warned about');
   } finally {
     rmSync(copy, { recursive: true, force: true });
   }
