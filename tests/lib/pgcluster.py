@@ -6,6 +6,10 @@ cluster belongs to `nobody` and the folder is handed to it.
 
 Nothing is skipped: without PostgreSQL, Cluster() raises and the test fails.
 
+A test killed outside its own hands (kill -9, a ctest timeout) leaves no server
+behind: each cluster has a watchdog, a process of its own session that stops
+and removes the cluster once the process that made it is gone.
+
 As a program it wraps a command (the C tests):
     python3 pgcluster.py COMMAND ARGS...
 runs COMMAND with BT_PG_HOST (the socket folder), BT_PG_PORT and BT_PG_USER
@@ -15,8 +19,10 @@ import pwd
 import random
 import shutil
 import subprocess
+import signal
 import sys
 import tempfile
+import time
 
 BIN = "/usr/lib/postgresql/15/bin"
 USER = "bantrail"
@@ -35,6 +41,9 @@ class Cluster:
             nobody = pwd.getpwnam("nobody")
             os.chown(self.root, nobody.pw_uid, nobody.pw_gid)
             self.as_owner = ["runuser", "-u", "nobody", "--"]
+        self.watchdog = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--watch", str(os.getpid()),
+                                          self.root, self.data, *self.as_owner], start_new_session=True,
+                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, cwd="/")
         self._owner([os.path.join(BIN, "initdb"), "-D", self.data, "-U", USER, "--auth=trust", "-E", "UTF8",
                      "--no-sync", "--no-instructions"])
         self.start()
@@ -80,9 +89,29 @@ class Cluster:
         if self.running():
             self.stop("immediate")
         shutil.rmtree(self.root, ignore_errors=True)
+        self.watchdog.kill()
+        self.watchdog.wait()
+
+
+def watch(parent, root, data, as_owner):
+    """The watchdog: once parent is gone, stops the cluster in data and removes root."""
+    while True:
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(1)
+    subprocess.run(as_owner + [os.path.join(BIN, "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop"],
+                   capture_output=True, cwd="/")
+    shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":
+    if len(sys.argv) >= 5 and sys.argv[1] == "--watch":
+        watch(int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5:])
+        sys.exit(0)
+    # a ctest timeout's SIGTERM: stop the cluster on the way out, as on any exit
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if len(sys.argv) < 2:
         sys.exit("usage: pgcluster.py COMMAND ARGS...")
     cluster = Cluster()
