@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <sodium.h>
@@ -21,25 +22,55 @@
 #include "bantrail/frame.h"
 #include "bantrail/rpc.h"
 
-static int socket_address(const char *dir, struct sockaddr_un *a)
+/* The session's socket: its full path in path (PATH_MAX), and in *a the
+ * address bind and connect take. An address holds 108 bytes; for a longer
+ * path *a names the socket relative to dir, and *back is the working folder
+ * to return to (socket_leave) once the caller, having entered dir
+ * (socket_enter), has bound or connected. 0, or -1 if dir cannot hold it. */
+static int socket_address(const char *dir, char *path, struct sockaddr_un *a)
 {
     memset(a, 0, sizeof *a);
     a->sun_family = AF_UNIX;
-    int n = snprintf(a->sun_path, sizeof a->sun_path, "%s/%s", dir, BT_SESSION_SOCKET);
-    return n > 0 && (size_t)n < sizeof a->sun_path ? 0 : -1;
+    int n = snprintf(path, PATH_MAX, "%s/%s", dir, BT_SESSION_SOCKET);
+    if (n <= 0 || n >= PATH_MAX) return -1;
+    snprintf(a->sun_path, sizeof a->sun_path, "%s", (size_t)n < sizeof a->sun_path ? path : BT_SESSION_SOCKET);
+    return 0;
+}
+
+/* Enters dir when the address is relative to it: the folder to come back
+ * to, -1 when there is none to (the address is the full path), -2 on error. */
+static int socket_enter(const char *dir, const struct sockaddr_un *a)
+{
+    if (a->sun_path[0] == '/') return -1;
+    int back = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (back < 0) return -2;
+    if (chdir(dir) != 0) {
+        close(back);
+        return -2;
+    }
+    return back;
+}
+
+static void socket_leave(int back)
+{
+    if (back < 0) return;
+    if (fchdir(back) != 0) { /* nowhere else to go: the caller keeps working with full paths */ }
+    close(back);
 }
 
 int bt_session_connect(const char *dir)
 {
     struct sockaddr_un a;
     struct stat st;
-    if (socket_address(dir, &a) != 0 || lstat(a.sun_path, &st) != 0) return -1;
+    char path[PATH_MAX];
+    if (socket_address(dir, path, &a) != 0 || lstat(path, &st) != 0) return -1;
     if (!S_ISSOCK(st.st_mode) || st.st_uid != getuid()) return -1; /* not ours: never talked to */
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -1;
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        if (errno == ECONNREFUSED) unlink(a.sun_path); /* left by a session that died */
-        close(fd);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), back = socket_enter(dir, &a);
+    int ok = fd >= 0 && back != -2 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0, why = errno;
+    socket_leave(back);
+    if (!ok) {
+        if (fd >= 0 && back != -2 && why == ECONNREFUSED) unlink(path); /* left by a session that died */
+        if (fd >= 0) close(fd);
         return -1;
     }
     return fd;
@@ -147,7 +178,8 @@ bt_err bt_session_start(const char *dir, const char *pass, size_t pass_len, int 
 {
     int ready[2];
     struct sockaddr_un a;
-    if (socket_address(dir, &a) != 0 || pipe2(ready, O_CLOEXEC) != 0) return BT_ERR_STORAGE;
+    char path[PATH_MAX];
+    if (socket_address(dir, path, &a) != 0 || pipe2(ready, O_CLOEXEC) != 0) return BT_ERR_STORAGE;
     pid_t pid = fork();
     if (pid < 0) {
         close(ready[0]);
@@ -176,16 +208,19 @@ bt_err bt_session_start(const char *dir, const char *pass, size_t pass_len, int 
         int listener = -1;
         if (err == BT_OK) {
             listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-            unlink(a.sun_path);
+            unlink(path);
             mode_t old = umask(0177); /* the socket: this user only */
-            if (listener < 0 || bind(listener, (struct sockaddr *)&a, sizeof a) != 0 || listen(listener, 8) != 0)
+            int back = socket_enter(dir, &a);
+            if (listener < 0 || back == -2 || bind(listener, (struct sockaddr *)&a, sizeof a) != 0 ||
+                listen(listener, 8) != 0)
                 err = BT_ERR_STORAGE;
+            socket_leave(back);
             umask(old);
         }
         unsigned char code = (unsigned char)err;
         if (write(ready[1], &code, 1) != 1) err = BT_ERR_INTERNAL;
         close(ready[1]);
-        if (err == BT_OK) serve(rpc, listener, a.sun_path);
+        if (err == BT_OK) serve(rpc, listener, path);
         bt_rpc_free(rpc);
         _exit(err == BT_OK ? 0 : 1);
     }

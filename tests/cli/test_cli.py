@@ -361,6 +361,25 @@ class Session(unittest.TestCase):
         self.assertNotEqual(cli(self.home, "list").returncode, 0, "locked again")
         self.assertIn(b"No unlocked session", cli(self.home, "lock").stdout)
 
+    def test_a_folder_whose_socket_path_is_longer_than_an_address_holds_still_has_a_session(self):
+        deep = os.path.join(self.home, "a-folder-name-of-some-length" * 4)  # the socket's path: > 108 bytes
+        os.makedirs(deep)
+        capture(deep, "We suspended your account.")
+        self.assertEqual(cli(deep, "passphrase", passphrase=PASS).returncode, 0)
+        sock = os.path.join(deep, "session.sock")
+        self.assertGreater(len(sock), 108)
+        try:
+            out = cli(deep, "unlock", passphrase=PASS)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertTrue(os.path.exists(sock), "the socket is in the log's folder")
+            out = cli(deep, "--json", "status")  # no passphrase given: answered by the session
+            self.assertEqual(json.loads(out.stdout)["state"], "unlocked", out.stderr)
+            self.assertFalse(os.path.exists(os.path.join(os.getcwd(), "session.sock")), "nothing where the command ran")
+        finally:
+            self.assertIn(b"Locked.", cli(deep, "lock").stdout)
+        self.assertFalse(os.path.exists(sock))
+        self.assertNotEqual(cli(deep, "list").returncode, 0, "locked again")
+
     def test_another_user_cannot_reach_it_and_a_dead_session_is_forgotten(self):
         self.assertEqual(cli(self.home, "unlock", passphrase=PASS).returncode, 0)
         if os.getuid() == 0:  # as someone else: the socket is this user's alone
