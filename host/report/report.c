@@ -224,8 +224,14 @@ const char *bt_report_list_name(int schema, bt_report_field f, int v)
 
 int bt_report_list_value(int schema, bt_report_field f, const char *name)
 {
-    if (name == NULL) return 0;
-    for (int v = 1, n = bt_report_list_count(schema, f); v <= n; v++)
+    int n = bt_report_list_count(schema, f);
+    if (name == NULL || n == 0) return 0;
+    if (!is_stated(f)) { /* the shared lists, directly: the parser's common case */
+        for (int v = 1; v <= n; v++)
+            if (strcmp(fields[f].names[v], name) == 0) return v;
+        return 0;
+    }
+    for (int v = 1; v <= n; v++)
         if (strcmp(bt_report_list_name(schema, f, v), name) == 0) return v;
     return 0;
 }
