@@ -1,9 +1,9 @@
-/* Anonymous reports: schema v1, canonical JSON, sealing and opening
+/* Anonymous reports: schemas v1 and v2, canonical JSON, sealing and opening
  * (docs/REPORT.md). See include/bantrail/report.h for the contracts.
  *
  * Decisions written down here:
  * - The collector accepts only the canonical rendering of a report (fixed
- *   member order, no whitespace, keywords in table order). That one rule
+ *   member order, no whitespace, keywords in its schema's list order). That one rule
  *   rejects duplicate members, escapes and number spellings that json-c
  *   would otherwise quietly normalise, and leaves no room for a client to
  *   smuggle bits through formatting.
@@ -121,7 +121,7 @@ static const char *const keyword_names_v2[] = {NULL,
 static const char *const category_only_v1[] = {NULL, "STATEMENT_CATEGORY_PORNOGRAPHY_OR_SEXUALIZED_CONTENT"};
 static const char *const keyword_only_v1[] = {NULL, "KEYWORD_GENDER_BASED_VIOLENCE"};
 /* Schema 1 values whose schema 2 equivalent has another name (docs/REPORT.md
- * section 1, "Schema 1 in the figures"); a schema 1 value not here and not
+ * section 1, "Both schemas in the figures"); a schema 1 value not here and not
  * in schema 2 keeps its own name in the figures' lists. */
 static const struct {
     const char *v1, *v2;
@@ -172,7 +172,7 @@ static const char *const country_names[] = {NULL,
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])) - 1)
 
 /* The lists every schema shares; category and keyword have their own per
- * schema (stated_list). */
+ * schema (bt_report_list_*). */
 static const struct {
     const char *const *names;
     int count;
