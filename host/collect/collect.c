@@ -238,7 +238,8 @@ const char *const bt_store_tables[] = {
     " keywords INTEGER NOT NULL, week INTEGER NOT NULL, duration INTEGER NOT NULL,"
     " offered INTEGER NOT NULL, submitted INTEGER NOT NULL, outcome INTEGER NOT NULL,"
     " delay INTEGER NOT NULL, account_type INTEGER NOT NULL, paid INTEGER NOT NULL,"
-    " country INTEGER NOT NULL, client INTEGER NOT NULL, counted INTEGER NOT NULL DEFAULT 1) WITHOUT ROWID",
+    " country INTEGER NOT NULL, client INTEGER NOT NULL, counted INTEGER NOT NULL DEFAULT 1,"
+    " keywords_hi INTEGER NOT NULL DEFAULT 0, schema_v INTEGER NOT NULL DEFAULT 1) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS seen(digest INTEGER PRIMARY KEY)",
     "CREATE TABLE IF NOT EXISTS owners(id BLOB PRIMARY KEY NOT NULL, key BLOB NOT NULL) WITHOUT ROWID",
     /* membership tokens: BLAKE2b-256 of each spent t, of each invite code */
@@ -250,11 +251,24 @@ const char *const bt_store_tables[] = {
     " n INTEGER NOT NULL, PRIMARY KEY(shard,part,k1,k2,k3,k4,k5,k6)) WITHOUT ROWID",
     NULL};
 
+/* The columns a store from before them gains (ALTER TABLE reports ADD
+ * COLUMN ...), each with the value its reports had: counted (membership
+ * tokens: all counted), keywords_hi and schema_v (schema 2: keywords 65-128,
+ * and which schema's lists category and keywords are values of). */
+const char *const bt_store_added_columns[] = {"counted INTEGER NOT NULL DEFAULT 1",
+                                              "keywords_hi INTEGER NOT NULL DEFAULT 0",
+                                              "schema_v INTEGER NOT NULL DEFAULT 1", NULL};
+
 /* the reports kept apart (counted=0, §5), counted without reading the others */
 const char *const bt_store_indexes[] = {
     "CREATE INDEX IF NOT EXISTS reports_not_counted ON reports(counted) WHERE counted=0", NULL};
 
-#define REPORT_COLUMNS "platform,kind,category,keywords,week,duration,offered,submitted,outcome,delay,account_type,paid,country"
+/* A report's columns, in the order of every statement and array below
+ * (REPORT_NCOLS): keywords holds keywords 1-64, keywords_hi 65-128 (as
+ * signed 64-bit integers), schema_v the schema of category and keywords. */
+#define REPORT_COLUMNS                                                                                       \
+    "platform,kind,category,keywords,week,duration,offered,submitted,outcome,delay,account_type,paid,country," \
+    "keywords_hi,schema_v"
 
 /* Every statement of the collector, once, for both stores (Q_* order). */
 const char *const bt_store_queries[Q_COUNT_] = {
@@ -263,9 +277,9 @@ const char *const bt_store_queries[Q_COUNT_] = {
     [Q_SPENT_GET] = "SELECT id FROM spent WHERE t=?",
     [Q_SPENT_INS] = "INSERT INTO spent(t,id) VALUES(?,?)",
     [Q_UPDATE] = "UPDATE reports SET platform=?2,kind=?3,category=?4,keywords=?5,week=?6,duration=?7,offered=?8,"
-                 "submitted=?9,outcome=?10,delay=?11,account_type=?12,paid=?13,country=?14,client=?15,"
-                 "counted=(counted|?16) WHERE id=?1",
-    [Q_INSERT] = "INSERT INTO reports(id," REPORT_COLUMNS ",client,counted) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                 "submitted=?9,outcome=?10,delay=?11,account_type=?12,paid=?13,country=?14,keywords_hi=?15,"
+                 "schema_v=?16,client=?17,counted=(counted|?18) WHERE id=?1",
+    [Q_INSERT] = "INSERT INTO reports(id," REPORT_COLUMNS ",client,counted) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
                  " ON CONFLICT DO NOTHING",
     [Q_OWNER_GET] = "SELECT key FROM owners WHERE id=?",
     [Q_OWNER_INS] = "INSERT INTO owners(id,key) VALUES(?,?)",
@@ -276,10 +290,11 @@ const char *const bt_store_queries[Q_COUNT_] = {
     [Q_INVITE_INS] = "INSERT INTO invites(code,remaining) VALUES(?,?)",
     [Q_INVITE_GET] = "SELECT remaining FROM invites WHERE code=?",
     [Q_INVITE_TAKE] = "UPDATE invites SET remaining=remaining-?1 WHERE code=?2 AND remaining>=?1",
-    /* ?1 shard, ?2-?14 the report's columns (REPORT_COLUMNS order), ?15 +1 or -1 */
+    /* ?1 shard, ?2-?16 the report's columns (REPORT_COLUMNS order; schema_v
+     * less 1, ?16: 0 for schema 1, as tallies from before schema 2 hold), ?17 +1 or -1 */
     [Q_TALLY] = "INSERT INTO tallies(shard,part,k1,k2,k3,k4,k5,k6,n) VALUES"
-                "(?1,1,?2,?3,?8,?9,?10,?11,?15),(?1,2,?6,?7,0,0,0,0,?15),(?1,3,?4,?5,0,0,0,0,?15),"
-                "(?1,4,?12,?13,?14,0,0,0,?15),(?1,5,?6,?2,?3,0,0,0,?15)"
+                "(?1,1,?2,?3,?8,?9,?10,?11,?17),(?1,2,?6,?7,0,0,0,0,?17),(?1,3,?4,?5,?15,?16,0,0,?17),"
+                "(?1,4,?12,?13,?14,0,0,0,?17),(?1,5,?6,?2,?3,0,0,0,?17)"
                 " ON CONFLICT(shard,part,k1,k2,k3,k4,k5,k6) DO UPDATE SET n=tallies.n+excluded.n",
     [Q_TALLY_ANY] = "SELECT 1 FROM tallies LIMIT 1",
     [Q_COUNTED_ANY] = "SELECT 1 FROM reports WHERE counted<>0 LIMIT 1",
@@ -288,7 +303,8 @@ const char *const bt_store_queries[Q_COUNT_] = {
                   " SELECT 0,1,platform,kind,offered,submitted,outcome,delay,count(*) FROM reports WHERE counted<>0"
                   " GROUP BY 3,4,5,6,7,8"
                   " UNION ALL SELECT 0,2,week,duration,0,0,0,0,count(*) FROM reports WHERE counted<>0 GROUP BY 3,4"
-                  " UNION ALL SELECT 0,3,category,keywords,0,0,0,0,count(*) FROM reports WHERE counted<>0 GROUP BY 3,4"
+                  " UNION ALL SELECT 0,3,category,keywords,keywords_hi,schema_v-1,0,0,count(*) FROM reports"
+                  " WHERE counted<>0 GROUP BY 3,4,5,6"
                   " UNION ALL SELECT 0,4,account_type,paid,country,0,0,0,count(*) FROM reports WHERE counted<>0"
                   " GROUP BY 3,4,5"
                   " UNION ALL SELECT 0,5,week,platform,kind,0,0,0,count(*) FROM reports WHERE counted<>0 GROUP BY 3,4,5",
@@ -664,10 +680,13 @@ typedef struct {
     const char **why;
 } submit_job;
 
+#define REPORT_NCOLS 15
+#define COL_SCHEMA 14 /* schema_v */
+
 /* A stored report's columns (REPORT_COLUMNS order) and counted. */
 typedef struct {
     int got;
-    int64_t v[13];
+    int64_t v[REPORT_NCOLS];
     int64_t counted;
 } old_row;
 
@@ -675,20 +694,20 @@ static int take_row(void *ctx, const bt_cell *cols, int n)
 {
     old_row *o = ctx;
     o->got = 1;
-    for (int i = 0; i < 13 && i < n; i++) o->v[i] = cols[i].i;
-    o->counted = n > 13 ? cols[13].i : 0;
+    for (int i = 0; i < REPORT_NCOLS && i < n; i++) o->v[i] = cols[i].i;
+    o->counted = n > REPORT_NCOLS ? cols[REPORT_NCOLS].i : 0;
     return 1;
 }
 
 /* Adds sign (+1, -1) to the tallies of a report's columns v (REPORT_COLUMNS
  * order), in a shard drawn at random. */
-static bt_err tally(bt_collect *c, const int64_t v[13], int sign)
+static bt_err tally(bt_collect *c, const int64_t v[REPORT_NCOLS], int sign)
 {
-    bt_arg a[15];
+    bt_arg a[REPORT_NCOLS + 2];
     a[0] = ARG_INT(randombytes_uniform(TALLY_SHARDS));
-    for (int i = 0; i < 13; i++) a[1 + i] = ARG_INT(v[i]);
-    a[14] = ARG_INT(sign);
-    return dberr(run(c, Q_TALLY, a, 15, NULL, NULL, NULL));
+    for (int i = 0; i < REPORT_NCOLS; i++) a[1 + i] = ARG_INT(i == COL_SCHEMA ? v[i] - 1 : v[i]);
+    a[REPORT_NCOLS + 1] = ARG_INT(sign);
+    return dberr(run(c, Q_TALLY, a, REPORT_NCOLS + 2, NULL, NULL, NULL));
 }
 
 static bt_err store(bt_collect *c, void *ctx)
@@ -735,16 +754,18 @@ static bt_err store(bt_collect *c, void *ctx)
         return BT_OK;
     }
     /* A new id is the common case: try the insert, update when it existed. */
-    const int64_t v[13] = {r->platform, r->kind, r->category, (int64_t)r->keywords, r->week, r->duration,
-                           r->offered, r->submitted, r->outcome, r->delay, r->account_type, r->paid, r->country};
-    bt_arg a[16];
+    const int64_t v[REPORT_NCOLS] = {r->platform, r->kind, r->category, (int64_t)r->keywords[0], r->week,
+                                     r->duration, r->offered, r->submitted, r->outcome, r->delay, r->account_type,
+                                     r->paid, r->country, (int64_t)r->keywords[1], r->v};
+    bt_arg a[REPORT_NCOLS + 3];
     a[0] = id[0];
-    for (int i = 0; i < 13; i++) a[1 + i] = ARG_INT(v[i]);
-    a[14] = ARG_INT(r->client);
-    a[15] = ARG_INT(counted);
+    for (int i = 0; i < REPORT_NCOLS; i++) a[1 + i] = ARG_INT(v[i]);
+    a[REPORT_NCOLS + 1] = ARG_INT(r->client);
+    a[REPORT_NCOLS + 2] = ARG_INT(counted);
     j->updated = 0;
     for (int pass = 0; pass < 2; pass++) {
-        if ((err = dberr(run(c, pass ? Q_UPDATE : Q_INSERT, a, 16, NULL, NULL, &changed))) != BT_OK) return err;
+        if ((err = dberr(run(c, pass ? Q_UPDATE : Q_INSERT, a, REPORT_NCOLS + 3, NULL, NULL, &changed))) != BT_OK)
+            return err;
         if (changed == 1) break;
         if (pass) return ERR_RETRY; /* neither inserted nor updated: it moved under us */
         j->updated = 1;

@@ -52,7 +52,7 @@ typedef enum {
 enum {
     TALLY_APPEALS = 1, /* platform, kind, offered, submitted, outcome, delay */
     TALLY_WEEKS,       /* week, duration */
-    TALLY_STATED,      /* category, keywords */
+    TALLY_STATED,      /* category, keywords 1-64, keywords 65-128, schema (0: 1, 1: 2) */
     TALLY_CONTEXT,     /* account_type, paid, country */
     TALLY_WEEKLY       /* week, platform, kind: the weekly open data */
 };
@@ -71,6 +71,10 @@ extern const char *const bt_store_queries[Q_COUNT_];
  * BLOB, INTEGER and WITHOUT ROWID. */
 extern const char *const bt_store_tables[];
 extern const char *const bt_store_indexes[];
+/* The columns of reports a store from before them gains ("name TYPE ..."),
+ * ending in NULL: SQLite adds each it lacks, PostgreSQL ADD COLUMN IF NOT
+ * EXISTS; both before the indexes. */
+extern const char *const bt_store_added_columns[];
 
 typedef struct {
     const char *name; /* "sqlite" or "postgresql" */

@@ -43,7 +43,6 @@ static int add_group(void *ctx, const bt_cell *c, int ncols)
     agg *a = ctx;
     const int64_t part = c[0].i, k1 = c[1].i, k2 = c[2].i, k3 = c[3].i, k4 = c[4].i, k5 = c[5].i, k6 = c[6].i;
     const int64_t n = c[7].i;
-    const int nkw = bt_report_enum_count(BT_RF_KEYWORD);
     (void)ncols;
     if (part == TALLY_APPEALS) { /* platform, kind, offered, submitted, outcome, delay */
         if (!ok_value(BT_RF_PLATFORM, k1, 0) || !ok_value(BT_RF_KIND, k2, 0) || !ok_value(BT_RF_OFFERED, k3, 0) ||
@@ -73,10 +72,15 @@ static int add_group(void *ctx, const bt_cell *c, int ncols)
         int64_t wy = k1 / 100 - YEAR0, ww = k1 % 100;
         if (wy >= 0 && wy < YEARS && ww >= 1 && ww <= 53) a->week[wy * 53 + ww - 1] += n;
         if (ok_value(BT_RF_DURATION, k2, 0)) a->v[BT_RF_DURATION][k2] += n;
-    } else if (part == TALLY_STATED) { /* category, keywords */
-        if (ok_value(BT_RF_CATEGORY, k1, 1)) a->v[BT_RF_CATEGORY][k1] += n;
-        if (k2 >= 0 && (nkw >= 63 || ((uint64_t)k2 >> nkw) == 0))
-            for (uint64_t k = (uint64_t)k2; k != 0; k &= k - 1) a->v[BT_RF_KEYWORD][__builtin_ctzll(k) + 1] += n;
+    } else if (part == TALLY_STATED) { /* category, keywords 1-64 and 65-128 of schema k4 + 1: both in the figures' lists */
+        const uint64_t kw[BT_REPORT_KEYWORD_WORDS] = {(uint64_t)k2, (uint64_t)k3};
+        uint64_t fig[BT_REPORT_KEYWORD_WORDS];
+        int cat = 0;
+        if (k1 < 0 || k1 > 255 || (k4 != 0 && k4 != 1) || bt_report_stated_figures((int)k4 + 1, (int)k1, kw, &cat, fig) != 0)
+            return 0;
+        a->v[BT_RF_CATEGORY][cat] += n;
+        for (int w = 0; w < BT_REPORT_KEYWORD_WORDS; w++)
+            for (uint64_t k = fig[w]; k != 0; k &= k - 1) a->v[BT_RF_KEYWORD][w * 64 + __builtin_ctzll(k) + 1] += n;
     } else if (part == TALLY_CONTEXT) { /* account_type, paid, country */
         if (ok_value(BT_RF_ACCOUNT_TYPE, k1, 1)) a->v[BT_RF_ACCOUNT_TYPE][k1] += n;
         if (ok_value(BT_RF_PAID, k2, 1)) a->v[BT_RF_PAID][k2] += n;

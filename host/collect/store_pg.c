@@ -229,10 +229,12 @@ static bt_db_rc make_tables(pg_store *s)
 {
     bt_db_rc rc = pg_exec(s, "BEGIN");
     if (rc == BT_DB_OK) rc = pg_exec(s, "SELECT pg_advisory_xact_lock(" PG_LOCK_KEY ")");
-    for (int pass = 0; pass < 2; pass++) {
-        const char *const *list = pass ? bt_store_indexes : bt_store_tables;
+    for (int pass = 0; pass < 3; pass++) {
+        const char *const *list = pass == 0 ? bt_store_tables : pass == 1 ? bt_store_added_columns : bt_store_indexes;
         for (int i = 0; rc == BT_DB_OK && list[i] != NULL; i++) {
-            char *sql = translate(list[i], 1);
+            char add[160], *sql;
+            snprintf(add, sizeof add, "ALTER TABLE reports ADD COLUMN IF NOT EXISTS %s", list[i]);
+            sql = translate(pass == 1 ? add : list[i], 1);
             rc = sql ? pg_exec(s, sql) : BT_DB_FAIL;
             free(sql);
         }

@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -94,17 +95,21 @@ static void sq_close(bt_store *base)
 
 static const bt_store_ops sq_ops = {"sqlite", sq_run, sq_begin, sq_begin_read, sq_commit, sq_rollback, sq_close};
 
-/* A store from before tokens (user_version 2) gains reports.counted (1: its
- * reports all count, as they did). */
+/* A store from before tokens (user_version 2) or schema 2 (3) gains the
+ * columns it lacks (bt_store_added_columns), with its reports' values. */
 static int migrate(sqlite3 *db)
 {
-    sqlite3_stmt *s = NULL;
-    int has = sqlite3_prepare_v2(db, "SELECT counted FROM reports LIMIT 0", -1, &s, NULL) == SQLITE_OK;
-    sqlite3_finalize(s);
-    if (!has && sqlite3_exec(db, "ALTER TABLE reports ADD COLUMN counted INTEGER NOT NULL DEFAULT 1", NULL, NULL,
-                             NULL) != SQLITE_OK)
-        return -1;
-    return sqlite3_exec(db, "PRAGMA user_version=3", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+    for (int i = 0; bt_store_added_columns[i] != NULL; i++) {
+        const char *def = bt_store_added_columns[i];
+        char sql[160];
+        sqlite3_stmt *s = NULL;
+        snprintf(sql, sizeof sql, "SELECT %.*s FROM reports LIMIT 0", (int)strcspn(def, " "), def);
+        int has = sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK;
+        sqlite3_finalize(s);
+        snprintf(sql, sizeof sql, "ALTER TABLE reports ADD COLUMN %s", def);
+        if (!has && sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) return -1;
+    }
+    return sqlite3_exec(db, "PRAGMA user_version=4", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
 bt_err bt_store_sqlite_open(bt_store **out, const char *path, int durable)

@@ -43,6 +43,15 @@ static const bt_case_event *first_restriction(const bt_case *c)
     return NULL;
 }
 
+/* A category or keyword name (either schema's) -> its value in the schema
+ * reports are made in, or 0. */
+static int stated_now(bt_report_field f, const char *name)
+{
+    int v = bt_report_list_value(BT_REPORT_SCHEMA, f, name);
+    if (v == 0) v = bt_report_to_figures(1, f, bt_report_list_value(1, f, name));
+    return v <= bt_report_list_count(BT_REPORT_SCHEMA, f) ? v : 0;
+}
+
 bt_err bt_share_derive(bt_report *out, const bt_case *c, json_object *notice, const bt_share_context *ctx,
                        const unsigned char id[BT_REPORT_ID_BYTES], const char **why)
 {
@@ -62,13 +71,15 @@ bt_err bt_share_derive(bt_report *out, const bt_case *c, json_object *notice, co
     if (out->platform == 0) out->platform = (uint8_t)bt_report_enum_value(BT_RF_PLATFORM, "other");
     out->kind = (uint8_t)bt_report_enum_value(BT_RF_KIND, ev->kind);
 
-    /* what was stated, in DSA keys */
+    /* what was stated, in the DSA keys of the schema reports are made in
+     * (the classifier's may be schema 1's: each becomes its schema 2
+     * equivalent, or nothing when it has none, docs/REPORT.md section 1) */
+    out->v = BT_REPORT_SCHEMA;
     const char *reason = bt_json_str(cls, "reason"), *category = bt_json_str(cls, "category");
-    if (category != NULL) out->category = (uint8_t)bt_report_enum_value(BT_RF_CATEGORY, category);
-    if (reason != NULL && bt_report_enum_value(BT_RF_KEYWORD, reason) > 0)
-        out->keywords = (uint64_t)1 << (bt_report_enum_value(BT_RF_KEYWORD, reason) - 1);
-    else if (reason != NULL && out->category == 0)
-        out->category = (uint8_t)bt_report_enum_value(BT_RF_CATEGORY, reason);
+    int kw = stated_now(BT_RF_KEYWORD, reason);
+    out->category = (uint8_t)stated_now(BT_RF_CATEGORY, category);
+    if (kw > 0) out->keywords[(kw - 1) / 64] = (uint64_t)1 << ((kw - 1) % 64);
+    else if (out->category == 0) out->category = (uint8_t)stated_now(BT_RF_CATEGORY, reason);
 
     /* the ISO week of the restriction, never the day; durations in buckets */
     out->week = bt_report_week_of(c->restricted_at >= 0 ? c->restricted_at : ev->at);
@@ -125,11 +136,15 @@ json_object *bt_share_words(const bt_report *r)
     snprintf(week, sizeof week, "%04d-W%02d", r->week / 100, r->week % 100);
     line(arr, "Platform: %s. What happened: %s, in ISO week %s (the week only, never the day).",
          bt_report_enum_name(BT_RF_PLATFORM, r->platform), bt_report_enum_name(BT_RF_KIND, r->kind), week);
-    if (r->category != 0) line(arr, "Stated reason (EU DSA category): %s.", bt_report_enum_name(BT_RF_CATEGORY, r->category));
-    for (int k = 0; k < 64; k++)
-        if (r->keywords & ((uint64_t)1 << k))
-            line(arr, "Stated reason (EU DSA keyword): %s.", bt_report_enum_name(BT_RF_KEYWORD, k + 1));
-    if (r->category == 0 && r->keywords == 0) line(arr, "No reason was stated.");
+    if (r->category != 0)
+        line(arr, "Stated reason (EU DSA category): %s.", bt_report_list_name(r->v, BT_RF_CATEGORY, r->category));
+    int any_kw = 0;
+    for (int k = 0; k < 64 * BT_REPORT_KEYWORD_WORDS; k++)
+        if (r->keywords[k / 64] >> (k % 64) & 1) {
+            line(arr, "Stated reason (EU DSA keyword): %s.", bt_report_list_name(r->v, BT_RF_KEYWORD, k + 1));
+            any_kw = 1;
+        }
+    if (r->category == 0 && !any_kw) line(arr, "No reason was stated.");
     line(arr, "Stated duration: %s.", bt_report_enum_name(BT_RF_DURATION, r->duration));
     line(arr, "Appeal offered: %s.", bt_report_enum_name(BT_RF_OFFERED, r->offered));
     if (r->submitted) {

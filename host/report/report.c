@@ -1,9 +1,9 @@
-/* Anonymous reports: schema v1, canonical JSON, sealing and opening
+/* Anonymous reports: schemas v1 and v2, canonical JSON, sealing and opening
  * (docs/REPORT.md). See include/bantrail/report.h for the contracts.
  *
  * Decisions written down here:
  * - The collector accepts only the canonical rendering of a report (fixed
- *   member order, no whitespace, keywords in table order). That one rule
+ *   member order, no whitespace, keywords in its schema's list order). That one rule
  *   rejects duplicate members, escapes and number spellings that json-c
  *   would otherwise quietly normalise, and leaves no room for a client to
  *   smuggle bits through formatting.
@@ -13,6 +13,7 @@
 
 #include <json-c/json.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,7 +27,10 @@ static const char *const platform_names[] = {NULL,
 static const char *const kind_names[] = {NULL,
     "suspension", "disabled", "temporary_restriction", "action_blocked", "checkpoint", "warning",
 };
-static const char *const category_names[] = {NULL,
+/* Schema 1: the Transparency Database's lists as Bantrail took them in
+ * 2024 (docs/REPORT.md section 1 says where they differ from the
+ * database's own of that time). Frozen: reports in this schema still come. */
+static const char *const category_names_v1[] = {NULL,
     "STATEMENT_CATEGORY_ANIMAL_WELFARE",
     "STATEMENT_CATEGORY_DATA_PROTECTION_AND_PRIVACY_VIOLATIONS",
     "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH",
@@ -43,8 +47,7 @@ static const char *const category_names[] = {NULL,
     "STATEMENT_CATEGORY_VIOLENCE",
     "STATEMENT_CATEGORY_OTHER_VIOLATION_TC",
 };
-/* At most 64: they are stored as a bit mask. */
-static const char *const keyword_names[] = {NULL,
+static const char *const keyword_names_v1[] = {NULL,
     "KEYWORD_ANIMAL_HARM", "KEYWORD_UNLAWFUL_SALE_ANIMALS",
     "KEYWORD_BIOMETRIC_DATA_BREACH", "KEYWORD_MISSING_PROCESSING_GROUND",
     "KEYWORD_RIGHT_TO_BE_FORGOTTEN", "KEYWORD_DATA_FALSIFICATION",
@@ -69,6 +72,71 @@ static const char *const keyword_names[] = {NULL,
     "KEYWORD_PROHIBITED_OR_RESTRICTED_PRODUCTS", "KEYWORD_UNSAFE_OR_NON_COMPLIANT_PRODUCTS",
     "KEYWORD_COORDINATED_HARM", "KEYWORD_GENDER_BASED_VIOLENCE", "KEYWORD_HUMAN_EXPLOITATION",
     "KEYWORD_HUMAN_TRAFFICKING", "KEYWORD_INCITEMENT_VIOLENCE_HATRED", "KEYWORD_OTHER",
+};
+/* Schema 2: the database's lists since February 2025, in the order of
+ * STATEMENT_CATEGORIES and KEYWORDS in app/Models/Statement.php of
+ * github.com/digital-services-act/transparency-database (commit 69e80a0b,
+ * the lists as of a4729e7f, 2025-03-27). */
+static const char *const category_names_v2[] = {NULL,
+    "STATEMENT_CATEGORY_ANIMAL_WELFARE", "STATEMENT_CATEGORY_CONSUMER_INFORMATION",
+    "STATEMENT_CATEGORY_CYBER_VIOLENCE", "STATEMENT_CATEGORY_CYBER_VIOLENCE_AGAINST_WOMEN",
+    "STATEMENT_CATEGORY_DATA_PROTECTION_AND_PRIVACY_VIOLATIONS",
+    "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH", "STATEMENT_CATEGORY_INTELLECTUAL_PROPERTY_INFRINGEMENTS",
+    "STATEMENT_CATEGORY_NEGATIVE_EFFECTS_ON_CIVIC_DISCOURSE_OR_ELECTIONS",
+    "STATEMENT_CATEGORY_NOT_SPECIFIED_NOTICE", "STATEMENT_CATEGORY_OTHER_VIOLATION_TC",
+    "STATEMENT_CATEGORY_PROTECTION_OF_MINORS", "STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY",
+    "STATEMENT_CATEGORY_SCAMS_AND_FRAUD", "STATEMENT_CATEGORY_SELF_HARM",
+    "STATEMENT_CATEGORY_UNSAFE_AND_PROHIBITED_PRODUCTS", "STATEMENT_CATEGORY_VIOLENCE",
+};
+static const char *const keyword_names_v2[] = {NULL,
+    "KEYWORD_ADULT_SEXUAL_MATERIAL", "KEYWORD_AGE_SPECIFIC_RESTRICTIONS",
+    "KEYWORD_AGE_SPECIFIC_RESTRICTIONS_MINORS", "KEYWORD_ANIMAL_HARM", "KEYWORD_BIOMETRIC_DATA_BREACH",
+    "KEYWORD_BULLYING_AGAINST_GIRLS", "KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL",
+    "KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL_DEEPFAKE", "KEYWORD_CONTENT_PROMOTING_EATING_DISORDERS",
+    "KEYWORD_COORDINATED_HARM", "KEYWORD_COPYRIGHT_INFRINGEMENT", "KEYWORD_CYBER_BULLYING_INTIMIDATION",
+    "KEYWORD_CYBER_HARASSMENT", "KEYWORD_CYBER_HARASSMENT_AGAINST_WOMEN", "KEYWORD_CYBER_INCITEMENT",
+    "KEYWORD_CYBER_STALKING", "KEYWORD_CYBER_STALKING_AGAINST_WOMEN", "KEYWORD_DATA_FALSIFICATION",
+    "KEYWORD_DEFAMATION", "KEYWORD_DESIGN_INFRINGEMENT", "KEYWORD_DISCRIMINATION",
+    "KEYWORD_FEMALE_GENDERED_DISINFORMATION", "KEYWORD_GEOGRAPHIC_INDICATIONS_INFRINGEMENT",
+    "KEYWORD_GEOGRAPHICAL_REQUIREMENTS", "KEYWORD_GOODS_SERVICES_NOT_PERMITTED",
+    "KEYWORD_GROOMING_SEXUAL_ENTICEMENT_MINORS", "KEYWORD_HATE_SPEECH", "KEYWORD_HIDDEN_ADVERTISEMENT",
+    "KEYWORD_HUMAN_EXPLOITATION", "KEYWORD_HUMAN_TRAFFICKING", "KEYWORD_ILLEGAL_ORGANIZATIONS",
+    "KEYWORD_IMPERSONATION_ACCOUNT_HIJACKING", "KEYWORD_INAUTHENTIC_ACCOUNTS", "KEYWORD_INAUTHENTIC_LISTINGS",
+    "KEYWORD_INAUTHENTIC_USER_REVIEWS", "KEYWORD_INCITEMENT_AGAINST_WOMEN",
+    "KEYWORD_INCITEMENT_VIOLENCE_HATRED", "KEYWORD_INSUFFICIENT_INFORMATION_ON_TRADERS",
+    "KEYWORD_LANGUAGE_REQUIREMENTS", "KEYWORD_MISINFORMATION_DISINFORMATION",
+    "KEYWORD_MISLEADING_INFO_CONSUMER_RIGHTS", "KEYWORD_MISLEADING_INFO_GOODS_SERVICES",
+    "KEYWORD_MISSING_PROCESSING_GROUND", "KEYWORD_NON_CONSENSUAL_IMAGE_SHARING",
+    "KEYWORD_NON_CONSENSUAL_IMAGE_SHARING_AGAINST_WOMEN", "KEYWORD_NON_CONSENSUAL_MATERIAL_DEEPFAKE",
+    "KEYWORD_NON_CONSENSUAL_MATERIAL_DEEPFAKE_AGAINST_WOMEN", "KEYWORD_NONCOMPLIANCE_PRICING",
+    "KEYWORD_NUDITY", "KEYWORD_PATENT_INFRINGEMENT", "KEYWORD_PHISHING", "KEYWORD_PROHIBITED_PRODUCTS",
+    "KEYWORD_PYRAMID_SCHEMES", "KEYWORD_RIGHT_TO_BE_FORGOTTEN", "KEYWORD_RISK_ENVIRONMENTAL_DAMAGE",
+    "KEYWORD_RISK_PUBLIC_HEALTH", "KEYWORD_SELF_MUTILATION", "KEYWORD_STALKING", "KEYWORD_SUICIDE",
+    "KEYWORD_TERRORIST_CONTENT", "KEYWORD_TRADE_SECRET_INFRINGEMENT", "KEYWORD_TRADEMARK_INFRINGEMENT",
+    "KEYWORD_TRAFFICKING_WOMEN_GIRLS", "KEYWORD_UNLAWFUL_SALE_ANIMALS", "KEYWORD_UNSAFE_CHALLENGES",
+    "KEYWORD_UNSAFE_PRODUCTS", "KEYWORD_VIOLATION_EU_LAW", "KEYWORD_VIOLATION_NATIONAL_LAW", "KEYWORD_OTHER",
+};
+/* The figures' lists (BT_REPORT_FIGURES) are schema 2's, then these: the
+ * schema 1 values with no schema 2 equivalent, counted under their own name. */
+static const char *const category_only_v1[] = {NULL, "STATEMENT_CATEGORY_PORNOGRAPHY_OR_SEXUALIZED_CONTENT"};
+static const char *const keyword_only_v1[] = {NULL, "KEYWORD_GENDER_BASED_VIOLENCE"};
+/* Schema 1 values whose schema 2 equivalent has another name (docs/REPORT.md
+ * section 1, "Both schemas in the figures"); a schema 1 value not here and not
+ * in schema 2 keeps its own name in the figures' lists. */
+static const struct {
+    const char *v1, *v2;
+} renamed[] = {
+    {"STATEMENT_CATEGORY_NON_CONSENSUAL_BEHAVIOUR", "STATEMENT_CATEGORY_CYBER_VIOLENCE"},
+    {"STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE", "STATEMENT_CATEGORY_OTHER_VIOLATION_TC"},
+    {"STATEMENT_CATEGORY_UNSAFE_AND_ILLEGAL_PRODUCTS", "STATEMENT_CATEGORY_UNSAFE_AND_PROHIBITED_PRODUCTS"},
+    {"KEYWORD_DISINFORMATION", "KEYWORD_MISINFORMATION_DISINFORMATION"},
+    {"KEYWORD_FOREIGN_INFORMATION_MANIPULATION", "KEYWORD_MISINFORMATION_DISINFORMATION"},
+    {"KEYWORD_MISINFORMATION", "KEYWORD_MISINFORMATION_DISINFORMATION"},
+    {"KEYWORD_ONLINE_BULLYING_INTIMIDATION", "KEYWORD_CYBER_BULLYING_INTIMIDATION"},
+    {"KEYWORD_NON_CONSENSUAL_ITEMS_DEEPFAKE", "KEYWORD_NON_CONSENSUAL_MATERIAL_DEEPFAKE"},
+    {"KEYWORD_IMAGE_BASED_SEXUAL_ABUSE", "KEYWORD_NON_CONSENSUAL_IMAGE_SHARING"},
+    {"KEYWORD_PROHIBITED_OR_RESTRICTED_PRODUCTS", "KEYWORD_PROHIBITED_PRODUCTS"},
+    {"KEYWORD_UNSAFE_OR_NON_COMPLIANT_PRODUCTS", "KEYWORD_UNSAFE_PRODUCTS"},
 };
 static const char *const duration_names[] = {NULL,
     "not_stated", "lt_24h", "1d_3d", "3d_7d", "7d_30d", "30d_90d", "ge_90d", "permanent",
@@ -103,14 +171,14 @@ static const char *const country_names[] = {NULL,
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])) - 1)
 
+/* The lists every schema shares; category and keyword have their own per
+ * schema (bt_report_list_*). */
 static const struct {
     const char *const *names;
     int count;
 } fields[BT_RF_COUNT_] = {
     [BT_RF_PLATFORM] = {platform_names, COUNT(platform_names)},
     [BT_RF_KIND] = {kind_names, COUNT(kind_names)},
-    [BT_RF_CATEGORY] = {category_names, COUNT(category_names)},
-    [BT_RF_KEYWORD] = {keyword_names, COUNT(keyword_names)},
     [BT_RF_DURATION] = {duration_names, COUNT(duration_names)},
     [BT_RF_OFFERED] = {offered_names, COUNT(offered_names)},
     [BT_RF_OUTCOME] = {outcome_names, COUNT(outcome_names)},
@@ -120,18 +188,67 @@ static const struct {
     [BT_RF_COUNTRY] = {country_names, COUNT(country_names)},
 };
 
-_Static_assert(sizeof(keyword_names) / sizeof(keyword_names[0]) - 1 <= 64, "keywords fit a mask");
+_Static_assert(COUNT(keyword_names_v1) <= 64 * BT_REPORT_KEYWORD_WORDS, "keywords fit a set");
+_Static_assert(COUNT(keyword_names_v2) + COUNT(keyword_only_v1) <= 64 * BT_REPORT_KEYWORD_WORDS, "keywords fit a set");
+
+static int is_stated(bt_report_field f)
+{
+    return f == BT_RF_CATEGORY || f == BT_RF_KEYWORD;
+}
+
+static int schema_ok(int schema)
+{
+    return schema == 1 || schema == 2 || schema == BT_REPORT_FIGURES;
+}
+
+int bt_report_list_count(int schema, bt_report_field f)
+{
+    int cat = f == BT_RF_CATEGORY;
+    if ((unsigned)f >= BT_RF_COUNT_ || !schema_ok(schema)) return 0;
+    if (!is_stated(f)) return fields[f].count;
+    if (schema == 1) return cat ? COUNT(category_names_v1) : COUNT(keyword_names_v1);
+    if (schema == 2) return cat ? COUNT(category_names_v2) : COUNT(keyword_names_v2);
+    return cat ? COUNT(category_names_v2) + COUNT(category_only_v1) : COUNT(keyword_names_v2) + COUNT(keyword_only_v1);
+}
+
+const char *bt_report_list_name(int schema, bt_report_field f, int v)
+{
+    int cat = f == BT_RF_CATEGORY;
+    if (v < 1 || v > bt_report_list_count(schema, f)) return NULL;
+    if (!is_stated(f)) return fields[f].names[v];
+    if (schema == 1) return cat ? category_names_v1[v] : keyword_names_v1[v];
+    int n2 = bt_report_list_count(2, f);
+    if (v <= n2) return cat ? category_names_v2[v] : keyword_names_v2[v];
+    return cat ? category_only_v1[v - n2] : keyword_only_v1[v - n2];
+}
+
+int bt_report_list_value(int schema, bt_report_field f, const char *name)
+{
+    int n = bt_report_list_count(schema, f);
+    if (name == NULL || n == 0) return 0;
+    if (!is_stated(f)) { /* the shared lists, directly: the parser's common case */
+        for (int v = 1; v <= n; v++)
+            if (strcmp(fields[f].names[v], name) == 0) return v;
+        return 0;
+    }
+    for (int v = 1; v <= n; v++)
+        if (strcmp(bt_report_list_name(schema, f, v), name) == 0) return v;
+    return 0;
+}
 
 int bt_report_enum_count(bt_report_field f)
 {
-    if ((unsigned)f >= BT_RF_COUNT_) return 0;
-    return fields[f].count;
+    return bt_report_list_count(BT_REPORT_FIGURES, f);
 }
 
 const char *bt_report_enum_name(bt_report_field f, int v)
 {
-    if ((unsigned)f >= BT_RF_COUNT_ || v < 1 || v > fields[f].count) return NULL;
-    return fields[f].names[v];
+    return bt_report_list_name(BT_REPORT_FIGURES, f, v);
+}
+
+int bt_report_enum_value(bt_report_field f, const char *name)
+{
+    return bt_report_list_value(BT_REPORT_FIGURES, f, name);
 }
 
 char *bt_report_words_key(char *out, size_t cap, bt_report_field f, int v)
@@ -147,11 +264,49 @@ char *bt_report_words_key(char *out, size_t cap, bt_report_field f, int v)
     return out;
 }
 
-int bt_report_enum_value(bt_report_field f, const char *name)
+/* Value v of a stated field in schema 1 -> its value in the figures' lists:
+ * the schema 2 value of the same name or of its new name (renamed[]), else
+ * its own place after schema 2's. Found by name once, then kept. */
+static int v1_map[2][65]; /* [keyword?][schema 1 value] */
+static pthread_once_t v1_map_once = PTHREAD_ONCE_INIT;
+
+static void v1_map_init(void)
 {
-    if ((unsigned)f >= BT_RF_COUNT_ || name == NULL) return 0;
-    for (int v = 1; v <= fields[f].count; v++)
-        if (strcmp(fields[f].names[v], name) == 0) return v;
+    for (int k = 0; k < 2; k++) {
+        bt_report_field f = k ? BT_RF_KEYWORD : BT_RF_CATEGORY;
+        for (int v = 1, n = bt_report_list_count(1, f); v <= n; v++) {
+            const char *name = bt_report_list_name(1, f, v);
+            for (size_t i = 0; i < sizeof renamed / sizeof renamed[0]; i++)
+                if (strcmp(renamed[i].v1, name) == 0) name = renamed[i].v2;
+            v1_map[k][v] = bt_report_list_value(BT_REPORT_FIGURES, f, name);
+        }
+    }
+}
+
+_Static_assert(COUNT(category_names_v1) <= 64 && COUNT(keyword_names_v1) <= 64, "v1_map fits");
+
+int bt_report_to_figures(int schema, bt_report_field f, int v)
+{
+    if (!is_stated(f) || (schema != 1 && schema != 2) || v < 1 || v > bt_report_list_count(schema, f)) return 0;
+    if (schema == 2) return v; /* the figures' lists begin with schema 2's */
+    pthread_once(&v1_map_once, v1_map_init);
+    return v1_map[f == BT_RF_KEYWORD][v];
+}
+
+int bt_report_stated_figures(int schema, int category, const uint64_t keywords[BT_REPORT_KEYWORD_WORDS],
+                             int *fig_category, uint64_t fig_keywords[BT_REPORT_KEYWORD_WORDS])
+{
+    int n = bt_report_list_count(schema, BT_RF_KEYWORD);
+    if (n == 0 || schema == BT_REPORT_FIGURES) return -1;
+    *fig_category = 0;
+    memset(fig_keywords, 0, BT_REPORT_KEYWORD_WORDS * sizeof fig_keywords[0]);
+    if (category != 0 && (*fig_category = bt_report_to_figures(schema, BT_RF_CATEGORY, category)) == 0) return -1;
+    for (int w = 0; w < BT_REPORT_KEYWORD_WORDS; w++)
+        for (uint64_t k = keywords[w]; k != 0; k &= k - 1) {
+            int to = bt_report_to_figures(schema, BT_RF_KEYWORD, w * 64 + __builtin_ctzll(k) + 1);
+            if (to == 0) return -1;
+            fig_keywords[(to - 1) / 64] |= (uint64_t)1 << ((to - 1) % 64);
+        }
     return 0;
 }
 
@@ -281,20 +436,31 @@ static int in_range(bt_report_field f, int v)
     return v >= 1 && v <= fields[f].count;
 }
 
+/* The keywords in a set (bt_report.keywords). */
+static int keyword_bits(const uint64_t k[BT_REPORT_KEYWORD_WORDS])
+{
+    int bits = 0;
+    for (int w = 0; w < BT_REPORT_KEYWORD_WORDS; w++) bits += __builtin_popcountll(k[w]);
+    return bits;
+}
+
 bt_err bt_report_check(const bt_report *r, const char **why)
 {
+    if (r->v != 1 && r->v != 2) return fail(why, "v: not 1 or 2");
     if (r->client > (999u << 20 | 999u << 10 | 999u) || (r->client >> 10 & 1023) > 999 ||
         (r->client & 1023) > 999)
         return fail(why, "client: not a version");
     if (!in_range(BT_RF_PLATFORM, r->platform)) return fail(why, "platform: not in the list");
     if (!in_range(BT_RF_KIND, r->kind)) return fail(why, "kind: not in the list");
-    if (r->category != 0 && !in_range(BT_RF_CATEGORY, r->category))
-        return fail(why, "stated.category: not in the list");
-    int nkw = fields[BT_RF_KEYWORD].count;
-    if (nkw < 64 && (r->keywords >> nkw) != 0) return fail(why, "stated.keywords: not in the list");
-    int bits = 0;
-    for (uint64_t k = r->keywords; k != 0; k &= k - 1) bits++;
-    if (bits > BT_REPORT_KEYWORDS_MAX) return fail(why, "stated.keywords: too many");
+    if (r->category != 0 && r->category > bt_report_list_count(r->v, BT_RF_CATEGORY))
+        return fail(why, "stated.category: not in this schema's list");
+    int nkw = bt_report_list_count(r->v, BT_RF_KEYWORD);
+    for (int w = 0; w < BT_REPORT_KEYWORD_WORDS; w++) {
+        int in_word = nkw - 64 * w; /* this word's bits that name a keyword */
+        if (in_word < 64 && (in_word <= 0 ? r->keywords[w] != 0 : (r->keywords[w] >> in_word) != 0))
+            return fail(why, "stated.keywords: not in this schema's list");
+    }
+    if (keyword_bits(r->keywords) > BT_REPORT_KEYWORDS_MAX) return fail(why, "stated.keywords: too many");
     if (!week_ok(r->week)) return fail(why, "week: not an ISO week of 2020-2099");
     if (!in_range(BT_RF_DURATION, r->duration)) return fail(why, "duration: not in the list");
     if (!in_range(BT_RF_OFFERED, r->offered)) return fail(why, "appeal.offered: not in the list");
@@ -333,6 +499,13 @@ static int enum_of(bt_report_field f, json_object *v)
     return bt_report_enum_value(f, json_object_get_string(v));
 }
 
+/* The value of string member v in schema's list of a stated field, or 0. */
+static int stated_of(int schema, bt_report_field f, json_object *v)
+{
+    if (!json_object_is_type(v, json_type_string)) return 0;
+    return bt_report_list_value(schema, f, json_object_get_string(v));
+}
+
 static int hex_id(unsigned char id[BT_REPORT_ID_BYTES], json_object *v)
 {
     const char *s;
@@ -354,8 +527,8 @@ static bt_err parse_stated(bt_report *r, json_object *o, const char **why)
     if (!json_object_is_type(o, json_type_object)) return fail(why, "stated: not an object");
     json_object_object_foreach(o, key, v) {
         if (strcmp(key, "category") == 0) {
-            if ((r->category = (uint8_t)enum_of(BT_RF_CATEGORY, v)) == 0)
-                return fail(why, "stated.category: not in the list");
+            if ((r->category = (uint8_t)stated_of(r->v, BT_RF_CATEGORY, v)) == 0)
+                return fail(why, "stated.category: not in this schema's list");
         } else if (strcmp(key, "keywords") == 0) {
             size_t n;
             have_kw = 1;
@@ -363,12 +536,12 @@ static bt_err parse_stated(bt_report *r, json_object *o, const char **why)
             n = json_object_array_length(v);
             if (n > BT_REPORT_KEYWORDS_MAX) return fail(why, "stated.keywords: too many");
             for (size_t i = 0; i < n; i++) {
-                int k = enum_of(BT_RF_KEYWORD, json_object_array_get_idx(v, i));
+                int k = stated_of(r->v, BT_RF_KEYWORD, json_object_array_get_idx(v, i));
                 uint64_t bit;
-                if (k == 0) return fail(why, "stated.keywords: not in the list");
-                bit = (uint64_t)1 << (k - 1);
-                if (r->keywords & bit) return fail(why, "stated.keywords: repeated");
-                r->keywords |= bit;
+                if (k == 0) return fail(why, "stated.keywords: not in this schema's list");
+                bit = (uint64_t)1 << ((k - 1) % 64);
+                if (r->keywords[(k - 1) / 64] & bit) return fail(why, "stated.keywords: repeated");
+                r->keywords[(k - 1) / 64] |= bit;
             }
         } else {
             return fail(why, "stated: unknown member");
@@ -434,11 +607,16 @@ static bt_err parse_top(bt_report *r, json_object *o, const char **why)
 {
     unsigned seen = 0;
     bt_err err;
+    json_object *ver;
     if (!json_object_is_type(o, json_type_object)) return fail(why, "not a JSON object");
+    /* the schema first: the stated values are looked up in its lists */
+    if (!json_object_object_get_ex(o, "v", &ver)) return fail(why, "a required member is missing");
+    if (!json_object_is_type(ver, json_type_int) || json_object_get_int64(ver) < BT_REPORT_SCHEMA_OLDEST ||
+        json_object_get_int64(ver) > BT_REPORT_SCHEMA)
+        return fail(why, "v: not 1 or 2");
+    r->v = (uint8_t)json_object_get_int64(ver);
     json_object_object_foreach(o, key, v) {
         if (strcmp(key, "v") == 0) {
-            if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) != BT_REPORT_SCHEMA)
-                return fail(why, "v: not 1");
             seen |= M_V;
         } else if (strcmp(key, "report_id") == 0) {
             if (hex_id(r->id, v) != 0) return fail(why, "report_id: not 32 lowercase hex digits");
@@ -529,7 +707,7 @@ bt_err bt_report_render(char *out, size_t cap, size_t *len, const bt_report *r)
     if (cap == 0) return BT_ERR_RESULT_TOO_LARGE;
     out[0] = '\0';
     sodium_bin2hex(hex, sizeof hex, r->id, BT_REPORT_ID_BYTES);
-    put(&b, "{\"v\":1");
+    put(&b, r->v == 1 ? "{\"v\":1" : "{\"v\":2");
     put_member(&b, ",\"report_id\":", hex);
     snprintf(num, sizeof num, "%u.%u.%u", (unsigned)(r->client >> 20), (unsigned)(r->client >> 10 & 1023),
              (unsigned)(r->client & 1023));
@@ -537,11 +715,11 @@ bt_err bt_report_render(char *out, size_t cap, size_t *len, const bt_report *r)
     put_member(&b, ",\"platform\":", platform_names[r->platform]);
     put_member(&b, ",\"kind\":", kind_names[r->kind]);
     put(&b, ",\"stated\":{");
-    if (r->category) put_member(&b, "\"category\":", category_names[r->category]), put(&b, ",");
+    if (r->category) put_member(&b, "\"category\":", bt_report_list_name(r->v, BT_RF_CATEGORY, r->category)), put(&b, ",");
     put(&b, "\"keywords\":[");
-    for (int k = 0, first = 1; k < 64; k++) {
-        if (!(r->keywords >> k & 1)) continue;
-        put_member(&b, first ? "" : ",", keyword_names[k + 1]);
+    for (int k = 0, first = 1; k < 64 * BT_REPORT_KEYWORD_WORDS; k++) {
+        if (!(r->keywords[k / 64] >> (k % 64) & 1)) continue;
+        put_member(&b, first ? "" : ",", bt_report_list_name(r->v, BT_RF_KEYWORD, k + 1));
         first = 0;
     }
     put(&b, "]}");

@@ -1,6 +1,7 @@
 /* Anonymous reports for a users' union (docs/DESIGN.md section 8, docs/REPORT.md).
  *
- * A report is a small JSON object of closed enums (schema v1). This module
+ * A report is a small JSON object of closed enums (schema v2; v1, from
+ * before the DSA Transparency Database's 2025 lists, is still accepted). This module
  * checks one strictly, renders its one canonical form, and moves it over the
  * wire: canonical JSON -> sodium_pad to 1 KiB blocks -> crypto_box_seal to
  * the union's X25519 key -> envelope with a proof of work -> base64.
@@ -18,7 +19,13 @@
 #include "bantrail/error.h"
 #include "bantrail/token.h"
 
-#define BT_REPORT_SCHEMA 1              /* "v" in the JSON */
+#define BT_REPORT_SCHEMA 2              /* "v" of the reports made now */
+#define BT_REPORT_SCHEMA_OLDEST 1       /* the oldest "v" still accepted */
+/* Not a "v": the figures' lists of categories and keywords (schema 2's,
+ * then the schema 1 values without a schema 2 equivalent), which
+ * bt_report_enum_* and bt_report_words_key name. */
+#define BT_REPORT_FIGURES 0
+#define BT_REPORT_KEYWORD_WORDS 2       /* 64-bit words of a keyword set: up to 128 keywords */
 #define BT_REPORT_ID_BYTES 16           /* random report id */
 #define BT_REPORT_KEY_ID_BYTES 8        /* first 8 bytes of BLAKE2b-256(public key) */
 #define BT_REPORT_BLOCK 1024            /* sodium_pad block size */
@@ -52,12 +59,13 @@
 #define BT_REPORT_SIGN_CONTEXT "bantrail-report-v2"
 
 /* The closed enums. Every field's value 0 means "absent"; names are looked
- * up with bt_report_enum_name. */
+ * up with bt_report_list_name (a schema's) or bt_report_enum_name (the
+ * figures'). Only the category and keyword lists differ between schemas. */
 typedef enum {
     BT_RF_PLATFORM,
     BT_RF_KIND,
     BT_RF_CATEGORY,     /* DSA STATEMENT_CATEGORY_* */
-    BT_RF_KEYWORD,      /* DSA KEYWORD_*, bit (value - 1) of bt_report.keywords */
+    BT_RF_KEYWORD,      /* DSA KEYWORD_*, bit (value - 1) of the set bt_report.keywords */
     BT_RF_DURATION,     /* stated duration bucket */
     BT_RF_OFFERED,      /* appeal offered: yes / no / unknown */
     BT_RF_OUTCOME,      /* appeal outcome */
@@ -68,14 +76,16 @@ typedef enum {
     BT_RF_COUNT_
 } bt_report_field;
 
-/* A validated v1 report in integer form (what the collector stores). */
+/* A validated report in integer form (what the collector stores). Its
+ * category and keywords are values of its own schema's lists. */
 typedef struct {
+    uint8_t v;              /* the schema: 1 or 2 */
     unsigned char id[BT_REPORT_ID_BYTES];
     uint32_t client;        /* major << 20 | minor << 10 | patch */
     uint8_t platform;       /* required */
     uint8_t kind;           /* required */
     uint8_t category;       /* 0: no reason stated */
-    uint64_t keywords;      /* bit i: keyword value i + 1 */
+    uint64_t keywords[BT_REPORT_KEYWORD_WORDS]; /* bit i % 64 of word i / 64: keyword value i + 1 */
     int32_t week;           /* ISO year * 100 + ISO week, required */
     uint8_t duration;       /* required */
     uint8_t offered;        /* required */
@@ -109,20 +119,37 @@ typedef struct {
     unsigned char token_key[BT_TOKEN_POINT_BYTES];   /* the token key's public half (token.h) */
 } bt_union;
 
-/* Number of names of field f (values run 1..count), 0 for a bad f. */
+/* Schema's list of field f (schema 1, 2 or BT_REPORT_FIGURES; only the
+ * category and keyword lists differ): its number of names (values run
+ * 1..count; 0 for a bad f or schema), the name of value v (NULL when v is 0
+ * or out of range), the value of a name (0 when it is not one). */
+int bt_report_list_count(int schema, bt_report_field f);
+const char *bt_report_list_name(int schema, bt_report_field f, int v);
+int bt_report_list_value(int schema, bt_report_field f, const char *name);
+
+/* The same in the figures' lists (BT_REPORT_FIGURES). */
 int bt_report_enum_count(bt_report_field f);
-
-/* The wire name of value v of field f, or NULL when v is 0 or out of range. */
 const char *bt_report_enum_name(bt_report_field f, int v);
+int bt_report_enum_value(bt_report_field f, const char *name);
 
-/* The key of value v of field f in the person's words (words.h: the
- * extension's locale files), written to out (cap bytes): "kind_suspension",
- * "rcategory_STATEMENT_CATEGORY_...", ... Returns out, or NULL when v is 0
- * or out of range, or f is a country (its ISO code is its own label). */
+/* The key of value v of field f (the figures' lists) in the person's words
+ * (words.h: the extension's locale files), written to out (cap bytes):
+ * "kind_suspension", "rcategory_STATEMENT_CATEGORY_...", ... Returns out, or
+ * NULL when v is 0 or out of range, or f is a country (its ISO code is its
+ * own label). */
 char *bt_report_words_key(char *out, size_t cap, bt_report_field f, int v);
 
-/* The value of name in field f, or 0 when it is not one of the names. */
-int bt_report_enum_value(bt_report_field f, const char *name);
+/* Value v of a category or keyword (f) in schema 1 or 2 -> its value in the
+ * figures' lists (docs/REPORT.md section 1, "Both schemas in the figures"):
+ * schema 2's is its own; schema 1's is its schema 2 equivalent, or its own
+ * place after schema 2's when it has none. 0 when v is not in schema's list. */
+int bt_report_to_figures(int schema, bt_report_field f, int v);
+
+/* A report's stated category (0: none) and keyword set in schema 1 or 2 ->
+ * the figures' (schema 1 keywords that became one keyword count once).
+ * -1 when a value is not in the schema's lists (a store edited by hand). */
+int bt_report_stated_figures(int schema, int category, const uint64_t keywords[BT_REPORT_KEYWORD_WORDS],
+                             int *fig_category, uint64_t fig_keywords[BT_REPORT_KEYWORD_WORDS]);
 
 /* Fills id with fresh randomness. A new case gets a new id; an id is reused
  * only to update the same case for the same union. */
@@ -141,7 +168,8 @@ int bt_report_duration_bucket(int64_t seconds, int permanent);
 int bt_report_delay_bucket(int64_t seconds);
 int32_t bt_report_week_of(int64_t unix_seconds);
 
-/* Validates json (len bytes, need not be NUL-terminated) against schema v1:
+/* Validates json (len bytes, need not be NUL-terminated) against schema 1
+ * or 2, as its "v" says (each schema's own category and keyword lists):
  * strict UTF-8 JSON, closed enums, no unknown or missing members, cross-field
  * rules. Does not demand the canonical form. On failure returns
  * BT_ERR_BAD_REPORT and, when why is not NULL, points it at a static reason. */

@@ -237,7 +237,8 @@ int main(int argc, char **argv)
     sqlite3_exec(db, "PRAGMA synchronous=OFF; BEGIN", NULL, NULL, NULL);
     sqlite3_prepare_v2(db,
                        "INSERT INTO reports(id,platform,kind,category,keywords,week,duration,offered,submitted,"
-                       "outcome,delay,account_type,paid,country,client) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                       "outcome,delay,account_type,paid,country,client,keywords_hi,schema_v)"
+                       " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                        -1, &s, NULL);
     t0 = now();
     for (long i = 0; i < n_stored; i++) {
@@ -247,8 +248,10 @@ int main(int argc, char **argv)
         int v[] = {r.platform, r.kind, r.category, 0, r.week, r.duration, r.offered, r.submitted,
                    r.outcome, r.delay, r.account_type, r.paid, r.country};
         for (int k = 0; k < 13; k++) sqlite3_bind_int(s, 2 + k, v[k]);
-        sqlite3_bind_int64(s, 5, (sqlite3_int64)r.keywords);
+        sqlite3_bind_int64(s, 5, (sqlite3_int64)r.keywords[0]);
         sqlite3_bind_int64(s, 15, r.client);
+        sqlite3_bind_int64(s, 16, (sqlite3_int64)r.keywords[1]);
+        sqlite3_bind_int(s, 17, r.v);
         sqlite3_step(s);
         sqlite3_reset(s);
     }
@@ -280,12 +283,15 @@ int main(int argc, char **argv)
         /* the rows of forge_random_report, made in the database, in key order (appends to the key's index) */
         snprintf(sql, sizeof sql,
                  "INSERT INTO reports(id,platform,kind,category,keywords,week,duration,offered,submitted,outcome,delay,"
-                 "account_type,paid,country,client,counted) SELECT id,1+x%%16,1+(x>>4)%%6,(x>>7)%%16,1::bigint<<((x>>11)%%54)::int,"
+                 "account_type,paid,country,client,counted,keywords_hi,schema_v) SELECT id,1+x%%16,1+(x>>4)%%6,"
+                 "(x>>7)%%(16+(x&1)),CASE WHEN k<64 THEN 1::bigint<<k ELSE 0 END,"
                  "202400+1+(x>>17)%%52+100*((x>>23)%%3),1+(x>>3)%%8,1+(x>>5)%%3,(x>>9)&1,"
                  "CASE WHEN (x>>9)&1=1 THEN 1+(x>>13)%%4 ELSE 0 END,"
                  "CASE WHEN (x>>9)&1=0 THEN 0 WHEN (x>>13)%%4=0 THEN 1 ELSE 2+(x>>15)%%6 END,"
-                 "(x>>19)%%4,(x>>21)%%3,(x>>22)%%250,1024,1 FROM (SELECT decode(md5(g::text),'hex') AS id,"
-                 "(random()*4294967295)::bigint AS x FROM generate_series(1,%ld) g) s ORDER BY id", n_pg);
+                 "(x>>19)%%4,(x>>21)%%3,(x>>22)%%250,1024,1,CASE WHEN k>=64 THEN 1::bigint<<(k-64) ELSE 0 END,1+(x&1)"
+                 " FROM (SELECT id,x,((x>>11)%%(CASE WHEN x&1=1 THEN 69 ELSE 54 END))::int AS k FROM"
+                 " (SELECT decode(md5(g::text),'hex') AS id,(random()*4294967295)::bigint AS x"
+                 " FROM generate_series(1,%ld) g) s0) s ORDER BY id", n_pg);
         t0 = now();
         if (raw_sql(address, sql) != 0 || raw_sql(address, "VACUUM ANALYZE reports") != 0) return 1;
         printf("PostgreSQL: filled with %ld reports (generate_series, VACUUM ANALYZE) in %.1f s\n", n_pg, now() - t0);

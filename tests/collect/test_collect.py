@@ -182,6 +182,45 @@ class Collector(unittest.TestCase):
                     "[]"):
             self.refused(sealed(bad), 422, "bad_report")
 
+    def test_both_schemas_are_received_each_with_its_own_lists_and_merge_in_the_figures(self):
+        template = ('{"v":V,"report_id":"RID","client":"0.2.0","platform":"x","kind":"warning",'
+                    '"stated":{STATED},"week":"2026-W10","duration":"not_stated",'
+                    '"appeal":{"offered":"no","submitted":false}}')
+
+        def sealed(v, stated):
+            rid = os.urandom(16).hex()
+            text = template.replace("V", str(v), 1).replace("RID", rid).replace("STATED", stated)
+            return self.forge("--id", rid, "--plain", plain=text)
+        before = self.report()
+        cat, kw = before["by_stated_category"], before["by_stated_keyword"]
+        # schema 1 and schema 2 names of the same things, each in its own schema
+        self.assertEqual(self.post(sealed(1, '"category":"STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE",'
+                                             '"keywords":["KEYWORD_DISINFORMATION","KEYWORD_MISINFORMATION"]'))[0], 202)
+        self.assertEqual(self.post(sealed(2, '"category":"STATEMENT_CATEGORY_OTHER_VIOLATION_TC",'
+                                             '"keywords":["KEYWORD_MISINFORMATION_DISINFORMATION",'
+                                             '"KEYWORD_VIOLATION_NATIONAL_LAW"]'))[0], 202)
+        # each schema refuses the other's own values, and what neither knows
+        for v, stated in ((2, '"category":"STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE","keywords":[]'),
+                          (2, '"keywords":["KEYWORD_MISINFORMATION"]'),
+                          (1, '"category":"STATEMENT_CATEGORY_CYBER_VIOLENCE","keywords":[]'),
+                          (1, '"keywords":["KEYWORD_VIOLATION_NATIONAL_LAW"]'),
+                          (2, '"keywords":["KEYWORD_NOT_A_KEYWORD"]'),
+                          (3, '"keywords":[]'),
+                          (2, '"keywords":["KEYWORD_VIOLATION_NATIONAL_LAW","KEYWORD_MISINFORMATION_DISINFORMATION"]')):
+            self.refused(sealed(v, stated), 422, "bad_report")  # the last: keywords out of table order
+        after = self.report()
+        self.assertEqual(after["schema"], 2)
+        got_cat, got_kw = after["by_stated_category"], after["by_stated_keyword"]
+        self.assertEqual(got_cat.get("STATEMENT_CATEGORY_OTHER_VIOLATION_TC", 0),
+                         cat.get("STATEMENT_CATEGORY_OTHER_VIOLATION_TC", 0) + 2)
+        self.assertEqual(got_kw.get("KEYWORD_MISINFORMATION_DISINFORMATION", 0),
+                         kw.get("KEYWORD_MISINFORMATION_DISINFORMATION", 0) + 2)  # one a report, however many it merges
+        self.assertEqual(got_kw.get("KEYWORD_VIOLATION_NATIONAL_LAW", 0), kw.get("KEYWORD_VIOLATION_NATIONAL_LAW", 0) + 1)
+        for old in ("STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE",):
+            self.assertNotIn(old, got_cat)
+        for old in ("KEYWORD_DISINFORMATION", "KEYWORD_MISINFORMATION"):
+            self.assertNotIn(old, got_kw)
+
     def test_a_report_id_unlike_the_envelope_is_refused(self):
         self.refused(self.forge("--envelope-id", os.urandom(16).hex()), 422, "bad_report")
 

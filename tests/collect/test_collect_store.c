@@ -624,6 +624,126 @@ TEST(two_receivers_spend_a_token_once_and_never_overdraw_an_invite)
     drop_store(dir);
 }
 
+/* ---- both schemas in one store ---- */
+
+/* A report of schema v, stated as given, sealed by its sender (the id's seed). */
+static size_t seal_stated(char *wire, const unsigned char id[16], int v, const char *stated)
+{
+    char hex[33], json[2048];
+    bt_report r;
+    bt_union u = forge_union(pk, 0);
+    size_t len = 0;
+    sodium_bin2hex(hex, sizeof hex, id, 16);
+    int n = snprintf(json, sizeof json,
+                     "{\"v\":%d,\"report_id\":\"%s\",\"client\":\"0.1.0\",\"platform\":\"instagram\",\"kind\":\"suspension\","
+                     "\"stated\":{%s},\"week\":\"2026-W10\",\"duration\":\"permanent\","
+                     "\"appeal\":{\"offered\":\"yes\",\"submitted\":false}}",
+                     v, hex, stated);
+    if (bt_report_parse(&r, json, (size_t)n, NULL) != BT_OK ||
+        bt_report_seal(wire, BT_REPORT_WIRE_MAX + 1, &len, &r, &u, sender_seed, NULL) != BT_OK)
+        abort();
+    return len;
+}
+
+/* The figures' count of name in the JSON figures (0 when absent). */
+static long fig_count(const char *figures, const char *name)
+{
+    char needle[160];
+    snprintf(needle, sizeof needle, "\"%s\": ", name);
+    const char *at = strstr(figures, needle);
+    return at ? strtol(at + strlen(needle), NULL, 10) : 0;
+}
+
+/* docs/REPORT.md section 1, "Both schemas in the figures": schema 1 reports
+ * count under their schema 2 equivalents, or under their own name where
+ * there is none; an update may move a report from one schema to the other;
+ * the tallies made again from the rows say the same. */
+TEST(schema_1_and_2_reports_merge_in_the_figures)
+{
+    char *dir, wire[BT_REPORT_WIRE_MAX + 1], *out = NULL;
+    bt_collect *c = fresh_store(&dir);
+    unsigned char ids[4][16];
+    size_t len, olen = 0;
+    static const struct {
+        int v;
+        const char *stated;
+    } sent[4] = {
+        {1, "\"category\":\"STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE\",\"keywords\":[\"KEYWORD_INAUTHENTIC_ACCOUNTS\"]"},
+        {1, "\"category\":\"STATEMENT_CATEGORY_PORNOGRAPHY_OR_SEXUALIZED_CONTENT\",\"keywords\":[\"KEYWORD_DISINFORMATION\","
+            "\"KEYWORD_MISINFORMATION\",\"KEYWORD_GENDER_BASED_VIOLENCE\"]"},
+        {2, "\"category\":\"STATEMENT_CATEGORY_OTHER_VIOLATION_TC\",\"keywords\":[\"KEYWORD_INAUTHENTIC_ACCOUNTS\"]"},
+        {2, "\"category\":\"STATEMENT_CATEGORY_CYBER_VIOLENCE\",\"keywords\":[\"KEYWORD_MISINFORMATION_DISINFORMATION\","
+            "\"KEYWORD_VIOLATION_NATIONAL_LAW\"]"},
+    };
+    for (int i = 0; i < 4; i++) {
+        bt_report_new_id(ids[i]);
+        len = seal_stated(wire, ids[i], sent[i].v, sent[i].stated);
+        CHECK_EQ(bt_collect_submit(c, wire, len, NULL, NULL), BT_OK);
+    }
+    CHECK_EQ(raw_sql(store_address, "SELECT count(*) FROM reports WHERE schema_v=2"), 2);
+    CHECK_EQ(raw_sql(store_address, "SELECT count(*) FROM reports WHERE keywords_hi<>0"), 1); /* the 68th keyword */
+    for (int round = 0; round < 2; round++) {
+        CHECK_EQ(bt_collect_report(c, BT_COLLECT_JSON, &out, &olen), BT_OK);
+        CHECK(out != NULL && strstr(out, "\"schema\": 2") != NULL && strstr(out, "\"total\": 4,") != NULL);
+        CHECK_EQ(fig_count(out, "STATEMENT_CATEGORY_OTHER_VIOLATION_TC"), 2);
+        CHECK_EQ(fig_count(out, "STATEMENT_CATEGORY_PORNOGRAPHY_OR_SEXUALIZED_CONTENT"), 1);
+        CHECK_EQ(fig_count(out, "STATEMENT_CATEGORY_CYBER_VIOLENCE"), 1);
+        CHECK_EQ(fig_count(out, "KEYWORD_INAUTHENTIC_ACCOUNTS"), 2);
+        CHECK_EQ(fig_count(out, "KEYWORD_MISINFORMATION_DISINFORMATION"), 2); /* two schema 1 keywords, one report */
+        CHECK_EQ(fig_count(out, "KEYWORD_GENDER_BASED_VIOLENCE"), 1);
+        CHECK_EQ(fig_count(out, "KEYWORD_VIOLATION_NATIONAL_LAW"), 1);
+        CHECK(strstr(out, "SCOPE_OF_PLATFORM_SERVICE") == NULL && strstr(out, "\"KEYWORD_DISINFORMATION\"") == NULL &&
+              strstr(out, "\"KEYWORD_MISINFORMATION\"") == NULL);
+        free(out);
+        out = NULL;
+        /* the same from the tallies made again from the rows (a store from before them) */
+        CHECK_EQ(raw_sql(store_address, "DELETE FROM tallies"), 0);
+        bt_collect_close(c);
+        CHECK_EQ(bt_collect_open(&c, store_address, 0, NULL, 0), BT_OK);
+        CHECK_EQ(bt_collect_set_key(c, pk, sk, 0), BT_OK);
+    }
+    /* the sender of the schema 1 report sends it again in schema 2: it moves */
+    len = seal_stated(wire, ids[1], 2, "\"category\":\"STATEMENT_CATEGORY_CYBER_VIOLENCE\",\"keywords\":[]");
+    CHECK_EQ(bt_collect_submit(c, wire, len, NULL, NULL), BT_OK);
+    CHECK_EQ(bt_collect_report(c, BT_COLLECT_JSON, &out, &olen), BT_OK);
+    CHECK(out != NULL && strstr(out, "\"total\": 4,") != NULL);
+    CHECK_EQ(fig_count(out, "STATEMENT_CATEGORY_PORNOGRAPHY_OR_SEXUALIZED_CONTENT"), 0);
+    CHECK_EQ(fig_count(out, "STATEMENT_CATEGORY_CYBER_VIOLENCE"), 2);
+    CHECK_EQ(fig_count(out, "KEYWORD_MISINFORMATION_DISINFORMATION"), 1);
+    CHECK_EQ(fig_count(out, "KEYWORD_GENDER_BASED_VIOLENCE"), 0);
+    free(out);
+    out = NULL;
+    bt_collect_close(c);
+    drop_store(dir);
+}
+
+/* A store from before schema 2 gains its columns, its reports stay schema 1's and count. */
+TEST(a_store_from_before_schema_2_gains_its_columns_and_keeps_its_reports)
+{
+    char *dir, wire[BT_REPORT_WIRE_MAX + 1], *out = NULL;
+    bt_collect *c = fresh_store(&dir);
+    unsigned char id[16];
+    size_t len, olen = 0;
+    bt_report_new_id(id);
+    len = seal_sample(wire, id, "instagram", "2026-W10"); /* schema 1 */
+    CHECK_EQ(bt_collect_submit(c, wire, len, NULL, NULL), BT_OK);
+    bt_collect_close(c);
+    CHECK_EQ(raw_sql(store_address, "ALTER TABLE reports DROP COLUMN keywords_hi"), 0);
+    CHECK_EQ(raw_sql(store_address, "ALTER TABLE reports DROP COLUMN schema_v"), 0);
+    CHECK_EQ(bt_collect_open(&c, store_address, 0, NULL, 0), BT_OK);
+    CHECK_EQ(bt_collect_set_key(c, pk, sk, 0), BT_OK);
+    CHECK_EQ(raw_sql(store_address, "SELECT count(*) FROM reports WHERE schema_v=1 AND keywords_hi=0"), 1);
+    bt_report_new_id(id);
+    len = seal_stated(wire, id, 2, "\"category\":\"STATEMENT_CATEGORY_OTHER_VIOLATION_TC\",\"keywords\":[]");
+    CHECK_EQ(bt_collect_submit(c, wire, len, NULL, NULL), BT_OK);
+    CHECK_EQ(bt_collect_report(c, BT_COLLECT_JSON, &out, &olen), BT_OK);
+    CHECK(out != NULL && strstr(out, "\"total\": 2,") != NULL);
+    CHECK_EQ(fig_count(out ? out : "", "STATEMENT_CATEGORY_OTHER_VIOLATION_TC"), 2);
+    free(out);
+    bt_collect_close(c);
+    drop_store(dir);
+}
+
 /* ---- both stores give the same bytes ---- */
 
 TEST(figures_and_open_data_are_the_same_bytes_from_both_stores)
@@ -724,6 +844,8 @@ static const test_case both[] = {T(store_dedupes_by_report_id_and_refuses_replay
           T(a_forged_token_or_a_token_where_none_are_issued_is_refused),
           T(the_policy_decides_what_a_report_without_a_token_becomes), T(an_invite_code_issues_its_budget_once),
           T(two_receivers_spend_a_token_once_and_never_overdraw_an_invite),
+          T(schema_1_and_2_reports_merge_in_the_figures),
+          T(a_store_from_before_schema_2_gains_its_columns_and_keeps_its_reports),
 };
 /* SQLite's own history: its stores from before tokens. A PostgreSQL store
  * was never made without them. */

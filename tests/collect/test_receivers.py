@@ -263,15 +263,18 @@ class Receivers(unittest.TestCase):
             GRANT SELECT, UPDATE ON invites TO {role};
             GRANT SELECT, INSERT, UPDATE ON tallies TO {role};""")
         limited = address.replace("user=bantrail", f"user={role}")
-        r, w = os.pipe()
-        os.write(w, (PASS + "\n").encode())
-        os.close(w)
-        proc = subprocess.Popen([*argv(self.dir)[:3], "--store", limited, "serve", "--passphrase-fd", str(r),
-                                 "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                pass_fds=(r,))
-        os.close(r)
-        self.procs.append(proc)
-        line = proc.stdout.readline()
+
+        def start():
+            r, w = os.pipe()
+            os.write(w, (PASS + "\n").encode())
+            os.close(w)
+            proc = subprocess.Popen([*argv(self.dir)[:3], "--store", limited, "serve", "--passphrase-fd", str(r),
+                                     "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                    pass_fds=(r,))
+            os.close(r)
+            self.procs.append(proc)
+            return proc, proc.stdout.readline()
+        proc, line = start()
         if not line.startswith("listening on"):
             self.fail(line + proc.stderr.read())
         port = int(line.rsplit(":", 1)[1].split("/")[0])
@@ -288,6 +291,19 @@ class Receivers(unittest.TestCase):
                                  capture_output=True, text=True, timeout=60)
             self.assertNotEqual(out.returncode, 0, sql)
             self.assertRegex(out.stderr, "permission denied|must be owner", sql)
+        # an upgrade that needs a new column (docs/ADMIN.md "After upgrading"): the receiver cannot add
+        # it and refuses to start, saying so; once the owner has run a command, it starts
+        proc.terminate()
+        proc.wait(timeout=10)
+        cluster().psql(db, "ALTER TABLE reports DROP COLUMN keywords_hi")
+        proc, line = start()
+        self.assertEqual(proc.wait(timeout=30), 2, line)
+        self.assertIn("tables cannot be used", proc.stderr.read())
+        self.assertEqual(run([self.dir, "report"]).returncode, 0)  # the owner
+        proc, line = start()
+        self.assertTrue(line.startswith("listening on"), line)
+        port = int(line.rsplit(":", 1)[1].split("/")[0])
+        self.assertEqual(self.post(port, self.forge())[0], 202)
 
 
 def pgcluster_bin():

@@ -115,7 +115,7 @@ async function openShare(context, caseId, { fromLog = false } = {}) {
     throw new Error(`${e.message}; the page says: ${await page.locator('#message').textContent()} (${page.url()}) ${JSON.stringify(st)}`);
   });
   await page.getByRole('radio', { name: /Demo union/ }).check();   // by its label, as a person would
-  await page.waitForFunction(() => document.getElementById('json').textContent.startsWith('{"v":1'));
+  await page.waitForFunction(() => document.getElementById('json').textContent.startsWith('{"v":2'));
   return page;
 }
 
@@ -224,7 +224,7 @@ test('a case shared with the demo union through the share page reaches the colle
     assert.ok(H.cli(home, ['union', 'list']).unions.every((u) => u.id !== 'e2e-union'), 'not pinned before the click');
     await p3.getByRole('button', { name: /Pin this key/ }).click();
     await p3.waitForSelector('#union-e2e-union:checked');
-    await p3.waitForFunction(() => document.getElementById('json').textContent.startsWith('{"v":1'));
+    await p3.waitForFunction(() => document.getElementById('json').textContent.startsWith('{"v":2'));
     const pinned = H.cli(home, ['union', 'list']).unions.find((u) => u.id === 'e2e-union');
     assert.equal(pinned && pinned.key_id, entry.key_id);
     await p3.close();

@@ -92,7 +92,15 @@ test('every form field on the pages has a label', () => {
 test('en, fr and ko have the same messages, and every message used exists', () => {
   const load = (l) => JSON.parse(readFileSync(join(EXT, '_locales', l, 'messages.json'), 'utf8'));
   const en = load('en');
-  for (const l of ['fr', 'ko']) assert.deepEqual(Object.keys(load(l)).sort(), Object.keys(en).sort(), l);
+  // fr and ko hold every key en holds, but the words of the EU DSA's 2025 categories and keywords
+  // (report schema 2, docs/REPORT.md section 1) that no one has translated with a source yet: those
+  // fall back to English (chrome.i18n's default_locale; bt_words_message in the host)
+  for (const l of ['fr', 'ko']) {
+    const own = load(l);
+    for (const k of Object.keys(own)) assert.ok(k in en, `${l}.${k} is not in en`);
+    const missing = Object.keys(en).filter((k) => !(k in own));
+    for (const k of missing) assert.match(k, /^r(category_STATEMENT_CATEGORY|keyword_KEYWORD)_[A-Z_]+$/, `${l} lacks ${k}`);
+  }
   for (const l of ['en', 'fr', 'ko']) for (const [k, v] of Object.entries(load(l))) assert.ok(v.message.length > 0, `${l}.${k}`);
   const used = new Set();
   for (const f of sources) {

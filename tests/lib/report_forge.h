@@ -116,7 +116,8 @@ static inline size_t sample_json(char *out, size_t cap, const unsigned char id[1
 }
 
 /* A valid report whose every field is drawn from the bits of x (a fresh id;
- * the week in 2024-2026): the benchmarks' and the store tests' bulk. */
+ * the week in 2024-2026; schema 1 or 2): the benchmarks' and the store
+ * tests' bulk. */
 static inline void forge_random_report(bt_report *r, uint32_t x)
 {
     memset(r, 0, sizeof *r);
@@ -124,8 +125,10 @@ static inline void forge_random_report(bt_report *r, uint32_t x)
     r->client = 1 << 10;
     r->platform = (uint8_t)(1 + x % 16);
     r->kind = (uint8_t)(1 + (x >> 4) % 6);
-    r->category = (uint8_t)((x >> 7) % 16);
-    r->keywords = (uint64_t)1 << ((x >> 11) % 54);
+    r->v = (uint8_t)(1 + (x & 1)); /* both schemas, as a collector receives them */
+    r->category = (uint8_t)((x >> 7) % (uint32_t)(bt_report_list_count(r->v, BT_RF_CATEGORY) + 1));
+    int kw = (int)((x >> 11) % (uint32_t)bt_report_list_count(r->v, BT_RF_KEYWORD));
+    r->keywords[kw / 64] = (uint64_t)1 << (kw % 64);
     r->week = 202400 + (int32_t)(1 + (x >> 17) % 52) + 100 * (int32_t)((x >> 23) % 3);
     r->duration = (uint8_t)(1 + (x >> 3) % 8);
     r->offered = (uint8_t)(1 + (x >> 5) % 3);

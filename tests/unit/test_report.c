@@ -165,6 +165,7 @@ TEST(parse_refuses_missing_members_bad_ids_versions_and_keywords)
     CHECK_EQ(parse_str("[]", NULL), BT_ERR_BAD_REPORT);
     CHECK_EQ(parse_with(NOT_SUBMITTED, "} "), BT_ERR_BAD_REPORT); /* trailing bytes */
     CHECK_EQ(parse_str("{\"v\":2}", NULL), BT_ERR_BAD_REPORT);
+    CHECK_EQ(parse_str("{\"v\":3}", NULL), BT_ERR_BAD_REPORT);
     CHECK_EQ(parse_str("{\"v\":\"\xff\"}", NULL), BT_ERR_BAD_REPORT); /* not UTF-8 */
 }
 
@@ -547,6 +548,161 @@ TEST(the_demo_union_announces_the_default_work_and_its_key_opens_what_is_sealed_
     CHECK_EQ(bt_report_open(&opened, NULL, wire, len, dpk, dsk, BT_REPORT_POW_DEFAULT, &why), BT_OK);
 }
 
+/* A report of schema v with the stated part given, else minimal. */
+static bt_err parse_stated(int v, const char *stated, bt_report *r)
+{
+    char buf[2048];
+    snprintf(buf, sizeof buf,
+             "{\"v\":%d,\"report_id\":\"00112233445566778899aabbccddeeff\",\"client\":\"1.2.3\","
+             "\"platform\":\"x\",\"kind\":\"warning\",\"stated\":{%s},\"week\":\"2026-W10\","
+             "\"duration\":\"not_stated\",\"appeal\":" NOT_SUBMITTED "}",
+             v, stated);
+    return bt_report_parse(r, buf, strlen(buf), NULL);
+}
+
+/* Schema 2: the Transparency Database's lists since 2025 (69 keywords, a
+ * set wider than 64 bits), its own canonical form; each schema refuses the
+ * other's own values and both take what they share. */
+TEST(schema_2_has_the_2025_lists_and_each_schema_refuses_the_others_own_values)
+{
+    bt_report r;
+    char out[BT_REPORT_JSON_MAX + 1];
+    size_t m = 0;
+    CHECK_EQ(bt_report_list_count(1, BT_RF_CATEGORY), 15);
+    CHECK_EQ(bt_report_list_count(1, BT_RF_KEYWORD), 54);
+    CHECK_EQ(bt_report_list_count(2, BT_RF_CATEGORY), 16);
+    CHECK_EQ(bt_report_list_count(2, BT_RF_KEYWORD), 69);
+    CHECK_EQ(bt_report_list_count(3, BT_RF_KEYWORD), 0);
+    CHECK_EQ(bt_report_list_count(2, BT_RF_PLATFORM), bt_report_list_count(1, BT_RF_PLATFORM));
+    /* keywords past the 64th (KEYWORD_VIOLATION_NATIONAL_LAW is the 68th) */
+    const char *full = "\"category\":\"STATEMENT_CATEGORY_CYBER_VIOLENCE\",\"keywords\":[\"KEYWORD_CYBER_HARASSMENT\","
+                       "\"KEYWORD_PHISHING\",\"KEYWORD_VIOLATION_NATIONAL_LAW\",\"KEYWORD_OTHER\"]";
+    CHECK_EQ(parse_stated(2, full, &r), BT_OK);
+    CHECK_EQ(r.v, 2);
+    CHECK_EQ(r.category, bt_report_list_value(2, BT_RF_CATEGORY, "STATEMENT_CATEGORY_CYBER_VIOLENCE"));
+    CHECK(r.keywords[1] != 0 && __builtin_popcountll(r.keywords[0]) + __builtin_popcountll(r.keywords[1]) == 4);
+    CHECK_EQ(bt_report_render(out, sizeof out, &m, &r), BT_OK);
+    CHECK(strncmp(out, "{\"v\":2,", 7) == 0 && strstr(out, full) != NULL);
+    bt_report back;
+    CHECK_EQ(bt_report_parse(&back, out, m, NULL), BT_OK);
+    CHECK(memcmp(&back, &r, sizeof r) == 0);
+    /* keywords out of table order parse, but render in order (the collector takes only that form) */
+    CHECK_EQ(parse_stated(2, "\"keywords\":[\"KEYWORD_OTHER\",\"KEYWORD_CYBER_HARASSMENT\"]", &r), BT_OK);
+    CHECK_EQ(bt_report_render(out, sizeof out, &m, &r), BT_OK);
+    CHECK(strstr(out, "[\"KEYWORD_CYBER_HARASSMENT\",\"KEYWORD_OTHER\"]") != NULL);
+    /* what both schemas hold, both take */
+    CHECK_EQ(parse_stated(1, "\"category\":\"STATEMENT_CATEGORY_SCAMS_AND_FRAUD\",\"keywords\":[\"KEYWORD_PHISHING\"]", &r), BT_OK);
+    CHECK_EQ(r.v, 1);
+    CHECK_EQ(parse_stated(2, "\"category\":\"STATEMENT_CATEGORY_SCAMS_AND_FRAUD\",\"keywords\":[\"KEYWORD_PHISHING\"]", &r), BT_OK);
+    /* unknown in schema 2 */
+    CHECK_EQ(parse_stated(2, "\"keywords\":[\"KEYWORD_NOT_A_KEYWORD\"]", &r), BT_ERR_BAD_REPORT);
+    CHECK_EQ(parse_stated(2, "\"category\":\"STATEMENT_CATEGORY_NONE\",\"keywords\":[]", &r), BT_ERR_BAD_REPORT);
+    /* schema 1's own values in a schema 2 report */
+    CHECK_EQ(parse_stated(2, "\"category\":\"STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE\",\"keywords\":[]", &r),
+             BT_ERR_BAD_REPORT);
+    CHECK_EQ(parse_stated(2, "\"keywords\":[\"KEYWORD_MISINFORMATION\"]", &r), BT_ERR_BAD_REPORT);
+    CHECK_EQ(parse_stated(2, "\"keywords\":[\"KEYWORD_GENDER_BASED_VIOLENCE\"]", &r), BT_ERR_BAD_REPORT);
+    /* schema 2's own values in a schema 1 report */
+    CHECK_EQ(parse_stated(1, "\"category\":\"STATEMENT_CATEGORY_CYBER_VIOLENCE\",\"keywords\":[]", &r), BT_ERR_BAD_REPORT);
+    CHECK_EQ(parse_stated(1, "\"keywords\":[\"KEYWORD_CYBER_HARASSMENT\"]", &r), BT_ERR_BAD_REPORT);
+    CHECK_EQ(parse_stated(1, "\"keywords\":[\"KEYWORD_MISINFORMATION_DISINFORMATION\"]", &r), BT_ERR_BAD_REPORT);
+    /* a report filled in by hand: its schema, and keywords within its list */
+    CHECK_EQ(parse_stated(2, "\"keywords\":[]", &r), BT_OK);
+    r.v = 0;
+    CHECK_EQ(bt_report_check(&r, NULL), BT_ERR_BAD_REPORT);
+    r.v = 2;
+    r.keywords[1] = (uint64_t)1 << 4; /* the 69th: KEYWORD_OTHER */
+    CHECK_EQ(bt_report_check(&r, NULL), BT_OK);
+    r.keywords[1] = (uint64_t)1 << 5; /* a 70th */
+    CHECK_EQ(bt_report_check(&r, NULL), BT_ERR_BAD_REPORT);
+    r.v = 1;
+    r.keywords[1] = 0;
+    r.keywords[0] = (uint64_t)1 << 53; /* the 54th: KEYWORD_OTHER */
+    CHECK_EQ(bt_report_check(&r, NULL), BT_OK);
+    r.keywords[0] = (uint64_t)1 << 54;
+    CHECK_EQ(bt_report_check(&r, NULL), BT_ERR_BAD_REPORT);
+    r.keywords[0] = 0;
+    r.category = 16; /* schema 2 has a 16th category, schema 1 not */
+    CHECK_EQ(bt_report_check(&r, NULL), BT_ERR_BAD_REPORT);
+    r.v = 2;
+    CHECK_EQ(bt_report_check(&r, NULL), BT_OK);
+    /* sealed and opened as schema 2 */
+    keys();
+    bt_union u = demo_union(0);
+    char wire[BT_REPORT_WIRE_MAX + 1];
+    CHECK_EQ(parse_stated(2, full, &r), BT_OK);
+    bt_report_new_id(r.id);
+    CHECK_EQ(bt_report_seal(wire, sizeof wire, &m, &r, &u, NULL, NULL), BT_OK);
+    CHECK_EQ(bt_report_open(&back, NULL, wire, m, pk, sk, 0, NULL), BT_OK);
+    CHECK(memcmp(&back, &r, sizeof r) == 0);
+}
+
+static int fig(bt_report_field f, const char *name)
+{
+    return bt_report_list_value(BT_REPORT_FIGURES, f, name);
+}
+
+static int v1_fig(bt_report_field f, const char *name)
+{
+    return bt_report_to_figures(1, f, bt_report_list_value(1, f, name));
+}
+
+/* docs/REPORT.md section 1, "Both schemas in the figures": the table. */
+TEST(schema_1_values_count_as_their_schema_2_equivalents_in_the_figures)
+{
+    /* the figures' lists: schema 2's, then schema 1's values without an equivalent */
+    CHECK_EQ(bt_report_enum_count(BT_RF_CATEGORY), 17);
+    CHECK_EQ(bt_report_enum_count(BT_RF_KEYWORD), 70);
+    for (int v = 1; v <= 16; v++)
+        CHECK(strcmp(bt_report_enum_name(BT_RF_CATEGORY, v), bt_report_list_name(2, BT_RF_CATEGORY, v)) == 0);
+    for (int v = 1; v <= 69; v++) CHECK_EQ(bt_report_to_figures(2, BT_RF_KEYWORD, v), v);
+    /* renamed */
+    CHECK_EQ(v1_fig(BT_RF_CATEGORY, "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE"),
+             fig(BT_RF_CATEGORY, "STATEMENT_CATEGORY_OTHER_VIOLATION_TC"));
+    CHECK_EQ(v1_fig(BT_RF_CATEGORY, "STATEMENT_CATEGORY_NON_CONSENSUAL_BEHAVIOUR"),
+             fig(BT_RF_CATEGORY, "STATEMENT_CATEGORY_CYBER_VIOLENCE"));
+    CHECK_EQ(v1_fig(BT_RF_CATEGORY, "STATEMENT_CATEGORY_UNSAFE_AND_ILLEGAL_PRODUCTS"),
+             fig(BT_RF_CATEGORY, "STATEMENT_CATEGORY_UNSAFE_AND_PROHIBITED_PRODUCTS"));
+    const char *merged[] = {"KEYWORD_DISINFORMATION", "KEYWORD_FOREIGN_INFORMATION_MANIPULATION", "KEYWORD_MISINFORMATION"};
+    for (int i = 0; i < 3; i++)
+        CHECK_EQ(v1_fig(BT_RF_KEYWORD, merged[i]), fig(BT_RF_KEYWORD, "KEYWORD_MISINFORMATION_DISINFORMATION"));
+    CHECK_EQ(v1_fig(BT_RF_KEYWORD, "KEYWORD_ONLINE_BULLYING_INTIMIDATION"), fig(BT_RF_KEYWORD, "KEYWORD_CYBER_BULLYING_INTIMIDATION"));
+    CHECK_EQ(v1_fig(BT_RF_KEYWORD, "KEYWORD_IMAGE_BASED_SEXUAL_ABUSE"), fig(BT_RF_KEYWORD, "KEYWORD_NON_CONSENSUAL_IMAGE_SHARING"));
+    CHECK_EQ(v1_fig(BT_RF_KEYWORD, "KEYWORD_UNSAFE_OR_NON_COMPLIANT_PRODUCTS"), fig(BT_RF_KEYWORD, "KEYWORD_UNSAFE_PRODUCTS"));
+    /* kept: the same name */
+    CHECK_EQ(v1_fig(BT_RF_KEYWORD, "KEYWORD_STALKING"), fig(BT_RF_KEYWORD, "KEYWORD_STALKING"));
+    CHECK_EQ(v1_fig(BT_RF_CATEGORY, "STATEMENT_CATEGORY_SELF_HARM"), fig(BT_RF_CATEGORY, "STATEMENT_CATEGORY_SELF_HARM"));
+    /* no equivalent: their own place after schema 2's */
+    CHECK_EQ(v1_fig(BT_RF_CATEGORY, "STATEMENT_CATEGORY_PORNOGRAPHY_OR_SEXUALIZED_CONTENT"), 17);
+    CHECK_EQ(v1_fig(BT_RF_KEYWORD, "KEYWORD_GENDER_BASED_VIOLENCE"), 70);
+    CHECK(strcmp(bt_report_enum_name(BT_RF_KEYWORD, 70), "KEYWORD_GENDER_BASED_VIOLENCE") == 0);
+    /* every schema 1 value lands somewhere; nothing outside a list does */
+    for (int f = BT_RF_CATEGORY; f <= BT_RF_KEYWORD; f++)
+        for (int v = 1; v <= bt_report_list_count(1, (bt_report_field)f); v++)
+            CHECK(bt_report_to_figures(1, (bt_report_field)f, v) > 0);
+    CHECK_EQ(bt_report_to_figures(1, BT_RF_KEYWORD, 55), 0);
+    CHECK_EQ(bt_report_to_figures(2, BT_RF_KEYWORD, 70), 0);
+    CHECK_EQ(bt_report_to_figures(1, BT_RF_PLATFORM, 1), 0);
+    /* a set: schema 1 keywords that became one count once */
+    bt_report r;
+    int cat = -1;
+    uint64_t out[BT_REPORT_KEYWORD_WORDS];
+    CHECK_EQ(parse_stated(1, "\"category\":\"STATEMENT_CATEGORY_NEGATIVE_EFFECTS_ON_CIVIC_DISCOURSE_OR_ELECTIONS\","
+                             "\"keywords\":[\"KEYWORD_DISINFORMATION\",\"KEYWORD_MISINFORMATION\",\"KEYWORD_GENDER_BASED_VIOLENCE\"]",
+                          &r), BT_OK);
+    CHECK_EQ(bt_report_stated_figures(1, r.category, r.keywords, &cat, out), 0);
+    CHECK_EQ(cat, fig(BT_RF_CATEGORY, "STATEMENT_CATEGORY_NEGATIVE_EFFECTS_ON_CIVIC_DISCOURSE_OR_ELECTIONS"));
+    CHECK_EQ(__builtin_popcountll(out[0]) + __builtin_popcountll(out[1]), 2);
+    int mis = fig(BT_RF_KEYWORD, "KEYWORD_MISINFORMATION_DISINFORMATION");
+    CHECK(out[(mis - 1) / 64] >> ((mis - 1) % 64) & 1);
+    CHECK(out[1] >> (70 - 1 - 64) & 1);
+    /* values outside the lists (a store edited by hand) */
+    const uint64_t wide[BT_REPORT_KEYWORD_WORDS] = {0, 1};
+    CHECK_EQ(bt_report_stated_figures(1, 0, wide, &cat, out), -1);
+    CHECK_EQ(bt_report_stated_figures(2, 17, r.keywords, &cat, out), -1);
+    CHECK_EQ(bt_report_stated_figures(3, 0, r.keywords, &cat, out), -1);
+}
+
 /* The union's figures page says each value in words under the key
  * bt_report_words_key gives (the share page builds the same keys): every
  * value has one, with words in the extension's locale files (that fr and ko
@@ -574,6 +730,17 @@ TEST(every_value_a_report_can_hold_has_words)
     CHECK(strcmp(bt_report_words_key(key, sizeof key, BT_RF_KIND, bt_report_enum_value(BT_RF_KIND, "suspension")),
                  "kind_suspension") == 0);
     CHECK(bt_words_message("fr", "rcategory_STATEMENT_CATEGORY_NONE") == NULL);
+    /* schema 1's values too: a report queued before schema 2 is still shown in words */
+    for (int f = BT_RF_CATEGORY; f <= BT_RF_KEYWORD; f++)
+        for (int v = 1; v <= bt_report_list_count(1, (bt_report_field)f); v++) {
+            snprintf(key, sizeof key, "%s%s", f == BT_RF_CATEGORY ? "rcategory_" : "rkeyword_",
+                     bt_report_list_name(1, (bt_report_field)f, v));
+            CHECK(bt_words_message("en", key) != NULL);
+        }
+    /* a word no one has translated with a source yet is said in English (tests/js/static.test.mjs
+     * allows only these to be missing) */
+    const char *en = bt_words_message("en", "rkeyword_KEYWORD_CYBER_HARASSMENT");
+    CHECK(en != NULL && bt_words_message("fr", "rkeyword_KEYWORD_CYBER_HARASSMENT") == en);
 }
 
 RUN_TESTS(T(parse_accepts_a_full_report_and_renders_it_back_byte_for_byte),
@@ -595,4 +762,6 @@ RUN_TESTS(T(parse_accepts_a_full_report_and_renders_it_back_byte_for_byte),
           T(a_member_report_carries_its_token_under_the_signature),
           T(union_entries_say_both_the_token_policy_and_key_or_neither), T(buckets_follow_the_documented_boundaries),
           T(the_demo_union_announces_the_default_work_and_its_key_opens_what_is_sealed_to_it),
+          T(schema_2_has_the_2025_lists_and_each_schema_refuses_the_others_own_values),
+          T(schema_1_values_count_as_their_schema_2_equivalents_in_the_figures),
           T(every_value_a_report_can_hold_has_words))

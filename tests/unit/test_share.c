@@ -108,6 +108,7 @@ TEST(nothing_identifying_reaches_the_union)
         CHECK_EQ(bt_report_open(&opened, NULL, wire, strlen(wire), pk, sk, BT_REPORT_POW_DEFAULT, &why), BT_OK);
         CHECK_EQ(bt_report_render(back, sizeof back, &n, &opened), BT_OK);
         CHECK(strcmp(back, json) == 0); /* the union gets exactly the preview */
+        CHECK(strncmp(json, "{\"v\":2,", 7) == 0); /* made in schema 2 */
         for (size_t i = 0; i < sizeof planted / sizeof planted[0]; i++) {
             CHECK(strstr(json, planted[i]) == NULL);
             CHECK(strstr(back, planted[i]) == NULL);
@@ -194,8 +195,32 @@ TEST(only_the_previewed_report_is_sealed)
     bt_rpc_free(r);
 }
 
-/* A reason the classifier can find but the report schema does not know
- * would reach a union as "no reason stated": every one must be known. */
+/* The classifier's rules name schema 1's values; a new report holds their
+ * schema 2 equivalents (docs/REPORT.md section 1), in the preview too. */
+TEST(a_new_report_states_the_schema_2_equivalent_of_what_the_classifier_found)
+{
+    char *dir = test_tmpdir();
+    bt_rpc *r = bt_rpc_new(dir, 1);
+    bt_err err;
+    free(dir);
+    int64_t id = capture(r, "https://www.instagram.com/accounts/suspended/",
+                         "We suspended your account for bullying and harassment. You have 30 days left to disagree.",
+                         "2026-03-03T10:00:00Z");
+    json_object *pv = preview(r, id, "demo", &err);
+    CHECK_EQ(err, BT_OK);
+    const char *json = json_object_get_string(json_object_object_get(pv, "json"));
+    CHECK(json != NULL && strncmp(json, "{\"v\":2,", 7) == 0);
+    CHECK(json != NULL && strstr(json, "\"stated\":{\"category\":\"STATEMENT_CATEGORY_CYBER_VIOLENCE\","
+                                       "\"keywords\":[\"KEYWORD_CYBER_BULLYING_INTIMIDATION\"]}") != NULL);
+    CHECK(json != NULL && strstr(json, "ONLINE_BULLYING") == NULL && strstr(json, "NON_CONSENSUAL_BEHAVIOUR") == NULL);
+    json_object_put(pv);
+    bt_rpc_free(r);
+}
+
+/* A reason the classifier can find but the report schemas do not know
+ * would reach a union as "no reason stated": every one must be known, in
+ * schema 2 or in schema 1 (whose values the host turns into their schema 2
+ * equivalents, docs/REPORT.md section 1). */
 TEST(every_reason_the_rules_can_find_has_its_value_in_the_report)
 {
     json_object *rules = json_tokener_parse(bt_classify_rules_json(NULL)), *reasons = NULL;
@@ -205,13 +230,17 @@ TEST(every_reason_the_rules_can_find_has_its_value_in_the_report)
         json_object_object_get_ex(reason, "key", &k);
         json_object_object_get_ex(reason, "category", &c);
         const char *key = json_object_get_string(k), *category = json_object_get_string(c);
-        int known = key != NULL && category != NULL && bt_report_enum_value(BT_RF_CATEGORY, category) > 0 &&
-                    (bt_report_enum_value(BT_RF_KEYWORD, key) > 0 || strcmp(key, category) == 0);
+        int known = key != NULL && category != NULL &&
+                    (bt_report_list_value(2, BT_RF_CATEGORY, category) > 0 ||
+                     bt_report_list_value(1, BT_RF_CATEGORY, category) > 0) &&
+                    (bt_report_list_value(2, BT_RF_KEYWORD, key) > 0 || bt_report_list_value(1, BT_RF_KEYWORD, key) > 0 ||
+                     strcmp(key, category) == 0);
         if (!known) fprintf(stderr, "  not in the report schema: %s / %s\n", key, category);
         CHECK(known);
     }
     CHECK_EQ(bt_report_enum_value(BT_RF_KEYWORD, "KEYWORD_NOT_IN_THE_SCHEMA"), 0);
     CHECK_EQ(bt_report_enum_value(BT_RF_CATEGORY, "STATEMENT_CATEGORY_NOT_IN_THE_SCHEMA"), 0);
+    CHECK_EQ(bt_report_list_value(1, BT_RF_KEYWORD, "KEYWORD_NOT_IN_THE_SCHEMA"), 0);
     json_object_put(rules);
 }
 
@@ -249,7 +278,8 @@ TEST(each_collector_answer_has_one_outcome)
     json_object_put(p);
 }
 
-RUN_TESTS(T(every_reason_the_rules_can_find_has_its_value_in_the_report), T(nothing_identifying_reaches_the_union),
+RUN_TESTS(T(a_new_report_states_the_schema_2_equivalent_of_what_the_classifier_found),
+          T(every_reason_the_rules_can_find_has_its_value_in_the_report), T(nothing_identifying_reaches_the_union),
           T(the_planted_data_is_in_the_log_the_reports_come_from),
           T(reports_of_different_cases_share_no_identifier), T(only_the_previewed_report_is_sealed),
           T(each_collector_answer_has_one_outcome))
