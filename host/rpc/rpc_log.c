@@ -106,19 +106,28 @@ bt_err m_recovery_code(call *c)
 typedef struct {
     json_object *arr;
     int readable;
+    bt_vault *vault;
+    const bt_index *index; /* the headers of the entries it holds, checked but not opened again */
 } list_ctx;
 
 /* Adds a short summary of an entry: what it is and where, never its text
- * (from its header text when the log is readable). */
+ * (from its header text when the log is readable: decrypted now, or, for
+ * an entry whose link was checked and not opened, the index's projection of
+ * it, which holds every member shown here). */
 static int list_one(void *ctx, const bt_vault_entry_info *e, bt_err err, const char *text, size_t n)
 {
     list_ctx *l = ctx;
     json_object *item = json_object_new_object();
+    char *read = NULL;
     json_object_object_add(item, "id", json_object_new_int64(e->id));
     json_object_object_add(item, "size", json_object_new_int64((int64_t)(e->head_len + e->body_len)));
     if (l->readable) {
         json_object *head = NULL;
+        if (err == BT_OK && text == NULL && (err = bt_index_header(l->index, e->id, &text, &n)) == BT_ERR_NOT_FOUND)
+            err = bt_vault_read(l->vault, e->id, &read, &n, NULL, NULL); /* not held after all: opened */
+        if (read != NULL) text = read;
         if (err == BT_OK && bt_json_parse(text, n, JSON_DEPTH, &head) != BT_OK) err = BT_ERR_CORRUPT;
+        bt_vault_free(read);
         if (err == BT_OK) {
             static const char *const keep[] = {"type", "url", "lang", "observed_at", "captured_at",
                                                "classification", "of", "mime", "size"};
@@ -159,8 +168,13 @@ bt_err m_list(call *c)
     if ((err = param_int(c, "after", 0, 0, INT64_MAX, &after)) != BT_OK) return err;
     if ((err = param_int(c, "limit", 0, 1, LIST_LIMIT_MAX, &limit)) != BT_OK) return err;
     bt_vault_state st = bt_vault_state_of(c->r->vault);
-    list_ctx l = {json_object_new_array(), st != BT_VAULT_LOCKED};
-    err = l.readable ? bt_vault_read_each(c->r->vault, after, (int)limit, list_one, &l, &last)
+    list_ctx l = {json_object_new_array(), st != BT_VAULT_LOCKED, c->r->vault, NULL};
+    int64_t known = -1;
+    if (l.readable && (l.index = rpc_index(c->r)) != NULL) {
+        known = bt_index_known(rpc_index(c->r), c->r->vault);
+        if (known == 0) known = -1; /* none held (a recovered log's entry 0 is an entry) */
+    }
+    err = l.readable ? bt_vault_check_each(c->r->vault, after, (int)limit, known, list_one, &l, &last)
                      : bt_vault_entries(c->r->vault, after, (int)limit, list_locked, &l, &last);
     if (err != BT_OK) {
         json_object_put(l.arr);
