@@ -1809,38 +1809,45 @@ bt_err bt_vault_check_each(bt_vault *v, int64_t after, int limit, int64_t known,
 }
 
 /* ---- the index's snapshot ----
- * log.sqlite-index: nonce || XChaCha20-Poly1305 of what the index saved,
- * under a key derived from the newest secret key (crypto_kdf, subkey id =
- * epoch, context "btindex1"), AD = "bantrail-index-v1" || the chain's
- * genesis hash || epoch (u64 LE). Another log's, another key pair's, a cut
- * or altered file: it does not open. */
+ * log.sqlite-index (part 0) and log.sqlite-index-entries (part 1): nonce ||
+ * XChaCha20-Poly1305 of what the index saved, under a key derived from the
+ * newest secret key (crypto_kdf, subkey id = epoch, context "btindex1"),
+ * AD = "bantrail-index-v1" || the chain's genesis hash || epoch (u64 LE) ||
+ * part (u8). Another log's, another key pair's, the other part, a cut or
+ * altered file: it does not open. */
 #define INDEX_FILE BT_VAULT_DB "-index"
 #define INDEX_FILE_MAX ((off_t)1 << 32)
 
-static bt_err index_key(bt_vault *v, unsigned char key[WRAP_KEY_BYTES], unsigned char ad[17 + BT_HASH_BYTES + 8])
+#define INDEX_AD_BYTES (17 + BT_HASH_BYTES + 8 + 1)
+
+static bt_err index_key(bt_vault *v, int part, unsigned char key[WRAP_KEY_BYTES], unsigned char ad[INDEX_AD_BYTES],
+                        char **path)
 {
     bt_err err = need_sk(v);
     if (err != BT_OK) return err;
+    if ((*path = path_join(v->dir, part == 0 ? INDEX_FILE : INDEX_FILE "-entries")) == NULL) return BT_ERR_NO_MEMORY;
     memcpy(ad, "bantrail-index-v1", 17);
     genesis(ad + 17, v->genesis_pk);
     put_u64(ad + 17 + BT_HASH_BYTES, (uint64_t)v->epoch);
+    ad[17 + BT_HASH_BYTES + 8] = (unsigned char)part;
     return crypto_kdf_derive_from_key(key, WRAP_KEY_BYTES, (uint64_t)v->epoch, "btindex1", v->sk) == 0
                ? BT_OK
                : BT_ERR_INTERNAL;
 }
 
-bt_err bt_vault_index_save(bt_vault *v, const unsigned char *m, size_t n)
+bt_err bt_vault_index_save(bt_vault *v, int part, const unsigned char *m, size_t n)
 {
-    unsigned char ad[17 + BT_HASH_BYTES + 8];
+    unsigned char ad[INDEX_AD_BYTES];
     unsigned char *key = sodium_malloc(WRAP_KEY_BYTES), *c = NULL;
-    char *path = path_join(v->dir, INDEX_FILE);
-    bt_err err = key != NULL && path != NULL ? index_key(v, key, ad) : BT_ERR_NO_MEMORY;
+    char *path = NULL;
+    bt_err err = key != NULL ? index_key(v, part, key, ad, &path) : BT_ERR_NO_MEMORY;
     if (err == BT_OK && n > (size_t)INDEX_FILE_MAX - NONCE_BYTES - TAG_BYTES) err = BT_ERR_BAD_PARAMS;
     if (err == BT_OK && (c = malloc(NONCE_BYTES + n + TAG_BYTES)) == NULL) err = BT_ERR_NO_MEMORY;
     if (err == BT_OK) {
         randombytes_buf(c, NONCE_BYTES);
         crypto_aead_xchacha20poly1305_ietf_encrypt(c + NONCE_BYTES, NULL, m, n, ad, sizeof ad, NULL, c, key);
-        if (bt_file_write(path, c, NONCE_BYTES + n + TAG_BYTES, 0600, BT_FILE_REPLACE) != 0) err = BT_ERR_STORAGE;
+        /* not flushed: a snapshot cut by a crash does not open, and the index is built again */
+        if (bt_file_write(path, c, NONCE_BYTES + n + TAG_BYTES, 0600, BT_FILE_CACHE) != 0) err = BT_ERR_STORAGE;
     }
     sodium_free(key);
     free(c);
@@ -1848,15 +1855,15 @@ bt_err bt_vault_index_save(bt_vault *v, const unsigned char *m, size_t n)
     return err;
 }
 
-bt_err bt_vault_index_load(bt_vault *v, unsigned char **m, size_t *n)
+bt_err bt_vault_index_load(bt_vault *v, int part, unsigned char **m, size_t *n)
 {
-    unsigned char ad[17 + BT_HASH_BYTES + 8];
+    unsigned char ad[INDEX_AD_BYTES];
     unsigned char *key = sodium_malloc(WRAP_KEY_BYTES), *c = NULL, *out = NULL;
-    char *path = path_join(v->dir, INDEX_FILE);
+    char *path = NULL;
     struct stat sb;
     int fd = -1;
     size_t got = 0;
-    bt_err err = key != NULL && path != NULL ? index_key(v, key, ad) : BT_ERR_NO_MEMORY;
+    bt_err err = key != NULL ? index_key(v, part, key, ad, &path) : BT_ERR_NO_MEMORY;
     *m = NULL;
     *n = 0;
     if (err == BT_OK && (fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)

@@ -93,16 +93,6 @@ json_object *b64_string(const unsigned char *bin, size_t n)
     return o;
 }
 
-void add_title(json_object *o, const char *title)
-{
-    size_t n = strlen(title);
-    if (n > TITLE_SUMMARY_MAX) { /* cut at a UTF-8 boundary */
-        n = TITLE_SUMMARY_MAX;
-        while (n > 0 && ((unsigned char)title[n] & 0xC0) == 0x80) n--;
-    }
-    json_object_object_add(o, "title", json_object_new_string_len(title, (int)n));
-}
-
 void add_piece(json_object *o, const unsigned char *bytes, size_t len, int64_t offset, size_t n)
 {
     json_object_object_add(o, "offset", json_object_new_int64(offset));

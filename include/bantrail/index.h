@@ -46,6 +46,10 @@ bt_err bt_index_update(bt_index *ix, bt_vault *v, int64_t max, int64_t *read);
 /* The last entry ix holds (0 when none). */
 int64_t bt_index_last(const bt_index *ix);
 
+/* How many entries ix has read (decrypted) from the log since it was made:
+ * none for what its snapshot gave it. */
+int64_t bt_index_decrypted(const bt_index *ix);
+
 /* The last entry whose projection ix holds, after checking (one row, no
  * key) that the log still has that entry with the chain hash ix read:
  * when not, ix forgets everything and this is 0. Reads nothing new. */
