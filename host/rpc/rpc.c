@@ -229,18 +229,18 @@ bt_rpc *bt_rpc_new(const char *data_dir, int caller_allowed)
 }
 
 /* Writes the index's snapshot when the log is readable and the index holds
- * more than min_new entries its snapshot lacks. A failure costs only the
- * next reader a rebuild: nothing is said. */
-static void index_save(bt_rpc *r, int64_t min_new)
+ * entries its snapshot lacks. A failure costs only the next reader a
+ * rebuild: nothing is said. */
+static void index_save(bt_rpc *r)
 {
     if (r->index == NULL || r->vault == NULL || bt_vault_state_of(r->vault) == BT_VAULT_LOCKED) return;
-    if (bt_index_unsaved(r->index) > min_new) (void)bt_index_save(r->index, r->vault);
+    if (bt_index_unsaved(r->index) > 0) (void)bt_index_save(r->index, r->vault);
 }
 
 void bt_rpc_free(bt_rpc *r)
 {
     if (r == NULL) return;
-    index_save(r, 0);
+    index_save(r);
     bt_index_free(r->index);
     bt_export_piece_free(&r->export);
     bt_capture_free(r->capture);
@@ -352,10 +352,7 @@ int bt_rpc_idle_work(bt_rpc *r)
     int64_t read = 0;
     if (r->vault == NULL || !r->caller_allowed || bt_vault_state_of(r->vault) == BT_VAULT_LOCKED) return 0;
     bt_index *ix = rpc_index(r);
-    if (ix == NULL || bt_index_update(ix, r->vault, BT_RPC_IDLE_SLICE, &read) != BT_OK) return 0;
-    if (read == BT_RPC_IDLE_SLICE) return 1;
-    index_save(r, BT_RPC_SAVE_AFTER); /* caught up: a snapshot when much was read since the last */
-    return 0;
+    return ix != NULL && bt_index_update(ix, r->vault, BT_RPC_IDLE_SLICE, &read) == BT_OK && read == BT_RPC_IDLE_SLICE;
 }
 
 bt_err bt_rpc_group_begin(bt_rpc *r)
@@ -385,7 +382,7 @@ bt_index *rpc_index(bt_rpc *r)
 
 void rpc_lock(bt_rpc *r)
 {
-    index_save(r, 0);
+    index_save(r);
     bt_vault_lock(r->vault);
     rpc_drop_index(r);
     bt_export_piece_free(&r->export);

@@ -49,12 +49,10 @@ bt_err bt_rpc_group_end(bt_rpc *r, int commit);
  * another process), BT_RPC_IDLE_SLICE entries per call, so that the first
  * question after an unlock finds it built and no request waits long behind
  * it (the first slice after an unlock takes the index's snapshot, when
- * there is one). Once caught up with more than BT_RPC_SAVE_AFTER entries
- * read since the snapshot, it writes the snapshot again; so do a lock,
- * the auto-lock and bt_rpc_free with any. Returns 1 while more remains, 0
- * when nothing does (built, or locked). */
+ * there is one; a lock, the auto-lock and bt_rpc_free write it again when
+ * the index holds entries it lacks). Returns 1 while more remains, 0 when
+ * nothing does (built, or locked). */
 #define BT_RPC_IDLE_SLICE 500
-#define BT_RPC_SAVE_AFTER 2000
 int bt_rpc_idle_work(bt_rpc *r);
 
 /* Seconds until the auto-lock is due (-1 when nothing is unlocked). */
