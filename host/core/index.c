@@ -41,8 +41,11 @@ struct bt_index {
     unsigned char last_hash[BT_HASH_BYTES]; /* its chain hash, to know the log is still the one read */
     int64_t saved;       /* the last entry the snapshot on disk covers, as far as this index knows */
     int snapshot_tried;  /* the snapshot was read (or found missing) once: never again */
-    int part1_due;       /* part 0 taken: ids, briefs and summaries still to take from part 1 */
+    int part1_due;       /* part 0 taken: ids, briefs and summaries still to take from part 1, before
+                          * those of the entries read since (ids[0 .. count) until then) */
     uint64_t part1_count;
+    int64_t snap_last;   /* the last entry the snapshot taken covers, and its chain hash */
+    unsigned char snap_hash[BT_HASH_BYTES];
     unsigned char token[TOKEN_BYTES];
 };
 
@@ -168,15 +171,17 @@ int64_t bt_index_unsaved(const bt_index *ix)
     return ix->last > ix->saved && !ix->part1_due ? ix->last - ix->saved : 0;
 }
 
+static bt_err part1_load(bt_index *ix, bt_vault *v);
+
 bt_err bt_index_save(bt_index *ix, bt_vault *v)
 {
-    if (bt_index_unsaved(ix) <= 0) return BT_OK;
+    bt_err err = ix->part1_due && ix->last > ix->saved ? part1_load(ix, v) : BT_OK;
+    if (err != BT_OK || bt_index_unsaved(ix) <= 0) return err;
     uint32_t magic = SNAP_MAGIC, version = SNAP_VERSION;
     uint64_t count = ix->count, pairs = ix->n, text_n = ix->text_n, zero = 0;
     size_t n1 = HEAD1 + count * (sizeof *ix->ids + sizeof *ix->briefs) + (count + 1) * sizeof *ix->offs + text_n;
     size_t n0 = HEAD0 + 2 * pairs * sizeof *ix->pairs;
     unsigned char *m = sodium_malloc(n1 > n0 ? n1 : n0), *p = m;
-    bt_err err = BT_OK;
     if (m == NULL) return BT_ERR_NO_MEMORY;
     randombytes_buf(ix->token, sizeof ix->token);
     put(&p, &magic, 4);
@@ -248,7 +253,8 @@ static void part0_load(bt_index *ix, bt_vault *v)
                  (i == 0 || ix->pairs[2 * i + 1] > ix->pairs[2 * i - 1]);
     }
     if (ok) {
-        ix->saved = ix->last;
+        ix->saved = ix->snap_last = ix->last;
+        memcpy(ix->snap_hash, ix->last_hash, sizeof ix->snap_hash);
         ix->part1_due = 1;
         ix->part1_count = count;
     } else {
@@ -285,21 +291,32 @@ static bt_err part1_load(bt_index *ix, bt_vault *v)
         take(&p, &count, 8);
         take(&p, &text_n, 8);
         size_t left = n - HEAD1, per = sizeof *ix->ids + sizeof *ix->briefs + sizeof *ix->offs;
-        ok = magic == SNAP_MAGIC && version == SNAP_VERSION && last == ix->last &&
-             sodium_memcmp(hash, ix->last_hash, sizeof hash) == 0 && sodium_memcmp(token, ix->token, sizeof token) == 0 &&
+        ok = magic == SNAP_MAGIC && version == SNAP_VERSION && last == ix->snap_last &&
+             sodium_memcmp(hash, ix->snap_hash, sizeof hash) == 0 && sodium_memcmp(token, ix->token, sizeof token) == 0 &&
              count == ix->part1_count && count <= left / per &&
              left == count * per + sizeof *ix->offs + text_n;
     }
-    if (ok) ok = room(ix, count, text_n) == BT_OK;
+    size_t after = ix->count, after_text = ix->text_n; /* the entries read since part 0: they go after it */
+    if (ok) ok = room(ix, count + after, text_n + after_text) == BT_OK;
     if (ok) {
+        if (after > 0) {
+            memmove(ix->ids + count, ix->ids, after * sizeof *ix->ids);
+            memmove(ix->briefs + count, ix->briefs, after * sizeof *ix->briefs);
+            memmove(ix->text + text_n, ix->text, after_text);
+            for (size_t i = after + 1; i-- > 0;) ix->offs[count + i] = ix->offs[i] + text_n;
+        }
         take(&p, ix->ids, count * sizeof *ix->ids);
         take(&p, ix->briefs, count * sizeof *ix->briefs);
-        take(&p, ix->offs, (count + 1) * sizeof *ix->offs);
+        uint64_t end = 0;
+        take(&p, ix->offs, count * sizeof *ix->offs);
+        take(&p, &end, sizeof end);
         take(&p, ix->text, text_n);
-        ix->count = count;
-        ix->text_n = text_n;
+        ix->count = count + after;
+        ix->text_n = text_n + after_text;
         /* it holds together: ids rising up to last, summaries within the text */
-        ok = ix->offs[0] == 0 && ix->offs[count] == text_n && ix->ids[count - 1] == last;
+        ok = ix->offs[0] == 0 && end == text_n && ix->ids[count - 1] == last &&
+             (after == 0 || ix->offs[count] == text_n);
+        if (after == 0) ix->offs[count] = text_n;
         for (size_t i = 0; ok && i < count; i++)
             ok = ix->ids[i] >= 0 && (i == 0 || ix->ids[i] > ix->ids[i - 1]) && ix->offs[i + 1] >= ix->offs[i] &&
                  ix->briefs[i].what >= BT_BRIEF_NONE && ix->briefs[i].what <= BT_BRIEF_SPLIT;
@@ -343,7 +360,7 @@ static int read_one(void *ctx, const bt_vault_entry_info *e, bt_err err, const c
     const char *s = "";
     size_t len = 0, i = ix->count;
     int64_t of = 0;
-    int feed = ix->fed == ix->count && ix->cases != NULL;
+    int feed = !ix->part1_due && ix->fed == ix->count && ix->cases != NULL;
     if (err == BT_OK && (err = bt_json_parse(text, n, 32, &head)) == BT_ERR_NO_MEMORY) goto fail;
     if (head != NULL && json_object_is_type(head, json_type_object)) {
         if ((sum = bt_record_summary(head)) == NULL ||
@@ -379,13 +396,6 @@ fail:
     return 1;
 }
 
-static int one_more(void *ctx, const bt_vault_entry_info *e)
-{
-    (void)e;
-    *(int *)ctx = 1;
-    return 1;
-}
-
 /* Whether the log still has ix's last entry with the chain hash ix read;
  * when not, ix forgets everything. */
 static void check_last(bt_index *ix, bt_vault *v)
@@ -409,15 +419,11 @@ static bt_err catch_up(bt_index *ix, bt_vault *v, int64_t max, int64_t *done)
     if (ix->last == 0 && !ix->snapshot_tried) part0_load(ix, v);
     check_last(ix, v); /* the entry read last is still there, the same: only what follows it is new */
     int64_t last = 0, limit = max > 0 ? max - *done : 0;
-    int more = 0;
     bt_err err;
     if (max > 0 && limit <= 0) return BT_OK;
-    if (ix->part1_due) { /* part 1 only when something follows (get needs the pairs only) */
-        if ((err = bt_vault_entries(v, ix->last, 1, one_more, &more, &last)) != BT_OK) return err;
-        if (more && (err = part1_load(ix, v)) != BT_OK) return err;
-        if (!more) return BT_OK;
-    }
-    if (ix->cases == NULL && ix->count == 0 && bt_cases_new(&ix->cases) != BT_OK) return BT_ERR_NO_MEMORY;
+    /* while part 1 waits, what follows is held alone (get needs only the pairs) and goes after it */
+    if (ix->cases == NULL && ix->count == 0 && !ix->part1_due && bt_cases_new(&ix->cases) != BT_OK)
+        return BT_ERR_NO_MEMORY;
     read_ctx r = {ix, BT_OK, 0};
     err = bt_vault_read_each(v, ix->last, limit > 0 ? (int)limit : INT32_MAX, read_one, &r, &last);
     if (err == BT_OK) err = r.err;
