@@ -422,31 +422,24 @@ static bt_err add_record(bt_cases *cs, rec *r, int64_t named)
     return BT_OK;
 }
 
-static void replay_merge(bt_cases *cs, json_object *head)
+static void replay_merge(bt_cases *cs, const bt_case_brief *b)
 {
-    json_object *arr;
-    if (!json_object_object_get_ex(head, "cases", &arr) || !json_object_is_type(arr, json_type_array) ||
-        json_object_array_length(arr) != 2)
-        return;
-    json_object *x = json_object_array_get_idx(arr, 0), *y = json_object_array_get_idx(arr, 1);
-    if (!json_object_is_type(x, json_type_int) || !json_object_is_type(y, json_type_int)) return;
-    icase *a = case_by_id(cs, json_object_get_int64(x)), *b = case_by_id(cs, json_object_get_int64(y));
-    if (a == NULL || b == NULL || a == b) return;
-    if (b->id < a->id) { icase *t = a; a = b; b = t; }
-    size_t ka = (size_t)(a - cs->ic), kb = (size_t)(b - cs->ic);
+    icase *a = case_by_id(cs, b->merge[0]), *c = case_by_id(cs, b->merge[1]);
+    if (a == NULL || c == NULL || a == c) return;
+    if (c->id < a->id) { icase *t = a; a = c; c = t; }
+    size_t ka = (size_t)(a - cs->ic), kc = (size_t)(c - cs->ic);
     for (size_t i = 0; i < cs->n_recs; i++)
-        if (cs->recs[i].caseix == kb) cs->recs[i].caseix = ka;
-    if (a->handle[0] == '\0') memcpy(a->handle, b->handle, sizeof a->handle);
-    if (a->platform[0] == '\0') memcpy(a->platform, b->platform, sizeof a->platform);
-    b->alive = 0;
+        if (cs->recs[i].caseix == kc) cs->recs[i].caseix = ka;
+    if (a->handle[0] == '\0') memcpy(a->handle, c->handle, sizeof a->handle);
+    if (a->platform[0] == '\0') memcpy(a->platform, c->platform, sizeof a->platform);
+    c->alive = 0;
     case_recompute(cs, ka);
 }
 
-static void replay_split(bt_cases *cs, json_object *head)
+static void replay_split(bt_cases *cs, int64_t n)
 {
-    int64_t n = 0;
     rec *r;
-    if (!bt_json_int(head, "record", &n) || (r = rec_find(cs, n)) == NULL) return;
+    if ((r = rec_find(cs, n)) == NULL) return;
     size_t old = r->caseix;
     if (cs->ic[old].id == n) return; /* nothing would stay behind */
     if (cs->n_ic == cs->cap_ic) {
@@ -477,70 +470,119 @@ static bt_err attach_to(rec *r, int64_t id)
     return BT_OK;
 }
 
-bt_err bt_cases_add(bt_cases *cs, int64_t id, json_object *head)
+void bt_cases_brief(json_object *head, bt_case_brief *b)
 {
     const char *type = bt_json_str(head, "type");
-    int64_t captured = 0, of = 0, named = 0;
+    json_object *manual, *arr;
+    memset(b, 0, sizeof *b);
+    if (type == NULL) return;
+    bt_json_int(head, "captured_at", &b->captured);
+    if (strcmp(type, BT_REC_OCCURRENCE) == 0 || strcmp(type, BT_REC_ATTACHMENT) == 0) {
+        if (bt_json_int(head, "of", &b->of)) b->what = type[0] == 'a' ? BT_BRIEF_ATTACHMENT : BT_BRIEF_OCCURRENCE;
+        return;
+    }
+    if (strcmp(type, BT_REC_CASE_MERGE) == 0) {
+        if (!json_object_object_get_ex(head, "cases", &arr) || !json_object_is_type(arr, json_type_array) ||
+            json_object_array_length(arr) != 2)
+            return;
+        json_object *x = json_object_array_get_idx(arr, 0), *y = json_object_array_get_idx(arr, 1);
+        if (!json_object_is_type(x, json_type_int) || !json_object_is_type(y, json_type_int)) return;
+        b->merge[0] = json_object_get_int64(x);
+        b->merge[1] = json_object_get_int64(y);
+        b->what = BT_BRIEF_MERGE;
+        return;
+    }
+    if (strcmp(type, BT_REC_CASE_SPLIT) == 0) {
+        if (bt_json_int(head, "record", &b->of)) b->what = BT_BRIEF_SPLIT;
+        return;
+    }
+    b->manual = json_object_object_get_ex(head, "manual", &manual) && json_object_get_boolean(manual);
+    if (strcmp(type, BT_REC_NOTICE) == 0) {
+        json_object *cls = NULL, *facts = NULL;
+        const char *observed = bt_json_str(head, "observed_at");
+        bt_case_event ev;
+        b->what = BT_BRIEF_NOTICE;
+        json_object_object_get_ex(head, "classification", &cls);
+        json_object_object_get_ex(cls, "facts", &facts);
+        copy_str(b->kind, sizeof b->kind, bt_json_str(cls, "kind"));
+        copy_str(b->platform, sizeof b->platform, bt_json_str(cls, "platform"));
+        copy_str(b->handle, sizeof b->handle, bt_json_str(facts, "handle"));
+        event_of_kind(&ev, b->kind[0] ? b->kind : NULL);
+        b->event = (int8_t)ev.event;
+        b->outcome = (int8_t)ev.outcome;
+        b->at = b->captured;
+        if (observed != NULL && bt_cases_parse_time(observed, &b->at) == 0) b->at_stated = 1;
+        else b->at = b->captured;
+        const char *fp_hex = bt_json_str(head, "fp");
+        size_t n = 0;
+        b->has_fp = fp_hex != NULL &&
+                    sodium_hex2bin(b->fp, sizeof b->fp, fp_hex, strlen(fp_hex), NULL, &n, NULL) == 0 && n == FP_BYTES;
+    } else if (strcmp(type, BT_REC_EVENT) == 0) {
+        int e = bt_event_parse(bt_json_str(head, "event"));
+        const char *outcome = bt_json_str(head, "outcome");
+        b->what = BT_BRIEF_EVENT;
+        b->event = (int8_t)(e < 0 ? BT_EVENT_OTHER : (bt_event_kind)e);
+        if (b->event == BT_EVENT_DECISION && outcome != NULL)
+            b->outcome = (int8_t)(strcmp(outcome, "reinstated") == 0 ? BT_OUTCOME_REINSTATED
+                                  : strcmp(outcome, "rejected") == 0 ? BT_OUTCOME_REJECTED : BT_OUTCOME_NONE);
+        copy_str(b->platform, sizeof b->platform, bt_json_str(head, "platform"));
+        copy_str(b->handle, sizeof b->handle, bt_json_str(head, "handle"));
+        b->at_stated = (int8_t)bt_json_int(head, "at", &b->at);
+        if (!b->at_stated) b->at = b->captured;
+        bt_json_int(head, "case", &b->named);
+    }
+}
+
+bt_err bt_cases_add(bt_cases *cs, int64_t id, json_object *head)
+{
+    bt_case_brief b;
+    bt_cases_brief(head, &b);
+    bt_err err = bt_cases_add_brief(cs, id, &b);
+    sodium_memzero(&b, sizeof b);
+    return err;
+}
+
+bt_err bt_cases_add_brief(bt_cases *cs, int64_t id, const bt_case_brief *b)
+{
     rec r;
     if (id <= cs->last_id) return BT_ERR_BAD_PARAMS;
     cs->last_id = id;
-    if (type == NULL) return BT_OK;
-    bt_json_int(head, "captured_at", &captured);
-    if (strcmp(type, BT_REC_OCCURRENCE) == 0 || strcmp(type, BT_REC_ATTACHMENT) == 0) {
-        rec *target = bt_json_int(head, "of", &of) ? rec_or_folded(cs, of) : NULL;
+    if (b == NULL || b->what == BT_BRIEF_NONE) return BT_OK;
+    if (b->what == BT_BRIEF_OCCURRENCE || b->what == BT_BRIEF_ATTACHMENT) {
+        rec *target = rec_or_folded(cs, b->of);
         if (target == NULL) return BT_OK;
-        if (type[0] == 'a') return attach_to(target, id);
-        sighted(cs, target, captured);
+        if (b->what == BT_BRIEF_ATTACHMENT) return attach_to(target, id);
+        sighted(cs, target, b->captured);
         return BT_OK;
     }
-    if (strcmp(type, BT_REC_CASE_MERGE) == 0) { replay_merge(cs, head); return BT_OK; }
-    if (strcmp(type, BT_REC_CASE_SPLIT) == 0) { replay_split(cs, head); return BT_OK; }
+    if (b->what == BT_BRIEF_MERGE) { replay_merge(cs, b); return BT_OK; }
+    if (b->what == BT_BRIEF_SPLIT) { replay_split(cs, b->of); return BT_OK; }
+    if (b->what != BT_BRIEF_NOTICE && b->what != BT_BRIEF_EVENT) return BT_OK;
 
     memset(&r, 0, sizeof r);
     r.ev.record = id;
     r.ev.sightings = 1;
-    json_object *manual;
-    r.ev.manual = json_object_object_get_ex(head, "manual", &manual) && json_object_get_boolean(manual);
-    if (strcmp(type, BT_REC_NOTICE) == 0) {
-        json_object *cls = NULL, *facts = NULL;
-        const char *observed = bt_json_str(head, "observed_at");
-        r.ev.is_notice = 1;
-        json_object_object_get_ex(head, "classification", &cls);
-        json_object_object_get_ex(cls, "facts", &facts);
-        copy_str(r.ev.kind, sizeof r.ev.kind, bt_json_str(cls, "kind"));
-        copy_str(r.ev.platform, sizeof r.ev.platform, bt_json_str(cls, "platform"));
-        copy_str(r.handle, sizeof r.handle, bt_json_str(facts, "handle"));
-        event_of_kind(&r.ev, r.ev.kind[0] ? r.ev.kind : NULL);
-        r.ev.at = captured;
-        if (observed != NULL && bt_cases_parse_time(observed, &r.ev.at) == 0) r.ev.at_stated = 1;
-        else r.ev.at = captured;
-        const char *fp_hex = bt_json_str(head, "fp");
-        size_t n = 0;
-        r.seen = captured;
-        r.has_fp = fp_hex != NULL &&
-                   sodium_hex2bin(r.fp, sizeof r.fp, fp_hex, strlen(fp_hex), NULL, &n, NULL) == 0 && n == FP_BYTES;
+    r.ev.manual = b->manual;
+    r.ev.is_notice = b->what == BT_BRIEF_NOTICE;
+    memcpy(r.ev.kind, b->kind, sizeof r.ev.kind);
+    memcpy(r.ev.platform, b->platform, sizeof r.ev.platform);
+    memcpy(r.handle, b->handle, sizeof r.handle);
+    r.ev.event = (bt_event_kind)b->event;
+    r.ev.outcome = (bt_outcome)b->outcome;
+    r.ev.at = b->at;
+    r.ev.at_stated = b->at_stated;
+    if (r.ev.is_notice) {
+        r.seen = b->captured;
+        r.has_fp = b->has_fp;
+        memcpy(r.fp, b->fp, sizeof r.fp);
         rec *prev = r.ev.manual ? NULL : repeat_of(cs, &r); /* a manual capture is never folded */
         if (prev != NULL) { /* captured while locked: the sighting the host would have folded */
-            sighted(cs, prev, captured);
+            sighted(cs, prev, b->captured);
             return alias_add(cs, id, prev->ev.record);
         }
-    } else if (strcmp(type, BT_REC_EVENT) == 0) {
-        int e = bt_event_parse(bt_json_str(head, "event"));
-        const char *outcome = bt_json_str(head, "outcome");
-        r.ev.event = e < 0 ? BT_EVENT_OTHER : (bt_event_kind)e;
-        if (r.ev.event == BT_EVENT_DECISION && outcome != NULL)
-            r.ev.outcome = strcmp(outcome, "reinstated") == 0 ? BT_OUTCOME_REINSTATED
-                         : strcmp(outcome, "rejected") == 0 ? BT_OUTCOME_REJECTED : BT_OUTCOME_NONE;
-        copy_str(r.ev.platform, sizeof r.ev.platform, bt_json_str(head, "platform"));
-        copy_str(r.handle, sizeof r.handle, bt_json_str(head, "handle"));
-        r.ev.at_stated = bt_json_int(head, "at", &r.ev.at);
-        if (!r.ev.at_stated) r.ev.at = captured;
-        bt_json_int(head, "case", &named);
-    } else {
-        return BT_OK;
     }
     r.ev.last_seen = r.ev.at;
-    bt_err err = add_record(cs, &r, named);
+    bt_err err = add_record(cs, &r, b->what == BT_BRIEF_EVENT ? b->named : 0);
     if (err == BT_OK && r.has_fp) err = fp_put(cs, cs->n_recs - 1);
     return err;
 }

@@ -1,4 +1,5 @@
-/* The log's index in memory: see include/bantrail/index.h. */
+/* The log's index in memory, and its encrypted snapshot: see
+ * include/bantrail/index.h. */
 #include "bantrail/index.h"
 
 #include <sodium.h>
@@ -8,13 +9,44 @@
 #include "bantrail/records.h"
 #include "util/json.h"
 
+/* The snapshot's parts (bt_vault_index_save), native byte order (the files
+ * never leave this computer; the magic tells another order):
+ *   0: magic, version, last, its chain hash, unreadable, count, pairs,
+ *      token, then the pairs (what get needs: small, read at once)
+ *   1: magic, version, last, its chain hash, token, count, text length,
+ *      then ids, briefs, offs and the summaries' text (read when needed)
+ * token: 16 random bytes drawn at each save, so that parts of two saves
+ * are never taken together. A change of bt_case_brief, of the summary or
+ * of this layout raises SNAP_VERSION. */
+#define SNAP_MAGIC 0x58495442u /* "BTIX" */
+#define SNAP_VERSION 1u
+#define TOKEN_BYTES 16
+#define HEAD0 (8 + 8 + BT_HASH_BYTES + 8 + 8 + 8 + TOKEN_BYTES)
+#define HEAD1 (8 + 8 + BT_HASH_BYTES + TOKEN_BYTES + 8 + 8)
+
 struct bt_index {
-    bt_cases *cases;     /* fed every entry up to last */
+    bt_cases *cases;     /* fed the briefs of ids[0 .. fed) */
+    size_t fed;
     int64_t *pairs;      /* of, entry, of, entry, ...: who names whom, in entry order */
     size_t n, cap;       /* pairs held, and room */
+    int64_t *ids;        /* the entries held, in id order */
+    bt_case_brief *briefs; /* what the cases use of each */
+    size_t *offs;        /* entry ids[i]'s summary is text[offs[i] .. offs[i + 1]) ("": it did not read) */
+    size_t count, ids_cap;
+    char *text;          /* the summaries (bt_record_summary), as JSON */
+    size_t text_n, text_cap;
     int64_t unreadable;  /* entries up to last that did not read */
-    int64_t last;        /* the last entry fed (0: none) */
+    int64_t decrypted;   /* entries this index read from the log (not cleared) */
+    int64_t last;        /* the last entry held (0: none) */
     unsigned char last_hash[BT_HASH_BYTES]; /* its chain hash, to know the log is still the one read */
+    int64_t saved;       /* the last entry the snapshot on disk covers, as far as this index knows */
+    int snapshot_tried;  /* the snapshot was read (or found missing) once: never again */
+    int part1_due;       /* part 0 taken: ids, briefs and summaries still to take from part 1, before
+                          * those of the entries read since (ids[0 .. count) until then) */
+    uint64_t part1_count;
+    int64_t snap_last;   /* the last entry the snapshot taken covers, and its chain hash */
+    unsigned char snap_hash[BT_HASH_BYTES];
+    unsigned char token[TOKEN_BYTES];
 };
 
 bt_index *bt_index_new(void)
@@ -22,13 +54,27 @@ bt_index *bt_index_new(void)
     return calloc(1, sizeof(bt_index)); /* its cases are made at the first update */
 }
 
-/* Wipes and frees what ix holds, leaving it empty. */
+static void wipe_free(void *p, size_t n)
+{
+    if (p != NULL) sodium_memzero(p, n);
+    free(p);
+}
+
+/* Wipes and frees what ix holds, leaving it empty (but knowing the
+ * snapshot was tried). */
 static void index_clear(bt_index *ix)
 {
+    int tried = ix->snapshot_tried;
+    int64_t decrypted = ix->decrypted;
     bt_cases_free(ix->cases);
-    if (ix->pairs != NULL) sodium_memzero(ix->pairs, 2 * ix->cap * sizeof *ix->pairs);
-    free(ix->pairs);
+    wipe_free(ix->pairs, 2 * ix->cap * sizeof *ix->pairs);
+    wipe_free(ix->ids, ix->ids_cap * sizeof *ix->ids);
+    wipe_free(ix->briefs, ix->ids_cap * sizeof *ix->briefs);
+    wipe_free(ix->offs, (ix->ids_cap + 1) * sizeof *ix->offs);
+    wipe_free(ix->text, ix->text_cap);
     sodium_memzero(ix, sizeof *ix);
+    ix->snapshot_tried = tried;
+    ix->decrypted = decrypted;
 }
 
 void bt_index_free(bt_index *ix)
@@ -43,22 +89,61 @@ int64_t bt_index_last(const bt_index *ix)
     return ix->last;
 }
 
-/* Keeps the pair (of, id) when head names a record in "of". */
-static bt_err link_one(void *ctx, int64_t id, json_object *head)
+int64_t bt_index_decrypted(const bt_index *ix)
 {
-    bt_index *ix = ctx;
-    int64_t of = 0;
-    if (!bt_json_int(head, "of", &of) || of < 0) return BT_OK;
-    if (ix->n == ix->cap) {
-        size_t cap = ix->cap ? 2 * ix->cap : 256;
-        int64_t *more = malloc(2 * cap * sizeof *more);
-        if (more == NULL) return BT_ERR_NO_MEMORY;
-        if (ix->pairs != NULL) {
-            memcpy(more, ix->pairs, 2 * ix->n * sizeof *more);
-            sodium_memzero(ix->pairs, 2 * ix->cap * sizeof *ix->pairs);
-        }
-        free(ix->pairs);
-        ix->pairs = more;
+    return ix->decrypted;
+}
+
+/* Grows *p (*cap items of sz bytes, plus extra) to room for need items,
+ * wiping what it leaves. */
+static int grow(void **p, size_t *cap, size_t need, size_t sz, size_t extra)
+{
+    if (need <= *cap && *p != NULL) return 0;
+    size_t cap2 = *cap ? *cap : 256;
+    while (cap2 < need) cap2 *= 2;
+    void *more = malloc((cap2 + extra) * sz);
+    if (more == NULL) return -1;
+    if (*p != NULL) {
+        memcpy(more, *p, (*cap + extra) * sz);
+        sodium_memzero(*p, (*cap + extra) * sz);
+    }
+    free(*p);
+    *p = more;
+    *cap = cap2;
+    return 0;
+}
+
+/* Room for need entries (ids, briefs, offs) and text_need bytes of text. */
+static bt_err room(bt_index *ix, size_t need, size_t text_need)
+{
+    if (need > ix->ids_cap || ix->ids == NULL) {
+        void *ids = ix->ids, *briefs = ix->briefs, *offs = ix->offs;
+        size_t c1 = ix->ids_cap, c2 = ix->ids_cap, c3 = ix->ids_cap;
+        int bad = grow(&ids, &c1, need, sizeof *ix->ids, 0);
+        ix->ids = ids;
+        bad = bad || grow(&briefs, &c2, need, sizeof *ix->briefs, 0);
+        ix->briefs = briefs;
+        bad = bad || grow(&offs, &c3, need, sizeof *ix->offs, 1);
+        ix->offs = offs;
+        if (bad) return BT_ERR_NO_MEMORY; /* the caller clears ix */
+        ix->ids_cap = c1;
+    }
+    void *t = ix->text;
+    size_t ct = ix->text_cap;
+    if (grow(&t, &ct, text_need > 0 ? text_need : 1, 1, 0) != 0) return BT_ERR_NO_MEMORY;
+    ix->text = t;
+    ix->text_cap = ct;
+    return BT_OK;
+}
+
+/* Keeps the pair (of, id). */
+static bt_err pair_add(bt_index *ix, int64_t of, int64_t id)
+{
+    if (ix->n == ix->cap || ix->pairs == NULL) {
+        size_t cap = ix->cap;
+        void *p = ix->pairs;
+        if (grow(&p, &cap, ix->n + 1, 2 * sizeof *ix->pairs, 0) != 0) return BT_ERR_NO_MEMORY;
+        ix->pairs = p;
         ix->cap = cap;
     }
     ix->pairs[2 * ix->n] = of;
@@ -67,38 +152,327 @@ static bt_err link_one(void *ctx, int64_t id, json_object *head)
     return BT_OK;
 }
 
-bt_err bt_index_update(bt_index *ix, bt_vault *v, int64_t max, int64_t *read)
+/* ---- the snapshot ---- */
+
+static void put(unsigned char **p, const void *x, size_t n)
+{
+    if (n > 0) memcpy(*p, x, n);
+    *p += n;
+}
+
+static void take(const unsigned char **p, void *x, size_t n)
+{
+    if (n > 0) memcpy(x, *p, n);
+    *p += n;
+}
+
+int64_t bt_index_unsaved(const bt_index *ix)
+{
+    return ix->last > ix->saved && !ix->part1_due ? ix->last - ix->saved : 0;
+}
+
+static bt_err part1_load(bt_index *ix, bt_vault *v);
+
+bt_err bt_index_save(bt_index *ix, bt_vault *v)
+{
+    bt_err err = ix->part1_due && ix->last > ix->saved ? part1_load(ix, v) : BT_OK;
+    if (err != BT_OK || bt_index_unsaved(ix) <= 0) return err;
+    uint32_t magic = SNAP_MAGIC, version = SNAP_VERSION;
+    uint64_t count = ix->count, pairs = ix->n, text_n = ix->text_n, zero = 0;
+    size_t n1 = HEAD1 + count * (sizeof *ix->ids + sizeof *ix->briefs) + (count + 1) * sizeof *ix->offs + text_n;
+    size_t n0 = HEAD0 + 2 * pairs * sizeof *ix->pairs;
+    unsigned char *m = sodium_malloc(n1 > n0 ? n1 : n0), *p = m;
+    if (m == NULL) return BT_ERR_NO_MEMORY;
+    randombytes_buf(ix->token, sizeof ix->token);
+    put(&p, &magic, 4);
+    put(&p, &version, 4);
+    put(&p, &ix->last, 8);
+    put(&p, ix->last_hash, BT_HASH_BYTES);
+    put(&p, ix->token, TOKEN_BYTES);
+    put(&p, &count, 8);
+    put(&p, &text_n, 8);
+    put(&p, ix->ids, count * sizeof *ix->ids);
+    put(&p, ix->briefs, count * sizeof *ix->briefs);
+    if (count > 0) put(&p, ix->offs, (count + 1) * sizeof *ix->offs);
+    else put(&p, &zero, sizeof zero);
+    put(&p, ix->text, text_n);
+    err = bt_vault_index_save(v, 1, m, n1); /* the big part first: a part 0 always names a part 1 saved */
+    p = m;
+    put(&p, &magic, 4);
+    put(&p, &version, 4);
+    put(&p, &ix->last, 8);
+    put(&p, ix->last_hash, BT_HASH_BYTES);
+    put(&p, &ix->unreadable, 8);
+    put(&p, &count, 8);
+    put(&p, &pairs, 8);
+    put(&p, ix->token, TOKEN_BYTES);
+    put(&p, ix->pairs, 2 * pairs * sizeof *ix->pairs);
+    if (err == BT_OK) err = bt_vault_index_save(v, 0, m, n0);
+    sodium_free(m);
+    if (err == BT_OK) ix->saved = ix->last;
+    return err;
+}
+
+/* Takes part 0 of the snapshot into an empty ix when it opens and holds
+ * together (whether it still describes the log is the caller's check: the
+ * chain hash at last). Anything else leaves ix empty. */
+static void part0_load(bt_index *ix, bt_vault *v)
+{
+    unsigned char *m = NULL;
+    size_t n = 0;
+    ix->snapshot_tried = 1;
+    if (bt_vault_index_load(v, 0, &m, &n) != BT_OK) return;
+    const unsigned char *p = m;
+    uint32_t magic = 0, version = 0;
+    uint64_t count = 0, pairs = 0;
+    int ok = n >= HEAD0;
+    if (ok) {
+        take(&p, &magic, 4);
+        take(&p, &version, 4);
+        take(&p, &ix->last, 8);
+        take(&p, ix->last_hash, BT_HASH_BYTES);
+        take(&p, &ix->unreadable, 8);
+        take(&p, &count, 8);
+        take(&p, &pairs, 8);
+        take(&p, ix->token, TOKEN_BYTES);
+        ok = magic == SNAP_MAGIC && version == SNAP_VERSION && ix->last > 0 && ix->unreadable >= 0 && count > 0 &&
+             count <= (uint64_t)ix->last + 1 && pairs <= count && n - HEAD0 == pairs * 2 * sizeof *ix->pairs;
+    }
+    if (ok && pairs > 0) {
+        void *q = NULL;
+        size_t cap = 0;
+        ok = grow(&q, &cap, pairs, 2 * sizeof *ix->pairs, 0) == 0;
+        if (ok) {
+            ix->pairs = q;
+            ix->cap = cap;
+            take(&p, ix->pairs, pairs * 2 * sizeof *ix->pairs);
+            ix->n = pairs;
+        }
+        for (size_t i = 0; ok && i < pairs; i++) /* pairs name entries held, once each, in order */
+            ok = ix->pairs[2 * i] >= 0 && ix->pairs[2 * i + 1] > 0 && ix->pairs[2 * i + 1] <= ix->last &&
+                 (i == 0 || ix->pairs[2 * i + 1] > ix->pairs[2 * i - 1]);
+    }
+    if (ok) {
+        ix->saved = ix->snap_last = ix->last;
+        memcpy(ix->snap_hash, ix->last_hash, sizeof ix->snap_hash);
+        ix->part1_due = 1;
+        ix->part1_count = count;
+    } else {
+        index_clear(ix);
+    }
+    bt_vault_free(m);
+}
+
+/* Takes part 1 (ids, briefs, summaries) when part 0 was taken; a part 1
+ * that is not of the same save, does not open or does not hold together
+ * leaves ix empty, to be built again from the log. */
+static bt_err part1_load(bt_index *ix, bt_vault *v)
+{
+    unsigned char *m = NULL, hash[BT_HASH_BYTES], token[TOKEN_BYTES];
+    size_t n = 0;
+    uint32_t magic = 0, version = 0;
+    uint64_t count = 0, text_n = 0;
+    int64_t last = 0;
+    bt_err err;
+    if (!ix->part1_due) return BT_OK;
+    ix->part1_due = 0;
+    if ((err = bt_vault_index_load(v, 1, &m, &n)) == BT_ERR_NO_MEMORY || err == BT_ERR_LOCKED) {
+        index_clear(ix);
+        return err;
+    }
+    const unsigned char *p = m;
+    int ok = err == BT_OK && n >= HEAD1;
+    if (ok) {
+        take(&p, &magic, 4);
+        take(&p, &version, 4);
+        take(&p, &last, 8);
+        take(&p, hash, BT_HASH_BYTES);
+        take(&p, token, TOKEN_BYTES);
+        take(&p, &count, 8);
+        take(&p, &text_n, 8);
+        size_t left = n - HEAD1, per = sizeof *ix->ids + sizeof *ix->briefs + sizeof *ix->offs;
+        ok = magic == SNAP_MAGIC && version == SNAP_VERSION && last == ix->snap_last &&
+             sodium_memcmp(hash, ix->snap_hash, sizeof hash) == 0 && sodium_memcmp(token, ix->token, sizeof token) == 0 &&
+             count == ix->part1_count && count <= left / per &&
+             left == count * per + sizeof *ix->offs + text_n;
+    }
+    size_t after = ix->count, after_text = ix->text_n; /* the entries read since part 0: they go after it */
+    if (ok) ok = room(ix, count + after, text_n + after_text) == BT_OK;
+    if (ok) {
+        if (after > 0) {
+            memmove(ix->ids + count, ix->ids, after * sizeof *ix->ids);
+            memmove(ix->briefs + count, ix->briefs, after * sizeof *ix->briefs);
+            memmove(ix->text + text_n, ix->text, after_text);
+            for (size_t i = after + 1; i-- > 0;) ix->offs[count + i] = ix->offs[i] + text_n;
+        }
+        take(&p, ix->ids, count * sizeof *ix->ids);
+        take(&p, ix->briefs, count * sizeof *ix->briefs);
+        uint64_t end = 0;
+        take(&p, ix->offs, count * sizeof *ix->offs);
+        take(&p, &end, sizeof end);
+        take(&p, ix->text, text_n);
+        ix->count = count + after;
+        ix->text_n = text_n + after_text;
+        /* it holds together: ids rising up to last, summaries within the text */
+        ok = ix->offs[0] == 0 && end == text_n && ix->ids[count - 1] == last &&
+             (after == 0 || ix->offs[count] == text_n);
+        if (after == 0) ix->offs[count] = text_n;
+        for (size_t i = 0; ok && i < count; i++)
+            ok = ix->ids[i] >= 0 && (i == 0 || ix->ids[i] > ix->ids[i - 1]) && ix->offs[i + 1] >= ix->offs[i] &&
+                 ix->briefs[i].what >= BT_BRIEF_NONE && ix->briefs[i].what <= BT_BRIEF_SPLIT;
+    }
+    if (!ok) index_clear(ix);
+    bt_vault_free(m);
+    return BT_OK;
+}
+
+/* ---- bringing it up to date ---- */
+
+/* Feeds the cases the briefs held and not fed yet, up to max of them
+ * (0: all); *done counts them. */
+static bt_err feed_held(bt_index *ix, int64_t max, int64_t *done)
+{
+    bt_err err;
+    if (ix->cases == NULL && (err = bt_cases_new(&ix->cases)) != BT_OK) return err;
+    while (ix->fed < ix->count && (max <= 0 || *done < max)) {
+        size_t i = ix->fed;
+        int readable = ix->offs[i + 1] > ix->offs[i];
+        if ((err = bt_cases_add_brief(ix->cases, ix->ids[i], readable ? &ix->briefs[i] : NULL)) != BT_OK) return err;
+        ix->fed++;
+        (*done)++;
+    }
+    return BT_OK;
+}
+
+typedef struct {
+    bt_index *ix;
+    bt_err err;
+    int64_t read;
+} read_ctx;
+
+/* Holds one entry read from the log: its brief, its summary, the pair it
+ * makes; feeds it to the cases when they have every entry before it. */
+static int read_one(void *ctx, const bt_vault_entry_info *e, bt_err err, const char *text, size_t n)
+{
+    read_ctx *r = ctx;
+    bt_index *ix = r->ix;
+    json_object *head = NULL, *sum = NULL;
+    const char *s = "";
+    size_t len = 0, i = ix->count;
+    int64_t of = 0;
+    int feed = !ix->part1_due && ix->fed == ix->count && ix->cases != NULL;
+    if (err == BT_OK && (err = bt_json_parse(text, n, 32, &head)) == BT_ERR_NO_MEMORY) goto fail;
+    if (head != NULL && json_object_is_type(head, json_type_object)) {
+        if ((sum = bt_record_summary(head)) == NULL ||
+            (s = json_object_to_json_string_length(sum, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+                                                   &len)) == NULL) {
+            err = BT_ERR_NO_MEMORY;
+            goto fail;
+        }
+    }
+    if (sum == NULL) ix->unreadable++;
+    if ((err = room(ix, i + 1, ix->text_n + len)) != BT_OK) goto fail;
+    ix->ids[i] = e->id;
+    bt_cases_brief(sum != NULL ? head : NULL, &ix->briefs[i]);
+    if (i == 0) ix->offs[0] = 0;
+    memcpy(ix->text + ix->text_n, s, len);
+    ix->text_n += len;
+    ix->offs[i + 1] = ix->text_n;
+    ix->count++;
+    if (sum != NULL && bt_json_int(head, "of", &of) && of >= 0 && (err = pair_add(ix, of, e->id)) != BT_OK) goto fail;
+    if (feed) { /* the cases have every entry before it: this one too */
+        if ((err = bt_cases_add_brief(ix->cases, e->id, sum != NULL ? &ix->briefs[i] : NULL)) != BT_OK) goto fail;
+        ix->fed++;
+    }
+    r->read++;
+    ix->decrypted++;
+    json_object_put(sum);
+    json_object_put(head);
+    return 0;
+fail:
+    r->err = err;
+    json_object_put(sum);
+    json_object_put(head);
+    return 1;
+}
+
+/* Whether the log still has ix's last entry with the chain hash ix read;
+ * when not, ix forgets everything. */
+static void check_last(bt_index *ix, bt_vault *v)
 {
     unsigned char hash[BT_HASH_BYTES];
-    bt_err err = BT_OK;
-    if (read != NULL) *read = 0;
+    if (ix->last > 0 && (bt_vault_entry_hash(v, ix->last, hash) != BT_OK ||
+                         sodium_memcmp(hash, ix->last_hash, sizeof hash) != 0))
+        index_clear(ix);
+}
+
+/* Brings what ix holds (pairs, briefs, summaries; not yet the cases) up to
+ * the log: the snapshot's part 0 first when ix is empty, the chain hash at
+ * its last entry checked, then the entries after it, up to max (0: all),
+ * having taken part 1 first when there are any. *done counts them. */
+static bt_err catch_up(bt_index *ix, bt_vault *v, int64_t max, int64_t *done)
+{
     if (bt_vault_state_of(v) == BT_VAULT_LOCKED) { /* locked elsewhere (a new passphrase): forget it all */
         index_clear(ix);
         return BT_ERR_LOCKED;
     }
-    /* the entry read last is still there, the same: only what follows it is new */
-    if (ix->last > 0 && (bt_vault_entry_hash(v, ix->last, hash) != BT_OK ||
-                         sodium_memcmp(hash, ix->last_hash, sizeof hash) != 0)) {
-        index_clear(ix);
-    }
-    if (ix->cases == NULL && (err = bt_cases_new(&ix->cases)) != BT_OK) return err;
-    int64_t from = ix->last;
-    err = bt_cases_feed(ix->cases, v, max > 0 ? from + max : 0, &ix->unreadable, link_one, ix);
-    ix->last = bt_cases_last(ix->cases);
-    if (ix->last > 0 && bt_vault_entry_hash(v, ix->last, ix->last_hash) != BT_OK)
+    if (ix->last == 0 && !ix->snapshot_tried) part0_load(ix, v);
+    check_last(ix, v); /* the entry read last is still there, the same: only what follows it is new */
+    int64_t last = 0, limit = max > 0 ? max - *done : 0;
+    bt_err err;
+    if (max > 0 && limit <= 0) return BT_OK;
+    /* while part 1 waits, what follows is held alone (get needs only the pairs) and goes after it */
+    if (ix->cases == NULL && ix->count == 0 && !ix->part1_due && bt_cases_new(&ix->cases) != BT_OK)
+        return BT_ERR_NO_MEMORY;
+    read_ctx r = {ix, BT_OK, 0};
+    err = bt_vault_read_each(v, ix->last, limit > 0 ? (int)limit : INT32_MAX, read_one, &r, &last);
+    if (err == BT_OK) err = r.err;
+    *done += r.read;
+    if (ix->count > 0) ix->last = ix->ids[ix->count - 1];
+    if (r.read > 0 && bt_vault_entry_hash(v, ix->last, ix->last_hash) != BT_OK)
         ix->last_hash[0] ^= 1; /* unknown: the next update finds it changed and reads everything again */
-    if (err == BT_ERR_NO_MEMORY) { /* an entry half fed: read everything again next time */
-        index_clear(ix);
-        return err;
-    }
-    if (read != NULL) *read = ix->last - from;
+    if (err == BT_ERR_NO_MEMORY) index_clear(ix); /* an entry half held: read everything again next time */
     return err;
+}
+
+bt_err bt_index_update(bt_index *ix, bt_vault *v, int64_t max, int64_t *read)
+{
+    int64_t done = 0;
+    bt_err err = catch_up(ix, v, max, &done);
+    if (err == BT_OK && ix->part1_due && (err = part1_load(ix, v)) == BT_OK && ix->last == 0)
+        err = catch_up(ix, v, max, &done); /* part 1 was not good: built again from the log */
+    if (err == BT_OK) err = feed_held(ix, max > 0 ? max : 0, &done);
+    if (err == BT_ERR_NO_MEMORY) index_clear(ix);
+    if (read != NULL) *read = done;
+    return err;
+}
+
+int64_t bt_index_known(bt_index *ix, bt_vault *v)
+{
+    check_last(ix, v);
+    return ix->part1_due || ix->count == 0 ? 0 : ix->ids[ix->count - 1];
+}
+
+bt_err bt_index_header(const bt_index *ix, int64_t id, const char **text, size_t *len)
+{
+    size_t lo = 0, hi = ix->part1_due ? 0 : ix->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ix->ids[mid] < id) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo == (ix->part1_due ? 0 : ix->count) || ix->ids[lo] != id) return BT_ERR_NOT_FOUND;
+    if (ix->offs[lo + 1] == ix->offs[lo]) return BT_ERR_CORRUPT;
+    *text = ix->text + ix->offs[lo];
+    *len = ix->offs[lo + 1] - ix->offs[lo];
+    return BT_OK;
 }
 
 bt_err bt_index_related(bt_index *ix, bt_vault *v, int64_t id,
                         int (*fn)(void *ctx, int64_t entry, json_object *head), void *ctx)
 {
-    bt_err err = bt_index_update(ix, v, 0, NULL);
+    int64_t done = 0;
+    bt_err err = catch_up(ix, v, 0, &done);
     if (err != BT_OK) return err;
     for (size_t i = 0; i < ix->n; i++) {
         if (ix->pairs[2 * i] != id) continue;

@@ -29,6 +29,30 @@ bt_err bt_record_append(bt_vault *v, json_object *head, const unsigned char *bod
     return s ? bt_vault_append(v, s, n, body, body_len, id) : BT_ERR_NO_MEMORY;
 }
 
+void bt_record_add_title(json_object *o, const char *title)
+{
+    size_t n = strlen(title);
+    if (n > BT_RECORD_TITLE_MAX) { /* cut at a UTF-8 boundary */
+        n = BT_RECORD_TITLE_MAX;
+        while (n > 0 && ((unsigned char)title[n] & 0xC0) == 0x80) n--;
+    }
+    json_object_object_add(o, "title", json_object_new_string_len(title, (int)n));
+}
+
+json_object *bt_record_summary(json_object *head)
+{
+    static const char *const keep[] = {"type", "url", "lang", "observed_at", "captured_at",
+                                       "classification", "of", "mime", "size"};
+    json_object *o = json_object_new_object();
+    for (size_t i = 0; o != NULL && i < sizeof keep / sizeof keep[0]; i++) {
+        json_object *x;
+        if (json_object_object_get_ex(head, keep[i], &x)) json_object_object_add(o, keep[i], json_object_get(x));
+    }
+    const char *title = bt_json_str(head, "title");
+    if (o != NULL && title != NULL) bt_record_add_title(o, title);
+    return o;
+}
+
 json_object *bt_record_new(const char *type)
 {
     json_object *head = json_object_new_object();

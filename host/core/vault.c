@@ -1756,6 +1756,14 @@ bt_err bt_vault_read_each(bt_vault *v, int64_t after, int limit,
                                     size_t head_len),
                           void *ctx, int64_t *last)
 {
+    return bt_vault_check_each(v, after, limit, -1, fn, ctx, last);
+}
+
+bt_err bt_vault_check_each(bt_vault *v, int64_t after, int limit, int64_t known,
+                           int (*fn)(void *ctx, const bt_vault_entry_info *e, bt_err err, const char *head,
+                                     size_t head_len),
+                           void *ctx, int64_t *last)
+{
     sqlite3_stmt *st = NULL;
     unsigned char ad[AD_BYTES], nonce[NONCE_BYTES];
     const unsigned char *skey = NULL;
@@ -1780,21 +1788,110 @@ bt_err bt_vault_read_each(bt_vault *v, int64_t after, int limit,
             err = e; /* row_check reset st: nothing further reads */
             break;
         }
-        if (e == BT_OK && hn - TAG_BYTES + 1 > cap) {
+        int open = e == BT_OK && id > known; /* an entry up to known: its link checked, not opened */
+        if (open && hn - TAG_BYTES + 1 > cap) {
             sodium_free(h);
             cap = hn - TAG_BYTES + 1 > 4096 ? hn - TAG_BYTES + 1 : 4096;
             if ((h = sodium_malloc(cap)) == NULL) { err = BT_ERR_NO_MEMORY; break; }
         }
-        if (e == BT_OK) e = row_head(st, id, skey, ad, nonce, h);
+        if (open) e = row_head(st, id, skey, ad, nonce, h);
+        open = open && e == BT_OK;
         *last = id;
-        int stop = fn(ctx, &info, e, e == BT_OK ? h : NULL, e == BT_OK ? hn - TAG_BYTES : 0);
-        if (e == BT_OK) sodium_memzero(h, hn - TAG_BYTES);
+        int stop = fn(ctx, &info, e, open ? h : NULL, open ? hn - TAG_BYTES : 0);
+        if (open) sodium_memzero(h, hn - TAG_BYTES);
         if (stop) break;
     }
     if (err == BT_OK && (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)) note_damage(v, *last + 1);
     else if (err == BT_OK && rc != SQLITE_ROW && rc != SQLITE_DONE) err = sql_err(rc);
     sodium_free(h);
     sqlite3_finalize(st);
+    return err;
+}
+
+/* ---- the index's snapshot ----
+ * log.sqlite-index (part 0) and log.sqlite-index-entries (part 1): nonce ||
+ * XChaCha20-Poly1305 of what the index saved, under a key derived from the
+ * newest secret key (crypto_kdf, subkey id = epoch, context "btindex1"),
+ * AD = "bantrail-index-v1" || the chain's genesis hash || epoch (u64 LE) ||
+ * part (u8). Another log's, another key pair's, the other part, a cut or
+ * altered file: it does not open. */
+#define INDEX_FILE BT_VAULT_DB "-index"
+#define INDEX_FILE_MAX ((off_t)1 << 32)
+
+#define INDEX_AD_BYTES (17 + BT_HASH_BYTES + 8 + 1)
+
+static bt_err index_key(bt_vault *v, int part, unsigned char key[WRAP_KEY_BYTES], unsigned char ad[INDEX_AD_BYTES],
+                        char **path)
+{
+    bt_err err = need_sk(v);
+    if (err != BT_OK) return err;
+    if ((*path = path_join(v->dir, part == 0 ? INDEX_FILE : INDEX_FILE "-entries")) == NULL) return BT_ERR_NO_MEMORY;
+    memcpy(ad, "bantrail-index-v1", 17);
+    genesis(ad + 17, v->genesis_pk);
+    put_u64(ad + 17 + BT_HASH_BYTES, (uint64_t)v->epoch);
+    ad[17 + BT_HASH_BYTES + 8] = (unsigned char)part;
+    return crypto_kdf_derive_from_key(key, WRAP_KEY_BYTES, (uint64_t)v->epoch, "btindex1", v->sk) == 0
+               ? BT_OK
+               : BT_ERR_INTERNAL;
+}
+
+bt_err bt_vault_index_save(bt_vault *v, int part, const unsigned char *m, size_t n)
+{
+    unsigned char ad[INDEX_AD_BYTES];
+    unsigned char *key = sodium_malloc(WRAP_KEY_BYTES), *c = NULL;
+    char *path = NULL;
+    bt_err err = key != NULL ? index_key(v, part, key, ad, &path) : BT_ERR_NO_MEMORY;
+    if (err == BT_OK && n > (size_t)INDEX_FILE_MAX - NONCE_BYTES - TAG_BYTES) err = BT_ERR_BAD_PARAMS;
+    if (err == BT_OK && (c = malloc(NONCE_BYTES + n + TAG_BYTES)) == NULL) err = BT_ERR_NO_MEMORY;
+    if (err == BT_OK) {
+        randombytes_buf(c, NONCE_BYTES);
+        crypto_aead_xchacha20poly1305_ietf_encrypt(c + NONCE_BYTES, NULL, m, n, ad, sizeof ad, NULL, c, key);
+        /* not flushed: a snapshot cut by a crash does not open, and the index is built again */
+        if (bt_file_write(path, c, NONCE_BYTES + n + TAG_BYTES, 0600, BT_FILE_CACHE) != 0) err = BT_ERR_STORAGE;
+    }
+    sodium_free(key);
+    free(c);
+    free(path);
+    return err;
+}
+
+bt_err bt_vault_index_load(bt_vault *v, int part, unsigned char **m, size_t *n)
+{
+    unsigned char ad[INDEX_AD_BYTES];
+    unsigned char *key = sodium_malloc(WRAP_KEY_BYTES), *c = NULL, *out = NULL;
+    char *path = NULL;
+    struct stat sb;
+    int fd = -1;
+    size_t got = 0;
+    bt_err err = key != NULL ? index_key(v, part, key, ad, &path) : BT_ERR_NO_MEMORY;
+    *m = NULL;
+    *n = 0;
+    if (err == BT_OK && (fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+        err = errno == ENOENT ? BT_ERR_NOT_FOUND : BT_ERR_STORAGE;
+    if (err == BT_OK && (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))) err = BT_ERR_STORAGE;
+    if (err == BT_OK && (sb.st_size < NONCE_BYTES + TAG_BYTES || sb.st_size > INDEX_FILE_MAX)) err = BT_ERR_CORRUPT;
+    if (err == BT_OK && ((c = malloc((size_t)sb.st_size)) == NULL ||
+                         (out = sodium_malloc((size_t)sb.st_size - NONCE_BYTES - TAG_BYTES + 1)) == NULL))
+        err = BT_ERR_NO_MEMORY;
+    while (err == BT_OK && got < (size_t)sb.st_size) {
+        ssize_t k = read(fd, c + got, (size_t)sb.st_size - got);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) err = BT_ERR_CORRUPT; /* shorter than it said: cut while read */
+        else got += (size_t)k;
+    }
+    if (err == BT_OK && crypto_aead_xchacha20poly1305_ietf_decrypt(out, NULL, NULL, c + NONCE_BYTES, got - NONCE_BYTES,
+                                                                   ad, sizeof ad, c, key) != 0)
+        err = BT_ERR_CORRUPT;
+    if (err == BT_OK) {
+        *m = out;
+        *n = got - NONCE_BYTES - TAG_BYTES;
+        out = NULL;
+    }
+    if (fd >= 0) close(fd);
+    sodium_free(key);
+    sodium_free(out);
+    free(c);
+    free(path);
     return err;
 }
 

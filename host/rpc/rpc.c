@@ -93,16 +93,6 @@ json_object *b64_string(const unsigned char *bin, size_t n)
     return o;
 }
 
-void add_title(json_object *o, const char *title)
-{
-    size_t n = strlen(title);
-    if (n > TITLE_SUMMARY_MAX) { /* cut at a UTF-8 boundary */
-        n = TITLE_SUMMARY_MAX;
-        while (n > 0 && ((unsigned char)title[n] & 0xC0) == 0x80) n--;
-    }
-    json_object_object_add(o, "title", json_object_new_string_len(title, (int)n));
-}
-
 void add_piece(json_object *o, const unsigned char *bytes, size_t len, int64_t offset, size_t n)
 {
     json_object_object_add(o, "offset", json_object_new_int64(offset));
@@ -238,9 +228,19 @@ bt_rpc *bt_rpc_new(const char *data_dir, int caller_allowed)
     return r;
 }
 
+/* Writes the index's snapshot when the log is readable and the index holds
+ * entries its snapshot lacks. A failure costs only the next reader a
+ * rebuild: nothing is said. */
+static void index_save(bt_rpc *r)
+{
+    if (r->index == NULL || r->vault == NULL || bt_vault_state_of(r->vault) == BT_VAULT_LOCKED) return;
+    if (bt_index_unsaved(r->index) > 0) (void)bt_index_save(r->index, r->vault);
+}
+
 void bt_rpc_free(bt_rpc *r)
 {
     if (r == NULL) return;
+    index_save(r);
     bt_index_free(r->index);
     bt_export_piece_free(&r->export);
     bt_capture_free(r->capture);
@@ -382,6 +382,7 @@ bt_index *rpc_index(bt_rpc *r)
 
 void rpc_lock(bt_rpc *r)
 {
+    index_save(r);
     bt_vault_lock(r->vault);
     rpc_drop_index(r);
     bt_export_piece_free(&r->export);

@@ -53,7 +53,7 @@ static void event_details(bt_vault *v, json_object *ev, int64_t id)
     }
     const char *url = bt_json_str(head, "url"), *title = bt_json_str(head, "title"), *note = bt_json_str(head, "note");
     if (url) json_object_object_add(ev, "url", json_object_new_string(url));
-    if (title) add_title(ev, title);
+    if (title) bt_record_add_title(ev, title);
     if (note) json_object_object_add(ev, "note", json_object_new_string(note));
     json_object_object_get_ex(head, "classification", &cls);
     if (bt_json_str(cls, "reason")) json_object_object_add(ev, "reason", json_object_new_string(bt_json_str(cls, "reason")));

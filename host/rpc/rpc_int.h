@@ -21,7 +21,6 @@
 #define LIST_LIMIT_MAX 200
 #define LIST_LIMIT_DEFAULT 50
 #define CASE_EVENTS_MAX 50    /* events in one page of case_get */
-#define TITLE_SUMMARY_MAX 200 /* bytes of a title in a list or a case */
 #define JSON_DEPTH 32         /* nesting allowed in a request or a stored header */
 
 struct bt_rpc {
@@ -64,8 +63,6 @@ json_object *state_result(bt_rpc *r);
 json_object *hex_string(const unsigned char *bin, size_t n);
 json_object *b64_string(const unsigned char *bin, size_t n);
 
-/* Adds "title": title cut to TITLE_SUMMARY_MAX bytes at a UTF-8 boundary. */
-void add_title(json_object *o, const char *title);
 
 /* Adds the piece of bytes (len) that starts at offset and is n long (as
  * export.h's bt_page cuts it): "offset", "data" (base64), "next_offset"

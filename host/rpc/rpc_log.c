@@ -1,7 +1,10 @@
 /* unlock, lock, set_passphrase, recovery_code, list, get, verify, recover, stats
  * (docs/PROTOCOL.md): the log itself, over core/vault.c; unlock also
  * empties the sealed-capture inbox (core/inbox.c). */
+#include <json-c/printbuf.h>
 #include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -106,32 +109,82 @@ bt_err m_recovery_code(call *c)
 typedef struct {
     json_object *arr;
     int readable;
+    bt_vault *vault;
+    const bt_index *index; /* the headers of the entries it holds, checked but not opened again */
 } list_ctx;
 
+/* An item of a list whose summary the index holds (bt_index_header): the
+ * summary's JSON as it is, after the id and the size. json-c calls
+ * raw_write to write it, so no object is built for it. */
+typedef struct {
+    int64_t id, size;
+    size_t n;
+    char s[];
+} raw_item;
+
+static int raw_write(json_object *o, struct printbuf *pb, int level, int flags)
+{
+    const raw_item *r = json_object_get_userdata(o);
+    char head[64];
+    (void)level;
+    (void)flags;
+    int k = snprintf(head, sizeof head, "{\"id\":%lld,\"size\":%lld", (long long)r->id, (long long)r->size);
+    printbuf_memappend(pb, head, k);
+    if (r->n > 2) { /* "{...}": its members, and its closing brace */
+        printbuf_memappend(pb, ",", 1);
+        printbuf_memappend(pb, r->s + 1, (int)r->n - 1);
+    } else {
+        printbuf_memappend(pb, "}", 1);
+    }
+    return 0;
+}
+
+static void raw_free(json_object *o, void *userdata)
+{
+    (void)o;
+    free(userdata);
+}
+
 /* Adds a short summary of an entry: what it is and where, never its text
- * (from its header text when the log is readable). */
+ * (bt_record_summary of its header when the log is readable: decrypted now,
+ * or, for an entry whose link was checked and not opened, the one the index
+ * holds). */
 static int list_one(void *ctx, const bt_vault_entry_info *e, bt_err err, const char *text, size_t n)
 {
     list_ctx *l = ctx;
     json_object *item = json_object_new_object();
+    int64_t size = (int64_t)(e->head_len + e->body_len);
+    char *read = NULL;
+    if (l->readable && err == BT_OK && text == NULL &&
+        (err = bt_index_header(l->index, e->id, &text, &n)) == BT_OK && n >= 2 && text[0] == '{') {
+        raw_item *r = malloc(sizeof *r + n);
+        if (r != NULL) {
+            r->id = e->id;
+            r->size = size;
+            r->n = n;
+            memcpy(r->s, text, n);
+            json_object_set_serializer(item, raw_write, r, raw_free);
+            json_object_array_add(l->arr, item);
+            return 0;
+        }
+        err = BT_ERR_NO_MEMORY;
+    }
     json_object_object_add(item, "id", json_object_new_int64(e->id));
-    json_object_object_add(item, "size", json_object_new_int64((int64_t)(e->head_len + e->body_len)));
+    json_object_object_add(item, "size", json_object_new_int64(size));
     if (l->readable) {
-        json_object *head = NULL;
+        json_object *head = NULL, *sum = NULL;
+        if (err == BT_ERR_NOT_FOUND) /* the index does not hold it after all: opened */
+            err = bt_vault_read(l->vault, e->id, &read, &n, NULL, NULL);
+        if (read != NULL) text = read;
         if (err == BT_OK && bt_json_parse(text, n, JSON_DEPTH, &head) != BT_OK) err = BT_ERR_CORRUPT;
+        bt_vault_free(read);
+        if (err == BT_OK && (sum = bt_record_summary(head)) == NULL) err = BT_ERR_NO_MEMORY;
         if (err == BT_OK) {
-            static const char *const keep[] = {"type", "url", "lang", "observed_at", "captured_at",
-                                               "classification", "of", "mime", "size"};
-            for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
-                json_object *x;
-                if (json_object_object_get_ex(head, keep[i], &x))
-                    json_object_object_add(item, keep[i], json_object_get(x));
-            }
-            const char *title = bt_json_str(head, "title");
-            if (title != NULL) add_title(item, title);
+            json_object_object_foreach(sum, k, x) json_object_object_add(item, k, json_object_get(x));
         } else {
             json_object_object_add(item, "error", json_object_new_string(bt_err_code(err)));
         }
+        json_object_put(sum);
         json_object_put(head);
     }
     json_object_array_add(l->arr, item);
@@ -159,8 +212,13 @@ bt_err m_list(call *c)
     if ((err = param_int(c, "after", 0, 0, INT64_MAX, &after)) != BT_OK) return err;
     if ((err = param_int(c, "limit", 0, 1, LIST_LIMIT_MAX, &limit)) != BT_OK) return err;
     bt_vault_state st = bt_vault_state_of(c->r->vault);
-    list_ctx l = {json_object_new_array(), st != BT_VAULT_LOCKED};
-    err = l.readable ? bt_vault_read_each(c->r->vault, after, (int)limit, list_one, &l, &last)
+    list_ctx l = {json_object_new_array(), st != BT_VAULT_LOCKED, c->r->vault, NULL};
+    int64_t known = -1;
+    if (l.readable && (l.index = rpc_index(c->r)) != NULL) {
+        known = bt_index_known(rpc_index(c->r), c->r->vault);
+        if (known == 0) known = -1; /* none held (a recovered log's entry 0 is an entry) */
+    }
+    err = l.readable ? bt_vault_check_each(c->r->vault, after, (int)limit, known, list_one, &l, &last)
                      : bt_vault_entries(c->r->vault, after, (int)limit, list_locked, &l, &last);
     if (err != BT_OK) {
         json_object_put(l.arr);

@@ -44,7 +44,7 @@ int bt_file_write(const char *path, const void *data, size_t len, mode_t mode, b
     struct stat sb;
     char *tmp = NULL;
     int fd = -1, rc = -1, made = 0, saved;
-    if (how == BT_FILE_REPLACE) {
+    if (how != BT_FILE_NEW) {
         if (lstat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISLNK(sb.st_mode)) {
             errno = EEXIST;
             return -1;
@@ -57,11 +57,12 @@ int bt_file_write(const char *path, const void *data, size_t len, mode_t mode, b
     fd = open(tmp != NULL ? tmp : path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
     if (fd < 0) goto done;
     made = 1;
-    if (fchmod(fd, mode) != 0 || bt_file_write_all(fd, data, len) != 0 || fsync(fd) != 0) goto done;
+    if (fchmod(fd, mode) != 0 || bt_file_write_all(fd, data, len) != 0 || (how != BT_FILE_CACHE && fsync(fd) != 0))
+        goto done;
     rc = close(fd);
     fd = -1;
     if (rc == 0 && tmp != NULL) rc = rename(tmp, path); /* replaces the entry, follows no link */
-    if (rc == 0) (void)sync_folder(path); /* the file is whole either way */
+    if (rc == 0 && how != BT_FILE_CACHE) (void)sync_folder(path); /* the file is whole either way */
 done:
     saved = errno;
     if (fd >= 0) close(fd);

@@ -124,6 +124,30 @@ void bt_cases_free(bt_cases *cs);
  * again with them. */
 bt_err bt_cases_add(bt_cases *cs, int64_t id, json_object *head);
 
+/* What of an entry's header the cases use (bt_cases_brief), so that they
+ * can be fed again without the header (the index keeps it, index.h). */
+enum { BT_BRIEF_NONE, BT_BRIEF_NOTICE, BT_BRIEF_EVENT, BT_BRIEF_OCCURRENCE, BT_BRIEF_ATTACHMENT,
+       BT_BRIEF_MERGE, BT_BRIEF_SPLIT };
+typedef struct {
+    int8_t what;               /* BT_BRIEF_*: NONE, a type the cases do not link */
+    int8_t manual, at_stated, has_fp, event, outcome;
+    int64_t captured;          /* captured_at */
+    int64_t at;                /* the event's time */
+    int64_t of;                /* the record an occurrence or attachment names, the record a split starts at */
+    int64_t named;             /* the case an event names */
+    int64_t merge[2];          /* the cases a merge joins */
+    char kind[32];
+    char platform[BT_CASE_PLATFORM_MAX];
+    char handle[BT_CASE_HANDLE_MAX];
+    unsigned char fp[16];      /* a notice's fingerprint, when has_fp */
+} bt_case_brief;
+
+/* Reads what the cases use of head (may be NULL: what NONE) into *b. */
+void bt_cases_brief(json_object *head, bt_case_brief *b);
+
+/* bt_cases_add from the brief of the header (b NULL: only passed over). */
+bt_err bt_cases_add_brief(bt_cases *cs, int64_t id, const bt_case_brief *b);
+
 /* Orders each case's events and derives its times, with now (Unix seconds)
  * as the end of an ongoing lock-out. Called again (after more entries were
  * added, or with another now), it derives them anew; what bt_cases_at and

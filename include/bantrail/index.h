@@ -1,10 +1,20 @@
 /* The log's index: which entries name which record (attachments,
- * occurrences, marks: their "of") and the cases (cases.h), kept in memory
- * only, built from the decrypted headers the first time a question needs it
- * and then brought up to date by reading only the entries written since (by
- * this process or another: the host and the CLI append to the same log).
- * Nothing of it is ever written to disk. It holds decrypted metadata: free
- * it (which wipes it) when the log is locked. */
+ * occurrences, marks: their "of"), each entry's projection (the members of
+ * its header that the cases and list use: never a notice's text, an
+ * attachment or a secret) and the cases (cases.h), fed from those
+ * projections. Built from the decrypted headers the first time a question
+ * needs it, or taken from its snapshot, and then brought up to date by
+ * reading only the entries written since (by this process or another: the
+ * host and the CLI append to the same log).
+ *
+ * The snapshot (bt_index_save) is the index sealed beside the log under a
+ * key derived from the log's secret key (bt_vault_index_save): nothing of
+ * it is in clear on disk. It says which entry it covers and that entry's
+ * chain hash; one that does not open (another log's, cut, altered) or no
+ * longer matches the log (recovered, replaced, shorter) is set aside and
+ * the index built again from the log; one older than the log is brought up
+ * to date. The index in memory holds decrypted metadata: free it (which
+ * wipes it) when the log is locked. */
 #ifndef BANTRAIL_INDEX_H
 #define BANTRAIL_INDEX_H
 
@@ -23,18 +33,43 @@ bt_index *bt_index_new(void);
 void bt_index_free(bt_index *ix);
 
 /* Brings ix up to the log's last entry (or only max entries further, when
- * max > 0: a slice of the work): decrypts the entries after the last one it
- * holds, or from the first when that one is no longer what it was (its
- * chain hash changed: the log was recovered or replaced). Needs the log
- * readable: bt_vault_read_each's errors (BT_ERR_LOCKED, when it also
- * forgets everything); on another error ix keeps what it had. *read (may be
- * NULL) is the number of entries read. */
+ * max > 0: a slice of the work): when empty, takes the snapshot first (once
+ * per ix); then decrypts the entries after the last one it holds, or from
+ * the first when that one is no longer what it was (its chain hash changed:
+ * the log was recovered or replaced), and feeds the cases the projections
+ * they lack. Needs the log readable: bt_vault_read_each's errors
+ * (BT_ERR_LOCKED, when it also forgets everything); on another error ix
+ * keeps what it had. *read (may be NULL) is the number of entries read and
+ * projections fed. */
 bt_err bt_index_update(bt_index *ix, bt_vault *v, int64_t max, int64_t *read);
 
 /* The last entry ix holds (0 when none). */
 int64_t bt_index_last(const bt_index *ix);
 
-/* Updates ix, then calls fn for each entry whose header names record id in
+/* How many entries ix has read (decrypted) from the log since it was made:
+ * none for what its snapshot gave it. */
+int64_t bt_index_decrypted(const bt_index *ix);
+
+/* The last entry whose projection ix holds, after checking (one row, no
+ * key) that the log still has that entry with the chain hash ix read:
+ * when not, ix forgets everything and this is 0. Reads nothing new. */
+int64_t bt_index_known(bt_index *ix, bt_vault *v);
+
+/* Entry id's projection (JSON text, *len bytes, borrowed until the next
+ * call on ix): BT_ERR_NOT_FOUND when ix does not hold it, BT_ERR_CORRUPT
+ * when it did not read. */
+bt_err bt_index_header(const bt_index *ix, int64_t id, const char **text, size_t *len);
+
+/* Writes ix's snapshot when it holds entries its last one did not
+ * (bt_vault_index_save's errors; BT_OK when there was nothing new). */
+bt_err bt_index_save(bt_index *ix, bt_vault *v);
+
+/* How many entries ix holds beyond what its snapshot covers, as far as it
+ * knows (all it holds when it was built again or never saved). */
+int64_t bt_index_unsaved(const bt_index *ix);
+
+/* Brings ix's pairs up to the log (not its cases: cheaper after a
+ * snapshot), then calls fn for each entry whose header names record id in
  * "of", in id order, with that header (read now, borrowed); fn returns
  * nonzero to stop. An entry that no longer reads is passed over. */
 bt_err bt_index_related(bt_index *ix, bt_vault *v, int64_t id,

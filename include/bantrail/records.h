@@ -36,6 +36,17 @@ bt_err bt_record_read(bt_vault *v, int64_t id, json_object **head);
  * with body (may be NULL) and sets *id. bt_vault_append's errors. */
 bt_err bt_record_append(bt_vault *v, json_object *head, const unsigned char *body, size_t body_len, int64_t *id);
 
+#define BT_RECORD_TITLE_MAX 200 /* bytes of a title in a list or a case */
+
+/* Adds "title": title cut to BT_RECORD_TITLE_MAX bytes at a UTF-8 boundary. */
+void bt_record_add_title(json_object *o, const char *title);
+
+/* What a list shows of an entry whose header is head: what it is and
+ * where (type, url, lang, observed_at, captured_at, classification, of,
+ * mime, size, the title cut), never its text. A new object (NULL when out
+ * of memory). */
+json_object *bt_record_summary(json_object *head);
+
 /* A new header {"type": type} to add to (the caller puts it). */
 json_object *bt_record_new(const char *type);
 

@@ -48,7 +48,10 @@ bt_err bt_rpc_group_end(bt_rpc *r, int commit);
  * to date once the log is readable (after an unlock, or entries written by
  * another process), BT_RPC_IDLE_SLICE entries per call, so that the first
  * question after an unlock finds it built and no request waits long behind
- * it. Returns 1 while more remains, 0 when nothing does (built, or locked). */
+ * it (the first slice after an unlock takes the index's snapshot, when
+ * there is one; a lock, the auto-lock and bt_rpc_free write it again when
+ * the index holds entries it lacks). Returns 1 while more remains, 0 when
+ * nothing does (built, or locked). */
 #define BT_RPC_IDLE_SLICE 500
 int bt_rpc_idle_work(bt_rpc *r);
 

@@ -163,6 +163,29 @@ bt_err bt_vault_read_each(bt_vault *v, int64_t after, int limit,
                                     size_t head_len),
                           void *ctx, int64_t *last);
 
+/* bt_vault_read_each, but the entries up to id known, whose headers the
+ * caller already holds (the index), are only checked (format, their own
+ * link of the chain, their session's key) and not opened: fn gets err
+ * BT_OK and head NULL for them. known -1: every entry is opened. */
+bt_err bt_vault_check_each(bt_vault *v, int64_t after, int limit, int64_t known,
+                           int (*fn)(void *ctx, const bt_vault_entry_info *e, bt_err err, const char *head,
+                                     size_t head_len),
+                           void *ctx, int64_t *last);
+
+/* The index's snapshot (index.h), in two parts (0 and 1) kept beside the
+ * log as BT_VAULT_DB "-index" and "-index-entries", each encrypted and
+ * authenticated under a key derived from the newest secret key and bound
+ * to this log's genesis and to its part: only this log's readers read it.
+ * Both need the log readable (BT_ERR_LOCKED). save writes m (n bytes) whole
+ * or not at all (bt_file_write), BT_ERR_STORAGE. load gives what the last
+ * save of that part wrote, sodium_malloc'd (release with bt_vault_free):
+ * BT_ERR_NOT_FOUND when there is none, BT_ERR_CORRUPT when it does not
+ * open (cut, altered, another log's, another key pair's or the other
+ * part), BT_ERR_STORAGE. The caller checks that what it says still
+ * describes the log, and that both parts are of one save. */
+bt_err bt_vault_index_save(bt_vault *v, int part, const unsigned char *m, size_t n);
+bt_err bt_vault_index_load(bt_vault *v, int part, unsigned char **m, size_t *n);
+
 /* Opens a box sealed to one of the log's public keys (crypto_box_seal), such as a
  * capture the extension kept while the host was away. Needs the secret key
  * (BT_ERR_LOCKED otherwise); BT_ERR_CORRUPT when it does not open. *m is

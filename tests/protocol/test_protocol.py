@@ -468,6 +468,12 @@ class Storage(HostTest):
         marker = "QUOKKA-MARKER-5521"
         for _ in range(20):
             self.host.ok("capture", dict(NOTICE, text=marker, title=marker, url=f"https://{marker}.example/"))
+        stored = [self.host.ok("capture", dict(NOTICE, text=f"{NOTICE['text']} {marker} {i}", title=marker,
+                                               url=f"{NOTICE['url']}?{marker}"))["id"] for i in range(5)]
+        self.host.ok("get", {"id": stored[0]})  # the index holds their summaries (title and url)...
+        self.host.close()  # ...and its snapshot is written as the host ends
+        self.assertTrue(os.path.exists(os.path.join(self.home, "log.sqlite-index-entries")))
+        self.host = Host(self.home)
         for name in os.listdir(self.home):
             with open(os.path.join(self.home, name), "rb") as f:
                 self.assertNotIn(marker.encode(), f.read(), name)

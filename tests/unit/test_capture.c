@@ -2,7 +2,9 @@
  * log (SQLite in a temporary folder, libsodium): repeats folded within 24
  * hours and not after, attachments, and sealed boxes giving the same records
  * as a direct capture, once, and nothing at all when malformed. */
+#define _GNU_SOURCE /* memmem */
 #include <signal.h>
+#include <sys/stat.h>
 #include <sodium.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -620,6 +622,250 @@ TEST(the_index_sees_entries_another_handle_appended_and_a_log_replaced_under_it)
     free(dir2);
 }
 
+
+/* ---- the index's snapshot ---- */
+
+/* Copies file name from folder a to folder b (0600). */
+static void copy_file(const char *a, const char *b, const char *name)
+{
+    char from[600], to[600], buf[65536];
+    snprintf(from, sizeof from, "%s/%s", a, name);
+    snprintf(to, sizeof to, "%s/%s", b, name);
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    CHECK(in != NULL && out != NULL);
+    size_t n;
+    while (in != NULL && out != NULL && (n = fread(buf, 1, sizeof buf, in)) > 0) CHECK_EQ(fwrite(buf, 1, n, out), n);
+    if (in) fclose(in);
+    if (out) fclose(out);
+}
+
+/* The log's first captures in dir: 1 a notice, 2 its screenshot, 3 a sighting of it again, 4 a notice of
+ * another account. */
+static void snapshot_log(const char *dir)
+{
+    bt_vault *v = NULL;
+    int64_t att = 0;
+    size_t size;
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    bt_capture *c = capture_of(v);
+    bt_capture_out a = capture_at(c, SUSPENDED_TEXT, T0);
+    CHECK_EQ(bt_capture_attach(c, a.record, "image/png", PNG_B64, strlen(PNG_B64), T0, &att, &size, NULL), BT_OK);
+    capture_at(c, SUSPENDED_TEXT, T0 + 60);
+    capture_at(c, "Your account @someone_else was permanently disabled.", T0 + 90);
+    bt_capture_free(c);
+    bt_vault_close(v);
+}
+
+/* Appends to the log in dir as another process would: a screenshot of record 1 and a notice (text). */
+static void append_more(const char *dir, const char *text)
+{
+    bt_vault *v = NULL;
+    int64_t att = 0;
+    size_t size;
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    bt_capture *c = capture_of(v);
+    CHECK_EQ(bt_capture_attach(c, 1, "image/png", PNG_B64, strlen(PNG_B64), T0 + 100, &att, &size, NULL), BT_OK);
+    capture_at(c, text, T0 + 200);
+    bt_capture_free(c);
+    bt_vault_close(v);
+}
+
+/* Everything an index answers of the log in dir, as text (malloc'd): what names record 1, the cases with
+ * their records, each entry's summary; *decrypted: how many entries it read from the log to answer. */
+static char *answers(const char *dir, int64_t *decrypted)
+{
+    bt_vault *v = NULL;
+    char *out = calloc(1, 65536);
+    size_t n = 0;
+    int64_t got[16] = {0};
+    const bt_cases *cs = NULL;
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    bt_index *ix = bt_index_new();
+    CHECK_EQ(bt_index_related(ix, v, 1, collect_links, got), BT_OK);
+    for (int64_t i = 1; i <= got[0]; i++) n += (size_t)snprintf(out + n, 65536 - n, "names 1: %lld\n", (long long)got[i]);
+    CHECK_EQ(bt_index_cases(ix, v, T0 + 1000, &cs, NULL), BT_OK);
+    for (size_t i = 0; cs != NULL && i < bt_cases_count(cs); i++) {
+        const bt_case *k = bt_cases_at(cs, i);
+        n += (size_t)snprintf(out + n, 65536 - n, "case %lld %s %s:", (long long)k->id, k->platform, k->handle);
+        for (size_t e = 0; e < k->n_events; e++)
+            n += (size_t)snprintf(out + n, 65536 - n, " %lld(%lld seen, %zu attached)", (long long)k->events[e].record,
+                                  (long long)k->events[e].sightings, k->events[e].n_attachments);
+        n += (size_t)snprintf(out + n, 65536 - n, "\n");
+    }
+    for (int64_t id = 1; id <= bt_index_last(ix); id++) {
+        const char *t = NULL;
+        size_t len = 0;
+        if (bt_index_header(ix, id, &t, &len) == BT_OK) n += (size_t)snprintf(out + n, 65536 - n, "%lld %.*s\n",
+                                                                              (long long)id, (int)len, t);
+    }
+    *decrypted = bt_index_decrypted(ix);
+    CHECK_EQ(bt_index_save(ix, v), BT_OK); /* as the host does at lock and exit */
+    bt_index_free(ix);
+    bt_vault_close(v);
+    return out;
+}
+
+static void remove_snapshot(const char *dir)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/" BT_VAULT_DB "-index", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/" BT_VAULT_DB "-index-entries", dir);
+    unlink(path);
+}
+
+/* What an index built from the log alone answers (its snapshot set aside, then written anew). */
+static char *answers_from_log(const char *dir)
+{
+    int64_t decrypted = 0;
+    remove_snapshot(dir);
+    return answers(dir, &decrypted);
+}
+
+static int file_holds(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "rb");
+    static char buf[1 << 20];
+    size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
+    if (f) fclose(f);
+    return memmem(buf, n, needle, strlen(needle)) != NULL;
+}
+
+TEST(the_index_is_taken_from_its_snapshot_and_says_what_the_log_says)
+{
+    char *dir = test_tmpdir(), path[600];
+    int64_t decrypted = 0;
+    struct stat sb;
+    snapshot_log(dir);
+    char *expected = answers_from_log(dir), *got = answers(dir, &decrypted);
+    CHECK(strstr(expected, "names 1: 2\nnames 1: 3\n") != NULL && strstr(expected, "case 1 instagram") != NULL);
+    CHECK_EQ(strcmp(got, expected), 0);
+    CHECK_EQ(decrypted, 0); /* nothing read from the log: all from the snapshot */
+    /* on disk: 0600, and nothing of what it holds in clear */
+    for (int part = 0; part < 2; part++) {
+        snprintf(path, sizeof path, "%s/" BT_VAULT_DB "%s", dir, part == 0 ? "-index" : "-index-entries");
+        CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
+        CHECK(!file_holds(path, "instagram") && !file_holds(path, "someone_else") && !file_holds(path, "notice"));
+    }
+    free(expected);
+    free(got);
+    free(dir);
+}
+
+TEST(a_snapshot_older_than_the_log_reads_only_what_another_process_appended)
+{
+    char *dir = test_tmpdir();
+    int64_t decrypted = 0;
+    snapshot_log(dir);
+    free(answers_from_log(dir)); /* the snapshot: entries 1-4 */
+    append_more(dir, "Your account @third_one was permanently disabled.");
+    char *got = answers(dir, &decrypted), *expected = answers_from_log(dir);
+    CHECK(strstr(got, "names 1: 2\nnames 1: 3\nnames 1: 5\n") != NULL && strstr(got, "third_one") != NULL);
+    CHECK_EQ(strcmp(got, expected), 0);
+    CHECK_EQ(decrypted, 2); /* entries 5 and 6 only */
+    free(expected);
+    free(got);
+    free(dir);
+}
+
+/* Damages the snapshot in dir one way (what) and checks that the index built over it answers what the log
+ * says, having set it aside and read the whole log again. */
+static void set_aside(const char *dir, const char *what, void (*damage)(const char *dir))
+{
+    int64_t decrypted = 0;
+    free(answers_from_log(dir)); /* a good snapshot */
+    damage(dir);
+    char *got = answers(dir, &decrypted), *expected = answers_from_log(dir);
+    if (strcmp(got, expected) != 0 || decrypted < 4) fprintf(stderr, "  %s: not set aside\n%s", what, got);
+    CHECK_EQ(strcmp(got, expected), 0);
+    CHECK(decrypted >= 4);
+    free(expected);
+    free(got);
+}
+
+static void flip_part(const char *dir, const char *suffix, long at)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/" BT_VAULT_DB "%s", dir, suffix);
+    FILE *f = fopen(path, "r+b");
+    CHECK(f != NULL);
+    if (f == NULL) return;
+    fseek(f, at, SEEK_SET);
+    int ch = fgetc(f);
+    fseek(f, at, SEEK_SET);
+    fputc(ch ^ 1, f);
+    fclose(f);
+}
+
+static void flip_part0(const char *dir) { flip_part(dir, "-index", 40); }
+static void flip_part1(const char *dir) { flip_part(dir, "-index-entries", 200); }
+
+static void cut_part1(const char *dir)
+{
+    char path[600];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/" BT_VAULT_DB "-index-entries", dir);
+    CHECK(stat(path, &sb) == 0 && truncate(path, sb.st_size / 2) == 0);
+}
+
+static char *other_dir_; /* the folder damage functions take a snapshot from */
+
+static void put_others(const char *dir)
+{
+    copy_file(other_dir_, dir, BT_VAULT_DB "-index");
+    copy_file(other_dir_, dir, BT_VAULT_DB "-index-entries");
+}
+
+static void old_part1(const char *dir)
+{
+    copy_file(dir, other_dir_, BT_VAULT_DB "-index-entries"); /* part 1 of this save... */
+    append_more(dir, "Your account @fourth was permanently disabled.");
+    int64_t decrypted = 0;
+    free(answers(dir, &decrypted)); /* ...and a newer save */
+    copy_file(other_dir_, dir, BT_VAULT_DB "-index-entries");
+}
+
+TEST(a_snapshot_that_does_not_open_or_no_longer_fits_the_log_is_set_aside_and_the_log_read_again)
+{
+    char *dir = test_tmpdir(), *other = test_tmpdir(), *fork_dir = test_tmpdir(), *spare = test_tmpdir();
+    int64_t decrypted = 0;
+    snapshot_log(dir);
+    set_aside(dir, "a byte flipped in part 0", flip_part0);
+    set_aside(dir, "a byte flipped in part 1", flip_part1);
+    set_aside(dir, "part 1 cut in half", cut_part1);
+    other_dir_ = spare;
+    set_aside(dir, "part 1 of an earlier save", old_part1);
+    /* another log's snapshot (another key pair) */
+    snapshot_log(other);
+    append_more(other, "Your account @elsewhere was permanently disabled.");
+    free(answers_from_log(other));
+    other_dir_ = other;
+    set_aside(dir, "another log's", put_others);
+    /* a copy of this log (same keys, same genesis) that went another way: it opens, but names another
+     * entry at the id it covers */
+    copy_file(dir, fork_dir, BT_VAULT_DB);
+    copy_file(dir, fork_dir, BT_VAULT_KEYFILE);
+    append_more(fork_dir, "Your account @fork_one was permanently disabled.");
+    free(answers_from_log(fork_dir));
+    append_more(dir, "Your account @main_one was permanently disabled.");
+    other_dir_ = fork_dir;
+    set_aside(dir, "a copy's that went another way", put_others);
+    /* a snapshot newer than the log: the log put back as it was before its last entries */
+    copy_file(dir, spare, BT_VAULT_DB);
+    append_more(dir, "Your account @later was permanently disabled.");
+    char *later = answers_from_log(dir);
+    copy_file(spare, dir, BT_VAULT_DB);
+    char *got = answers(dir, &decrypted);
+    CHECK(strstr(later, "later") != NULL && strstr(got, "later") == NULL);
+    CHECK(decrypted >= 4);
+    free(later);
+    free(got);
+    free(dir);
+    free(other);
+    free(fork_dir);
+    free(spare);
+}
+
 RUN_TESTS(T(a_repeat_within_24_hours_is_an_occurrence_and_after_them_a_new_notice),
           T(a_locked_log_folds_nothing_at_capture_and_reading_folds_its_repeats),
           T(another_notice_within_24_hours_is_not_an_occurrence),
@@ -634,4 +880,7 @@ RUN_TESTS(T(a_repeat_within_24_hours_is_an_occurrence_and_after_them_a_new_notic
           T(a_sealed_event_is_added_as_event_add_adds_it), T(a_kill_while_kept_boxes_are_stored_never_stores_one_twice),
           T(a_box_sent_again_is_stored_once_whether_the_log_is_readable_locked_or_reopened),
           T(the_index_finds_what_names_a_record_written_before_or_after_it_was_built),
-          T(the_index_sees_entries_another_handle_appended_and_a_log_replaced_under_it))
+          T(the_index_sees_entries_another_handle_appended_and_a_log_replaced_under_it),
+          T(the_index_is_taken_from_its_snapshot_and_says_what_the_log_says),
+          T(a_snapshot_older_than_the_log_reads_only_what_another_process_appended),
+          T(a_snapshot_that_does_not_open_or_no_longer_fits_the_log_is_set_aside_and_the_log_read_again))
