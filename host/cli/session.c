@@ -97,8 +97,9 @@ static int same_user(int fd)
 }
 
 /* One connection: requests answered until it closes. 1 when a `lock` was
- * asked (the session ends), else 0. */
-static int serve_one(bt_rpc *rpc, int fd)
+ * asked (the session ends; its socket, path, is removed before the answer),
+ * else 0. */
+static int serve_one(bt_rpc *rpc, int fd, const char *path)
 {
     int lock = 0;
     for (;;) {
@@ -112,7 +113,10 @@ static int serve_one(bt_rpc *rpc, int fd)
             sodium_memzero(frame, len); /* may hold a passphrase */
             free(frame);
         }
-        if (method != NULL && strcmp(method, "lock") == 0) lock = 1;
+        if (method != NULL && strcmp(method, "lock") == 0) {
+            lock = 1;
+            unlink(path); /* gone before "Locked." is said: a next unlock never finds it, nor loses its own */
+        }
         bt_err werr = out != NULL ? bt_frame_write(fd, out, out_len) : BT_ERR_NO_MEMORY;
         if (out != NULL) {
             sodium_memzero(out, out_len);
@@ -143,7 +147,10 @@ static void serve(bt_rpc *rpc, int listener, const char *path)
             close(fd);
             continue;
         }
-        if (serve_one(rpc, fd)) break;
+        if (serve_one(rpc, fd, path)) {
+            close(listener);
+            return;
+        }
     }
     unlink(path);
     close(listener);
