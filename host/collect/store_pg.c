@@ -84,8 +84,12 @@ static bt_db_rc rc_of(pg_store *s, PGresult *r)
     state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
     if (state == NULL) return BT_DB_DOWN; /* no answer from the server */
     if (!strcmp(state, "23505") || !strcmp(state, "40001") || !strcmp(state, "40P01")) return BT_DB_RETRY;
-    /* connection exceptions, operator intervention (shutdown), insufficient resources (disk full) */
-    if (!strncmp(state, "08", 2) || !strncmp(state, "57", 2) || !strncmp(state, "53", 2)) return BT_DB_DOWN;
+    /* the server, not the request: connection exceptions, operator intervention (shutdown),
+     * insufficient resources (53100 disk full), system errors (58030 I/O), internal errors (XX000:
+     * a file that cannot grow, "could not extend file"; XX001/XX002 damage): senders retry later */
+    if (!strncmp(state, "08", 2) || !strncmp(state, "57", 2) || !strncmp(state, "53", 2) ||
+        !strncmp(state, "58", 2) || !strncmp(state, "XX", 2))
+        return BT_DB_DOWN;
     return BT_DB_FAIL;
 }
 
@@ -182,10 +186,14 @@ static bt_db_rc pg_run(bt_store *base, int q, const bt_arg *args, int nargs, bt_
 }
 
 /* Begins a transaction of ours (isolation: its words), reconnecting first. */
+/* A transaction begun; a connection found dead by BEGIN (the server
+ * restarted since its last use: libpq learns it only then) is made again
+ * once, BEGIN having changed nothing. */
 static bt_db_rc pg_begin_as(pg_store *s, const char *sql)
 {
     if (pg_ready(s) != BT_DB_OK) return BT_DB_DOWN;
     bt_db_rc rc = pg_exec(s, sql);
+    if (rc == BT_DB_DOWN && PQstatus(s->conn) != CONNECTION_OK && pg_ready(s) == BT_DB_OK) rc = pg_exec(s, sql);
     s->txn = rc == BT_DB_OK;
     return rc;
 }

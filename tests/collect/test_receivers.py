@@ -16,7 +16,7 @@ import threading
 import time
 import unittest
 
-from btcollect import FORGE, STORE, argv, cluster, query, run, scalar, serve, store_address
+from btcollect import FORGE, STORE, argv, cluster, columns, query, run, scalar, serve, store_address
 
 PASS = "union passphrase 1"
 
@@ -248,6 +248,51 @@ class Receivers(unittest.TestCase):
                 self.assertIn(self.post(ports[i % 2], bodies[i])[0], (202, 409))
         self.assertEqual(scalar(self.dir, "SELECT count(*) FROM reports"), len(bodies) + 1)
 
+
+    def test_a_full_disk_on_the_database_server_is_503_and_loses_nothing_acknowledged(self):
+        if STORE != "postgresql":
+            self.skipTest("the database server's disk: PostgreSQL's run (collect_receivers_pg) tests it")
+        pg = cluster()
+        port = self.receiver()[1]
+        self.assertEqual(self.post(port, self.forge())[0], 202)  # the tables, and a row to copy
+        db = store_address(self.dir).split("?")[0].rsplit("/", 1)[1]
+        pg.stop("fast")
+        pg.start(file_size_limit=4 << 20)  # no file of the server grows past 4 MiB: its disk is full there
+        statuses, bodies = [], []
+        try:
+            # the reports table filled to the limit with copies of that row under other ids
+            cols = ", ".join(c for c in columns(self.dir, "reports") if c != "id")
+            for batch in range(100):
+                try:
+                    pg.psql(db, f"INSERT INTO reports (id, {cols}) SELECT decode(md5('{batch}-' || g), 'hex'), "
+                                f"{cols} FROM generate_series(1, 2000) g, (SELECT {cols} FROM reports LIMIT 1) r")
+                except RuntimeError as e:
+                    self.assertRegex(str(e), "could not extend|File too large", "the disk, not something else")
+                    break
+            else:
+                self.fail("the limit never reached")
+            filled = scalar(self.dir, "SELECT count(*) FROM reports")
+            for i in range(400):  # senders go on sending
+                bodies.append(self.forge("--id", f"{i:032x}"))
+                status, reply, headers = self.post(port, bodies[-1])
+                statuses.append(status)
+                if status == 503:
+                    self.assertEqual(reply["error"]["code"], "busy", reply)
+                    self.assertIn("Retry-After", headers)
+                if statuses.count(503) >= 3:
+                    break
+            self.assertIn(503, statuses, "a full disk is 503 (retry later), never a 202 for a report not stored")
+            self.assertNotIn(500, statuses)
+            acked = {f"{i:032x}" for i, s in enumerate(statuses) if s == 202}
+            self.assertEqual(acked - self.stored_ids(), set(), "an acknowledged report was lost")
+        finally:
+            pg.stop("fast")
+            pg.start()  # space again
+        # the receiver serves on: what was refused goes through as its senders retry
+        for i, s in enumerate(statuses):
+            if s != 202:
+                self.assertEqual(self.post(port, bodies[i])[0], 202)
+        self.assertEqual(scalar(self.dir, "SELECT count(*) FROM reports"), filled + len(bodies))
 
     def test_a_receiver_with_the_least_rights_of_docs_admin_serves(self):
         if STORE != "postgresql":

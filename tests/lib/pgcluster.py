@@ -45,7 +45,7 @@ class Cluster:
                                           self.root, self.data, *self.as_owner], start_new_session=True,
                                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, cwd="/")
         self._owner([os.path.join(BIN, "initdb"), "-D", self.data, "-U", USER, "--auth=trust", "-E", "UTF8",
-                     "--no-sync", "--no-instructions"])
+                     "--no-sync", "--no-instructions", "--wal-segsize=1"])
         self.start()
 
     def _owner(self, args):
@@ -54,11 +54,16 @@ class Cluster:
             raise RuntimeError(f"{' '.join(args[:2])} failed: {out.stdout}{out.stderr}")
         return out
 
-    def start(self):
-        """Starts (or starts again) the server; waits until it accepts connections."""
+    def start(self, file_size_limit=None):
+        """Starts (or starts again) the server; waits until it accepts connections.
+        With file_size_limit (bytes), no file of the server grows past it: a
+        full disk as the server meets it (PostgreSQL ignores SIGXFSZ, so a write
+        past it fails, "could not extend file"). WAL segments are 1 MB
+        (initdb above) so that a limit of a few MB leaves room for them."""
         opts = f"-p {self.port} -k {self.root} -c listen_addresses='' -c max_connections=200"
-        self._owner([os.path.join(BIN, "pg_ctl"), "-D", self.data, "-l", os.path.join(self.root, "log"), "-w",
-                     "-t", "60", "-o", opts, "start"])
+        limit = ["prlimit", f"--fsize={file_size_limit}", "--"] if file_size_limit else []
+        self._owner(limit + [os.path.join(BIN, "pg_ctl"), "-D", self.data, "-l", os.path.join(self.root, "log"),
+                             "-w", "-t", "60", "-o", opts, "start"])
 
     def stop(self, mode="fast"):
         """Stops the server (mode: smart, fast or immediate)."""
