@@ -9,7 +9,7 @@ import { sealString } from './core/seal.js';
 import { admit, cleanNotice, cleanAppeal, cleanMail } from './core/router.js';
 import { compileRules, pageConfig, platformForHost, appealConfig, mailPlatform, softwareProbes } from './core/rules.js';
 import { sanitiseSettings, platformEnabled, webmailEnabled } from './core/settings.js';
-import { webmailOf, syncPlan, mailCapture, mailPermissions, SCRIPT_PREFIX } from './core/webmail.js';
+import { webmailOf, syncPlan, mailCapture, mailConsented, SCRIPT_PREFIX } from './core/webmail.js';
 import { Sender, DELAY_KEY, sanitiseDelay } from './core/sender.js';
 import { SHARE_TYPES, shareParams } from './core/share.js';
 import { EVENT_KINDS, LIST_MAX, LIMITS, fitsBytes } from './core/vocabulary.js';
@@ -366,16 +366,10 @@ async function syncMailScripts(s) {
   } catch (e) { pipeline.lastError = `webmail: ${e.message}`; }
 }
 
-/** Firefox: the person still consents to their mail being read for the host (core/webmail.js). */
-async function mailConsented(id) {
-  if (typeof api.runtime.getBrowserInfo !== 'function') return true;
-  try { return await api.permissions.contains(mailPermissions(id, true)); } catch (e) { return false; }
-}
-
 async function mailRequest(msg, sender) {
   const id = webmailOf(sender.url);
   const s = await settings();
-  if (!id || !webmailEnabled(s, id) || !(await mailConsented(id))) return msg.type === 'mail_config' ? { enabled: false } : { stored: false, error: 'webmail_off' };
+  if (!id || !webmailEnabled(s, id) || !(await mailConsented(api, id))) return msg.type === 'mail_config' ? { enabled: false } : { stored: false, error: 'webmail_off' };
   const r = await rules();
   if (msg.type === 'mail_config') return { enabled: true, webmail: id, senders: r.mailSenders };
   const m = cleanMail(msg.mail);

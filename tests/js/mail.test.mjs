@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { JSDOM, VirtualConsole } from 'jsdom';
 import { EXT, FIXTURES, compiled, fixtureHtml, sleep } from './helpers.mjs';
 import { mailPlatform } from '../../extension/src/core/rules.js';
-import { webmailOf, syncPlan, mailScript, mailCapture, webmailOrigins, mailPermissions, MAIL_DATA, MAIL_SCRIPTS } from '../../extension/src/core/webmail.js';
+import { webmailOf, syncPlan, mailScript, mailCapture, webmailOrigins, mailPermissions, mailConsented, MAIL_DATA, MAIL_SCRIPTS } from '../../extension/src/core/webmail.js';
 import { admit, cleanMail } from '../../extension/src/core/router.js';
 
 const pages = JSON.parse(readFileSync(join(FIXTURES, 'appeal-fixtures.json'), 'utf8')).pages;
@@ -105,6 +105,17 @@ test('Firefox: what the extension hands the native host is declared as data coll
   assert.deepEqual(mailPermissions('gmail', true), { origins: webmailOrigins('gmail'), data_collection: ['personalCommunications'] });
   assert.deepEqual(mailPermissions('outlook', false), { origins: webmailOrigins('outlook') });
   for (const d of mailPermissions('outlook', true).data_collection) assert.ok(gecko.data_collection_permissions.optional.includes(d), d);
+});
+
+test('Firefox: mail is read only while the person consents; Chromium is never asked for data collection', async () => {
+  const asked = [];
+  const browser = (answer) => ({ runtime: { getBrowserInfo() {} }, permissions: { async contains(p) { asked.push(p); if (answer instanceof Error) throw answer; return answer; } } });
+  assert.equal(await mailConsented(browser(true), 'gmail'), true);
+  assert.deepEqual(asked.pop(), { origins: webmailOrigins('gmail'), data_collection: ['personalCommunications'] });
+  assert.equal(await mailConsented(browser(false), 'gmail'), false, 'withdrawn in about:addons');
+  assert.equal(await mailConsented(browser(new Error('no such permission')), 'outlook'), false, 'in doubt: not read');
+  const chromium = { runtime: {}, permissions: { async contains() { throw new Error('Chromium is never asked'); } } };
+  assert.equal(await mailConsented(chromium, 'gmail'), true);
 });
 
 test('a webmail capture names the sender, not the webmail page, and has no screenshot trigger', () => {

@@ -28,6 +28,18 @@ export function mailPermissions(id, firefox) {
   return firefox ? { origins: webmailOrigins(id), data_collection: [...MAIL_DATA] } : { origins: webmailOrigins(id) };
 }
 
+/** Whether `api` (the extension API object) is Firefox's: the only one with runtime.getBrowserInfo. */
+export function isFirefox(api) {
+  return typeof api.runtime.getBrowserInfo === 'function';
+}
+
+/** Firefox: whether the person still consents to webmail id's mail being read (they may withdraw it
+ * in about:addons). Elsewhere always. */
+export async function mailConsented(api, id) {
+  if (!isFirefox(api)) return true;
+  try { return await api.permissions.contains(mailPermissions(id, true)); } catch (e) { return false; }
+}
+
 /** The webmail id of an https URL, or null (exact host: no subdomains). */
 export function webmailOf(url) {
   let u;

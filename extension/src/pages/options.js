@@ -1,5 +1,5 @@
 import { api, ask, localise, t, h, say, errorText, platformLabel } from './common.js';
-import { mailPermissions } from '../core/webmail.js';
+import { mailPermissions, mailConsented, isFirefox } from '../core/webmail.js';
 
 const $ = (id) => document.getElementById(id);
 let current = null;
@@ -19,7 +19,7 @@ async function load() {
   $('screenshots').checked = current.screenshots;
   $('announce').checked = current.announce;
   $('appeal-text').checked = current.appealText === true;
-  for (const id of ['gmail', 'outlook']) $('webmail-' + id).checked = Boolean(current.webmail && current.webmail[id]);
+  for (const id of ['gmail', 'outlook']) $('webmail-' + id).checked = Boolean(current.webmail && current.webmail[id]) && await mailConsented(api, id);
   $('autolock').value = String(current.autoLockMinutes);
   const box = $('platforms');
   for (const id of ids) {
@@ -39,7 +39,7 @@ $('appeal-text').addEventListener('change', (e) => save({ appealText: e.target.c
 for (const id of ['gmail', 'outlook']) {
   const box = $('webmail-' + id);
   box.addEventListener('change', async () => {
-    const wanted = mailPermissions(id, typeof api.runtime.getBrowserInfo === 'function');
+    const wanted = mailPermissions(id, isFirefox(api));
     if (box.checked) {
       let granted = false;
       try { granted = await api.permissions.request(wanted); } catch (e) { granted = false; }
