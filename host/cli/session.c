@@ -24,9 +24,9 @@
 
 /* The session's socket: its full path in path (PATH_MAX), and in *a the
  * address bind and connect take. An address holds 108 bytes; for a longer
- * path *a names the socket relative to dir, and *back is the working folder
- * to return to (socket_leave) once the caller, having entered dir
- * (socket_enter), has bound or connected. 0, or -1 if dir cannot hold it. */
+ * path *a names the socket relative to dir, which the caller enters for
+ * bind or connect (socket_enter) and leaves at once (socket_leave). 0, or
+ * -1 if the path is too long even for PATH_MAX. */
 static int socket_address(const char *dir, char *path, struct sockaddr_un *a)
 {
     memset(a, 0, sizeof *a);

@@ -185,10 +185,10 @@ static bt_db_rc pg_run(bt_store *base, int q, const bt_arg *args, int nargs, bt_
     return rc;
 }
 
-/* Begins a transaction of ours (isolation: its words), reconnecting first. */
-/* A transaction begun; a connection found dead by BEGIN (the server
- * restarted since its last use: libpq learns it only then) is made again
- * once, BEGIN having changed nothing. */
+/* Begins a transaction of ours (isolation: its words), reconnecting first;
+ * a connection that BEGIN finds dead (the server restarted since its last
+ * use: libpq learns it only then) is made again once, BEGIN having changed
+ * nothing. */
 static bt_db_rc pg_begin_as(pg_store *s, const char *sql)
 {
     if (pg_ready(s) != BT_DB_OK) return BT_DB_DOWN;
