@@ -60,12 +60,26 @@ typedef struct {
     size_t part_len[PARTS_MAX];
     size_t n_parts;
     int whole_word;             /* the raw phrase ended with a space */
+    uint8_t bound[PARTS_MAX];   /* BOUND_LEFT, BOUND_RIGHT: where a part needs a word boundary */
     entry_class cls;
     int idx;                    /* kind, reason, platform, unit or month */
     int lang;                   /* index into langs, or -1 */
     uint64_t langs;             /* a concept's languages (bit = index into langs; all when unknown) */
     uint32_t part_id[PARTS_MAX]; /* parts after the first: the same id for the same bytes */
 } entry;
+
+/* A part starting (BOUND_LEFT) or ending (BOUND_RIGHT) with a letter of a
+ * script written with spaces must start or end at a word boundary. */
+enum { BOUND_LEFT = 1, BOUND_RIGHT = 2 };
+
+/* What a scan reads of an entry before it knows that the entry's first
+ * part matches where the index found it: 16 bytes in an array of their own
+ * (entry is 200, and its phrase's bytes lie elsewhere again). */
+typedef struct {
+    uint64_t langs;
+    uint16_t len0, idx; /* part_len[0], idx */
+    uint8_t bound0, n_parts, whole_word;
+} entry_head;
 
 typedef struct {
     regex_t re;
@@ -98,8 +112,10 @@ typedef struct {
  * key order (dictionary link and outputs in outs[], apart: a step reads only
  * nodes[]). Most nodes have one child: it is also kept in the node itself
  * (only_to, only_byte), so that a walk down a chain reads one node a byte.
- * Nodes are numbered breadth first, so the shallow ones, where a scan spends
- * most of its steps, share cache lines. */
+ * The shallow nodes, where a scan spends most of its steps, are numbered
+ * first and share cache lines; below them, each subtree is numbered depth
+ * first, so that a chain's nodes lie one after the other (a step's node is
+ * then most often in the cache line of the one before). */
 typedef struct { /* what each step reads: 16 bytes */
     uint32_t fail, edge_first, only_to;
     uint16_t n_edges;
@@ -127,6 +143,7 @@ typedef struct {
     uint8_t *edge_byte;
     uint32_t *edge_to;
     uint32_t *out;
+    uint8_t *out_tag; /* beside out[]: what key() said of each (KEY_...), so that a scan need not read the entry */
     uint32_t root[256]; /* the root's children, 0 for none */
 } ac_index;
 
@@ -141,6 +158,7 @@ struct bt_classify_rules {
     reason_rule *reasons;
     size_t n_reasons;
     entry *entries;
+    entry_head *heads; /* beside entries[], by the same number */
     size_t n_entries, cap_entries;
     size_t n_part_ids;         /* distinct later parts (entry.part_id) */
     const char **part_text;    /* each later part's bytes and length, by id */
@@ -547,13 +565,57 @@ static int lang_index(bt_classify_rules *r, const char *lang)
     return (int)r->n_langs++;
 }
 
-/* Adds phrase as an entry; BT_ERR_BAD_PARAMS for an empty phrase. */
+static int is_ascii_letter(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* uc_is_alnum, without the call for ASCII (the common case). */
+static int is_alnum(ucs4_t c)
+{
+    if (c < 0x80) return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    return uc_is_alnum(c);
+}
+
+/* The code point before position i of t (0 at the start). */
+static ucs4_t cp_before(const char *t, size_t i)
+{
+    if (i == 0) return 0;
+    if ((unsigned char)t[i - 1] < 0x80) return (unsigned char)t[i - 1];
+    size_t j = i - 1;
+    while (j > 0 && ((unsigned char)t[j] & 0xC0) == 0x80) j--;
+    ucs4_t c = 0;
+    u8_mbtouc(&c, (const uint8_t *)t + j, i - j);
+    return c;
+}
+
+static ucs4_t cp_at(const char *t, size_t n, size_t i)
+{
+    if (i >= n) return 0;
+    if ((unsigned char)t[i] < 0x80) return (unsigned char)t[i];
+    ucs4_t c = 0;
+    u8_mbtouc(&c, (const uint8_t *)t + i, n - i);
+    return c;
+}
+
+/* Word-boundary checks apply to alphabetic scripts written with spaces and
+ * no attached particles: Latin, Greek, Cyrillic (below U+0590). */
+static int needs_boundary(ucs4_t c)
+{
+    return c != 0 && c < 0x590 && is_alnum(c);
+}
+
+#define PHRASE_MAX 1000 /* bytes: a phrase is a few words, and entry_head keeps lengths in 16 bits */
+
+/* Adds phrase as an entry; BT_ERR_BAD_PARAMS for an empty phrase or one over
+ * PHRASE_MAX bytes. */
 static bt_err add_entry(bt_classify_rules *r, const char *phrase, entry_class cls, int idx, int lang)
 {
     bt_err rc;
     entry e = {0};
     size_t len = strlen(phrase), n = 0;
 
+    if (len > PHRASE_MAX) return BT_ERR_BAD_PARAMS;
     if (r->n_entries == r->cap_entries) {
         size_t cap = r->cap_entries ? r->cap_entries * 2 : 512;
         entry *p = realloc(r->entries, cap * sizeof *p);
@@ -571,8 +633,11 @@ static bt_err add_entry(bt_classify_rules *r, const char *phrase, entry_class cl
         while (*s == ' ') s++;
         while (end > s && end[-1] == ' ') end--;
         if (end > s) {
+            size_t pl = (size_t)(end - s);
             e.part[e.n_parts] = s;
-            e.part_len[e.n_parts] = (size_t)(end - s);
+            e.part_len[e.n_parts] = pl;
+            e.bound[e.n_parts] = (uint8_t)((needs_boundary(cp_at(s, pl, 0)) ? BOUND_LEFT : 0) |
+                                           (needs_boundary(cp_before(s, pl)) ? BOUND_RIGHT : 0));
             e.n_parts++;
         }
         s = star ? star + 1 : NULL;
@@ -611,7 +676,7 @@ static bt_err add_lang_lists(bt_classify_rules *r, json_object *by_lang, entry_c
                 return BT_ERR_BAD_PARAMS;
             }
             if ((rc = add_entry(r, json_object_get_string(p), cls, idx, li)) != BT_OK) {
-                problem_set(problem, problem_len, "an empty phrase", where);
+                problem_set(problem, problem_len, "an empty phrase, or one over 1000 bytes", where);
                 return rc;
             }
         }
@@ -1014,10 +1079,26 @@ static void index_free(ac_index *a)
     free(a->edge_byte);
     free(a->edge_to);
     free(a->out);
+    free(a->out_tag);
     memset(a, 0, sizeof *a);
 }
 
-/* The keys of each index: key k's bytes, or 0 when k is not in it. */
+/* Fills r->heads from r->entries. BT_OK or BT_ERR_NO_MEMORY. */
+static bt_err heads_build(bt_classify_rules *r)
+{
+    if ((r->heads = calloc(r->n_entries + 1, sizeof *r->heads)) == NULL) return BT_ERR_NO_MEMORY;
+    for (size_t k = 0; k < r->n_entries; k++) {
+        const entry *e = &r->entries[k];
+        r->heads[k] = (entry_head){.langs = e->langs, .len0 = (uint16_t)e->part_len[0], .idx = (uint16_t)e->idx,
+                                   .bound0 = e->bound[0], .n_parts = (uint8_t)e->n_parts,
+                                   .whole_word = (uint8_t)e->whole_word};
+    }
+    return BT_OK;
+}
+
+/* The keys of each index: key k's bytes, or 0 when k is not in it (else
+ * KEY_OTHER, or what the scan needs to know of it without reading it). */
+enum { KEY_OTHER = 1, KEY_CONCEPT, KEY_LATER };
 typedef int (*index_key)(const bt_classify_rules *r, size_t k, const char **bytes, size_t *len);
 
 static int first_part(const entry *e, int wanted, const char **bytes, size_t *len)
@@ -1043,11 +1124,13 @@ static int key_facts(const bt_classify_rules *r, size_t k, const char **bytes, s
 /* The one walk over a text finds what is scored and the concepts. */
 static int key_scored_or_later(const bt_classify_rules *r, size_t k, const char **bytes, size_t *len)
 {
-    if (k < r->n_entries)
-        return first_part(&r->entries[k], is_scored(&r->entries[k]) || r->entries[k].cls == E_CONCEPT, bytes, len);
+    if (k < r->n_entries) {
+        const entry *e = &r->entries[k];
+        return first_part(e, e->cls == E_CONCEPT ? KEY_CONCEPT : is_scored(e) ? KEY_OTHER : 0, bytes, len);
+    }
     *bytes = r->part_text[k - r->n_entries];
     *len = r->part_text_len[k - r->n_entries];
-    return 1;
+    return KEY_LATER;
 }
 
 /* s's child by byte c, 0 for none (a walk down the trie). */
@@ -1079,6 +1162,8 @@ static uint32_t ac_next(const ac_index *a, uint32_t s, unsigned char c)
     return a->root[c];
 }
 
+#define SHALLOW 2 /* nodes this deep or less are numbered breadth first, the rest depth first */
+
 /* Builds into *a the index of keys 0 to n_keys - 1 as key() gives them
  * (outputs are key numbers). BT_OK or BT_ERR_NO_MEMORY (then *a holds
  * nothing to free). */
@@ -1089,8 +1174,8 @@ static bt_err index_build(ac_index *a, const bt_classify_rules *r, size_t n_keys
     bt_err rc = BT_ERR_NO_MEMORY;
     /* the trie first, children as linked lists: child[] first, sibling[] next */
     size_t cap = 1, total = 1;
-    uint32_t *child = NULL, *sibling = NULL, *term = NULL, *queue = NULL, *fill = NULL;
-    uint8_t *byte = NULL;
+    uint32_t *child = NULL, *sibling = NULL, *term = NULL, *queue = NULL, *fill = NULL, *stack = NULL;
+    uint8_t *byte = NULL, *depth = NULL;
 
     memset(a, 0, sizeof *a);
     for (size_t k = 0; k < n_keys; k++)
@@ -1120,24 +1205,40 @@ static bt_err index_build(ac_index *a, const bt_classify_rules *r, size_t n_keys
         term[k] = s;
     }
 
-    /* then the flat form, numbered in breadth-first order: a node's failure
-     * link (shallower) is complete before the node, and the shallow nodes,
-     * where a scan spends most of its steps, lie together in memory */
+    /* then the flat form, made in breadth-first order (queue[]: a node's
+     * failure link, shallower, is complete before the node) but numbered
+     * for the scan (fill[old id] = new id): the shallow nodes, where it
+     * spends most of its steps, first and together; then each deeper
+     * subtree depth first, so that a walk down a chain of single children
+     * reads consecutive nodes */
     a->n_nodes = cap;
     if ((a->nodes = calloc(cap, sizeof *a->nodes)) == NULL || (a->outs = calloc(cap, sizeof *a->outs)) == NULL ||
-        (a->edge_byte = calloc(cap, 1)) == NULL ||
-        (a->edge_to = calloc(cap, sizeof *a->edge_to)) == NULL || (fill = calloc(cap, sizeof *fill)) == NULL)
+        (a->edge_byte = calloc(cap, 1)) == NULL || (a->edge_to = calloc(cap, sizeof *a->edge_to)) == NULL ||
+        (fill = calloc(cap, sizeof *fill)) == NULL || (depth = calloc(cap, 1)) == NULL ||
+        (stack = malloc(cap * sizeof *stack)) == NULL)
         goto done;
-    size_t head = 0, tail = 0, n_edges = 0;
+    size_t head = 0, tail = 0, n_edges = 0, next = 0;
     queue[tail++] = 0;
-    while (head < tail) /* fill[old id] = new id */
-        for (uint32_t v = child[queue[head++]]; v != 0; v = sibling[v]) {
-            fill[v] = (uint32_t)tail;
+    while (head < tail) {
+        uint32_t u = queue[head++];
+        if (depth[u] <= SHALLOW) fill[u] = (uint32_t)next++;
+        for (uint32_t v = child[u]; v != 0; v = sibling[v]) {
+            depth[v] = depth[u] < UINT8_MAX ? (uint8_t)(depth[u] + 1) : UINT8_MAX;
             queue[tail++] = v;
         }
+    }
+    for (head = 0; head < tail; head++) {
+        size_t top = 0;
+        if (depth[queue[head]] == SHALLOW + 1) stack[top++] = queue[head];
+        while (top > 0) {
+            uint32_t u = stack[--top];
+            fill[u] = (uint32_t)next++;
+            for (uint32_t v = child[u]; v != 0; v = sibling[v]) stack[top++] = v;
+        }
+    }
     for (head = 0; head < tail; head++) {
         uint32_t u = queue[head];
-        ac_node *nu = &a->nodes[head];
+        ac_node *nu = &a->nodes[fill[u]];
         nu->edge_first = (uint32_t)n_edges;
         for (uint32_t v = child[u]; v != 0; v = sibling[v]) { /* insert, sorted by byte */
             size_t at = n_edges++;
@@ -1174,21 +1275,26 @@ static bt_err index_build(ac_index *a, const bt_classify_rules *r, size_t n_keys
             a->outs[term[k]].out_n++;
             n_out++;
         }
-    if ((a->out = calloc(n_out ? n_out : 1, sizeof *a->out)) == NULL) goto done;
-    memset(fill, 0, cap * sizeof *fill);
+    for (head = 1; head < tail; head++) { /* breadth-first: the failure target is done */
+        uint32_t q = fill[queue[head]], f = a->nodes[q].fail;
+        a->outs[q].dict = a->outs[f].out_n > 0 ? f : a->outs[f].dict;
+        a->nodes[q].has_out = a->outs[q].out_n > 0 || a->outs[q].dict != 0;
+    }
+    memset(fill, 0, cap * sizeof *fill); /* from here, how many outputs of each node are placed */
+    if ((a->out = calloc(n_out ? n_out : 1, sizeof *a->out)) == NULL ||
+        (a->out_tag = calloc(n_out ? n_out : 1, 1)) == NULL)
+        goto done;
     for (size_t u = 0, at = 0; u < cap; u++) {
         a->outs[u].out_first = (uint32_t)at;
         at += a->outs[u].out_n;
     }
-    for (size_t k = 0; k < n_keys; k++)
-        if (key(r, k, &kb, &kl)) {
-            uint32_t u = term[k];
-            a->out[a->outs[u].out_first + fill[u]++] = (uint32_t)k;
+    for (size_t k = 0; k < n_keys; k++) {
+        int tag = key(r, k, &kb, &kl);
+        if (tag) {
+            uint32_t u = term[k], o = a->outs[u].out_first + fill[u]++;
+            a->out[o] = (uint32_t)k;
+            a->out_tag[o] = (uint8_t)tag;
         }
-    for (size_t q = 1; q < tail; q++) { /* breadth-first: the failure target is done */
-        uint32_t f = a->nodes[q].fail;
-        a->outs[q].dict = a->outs[f].out_n > 0 ? f : a->outs[f].dict;
-        a->nodes[q].has_out = a->outs[q].out_n > 0 || a->outs[q].dict != 0;
     }
     rc = BT_OK;
 done:
@@ -1199,6 +1305,8 @@ done:
     free(term);
     free(queue);
     free(fill);
+    free(depth);
+    free(stack);
     return rc;
 }
 
@@ -1221,6 +1329,7 @@ void bt_classify_rules_free(bt_classify_rules *r)
     free(r->platforms);
     free(r->reasons);
     free(r->entries);
+    free(r->heads);
     free(r);
 }
 
@@ -1339,7 +1448,7 @@ bt_err bt_classify_rules_parse(bt_classify_rules **out, const char *json, size_t
     for (size_t k = 0; k < r->n_entries; k++)
         if (r->entries[k].cls == E_MONTH && r->entries[k].part_len[0] > r->month_max)
             r->month_max = r->entries[k].part_len[0];
-    if ((rc = number_later_parts(r)) != BT_OK ||
+    if ((rc = heads_build(r)) != BT_OK || (rc = number_later_parts(r)) != BT_OK ||
         (rc = index_build(&r->scored, r, r->n_entries + r->n_part_ids, key_scored_or_later)) != BT_OK ||
         (rc = index_build(&r->cues, r, r->n_entries, key_cues)) != BT_OK ||
         (rc = index_build(&r->facts, r, r->n_entries, key_facts)) != BT_OK)
@@ -1394,58 +1503,12 @@ static const char *find_bytes(const char *hay, size_t hn, const char *needle, si
     return NULL;
 }
 
-static int is_ascii_letter(char c)
+/* Whether a part found at t[at, end) with the BOUND_ bits bound starts
+ * (and if right, also ends) at a word boundary where it needs one. */
+static int boundary_ok(const char *t, size_t n, size_t at, size_t end, unsigned bound, int right)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-/* uc_is_alnum, without the call for ASCII (the common case). */
-static int is_alnum(ucs4_t c)
-{
-    if (c < 0x80) return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    return uc_is_alnum(c);
-}
-
-/* The code point before position i of t (0 at the start). */
-static ucs4_t cp_before(const char *t, size_t i)
-{
-    if (i == 0) return 0;
-    if ((unsigned char)t[i - 1] < 0x80) return (unsigned char)t[i - 1];
-    size_t j = i - 1;
-    while (j > 0 && ((unsigned char)t[j] & 0xC0) == 0x80) j--;
-    ucs4_t c = 0;
-    u8_mbtouc(&c, (const uint8_t *)t + j, i - j);
-    return c;
-}
-
-static ucs4_t cp_at(const char *t, size_t n, size_t i)
-{
-    if (i >= n) return 0;
-    if ((unsigned char)t[i] < 0x80) return (unsigned char)t[i];
-    ucs4_t c = 0;
-    u8_mbtouc(&c, (const uint8_t *)t + i, n - i);
-    return c;
-}
-
-/* Word-boundary checks apply to alphabetic scripts written with spaces and
- * no attached particles: Latin, Greek, Cyrillic (below U+0590). */
-static int needs_boundary(ucs4_t c)
-{
-    return c != 0 && c < 0x590 && is_alnum(c);
-}
-
-static int boundary_ok_left(const char *t, size_t at, const char *part, size_t part_len)
-{
-    if (!needs_boundary(cp_at(part, part_len, 0))) return 1;
-    ucs4_t b = cp_before(t, at);
-    return b == 0 || !is_alnum(b);
-}
-
-static int boundary_ok_right(const char *t, size_t n, size_t end, const char *part, size_t part_len)
-{
-    if (!needs_boundary(cp_before(part, part_len))) return 1;
-    ucs4_t a = cp_at(t, n, end);
-    return a == 0 || !is_alnum(a);
+    if ((bound & BOUND_LEFT) && is_alnum(cp_before(t, at))) return 0;
+    return !right || !(bound & BOUND_RIGHT) || !is_alnum(cp_at(t, n, end));
 }
 
 /* Whether the gap t[from, to) is what "*" may skip. */
@@ -1501,9 +1564,7 @@ static int match_at(const char *t, size_t n, const entry *e, size_t s, size_t *e
     if (seen != NULL)
         for (size_t k = 1; k < e->n_parts; k++)
             if (seen[e->part_id[k]].last == SIZE_MAX || seen[e->part_id[k]].last < cur) return -1;
-    if (!boundary_ok_left(t, s, e->part[0], e->part_len[0])) return 0;
-    int last = e->n_parts == 1;
-    if ((!last || e->whole_word) && !boundary_ok_right(t, n, cur, e->part[0], e->part_len[0])) return 0;
+    if (!boundary_ok(t, n, s, cur, e->bound[0], e->n_parts > 1 || e->whole_word)) return 0;
     for (size_t k = 1; k < e->n_parts; k++) {
         size_t limit = cur + (WILDCARD_CHARS + 2) * 4 + e->part_len[k];
         if (limit > n) limit = n;
@@ -1514,8 +1575,7 @@ static int match_at(const char *t, size_t n, const entry *e, size_t s, size_t *e
             if (h == NULL) break;
             size_t hs = (size_t)(h - t), he = hs + e->part_len[k];
             q = hs + 1;
-            if (!gap_ok(t, cur, hs) || !boundary_ok_left(t, hs, e->part[k], e->part_len[k])) continue;
-            if ((k + 1 < e->n_parts || e->whole_word) && !boundary_ok_right(t, n, he, e->part[k], e->part_len[k]))
+            if (!gap_ok(t, cur, hs) || !boundary_ok(t, n, hs, he, e->bound[k], k + 1 < e->n_parts || e->whole_word))
                 continue;
             cur = he;
             ok = 1;
@@ -1666,7 +1726,7 @@ static size_t entry_at(const bt_classify_rules *r, const char *t, size_t n, size
             if (e->cls != cls || e->n_parts != 1 || e->part_len[0] > n - i) continue;
             if (memcmp(t + i, e->part[0], e->part_len[0]) != 0) continue;
             size_t end = i + e->part_len[0];
-            if (!boundary_ok_right(t, n, end, e->part[0], e->part_len[0])) continue;
+            if (!boundary_ok(t, n, i, end, e->bound[0] & BOUND_RIGHT, 1)) continue; /* its right end only */
             if (end > best) {
                 best = end;
                 *idx = e->idx;
@@ -1680,7 +1740,7 @@ static size_t entry_at(const bt_classify_rules *r, const char *t, size_t n, size
         const ac_out *nd = &a->outs[node];
         for (uint32_t o = nd->out_first; o < nd->out_first + nd->out_n; o++) {
             const entry *e = &r->entries[a->out[o]];
-            if (e->cls != cls || !boundary_ok_right(t, n, j + 1, e->part[0], e->part_len[0])) continue;
+            if (e->cls != cls || !boundary_ok(t, n, i, j + 1, e->bound[0] & BOUND_RIGHT, 1)) continue;
             best = j + 1;
             *idx = e->idx;
             break;
@@ -1954,8 +2014,9 @@ typedef struct {
     size_t n, cap;
 } concept_hits;
 
-/* Adds the concept of entry e found at `at`. BT_OK or BT_ERR_NO_MEMORY. */
-static bt_err concept_add(concept_hits *c, size_t at, const entry *e)
+/* Adds the concept of the entry with head e found at `at`. BT_OK or
+ * BT_ERR_NO_MEMORY. */
+static bt_err concept_add(concept_hits *c, size_t at, const entry_head *e)
 {
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 32;
@@ -1972,9 +2033,12 @@ static bt_err concept_add(concept_hits *c, size_t at, const entry *e)
 
 /* Whether a sentence ends at t[i]: ". ! ? ;" before a space or the end, a
  * line break, or "。", "？", "！", "؟", "।". 2 if it ends a question. */
-static int sentence_end(const char *t, size_t n, size_t i)
+static const uint8_t may_end_sentence[256] = {['\n'] = 1, ['.'] = 1, ['!'] = 1, ['?'] = 1, [';'] = 1,
+                                               [0xD8] = 1, [0xE0] = 1, [0xE3] = 1, [0xEF] = 1}; /* first bytes */
+static inline int sentence_end(const char *t, size_t n, size_t i)
 {
     const unsigned char *u = (const unsigned char *)t;
+    if (!may_end_sentence[u[i]]) return 0;
     char c = t[i];
     if (c == '\n') return 1;
     if (c == '.' || c == '!' || c == '?' || c == ';')
@@ -2335,7 +2399,7 @@ static bt_err gather_reference(evidence *ev, concept_hits *ch, const bt_classify
         int found = 0, in_quotes = 0;
         if (e->cls == E_CONCEPT) {
             for (; find_entry(t, head, e, from, &s, &end); from = s + 1)
-                if (concept_add(ch, s, e) != BT_OK) return BT_ERR_NO_MEMORY;
+                if (concept_add(ch, s, &rules->heads[e - rules->entries]) != BT_OK) return BT_ERR_NO_MEMORY;
             continue;
         }
         if (!is_scored(e)) continue;
@@ -2352,16 +2416,14 @@ static bt_err gather_reference(evidence *ev, concept_hits *ch, const bt_classify
     return BT_OK;
 }
 
-/* What the indexed way knows of each entry: the reference's loop stops at
- * an entry's first match outside quotes (at its first match at all for
- * negative cues, reasons and names); so does the indexed way, which then
- * closes the entry and skips its later matches. An entry that cannot match
- * any more is closed too. */
-enum { HIT_NONE, HIT_QUOTED, HIT_DONE };
-typedef struct {
-    uint32_t at; /* where the match that decided starts */
-    uint8_t state, closed;
-} hit;
+/* What the indexed way knows of each entry, a byte each (HIT_ values, and
+ * HIT_CLOSED): the reference's loop stops at an entry's first match outside
+ * quotes (at its first match at all for negative cues, reasons and names);
+ * so does the indexed way, which then closes the entry and skips its later
+ * matches. An entry that cannot match any more is closed too. Where the
+ * match that decided starts is kept apart (at[], written before it is
+ * read). */
+enum { HIT_NONE, HIT_QUOTED, HIT_DONE, HIT_STATE = 3, HIT_CLOSED = 4 };
 
 /* A place where a first part ends: the automaton's state there, and i. */
 typedef struct {
@@ -2385,12 +2447,12 @@ static bt_err gather_indexed(evidence *ev, concept_hits *ch, const bt_classify_r
 {
     const ac_index *a = &rules->scored;
     size_t ne = rules->n_entries, n_found = 0, n_ends = 0, cap_ends = 0, qpos = 0, qn = 0;
-    hit *hits = calloc(ne + 1, sizeof *hits);
-    uint32_t *found = malloc((ne + 1) * sizeof *found);
+    uint8_t *hits = calloc(ne + 1, 1);
+    uint32_t *found = malloc((ne + 1) * sizeof *found), *at = malloc((ne + 1) * sizeof *at);
     part_seen *seen = malloc((rules->n_part_ids + 1) * sizeof *seen);
     first_end *ends = NULL;
     bt_err rc = BT_ERR_NO_MEMORY;
-    if (hits == NULL || found == NULL || seen == NULL || n > UINT32_MAX) goto done;
+    if (hits == NULL || found == NULL || at == NULL || seen == NULL || n > UINT32_MAX) goto done;
     for (size_t p = 0; p < rules->n_part_ids; p++) {
         seen[p].from = 0;
         seen[p].at = seen[p].last = SIZE_MAX;
@@ -2403,12 +2465,17 @@ static bt_err gather_indexed(evidence *ev, concept_hits *ch, const bt_classify_r
         for (uint32_t node = outputs_at(a, state); node != 0; node = a->outs[node].dict) {
             const ac_out *nd = &a->outs[node];
             for (uint32_t o = nd->out_first; o < nd->out_first + nd->out_n; o++) {
-                if (a->out[o] < ne) {
-                    const entry *e = &rules->entries[a->out[o]];
-                    size_t end;
-                    if (e->cls != E_CONCEPT) first = 1;
-                    else if (i < head && match_at(t, head, e, i + 1 - e->part_len[0], &end, NULL) == 1 &&
-                             concept_add(ch, i + 1 - e->part_len[0], e) != BT_OK)
+                if (a->out_tag[o] == KEY_OTHER) {
+                    first = 1;
+                    continue;
+                }
+                if (a->out_tag[o] == KEY_CONCEPT) { /* most are one part: the head says if it matches */
+                    const entry_head *h = &rules->heads[a->out[o]];
+                    size_t s = i + 1 - h->len0, end = i + 1;
+                    if (i < head &&
+                        (h->n_parts == 1 ? boundary_ok(t, head, s, end, h->bound0, h->whole_word)
+                                         : match_at(t, head, &rules->entries[a->out[o]], s, &end, NULL) == 1) &&
+                        concept_add(ch, s, h) != BT_OK)
                         goto done;
                     continue;
                 }
@@ -2433,29 +2500,30 @@ static bt_err gather_indexed(evidence *ev, concept_hits *ch, const bt_classify_r
             const ac_out *nd = &a->outs[node];
             for (uint32_t o = nd->out_first; o < nd->out_first + nd->out_n; o++) {
                 uint32_t k = a->out[o];
-                if (k >= ne || hits[k].closed || rules->entries[k].cls == E_CONCEPT) continue;
+                if (a->out_tag[o] != KEY_OTHER || (hits[k] & HIT_CLOSED)) continue;
                 const entry *e = &rules->entries[k];
                 size_t s = ends[x].i + 1 - e->part_len[0], end;
                 int m = match_at(t, n, e, s, &end, seen);
-                if (m < 0) hits[k].closed = 1;
+                if (m < 0) hits[k] |= HIT_CLOSED;
                 if (m != 1) continue;
                 while (qpos < s) qn += t[qpos++] == '"'; /* qn: '"' in t[0, qpos) */
                 while (qpos > s) qn -= t[--qpos] == '"';
-                if (hits[k].state == HIT_NONE) found[n_found++] = k;
-                hits[k].at = (uint32_t)s;
-                hits[k].state = quoted_at(qn, outside, s, end) && (e->cls == E_PHRASE || e->cls == E_LABEL)
-                                    ? HIT_QUOTED : HIT_DONE;
-                hits[k].closed = hits[k].state == HIT_DONE;
+                if (hits[k] == HIT_NONE) found[n_found++] = k;
+                at[k] = (uint32_t)s;
+                hits[k] = quoted_at(qn, outside, s, end) && (e->cls == E_PHRASE || e->cls == E_LABEL)
+                              ? HIT_QUOTED
+                              : HIT_DONE | HIT_CLOSED;
             }
         }
     }
     qsort(found, n_found, sizeof *found, cmp_u32); /* evidence is added in entry order */
     for (size_t i = 0; i < n_found; i++)
-        add_evidence(ev, rules, &rules->entries[found[i]], hits[found[i]].state == HIT_QUOTED, hits[found[i]].at);
+        add_evidence(ev, rules, &rules->entries[found[i]], (hits[found[i]] & HIT_STATE) == HIT_QUOTED, at[found[i]]);
     rc = BT_OK;
 done:
     free(hits);
     free(found);
+    free(at);
     free(seen);
     free(ends);
     return rc;

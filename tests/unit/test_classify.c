@@ -312,6 +312,17 @@ TEST(rules_that_break_the_format_are_refused_with_a_reason)
     const char *bad_re = "{\"version\":1,\"kind_priority\":[\"suspension\"],\"platforms\":{\"p\":{\"hosts\":[\"a\"],"
                          "\"paths\":[{\"pattern\":\"([\",\"kind\":\"suspension\"}]}},\"kinds\":{}}";
     CHECK(bt_classify_rules_parse(&r, bad_re, strlen(bad_re), problem, sizeof problem) == BT_ERR_BAD_PARAMS);
+    /* a phrase is a few words: 1000 bytes at most */
+    for (size_t len = 1000; len <= 1001; len++) {
+        char json[1200];
+        int n = snprintf(json, sizeof json, "{\"version\":1,\"kind_priority\":[\"suspension\"],\"platforms\":{},"
+                                            "\"kinds\":{\"suspension\":{\"en\":[\"%0*d\"]}}}", (int)len, 0);
+        problem[0] = '\0';
+        bt_err rc = bt_classify_rules_parse(&r, json, (size_t)n, problem, sizeof problem);
+        CHECK(len == 1000 ? rc == BT_OK && r != NULL : rc == BT_ERR_BAD_PARAMS && strstr(problem, "1000 bytes") != NULL);
+        bt_classify_rules_free(r);
+        r = NULL;
+    }
     bt_classify_rules_free(NULL);
 }
 
