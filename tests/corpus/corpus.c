@@ -65,7 +65,7 @@ static int entry_url(char *url, size_t cap, json_object *o, json_object *rules)
 
 static int corpus_entry_grams(corpus *c, corpus_entry *e, const char *title, const char *lang, const char *text);
 
-static int load_file(corpus *c, size_t *cap, const char *path, json_object *rules)
+static int load_file(corpus *c, size_t *cap, const char *path, int file, json_object *rules)
 {
     FILE *f = fopen(path, "r");
     char *line = NULL;
@@ -93,6 +93,7 @@ static int load_file(corpus *c, size_t *cap, const char *path, json_object *rule
             corpus_entry *e = &c->e[c->n++];
             char url[1024];
             memset(e, 0, sizeof *e);
+            e->file = file;
             copy(e->id, sizeof e->id, str(o, "id"));
             copy(e->lang, sizeof e->lang, str(o, "lang"));
             copy(e->platform, sizeof e->platform, str(o, "platform"));
@@ -129,7 +130,7 @@ int corpus_load(corpus *c, char **paths, size_t n_paths)
     json_object_object_get_ex(rules, "kind_priority", &priority);
     for (size_t k = 0; k < json_object_array_length(priority) && k < sizeof c->kinds / sizeof c->kinds[0]; k++)
         copy(c->kinds[c->n_kinds++], sizeof c->kinds[0], json_object_get_string(json_object_array_get_idx(priority, k)));
-    for (size_t i = 0; i < n_paths && rc == 0; i++) rc = load_file(c, &cap, paths[i], rules);
+    for (size_t i = 0; i < n_paths && rc == 0; i++) rc = load_file(c, &cap, paths[i], (int)i, rules);
     json_object_put(rules);
     return rc;
 }

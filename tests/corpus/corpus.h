@@ -13,6 +13,7 @@
 typedef struct {
     char id[48], lang[16], platform[24], kind[32], group[96], counter[24];
     int notice;          /* what the corpus says */
+    int file;            /* which of the files given to corpus_load it came from (0, 1, ...) */
     bt_classification c; /* what the classifier says, with the built-in rules */
     uint32_t *grams;     /* the entry's distinct n-grams (vocabulary ids) */
     size_t n_grams;
