@@ -33,7 +33,13 @@
 extern const unsigned char bt_embed_rules[];
 extern const size_t bt_embed_rules_len;
 
-enum { PARTS_MAX = 8, LANGS_MAX = 64, KINDS_MAX = 16, UNITS = 6 };
+enum { PARTS_MAX = 8, LANGS_MAX = 128, KINDS_MAX = 16, UNITS = 6 };
+
+/* A set of languages: bit i of w[i / 64] for the language at index i of
+ * the rules' langs. */
+typedef struct {
+    uint64_t w[LANGS_MAX / 64];
+} lang_set;
 #define WILDCARD_CHARS 40 /* what "*" may skip, in characters */
 #define CUE_WINDOW 60     /* bytes around "N days" searched for a days-left cue */
 
@@ -64,7 +70,7 @@ typedef struct {
     entry_class cls;
     int idx;                    /* kind, reason, platform, unit or month */
     int lang;                   /* index into langs, or -1 */
-    uint64_t langs;             /* a concept's languages (bit = index into langs; all when unknown) */
+    lang_set langs;             /* a concept's languages (all when unknown) */
     uint32_t part_id[PARTS_MAX]; /* parts after the first: the same id for the same bytes */
 } entry;
 
@@ -76,7 +82,7 @@ enum { BOUND_LEFT = 1, BOUND_RIGHT = 2 };
  * part matches where the index found it: 16 bytes in an array of their own
  * (entry is 200, and its phrase's bytes lie elsewhere again). */
 typedef struct {
-    uint64_t langs;
+    lang_set langs;
     uint16_t len0, idx; /* part_len[0], idx */
     uint8_t bound0, n_parts, whole_word;
 } entry_head;
@@ -649,7 +655,8 @@ static bt_err add_entry(bt_classify_rules *r, const char *phrase, entry_class cl
     e.cls = cls;
     e.idx = idx;
     e.lang = lang;
-    e.langs = lang >= 0 ? 1ull << lang : ~0ull;
+    for (size_t w = 0; w < LANGS_MAX / 64; w++)
+        e.langs.w[w] = lang < 0 ? ~0ull : (size_t)lang / 64 == w ? 1ull << (lang % 64) : 0;
     r->entries[r->n_entries++] = e;
     return BT_OK;
 }
@@ -912,7 +919,7 @@ static void concepts_dedupe(bt_classify_rules *r, size_t first)
     qsort(e, n, sizeof *e, cmp_concept);
     for (size_t i = 0; i < n; i++) {
         if (kept > 0 && cmp_concept(&e[kept - 1], &e[i]) == 0) {
-            e[kept - 1].langs |= e[i].langs;
+            for (size_t w = 0; w < LANGS_MAX / 64; w++) e[kept - 1].langs.w[w] |= e[i].langs.w[w];
             free(e[i].norm);
         } else e[kept++] = e[i];
     }
@@ -2005,7 +2012,7 @@ typedef struct {
 
 typedef struct {
     uint32_t at, concept;
-    uint64_t langs; /* the languages whose lists hold the term */
+    lang_set langs; /* the languages whose lists hold the term */
 } concept_hit;
 
 /* The concepts found in a text, in order of place once sorted. */
@@ -2090,18 +2097,20 @@ static uint32_t sentence_mask(const concept_hits *hits, size_t from, size_t to)
     if (!(mask & (1u << C_IF))) return mask;
     uint8_t votes[LANGS_MAX] = {0};
     for (size_t i = from; i < to; i++)
-        for (uint64_t m = h[i].concept == C_IF ? 0 : h[i].langs; m != 0; m &= m - 1) {
-            int b = __builtin_ctzll(m);
-            if (votes[b] < UINT8_MAX) votes[b]++;
-        }
+        for (size_t w = 0; w < LANGS_MAX / 64 && h[i].concept != C_IF; w++)
+            for (uint64_t m = h[i].langs.w[w]; m != 0; m &= m - 1) {
+                size_t b = 64 * w + (size_t)__builtin_ctzll(m);
+                if (votes[b] < UINT8_MAX) votes[b]++;
+            }
     unsigned best = 0;
-    uint64_t top = 0;
-    for (int b = 0; b < LANGS_MAX; b++) {
-        if (votes[b] > best) best = votes[b], top = 0;
-        if (votes[b] == best && best > 0) top |= 1ull << b;
+    lang_set top = {{0}};
+    for (size_t b = 0; b < LANGS_MAX; b++) {
+        if (votes[b] > best) best = votes[b], top = (lang_set){{0}};
+        if (votes[b] == best && best > 0) top.w[b / 64] |= 1ull << (b % 64);
     }
     for (size_t i = from; i < to; i++)
-        if (h[i].concept == C_IF && (h[i].langs & top)) return mask;
+        for (size_t w = 0; w < LANGS_MAX / 64 && h[i].concept == C_IF; w++)
+            if (h[i].langs.w[w] & top.w[w]) return mask;
     return mask & ~(1u << C_IF);
 }
 
