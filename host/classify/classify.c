@@ -121,7 +121,8 @@ typedef struct {
  * The shallow nodes, where a scan spends most of its steps, are numbered
  * first and share cache lines; below them, each subtree is numbered depth
  * first, so that a chain's nodes lie one after the other (a step's node is
- * then most often in the cache line of the one before). */
+ * then most often in the cache line of the one before). The scored index
+ * also holds WORD_MARK where its keys start a word (see word_start). */
 typedef struct { /* what each step reads: 16 bytes */
     uint32_t fail, edge_first, only_to;
     uint16_t n_edges;
@@ -609,6 +610,25 @@ static ucs4_t cp_at(const char *t, size_t n, size_t i)
 static int needs_boundary(ucs4_t c)
 {
     return c != 0 && c < 0x590 && is_alnum(c);
+}
+
+/* A byte no UTF-8 text holds. The scored index reads it before each word
+ * start (word_start), and its keys hold it where they start a word: a key
+ * that must start at a word boundary (BOUND_LEFT) then matches only at one,
+ * and a walk inside a word never enters such keys at all. */
+#define WORD_MARK 0xFF
+
+/* Whether t[i] starts a word whose start is a boundary (a letter or digit
+ * of a script written with spaces, after a character that is neither). */
+static inline int word_start(const char *t, size_t n, size_t i)
+{
+    unsigned char c = (unsigned char)t[i];
+    if (c < 0x80) {
+        if (!((c | 0x20) >= 'a' && (c | 0x20) <= 'z') && !(c >= '0' && c <= '9')) return 0;
+    } else if ((c & 0xC0) == 0x80 || !needs_boundary(cp_at(t, n, i))) {
+        return 0;
+    }
+    return !is_alnum(cp_before(t, i));
 }
 
 #define PHRASE_MAX 1000 /* bytes: a phrase is a few words, and entry_head keeps lengths in 16 bits */
@@ -1171,10 +1191,26 @@ static uint32_t ac_next(const ac_index *a, uint32_t s, unsigned char c)
 
 #define SHALLOW 2 /* nodes this deep or less are numbered breadth first, the rest depth first */
 
+/* The child of trie node s by byte c, made (number *cap, then counted) if
+ * there is none yet. */
+static uint32_t trie_child(uint32_t s, uint8_t c, uint32_t *child, uint32_t *sibling, uint8_t *byte, size_t *cap)
+{
+    uint32_t t = child[s];
+    while (t != 0 && byte[t] != c) t = sibling[t];
+    if (t == 0) {
+        t = (uint32_t)(*cap)++;
+        byte[t] = c;
+        sibling[t] = child[s];
+        child[s] = t;
+    }
+    return t;
+}
+
 /* Builds into *a the index of keys 0 to n_keys - 1 as key() gives them
- * (outputs are key numbers). BT_OK or BT_ERR_NO_MEMORY (then *a holds
+ * (outputs are key numbers), with WORD_MARK before each word start of a key
+ * if marks. BT_OK or BT_ERR_NO_MEMORY (then *a holds
  * nothing to free). */
-static bt_err index_build(ac_index *a, const bt_classify_rules *r, size_t n_keys, index_key key)
+static bt_err index_build(ac_index *a, const bt_classify_rules *r, size_t n_keys, index_key key, int marks)
 {
     const char *kb;
     size_t kl;
@@ -1186,7 +1222,7 @@ static bt_err index_build(ac_index *a, const bt_classify_rules *r, size_t n_keys
 
     memset(a, 0, sizeof *a);
     for (size_t k = 0; k < n_keys; k++)
-        if (key(r, k, &kb, &kl)) total += kl;
+        if (key(r, k, &kb, &kl)) total += marks ? 2 * kl : kl;
     if (total > UINT32_MAX / 2) return BT_ERR_NO_MEMORY;
     child = calloc(total, sizeof *child);
     sibling = calloc(total, sizeof *sibling);
@@ -1198,16 +1234,8 @@ static bt_err index_build(ac_index *a, const bt_classify_rules *r, size_t n_keys
         if (!key(r, k, &kb, &kl)) continue;
         uint32_t s = 0;
         for (size_t i = 0; i < kl; i++) {
-            uint8_t c = (uint8_t)kb[i];
-            uint32_t t = child[s];
-            while (t != 0 && byte[t] != c) t = sibling[t];
-            if (t == 0) {
-                t = (uint32_t)cap++;
-                byte[t] = c;
-                sibling[t] = child[s];
-                child[s] = t;
-            }
-            s = t;
+            if (marks && word_start(kb, kl, i)) s = trie_child(s, WORD_MARK, child, sibling, byte, &cap);
+            s = trie_child(s, (uint8_t)kb[i], child, sibling, byte, &cap);
         }
         term[k] = s;
     }
@@ -1456,9 +1484,9 @@ bt_err bt_classify_rules_parse(bt_classify_rules **out, const char *json, size_t
         if (r->entries[k].cls == E_MONTH && r->entries[k].part_len[0] > r->month_max)
             r->month_max = r->entries[k].part_len[0];
     if ((rc = heads_build(r)) != BT_OK || (rc = number_later_parts(r)) != BT_OK ||
-        (rc = index_build(&r->scored, r, r->n_entries + r->n_part_ids, key_scored_or_later)) != BT_OK ||
-        (rc = index_build(&r->cues, r, r->n_entries, key_cues)) != BT_OK ||
-        (rc = index_build(&r->facts, r, r->n_entries, key_facts)) != BT_OK)
+        (rc = index_build(&r->scored, r, r->n_entries + r->n_part_ids, key_scored_or_later, 1)) != BT_OK ||
+        (rc = index_build(&r->cues, r, r->n_entries, key_cues, 0)) != BT_OK ||
+        (rc = index_build(&r->facts, r, r->n_entries, key_facts, 0)) != BT_OK)
         goto done;
     *out = r;
     r = NULL;
@@ -2469,6 +2497,7 @@ static bt_err gather_indexed(evidence *ev, concept_hits *ch, const bt_classify_r
 
     uint32_t state = 0;
     for (size_t i = 0; i < n; i++) {
+        if (word_start(t, n, i)) state = ac_next(a, state, WORD_MARK);
         state = ac_next(a, state, (unsigned char)t[i]);
         int first = 0;
         for (uint32_t node = outputs_at(a, state); node != 0; node = a->outs[node].dict) {
