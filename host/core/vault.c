@@ -79,6 +79,7 @@ struct bt_vault {
     int cache_next;
     sqlite3_stmt *hot[HOT_COUNT_]; /* prepared once: see hot_sql */
     int64_t damaged_at;         /* the first entry seen to fail its link, 0 while none was */
+    int count_indexed;          /* the file has COUNT_INDEX (check_tail) */
     char *db_path;              /* the log's file, and the one this connection opened */
     dev_t db_dev;
     ino_t db_ino;
@@ -791,21 +792,34 @@ static int64_t first_unreadable(bt_vault *v)
 }
 
 /* At open: the chain's tail holds (its last TAIL_CHECK links), no entry is
- * missing (as many entries as ids) and SQLite can read them. Cheap, so the
- * whole chain is left to verify and to each read. Damage found is noted
- * (v->damaged_at), and the log is then only read. */
+ * missing (as many entries as ids) and SQLite can read the ends of the
+ * table. Cheap, so the whole chain is left to verify and to each read.
+ * Damage found is noted (v->damaged_at), and the log is then only read.
+ *
+ * The entries are counted through COUNT_INDEX, an index on a one-byte
+ * column (version): SQLite counts the smallest b-tree of the table, and
+ * this one's leaves hold hundreds of entries each, where an entry fills a
+ * leaf of the table's own (0.16 s warm at 100,000 entries, more from a cold
+ * disk). A row removed with SQL leaves both b-trees; a page damaged in the
+ * middle of the table is found by the read or the verify that meets it. A
+ * log without the index (made before it, or with it dropped) is counted
+ * through the table, and the index made when that count holds. */
 #define TAIL_CHECK 16
+#define COUNT_INDEX "entries_count"
 static bt_err check_tail(bt_vault *v)
 {
     sqlite3_stmt *st = NULL;
     int64_t ids[TAIL_CHECK], count = 0, max = 0, min = 1;
-    int n = 0;
-    int rc = sqlite3_prepare_v2(v->db, "SELECT count(*), coalesce(max(id), 0), coalesce(min(id), 1) FROM entries",
+    int n = 0, indexed = 0;
+    int rc = sqlite3_prepare_v2(v->db, "SELECT (SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = '"
+                                COUNT_INDEX "' AND tbl_name = 'entries'), (SELECT count(*) FROM entries),"
+                                " coalesce((SELECT max(id) FROM entries), 0), coalesce((SELECT min(id) FROM entries), 1)",
                                 -1, &st, NULL);
     if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        count = sqlite3_column_int64(st, 0);
-        max = sqlite3_column_int64(st, 1);
-        min = sqlite3_column_int64(st, 2);
+        indexed = sqlite3_column_int(st, 0) == 1;
+        count = sqlite3_column_int64(st, 1);
+        max = sqlite3_column_int64(st, 2);
+        min = sqlite3_column_int64(st, 3);
     }
     sqlite3_finalize(st);
     if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB) {
@@ -834,6 +848,7 @@ static bt_err check_tail(bt_vault *v)
         note_damage(v, first_unreadable(v));
         err = BT_OK;
     }
+    v->count_indexed = indexed;
     return err;
 }
 
@@ -893,6 +908,10 @@ static bt_err attach_file(bt_vault *v)
     if (err == BT_OK) err = check_tail(v);
     if (err == BT_OK && v->wal_lost) wal_lost_note(v); /* what follows the last entry there is missing */
     if (err == BT_OK) wal_lost_read(v);
+    /* counted through the table, and whole: the index for the next open (once; should it fail, a
+     * busy or full disk, the next open counts through the table again) */
+    if (err == BT_OK && !v->count_indexed && v->damaged_at == 0 && !v->wal_lost)
+        (void)exec(v->db, "CREATE INDEX IF NOT EXISTS " COUNT_INDEX " ON entries(version)");
     if (err != BT_OK && v->wal_lost) err = BT_ERR_DAMAGED; /* its index names frames that are gone */
     if (err == BT_OK) note_files(v);
     return err;
