@@ -352,7 +352,10 @@ int bt_rpc_idle_work(bt_rpc *r)
     int64_t read = 0;
     if (r->vault == NULL || !r->caller_allowed || bt_vault_state_of(r->vault) == BT_VAULT_LOCKED) return 0;
     bt_index *ix = rpc_index(r);
-    return ix != NULL && bt_index_update(ix, r->vault, BT_RPC_IDLE_SLICE, &read) == BT_OK && read == BT_RPC_IDLE_SLICE;
+    if (ix == NULL || bt_index_update(ix, r->vault, BT_RPC_IDLE_SLICE, &read) != BT_OK) return 0;
+    if (read == BT_RPC_IDLE_SLICE) return 1;
+    if (bt_index_unsaved(ix) >= BT_RPC_SAVE_AFTER) index_save(r);
+    return 0;
 }
 
 bt_err bt_rpc_group_begin(bt_rpc *r)

@@ -825,6 +825,133 @@ static void old_part1(const char *dir)
     copy_file(other_dir_, dir, BT_VAULT_DB "-index-entries");
 }
 
+static char *file_bytes(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    char *b = NULL;
+    long len;
+    *n = 0;
+    if (f == NULL) return calloc(1, 1);
+    fseek(f, 0, SEEK_END);
+    len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    b = malloc((size_t)len + 1);
+    *n = fread(b, 1, (size_t)len, f);
+    fclose(f);
+    return b;
+}
+
+static long part1_size(const char *dir)
+{
+    char path[600];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/" BT_VAULT_DB "-index-entries", dir);
+    return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
+}
+
+TEST(a_save_appends_only_the_new_entries_to_the_snapshot_and_what_it_says_is_what_the_log_says)
+{
+    char *dir = test_tmpdir(), path[600];
+    int64_t decrypted = 0;
+    size_t n_before = 0, n_after = 0;
+    snapshot_log(dir);
+    free(answers_from_log(dir)); /* a snapshot written anew: entries 1-4 */
+    snprintf(path, sizeof path, "%s/" BT_VAULT_DB "-index-entries", dir);
+    char *before = file_bytes(path, &n_before);
+    append_more(dir, "Your account @third_one was permanently disabled.");
+    free(answers(dir, &decrypted)); /* reads 5 and 6, and saves them */
+    CHECK_EQ(decrypted, 2);
+    char *after = file_bytes(path, &n_after);
+    CHECK(n_after > n_before && memcmp(before, after, n_before) == 0); /* appended: what was there is untouched */
+    append_more(dir, "Your account @fourth_one was permanently disabled.");
+    free(answers(dir, &decrypted)); /* and again, a third segment */
+    CHECK_EQ(decrypted, 2);
+    char *got = answers(dir, &decrypted); /* all from the three segments */
+    CHECK_EQ(decrypted, 0);
+    char *expected = answers_from_log(dir);
+    CHECK(strstr(got, "third_one") != NULL && strstr(got, "fourth_one") != NULL);
+    CHECK_EQ(strcmp(got, expected), 0);
+    free(before);
+    free(after);
+    free(got);
+    free(expected);
+    free(dir);
+}
+
+/* Damages done to a snapshot with a segment appended (set_aside writes it anew first). */
+static long appended_at_;
+static void append_segment(const char *dir)
+{
+    int64_t decrypted = 0;
+    appended_at_ = part1_size(dir);
+    append_more(dir, "Your account @appended was permanently disabled.");
+    free(answers(dir, &decrypted));
+    CHECK(part1_size(dir) > appended_at_);
+}
+static void appended_cut_off(const char *dir)
+{
+    char path[600];
+    append_segment(dir);
+    snprintf(path, sizeof path, "%s/" BT_VAULT_DB "-index-entries", dir);
+    CHECK(truncate(path, appended_at_) == 0); /* part 0 names a segment that is not there */
+}
+static void appended_flipped(const char *dir)
+{
+    append_segment(dir);
+    flip_part(dir, "-index-entries", appended_at_ + 60);
+}
+static void appended_to_another_save(const char *dir)
+{
+    char path[600];
+    size_t n = 0, m = 0;
+    append_segment(dir); /* save 1: its token, two segments */
+    copy_file(dir, other_dir_, BT_VAULT_DB "-index");
+    copy_file(dir, other_dir_, BT_VAULT_DB "-index-entries");
+    free(answers_from_log(dir)); /* save 2, written anew: another token, one segment */
+    snprintf(path, sizeof path, "%s/" BT_VAULT_DB "-index-entries", dir);
+    char *fresh = file_bytes(path, &n);
+    snprintf(path, sizeof path, "%s/" BT_VAULT_DB "-index-entries", other_dir_);
+    char *was = file_bytes(path, &m);
+    snprintf(path, sizeof path, "%s/" BT_VAULT_DB "-index-entries", dir);
+    FILE *f = fopen(path, "wb"); /* save 1's token (in clear) and part 0, save 2's first segment, save 1's second */
+    fwrite(was, 1, 16, f);
+    fwrite(fresh + 16, 1, n - 16, f);
+    fwrite(was + appended_at_, 1, m - (size_t)appended_at_, f);
+    fclose(f);
+    copy_file(other_dir_, dir, BT_VAULT_DB "-index");
+    free(fresh);
+    free(was);
+}
+static void appended_swapped_part0(const char *dir)
+{
+    copy_file(dir, other_dir_, BT_VAULT_DB "-index"); /* part 0 of the save before... */
+    append_segment(dir);
+    appended_at_ = part1_size(dir);
+    append_segment(dir); /* ...two appends later, a part 0 naming two segments fewer than there are: */
+    copy_file(other_dir_, dir, BT_VAULT_DB "-index");
+}
+
+TEST(an_appended_segment_cut_off_altered_or_of_another_save_is_set_aside)
+{
+    char *dir = test_tmpdir(), *spare = test_tmpdir();
+    snapshot_log(dir);
+    other_dir_ = spare;
+    set_aside(dir, "the appended segment cut off", appended_cut_off);
+    set_aside(dir, "a byte flipped in the appended segment", appended_flipped);
+    set_aside(dir, "another save's segment after this one's", appended_to_another_save);
+    /* and an older part 0 of the same file is no damage: its segments are there; what follows is read */
+    int64_t decrypted = 0;
+    free(answers_from_log(dir));
+    appended_swapped_part0(dir);
+    char *got = answers(dir, &decrypted), *expected = answers_from_log(dir);
+    CHECK_EQ(strcmp(got, expected), 0);
+    CHECK_EQ(decrypted, 4); /* the two appended captures (a notice and its attachment each) only */
+    free(got);
+    free(expected);
+    free(dir);
+    free(spare);
+}
+
 TEST(a_snapshot_that_does_not_open_or_no_longer_fits_the_log_is_set_aside_and_the_log_read_again)
 {
     char *dir = test_tmpdir(), *other = test_tmpdir(), *fork_dir = test_tmpdir(), *spare = test_tmpdir();
@@ -883,4 +1010,6 @@ RUN_TESTS(T(a_repeat_within_24_hours_is_an_occurrence_and_after_them_a_new_notic
           T(the_index_sees_entries_another_handle_appended_and_a_log_replaced_under_it),
           T(the_index_is_taken_from_its_snapshot_and_says_what_the_log_says),
           T(a_snapshot_older_than_the_log_reads_only_what_another_process_appended),
-          T(a_snapshot_that_does_not_open_or_no_longer_fits_the_log_is_set_aside_and_the_log_read_again))
+          T(a_snapshot_that_does_not_open_or_no_longer_fits_the_log_is_set_aside_and_the_log_read_again),
+          T(a_save_appends_only_the_new_entries_to_the_snapshot_and_what_it_says_is_what_the_log_says),
+          T(an_appended_segment_cut_off_altered_or_of_another_save_is_set_aside))
