@@ -193,32 +193,34 @@ static size_t held_after(const bt_index *ix, int64_t id)
 }
 
 /* Writes into m (room for it) the segment of the entries held from index
- * from on, which follow entry after (chain hash after_hash); returns its length. */
-static size_t segment_put(const bt_index *ix, unsigned char *m, size_t from, int64_t after,
-                          const unsigned char *after_hash)
+ * from to index to (not included), which follow entry after (chain hash
+ * after_hash), the last of them with chain hash last_hash. */
+static void segment_put(const bt_index *ix, unsigned char *m, size_t from, size_t to, int64_t after,
+                        const unsigned char *after_hash, const unsigned char *last_hash)
 {
     uint32_t magic = SNAP_MAGIC, version = SNAP_VERSION;
-    uint64_t count = ix->count - from, base = ix->offs[from], text_n = ix->offs[ix->count] - base;
+    uint64_t count = to - from, base = ix->offs[from], text_n = ix->offs[to] - base;
     unsigned char *p = m;
     put(&p, &magic, 4);
     put(&p, &version, 4);
     put(&p, &after, 8);
     put(&p, after_hash, BT_HASH_BYTES);
-    put(&p, &ix->last, 8);
-    put(&p, ix->last_hash, BT_HASH_BYTES);
+    put(&p, &ix->ids[to - 1], 8);
+    put(&p, last_hash, BT_HASH_BYTES);
     put(&p, &count, 8);
     put(&p, &text_n, 8);
     put(&p, ix->ids + from, count * sizeof *ix->ids);
     put(&p, ix->briefs + from, count * sizeof *ix->briefs);
-    for (size_t i = from; i <= ix->count; i++) {
+    for (size_t i = from; i <= to; i++) {
         uint64_t o = ix->offs[i] - base;
         put(&p, &o, sizeof o);
     }
     put(&p, ix->text + base, text_n);
-    return (size_t)(p - m);
 }
 
-bt_err bt_index_save(bt_index *ix, bt_vault *v)
+static void check_last(bt_index *ix, bt_vault *v);
+
+bt_err bt_index_save(bt_index *ix, bt_vault *v, int64_t max)
 {
     static const unsigned char no_hash[BT_HASH_BYTES];
     bt_err err = BT_OK;
@@ -228,28 +230,52 @@ bt_err bt_index_save(bt_index *ix, bt_vault *v)
         if (bt_index_unsaved(ix) <= 0) return BT_OK;
         if (!append && ix->part1_due && ((err = part1_load(ix, v)) != BT_OK || ix->last == 0))
             return err; /* written anew, it holds every entry: part 1's first (set aside if it was not good) */
-        size_t from = append ? held_after(ix, ix->saved) : 0, held = ix->count - from;
-        if (held == 0) { /* nothing held to write (not met: an entry read is held) */
+        size_t from = append ? held_after(ix, ix->saved) : 0, to = ix->count;
+        if (from == to) { /* nothing held to write (not met: an entry read is held) */
             if (!append) return BT_OK;
             append = 0;
             continue;
         }
-        uint64_t total = append && ix->part1_due ? ix->part1_count + held : ix->count, pairs = ix->n;
+        /* only max of them (not while part 1 waits: those held then are few), up to an entry whose
+         * chain hash the log gives, once it still has the last one read with the hash read: the
+         * entries up to it are then the ones read */
+        unsigned char hash[BT_HASH_BYTES];
+        memcpy(hash, ix->last_hash, sizeof hash);
+        if (max > 0 && !ix->part1_due && to - from > (uint64_t)max) {
+            to = from + (size_t)max;
+            check_last(ix, v);
+            if (ix->last == 0) return BT_OK; /* the log is not the one read: nothing of it is saved */
+            if ((err = bt_vault_entry_hash(v, ix->ids[to - 1], hash)) != BT_OK) return err;
+        }
+        int64_t last = ix->ids[to - 1], unreadable = ix->unreadable;
+        uint64_t pairs = ix->n;
+        if (to < ix->count) { /* what part 0 says is of the entries up to last only */
+            unreadable = 0;
+            for (size_t i = 0; i < to; i++) unreadable += ix->offs[i + 1] == ix->offs[i];
+            size_t lo = 0, hi = ix->n;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (ix->pairs[2 * mid + 1] <= last) lo = mid + 1;
+                else hi = mid;
+            }
+            pairs = lo;
+        }
+        uint64_t total = append && ix->part1_due ? ix->part1_count + (to - from) : to;
         uint64_t segs = append ? ix->seg_count + 1 : 1;
-        size_t n1 = HEADS + held * (sizeof *ix->ids + sizeof *ix->briefs) + (held + 1) * sizeof *ix->offs +
-                    (ix->offs[ix->count] - ix->offs[from]);
+        size_t n1 = HEADS + (to - from) * (sizeof *ix->ids + sizeof *ix->briefs) + (to - from + 1) * sizeof *ix->offs +
+                    (ix->offs[to] - ix->offs[from]);
         size_t n0 = HEAD0 + 2 * pairs * sizeof *ix->pairs;
         uint64_t end = (append ? ix->seg_end : TOKEN_BYTES) + BT_VAULT_INDEX_SEGMENT(n1), got = 0;
         unsigned char *m = sodium_malloc(n1 + n0), *p = m + n1;
         if (m == NULL) return BT_ERR_NO_MEMORY;
         if (!append) randombytes_buf(ix->token, sizeof ix->token);
-        segment_put(ix, m, from, append ? ix->saved : 0, append ? ix->saved_hash : no_hash);
+        segment_put(ix, m, from, to, append ? ix->saved : 0, append ? ix->saved_hash : no_hash, hash);
         uint32_t magic = SNAP_MAGIC, version = SNAP_VERSION;
         put(&p, &magic, 4);
         put(&p, &version, 4);
-        put(&p, &ix->last, 8);
-        put(&p, ix->last_hash, BT_HASH_BYTES);
-        put(&p, &ix->unreadable, 8);
+        put(&p, &last, 8);
+        put(&p, hash, BT_HASH_BYTES);
+        put(&p, &unreadable, 8);
         put(&p, &total, 8);
         put(&p, &pairs, 8);
         put(&p, ix->token, TOKEN_BYTES);
@@ -266,8 +292,8 @@ bt_err bt_index_save(bt_index *ix, bt_vault *v)
             ix->seg_end = 0; /* not known any more */
             return err != BT_OK ? err : BT_ERR_INTERNAL;
         }
-        ix->saved = ix->last;
-        memcpy(ix->saved_hash, ix->last_hash, sizeof ix->saved_hash);
+        ix->saved = last;
+        memcpy(ix->saved_hash, hash, sizeof ix->saved_hash);
         ix->seg_count = segs;
         ix->seg_end = end;
         if (ix->part1_due) { /* the entries held are in part 1 now: taken from there with the rest */

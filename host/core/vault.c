@@ -2208,8 +2208,9 @@ bt_err bt_vault_stats_of(bt_vault *v, bt_vault_stats *s)
 bt_err bt_vault_entry_hash(bt_vault *v, int64_t id, unsigned char out[BT_HASH_BYTES])
 {
     sqlite3_stmt *st = NULL;
-    bt_err err = BT_OK;
+    bt_err err = files_guard(v); /* the file there now: the log may have been replaced */
     int rc;
+    if (err != BT_OK) return err;
     if (id == 0) {
         genesis(out, v->genesis_pk);
         return BT_OK;

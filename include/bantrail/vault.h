@@ -232,8 +232,10 @@ bt_err bt_vault_verify(bt_vault *v, bt_vault_verify_result *r);
 
 bt_err bt_vault_stats_of(bt_vault *v, bt_vault_stats *s);
 
-/* The chain hash stored with entry id (no key needed): it covers the entry's
- * ciphertext and the hash before it, so it fixes every entry up to id.
+/* The chain hash stored with entry id (no key needed), in the log file
+ * there now (one replaced since is opened, as before every read): it
+ * covers the entry's ciphertext and the hash before it, so it fixes every
+ * entry up to id.
  * id 0 gives the genesis hash. BT_ERR_NOT_FOUND when there is no such entry,
  * BT_ERR_CORRUPT when the stored hash is malformed. bt_vault_verify tells
  * whether the stored hashes hold. */

@@ -699,7 +699,7 @@ static char *answers(const char *dir, int64_t *decrypted)
                                                                               (long long)id, (int)len, t);
     }
     *decrypted = bt_index_decrypted(ix);
-    CHECK_EQ(bt_index_save(ix, v), BT_OK); /* as the host does at lock and exit */
+    CHECK_EQ(bt_index_save(ix, v, 0), BT_OK); /* as the host does at lock and exit */
     bt_index_free(ix);
     bt_vault_close(v);
     return out;
@@ -952,6 +952,70 @@ TEST(an_appended_segment_cut_off_altered_or_of_another_save_is_set_aside)
     free(spare);
 }
 
+/* How many entries a new index on the log in dir decrypts to be up to date (it saves nothing). */
+static int64_t reads_past_snapshot(const char *dir)
+{
+    bt_vault *v = NULL;
+    int64_t got = -1;
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    bt_index *ix = bt_index_new();
+    if (v != NULL && bt_index_update(ix, v, 0, NULL) == BT_OK) got = bt_index_decrypted(ix);
+    bt_index_free(ix);
+    bt_vault_close(v);
+    return got;
+}
+
+TEST(a_save_in_slices_appends_a_segment_each_and_a_log_no_longer_the_one_read_gets_none)
+{
+    char *dir = test_tmpdir(), *fork_dir = test_tmpdir();
+    bt_vault *v = NULL;
+    snapshot_log(dir);
+    append_more(dir, "Your account @third_one was permanently disabled.");
+    append_more(dir, "Your account @fourth_one was permanently disabled."); /* 8 entries */
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    bt_index *ix = bt_index_new();
+    CHECK_EQ(bt_index_update(ix, v, 0, NULL), BT_OK);
+    CHECK_EQ(bt_index_unsaved(ix), 8);
+    long size = -1;
+    for (int k = 1; k <= 3; k++) { /* 3, 3, then 2 */
+        CHECK_EQ(bt_index_save(ix, v, 3), BT_OK);
+        CHECK(part1_size(dir) > size);
+        size = part1_size(dir);
+        CHECK_EQ(bt_index_unsaved(ix), k < 3 ? 8 - 3 * k : 0);
+        CHECK_EQ(reads_past_snapshot(dir), k < 3 ? 8 - 3 * k : 0); /* each slice a snapshot of its own */
+    }
+    CHECK_EQ(bt_index_save(ix, v, 3), BT_OK); /* nothing new: nothing written */
+    CHECK_EQ(part1_size(dir), size);
+    bt_index_free(ix);
+    bt_vault_close(v);
+    int64_t decrypted = 0;
+    char *got = answers(dir, &decrypted), *expected = answers_from_log(dir);
+    CHECK_EQ(decrypted, 0);
+    CHECK_EQ(strcmp(got, expected), 0);
+    free(got);
+    free(expected);
+    /* the log replaced under the index by a copy that went another way: a slice saves nothing of it */
+    remove_snapshot(dir);
+    copy_file(dir, fork_dir, BT_VAULT_DB);
+    copy_file(dir, fork_dir, BT_VAULT_KEYFILE);
+    append_more(fork_dir, "Your account @fork_one was permanently disabled.");
+    append_more(dir, "Your account @main_one was permanently disabled.");
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    ix = bt_index_new();
+    CHECK_EQ(bt_index_update(ix, v, 0, NULL), BT_OK);
+    char from[600], to[600]; /* replaced as recover replaces it: another file under the name */
+    snprintf(from, sizeof from, "%s/" BT_VAULT_DB, fork_dir);
+    snprintf(to, sizeof to, "%s/" BT_VAULT_DB, dir);
+    CHECK_EQ(rename(from, to), 0);
+    CHECK_EQ(bt_index_save(ix, v, 3), BT_OK);
+    CHECK_EQ(part1_size(dir), -1); /* no snapshot: the entries held are not this log's */
+    CHECK_EQ(bt_index_last(ix), 0);
+    bt_index_free(ix);
+    bt_vault_close(v);
+    free(dir);
+    free(fork_dir);
+}
+
 TEST(a_snapshot_that_does_not_open_or_no_longer_fits_the_log_is_set_aside_and_the_log_read_again)
 {
     char *dir = test_tmpdir(), *other = test_tmpdir(), *fork_dir = test_tmpdir(), *spare = test_tmpdir();
@@ -1012,4 +1076,5 @@ RUN_TESTS(T(a_repeat_within_24_hours_is_an_occurrence_and_after_them_a_new_notic
           T(a_snapshot_older_than_the_log_reads_only_what_another_process_appended),
           T(a_snapshot_that_does_not_open_or_no_longer_fits_the_log_is_set_aside_and_the_log_read_again),
           T(a_save_appends_only_the_new_entries_to_the_snapshot_and_what_it_says_is_what_the_log_says),
-          T(an_appended_segment_cut_off_altered_or_of_another_save_is_set_aside))
+          T(an_appended_segment_cut_off_altered_or_of_another_save_is_set_aside),
+          T(a_save_in_slices_appends_a_segment_each_and_a_log_no_longer_the_one_read_gets_none))
