@@ -9,7 +9,8 @@
  *
  * The snapshot (bt_index_save) is the index sealed beside the log under a
  * key derived from the log's secret key (bt_vault_index_save): nothing of
- * it is in clear on disk. It says which entry it covers and that entry's
+ * it is in clear on disk; a save appends the entries the last one lacked
+ * (bt_index_save). It says which entry it covers and that entry's
  * chain hash; one that does not open (another log's, cut, altered) or no
  * longer matches the log (recovered, replaced, shorter) is set aside and
  * the index built again from the log; one older than the log is brought up
