@@ -1016,6 +1016,58 @@ TEST(a_save_in_slices_appends_a_segment_each_and_a_log_no_longer_the_one_read_ge
     free(fork_dir);
 }
 
+/* The token at the start of part 1 (which save wrote it anew), as hex. */
+static void part1_token(const char *dir, char out[33])
+{
+    char path[600];
+    size_t n = 0;
+    snprintf(path, sizeof path, "%s/" BT_VAULT_DB "-index-entries", dir);
+    char *b = file_bytes(path, &n);
+    for (size_t i = 0; i < 16; i++) snprintf(out + 2 * i, 3, "%02x", i < n ? (unsigned char)b[i] : 0);
+    free(b);
+}
+
+TEST(two_processes_saving_one_snapshot_append_until_one_finds_the_file_written_by_the_other)
+{
+    char *dir = test_tmpdir(), t0[33], t1[33], t2[33];
+    bt_vault *va = NULL, *vb = NULL;
+    snapshot_log(dir);
+    free(answers_from_log(dir)); /* a snapshot written anew */
+    part1_token(dir, t0);
+    CHECK_EQ(bt_vault_open(&va, dir), BT_OK);
+    CHECK_EQ(bt_vault_open(&vb, dir), BT_OK);
+    bt_index *a = bt_index_new(), *b = bt_index_new();
+    CHECK_EQ(bt_index_update(a, va, 0, NULL), BT_OK); /* both take it */
+    CHECK_EQ(bt_index_update(b, vb, 0, NULL), BT_OK);
+    append_more(dir, "Your account @third_one was permanently disabled.");
+    CHECK_EQ(bt_index_update(a, va, 0, NULL), BT_OK);
+    CHECK_EQ(bt_index_update(b, vb, 0, NULL), BT_OK);
+    CHECK_EQ(bt_index_save(a, va, 0), BT_OK); /* appended: the same file, the same token */
+    part1_token(dir, t1);
+    CHECK_EQ(strcmp(t0, t1), 0);
+    CHECK_EQ(reads_past_snapshot(dir), 0);
+    CHECK_EQ(bt_index_save(b, vb, 0), BT_OK); /* the file no longer ends where b left it: anew */
+    part1_token(dir, t2);
+    CHECK(strcmp(t1, t2) != 0);
+    CHECK_EQ(reads_past_snapshot(dir), 0);
+    append_more(dir, "Your account @fourth_one was permanently disabled.");
+    CHECK_EQ(bt_index_update(a, va, 0, NULL), BT_OK);
+    CHECK_EQ(bt_index_save(a, va, 0), BT_OK); /* and a, in turn, finds b's file: anew again */
+    part1_token(dir, t1);
+    CHECK(strcmp(t1, t2) != 0);
+    bt_index_free(a);
+    bt_index_free(b);
+    bt_vault_close(va);
+    bt_vault_close(vb);
+    int64_t decrypted = 0;
+    char *got = answers(dir, &decrypted), *expected = answers_from_log(dir);
+    CHECK_EQ(decrypted, 0);
+    CHECK_EQ(strcmp(got, expected), 0);
+    free(got);
+    free(expected);
+    free(dir);
+}
+
 TEST(a_snapshot_that_does_not_open_or_no_longer_fits_the_log_is_set_aside_and_the_log_read_again)
 {
     char *dir = test_tmpdir(), *other = test_tmpdir(), *fork_dir = test_tmpdir(), *spare = test_tmpdir();
@@ -1077,4 +1129,5 @@ RUN_TESTS(T(a_repeat_within_24_hours_is_an_occurrence_and_after_them_a_new_notic
           T(a_snapshot_that_does_not_open_or_no_longer_fits_the_log_is_set_aside_and_the_log_read_again),
           T(a_save_appends_only_the_new_entries_to_the_snapshot_and_what_it_says_is_what_the_log_says),
           T(an_appended_segment_cut_off_altered_or_of_another_save_is_set_aside),
-          T(a_save_in_slices_appends_a_segment_each_and_a_log_no_longer_the_one_read_gets_none))
+          T(a_save_in_slices_appends_a_segment_each_and_a_log_no_longer_the_one_read_gets_none),
+          T(two_processes_saving_one_snapshot_append_until_one_finds_the_file_written_by_the_other))
