@@ -12,17 +12,23 @@
 /* The snapshot's parts (bt_vault_index_save), native byte order (the files
  * never leave this computer; the magic tells another order):
  *   0: magic, version, last, its chain hash, unreadable, count, pairs,
- *      token, then the pairs (what get needs: small, read at once)
- *   1: magic, version, last, its chain hash, token, count, text length,
- *      then ids, briefs, offs and the summaries' text (read when needed)
- * token: 16 random bytes drawn at each save, so that parts of two saves
- * are never taken together. A change of bt_case_brief, of the summary or
+ *      token, segments, end, then the pairs (what get needs: small, read at
+ *      once, written whole at each save)
+ *   1: segments (read when needed; a save appends one with the entries
+ *      after the last save's, or writes the file anew with one of them all),
+ *      each: magic, version, after, its chain hash, last, its chain hash,
+ *      count, text length, then ids, briefs, offs (from 0) and the
+ *      summaries' text of the entries (after, last]
+ * token: 16 random bytes drawn when part 1 is written anew, so that parts
+ * of two saves are never taken together; segments and end: how many part 1
+ * holds and where they end. The segments follow one another by their chain
+ * hashes, up to part 0's last. A change of bt_case_brief, of the summary or
  * of this layout raises SNAP_VERSION. */
 #define SNAP_MAGIC 0x58495442u /* "BTIX" */
-#define SNAP_VERSION 1u
-#define TOKEN_BYTES 16
-#define HEAD0 (8 + 8 + BT_HASH_BYTES + 8 + 8 + 8 + TOKEN_BYTES)
-#define HEAD1 (8 + 8 + BT_HASH_BYTES + TOKEN_BYTES + 8 + 8)
+#define SNAP_VERSION 2u
+#define TOKEN_BYTES BT_VAULT_INDEX_TOKEN
+#define HEAD0 (8 + 8 + BT_HASH_BYTES + 8 + 8 + 8 + TOKEN_BYTES + 8 + 8)
+#define HEADS (8 + 8 + BT_HASH_BYTES + 8 + BT_HASH_BYTES + 8 + 8)
 
 struct bt_index {
     bt_cases *cases;     /* fed the briefs of ids[0 .. fed) */
@@ -40,12 +46,13 @@ struct bt_index {
     int64_t last;        /* the last entry held (0: none) */
     unsigned char last_hash[BT_HASH_BYTES]; /* its chain hash, to know the log is still the one read */
     int64_t saved;       /* the last entry the snapshot on disk covers, as far as this index knows */
+    unsigned char saved_hash[BT_HASH_BYTES]; /* its chain hash */
+    uint64_t seg_count;  /* part 1 on disk: its segments, and where they end (0: no file this index knows) */
+    uint64_t seg_end;
     int snapshot_tried;  /* the snapshot was read (or found missing) once: never again */
     int part1_due;       /* part 0 taken: ids, briefs and summaries still to take from part 1, before
                           * those of the entries read since (ids[0 .. count) until then) */
-    uint64_t part1_count;
-    int64_t snap_last;   /* the last entry the snapshot taken covers, and its chain hash */
-    unsigned char snap_hash[BT_HASH_BYTES];
+    uint64_t part1_count; /* the entries part 1 holds */
     unsigned char token[TOKEN_BYTES];
 };
 
@@ -168,49 +175,134 @@ static void take(const unsigned char **p, void *x, size_t n)
 
 int64_t bt_index_unsaved(const bt_index *ix)
 {
-    return ix->last > ix->saved && !ix->part1_due ? ix->last - ix->saved : 0;
+    return ix->last > ix->saved ? ix->last - ix->saved : 0;
 }
 
 static bt_err part1_load(bt_index *ix, bt_vault *v);
 
-bt_err bt_index_save(bt_index *ix, bt_vault *v)
+/* The first of the entries held that is after id. */
+static size_t held_after(const bt_index *ix, int64_t id)
 {
-    bt_err err = ix->part1_due && ix->last > ix->saved ? part1_load(ix, v) : BT_OK;
-    if (err != BT_OK || bt_index_unsaved(ix) <= 0) return err;
+    size_t lo = 0, hi = ix->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ix->ids[mid] <= id) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* Writes into m (room for it) the segment of the entries held from index
+ * from to index to (not included), which follow entry after (chain hash
+ * after_hash), the last of them with chain hash last_hash. */
+static void segment_put(const bt_index *ix, unsigned char *m, size_t from, size_t to, int64_t after,
+                        const unsigned char *after_hash, const unsigned char *last_hash)
+{
     uint32_t magic = SNAP_MAGIC, version = SNAP_VERSION;
-    uint64_t count = ix->count, pairs = ix->n, text_n = ix->text_n, zero = 0;
-    size_t n1 = HEAD1 + count * (sizeof *ix->ids + sizeof *ix->briefs) + (count + 1) * sizeof *ix->offs + text_n;
-    size_t n0 = HEAD0 + 2 * pairs * sizeof *ix->pairs;
-    unsigned char *m = sodium_malloc(n1 > n0 ? n1 : n0), *p = m;
-    if (m == NULL) return BT_ERR_NO_MEMORY;
-    randombytes_buf(ix->token, sizeof ix->token);
+    uint64_t count = to - from, base = ix->offs[from], text_n = ix->offs[to] - base;
+    unsigned char *p = m;
     put(&p, &magic, 4);
     put(&p, &version, 4);
-    put(&p, &ix->last, 8);
-    put(&p, ix->last_hash, BT_HASH_BYTES);
-    put(&p, ix->token, TOKEN_BYTES);
+    put(&p, &after, 8);
+    put(&p, after_hash, BT_HASH_BYTES);
+    put(&p, &ix->ids[to - 1], 8);
+    put(&p, last_hash, BT_HASH_BYTES);
     put(&p, &count, 8);
     put(&p, &text_n, 8);
-    put(&p, ix->ids, count * sizeof *ix->ids);
-    put(&p, ix->briefs, count * sizeof *ix->briefs);
-    if (count > 0) put(&p, ix->offs, (count + 1) * sizeof *ix->offs);
-    else put(&p, &zero, sizeof zero);
-    put(&p, ix->text, text_n);
-    err = bt_vault_index_save(v, 1, m, n1); /* the big part first: a part 0 always names a part 1 saved */
-    p = m;
-    put(&p, &magic, 4);
-    put(&p, &version, 4);
-    put(&p, &ix->last, 8);
-    put(&p, ix->last_hash, BT_HASH_BYTES);
-    put(&p, &ix->unreadable, 8);
-    put(&p, &count, 8);
-    put(&p, &pairs, 8);
-    put(&p, ix->token, TOKEN_BYTES);
-    put(&p, ix->pairs, 2 * pairs * sizeof *ix->pairs);
-    if (err == BT_OK) err = bt_vault_index_save(v, 0, m, n0);
-    sodium_free(m);
-    if (err == BT_OK) ix->saved = ix->last;
-    return err;
+    put(&p, ix->ids + from, count * sizeof *ix->ids);
+    put(&p, ix->briefs + from, count * sizeof *ix->briefs);
+    for (size_t i = from; i <= to; i++) {
+        uint64_t o = ix->offs[i] - base;
+        put(&p, &o, sizeof o);
+    }
+    put(&p, ix->text + base, text_n);
+}
+
+static void check_last(bt_index *ix, bt_vault *v);
+
+bt_err bt_index_save(bt_index *ix, bt_vault *v, int64_t max)
+{
+    static const unsigned char no_hash[BT_HASH_BYTES];
+    bt_err err = BT_OK;
+    /* the entries after the last save go at the end of its part 1, if this index knows where that is */
+    int append = ix->seg_end > 0 && ix->saved > 0;
+    for (;;) {
+        if (bt_index_unsaved(ix) <= 0) return BT_OK;
+        if (!append && ix->part1_due && ((err = part1_load(ix, v)) != BT_OK || ix->last == 0))
+            return err; /* written anew, it holds every entry: part 1's first (set aside if it was not good) */
+        size_t from = append ? held_after(ix, ix->saved) : 0, to = ix->count;
+        if (from == to) { /* nothing held to write (not met: an entry read is held) */
+            if (!append) return BT_OK;
+            append = 0;
+            continue;
+        }
+        /* only max of them (not while part 1 waits: those held then are few), up to an entry whose
+         * chain hash the log gives, once it still has the last one read with the hash read: the
+         * entries up to it are then the ones read */
+        unsigned char hash[BT_HASH_BYTES];
+        memcpy(hash, ix->last_hash, sizeof hash);
+        if (max > 0 && !ix->part1_due && to - from > (uint64_t)max) {
+            to = from + (size_t)max;
+            check_last(ix, v);
+            if (ix->last == 0) return BT_OK; /* the log is not the one read: nothing of it is saved */
+            if ((err = bt_vault_entry_hash(v, ix->ids[to - 1], hash)) != BT_OK) return err;
+        }
+        int64_t last = ix->ids[to - 1], unreadable = ix->unreadable;
+        uint64_t pairs = ix->n;
+        if (to < ix->count) { /* what part 0 says is of the entries up to last only */
+            unreadable = 0;
+            for (size_t i = 0; i < to; i++) unreadable += ix->offs[i + 1] == ix->offs[i];
+            size_t lo = 0, hi = ix->n;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (ix->pairs[2 * mid + 1] <= last) lo = mid + 1;
+                else hi = mid;
+            }
+            pairs = lo;
+        }
+        uint64_t total = append && ix->part1_due ? ix->part1_count + (to - from) : to;
+        uint64_t segs = append ? ix->seg_count + 1 : 1;
+        size_t n1 = HEADS + (to - from) * (sizeof *ix->ids + sizeof *ix->briefs) + (to - from + 1) * sizeof *ix->offs +
+                    (ix->offs[to] - ix->offs[from]);
+        size_t n0 = HEAD0 + 2 * pairs * sizeof *ix->pairs;
+        uint64_t end = (append ? ix->seg_end : TOKEN_BYTES) + BT_VAULT_INDEX_SEGMENT(n1), got = 0;
+        unsigned char *m = sodium_malloc(n1 + n0), *p = m + n1;
+        if (m == NULL) return BT_ERR_NO_MEMORY;
+        if (!append) randombytes_buf(ix->token, sizeof ix->token);
+        segment_put(ix, m, from, to, append ? ix->saved : 0, append ? ix->saved_hash : no_hash, hash);
+        uint32_t magic = SNAP_MAGIC, version = SNAP_VERSION;
+        put(&p, &magic, 4);
+        put(&p, &version, 4);
+        put(&p, &last, 8);
+        put(&p, hash, BT_HASH_BYTES);
+        put(&p, &unreadable, 8);
+        put(&p, &total, 8);
+        put(&p, &pairs, 8);
+        put(&p, ix->token, TOKEN_BYTES);
+        put(&p, &segs, 8);
+        put(&p, &end, 8);
+        put(&p, ix->pairs, 2 * pairs * sizeof *ix->pairs);
+        err = bt_vault_index_save(v, ix->token, segs - 1, append ? ix->seg_end : 0, m, n1, m + n1, n0, &got);
+        sodium_free(m);
+        if (err == BT_ERR_NOT_FOUND && append) { /* written by another process since: anew */
+            append = 0;
+            continue;
+        }
+        if (err != BT_OK || got != end) {
+            ix->seg_end = 0; /* not known any more */
+            return err != BT_OK ? err : BT_ERR_INTERNAL;
+        }
+        ix->saved = last;
+        memcpy(ix->saved_hash, hash, sizeof ix->saved_hash);
+        ix->seg_count = segs;
+        ix->seg_end = end;
+        if (ix->part1_due) { /* the entries held are in part 1 now: taken from there with the rest */
+            ix->part1_count = total;
+            ix->count = 0;
+            ix->text_n = 0;
+        }
+        return BT_OK;
+    }
 }
 
 /* Takes part 0 of the snapshot into an empty ix when it opens and holds
@@ -221,7 +313,7 @@ static void part0_load(bt_index *ix, bt_vault *v)
     unsigned char *m = NULL;
     size_t n = 0;
     ix->snapshot_tried = 1;
-    if (bt_vault_index_load(v, 0, &m, &n) != BT_OK) return;
+    if (bt_vault_index_load(v, &m, &n) != BT_OK) return;
     const unsigned char *p = m;
     uint32_t magic = 0, version = 0;
     uint64_t count = 0, pairs = 0;
@@ -235,8 +327,11 @@ static void part0_load(bt_index *ix, bt_vault *v)
         take(&p, &count, 8);
         take(&p, &pairs, 8);
         take(&p, ix->token, TOKEN_BYTES);
+        take(&p, &ix->seg_count, 8);
+        take(&p, &ix->seg_end, 8);
         ok = magic == SNAP_MAGIC && version == SNAP_VERSION && ix->last > 0 && ix->unreadable >= 0 && count > 0 &&
-             count <= (uint64_t)ix->last + 1 && pairs <= count && n - HEAD0 == pairs * 2 * sizeof *ix->pairs;
+             count <= (uint64_t)ix->last + 1 && pairs <= count && n - HEAD0 == pairs * 2 * sizeof *ix->pairs &&
+             ix->seg_count > 0 && ix->seg_count <= count && ix->seg_end > TOKEN_BYTES;
     }
     if (ok && pairs > 0) {
         void *q = NULL;
@@ -253,8 +348,8 @@ static void part0_load(bt_index *ix, bt_vault *v)
                  (i == 0 || ix->pairs[2 * i + 1] > ix->pairs[2 * i - 1]);
     }
     if (ok) {
-        ix->saved = ix->snap_last = ix->last;
-        memcpy(ix->snap_hash, ix->last_hash, sizeof ix->snap_hash);
+        ix->saved = ix->last;
+        memcpy(ix->saved_hash, ix->last_hash, sizeof ix->saved_hash);
         ix->part1_due = 1;
         ix->part1_count = count;
     } else {
@@ -263,67 +358,110 @@ static void part0_load(bt_index *ix, bt_vault *v)
     bt_vault_free(m);
 }
 
-/* Takes part 1 (ids, briefs, summaries) when part 0 was taken; a part 1
- * that is not of the same save, does not open or does not hold together
- * leaves ix empty, to be built again from the log. */
-static bt_err part1_load(bt_index *ix, bt_vault *v)
+typedef struct {
+    bt_index *ix;
+    int64_t after; /* the last entry taken, and its chain hash */
+    unsigned char hash[BT_HASH_BYTES];
+} seg_ctx;
+
+/* Takes one segment of part 1 after those taken: 0, or 1 when it does not
+ * follow them or does not hold together. */
+static int take_segment(void *ctx, const unsigned char *m, size_t n)
 {
-    unsigned char *m = NULL, hash[BT_HASH_BYTES], token[TOKEN_BYTES];
-    size_t n = 0;
+    seg_ctx *sc = ctx;
+    bt_index *ix = sc->ix;
+    const unsigned char *p = m;
     uint32_t magic = 0, version = 0;
     uint64_t count = 0, text_n = 0;
-    int64_t last = 0;
-    bt_err err;
+    int64_t after = 0, last = 0;
+    unsigned char after_hash[BT_HASH_BYTES], last_hash[BT_HASH_BYTES];
+    size_t per = sizeof *ix->ids + sizeof *ix->briefs + sizeof *ix->offs, c0 = ix->count, t0 = ix->text_n;
+    if (n < HEADS) return 1;
+    take(&p, &magic, 4);
+    take(&p, &version, 4);
+    take(&p, &after, 8);
+    take(&p, after_hash, BT_HASH_BYTES);
+    take(&p, &last, 8);
+    take(&p, last_hash, BT_HASH_BYTES);
+    take(&p, &count, 8);
+    take(&p, &text_n, 8);
+    size_t left = n - HEADS;
+    if (magic != SNAP_MAGIC || version != SNAP_VERSION || after != sc->after ||
+        sodium_memcmp(after_hash, sc->hash, sizeof after_hash) != 0 || last <= after || count == 0 ||
+        count > left / per || left != count * per + sizeof *ix->offs + text_n ||
+        room(ix, c0 + count, t0 + text_n) != BT_OK)
+        return 1;
+    take(&p, ix->ids + c0, count * sizeof *ix->ids);
+    take(&p, ix->briefs + c0, count * sizeof *ix->briefs);
+    int ok = ix->ids[c0 + count - 1] == last;
+    for (size_t i = 0; ok && i <= count; i++) { /* summaries within the text, in order */
+        uint64_t o = 0;
+        take(&p, &o, sizeof o);
+        ok = i == 0 ? o == 0 : o >= ix->offs[c0 + i - 1] - t0 && o <= text_n && (i < count || o == text_n);
+        ix->offs[c0 + i] = t0 + (size_t)o;
+    }
+    for (size_t i = 0; ok && i < count; i++) /* ids rising after after */
+        ok = ix->ids[c0 + i] > (i == 0 ? after : ix->ids[c0 + i - 1]) &&
+             ix->briefs[c0 + i].what >= BT_BRIEF_NONE && ix->briefs[c0 + i].what <= BT_BRIEF_SPLIT;
+    if (!ok) return 1;
+    take(&p, ix->text + t0, text_n);
+    ix->count = c0 + count;
+    ix->text_n = t0 + text_n;
+    sc->after = last;
+    memcpy(sc->hash, last_hash, sizeof sc->hash);
+    return 0;
+}
+
+/* Takes part 1 (ids, briefs, summaries) when part 0 was taken, before the
+ * entries read since; a part 1 that is not of the same save, does not open
+ * or does not hold together leaves ix empty, to be built again from the log. */
+static bt_err part1_load(bt_index *ix, bt_vault *v)
+{
     if (!ix->part1_due) return BT_OK;
     ix->part1_due = 0;
-    if ((err = bt_vault_index_load(v, 1, &m, &n)) == BT_ERR_NO_MEMORY || err == BT_ERR_LOCKED) {
-        index_clear(ix);
-        return err;
-    }
-    const unsigned char *p = m;
-    int ok = err == BT_OK && n >= HEAD1;
-    if (ok) {
-        take(&p, &magic, 4);
-        take(&p, &version, 4);
-        take(&p, &last, 8);
-        take(&p, hash, BT_HASH_BYTES);
-        take(&p, token, TOKEN_BYTES);
-        take(&p, &count, 8);
-        take(&p, &text_n, 8);
-        size_t left = n - HEAD1, per = sizeof *ix->ids + sizeof *ix->briefs + sizeof *ix->offs;
-        ok = magic == SNAP_MAGIC && version == SNAP_VERSION && last == ix->snap_last &&
-             sodium_memcmp(hash, ix->snap_hash, sizeof hash) == 0 && sodium_memcmp(token, ix->token, sizeof token) == 0 &&
-             count == ix->part1_count && count <= left / per &&
-             left == count * per + sizeof *ix->offs + text_n;
-    }
-    size_t after = ix->count, after_text = ix->text_n; /* the entries read since part 0: they go after it */
-    if (ok) ok = room(ix, count + after, text_n + after_text) == BT_OK;
-    if (ok) {
-        if (after > 0) {
-            memmove(ix->ids + count, ix->ids, after * sizeof *ix->ids);
-            memmove(ix->briefs + count, ix->briefs, after * sizeof *ix->briefs);
-            memmove(ix->text + text_n, ix->text, after_text);
-            for (size_t i = after + 1; i-- > 0;) ix->offs[count + i] = ix->offs[i] + text_n;
+    /* the entries read since part 0, set aside to go after it */
+    size_t held = ix->count, held_text = ix->text_n;
+    int64_t *hid = NULL;
+    bt_case_brief *hbr = NULL;
+    size_t *hoff = NULL;
+    char *htext = NULL;
+    bt_err err = BT_OK;
+    if (held > 0) {
+        hid = malloc(held * sizeof *hid);
+        hbr = malloc(held * sizeof *hbr);
+        hoff = malloc((held + 1) * sizeof *hoff);
+        htext = malloc(held_text + 1);
+        if (hid == NULL || hbr == NULL || hoff == NULL || htext == NULL) err = BT_ERR_NO_MEMORY;
+        else {
+            memcpy(hid, ix->ids, held * sizeof *hid);
+            memcpy(hbr, ix->briefs, held * sizeof *hbr);
+            memcpy(hoff, ix->offs, (held + 1) * sizeof *hoff);
+            memcpy(htext, ix->text, held_text);
         }
-        take(&p, ix->ids, count * sizeof *ix->ids);
-        take(&p, ix->briefs, count * sizeof *ix->briefs);
-        uint64_t end = 0;
-        take(&p, ix->offs, count * sizeof *ix->offs);
-        take(&p, &end, sizeof end);
-        take(&p, ix->text, text_n);
-        ix->count = count + after;
-        ix->text_n = text_n + after_text;
-        /* it holds together: ids rising up to last, summaries within the text */
-        ok = ix->offs[0] == 0 && end == text_n && ix->ids[count - 1] == last &&
-             (after == 0 || ix->offs[count] == text_n);
-        if (after == 0) ix->offs[count] = text_n;
-        for (size_t i = 0; ok && i < count; i++)
-            ok = ix->ids[i] >= 0 && (i == 0 || ix->ids[i] > ix->ids[i - 1]) && ix->offs[i + 1] >= ix->offs[i] &&
-                 ix->briefs[i].what >= BT_BRIEF_NONE && ix->briefs[i].what <= BT_BRIEF_SPLIT;
     }
+    ix->count = 0;
+    ix->text_n = 0;
+    seg_ctx sc = {ix, 0, {0}};
+    uint64_t end = 0;
+    bt_err got = err == BT_OK ? bt_vault_index_segments(v, ix->token, ix->seg_count, take_segment, &sc, &end) : err;
+    int ok = got == BT_OK && end == ix->seg_end && sc.after == ix->saved &&
+             sodium_memcmp(sc.hash, ix->saved_hash, sizeof sc.hash) == 0 && ix->count == ix->part1_count &&
+             room(ix, ix->count + held, ix->text_n + held_text) == BT_OK;
+    if (ok && held > 0) {
+        memcpy(ix->ids + ix->count, hid, held * sizeof *hid);
+        memcpy(ix->briefs + ix->count, hbr, held * sizeof *hbr);
+        memcpy(ix->text + ix->text_n, htext, held_text);
+        for (size_t i = 0; i <= held; i++) ix->offs[ix->count + i] = ix->text_n + hoff[i];
+        ix->count += held;
+        ix->text_n += held_text;
+    }
+    if (ok && ix->count == 0) ix->offs[0] = 0;
     if (!ok) index_clear(ix);
-    bt_vault_free(m);
-    return BT_OK;
+    wipe_free(hid, held * sizeof *hid);
+    wipe_free(hbr, held * sizeof *hbr);
+    wipe_free(hoff, (held + 1) * sizeof *hoff);
+    wipe_free(htext, held_text + 1);
+    return got == BT_ERR_NO_MEMORY || got == BT_ERR_LOCKED ? got : BT_OK;
 }
 
 /* ---- bringing it up to date ---- */

@@ -234,7 +234,7 @@ bt_rpc *bt_rpc_new(const char *data_dir, int caller_allowed)
 static void index_save(bt_rpc *r)
 {
     if (r->index == NULL || r->vault == NULL || bt_vault_state_of(r->vault) == BT_VAULT_LOCKED) return;
-    if (bt_index_unsaved(r->index) > 0) (void)bt_index_save(r->index, r->vault);
+    if (bt_index_unsaved(r->index) > 0) (void)bt_index_save(r->index, r->vault, 0);
 }
 
 void bt_rpc_free(bt_rpc *r)
@@ -352,7 +352,11 @@ int bt_rpc_idle_work(bt_rpc *r)
     int64_t read = 0;
     if (r->vault == NULL || !r->caller_allowed || bt_vault_state_of(r->vault) == BT_VAULT_LOCKED) return 0;
     bt_index *ix = rpc_index(r);
-    return ix != NULL && bt_index_update(ix, r->vault, BT_RPC_IDLE_SLICE, &read) == BT_OK && read == BT_RPC_IDLE_SLICE;
+    if (ix == NULL || bt_index_update(ix, r->vault, BT_RPC_IDLE_SLICE, &read) != BT_OK) return 0;
+    if (read == BT_RPC_IDLE_SLICE) return 1;
+    /* saved in slices too; a save that fails (a full disk) is tried again after the next request */
+    return bt_index_unsaved(ix) >= BT_RPC_SAVE_AFTER && bt_index_save(ix, r->vault, BT_RPC_SAVE_SLICE) == BT_OK &&
+           bt_index_unsaved(ix) >= BT_RPC_SAVE_AFTER;
 }
 
 bt_err bt_rpc_group_begin(bt_rpc *r)

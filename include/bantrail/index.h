@@ -9,7 +9,8 @@
  *
  * The snapshot (bt_index_save) is the index sealed beside the log under a
  * key derived from the log's secret key (bt_vault_index_save): nothing of
- * it is in clear on disk. It says which entry it covers and that entry's
+ * it is in clear on disk; a save appends the entries the last one lacked
+ * (bt_index_save). It says which entry it covers and that entry's
  * chain hash; one that does not open (another log's, cut, altered) or no
  * longer matches the log (recovered, replaced, shorter) is set aside and
  * the index built again from the log; one older than the log is brought up
@@ -60,9 +61,13 @@ int64_t bt_index_known(bt_index *ix, bt_vault *v);
  * when it did not read. */
 bt_err bt_index_header(const bt_index *ix, int64_t id, const char **text, size_t *len);
 
-/* Writes ix's snapshot when it holds entries its last one did not
- * (bt_vault_index_save's errors; BT_OK when there was nothing new). */
-bt_err bt_index_save(bt_index *ix, bt_vault *v);
+/* Writes ix's snapshot when it holds entries its last one did not: the
+ * entries after those appended to what is on disk, when that is still the
+ * file this ix read or wrote, else the snapshot anew; only max of them when
+ * max > 0 (a slice of the work: call again while bt_index_unsaved says
+ * more), all when 0 (bt_vault_index_save's errors; BT_OK when there was
+ * nothing new). */
+bt_err bt_index_save(bt_index *ix, bt_vault *v, int64_t max);
 
 /* How many entries ix holds beyond what its snapshot covers, as far as it
  * knows (all it holds when it was built again or never saved). */

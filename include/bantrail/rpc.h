@@ -50,9 +50,15 @@ bt_err bt_rpc_group_end(bt_rpc *r, int commit);
  * question after an unlock finds it built and no request waits long behind
  * it (the first slice after an unlock takes the index's snapshot, when
  * there is one; a lock, the auto-lock and bt_rpc_free write it again when
- * the index holds entries it lacks). Returns 1 while more remains, 0 when
- * nothing does (built, or locked). */
+ * the index holds entries it lacks), and, once it is up to date, saving
+ * its snapshot when it holds BT_RPC_SAVE_AFTER entries or more that the
+ * snapshot lacks (appended to it: the cost of those entries, so that a
+ * host killed while unlocked leaves a snapshot short of fewer than that),
+ * BT_RPC_SAVE_SLICE entries per call. Returns 1 while more remains, 0 when
+ * nothing does (built and saved, a save failed, or locked). */
 #define BT_RPC_IDLE_SLICE 500
+#define BT_RPC_SAVE_AFTER 100
+#define BT_RPC_SAVE_SLICE 5000
 int bt_rpc_idle_work(bt_rpc *r);
 
 /* Seconds until the auto-lock is due (-1 when nothing is unlocked). */

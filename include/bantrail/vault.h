@@ -172,19 +172,37 @@ bt_err bt_vault_check_each(bt_vault *v, int64_t after, int limit, int64_t known,
                                      size_t head_len),
                            void *ctx, int64_t *last);
 
-/* The index's snapshot (index.h), in two parts (0 and 1) kept beside the
- * log as BT_VAULT_DB "-index" and "-index-entries", each encrypted and
- * authenticated under a key derived from the newest secret key and bound
- * to this log's genesis and to its part: only this log's readers read it.
- * Both need the log readable (BT_ERR_LOCKED). save writes m (n bytes) whole
- * or not at all (bt_file_write), BT_ERR_STORAGE. load gives what the last
- * save of that part wrote, sodium_malloc'd (release with bt_vault_free):
- * BT_ERR_NOT_FOUND when there is none, BT_ERR_CORRUPT when it does not
- * open (cut, altered, another log's, another key pair's or the other
- * part), BT_ERR_STORAGE. The caller checks that what it says still
- * describes the log, and that both parts are of one save. */
-bt_err bt_vault_index_save(bt_vault *v, int part, const unsigned char *m, size_t n);
-bt_err bt_vault_index_load(bt_vault *v, int part, unsigned char **m, size_t *n);
+/* The index's snapshot (index.h), in two parts kept beside the log as
+ * BT_VAULT_DB "-index" (part 0: one sealed text) and "-index-entries"
+ * (part 1: a save's token, then sealed segments, appended to), each
+ * encrypted and authenticated under a key derived from the newest secret
+ * key and bound to this log's genesis and to its part, a segment also to
+ * its save's token and its number: only this log's readers read it. All
+ * need the log readable (BT_ERR_LOCKED).
+ *
+ * save: under an exclusive lock of part 1, writes m1 (n1 bytes) as segment
+ * seg of part 1 at offset off, then m0 (n0 bytes) as part 0, whole (through
+ * .tmp and rename); *end is then where part 1 ends. off 0 (and seg 0)
+ * starts part 1 anew with token; off > 0 appends to the file of that token
+ * only if it still ends at off (nobody wrote it since the caller learnt
+ * off): BT_ERR_NOT_FOUND, nothing written, when not. BT_ERR_STORAGE. Not
+ * flushed (a cache: a save cut by a crash does not open).
+ * load: part 0, sodium_malloc'd (release with bt_vault_free).
+ * segments: calls fn with each of part 1's first count segments, opened
+ * (borrowed), in order, stopping at fn's first nonzero (BT_ERR_CORRUPT);
+ * *end is where the last one ends.
+ * load and segments: BT_ERR_NOT_FOUND when there is no file, BT_ERR_CORRUPT
+ * when it does not open (cut, altered, another log's, another key pair's,
+ * the other part's, another save's, a segment moved), BT_ERR_STORAGE. The
+ * caller checks that what they say still describes the log, and that both
+ * parts are of one save. */
+#define BT_VAULT_INDEX_TOKEN 16
+#define BT_VAULT_INDEX_SEGMENT(n) ((size_t)8 + 24 + (n) + 16) /* its bytes in the file, m1 of n bytes sealed */
+bt_err bt_vault_index_save(bt_vault *v, const unsigned char token[BT_VAULT_INDEX_TOKEN], uint64_t seg, uint64_t off,
+                           const unsigned char *m1, size_t n1, const unsigned char *m0, size_t n0, uint64_t *end);
+bt_err bt_vault_index_load(bt_vault *v, unsigned char **m, size_t *n);
+bt_err bt_vault_index_segments(bt_vault *v, const unsigned char token[BT_VAULT_INDEX_TOKEN], uint64_t count,
+                               int (*fn)(void *ctx, const unsigned char *m, size_t n), void *ctx, uint64_t *end);
 
 /* Opens a box sealed to one of the log's public keys (crypto_box_seal), such as a
  * capture the extension kept while the host was away. Needs the secret key
@@ -214,8 +232,10 @@ bt_err bt_vault_verify(bt_vault *v, bt_vault_verify_result *r);
 
 bt_err bt_vault_stats_of(bt_vault *v, bt_vault_stats *s);
 
-/* The chain hash stored with entry id (no key needed): it covers the entry's
- * ciphertext and the hash before it, so it fixes every entry up to id.
+/* The chain hash stored with entry id (no key needed), in the log file
+ * there now (one replaced since is opened, as before every read): it
+ * covers the entry's ciphertext and the hash before it, so it fixes every
+ * entry up to id.
  * id 0 gives the genesis hash. BT_ERR_NOT_FOUND when there is no such entry,
  * BT_ERR_CORRUPT when the stored hash is malformed. bt_vault_verify tells
  * whether the stored hashes hold. */

@@ -699,7 +699,7 @@ static char *answers(const char *dir, int64_t *decrypted)
                                                                               (long long)id, (int)len, t);
     }
     *decrypted = bt_index_decrypted(ix);
-    CHECK_EQ(bt_index_save(ix, v), BT_OK); /* as the host does at lock and exit */
+    CHECK_EQ(bt_index_save(ix, v, 0), BT_OK); /* as the host does at lock and exit */
     bt_index_free(ix);
     bt_vault_close(v);
     return out;
@@ -825,6 +825,249 @@ static void old_part1(const char *dir)
     copy_file(other_dir_, dir, BT_VAULT_DB "-index-entries");
 }
 
+static char *file_bytes(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    char *b = NULL;
+    long len;
+    *n = 0;
+    if (f == NULL) return calloc(1, 1);
+    fseek(f, 0, SEEK_END);
+    len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    b = malloc((size_t)len + 1);
+    *n = fread(b, 1, (size_t)len, f);
+    fclose(f);
+    return b;
+}
+
+static long part1_size(const char *dir)
+{
+    char path[600];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/" BT_VAULT_DB "-index-entries", dir);
+    return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
+}
+
+TEST(a_save_appends_only_the_new_entries_to_the_snapshot_and_what_it_says_is_what_the_log_says)
+{
+    char *dir = test_tmpdir(), path[600];
+    int64_t decrypted = 0;
+    size_t n_before = 0, n_after = 0;
+    snapshot_log(dir);
+    free(answers_from_log(dir)); /* a snapshot written anew: entries 1-4 */
+    snprintf(path, sizeof path, "%s/" BT_VAULT_DB "-index-entries", dir);
+    char *before = file_bytes(path, &n_before);
+    append_more(dir, "Your account @third_one was permanently disabled.");
+    free(answers(dir, &decrypted)); /* reads 5 and 6, and saves them */
+    CHECK_EQ(decrypted, 2);
+    char *after = file_bytes(path, &n_after);
+    CHECK(n_after > n_before && memcmp(before, after, n_before) == 0); /* appended: what was there is untouched */
+    append_more(dir, "Your account @fourth_one was permanently disabled.");
+    free(answers(dir, &decrypted)); /* and again, a third segment */
+    CHECK_EQ(decrypted, 2);
+    char *got = answers(dir, &decrypted); /* all from the three segments */
+    CHECK_EQ(decrypted, 0);
+    char *expected = answers_from_log(dir);
+    CHECK(strstr(got, "third_one") != NULL && strstr(got, "fourth_one") != NULL);
+    CHECK_EQ(strcmp(got, expected), 0);
+    free(before);
+    free(after);
+    free(got);
+    free(expected);
+    free(dir);
+}
+
+/* Damages done to a snapshot with a segment appended (set_aside writes it anew first). */
+static long appended_at_;
+static void append_segment(const char *dir)
+{
+    int64_t decrypted = 0;
+    appended_at_ = part1_size(dir);
+    append_more(dir, "Your account @appended was permanently disabled.");
+    free(answers(dir, &decrypted));
+    CHECK(part1_size(dir) > appended_at_);
+}
+static void appended_cut_off(const char *dir)
+{
+    char path[600];
+    append_segment(dir);
+    snprintf(path, sizeof path, "%s/" BT_VAULT_DB "-index-entries", dir);
+    CHECK(truncate(path, appended_at_) == 0); /* part 0 names a segment that is not there */
+}
+static void appended_flipped(const char *dir)
+{
+    append_segment(dir);
+    flip_part(dir, "-index-entries", appended_at_ + 60);
+}
+static void appended_to_another_save(const char *dir)
+{
+    char path[600];
+    size_t n = 0, m = 0;
+    append_segment(dir); /* save 1: its token, two segments */
+    copy_file(dir, other_dir_, BT_VAULT_DB "-index");
+    copy_file(dir, other_dir_, BT_VAULT_DB "-index-entries");
+    free(answers_from_log(dir)); /* save 2, written anew: another token, one segment */
+    snprintf(path, sizeof path, "%s/" BT_VAULT_DB "-index-entries", dir);
+    char *fresh = file_bytes(path, &n);
+    snprintf(path, sizeof path, "%s/" BT_VAULT_DB "-index-entries", other_dir_);
+    char *was = file_bytes(path, &m);
+    snprintf(path, sizeof path, "%s/" BT_VAULT_DB "-index-entries", dir);
+    FILE *f = fopen(path, "wb"); /* save 1's token (in clear) and part 0, save 2's first segment, save 1's second */
+    fwrite(was, 1, 16, f);
+    fwrite(fresh + 16, 1, n - 16, f);
+    fwrite(was + appended_at_, 1, m - (size_t)appended_at_, f);
+    fclose(f);
+    copy_file(other_dir_, dir, BT_VAULT_DB "-index");
+    free(fresh);
+    free(was);
+}
+static void appended_swapped_part0(const char *dir)
+{
+    copy_file(dir, other_dir_, BT_VAULT_DB "-index"); /* part 0 of the save before... */
+    append_segment(dir);
+    appended_at_ = part1_size(dir);
+    append_segment(dir); /* ...two appends later, a part 0 naming two segments fewer than there are: */
+    copy_file(other_dir_, dir, BT_VAULT_DB "-index");
+}
+
+TEST(an_appended_segment_cut_off_altered_or_of_another_save_is_set_aside)
+{
+    char *dir = test_tmpdir(), *spare = test_tmpdir();
+    snapshot_log(dir);
+    other_dir_ = spare;
+    set_aside(dir, "the appended segment cut off", appended_cut_off);
+    set_aside(dir, "a byte flipped in the appended segment", appended_flipped);
+    set_aside(dir, "another save's segment after this one's", appended_to_another_save);
+    /* and an older part 0 of the same file is no damage: its segments are there; what follows is read */
+    int64_t decrypted = 0;
+    free(answers_from_log(dir));
+    appended_swapped_part0(dir);
+    char *got = answers(dir, &decrypted), *expected = answers_from_log(dir);
+    CHECK_EQ(strcmp(got, expected), 0);
+    CHECK_EQ(decrypted, 4); /* the two appended captures (a notice and its attachment each) only */
+    free(got);
+    free(expected);
+    free(dir);
+    free(spare);
+}
+
+/* How many entries a new index on the log in dir decrypts to be up to date (it saves nothing). */
+static int64_t reads_past_snapshot(const char *dir)
+{
+    bt_vault *v = NULL;
+    int64_t got = -1;
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    bt_index *ix = bt_index_new();
+    if (v != NULL && bt_index_update(ix, v, 0, NULL) == BT_OK) got = bt_index_decrypted(ix);
+    bt_index_free(ix);
+    bt_vault_close(v);
+    return got;
+}
+
+TEST(a_save_in_slices_appends_a_segment_each_and_a_log_no_longer_the_one_read_gets_none)
+{
+    char *dir = test_tmpdir(), *fork_dir = test_tmpdir();
+    bt_vault *v = NULL;
+    snapshot_log(dir);
+    append_more(dir, "Your account @third_one was permanently disabled.");
+    append_more(dir, "Your account @fourth_one was permanently disabled."); /* 8 entries */
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    bt_index *ix = bt_index_new();
+    CHECK_EQ(bt_index_update(ix, v, 0, NULL), BT_OK);
+    CHECK_EQ(bt_index_unsaved(ix), 8);
+    long size = -1;
+    for (int k = 1; k <= 3; k++) { /* 3, 3, then 2 */
+        CHECK_EQ(bt_index_save(ix, v, 3), BT_OK);
+        CHECK(part1_size(dir) > size);
+        size = part1_size(dir);
+        CHECK_EQ(bt_index_unsaved(ix), k < 3 ? 8 - 3 * k : 0);
+        CHECK_EQ(reads_past_snapshot(dir), k < 3 ? 8 - 3 * k : 0); /* each slice a snapshot of its own */
+    }
+    CHECK_EQ(bt_index_save(ix, v, 3), BT_OK); /* nothing new: nothing written */
+    CHECK_EQ(part1_size(dir), size);
+    bt_index_free(ix);
+    bt_vault_close(v);
+    int64_t decrypted = 0;
+    char *got = answers(dir, &decrypted), *expected = answers_from_log(dir);
+    CHECK_EQ(decrypted, 0);
+    CHECK_EQ(strcmp(got, expected), 0);
+    free(got);
+    free(expected);
+    /* the log replaced under the index by a copy that went another way: a slice saves nothing of it */
+    remove_snapshot(dir);
+    copy_file(dir, fork_dir, BT_VAULT_DB);
+    copy_file(dir, fork_dir, BT_VAULT_KEYFILE);
+    append_more(fork_dir, "Your account @fork_one was permanently disabled.");
+    append_more(dir, "Your account @main_one was permanently disabled.");
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    ix = bt_index_new();
+    CHECK_EQ(bt_index_update(ix, v, 0, NULL), BT_OK);
+    char from[600], to[600]; /* replaced as recover replaces it: another file under the name */
+    snprintf(from, sizeof from, "%s/" BT_VAULT_DB, fork_dir);
+    snprintf(to, sizeof to, "%s/" BT_VAULT_DB, dir);
+    CHECK_EQ(rename(from, to), 0);
+    CHECK_EQ(bt_index_save(ix, v, 3), BT_OK);
+    CHECK_EQ(part1_size(dir), -1); /* no snapshot: the entries held are not this log's */
+    CHECK_EQ(bt_index_last(ix), 0);
+    bt_index_free(ix);
+    bt_vault_close(v);
+    free(dir);
+    free(fork_dir);
+}
+
+/* The token at the start of part 1 (which save wrote it anew), as hex. */
+static void part1_token(const char *dir, char out[33])
+{
+    char path[600];
+    size_t n = 0;
+    snprintf(path, sizeof path, "%s/" BT_VAULT_DB "-index-entries", dir);
+    char *b = file_bytes(path, &n);
+    for (size_t i = 0; i < 16; i++) snprintf(out + 2 * i, 3, "%02x", i < n ? (unsigned char)b[i] : 0);
+    free(b);
+}
+
+TEST(two_processes_saving_one_snapshot_append_until_one_finds_the_file_written_by_the_other)
+{
+    char *dir = test_tmpdir(), t0[33], t1[33], t2[33];
+    bt_vault *va = NULL, *vb = NULL;
+    snapshot_log(dir);
+    free(answers_from_log(dir)); /* a snapshot written anew */
+    part1_token(dir, t0);
+    CHECK_EQ(bt_vault_open(&va, dir), BT_OK);
+    CHECK_EQ(bt_vault_open(&vb, dir), BT_OK);
+    bt_index *a = bt_index_new(), *b = bt_index_new();
+    CHECK_EQ(bt_index_update(a, va, 0, NULL), BT_OK); /* both take it */
+    CHECK_EQ(bt_index_update(b, vb, 0, NULL), BT_OK);
+    append_more(dir, "Your account @third_one was permanently disabled.");
+    CHECK_EQ(bt_index_update(a, va, 0, NULL), BT_OK);
+    CHECK_EQ(bt_index_update(b, vb, 0, NULL), BT_OK);
+    CHECK_EQ(bt_index_save(a, va, 0), BT_OK); /* appended: the same file, the same token */
+    part1_token(dir, t1);
+    CHECK_EQ(strcmp(t0, t1), 0);
+    CHECK_EQ(reads_past_snapshot(dir), 0);
+    CHECK_EQ(bt_index_save(b, vb, 0), BT_OK); /* the file no longer ends where b left it: anew */
+    part1_token(dir, t2);
+    CHECK(strcmp(t1, t2) != 0);
+    CHECK_EQ(reads_past_snapshot(dir), 0);
+    append_more(dir, "Your account @fourth_one was permanently disabled.");
+    CHECK_EQ(bt_index_update(a, va, 0, NULL), BT_OK);
+    CHECK_EQ(bt_index_save(a, va, 0), BT_OK); /* and a, in turn, finds b's file: anew again */
+    part1_token(dir, t1);
+    CHECK(strcmp(t1, t2) != 0);
+    bt_index_free(a);
+    bt_index_free(b);
+    bt_vault_close(va);
+    bt_vault_close(vb);
+    int64_t decrypted = 0;
+    char *got = answers(dir, &decrypted), *expected = answers_from_log(dir);
+    CHECK_EQ(decrypted, 0);
+    CHECK_EQ(strcmp(got, expected), 0);
+    free(got);
+    free(expected);
+    free(dir);
+}
+
 TEST(a_snapshot_that_does_not_open_or_no_longer_fits_the_log_is_set_aside_and_the_log_read_again)
 {
     char *dir = test_tmpdir(), *other = test_tmpdir(), *fork_dir = test_tmpdir(), *spare = test_tmpdir();
@@ -883,4 +1126,8 @@ RUN_TESTS(T(a_repeat_within_24_hours_is_an_occurrence_and_after_them_a_new_notic
           T(the_index_sees_entries_another_handle_appended_and_a_log_replaced_under_it),
           T(the_index_is_taken_from_its_snapshot_and_says_what_the_log_says),
           T(a_snapshot_older_than_the_log_reads_only_what_another_process_appended),
-          T(a_snapshot_that_does_not_open_or_no_longer_fits_the_log_is_set_aside_and_the_log_read_again))
+          T(a_snapshot_that_does_not_open_or_no_longer_fits_the_log_is_set_aside_and_the_log_read_again),
+          T(a_save_appends_only_the_new_entries_to_the_snapshot_and_what_it_says_is_what_the_log_says),
+          T(an_appended_segment_cut_off_altered_or_of_another_save_is_set_aside),
+          T(a_save_in_slices_appends_a_segment_each_and_a_log_no_longer_the_one_read_gets_none),
+          T(two_processes_saving_one_snapshot_append_until_one_finds_the_file_written_by_the_other))

@@ -785,6 +785,57 @@ TEST(appending_after_a_broken_last_entry_is_refused)
     free(dir);
 }
 
+/* Whether the log in dir has the index its open counts the entries through. */
+static int has_count_index(const char *dir)
+{
+    sqlite3 *db = raw(dir);
+    sqlite3_stmt *q;
+    int yes = 0;
+    sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'entries_count'", -1,
+                       &q, NULL);
+    if (sqlite3_step(q) == SQLITE_ROW) yes = sqlite3_column_int(q, 0) == 1;
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return yes;
+}
+
+TEST(a_removed_row_is_seen_at_open_through_the_count_index_or_without_it)
+{
+    for (int dropped = 0; dropped < 2; dropped++) {
+        char *dir;
+        bt_vault *v = fresh(&dir);
+        bt_vault_stats st;
+        int64_t id = 0;
+        for (int i = 0; i < 5; i++) append_text(v, "{}");
+        bt_vault_close(v);
+        CHECK(has_count_index(dir)); /* made at the first open */
+        fprintf(stderr, "  count index %s\n", dropped ? "dropped (a log made before it)" : "there");
+        if (dropped) sql(dir, "DROP INDEX entries_count");
+        sql(dir, "DELETE FROM entries WHERE id = 3");
+        CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+        CHECK_EQ(bt_vault_stats_of(v, &st), BT_OK);
+        CHECK_EQ(st.damaged_at, 3);
+        CHECK_EQ(bt_vault_append(v, "{}", 2, NULL, 0, &id), BT_ERR_DAMAGED);
+        bt_vault_close(v);
+        CHECK_EQ(has_count_index(dir), !dropped); /* nothing is written onto a damaged log, the index neither */
+        free(dir);
+    }
+    char *dir; /* an intact log without the index: no damage, and the index made again */
+    bt_vault *v = fresh(&dir);
+    bt_vault_stats st;
+    for (int i = 0; i < 5; i++) append_text(v, "{}");
+    bt_vault_close(v);
+    sql(dir, "DROP INDEX entries_count");
+    CHECK(!has_count_index(dir));
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    CHECK_EQ(bt_vault_stats_of(v, &st), BT_OK);
+    CHECK_EQ(st.damaged_at, 0);
+    append_text(v, "{}");
+    bt_vault_close(v);
+    CHECK(has_count_index(dir));
+    free(dir);
+}
+
 /* ---- damage, and recovering from it ---- */
 
 enum damage { FLIP_LAST, FLIP_MIDDLE, DROP_ROW, TRUNCATE, DAMAGE_COUNT };
@@ -1192,7 +1243,8 @@ RUN_TESTS(T(marks_read_zero_until_set_and_outlive_the_process), T(appended_entri
           T(a_damaged_key_table_or_a_missing_table_is_corrupt_never_a_new_log),
           T(session_ids_are_never_reused_even_with_the_sessions_table_emptied),
           T(a_session_id_above_every_entry_and_session_is_taken_even_with_rows_removed),
-          T(appending_after_a_broken_last_entry_is_refused), T(writes_onto_a_damaged_log_are_refused_and_reads_go_on),
+          T(appending_after_a_broken_last_entry_is_refused),
+          T(a_removed_row_is_seen_at_open_through_the_count_index_or_without_it), T(writes_onto_a_damaged_log_are_refused_and_reads_go_on),
           T(recover_copies_what_reads_into_a_new_log_and_keeps_the_damaged_file),
           T(recover_on_an_intact_log_changes_nothing), T(a_batch_lands_whole_or_not_at_all),
           T(a_recovery_code_lost_on_its_way_leaves_the_earlier_one_working),
