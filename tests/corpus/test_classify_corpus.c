@@ -118,12 +118,51 @@ static figures overall(const tally *t)
     return f;
 }
 
+/* Where the entries a model was fitted without are counted: by language,
+ * platform and kind (the corpus's kind for notices, the counter type for
+ * the rest), all; if curve: the same at thresholds 0.1, 0.2, ... 0.9; if
+ * dump: each error, one a line. */
+typedef struct {
+    tally *by_lang, *by_platform, *by_kind, *all;
+    group *curve;
+    FILE *dump;
+} held_out;
+
+/* Fits the model on the entries where use[i] is nonzero and counts what it
+ * decides of the others into h (marking them done, if given). */
+static void decide_held_out(const corpus *c, const unsigned char *use, unsigned char *done, const held_out *h)
+{
+    corpus_model m;
+    corpus_train(&m, c, use);
+    for (size_t j = 0; j < c->n; j++) {
+        if (use[j]) continue;
+        const corpus_entry *e = &c->e[j];
+        int said = corpus_decide(&m, c, j);
+        const char *kind = corpus_kind(&m, c, j);
+        for (int t = 0; h->curve != NULL && t < CURVE; t++) {
+            corpus_model at = m;
+            at.m.threshold = 0.1 * (t + 1);
+            h->curve[t].notices += e->notice;
+            h->curve[t].found += e->notice && corpus_decide(&at, c, j);
+            h->curve[t].counters += !e->notice;
+            h->curve[t].false_pos += !e->notice && corpus_decide(&at, c, j);
+        }
+        if (done != NULL) done[j] = 1;
+        if (h->dump != NULL && (said != e->notice || (said && strcmp(kind, e->kind) != 0)))
+            fprintf(h->dump, "%s %s [%s %s] %s -> %s\n", said != e->notice ? (said ? "FP" : "MISS") : "KIND", e->id,
+                    e->lang, e->platform, e->notice ? e->kind : e->counter, said ? kind : "-");
+        count(h->by_lang, e->lang, e, said, kind);
+        count(h->by_platform, e->platform, e, said, kind);
+        count(h->by_kind, e->notice ? e->kind : e->counter, e, said, kind);
+        count(h->all, "all", e, said, kind);
+    }
+    free(m.grams);
+    free(m.kinds);
+}
+
 /* Cross-validation grouped by key(e): the model fitted without each group in
- * turn decides that group's entries. Fills by_lang, by_platform and by_kind
- * (kind: the corpus's kind for notices, the counter type for the rest), and
- * if given curve[CURVE]: the same at thresholds 0.1, 0.2, ... 0.9. */
-static void cross_validate(const corpus *c, const char *(*key)(const corpus_entry *), tally *by_lang,
-                           tally *by_platform, tally *by_kind, tally *all, group *curve, FILE *dump)
+ * turn decides that group's entries, counted into h. */
+static void cross_validate(const corpus *c, const char *(*key)(const corpus_entry *), const held_out *h)
 {
     unsigned char *use = malloc(c->n), *done = calloc(c->n, 1);
     if (use == NULL || done == NULL) abort();
@@ -131,32 +170,7 @@ static void cross_validate(const corpus *c, const char *(*key)(const corpus_entr
         if (done[i]) continue;
         const char *held = key(&c->e[i]);
         for (size_t j = 0; j < c->n; j++) use[j] = strcmp(key(&c->e[j]), held) != 0;
-        corpus_model m;
-        corpus_train(&m, c, use);
-        for (size_t j = 0; j < c->n; j++) {
-            if (use[j]) continue;
-            const corpus_entry *e = &c->e[j];
-            int said = corpus_decide(&m, c, j);
-            const char *kind = corpus_kind(&m, c, j);
-            for (int t = 0; curve != NULL && t < CURVE; t++) {
-                corpus_model at = m;
-                at.m.threshold = 0.1 * (t + 1);
-                curve[t].notices += e->notice;
-                curve[t].found += e->notice && corpus_decide(&at, c, j);
-                curve[t].counters += !e->notice;
-                curve[t].false_pos += !e->notice && corpus_decide(&at, c, j);
-            }
-            done[j] = 1;
-            if (dump != NULL && (said != e->notice || (said && strcmp(kind, e->kind) != 0)))
-                fprintf(dump, "%s %s [%s %s] %s -> %s\n", said != e->notice ? (said ? "FP" : "MISS") : "KIND", e->id,
-                        e->lang, e->platform, e->notice ? e->kind : e->counter, said ? kind : "-");
-            count(by_lang, e->lang, e, said, kind);
-            count(by_platform, e->platform, e, said, kind);
-            count(by_kind, e->notice ? e->kind : e->counter, e, said, kind);
-            count(all, "all", e, said, kind);
-        }
-        free(m.grams);
-        free(m.kinds);
+        decide_held_out(c, use, done, h);
     }
     free(use);
     free(done);
@@ -198,18 +212,8 @@ static void measure_unseen(const corpus *c)
     unsigned char *use = malloc(c->n);
     if (use == NULL) abort();
     for (size_t i = 0; i < c->n; i++) use[i] = c->e[i].file != 0;
-    corpus_model m;
-    corpus_train(&m, c, use);
-    for (size_t i = 0; i < c->n; i++) {
-        if (use[i]) continue;
-        const corpus_entry *e = &c->e[i];
-        int said = corpus_decide(&m, c, i);
-        const char *k = corpus_kind(&m, c, i);
-        count(&lang, e->lang, e, said, k);
-        count(&plat, e->platform, e, said, k);
-        count(&kind, e->notice ? e->kind : e->counter, e, said, k);
-        count(&all, "all", e, said, k);
-    }
+    decide_held_out(c, use, NULL, &(held_out){&lang, &plat, &kind, &all, NULL, NULL});
+    free(use);
     figures f = overall(&all);
     printf("UNSEEN (%d notices, %d counter-examples; the model fitted without them): recall %.3f   false positives "
            "%.3f   kind right %.3f\n",
@@ -217,9 +221,6 @@ static void measure_unseen(const corpus *c)
     print_tally("unseen: lang", &lang);
     print_tally("unseen: plat.", &plat);
     print_tally("unseen: kind", &kind);
-    free(m.grams);
-    free(m.kinds);
-    free(use);
 }
 
 int main(int argc, char **argv)
@@ -275,8 +276,8 @@ int main(int argc, char **argv)
     static group curve[CURVE];
     /* BT_CV_DUMP=FILE: every held-out (by source) miss, false positive and wrong kind, one a line */
     FILE *dump = getenv("BT_CV_DUMP") ? fopen(getenv("BT_CV_DUMP"), "w") : NULL;
-    cross_validate(&c, group_of, &s_lang, &s_plat, &s_kind, &s_all, curve, dump);
-    cross_validate(&c, lang_of, &l_lang, &l_plat, &l_kind, &l_all, NULL, NULL);
+    cross_validate(&c, group_of, &(held_out){&s_lang, &s_plat, &s_kind, &s_all, curve, dump});
+    cross_validate(&c, lang_of, &(held_out){&l_lang, &l_plat, &l_kind, &l_all, NULL, NULL});
     if (dump != NULL) fclose(dump);
     figures src = overall(&s_all), lng = overall(&l_all);
     printf("\nHELD OUT BY SOURCE   (%3zu sources, %d folds): recall %.3f   false positives %.3f   kind right %.3f\n", groups.n,

@@ -67,6 +67,23 @@ static inline void rm_tmpdirs_(void)
     for (int i = 0; i < ntmpdirs_; i++) nftw(tmpdirs_[i], rm_one_, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* The bytes of the file at path, NUL-terminated, their number in *n; an
+ * empty buffer when there is no such file. The caller frees it. */
+static inline char *test_file_bytes(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    *n = 0;
+    if (f == NULL) return calloc(1, 1);
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = calloc(1, len > 0 ? (size_t)len + 1 : 1);
+    if (b == NULL) abort();
+    if (len > 0) *n = fread(b, 1, (size_t)len, f);
+    fclose(f);
+    return b;
+}
+
 /* A fresh, empty folder under /tmp for one test, removed at exit; the caller
  * frees the path. */
 static inline char *test_tmpdir(void)

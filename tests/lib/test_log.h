@@ -3,6 +3,7 @@
 #ifndef BT_TEST_LOG_H
 #define BT_TEST_LOG_H
 
+#include "bantrail/index.h"
 #include "bantrail/vault.h"
 #include "check.h"
 
@@ -30,6 +31,21 @@ static inline int64_t test_entries(bt_vault *v)
     bt_vault_stats s;
     if (bt_vault_stats_of(v, &s) != BT_OK) abort();
     return s.entries;
+}
+
+/* How many entries an index made now, by another handle on the log in dir
+ * (as the next host after a kill), decrypts to be up to date (-1 if it
+ * cannot). It saves nothing: the snapshot on disk is what is looked at. */
+static inline int64_t test_index_reads(const char *dir)
+{
+    bt_vault *v = NULL;
+    int64_t got = -1;
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    bt_index *ix = bt_index_new();
+    if (v != NULL && bt_index_update(ix, v, 0, NULL) == BT_OK) got = bt_index_decrypted(ix);
+    bt_index_free(ix);
+    bt_vault_close(v);
+    return got;
 }
 
 #endif

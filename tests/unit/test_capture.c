@@ -722,6 +722,17 @@ static char *answers_from_log(const char *dir)
     return answers(dir, &decrypted);
 }
 
+/* Whether the index answers what the log read from scratch answers; how many
+ * entries it decrypted from the log to do so in *decrypted. */
+static int answers_agree(const char *dir, int64_t *decrypted)
+{
+    char *got = answers(dir, decrypted), *expected = answers_from_log(dir);
+    int same = strcmp(got, expected) == 0;
+    free(got);
+    free(expected);
+    return same;
+}
+
 static int file_holds(const char *path, const char *needle)
 {
     FILE *f = fopen(path, "rb");
@@ -825,22 +836,6 @@ static void old_part1(const char *dir)
     copy_file(other_dir_, dir, BT_VAULT_DB "-index-entries");
 }
 
-static char *file_bytes(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    char *b = NULL;
-    long len;
-    *n = 0;
-    if (f == NULL) return calloc(1, 1);
-    fseek(f, 0, SEEK_END);
-    len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    b = malloc((size_t)len + 1);
-    *n = fread(b, 1, (size_t)len, f);
-    fclose(f);
-    return b;
-}
-
 static long part1_size(const char *dir)
 {
     char path[600];
@@ -857,11 +852,11 @@ TEST(a_save_appends_only_the_new_entries_to_the_snapshot_and_what_it_says_is_wha
     snapshot_log(dir);
     free(answers_from_log(dir)); /* a snapshot written anew: entries 1-4 */
     snprintf(path, sizeof path, "%s/" BT_VAULT_DB "-index-entries", dir);
-    char *before = file_bytes(path, &n_before);
+    char *before = test_file_bytes(path, &n_before);
     append_more(dir, "Your account @third_one was permanently disabled.");
     free(answers(dir, &decrypted)); /* reads 5 and 6, and saves them */
     CHECK_EQ(decrypted, 2);
-    char *after = file_bytes(path, &n_after);
+    char *after = test_file_bytes(path, &n_after);
     CHECK(n_after > n_before && memcmp(before, after, n_before) == 0); /* appended: what was there is untouched */
     append_more(dir, "Your account @fourth_one was permanently disabled.");
     free(answers(dir, &decrypted)); /* and again, a third segment */
@@ -909,9 +904,9 @@ static void appended_to_another_save(const char *dir)
     copy_file(dir, other_dir_, BT_VAULT_DB "-index-entries");
     free(answers_from_log(dir)); /* save 2, written anew: another token, one segment */
     snprintf(path, sizeof path, "%s/" BT_VAULT_DB "-index-entries", dir);
-    char *fresh = file_bytes(path, &n);
+    char *fresh = test_file_bytes(path, &n);
     snprintf(path, sizeof path, "%s/" BT_VAULT_DB "-index-entries", other_dir_);
-    char *was = file_bytes(path, &m);
+    char *was = test_file_bytes(path, &m);
     snprintf(path, sizeof path, "%s/" BT_VAULT_DB "-index-entries", dir);
     FILE *f = fopen(path, "wb"); /* save 1's token (in clear) and part 0, save 2's first segment, save 1's second */
     fwrite(was, 1, 16, f);
@@ -943,26 +938,10 @@ TEST(an_appended_segment_cut_off_altered_or_of_another_save_is_set_aside)
     int64_t decrypted = 0;
     free(answers_from_log(dir));
     appended_swapped_part0(dir);
-    char *got = answers(dir, &decrypted), *expected = answers_from_log(dir);
-    CHECK_EQ(strcmp(got, expected), 0);
+    CHECK(answers_agree(dir, &decrypted));
     CHECK_EQ(decrypted, 4); /* the two appended captures (a notice and its attachment each) only */
-    free(got);
-    free(expected);
     free(dir);
     free(spare);
-}
-
-/* How many entries a new index on the log in dir decrypts to be up to date (it saves nothing). */
-static int64_t reads_past_snapshot(const char *dir)
-{
-    bt_vault *v = NULL;
-    int64_t got = -1;
-    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
-    bt_index *ix = bt_index_new();
-    if (v != NULL && bt_index_update(ix, v, 0, NULL) == BT_OK) got = bt_index_decrypted(ix);
-    bt_index_free(ix);
-    bt_vault_close(v);
-    return got;
 }
 
 TEST(a_save_in_slices_appends_a_segment_each_and_a_log_no_longer_the_one_read_gets_none)
@@ -982,18 +961,15 @@ TEST(a_save_in_slices_appends_a_segment_each_and_a_log_no_longer_the_one_read_ge
         CHECK(part1_size(dir) > size);
         size = part1_size(dir);
         CHECK_EQ(bt_index_unsaved(ix), k < 3 ? 8 - 3 * k : 0);
-        CHECK_EQ(reads_past_snapshot(dir), k < 3 ? 8 - 3 * k : 0); /* each slice a snapshot of its own */
+        CHECK_EQ(test_index_reads(dir), k < 3 ? 8 - 3 * k : 0); /* each slice a snapshot of its own */
     }
     CHECK_EQ(bt_index_save(ix, v, 3), BT_OK); /* nothing new: nothing written */
     CHECK_EQ(part1_size(dir), size);
     bt_index_free(ix);
     bt_vault_close(v);
     int64_t decrypted = 0;
-    char *got = answers(dir, &decrypted), *expected = answers_from_log(dir);
+    CHECK(answers_agree(dir, &decrypted));
     CHECK_EQ(decrypted, 0);
-    CHECK_EQ(strcmp(got, expected), 0);
-    free(got);
-    free(expected);
     /* the log replaced under the index by a copy that went another way: a slice saves nothing of it */
     remove_snapshot(dir);
     copy_file(dir, fork_dir, BT_VAULT_DB);
@@ -1022,7 +998,7 @@ static void part1_token(const char *dir, char out[33])
     char path[600];
     size_t n = 0;
     snprintf(path, sizeof path, "%s/" BT_VAULT_DB "-index-entries", dir);
-    char *b = file_bytes(path, &n);
+    char *b = test_file_bytes(path, &n);
     for (size_t i = 0; i < 16; i++) snprintf(out + 2 * i, 3, "%02x", i < n ? (unsigned char)b[i] : 0);
     free(b);
 }
@@ -1045,11 +1021,11 @@ TEST(two_processes_saving_one_snapshot_append_until_one_finds_the_file_written_b
     CHECK_EQ(bt_index_save(a, va, 0), BT_OK); /* appended: the same file, the same token */
     part1_token(dir, t1);
     CHECK_EQ(strcmp(t0, t1), 0);
-    CHECK_EQ(reads_past_snapshot(dir), 0);
+    CHECK_EQ(test_index_reads(dir), 0);
     CHECK_EQ(bt_index_save(b, vb, 0), BT_OK); /* the file no longer ends where b left it: anew */
     part1_token(dir, t2);
     CHECK(strcmp(t1, t2) != 0);
-    CHECK_EQ(reads_past_snapshot(dir), 0);
+    CHECK_EQ(test_index_reads(dir), 0);
     append_more(dir, "Your account @fourth_one was permanently disabled.");
     CHECK_EQ(bt_index_update(a, va, 0, NULL), BT_OK);
     CHECK_EQ(bt_index_save(a, va, 0), BT_OK); /* and a, in turn, finds b's file: anew again */
@@ -1060,11 +1036,8 @@ TEST(two_processes_saving_one_snapshot_append_until_one_finds_the_file_written_b
     bt_vault_close(va);
     bt_vault_close(vb);
     int64_t decrypted = 0;
-    char *got = answers(dir, &decrypted), *expected = answers_from_log(dir);
+    CHECK(answers_agree(dir, &decrypted));
     CHECK_EQ(decrypted, 0);
-    CHECK_EQ(strcmp(got, expected), 0);
-    free(got);
-    free(expected);
     free(dir);
 }
 

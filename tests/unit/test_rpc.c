@@ -11,6 +11,7 @@
 #include "bantrail/rpc.h"
 #include "bantrail/vault.h"
 #include "check.h"
+#include "test_log.h"
 
 /* Sends one request and returns the reply (the caller frees). */
 static char *ask(bt_rpc *r, const char *json, bt_err *err)
@@ -322,20 +323,6 @@ TEST(the_index_is_built_while_idle_after_unlock_in_slices_and_never_while_locked
     free(dir);
 }
 
-/* How many entries an index made now, by another handle on the log in dir (as the next host
- * after a kill), decrypts to be up to date. */
-static int64_t a_new_index_reads(const char *dir)
-{
-    bt_vault *v = NULL;
-    int64_t got = -1;
-    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
-    bt_index *ix = bt_index_new();
-    if (v != NULL && bt_index_update(ix, v, 0, NULL) == BT_OK) got = bt_index_decrypted(ix);
-    bt_index_free(ix); /* not saved: the host's snapshot is what is looked at */
-    bt_vault_close(v);
-    return got;
-}
-
 TEST(the_snapshot_is_saved_while_idle_once_enough_entries_are_new_so_a_killed_host_leaves_it_fresh)
 {
     char *dir = test_tmpdir(), path[600];
@@ -347,21 +334,21 @@ TEST(the_snapshot_is_saved_while_idle_once_enough_entries_are_new_so_a_killed_ho
         while (bt_rpc_idle_work(r)) {}
     }
     CHECK(stat(path, &sb) != 0); /* fewer new entries than that: not yet */
-    CHECK_EQ(a_new_index_reads(dir), BT_RPC_SAVE_AFTER - 1);
+    CHECK_EQ(test_index_reads(dir), BT_RPC_SAVE_AFTER - 1);
     CHECK(!capture_is_repeat(r, BT_RPC_SAVE_AFTER));
     while (bt_rpc_idle_work(r)) {}
     CHECK(stat(path, &sb) == 0);
-    CHECK_EQ(a_new_index_reads(dir), 0); /* all of it from the snapshot, r still running (then "killed") */
+    CHECK_EQ(test_index_reads(dir), 0); /* all of it from the snapshot, r still running (then "killed") */
     for (int i = 0; i < 10; i++) {
         CHECK(!capture_is_repeat(r, 1000 + i));
         while (bt_rpc_idle_work(r)) {}
     }
-    CHECK_EQ(a_new_index_reads(dir), 10); /* only those past it */
+    CHECK_EQ(test_index_reads(dir), 10); /* only those past it */
     for (int i = 10; i < BT_RPC_SAVE_AFTER; i++) {
         CHECK(!capture_is_repeat(r, 1000 + i));
         while (bt_rpc_idle_work(r)) {}
     }
-    CHECK_EQ(a_new_index_reads(dir), 0); /* saved again: appended */
+    CHECK_EQ(test_index_reads(dir), 0); /* saved again: appended */
     bt_rpc_free(r);
     free(dir);
 }

@@ -842,21 +842,6 @@ enum damage { FLIP_LAST, FLIP_MIDDLE, DROP_ROW, TRUNCATE, DAMAGE_COUNT };
 static const char *const damage_name[] = {"flip_last", "flip_middle", "drop_row", "truncate"};
 #define DAMAGE_ENTRIES 120
 
-static char *file_bytes(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    char *b = NULL;
-    long len;
-    if (f == NULL) return NULL;
-    fseek(f, 0, SEEK_END);
-    len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    b = malloc((size_t)len + 1);
-    *n = fread(b, 1, (size_t)len, f);
-    fclose(f);
-    return b;
-}
-
 /* A log of DAMAGE_ENTRIES entries ({"n":i}, each with a 1 KiB body), closed
  * (so written into the database file), then damaged as d says. */
 static char *damaged_log(enum damage d)
@@ -940,7 +925,7 @@ TEST(recover_copies_what_reads_into_a_new_log_and_keeps_the_damaged_file)
         bt_vault_stats st;
         fprintf(stderr, "  damage: %s\n", damage_name[d]);
         snprintf(path, sizeof path, "%s/%s", dir, BT_VAULT_DB);
-        before = file_bytes(path, &nb);
+        before = test_file_bytes(path, &nb);
         CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
         CHECK_EQ(bt_vault_open(&other, dir), BT_OK); /* another process's handle, open meanwhile */
         for (int i = 1; i <= DAMAGE_ENTRIES; i++) {
@@ -957,7 +942,7 @@ TEST(recover_copies_what_reads_into_a_new_log_and_keeps_the_damaged_file)
         CHECK_EQ(rec.cut, d == TRUNCATE);
         snprintf(path, sizeof path, "%s/%s", dir, rec.damaged_file);
         CHECK(strcmp(rec.damaged_file, "log.sqlite.damaged-20231114T221320Z") == 0);
-        after = file_bytes(path, &na); /* the damaged file, renamed, byte for byte */
+        after = test_file_bytes(path, &na); /* the damaged file, renamed, byte for byte */
         CHECK(before != NULL && after != NULL && na == nb && memcmp(before, after, nb) == 0);
         CHECK_EQ(bt_vault_verify(v, &r), BT_OK); /* the new log holds */
         CHECK_EQ(r.bad_id, 0);
@@ -1018,12 +1003,12 @@ TEST(recover_on_an_intact_log_changes_nothing)
     append_text(v, "{\"n\":2}");
     bt_vault_close(v);
     snprintf(path, sizeof path, "%s/%s", dir, BT_VAULT_DB);
-    before = file_bytes(path, &nb);
+    before = test_file_bytes(path, &nb);
     CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
     CHECK_EQ(bt_vault_recover(v, 1700000000, &rec), BT_OK);
     CHECK(!rec.recovered && rec.damaged_file[0] == '\0');
     bt_vault_close(v);
-    after = file_bytes(path, &na);
+    after = test_file_bytes(path, &na);
     CHECK(na == nb && memcmp(before, after, nb) == 0);
     snprintf(path, sizeof path, "%s/%s.damaged-20231114T221320Z", dir, BT_VAULT_DB);
     struct stat sb;
