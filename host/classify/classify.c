@@ -79,8 +79,8 @@ typedef struct {
 enum { BOUND_LEFT = 1, BOUND_RIGHT = 2 };
 
 /* What a scan reads of an entry before it knows that the entry's first
- * part matches where the index found it: 16 bytes in an array of their own
- * (entry is 200, and its phrase's bytes lie elsewhere again). */
+ * part matches where the index found it: 24 bytes in an array of their own
+ * (an entry is over 200, and its phrase's bytes lie elsewhere again). */
 typedef struct {
     lang_set langs;
     uint16_t len0, idx; /* part_len[0], idx */
