@@ -192,6 +192,19 @@ static size_t held_after(const bt_index *ix, int64_t id)
     return lo;
 }
 
+/* How many of the pairs held are of entries up to last (they are in entry
+ * order). */
+static size_t pairs_through(const bt_index *ix, int64_t last)
+{
+    size_t lo = 0, hi = ix->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ix->pairs[2 * mid + 1] <= last) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
 /* Writes into m (room for it) the segment of the entries held from index
  * from to index to (not included), which follow entry after (chain hash
  * after_hash), the last of them with chain hash last_hash. */
@@ -252,13 +265,7 @@ bt_err bt_index_save(bt_index *ix, bt_vault *v, int64_t max)
         if (to < ix->count) { /* what part 0 says is of the entries up to last only */
             unreadable = 0;
             for (size_t i = 0; i < to; i++) unreadable += ix->offs[i + 1] == ix->offs[i];
-            size_t lo = 0, hi = ix->n;
-            while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                if (ix->pairs[2 * mid + 1] <= last) lo = mid + 1;
-                else hi = mid;
-            }
-            pairs = lo;
+            pairs = pairs_through(ix, last);
         }
         uint64_t total = append && ix->part1_due ? ix->part1_count + (to - from) : to;
         uint64_t segs = append ? ix->seg_count + 1 : 1;
@@ -593,13 +600,9 @@ int64_t bt_index_known(bt_index *ix, bt_vault *v)
 
 bt_err bt_index_header(const bt_index *ix, int64_t id, const char **text, size_t *len)
 {
-    size_t lo = 0, hi = ix->part1_due ? 0 : ix->count;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (ix->ids[mid] < id) lo = mid + 1;
-        else hi = mid;
-    }
-    if (lo == (ix->part1_due ? 0 : ix->count) || ix->ids[lo] != id) return BT_ERR_NOT_FOUND;
+    if (ix->part1_due) return BT_ERR_NOT_FOUND; /* the summaries are not taken yet */
+    size_t lo = held_after(ix, id - 1);
+    if (lo == ix->count || ix->ids[lo] != id) return BT_ERR_NOT_FOUND;
     if (ix->offs[lo + 1] == ix->offs[lo]) return BT_ERR_CORRUPT;
     *text = ix->text + ix->offs[lo];
     *len = ix->offs[lo + 1] - ix->offs[lo];
