@@ -1881,19 +1881,6 @@ static int index_file_lock(const char *path, int how)
     return -1;
 }
 
-static int pwrite_all(int fd, const unsigned char *p, size_t n, off_t at)
-{
-    while (n > 0) {
-        ssize_t w = pwrite(fd, p, n, at);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return -1;
-        p += w;
-        n -= (size_t)w;
-        at += w;
-    }
-    return 0;
-}
-
 bt_err bt_vault_index_save(bt_vault *v, const unsigned char token[BT_VAULT_INDEX_TOKEN], uint64_t seg, uint64_t off,
                            const unsigned char *m1, size_t n1, const unsigned char *m0, size_t n0, uint64_t *end)
 {
@@ -1925,7 +1912,9 @@ bt_err bt_vault_index_save(bt_vault *v, const unsigned char token[BT_VAULT_INDEX
         crypto_aead_xchacha20poly1305_ietf_encrypt(c + head + 8 + NONCE_BYTES, NULL, m1, n1, ad, sizeof ad, NULL,
                                                    c + head + 8, key);
         /* not flushed: a snapshot cut by a crash does not open, and the index is built again */
-        if (ftruncate(fd, (off_t)off) != 0 || pwrite_all(fd, c, head + n, (off_t)off) != 0) err = BT_ERR_STORAGE;
+        if (ftruncate(fd, (off_t)off) != 0 || lseek(fd, (off_t)off, SEEK_SET) != (off_t)off ||
+            bt_file_write_all(fd, c, head + n) != 0)
+            err = BT_ERR_STORAGE;
     }
     if (err == BT_OK) { /* then part 0, which names it, under the same lock */
         randombytes_buf(c, NONCE_BYTES);
