@@ -57,8 +57,10 @@ typedef enum {
 } entry_class;
 
 /* The concepts (docs/RULES.md, "Concepts"): who is addressed, what is
- * restricted, someone else's account, and one state per kind. */
-enum { C_YOU, C_WE, C_OBJECT, C_OTHER, C_IF, C_STATE };
+ * restricted, someone else's account, a supposition, the person's own
+ * doing, a negation before or after a state, and one state per kind. */
+enum { C_YOU, C_WE, C_OBJECT, C_OTHER, C_IF, C_SELF, C_NOT, C_NOT_AFTER, C_STATE };
+#define NOT_GAP 10 /* bytes: how far a negation may stand from the state it negates */
 
 typedef struct {
     char *norm;                 /* the normalised phrase; parts point into it */
@@ -66,6 +68,7 @@ typedef struct {
     size_t part_len[PARTS_MAX];
     size_t n_parts;
     int whole_word;             /* the raw phrase ended with a space */
+    int says_not;               /* a phrase or label that holds a negation word itself ("can't post") */
     uint8_t bound[PARTS_MAX];   /* BOUND_LEFT, BOUND_RIGHT: where a part needs a word boundary */
     entry_class cls;
     int idx;                    /* kind, reason, platform, unit or month */
@@ -946,11 +949,11 @@ static void concepts_dedupe(bt_classify_rules *r, size_t first)
     r->n_entries = first + kept;
 }
 
-/* "concepts": {"you"|"we"|"object"|"other"|"if": {lang: [terms]},
+/* "concepts": {"you"|"we"|"object"|"other"|"if"|"self"|"not"|"not_after": {lang: [terms]},
  *              "state": {kind: {lang: [terms]}}} */
 static bt_err parse_concept_lists(bt_classify_rules *r, json_object *c, char *problem, size_t problem_len)
 {
-    static const char *const names[] = {"you", "we", "object", "other", "if", "state", NULL};
+    static const char *const names[] = {"you", "we", "object", "other", "if", "self", "not", "not_after", "state", NULL};
     bt_err rc;
     if (c == NULL) return BT_OK;
     if (!json_object_is_type(c, json_type_object) || !keys_known(c, names, problem, problem_len, "concepts")) {
@@ -984,8 +987,16 @@ static bt_err parse_concepts(bt_classify_rules *r, json_object *c, char *problem
 {
     size_t first = r->n_entries;
     bt_err rc = parse_concept_lists(r, c, problem, problem_len);
-    if (rc == BT_OK) concepts_dedupe(r, first);
-    return rc;
+    if (rc != BT_OK) return rc;
+    concepts_dedupe(r, first);
+    /* a negation a phrase holds is part of what it says */
+    for (size_t k = 0; k < first; k++) {
+        entry *e = &r->entries[k];
+        for (size_t q = first; q < r->n_entries && (e->cls == E_PHRASE || e->cls == E_LABEL) && !e->says_not; q++)
+            if (r->entries[q].idx == C_NOT || r->entries[q].idx == C_NOT_AFTER)
+                e->says_not = strstr(e->norm, r->entries[q].part[0]) != NULL;
+    }
+    return BT_OK;
 }
 
 /* "model": {"about": str, "bias": n, "threshold": n, "weights": {feature: n}} */
@@ -2034,12 +2045,12 @@ static void extract_facts(const bt_classify_rules *r, const char *t, size_t n, i
 typedef struct {
     int level[KINDS_MAX];
     int seen_level[5];   /* a sentence of each level was seen */
-    int full_sentences, other, addressed, first_line, hypothetical;
+    int full_sentences, other, addressed, first_line, hypothetical, own_action, negated;
     uint32_t states;
 } concepts_found;
 
 typedef struct {
-    uint32_t at, concept;
+    uint32_t at, end, concept;
     lang_set langs; /* the languages whose lists hold the term */
 } concept_hit;
 
@@ -2049,9 +2060,9 @@ typedef struct {
     size_t n, cap;
 } concept_hits;
 
-/* Adds the concept of the entry with head e found at `at`. BT_OK or
+/* Adds the concept of the entry with head e found at [at, end). BT_OK or
  * BT_ERR_NO_MEMORY. */
-static bt_err concept_add(concept_hits *c, size_t at, const entry_head *e)
+static bt_err concept_add(concept_hits *c, size_t at, size_t end, const entry_head *e)
 {
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 32;
@@ -2061,6 +2072,7 @@ static bt_err concept_add(concept_hits *c, size_t at, const entry_head *e)
         c->cap = cap;
     }
     c->h[c->n].at = (uint32_t)at;
+    c->h[c->n].end = (uint32_t)end;
     c->h[c->n].langs = e->langs;
     c->h[c->n++].concept = (uint32_t)e->idx;
     return BT_OK;
@@ -2085,8 +2097,10 @@ static inline int sentence_end(const char *t, size_t n, size_t i)
 }
 
 /* Adds what one sentence, holding the concepts in mask, says. A sentence
- * that only supposes a state ("if your account is suspended...") or asks
- * about it ("deactivate your account?") states nothing: it counts as
+ * that tells what the person did themselves ("you deactivated your
+ * account") states nothing: it counts as own_action only. One that only
+ * supposes a state ("if your account is suspended...") or asks about it
+ * ("deactivate your account?") states nothing either: it counts as
  * hypothetical only. The mask holds C_IF only for a conditional word of the
  * language most of the sentence's other concepts are words of (see
  * sentence_mask). */
@@ -2095,6 +2109,10 @@ static void concepts_close(concepts_found *cf, uint32_t mask, int sentence, int 
     uint32_t states = mask >> C_STATE;
     if (mask & (1u << C_YOU)) cf->addressed = 1;
     if (states == 0) return;
+    if (mask & (1u << C_SELF)) { /* "you deactivated your account", "you blocked this person" */
+        cf->own_action = 1;
+        return;
+    }
     if (question || (mask & (1u << C_IF))) {
         cf->hypothetical = 1;
         return;
@@ -2110,18 +2128,40 @@ static void concepts_close(concepts_found *cf, uint32_t mask, int sentence, int 
         if ((states & (1u << k)) && level > cf->level[k]) cf->level[k] = level;
 }
 
-/* The concepts of one sentence, hits[from, to), as a mask. An "if" counts only
+/* Whether h[j] (a state) is negated within hits[from, to): a "not" word ends
+ * at most NOT_GAP bytes before it ("your account is not restricted", "nicht
+ * gesperrt") or a "not_after" word starts at most NOT_GAP bytes after it
+ * ("凍結されていません"), the negation not being part of a state term
+ * ("can't post", "not allowed to use" are restrictions). */
+static int state_negated(const concept_hit *h, size_t from, size_t to, size_t j)
+{
+    for (size_t k = from; k < to; k++) {
+        int before = h[k].concept == C_NOT && h[k].end <= h[j].at && h[j].at - h[k].end <= NOT_GAP;
+        int after = h[k].concept == C_NOT_AFTER && h[k].at >= h[j].end && h[k].at - h[j].end <= NOT_GAP;
+        if (!before && !after) continue;
+        size_t m = from;
+        while (m < to && !(h[m].concept >= C_STATE && h[m].at <= h[k].at && h[k].end <= h[m].end)) m++;
+        if (m == to) return 1;
+    }
+    return 0;
+}
+
+/* The concepts of one sentence, hits[from, to), as a mask, without the
+ * states a negation denies (*negated is set when there is one). An "if" counts only
  * when it is a word of the language most of the sentence's other concepts
  * are words of (ties: any of them). Short words are other words
  * elsewhere, more so once flattened: Slovenian "če" (if) is French "ce",
  * Italian "se" (if) the Spanish reflexive, Hungarian "ha" (if) Spanish
  * "has" ("se eliminó tu publicación", "tu cuenta ha sido suspendida"
  * suppose nothing). */
-static uint32_t sentence_mask(const concept_hits *hits, size_t from, size_t to)
+static uint32_t sentence_mask(const concept_hits *hits, size_t from, size_t to, int *negated)
 {
     const concept_hit *h = hits->h;
     uint32_t mask = 0;
-    for (size_t i = from; i < to; i++) mask |= 1u << h[i].concept;
+    for (size_t i = from; i < to; i++) {
+        if (h[i].concept >= C_STATE && state_negated(h, from, to, i)) *negated = 1;
+        else mask |= 1u << h[i].concept;
+    }
     if (!(mask & (1u << C_IF))) return mask;
     uint8_t votes[LANGS_MAX] = {0};
     for (size_t i = from; i < to; i++)
@@ -2142,26 +2182,18 @@ static uint32_t sentence_mask(const concept_hits *hits, size_t from, size_t to)
     return mask & ~(1u << C_IF);
 }
 
-/* What the concepts found in t[0, n) say, sentence by sentence (sorts
- * them by place). */
+/* What the concepts found in t[0, n), in order of place, say, sentence by
+ * sentence. */
 static void concepts_read(concepts_found *cf, concept_hits *hits, const char *t, size_t n)
 {
     memset(cf, 0, sizeof *cf);
-    /* insertion sort: the index finds them in the order their first parts
-     * end, which is nearly the order of their starts */
-    for (size_t i = 1; i < hits->n; i++) {
-        concept_hit x = hits->h[i];
-        size_t j = i;
-        for (; j > 0 && hits->h[j - 1].at > x.at; j--) hits->h[j] = hits->h[j - 1];
-        hits->h[j] = x;
-    }
     size_t pos = 0, first = 0;
     int sentence = 0;
     for (size_t i = 0; i < hits->n; i++) {
         for (; pos < hits->h[i].at; pos++) {
             int end = sentence_end(t, n, pos);
             if (end) {
-                concepts_close(cf, sentence_mask(hits, first, i), sentence++, end == 2);
+                concepts_close(cf, sentence_mask(hits, first, i, &cf->negated), sentence++, end == 2);
                 first = i;
             }
         }
@@ -2169,7 +2201,7 @@ static void concepts_read(concepts_found *cf, concept_hits *hits, const char *t,
     /* the last sentence: a question if its end says so */
     int end = 0;
     for (; pos < n && !end; pos++) end = sentence_end(t, n, pos);
-    concepts_close(cf, sentence_mask(hits, first, hits->n), sentence, end == 2);
+    concepts_close(cf, sentence_mask(hits, first, hits->n, &cf->negated), sentence, end == 2);
 }
 
 /* Title and text, bounded, each normalised (the reference way if ref), on
@@ -2378,19 +2410,24 @@ static void copy_str(char *dst, size_t cap, const char *src)
 /* The evidence found in a text, entry by entry. */
 typedef struct {
     int kind_score[KINDS_MAX], lang_hits[LANGS_MAX];
-    int positive, negatives, quoted, reason, name_platform, phrases, labels;
+    int positive, negatives, quoted, negated, reason, name_platform, phrases, labels;
     size_t name_at;
 } evidence;
 
-/* Adds what entry e, found at s (only inside quotes if in_quotes), says.
- * Called in entry order (a name found at the same place as another's loses). */
-static void add_evidence(evidence *ev, const bt_classify_rules *rules, const entry *e, int in_quotes, size_t s)
+/* How a phrase or label was found: where it counts, only inside quotes, or
+ * only where a negation denies it. */
+enum { FOUND = 0, FOUND_QUOTED = 1, FOUND_NEGATED = 2 };
+
+/* Adds what entry e, found at s as `how` says, says. Called in entry order
+ * (a name found at the same place as another's loses). */
+static void add_evidence(evidence *ev, const bt_classify_rules *rules, const entry *e, int how, size_t s)
 {
     switch (e->cls) {
     case E_PHRASE:
     case E_LABEL:
-        if (in_quotes) {
-            ev->quoted = 1;
+        if (how != FOUND) {
+            if (how == FOUND_QUOTED) ev->quoted = 1;
+            else ev->negated = 1;
             break;
         }
         ev->kind_score[e->idx] += e->cls == E_PHRASE ? rules->w_phrase : rules->w_label;
@@ -2424,31 +2461,76 @@ static int quoted_at(size_t qn, size_t outside, size_t s, size_t end)
     return (qn & 1) && outside - (end - s) >= 40;
 }
 
+/* Whether phrase or label e, found at t[s, end), is denied by a negation
+ * (hits: the concepts, in order of place): a "not" word inside it or
+ * ending at most NOT_GAP bytes before it ("your account is not
+ * restricted", "has not been suspended"), or a "not_after" word inside it
+ * or starting at most NOT_GAP bytes after it ("정지되지 않았습니다"). A
+ * phrase that holds a negation word itself ("you can't post") is what it
+ * says. */
+static int negated_at(const concept_hits *hits, const entry *e, size_t s, size_t end)
+{
+    if (e->says_not || (e->cls != E_PHRASE && e->cls != E_LABEL)) return 0;
+    size_t lo = 0, hi = hits->n, from = s > NOT_GAP + PHRASE_MAX ? s - NOT_GAP - PHRASE_MAX : 0;
+    while (lo < hi) { /* the first hit at or after from */
+        size_t mid = lo + (hi - lo) / 2;
+        if (hits->h[mid].at < from) lo = mid + 1;
+        else hi = mid;
+    }
+    for (size_t i = lo; i < hits->n && hits->h[i].at < end + NOT_GAP; i++) {
+        const concept_hit *h = &hits->h[i];
+        if (h->concept == C_NOT && h->end + NOT_GAP >= s && h->end <= end) return 1;
+        if (h->concept == C_NOT_AFTER && h->at >= s && h->at <= end + NOT_GAP) return 1;
+    }
+    return 0;
+}
+
+/* How phrase or label e, found at t[s, end) with qn '"' before it, counts. */
+static int found_how(const concept_hits *hits, const entry *e, size_t qn, size_t outside, size_t s, size_t end)
+{
+    if (e->cls != E_PHRASE && e->cls != E_LABEL) return FOUND;
+    return quoted_at(qn, outside, s, end) ? FOUND_QUOTED : negated_at(hits, e, s, end) ? FOUND_NEGATED : FOUND;
+}
+
+/* Puts the concepts found in order of place. Insertion sort: the index finds
+ * them in the order their first parts end, which is nearly that. */
+static void hits_sort(concept_hits *hits)
+{
+    for (size_t i = 1; i < hits->n; i++) {
+        concept_hit x = hits->h[i];
+        size_t j = i;
+        for (; j > 0 && hits->h[j - 1].at > x.at; j--) hits->h[j] = hits->h[j - 1];
+        hits->h[j] = x;
+    }
+}
+
 /* The reference way: each entry searched for in the whole text, in turn;
  * each concept word in t[0, head) wherever it occurs. BT_OK or
  * BT_ERR_NO_MEMORY. */
 static bt_err gather_reference(evidence *ev, concept_hits *ch, const bt_classify_rules *rules, const char *t,
                                size_t n, size_t outside, size_t head)
 {
+    for (size_t k = 0; k < rules->n_entries; k++) { /* concepts first: a negation is one */
+        const entry *e = &rules->entries[k];
+        size_t s = 0, end = 0;
+        for (size_t from = 0; e->cls == E_CONCEPT && find_entry(t, head, e, from, &s, &end); from = s + 1)
+            if (concept_add(ch, s, end, &rules->heads[k]) != BT_OK) return BT_ERR_NO_MEMORY;
+    }
+    hits_sort(ch);
     for (size_t k = 0; k < rules->n_entries; k++) {
         const entry *e = &rules->entries[k];
         size_t s = 0, end = 0, from = 0;
-        int found = 0, in_quotes = 0;
-        if (e->cls == E_CONCEPT) {
-            for (; find_entry(t, head, e, from, &s, &end); from = s + 1)
-                if (concept_add(ch, s, &rules->heads[e - rules->entries]) != BT_OK) return BT_ERR_NO_MEMORY;
-            continue;
-        }
+        int found = 0, how = FOUND;
         if (!is_scored(e)) continue;
         while (find_entry(t, n, e, from, &s, &end)) {
             size_t qn = 0;
             for (size_t i = 0; i < s; i++) qn += t[i] == '"';
-            in_quotes = quoted_at(qn, outside, s, end);
+            how = found_how(ch, e, qn, outside, s, end);
             found = 1;
-            if (!in_quotes || e->cls == E_NEG || e->cls == E_NAME || e->cls == E_REASON) break;
+            if (how == FOUND || e->cls == E_NEG || e->cls == E_NAME || e->cls == E_REASON) break;
             from = s + 1;
         }
-        if (found) add_evidence(ev, rules, e, in_quotes, s);
+        if (found) add_evidence(ev, rules, e, how, s);
     }
     return BT_OK;
 }
@@ -2460,7 +2542,7 @@ static bt_err gather_reference(evidence *ev, concept_hits *ch, const bt_classify
  * matches. An entry that cannot match any more is closed too. Where the
  * match that decided starts is kept apart (at[], written before it is
  * read). */
-enum { HIT_NONE, HIT_QUOTED, HIT_DONE, HIT_STATE = 3, HIT_CLOSED = 4 };
+enum { HIT_NONE, HIT_QUOTED = FOUND_QUOTED, HIT_NEGATED = FOUND_NEGATED, HIT_DONE, HIT_STATE = 3, HIT_CLOSED = 4 };
 
 /* A place where a first part ends: the automaton's state there, and i. */
 typedef struct {
@@ -2513,7 +2595,7 @@ static bt_err gather_indexed(evidence *ev, concept_hits *ch, const bt_classify_r
                     if (i < head &&
                         (h->n_parts == 1 ? boundary_ok(t, head, s, end, h->bound0, h->whole_word)
                                          : match_at(t, head, &rules->entries[a->out[o]], s, &end, NULL) == 1) &&
-                        concept_add(ch, s, h) != BT_OK)
+                        concept_add(ch, s, end, h) != BT_OK)
                         goto done;
                     continue;
                 }
@@ -2533,6 +2615,7 @@ static bt_err gather_indexed(evidence *ev, concept_hits *ch, const bt_classify_r
         ends[n_ends++].i = (uint32_t)i;
     }
 
+    hits_sort(ch);
     for (size_t x = 0; x < n_ends; x++) {
         for (uint32_t node = outputs_at(a, ends[x].state); node != 0; node = a->outs[node].dict) {
             const ac_out *nd = &a->outs[node];
@@ -2548,15 +2631,14 @@ static bt_err gather_indexed(evidence *ev, concept_hits *ch, const bt_classify_r
                 while (qpos > s) qn -= t[--qpos] == '"';
                 if (hits[k] == HIT_NONE) found[n_found++] = k;
                 at[k] = (uint32_t)s;
-                hits[k] = quoted_at(qn, outside, s, end) && (e->cls == E_PHRASE || e->cls == E_LABEL)
-                              ? HIT_QUOTED
-                              : HIT_DONE | HIT_CLOSED;
+                int how = found_how(ch, e, qn, outside, s, end);
+                hits[k] = how == FOUND ? HIT_DONE | HIT_CLOSED : (uint8_t)how;
             }
         }
     }
     qsort(found, n_found, sizeof *found, cmp_u32); /* evidence is added in entry order */
     for (size_t i = 0; i < n_found; i++)
-        add_evidence(ev, rules, &rules->entries[found[i]], (hits[found[i]] & HIT_STATE) == HIT_QUOTED, at[found[i]]);
+        add_evidence(ev, rules, &rules->entries[found[i]], (hits[found[i]] & HIT_STATE) == HIT_DONE ? FOUND : hits[found[i]] & HIT_STATE, at[found[i]]);
     rc = BT_OK;
 done:
     free(hits);
@@ -2653,6 +2735,8 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
     f[F_state_first_line] = (float)cf.first_line;
     f[F_negative_full] = ev.negatives > 0 && cf.seen_level[4];
     f[F_hypothetical] = (float)cf.hypothetical;
+    f[F_negated] = (float)(cf.negated || ev.negated);
+    f[F_own_action] = (float)cf.own_action;
     double grams;
     int gram_kind;
     if ((rc = ngrams_score(rules, t, n, &grams, &gram_kind)) != BT_OK) goto done;

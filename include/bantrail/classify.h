@@ -29,7 +29,7 @@ typedef struct bt_classify_rules bt_classify_rules;
     X(phrase) X(label) X(path) X(named) X(negative) X(quoted) X(short_text) X(long_text)           \
     X(concept_full) X(concept_addressed) X(concept_object) X(concept_bare) X(full_sentences)       \
     X(other_account) X(addressed) X(reason) X(appeal_state) X(state_kinds) X(state_first_line)    \
-    X(negative_full) X(hypothetical) X(ngrams)
+    X(negative_full) X(hypothetical) X(negated) X(own_action) X(ngrams)
 #define BT_CLASSIFY_COUNT_FEATURE(name) +1
 enum { BT_CLASSIFY_FEATURES = 0 BT_CLASSIFY_FEATURE_LIST(BT_CLASSIFY_COUNT_FEATURE) };
 

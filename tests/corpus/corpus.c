@@ -338,7 +338,7 @@ const char *corpus_kind(const corpus_model *m, const corpus *c, size_t i)
     return best < 0 ? "" : c->kinds[best];
 }
 
-int corpus_decide(const corpus_model *m, const corpus *c, size_t i)
+int corpus_decide(const corpus_model *m, const corpus *c, size_t i, int *percent)
 {
     float x[BT_CLASSIFY_FEATURES];
     const corpus_entry *e = &c->e[i];
@@ -347,7 +347,7 @@ int corpus_decide(const corpus_model *m, const corpus *c, size_t i)
     memcpy(x, e->c.features, sizeof x);
     for (size_t k = 0; k < e->n_grams; k++) sum += m->grams[e->grams[k]];
     x[nf] = (float)sum;
-    return bt_classify_model_decide(&m->m, x, NULL) && corpus_kind(m, c, i)[0] != '\0'; /* as classify() */
+    return bt_classify_model_decide(&m->m, x, percent) && corpus_kind(m, c, i)[0] != '\0'; /* as classify() */
 }
 
 /* s as a JSON string (the n-grams are valid UTF-8: the classifier's

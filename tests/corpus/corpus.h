@@ -52,9 +52,10 @@ void corpus_free(corpus *c);
  * are of one kind. The caller frees m->grams and m->kinds. */
 void corpus_train(corpus_model *m, const corpus *c, const unsigned char *use);
 
-/* The model's decision on entry i: 1 a notice, 0 not; and its kind (as
- * the classifier decides it, with this model's n-grams). */
-int corpus_decide(const corpus_model *m, const corpus *c, size_t i);
+/* The model's decision on entry i: 1 a notice, 0 not (and, if percent is
+ * given, its probability in percent); and its kind (as the classifier
+ * decides it, with this model's n-grams). */
+int corpus_decide(const corpus_model *m, const corpus *c, size_t i, int *percent);
 const char *corpus_kind(const corpus_model *m, const corpus *c, size_t i);
 
 /* The model as the rules file's "model" member, on one line. */

@@ -137,20 +137,20 @@ static void decide_held_out(const corpus *c, const unsigned char *use, unsigned 
     for (size_t j = 0; j < c->n; j++) {
         if (use[j]) continue;
         const corpus_entry *e = &c->e[j];
-        int said = corpus_decide(&m, c, j);
+        int percent, said = corpus_decide(&m, c, j, &percent);
         const char *kind = corpus_kind(&m, c, j);
         for (int t = 0; h->curve != NULL && t < CURVE; t++) {
             corpus_model at = m;
             at.m.threshold = 0.1 * (t + 1);
             h->curve[t].notices += e->notice;
-            h->curve[t].found += e->notice && corpus_decide(&at, c, j);
+            h->curve[t].found += e->notice && corpus_decide(&at, c, j, NULL);
             h->curve[t].counters += !e->notice;
-            h->curve[t].false_pos += !e->notice && corpus_decide(&at, c, j);
+            h->curve[t].false_pos += !e->notice && corpus_decide(&at, c, j, NULL);
         }
         if (done != NULL) done[j] = 1;
         if (h->dump != NULL && (said != e->notice || (said && strcmp(kind, e->kind) != 0)))
-            fprintf(h->dump, "%s %s [%s %s] %s -> %s\n", said != e->notice ? (said ? "FP" : "MISS") : "KIND", e->id,
-                    e->lang, e->platform, e->notice ? e->kind : e->counter, said ? kind : "-");
+            fprintf(h->dump, "%s %s [%s %s] p=%d%% %s -> %s\n", said != e->notice ? (said ? "FP" : "MISS") : "KIND",
+                    e->id, e->lang, e->platform, percent, e->notice ? e->kind : e->counter, said ? kind : "-");
         count(h->by_lang, e->lang, e, said, kind);
         count(h->by_platform, e->platform, e, said, kind);
         count(h->by_kind, e->notice ? e->kind : e->counter, e, said, kind);
@@ -322,7 +322,7 @@ int main(int argc, char **argv)
     int same = fabs(shipped->bias - fitted.m.bias) < 2e-4;
     for (size_t i = 0; i < BT_CLASSIFY_FEATURES; i++) same &= fabs(shipped->w[i] - fitted.m.w[i]) < 2e-4;
     for (size_t i = 0; i < c.n; i++) /* the shipped n-gram weights: the same decisions and kinds */
-        same &= corpus_decide(&fitted, &c, i) == c.e[i].c.notice &&
+        same &= corpus_decide(&fitted, &c, i, NULL) == c.e[i].c.notice &&
                 (!c.e[i].c.notice || strcmp(corpus_kind(&fitted, &c, i), c.e[i].c.kind) == 0);
     free(fitted.grams);
     free(fitted.kinds);

@@ -332,11 +332,14 @@ static bt_classify_rules *concept_rules(void)
     bt_classify_rules *r = NULL;
     const char *json =
         "{\"version\":1,\"kind_priority\":[\"appeal_reinstated\",\"suspension\"],"
-        "\"dominant_kinds\":[\"appeal_reinstated\"],\"platforms\":{},\"kinds\":{},"
+        "\"dominant_kinds\":[\"appeal_reinstated\"],\"platforms\":{},"
+        "\"kinds\":{\"suspension\":{\"en\":[\"your account * suspended\",\"you can't * while your account\"]}},"
         "\"concepts\":{\"you\":{\"en\":[\"your\",\"you \"],\"sl\":[\"vaš\"],\"es\":[\"tu \"]},\"we\":{\"en\":[\"we \"]},"
         "\"object\":{\"en\":[\"account\"],\"fr\":[\"compte\"],\"es\":[\"cuenta\"],\"sl\":[\"račun\"]},"
         "\"other\":{\"en\":[\"this account\"]},\"if\":{\"en\":[\"if \"],\"sl\":[\"če \"],\"it\":[\"se \"]},"
-        "\"state\":{\"suspension\":{\"en\":[\"suspend\",\"banned\"]},\"appeal_reinstated\":{\"en\":[\"reinstated\"]}}},"
+        "\"self\":{\"en\":[\"you deactivated\",\"you blocked\"]},\"not\":{\"en\":[\"not \",\"n't \"]},\"not_after\":{\"ja\":[\"ていません\"]},"
+        "\"state\":{\"suspension\":{\"en\":[\"suspend\",\"banned\",\"can't post\",\"deactivated\"],\"ja\":[\"凍結\"]},"
+        "\"appeal_reinstated\":{\"en\":[\"reinstated\"]}}},"
         "\"model\":{\"bias\":-2,\"weights\":{\"concept_full\":4,\"other_account\":-5}}}";
     char problem[160];
     if (bt_classify_rules_parse(&r, json, strlen(json), problem, sizeof problem) != BT_OK)
@@ -392,6 +395,27 @@ TEST(concepts_count_when_they_meet_in_one_sentence)
     CHECK(feature(&c, "hypothetical") == 0 && feature(&c, "concept_object") == 1);
     c = with(r, "Se suspendió tu cuenta."); /* Italian "se" is "if", Spanish "se" is not */
     CHECK(c.notice == 1 && feature(&c, "hypothetical") == 0 && feature(&c, "concept_full") == 1);
+    /* what the person did themselves states nothing */
+    c = with(r, "You deactivated your account. Log in to reactivate it.");
+    CHECK(c.notice == 0 && feature(&c, "concept_full") == 0 && feature(&c, "own_action") == 1);
+    c = with(r, "We deactivated your account. Log in to appeal.");
+    CHECK(c.notice == 1 && feature(&c, "concept_full") == 1 && feature(&c, "own_action") == 0);
+    /* a negation just before a state (or, in Japanese, just after it) denies it, and the phrase around it */
+    c = with(r, "Your account is not suspended. All good!");
+    CHECK(c.notice == 0 && feature(&c, "concept_full") == 0 && feature(&c, "phrase") == 0 && feature(&c, "negated") == 1);
+    c = with(r, "Your account has been suspended. All good!");
+    CHECK(c.notice == 1 && feature(&c, "phrase") == 1 && feature(&c, "negated") == 0);
+    c = with(r, "アカウントは凍結されていません");
+    CHECK(feature(&c, "concept_object") == 0 && feature(&c, "concept_bare") == 0 && feature(&c, "negated") == 1);
+    c = with(r, "アカウントは凍結されました");
+    CHECK(feature(&c, "concept_bare") == 1 && feature(&c, "negated") == 0);
+    /* a negation after the state, further before it, or part of a state or a phrase denies nothing */
+    c = with(r, "Your account was suspended and you can't appeal.");
+    CHECK(c.notice == 1 && feature(&c, "phrase") == 1 && feature(&c, "negated") == 0);
+    c = with(r, "We could not find it, and after review your account is suspended.");
+    CHECK(c.notice == 1 && feature(&c, "concept_full") == 1 && feature(&c, "negated") == 0);
+    c = with(r, "You can't post for 24 hours. You can't comment while your account is suspended.");
+    CHECK(c.notice == 1 && feature(&c, "concept_full") == 1 && feature(&c, "phrase") == 2 && feature(&c, "negated") == 0);
     bt_classify_rules_free(r);
 }
 
