@@ -1025,9 +1025,22 @@ static int cmd_classify(const char *url, const char *title, const char *lang)
         fprintf(stderr, "bantrail: %s\n", bt_err_message(err));
         return 2;
     }
+    /* what the decision was made from, for rule writers: each feature that is not 0 */
+    json_object *evidence = json_object_new_object();
+    for (size_t i = 0; evidence != NULL && i < BT_CLASSIFY_FEATURES; i++)
+        if (c.features[i] != 0) {
+            char shown[32];
+            snprintf(shown, sizeof shown, "%.3g", c.features[i]);
+            json_object_object_add(evidence, bt_classify_feature_names[i], json_object_new_double_s(c.features[i], shown));
+        }
     if (opt_json) {
         json_object *o = bt_classify_to_json(&c);
-        if (o == NULL) return 2;
+        if (o == NULL || evidence == NULL) {
+            json_object_put(o);
+            json_object_put(evidence);
+            return 2;
+        }
+        json_object_object_add(o, "evidence", evidence);
         print_json(o);
         json_object_put(o);
     } else {
@@ -1043,6 +1056,10 @@ static int cmd_classify(const char *url, const char *title, const char *lang)
         }
         for (size_t i = 0; i < c.facts.n_dates; i++) printf("Date:      %s\n", c.facts.dates[i]);
         if (c.facts.days_left >= 0) printf("Days left: %ld\n", c.facts.days_left);
+        printf("Evidence: ");
+        json_object_object_foreach(evidence, name, value) printf(" %s %s", name, json_object_to_json_string(value));
+        putchar('\n');
+        json_object_put(evidence);
     }
     return c.notice ? 0 : 1;
 }

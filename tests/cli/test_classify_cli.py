@@ -1,6 +1,6 @@
 """`bantrail classify`: the classifier on stdin's text. Exit 0 for a notice,
-1 for not a notice, 2 for an error; --json prints the documented fields;
-no log is opened or created."""
+1 for not a notice, 2 for an error; --json prints the documented fields and
+the evidence; no log is opened or created."""
 import json
 import os
 import shutil
@@ -35,6 +35,18 @@ class Classify(unittest.TestCase):
         self.assertIsNone(r["reason"])
         self.assertEqual(r["facts"]["dates"], ["2022-10-31"])
         self.assertEqual(r["facts"]["days_left"], 30)
+
+    def test_the_evidence_says_what_the_decision_was_made_from(self):
+        r = json.loads(self.run_classify("We suspended your account. Learn more.", "--json").stdout)
+        self.assertEqual(r["evidence"]["concept_full"], 1)
+        self.assertNotIn("negated", r["evidence"])
+        r = json.loads(self.run_classify("Your account is not suspended. All good!", "--json").stdout)
+        self.assertIs(r["notice"], False)
+        self.assertEqual(r["evidence"]["negated"], 1)
+        self.assertNotIn("concept_full", r["evidence"])
+        out = self.run_classify("Your account is not suspended. All good!")
+        self.assertIn(b"Evidence:  ", out.stdout)
+        self.assertIn(b" negated 1", out.stdout)
 
     def test_a_news_story_exits_1(self):
         out = self.run_classify("Many users reported that their accounts were suspended on Monday, "
