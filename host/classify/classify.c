@@ -2047,6 +2047,7 @@ typedef struct {
     int seen_level[5];   /* a sentence of each level was seen */
     int full_sentences, other, addressed, first_line, hypothetical, own_action, negated;
     uint32_t states;
+    int first_at[KINDS_MAX]; /* the first sentence stating each kind */
 } concepts_found;
 
 typedef struct {
@@ -2124,8 +2125,10 @@ static void concepts_close(concepts_found *cf, uint32_t mask, int sentence, int 
     if ((mask & (1u << C_OTHER)) && !(mask & (1u << C_YOU))) cf->other = 1;
     if (sentence == 0) cf->first_line = 1;
     cf->states |= states;
-    for (int k = 0; k < KINDS_MAX; k++)
+    for (int k = 0; k < KINDS_MAX; k++) {
         if ((states & (1u << k)) && level > cf->level[k]) cf->level[k] = level;
+        if ((states & (1u << k)) && sentence < cf->first_at[k]) cf->first_at[k] = sentence;
+    }
 }
 
 /* Whether h[j] (a state) is negated within hits[from, to): a "not" word ends
@@ -2187,6 +2190,7 @@ static uint32_t sentence_mask(const concept_hits *hits, size_t from, size_t to, 
 static void concepts_read(concepts_found *cf, concept_hits *hits, const char *t, size_t n)
 {
     memset(cf, 0, sizeof *cf);
+    for (int k = 0; k < KINDS_MAX; k++) cf->first_at[k] = INT_MAX;
     size_t pos = 0, first = 0;
     int sentence = 0;
     for (size_t i = 0; i < hits->n; i++) {
@@ -2772,14 +2776,18 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
     }
 
     /* The kind: a phrase outweighs a sentence of concepts; an appeal answer
-     * wins when a phrase says so; with no such evidence, the kind the text's
-     * n-grams point to. */
+     * wins when a phrase says so, and ties; between restrictions, a tie goes
+     * to the kind stated first (the heading says what it is: "Action
+     * blocked", then "your account is restricted from..."), then to priority;
+     * with no such evidence, the kind the text's n-grams point to. */
     int best = -1, total[KINDS_MAX];
     for (size_t k = 0; k < rules->n_kinds; k++) total[k] = 2 * ev.kind_score[k] + cf.level[k];
     for (int pass = 1; pass >= 0 && best < 0; pass--) /* dominant kinds first */
         for (size_t k = 0; k < rules->n_kinds; k++) /* priority order breaks ties */
             if (total[k] > 0 && (pass == 0 || (rules->dominant[k] && ev.kind_score[k] > 0)) &&
-                (best < 0 || total[k] > total[best]))
+                (best < 0 || total[k] > total[best] ||
+                 (total[k] == total[best] && !rules->dominant[k] && !rules->dominant[best] &&
+                  cf.first_at[k] < cf.first_at[best])))
                 best = (int)k;
     if (best >= 0) copy_str(out->evidence_kind, sizeof out->evidence_kind, rules->kinds[best]);
     if (best < 0) best = gram_kind;

@@ -331,7 +331,7 @@ static bt_classify_rules *concept_rules(void)
 {
     bt_classify_rules *r = NULL;
     const char *json =
-        "{\"version\":1,\"kind_priority\":[\"appeal_reinstated\",\"suspension\"],"
+        "{\"version\":1,\"kind_priority\":[\"appeal_reinstated\",\"suspension\",\"temporary_restriction\"],"
         "\"dominant_kinds\":[\"appeal_reinstated\"],\"platforms\":{},"
         "\"kinds\":{\"suspension\":{\"en\":[\"your account * suspended\",\"you can't * while your account\"]}},"
         "\"concepts\":{\"you\":{\"en\":[\"your\",\"you \"],\"sl\":[\"vaš\"],\"es\":[\"tu \"]},\"we\":{\"en\":[\"we \"]},"
@@ -339,7 +339,7 @@ static bt_classify_rules *concept_rules(void)
         "\"other\":{\"en\":[\"this account\"]},\"if\":{\"en\":[\"if \"],\"sl\":[\"če \"],\"it\":[\"se \"]},"
         "\"self\":{\"en\":[\"you deactivated\",\"you blocked\"]},\"not\":{\"en\":[\"not \",\"n't \"]},\"not_after\":{\"ja\":[\"ていません\"]},"
         "\"state\":{\"suspension\":{\"en\":[\"suspend\",\"banned\",\"can't post\",\"deactivated\"],\"ja\":[\"凍結\"]},"
-        "\"appeal_reinstated\":{\"en\":[\"reinstated\"]}}},"
+        "\"temporary_restriction\":{\"en\":[\"limited\"]},\"appeal_reinstated\":{\"en\":[\"reinstated\"]}}},"
         "\"model\":{\"bias\":-2,\"weights\":{\"concept_full\":4,\"other_account\":-5}}}";
     char problem[160];
     if (bt_classify_rules_parse(&r, json, strlen(json), problem, sizeof problem) != BT_OK)
@@ -372,6 +372,13 @@ TEST(concepts_count_when_they_meet_in_one_sentence)
     CHECK(c.notice == 0 && feature(&c, "concept_object") == 1 && feature(&c, "other_account") == 1);
     /* the kind whose state is said best wins */
     c = with(r, "We reinstated your account. It was suspended.");
+    CHECK(c.notice == 1 && strcmp(c.kind, "appeal_reinstated") == 0);
+    /* between restrictions said as well, the one stated first; an appeal answer wins a tie wherever it is */
+    c = with(r, "Your account is limited. We suspended your account from live video.");
+    CHECK(c.notice == 1 && strcmp(c.kind, "temporary_restriction") == 0);
+    c = with(r, "Your account was suspended. Your account is limited to your followers.");
+    CHECK(c.notice == 1 && strcmp(c.kind, "suspension") == 0);
+    c = with(r, "We suspended your account. We reinstated your account.");
     CHECK(c.notice == 1 && strcmp(c.kind, "appeal_reinstated") == 0);
     /* "you " must end at a word's end: "youth" is not the person */
     c = with(r, "Youth account suspended");
