@@ -60,7 +60,7 @@ typedef enum {
  * restricted, someone else's account, a supposition, the person's own
  * doing, a negation before or after a state, and one state per kind. */
 enum { C_YOU, C_WE, C_OBJECT, C_OTHER, C_IF, C_SELF, C_NOT, C_NOT_AFTER, C_STATE };
-#define NOT_GAP 10 /* bytes: how far a negation may stand from the state it negates */
+#define NOT_GAP 25 /* bytes: how far a negation may stand from the state it negates (docs/RULES.md) */
 
 typedef struct {
     char *norm;                 /* the normalised phrase; parts point into it */
