@@ -200,23 +200,32 @@ bt_err bt_inbox_put(bt_capture *c, const char *sealed, size_t len, int64_t now, 
 typedef struct {
     bt_vault *v;
     json_object *pending; /* entry id (as key) -> id */
+    int64_t after;        /* the index's reads: only those after it are the scan's */
 } pending_ctx;
+
+/* Notes what entry id (its header head, NULL when it did not read) says of
+ * the boxes: kept (sealed_capture), or done (sealed_done "of" one). */
+static int note_box(void *ctx, int64_t id, json_object *head)
+{
+    pending_ctx *p = ctx;
+    const char *type = bt_json_str(head, "type");
+    char key[24];
+    if (id <= p->after || type == NULL) return 0;
+    if (!strcmp(type, BT_REC_SEALED_CAPTURE)) {
+        snprintf(key, sizeof key, "%lld", (long long)id);
+        json_object_object_add(p->pending, key, json_object_new_int64(id));
+    } else if (!strcmp(type, BT_REC_SEALED_DONE)) {
+        snprintf(key, sizeof key, "%lld", (long long)bt_json_int_or(head, "of", 0));
+        json_object_object_del(p->pending, key);
+    }
+    return 0;
+}
 
 static int find_pending(void *ctx, const bt_vault_entry_info *e)
 {
     pending_ctx *p = ctx;
     json_object *head = NULL;
-    char key[24];
-    if (bt_record_read(p->v, e->id, &head) == BT_OK) {
-        const char *type = bt_json_str(head, "type");
-        if (type != NULL && !strcmp(type, BT_REC_SEALED_CAPTURE)) {
-            snprintf(key, sizeof key, "%lld", (long long)e->id);
-            json_object_object_add(p->pending, key, json_object_new_int64(e->id));
-        } else if (type != NULL && !strcmp(type, BT_REC_SEALED_DONE)) {
-            snprintf(key, sizeof key, "%lld", (long long)bt_json_int_or(head, "of", 0));
-            json_object_object_del(p->pending, key);
-        }
-    }
+    if (bt_record_read(p->v, e->id, &head) == BT_OK) note_box(p, e->id, head);
     json_object_put(head);
     return 0;
 }
@@ -248,18 +257,32 @@ static int deliver(bt_capture *c, int64_t id, int64_t now) /* 1 stored, 0 taken 
 
 /* A box that fails stays pending. The mark "sealed_scanned" keeps where the
  * last scan could stop: the entry before the first box still pending, else
- * the last entry it read. */
-int bt_inbox_expand_pending(bt_capture *c, int64_t now)
+ * the last entry it read. The scan reads the entries after the mark: those
+ * the index holds (it has no headers of them, only their projections, whose
+ * part 1 is costly to take at once) itself, and those after the index's
+ * last through the index as it catches up, when the index holds the
+ * entries up to the mark; what is left (no such index, or it stopped) itself. */
+int bt_inbox_expand_pending(bt_capture *c, bt_index *ix, int64_t now)
 {
     bt_vault *v = bt_capture_vault(c);
-    pending_ctx p = {v, NULL};
-    int64_t from = 0, last;
+    pending_ctx p = {v, NULL, 0};
+    int64_t from = 0, last, held;
     int done = 0;
     /* locked, no header reads: the scan would pass over the boxes and mark them scanned */
     if (bt_vault_state_of(v) == BT_VAULT_LOCKED) return 0;
     bt_vault_mark(v, "sealed_scanned", &from);
     p.pending = json_object_new_object();
-    if (bt_vault_entries(v, from, INT_MAX, find_pending, &p, &last) != BT_OK) last = from;
+    held = ix != NULL ? bt_index_start(ix, v) : 0;
+    last = from;
+    if (held > from && (bt_vault_entries(v, from, held - from < INT_MAX ? (int)(held - from) : INT_MAX, find_pending,
+                                         &p, &last) != BT_OK || last < held))
+        held = 0; /* not read to there: the rest read here too */
+    if (held > 0 && held >= from) {
+        p.after = held;
+        if (bt_index_read_new(ix, v, note_box, &p) == BT_OK && bt_index_last(ix) > last) last = bt_index_last(ix);
+        p.after = 0;
+    }
+    if (bt_vault_entries(v, last, INT_MAX, find_pending, &p, &last) != BT_OK) last = from;
     int64_t scanned = last;
     json_object_object_foreach(p.pending, key, val) {
         (void)key;
@@ -270,5 +293,6 @@ int bt_inbox_expand_pending(bt_capture *c, int64_t now)
     }
     json_object_put(p.pending);
     if (scanned != from) bt_vault_set_mark(v, "sealed_scanned", scanned);
+    if (held > 0 && done > 0) (void)bt_index_read_new(ix, v, NULL, NULL); /* what the boxes became, while in hand */
     return done;
 }

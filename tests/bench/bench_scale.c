@@ -23,9 +23,10 @@
  * the idle work that saves the snapshot after 100 new captures (appending
  * their segment); lock after 50 more; get at once
  * after a host that captured 1,010 notices unlocked was killed (it saved
- * while idle every BT_RPC_SAVE_AFTER); get at once after another process
- * appended 10, then 1,010 captures past the snapshot while the log was
- * locked (those must be decrypted); the index built while idle with no
+ * while idle every BT_RPC_SAVE_AFTER); the unlock and get at once after it
+ * when another process appended 10, then 1,010 captures past the snapshot
+ * while the log was locked, then kept 1,010 sealed boxes (the unlock's scan
+ * for boxes decrypts those entries, through the index); the index built while idle with no
  * snapshot (as before snapshots), beside what it is made of: every header
  * read, checked and decrypted, and one header parsed and summarised as
  * many times. */
@@ -40,6 +41,7 @@
 #include <unistd.h>
 
 #include "bantrail/capture.h"
+#include "bantrail/inbox.h"
 #include "bantrail/records.h"
 #include "bantrail/rpc.h"
 #include "bantrail/vault.h"
@@ -120,6 +122,35 @@ static void build_more(const char *dir, int n, int k)
         bt_capture_in in = {"https://x.com/account/suspended", text, "Suspended", "en", NULL, NULL, NULL, 1};
         bt_capture_out out;
         if (bt_capture_notice(c, &in, 1700000000 + (int64_t)i * 60, &out, NULL) != BT_OK) exit(2);
+    }
+    if (bt_vault_batch_end(v, 1) != BT_OK) exit(2);
+    bt_capture_free(c);
+    bt_vault_close(v);
+}
+
+/* Keeps k sealed boxes (captures, as the extension seals them while the host is away) through a
+ * handle of its own with the log locked: sealed_capture entries, delivered at the next unlock. */
+static void keep_boxes(const char *dir, int n, int k)
+{
+    bt_vault *v = NULL;
+    bt_capture *c = NULL;
+    char text[2100], msg[2600];
+    if (bt_vault_open(&v, dir) != BT_OK || bt_capture_new(&c, v) != BT_OK || bt_vault_batch_begin(v) != BT_OK) exit(2);
+    for (int i = n; i < n + k; i++) {
+        int len = snprintf(text, sizeof text, "We suspended your account @boxed%d for violating our terms. ", i);
+        for (; len < 2000; len++) text[len] = (char)('a' + (i + len) % 26);
+        text[len] = '\0';
+        size_t m = (size_t)snprintf(msg, sizeof msg, "{\"v\":1,\"capture\":{\"url\":\"https://x.com/account/suspended\","
+                                    "\"text\":\"%s\",\"title\":\"Suspended\",\"lang\":\"en\"}}", text);
+        unsigned char box[2600 + crypto_box_SEALBYTES];
+        char b64[sodium_base64_ENCODED_LEN(sizeof box, sodium_base64_VARIANT_ORIGINAL)];
+        crypto_box_seal(box, (const unsigned char *)msg, m, bt_vault_public_key(v));
+        sodium_bin2base64(b64, sizeof b64, box, m + crypto_box_SEALBYTES, sodium_base64_VARIANT_ORIGINAL);
+        bt_box_out out;
+        if (bt_inbox_put(c, b64, strlen(b64), 1700000000 + (int64_t)i * 60, &out, NULL) != BT_OK ||
+            out.kind != BT_BOX_PENDING)
+            exit(2);
+        bt_box_out_free(&out);
     }
     if (bt_vault_batch_end(v, 1) != BT_OK) exit(2);
     bt_capture_free(c);
@@ -444,18 +475,29 @@ int main(int argc, char **argv)
     row(req, (now_us() - t0) / 1e3, verify_ms, "<= 5 ms (29-39 ms before)");
     bt_rpc_free(r);
 
-    /* another process appends past the snapshot (a host capturing while the log is locked): caught up
-     * at the first question */
-    for (int k = 10, past = n; k <= 1000; past += k, k *= 100) {
-        build_more(dir, past, k);
+    /* another process appends past the snapshot (a host capturing while the log is locked), or keeps
+     * sealed boxes (the extension's captures while no host could read the log): the unlock's scan for
+     * boxes reads them through the index, which then holds them and what the boxes became */
+    for (int round = 0, past = n + 3000; round < 3; round++) {
+        int k = round == 0 ? 10 : 1010;
+        if (round < 2) build_more(dir, past, k);
+        else keep_boxes(dir, past, k);
+        past += k;
         r = bt_rpc_new(dir, 1);
-        json_object_put(ask(r, "{\"id\":5,\"method\":\"unlock\",\"params\":{\"passphrase\":\"" PASS "\"}}"));
+        t0 = now_us();
+        rep = ask(r, "{\"id\":5,\"method\":\"unlock\",\"params\":{\"passphrase\":\"" PASS "\"}}");
+        double unlock2_ms = (now_us() - t0) / 1e3;
+        int delivered = json_object_get_int(json_object_object_get(result(rep), "delivered"));
+        json_object_put(rep);
         snprintf(req, sizeof req, "{\"id\":6,\"method\":\"get\",\"params\":{\"id\":%d}}", n / 2 + 1);
         t0 = now_us();
         json_object_put(ask(r, req));
-        char what[96];
-        snprintf(what, sizeof what, "get at once, %d entries appended past the snapshot", past + k - n);
-        row(what, (now_us() - t0) / 1e3, verify_ms, "<= 5 ms");
+        double get_ms = (now_us() - t0) / 1e3;
+        char what[120];
+        snprintf(what, sizeof what, "unlock, %d %s past the snapshot (%d delivered)", k,
+                 round < 2 ? "entries appended" : "sealed boxes kept", delivered);
+        row(what, unlock2_ms, verify_ms, "<= 1.2 x Argon2id");
+        row("  get at once after it", get_ms, verify_ms, "<= 5 ms");
         bt_rpc_free(r); /* (appends the entries it read to the snapshot) */
     }
 
