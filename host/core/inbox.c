@@ -198,7 +198,6 @@ bt_err bt_inbox_put(bt_capture *c, const char *sealed, size_t len, int64_t now, 
 /* ---- at unlock: the boxes kept while locked ---- */
 
 typedef struct {
-    bt_vault *v;
     json_object *pending; /* entry id (as key) -> id */
     int64_t after;        /* the index's reads: only those after it are the scan's */
 } pending_ctx;
@@ -221,11 +220,10 @@ static int note_box(void *ctx, int64_t id, json_object *head)
     return 0;
 }
 
-static int find_pending(void *ctx, const bt_vault_entry_info *e)
+static int find_pending(void *ctx, const bt_vault_entry_info *e, bt_err err, const char *text, size_t n)
 {
-    pending_ctx *p = ctx;
     json_object *head = NULL;
-    if (bt_record_read(p->v, e->id, &head) == BT_OK) note_box(p, e->id, head);
+    if (err == BT_OK && bt_record_parse_lean(text, n, &head) == BT_OK) note_box(ctx, e->id, head);
     json_object_put(head);
     return 0;
 }
@@ -265,7 +263,7 @@ static int deliver(bt_capture *c, int64_t id, int64_t now) /* 1 stored, 0 taken 
 int bt_inbox_expand_pending(bt_capture *c, bt_index *ix, int64_t now)
 {
     bt_vault *v = bt_capture_vault(c);
-    pending_ctx p = {v, NULL, 0};
+    pending_ctx p = {NULL, 0};
     int64_t from = 0, last, held;
     int done = 0;
     /* locked, no header reads: the scan would pass over the boxes and mark them scanned */
@@ -274,15 +272,15 @@ int bt_inbox_expand_pending(bt_capture *c, bt_index *ix, int64_t now)
     p.pending = json_object_new_object();
     held = ix != NULL ? bt_index_start(ix, v) : 0;
     last = from;
-    if (held > from && (bt_vault_entries(v, from, held - from < INT_MAX ? (int)(held - from) : INT_MAX, find_pending,
-                                         &p, &last) != BT_OK || last < held))
+    if (held > from && (bt_vault_read_each(v, from, held - from < INT_MAX ? (int)(held - from) : INT_MAX, find_pending,
+                                           &p, &last) != BT_OK || last < held))
         held = 0; /* not read to there: the rest read here too */
     if (held > 0 && held >= from) {
         p.after = held;
         if (bt_index_read_new(ix, v, note_box, &p) == BT_OK && bt_index_last(ix) > last) last = bt_index_last(ix);
         p.after = 0;
     }
-    if (bt_vault_entries(v, last, INT_MAX, find_pending, &p, &last) != BT_OK) last = from;
+    if (bt_vault_read_each(v, last, INT_MAX, find_pending, &p, &last) != BT_OK) last = from;
     int64_t scanned = last;
     json_object_object_foreach(p.pending, key, val) {
         (void)key;

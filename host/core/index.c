@@ -508,7 +508,8 @@ static int read_one(void *ctx, const bt_vault_entry_info *e, bt_err err, const c
     size_t len = 0, i = ix->count;
     int64_t of = 0;
     int feed = !ix->part1_due && ix->fed == ix->count && ix->cases != NULL;
-    if (err == BT_OK && (err = bt_json_parse(text, n, 32, &head)) == BT_ERR_NO_MEMORY) goto fail;
+    /* the notice's text, most of a header, is checked but not parsed: nothing here uses it */
+    if (err == BT_OK && (err = bt_record_parse_lean(text, n, &head)) == BT_ERR_NO_MEMORY) goto fail;
     if (head != NULL && json_object_is_type(head, json_type_object)) {
         if ((sum = bt_record_summary(head)) == NULL ||
             (s = json_object_to_json_string_length(sum, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
