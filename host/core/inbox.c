@@ -253,44 +253,63 @@ static int deliver(bt_capture *c, int64_t id, int64_t now) /* 1 stored, 0 taken 
     return delivered;
 }
 
-/* A box that fails stays pending. The mark "sealed_scanned" keeps where the
- * last scan could stop: the entry before the first box still pending, else
- * the last entry it read. The scan reads the entries after the mark: those
- * the index holds (it has no headers of them, only their projections, whose
- * part 1 is costly to take at once) itself, and those after the index's
- * last through the index as it catches up, when the index holds the
- * entries up to the mark; what is left (no such index, or it stopped) itself. */
+/* Notes in p the boxes kept in the entries after *last, which it moves to
+ * the last entry read: those the index holds past *last (held, 0 for none)
+ * read here, those after them through the index as it catches up (use_ix),
+ * what is left here. */
+static void scan(bt_vault *v, bt_index *ix, int use_ix, int64_t *held, pending_ctx *p, int64_t *last)
+{
+    if (*held > *last && (bt_vault_read_each(v, *last, *held - *last < INT_MAX ? (int)(*held - *last) : INT_MAX,
+                                             find_pending, p, last) != BT_OK ||
+                          *last < *held))
+        *held = 0; /* not read to there: the index cannot go on from it */
+    if (use_ix && *held > 0) {
+        p->after = *last;
+        if (bt_index_read_new(ix, v, note_box, p) == BT_OK && bt_index_last(ix) > *last) *last = bt_index_last(ix);
+        p->after = 0;
+    }
+    int64_t from = *last;
+    if (bt_vault_read_each(v, from, INT_MAX, find_pending, p, last) != BT_OK) *last = from;
+}
+
+/* A box that fails stays pending. The mark BT_VAULT_MARK_SCANNED keeps
+ * where the last scan could stop: the entry before the first box still
+ * pending, else the last entry it read. The scan reads the entries after
+ * the mark: those the index holds (it has no headers of them, only their
+ * projections, whose part 1 is costly to take at once) itself, and those
+ * after the index's last through the index as it catches up, when the index
+ * holds the entries up to the mark; what is left (no such index, or it
+ * stopped) itself. After delivering it scans again what the boxes became
+ * (and any box kept meanwhile), so that the mark ends past them and the
+ * appends that follow carry it on (vault.h). */
 int bt_inbox_expand_pending(bt_capture *c, bt_index *ix, int64_t now)
 {
     bt_vault *v = bt_capture_vault(c);
-    pending_ctx p = {NULL, 0};
-    int64_t from = 0, last, held;
-    int done = 0;
+    int64_t from = 0, last, held, scanned = 0;
+    int done = 0, stuck = 0;
     /* locked, no header reads: the scan would pass over the boxes and mark them scanned */
     if (bt_vault_state_of(v) == BT_VAULT_LOCKED) return 0;
-    bt_vault_mark(v, "sealed_scanned", &from);
-    p.pending = json_object_new_object();
+    bt_vault_mark(v, BT_VAULT_MARK_SCANNED, &from);
     held = ix != NULL ? bt_index_start(ix, v) : 0;
+    int use_ix = held > 0 && held >= from;
     last = from;
-    if (held > from && (bt_vault_read_each(v, from, held - from < INT_MAX ? (int)(held - from) : INT_MAX, find_pending,
-                                           &p, &last) != BT_OK || last < held))
-        held = 0; /* not read to there: the rest read here too */
-    if (held > 0 && held >= from) {
-        p.after = held;
-        if (bt_index_read_new(ix, v, note_box, &p) == BT_OK && bt_index_last(ix) > last) last = bt_index_last(ix);
-        p.after = 0;
+    for (int round = 0; round < 8 && !stuck; round++) {
+        pending_ctx p = {json_object_new_object(), 0};
+        int delivered_now = 0;
+        scan(v, ix, use_ix, &held, &p, &last);
+        scanned = last;
+        json_object_object_foreach(p.pending, key, val) {
+            (void)key;
+            int64_t id = json_object_get_int64(val);
+            int delivered = deliver(c, id, now);
+            delivered_now += delivered > 0;
+            if (delivered < 0) stuck = 1;
+            if (delivered < 0 && id <= scanned) scanned = id - 1; /* still pending: the next scan starts with it */
+        }
+        json_object_put(p.pending);
+        done += delivered_now;
+        if (delivered_now == 0) break;
     }
-    if (bt_vault_read_each(v, last, INT_MAX, find_pending, &p, &last) != BT_OK) last = from;
-    int64_t scanned = last;
-    json_object_object_foreach(p.pending, key, val) {
-        (void)key;
-        int64_t id = json_object_get_int64(val);
-        int delivered = deliver(c, id, now);
-        done += delivered > 0;
-        if (delivered < 0 && id <= scanned) scanned = id - 1; /* still pending: the next scan starts with it */
-    }
-    json_object_put(p.pending);
-    if (scanned != from) bt_vault_set_mark(v, "sealed_scanned", scanned);
-    if (held > 0 && done > 0) (void)bt_index_read_new(ix, v, NULL, NULL); /* what the boxes became, while in hand */
+    if (scanned != from) bt_vault_set_mark(v, BT_VAULT_MARK_SCANNED, scanned);
     return done;
 }

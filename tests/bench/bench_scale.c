@@ -15,8 +15,8 @@
  * host and the CLI answer (bt_rpc_handle), after the log is closed and
  * opened again: verify, beside BLAKE2b over the same bytes in memory (its
  * floor); the first unlock (which looks for sealed captures) beside Argon2id
- * alone, and the one before it, the log's first ever, which scans every
- * entry (timed with the build's cheap Argon2id); get of one record the first time at once with no snapshot of the
+ * alone, and the one before it, the log's first ever (timed with the
+ * build's cheap Argon2id); get of one record the first time at once with no snapshot of the
  * index (which builds the index from every header); the snapshot written
  * as the process ends; get at once after an unlock again, from the
  * snapshot; the rest of the snapshot taken while idle, in slices; then
@@ -27,7 +27,9 @@
  * while idle every BT_RPC_SAVE_AFTER); the unlock and get at once after it
  * when another process appended 10, then 1,010 captures past the snapshot
  * while the log was locked, then kept 1,010 sealed boxes (the unlock's scan
- * for boxes decrypts those entries, through the index); the index built while idle with no
+ * for boxes decrypts those entries, through the index); the unlock of a log
+ * made before the scan's mark followed appends (which scans every entry
+ * once); the index built while idle with no
  * snapshot (as before snapshots), beside what it is made of: every header
  * read, checked and decrypted, and one header parsed as the index parses
  * it (its notice's text checked, not parsed) and summarised as many times,
@@ -380,11 +382,9 @@ int main(int argc, char **argv)
     row("first unlock", unlock_ms, verify_ms, "<= 1.2 x Argon2id");
     printf("  %-52s %10.1f ms  -> unlock = %.2f x Argon2id\n", "  Argon2id alone (same parameters)", argon_ms,
            unlock_ms / argon_ms);
-    /* the unlock before it, the first ever of this log (the build's cheap Argon2id), scanned every entry for
-     * sealed captures; with a person's Argon2id that unlock would take Argon2id and that scan */
-    row("  the unlock before it, the first of this log (scans every entry)", scan_ms, verify_ms, "");
-    printf("  %-52s %10.1f ms  -> = %.2f x Argon2id\n", "  a person's first unlock of such a log: Argon2id + that", argon_ms + scan_ms,
-           (argon_ms + scan_ms) / argon_ms);
+    /* the unlock before it, the first ever of this log (the build's cheap Argon2id): its scan for sealed
+     * captures starts at the mark the captures carried along (vault.h), so reads nothing */
+    row("  the unlock before it, the first of this log (cheap Argon2id)", scan_ms, verify_ms, "");
 
     /* get of one record in the middle, the first question right after an
      * unlock, before any idle time, with no snapshot of the index: it builds
@@ -515,6 +515,20 @@ int main(int argc, char **argv)
         row(what, unlock2_ms, verify_ms, "<= 1.2 x Argon2id");
         row("  get at once after it", get_ms, verify_ms, "<= 5 ms");
         bt_rpc_free(r); /* (appends the entries it read to the snapshot) */
+    }
+
+    { /* a log made before the scan's mark followed appends: its first unlock scans every entry, once */
+        char sql[120];
+        snprintf(sql, sizeof sql, "DELETE FROM meta WHERE key = 'mark:%s'", BT_VAULT_MARK_SCANNED);
+        raw_sql_ms(dir, sql, 1);
+        r = bt_rpc_new(dir, 1);
+        t0 = now_us();
+        json_object_put(ask(r, "{\"id\":5,\"method\":\"unlock\",\"params\":{\"passphrase\":\"" PASS "\"}}"));
+        double first_ms = (now_us() - t0) / 1e3;
+        row("unlock of a log made before the scan's mark (scans all, once)", first_ms, verify_ms, "<= 1.2 x Argon2id");
+        printf("  %-52s %10.1f ms  -> unlock = %.2f x Argon2id\n", "  Argon2id alone (measured above)", argon_ms,
+               first_ms / argon_ms);
+        bt_rpc_free(r);
     }
 
     /* as before snapshots: none, the index built while idle after the unlock */

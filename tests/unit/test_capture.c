@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sodium.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1075,6 +1076,63 @@ TEST(the_scan_at_unlock_reads_what_follows_the_snapshot_through_the_index_once_a
     free(dir);
 }
 
+static int64_t scan_mark(bt_vault *v)
+{
+    int64_t mark = -1;
+    CHECK_EQ(bt_vault_mark(v, BT_VAULT_MARK_SCANNED, &mark), BT_OK);
+    return mark;
+}
+
+TEST(the_scan_mark_follows_what_a_readable_log_appends_and_stops_before_a_kept_box)
+{
+    bt_vault *v = test_fresh_log();
+    bt_capture *c = capture_of(v);
+    capture_at(c, SUSPENDED_TEXT, T0);
+    capture_at(c, "Your account @other_one was permanently disabled.", T0 + 1);
+    CHECK_EQ(scan_mark(v), test_entries(v)); /* unprotected: every append carries it */
+    CHECK_EQ(test_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &test_fast_kdf), BT_OK);
+    capture_at(c, "Your account @third_one was permanently disabled.", T0 + 2);
+    CHECK_EQ(scan_mark(v), test_entries(v)); /* unlocked: too */
+    keep_one_box(c, v, T0 + 3);
+    int64_t box = test_entries(v);
+    capture_at(c, "Your account @fourth_one was permanently disabled.", T0 + 4);
+    CHECK_EQ(scan_mark(v), box - 1); /* locked: left before the box */
+    CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
+    capture_at(c, "Your account @fifth_one was permanently disabled.", T0 + 5);
+    CHECK_EQ(scan_mark(v), box - 1); /* readable again, but never over the box */
+    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0 + 6), 1);
+    CHECK_EQ(scan_mark(v), test_entries(v)); /* past what the box became: appends carry it on */
+    capture_at(c, "Your account @sixth_one was permanently disabled.", T0 + 7);
+    CHECK_EQ(scan_mark(v), test_entries(v));
+    /* a log made before the mark: appends do not make one, the first scan reads everything */
+    char *dir = test_tmpdir(), path[600];
+    bt_vault *w = NULL;
+    CHECK_EQ(bt_vault_open(&w, dir), BT_OK);
+    bt_capture *d = capture_of(w);
+    CHECK_EQ(test_set_passphrase(w, NULL, 0, PASS, strlen(PASS), &test_fast_kdf), BT_OK);
+    keep_one_box(d, w, T0);
+    CHECK_EQ(bt_vault_unlock(w, PASS, strlen(PASS)), BT_OK);
+    bt_capture_free(d);
+    bt_vault_close(w);
+    snprintf(path, sizeof path, "%s/" BT_VAULT_DB, dir);
+    sqlite3 *db = NULL;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK &&
+          sqlite3_exec(db, "DELETE FROM meta WHERE key = 'mark:" BT_VAULT_MARK_SCANNED "'", NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    CHECK_EQ(bt_vault_open(&w, dir), BT_OK);
+    d = capture_of(w);
+    CHECK_EQ(bt_vault_unlock(w, PASS, strlen(PASS)), BT_OK);
+    capture_at(d, "Your account @late_one was permanently disabled.", T0 + 10);
+    CHECK_EQ(scan_mark(w), 0);
+    CHECK_EQ(bt_inbox_expand_pending(d, NULL, T0 + 20), 1); /* the box before it found */
+    CHECK_EQ(scan_mark(w), test_entries(w));
+    bt_capture_free(d);
+    bt_vault_close(w);
+    free(dir);
+    bt_capture_free(c);
+    bt_vault_close(v);
+}
+
 TEST(two_processes_saving_one_snapshot_append_until_one_finds_the_file_written_by_the_other)
 {
     char *dir = test_tmpdir(), t0[33], t1[33], t2[33];
@@ -1176,4 +1234,5 @@ RUN_TESTS(T(a_repeat_within_24_hours_is_an_occurrence_and_after_them_a_new_notic
           T(an_appended_segment_cut_off_altered_or_of_another_save_is_set_aside),
           T(a_save_in_slices_appends_a_segment_each_and_a_log_no_longer_the_one_read_gets_none),
           T(two_processes_saving_one_snapshot_append_until_one_finds_the_file_written_by_the_other),
-          T(the_scan_at_unlock_reads_what_follows_the_snapshot_through_the_index_once_and_finds_every_box))
+          T(the_scan_at_unlock_reads_what_follows_the_snapshot_through_the_index_once_and_finds_every_box),
+          T(the_scan_mark_follows_what_a_readable_log_appends_and_stops_before_a_kept_box))
