@@ -282,11 +282,12 @@ static void scan(bt_vault *v, bt_index *ix, int use_ix, int64_t *held, pending_c
  * stopped) itself. After delivering it scans again what the boxes became
  * (and any box kept meanwhile), so that the mark ends past them and the
  * appends that follow carry it on (vault.h). */
-int bt_inbox_expand_pending(bt_capture *c, bt_index *ix, int64_t now)
+int bt_inbox_expand_pending(bt_capture *c, bt_index *ix, int64_t now, int *waiting)
 {
     bt_vault *v = bt_capture_vault(c);
     int64_t from = 0, last, held, scanned = 0;
     int done = 0, stuck = 0;
+    if (waiting != NULL) *waiting = 0;
     /* locked, no header reads: the scan would pass over the boxes and mark them scanned */
     if (bt_vault_state_of(v) == BT_VAULT_LOCKED) return 0;
     bt_vault_mark(v, BT_VAULT_MARK_SCANNED, &from);
@@ -304,6 +305,7 @@ int bt_inbox_expand_pending(bt_capture *c, bt_index *ix, int64_t now)
             int delivered = deliver(c, id, now);
             delivered_now += delivered > 0;
             if (delivered < 0) stuck = 1;
+            if (delivered < 0 && waiting != NULL) (*waiting)++;
             if (delivered < 0 && id <= scanned) scanned = id - 1; /* still pending: the next scan starts with it */
         }
         json_object_put(p.pending);

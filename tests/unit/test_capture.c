@@ -304,18 +304,20 @@ TEST(a_box_kept_while_locked_is_expanded_once_even_if_expand_runs_twice)
     bt_box_out box;
     CHECK_EQ(put(c, b64, T0, &box, NULL), BT_OK);
     CHECK(box.kind == BT_BOX_PENDING && box.entry == 1 && type_is(v, 1, "sealed_capture") == 0); /* locked: unreadable */
-    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0), 0); /* still locked: nothing opens */
+    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0, NULL), 0); /* still locked: nothing opens */
     CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
     CHECK(type_is(v, 1, "sealed_capture"));
-    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0 + 5), 1);
+    int waiting = -1;
+    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0 + 5, &waiting), 1);
+    CHECK_EQ(waiting, 0);
     int64_t after_first = test_entries(v);
     CHECK_EQ(after_first, 4); /* the box, the notice, its attachment, sealed_done */
     CHECK(type_is(v, 2, "notice") && type_is(v, 3, "attachment") && type_is(v, 4, "sealed_done"));
-    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0 + 10), 0);
+    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0 + 10, NULL), 0);
     CHECK_EQ(test_entries(v), after_first);
     bt_capture_free(c); /* a new process finds nothing pending either */
     c = capture_of(v);
-    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0 + 20), 0);
+    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0 + 20, NULL), 0);
     CHECK_EQ(test_entries(v), after_first);
     free(b64);
     bt_capture_free(c);
@@ -369,8 +371,11 @@ TEST(a_malformed_box_kept_while_locked_stays_pending_and_is_not_stored)
     CHECK_EQ(put(c, bad, T0, &box, NULL), BT_OK);
     CHECK(box.kind == BT_BOX_PENDING);
     CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
-    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0), 0);
-    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0), 0);
+    int waiting = -1;
+    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0, &waiting), 0);
+    CHECK_EQ(waiting, 1); /* and it says so */
+    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0, &waiting), 0);
+    CHECK_EQ(waiting, 1);
     CHECK_EQ(test_entries(v), 1); /* only the kept box */
     free(bad);
     bt_capture_free(c);
@@ -422,12 +427,12 @@ TEST(a_box_sent_again_is_stored_once_whether_the_log_is_readable_locked_or_reope
     CHECK(box.kind == BT_BOX_PENDING);
     CHECK_EQ(put(c, b64, T0 + 21, &box, NULL), BT_OK); /* twice */
     CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
-    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0 + 30), 0); /* nothing stored */
+    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0 + 30, NULL), 0); /* nothing stored */
     CHECK_EQ(test_entries(v), once + 4);          /* two sealed_capture, two sealed_done */
     char *mark = head_text(v, once + 3);
     CHECK(mark != NULL && strstr(mark, "\"duplicate\":true") != NULL);
     free(mark);
-    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0 + 40), 0);
+    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0 + 40, NULL), 0);
     CHECK_EQ(test_entries(v), once + 4);
     /* two boxes never sent before, kept while locked, the second the same box twice: two events */
     bt_vault_lock(v);
@@ -437,7 +442,7 @@ TEST(a_box_sent_again_is_stored_once_whether_the_log_is_readable_locked_or_reope
     CHECK_EQ(put(c, e2, T0 + 51, &box, NULL), BT_OK);
     CHECK_EQ(put(c, e2, T0 + 52, &box, NULL), BT_OK);
     CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
-    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0 + 60), 2); /* a different box is never taken for another */
+    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0 + 60, NULL), 2); /* a different box is never taken for another */
     int events = 0;
     for (int64_t id = 1; id <= test_entries(v); id++) events += type_is(v, id, "event");
     CHECK_EQ(events, 2);
@@ -500,7 +505,7 @@ TEST(a_kill_while_kept_boxes_are_stored_never_stores_one_twice)
             if (bt_vault_open(&w, dir) != BT_OK || bt_vault_unlock(w, PASS, strlen(PASS)) != BT_OK ||
                 bt_capture_new(&d, w) != BT_OK)
                 _exit(1);
-            bt_inbox_expand_pending(d, NULL, T0 + 60);
+            bt_inbox_expand_pending(d, NULL, T0 + 60, NULL);
             _exit(0);
         }
         usleep((useconds_t)(500 + round * 1500));
@@ -509,7 +514,7 @@ TEST(a_kill_while_kept_boxes_are_stored_never_stores_one_twice)
         CHECK_EQ(bt_vault_open(&v, dir), BT_OK); /* the next unlock delivers the rest */
         CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
         c = capture_of(v);
-        bt_inbox_expand_pending(c, NULL, T0 + 120);
+        bt_inbox_expand_pending(c, NULL, T0 + 120, NULL);
         int notices, done, twice;
         count_delivered(v, &notices, &done, &twice);
         CHECK_EQ(notices, BOXES);
@@ -1032,7 +1037,7 @@ TEST(the_scan_at_unlock_reads_what_follows_the_snapshot_through_the_index_once_a
     CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
     bt_capture *c = capture_of(v);
     CHECK_EQ(test_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &test_fast_kdf), BT_OK);
-    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0), 0); /* the scan's mark: the log's end */
+    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0, NULL), 0); /* the scan's mark: the log's end */
     /* a box kept while locked, then an index saved over it by a process that scanned nothing */
     keep_one_box(c, v, T0 + 100);
     CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
@@ -1047,7 +1052,7 @@ TEST(the_scan_at_unlock_reads_what_follows_the_snapshot_through_the_index_once_a
     capture_at(c, "Your account @third_one was permanently disabled.", T0 + 300);
     CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
     bt_index *ix = bt_index_new();
-    CHECK_EQ(bt_inbox_expand_pending(c, ix, T0 + 400), 2); /* the box the snapshot covers too */
+    CHECK_EQ(bt_inbox_expand_pending(c, ix, T0 + 400, NULL), 2); /* the box the snapshot covers too */
     /* the index read what follows the snapshot for the scan, then what the boxes became: all of it, once */
     CHECK_EQ(bt_index_last(ix), test_entries(v));
     CHECK_EQ(bt_index_decrypted(ix), test_entries(v) - snap);
@@ -1064,10 +1069,10 @@ TEST(the_scan_at_unlock_reads_what_follows_the_snapshot_through_the_index_once_a
     keep_one_box(c, v, T0 + 500);
     CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
     ix = bt_index_new();
-    CHECK_EQ(bt_inbox_expand_pending(c, ix, T0 + 600), 1);
+    CHECK_EQ(bt_inbox_expand_pending(c, ix, T0 + 600, NULL), 1);
     CHECK_EQ(bt_index_decrypted(ix), 0);
     CHECK_EQ(bt_index_last(ix), 0);
-    CHECK_EQ(bt_inbox_expand_pending(c, ix, T0 + 700), 0); /* delivered once */
+    CHECK_EQ(bt_inbox_expand_pending(c, ix, T0 + 700, NULL), 0); /* delivered once */
     bt_index_free(ix);
     free(got);
     free(expected);
@@ -1100,7 +1105,7 @@ TEST(the_scan_mark_follows_what_a_readable_log_appends_and_stops_before_a_kept_b
     CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
     capture_at(c, "Your account @fifth_one was permanently disabled.", T0 + 5);
     CHECK_EQ(scan_mark(v), box - 1); /* readable again, but never over the box */
-    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0 + 6), 1);
+    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0 + 6, NULL), 1);
     CHECK_EQ(scan_mark(v), test_entries(v)); /* past what the box became: appends carry it on */
     capture_at(c, "Your account @sixth_one was permanently disabled.", T0 + 7);
     CHECK_EQ(scan_mark(v), test_entries(v));
@@ -1124,7 +1129,7 @@ TEST(the_scan_mark_follows_what_a_readable_log_appends_and_stops_before_a_kept_b
     CHECK_EQ(bt_vault_unlock(w, PASS, strlen(PASS)), BT_OK);
     capture_at(d, "Your account @late_one was permanently disabled.", T0 + 10);
     CHECK_EQ(scan_mark(w), 0);
-    CHECK_EQ(bt_inbox_expand_pending(d, NULL, T0 + 20), 1); /* the box before it found */
+    CHECK_EQ(bt_inbox_expand_pending(d, NULL, T0 + 20, NULL), 1); /* the box before it found */
     CHECK_EQ(scan_mark(w), test_entries(w));
     bt_capture_free(d);
     bt_vault_close(w);
