@@ -198,25 +198,32 @@ bt_err bt_inbox_put(bt_capture *c, const char *sealed, size_t len, int64_t now, 
 /* ---- at unlock: the boxes kept while locked ---- */
 
 typedef struct {
-    bt_vault *v;
     json_object *pending; /* entry id (as key) -> id */
+    int64_t after;        /* the index's reads: only those after it are the scan's */
 } pending_ctx;
 
-static int find_pending(void *ctx, const bt_vault_entry_info *e)
+/* Notes what entry id (its header head, NULL when it did not read) says of
+ * the boxes: kept (sealed_capture), or done (sealed_done "of" one). */
+static int note_box(void *ctx, int64_t id, json_object *head)
 {
     pending_ctx *p = ctx;
-    json_object *head = NULL;
+    const char *type = bt_json_str(head, "type");
     char key[24];
-    if (bt_record_read(p->v, e->id, &head) == BT_OK) {
-        const char *type = bt_json_str(head, "type");
-        if (type != NULL && !strcmp(type, BT_REC_SEALED_CAPTURE)) {
-            snprintf(key, sizeof key, "%lld", (long long)e->id);
-            json_object_object_add(p->pending, key, json_object_new_int64(e->id));
-        } else if (type != NULL && !strcmp(type, BT_REC_SEALED_DONE)) {
-            snprintf(key, sizeof key, "%lld", (long long)bt_json_int_or(head, "of", 0));
-            json_object_object_del(p->pending, key);
-        }
+    if (id <= p->after || type == NULL) return 0;
+    if (!strcmp(type, BT_REC_SEALED_CAPTURE)) {
+        snprintf(key, sizeof key, "%lld", (long long)id);
+        json_object_object_add(p->pending, key, json_object_new_int64(id));
+    } else if (!strcmp(type, BT_REC_SEALED_DONE)) {
+        snprintf(key, sizeof key, "%lld", (long long)bt_json_int_or(head, "of", 0));
+        json_object_object_del(p->pending, key);
     }
+    return 0;
+}
+
+static int find_pending(void *ctx, const bt_vault_entry_info *e, bt_err err, const char *text, size_t n)
+{
+    json_object *head = NULL;
+    if (err == BT_OK && bt_record_parse_lean(text, n, &head) == BT_OK) note_box(ctx, e->id, head);
     json_object_put(head);
     return 0;
 }
@@ -246,29 +253,65 @@ static int deliver(bt_capture *c, int64_t id, int64_t now) /* 1 stored, 0 taken 
     return delivered;
 }
 
-/* A box that fails stays pending. The mark "sealed_scanned" keeps where the
- * last scan could stop: the entry before the first box still pending, else
- * the last entry it read. */
-int bt_inbox_expand_pending(bt_capture *c, int64_t now)
+/* Notes in p the boxes kept in the entries after *last, which it moves to
+ * the last entry read: those the index holds past *last (held, 0 for none)
+ * read here, those after them through the index as it catches up (use_ix),
+ * what is left here. */
+static void scan(bt_vault *v, bt_index *ix, int use_ix, int64_t *held, pending_ctx *p, int64_t *last)
+{
+    if (*held > *last && (bt_vault_read_each(v, *last, *held - *last < INT_MAX ? (int)(*held - *last) : INT_MAX,
+                                             find_pending, p, last) != BT_OK ||
+                          *last < *held))
+        *held = 0; /* not read to there: the index cannot go on from it */
+    if (use_ix && *held > 0) {
+        p->after = *last;
+        if (bt_index_read_new(ix, v, note_box, p) == BT_OK && bt_index_last(ix) > *last) *last = bt_index_last(ix);
+        p->after = 0;
+    }
+    int64_t from = *last;
+    if (bt_vault_read_each(v, from, INT_MAX, find_pending, p, last) != BT_OK) *last = from;
+}
+
+/* A box that fails stays pending. The mark BT_VAULT_MARK_SCANNED keeps
+ * where the last scan could stop: the entry before the first box still
+ * pending, else the last entry it read. The scan reads the entries after
+ * the mark: those the index holds (it has no headers of them, only their
+ * projections, whose part 1 is costly to take at once) itself, and those
+ * after the index's last through the index as it catches up, when the index
+ * holds the entries up to the mark; what is left (no such index, or it
+ * stopped) itself. After delivering it scans again what the boxes became
+ * (and any box kept meanwhile), so that the mark ends past them and the
+ * appends that follow carry it on (vault.h). */
+int bt_inbox_expand_pending(bt_capture *c, bt_index *ix, int64_t now, int *waiting)
 {
     bt_vault *v = bt_capture_vault(c);
-    pending_ctx p = {v, NULL};
-    int64_t from = 0, last;
-    int done = 0;
+    int64_t from = 0, last, held, scanned = 0;
+    int done = 0, stuck = 0;
+    if (waiting != NULL) *waiting = 0;
     /* locked, no header reads: the scan would pass over the boxes and mark them scanned */
     if (bt_vault_state_of(v) == BT_VAULT_LOCKED) return 0;
-    bt_vault_mark(v, "sealed_scanned", &from);
-    p.pending = json_object_new_object();
-    if (bt_vault_entries(v, from, INT_MAX, find_pending, &p, &last) != BT_OK) last = from;
-    int64_t scanned = last;
-    json_object_object_foreach(p.pending, key, val) {
-        (void)key;
-        int64_t id = json_object_get_int64(val);
-        int delivered = deliver(c, id, now);
-        done += delivered > 0;
-        if (delivered < 0 && id <= scanned) scanned = id - 1; /* still pending: the next scan starts with it */
+    bt_vault_mark(v, BT_VAULT_MARK_SCANNED, &from);
+    held = ix != NULL ? bt_index_start(ix, v) : 0;
+    int use_ix = held > 0 && held >= from;
+    last = from;
+    for (int round = 0; round < 8 && !stuck; round++) {
+        pending_ctx p = {json_object_new_object(), 0};
+        int delivered_now = 0;
+        scan(v, ix, use_ix, &held, &p, &last);
+        scanned = last;
+        json_object_object_foreach(p.pending, key, val) {
+            (void)key;
+            int64_t id = json_object_get_int64(val);
+            int delivered = deliver(c, id, now);
+            delivered_now += delivered > 0;
+            if (delivered < 0) stuck = 1;
+            if (delivered < 0 && waiting != NULL) (*waiting)++;
+            if (delivered < 0 && id <= scanned) scanned = id - 1; /* still pending: the next scan starts with it */
+        }
+        json_object_put(p.pending);
+        done += delivered_now;
+        if (delivered_now == 0) break;
     }
-    json_object_put(p.pending);
-    if (scanned != from) bt_vault_set_mark(v, "sealed_scanned", scanned);
+    if (scanned != from) bt_vault_set_mark(v, BT_VAULT_MARK_SCANNED, scanned);
     return done;
 }

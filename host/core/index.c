@@ -493,6 +493,8 @@ typedef struct {
     bt_index *ix;
     bt_err err;
     int64_t read;
+    int (*fn)(void *ctx, int64_t id, json_object *head); /* told of each entry read, or NULL */
+    void *fn_ctx;
 } read_ctx;
 
 /* Holds one entry read from the log: its brief, its summary, the pair it
@@ -506,7 +508,8 @@ static int read_one(void *ctx, const bt_vault_entry_info *e, bt_err err, const c
     size_t len = 0, i = ix->count;
     int64_t of = 0;
     int feed = !ix->part1_due && ix->fed == ix->count && ix->cases != NULL;
-    if (err == BT_OK && (err = bt_json_parse(text, n, 32, &head)) == BT_ERR_NO_MEMORY) goto fail;
+    /* the notice's text, most of a header, is checked but not parsed: nothing here uses it */
+    if (err == BT_OK && (err = bt_record_parse_lean(text, n, &head)) == BT_ERR_NO_MEMORY) goto fail;
     if (head != NULL && json_object_is_type(head, json_type_object)) {
         if ((sum = bt_record_summary(head)) == NULL ||
             (s = json_object_to_json_string_length(sum, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
@@ -529,6 +532,7 @@ static int read_one(void *ctx, const bt_vault_entry_info *e, bt_err err, const c
         if ((err = bt_cases_add_brief(ix->cases, e->id, sum != NULL ? &ix->briefs[i] : NULL)) != BT_OK) goto fail;
         ix->fed++;
     }
+    if (r->fn != NULL) (void)r->fn(r->fn_ctx, e->id, sum != NULL ? head : NULL);
     r->read++;
     ix->decrypted++;
     json_object_put(sum);
@@ -551,11 +555,10 @@ static void check_last(bt_index *ix, bt_vault *v)
         index_clear(ix);
 }
 
-/* Brings what ix holds (pairs, briefs, summaries; not yet the cases) up to
- * the log: the snapshot's part 0 first when ix is empty, the chain hash at
- * its last entry checked, then the entries after it, up to max (0: all),
- * having taken part 1 first when there are any. *done counts them. */
-static bt_err catch_up(bt_index *ix, bt_vault *v, int64_t max, int64_t *done)
+/* Takes the snapshot's part 0 when ix is empty (once per ix) and checks
+ * the chain hash at ix's last entry: BT_ERR_LOCKED (ix forgotten) when the
+ * log is locked. */
+static bt_err start(bt_index *ix, bt_vault *v)
 {
     if (bt_vault_state_of(v) == BT_VAULT_LOCKED) { /* locked elsewhere (a new passphrase): forget it all */
         index_clear(ix);
@@ -563,13 +566,23 @@ static bt_err catch_up(bt_index *ix, bt_vault *v, int64_t max, int64_t *done)
     }
     if (ix->last == 0 && !ix->snapshot_tried) part0_load(ix, v);
     check_last(ix, v); /* the entry read last is still there, the same: only what follows it is new */
+    return BT_OK;
+}
+
+/* Brings what ix holds (pairs, briefs, summaries; not yet the cases) up to
+ * the log: started (start), then the entries after its last one, up to max
+ * (0: all), each told to fn when not NULL. *done counts them. */
+static bt_err catch_up(bt_index *ix, bt_vault *v, int64_t max, int64_t *done,
+                       int (*fn)(void *ctx, int64_t id, json_object *head), void *fn_ctx)
+{
+    bt_err err = start(ix, v);
+    if (err != BT_OK) return err;
     int64_t last = 0, limit = max > 0 ? max - *done : 0;
-    bt_err err;
     if (max > 0 && limit <= 0) return BT_OK;
     /* while part 1 waits, what follows is held alone (get needs only the pairs) and goes after it */
     if (ix->cases == NULL && ix->count == 0 && !ix->part1_due && bt_cases_new(&ix->cases) != BT_OK)
         return BT_ERR_NO_MEMORY;
-    read_ctx r = {ix, BT_OK, 0};
+    read_ctx r = {ix, BT_OK, 0, fn, fn_ctx};
     err = bt_vault_read_each(v, ix->last, limit > 0 ? (int)limit : INT32_MAX, read_one, &r, &last);
     if (err == BT_OK) err = r.err;
     *done += r.read;
@@ -580,12 +593,23 @@ static bt_err catch_up(bt_index *ix, bt_vault *v, int64_t max, int64_t *done)
     return err;
 }
 
+int64_t bt_index_start(bt_index *ix, bt_vault *v)
+{
+    return start(ix, v) == BT_OK ? ix->last : 0;
+}
+
+bt_err bt_index_read_new(bt_index *ix, bt_vault *v, int (*fn)(void *ctx, int64_t id, json_object *head), void *ctx)
+{
+    int64_t done = 0;
+    return catch_up(ix, v, 0, &done, fn, ctx);
+}
+
 bt_err bt_index_update(bt_index *ix, bt_vault *v, int64_t max, int64_t *read)
 {
     int64_t done = 0;
-    bt_err err = catch_up(ix, v, max, &done);
+    bt_err err = catch_up(ix, v, max, &done, NULL, NULL);
     if (err == BT_OK && ix->part1_due && (err = part1_load(ix, v)) == BT_OK && ix->last == 0)
-        err = catch_up(ix, v, max, &done); /* part 1 was not good: built again from the log */
+        err = catch_up(ix, v, max, &done, NULL, NULL); /* part 1 was not good: built again from the log */
     if (err == BT_OK) err = feed_held(ix, max > 0 ? max : 0, &done);
     if (err == BT_ERR_NO_MEMORY) index_clear(ix);
     if (read != NULL) *read = done;
@@ -612,8 +636,7 @@ bt_err bt_index_header(const bt_index *ix, int64_t id, const char **text, size_t
 bt_err bt_index_related(bt_index *ix, bt_vault *v, int64_t id,
                         int (*fn)(void *ctx, int64_t entry, json_object *head), void *ctx)
 {
-    int64_t done = 0;
-    bt_err err = catch_up(ix, v, 0, &done);
+    bt_err err = bt_index_read_new(ix, v, NULL, NULL);
     if (err != BT_OK) return err;
     for (size_t i = 0; i < ix->n; i++) {
         if (ix->pairs[2 * i] != id) continue;

@@ -22,6 +22,12 @@ bt_err bt_record_read(bt_vault *v, int64_t id, json_object **head)
     return err;
 }
 
+bt_err bt_record_parse_lean(const char *text, size_t n, json_object **head)
+{
+    bt_err err = bt_json_parse_lean(text, n, HEAD_DEPTH, "text", head);
+    return err == BT_ERR_BAD_JSON ? BT_ERR_CORRUPT : err;
+}
+
 bt_err bt_record_append(bt_vault *v, json_object *head, const unsigned char *body, size_t body_len, int64_t *id)
 {
     size_t n;

@@ -56,7 +56,8 @@
 enum sk_source { SK_NONE, SK_KEYFILE, SK_PASSPHRASE, SK_RECOVERY };
 
 /* Statements on the hot paths (capture, read, state), prepared once per handle. */
-enum { HOT_BEGIN, HOT_COMMIT, HOT_LAST, HOT_INSERT, HOT_SESSION, HOT_READ, HOT_WRAP, HOT_EPOCH, HOT_LINK, HOT_COUNT_ };
+enum { HOT_BEGIN, HOT_COMMIT, HOT_LAST, HOT_INSERT, HOT_SESSION, HOT_READ, HOT_WRAP, HOT_EPOCH, HOT_LINK, HOT_SCANNED,
+       HOT_COUNT_ };
 
 struct bt_vault {
     sqlite3 *db;
@@ -126,6 +127,8 @@ static const char *const hot_sql[] = {
     [HOT_LINK] = "SELECT e.session, e.nonce, e.head, e.body, e.hash, s.sealed,"
                  " (SELECT hash FROM entries p WHERE p.id = e.id - 1)"
                  " FROM entries e LEFT JOIN sessions s ON s.id = e.session WHERE e.id = ?",
+    /* BT_VAULT_MARK_SCANNED onto the entry appended, when it was on the one before */
+    [HOT_SCANNED] = "UPDATE meta SET value = ?1 WHERE key = 'mark:" BT_VAULT_MARK_SCANNED "' AND value = ?1 - 1",
 };
 
 static const char *const schema_v1 =
@@ -581,6 +584,9 @@ static bt_err create_log(bt_vault *v)
     if (err != BT_OK) return err;
     if ((err = wrap_store(v, "unprotected", &w)) != BT_OK) return err;
     if ((err = exec_pk(v, "INSERT INTO meta(key, value) VALUES ('public_key', ?)")) != BT_OK) return err;
+    int rc = sqlite3_exec(v->db, "INSERT INTO meta(key, value) VALUES ('mark:" BT_VAULT_MARK_SCANNED "', 0)", NULL, NULL,
+                          NULL); /* a new log: no box kept */
+    if (rc != SQLITE_OK) return sql_err(rc);
     return exec_pk(v, "INSERT INTO epochs(epoch, pk) VALUES (1, ?)");
 }
 
@@ -1559,6 +1565,16 @@ static bt_err insert_entry(bt_vault *v, const char *head, size_t head_len,
     if (err == BT_OK && id > 0) err = check_link(v, id); /* even its own: someone may have changed it since */
     if (err == BT_OK && v->damaged_at != 0) err = BT_ERR_DAMAGED; /* a chain it cannot extend */
     if (err == BT_OK) err = insert_at(v, id + 1, prev, head, head_len, body, body_len);
+    if (err == BT_OK && bt_vault_state_of(v) != BT_VAULT_LOCKED) { /* it can read: it kept no box */
+        int rc;
+        sqlite3_stmt *st = hot(v, HOT_SCANNED, &rc);
+        if (st != NULL) {
+            sqlite3_bind_int64(st, 1, id + 1);
+            rc = sqlite3_step(st);
+            sqlite3_reset(st);
+        }
+        if (rc != SQLITE_DONE && rc != SQLITE_OK) err = sql_err(rc);
+    }
     if (err == BT_OK) *id_out = v->last_written = id + 1;
     return err;
 }

@@ -31,9 +31,10 @@ bt_err m_unlock(call *c)
     else { c->detail = "passphrase"; err = BT_ERR_BAD_PARAMS; }
     if (err != BT_OK) return err;
     c->r->auto_lock_minutes = (int)minutes;
-    int expanded = bt_inbox_expand_pending(c->r->capture, (int64_t)time(NULL));
+    int waiting = 0, expanded = bt_inbox_expand_pending(c->r->capture, rpc_index(c->r), (int64_t)time(NULL), &waiting);
     c->result = state_result(c->r);
     json_object_object_add(c->result, "delivered", json_object_new_int(expanded));
+    json_object_object_add(c->result, "waiting", json_object_new_int(waiting));
     json_object_object_add(c->result, "auto_lock_minutes", json_object_new_int(c->r->auto_lock_minutes));
     return BT_OK;
 }

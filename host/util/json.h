@@ -24,6 +24,14 @@
  * or BT_ERR_NO_MEMORY. */
 bt_err bt_json_parse(const char *text, size_t n, int depth, json_object **out);
 
+/* As bt_json_parse, for a reader that needs nothing of one member of the
+ * outermost object where it is most of the text (a notice's "text" in a
+ * log entry's header, for the index): the contents of each string value of
+ * a member named skip there (its name written without escapes) are checked
+ * as bt_json_parse checks them but not parsed: *out has "" for it. The
+ * answer (BT_OK or BT_ERR_BAD_JSON) is bt_json_parse's for the same text. */
+bt_err bt_json_parse_lean(const char *text, size_t n, int depth, const char *skip, json_object **out);
+
 /* Member key of o when it is a string, else NULL (also for o NULL). */
 const char *bt_json_str(json_object *o, const char *key);
 

@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include "bantrail/capture.h"
 #include "bantrail/error.h"
+#include "bantrail/index.h"
 
 typedef enum {
     BT_BOX_PENDING, /* kept unopened: the log is locked */
@@ -68,7 +69,12 @@ bt_err bt_inbox_put(bt_capture *c, const char *sealed, size_t len, int64_t now, 
  * sealed_capture entry without a sealed_done. Needs the log readable (does
  * nothing while it is locked). A box
  * that fails stays pending and is tried again at the next call. Returns how
- * many were stored now. */
-int bt_inbox_expand_pending(bt_capture *c, int64_t now);
+ * many were stored now; *waiting (may be NULL) how many were found and
+ * still wait (they did not open or store: a full disk, a malformed box).
+ * ix (may be NULL): the log's index, when it holds
+ * the entries up to where the scan starts (its snapshot), reads the headers
+ * that follow them for the scan as it catches up, and then those the boxes
+ * became, so that nothing the scan read is decrypted again for it. */
+int bt_inbox_expand_pending(bt_capture *c, bt_index *ix, int64_t now, int *waiting);
 
 #endif

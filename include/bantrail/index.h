@@ -56,6 +56,21 @@ int64_t bt_index_decrypted(const bt_index *ix);
  * when not, ix forgets everything and this is 0. Reads nothing new. */
 int64_t bt_index_known(bt_index *ix, bt_vault *v);
 
+/* The last entry ix holds once started: its snapshot's part 0 taken when
+ * it is empty (once per ix) and the chain hash at that entry checked (ix
+ * forgets everything when the log no longer has it). 0 when it holds none
+ * or the log is locked. Decrypts nothing. */
+int64_t bt_index_start(bt_index *ix, bt_vault *v);
+
+/* Brings ix's pairs and projections up to the log (not its cases), started
+ * as bt_index_start says, by decrypting the entries after the last one it
+ * holds, and tells fn (may be NULL) of each of those: its id and its
+ * header, parsed (borrowed for the call), or NULL when it did not read (fn's
+ * answer is not used). So that whoever must read the same headers (the
+ * sealed-capture scan at unlock) decrypts them once. Errors as
+ * bt_index_update. */
+bt_err bt_index_read_new(bt_index *ix, bt_vault *v, int (*fn)(void *ctx, int64_t id, json_object *head), void *ctx);
+
 /* Entry id's projection (JSON text, *len bytes, borrowed until the next
  * call on ix): BT_ERR_NOT_FOUND when ix does not hold it, BT_ERR_CORRUPT
  * when it did not read. */

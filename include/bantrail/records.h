@@ -32,6 +32,13 @@
  * not JSON. */
 bt_err bt_record_read(bt_vault *v, int64_t id, json_object **head);
 
+/* Parses a decrypted header (n bytes, as bt_vault_read_each gives it) for
+ * a reader that needs everything but the notice's text, the most of it
+ * (the index, the sealed-capture scan): checked as bt_record_read checks
+ * it, but its "text" is "" in *head (the caller puts it). BT_ERR_CORRUPT
+ * when it is not JSON, BT_ERR_NO_MEMORY. */
+bt_err bt_record_parse_lean(const char *text, size_t n, json_object **head);
+
 /* Appends an entry whose header is head (written as plain JSON; borrowed)
  * with body (may be NULL) and sets *id. bt_vault_append's errors. */
 bt_err bt_record_append(bt_vault *v, json_object *head, const unsigned char *body, size_t body_len, int64_t *id);

@@ -133,7 +133,8 @@ bt_err bt_vault_new_recovery_code(bt_vault *v, char code[BT_RECOVERY_CODE_MAX]);
 bt_err bt_vault_confirm_recovery_code(bt_vault *v);
 
 /* Appends an entry in its own durable transaction and sets *id. Works while
- * locked. head is the JSON header, body may be NULL. */
+ * locked. head is the JSON header, body may be NULL. Moves
+ * BT_VAULT_MARK_SCANNED along as it says. */
 bt_err bt_vault_append(bt_vault *v, const char *head, size_t head_len,
                        const unsigned char *body, size_t body_len, int64_t *id);
 
@@ -216,7 +217,15 @@ void bt_vault_free(void *p);
 
 /* Marks: named numbers kept beside the log, in clear and outside the hash
  * chain, for work that need not be done again (where a scan may start).
- * Never anything secret. A mark never set reads as 0. */
+ * Never anything secret. A mark never set reads as 0.
+ * BT_VAULT_MARK_SCANNED: the entries up to it hold no sealed box kept
+ * unopened (inbox.h). A new log has it at 0, and an append by a handle that
+ * can read the log (unlocked or unprotected: such a handle opens a box, it
+ * never keeps one) moves it onto its entry, in the same transaction, when it
+ * was on the entry just before; an append while locked leaves it, and so
+ * does every later one, until a scan moves it. A log made before it has
+ * none until its first scan. */
+#define BT_VAULT_MARK_SCANNED "sealed_scanned"
 bt_err bt_vault_mark(bt_vault *v, const char *name, int64_t *value);
 bt_err bt_vault_set_mark(bt_vault *v, const char *name, int64_t value);
 

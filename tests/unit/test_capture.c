@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sodium.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -303,18 +304,20 @@ TEST(a_box_kept_while_locked_is_expanded_once_even_if_expand_runs_twice)
     bt_box_out box;
     CHECK_EQ(put(c, b64, T0, &box, NULL), BT_OK);
     CHECK(box.kind == BT_BOX_PENDING && box.entry == 1 && type_is(v, 1, "sealed_capture") == 0); /* locked: unreadable */
-    CHECK_EQ(bt_inbox_expand_pending(c, T0), 0); /* still locked: nothing opens */
+    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0, NULL), 0); /* still locked: nothing opens */
     CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
     CHECK(type_is(v, 1, "sealed_capture"));
-    CHECK_EQ(bt_inbox_expand_pending(c, T0 + 5), 1);
+    int waiting = -1;
+    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0 + 5, &waiting), 1);
+    CHECK_EQ(waiting, 0);
     int64_t after_first = test_entries(v);
     CHECK_EQ(after_first, 4); /* the box, the notice, its attachment, sealed_done */
     CHECK(type_is(v, 2, "notice") && type_is(v, 3, "attachment") && type_is(v, 4, "sealed_done"));
-    CHECK_EQ(bt_inbox_expand_pending(c, T0 + 10), 0);
+    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0 + 10, NULL), 0);
     CHECK_EQ(test_entries(v), after_first);
     bt_capture_free(c); /* a new process finds nothing pending either */
     c = capture_of(v);
-    CHECK_EQ(bt_inbox_expand_pending(c, T0 + 20), 0);
+    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0 + 20, NULL), 0);
     CHECK_EQ(test_entries(v), after_first);
     free(b64);
     bt_capture_free(c);
@@ -368,8 +371,11 @@ TEST(a_malformed_box_kept_while_locked_stays_pending_and_is_not_stored)
     CHECK_EQ(put(c, bad, T0, &box, NULL), BT_OK);
     CHECK(box.kind == BT_BOX_PENDING);
     CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
-    CHECK_EQ(bt_inbox_expand_pending(c, T0), 0);
-    CHECK_EQ(bt_inbox_expand_pending(c, T0), 0);
+    int waiting = -1;
+    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0, &waiting), 0);
+    CHECK_EQ(waiting, 1); /* and it says so */
+    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0, &waiting), 0);
+    CHECK_EQ(waiting, 1);
     CHECK_EQ(test_entries(v), 1); /* only the kept box */
     free(bad);
     bt_capture_free(c);
@@ -421,12 +427,12 @@ TEST(a_box_sent_again_is_stored_once_whether_the_log_is_readable_locked_or_reope
     CHECK(box.kind == BT_BOX_PENDING);
     CHECK_EQ(put(c, b64, T0 + 21, &box, NULL), BT_OK); /* twice */
     CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
-    CHECK_EQ(bt_inbox_expand_pending(c, T0 + 30), 0); /* nothing stored */
+    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0 + 30, NULL), 0); /* nothing stored */
     CHECK_EQ(test_entries(v), once + 4);          /* two sealed_capture, two sealed_done */
     char *mark = head_text(v, once + 3);
     CHECK(mark != NULL && strstr(mark, "\"duplicate\":true") != NULL);
     free(mark);
-    CHECK_EQ(bt_inbox_expand_pending(c, T0 + 40), 0);
+    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0 + 40, NULL), 0);
     CHECK_EQ(test_entries(v), once + 4);
     /* two boxes never sent before, kept while locked, the second the same box twice: two events */
     bt_vault_lock(v);
@@ -436,7 +442,7 @@ TEST(a_box_sent_again_is_stored_once_whether_the_log_is_readable_locked_or_reope
     CHECK_EQ(put(c, e2, T0 + 51, &box, NULL), BT_OK);
     CHECK_EQ(put(c, e2, T0 + 52, &box, NULL), BT_OK);
     CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
-    CHECK_EQ(bt_inbox_expand_pending(c, T0 + 60), 2); /* a different box is never taken for another */
+    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0 + 60, NULL), 2); /* a different box is never taken for another */
     int events = 0;
     for (int64_t id = 1; id <= test_entries(v); id++) events += type_is(v, id, "event");
     CHECK_EQ(events, 2);
@@ -499,7 +505,7 @@ TEST(a_kill_while_kept_boxes_are_stored_never_stores_one_twice)
             if (bt_vault_open(&w, dir) != BT_OK || bt_vault_unlock(w, PASS, strlen(PASS)) != BT_OK ||
                 bt_capture_new(&d, w) != BT_OK)
                 _exit(1);
-            bt_inbox_expand_pending(d, T0 + 60);
+            bt_inbox_expand_pending(d, NULL, T0 + 60, NULL);
             _exit(0);
         }
         usleep((useconds_t)(500 + round * 1500));
@@ -508,7 +514,7 @@ TEST(a_kill_while_kept_boxes_are_stored_never_stores_one_twice)
         CHECK_EQ(bt_vault_open(&v, dir), BT_OK); /* the next unlock delivers the rest */
         CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
         c = capture_of(v);
-        bt_inbox_expand_pending(c, T0 + 120);
+        bt_inbox_expand_pending(c, NULL, T0 + 120, NULL);
         int notices, done, twice;
         count_delivered(v, &notices, &done, &twice);
         CHECK_EQ(notices, BOXES);
@@ -670,17 +676,14 @@ static void append_more(const char *dir, const char *text)
     bt_vault_close(v);
 }
 
-/* Everything an index answers of the log in dir, as text (malloc'd): what names record 1, the cases with
- * their records, each entry's summary; *decrypted: how many entries it read from the log to answer. */
-static char *answers(const char *dir, int64_t *decrypted)
+/* Everything ix answers of the log v, as text (malloc'd): what names record 1, the cases with their
+ * records, each entry's summary. */
+static char *answers_of(bt_vault *v, bt_index *ix)
 {
-    bt_vault *v = NULL;
     char *out = calloc(1, 65536);
     size_t n = 0;
     int64_t got[16] = {0};
     const bt_cases *cs = NULL;
-    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
-    bt_index *ix = bt_index_new();
     CHECK_EQ(bt_index_related(ix, v, 1, collect_links, got), BT_OK);
     for (int64_t i = 1; i <= got[0]; i++) n += (size_t)snprintf(out + n, 65536 - n, "names 1: %lld\n", (long long)got[i]);
     CHECK_EQ(bt_index_cases(ix, v, T0 + 1000, &cs, NULL), BT_OK);
@@ -698,6 +701,17 @@ static char *answers(const char *dir, int64_t *decrypted)
         if (bt_index_header(ix, id, &t, &len) == BT_OK) n += (size_t)snprintf(out + n, 65536 - n, "%lld %.*s\n",
                                                                               (long long)id, (int)len, t);
     }
+    return out;
+}
+
+/* Everything an index answers of the log in dir (answers_of); *decrypted: how many entries it read from
+ * the log to answer. */
+static char *answers(const char *dir, int64_t *decrypted)
+{
+    bt_vault *v = NULL;
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    bt_index *ix = bt_index_new();
+    char *out = answers_of(v, ix);
     *decrypted = bt_index_decrypted(ix);
     CHECK_EQ(bt_index_save(ix, v, 0), BT_OK); /* as the host does at lock and exit */
     bt_index_free(ix);
@@ -1003,6 +1017,127 @@ static void part1_token(const char *dir, char out[33])
     free(b);
 }
 
+/* Keeps a box of box_msg in the log v, locked for it and unlocked again. */
+static void keep_one_box(bt_capture *c, bt_vault *v, int64_t now)
+{
+    char *b64 = seal_b64(v, box_msg);
+    bt_box_out box;
+    bt_vault_lock(v);
+    CHECK_EQ(put(c, b64, now, &box, NULL), BT_OK);
+    CHECK(box.kind == BT_BOX_PENDING);
+    bt_box_out_free(&box);
+    free(b64);
+}
+
+TEST(the_scan_at_unlock_reads_what_follows_the_snapshot_through_the_index_once_and_finds_every_box)
+{
+    char *dir = test_tmpdir();
+    bt_vault *v = NULL;
+    snapshot_log(dir);
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    bt_capture *c = capture_of(v);
+    CHECK_EQ(test_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &test_fast_kdf), BT_OK);
+    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0, NULL), 0); /* the scan's mark: the log's end */
+    /* a box kept while locked, then an index saved over it by a process that scanned nothing */
+    keep_one_box(c, v, T0 + 100);
+    CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
+    bt_index *other = bt_index_new();
+    CHECK_EQ(bt_index_update(other, v, 0, NULL), BT_OK);
+    CHECK_EQ(bt_index_save(other, v, 0), BT_OK);
+    int64_t snap = bt_index_last(other);
+    CHECK_EQ(snap, test_entries(v));
+    bt_index_free(other);
+    /* past the snapshot, locked: a box and a capture */
+    keep_one_box(c, v, T0 + 200);
+    capture_at(c, "Your account @third_one was permanently disabled.", T0 + 300);
+    CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
+    bt_index *ix = bt_index_new();
+    CHECK_EQ(bt_inbox_expand_pending(c, ix, T0 + 400, NULL), 2); /* the box the snapshot covers too */
+    /* the index read what follows the snapshot for the scan, then what the boxes became: all of it, once */
+    CHECK_EQ(bt_index_last(ix), test_entries(v));
+    CHECK_EQ(bt_index_decrypted(ix), test_entries(v) - snap);
+    char *got = answers_of(v, ix);
+    CHECK_EQ(bt_index_decrypted(ix), test_entries(v) - snap); /* the questions decrypted nothing more */
+    bt_index_free(ix);
+    ix = bt_index_new(); /* and it says what the log says */
+    remove_snapshot(dir);
+    char *expected = answers_of(v, ix);
+    CHECK(strstr(expected, "third_one") != NULL);
+    CHECK_EQ(strcmp(got, expected), 0);
+    bt_index_free(ix);
+    /* no snapshot: the scan reads the entries itself and the index is not built at unlock */
+    keep_one_box(c, v, T0 + 500);
+    CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
+    ix = bt_index_new();
+    CHECK_EQ(bt_inbox_expand_pending(c, ix, T0 + 600, NULL), 1);
+    CHECK_EQ(bt_index_decrypted(ix), 0);
+    CHECK_EQ(bt_index_last(ix), 0);
+    CHECK_EQ(bt_inbox_expand_pending(c, ix, T0 + 700, NULL), 0); /* delivered once */
+    bt_index_free(ix);
+    free(got);
+    free(expected);
+    bt_capture_free(c);
+    bt_vault_close(v);
+    free(dir);
+}
+
+static int64_t scan_mark(bt_vault *v)
+{
+    int64_t mark = -1;
+    CHECK_EQ(bt_vault_mark(v, BT_VAULT_MARK_SCANNED, &mark), BT_OK);
+    return mark;
+}
+
+TEST(the_scan_mark_follows_what_a_readable_log_appends_and_stops_before_a_kept_box)
+{
+    bt_vault *v = test_fresh_log();
+    bt_capture *c = capture_of(v);
+    capture_at(c, SUSPENDED_TEXT, T0);
+    capture_at(c, "Your account @other_one was permanently disabled.", T0 + 1);
+    CHECK_EQ(scan_mark(v), test_entries(v)); /* unprotected: every append carries it */
+    CHECK_EQ(test_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &test_fast_kdf), BT_OK);
+    capture_at(c, "Your account @third_one was permanently disabled.", T0 + 2);
+    CHECK_EQ(scan_mark(v), test_entries(v)); /* unlocked: too */
+    keep_one_box(c, v, T0 + 3);
+    int64_t box = test_entries(v);
+    capture_at(c, "Your account @fourth_one was permanently disabled.", T0 + 4);
+    CHECK_EQ(scan_mark(v), box - 1); /* locked: left before the box */
+    CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
+    capture_at(c, "Your account @fifth_one was permanently disabled.", T0 + 5);
+    CHECK_EQ(scan_mark(v), box - 1); /* readable again, but never over the box */
+    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0 + 6, NULL), 1);
+    CHECK_EQ(scan_mark(v), test_entries(v)); /* past what the box became: appends carry it on */
+    capture_at(c, "Your account @sixth_one was permanently disabled.", T0 + 7);
+    CHECK_EQ(scan_mark(v), test_entries(v));
+    /* a log made before the mark: appends do not make one, the first scan reads everything */
+    char *dir = test_tmpdir(), path[600];
+    bt_vault *w = NULL;
+    CHECK_EQ(bt_vault_open(&w, dir), BT_OK);
+    bt_capture *d = capture_of(w);
+    CHECK_EQ(test_set_passphrase(w, NULL, 0, PASS, strlen(PASS), &test_fast_kdf), BT_OK);
+    keep_one_box(d, w, T0);
+    CHECK_EQ(bt_vault_unlock(w, PASS, strlen(PASS)), BT_OK);
+    bt_capture_free(d);
+    bt_vault_close(w);
+    snprintf(path, sizeof path, "%s/" BT_VAULT_DB, dir);
+    sqlite3 *db = NULL;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK &&
+          sqlite3_exec(db, "DELETE FROM meta WHERE key = 'mark:" BT_VAULT_MARK_SCANNED "'", NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    CHECK_EQ(bt_vault_open(&w, dir), BT_OK);
+    d = capture_of(w);
+    CHECK_EQ(bt_vault_unlock(w, PASS, strlen(PASS)), BT_OK);
+    capture_at(d, "Your account @late_one was permanently disabled.", T0 + 10);
+    CHECK_EQ(scan_mark(w), 0);
+    CHECK_EQ(bt_inbox_expand_pending(d, NULL, T0 + 20, NULL), 1); /* the box before it found */
+    CHECK_EQ(scan_mark(w), test_entries(w));
+    bt_capture_free(d);
+    bt_vault_close(w);
+    free(dir);
+    bt_capture_free(c);
+    bt_vault_close(v);
+}
+
 TEST(two_processes_saving_one_snapshot_append_until_one_finds_the_file_written_by_the_other)
 {
     char *dir = test_tmpdir(), t0[33], t1[33], t2[33];
@@ -1103,4 +1238,6 @@ RUN_TESTS(T(a_repeat_within_24_hours_is_an_occurrence_and_after_them_a_new_notic
           T(a_save_appends_only_the_new_entries_to_the_snapshot_and_what_it_says_is_what_the_log_says),
           T(an_appended_segment_cut_off_altered_or_of_another_save_is_set_aside),
           T(a_save_in_slices_appends_a_segment_each_and_a_log_no_longer_the_one_read_gets_none),
-          T(two_processes_saving_one_snapshot_append_until_one_finds_the_file_written_by_the_other))
+          T(two_processes_saving_one_snapshot_append_until_one_finds_the_file_written_by_the_other),
+          T(the_scan_at_unlock_reads_what_follows_the_snapshot_through_the_index_once_and_finds_every_box),
+          T(the_scan_mark_follows_what_a_readable_log_appends_and_stops_before_a_kept_box))

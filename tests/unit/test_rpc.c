@@ -168,7 +168,7 @@ TEST(a_sealed_capture_kept_while_locked_is_stored_at_unlock)
     CHECK_EQ(err, BT_OK);
     out = ask(r, unlock_req, &err);
     CHECK_EQ(err, BT_OK);
-    CHECK(strstr(out, "\"delivered\":1") != NULL);
+    CHECK(strstr(out, "\"delivered\":1") != NULL && strstr(out, "\"waiting\":1") != NULL); /* the foreign box waits */
     free(out);
     out = ask(r, "{\"id\":4,\"method\":\"list\"}", &err);
     CHECK(strstr(out, "\"kind\":\"suspension\"") != NULL);

@@ -35,6 +35,7 @@ TEST(json_trailing_bytes_nul_bad_utf8_depth_and_lax_syntax_are_refused)
         "{} {}", "{}x", "", "{'a': 1}", "['a']", "[1,]", "[[[[1]]]]",
         "\"\xC3\"", "\"\xC0\xAF\"", "\"\xED\xA0\x80\"", "\"\xF5\x80\x80\x80\"", /* cut, overlong, surrogate, too high */
         "\"a\x01b\"", "\"a\tb\"", "\"hello\\u0000\"",                                  /* raw controls, escaped NUL */
+        "\"\\x\"", "\"\\u12g4\"", "\"\\U0041\"", "\"\\u00\"", "\"\\",                 /* escapes json-c refuses */
     };
     bt_err err;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -43,6 +44,39 @@ TEST(json_trailing_bytes_nul_bad_utf8_depth_and_lax_syntax_are_refused)
     }
     json_object *o = NULL;
     CHECK(bt_json_parse("{}\0{}", 5, 8, &o) == BT_ERR_BAD_JSON && o == NULL);
+}
+
+TEST(json_lean_parse_leaves_out_only_the_outer_members_string_and_answers_as_the_whole_parse)
+{
+    static const char head[] = "{\"type\":\"notice\", \"text\" : \"We \\\"suspended\\\" you \\u00e9 \xC3\xA9 \\/\","
+                               "\"of\":3,\"c\":{\"text\":\"kept\"},\"l\":[\"text\",\"x\"],\"text\":\"again\"}";
+    json_object *o = NULL, *c = NULL, *l = NULL;
+    CHECK_EQ(bt_json_parse_lean(head, strlen(head), 8, "text", &o), BT_OK);
+    CHECK(o != NULL && !strcmp(bt_json_str(o, "text"), "") && bt_json_int_or(o, "of", 0) == 3);
+    CHECK(json_object_object_get_ex(o, "c", &c) && !strcmp(bt_json_str(c, "text"), "kept")); /* not outermost */
+    CHECK(json_object_object_get_ex(o, "l", &l) && !strcmp(json_object_get_string(json_object_array_get_idx(l, 0)),
+                                                             "text"));                      /* a value, not a name */
+    json_object_put(o);
+    CHECK_EQ(bt_json_parse(head, strlen(head), 8, &o), BT_OK); /* the whole parse has it */
+    CHECK(!strcmp(bt_json_str(o, "text"), "again"));
+    json_object_put(o);
+    static const char *const kept[] = {"{\"text\":5}", "[\"text\",\"a\"]", "[{\"text\":\"a\"}]", "{\"texts\":\"a\"}"};
+    for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) { /* nothing left out: the same value */
+        json_object *a = NULL, *b = NULL;
+        CHECK_EQ(bt_json_parse_lean(kept[i], strlen(kept[i]), 8, "text", &a), BT_OK);
+        CHECK_EQ(bt_json_parse(kept[i], strlen(kept[i]), 8, &b), BT_OK);
+        CHECK(json_object_equal(a, b));
+        json_object_put(a);
+        json_object_put(b);
+    }
+    /* what the whole parse refuses inside the member left out, the lean one refuses too */
+    static const char *const bad[] = {"{\"text\":\"\\x\"}", "{\"text\":\"\\u12g4\"}", "{\"text\":\"a\x01\"}",
+                                      "{\"text\":\"\xC0\xAF\"}", "{\"text\":\"\\u0000\"}", "{\"text\":\"abc",
+                                      "{\"text\":\"a\"", "{\"text\":\"a\"} x", "{\"text\":\"\xED\xA0\x80\"}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK(bt_json_parse_lean(bad[i], strlen(bad[i]), 8, "text", &o) == BT_ERR_BAD_JSON && o == NULL);
+        CHECK(bt_json_parse(bad[i], strlen(bad[i]), 8, &o) == BT_ERR_BAD_JSON && o == NULL);
+    }
 }
 
 /* "[x,x,...]" with n copies of item (no commas inside it). */
@@ -176,6 +210,7 @@ TEST(utf8_text_controls_and_bad_sequences_are_told_apart)
 
 RUN_TESTS(T(json_one_whole_value_is_parsed),
           T(json_trailing_bytes_nul_bad_utf8_depth_and_lax_syntax_are_refused),
+          T(json_lean_parse_leaves_out_only_the_outer_members_string_and_answers_as_the_whole_parse),
           T(json_getters_take_only_their_type), T(json_with_too_many_objects_or_values_is_refused_before_parsing),
           T(file_new_is_written_with_its_mode_and_an_existing_path_is_refused),
           T(file_replace_swaps_a_file_or_a_link_whole_never_following_the_link),
