@@ -161,6 +161,7 @@ struct bt_classify_rules {
     char kinds[KINDS_MAX][32]; /* in priority order */
     size_t n_kinds;
     int dominant[KINDS_MAX];   /* wins whenever it has evidence */
+    int level_feature[KINDS_MAX]; /* the feature "level_<kind>", -1 for a kind without one */
     char langs[LANGS_MAX][16];
     size_t n_langs;
     platform_rule *platforms;
@@ -1430,7 +1431,13 @@ bt_err bt_classify_rules_parse(bt_classify_rules **out, const char *json, size_t
             problem_set(problem, problem_len, "kinds must be distinct short strings", "kind_priority");
             goto done;
         }
-        snprintf(r->kinds[r->n_kinds++], sizeof r->kinds[0], "%s", k);
+        snprintf(r->kinds[r->n_kinds], sizeof r->kinds[0], "%s", k);
+        char name[48];
+        snprintf(name, sizeof name, "level_%s", k);
+        r->level_feature[r->n_kinds] = -1;
+        for (int fi = 0; fi < BT_CLASSIFY_FEATURES; fi++)
+            if (strcmp(bt_classify_feature_names[fi], name) == 0) r->level_feature[r->n_kinds] = fi;
+        r->n_kinds++;
     }
     if (json_object_object_get_ex(root, "dominant_kinds", &x)) {
         if (!json_object_is_type(x, json_type_array)) {
@@ -2741,6 +2748,8 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
     f[F_hypothetical] = (float)cf.hypothetical;
     f[F_negated] = (float)(cf.negated || ev.negated);
     f[F_own_action] = (float)cf.own_action;
+    for (size_t k = 0; k < rules->n_kinds; k++)
+        if (rules->level_feature[k] >= 0) f[rules->level_feature[k]] = (float)cf.level[k] / 4.0f;
     double grams;
     int gram_kind;
     if ((rc = ngrams_score(rules, t, n, &grams, &gram_kind)) != BT_OK) goto done;

@@ -23,13 +23,18 @@ typedef struct bt_classify_rules bt_classify_rules;
  * decision"): the rules' phrases and labels, the URL, negative cues, and the
  * concepts found together in one sentence (a state such as "suspended",
  * the object "account", the person addressed "your" or the platform
- * speaking "we"). The rules file's "model" weighs them; X(name) lists them
+ * speaking "we"), and for each kind the best level of a sentence stating it
+ * ("level_<kind>", 0 to 1; a kind of the rules file with no such feature
+ * here has none). The rules file's "model" weighs them; X(name) lists them
  * in their fixed order. */
 #define BT_CLASSIFY_FEATURE_LIST(X)                                                                  \
     X(phrase) X(label) X(path) X(named) X(negative) X(quoted) X(short_text) X(long_text)           \
     X(concept_full) X(concept_addressed) X(concept_object) X(concept_bare) X(full_sentences)       \
     X(other_account) X(addressed) X(reason) X(appeal_state) X(state_kinds) X(state_first_line)    \
-    X(negative_full) X(hypothetical) X(negated) X(own_action) X(ngrams)
+    X(negative_full) X(hypothetical) X(negated) X(own_action) X(ngrams)                          \
+    X(level_suspension) X(level_disabled) X(level_temporary_restriction) X(level_action_blocked)  \
+    X(level_checkpoint) X(level_warning) X(level_appeal_received) X(level_appeal_rejected)       \
+    X(level_appeal_reinstated)
 #define BT_CLASSIFY_COUNT_FEATURE(name) +1
 enum { BT_CLASSIFY_FEATURES = 0 BT_CLASSIFY_FEATURE_LIST(BT_CLASSIFY_COUNT_FEATURE) };
 
