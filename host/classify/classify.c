@@ -162,6 +162,7 @@ struct bt_classify_rules {
     size_t n_kinds;
     int dominant[KINDS_MAX];   /* wins whenever it has evidence */
     int level_feature[KINDS_MAX]; /* the feature "level_<kind>", -1 for a kind without one */
+    int who_feature[KINDS_MAX];   /* the first of its BT_CLASSIFY_WHO features ("<kind>_alone"), or -1 */
     char langs[LANGS_MAX][16];
     size_t n_langs;
     platform_rule *platforms;
@@ -1432,11 +1433,14 @@ bt_err bt_classify_rules_parse(bt_classify_rules **out, const char *json, size_t
             goto done;
         }
         snprintf(r->kinds[r->n_kinds], sizeof r->kinds[0], "%s", k);
-        char name[48];
-        snprintf(name, sizeof name, "level_%s", k);
-        r->level_feature[r->n_kinds] = -1;
-        for (int fi = 0; fi < BT_CLASSIFY_FEATURES; fi++)
-            if (strcmp(bt_classify_feature_names[fi], name) == 0) r->level_feature[r->n_kinds] = fi;
+        char level[48], alone[48];
+        snprintf(level, sizeof level, "level_%s", k);
+        snprintf(alone, sizeof alone, "%s_alone", k);
+        r->level_feature[r->n_kinds] = r->who_feature[r->n_kinds] = -1;
+        for (int fi = 0; fi < BT_CLASSIFY_FEATURES; fi++) {
+            if (strcmp(bt_classify_feature_names[fi], level) == 0) r->level_feature[r->n_kinds] = fi;
+            if (strcmp(bt_classify_feature_names[fi], alone) == 0) r->who_feature[r->n_kinds] = fi;
+        }
         r->n_kinds++;
     }
     if (json_object_object_get_ex(root, "dominant_kinds", &x)) {
@@ -2054,6 +2058,7 @@ typedef struct {
     int seen_level[5];   /* a sentence of each level was seen */
     int full_sentences, other, addressed, first_line, hypothetical, own_action, negated;
     uint32_t states;
+    uint16_t who[KINDS_MAX];  /* bit c: a sentence stated the kind in the company c (BT_CLASSIFY_WHO) */
     int first_at[KINDS_MAX]; /* the first sentence stating each kind */
 } concepts_found;
 
@@ -2132,9 +2137,13 @@ static void concepts_close(concepts_found *cf, uint32_t mask, int sentence, int 
     if ((mask & (1u << C_OTHER)) && !(mask & (1u << C_YOU))) cf->other = 1;
     if (sentence == 0) cf->first_line = 1;
     cf->states |= states;
+    unsigned who = ((mask >> C_YOU) & 1u) | ((mask >> C_WE) & 1u) << 1 | (unsigned)obj << 2 |
+                   ((mask >> C_OTHER) & 1u) << 3;
     for (int k = 0; k < KINDS_MAX; k++) {
-        if ((states & (1u << k)) && level > cf->level[k]) cf->level[k] = level;
-        if ((states & (1u << k)) && sentence < cf->first_at[k]) cf->first_at[k] = sentence;
+        if (!(states & (1u << k))) continue;
+        if (level > cf->level[k]) cf->level[k] = level;
+        if (sentence < cf->first_at[k]) cf->first_at[k] = sentence;
+        cf->who[k] |= (uint16_t)(1u << who);
     }
 }
 
@@ -2748,8 +2757,11 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
     f[F_hypothetical] = (float)cf.hypothetical;
     f[F_negated] = (float)(cf.negated || ev.negated);
     f[F_own_action] = (float)cf.own_action;
-    for (size_t k = 0; k < rules->n_kinds; k++)
+    for (size_t k = 0; k < rules->n_kinds; k++) {
         if (rules->level_feature[k] >= 0) f[rules->level_feature[k]] = (float)cf.level[k] / 4.0f;
+        for (int c = 0; c < 16 && rules->who_feature[k] >= 0; c++)
+            f[rules->who_feature[k] + c] = (float)((cf.who[k] >> c) & 1u);
+    }
     double grams;
     int gram_kind;
     if ((rc = ngrams_score(rules, t, n, &grams, &gram_kind)) != BT_OK) goto done;

@@ -24,9 +24,12 @@ typedef struct bt_classify_rules bt_classify_rules;
  * concepts found together in one sentence (a state such as "suspended",
  * the object "account", the person addressed "your" or the platform
  * speaking "we"), and for each kind the best level of a sentence stating it
- * ("level_<kind>", 0 to 1; a kind of the rules file with no such feature
- * here has none). The rules file's "model" weighs them; X(name) lists them
- * in their fixed order. */
+ * ("level_<kind>", 0 to 1) and which of "you", "we", the object and an
+ * "other" cue came with it in some sentence ("<kind>_you_object": 1 when a
+ * sentence stated that kind with "you" and the object, neither "we" nor an
+ * "other" cue; "<kind>_alone": the state alone). A kind of the rules file
+ * without these features here has none. The rules file's "model" weighs
+ * them; X(name) lists them in their fixed order. */
 #define BT_CLASSIFY_FEATURE_LIST(X)                                                                  \
     X(phrase) X(label) X(path) X(named) X(negative) X(quoted) X(short_text) X(long_text)           \
     X(concept_full) X(concept_addressed) X(concept_object) X(concept_bare) X(full_sentences)       \
@@ -34,7 +37,17 @@ typedef struct bt_classify_rules bt_classify_rules;
     X(negative_full) X(hypothetical) X(negated) X(own_action) X(ngrams)                          \
     X(level_suspension) X(level_disabled) X(level_temporary_restriction) X(level_action_blocked)  \
     X(level_checkpoint) X(level_warning) X(level_appeal_received) X(level_appeal_rejected)       \
-    X(level_appeal_reinstated)
+    X(level_appeal_reinstated)                                                                     \
+    BT_CLASSIFY_WHO(X, suspension) BT_CLASSIFY_WHO(X, disabled) BT_CLASSIFY_WHO(X, temporary_restriction) \
+    BT_CLASSIFY_WHO(X, action_blocked) BT_CLASSIFY_WHO(X, checkpoint) BT_CLASSIFY_WHO(X, warning)     \
+    BT_CLASSIFY_WHO(X, appeal_received) BT_CLASSIFY_WHO(X, appeal_rejected)                          \
+    BT_CLASSIFY_WHO(X, appeal_reinstated)
+/* The sixteen companies a kind's state keeps in a sentence, in the order of
+ * their bits: "you" 1, "we" 2, the object 4, an "other" cue 8. */
+#define BT_CLASSIFY_WHO(X, k)                                                                       \
+    X(k##_alone) X(k##_you) X(k##_we) X(k##_you_we) X(k##_object) X(k##_you_object) X(k##_we_object) \
+    X(k##_you_we_object) X(k##_other) X(k##_you_other) X(k##_we_other) X(k##_you_we_other)         \
+    X(k##_object_other) X(k##_you_object_other) X(k##_we_object_other) X(k##_you_we_object_other)
 #define BT_CLASSIFY_COUNT_FEATURE(name) +1
 enum { BT_CLASSIFY_FEATURES = 0 BT_CLASSIFY_FEATURE_LIST(BT_CLASSIFY_COUNT_FEATURE) };
 

@@ -403,14 +403,22 @@ TEST(concepts_count_when_they_meet_in_one_sentence)
     c = with(r, "Se suspendió tu cuenta."); /* Italian "se" is "if", Spanish "se" is not */
     CHECK(c.notice == 1 && feature(&c, "hypothetical") == 0 && feature(&c, "concept_full") == 1);
     /* each kind's best level, 0 to 1: a full sentence 1, the state with the object alone 0.5 */
+    /* and the company it kept: "you", "we", the object, an "other" cue */
     c = with(r, "Your account has been suspended.");
     CHECK(feature(&c, "level_suspension") == 1 && feature(&c, "level_disabled") == 0 &&
           feature(&c, "level_action_blocked") == 0);
+    CHECK(feature(&c, "suspension_you_object") == 1 && feature(&c, "suspension_you_we_object") == 0 &&
+          feature(&c, "suspension_alone") == 0 && feature(&c, "disabled_you_object") == 0);
+    c = with(r, "We suspended your account.");
+    CHECK(feature(&c, "suspension_you_we_object") == 1 && feature(&c, "suspension_you_object") == 0);
     c = with(r, "This account has been suspended.");
     CHECK(feature(&c, "level_suspension") == 0.5f && feature(&c, "other_account") == 1);
+    CHECK(feature(&c, "suspension_object_other") == 1 && feature(&c, "suspension_you_object") == 0);
     c = with(r, "Our community guidelines explain what is allowed.");
     for (size_t i = 0; i < BT_CLASSIFY_FEATURES; i++)
-        if (strncmp(bt_classify_feature_names[i], "level_", 6) == 0) CHECK(c.features[i] == 0);
+        if (strncmp(bt_classify_feature_names[i], "level_", 6) == 0 ||
+            strncmp(bt_classify_feature_names[i], "suspension_", 11) == 0)
+            CHECK(c.features[i] == 0);
     /* what the person did themselves states nothing */
     c = with(r, "You deactivated your account. Log in to reactivate it.");
     CHECK(c.notice == 0 && feature(&c, "concept_full") == 0 && feature(&c, "own_action") == 1);
