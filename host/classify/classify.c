@@ -610,6 +610,16 @@ static ucs4_t cp_at(const char *t, size_t n, size_t i)
     return c;
 }
 
+/* Scripts written without spaces between words (Thai, Lao, Myanmar, Khmer,
+ * kana, CJK ideographs, and Hangul, whose spaces normalising removes):
+ * their n-grams are pairs of characters. */
+static int unspaced(ucs4_t c)
+{
+    return (c >= 0x0E00 && c <= 0x0EFF) || (c >= 0x1000 && c <= 0x109F) || (c >= 0x1780 && c <= 0x17FF) ||
+           (c >= 0x3040 && c <= 0x30FF) || (c >= 0x3400 && c <= 0x9FFF) || (c >= 0xAC00 && c <= 0xD7AF) ||
+           (c >= 0xF900 && c <= 0xFAFF);
+}
+
 /* Word-boundary checks apply to alphabetic scripts written with spaces and
  * no attached particles: Latin, Greek, Cyrillic (below U+0590). */
 static int needs_boundary(ucs4_t c)
@@ -677,6 +687,11 @@ static bt_err add_entry(bt_classify_rules *r, const char *phrase, entry_class cl
         free(e.norm);
         return BT_ERR_BAD_PARAMS;
     }
+    /* a phrase ending with a space ends a word in every script written with
+     * spaces, also where it may start inside one (Arabic "لو ", if, is not
+     * the start of "الويكي") */
+    ucs4_t last = cp_before(e.part[e.n_parts - 1], e.part_len[e.n_parts - 1]);
+    if (e.whole_word && is_alnum(last) && !unspaced(last)) e.bound[e.n_parts - 1] |= BOUND_RIGHT;
     e.cls = cls;
     e.idx = idx;
     e.lang = lang;
@@ -2259,16 +2274,6 @@ done:
 }
 
 /* ---- n-grams ---- */
-
-/* Scripts written without spaces between words (Thai, Lao, Myanmar, Khmer,
- * kana, CJK ideographs, and Hangul, whose spaces normalising removes):
- * their n-grams are pairs of characters. */
-static int unspaced(ucs4_t c)
-{
-    return (c >= 0x0E00 && c <= 0x0EFF) || (c >= 0x1000 && c <= 0x109F) || (c >= 0x1780 && c <= 0x17FF) ||
-           (c >= 0x3040 && c <= 0x30FF) || (c >= 0x3400 && c <= 0x9FFF) || (c >= 0xAC00 && c <= 0xD7AF) ||
-           (c >= 0xF900 && c <= 0xFAFF);
-}
 
 enum { GRAM_WORD = 40, /* longer words are cut to their first 40 bytes (at a character) */
        STEM_CHARS = 5 };
