@@ -68,6 +68,7 @@ typedef struct {
     size_t part_len[PARTS_MAX];
     size_t n_parts;
     int whole_word;             /* the raw phrase ended with a space */
+    int ending;                 /* a concept term that began with '-': a word's ending, it may start inside one */
     int says_not;               /* a phrase or label that holds a negation word itself ("can't post") */
     uint8_t bound[PARTS_MAX];   /* BOUND_LEFT, BOUND_RIGHT: where a part needs a word boundary */
     entry_class cls;
@@ -657,6 +658,11 @@ static bt_err add_entry(bt_classify_rules *r, const char *phrase, entry_class cl
     size_t len = strlen(phrase), n = 0;
 
     if (len > PHRASE_MAX) return BT_ERR_BAD_PARAMS;
+    e.ending = cls == E_CONCEPT && len > 1 && phrase[0] == '-';
+    if (e.ending) {
+        phrase++;
+        len--;
+    }
     if (r->n_entries == r->cap_entries) {
         size_t cap = r->cap_entries ? r->cap_entries * 2 : 512;
         entry *p = realloc(r->entries, cap * sizeof *p);
@@ -692,6 +698,7 @@ static bt_err add_entry(bt_classify_rules *r, const char *phrase, entry_class cl
      * the start of "الويكي") */
     ucs4_t last = cp_before(e.part[e.n_parts - 1], e.part_len[e.n_parts - 1]);
     if (e.whole_word && is_alnum(last) && !unspaced(last)) e.bound[e.n_parts - 1] |= BOUND_RIGHT;
+    if (e.ending) e.bound[0] &= (uint8_t)~BOUND_LEFT; /* "-dınız ": yasaklandınız (you were banned) */
     e.cls = cls;
     e.idx = idx;
     e.lang = lang;
@@ -944,6 +951,7 @@ static int cmp_concept(const void *a, const void *b)
     const entry *x = a, *y = b;
     if (x->idx != y->idx) return x->idx - y->idx;
     if (x->whole_word != y->whole_word) return x->whole_word - y->whole_word;
+    if (x->ending != y->ending) return x->ending - y->ending;
     return strcmp(x->norm, y->norm);
 }
 
@@ -1261,8 +1269,10 @@ static bt_err index_build(ac_index *a, const bt_classify_rules *r, size_t n_keys
     for (size_t k = 0; k < n_keys; k++) {
         if (!key(r, k, &kb, &kl)) continue;
         uint32_t s = 0;
+        int ending = k < r->n_entries && r->entries[k].ending; /* may start inside a word: no mark first */
         for (size_t i = 0; i < kl; i++) {
-            if (marks && word_start(kb, kl, i)) s = trie_child(s, WORD_MARK, child, sibling, byte, &cap);
+            if (marks && word_start(kb, kl, i) && !(i == 0 && ending))
+                s = trie_child(s, WORD_MARK, child, sibling, byte, &cap);
             s = trie_child(s, (uint8_t)kb[i], child, sibling, byte, &cap);
         }
         term[k] = s;
@@ -2132,7 +2142,7 @@ static inline int sentence_end(const char *t, size_t n, size_t i)
  * hypothetical only. The mask holds C_IF only for a conditional word of the
  * language most of the sentence's other concepts are words of (see
  * sentence_mask). */
-static void concepts_close(concepts_found *cf, uint32_t mask, int sentence, int question)
+static void concepts_close(concepts_found *cf, uint32_t mask, int sentence, int question, int heading)
 {
     uint32_t states = mask >> C_STATE;
     if (mask & (1u << C_YOU)) cf->addressed = 1;
@@ -2150,7 +2160,7 @@ static void concepts_close(concepts_found *cf, uint32_t mask, int sentence, int 
     cf->seen_level[level] = 1;
     cf->full_sentences += level == 4;
     if ((mask & (1u << C_OTHER)) && !(mask & (1u << C_YOU))) cf->other = 1;
-    if (sentence == 0) cf->first_line = 1;
+    if (heading) cf->first_line = 1;
     cf->states |= states;
     unsigned who = ((mask >> C_YOU) & 1u) | ((mask >> C_WE) & 1u) << 1 | (unsigned)obj << 2 |
                    ((mask >> C_OTHER) & 1u) << 3;
@@ -2217,26 +2227,30 @@ static uint32_t sentence_mask(const concept_hits *hits, size_t from, size_t to, 
 }
 
 /* What the concepts found in t[0, n), in order of place, say, sentence by
- * sentence. */
-static void concepts_read(concepts_found *cf, concept_hits *hits, const char *t, size_t n)
+ * sentence; the text proper starts at text_at (after the title's line): a
+ * sentence starting there, or the title's, is a heading. */
+static void concepts_read(concepts_found *cf, concept_hits *hits, const char *t, size_t n, size_t text_at)
 {
     memset(cf, 0, sizeof *cf);
     for (int k = 0; k < KINDS_MAX; k++) cf->first_at[k] = INT_MAX;
-    size_t pos = 0, first = 0;
+    size_t pos = 0, first = 0, start = 0; /* where the sentence being read starts */
     int sentence = 0;
     for (size_t i = 0; i < hits->n; i++) {
         for (; pos < hits->h[i].at; pos++) {
             int end = sentence_end(t, n, pos);
             if (end) {
-                concepts_close(cf, sentence_mask(hits, first, i, &cf->negated), sentence++, end == 2);
+                concepts_close(cf, sentence_mask(hits, first, i, &cf->negated), sentence++, end == 2,
+                               start == 0 || start == text_at);
                 first = i;
+                start = pos + 1;
             }
         }
     }
     /* the last sentence: a question if its end says so */
     int end = 0;
     for (; pos < n && !end; pos++) end = sentence_end(t, n, pos);
-    concepts_close(cf, sentence_mask(hits, first, hits->n, &cf->negated), sentence, end == 2);
+    concepts_close(cf, sentence_mask(hits, first, hits->n, &cf->negated), sentence, end == 2,
+                   start == 0 || start == text_at);
 }
 
 /* Title and text, bounded, each normalised (the reference way if ref), on
@@ -2727,7 +2741,7 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
              : gather_indexed(&ev, &ch, rules, t, n, outside, head);
     if (rc != BT_OK) goto done;
     concepts_found cf;
-    concepts_read(&cf, &ch, t, head);
+    concepts_read(&cf, &ch, t, head, n - nxl);
     int score = ev.positive;
     if (path_kind >= 0) {
         score += rules->w_path;
@@ -2740,7 +2754,7 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
     f[F_named] = ev.name_platform >= 0;
     f[F_negative] = (float)(ev.negatives < 3 ? ev.negatives : 3);
     f[F_quoted] = (float)ev.quoted;
-    f[F_short_text] = n <= rules->short_bytes;
+    f[F_short_text] = nxl <= rules->short_bytes; /* the notice's text: a page's title is the site's name */
     f[F_long_text] = n > 1500;
     f[F_concept_full] = (float)cf.seen_level[4];
     f[F_concept_addressed] = (float)cf.seen_level[3];
@@ -2777,7 +2791,7 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
          * platform's (and whose software was not recognised) is none */
         out->notice = bt_classify_model_decide(&rules->model, f, &out->score) && !foreign;
     } else { /* rules without a model: the phrases' score alone */
-        if (score > 0 && ev.negatives == 0 && !ev.quoted && n <= rules->short_bytes) score += rules->w_short;
+        if (score > 0 && ev.negatives == 0 && !ev.quoted && nxl <= rules->short_bytes) score += rules->w_short;
         score -= ev.negatives * rules->w_neg + (ev.quoted ? rules->w_quoted : 0) + (foreign ? rules->w_foreign : 0);
         out->score = score;
         out->notice = (ev.positive > 0 || path_kind >= 0) && score >= rules->threshold;

@@ -20,7 +20,7 @@
  *
  * usage: test_classify_corpus [--print-model] CORPUS.jsonl...
  *        test_classify_corpus --unseen NEW.jsonl CORPUS.jsonl...
- * With BT_CV_DUMP=FILE, every held-out-by-source error goes to FILE, one a line.
+ * With BT_CV_DUMP=FILE, every held-out-by-source (or unseen) error goes to FILE, one a line.
  * --unseen measures a new batch the rules have never been tuned on: the model
  * is fitted on the CORPUS files only and decides NEW's entries; it prints
  * their figures, by language, platform and kind, and exits 0. Measure a batch
@@ -204,20 +204,32 @@ static void print_misses(const corpus *c)
     }
 }
 
+/* The figures of curve at each threshold, on one line after what. */
+static void print_curve(const char *what, const group *curve, double threshold)
+{
+    printf("%s, at other thresholds (the model's is %.2f):", what, threshold);
+    for (int t = 0; t < CURVE; t++)
+        printf("%s %.1f: %.2f/%.3f", t ? "," : "", 0.1 * (t + 1), (double)curve[t].found / curve[t].notices,
+               (double)curve[t].false_pos / curve[t].counters);
+    printf("  (recall/false positives)\n");
+}
+
 /* --unseen: the model fitted on every file but the first decides the first's
- * entries. */
-static void measure_unseen(const corpus *c)
+ * entries (each error to dump, if given). */
+static void measure_unseen(const corpus *c, double threshold, FILE *dump)
 {
     static tally lang, plat, kind, all;
+    static group curve[CURVE];
     unsigned char *use = malloc(c->n);
     if (use == NULL) abort();
     for (size_t i = 0; i < c->n; i++) use[i] = c->e[i].file != 0;
-    decide_held_out(c, use, NULL, &(held_out){&lang, &plat, &kind, &all, NULL, NULL});
+    decide_held_out(c, use, NULL, &(held_out){&lang, &plat, &kind, &all, curve, dump});
     free(use);
     figures f = overall(&all);
     printf("UNSEEN (%d notices, %d counter-examples; the model fitted without them): recall %.3f   false positives "
            "%.3f   kind right %.3f\n",
            all.g[0].notices, all.g[0].counters, f.recall, f.false_pos, f.kind);
+    print_curve("unseen", curve, threshold);
     print_tally("unseen: lang", &lang);
     print_tally("unseen: plat.", &plat);
     print_tally("unseen: kind", &kind);
@@ -236,8 +248,11 @@ int main(int argc, char **argv)
     const bt_classify_rules *rules = NULL;
     if (bt_classify_rules_builtin(&rules) != BT_OK || corpus_load(&c, argv + 1 + skip, (size_t)(argc - 1 - skip)) != 0)
         return 2;
+    /* BT_CV_DUMP=FILE: every held-out (by source, or unseen) miss, false positive and wrong kind, one a line */
+    FILE *dump = getenv("BT_CV_DUMP") ? fopen(getenv("BT_CV_DUMP"), "w") : NULL;
     if (unseen) {
-        measure_unseen(&c);
+        measure_unseen(&c, bt_classify_rules_model(rules)->threshold, dump);
+        if (dump != NULL) fclose(dump);
         corpus_free(&c);
         return 0;
     }
@@ -274,8 +289,6 @@ int main(int argc, char **argv)
     /* held out: by source, then by language */
     static tally s_lang, s_plat, s_kind, s_all, l_lang, l_plat, l_kind, l_all;
     static group curve[CURVE];
-    /* BT_CV_DUMP=FILE: every held-out (by source) miss, false positive and wrong kind, one a line */
-    FILE *dump = getenv("BT_CV_DUMP") ? fopen(getenv("BT_CV_DUMP"), "w") : NULL;
     cross_validate(&c, group_of, &(held_out){&s_lang, &s_plat, &s_kind, &s_all, curve, dump});
     cross_validate(&c, lang_of, &(held_out){&l_lang, &l_plat, &l_kind, &l_all, NULL, NULL});
     if (dump != NULL) fclose(dump);
@@ -286,11 +299,7 @@ int main(int argc, char **argv)
            lng.recall, lng.false_pos, lng.kind);
     printf("targets: recall >= 0.95 (>= 0.90 in each language with 20+ notices), false positives <= 0.01, "
            "kind right >= 0.90\n");
-    printf("held out by source, at other thresholds (the model's is %.2f):", bt_classify_rules_model(rules)->threshold);
-    for (int t = 0; t < CURVE; t++)
-        printf("%s %.1f: %.2f/%.3f", t ? "," : "", 0.1 * (t + 1), (double)curve[t].found / curve[t].notices,
-               (double)curve[t].false_pos / curve[t].counters);
-    printf("  (recall/false positives)\n");
+    print_curve("held out by source", curve, bt_classify_rules_model(rules)->threshold);
     printf("languages with 20+ notices under 0.90 recall held out by source:");
     for (size_t i = 0; i < s_lang.n; i++)
         if (s_lang.g[i].notices >= 20 && s_lang.g[i].found < 0.9 * s_lang.g[i].notices)

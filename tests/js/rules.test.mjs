@@ -80,4 +80,7 @@ test('the trigger passes a sentence where a state meets the person or the accoun
   assert.equal(trigger.phraseKind('Ваш аккаунт заблокирован.'), 'suspension');
   assert.equal(trigger.phraseKind('Your order is ready. Three players were suspended by the league.'), null);
   assert.equal(trigger.phraseKind('Sunny spells and a light breeze this afternoon.'), null);
+  // a term beginning with "-" is a word's ending: Turkish "-nız" puts the person in the verb
+  assert.equal(trigger.phraseKind('Dün yasaklandınız.'), 'suspension');
+  assert.equal(trigger.phraseKind('Dün yasaklandı.'), null);
 });

@@ -334,11 +334,11 @@ static bt_classify_rules *concept_rules(void)
         "{\"version\":1,\"kind_priority\":[\"appeal_reinstated\",\"suspension\",\"temporary_restriction\"],"
         "\"dominant_kinds\":[\"appeal_reinstated\"],\"platforms\":{},"
         "\"kinds\":{\"suspension\":{\"en\":[\"your account * suspended\",\"you can't * while your account\"]}},"
-        "\"concepts\":{\"you\":{\"en\":[\"your\",\"you \"],\"sl\":[\"vaš\"],\"es\":[\"tu \"],\"ar\":[\"حسابك\"]},\"we\":{\"en\":[\"we \"]},"
+        "\"concepts\":{\"you\":{\"en\":[\"your\",\"you \"],\"sl\":[\"vaš\"],\"es\":[\"tu \"],\"ar\":[\"حسابك\"],\"tr\":[\"-nız \"]},\"we\":{\"en\":[\"we \"]},"
         "\"object\":{\"en\":[\"account\"],\"ar\":[\"حساب\"],\"fr\":[\"compte\"],\"es\":[\"cuenta\"],\"sl\":[\"račun\"]},"
         "\"other\":{\"en\":[\"this account\"]},\"if\":{\"en\":[\"if \"],\"ar\":[\"لو \"],\"sl\":[\"če \"],\"it\":[\"se \"]},"
         "\"self\":{\"en\":[\"you deactivated\",\"you blocked\"]},\"not\":{\"en\":[\"not \",\"n't \"]},\"not_after\":{\"ja\":[\"ていません\"]},"
-        "\"state\":{\"suspension\":{\"en\":[\"suspend\",\"banned\",\"can't post\",\"deactivated\"],\"ja\":[\"凍結\"],\"ar\":[\"ممنوع\",\"تعليق\"]},"
+        "\"state\":{\"suspension\":{\"en\":[\"suspend\",\"banned\",\"can't post\",\"deactivated\"],\"ja\":[\"凍結\"],\"ar\":[\"ممنوع\",\"تعليق\"],\"tr\":[\"yasakla\"]},"
         "\"temporary_restriction\":{\"en\":[\"limited\"]},\"appeal_reinstated\":{\"en\":[\"reinstated\"]}}},"
         "\"model\":{\"bias\":-2,\"weights\":{\"concept_full\":4,\"other_account\":-5}}}";
     char problem[160];
@@ -407,6 +407,13 @@ TEST(concepts_count_when_they_meet_in_one_sentence)
     CHECK(feature(&c, "hypothetical") == 1 && feature(&c, "concept_full") == 0);
     c = with(r, "ممنوع حسابك الويكي"); /* "لو " inside a word is no "if" */
     CHECK(feature(&c, "hypothetical") == 0 && feature(&c, "concept_full") == 1);
+    /* a term beginning with "-" is a word's ending: Turkish "-nız " addresses the person in the verb */
+    c = with(r, "Bu gruptan yasaklandınız.");
+    CHECK(feature(&c, "concept_addressed") == 1 && feature(&c, "addressed") == 1);
+    c = with(r, "Bu gruptan yasaklandınızdan."); /* it must end the word */
+    CHECK(feature(&c, "concept_addressed") == 0 && feature(&c, "concept_bare") == 1);
+    c = with(r, "Bu gruptan yasaklandı.");
+    CHECK(feature(&c, "concept_addressed") == 0 && feature(&c, "concept_bare") == 1);
     /* each kind's best level, 0 to 1: a full sentence 1, the state with the object alone 0.5 */
     /* and the company it kept: "you", "we", the object, an "other" cue */
     c = with(r, "Your account has been suspended.");

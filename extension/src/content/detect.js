@@ -42,17 +42,19 @@
   const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const SENTENCE_END = /[.!?;](?:\s|$)|\n|\u3002/u;
   // Concept terms as one regular expression: "*" as in phrases; in scripts written with spaces
-  // (below U+0590) a term starts at a word's start, and a term ending with a space ends at a
-  // word's end (docs/RULES.md, "Concepts"). The edges are written once for each of the four
+  // (below U+0590) a term starts at a word's start unless it begins with "-" (a word's ending),
+  // and a term ending with a space ends at a word's end (docs/RULES.md, "Concepts"). The edges are written once for each of the four
   // groups, not once a term: compiling stays cheap with thousands of terms.
   const LETTER = '[\\p{L}\\p{N}]';
   function termsRegExp(terms) {
     const groups = [[], [], [], []];   // [spaced start][whole word]
     for (const term of terms) {
-      const body = term.trim().split('*').map((x) => x.trim()).filter(Boolean).map(escapeRe).join(WILDCARD);
+      const ending = /^-./u.test(term.trim());   // "-dınız ": a word's ending, it may start inside one
+      const core = ending ? term.trim().slice(1) : term.trim();
+      const body = core.split('*').map((x) => x.trim()).filter(Boolean).map(escapeRe).join(WILDCARD);
       if (!body) continue;
-      const first = term.trim().codePointAt(0);
-      const spaced = first < 0x590 && /[\p{L}\p{N}]/u.test(String.fromCodePoint(first));
+      const first = core.codePointAt(0);
+      const spaced = !ending && first < 0x590 && /[\p{L}\p{N}]/u.test(String.fromCodePoint(first));
       groups[(spaced ? 2 : 0) + (term.endsWith(' ') ? 1 : 0)].push(body);
     }
     const src = groups.map((g, i) => g.length === 0 ? null
