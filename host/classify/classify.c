@@ -2136,7 +2136,7 @@ static inline int sentence_end(const char *t, size_t n, size_t i)
 
 /* Adds what one sentence, holding the concepts in mask, says. A sentence
  * that tells what the person did themselves ("you deactivated your
- * account") states nothing: it counts as own_action only. One that only
+ * account") states nothing, and such words anywhere make own_action. One that only
  * supposes a state ("if your account is suspended...") or asks about it
  * ("deactivate your account?") states nothing either: it counts as
  * hypothetical only. The mask holds C_IF only for a conditional word of the
@@ -2146,11 +2146,10 @@ static void concepts_close(concepts_found *cf, uint32_t mask, int sentence, int 
 {
     uint32_t states = mask >> C_STATE;
     if (mask & (1u << C_YOU)) cf->addressed = 1;
-    if (states == 0) return;
-    if (mask & (1u << C_SELF)) { /* "you deactivated your account", "you blocked this person" */
-        cf->own_action = 1;
-        return;
-    }
+    /* the person's own doing, in any sentence: "you deactivated your account", "thank you for
+     * trying diaspora*" after "your account has been locked" */
+    if (mask & (1u << C_SELF)) cf->own_action = 1;
+    if (states == 0 || (mask & (1u << C_SELF))) return;
     if (question || (mask & (1u << C_IF))) {
         cf->hypothetical = 1;
         return;

@@ -191,7 +191,8 @@ TEST(kind_an_appeal_answer_dominates_the_restriction_it_restates)
     bt_classification c = classify(NULL, "You submitted an appeal. Your account is not visible to people on Instagram, "
                                          "and you can't use it.");
     CHECK(strcmp(c.kind, "appeal_received") == 0);
-    c = classify(NULL, "Your account is not visible to people on Instagram, and you can't use it.");
+    c = classify(NULL, "Your account has been suspended. Your account is not visible to people on Instagram, and "
+                       "you can't use it.");
     CHECK(strcmp(c.kind, "suspension") == 0);
 }
 
@@ -436,6 +437,9 @@ TEST(concepts_count_when_they_meet_in_one_sentence)
     CHECK(c.notice == 0 && feature(&c, "concept_full") == 0 && feature(&c, "own_action") == 1);
     c = with(r, "We deactivated your account. Log in to appeal.");
     CHECK(c.notice == 1 && feature(&c, "concept_full") == 1 && feature(&c, "own_action") == 0);
+    /* the person's own doing in another sentence leaves the state, and is own_action too */
+    c = with(r, "Your account has been suspended. You blocked this person.");
+    CHECK(feature(&c, "concept_full") == 1 && feature(&c, "own_action") == 1);
     /* a negation just before a state (or, in Japanese, just after it) denies it, and the phrase around it */
     c = with(r, "Your account is not suspended. All good!");
     CHECK(c.notice == 0 && feature(&c, "concept_full") == 0 && feature(&c, "phrase") == 0 && feature(&c, "negated") == 1);
