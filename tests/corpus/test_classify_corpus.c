@@ -56,10 +56,11 @@ typedef struct {
 
 static group *slot(tally *t, const char *name)
 {
+    if (name[0] == '\0') name = "(none)"; /* a page of no platform's, a cookie banner */
     for (size_t i = 0; i < t->n; i++)
         if (strcmp(t->g[i].name, name) == 0) return &t->g[i];
     if (t->n == GROUPS) return &t->g[GROUPS - 1];
-    snprintf(t->g[t->n].name, sizeof t->g[0].name, "%s", name[0] ? name : "?");
+    snprintf(t->g[t->n].name, sizeof t->g[0].name, "%s", name);
     return &t->g[t->n++];
 }
 
