@@ -280,8 +280,19 @@ static bt_err unlock_if_needed(json_object **rep_out)
     rep = *rep_out = NULL;
     if (err != BT_OK || !locked) return err;
     err = with_passphrase(try_unlock, &rep);
-    if (err != BT_OK) *rep_out = rep;
-    else json_object_put(rep);
+    if (err != BT_OK) {
+        *rep_out = rep;
+        return err;
+    }
+    /* sealed captures kept while locked that could not be stored now (a full disk): they wait, safe */
+    int64_t waiting = num(result_of(rep), "waiting");
+    const char *why = str(result_of(rep), "waiting_error");
+    if (waiting > 0)
+        fprintf(stderr, "bantrail: %lld sealed capture%s kept while the log was locked still wait%s%s%s; "
+                        "they are tried again at the next unlock\n",
+                (long long)waiting, waiting == 1 ? "" : "s", waiting == 1 ? "s" : "", why != NULL ? ": " : "",
+                why != NULL ? bt_err_message(bt_err_from_code(why)) : "");
+    json_object_put(rep);
     return err;
 }
 

@@ -232,7 +232,7 @@ static int find_pending(void *ctx, const bt_vault_entry_info *e, bt_err err, con
  * transaction: a kill in between leaves it pending with nothing stored,
  * never stored and still pending (it would be stored twice). A box taken
  * before (sent again after its answer was lost) is only marked done. */
-static int deliver(bt_capture *c, int64_t id, int64_t now) /* 1 stored, 0 taken before, -1 still pending */
+static int deliver(bt_capture *c, int64_t id, int64_t now, bt_err *why) /* 1 stored, 0 taken before, -1 still pending (*why) */
 {
     bt_vault *v = bt_capture_vault(c);
     char *head = NULL;
@@ -241,11 +241,13 @@ static int deliver(bt_capture *c, int64_t id, int64_t now) /* 1 stored, 0 taken 
     bt_box_out out;
     int delivered = -1;
     memset(&out, 0, sizeof out);
-    if (bt_vault_read(v, id, &head, &head_len, &sealed, &sealed_len) == BT_OK &&
-        bt_vault_open_sealed(v, sealed, sealed_len, &box, &box_len) == BT_OK) {
+    bt_err err = bt_vault_read(v, id, &head, &head_len, &sealed, &sealed_len);
+    if (err == BT_OK) err = bt_vault_open_sealed(v, sealed, sealed_len, &box, &box_len);
+    if (err == BT_OK) {
         box_id(sealed, sealed_len, bid);
-        if (take_box(c, box, box_len, bid, id, now, &out, NULL) == BT_OK) delivered = out.kind != BT_BOX_DUPLICATE;
+        if ((err = take_box(c, box, box_len, bid, id, now, &out, NULL)) == BT_OK) delivered = out.kind != BT_BOX_DUPLICATE;
     }
+    *why = err;
     bt_box_out_free(&out);
     bt_vault_free(box);
     bt_vault_free(sealed);
@@ -284,10 +286,16 @@ static void scan(bt_vault *v, bt_index *ix, int use_ix, int64_t *held, pending_c
  * appends that follow carry it on (vault.h). */
 int bt_inbox_expand_pending(bt_capture *c, bt_index *ix, int64_t now, int *waiting)
 {
+    return bt_inbox_expand_pending_why(c, ix, now, waiting, NULL);
+}
+
+int bt_inbox_expand_pending_why(bt_capture *c, bt_index *ix, int64_t now, int *waiting, bt_err *cause)
+{
     bt_vault *v = bt_capture_vault(c);
     int64_t from = 0, last, held, scanned = 0;
     int done = 0, stuck = 0;
     if (waiting != NULL) *waiting = 0;
+    if (cause != NULL) *cause = BT_OK;
     /* locked, no header reads: the scan would pass over the boxes and mark them scanned */
     if (bt_vault_state_of(v) == BT_VAULT_LOCKED) return 0;
     bt_vault_mark(v, BT_VAULT_MARK_SCANNED, &from);
@@ -302,8 +310,10 @@ int bt_inbox_expand_pending(bt_capture *c, bt_index *ix, int64_t now, int *waiti
         json_object_object_foreach(p.pending, key, val) {
             (void)key;
             int64_t id = json_object_get_int64(val);
-            int delivered = deliver(c, id, now);
+            bt_err why = BT_OK;
+            int delivered = deliver(c, id, now, &why);
             delivered_now += delivered > 0;
+            if (delivered < 0 && cause != NULL && *cause == BT_OK) *cause = why != BT_OK ? why : BT_ERR_INTERNAL;
             if (delivered < 0) stuck = 1;
             if (delivered < 0 && waiting != NULL) (*waiting)++;
             if (delivered < 0 && id <= scanned) scanned = id - 1; /* still pending: the next scan starts with it */

@@ -217,11 +217,18 @@ static void make_ad(unsigned char ad[AD_BYTES], int64_t id, const unsigned char 
 
 /* ---- SQLite helpers ---- */
 
+/* A full disk is SQLITE_FULL when SQLite could write part of a page (or the
+ * file system said ENOSPC), and SQLITE_IOERR when a write could not begin
+ * past the size allowed (EFBIG) or the quota (EDQUOT): the errno SQLite's own
+ * unix VFS reports (its xGetLastError) is the one its failed call left. */
 static bt_err sql_err(int rc)
 {
+    int e = errno;
     if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) return BT_ERR_BUSY;
     if (rc == SQLITE_NOMEM) return BT_ERR_NO_MEMORY;
     if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB) return BT_ERR_CORRUPT;
+    if (rc == SQLITE_FULL) return BT_ERR_DISK_FULL;
+    if (rc == SQLITE_IOERR && bt_err_from_errno(e) == BT_ERR_DISK_FULL) return BT_ERR_DISK_FULL;
     return BT_ERR_STORAGE;
 }
 
@@ -383,7 +390,7 @@ static bt_err keyfile_write(const bt_vault *v, const unsigned char *key)
 {
     char *dst = path_join(v->dir, BT_VAULT_KEYFILE);
     if (dst == NULL) return BT_ERR_NO_MEMORY;
-    bt_err err = bt_file_write(dst, key, WRAP_KEY_BYTES, 0600, BT_FILE_REPLACE) == 0 ? BT_OK : BT_ERR_STORAGE;
+    bt_err err = bt_file_write(dst, key, WRAP_KEY_BYTES, 0600, BT_FILE_REPLACE) == 0 ? BT_OK : bt_err_from_errno(errno);
     free(dst);
     return err;
 }
@@ -1930,12 +1937,12 @@ bt_err bt_vault_index_save(bt_vault *v, const unsigned char token[BT_VAULT_INDEX
         /* not flushed: a snapshot cut by a crash does not open, and the index is built again */
         if (ftruncate(fd, (off_t)off) != 0 || lseek(fd, (off_t)off, SEEK_SET) != (off_t)off ||
             bt_file_write_all(fd, c, head + n) != 0)
-            err = BT_ERR_STORAGE;
+            err = bt_err_from_errno(errno);
     }
     if (err == BT_OK) { /* then part 0, which names it, under the same lock */
         randombytes_buf(c, NONCE_BYTES);
         crypto_aead_xchacha20poly1305_ietf_encrypt(c + NONCE_BYTES, NULL, m0, n0, ad0, INDEX_AD_BASE, NULL, c, key);
-        if (bt_file_write(path0, c, n0c, 0600, BT_FILE_CACHE) != 0) err = BT_ERR_STORAGE;
+        if (bt_file_write(path0, c, n0c, 0600, BT_FILE_CACHE) != 0) err = bt_err_from_errno(errno);
     }
     if (err == BT_OK) *end = off + head + n;
     if (fd >= 0) close(fd); /* and its lock */

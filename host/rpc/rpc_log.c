@@ -31,10 +31,14 @@ bt_err m_unlock(call *c)
     else { c->detail = "passphrase"; err = BT_ERR_BAD_PARAMS; }
     if (err != BT_OK) return err;
     c->r->auto_lock_minutes = (int)minutes;
-    int waiting = 0, expanded = bt_inbox_expand_pending(c->r->capture, rpc_index(c->r), (int64_t)time(NULL), &waiting);
+    bt_err cause = BT_OK;
+    int waiting = 0,
+        expanded = bt_inbox_expand_pending_why(c->r->capture, rpc_index(c->r), (int64_t)time(NULL), &waiting, &cause);
     c->result = state_result(c->r);
     json_object_object_add(c->result, "delivered", json_object_new_int(expanded));
     json_object_object_add(c->result, "waiting", json_object_new_int(waiting));
+    if (waiting > 0) /* why the first of them still waits: disk_full, corrupt (a box that does not open), ... */
+        json_object_object_add(c->result, "waiting_error", json_object_new_string(bt_err_code(cause)));
     json_object_object_add(c->result, "auto_lock_minutes", json_object_new_int(c->r->auto_lock_minutes));
     return BT_OK;
 }

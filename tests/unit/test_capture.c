@@ -374,8 +374,10 @@ TEST(a_malformed_box_kept_while_locked_stays_pending_and_is_not_stored)
     int waiting = -1;
     CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0, &waiting), 0);
     CHECK_EQ(waiting, 1); /* and it says so */
-    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0, &waiting), 0);
+    bt_err why = BT_OK;
+    CHECK_EQ(bt_inbox_expand_pending_why(c, NULL, T0, &waiting, &why), 0);
     CHECK_EQ(waiting, 1);
+    CHECK_EQ(why, BT_ERR_BAD_PARAMS); /* why it waits: not a full disk */
     CHECK_EQ(test_entries(v), 1); /* only the kept box */
     free(bad);
     bt_capture_free(c);

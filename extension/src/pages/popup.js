@@ -1,4 +1,4 @@
-import { api, ask, localise, t, tn, say, hostText, errorText, vaultStateKey, formatTime, kindLabel, platformLabel } from './common.js';
+import { api, ask, localise, t, tn, say, hostText, errorText, unlockedText, vaultStateKey, formatTime, kindLabel, platformLabel } from './common.js';
 import { damageOf } from '../core/logmark.js';
 
 const $ = (id) => document.getElementById(id);
@@ -87,9 +87,9 @@ $('unlock').addEventListener('submit', async (ev) => {
   ev.preventDefault();
   const input = $('passphrase');
   try {
-    await ask('unlock', { passphrase: input.value });
+    const r = await ask('unlock', { passphrase: input.value });
     input.value = '';
-    say($('message'), t('unlocked'));
+    say($('message'), unlockedText(r), r && r.waiting > 0);
   } catch (e) {
     say($('message'), errorText(e), true);
     input.select();
