@@ -94,6 +94,9 @@ struct bt_vault {
     off_t wal_size;             /* its size when last seen: it never shrinks while connections are open */
     int wal_lost;               /* the write-ahead file was removed or cut under a writer (wal_short) */
     int64_t last_written;       /* the last entry this handle appended */
+    unsigned char last_written_hash[BT_HASH_BYTES]; /* its chain hash */
+    int64_t batch_prev_written; /* last_written, and its hash, when the batch began */
+    unsigned char batch_prev_hash[BT_HASH_BYTES];
     int batch;                  /* inside bt_vault_batch_begin .. end: appends share one transaction */
     int batch_new_session;      /* the batch stored the writing session's key */
     unsigned char *pending_sk;  /* sodium_malloc: the new key pair's secret key of a passphrase change
@@ -1582,7 +1585,10 @@ static bt_err insert_entry(bt_vault *v, const char *head, size_t head_len,
         }
         if (rc != SQLITE_DONE && rc != SQLITE_OK) err = sql_err(rc);
     }
-    if (err == BT_OK) *id_out = v->last_written = id + 1;
+    if (err == BT_OK) {
+        *id_out = v->last_written = id + 1;
+        memcpy(v->last_written_hash, prev, BT_HASH_BYTES); /* insert_at made it the new entry's */
+    }
     return err;
 }
 
@@ -1606,6 +1612,8 @@ bt_err bt_vault_batch_begin(bt_vault *v)
     if (err == BT_OK) {
         v->batch = 1;
         v->batch_new_session = 0;
+        v->batch_prev_written = v->last_written;
+        memcpy(v->batch_prev_hash, v->last_written_hash, BT_HASH_BYTES);
     }
     return err;
 }
@@ -1619,9 +1627,18 @@ bt_err bt_vault_batch_end(bt_vault *v, int commit)
     if (!commit || err != BT_OK) {
         rollback(v->db);
         if (v->batch_new_session) v->wsession = 0; /* its key was not stored after all */
-        v->last_written = 0;
+        v->last_written = v->batch_prev_written; /* what the batch appended is not there */
+        memcpy(v->last_written_hash, v->batch_prev_hash, BT_HASH_BYTES);
     }
     return err;
+}
+
+bt_err bt_vault_last_written(const bt_vault *v, int64_t *id, unsigned char head[BT_HASH_BYTES])
+{
+    *id = v->last_written;
+    if (v->last_written <= 0) return BT_ERR_NOT_FOUND;
+    memcpy(head, v->last_written_hash, BT_HASH_BYTES);
+    return BT_OK;
 }
 
 bt_err bt_vault_append(bt_vault *v, const char *head, size_t head_len,
@@ -1638,11 +1655,16 @@ bt_err bt_vault_append(bt_vault *v, const char *head, size_t head_len,
     }
     if ((err = begin_write(v)) != BT_OK) return err;
     new_session = v->wsession == 0;
+    int64_t prev_written = v->last_written;
+    unsigned char prev_hash[BT_HASH_BYTES];
+    memcpy(prev_hash, v->last_written_hash, sizeof prev_hash);
     err = insert_entry(v, head, head_len, body, body_len, id);
     if (err == BT_OK) err = hot_exec(v, HOT_COMMIT);
     if (err != BT_OK) {
         rollback(v->db);
         if (new_session) v->wsession = 0;
+        v->last_written = prev_written; /* it is not there */
+        memcpy(v->last_written_hash, prev_hash, sizeof prev_hash);
     }
     return err;
 }

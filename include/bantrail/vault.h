@@ -250,6 +250,14 @@ bt_err bt_vault_stats_of(bt_vault *v, bt_vault_stats *s);
  * whether the stored hashes hold. */
 bt_err bt_vault_entry_hash(bt_vault *v, int64_t id, unsigned char out[BT_HASH_BYTES]);
 
+/* The id (*id) and chain hash (head) of the last entry this handle appended:
+ * committed, or appended in the batch still open (what a batch rolled back
+ * appended is forgotten). What a writer acknowledges with it, a reader can
+ * later ask the log for (bt_vault_entry_hash): a log cut short or replaced
+ * by an older copy no longer leads through it. BT_ERR_NOT_FOUND (*id 0) when
+ * this handle appended nothing to the file there now. */
+bt_err bt_vault_last_written(const bt_vault *v, int64_t *id, unsigned char head[BT_HASH_BYTES]);
+
 typedef struct {
     int recovered;            /* 0: the log was intact, nothing was done */
     int64_t upto;             /* the last entry id found in the damaged file */

@@ -26,7 +26,7 @@ async function refresh() {
   const lp = s.logProblem;   // the log went back: fewer entries, or another history (core/logmark.js)
   $('log-problem').classList.toggle('hidden', !lp);
   if (lp) $('log-problem-text').textContent = t(lp.problem === 'shorter' ? 'logShorter' : 'logDifferent',
-    [String(lp.entries), String(lp.mark.entries), formatTime(lp.mark.at)]);
+    [String(lp.entries), String(lp.mark.entries), formatTime(lp.mark.at), `${lp.mark.entries}:${lp.mark.head}`]);
   $('unprotected').classList.toggle('hidden', !(vault && vault.state === 'unprotected'));
   $('unlock').classList.toggle('hidden', !(s.vault && s.vault.state === 'locked'));
   $('lock').classList.toggle('hidden', !(s.vault && s.vault.state === 'unlocked' && s.vault.protected));
