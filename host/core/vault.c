@@ -2195,6 +2195,21 @@ done:
     return err;
 }
 
+bt_err bt_vault_stored_bytes(bt_vault *v, int64_t *bytes)
+{
+    sqlite3_stmt *st = NULL;
+    bt_err err = files_guard(v);
+    int rc;
+    *bytes = 0;
+    if (err != BT_OK) return err;
+    rc = sqlite3_prepare_v2(v->db, "SELECT coalesce(sum(length(head) + coalesce(length(body), 0)), 0) FROM entries",
+                            -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) *bytes = sqlite3_column_int64(st, 0);
+    else err = sql_err(rc);
+    sqlite3_finalize(st);
+    return err;
+}
+
 bt_err bt_vault_stats_of(bt_vault *v, bt_vault_stats *s)
 {
     sqlite3_stmt *st = NULL;
@@ -2207,18 +2222,19 @@ bt_err bt_vault_stats_of(bt_vault *v, bt_vault_stats *s)
     int own = sqlite3_get_autocommit(v->db); /* inside a batch, its transaction is the snapshot */
     if (own && (err = exec(v->db, "BEGIN")) != BT_OK) return err;
     rc = sqlite3_prepare_v2(v->db,
-        "SELECT (SELECT count(*) FROM entries WHERE id > 0), (SELECT count(*) FROM sessions),"
-        " (SELECT coalesce(sum(length(head) + coalesce(length(body), 0)), 0) FROM entries),"
+        /* counted through COUNT_INDEX (check_tail), less entry 0 (a recovered log's): "WHERE id > 0"
+         * would walk the table's own leaves, one entry each (24,000 page reads at 20,000 entries) */
+        "SELECT (SELECT count(*) FROM entries) - (SELECT count(*) FROM entries WHERE id <= 0),"
+        " (SELECT count(*) FROM sessions),"
         " (SELECT count(*) FROM keywrap WHERE kind = 'recovery'),"
         " (SELECT count(*) FROM keywrap WHERE kind = 'recovery_new'),"
         " (SELECT count(*) FROM keywrap WHERE kind = 'passphrase_new')", -1, &st, NULL);
     if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         s->entries = sqlite3_column_int64(st, 0);
         s->sessions = sqlite3_column_int64(st, 1);
-        s->bytes = sqlite3_column_int64(st, 2);
-        s->has_recovery = sqlite3_column_int(st, 3) > 0;
-        s->recovery_pending = sqlite3_column_int(st, 4) > 0;
-        s->passphrase_pending = sqlite3_column_int(st, 5) > 0;
+        s->has_recovery = sqlite3_column_int(st, 2) > 0;
+        s->recovery_pending = sqlite3_column_int(st, 3) > 0;
+        s->passphrase_pending = sqlite3_column_int(st, 4) > 0;
         s->damaged_at = v->damaged_at;
         s->wal_lost = v->wal_lost;
         err = last_entry(v, &last, s->head);

@@ -415,7 +415,13 @@ bt_err m_stats(call *c)
     c->result = json_object_new_object();
     json_object_object_add(c->result, "entries", json_object_new_int64(s.entries));
     json_object_object_add(c->result, "sessions", json_object_new_int64(s.sessions));
-    json_object_object_add(c->result, "stored_bytes", json_object_new_int64(s.bytes));
+    int64_t bytes = 0; /* it reads every row: not for a caller that asks for a hash (the extension, each connection) */
+    if (at < 0 && (err = bt_vault_stored_bytes(c->r->vault, &bytes)) != BT_OK) {
+        json_object_put(c->result);
+        c->result = NULL;
+        return err;
+    }
+    if (at < 0) json_object_object_add(c->result, "stored_bytes", json_object_new_int64(bytes));
     json_object_object_add(c->result, "head", hex_string(s.head, sizeof s.head));
     if (at >= 0) json_object_object_add(c->result, "hash_at", hex_string(at_hash, sizeof at_hash));
     json_object_object_add(c->result, "state",
