@@ -13,7 +13,7 @@ import { webmailOf, syncPlan, mailCapture, mailConsented, SCRIPT_PREFIX } from '
 import { Sender, DELAY_KEY, sanitiseDelay } from './core/sender.js';
 import { SHARE_TYPES, shareParams } from './core/share.js';
 import { EVENT_KINDS, LIST_MAX, LIMITS, fitsBytes } from './core/vocabulary.js';
-import { checkMark, acceptLog, PROBLEM_KEY } from './core/logmark.js';
+import { checkMark, acceptLog, noteAcknowledged, verifyParams, MARK_KEY, PROBLEM_KEY } from './core/logmark.js';
 import { pageSnapshot, isWebPage, manualNotice } from './core/savepage.js';
 
 const api = globalThis.browser && globalThis.browser.runtime ? globalThis.browser : globalThis.chrome;
@@ -35,7 +35,14 @@ const client = new NativeClient({
   connect: () => api.runtime.connectNative(HOST_NAME),
   lastError: () => (api.runtime.lastError && api.runtime.lastError.message) || null,
   onState: (state, detail) => onHostState(state, detail),
+  onAcknowledged: (log) => noteAck(log),
 });
+// Each answer that wrote moves the log's mark to the entry and head it acknowledged (core/logmark.js),
+// one at a time so that a later one is never overwritten by an earlier.
+let acks = Promise.resolve();
+function noteAck(log) {
+  acks = acks.then(() => noteAcknowledged({ storage: local, log })).catch(() => {});
+}
 const outbox = new Outbox({ storage: local, seal: sealString });
 const pipeline = new Pipeline({ client, outbox, storage: local, memo, screenshot, settings, onChange: () => updateBadge() });
 const deliverAll = () => pipeline.deliverAll();
@@ -209,7 +216,10 @@ async function pageRequest(msg) {
       return r;
     }
     case 'recovery_code': return client.call('recovery_code', msg.confirm === true ? { confirm: true } : {});
-    case 'verify': return client.call('verify');
+    case 'verify': {   // the chain, and that the log leads through the last entry and head acknowledged
+      await acks;
+      return client.call('verify', verifyParams(await local.get(MARK_KEY)));
+    }
     case 'list': return client.call('list', { after: int(msg.after) ? msg.after : 0, limit: LIST_MAX });
     case 'get': {
       if (!int(msg.id)) throw new NativeError('bad_params', 'id');

@@ -50,7 +50,7 @@ enum {
     OPT_AFTER, OPT_LIMIT, OPT_URL, OPT_TITLE, OPT_LANG, OPT_MANUAL, OPT_RECOVERY, OPT_KDF_OPS, OPT_KDF_MEM,
     OPT_BROWSER, OPT_UDD, OPT_SYSTEM, OPT_MINUTES, OPT_CASE, OPT_PLATFORM, OPT_HANDLE, OPT_EVENT, OPT_OUTCOME, OPT_AT, OPT_NOTE,
     OPT_FORMAT, OPT_OUT, OPT_FORCE, OPT_UNION, OPT_ACCOUNT_TYPE, OPT_PAID, OPT_COUNTRY, OPT_YES, OPT_ID,
-    OPT_NOW, OPT_NTOKENS, OPT_JSON, OPT_PASSFD, OPT_HELP, OPT_VERSION, OPT_COUNT_
+    OPT_NOW, OPT_NTOKENS, OPT_EXPECT, OPT_JSON, OPT_PASSFD, OPT_HELP, OPT_VERSION, OPT_COUNT_
 };
 #define ONLY(o) ((uint64_t)1 << (o))
 #define GLOBAL_OPTS (ONLY(OPT_JSON) | ONLY(OPT_PASSFD) | ONLY(OPT_HELP) | ONLY(OPT_VERSION))
@@ -280,8 +280,19 @@ static bt_err unlock_if_needed(json_object **rep_out)
     rep = *rep_out = NULL;
     if (err != BT_OK || !locked) return err;
     err = with_passphrase(try_unlock, &rep);
-    if (err != BT_OK) *rep_out = rep;
-    else json_object_put(rep);
+    if (err != BT_OK) {
+        *rep_out = rep;
+        return err;
+    }
+    /* sealed captures kept while locked that could not be stored now (a full disk): they wait, safe */
+    int64_t waiting = num(result_of(rep), "waiting");
+    const char *why = str(result_of(rep), "waiting_error");
+    if (waiting > 0)
+        fprintf(stderr, "bantrail: %lld sealed capture%s kept while the log was locked still wait%s%s%s; "
+                        "they are tried again at the next unlock\n",
+                (long long)waiting, waiting == 1 ? "" : "s", waiting == 1 ? "s" : "", why != NULL ? ": " : "",
+                why != NULL ? bt_err_message(bt_err_from_code(why)) : "");
+    json_object_put(rep);
     return err;
 }
 
@@ -652,22 +663,38 @@ static int cmd_show(int64_t id, const char *out_path)
     return finish(rep, err);
 }
 
-static int cmd_verify(void)
+/* verify: the chain, and with at >= 1 that it leads through head there. */
+static int cmd_verify(int64_t at, const char *head)
 {
     bt_err err;
+    json_object *p = NULL;
+    if (at >= 1) {
+        p = json_object_new_object();
+        json_object_object_add(p, "at", json_object_new_int64(at));
+        json_object_object_add(p, "head", json_object_new_string(head));
+    }
     progress("Checking every entry's hash...");
-    json_object *rep = call("verify", NULL, &err), *res = result_of(rep);
+    json_object *rep = call("verify", p, &err), *res = result_of(rep), *exp = NULL;
     progress(NULL);
     if (err != BT_OK) return finish(rep, err);
     int ok = json_object_get_boolean(json_object_object_get(res, "ok"));
+    json_object_object_get_ex(res, "expected", &exp);
+    int tail_ok = exp == NULL || json_object_get_boolean(json_object_object_get(exp, "holds"));
     if (opt_json) {
         print_json(res);
-    } else if (ok) {
-        printf("The chain holds: %lld entries checked.\nHead: %s\n", (long long)num(res, "checked"),
-               str(res, "head"));
     } else {
-        printf("VERIFICATION FAILED at entry %lld: %s.\n%lld entries before it hold.\n",
-               (long long)num(res, "bad_id"), str(res, "reason"), (long long)num(res, "checked"));
+        if (num(res, "bad_id") == 0)
+            printf("The chain holds: %lld entries checked.\nHead: %s\n", (long long)num(res, "checked"),
+                   str(res, "head"));
+        else
+            printf("VERIFICATION FAILED at entry %lld: %s.\n%lld entries before it hold.\n",
+                   (long long)num(res, "bad_id"), str(res, "reason"), (long long)num(res, "checked"));
+        if (exp != NULL && tail_ok)
+            printf("It leads through entry %lld with the head expected.\n", (long long)num(exp, "at"));
+        else if (exp != NULL)
+            printf("MISSING: %s.\nUnless you restored an older copy yourself, keep the log's folder as it is and "
+                   "look for a newer copy of it.\n",
+                   str(exp, "reason"));
     }
     json_object_put(rep);
     return ok ? 0 : 1;
@@ -2071,8 +2098,14 @@ static int run_lock(const cli_args *a)
 
 static int run_verify(const cli_args *a)
 {
-    (void)a;
-    return cmd_verify();
+    const char *e = a->text[OPT_EXPECT], *colon = e != NULL ? strchr(e, ':') : NULL;
+    char *end = NULL;
+    if (e == NULL) return cmd_verify(0, NULL);
+    long long at = colon != NULL && colon > e ? strtoll(e, &end, 10) : 0;
+    if (colon == NULL || end != colon || at < 1 || strlen(colon + 1) != 2 * BT_HASH_BYTES ||
+        strspn(colon + 1, "0123456789abcdefABCDEF") != 2 * BT_HASH_BYTES)
+        return usage_error(a, "--expect ID:HEAD: an entry number, a colon and its 64 hex digits chain head");
+    return cmd_verify(at, colon + 1);
 }
 
 static int run_recover(const cli_args *a)
@@ -2230,6 +2263,8 @@ static const cli_option options[OPT_COUNT_] = {
     [OPT_NOW] = {"now", 0, ARG_FLAG, NULL, "send at once, without the random delay (30-300 s) before a first send"},
     [OPT_ID] = {"id", 0, ARG_ID, "N", "a report in the outbox, as 'bantrail report list' numbers it"},
     [OPT_NTOKENS] = {"count", 0, ARG_COUNT, "N", "how many membership tokens to ask for (1-100, default 10)"},
+    [OPT_EXPECT] = {"expect", 0, ARG_TEXT, "ID:HEAD",
+                    "the entry and chain head a writer was given (the extension's mark): the log must lead through it"},
     [OPT_JSON] = {"json", 0, ARG_FLAG, NULL, "machine output (the host's JSON result)"},
     [OPT_PASSFD] = {"passphrase-fd", 0, ARG_FD, "N",
                     "read passphrases, one a line, from file descriptor N instead of the terminal"},
@@ -2284,11 +2319,13 @@ static const cli_command commands[] = {
      "Shows record ID: its address, title, classification, attachments and text. For an\n"
      "attachment (a screenshot), -o FILE saves its bytes.",
      "bantrail show 4 -o shot.png"},
-    {"verify", "", 0, 0, 0, LOG_READ, run_verify, "",
+    {"verify", "", 0, 0, ONLY(OPT_EXPECT), LOG_READ, run_verify, "[--expect ID:HEAD]",
      "check the hash chain (needs no passphrase)",
      "Checks every entry's hash against the one before it. Exit 1 names the first entry that\n"
-     "does not hold.",
-     "bantrail verify"},
+     "does not hold. With --expect, the log must also hold entry ID with chain hash HEAD (what\n"
+     "the extension was given when it was written, or 'bantrail status' printed): a log cut\n"
+     "short, or replaced by an older copy, does not, and exit 1 says how many entries are here.",
+     "bantrail verify --expect 120:3f5a...(64 hex digits)"},
     {"recover", "", 0, 0, 0, LOG_OPEN, run_recover, "",
      "copy what is intact of a damaged log into a new one",
      "When the log is damaged (verify fails, or status says DAMAGED), nothing more is written to it.\n"

@@ -137,25 +137,27 @@ static bt_err mark_done(bt_capture *c, const unsigned char id[BT_BOX_ID_BYTES], 
 /* Stores what the opened box holds and its sealed_done mark in one
  * transaction, unless a box with the same id was taken before: then nothing
  * is stored (kind DUPLICATE), and a box kept while locked (kept > 0) is marked
- * done. A failure leaves the log as it was. */
+ * done. A failure leaves the log as it was. In the transaction of a group
+ * (grouped: the batch is the caller's, which rolls it back and forgets what
+ * the capture remembered when any box of the group fails), only its part. */
 static bt_err take_box(bt_capture *c, const unsigned char *box, size_t len, const unsigned char id[BT_BOX_ID_BYTES],
-                       int64_t kept, int64_t now, bt_box_out *out, const char **why)
+                       int64_t kept, int64_t now, int grouped, bt_box_out *out, const char **why)
 {
     bt_vault *v = bt_capture_vault(c);
     int taken = bt_capture_box_seen(c, id, now);
-    bt_err err, end;
+    bt_err err = BT_OK, end;
     memset(out, 0, sizeof *out);
     out->kind = BT_BOX_DUPLICATE;
     if (taken && kept == 0) return BT_OK;
-    if ((err = bt_vault_batch_begin(v)) != BT_OK) return err;
+    if (!grouped && (err = bt_vault_batch_begin(v)) != BT_OK) return err;
     if (!taken) err = expand_box(c, box, len, now, out, why);
     if (err == BT_OK) err = mark_done(c, id, kept, out, now);
-    end = bt_vault_batch_end(v, err == BT_OK);
-    if (err == BT_OK) err = end;
-    if (err != BT_OK) {
-        bt_capture_forget(c); /* what it remembered of the rolled-back entries */
-        bt_box_out_free(out);
+    if (!grouped) {
+        end = bt_vault_batch_end(v, err == BT_OK);
+        if (err == BT_OK) err = end;
+        if (err != BT_OK) bt_capture_forget(c); /* what it remembered of the rolled-back entries */
     }
+    if (err != BT_OK) bt_box_out_free(out);
     return err;
 }
 
@@ -188,7 +190,7 @@ bt_err bt_inbox_put(bt_capture *c, const char *sealed, size_t len, int64_t now, 
     } else if (err == BT_OK) {
         unsigned char id[BT_BOX_ID_BYTES];
         box_id(bin, bin_len, id);
-        err = take_box(c, box, box_len, id, 0, now, out, why);
+        err = take_box(c, box, box_len, id, 0, now, 0, out, why);
     }
     bt_vault_free(box);
     free(bin);
@@ -229,10 +231,12 @@ static int find_pending(void *ctx, const bt_vault_entry_info *e, bt_err err, con
 }
 
 /* Opens and stores the box kept in entry id and marks it done, in one
- * transaction: a kill in between leaves it pending with nothing stored,
- * never stored and still pending (it would be stored twice). A box taken
- * before (sent again after its answer was lost) is only marked done. */
-static int deliver(bt_capture *c, int64_t id, int64_t now) /* 1 stored, 0 taken before, -1 still pending */
+ * transaction (or in the group's, grouped): a kill in between leaves it
+ * pending with nothing stored, never stored and still pending (it would be
+ * stored twice). A box taken before (sent again after its answer was lost)
+ * is only marked done. */
+static int deliver(bt_capture *c, int64_t id, int64_t now, int grouped,
+                   bt_err *why) /* 1 stored, 0 taken before, -1 still pending (*why) */
 {
     bt_vault *v = bt_capture_vault(c);
     char *head = NULL;
@@ -241,16 +245,39 @@ static int deliver(bt_capture *c, int64_t id, int64_t now) /* 1 stored, 0 taken 
     bt_box_out out;
     int delivered = -1;
     memset(&out, 0, sizeof out);
-    if (bt_vault_read(v, id, &head, &head_len, &sealed, &sealed_len) == BT_OK &&
-        bt_vault_open_sealed(v, sealed, sealed_len, &box, &box_len) == BT_OK) {
+    bt_err err = bt_vault_read(v, id, &head, &head_len, &sealed, &sealed_len);
+    if (err == BT_OK) err = bt_vault_open_sealed(v, sealed, sealed_len, &box, &box_len);
+    if (err == BT_OK) {
         box_id(sealed, sealed_len, bid);
-        if (take_box(c, box, box_len, bid, id, now, &out, NULL) == BT_OK) delivered = out.kind != BT_BOX_DUPLICATE;
+        if ((err = take_box(c, box, box_len, bid, id, now, grouped, &out, NULL)) == BT_OK)
+            delivered = out.kind != BT_BOX_DUPLICATE;
     }
+    *why = err;
     bt_box_out_free(&out);
     bt_vault_free(box);
     bt_vault_free(sealed);
     bt_vault_free(head);
     return delivered;
+}
+
+/* Boxes delivered in one transaction at unlock: one durable commit for them
+ * all (about 1 ms each alone), each still stored with its done mark or not
+ * at all. */
+#define DELIVER_GROUP 64
+
+/* Delivers the m boxes kept in entries ids in one transaction: 1 when every
+ * one was stored or taken before (res[i]) and the transaction committed; 0
+ * when one failed or the commit did, the log then as it was and the capture's
+ * memory forgotten, for the caller to deliver them one at a time. */
+static int deliver_group(bt_capture *c, const int64_t *ids, size_t m, int64_t now, int *res, bt_err *whys)
+{
+    bt_vault *v = bt_capture_vault(c);
+    int ok = 1;
+    if (m < 2 || bt_vault_batch_begin(v) != BT_OK) return 0;
+    for (size_t i = 0; i < m && ok; i++) ok = (res[i] = deliver(c, ids[i], now, 1, &whys[i])) >= 0;
+    if (bt_vault_batch_end(v, ok) != BT_OK) ok = 0;
+    if (!ok) bt_capture_forget(c); /* what it remembered of the rolled-back entries */
+    return ok;
 }
 
 /* Notes in p the boxes kept in the entries after *last, which it moves to
@@ -284,10 +311,16 @@ static void scan(bt_vault *v, bt_index *ix, int use_ix, int64_t *held, pending_c
  * appends that follow carry it on (vault.h). */
 int bt_inbox_expand_pending(bt_capture *c, bt_index *ix, int64_t now, int *waiting)
 {
+    return bt_inbox_expand_pending_why(c, ix, now, waiting, NULL);
+}
+
+int bt_inbox_expand_pending_why(bt_capture *c, bt_index *ix, int64_t now, int *waiting, bt_err *cause)
+{
     bt_vault *v = bt_capture_vault(c);
     int64_t from = 0, last, held, scanned = 0;
     int done = 0, stuck = 0;
     if (waiting != NULL) *waiting = 0;
+    if (cause != NULL) *cause = BT_OK;
     /* locked, no header reads: the scan would pass over the boxes and mark them scanned */
     if (bt_vault_state_of(v) == BT_VAULT_LOCKED) return 0;
     bt_vault_mark(v, BT_VAULT_MARK_SCANNED, &from);
@@ -299,16 +332,30 @@ int bt_inbox_expand_pending(bt_capture *c, bt_index *ix, int64_t now, int *waiti
         int delivered_now = 0;
         scan(v, ix, use_ix, &held, &p, &last);
         scanned = last;
+        size_t n = (size_t)json_object_object_length(p.pending), k = 0;
+        int64_t *ids = malloc((n ? n : 1) * sizeof *ids);
         json_object_object_foreach(p.pending, key, val) {
             (void)key;
-            int64_t id = json_object_get_int64(val);
-            int delivered = deliver(c, id, now);
-            delivered_now += delivered > 0;
-            if (delivered < 0) stuck = 1;
-            if (delivered < 0 && waiting != NULL) (*waiting)++;
-            if (delivered < 0 && id <= scanned) scanned = id - 1; /* still pending: the next scan starts with it */
+            if (ids != NULL) ids[k++] = json_object_get_int64(val);
         }
         json_object_put(p.pending);
+        if (ids == NULL) break;
+        for (size_t g = 0; g < n; g += DELIVER_GROUP) {
+            size_t m = n - g < DELIVER_GROUP ? n - g : DELIVER_GROUP;
+            int res[DELIVER_GROUP];
+            bt_err whys[DELIVER_GROUP];
+            int grouped = deliver_group(c, ids + g, m, now, res, whys);
+            for (size_t i = 0; i < m; i++) {
+                int64_t id = ids[g + i];
+                if (!grouped) res[i] = deliver(c, id, now, 0, &whys[i]); /* one at a time: the others are stored */
+                delivered_now += res[i] > 0;
+                if (res[i] < 0 && cause != NULL && *cause == BT_OK) *cause = whys[i] != BT_OK ? whys[i] : BT_ERR_INTERNAL;
+                if (res[i] < 0) stuck = 1;
+                if (res[i] < 0 && waiting != NULL) (*waiting)++;
+                if (res[i] < 0 && id <= scanned) scanned = id - 1; /* still pending: the next scan starts with it */
+            }
+        }
+        free(ids);
         done += delivered_now;
         if (delivered_now == 0) break;
     }

@@ -311,8 +311,20 @@ char *bt_rpc_handle(bt_rpc *r, char *frame, size_t len, bt_err frame_err,
     }
     if (err == BT_OK && !r->caller_allowed && methods[i].fn != m_hello) err = BT_ERR_CALLER_NOT_ALLOWED;
     if (err == BT_OK) {
+        int64_t was = 0, now_id = 0;
+        unsigned char was_head[BT_HASH_BYTES] = {0}, now_head[BT_HASH_BYTES];
+        if (r->vault != NULL) (void)bt_vault_last_written(r->vault, &was, was_head);
         err = methods[i].fn(&c);
         if (methods[i].touches_secret) r->last_use = time(NULL);
+        /* it appended: the entry and chain head its answer acknowledges (the caller's mark, docs/PROTOCOL.md) */
+        if (err == BT_OK && r->vault != NULL && json_object_is_type(c.result, json_type_object) &&
+            bt_vault_last_written(r->vault, &now_id, now_head) == BT_OK &&
+            (now_id != was || sodium_memcmp(now_head, was_head, sizeof now_head) != 0)) {
+            json_object *log = json_object_new_object();
+            json_object_object_add(log, "entry", json_object_new_int64(now_id));
+            json_object_object_add(log, "head", hex_string(now_head, sizeof now_head));
+            json_object_object_add(c.result, "log", log);
+        }
     }
     wipe_param(c.params, "passphrase");
     wipe_param(c.params, "recovery_code");

@@ -31,10 +31,14 @@ bt_err m_unlock(call *c)
     else { c->detail = "passphrase"; err = BT_ERR_BAD_PARAMS; }
     if (err != BT_OK) return err;
     c->r->auto_lock_minutes = (int)minutes;
-    int waiting = 0, expanded = bt_inbox_expand_pending(c->r->capture, rpc_index(c->r), (int64_t)time(NULL), &waiting);
+    bt_err cause = BT_OK;
+    int waiting = 0,
+        expanded = bt_inbox_expand_pending_why(c->r->capture, rpc_index(c->r), (int64_t)time(NULL), &waiting, &cause);
     c->result = state_result(c->r);
     json_object_object_add(c->result, "delivered", json_object_new_int(expanded));
     json_object_object_add(c->result, "waiting", json_object_new_int(waiting));
+    if (waiting > 0) /* why the first of them still waits: disk_full, corrupt (a box that does not open), ... */
+        json_object_object_add(c->result, "waiting_error", json_object_new_string(bt_err_code(cause)));
     json_object_object_add(c->result, "auto_lock_minutes", json_object_new_int(c->r->auto_lock_minutes));
     return BT_OK;
 }
@@ -311,14 +315,62 @@ bt_err m_get(call *c)
     return BT_OK;
 }
 
+/* Whether the log leads through the head someone was given with entry at (a
+ * write's "log"): fills in "expected" and, when it does not, says so. */
+static bt_err expect_tail(call *c, int64_t at, const unsigned char want[BT_HASH_BYTES], int *holds)
+{
+    unsigned char here[BT_HASH_BYTES];
+    bt_vault_stats s;
+    char why[256];
+    bt_err err = bt_vault_stats_of(c->r->vault, &s);
+    if (err == BT_OK) err = bt_vault_entry_hash(c->r->vault, at, here);
+    if (err != BT_OK && err != BT_ERR_NOT_FOUND) return err;
+    *holds = err == BT_OK && sodium_memcmp(here, want, sizeof here) == 0;
+    json_object *e = json_object_new_object();
+    json_object_object_add(e, "at", json_object_new_int64(at));
+    json_object_object_add(e, "head", hex_string(want, BT_HASH_BYTES));
+    json_object_object_add(e, "holds", json_object_new_boolean(*holds));
+    json_object_object_add(e, "entries", json_object_new_int64(s.entries));
+    if (!*holds) {
+        if (err == BT_ERR_NOT_FOUND)
+            snprintf(why, sizeof why, "entries up to %lld were acknowledged, only %lld are here", (long long)at,
+                     (long long)s.entries);
+        else
+            snprintf(why, sizeof why,
+                     "entries up to %lld were acknowledged, but this log does not lead through that head: its "
+                     "entry %lld is another (an older copy that went on, or another log)",
+                     (long long)at, (long long)at);
+        json_object_object_add(e, "reason", json_object_new_string(why));
+    }
+    json_object_object_add(c->result, "expected", e);
+    return BT_OK;
+}
+
 bt_err m_verify(call *c)
 {
     bt_vault_verify_result vr;
+    unsigned char want[BT_HASH_BYTES];
+    const char *head = NULL;
+    size_t head_len = 0, bin_len = 0;
+    int64_t at = -1;
+    int holds = 1;
     bt_err err = need_vault(c);
+    if (err == BT_OK) err = param_int(c, "at", 0, 1, INT64_MAX, &at);
+    if (err == BT_OK) err = param_string(c, "head", 0, 2 * BT_HASH_BYTES, &head, &head_len);
     if (err != BT_OK) return err;
+    if ((at >= 1) != (head != NULL)) return bad_param(c, "at and head: both, or neither");
+    if (head != NULL && (head_len != 2 * BT_HASH_BYTES ||
+                         sodium_hex2bin(want, sizeof want, head, head_len, NULL, &bin_len, NULL) != 0 ||
+                         bin_len != sizeof want))
+        return bad_param(c, "head: 64 hex digits");
     if ((err = bt_vault_verify(c->r->vault, &vr)) != BT_OK) return err;
     c->result = json_object_new_object();
-    json_object_object_add(c->result, "ok", json_object_new_boolean(vr.bad_id == 0));
+    if (head != NULL && (err = expect_tail(c, at, want, &holds)) != BT_OK) {
+        json_object_put(c->result);
+        c->result = NULL;
+        return err;
+    }
+    json_object_object_add(c->result, "ok", json_object_new_boolean(vr.bad_id == 0 && holds));
     json_object_object_add(c->result, "checked", json_object_new_int64(vr.checked));
     json_object_object_add(c->result, "head", hex_string(vr.head, sizeof vr.head));
     if (vr.bad_id != 0) {
@@ -363,7 +415,13 @@ bt_err m_stats(call *c)
     c->result = json_object_new_object();
     json_object_object_add(c->result, "entries", json_object_new_int64(s.entries));
     json_object_object_add(c->result, "sessions", json_object_new_int64(s.sessions));
-    json_object_object_add(c->result, "stored_bytes", json_object_new_int64(s.bytes));
+    int64_t bytes = 0; /* it reads every row: not for a caller that asks for a hash (the extension, each connection) */
+    if (at < 0 && (err = bt_vault_stored_bytes(c->r->vault, &bytes)) != BT_OK) {
+        json_object_put(c->result);
+        c->result = NULL;
+        return err;
+    }
+    if (at < 0) json_object_object_add(c->result, "stored_bytes", json_object_new_int64(bytes));
     json_object_object_add(c->result, "head", hex_string(s.head, sizeof s.head));
     if (at >= 0) json_object_object_add(c->result, "hash_at", hex_string(at_hash, sizeof at_hash));
     json_object_object_add(c->result, "state",

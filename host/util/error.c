@@ -1,5 +1,6 @@
 #include "bantrail/error.h"
 
+#include <errno.h>
 #include <string.h>
 
 static const struct {
@@ -37,6 +38,7 @@ static const struct {
     [BT_ERR_BAD_INVITE] = {"bad_invite", "the invite code is unknown or used up"},
     [BT_ERR_DAMAGED] = {"damaged", "the log is damaged, so nothing more is written to it; 'bantrail recover' copies "
                                    "what is intact into a new log and keeps the damaged file beside it"},
+    [BT_ERR_DISK_FULL] = {"disk_full", "the disk is full: free some space; nothing already stored was lost"},
 };
 
 const char *bt_err_code(bt_err err)
@@ -49,6 +51,12 @@ const char *bt_err_message(bt_err err)
 {
     if ((unsigned)err >= BT_ERR_COUNT_) return "internal error";
     return table[err].message;
+}
+
+bt_err bt_err_from_errno(int e)
+{
+    if (e == ENOSPC || e == EFBIG || e == EDQUOT) return BT_ERR_DISK_FULL;
+    return e == ENOMEM ? BT_ERR_NO_MEMORY : BT_ERR_STORAGE;
 }
 
 bt_err bt_err_from_code(const char *code)

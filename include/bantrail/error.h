@@ -34,6 +34,7 @@ typedef enum {
     BT_ERR_TOKEN_REQUIRED,     /* the union counts only reports with a membership token */
     BT_ERR_BAD_INVITE,         /* an invite code the union does not know, or used up */
     BT_ERR_DAMAGED,            /* the log's chain is broken: nothing more is written to it until recovered */
+    BT_ERR_DISK_FULL,          /* the disk (or the file size allowed) is full: nothing was written */
     BT_ERR_COUNT_
 } bt_err;
 
@@ -42,6 +43,11 @@ const char *bt_err_code(bt_err err);
 
 /* A short English explanation for people. Never NULL. */
 const char *bt_err_message(bt_err err);
+
+/* The error a failed file system call's errno e stands for: BT_ERR_DISK_FULL
+ * for a full disk (ENOSPC), a file past the size allowed (EFBIG) or a used
+ * up quota (EDQUOT), BT_ERR_NO_MEMORY for ENOMEM, else BT_ERR_STORAGE. */
+bt_err bt_err_from_errno(int e);
 
 /* The error whose wire code is code (BT_ERR_INTERNAL for an unknown one). */
 bt_err bt_err_from_code(const char *code);

@@ -77,4 +77,9 @@ bt_err bt_inbox_put(bt_capture *c, const char *sealed, size_t len, int64_t now, 
  * became, so that nothing the scan read is decrypted again for it. */
 int bt_inbox_expand_pending(bt_capture *c, bt_index *ix, int64_t now, int *waiting);
 
+/* bt_inbox_expand_pending, and *cause (may be NULL) the error the first box
+ * that still waits failed with: BT_ERR_DISK_FULL when the disk is full,
+ * BT_ERR_CORRUPT for a box that does not open, BT_OK when none waits. */
+int bt_inbox_expand_pending_why(bt_capture *c, bt_index *ix, int64_t now, int *waiting, bt_err *cause);
+
 #endif

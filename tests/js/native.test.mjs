@@ -41,6 +41,19 @@ test('the first call says hello, and replies are matched to requests by id', asy
   assert.equal(c.state, 'connected');
 });
 
+test('every answer that wrote is noted (onAcknowledged), a late one too; others are not', async () => {
+  const log = { entry: 7, head: 'ab'.repeat(32) };
+  const host = fakeHost((m) => (m.method === 'hello' ? hello : m.method === 'capture' ? { result: { id: 7, log } } : { result: {} }));
+  const noted = [];
+  const c = new NativeClient({ connect: host.connect, lastError: () => host.lastError, onAcknowledged: (l) => noted.push(l) });
+  await c.call('capture', {});
+  await c.call('list', {});
+  assert.deepEqual(noted, [log]);
+  // an answer that comes after its call gave up waiting (no one to resolve) is still noted
+  c._onMessage(c._port, { id: 999, result: { log: { entry: 8, head: 'cd'.repeat(32) } } });
+  assert.equal(noted.length, 2);
+});
+
 test('replies out of order still reach their callers', async () => {
   let held = [];
   const host = fakeHost((m) => {

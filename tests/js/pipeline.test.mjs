@@ -105,6 +105,28 @@ test('host away, public key known: sealed in the outbox, nothing in clear, deliv
   assert.equal((await p.waiting()).count, 0);
 });
 
+test('a full disk keeps the capture sealed, and it is delivered once there is space; a refusal is not kept', async () => {
+  const kp = await testKeyPair();
+  let full = true;
+  const client = fakeClient((m, params) => {
+    if (full) throw new NativeError('disk_full', 'the disk is full: free some space; nothing already stored was lost');
+    return hostThatStores(m, params);
+  });
+  const p = make({ client, storage: memoryStorage({ publicKey: kp.publicKeyB64 }) });
+  assert.deepEqual(await p.capture(notice, { id: 1 }), { stored: false, queued: true });
+  assert.equal((await p.waiting()).count, 1);
+  assert.equal((await p.deliverAll()).error, 'disk_full');
+  assert.equal((await p.waiting()).count, 1, 'still kept while the disk is full');
+  full = false;
+  assert.deepEqual((await p.deliverAll()).delivered, 1);
+  assert.equal((await p.waiting()).count, 0);
+  // the negative case: what the host refuses for itself (not the disk) is not kept
+  const refusing = fakeClient(() => { throw new NativeError('bad_params', 'url'); });
+  const q = make({ client: refusing, storage: memoryStorage({ publicKey: kp.publicKeyB64 }) });
+  assert.equal((await q.capture(notice, { id: 1 })).error, 'bad_params');
+  assert.equal((await q.waiting()).count, 0);
+});
+
 test('a host without capture_sealed keeps the sealed items: nothing lost', async () => {
   const kp = await testKeyPair();
   const client = fakeClient(hostThatStores);

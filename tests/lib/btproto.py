@@ -21,12 +21,12 @@ def frame(obj_or_bytes):
 class Host:
     """One bantrail-host, started as a browser would start it."""
 
-    def __init__(self, home, args=(EXTENSION_ORIGIN,), env=None):
+    def __init__(self, home, args=(EXTENSION_ORIGIN,), env=None, preexec=None):
         e = dict(os.environ, BANTRAIL_HOME=home)
         if env:
             e.update(env)
         self.proc = subprocess.Popen([HOST, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env=e)
+                                     stderr=subprocess.PIPE, env=e, preexec_fn=preexec)
         self.next_id = 0
 
     def send_raw(self, data):

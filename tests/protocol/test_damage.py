@@ -9,7 +9,7 @@ import shutil
 import sqlite3
 import unittest
 
-from btproto import Host, cli, new_home
+from btproto import Host, cli, frame, new_home
 
 NOTICE = {"url": "https://www.instagram.com/accounts/suspended/", "title": "Suspended", "lang": "en",
           "manual": True}
@@ -141,6 +141,133 @@ class Damage(unittest.TestCase):
         self.host = Host(self.home)
         self.assertEqual(self.host.ok("capture", notice(61))["id"], 61)
 
+
+
+class Tail(unittest.TestCase):
+    """The tail cannot vanish unnoticed: every answer that wrote says the entry and chain head it
+    acknowledged ("log"), and `verify` given them (the host's `at` and `head`, the CLI's
+    `--expect ID:HEAD`) says "entries up to N were acknowledged, only M are here" of a log cut
+    short, and refuses a log that does not lead through that head (an older copy restored, or an
+    unrelated head); an intact log passes. Without the head, such a log verifies: the chain alone
+    cannot tell."""
+
+    def setUp(self):
+        self.home = new_home()
+        self.db = os.path.join(self.home, "log.sqlite")
+        self.host = Host(self.home)
+
+    def tearDown(self):
+        if self.host.proc.poll() is None:
+            self.host.close()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    def capture(self, i):
+        r = self.host.ok("capture", notice(i))
+        self.assertEqual(r["log"]["entry"], r["id"])
+        return r["log"]
+
+    def verify(self, log):
+        return self.host.ok("verify", {"at": log["entry"], "head": log["head"]})
+
+    def cli_verify(self, log):
+        return cli(self.home, "verify", "--expect", f"{log['entry']}:{log['head']}")
+
+    def restart(self):
+        self.host.close()
+        self.host = Host(self.home)
+
+    def test_every_answer_that_wrote_carries_its_entry_and_head(self):
+        h = self.host
+        log = self.capture(1)
+        self.assertEqual(log["head"], h.ok("stats", {"at": log["entry"]})["hash_at"])
+        att = h.ok("attach", {"record": log["entry"], "mime": "image/png", "data": "AAAA"})
+        self.assertEqual(att["log"]["entry"], att["id"])
+        self.assertEqual(att["log"]["head"], h.ok("hello")["vault"]["head"])
+        ev = h.ok("event_add", {"event": "other", "platform": "instagram", "at": 1700000000})
+        self.assertEqual(ev["log"]["entry"], h.ok("hello")["vault"]["entries"])
+        # what wrote nothing says nothing: a page that is no notice, a read
+        self.assertNotIn("log", h.ok("capture", {"url": "https://example.org/", "text": "Welcome back! Here is the weather."}))
+        self.assertNotIn("log", h.ok("list", {"limit": 5}))
+        self.assertNotIn("log", h.ok("verify"))
+        # captures answered together (one durable commit): each its own entry and head
+        frames = b"".join(frame({"id": 100 + i, "method": "capture", "params": notice(10 + i)}) for i in range(8))
+        h.send_raw(frames)
+        replies = [h.read() for _ in range(8)]
+        for rep in replies:
+            r = rep["result"]
+            self.assertEqual(r["log"]["entry"], r["id"])
+            self.assertEqual(r["log"]["head"], h.ok("stats", {"at": r["id"]})["hash_at"])
+        self.assertEqual(len({rep["result"]["log"]["head"] for rep in replies}), 8)
+
+    def test_an_intact_log_leads_through_the_head(self):
+        logs = [self.capture(i) for i in range(1, 21)]
+        self.restart()
+        for log in (logs[0], logs[9], logs[-1]):
+            v = self.verify(log)
+            self.assertTrue(v["ok"], v)
+            self.assertEqual((v["expected"]["holds"], v["expected"]["entries"]), (True, 20))
+            self.assertNotIn("reason", v["expected"])
+        out = self.cli_verify(logs[-1])
+        self.assertEqual(out.returncode, 0, out.stdout)
+        self.assertIn(b"It leads through entry 20 with the head expected.", out.stdout)
+
+    def test_a_log_cut_short_says_what_was_acknowledged(self):
+        logs = [self.capture(i) for i in range(1, 21)]
+        self.host.close()
+        db = sqlite3.connect(self.db)  # the tail cut off cleanly: what is left is a chain that holds
+        db.execute("DELETE FROM entries WHERE id > 12")
+        db.commit()
+        db.close()
+        self.host = Host(self.home)
+        self.assertTrue(self.host.ok("verify")["ok"], "the chain alone cannot tell")
+        self.assertEqual(cli(self.home, "verify").returncode, 0)
+        v = self.verify(logs[-1])
+        self.assertFalse(v["ok"], v)
+        self.assertEqual(v["expected"]["reason"], "entries up to 20 were acknowledged, only 12 are here")
+        self.assertNotIn("bad_id", v)  # the chain that is here holds
+        out = self.cli_verify(logs[-1])
+        self.assertEqual(out.returncode, 1, out.stdout)
+        self.assertIn(b"entries up to 20 were acknowledged, only 12 are here", out.stdout)
+        self.assertTrue(self.verify(logs[11])["ok"])  # the negative case: what is here still leads through its own
+
+    def test_an_older_copy_restored_does_not_lead_through_the_head(self):
+        for i in range(1, 11):
+            self.capture(i)
+        self.host.close()
+        copy = self.home + "-copy"
+        shutil.copytree(self.home, copy)
+        self.host = Host(self.home)
+        logs = [self.capture(i) for i in range(11, 21)]
+        self.host.close()
+        shutil.rmtree(self.home)
+        shutil.copytree(copy, self.home)  # the older copy put back, and written on since
+        shutil.rmtree(copy)
+        self.host = Host(self.home)
+        for i in range(100, 115):
+            self.capture(i)
+        self.assertTrue(self.host.ok("verify")["ok"])
+        v = self.verify(logs[-1])  # entry 20 is there, but another one
+        self.assertFalse(v["ok"], v)
+        self.assertFalse(v["expected"]["holds"])
+        self.assertIn("entries up to 20 were acknowledged, but this log does not lead through that head",
+                      v["expected"]["reason"])
+        out = self.cli_verify(logs[-1])
+        self.assertEqual(out.returncode, 1, out.stdout)
+        self.assertIn(b"does not lead through that head", out.stdout)
+
+    def test_an_unrelated_head_is_refused(self):
+        log = self.capture(1)
+        other = {"entry": log["entry"], "head": hashlib.blake2b(b"another log", digest_size=32).hexdigest()}
+        v = self.verify(other)
+        self.assertFalse(v["ok"])
+        self.assertFalse(v["expected"]["holds"])
+        self.assertEqual(self.cli_verify(other).returncode, 1)
+        # malformed expectations are refused, not judged
+        for params in ({"at": 1}, {"head": log["head"]}, {"at": 1, "head": log["head"][:-2]},
+                       {"at": 1, "head": "zz" + log["head"][2:]}, {"at": 0, "head": log["head"]}):
+            self.assertEqual(self.host.call("verify", params)["error"]["code"], "bad_params", params)
+        for arg in ("1", f"x:{log['head']}", f"1:{log['head'][:10]}", f"0:{log['head']}"):
+            self.assertEqual(cli(self.home, "verify", "--expect", arg).returncode, 2, arg)
 
 
 class WriteAheadFile(unittest.TestCase):

@@ -374,10 +374,56 @@ TEST(a_malformed_box_kept_while_locked_stays_pending_and_is_not_stored)
     int waiting = -1;
     CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0, &waiting), 0);
     CHECK_EQ(waiting, 1); /* and it says so */
-    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0, &waiting), 0);
+    bt_err why = BT_OK;
+    CHECK_EQ(bt_inbox_expand_pending_why(c, NULL, T0, &waiting, &why), 0);
     CHECK_EQ(waiting, 1);
+    CHECK_EQ(why, BT_ERR_BAD_PARAMS); /* why it waits: not a full disk */
     CHECK_EQ(test_entries(v), 1); /* only the kept box */
     free(bad);
+    bt_capture_free(c);
+    bt_vault_close(v);
+}
+
+TEST(boxes_kept_while_locked_are_delivered_in_groups_and_a_bad_one_waits_without_holding_back_the_rest)
+{
+    bt_vault *v;
+    bt_capture *c = locked_log(&v);
+    enum { N = 150 }; /* more than two groups */
+    char *b64[N];
+    for (int i = 0; i < N; i++) {
+        char msg[512];
+        if (i == 30) /* a box that opens to no capture: it waits */
+            snprintf(msg, sizeof msg, "{\"v\":1,\"capture\":{\"text\":\"no address\"}}");
+        else
+            snprintf(msg, sizeof msg, "{\"v\":1,\"capture\":{\"url\":\"" SUSPENDED_URL "\",\"text\":\"We suspended "
+                     "your account @user%d.\",\"manual\":true}}", i);
+        b64[i] = i == 100 ? strdup(b64[10]) : seal_b64(v, msg); /* the same box sent twice: stored once */
+    }
+    bt_box_out box;
+    for (int i = 0; i < N; i++) {
+        CHECK_EQ(put(c, b64[i], T0, &box, NULL), BT_OK);
+        CHECK(box.kind == BT_BOX_PENDING);
+    }
+    CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
+    int waiting = -1;
+    bt_err why = BT_OK;
+    CHECK_EQ(bt_inbox_expand_pending_why(c, NULL, T0 + 5, &waiting, &why), N - 2);
+    CHECK_EQ(waiting, 1);
+    CHECK_EQ(why, BT_ERR_BAD_PARAMS);
+    /* each box kept, each stored once as a notice with its done mark, the duplicate only marked done */
+    CHECK_EQ(test_entries(v), N + (N - 2) + (N - 1));
+    int notices = 0, done = 0;
+    for (int64_t id = N + 1; id <= test_entries(v); id++) {
+        notices += type_is(v, id, "notice");
+        done += type_is(v, id, "sealed_done");
+    }
+    CHECK_EQ(notices, N - 2);
+    CHECK_EQ(done, N - 1);
+    /* again: nothing more is stored, the bad one still waits */
+    CHECK_EQ(bt_inbox_expand_pending_why(c, NULL, T0 + 10, &waiting, &why), 0);
+    CHECK_EQ(waiting, 1);
+    CHECK_EQ(test_entries(v), N + (N - 2) + (N - 1));
+    for (int i = 0; i < N; i++) free(b64[i]);
     bt_capture_free(c);
     bt_vault_close(v);
 }
@@ -1217,7 +1263,8 @@ TEST(a_snapshot_that_does_not_open_or_no_longer_fits_the_log_is_set_aside_and_th
     free(spare);
 }
 
-RUN_TESTS(T(a_repeat_within_24_hours_is_an_occurrence_and_after_them_a_new_notice),
+RUN_TESTS(T(boxes_kept_while_locked_are_delivered_in_groups_and_a_bad_one_waits_without_holding_back_the_rest),
+          T(a_repeat_within_24_hours_is_an_occurrence_and_after_them_a_new_notice),
           T(a_locked_log_folds_nothing_at_capture_and_reading_folds_its_repeats),
           T(another_notice_within_24_hours_is_not_an_occurrence),
           T(a_new_process_remembers_repeats_from_the_log_within_24_hours_only),

@@ -65,6 +65,39 @@ TEST(same_handle_links_however_far_apart)
     bt_cases_free(cs);
 }
 
+TEST(among_many_cases_a_handle_finds_its_own_and_one_without_a_handle_still_takes_the_first)
+{
+    /* more cases than the handle index first holds, on two platforms, each handle written two ways */
+    enum { N = 300 };
+    bt_cases *cs = NULL;
+    char h[32];
+    int64_t id = 1;
+    CHECK_EQ(bt_cases_new(&cs), BT_OK);
+    json_object *o = notice("x", "suspension", NULL, T0); /* a case without a handle, first */
+    CHECK_EQ(bt_cases_add(cs, id++, o), BT_OK);
+    json_object_put(o);
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < N; i++) {
+            snprintf(h, sizeof h, round == 0 ? "@user%d" : "USER%d", i);
+            o = notice(i % 2 ? "instagram" : "x", "suspension", h, T0 + (int64_t)1000 * DAY + (round * N + i) * 60);
+            CHECK_EQ(bt_cases_add(cs, id++, o), BT_OK);
+            json_object_put(o);
+        }
+    /* the first handle-less record far later: no case within its window */
+    o = notice("x", "suspension", NULL, T0 + (int64_t)5000 * DAY);
+    CHECK_EQ(bt_cases_add(cs, id++, o), BT_OK);
+    json_object_put(o);
+    CHECK_EQ(bt_cases_finish(cs, NOW), BT_OK);
+    /* the handles came 1000 days after the first case, outside its window: each handle a case of its
+     * own, the first record one and the last (outside every window) one more */
+    CHECK_EQ(bt_cases_count(cs), 1 + N + 1);
+    for (size_t k = 0; k < bt_cases_count(cs); k++) {
+        const bt_case *c = bt_cases_at(cs, k);
+        CHECK(c->n_events == (c->handle[0] != '\0' ? 2u : 1u)); /* both spellings of each handle together */
+    }
+    bt_cases_free(cs);
+}
+
 TEST(different_handles_on_one_platform_are_two_cases)
 {
     bt_cases *cs = BUILD(notice("instagram", "suspension", "@maria.k", T0),
@@ -517,7 +550,8 @@ TEST(durations_read_for_people)
     CHECK(strcmp(b, "-") == 0);
 }
 
-RUN_TESTS(T(same_handle_links_however_far_apart), T(different_handles_on_one_platform_are_two_cases),
+RUN_TESTS(T(same_handle_links_however_far_apart),
+          T(among_many_cases_a_handle_finds_its_own_and_one_without_a_handle_still_takes_the_first), T(different_handles_on_one_platform_are_two_cases),
           T(no_handle_joins_within_the_window_only), T(window_is_measured_from_the_last_event),
           T(two_platforms_never_share_a_case), T(a_case_without_handle_takes_the_first_that_joins),
           T(event_naming_a_case_joins_it), T(observed_at_is_the_time_else_captured_at),

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bantrail/error.h"
 #include "check.h"
 #include "util/file.h"
 #include "util/json.h"
@@ -208,7 +209,22 @@ TEST(utf8_text_controls_and_bad_sequences_are_told_apart)
     CHECK(class_of("\xE2\x82", &n) == BT_UTF8_BAD && n == 1);          /* cut short by the end */
 }
 
-RUN_TESTS(T(json_one_whole_value_is_parsed),
+TEST(a_full_disk_has_its_own_code_and_other_failures_stay_storage)
+{
+    CHECK_EQ(bt_err_from_errno(ENOSPC), BT_ERR_DISK_FULL);
+    CHECK_EQ(bt_err_from_errno(EFBIG), BT_ERR_DISK_FULL);  /* past the size a file may have */
+    CHECK_EQ(bt_err_from_errno(EDQUOT), BT_ERR_DISK_FULL);
+    CHECK_EQ(bt_err_from_errno(EIO), BT_ERR_STORAGE);      /* not a full disk */
+    CHECK_EQ(bt_err_from_errno(EACCES), BT_ERR_STORAGE);
+    CHECK_EQ(bt_err_from_errno(ENOMEM), BT_ERR_NO_MEMORY);
+    CHECK(strcmp(bt_err_code(BT_ERR_DISK_FULL), "disk_full") == 0);
+    CHECK_EQ(bt_err_from_code("disk_full"), BT_ERR_DISK_FULL);
+    CHECK(strstr(bt_err_message(BT_ERR_DISK_FULL), "nothing already stored was lost") != NULL);
+    for (int e = 0; e < BT_ERR_COUNT_; e++) /* one code each: one-to-one */
+        CHECK_EQ(bt_err_from_code(bt_err_code((bt_err)e)), (bt_err)e);
+}
+
+RUN_TESTS(T(a_full_disk_has_its_own_code_and_other_failures_stay_storage), T(json_one_whole_value_is_parsed),
           T(json_trailing_bytes_nul_bad_utf8_depth_and_lax_syntax_are_refused),
           T(json_lean_parse_leaves_out_only_the_outer_members_string_and_answers_as_the_whole_parse),
           T(json_getters_take_only_their_type), T(json_with_too_many_objects_or_values_is_refused_before_parsing),

@@ -46,8 +46,38 @@ export async function checkMark({ storage, call, vault, now = () => Date.now() }
     await storage.set(PROBLEM_KEY, { problem, mark, entries: vault.entries, seen: now() });
     return problem;
   }
-  await storage.set(MARK_KEY, { entries: vault.entries, head: vault.head, at: now() });
+  // forward only: a write acknowledged meanwhile (noteAcknowledged) may have moved it past this hello
+  const latest = await storage.get(MARK_KEY);
+  if (!(latest && Number.isSafeInteger(latest.entries) && latest.entries > vault.entries)) {
+    await storage.set(MARK_KEY, { entries: vault.entries, head: vault.head, at: now() });
+  }
   return null;
+}
+
+/** Whether log is an answer's `log`: {entry: an entry id, head: 64 hex digits}. */
+export function isAcknowledged(log) {
+  return Boolean(log) && Number.isSafeInteger(log.entry) && log.entry >= 1 &&
+    typeof log.head === 'string' && /^[0-9a-f]{64}$/.test(log.head);
+}
+
+/**
+ * An answer that wrote acknowledged `log` ({entry, head}: the last entry it made durable and its
+ * chain hash): the mark moves forward to it, so that a log that later lacks it — cut short, or an
+ * older copy put back — is told apart at the next hello (checkMark), and `verify` can be given it.
+ * The mark stays where it is while a problem is recorded (the person has not accepted the log as
+ * it is). Returns whether the mark moved.
+ */
+export async function noteAcknowledged({ storage, log, now = () => Date.now() }) {
+  if (!isAcknowledged(log) || (await storage.get(PROBLEM_KEY))) return false;
+  const mark = await storage.get(MARK_KEY);
+  if (mark && Number.isSafeInteger(mark.entries) && mark.entries >= log.entry) return false;
+  await storage.set(MARK_KEY, { entries: log.entry, head: log.head, at: now() });
+  return true;
+}
+
+/** verify's params for the mark (the entry and head the log must lead through), or undefined. */
+export function verifyParams(mark) {
+  return mark && isAcknowledged({ entry: mark.entries, head: mark.head }) ? { at: mark.entries, head: mark.head } : undefined;
 }
 
 /** The person says the log as it is now is theirs (they restored a copy themselves): watch it. */

@@ -33,12 +33,15 @@ export class NativeClient {
    *   onDisconnect.addListener}; lastError(): the browser's reason for the last disconnect.
    * onState(state, detail): called on each state change ("connecting", "connected",
    *   "missing", "failed", "disconnected").
+   * onAcknowledged(log): called with the `log` ({entry, head}) of every answer that wrote, the
+   *   entry and chain head it made durable (core/logmark.js), a late answer's too.
    */
-  constructor({ connect, lastError = () => null, onState = () => {}, timeoutMs = 60000,
+  constructor({ connect, lastError = () => null, onState = () => {}, onAcknowledged = () => {}, timeoutMs = 60000,
     helloTimeoutMs = 10000, setTimer = (f, ms) => setTimeout(f, ms), clearTimer = (t) => clearTimeout(t) }) {
     this._connect = connect;
     this._lastError = lastError;
     this._onState = onState;
+    this._onAcknowledged = onAcknowledged;
     this._timeoutMs = timeoutMs;
     this._helloTimeoutMs = helloTimeoutMs;
     this._setTimer = setTimer;
@@ -114,6 +117,10 @@ export class NativeClient {
 
   _onMessage(port, msg) {
     if (port !== this._port || !msg || typeof msg !== 'object') return;
+    // what the host made durable is noted even when nobody waits for the answer any more
+    if (msg.result && typeof msg.result === 'object' && msg.result.log) {
+      try { this._onAcknowledged(msg.result.log); } catch { /* the mark is a watch, never in the way */ }
+    }
     const p = this._pending.get(msg.id);
     if (!p) return;   // a reply to a request that timed out, or an id:null error: nothing waits
     this._pending.delete(msg.id);

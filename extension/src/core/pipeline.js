@@ -7,8 +7,8 @@ import { UNAVAILABLE } from './native.js';
 import { Outbox } from './outbox.js';
 
 // Errors after which a capture is kept for later rather than given up ('damaged': until the person
-// runs bantrail recover, after which the host writes to the new log).
-export const RETRYABLE = new Set([...UNAVAILABLE, 'busy', 'storage', 'damaged']);
+// runs bantrail recover, after which the host writes to the new log; 'disk_full': until there is space).
+export const RETRYABLE = new Set([...UNAVAILABLE, 'busy', 'storage', 'damaged', 'disk_full']);
 // What is held before any public key is known: in clear, so fewer and smaller than the outbox.
 export const HELD_KEY = 'held';
 export const HELD_LIMITS = Object.freeze({ maxItems: 50, maxBytes: 4 * 1024 * 1024 });

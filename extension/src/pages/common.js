@@ -58,6 +58,16 @@ export function errorText(e) {
   return m || t('err_internal') + (e && e.code ? ` (${e.code})` : '');
 }
 
+/**
+ * What to say after `unlock` answered r: that it is unlocked, and when sealed captures kept while it
+ * was locked could not be stored now (r.waiting, r.waiting_error: a full disk), that they still wait.
+ */
+export function unlockedText(r) {
+  const n = r && Number.isSafeInteger(r.waiting) ? r.waiting : 0;
+  if (n <= 0) return t('unlocked');
+  return tn('unlockedWaiting', n, [String(n), errorText({ code: (r && r.waiting_error) || 'internal' })]);
+}
+
 export function vaultStateKey(vault) {
   if (!vault || vault.state === 'error') return 'stateError';
   return { unprotected: 'stateUnprotected', locked: 'stateLocked', unlocked: 'stateUnlocked' }[vault.state] || 'stateError';

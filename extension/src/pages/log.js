@@ -1,4 +1,4 @@
-import { ask, localise, t, tn, h, say, errorText, vaultStateKey, formatTime, kindLabel, platformLabel, hostText } from './common.js';
+import { ask, localise, t, tn, h, say, errorText, unlockedText, vaultStateKey, formatTime, kindLabel, platformLabel, hostText } from './common.js';
 import { passphraseStrength } from '../core/strength.js';
 import { noticeFilter, noticeTime } from '../core/filter.js';
 import { renderCases, addCaseAction } from './cases.js';
@@ -178,9 +178,9 @@ $('unlock').addEventListener('submit', async (ev) => {
       for (const id of ['recovery', 'recovery-new', 'recovery-confirm']) $(id).value = '';
       say($('message'), t('passphraseSet'));
     } else {
-      await ask('unlock', { passphrase: p });
+      const u = await ask('unlock', { passphrase: p });
       $('passphrase').value = '';
-      say($('message'), t('unlocked'));
+      say($('message'), unlockedText(u), u && u.waiting > 0);
     }
   } catch (e) { say($('message'), errorText(e), true); }
   refresh();

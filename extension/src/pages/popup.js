@@ -1,4 +1,4 @@
-import { api, ask, localise, t, tn, say, hostText, errorText, vaultStateKey, formatTime, kindLabel, platformLabel } from './common.js';
+import { api, ask, localise, t, tn, say, hostText, errorText, unlockedText, vaultStateKey, formatTime, kindLabel, platformLabel } from './common.js';
 import { damageOf } from '../core/logmark.js';
 
 const $ = (id) => document.getElementById(id);
@@ -26,7 +26,7 @@ async function refresh() {
   const lp = s.logProblem;   // the log went back: fewer entries, or another history (core/logmark.js)
   $('log-problem').classList.toggle('hidden', !lp);
   if (lp) $('log-problem-text').textContent = t(lp.problem === 'shorter' ? 'logShorter' : 'logDifferent',
-    [String(lp.entries), String(lp.mark.entries), formatTime(lp.mark.at)]);
+    [String(lp.entries), String(lp.mark.entries), formatTime(lp.mark.at), `${lp.mark.entries}:${lp.mark.head}`]);
   $('unprotected').classList.toggle('hidden', !(vault && vault.state === 'unprotected'));
   $('unlock').classList.toggle('hidden', !(s.vault && s.vault.state === 'locked'));
   $('lock').classList.toggle('hidden', !(s.vault && s.vault.state === 'unlocked' && s.vault.protected));
@@ -87,9 +87,9 @@ $('unlock').addEventListener('submit', async (ev) => {
   ev.preventDefault();
   const input = $('passphrase');
   try {
-    await ask('unlock', { passphrase: input.value });
+    const r = await ask('unlock', { passphrase: input.value });
     input.value = '';
-    say($('message'), t('unlocked'));
+    say($('message'), unlockedText(r), r && r.waiting > 0);
   } catch (e) {
     say($('message'), errorText(e), true);
     input.select();
