@@ -9,7 +9,7 @@ import shutil
 import sqlite3
 import unittest
 
-from btproto import Host, cli, frame, new_home
+from btproto import Host, HostTest, cli, frame, new_home
 
 NOTICE = {"url": "https://www.instagram.com/accounts/suspended/", "title": "Suspended", "lang": "en",
           "manual": True}
@@ -142,8 +142,7 @@ class Damage(unittest.TestCase):
         self.assertEqual(self.host.ok("capture", notice(61))["id"], 61)
 
 
-
-class Tail(unittest.TestCase):
+class Tail(HostTest):
     """The tail cannot vanish unnoticed: every answer that wrote says the entry and chain head it
     acknowledged ("log"), and `verify` given them (the host's `at` and `head`, the CLI's
     `--expect ID:HEAD`) says "entries up to N were acknowledged, only M are here" of a log cut
@@ -152,14 +151,8 @@ class Tail(unittest.TestCase):
     cannot tell."""
 
     def setUp(self):
-        self.home = new_home()
+        super().setUp()
         self.db = os.path.join(self.home, "log.sqlite")
-        self.host = Host(self.home)
-
-    def tearDown(self):
-        if self.host.proc.poll() is None:
-            self.host.close()
-        shutil.rmtree(self.home, ignore_errors=True)
 
     def capture(self, i):
         r = self.host.ok("capture", notice(i))
