@@ -11,6 +11,7 @@ let caseId = posInt(query.get('case'));
 let unionId = null;
 let shown = null;          // {json, context}: what the person sees, and so what may be queued
 let seq = 0;
+let pressSeq = null;        // the preview being shown when the send button was pressed (pointer or key)
 let pendingEntry = null;
 
 function fail(e) { showError(e, $('message'), $('unlock-here'), start); }
@@ -114,8 +115,13 @@ async function preview() {
   }
 }
 
+// Pressing the button moves the focus out of a field, whose change rebuilds the preview: a
+// preview rebuilt during the press (however fast the host answered) was not read.
+for (const ev of ['pointerdown', 'keydown']) $('confirm').addEventListener(ev, () => { pressSeq = seq; });
 $('confirm').addEventListener('click', async () => {
-  if (!shown) {   // the last edit changed the report: what is sent must be what was read
+  const pressed = pressSeq;
+  pressSeq = null;
+  if (!shown || (pressed !== null && pressed !== seq)) {   // what is sent must be what was read
     say($('message'), t('previewChanged'), true);
     return;
   }
