@@ -65,6 +65,8 @@ struct bt_index {
     int64_t cases_saved; /* the last entry of the cases on disk, as far as this index knows (0: unknown) */
     unsigned char cases_saved_hash[BT_HASH_BYTES];
     bt_cases *listed;    /* the cases taken from disk for a list (bt_index_case_list), or NULL */
+    unsigned char *listed_m; /* what they were taken from, opened (sodium_malloc), for the next page */
+    size_t listed_n;
 };
 
 bt_index *bt_index_new(void)
@@ -86,6 +88,7 @@ static void index_clear(bt_index *ix)
     int64_t decrypted = ix->decrypted;
     bt_cases_free(ix->cases);
     bt_cases_free(ix->listed);
+    bt_vault_free(ix->listed_m);
     wipe_free(ix->pairs, 2 * ix->cap * sizeof *ix->pairs);
     wipe_free(ix->ids, ix->ids_cap * sizeof *ix->ids);
     wipe_free(ix->briefs, ix->ids_cap * sizeof *ix->briefs);
@@ -717,38 +720,47 @@ bt_err bt_index_cases(bt_index *ix, bt_vault *v, int64_t now, const bt_cases **o
     return BT_OK;
 }
 
-/* Takes the cases kept beside the snapshot into ix->listed, finished with
- * now, when they are of the log as it is: their last entry is the log's
- * last, with the chain hash they name. 1 when taken. */
+/* Whether the cases' part m (n bytes) is of the log as it is (its last
+ * entry the log's last, with the chain hash it names); when so, takes its
+ * cases into ix->listed, finished with now, and *unreadable. */
+static int listed_fits(bt_index *ix, bt_vault *v, const unsigned char *m, size_t n, int64_t now, int64_t *unreadable)
+{
+    unsigned char hash[BT_HASH_BYTES], got[BT_HASH_BYTES];
+    const unsigned char *p = m;
+    uint32_t magic = 0, version = 0;
+    int64_t last = 0, unread = 0;
+    if (n < CASES_HEAD) return 0;
+    take(&p, &magic, 4);
+    take(&p, &version, 4);
+    take(&p, &last, 8);
+    take(&p, hash, BT_HASH_BYTES);
+    take(&p, &unread, 8);
+    if (magic != CASES_MAGIC || version != CASES_VERSION || last <= 0 || unread < 0 || unread > last ||
+        bt_vault_entry_hash(v, last, got) != BT_OK || sodium_memcmp(got, hash, sizeof got) != 0 ||
+        bt_vault_entry_hash(v, last + 1, got) != BT_ERR_NOT_FOUND ||
+        bt_cases_unpack(&ix->listed, p, n - CASES_HEAD, now) != BT_OK)
+        return 0;
+    *unreadable = unread;
+    ix->cases_saved = last;
+    memcpy(ix->cases_saved_hash, hash, sizeof hash);
+    return 1;
+}
+
+/* Takes the cases kept beside the snapshot into ix->listed when they are
+ * of the log as it is: those opened for the last list when they still
+ * are, else the file's. 1 when taken. */
 static int listed_take(bt_index *ix, bt_vault *v, int64_t now, int64_t *unreadable)
 {
-    unsigned char *m = NULL, hash[BT_HASH_BYTES], got[BT_HASH_BYTES];
-    size_t n = 0;
-    int ok = 0;
     bt_cases_free(ix->listed);
     ix->listed = NULL;
-    if (bt_vault_index_cases_load(v, &m, &n) != BT_OK) return 0;
-    if (n >= CASES_HEAD) {
-        const unsigned char *p = m;
-        uint32_t magic = 0, version = 0;
-        int64_t last = 0, unread = 0;
-        take(&p, &magic, 4);
-        take(&p, &version, 4);
-        take(&p, &last, 8);
-        take(&p, hash, BT_HASH_BYTES);
-        take(&p, &unread, 8);
-        ok = magic == CASES_MAGIC && version == CASES_VERSION && last > 0 && unread >= 0 && unread <= last &&
-             bt_vault_entry_hash(v, last, got) == BT_OK && sodium_memcmp(got, hash, sizeof got) == 0 &&
-             bt_vault_entry_hash(v, last + 1, got) == BT_ERR_NOT_FOUND &&
-             bt_cases_unpack(&ix->listed, p, n - CASES_HEAD, now) == BT_OK;
-        if (ok) {
-            *unreadable = unread;
-            ix->cases_saved = last;
-            memcpy(ix->cases_saved_hash, hash, sizeof hash);
-        }
-    }
-    bt_vault_free(m);
-    return ok;
+    if (ix->listed_m != NULL && listed_fits(ix, v, ix->listed_m, ix->listed_n, now, unreadable)) return 1;
+    bt_vault_free(ix->listed_m);
+    ix->listed_m = NULL;
+    if (bt_vault_index_cases_load(v, &ix->listed_m, &ix->listed_n) != BT_OK) return 0;
+    if (listed_fits(ix, v, ix->listed_m, ix->listed_n, now, unreadable)) return 1;
+    bt_vault_free(ix->listed_m);
+    ix->listed_m = NULL;
+    return 0;
 }
 
 bt_err bt_index_case_list(bt_index *ix, bt_vault *v, int64_t now, const bt_cases **out, int64_t *unreadable)
@@ -768,5 +780,7 @@ bt_err bt_index_case_list(bt_index *ix, bt_vault *v, int64_t now, const bt_cases
     }
     bt_cases_free(ix->listed);
     ix->listed = NULL;
+    bt_vault_free(ix->listed_m);
+    ix->listed_m = NULL;
     return bt_index_cases(ix, v, now, out, unreadable);
 }
