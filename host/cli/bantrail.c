@@ -268,6 +268,18 @@ static bt_err try_unlock(const char *pass, void *ctx)
     return err;
 }
 
+/* Says that waiting sealed captures kept while the log was locked could
+ * not be stored at this unlock (why: what kept them, BT_OK when not said):
+ * they wait, safe. */
+static void say_waiting(int64_t waiting, bt_err why)
+{
+    if (waiting <= 0) return;
+    fprintf(stderr, "bantrail: %lld sealed capture%s kept while the log was locked still wait%s%s%s; "
+                    "they are tried again at the next unlock\n",
+            (long long)waiting, waiting == 1 ? "" : "s", waiting == 1 ? "s" : "", why != BT_OK ? ": " : "",
+            why != BT_OK ? bt_err_message(why) : "");
+}
+
 /* Unlocks with the passphrase when the log is protected. */
 static bt_err unlock_if_needed(json_object **rep_out)
 {
@@ -285,13 +297,8 @@ static bt_err unlock_if_needed(json_object **rep_out)
         return err;
     }
     /* sealed captures kept while locked that could not be stored now (a full disk): they wait, safe */
-    int64_t waiting = num(result_of(rep), "waiting");
     const char *why = str(result_of(rep), "waiting_error");
-    if (waiting > 0)
-        fprintf(stderr, "bantrail: %lld sealed capture%s kept while the log was locked still wait%s%s%s; "
-                        "they are tried again at the next unlock\n",
-                (long long)waiting, waiting == 1 ? "" : "s", waiting == 1 ? "s" : "", why != NULL ? ": " : "",
-                why != NULL ? bt_err_message(bt_err_from_code(why)) : "");
+    say_waiting(num(result_of(rep), "waiting"), why != NULL ? bt_err_from_code(why) : BT_OK);
     json_object_put(rep);
     return err;
 }
@@ -2046,12 +2053,14 @@ static int run_show(const cli_args *a)
 typedef struct {
     const char *dir;
     int minutes;
+    int64_t waiting; /* sealed captures the session's unlock could not store, and why */
+    bt_err waiting_err;
 } session_try;
 
 static bt_err try_session(const char *pass, void *ctx)
 {
-    const session_try *t = ctx;
-    return bt_session_start(t->dir, pass, strlen(pass), t->minutes);
+    session_try *t = ctx;
+    return bt_session_start(t->dir, pass, strlen(pass), t->minutes, &t->waiting, &t->waiting_err);
 }
 
 /* unlock: starts the session (session.h) for --minutes of idle time. */
@@ -2065,7 +2074,7 @@ static int run_unlock(const cli_args *a)
         printf("Already unlocked: 'bantrail lock' locks it now.\n");
         return 0;
     }
-    session_try t = {a->dir, minutes};
+    session_try t = {a->dir, minutes, 0, BT_OK};
     bt_err err = with_passphrase(try_session, &t);
     if (err == BT_ERR_BAD_PARAMS) return 2; /* nothing to read the passphrase from (said already) */
     if (err == BT_ERR_NOT_FOUND) {
@@ -2078,6 +2087,7 @@ static int run_unlock(const cli_args *a)
     }
     printf("Unlocked: commands need no passphrase until %d minute%s pass without one, or 'bantrail lock'.\n",
            minutes, minutes == 1 ? "" : "s");
+    say_waiting(t.waiting, t.waiting_err);
     return 0;
 }
 

@@ -156,8 +156,11 @@ static void serve(bt_rpc *rpc, int listener, const char *path)
     close(listener);
 }
 
-/* Unlocks rpc with pass for minutes; the host's error code on failure. */
-static bt_err unlock(bt_rpc *rpc, const char *pass, size_t pass_len, int minutes)
+/* Unlocks rpc with pass for minutes; the host's error code on failure. On
+ * success *waiting and *waiting_err are the reply's "waiting" and
+ * "waiting_error" (sealed captures that still wait, and why). */
+static bt_err unlock(bt_rpc *rpc, const char *pass, size_t pass_len, int minutes, int64_t *waiting,
+                     bt_err *waiting_err)
 {
     json_object *req = json_object_new_object(), *p = json_object_new_object();
     json_object_object_add(req, "id", json_object_new_int(1));
@@ -177,11 +180,18 @@ static bt_err unlock(bt_rpc *rpc, const char *pass, size_t pass_len, int minutes
         sodium_memzero(frame, len);
         free(frame);
     }
+    json_object *rep = out != NULL && err == BT_OK ? json_tokener_parse(out) : NULL, *res = NULL, *w = NULL;
+    if (json_object_object_get_ex(rep, "result", &res) && json_object_object_get_ex(res, "waiting", &w))
+        *waiting = json_object_get_int64(w);
+    if (json_object_object_get_ex(res, "waiting_error", &w) && json_object_is_type(w, json_type_string))
+        *waiting_err = bt_err_from_code(json_object_get_string(w));
+    json_object_put(rep);
     free(out);
     return err;
 }
 
-bt_err bt_session_start(const char *dir, const char *pass, size_t pass_len, int minutes)
+bt_err bt_session_start(const char *dir, const char *pass, size_t pass_len, int minutes, int64_t *waiting,
+                        bt_err *waiting_err)
 {
     int ready[2];
     struct sockaddr_un a;
@@ -209,7 +219,9 @@ bt_err bt_session_start(const char *dir, const char *pass, size_t pass_len, int 
         for (int fd = STDERR_FILENO + 1; fd < 1024; fd++) /* nothing of the command's: a passphrase stream... */
             if (fd != ready[1]) close(fd);
         bt_rpc *rpc = bt_rpc_new(dir, 1);
-        bt_err err = rpc == NULL ? BT_ERR_NO_MEMORY : unlock(rpc, pass, pass_len, minutes);
+        int64_t wait_n = 0;
+        bt_err wait_err = BT_OK;
+        bt_err err = rpc == NULL ? BT_ERR_NO_MEMORY : unlock(rpc, pass, pass_len, minutes, &wait_n, &wait_err);
         sodium_memzero((char *)pass, pass_len); /* this process's copy */
         if (err == BT_OK && bt_rpc_idle_left(rpc, time(NULL)) < 0) err = BT_ERR_NOT_FOUND; /* no passphrase yet */
         int listener = -1;
@@ -224,19 +236,32 @@ bt_err bt_session_start(const char *dir, const char *pass, size_t pass_len, int 
             socket_leave(back);
             umask(old);
         }
-        unsigned char code = (unsigned char)err;
-        if (write(ready[1], &code, 1) != 1) err = BT_ERR_INTERNAL;
+        /* the unlock's answer, and what still waits (its count, u64 native, and why) for the command to say */
+        unsigned char said[10];
+        uint64_t w = wait_n > 0 ? (uint64_t)wait_n : 0;
+        said[0] = (unsigned char)err;
+        memcpy(said + 1, &w, 8);
+        said[9] = (unsigned char)wait_err;
+        if (write(ready[1], said, sizeof said) != (ssize_t)sizeof said) err = BT_ERR_INTERNAL;
         close(ready[1]);
         if (err == BT_OK) serve(rpc, listener, path);
         bt_rpc_free(rpc);
         _exit(err == BT_OK ? 0 : 1);
     }
     close(ready[1]);
-    unsigned char code = (unsigned char)BT_ERR_INTERNAL;
-    ssize_t n;
-    do n = read(ready[0], &code, 1);
-    while (n < 0 && errno == EINTR);
+    unsigned char said[10] = {(unsigned char)BT_ERR_INTERNAL};
+    size_t got = 0;
+    while (got < sizeof said) {
+        ssize_t n = read(ready[0], said + got, sizeof said - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += (size_t)n;
+    }
     close(ready[0]);
     waitpid(pid, NULL, 0); /* the child that started the session has gone */
-    return n == 1 ? (bt_err)code : BT_ERR_INTERNAL;
+    uint64_t w = 0;
+    memcpy(&w, said + 1, 8);
+    *waiting = got == sizeof said && w <= INT64_MAX ? (int64_t)w : 0;
+    *waiting_err = got == sizeof said ? (bt_err)said[9] : BT_OK;
+    return got == sizeof said ? (bt_err)said[0] : BT_ERR_INTERNAL;
 }

@@ -8,6 +8,7 @@
 #define BT_CLI_SESSION_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "bantrail/error.h"
 
@@ -28,7 +29,11 @@ char *bt_session_call(int fd, const char *frame, size_t len, size_t *out_len);
  * user's processes only, until it locks (idle, or a `lock` request).
  * Returns BT_OK once the session answers, BT_ERR_NOT_FOUND when the log
  * has no passphrase (nothing to keep unlocked), or the unlock's error
- * (BT_ERR_WRONG_PASSPHRASE, ...). The child wipes its copy of pass. */
-bt_err bt_session_start(const char *dir, const char *pass, size_t pass_len, int minutes);
+ * (BT_ERR_WRONG_PASSPHRASE, ...). The child wipes its copy of pass. On
+ * BT_OK, *waiting is the number of sealed captures kept while locked that
+ * the unlock could not store (unlock's "waiting") and *waiting_err why
+ * ("waiting_error", BT_OK when it gave none). */
+bt_err bt_session_start(const char *dir, const char *pass, size_t pass_len, int minutes, int64_t *waiting,
+                        bt_err *waiting_err);
 
 #endif

@@ -827,6 +827,7 @@ bt_err bt_cases_finish(bt_cases *cs, int64_t now)
     for (size_t i = 0; i < cs->n_cases; i++) {
         bt_case *c = &cs->cases[i];
         qsort(c->events, c->n_events, sizeof *c->events, event_cmp);
+        for (size_t j = 0; j < c->n_events; j++) c->n_attachments += c->events[j].n_attachments;
         if ((err = derive_appeals(c)) != BT_OK) goto done;
         derive_times(c, now);
     }
@@ -900,6 +901,87 @@ int64_t bt_cases_last(const bt_cases *cs)
     return cs->last_id;
 }
 
+/* ---- packed (the index keeps them sealed: index.h) ----
+ * u64 count, then for each case its bt_case (events and appeals NULL)
+ * followed by its n_appeals bt_case_appeal, cases in id order. */
+
+bt_err bt_cases_pack(const bt_cases *cs, unsigned char **out, size_t *n)
+{
+    size_t len = 8;
+    *out = NULL;
+    *n = 0;
+    if (!cs->finished) return BT_ERR_BAD_PARAMS;
+    for (size_t i = 0; i < cs->n_cases; i++) len += sizeof(bt_case) + cs->cases[i].n_appeals * sizeof(bt_case_appeal);
+    unsigned char *m = malloc(len), *p = m;
+    if (m == NULL) return BT_ERR_NO_MEMORY;
+    uint64_t count = cs->n_cases;
+    memcpy(p, &count, 8);
+    p += 8;
+    for (size_t i = 0; i < cs->n_cases; i++) {
+        bt_case c = cs->cases[i];
+        c.events = NULL;
+        c.appeals = NULL;
+        memcpy(p, &c, sizeof c);
+        p += sizeof c;
+        if (c.n_appeals > 0) memcpy(p, cs->cases[i].appeals, c.n_appeals * sizeof(bt_case_appeal));
+        p += c.n_appeals * sizeof(bt_case_appeal);
+        sodium_memzero(&c, sizeof c);
+    }
+    *out = m;
+    *n = len;
+    return BT_OK;
+}
+
+bt_err bt_cases_unpack(bt_cases **out, const unsigned char *m, size_t n, int64_t now)
+{
+    bt_cases *cs = NULL;
+    uint64_t count = 0;
+    size_t at = 8;
+    bt_err err = BT_ERR_CORRUPT;
+    *out = NULL;
+    if (n < 8) return BT_ERR_CORRUPT;
+    memcpy(&count, m, 8);
+    if (count > (n - 8) / sizeof(bt_case)) return BT_ERR_CORRUPT;
+    if (bt_cases_new(&cs) != BT_OK) return BT_ERR_NO_MEMORY;
+    cs->finished = 1;
+    if ((cs->cases = calloc(count ? count : 1, sizeof *cs->cases)) == NULL) {
+        err = BT_ERR_NO_MEMORY;
+        goto done;
+    }
+    for (size_t i = 0; i < count; i++) {
+        bt_case *c = &cs->cases[i];
+        if (n - at < sizeof *c) goto done;
+        memcpy(c, m + at, sizeof *c);
+        at += sizeof *c;
+        c->events = NULL;
+        c->appeals = NULL;
+        cs->n_cases = i + 1;
+        size_t na = c->n_appeals;
+        c->n_appeals = 0;
+        if (c->id <= 0 || (i > 0 && c->id <= cs->cases[i - 1].id) ||
+            memchr(c->platform, 0, sizeof c->platform) == NULL || memchr(c->handle, 0, sizeof c->handle) == NULL ||
+            na > c->n_events || na > (n - at) / sizeof(bt_case_appeal) || (unsigned)c->outcome > BT_OUTCOME_REINSTATED)
+            goto done;
+        if ((c->appeals = calloc(na ? na : 1, sizeof *c->appeals)) == NULL) {
+            err = BT_ERR_NO_MEMORY;
+            goto done;
+        }
+        if (na > 0) memcpy(c->appeals, m + at, na * sizeof *c->appeals);
+        at += na * sizeof *c->appeals;
+        c->n_appeals = na;
+        if (c->locked_out_ongoing) /* as derive_times: to now, while no reinstatement ends it */
+            c->locked_out = now >= c->restricted_at ? now - c->restricted_at : 0;
+    }
+    if (at == n) err = BT_OK;
+done:
+    if (err != BT_OK) {
+        bt_cases_free(cs);
+        return err;
+    }
+    *out = cs;
+    return BT_OK;
+}
+
 /* ---- queries ---- */
 
 size_t bt_cases_count(const bt_cases *cs)
@@ -949,7 +1031,8 @@ json_object *bt_case_to_json(const bt_case *c, int with_events)
     json_object *o = json_object_new_object(), *times, *dur, *appeals, *events;
     size_t attachments = 0;
     if (o == NULL) return NULL;
-    for (size_t i = 0; i < c->n_events; i++) attachments += c->events[i].n_attachments;
+    if (c->events == NULL) attachments = c->n_attachments; /* unpacked: no events */
+    for (size_t i = 0; c->events != NULL && i < c->n_events; i++) attachments += c->events[i].n_attachments;
     json_object_object_add(o, "id", json_object_new_int64(c->id));
     json_object_object_add(o, "platform", c->platform[0] ? json_object_new_string(c->platform) : NULL);
     json_object_object_add(o, "handle", c->handle[0] ? json_object_new_string(c->handle) : NULL);

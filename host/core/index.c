@@ -5,6 +5,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bantrail/records.h"
 #include "util/json.h"
@@ -29,6 +30,13 @@
 #define TOKEN_BYTES BT_VAULT_INDEX_TOKEN
 #define HEAD0 (8 + 8 + BT_HASH_BYTES + 8 + 8 + 8 + TOKEN_BYTES + 8 + 8)
 #define HEADS (8 + 8 + BT_HASH_BYTES + 8 + BT_HASH_BYTES + 8 + 8)
+/* The cases' part (bt_vault_index_cases_save): magic, version, last, its
+ * chain hash, unreadable, then the cases as bt_cases_pack gives them,
+ * derived from the entries up to last. A change of bt_case or of this
+ * layout raises CASES_VERSION. */
+#define CASES_MAGIC 0x43495442u /* "BTIC" */
+#define CASES_VERSION 1u
+#define CASES_HEAD (8 + 8 + BT_HASH_BYTES + 8)
 
 struct bt_index {
     bt_cases *cases;     /* fed the briefs of ids[0 .. fed) */
@@ -54,6 +62,11 @@ struct bt_index {
                           * those of the entries read since (ids[0 .. count) until then) */
     uint64_t part1_count; /* the entries part 1 holds */
     unsigned char token[TOKEN_BYTES];
+    int64_t cases_saved; /* the last entry of the cases on disk, as far as this index knows (0: unknown) */
+    unsigned char cases_saved_hash[BT_HASH_BYTES];
+    bt_cases *listed;    /* the cases taken from disk for a list (bt_index_case_list), or NULL */
+    unsigned char *listed_m; /* what they were taken from, opened (sodium_malloc), for the next page */
+    size_t listed_n;
 };
 
 bt_index *bt_index_new(void)
@@ -74,6 +87,8 @@ static void index_clear(bt_index *ix)
     int tried = ix->snapshot_tried;
     int64_t decrypted = ix->decrypted;
     bt_cases_free(ix->cases);
+    bt_cases_free(ix->listed);
+    bt_vault_free(ix->listed_m);
     wipe_free(ix->pairs, 2 * ix->cap * sizeof *ix->pairs);
     wipe_free(ix->ids, ix->ids_cap * sizeof *ix->ids);
     wipe_free(ix->briefs, ix->ids_cap * sizeof *ix->briefs);
@@ -233,7 +248,7 @@ static void segment_put(const bt_index *ix, unsigned char *m, size_t from, size_
 
 static void check_last(bt_index *ix, bt_vault *v);
 
-bt_err bt_index_save(bt_index *ix, bt_vault *v, int64_t max)
+static bt_err parts_save(bt_index *ix, bt_vault *v, int64_t max)
 {
     static const unsigned char no_hash[BT_HASH_BYTES];
     bt_err err = BT_OK;
@@ -310,6 +325,51 @@ bt_err bt_index_save(bt_index *ix, bt_vault *v, int64_t max)
         }
         return BT_OK;
     }
+}
+
+/* Writes the cases, derived from every entry ix holds, beside the snapshot
+ * when those on disk are not of the same last entry as far as ix knows;
+ * only when ix's cases are fed every entry it holds (not while part 1
+ * waits: their making would cost what the list saves). */
+static bt_err cases_save(bt_index *ix, bt_vault *v)
+{
+    unsigned char *packed = NULL, *m = NULL;
+    size_t n = 0;
+    bt_err err;
+    if (ix->cases == NULL || ix->part1_due || ix->count == 0 || ix->fed != ix->count || ix->last != ix->ids[ix->count - 1])
+        return BT_OK;
+    if (ix->cases_saved == ix->last && sodium_memcmp(ix->cases_saved_hash, ix->last_hash, BT_HASH_BYTES) == 0)
+        return BT_OK;
+    if ((err = bt_cases_finish(ix->cases, (int64_t)time(NULL))) != BT_OK ||
+        (err = bt_cases_pack(ix->cases, &packed, &n)) != BT_OK)
+        return err;
+    if ((m = sodium_malloc(CASES_HEAD + n)) == NULL) {
+        err = BT_ERR_NO_MEMORY;
+    } else {
+        unsigned char *p = m;
+        uint32_t magic = CASES_MAGIC, version = CASES_VERSION;
+        put(&p, &magic, 4);
+        put(&p, &version, 4);
+        put(&p, &ix->last, 8);
+        put(&p, ix->last_hash, BT_HASH_BYTES);
+        put(&p, &ix->unreadable, 8);
+        put(&p, packed, n);
+        err = bt_vault_index_cases_save(v, m, CASES_HEAD + n);
+        sodium_free(m);
+    }
+    wipe_free(packed, n);
+    if (err == BT_OK) {
+        ix->cases_saved = ix->last;
+        memcpy(ix->cases_saved_hash, ix->last_hash, BT_HASH_BYTES);
+    }
+    return err;
+}
+
+bt_err bt_index_save(bt_index *ix, bt_vault *v, int64_t max)
+{
+    bt_err err = parts_save(ix, v, max);
+    if (err == BT_OK && bt_index_unsaved(ix) == 0) err = cases_save(ix, v);
+    return err;
 }
 
 /* Takes part 0 of the snapshot into an empty ix when it opens and holds
@@ -658,4 +718,69 @@ bt_err bt_index_cases(bt_index *ix, bt_vault *v, int64_t now, const bt_cases **o
     if (unreadable != NULL) *unreadable = ix->unreadable;
     *out = ix->cases;
     return BT_OK;
+}
+
+/* Whether the cases' part m (n bytes) is of the log as it is (its last
+ * entry the log's last, with the chain hash it names); when so, takes its
+ * cases into ix->listed, finished with now, and *unreadable. */
+static int listed_fits(bt_index *ix, bt_vault *v, const unsigned char *m, size_t n, int64_t now, int64_t *unreadable)
+{
+    unsigned char hash[BT_HASH_BYTES], got[BT_HASH_BYTES];
+    const unsigned char *p = m;
+    uint32_t magic = 0, version = 0;
+    int64_t last = 0, unread = 0;
+    if (n < CASES_HEAD) return 0;
+    take(&p, &magic, 4);
+    take(&p, &version, 4);
+    take(&p, &last, 8);
+    take(&p, hash, BT_HASH_BYTES);
+    take(&p, &unread, 8);
+    if (magic != CASES_MAGIC || version != CASES_VERSION || last <= 0 || unread < 0 || unread > last ||
+        bt_vault_entry_hash(v, last, got) != BT_OK || sodium_memcmp(got, hash, sizeof got) != 0 ||
+        bt_vault_entry_hash(v, last + 1, got) != BT_ERR_NOT_FOUND ||
+        bt_cases_unpack(&ix->listed, p, n - CASES_HEAD, now) != BT_OK)
+        return 0;
+    *unreadable = unread;
+    ix->cases_saved = last;
+    memcpy(ix->cases_saved_hash, hash, sizeof hash);
+    return 1;
+}
+
+/* Takes the cases kept beside the snapshot into ix->listed when they are
+ * of the log as it is: those opened for the last list when they still
+ * are, else the file's. 1 when taken. */
+static int listed_take(bt_index *ix, bt_vault *v, int64_t now, int64_t *unreadable)
+{
+    bt_cases_free(ix->listed);
+    ix->listed = NULL;
+    if (ix->listed_m != NULL && listed_fits(ix, v, ix->listed_m, ix->listed_n, now, unreadable)) return 1;
+    bt_vault_free(ix->listed_m);
+    ix->listed_m = NULL;
+    if (bt_vault_index_cases_load(v, &ix->listed_m, &ix->listed_n) != BT_OK) return 0;
+    if (listed_fits(ix, v, ix->listed_m, ix->listed_n, now, unreadable)) return 1;
+    bt_vault_free(ix->listed_m);
+    ix->listed_m = NULL;
+    return 0;
+}
+
+bt_err bt_index_case_list(bt_index *ix, bt_vault *v, int64_t now, const bt_cases **out, int64_t *unreadable)
+{
+    int64_t unread = 0;
+    *out = NULL;
+    if (bt_vault_state_of(v) == BT_VAULT_LOCKED) { /* as start: forget it all */
+        index_clear(ix);
+        return BT_ERR_LOCKED;
+    }
+    /* an index without its cases (nothing held yet, or only part 0 of its snapshot and what followed it): the
+     * cases kept beside the snapshot, when they are of the log now */
+    if ((ix->part1_due || ix->count == 0) && listed_take(ix, v, now, &unread)) {
+        if (unreadable != NULL) *unreadable = unread;
+        *out = ix->listed;
+        return BT_OK;
+    }
+    bt_cases_free(ix->listed);
+    ix->listed = NULL;
+    bt_vault_free(ix->listed_m);
+    ix->listed_m = NULL;
+    return bt_index_cases(ix, v, now, out, unreadable);
 }

@@ -1884,6 +1884,9 @@ bt_err bt_vault_check_each(bt_vault *v, int64_t after, int limit, int64_t known,
  * Key: crypto_kdf from the newest secret key, subkey id = epoch, context
  * "btindex1". AD = "bantrail-index-v1" || the chain's genesis hash || epoch
  * (u64 LE) || part (u8), and for a segment || token || its number (u64 LE).
+ * log.sqlite-index-cases (part 2): nonce || XChaCha20-Poly1305 of the
+ * cases as the index last derived them, written whole through .tmp and
+ * rename, under the same key, AD with part 2.
  * Another log's, another key pair's, the other part, another save's, a
  * segment moved, a cut or altered file: it does not open. */
 #define INDEX_FILE BT_VAULT_DB "-index"
@@ -1897,7 +1900,9 @@ static bt_err index_key(bt_vault *v, int part, unsigned char key[WRAP_KEY_BYTES]
 {
     bt_err err = need_sk(v);
     if (err != BT_OK) return err;
-    if ((*path = path_join(v->dir, part == 0 ? INDEX_FILE : INDEX_FILE "-entries")) == NULL) return BT_ERR_NO_MEMORY;
+    if ((*path = path_join(v->dir, part == 0 ? INDEX_FILE : part == 1 ? INDEX_FILE "-entries" : INDEX_FILE "-cases")) ==
+        NULL)
+        return BT_ERR_NO_MEMORY;
     memcpy(ad, "bantrail-index-v1", 17);
     genesis(ad + 17, v->genesis_pk);
     put_u64(ad + 17 + BT_HASH_BYTES, (uint64_t)v->epoch);
@@ -2012,14 +2017,15 @@ static bt_err index_open(const unsigned char *c, size_t n, const unsigned char *
     return BT_OK;
 }
 
-bt_err bt_vault_index_load(bt_vault *v, unsigned char **m, size_t *n)
+/* Part 0 or part 2, whole, opened into *m. */
+static bt_err index_whole_load(bt_vault *v, int part, unsigned char **m, size_t *n)
 {
     unsigned char ad[INDEX_AD_BYTES];
     unsigned char *key = sodium_malloc(WRAP_KEY_BYTES), *c = NULL;
     char *path = NULL;
     int fd = -1;
     size_t got = 0;
-    bt_err err = key != NULL ? index_key(v, 0, key, ad, &path) : BT_ERR_NO_MEMORY;
+    bt_err err = key != NULL ? index_key(v, part, key, ad, &path) : BT_ERR_NO_MEMORY;
     *m = NULL;
     *n = 0;
     if (err == BT_OK && (fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
@@ -2027,6 +2033,37 @@ bt_err bt_vault_index_load(bt_vault *v, unsigned char **m, size_t *n)
     if (err == BT_OK) err = read_whole(fd, &c, &got);
     if (err == BT_OK) err = index_open(c, got, ad, INDEX_AD_BASE, key, m, n);
     if (fd >= 0) close(fd);
+    sodium_free(key);
+    free(c);
+    free(path);
+    return err;
+}
+
+bt_err bt_vault_index_load(bt_vault *v, unsigned char **m, size_t *n)
+{
+    return index_whole_load(v, 0, m, n);
+}
+
+bt_err bt_vault_index_cases_load(bt_vault *v, unsigned char **m, size_t *n)
+{
+    return index_whole_load(v, 2, m, n);
+}
+
+bt_err bt_vault_index_cases_save(bt_vault *v, const unsigned char *m, size_t n)
+{
+    unsigned char ad[INDEX_AD_BYTES];
+    unsigned char *key = sodium_malloc(WRAP_KEY_BYTES), *c = NULL;
+    char *path = NULL;
+    size_t nc = NONCE_BYTES + n + TAG_BYTES;
+    bt_err err = key != NULL ? index_key(v, 2, key, ad, &path) : BT_ERR_NO_MEMORY;
+    if (err == BT_OK && n > (size_t)INDEX_FILE_MAX - NONCE_BYTES - TAG_BYTES) err = BT_ERR_BAD_PARAMS;
+    if (err == BT_OK && (c = malloc(nc)) == NULL) err = BT_ERR_NO_MEMORY;
+    if (err == BT_OK) {
+        randombytes_buf(c, NONCE_BYTES);
+        crypto_aead_xchacha20poly1305_ietf_encrypt(c + NONCE_BYTES, NULL, m, n, ad, INDEX_AD_BASE, NULL, c, key);
+        /* not flushed: a cache, as part 0 */
+        if (bt_file_write(path, c, nc, 0600, BT_FILE_CACHE) != 0) err = bt_err_from_errno(errno);
+    }
     sodium_free(key);
     free(c);
     free(path);

@@ -229,12 +229,13 @@ bt_rpc *bt_rpc_new(const char *data_dir, int caller_allowed)
 }
 
 /* Writes the index's snapshot when the log is readable and the index holds
- * entries its snapshot lacks. A failure costs only the next reader a
- * rebuild: nothing is said. */
+ * entries its snapshot lacks, and the cases beside it when they were made
+ * from more than those on disk (bt_index_save). A failure costs only the
+ * next reader a rebuild: nothing is said. */
 static void index_save(bt_rpc *r)
 {
     if (r->index == NULL || r->vault == NULL || bt_vault_state_of(r->vault) == BT_VAULT_LOCKED) return;
-    if (bt_index_unsaved(r->index) > 0) (void)bt_index_save(r->index, r->vault, 0);
+    (void)bt_index_save(r->index, r->vault, 0);
 }
 
 void bt_rpc_free(bt_rpc *r)

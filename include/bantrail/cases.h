@@ -102,6 +102,7 @@ typedef struct {
     int locked_out_ongoing;
     int fast_answer;                     /* some round answered within BT_CASE_FAST_ANSWER */
     bt_outcome outcome;                  /* of the last appeal round */
+    size_t n_attachments;                /* of all its events (events NULL: a case taken from bt_cases_unpack) */
 } bt_case;
 
 typedef struct bt_cases bt_cases;
@@ -171,6 +172,21 @@ int64_t bt_cases_last(const bt_cases *cs);
  * BT_ERR_LOCKED when the log is locked. An entry whose header cannot be read
  * is skipped and counted in *unreadable (may be NULL). */
 bt_err bt_cases_load(bt_cases **out, bt_vault *v, int64_t upto, int64_t now, int64_t *unreadable);
+
+/* The finished cases of cs as bytes (native order, for this computer
+ * only: the index seals them beside its snapshot, index.h): what a list of
+ * cases shows of each (bt_case_to_json without events) and its appeals,
+ * not its events. *out is malloc'd (the caller wipes and frees it).
+ * BT_ERR_NO_MEMORY, BT_ERR_BAD_PARAMS when cs is not finished. */
+bt_err bt_cases_pack(const bt_cases *cs, unsigned char **out, size_t *n);
+
+/* Cases from bt_cases_pack's bytes, finished with now as the end of an
+ * ongoing lock-out: the same bt_case_to_json(c, 0) as the cases packed
+ * (finished with now), but with no events (events NULL, n_events kept):
+ * bt_case_event_of and bt_cases_of_record find nothing, and nothing can
+ * be added. BT_ERR_CORRUPT when the bytes do not hold together,
+ * BT_ERR_NO_MEMORY. */
+bt_err bt_cases_unpack(bt_cases **out, const unsigned char *m, size_t n, int64_t now);
 
 /* The number of cases, and case i (0 <= i < count), ordered by id. Borrowed. */
 size_t bt_cases_count(const bt_cases *cs);

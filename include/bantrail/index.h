@@ -14,8 +14,9 @@
  * chain hash; one that does not open (another log's, cut, altered) or no
  * longer matches the log (recovered, replaced, shorter) is set aside and
  * the index built again from the log; one older than the log is brought up
- * to date. The index in memory holds decrypted metadata: free it (which
- * wipes it) when the log is locked. */
+ * to date. Beside it, the cases derived from every entry it covered when
+ * a save found them made (bt_index_case_list). The index in memory holds
+ * decrypted metadata: free it (which wipes it) when the log is locked. */
 #ifndef BANTRAIL_INDEX_H
 #define BANTRAIL_INDEX_H
 
@@ -99,5 +100,15 @@ bt_err bt_index_related(bt_index *ix, bt_vault *v, int64_t id,
  * borrowed: valid until the next call on ix. *unreadable (may be NULL):
  * entries that did not read. */
 bt_err bt_index_cases(bt_index *ix, bt_vault *v, int64_t now, const bt_cases **out, int64_t *unreadable);
+
+/* The cases to list, as bt_index_cases, but when ix holds no cases yet
+ * (nothing, or only its snapshot's part 0 and the entries after it: a
+ * process that has only unlocked, such as the CLI with no session), taken
+ * from the cases bt_index_save keeps beside the snapshot
+ * when they are of the log's last entry with its chain hash: without the
+ * snapshot's entries or any header. Those cases have no events
+ * (bt_cases_unpack): for listing only (bt_case_to_json without events).
+ * Borrowed until the next call on ix. */
+bt_err bt_index_case_list(bt_index *ix, bt_vault *v, int64_t now, const bt_cases **out, int64_t *unreadable);
 
 #endif

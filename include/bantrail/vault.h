@@ -204,6 +204,16 @@ bt_err bt_vault_index_load(bt_vault *v, unsigned char **m, size_t *n);
 bt_err bt_vault_index_segments(bt_vault *v, const unsigned char token[BT_VAULT_INDEX_TOKEN], uint64_t count,
                                int (*fn)(void *ctx, const unsigned char *m, size_t n), void *ctx, uint64_t *end);
 
+/* The cases the index last derived (index.h), kept beside the snapshot as
+ * BT_VAULT_DB "-index-cases" (part 2: one sealed text, under the snapshot's
+ * key, its AD naming part 2), so that listing cases reads only that. save:
+ * m (n bytes) sealed and written whole (through .tmp and rename; not
+ * flushed). load: opened, sodium_malloc'd (release with bt_vault_free).
+ * Errors as the snapshot's; the caller checks that it still describes the
+ * log. */
+bt_err bt_vault_index_cases_save(bt_vault *v, const unsigned char *m, size_t n);
+bt_err bt_vault_index_cases_load(bt_vault *v, unsigned char **m, size_t *n);
+
 /* Opens a box sealed to one of the log's public keys (crypto_box_seal), such as a
  * capture the extension kept while the host was away. Needs the secret key
  * (BT_ERR_LOCKED otherwise); BT_ERR_CORRUPT when it does not open. *m is

@@ -182,6 +182,43 @@ class DiskFull(unittest.TestCase):
         h.close()
         self.all_there(acked, PASS)
 
+    def cli_full(self, *args):
+        """The CLI, its passphrase through --passphrase-fd, on the same full disk as the host."""
+        r_fd, w_fd = os.pipe()
+        os.write(w_fd, PASS.encode() + b"\n")
+        os.close(w_fd)
+        try:
+            return subprocess.run([CLI, "--passphrase-fd", str(r_fd)] + list(args), capture_output=True, timeout=60,
+                                  env=dict(os.environ, BANTRAIL_HOME=self.home), pass_fds=(r_fd,),
+                                  preexec_fn=no_sigxfsz(largest_file(self.home)))
+        finally:
+            os.close(r_fd)
+
+    def test_bantrail_unlock_says_sealed_captures_still_wait_and_nothing_once_they_are_stored(self):
+        h = self.host
+        h.set_passphrase({"new": PASS})
+        h.ok("capture", notice(0))
+        pk = h.ok("hello")["vault"]["public_key"]
+        h.ok("lock")
+        for i in range(10, 12):
+            self.assertTrue(h.ok("capture_sealed", {"sealed": seal(pk, {"v": 1, "capture": notice(i)})})["pending"])
+        # 'bantrail unlock' (its files may not grow past the largest there, the host's write-ahead file open) starts a session whose own unlock could not store them: the command says so
+        out = self.cli_full("unlock")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn(b"Unlocked", out.stdout)
+        self.assertIn(b"2 sealed captures kept while the log was locked still wait: " + FULL.encode(), out.stderr)
+        self.assertEqual(cli(self.home, "lock").returncode, 0)
+        # space back: the next one stores them and says nothing of waiting
+        out = cli(self.home, "unlock", passphrase=PASS)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertNotIn(b"still wait", out.stderr)
+        listed = cli(self.home, "list", "--json")
+        self.assertEqual(cli(self.home, "lock").returncode, 0)
+        h.close()
+        self.assertEqual(listed.returncode, 0, listed.stderr)
+        types = [e["type"] for e in json.loads(listed.stdout)["entries"]]
+        self.assertEqual((types.count("notice"), types.count("sealed_done")), (3, 2), types)
+
 
 if __name__ == "__main__":
     unittest.main()

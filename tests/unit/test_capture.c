@@ -904,6 +904,100 @@ static long part1_size(const char *dir)
     return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
 }
 
+/* ---- the cases kept beside the snapshot ---- */
+
+/* The cases as a list shows them (bt_case_to_json without events), at now T0 + 5000, from a new index
+ * over the log in dir: through bt_index_case_list when listed, else bt_index_cases; *decrypted: the
+ * entries it read from the log. Its save follows, as at the end of a process. */
+static char *case_list_of(const char *dir, int listed, int64_t *decrypted)
+{
+    bt_vault *v = NULL;
+    const bt_cases *cs = NULL;
+    int64_t unreadable = -1;
+    char *out = calloc(1, 65536);
+    size_t n = 0;
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    bt_index *ix = bt_index_new();
+    CHECK_EQ(listed ? bt_index_case_list(ix, v, T0 + 5000, &cs, &unreadable)
+                    : bt_index_cases(ix, v, T0 + 5000, &cs, &unreadable), BT_OK);
+    CHECK_EQ(unreadable, 0);
+    for (size_t i = 0; cs != NULL && i < bt_cases_count(cs); i++) {
+        json_object *o = bt_case_to_json(bt_cases_at(cs, i), 0);
+        n += (size_t)snprintf(out + n, 65536 - n, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        json_object_put(o);
+    }
+    *decrypted = bt_index_decrypted(ix);
+    CHECK_EQ(bt_index_save(ix, v, 0), BT_OK);
+    bt_index_free(ix);
+    bt_vault_close(v);
+    return out;
+}
+
+/* The snapshot log (snapshot_log), with an appeal and its rejection for record 1's case. */
+static void cases_log(const char *dir)
+{
+    bt_vault *v = NULL;
+    int64_t id = 0, at = 0, case_id = 0;
+    snapshot_log(dir);
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    const char *events[] = {"{\"event\":\"appeal_submitted\",\"case\":1,\"at\":1764000300}",
+                            "{\"event\":\"decision\",\"outcome\":\"rejected\",\"case\":1,\"at\":1764000400}"};
+    for (int i = 0; i < 2; i++) {
+        bt_event_in in;
+        json_object *o = json_tokener_parse(events[i]);
+        CHECK_EQ(bt_event_in_parse(&in, o, NULL), BT_OK);
+        CHECK_EQ(bt_event_add(v, &in, T0 + 1000, &id, &at, &case_id, NULL), BT_OK);
+        CHECK_EQ(case_id, 1);
+        json_object_put(o);
+    }
+    bt_vault_close(v);
+}
+
+TEST(a_list_of_cases_is_taken_from_the_cases_kept_beside_the_snapshot_and_is_what_the_log_gives)
+{
+    char *dir = test_tmpdir(), path[600];
+    int64_t decrypted = -1;
+    struct stat sb;
+    cases_log(dir);
+    char *expected = case_list_of(dir, 0, &decrypted); /* built from the log, then saved with its cases */
+    CHECK(strstr(expected, "\"attachment_count\":1") != NULL && strstr(expected, "\"outcome\":\"rejected\"") != NULL &&
+          strstr(expected, "\"locked_out_ongoing\":true") != NULL);
+    CHECK_EQ(decrypted, 6);
+    char *got = case_list_of(dir, 1, &decrypted);
+    CHECK_EQ(strcmp(got, expected), 0);
+    CHECK_EQ(decrypted, 0); /* nothing read: the cases kept beside the snapshot */
+    snprintf(path, sizeof path, "%s/" BT_VAULT_DB "-index-cases", dir);
+    CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
+    CHECK(!file_holds(path, "instagram") && !file_holds(path, "someone_else"));
+    free(expected);
+    free(got);
+    free(dir);
+}
+
+TEST(cases_kept_beside_the_snapshot_are_not_listed_once_the_log_has_more_or_they_do_not_open)
+{
+    char *dir = test_tmpdir(), path[600];
+    int64_t decrypted = -1;
+    cases_log(dir);
+    free(case_list_of(dir, 0, &decrypted)); /* saved with its cases: entries 1-6 */
+    append_more(dir, "Your account @third_one was permanently disabled.");
+    char *got = case_list_of(dir, 1, &decrypted), *expected = case_list_of(dir, 0, &decrypted);
+    CHECK(strstr(got, "third_one") != NULL);
+    CHECK_EQ(strcmp(got, expected), 0);
+    free(got);
+    /* altered: not taken, the index answers from the log */
+    snprintf(path, sizeof path, "%s/" BT_VAULT_DB "-index-cases", dir);
+    FILE *f = fopen(path, "r+b");
+    CHECK(f != NULL && fseek(f, 40, SEEK_SET) == 0 && fputc(0x5a ^ 0xff, f) != EOF);
+    if (f) fclose(f);
+    got = case_list_of(dir, 1, &decrypted);
+    CHECK_EQ(strcmp(got, expected), 0);
+    CHECK(decrypted == 0); /* from the snapshot's own entries, not the cases beside it */
+    free(got);
+    free(expected);
+    free(dir);
+}
+
 TEST(a_save_appends_only_the_new_entries_to_the_snapshot_and_what_it_says_is_what_the_log_says)
 {
     char *dir = test_tmpdir(), path[600];
@@ -1282,6 +1376,8 @@ RUN_TESTS(T(boxes_kept_while_locked_are_delivered_in_groups_and_a_bad_one_waits_
           T(the_index_is_taken_from_its_snapshot_and_says_what_the_log_says),
           T(a_snapshot_older_than_the_log_reads_only_what_another_process_appended),
           T(a_snapshot_that_does_not_open_or_no_longer_fits_the_log_is_set_aside_and_the_log_read_again),
+          T(a_list_of_cases_is_taken_from_the_cases_kept_beside_the_snapshot_and_is_what_the_log_gives),
+          T(cases_kept_beside_the_snapshot_are_not_listed_once_the_log_has_more_or_they_do_not_open),
           T(a_save_appends_only_the_new_entries_to_the_snapshot_and_what_it_says_is_what_the_log_says),
           T(an_appended_segment_cut_off_altered_or_of_another_save_is_set_aside),
           T(a_save_in_slices_appends_a_segment_each_and_a_log_no_longer_the_one_read_gets_none),
