@@ -505,6 +505,29 @@ TEST(builtin_rules_load_and_null_text_is_an_error)
     CHECK(c.notice == 0);
 }
 
+TEST(builtin_lists_keep_a_word_whole)
+{
+    const bt_classify_rules *r = NULL;
+    CHECK(bt_classify_rules_builtin(&r) == BT_OK && r != NULL);
+    if (r == NULL) return;
+    bt_classification c;
+    /* Persian "اگر " (if) is no part of "اینستاگرام" (Instagram) */
+    c = with(r, "حساب اینستاگرام شما مسدود شده است");
+    CHECK(feature(&c, "hypothetical") == 0 && feature(&c, "concept_full") == 1);
+    c = with(r, "اگر حساب شما مسدود شده است");
+    CHECK(feature(&c, "hypothetical") == 1 && feature(&c, "concept_full") == 0);
+    /* Hebrew "החשבון של " (the account of) is someone else's, "החשבון שלך" (your account) is not */
+    c = with(r, "החשבון שלך הושעה");
+    CHECK(feature(&c, "other_account") == 0 && feature(&c, "suspension_you_object") == 1);
+    c = with(r, "החשבון של דני הושעה");
+    CHECK(feature(&c, "other_account") == 1 && feature(&c, "suspension_object_other") == 1);
+    /* "other user " is one person: "other users" are those a restricted person cannot reach */
+    c = with(r, "Your account has been restricted from messaging other users.");
+    CHECK(feature(&c, "other_account") == 0 && feature(&c, "temporary_restriction_you_object") == 1);
+    c = with(r, "The other user has been restricted from messaging.");
+    CHECK(feature(&c, "other_account") == 1);
+}
+
 TEST(a_huge_text_is_read_only_up_to_the_cap)
 {
     size_t n = 2 * BT_CLASSIFY_TEXT_MAX;
@@ -806,7 +829,8 @@ RUN_TESTS(T(ngram_words_keep_their_vowel_signs), T(normalize_folds_case_and_full
           T(facts_days_left_is_not_a_duration), T(facts_handle_but_not_an_email_address),
           T(json_has_the_documented_fields), T(rules_that_break_the_format_are_refused_with_a_reason),
           T(concepts_count_when_they_meet_in_one_sentence), T(unknown_keys_and_bad_models_are_refused_by_name),
-          T(builtin_rules_load_and_null_text_is_an_error), T(a_huge_text_is_read_only_up_to_the_cap),
+          T(builtin_rules_load_and_null_text_is_an_error), T(builtin_lists_keep_a_word_whole),
+          T(a_huge_text_is_read_only_up_to_the_cap),
           T(fast_ways_agree_with_the_reference_on_generated_texts),
           T(fast_ways_agree_with_the_reference_on_rules_made_to_collide),
           T(fast_normalising_agrees_with_the_reference_at_word_edges))
