@@ -59,7 +59,7 @@ typedef enum {
 /* The concepts (docs/RULES.md, "Concepts"): who is addressed, what is
  * restricted, someone else's account, a supposition, the person's own
  * doing, a negation before or after a state, and one state per kind. */
-enum { C_YOU, C_WE, C_OBJECT, C_OTHER, C_IF, C_SELF, C_NOT, C_NOT_AFTER, C_STATE };
+enum { C_YOU, C_WE, C_OBJECT, C_OTHER, C_IF, C_SELF, C_NOT, C_NOT_AFTER, C_PLACE, C_STATE };
 #define NOT_GAP 25 /* bytes: how far a negation may stand from the state it negates (docs/RULES.md) */
 
 typedef struct {
@@ -164,6 +164,8 @@ struct bt_classify_rules {
     int dominant[KINDS_MAX];   /* wins whenever it has evidence */
     int level_feature[KINDS_MAX]; /* the feature "level_<kind>", -1 for a kind without one */
     int who_feature[KINDS_MAX];   /* the first of its BT_CLASSIFY_WHO features ("<kind>_alone"), or -1 */
+    uint32_t place_from;          /* kinds (bits) whose state beside a place word ("group") is place_to's */
+    int place_to;                 /* temporary_restriction, or -1 */
     char langs[LANGS_MAX][16];
     size_t n_langs;
     platform_rule *platforms;
@@ -974,11 +976,11 @@ static void concepts_dedupe(bt_classify_rules *r, size_t first)
     r->n_entries = first + kept;
 }
 
-/* "concepts": {"you"|"we"|"object"|"other"|"if"|"self"|"not"|"not_after": {lang: [terms]},
+/* "concepts": {"you"|"we"|"object"|"other"|"if"|"self"|"not"|"not_after"|"place": {lang: [terms]},
  *              "state": {kind: {lang: [terms]}}} */
 static bt_err parse_concept_lists(bt_classify_rules *r, json_object *c, char *problem, size_t problem_len)
 {
-    static const char *const names[] = {"you", "we", "object", "other", "if", "self", "not", "not_after", "state", NULL};
+    static const char *const names[] = {"you", "we", "object", "other", "if", "self", "not", "not_after", "place", "state", NULL};
     bt_err rc;
     if (c == NULL) return BT_OK;
     if (!json_object_is_type(c, json_type_object) || !keys_known(c, names, problem, problem_len, "concepts")) {
@@ -1467,6 +1469,13 @@ bt_err bt_classify_rules_parse(bt_classify_rules **out, const char *json, size_t
             if (strcmp(bt_classify_feature_names[fi], alone) == 0) r->who_feature[r->n_kinds] = fi;
         }
         r->n_kinds++;
+    }
+    /* banned from a group is restricted, not banned (docs/RULES.md, "Concepts") */
+    r->place_to = kind_index(r, "temporary_restriction");
+    r->place_from = 0;
+    for (int k = 0; k < 2; k++) {
+        int ki = kind_index(r, k == 0 ? "suspension" : "disabled");
+        if (ki >= 0 && r->place_to >= 0) r->place_from |= 1u << ki;
     }
     if (json_object_object_get_ex(root, "dominant_kinds", &x)) {
         if (!json_object_is_type(x, json_type_array)) {
@@ -2085,6 +2094,8 @@ typedef struct {
     uint32_t states;
     uint16_t who[KINDS_MAX];  /* bit c: a sentence stated the kind in the company c (BT_CLASSIFY_WHO) */
     int first_at[KINDS_MAX]; /* the first sentence stating each kind */
+    uint32_t place_from;     /* the rules' place_from and place_to */
+    int place_to;
 } concepts_found;
 
 typedef struct {
@@ -2154,6 +2165,8 @@ static void concepts_close(concepts_found *cf, uint32_t mask, int sentence, int 
         cf->hypothetical = 1;
         return;
     }
+    if ((mask & (1u << C_PLACE)) && (states & cf->place_from)) /* "banned from this group" */
+        states = (states & ~cf->place_from) | 1u << cf->place_to;
     int addr = (mask & ((1u << C_YOU) | (1u << C_WE))) != 0, obj = (mask & (1u << C_OBJECT)) != 0;
     int level = 1 + obj + 2 * addr;
     cf->seen_level[level] = 1;
@@ -2189,6 +2202,18 @@ static int state_negated(const concept_hit *h, size_t from, size_t to, size_t j)
     return 0;
 }
 
+/* Whether h[j] (a state) lies within a longer state of another kind in
+ * hits[from, to): the longer term says what the words mean (Chinese "禁言",
+ * muted, holds "禁", banned; "temporarily blocked from" holds "blocked"). */
+static int state_within(const concept_hit *h, size_t from, size_t to, size_t j)
+{
+    for (size_t k = from; k < to; k++)
+        if (h[k].concept >= C_STATE && h[k].concept != h[j].concept && h[k].at <= h[j].at &&
+            h[j].end <= h[k].end && h[k].end - h[k].at > h[j].end - h[j].at)
+            return 1;
+    return 0;
+}
+
 /* The concepts of one sentence, hits[from, to), as a mask, without the
  * states a negation denies (*negated is set when there is one). An "if" counts only
  * when it is a word of the language most of the sentence's other concepts
@@ -2202,6 +2227,7 @@ static uint32_t sentence_mask(const concept_hits *hits, size_t from, size_t to, 
     const concept_hit *h = hits->h;
     uint32_t mask = 0;
     for (size_t i = from; i < to; i++) {
+        if (h[i].concept >= C_STATE && state_within(h, from, to, i)) continue;
         if (h[i].concept >= C_STATE && state_negated(h, from, to, i)) *negated = 1;
         else mask |= 1u << h[i].concept;
     }
@@ -2228,9 +2254,12 @@ static uint32_t sentence_mask(const concept_hits *hits, size_t from, size_t to, 
 /* What the concepts found in t[0, n), in order of place, say, sentence by
  * sentence; the text proper starts at text_at (after the title's line): a
  * sentence starting there, or the title's, is a heading. */
-static void concepts_read(concepts_found *cf, concept_hits *hits, const char *t, size_t n, size_t text_at)
+static void concepts_read(concepts_found *cf, const bt_classify_rules *r, concept_hits *hits, const char *t, size_t n,
+                          size_t text_at)
 {
     memset(cf, 0, sizeof *cf);
+    cf->place_from = r->place_from;
+    cf->place_to = r->place_to;
     for (int k = 0; k < KINDS_MAX; k++) cf->first_at[k] = INT_MAX;
     size_t pos = 0, first = 0, start = 0; /* where the sentence being read starts */
     int sentence = 0;
@@ -2740,7 +2769,7 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
              : gather_indexed(&ev, &ch, rules, t, n, outside, head);
     if (rc != BT_OK) goto done;
     concepts_found cf;
-    concepts_read(&cf, &ch, t, head, n - nxl);
+    concepts_read(&cf, rules, &ch, t, head, n - nxl);
     int score = ev.positive;
     if (path_kind >= 0) {
         score += rules->w_path;

@@ -339,8 +339,9 @@ static bt_classify_rules *concept_rules(void)
         "\"object\":{\"en\":[\"account\"],\"ar\":[\"حساب\"],\"fr\":[\"compte\"],\"es\":[\"cuenta\"],\"sl\":[\"račun\"]},"
         "\"other\":{\"en\":[\"this account\"]},\"if\":{\"en\":[\"if \"],\"ar\":[\"لو \"],\"sl\":[\"če \"],\"it\":[\"se \"]},"
         "\"self\":{\"en\":[\"you deactivated\",\"you blocked\"]},\"not\":{\"en\":[\"not \",\"n't \"]},\"not_after\":{\"ja\":[\"ていません\"]},"
+        "\"place\":{\"en\":[\"group\"]},"
         "\"state\":{\"suspension\":{\"en\":[\"suspend\",\"banned\",\"can't post\",\"deactivated\"],\"ja\":[\"凍結\"],\"ar\":[\"ممنوع\",\"تعليق\"],\"tr\":[\"yasakla\"]},"
-        "\"temporary_restriction\":{\"en\":[\"limited\"]},\"appeal_reinstated\":{\"en\":[\"reinstated\"]}}},"
+        "\"temporary_restriction\":{\"en\":[\"limited\",\"banned from posting\"]},\"appeal_reinstated\":{\"en\":[\"reinstated\"]}}},"
         "\"model\":{\"bias\":-2,\"weights\":{\"concept_full\":4,\"other_account\":-5}}}";
     char problem[160];
     if (bt_classify_rules_parse(&r, json, strlen(json), problem, sizeof problem) != BT_OK)
@@ -381,6 +382,17 @@ TEST(concepts_count_when_they_meet_in_one_sentence)
     CHECK(c.notice == 1 && strcmp(c.kind, "suspension") == 0);
     c = with(r, "We suspended your account. We reinstated your account.");
     CHECK(c.notice == 1 && strcmp(c.kind, "appeal_reinstated") == 0);
+    /* a state inside a longer state of another kind is that kind's: "banned from posting" is no ban */
+    c = with(r, "Your account is banned from posting.");
+    CHECK(c.notice == 1 && strcmp(c.kind, "temporary_restriction") == 0 && feature(&c, "level_suspension") == 0);
+    c = with(r, "Your account is banned. It is banned from posting.");
+    CHECK(c.notice == 1 && strcmp(c.kind, "suspension") == 0 && feature(&c, "level_suspension") == 1);
+    /* banned from a group (a place) is restricted there, not banned */
+    c = with(r, "Your account is banned from the group.");
+    CHECK(c.notice == 1 && strcmp(c.kind, "temporary_restriction") == 0 && feature(&c, "level_suspension") == 0 &&
+          feature(&c, "level_temporary_restriction") == 1);
+    c = with(r, "Your account is banned. The group is gone.");
+    CHECK(c.notice == 1 && strcmp(c.kind, "suspension") == 0 && feature(&c, "level_temporary_restriction") == 0);
     /* "you " must end at a word's end: "youth" is not the person */
     c = with(r, "Youth account suspended");
     CHECK(feature(&c, "concept_full") == 0 && feature(&c, "concept_object") == 1);
