@@ -59,7 +59,7 @@ typedef enum {
 /* The concepts (docs/RULES.md, "Concepts"): who is addressed, what is
  * restricted, someone else's account, a supposition, the person's own
  * doing, a negation before or after a state, and one state per kind. */
-enum { C_YOU, C_WE, C_OBJECT, C_OTHER, C_IF, C_SELF, C_NOT, C_NOT_AFTER, C_PLACE, C_STATE };
+enum { C_YOU, C_WE, C_OBJECT, C_OTHER, C_IF, C_SELF, C_NOT, C_NOT_AFTER, C_PLACE, C_SECURITY, C_STATE };
 #define NOT_GAP 25 /* bytes: how far a negation may stand from the state it negates (docs/RULES.md) */
 
 typedef struct {
@@ -164,8 +164,9 @@ struct bt_classify_rules {
     int dominant[KINDS_MAX];   /* wins whenever it has evidence */
     int level_feature[KINDS_MAX]; /* the feature "level_<kind>", -1 for a kind without one */
     int who_feature[KINDS_MAX];   /* the first of its BT_CLASSIFY_WHO features ("<kind>_alone"), or -1 */
-    uint32_t place_from;          /* kinds (bits) whose state beside a place word ("group") is place_to's */
-    int place_to;                 /* temporary_restriction, or -1 */
+    uint32_t reframe_from;         /* kinds (bits) whose state means another beside some words: */
+    int reframe_to[C_STATE];       /* by concept: beside a place ("group") temporary_restriction, beside
+                                    * a security reason checkpoint; -1 for none */
     char langs[LANGS_MAX][16];
     size_t n_langs;
     platform_rule *platforms;
@@ -976,11 +977,11 @@ static void concepts_dedupe(bt_classify_rules *r, size_t first)
     r->n_entries = first + kept;
 }
 
-/* "concepts": {"you"|"we"|"object"|"other"|"if"|"self"|"not"|"not_after"|"place": {lang: [terms]},
+/* "concepts": {"you"|"we"|"object"|"other"|"if"|"self"|"not"|"not_after"|"place"|"security": {lang: [terms]},
  *              "state": {kind: {lang: [terms]}}} */
 static bt_err parse_concept_lists(bt_classify_rules *r, json_object *c, char *problem, size_t problem_len)
 {
-    static const char *const names[] = {"you", "we", "object", "other", "if", "self", "not", "not_after", "place", "state", NULL};
+    static const char *const names[] = {"you", "we", "object", "other", "if", "self", "not", "not_after", "place", "security", "state", NULL};
     bt_err rc;
     if (c == NULL) return BT_OK;
     if (!json_object_is_type(c, json_type_object) || !keys_known(c, names, problem, problem_len, "concepts")) {
@@ -1470,12 +1471,15 @@ bt_err bt_classify_rules_parse(bt_classify_rules **out, const char *json, size_t
         }
         r->n_kinds++;
     }
-    /* banned from a group is restricted, not banned (docs/RULES.md, "Concepts") */
-    r->place_to = kind_index(r, "temporary_restriction");
-    r->place_from = 0;
+    /* banned from a group is restricted there, locked for security reasons is a checkpoint
+     * (docs/RULES.md, "Concepts") */
+    for (int c = 0; c < C_STATE; c++) r->reframe_to[c] = -1;
+    r->reframe_to[C_PLACE] = kind_index(r, "temporary_restriction");
+    r->reframe_to[C_SECURITY] = kind_index(r, "checkpoint");
+    r->reframe_from = 0;
     for (int k = 0; k < 2; k++) {
         int ki = kind_index(r, k == 0 ? "suspension" : "disabled");
-        if (ki >= 0 && r->place_to >= 0) r->place_from |= 1u << ki;
+        if (ki >= 0) r->reframe_from |= 1u << ki;
     }
     if (json_object_object_get_ex(root, "dominant_kinds", &x)) {
         if (!json_object_is_type(x, json_type_array)) {
@@ -2094,8 +2098,7 @@ typedef struct {
     uint32_t states;
     uint16_t who[KINDS_MAX];  /* bit c: a sentence stated the kind in the company c (BT_CLASSIFY_WHO) */
     int first_at[KINDS_MAX]; /* the first sentence stating each kind */
-    uint32_t place_from;     /* the rules' place_from and place_to */
-    int place_to;
+    const bt_classify_rules *rules;
 } concepts_found;
 
 typedef struct {
@@ -2165,8 +2168,10 @@ static void concepts_close(concepts_found *cf, uint32_t mask, int sentence, int 
         cf->hypothetical = 1;
         return;
     }
-    if ((mask & (1u << C_PLACE)) && (states & cf->place_from)) /* "banned from this group" */
-        states = (states & ~cf->place_from) | 1u << cf->place_to;
+    /* "banned from this group", "locked for security reasons" */
+    for (int c = C_PLACE; c <= C_SECURITY && (states & cf->rules->reframe_from); c++)
+        if ((mask & (1u << c)) && cf->rules->reframe_to[c] >= 0)
+            states = (states & ~cf->rules->reframe_from) | 1u << cf->rules->reframe_to[c];
     int addr = (mask & ((1u << C_YOU) | (1u << C_WE))) != 0, obj = (mask & (1u << C_OBJECT)) != 0;
     int level = 1 + obj + 2 * addr;
     cf->seen_level[level] = 1;
@@ -2258,8 +2263,7 @@ static void concepts_read(concepts_found *cf, const bt_classify_rules *r, concep
                           size_t text_at)
 {
     memset(cf, 0, sizeof *cf);
-    cf->place_from = r->place_from;
-    cf->place_to = r->place_to;
+    cf->rules = r;
     for (int k = 0; k < KINDS_MAX; k++) cf->first_at[k] = INT_MAX;
     size_t pos = 0, first = 0, start = 0; /* where the sentence being read starts */
     int sentence = 0;

@@ -332,14 +332,14 @@ static bt_classify_rules *concept_rules(void)
 {
     bt_classify_rules *r = NULL;
     const char *json =
-        "{\"version\":1,\"kind_priority\":[\"appeal_reinstated\",\"suspension\",\"temporary_restriction\"],"
+        "{\"version\":1,\"kind_priority\":[\"appeal_reinstated\",\"suspension\",\"temporary_restriction\",\"checkpoint\"],"
         "\"dominant_kinds\":[\"appeal_reinstated\"],\"platforms\":{},"
         "\"kinds\":{\"suspension\":{\"en\":[\"your account * suspended\",\"you can't * while your account\"]}},"
         "\"concepts\":{\"you\":{\"en\":[\"your\",\"you \"],\"sl\":[\"vaš\"],\"es\":[\"tu \"],\"ar\":[\"حسابك\"],\"tr\":[\"-nız \"]},\"we\":{\"en\":[\"we \"]},"
         "\"object\":{\"en\":[\"account\"],\"ar\":[\"حساب\"],\"fr\":[\"compte\"],\"es\":[\"cuenta\"],\"sl\":[\"račun\"]},"
         "\"other\":{\"en\":[\"this account\"]},\"if\":{\"en\":[\"if \"],\"ar\":[\"لو \"],\"sl\":[\"če \"],\"it\":[\"se \"]},"
         "\"self\":{\"en\":[\"you deactivated\",\"you blocked\"]},\"not\":{\"en\":[\"not \",\"n't \"]},\"not_after\":{\"ja\":[\"ていません\"]},"
-        "\"place\":{\"en\":[\"group\"]},"
+        "\"place\":{\"en\":[\"group\"]},\"security\":{\"en\":[\"security reasons\"]},"
         "\"state\":{\"suspension\":{\"en\":[\"suspend\",\"banned\",\"can't post\",\"deactivated\"],\"ja\":[\"凍結\"],\"ar\":[\"ممنوع\",\"تعليق\"],\"tr\":[\"yasakla\"]},"
         "\"temporary_restriction\":{\"en\":[\"limited\",\"banned from posting\"]},\"appeal_reinstated\":{\"en\":[\"reinstated\"]}}},"
         "\"model\":{\"bias\":-2,\"weights\":{\"concept_full\":4,\"other_account\":-5}}}";
@@ -393,6 +393,11 @@ TEST(concepts_count_when_they_meet_in_one_sentence)
           feature(&c, "level_temporary_restriction") == 1);
     c = with(r, "Your account is banned. The group is gone.");
     CHECK(c.notice == 1 && strcmp(c.kind, "suspension") == 0 && feature(&c, "level_temporary_restriction") == 0);
+    /* locked for security reasons is a checkpoint; a place wins over a security reason */
+    c = with(r, "Your account is banned for security reasons.");
+    CHECK(c.notice == 1 && strcmp(c.kind, "checkpoint") == 0 && feature(&c, "level_suspension") == 0);
+    c = with(r, "Your account is banned from the group for security reasons.");
+    CHECK(c.notice == 1 && strcmp(c.kind, "temporary_restriction") == 0);
     /* "you " must end at a word's end: "youth" is not the person */
     c = with(r, "Youth account suspended");
     CHECK(feature(&c, "concept_full") == 0 && feature(&c, "concept_object") == 1);
