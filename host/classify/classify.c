@@ -2482,6 +2482,8 @@ static void copy_str(char *dst, size_t cap, const char *src)
 typedef struct {
     int kind_score[KINDS_MAX], lang_hits[LANGS_MAX];
     int positive, negatives, quoted, negated, reason, name_platform, phrases, labels;
+    int named_in_text; /* a platform's name in the text, not only in the page's title (the site's name) */
+    size_t text_at;    /* where the text starts, after the title's line */
     size_t name_at;
 } evidence;
 
@@ -2519,6 +2521,7 @@ static void add_evidence(evidence *ev, const bt_classify_rules *rules, const ent
             ev->name_at = s;
             ev->name_platform = e->idx;
         }
+        if (s >= ev->text_at) ev->named_in_text = 1;
         break;
     default:
         break;
@@ -2769,6 +2772,7 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
         head = BT_CLASSIFY_NGRAM_BYTES;
         while (head > 0 && ((unsigned char)t[head] & 0xC0) == 0x80) head--;
     }
+    ev.text_at = n - nxl;
     rc = ref ? gather_reference(&ev, &ch, rules, t, n, outside, head)
              : gather_indexed(&ev, &ch, rules, t, n, outside, head);
     if (rc != BT_OK) goto done;
@@ -2783,7 +2787,7 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
     f[F_phrase] = (float)(ev.phrases < 3 ? ev.phrases : 3);
     f[F_label] = (float)(ev.labels < 3 ? ev.labels : 3);
     f[F_path] = path_kind >= 0;
-    f[F_named] = ev.name_platform >= 0;
+    f[F_named] = (float)ev.named_in_text; /* a page's title is the site's name */
     f[F_negative] = (float)(ev.negatives < 3 ? ev.negatives : 3);
     f[F_quoted] = (float)ev.quoted;
     f[F_short_text] = nxl <= rules->short_bytes; /* the notice's text: a page's title is the site's name */

@@ -543,6 +543,13 @@ TEST(builtin_lists_keep_a_word_whole)
     CHECK(feature(&c, "other_account") == 0 && feature(&c, "temporary_restriction_you_object") == 1);
     c = with(r, "The other user has been restricted from messaging.");
     CHECK(feature(&c, "other_account") == 1);
+    /* a platform named in the text is news or help more often than a notice; in the page's
+     * title it is the site's name, as on every page of the platform */
+    const char *received = "We received your appeal. We'll take another look at your account.";
+    CHECK(bt_classify_text(&c, NULL, "Instagram", NULL, received) == BT_OK && feature(&c, "named") == 0);
+    CHECK(strcmp(c.platform, "instagram") == 0);
+    CHECK(bt_classify_text(&c, NULL, NULL, NULL, "Instagram: we received your appeal.") == BT_OK &&
+          feature(&c, "named") == 1);
 }
 
 TEST(a_huge_text_is_read_only_up_to_the_cap)
