@@ -39,6 +39,16 @@ def read(path):
         return f.read()
 
 
+def cases_of(out):
+    """The cases of a `--json case list`, an ongoing lock-out's length (now less its start, which moves
+    by the second) left out."""
+    cases = json.loads(out.stdout)["cases"]
+    for c in cases:
+        if c["durations"].get("locked_out_ongoing"):
+            c["durations"].pop("locked_out")
+    return cases
+
+
 def read_bytes(path):
     with open(path, "rb") as f:
         return f.read()
@@ -143,10 +153,10 @@ class AppealStory(Base):
         kept = os.path.join(self.home, "log.sqlite-index-cases")
         first = cli(self.home, "--json", "case", "list")
         self.assertEqual(first.returncode, 0, first.stderr)
-        self.assertEqual(len(json.loads(first.stdout)["cases"]), 1)
+        self.assertEqual(len(cases_of(first)), 1)
         stale = read_bytes(kept)  # written by the CLI's end: the cases of the log's last entry
         again = cli(self.home, "--json", "case", "list")  # listed from the file: the same
-        self.assertEqual(again.stdout, first.stdout)
+        self.assertEqual(cases_of(again), cases_of(first))
         h = Host(self.home)  # another platform's suspension, then killed: nothing saved
         r = h.ok("capture", {"url": "https://x.com/account/suspended", "lang": "en", "observed_at": iso(T_REJECTED + 60),
                              "text": "Your account @maria_k is suspended. X suspends accounts that violate the X Rules."})
@@ -158,13 +168,13 @@ class AppealStory(Base):
         self.assertEqual(read_bytes(kept), stale)  # stale now: of the entry before the capture
         out = cli(self.home, "--json", "case", "list")
         self.assertEqual(out.returncode, 0, out.stderr)
-        listed = json.loads(out.stdout)["cases"]
+        listed = cases_of(out)
         self.assertEqual(sorted(c["platform"] for c in listed), ["instagram", "x"])
         self.assertNotEqual(read_bytes(kept), stale)  # written anew, of the log's last entry
-        self.assertEqual(cli(self.home, "--json", "case", "list").stdout, out.stdout)  # from the new file
+        self.assertEqual(cases_of(cli(self.home, "--json", "case", "list")), listed)  # from the new file
         for name in ("log.sqlite-index", "log.sqlite-index-entries", "log.sqlite-index-cases"):
             os.remove(os.path.join(self.home, name))
-        self.assertEqual(cli(self.home, "--json", "case", "list").stdout, out.stdout)  # from the log alone
+        self.assertEqual(cases_of(cli(self.home, "--json", "case", "list")), listed)  # from the log alone
 
     def test_exports_hold_the_timeline_screenshots_hashes_and_head(self):
         first = self.story()
