@@ -340,6 +340,9 @@ static int cmd_status(const char *dir)
             return 2;
         }
         printf("State:         %s\n", state_words(str(vault, "state")));
+        if (json_object_get_boolean(json_object_object_get(vault, "sealed_looking")))
+            printf("Sealed:        still looking through the log for sealed captures kept while it was locked\n"
+                   "               (once, for a log made before Bantrail kept where it had looked)\n");
         if (json_object_get_boolean(json_object_object_get(vault, "passphrase_pending")))
             printf("Passphrase:    a change was not confirmed (cut short): the earlier passphrase is the one\n"
                    "               that works; 'bantrail passphrase' sets the new one again\n");

@@ -219,6 +219,7 @@ bt_err bt_session_start(const char *dir, const char *pass, size_t pass_len, int 
         for (int fd = STDERR_FILENO + 1; fd < 1024; fd++) /* nothing of the command's: a passphrase stream... */
             if (fd != ready[1]) close(fd);
         bt_rpc *rpc = bt_rpc_new(dir, 1);
+        if (rpc != NULL) bt_rpc_look_while_idle(rpc, 1); /* serve's idle slices */
         int64_t wait_n = 0;
         bt_err wait_err = BT_OK;
         bt_err err = rpc == NULL ? BT_ERR_NO_MEMORY : unlock(rpc, pass, pass_len, minutes, &wait_n, &wait_err);

@@ -314,21 +314,26 @@ int bt_inbox_expand_pending(bt_capture *c, bt_index *ix, int64_t now, int *waiti
     return bt_inbox_expand_pending_why(c, ix, now, waiting, NULL);
 }
 
-int bt_inbox_expand_pending_why(bt_capture *c, bt_index *ix, int64_t now, int *waiting, bt_err *cause)
+/* The scan from the mark, seen (NULL: none) holding what the entries
+ * (mark, from] hold of the boxes (a scan in slices, bt_inbox_scan_step),
+ * from the mark when there is none. */
+static int expand(bt_capture *c, bt_index *ix, int64_t now, int *waiting, bt_err *cause, json_object *seen,
+                  int64_t from)
 {
     bt_vault *v = bt_capture_vault(c);
-    int64_t from = 0, last, held, scanned = 0;
+    int64_t mark = 0, last, held, scanned = 0;
     int done = 0, stuck = 0;
     if (waiting != NULL) *waiting = 0;
     if (cause != NULL) *cause = BT_OK;
     /* locked, no header reads: the scan would pass over the boxes and mark them scanned */
     if (bt_vault_state_of(v) == BT_VAULT_LOCKED) return 0;
-    bt_vault_mark(v, BT_VAULT_MARK_SCANNED, &from);
+    bt_vault_mark(v, BT_VAULT_MARK_SCANNED, &mark);
+    if (seen == NULL) from = mark;
     held = ix != NULL ? bt_index_start(ix, v) : 0;
     int use_ix = held > 0 && held >= from;
     last = from;
     for (int round = 0; round < 8 && !stuck; round++) {
-        pending_ctx p = {json_object_new_object(), 0};
+        pending_ctx p = {round == 0 && seen != NULL ? json_object_get(seen) : json_object_new_object(), 0};
         int delivered_now = 0;
         scan(v, ix, use_ix, &held, &p, &last);
         scanned = last;
@@ -359,6 +364,63 @@ int bt_inbox_expand_pending_why(bt_capture *c, bt_index *ix, int64_t now, int *w
         done += delivered_now;
         if (delivered_now == 0) break;
     }
-    if (scanned != from) bt_vault_set_mark(v, BT_VAULT_MARK_SCANNED, scanned);
+    if (scanned != mark) bt_vault_set_mark(v, BT_VAULT_MARK_SCANNED, scanned);
     return done;
+}
+
+int bt_inbox_expand_pending_why(bt_capture *c, bt_index *ix, int64_t now, int *waiting, bt_err *cause)
+{
+    return expand(c, ix, now, waiting, cause, NULL, 0);
+}
+
+/* ---- the same scan in slices ---- */
+
+struct bt_inbox_scan {
+    json_object *seen; /* what the entries (mark, pos] hold of the boxes: those kept and not yet done */
+    int64_t pos;
+};
+
+int64_t bt_inbox_unscanned(bt_capture *c)
+{
+    bt_vault *v = bt_capture_vault(c);
+    bt_vault_stats st;
+    int64_t mark = 0;
+    if (bt_vault_state_of(v) == BT_VAULT_LOCKED || bt_vault_mark(v, BT_VAULT_MARK_SCANNED, &mark) != BT_OK ||
+        bt_vault_stats_of(v, &st) != BT_OK)
+        return 0;
+    return st.entries > mark ? st.entries - mark : 0;
+}
+
+bt_inbox_scan *bt_inbox_scan_new(bt_capture *c)
+{
+    bt_inbox_scan *s = calloc(1, sizeof *s);
+    if (s == NULL) return NULL;
+    if ((s->seen = json_object_new_object()) == NULL ||
+        bt_vault_mark(bt_capture_vault(c), BT_VAULT_MARK_SCANNED, &s->pos) != BT_OK) {
+        bt_inbox_scan_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+int bt_inbox_scan_step(bt_inbox_scan *s, bt_capture *c, int max)
+{
+    pending_ctx p = {s->seen, 0};
+    int64_t last = s->pos;
+    if (bt_vault_read_each(bt_capture_vault(c), s->pos, max, find_pending, &p, &last) != BT_OK) return 0;
+    int more = last - s->pos >= max;
+    s->pos = last;
+    return more;
+}
+
+int bt_inbox_scan_finish(bt_inbox_scan *s, bt_capture *c, bt_index *ix, int64_t now, int *waiting, bt_err *cause)
+{
+    return expand(c, ix, now, waiting, cause, s->seen, s->pos);
+}
+
+void bt_inbox_scan_free(bt_inbox_scan *s)
+{
+    if (s == NULL) return;
+    json_object_put(s->seen);
+    free(s);
 }

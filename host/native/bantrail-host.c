@@ -173,6 +173,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bantrail-host: out of memory\n");
         return 2;
     }
+    bt_rpc_look_while_idle(rpc, 1); /* idle slices below */
     open_log(dir);
     if (!allowed) { /* its name, as printable ASCII: it is the caller's to choose */
         char name[201];

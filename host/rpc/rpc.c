@@ -148,6 +148,7 @@ static bt_err m_hello(call *c)
             if (s.passphrase_pending) json_object_object_add(vault, "passphrase_pending", json_object_new_boolean(1));
             if (s.damaged_at > 0) json_object_object_add(vault, "damaged_at", json_object_new_int64(s.damaged_at));
             if (s.wal_lost) json_object_object_add(vault, "wal_lost", json_object_new_boolean(1));
+            if (c->r->scan != NULL) json_object_object_add(vault, "sealed_looking", json_object_new_boolean(1));
             json_object_object_add(vault, "head", hex_string(s.head, sizeof s.head));
         }
     } else {
@@ -243,6 +244,7 @@ void bt_rpc_free(bt_rpc *r)
     if (r == NULL) return;
     index_save(r);
     bt_index_free(r->index);
+    bt_inbox_scan_free(r->scan);
     bt_export_piece_free(&r->export);
     bt_capture_free(r->capture);
     bt_vault_close(r->vault);
@@ -343,6 +345,11 @@ char *bt_rpc_handle(bt_rpc *r, char *frame, size_t len, bt_err frame_err,
     return out;
 }
 
+void bt_rpc_look_while_idle(bt_rpc *r, int yes)
+{
+    r->looks_while_idle = yes;
+}
+
 int bt_rpc_idle_left(bt_rpc *r, time_t now)
 {
     if (r->vault == NULL || bt_vault_state_of(r->vault) != BT_VAULT_UNLOCKED) return -1;
@@ -365,6 +372,13 @@ int bt_rpc_idle_work(bt_rpc *r)
     int64_t read = 0;
     if (r->vault == NULL || !r->caller_allowed || bt_vault_state_of(r->vault) == BT_VAULT_LOCKED) return 0;
     bt_index *ix = rpc_index(r);
+    if (r->scan != NULL) { /* first the unlock's scan for sealed captures, left to these slices */
+        if (bt_inbox_scan_step(r->scan, r->capture, BT_RPC_IDLE_SLICE)) return 1;
+        (void)bt_inbox_scan_finish(r->scan, r->capture, ix, (int64_t)time(NULL), NULL, NULL);
+        bt_inbox_scan_free(r->scan); /* a box that still waits is tried again at the next unlock, as ever */
+        r->scan = NULL;
+        return 1;
+    }
     if (ix == NULL || bt_index_update(ix, r->vault, BT_RPC_IDLE_SLICE, &read) != BT_OK) return 0;
     if (read == BT_RPC_IDLE_SLICE) return 1;
     /* saved in slices too; a save that fails (a full disk) is tried again after the next request */
@@ -402,6 +416,8 @@ void rpc_lock(bt_rpc *r)
     index_save(r);
     bt_vault_lock(r->vault);
     rpc_drop_index(r);
+    bt_inbox_scan_free(r->scan); /* the next unlock looks again from the mark */
+    r->scan = NULL;
     bt_export_piece_free(&r->export);
     if (r->capture != NULL) bt_capture_forget(r->capture); /* what was captured lately: the log's to tell */
 }

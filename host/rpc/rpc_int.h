@@ -13,6 +13,7 @@
 #include "bantrail/capture.h"
 #include "bantrail/error.h"
 #include "bantrail/export.h"
+#include "bantrail/inbox.h"
 #include "bantrail/index.h"
 #include "bantrail/records.h"
 #include "bantrail/rpc.h"
@@ -33,6 +34,8 @@ struct bt_rpc {
     int caller_allowed;
     int auto_lock_minutes;
     time_t last_use;
+    int looks_while_idle; /* bt_rpc_look_while_idle: unlock may leave a long scan for sealed captures to idle work */
+    bt_inbox_scan *scan;  /* that scan, while it runs (NULL: none) */
 };
 
 typedef struct {

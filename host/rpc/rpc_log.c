@@ -32,9 +32,13 @@ bt_err m_unlock(call *c)
     if (err != BT_OK) return err;
     c->r->auto_lock_minutes = (int)minutes;
     bt_err cause = BT_OK;
-    int waiting = 0,
+    int waiting = 0, expanded = 0;
+    if (c->r->scan == NULL && c->r->looks_while_idle && bt_inbox_unscanned(c->r->capture) > BT_RPC_SCAN_AT_ONCE)
+        c->r->scan = bt_inbox_scan_new(c->r->capture); /* NULL (out of memory): looked for at once, below */
+    if (c->r->scan == NULL)
         expanded = bt_inbox_expand_pending_why(c->r->capture, rpc_index(c->r), (int64_t)time(NULL), &waiting, &cause);
     c->result = state_result(c->r);
+    if (c->r->scan != NULL) json_object_object_add(c->result, "looking", json_object_new_boolean(1));
     json_object_object_add(c->result, "delivered", json_object_new_int(expanded));
     json_object_object_add(c->result, "waiting", json_object_new_int(waiting));
     if (waiting > 0) /* why the first of them still waits: disk_full, corrupt (a box that does not open), ... */

@@ -82,4 +82,24 @@ int bt_inbox_expand_pending(bt_capture *c, bt_index *ix, int64_t now, int *waiti
  * BT_ERR_CORRUPT for a box that does not open, BT_OK when none waits. */
 int bt_inbox_expand_pending_why(bt_capture *c, bt_index *ix, int64_t now, int *waiting, bt_err *cause);
 
+/* The same scan in slices, for a host that can answer first and look while
+ * idle (a log whose mark is far behind: one made before the mark followed
+ * appends, vault.h). bt_inbox_scan_new starts at the mark; each
+ * bt_inbox_scan_step reads up to max more headers, only noting the boxes
+ * kept and those done (nothing written: a kill loses only the reading),
+ * and returns 1 while it read max (more may follow); bt_inbox_scan_finish
+ * then scans from where it got to the end and delivers as
+ * bt_inbox_expand_pending_why does. Exactly as many boxes are delivered as
+ * one scan would: a box is delivered only there, after every entry up to the
+ * log's end was read, and what is appended meanwhile (another process's
+ * boxes or done marks) comes after where the steps got. The mark moves only
+ * at the finish. bt_inbox_unscanned: the entries after the mark (0 when
+ * locked). The state holds entry ids only (no header, nothing secret). */
+typedef struct bt_inbox_scan bt_inbox_scan;
+int64_t bt_inbox_unscanned(bt_capture *c);
+bt_inbox_scan *bt_inbox_scan_new(bt_capture *c);
+int bt_inbox_scan_step(bt_inbox_scan *s, bt_capture *c, int max);
+int bt_inbox_scan_finish(bt_inbox_scan *s, bt_capture *c, bt_index *ix, int64_t now, int *waiting, bt_err *cause);
+void bt_inbox_scan_free(bt_inbox_scan *s);
+
 #endif

@@ -61,6 +61,17 @@ bt_err bt_rpc_group_end(bt_rpc *r, int commit);
 #define BT_RPC_SAVE_SLICE 5000
 int bt_rpc_idle_work(bt_rpc *r);
 
+/* Says that this process calls bt_rpc_idle_work while nothing waits (the
+ * host, the CLI's session): an unlock that finds more than
+ * BT_RPC_SCAN_AT_ONCE entries after the sealed-capture scan's mark (a log
+ * made before the mark followed appends, vault.h) then answers at once with
+ * "looking": true and leaves the scan to idle work, BT_RPC_IDLE_SLICE
+ * headers a slice, before the index's (bt_inbox_scan_step); the boxes it
+ * finds are delivered at its end, and hello says "sealed_looking" until
+ * then. A lock drops it; the next unlock starts again from the mark. */
+#define BT_RPC_SCAN_AT_ONCE 2000
+void bt_rpc_look_while_idle(bt_rpc *r, int yes);
+
 /* Seconds until the auto-lock is due (-1 when nothing is unlocked). */
 int bt_rpc_idle_left(bt_rpc *r, time_t now);
 

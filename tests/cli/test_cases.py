@@ -39,6 +39,21 @@ def read(path):
         return f.read()
 
 
+def cases_of(out):
+    """The cases of a `--json case list`, an ongoing lock-out's length (now less its start, which moves
+    by the second) left out."""
+    cases = json.loads(out.stdout)["cases"]
+    for c in cases:
+        if c["durations"].get("locked_out_ongoing"):
+            c["durations"].pop("locked_out")
+    return cases
+
+
+def read_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
 def iso(t):
     import time
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
@@ -127,6 +142,39 @@ class AppealStory(Base):
         js = json.loads(cli(self.home, "--json", "case", "show", str(first)).stdout)
         self.assertEqual(len(js["events"]), 4)
         self.assertEqual(cli(self.home, "case", "show", "999").returncode, 1)  # not found
+
+    def test_case_list_is_exact_when_the_cases_kept_beside_the_snapshot_are_stale(self):
+        """The cases kept beside the snapshot (log.sqlite-index-cases) made stale by an entry that a
+        process which never saves them appended (a host killed before its idle save): case list does
+        not list from them (their stamp, the last entry and its chain hash, is no longer the log's
+        last) but from the log, the same list as with no snapshot at all, and writes them anew."""
+        self.story()
+        self.host.close()
+        kept = os.path.join(self.home, "log.sqlite-index-cases")
+        first = cli(self.home, "--json", "case", "list")
+        self.assertEqual(first.returncode, 0, first.stderr)
+        self.assertEqual(len(cases_of(first)), 1)
+        stale = read_bytes(kept)  # written by the CLI's end: the cases of the log's last entry
+        again = cli(self.home, "--json", "case", "list")  # listed from the file: the same
+        self.assertEqual(cases_of(again), cases_of(first))
+        h = Host(self.home)  # another platform's suspension, then killed: nothing saved
+        r = h.ok("capture", {"url": "https://x.com/account/suspended", "lang": "en", "observed_at": iso(T_REJECTED + 60),
+                             "text": "Your account @maria_k is suspended. X suspends accounts that violate the X Rules."})
+        self.assertTrue(r["stored"], r)
+        h.proc.kill()
+        h.proc.wait()
+        for f in (h.proc.stdin, h.proc.stdout, h.proc.stderr):
+            f.close()
+        self.assertEqual(read_bytes(kept), stale)  # stale now: of the entry before the capture
+        out = cli(self.home, "--json", "case", "list")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        listed = cases_of(out)
+        self.assertEqual(sorted(c["platform"] for c in listed), ["instagram", "x"])
+        self.assertNotEqual(read_bytes(kept), stale)  # written anew, of the log's last entry
+        self.assertEqual(cases_of(cli(self.home, "--json", "case", "list")), listed)  # from the new file
+        for name in ("log.sqlite-index", "log.sqlite-index-entries", "log.sqlite-index-cases"):
+            os.remove(os.path.join(self.home, name))
+        self.assertEqual(cases_of(cli(self.home, "--json", "case", "list")), listed)  # from the log alone
 
     def test_exports_hold_the_timeline_screenshots_hashes_and_head(self):
         first = self.story()

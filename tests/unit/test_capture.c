@@ -572,6 +572,130 @@ TEST(a_kill_while_kept_boxes_are_stored_never_stores_one_twice)
     free(root);
 }
 
+/* Keeps n boxes (notices "Reference tag-i.") in a locked log. */
+static void keep_boxes(bt_vault *v, bt_capture *c, const char *tag, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char msg[512];
+        bt_box_out out;
+        snprintf(msg, sizeof msg, "{\"v\":1,\"capture\":{\"url\":\"" SUSPENDED_URL "\",\"text\":\"" SUSPENDED_TEXT
+                 " Reference %s-%d.\"}}", tag, i);
+        char *b64 = seal_b64(v, msg);
+        CHECK_EQ(put(c, b64, T0, &out, NULL), BT_OK);
+        free(b64);
+    }
+}
+
+/* The scan in slices (bt_inbox_scan_*) to the end, max headers a step. */
+static int scan_in_slices(bt_capture *c, int max)
+{
+    bt_inbox_scan *s = bt_inbox_scan_new(c);
+    CHECK(s != NULL);
+    while (bt_inbox_scan_step(s, c, max)) {
+    }
+    int n = bt_inbox_scan_finish(s, c, NULL, T0 + 60, NULL, NULL);
+    bt_inbox_scan_free(s);
+    return n;
+}
+
+/* A log made before the scan's mark followed appends (its mark at 0): its
+ * boxes delivered at an earlier unlock (done marks far after them) and the
+ * boxes kept since; the scan in slices of 3 headers, killed at some moment,
+ * then done again to the end: every box stored once, each with one done
+ * mark, and the mark past them all. */
+TEST(a_scan_in_slices_killed_at_any_moment_stores_each_box_once)
+{
+    enum { EARLY = 5, BOXES = 30, ROUNDS = 12 };
+    char *root = test_tmpdir();
+    for (int round = 0; round < ROUNDS; round++) {
+        char dir[600];
+        snprintf(dir, sizeof dir, "%s/s%d", root, round);
+        bt_vault *v = NULL;
+        CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+        bt_capture *c = capture_of(v);
+        CHECK_EQ(test_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &test_fast_kdf), BT_OK);
+        bt_vault_lock(v);
+        keep_boxes(v, c, "early", EARLY);
+        CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
+        CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0 + 30, NULL), EARLY);
+        bt_vault_lock(v);
+        char tag[16];
+        snprintf(tag, sizeof tag, "r%d", round);
+        keep_boxes(v, c, tag, BOXES);
+        CHECK_EQ(bt_vault_set_mark(v, BT_VAULT_MARK_SCANNED, 0), BT_OK); /* as made before the mark followed */
+        bt_capture_free(c);
+        bt_vault_close(v);
+        pid_t pid = fork();
+        if (pid == 0) { /* a host looking in slices, killed at some moment */
+            bt_vault *w = NULL;
+            bt_capture *d = NULL;
+            if (bt_vault_open(&w, dir) != BT_OK || bt_vault_unlock(w, PASS, strlen(PASS)) != BT_OK ||
+                bt_capture_new(&d, w) != BT_OK)
+                _exit(1);
+            bt_inbox_scan *s = bt_inbox_scan_new(d);
+            while (s != NULL && bt_inbox_scan_step(s, d, 3)) {
+            }
+            if (s != NULL) bt_inbox_scan_finish(s, d, NULL, T0 + 60, NULL, NULL);
+            _exit(0);
+        }
+        usleep((useconds_t)(300 + round * 1500));
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+        CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
+        c = capture_of(v);
+        scan_in_slices(c, 4);
+        int notices, done, twice;
+        count_delivered(v, &notices, &done, &twice);
+        CHECK_EQ(notices, EARLY + BOXES);
+        CHECK_EQ(done, EARLY + BOXES);
+        CHECK_EQ(twice, 0);
+        bt_vault_stats st;
+        int64_t mark = 0;
+        CHECK_EQ(bt_vault_stats_of(v, &st), BT_OK);
+        CHECK_EQ(bt_vault_mark(v, BT_VAULT_MARK_SCANNED, &mark), BT_OK);
+        CHECK_EQ(mark, st.entries);
+        CHECK_EQ(bt_inbox_unscanned(c), 0);
+        CHECK_EQ(scan_in_slices(c, 4), 0); /* nothing left */
+        bt_capture_free(c);
+        bt_vault_close(v);
+    }
+    free(root);
+}
+
+/* A scan in slices while another process keeps boxes and delivers some of
+ * them between its steps: what it delivers at its end is what is still
+ * pending then, once each. */
+TEST(a_scan_in_slices_sees_what_is_appended_between_its_steps)
+{
+    bt_vault *v = test_fresh_log();
+    bt_capture *c = capture_of(v);
+    CHECK_EQ(test_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &test_fast_kdf), BT_OK);
+    bt_vault_lock(v);
+    keep_boxes(v, c, "a", 6);
+    CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
+    CHECK_EQ(bt_vault_set_mark(v, BT_VAULT_MARK_SCANNED, 0), BT_OK);
+    bt_inbox_scan *s = bt_inbox_scan_new(c);
+    CHECK(s != NULL);
+    CHECK_EQ(bt_inbox_scan_step(s, c, 4), 1); /* part of the log read */
+    /* meanwhile the boxes are delivered by another scan (the whole one), and more kept */
+    CHECK_EQ(bt_inbox_expand_pending(c, NULL, T0 + 30, NULL), 6);
+    bt_vault_lock(v);
+    keep_boxes(v, c, "b", 3);
+    CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
+    while (bt_inbox_scan_step(s, c, 4)) {
+    }
+    CHECK_EQ(bt_inbox_scan_finish(s, c, NULL, T0 + 60, NULL, NULL), 3); /* the 6 were done: only the 3 */
+    bt_inbox_scan_free(s);
+    int notices, done, twice;
+    count_delivered(v, &notices, &done, &twice);
+    CHECK_EQ(notices, 9);
+    CHECK_EQ(done, 9);
+    CHECK_EQ(twice, 0);
+    bt_capture_free(c);
+    bt_vault_close(v);
+}
+
 /* Collects the entries bt_index_related passes. */
 static int collect_links(void *ctx, int64_t entry, json_object *head)
 {
@@ -1370,6 +1494,8 @@ RUN_TESTS(T(boxes_kept_while_locked_are_delivered_in_groups_and_a_bad_one_waits_
           T(a_malformed_sealed_box_is_refused_and_leaves_the_log_intact),
           T(a_malformed_box_kept_while_locked_stays_pending_and_is_not_stored),
           T(a_sealed_event_is_added_as_event_add_adds_it), T(a_kill_while_kept_boxes_are_stored_never_stores_one_twice),
+          T(a_scan_in_slices_killed_at_any_moment_stores_each_box_once),
+          T(a_scan_in_slices_sees_what_is_appended_between_its_steps),
           T(a_box_sent_again_is_stored_once_whether_the_log_is_readable_locked_or_reopened),
           T(the_index_finds_what_names_a_record_written_before_or_after_it_was_built),
           T(the_index_sees_entries_another_handle_appended_and_a_log_replaced_under_it),

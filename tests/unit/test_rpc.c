@@ -294,6 +294,93 @@ TEST(a_sealed_appeal_event_kept_while_locked_is_added_at_unlock)
     free(dir);
 }
 
+/* The log's entries, as hello counts them. */
+static int64_t entries_of(bt_rpc *r)
+{
+    bt_err err;
+    char *out = ask(r, "{\"id\":1,\"method\":\"hello\"}", &err);
+    const char *p = out != NULL ? strstr(out, "\"entries\":") : NULL;
+    int64_t n = p != NULL ? strtoll(p + 10, NULL, 10) : -1;
+    free(out);
+    return n;
+}
+
+/* A log made before the scan's mark followed appends (mark at 0), more than
+ * BT_RPC_SCAN_AT_ONCE entries, a box kept while locked: a host that looks
+ * while idle answers the unlock at once ("looking", nothing delivered),
+ * hello says "sealed_looking" until the slices reach the end, which
+ * delivers the box once; a lock midway drops the scan, the next unlock
+ * starts it again; a process that does not look while idle (the CLI's own
+ * unlock) delivers at once, as before. */
+TEST(an_unlock_that_finds_a_long_scan_answers_first_and_delivers_while_idle)
+{
+    char *dir = test_tmpdir();
+    bt_vault *v = NULL;
+    bt_err err;
+    int64_t id;
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    CHECK_EQ(bt_vault_batch_begin(v), BT_OK);
+    for (int i = 0; i < BT_RPC_SCAN_AT_ONCE + BT_RPC_IDLE_SLICE; i++)
+        CHECK_EQ(bt_vault_append(v, "{\"type\":\"x\"}", 12, NULL, 0, &id), BT_OK);
+    CHECK_EQ(bt_vault_batch_end(v, 1), BT_OK);
+    bt_vault_close(v);
+    bt_rpc *r = bt_rpc_new(dir, 1);
+    bt_rpc_look_while_idle(r, 1);
+    lock_with_passphrase(r);
+    char *key = public_key_of(r), *req = sealed_request(key, box_msg);
+    free(ask(r, req, &err));
+    CHECK_EQ(err, BT_OK);
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    CHECK_EQ(bt_vault_set_mark(v, BT_VAULT_MARK_SCANNED, 0), BT_OK); /* as made before the mark followed */
+    bt_vault_close(v);
+    int64_t before = entries_of(r);
+    char *out = ask(r, unlock_req, &err);
+    CHECK_EQ(err, BT_OK);
+    CHECK(strstr(out, "\"looking\":true") != NULL && strstr(out, "\"delivered\":0") != NULL);
+    CHECK_EQ(entries_of(r), before);
+    free(out);
+    out = ask(r, "{\"id\":1,\"method\":\"hello\"}", &err);
+    CHECK(strstr(out, "\"sealed_looking\":true") != NULL);
+    free(out);
+    CHECK_EQ(bt_rpc_idle_work(r), 1); /* one slice */
+    free(ask(r, "{\"id\":5,\"method\":\"lock\"}", &err)); /* midway: dropped */
+    out = ask(r, "{\"id\":1,\"method\":\"hello\"}", &err);
+    CHECK(strstr(out, "sealed_looking") == NULL);
+    free(out);
+    out = ask(r, unlock_req, &err); /* again from the mark */
+    CHECK(strstr(out, "\"looking\":true") != NULL);
+    free(out);
+    int slices = 0;
+    for (; slices < 100; slices++) {
+        out = ask(r, "{\"id\":1,\"method\":\"hello\"}", &err);
+        int looking = strstr(out, "\"sealed_looking\":true") != NULL;
+        free(out);
+        if (!looking) break;
+        bt_rpc_idle_work(r);
+    }
+    CHECK(slices >= (BT_RPC_SCAN_AT_ONCE + BT_RPC_IDLE_SLICE) / BT_RPC_IDLE_SLICE); /* in slices, not at once */
+    CHECK(slices < 100);
+    CHECK_EQ(entries_of(r), before + 3); /* the box delivered: its notice, attachment and done mark */
+    free(ask(r, "{\"id\":5,\"method\":\"lock\"}", &err));
+    out = ask(r, unlock_req, &err); /* the mark past it all: nothing to look for */
+    CHECK(strstr(out, "looking") == NULL && strstr(out, "\"delivered\":0") != NULL);
+    free(out);
+    bt_rpc_free(r);
+    /* a process that does not look while idle: at once */
+    CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+    CHECK_EQ(bt_vault_set_mark(v, BT_VAULT_MARK_SCANNED, 0), BT_OK);
+    bt_vault_close(v);
+    r = bt_rpc_new(dir, 1); /* locked */
+    free(ask(r, req, &err)); /* the same box again: taken before, only marked done */
+    out = ask(r, unlock_req, &err);
+    CHECK(strstr(out, "looking") == NULL && strstr(out, "\"delivered\":0") != NULL);
+    free(out);
+    bt_rpc_free(r);
+    free(req);
+    free(key);
+    free(dir);
+}
+
 TEST(the_index_is_built_while_idle_after_unlock_in_slices_and_never_while_locked)
 {
     char *dir = test_tmpdir();
@@ -354,6 +441,7 @@ TEST(the_snapshot_is_saved_while_idle_once_enough_entries_are_new_so_a_killed_ho
 }
 
 RUN_TESTS(T(the_index_is_built_while_idle_after_unlock_in_slices_and_never_while_locked),
+          T(an_unlock_that_finds_a_long_scan_answers_first_and_delivers_while_idle),
           T(the_snapshot_is_saved_while_idle_once_enough_entries_are_new_so_a_killed_host_leaves_it_fresh),
           T(a_sealed_appeal_event_kept_while_locked_is_added_at_unlock),
           T(repeats_are_folded_among_many_notices_and_after_a_restart), T(the_log_locks_itself_after_the_idle_time),

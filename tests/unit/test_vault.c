@@ -1208,6 +1208,67 @@ TEST(a_kill_at_any_moment_of_a_passphrase_change_leaves_exactly_one_working)
     free(root);
 }
 
+/* Issue 14, failure 7: a kill during the first passphrase left
+ * unprotected.key behind for good. Killed at moments from the start of the
+ * first passphrase (set and confirm) to well past its end: either the log
+ * is still unprotected (its key file there, the entry before readable) or
+ * protected by the passphrase with no key file left once opened, and never
+ * anything lost. */
+TEST(a_kill_at_any_moment_of_the_first_passphrase_leaves_no_key_file_beside_a_protected_log)
+{
+    enum { ROUNDS = 40 };
+    char *root = test_tmpdir(), path[700];
+    int unprotected = 0, protected_ = 0;
+    long span = 0;
+    for (int i = 0; i < 3; i++) {
+        char dir[600];
+        struct timespec t0, t1;
+        bt_vault *v = NULL;
+        snprintf(dir, sizeof dir, "%s/t%d", root, i);
+        CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        CHECK_EQ(test_set_passphrase(v, NULL, 0, PASS, strlen(PASS), &fast), BT_OK);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        long us = (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000;
+        if (us > span) span = us;
+        bt_vault_close(v);
+    }
+    span += 3000;
+    for (int round = 0; round < ROUNDS; round++) {
+        char dir[600];
+        bt_vault *v = NULL;
+        snprintf(dir, sizeof dir, "%s/r%d", root, round);
+        CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+        append_text(v, "{\"n\":1}");
+        bt_vault_close(v);
+        pid_t pid = fork();
+        if (pid == 0) {
+            bt_vault *w = NULL;
+            if (bt_vault_open(&w, dir) != BT_OK) _exit(1);
+            test_set_passphrase(w, NULL, 0, PASS, strlen(PASS), &fast);
+            _exit(0);
+        }
+        usleep((useconds_t)(span * 2 * (round % 20) / 19));
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
+        snprintf(path, sizeof path, "%s/%s", dir, BT_VAULT_KEYFILE);
+        if (bt_vault_state_of(v) == BT_VAULT_UNPROTECTED) {
+            unprotected++;
+            CHECK(access(path, F_OK) == 0);
+        } else {
+            protected_++;
+            CHECK(access(path, F_OK) != 0); /* removed at the latest by this open */
+            CHECK_EQ(bt_vault_unlock(v, PASS, strlen(PASS)), BT_OK);
+        }
+        CHECK(reads_as(v, 1, "{\"n\":1}"));
+        bt_vault_close(v);
+    }
+    CHECK(protected_ > 0); /* the kills fell after it too */
+    fprintf(stderr, "  %d kills: still unprotected %d, protected %d\n", ROUNDS, unprotected, protected_);
+    free(root);
+}
+
 RUN_TESTS(T(marks_read_zero_until_set_and_outlive_the_process), T(appended_entries_read_back_with_their_body),
           T(a_new_log_is_unprotected_with_a_private_key_file),
           T(capture_works_while_locked_and_reads_after_unlock), T(wrong_passphrase_is_refused_and_leaves_it_locked),
@@ -1234,4 +1295,5 @@ RUN_TESTS(T(marks_read_zero_until_set_and_outlive_the_process), T(appended_entri
           T(recover_on_an_intact_log_changes_nothing), T(a_batch_lands_whole_or_not_at_all),
           T(a_recovery_code_lost_on_its_way_leaves_the_earlier_one_working),
           T(a_new_passphrase_is_in_force_only_once_confirmed),
-          T(a_kill_at_any_moment_of_a_passphrase_change_leaves_exactly_one_working))
+          T(a_kill_at_any_moment_of_a_passphrase_change_leaves_exactly_one_working),
+          T(a_kill_at_any_moment_of_the_first_passphrase_leaves_no_key_file_beside_a_protected_log))
