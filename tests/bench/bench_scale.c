@@ -258,20 +258,12 @@ static void capture_idle(bt_rpc *r, int i)
     while (bt_rpc_idle_work(r)) {}
 }
 
-static int looking(bt_rpc *r)
+/* The member name of hello's "vault", as an integer (a boolean is 0 or 1). */
+static int64_t vault_says(bt_rpc *r, const char *name)
 {
     json_object *rep = ask(r, "{\"id\":1,\"method\":\"hello\"}"), *vault = NULL;
     json_object_object_get_ex(result(rep), "vault", &vault);
-    int yes = json_object_get_boolean(json_object_object_get(vault, "sealed_looking"));
-    json_object_put(rep);
-    return yes;
-}
-
-static int64_t entries_of(bt_rpc *r)
-{
-    json_object *rep = ask(r, "{\"id\":1,\"method\":\"hello\"}"), *vault = NULL;
-    json_object_object_get_ex(result(rep), "vault", &vault);
-    int64_t n = json_object_get_int64(json_object_object_get(vault, "entries"));
+    int64_t n = json_object_get_int64(json_object_object_get(vault, name));
     json_object_put(rep);
     return n;
 }
@@ -303,10 +295,10 @@ static void old_unlock_rows(const char *dir, int n, double argon_ms, double veri
         row(what, ms, verify_ms, "<= 1.2 x Argon2id");
         printf("  %-58s %10s     -> unlock = %.2f x Argon2id\n", "", "", ms / argon_ms);
         if (host) {
-            int64_t before = entries_of(r);
+            int64_t before = vault_says(r, "entries");
             double total = 0, longest = 0;
             int slices = 0;
-            while (looking(r)) {
+            while (vault_says(r, "sealed_looking")) {
                 t0 = now_us();
                 bt_rpc_idle_work(r);
                 double s = (now_us() - t0) / 1e3;
@@ -315,7 +307,7 @@ static void old_unlock_rows(const char *dir, int n, double argon_ms, double veri
                 slices++;
             }
             snprintf(what, sizeof what, "  then the look while idle (%d slices, longest %.0f ms, %lld entries added)",
-                     slices, longest, (long long)(entries_of(r) - before));
+                     slices, longest, (long long)(vault_says(r, "entries") - before));
             row(what, total, verify_ms, "(a request waits at most one slice)");
         }
         while (bt_rpc_idle_work(r)) {}
