@@ -58,7 +58,9 @@ typedef enum {
 
 /* The concepts (docs/RULES.md, "Concepts"): who is addressed, what is
  * restricted, someone else's account, a supposition, the person's own
- * doing, a negation before or after a state, and one state per kind. */
+ * doing, a negation before or after a state, a place inside the platform
+ * and a security reason (beside which a ban is another kind), and one
+ * state per kind. */
 enum { C_YOU, C_WE, C_OBJECT, C_OTHER, C_IF, C_SELF, C_NOT, C_NOT_AFTER, C_PLACE, C_SECURITY, C_STATE };
 #define NOT_GAP 25 /* bytes: how far a negation may stand from the state it negates (docs/RULES.md) */
 
@@ -1477,10 +1479,8 @@ bt_err bt_classify_rules_parse(bt_classify_rules **out, const char *json, size_t
     r->reframe_to[C_PLACE] = kind_index(r, "temporary_restriction");
     r->reframe_to[C_SECURITY] = kind_index(r, "checkpoint");
     r->reframe_from = 0;
-    for (int k = 0; k < 2; k++) {
-        int ki = kind_index(r, k == 0 ? "suspension" : "disabled");
-        if (ki >= 0) r->reframe_from |= 1u << ki;
-    }
+    for (const char *const *k = (const char *const[]){"suspension", "disabled", NULL}; *k != NULL; k++)
+        if (kind_index(r, *k) >= 0) r->reframe_from |= 1u << kind_index(r, *k);
     if (json_object_object_get_ex(root, "dominant_kinds", &x)) {
         if (!json_object_is_type(x, json_type_array)) {
             problem_set(problem, problem_len, "must be an array of kinds", "dominant_kinds");
