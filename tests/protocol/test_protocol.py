@@ -211,13 +211,20 @@ class Session(HostTest):
         out = cli(self.home, "--json", "capture", "--manual", "--url", NOTICE["url"],
                   stdin=b"We suspended your account, said the other process.")
         self.assertEqual(out.returncode, 0, out.stderr)
+        second = Host(self.home)  # another host, as a second browser would start one
+        try:
+            other = second.ok("capture", dict(NOTICE, text="We locked your account, said the second host."))
+            self.assertEqual(other["id"], 7)
+        finally:
+            second.close()
         ids = [h.ok("capture", dict(NOTICE, text=f"We disabled your account {i}."))["id"] for i in range(5)]
-        self.assertEqual(ids, list(range(7, 12)))
+        self.assertEqual(ids, list(range(8, 13)))
         out = cli(self.home, "--json", "verify")
         v = json.loads(out.stdout)
-        self.assertEqual((v["ok"], v["checked"]), (True, 11), out.stdout)
-        texts = [json.loads(cli(self.home, "--json", "show", str(i)).stdout)["record"]["text"] for i in (6, 11)]
-        self.assertEqual(texts, ["We suspended your account, said the other process.", "We disabled your account 4."])
+        self.assertEqual((v["ok"], v["checked"]), (True, 12), out.stdout)
+        texts = [json.loads(cli(self.home, "--json", "show", str(i)).stdout)["record"]["text"] for i in (6, 7, 12)]
+        self.assertEqual(texts, ["We suspended your account, said the other process.",
+                                 "We locked your account, said the second host.", "We disabled your account 4."])
 
     def test_a_new_recovery_code_retires_the_earlier_only_once_confirmed(self):
         h = self.host
