@@ -359,6 +359,10 @@ static int cmd_status(const char *dir)
         json_object *rc = NULL;
         json_object_object_get_ex(vault, "has_recovery", &rc);
         printf("Recovery code: %s\n", json_object_get_boolean(rc) ? "set" : "none");
+        if (json_object_get_boolean(json_object_object_get(vault, "recovery_pending")))
+            printf("               a newer code was made but never confirmed as shown: it resets nothing;\n"
+                   "               %s 'bantrail recovery-code' makes one again\n",
+                   json_object_get_boolean(rc) ? "the earlier code is the one that works." : "no code works yet.");
         printf("Chain head:    %s\n", str(vault, "head") ? str(vault, "head") : "-");
     }
     int rc = str(vault, "error") ? 2 : num(vault, "damaged_at") > 0 ? 1 : 0; /* vault is rep's: read it before rep goes */

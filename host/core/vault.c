@@ -1117,21 +1117,6 @@ static void recovery_key(unsigned char *key, const unsigned char *code, const wr
     crypto_generichash(key, WRAP_KEY_BYTES, code, RECOVERY_BYTES, w->salt, sizeof w->salt);
 }
 
-/* The two rows a recovery code may be wrapped in: the code in force, and a
- * new one not yet confirmed (bt_vault_confirm_recovery_code). Both are
- * sealed as kind "recovery". */
-static const char *const recovery_rows[] = {"recovery", "recovery_new"};
-
-/* Makes "recovery_new" the code in force, retiring the earlier one, in the
- * transaction open on v. */
-static bt_err promote_recovery(bt_vault *v)
-{
-    bt_err err = exec(v->db, "DELETE FROM keywrap WHERE kind = 'recovery' AND"
-                             " EXISTS (SELECT 1 FROM keywrap WHERE kind = 'recovery_new')");
-    if (err == BT_OK) err = exec(v->db, "UPDATE keywrap SET kind = 'recovery' WHERE kind = 'recovery_new'");
-    return err;
-}
-
 /* Unwraps the secret key with a recovery code, for bt_vault_reset_passphrase only. */
 static bt_err unlock_recovery(bt_vault *v, const char *code)
 {
@@ -1146,22 +1131,13 @@ static bt_err unlock_recovery(bt_vault *v, const char *code)
         return BT_ERR_WRONG_PASSPHRASE;
     key = sodium_malloc(WRAP_KEY_BYTES);
     if (key == NULL) return BT_ERR_NO_MEMORY;
-    err = BT_ERR_WRONG_PASSPHRASE;
-    for (size_t i = 0; i < 2 && err == BT_ERR_WRONG_PASSPHRASE; i++) {
-        wrap_row w;
-        bt_err load = wrap_load(v, recovery_rows[i], &w);
-        if (load == BT_ERR_NOT_FOUND) continue;
-        if (load != BT_OK) {
-            err = load;
-            break;
-        }
+    /* the code in force only: a new one waits for its confirmation ("recovery_new") */
+    wrap_row w;
+    err = wrap_load(v, "recovery", &w);
+    if (err == BT_ERR_NOT_FOUND) err = BT_ERR_WRONG_PASSPHRASE;
+    if (err == BT_OK) {
         recovery_key(key, bin, &w);
         err = open_into_sk(v, &w, "recovery", key, SK_RECOVERY);
-        if (err == BT_OK && i == 1) { /* the new code reached the person: it is the one in force now */
-            if (write_guard(v) == BT_OK && exec(v->db, "BEGIN IMMEDIATE") == BT_OK) {
-                if (promote_recovery(v) != BT_OK || exec(v->db, "COMMIT") != BT_OK) rollback(v->db);
-            }
-        }
     }
     sodium_memzero(bin, sizeof bin);
     sodium_free(key);
@@ -1396,7 +1372,7 @@ bt_err bt_vault_new_recovery_code(bt_vault *v, char code[BT_RECOVERY_CODE_MAX])
         if ((err = load_epoch(v)) == BT_OK && v->sk_source == SK_NONE) err = BT_ERR_LOCKED;
         if (err == BT_OK) {
             wrap_seal(&w, "recovery", key, v->sk, v->pk);
-            err = wrap_store(v, "recovery_new", &w); /* the earlier code works until this one is confirmed */
+            err = wrap_store(v, "recovery_new", &w); /* the earlier code alone works until this one is confirmed */
         }
         if (err == BT_OK) err = exec(v->db, "COMMIT");
         if (err != BT_OK) rollback(v->db);
@@ -1423,7 +1399,9 @@ bt_err bt_vault_confirm_recovery_code(bt_vault *v)
     if (err == BT_OK) err = exec(v->db, "BEGIN IMMEDIATE");
     if (err != BT_OK) return err;
     if (!has_wrap(v, "recovery_new")) err = BT_ERR_NOT_FOUND;
-    if (err == BT_OK) err = promote_recovery(v);
+    /* the new code in force, the earlier one retired: one transaction */
+    if (err == BT_OK) err = exec(v->db, "DELETE FROM keywrap WHERE kind = 'recovery'");
+    if (err == BT_OK) err = exec(v->db, "UPDATE keywrap SET kind = 'recovery' WHERE kind = 'recovery_new'");
     if (err == BT_OK) err = exec(v->db, "COMMIT");
     if (err != BT_OK) rollback(v->db);
     return err;

@@ -120,15 +120,18 @@ bt_err bt_vault_kdf_params(bt_vault *v, bt_kdf_params *out);
 
 /* Makes a new recovery code, wraps the newest secret key under it and
  * writes it, NUL-terminated, to code (BT_RECOVERY_CODE_MAX bytes). Needs the
- * secret key. The code is shown once and never stored. It works at once,
- * and so does the earlier one until bt_vault_confirm_recovery_code (or the
- * first unlock with the new one) retires it: a code lost on its way to the
- * person (the reply cut, the program killed) loses nothing. Every code
- * lasts until the next set_passphrase. */
+ * secret key. The code is shown once and never stored. It waits: until
+ * bt_vault_confirm_recovery_code, the earlier code (if any) is the one in
+ * force and the new one resets nothing, so a code lost on its way to the
+ * person (the reply cut, the program killed) loses nothing and exactly one
+ * code works at every moment; stats say recovery_pending meanwhile. A
+ * second call replaces a code still waiting. Every code lasts until the
+ * next set_passphrase. */
 bt_err bt_vault_new_recovery_code(bt_vault *v, char code[BT_RECOVERY_CODE_MAX]);
 
-/* Says the newest recovery code reached the person: the earlier one stops
- * working. BT_ERR_NOT_FOUND when no new code waits. */
+/* Says the newest recovery code reached the person: it is the one in force
+ * from now on and the earlier one stops working, in one transaction.
+ * BT_ERR_NOT_FOUND when no new code waits. */
 bt_err bt_vault_confirm_recovery_code(bt_vault *v);
 
 /* Appends an entry in its own durable transaction and sets *id. Works while

@@ -154,6 +154,29 @@ class Commands(unittest.TestCase):
         out = cli(self.home, "passphrase", "--recovery", passphrase=[code, "a third passphrase"])
         self.assertEqual(out.returncode, 1)  # used: it wrapped the older key only
 
+    def test_a_recovery_code_that_could_not_be_shown_never_replaces_the_earlier(self):
+        cli(self.home, "passphrase", passphrase=PASS)
+        first = json.loads(cli(self.home, "--json", "recovery-code", passphrase=PASS).stdout)["code"]
+        self.assertIn(b"Recovery code: set\n", cli(self.home, "status").stdout)
+        self.assertNotIn(b"never confirmed", cli(self.home, "status").stdout)
+        # the terminal is gone (stdout on a full device): the new code never reached the person
+        r, w = os.pipe()
+        os.write(w, PASS.encode() + b"\n")
+        os.close(w)
+        with open("/dev/full", "wb") as full:
+            lost = subprocess.run([CLI, "--passphrase-fd", str(r), "recovery-code"], stdout=full,
+                                  stderr=subprocess.PIPE, pass_fds=(r,), timeout=120,
+                                  env=dict(os.environ, BANTRAIL_HOME=self.home))
+        os.close(r)
+        self.assertEqual(lost.returncode, 2)
+        self.assertIn(b"your earlier recovery code still works", lost.stderr)
+        out = cli(self.home, "status").stdout
+        self.assertIn(b"Recovery code: set\n", out)
+        self.assertIn(b"never confirmed as shown", out)
+        self.assertIn(b"the earlier code is the one that works", out)
+        out = cli(self.home, "passphrase", "--recovery", passphrase=[first, "a new passphrase"])
+        self.assertEqual(out.returncode, 0, out.stderr)
+
     def test_changing_the_passphrase_reads_old_then_new(self):
         cli(self.home, "passphrase", passphrase=PASS)
         self.assertEqual(cli(self.home, "passphrase", passphrase=["wrong one!", "next passphrase"]).returncode, 1)

@@ -442,8 +442,18 @@ test('the log page: timeline with its screenshot, passphrase, recovery code show
     await log.waitForFunction(() => document.getElementById('state').textContent === 'Unlocked');
     assert.equal(H.cli(home, ['status']).protected, true);
 
+    // A code the person never said they wrote down (the page closed first) resets nothing, and the
+    // page says which code works when it opens again.
+    await log.click('#make-recovery');
+    await log.waitForFunction(() => document.getElementById('recovery-code').textContent.length > 0);
+    await log.reload();
+    await log.waitForFunction(() => !document.getElementById('recovery-pending').classList.contains('hidden'));
+    assert.match(await log.textContent('#recovery-pending'), /no code works yet/);
+    assert.equal(H.cli(home, ['status']).recovery_pending, true);
+
     // The recovery code is shown once, then gone from the page.
     await log.click('#make-recovery');
+    assert.ok(await log.isHidden('#recovery-pending'));
     await log.waitForFunction(() => document.getElementById('recovery-code').textContent.length > 0);
     const code = await log.textContent('#recovery-code');
     assert.match(code, /^[a-z0-9]{4}(-[a-z0-9]{4}){7}$/i);
@@ -453,6 +463,8 @@ test('the log page: timeline with its screenshot, passphrase, recovery code show
     assert.ok(!(await log.content()).includes(code));
     await log.waitForFunction(() => document.getElementById('message').textContent.length > 0);
     assert.equal(H.cli(home, ['status']).has_recovery, true, 'in force once they said they wrote it down');
+    assert.equal(H.cli(home, ['status']).recovery_pending, undefined);
+    await log.waitForFunction(() => document.getElementById('recovery-pending').classList.contains('hidden'));
 
     // Lock, then unlock with the keyboard alone.
     await log.click('#lock');

@@ -110,6 +110,7 @@ class Session(HostTest):
         first = h.ok("capture", NOTICE)["id"]
         h.set_passphrase({"new": PASS})
         code = h.ok("recovery_code")["code"]
+        h.ok("recovery_code", {"confirm": True})
         h.ok("lock")
         self.assertEqual(self.error(h.call("recovery_code")), "locked")
         # it does not unlock: the only use of a code is the reset, which uses it up
@@ -226,7 +227,7 @@ class Session(HostTest):
         self.assertEqual(texts, ["We suspended your account, said the other process.",
                                  "We locked your account, said the second host.", "We disabled your account 4."])
 
-    def test_a_new_recovery_code_retires_the_earlier_only_once_confirmed(self):
+    def test_a_new_recovery_code_replaces_the_earlier_only_once_confirmed(self):
         h = self.host
         h.set_passphrase({"new": PASS})
         first = h.ok("recovery_code")["code"]
@@ -237,6 +238,9 @@ class Session(HostTest):
         second = h.ok("recovery_code")["code"]  # its reply never reaches the person
         self.assertEqual(self.error(h.call("recovery_code", {"confirm": "yes"})), "bad_params")
         h.ok("lock")
+        # exactly one code works while the new one waits: the earlier
+        self.assertEqual(self.error(h.call("set_passphrase", {"recovery_code": second, "new": "x" * 12})),
+                         "wrong_passphrase")
         h.set_passphrase({"recovery_code": first, "new": "second passphrase"})  # the one written down works
         h.ok("lock")
         for code in (first, second):  # and the reset retired both

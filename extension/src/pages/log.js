@@ -161,6 +161,10 @@ async function refresh() {
   $('protect-card').classList.toggle('hidden', !(st === 'unprotected' || st === 'unlocked'));
   $('old-row').classList.toggle('hidden', !(s.vault && s.vault.protected));
   $('protect-title').textContent = t(s.vault && s.vault.protected ? 'changePassphraseTitle' : 'protectTitle');
+  // a code made but never confirmed as written down resets nothing: say which one works
+  const pending = Boolean(s.vault && s.vault.recovery_pending) && $('recovery-shown').classList.contains('hidden');
+  $('recovery-pending').textContent = pending ? t(s.vault.has_recovery ? 'recoveryPendingEarlier' : 'recoveryPendingNone') : '';
+  $('recovery-pending').classList.toggle('hidden', !pending);
   if (!s.vault) { clearTimeline(); forgetShots(); $('count').textContent = ''; $('cases').replaceChildren(); return; }
   try { await renderTimeline(); } catch (e) { say($('message'), errorText(e), true); }
   try { await renderCases({ locked: st === 'locked' }); } catch (e) { say($('cases-message'), errorText(e), true); }
@@ -216,6 +220,7 @@ $('make-recovery').addEventListener('click', async () => {
     const r = await ask('recovery_code');
     $('recovery-code').textContent = r.code;
     $('recovery-shown').classList.remove('hidden');
+    $('recovery-pending').classList.add('hidden');
     $('make-recovery').classList.add('hidden');
     $('recovery-code').focus();
   } catch (e) { say($('message'), errorText(e), true); }
@@ -223,7 +228,7 @@ $('make-recovery').addEventListener('click', async () => {
 
 $('recovery-done').addEventListener('click', async () => {
   // Shown once: the code is gone from the page as soon as the person says they kept it, and only
-  // then does the earlier code stop working.
+  // then does it replace the earlier code (until then it resets nothing).
   $('recovery-code').textContent = '';
   $('recovery-shown').classList.add('hidden');
   $('make-recovery').classList.remove('hidden');
@@ -231,6 +236,7 @@ $('recovery-done').addEventListener('click', async () => {
     await ask('recovery_code', { confirm: true });
     say($('message'), t('recoveryKept'));
   } catch (e) { say($('message'), errorText(e), true); }
+  refresh();
 });
 
 $('go-protect').addEventListener('click', () => {

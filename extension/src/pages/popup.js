@@ -33,6 +33,7 @@ async function refresh() {
   const o = s.outbox;
   showHeld(o.held, s.host);
   const parts = [];
+  if (s.vault && s.vault.sealed_looking) parts.push(t('sealedLooking'));   // once, for a log from before the mark
   if (o.count) parts.push(tn('waitingCount', o.count));
   if (o.lost) parts.push(tn('lostCount', o.lost));
   if (o.screenshotsLeftOut) parts.push(tn('screenshotsLeftOut', o.screenshotsLeftOut));
