@@ -149,6 +149,11 @@ static bt_err m_hello(call *c)
             if (s.damaged_at > 0) json_object_object_add(vault, "damaged_at", json_object_new_int64(s.damaged_at));
             if (s.wal_lost) json_object_object_add(vault, "wal_lost", json_object_new_boolean(1));
             if (c->r->scan != NULL) json_object_object_add(vault, "sealed_looking", json_object_new_boolean(1));
+            if (c->r->sealed_waiting > 0) { /* the last look left them: a full disk, a box that does not open */
+                json_object_object_add(vault, "sealed_waiting", json_object_new_int(c->r->sealed_waiting));
+                json_object_object_add(vault, "sealed_waiting_error",
+                                       json_object_new_string(bt_err_code(c->r->sealed_waiting_err)));
+            }
             json_object_object_add(vault, "head", hex_string(s.head, sizeof s.head));
         }
     } else {
@@ -374,7 +379,8 @@ int bt_rpc_idle_work(bt_rpc *r)
     bt_index *ix = rpc_index(r);
     if (r->scan != NULL) { /* first the unlock's scan for sealed captures, left to these slices */
         if (bt_inbox_scan_step(r->scan, r->capture, BT_RPC_IDLE_SLICE)) return 1;
-        (void)bt_inbox_scan_finish(r->scan, r->capture, ix, (int64_t)time(NULL), NULL, NULL);
+        (void)bt_inbox_scan_finish(r->scan, r->capture, ix, (int64_t)time(NULL), &r->sealed_waiting,
+                                   &r->sealed_waiting_err);
         bt_inbox_scan_free(r->scan); /* a box that still waits is tried again at the next unlock, as ever */
         r->scan = NULL;
         return 1;
@@ -418,6 +424,7 @@ void rpc_lock(bt_rpc *r)
     rpc_drop_index(r);
     bt_inbox_scan_free(r->scan); /* the next unlock looks again from the mark */
     r->scan = NULL;
+    r->sealed_waiting = 0;
     bt_export_piece_free(&r->export);
     if (r->capture != NULL) bt_capture_forget(r->capture); /* what was captured lately: the log's to tell */
 }

@@ -36,6 +36,8 @@ struct bt_rpc {
     time_t last_use;
     int looks_while_idle; /* bt_rpc_look_while_idle: unlock may leave a long scan for sealed captures to idle work */
     bt_inbox_scan *scan;  /* that scan, while it runs (NULL: none) */
+    int sealed_waiting;   /* sealed captures the last look could not store (hello says so until lock) */
+    bt_err sealed_waiting_err; /* why the first of them waits */
 };
 
 typedef struct {

@@ -35,8 +35,11 @@ bt_err m_unlock(call *c)
     int waiting = 0, expanded = 0;
     if (c->r->scan == NULL && c->r->looks_while_idle && bt_inbox_unscanned(c->r->capture) > BT_RPC_SCAN_AT_ONCE)
         c->r->scan = bt_inbox_scan_new(c->r->capture); /* NULL (out of memory): looked for at once, below */
-    if (c->r->scan == NULL)
+    if (c->r->scan == NULL) {
         expanded = bt_inbox_expand_pending_why(c->r->capture, rpc_index(c->r), (int64_t)time(NULL), &waiting, &cause);
+        c->r->sealed_waiting = waiting; /* hello says it too, until lock */
+        c->r->sealed_waiting_err = cause;
+    }
     c->result = state_result(c->r);
     if (c->r->scan != NULL) json_object_object_add(c->result, "looking", json_object_new_boolean(1));
     json_object_object_add(c->result, "delivered", json_object_new_int(expanded));

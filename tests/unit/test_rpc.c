@@ -170,6 +170,9 @@ TEST(a_sealed_capture_kept_while_locked_is_stored_at_unlock)
     CHECK_EQ(err, BT_OK);
     CHECK(strstr(out, "\"delivered\":1") != NULL && strstr(out, "\"waiting\":1") != NULL); /* the foreign box waits */
     free(out);
+    out = ask(r, "{\"id\":1,\"method\":\"hello\"}", &err); /* and hello says so, with why */
+    CHECK(strstr(out, "\"sealed_waiting\":1,\"sealed_waiting_error\":\"corrupt\"") != NULL);
+    free(out);
     out = ask(r, "{\"id\":4,\"method\":\"list\"}", &err);
     CHECK(strstr(out, "\"kind\":\"suspension\"") != NULL);
     CHECK(strstr(out, "\"type\":\"attachment\"") != NULL);
@@ -330,6 +333,14 @@ TEST(an_unlock_that_finds_a_long_scan_answers_first_and_delivers_while_idle)
     char *key = public_key_of(r), *req = sealed_request(key, box_msg);
     free(ask(r, req, &err));
     CHECK_EQ(err, BT_OK);
+    /* and a box sealed to another key, which stays waiting */
+    unsigned char other_pk[crypto_box_PUBLICKEYBYTES], other_sk[crypto_box_SECRETKEYBYTES];
+    char other_b64[64];
+    crypto_box_keypair(other_pk, other_sk);
+    sodium_bin2base64(other_b64, sizeof other_b64, other_pk, sizeof other_pk, sodium_base64_VARIANT_ORIGINAL);
+    char *foreign = sealed_request(other_b64, box_msg);
+    free(ask(r, foreign, &err));
+    free(foreign);
     CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
     CHECK_EQ(bt_vault_set_mark(v, BT_VAULT_MARK_SCANNED, 0), BT_OK); /* as made before the mark followed */
     bt_vault_close(v);
@@ -340,7 +351,7 @@ TEST(an_unlock_that_finds_a_long_scan_answers_first_and_delivers_while_idle)
     CHECK_EQ(entries_of(r), before);
     free(out);
     out = ask(r, "{\"id\":1,\"method\":\"hello\"}", &err);
-    CHECK(strstr(out, "\"sealed_looking\":true") != NULL);
+    CHECK(strstr(out, "\"sealed_looking\":true") != NULL && strstr(out, "sealed_waiting") == NULL);
     free(out);
     CHECK_EQ(bt_rpc_idle_work(r), 1); /* one slice */
     free(ask(r, "{\"id\":5,\"method\":\"lock\"}", &err)); /* midway: dropped */
@@ -361,7 +372,13 @@ TEST(an_unlock_that_finds_a_long_scan_answers_first_and_delivers_while_idle)
     CHECK(slices >= (BT_RPC_SCAN_AT_ONCE + BT_RPC_IDLE_SLICE) / BT_RPC_IDLE_SLICE); /* in slices, not at once */
     CHECK(slices < 100);
     CHECK_EQ(entries_of(r), before + 3); /* the box delivered: its notice, attachment and done mark */
+    out = ask(r, "{\"id\":1,\"method\":\"hello\"}", &err); /* the foreign one waits, and hello says why */
+    CHECK(strstr(out, "\"sealed_waiting\":1,\"sealed_waiting_error\":\"corrupt\"") != NULL);
+    free(out);
     free(ask(r, "{\"id\":5,\"method\":\"lock\"}", &err));
+    out = ask(r, "{\"id\":1,\"method\":\"hello\"}", &err); /* locked: nothing said of the log's content */
+    CHECK(strstr(out, "sealed_waiting") == NULL);
+    free(out);
     out = ask(r, unlock_req, &err); /* the mark past it all: nothing to look for */
     CHECK(strstr(out, "looking") == NULL && strstr(out, "\"delivered\":0") != NULL);
     free(out);

@@ -63,9 +63,14 @@ export function errorText(e) {
  * was locked could not be stored now (r.waiting, r.waiting_error: a full disk), that they still wait.
  */
 export function unlockedText(r) {
-  const n = r && Number.isSafeInteger(r.waiting) ? r.waiting : 0;
-  if (n <= 0) return t('unlocked');
-  return tn('unlockedWaiting', n, [String(n), errorText({ code: (r && r.waiting_error) || 'internal' })]);
+  const waiting = sealedWaitingText(r && r.waiting, r && r.waiting_error);
+  return waiting ? `${t('unlocked')} ${waiting}` : t('unlocked');
+}
+
+/** That n sealed captures kept while the log was locked still wait, and why (an error code); '' for none. */
+export function sealedWaitingText(n, why) {
+  if (!Number.isSafeInteger(n) || n <= 0) return '';
+  return tn('sealedWaiting', n, [String(n), errorText({ code: why || 'internal' })]);
 }
 
 export function vaultStateKey(vault) {

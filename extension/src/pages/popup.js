@@ -1,4 +1,4 @@
-import { api, ask, localise, t, tn, say, hostText, errorText, unlockedText, vaultStateKey, formatTime, kindLabel, platformLabel } from './common.js';
+import { api, ask, localise, t, tn, say, hostText, errorText, unlockedText, sealedWaitingText, vaultStateKey, formatTime, kindLabel, platformLabel } from './common.js';
 import { damageOf } from '../core/logmark.js';
 
 const $ = (id) => document.getElementById(id);
@@ -34,6 +34,8 @@ async function refresh() {
   showHeld(o.held, s.host);
   const parts = [];
   if (s.vault && s.vault.sealed_looking) parts.push(t('sealedLooking'));   // once, for a log from before the mark
+  const sealed = s.vault ? sealedWaitingText(s.vault.sealed_waiting, s.vault.sealed_waiting_error) : '';
+  if (sealed) parts.push(sealed);   // what that look (or the unlock) could not store yet
   if (o.count) parts.push(tn('waitingCount', o.count));
   if (o.lost) parts.push(tn('lostCount', o.lost));
   if (o.screenshotsLeftOut) parts.push(tn('screenshotsLeftOut', o.screenshotsLeftOut));
