@@ -453,8 +453,8 @@ test('the log page: timeline with its screenshot, passphrase, recovery code show
 
     // The recovery code is shown once, then gone from the page.
     await log.click('#make-recovery');
-    assert.ok(await log.isHidden('#recovery-pending'));
     await log.waitForFunction(() => document.getElementById('recovery-code').textContent.length > 0);
+    assert.ok(await log.isHidden('#recovery-pending'), 'a new code shown: nothing pending to tell');
     const code = await log.textContent('#recovery-code');
     assert.match(code, /^[a-z0-9]{4}(-[a-z0-9]{4}){7}$/i);
     assert.equal(H.cli(home, ['status']).has_recovery, false, 'not in force until the person has it');
