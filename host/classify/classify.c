@@ -263,6 +263,13 @@ static ucs4_t mapped(ucs4_t c)
     case 0x0649: return 0x064A;        /* Arabic alef maqsura written for yeh */
     case 0x0629: return 0x0647;        /* Arabic teh marbuta written as heh */
     case 0x0640: return (ucs4_t)-1;    /* Arabic tatweel */
+    /* Hebrew final letters as their other form, so that a stem ending in one
+     * matches the longer word: "חסום" (blocked) in "חסומה" */
+    case 0x05DA: return 0x05DB;
+    case 0x05DD: return 0x05DE;
+    case 0x05DF: return 0x05E0;
+    case 0x05E3: return 0x05E4;
+    case 0x05E5: return 0x05E6;
     default: return 0;
     }
 }

@@ -140,7 +140,8 @@ const char *bt_classify_rules_json(size_t *len);
  * (Turkish/Azeri rules when lang says so), compatibility decomposition
  * (full-width forms, ligatures), accents dropped from Latin, Greek, Cyrillic
  * and Arabic letters, Hangul and kana recomposed (NFC), quotes, apostrophes
- * and dashes unified, dotless i folded to i, digits made ASCII, invisible
+ * and dashes unified, dotless i folded to i, Hebrew final letters written
+ * as their other form, digits made ASCII, invisible
  * format characters dropped, white space collapsed, spaces between Hangul
  * syllables dropped. On BT_OK *out is a NUL-terminated malloc'd string of
  * *out_len bytes that the caller frees. lang may be NULL. */

@@ -54,6 +54,9 @@ test('a bad rules file is refused, a bad pattern is reported and skipped', () =>
 test('normalising folds case, width and apostrophes', () => {
   assert.equal(normalise('You\u2019ve  been\nSUSPENDED'), "you've been suspended");
   assert.equal(normalise('ＡＣＣＯＵＮＴ'), 'account');
+  assert.equal(normalise('חסום'), normalise('חסומ'), 'Hebrew final letters fold');
+  assert.equal(normalise('λογαριασμός'), 'λογαριασμοσ', 'and Greek final sigma');
+  assert.notEqual(normalise('חסום'), normalise('חסוכ'));
 });
 
 test('platforms that run on many servers are recognised by their software, on any https host', () => {
@@ -83,4 +86,11 @@ test('the trigger passes a sentence where a state meets the person or the accoun
   // a term beginning with "-" is a word's ending: Turkish "-nız" puts the person in the verb
   assert.equal(trigger.phraseKind('Dün yasaklandınız.'), 'suspension');
   assert.equal(trigger.phraseKind('Dün yasaklandı.'), null);
+  // Hebrew final letters fold to their other form: the stem "חסום" (blocked) in "חסומה"
+  assert.equal(trigger.phraseKind('כתובת ה־IP שלך חסומה כרגע.'), 'suspension');
+  assert.equal(trigger.phraseKind('כתובת ה־IP שלך פתוחה כרגע.'), null);
+  // the content script's normalisation is rules.js's
+  for (const text of ['חסומה וחסום', 'ΛΟΓΑΡΙΑΣΜΟΣ λογαριασμός', 'مشاركةـى', 'KAPATILDI ı', 'You\u2019ve  BEEN', '계정 이 정지']) {
+    assert.equal(context.globalThis.BantrailDetect.normalise(text), normalise(text), text);
+  }
 });

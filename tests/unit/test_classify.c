@@ -62,6 +62,16 @@ TEST(normalize_turkish_dotted_and_dotless_i)
     CHECK(strcmp(norm("hesabınız", NULL), "hesabınız") != 0);
 }
 
+TEST(normalize_hebrew_final_letters_and_greek_final_sigma)
+{
+    /* a stem ending in a final letter matches inside the longer word */
+    CHECK(strcmp(norm("חסום", NULL), norm("חסומ", NULL)) == 0);
+    CHECK(strstr(norm("כתובת ה־IP שלך חסומה", "he"), norm("חסום", NULL)) != NULL);
+    CHECK(strcmp(norm("ךםןףץ", NULL), "כמנפצ") == 0);
+    CHECK(strcmp(norm("חסום", NULL), norm("חסוכ", NULL)) != 0); /* other letters stay apart */
+    CHECK(strcmp(norm("ΛΟΓΑΡΙΑΣΜΟΣ", NULL), norm("λογαριασμός", NULL)) == 0);
+}
+
 TEST(normalize_korean_nfd_equals_nfc)
 {
     /* 정지 written as conjoining jamo (NFD) and as syllables (NFC) */
@@ -839,7 +849,8 @@ TEST(ngram_words_keep_their_vowel_signs)
 }
 
 RUN_TESTS(T(ngram_words_keep_their_vowel_signs), T(normalize_folds_case_and_full_width_forms), T(normalize_drops_accents_of_latin_letters_only),
-          T(normalize_turkish_dotted_and_dotless_i), T(normalize_korean_nfd_equals_nfc),
+          T(normalize_turkish_dotted_and_dotless_i), T(normalize_hebrew_final_letters_and_greek_final_sigma),
+          T(normalize_korean_nfd_equals_nfc),
           T(normalize_spaces_quotes_digits_and_invisible_characters),
           T(platform_comes_from_the_url_host_before_the_wording), T(platform_comes_from_the_wording_without_a_url),
           T(url_path_decides_the_kind_on_a_platform_page), T(a_page_outside_the_platforms_is_not_a_notice),
