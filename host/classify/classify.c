@@ -169,6 +169,8 @@ struct bt_classify_rules {
     uint32_t reframe_from;         /* kinds (bits) whose state means another beside some words: */
     int reframe_to[C_STATE];       /* by concept: beside a place ("group") temporary_restriction, beside
                                     * a security reason checkpoint; -1 for none */
+    uint32_t throttle_from;        /* kinds (bits) that, lasting minutes, are a throttle: */
+    int throttle_to;               /* action_blocked, or -1 */
     char langs[LANGS_MAX][16];
     size_t n_langs;
     platform_rule *platforms;
@@ -1488,6 +1490,11 @@ bt_err bt_classify_rules_parse(bt_classify_rules **out, const char *json, size_t
     r->reframe_from = 0;
     for (const char *const *k = (const char *const[]){"suspension", "disabled", NULL}; *k != NULL; k++)
         if (kind_index(r, *k) >= 0) r->reframe_from |= 1u << kind_index(r, *k);
+    /* locked for 15 minutes is a rate limit, not a sanction */
+    r->throttle_to = kind_index(r, "action_blocked");
+    r->throttle_from = 0;
+    for (const char *const *k = (const char *const[]){"suspension", "temporary_restriction", NULL}; *k != NULL; k++)
+        if (kind_index(r, *k) >= 0) r->throttle_from |= 1u << kind_index(r, *k);
     if (json_object_object_get_ex(root, "dominant_kinds", &x)) {
         if (!json_object_is_type(x, json_type_array)) {
             problem_set(problem, problem_len, "must be an array of kinds", "dominant_kinds");
@@ -2872,6 +2879,16 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
                  (total[k] == total[best] && !rules->dominant[k] && !rules->dominant[best] &&
                   cf.first_at[k] < cf.first_at[best])))
                 best = (int)k;
+    int day_first = 0, have_facts = 0;
+    for (size_t d = 0; d < rules->n_day_first; d++)
+        if (strcmp(rules->day_first[d], out->lang) == 0) day_first = 1;
+    /* a suspension or restriction that lasts minutes ("locked for 15 minutes") is a throttle */
+    if (best >= 0 && (rules->throttle_from & (1u << best)) && rules->throttle_to >= 0) {
+        extract_facts(rules, t, n, day_first, &out->facts, ref);
+        have_facts = 1;
+        if (strncmp(out->facts.duration, "PT", 2) == 0 && strchr(out->facts.duration, 'M') != NULL)
+            best = rules->throttle_to;
+    }
     if (best >= 0) copy_str(out->evidence_kind, sizeof out->evidence_kind, rules->kinds[best]);
     if (best < 0) best = gram_kind;
     if (best < 0) out->notice = 0; /* evidence of no kind at all: nothing to say what it is */
@@ -2881,10 +2898,10 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
             copy_str(out->reason, sizeof out->reason, rules->reasons[ev.reason].key);
             copy_str(out->category, sizeof out->category, rules->reasons[ev.reason].category);
         }
-        int day_first = 0;
-        for (size_t d = 0; d < rules->n_day_first; d++)
-            if (strcmp(rules->day_first[d], out->lang) == 0) day_first = 1;
-        extract_facts(rules, t, n, day_first, &out->facts, ref);
+        if (!have_facts) extract_facts(rules, t, n, day_first, &out->facts, ref);
+    } else if (have_facts) {
+        memset(&out->facts, 0, sizeof out->facts); /* a text that is no notice states no facts */
+        out->facts.days_left = -1;
     }
 
     crypto_generichash_state fp;

@@ -214,6 +214,23 @@ TEST(kind_action_blocked_and_checkpoint_and_reinstated)
     CHECK(strcmp(classify(NULL, "We've reinstated your account.").kind, "suspension") != 0);
 }
 
+TEST(kind_a_restriction_lasting_minutes_is_a_throttle)
+{
+    bt_classification c = classify(NULL, "Akun anda dikunci untuk 15 menit.");
+    CHECK(c.notice && strcmp(c.kind, "action_blocked") == 0);
+    CHECK(strcmp(c.facts.duration, "PT15M") == 0);
+    c = classify(NULL, "Your account has been suspended for 15 minutes.");
+    CHECK(c.notice && strcmp(c.kind, "action_blocked") == 0);
+    /* hours and days are a sanction */
+    c = classify(NULL, "Akun anda dikunci untuk 24 jam.");
+    CHECK(c.notice && strcmp(c.kind, "action_blocked") != 0);
+    c = classify(NULL, "Your account has been suspended for 7 days.");
+    CHECK(c.notice && strcmp(c.kind, "suspension") == 0);
+    /* and a text that is no notice states no facts, though its duration was read */
+    c = classify(NULL, "The league suspended three players for 15 minutes of the second half.");
+    CHECK(c.notice == 0 && c.facts.duration[0] == '\0' && c.facts.days_left == -1);
+}
+
 /* ---- reason ---- */
 
 TEST(stated_reason_maps_to_a_dsa_key)
@@ -859,7 +876,7 @@ RUN_TESTS(T(ngram_words_keep_their_vowel_signs), T(normalize_folds_case_and_full
           T(a_notice_quoted_in_a_news_story_is_not_a_notice), T(a_third_party_ban_is_not_a_notice),
           T(languages_beyond_english_are_recognised), T(kind_appeal_rejected_outweighs_the_disable_it_confirms),
           T(kind_an_appeal_answer_dominates_the_restriction_it_restates),
-          T(kind_action_blocked_and_checkpoint_and_reinstated), T(stated_reason_maps_to_a_dsa_key),
+          T(kind_action_blocked_and_checkpoint_and_reinstated), T(kind_a_restriction_lasting_minutes_is_a_throttle), T(stated_reason_maps_to_a_dsa_key),
           T(no_reason_is_given_for_a_text_that_is_not_a_notice), T(facts_dates_in_several_forms),
           T(facts_days_left_is_not_a_duration), T(facts_handle_but_not_an_email_address),
           T(json_has_the_documented_fields), T(rules_that_break_the_format_are_refused_with_a_reason),
