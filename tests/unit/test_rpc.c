@@ -114,6 +114,18 @@ static char *sealed_request(const char *pk_b64, const char *msg)
     return req;
 }
 
+/* A capture_sealed request of msg sealed to a key no log here has: kept,
+ * never opened (it stays waiting, "corrupt"). */
+static char *foreign_sealed_request(const char *msg)
+{
+    unsigned char pk[crypto_box_PUBLICKEYBYTES], sk[crypto_box_SECRETKEYBYTES];
+    char b64[64];
+    crypto_box_keypair(pk, sk);
+    sodium_memzero(sk, sizeof sk);
+    sodium_bin2base64(b64, sizeof b64, pk, sizeof pk, sodium_base64_VARIANT_ORIGINAL);
+    return sealed_request(b64, msg);
+}
+
 static char *public_key_of(bt_rpc *r)
 {
     bt_err err;
@@ -159,11 +171,7 @@ TEST(a_sealed_capture_kept_while_locked_is_stored_at_unlock)
     CHECK(strstr(out, "\"pending\":true") != NULL);
     free(out);
     /* a box sealed to another key is kept too, and stays pending */
-    unsigned char other_pk[crypto_box_PUBLICKEYBYTES], other_sk[crypto_box_SECRETKEYBYTES];
-    char other_b64[64];
-    crypto_box_keypair(other_pk, other_sk);
-    sodium_bin2base64(other_b64, sizeof other_b64, other_pk, sizeof other_pk, sodium_base64_VARIANT_ORIGINAL);
-    char *foreign = sealed_request(other_b64, box_msg);
+    char *foreign = foreign_sealed_request(box_msg);
     free(ask(r, foreign, &err));
     CHECK_EQ(err, BT_OK);
     out = ask(r, unlock_req, &err);
@@ -334,11 +342,7 @@ TEST(an_unlock_that_finds_a_long_scan_answers_first_and_delivers_while_idle)
     free(ask(r, req, &err));
     CHECK_EQ(err, BT_OK);
     /* and a box sealed to another key, which stays waiting */
-    unsigned char other_pk[crypto_box_PUBLICKEYBYTES], other_sk[crypto_box_SECRETKEYBYTES];
-    char other_b64[64];
-    crypto_box_keypair(other_pk, other_sk);
-    sodium_bin2base64(other_b64, sizeof other_b64, other_pk, sizeof other_pk, sodium_base64_VARIANT_ORIGINAL);
-    char *foreign = sealed_request(other_b64, box_msg);
+    char *foreign = foreign_sealed_request(box_msg);
     free(ask(r, foreign, &err));
     free(foreign);
     CHECK_EQ(bt_vault_open(&v, dir), BT_OK);
