@@ -123,8 +123,8 @@ bt_err bt_vault_kdf_params(bt_vault *v, bt_kdf_params *out);
  * secret key. The code is shown once and never stored. It waits: until
  * bt_vault_confirm_recovery_code, the earlier code (if any) is the one in
  * force and the new one resets nothing, so a code lost on its way to the
- * person (the reply cut, the program killed) loses nothing and exactly one
- * code works at every moment; stats say recovery_pending meanwhile. A
+ * person (the reply cut, the program killed) loses nothing and two codes
+ * never work at once; stats say recovery_pending meanwhile. A
  * second call replaces a code still waiting. Every code lasts until the
  * next set_passphrase. */
 bt_err bt_vault_new_recovery_code(bt_vault *v, char code[BT_RECOVERY_CODE_MAX]);
