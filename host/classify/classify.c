@@ -58,10 +58,10 @@ typedef enum {
 
 /* The concepts (docs/RULES.md, "Concepts"): who is addressed, what is
  * restricted, someone else's account, a supposition, the person's own
- * doing, a negation before or after a state, a place inside the platform
- * and a security reason (beside which a ban is another kind), and one
- * state per kind. */
-enum { C_YOU, C_WE, C_OBJECT, C_OTHER, C_IF, C_SELF, C_NOT, C_NOT_AFTER, C_PLACE, C_SECURITY, C_STATE };
+ * doing, a negation before or after a state, a place inside the platform,
+ * a security reason and the one activity a ban is from (beside which a ban
+ * is another kind), and one state per kind. */
+enum { C_YOU, C_WE, C_OBJECT, C_OTHER, C_IF, C_SELF, C_NOT, C_NOT_AFTER, C_PLACE, C_SECURITY, C_SCOPE, C_STATE };
 #define NOT_GAP 25 /* bytes: how far a negation may stand from the state it negates (docs/RULES.md) */
 
 typedef struct {
@@ -167,8 +167,8 @@ struct bt_classify_rules {
     int level_feature[KINDS_MAX]; /* the feature "level_<kind>", -1 for a kind without one */
     int who_feature[KINDS_MAX];   /* the first of its BT_CLASSIFY_WHO features ("<kind>_alone"), or -1 */
     uint32_t reframe_from;         /* kinds (bits) whose state means another beside some words: */
-    int reframe_to[C_STATE];       /* by concept: beside a place ("group") temporary_restriction, beside
-                                    * a security reason checkpoint; -1 for none */
+    int reframe_to[C_STATE];       /* by concept: beside a place ("group") or a scope ("from editing")
+                                    * temporary_restriction, beside a security reason checkpoint; -1 for none */
     uint32_t throttle_from;        /* kinds (bits) that, lasting minutes, are a throttle: */
     int throttle_to;               /* action_blocked, or -1 */
     char langs[LANGS_MAX][16];
@@ -988,11 +988,11 @@ static void concepts_dedupe(bt_classify_rules *r, size_t first)
     r->n_entries = first + kept;
 }
 
-/* "concepts": {"you"|"we"|"object"|"other"|"if"|"self"|"not"|"not_after"|"place"|"security": {lang: [terms]},
+/* "concepts": {"you"|"we"|"object"|"other"|"if"|"self"|"not"|"not_after"|"place"|"security"|"scope": {lang: [terms]},
  *              "state": {kind: {lang: [terms]}}} */
 static bt_err parse_concept_lists(bt_classify_rules *r, json_object *c, char *problem, size_t problem_len)
 {
-    static const char *const names[] = {"you", "we", "object", "other", "if", "self", "not", "not_after", "place", "security", "state", NULL};
+    static const char *const names[] = {"you", "we", "object", "other", "if", "self", "not", "not_after", "place", "security", "scope", "state", NULL};
     bt_err rc;
     if (c == NULL) return BT_OK;
     if (!json_object_is_type(c, json_type_object) || !keys_known(c, names, problem, problem_len, "concepts")) {
@@ -1482,11 +1482,12 @@ bt_err bt_classify_rules_parse(bt_classify_rules **out, const char *json, size_t
         }
         r->n_kinds++;
     }
-    /* banned from a group is restricted there, locked for security reasons is a checkpoint
-     * (docs/RULES.md, "Concepts") */
+    /* banned from a group or from editing is restricted there, locked for security reasons is a
+     * checkpoint (docs/RULES.md, "Concepts") */
     for (int c = 0; c < C_STATE; c++) r->reframe_to[c] = -1;
     r->reframe_to[C_PLACE] = kind_index(r, "temporary_restriction");
     r->reframe_to[C_SECURITY] = kind_index(r, "checkpoint");
+    r->reframe_to[C_SCOPE] = kind_index(r, "temporary_restriction");
     r->reframe_from = 0;
     for (const char *const *k = (const char *const[]){"suspension", "disabled", NULL}; *k != NULL; k++)
         if (kind_index(r, *k) >= 0) r->reframe_from |= 1u << kind_index(r, *k);
@@ -2182,8 +2183,9 @@ static void concepts_close(concepts_found *cf, uint32_t mask, int sentence, int 
         cf->hypothetical = 1;
         return;
     }
-    /* "banned from this group", "locked for security reasons" */
-    for (int c = C_PLACE; c <= C_SECURITY && (states & cf->rules->reframe_from); c++)
+    /* "banned from this group", "locked for security reasons", "blocked from editing": the first
+     * of these that the sentence holds */
+    for (int c = C_PLACE; c <= C_SCOPE && (states & cf->rules->reframe_from); c++)
         if ((mask & (1u << c)) && cf->rules->reframe_to[c] >= 0)
             states = (states & ~cf->rules->reframe_from) | 1u << cf->rules->reframe_to[c];
     int addr = (mask & ((1u << C_YOU) | (1u << C_WE))) != 0, obj = (mask & (1u << C_OBJECT)) != 0;

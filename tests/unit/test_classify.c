@@ -226,9 +226,31 @@ TEST(kind_a_restriction_lasting_minutes_is_a_throttle)
     CHECK(c.notice && strcmp(c.kind, "action_blocked") != 0);
     c = classify(NULL, "Your account has been suspended for 7 days.");
     CHECK(c.notice && strcmp(c.kind, "suspension") == 0);
+    /* the units are words of many languages, inflected as a number wants them */
+    static const struct { const char *text, *duration; } units[] = {
+        {"Ваш аккаунт заблокирован на 15 минут.", "PT15M"}, {"Tilisi on lukittu 15 minuutiksi.", "PT15M"},
+        {"A fiókodat 30 percre zároltuk.", "PT30M"},          {"Ваш обліковий запис заблоковано на 24 години.", "PT24H"},
+        {"Twoje konto zostało zablokowane na 3 dni.", "P3D"},  {"Ваш аккаунт заблокирован на 2 недели.", "P2W"},
+    };
+    for (size_t i = 0; i < sizeof units / sizeof *units; i++) {
+        c = classify(NULL, units[i].text);
+        CHECK(c.notice && strcmp(c.facts.duration, units[i].duration) == 0);
+        CHECK((strcmp(c.kind, "action_blocked") == 0) == (units[i].duration[1] == 'T' && strchr(units[i].duration, 'M') != NULL));
+    }
     /* and a text that is no notice states no facts, though its duration was read */
     c = classify(NULL, "The league suspended three players for 15 minutes of the second half.");
     CHECK(c.notice == 0 && c.facts.duration[0] == '\0' && c.facts.days_left == -1);
+}
+
+TEST(kind_a_ban_from_a_room_named_with_a_hash_is_restricted_there)
+{
+    /* IRC, Matrix and Discord name rooms "#general": a place, like "this group" */
+    bt_classification c = classify(NULL, "You were banned from #general by Alice. Reason: spam");
+    CHECK(c.notice && strcmp(c.kind, "temporary_restriction") == 0);
+    c = classify(NULL, "Вы были забанены в #help модератором.");
+    CHECK(c.notice && strcmp(c.kind, "temporary_restriction") == 0);
+    c = classify(NULL, "You were banned from Example Chat by Alice. Reason: spam");
+    CHECK(c.notice && strcmp(c.kind, "suspension") == 0);
 }
 
 /* ---- reason ---- */
@@ -278,6 +300,11 @@ TEST(facts_days_left_is_not_a_duration)
     CHECK(strcmp(c.facts.duration, "PT24H") == 0);
     c = classify(NULL, "Bạn còn 168 ngày để kháng nghị trước khi chúng tôi vô hiệu hóa vĩnh viễn tài khoản của bạn");
     CHECK(c.facts.days_left == 168);
+    c = classify(NULL, "Ваш аккаунт заблокирован. У вас осталось 30 дней, чтобы обжаловать решение.");
+    CHECK(c.facts.days_left == 30 && c.facts.duration[0] == '\0');
+    /* Polish "zostało" is "has been" as much as "is left": not a cue */
+    c = classify(NULL, "Twoje konto zostało zawieszone na 30 dni.");
+    CHECK(c.facts.days_left == -1 && strcmp(c.facts.duration, "P30D") == 0);
 }
 
 TEST(facts_handle_but_not_an_email_address)
@@ -367,6 +394,7 @@ static bt_classify_rules *concept_rules(void)
         "\"other\":{\"en\":[\"this account\"]},\"if\":{\"en\":[\"if \"],\"ar\":[\"لو \"],\"sl\":[\"če \"],\"it\":[\"se \"]},"
         "\"self\":{\"en\":[\"you deactivated\",\"you blocked\"]},\"not\":{\"en\":[\"not \",\"n't \"]},\"not_after\":{\"ja\":[\"ていません\"]},"
         "\"place\":{\"en\":[\"group\"]},\"security\":{\"en\":[\"security reasons\"]},"
+        "\"scope\":{\"en\":[\"from editing\"]},"
         "\"state\":{\"suspension\":{\"en\":[\"suspend\",\"banned\",\"can't post\",\"deactivated\"],\"ja\":[\"凍結\"],\"ar\":[\"ممنوع\",\"تعليق\"],\"tr\":[\"yasakla\"]},"
         "\"temporary_restriction\":{\"en\":[\"limited\",\"banned from posting\"]},\"appeal_reinstated\":{\"en\":[\"reinstated\"]}}},"
         "\"model\":{\"bias\":-2,\"weights\":{\"concept_full\":4,\"other_account\":-5}}}";
@@ -425,6 +453,11 @@ TEST(concepts_count_when_they_meet_in_one_sentence)
     CHECK(c.notice == 1 && strcmp(c.kind, "checkpoint") == 0 && feature(&c, "level_suspension") == 0);
     c = with(r, "Your account is banned from the group for security reasons.");
     CHECK(c.notice == 1 && strcmp(c.kind, "temporary_restriction") == 0);
+    /* banned from one activity (a scope) is restricted, not banned; banned for doing it is banned */
+    c = with(r, "Your account is banned from editing the wiki.");
+    CHECK(c.notice == 1 && strcmp(c.kind, "temporary_restriction") == 0 && feature(&c, "level_suspension") == 0);
+    c = with(r, "Your account is banned for editing the wiki.");
+    CHECK(c.notice == 1 && strcmp(c.kind, "suspension") == 0 && feature(&c, "level_temporary_restriction") == 0);
     /* "you " must end at a word's end: "youth" is not the person */
     c = with(r, "Youth account suspended");
     CHECK(feature(&c, "concept_full") == 0 && feature(&c, "concept_object") == 1);
@@ -876,7 +909,8 @@ RUN_TESTS(T(ngram_words_keep_their_vowel_signs), T(normalize_folds_case_and_full
           T(a_notice_quoted_in_a_news_story_is_not_a_notice), T(a_third_party_ban_is_not_a_notice),
           T(languages_beyond_english_are_recognised), T(kind_appeal_rejected_outweighs_the_disable_it_confirms),
           T(kind_an_appeal_answer_dominates_the_restriction_it_restates),
-          T(kind_action_blocked_and_checkpoint_and_reinstated), T(kind_a_restriction_lasting_minutes_is_a_throttle), T(stated_reason_maps_to_a_dsa_key),
+          T(kind_action_blocked_and_checkpoint_and_reinstated), T(kind_a_restriction_lasting_minutes_is_a_throttle),
+          T(kind_a_ban_from_a_room_named_with_a_hash_is_restricted_there), T(stated_reason_maps_to_a_dsa_key),
           T(no_reason_is_given_for_a_text_that_is_not_a_notice), T(facts_dates_in_several_forms),
           T(facts_days_left_is_not_a_duration), T(facts_handle_but_not_an_email_address),
           T(json_has_the_documented_fields), T(rules_that_break_the_format_are_refused_with_a_reason),
