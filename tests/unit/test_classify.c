@@ -253,6 +253,18 @@ TEST(kind_a_ban_from_a_room_named_with_a_hash_is_restricted_there)
     CHECK(c.notice && strcmp(c.kind, "suspension") == 0);
 }
 
+TEST(concepts_the_person_said_in_the_verb)
+{
+    /* Bulgarian and Hungarian say "you" in the verb: "бяхте" (you were), "lettél" (you became) */
+    bt_classification c = classify(NULL, "Бяхте блокиран за 3 дни.");
+    CHECK(c.notice && strcmp(c.kind, "suspension") == 0);
+    c = classify(NULL, "Ki lettél rúgva a szerverről.");
+    CHECK(c.notice && strcmp(c.kind, "temporary_restriction") == 0);
+    /* the same in the third person reports on someone else */
+    CHECK(classify(NULL, "Той беше блокиран за 3 дни.").notice == 0);
+    CHECK(classify(NULL, "Péter ki lett rúgva a szerverről.").notice == 0);
+}
+
 /* ---- reason ---- */
 
 TEST(stated_reason_maps_to_a_dsa_key)
@@ -910,7 +922,7 @@ RUN_TESTS(T(ngram_words_keep_their_vowel_signs), T(normalize_folds_case_and_full
           T(languages_beyond_english_are_recognised), T(kind_appeal_rejected_outweighs_the_disable_it_confirms),
           T(kind_an_appeal_answer_dominates_the_restriction_it_restates),
           T(kind_action_blocked_and_checkpoint_and_reinstated), T(kind_a_restriction_lasting_minutes_is_a_throttle),
-          T(kind_a_ban_from_a_room_named_with_a_hash_is_restricted_there), T(stated_reason_maps_to_a_dsa_key),
+          T(kind_a_ban_from_a_room_named_with_a_hash_is_restricted_there), T(concepts_the_person_said_in_the_verb), T(stated_reason_maps_to_a_dsa_key),
           T(no_reason_is_given_for_a_text_that_is_not_a_notice), T(facts_dates_in_several_forms),
           T(facts_days_left_is_not_a_duration), T(facts_handle_but_not_an_email_address),
           T(json_has_the_documented_fields), T(rules_that_break_the_format_are_refused_with_a_reason),
