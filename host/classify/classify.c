@@ -1867,11 +1867,14 @@ static int valid_date(long y, long m, long d)
 
 static void add_date(bt_classify_facts *f, long y, long m, long d)
 {
-    char iso[11];
+    char iso[32]; /* YYYY-MM-DD from a valid_date(); room for any long, so no compiler doubts it */
     snprintf(iso, sizeof iso, "%04ld-%02ld-%02ld", y, m, d);
     for (size_t i = 0; i < f->n_dates; i++)
         if (strcmp(f->dates[i], iso) == 0) return;
-    if (f->n_dates < BT_CLASSIFY_DATES_MAX) memcpy(f->dates[f->n_dates++], iso, sizeof iso);
+    if (f->n_dates < BT_CLASSIFY_DATES_MAX) {
+        memcpy(f->dates[f->n_dates], iso, sizeof f->dates[0] - 1);
+        f->dates[f->n_dates++][sizeof f->dates[0] - 1] = '\0';
+    }
 }
 
 /* Skips separators allowed inside a written date: spaces, ',', '.', "de",
