@@ -65,9 +65,10 @@
   // The same normalisation as src/core/rules.js (docs/RULES.md, "for the extension's trigger").
   const FOLD = { '\u05da': '\u05db', '\u05dd': '\u05de', '\u05df': '\u05e0', '\u05e3': '\u05e4', '\u05e5': '\u05e6',
     '\u03c2': '\u03c3', '\u0649': '\u064a', '\u0629': '\u0647', '\u0640': '', '\u0131': 'i' };
+  const FOLDED = new RegExp(`[${Object.keys(FOLD).join('')}]`, 'g');
   function normalise(text) {
     return String(text).normalize('NFKD').replace(/\p{M}/gu, '').normalize('NFC').toLowerCase()
-      .replace(/[\u05da\u05dd\u05df\u05e3\u05e5\u03c2\u0649\u0629\u0640\u0131]/g, (c) => FOLD[c])
+      .replace(FOLDED, (c) => FOLD[c])
       .replace(/[\u2018\u2019\u02bc]/g, "'").replace(/\s+/gu, ' ').trim()
       .replace(/([\uac00-\ud7a3]) (?=[\uac00-\ud7a3])/g, '$1');
   }
