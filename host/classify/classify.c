@@ -59,9 +59,9 @@ typedef enum {
 /* The concepts (docs/RULES.md, "Concepts"): who is addressed, what is
  * restricted, someone else's account, a supposition, the person's own
  * doing, a negation before or after a state, a place inside the platform,
- * a security reason and the one activity a ban is from (beside which a ban
- * is another kind), and one state per kind. */
-enum { C_YOU, C_WE, C_OBJECT, C_OTHER, C_IF, C_SELF, C_NOT, C_NOT_AFTER, C_PLACE, C_SECURITY, C_SCOPE, C_STATE };
+ * a security reason, the one activity a ban is from and the one action
+ * refused (beside which a ban is another kind), and one state per kind. */
+enum { C_YOU, C_WE, C_OBJECT, C_OTHER, C_IF, C_SELF, C_NOT, C_NOT_AFTER, C_PLACE, C_SECURITY, C_SCOPE, C_ACTION, C_STATE };
 #define NOT_GAP 25 /* bytes: how far a negation may stand from the state it negates (docs/RULES.md) */
 
 typedef struct {
@@ -166,9 +166,10 @@ struct bt_classify_rules {
     int dominant[KINDS_MAX];   /* wins whenever it has evidence */
     int level_feature[KINDS_MAX]; /* the feature "level_<kind>", -1 for a kind without one */
     int who_feature[KINDS_MAX];   /* the first of its BT_CLASSIFY_WHO features ("<kind>_alone"), or -1 */
-    uint32_t reframe_from;         /* kinds (bits) whose state means another beside some words: */
-    int reframe_to[C_STATE];       /* by concept: beside a place ("group") or a scope ("from editing")
-                                    * temporary_restriction, beside a security reason checkpoint; -1 for none */
+    uint32_t reframe_from[C_STATE]; /* by concept: the kinds (bits) whose state means another beside it, */
+    int reframe_to[C_STATE];        /* and that kind: beside a place ("group") or a scope ("from editing")
+                                     * temporary_restriction, beside a security reason checkpoint, beside
+                                     * an action ("this action") action_blocked; -1 for none */
     uint32_t throttle_from;        /* kinds (bits) that, lasting minutes, are a throttle: */
     int throttle_to;               /* action_blocked, or -1 */
     char langs[LANGS_MAX][16];
@@ -988,11 +989,11 @@ static void concepts_dedupe(bt_classify_rules *r, size_t first)
     r->n_entries = first + kept;
 }
 
-/* "concepts": {"you"|"we"|"object"|"other"|"if"|"self"|"not"|"not_after"|"place"|"security"|"scope": {lang: [terms]},
+/* "concepts": {"you"|"we"|"object"|"other"|"if"|"self"|"not"|"not_after"|"place"|"security"|"scope"|"action": {lang: [terms]},
  *              "state": {kind: {lang: [terms]}}} */
 static bt_err parse_concept_lists(bt_classify_rules *r, json_object *c, char *problem, size_t problem_len)
 {
-    static const char *const names[] = {"you", "we", "object", "other", "if", "self", "not", "not_after", "place", "security", "scope", "state", NULL};
+    static const char *const names[] = {"you", "we", "object", "other", "if", "self", "not", "not_after", "place", "security", "scope", "action", "state", NULL};
     bt_err rc;
     if (c == NULL) return BT_OK;
     if (!json_object_is_type(c, json_type_object) || !keys_known(c, names, problem, problem_len, "concepts")) {
@@ -1483,14 +1484,20 @@ bt_err bt_classify_rules_parse(bt_classify_rules **out, const char *json, size_t
         r->n_kinds++;
     }
     /* banned from a group or from editing is restricted there, locked for security reasons is a
-     * checkpoint (docs/RULES.md, "Concepts") */
-    for (int c = 0; c < C_STATE; c++) r->reframe_to[c] = -1;
+     * checkpoint, refused "this action" while restricted is action_blocked (docs/RULES.md, "Concepts") */
+    uint32_t banned = 0;
+    for (const char *const *k = (const char *const[]){"suspension", "disabled", NULL}; *k != NULL; k++)
+        if (kind_index(r, *k) >= 0) banned |= 1u << kind_index(r, *k);
+    for (int c = 0; c < C_STATE; c++) {
+        r->reframe_to[c] = -1;
+        r->reframe_from[c] = banned;
+    }
     r->reframe_to[C_PLACE] = kind_index(r, "temporary_restriction");
     r->reframe_to[C_SECURITY] = kind_index(r, "checkpoint");
     r->reframe_to[C_SCOPE] = kind_index(r, "temporary_restriction");
-    r->reframe_from = 0;
-    for (const char *const *k = (const char *const[]){"suspension", "disabled", NULL}; *k != NULL; k++)
-        if (kind_index(r, *k) >= 0) r->reframe_from |= 1u << kind_index(r, *k);
+    r->reframe_to[C_ACTION] = kind_index(r, "action_blocked");
+    if (kind_index(r, "temporary_restriction") >= 0)
+        r->reframe_from[C_ACTION] |= 1u << kind_index(r, "temporary_restriction");
     /* locked for 15 minutes is a rate limit, not a sanction */
     r->throttle_to = kind_index(r, "action_blocked");
     r->throttle_from = 0;
@@ -2186,11 +2193,17 @@ static void concepts_close(concepts_found *cf, uint32_t mask, int sentence, int 
         cf->hypothetical = 1;
         return;
     }
-    /* "banned from this group", "locked for security reasons", "blocked from editing": the first
-     * of these that the sentence holds */
-    for (int c = C_PLACE; c <= C_SCOPE && (states & cf->rules->reframe_from); c++)
-        if ((mask & (1u << c)) && cf->rules->reframe_to[c] >= 0)
-            states = (states & ~cf->rules->reframe_from) | 1u << cf->rules->reframe_to[c];
+    /* "banned from this group", "locked for security reasons", "blocked from editing", "can't
+     * perform this action while restricted": the first of these that the sentence holds */
+    for (int c = C_PLACE; c <= C_ACTION; c++) {
+        uint32_t from = cf->rules->reframe_from[c];
+        /* "your account is suspended and may not perform this action" is about the account */
+        if (c == C_ACTION && (mask & (1u << C_OBJECT))) from &= ~cf->rules->reframe_from[C_PLACE];
+        if ((mask & (1u << c)) && (states & from) && cf->rules->reframe_to[c] >= 0) {
+            states = (states & ~from) | 1u << cf->rules->reframe_to[c];
+            break;
+        }
+    }
     int addr = (mask & ((1u << C_YOU) | (1u << C_WE))) != 0, obj = (mask & (1u << C_OBJECT)) != 0;
     int level = 1 + obj + 2 * addr;
     cf->seen_level[level] = 1;

@@ -253,6 +253,18 @@ TEST(kind_a_ban_from_a_room_named_with_a_hash_is_restricted_there)
     CHECK(c.notice && strcmp(c.kind, "suspension") == 0);
 }
 
+TEST(kind_a_ban_from_a_game_or_chat_server_is_restricted_there)
+{
+    /* a server's moderators ban from their server (Minecraft, Discord): the account plays elsewhere */
+    bt_classification c = classify(NULL, "Вы забанены на этом сервере. Причина: Spam");
+    CHECK(c.notice && strcmp(c.kind, "temporary_restriction") == 0);
+    c = classify(NULL, "Bu sunucudan yasaklandınız. Sebep: Spam");
+    CHECK(c.notice && strcmp(c.kind, "temporary_restriction") == 0);
+    /* a server's terms broken: the account is suspended */
+    c = classify(NULL, "Your account has been suspended for breaking the server's terms of service.");
+    CHECK(c.notice && strcmp(c.kind, "suspension") == 0);
+}
+
 TEST(concepts_the_person_said_in_the_verb)
 {
     /* Bulgarian and Hungarian say "you" in the verb: "бяхте" (you were), "lettél" (you became) */
@@ -398,7 +410,7 @@ static bt_classify_rules *concept_rules(void)
 {
     bt_classify_rules *r = NULL;
     const char *json =
-        "{\"version\":1,\"kind_priority\":[\"appeal_reinstated\",\"suspension\",\"temporary_restriction\",\"checkpoint\"],"
+        "{\"version\":1,\"kind_priority\":[\"appeal_reinstated\",\"suspension\",\"temporary_restriction\",\"checkpoint\",\"action_blocked\"],"
         "\"dominant_kinds\":[\"appeal_reinstated\"],\"platforms\":{},"
         "\"kinds\":{\"suspension\":{\"en\":[\"your account * suspended\",\"you can't * while your account\"]}},"
         "\"concepts\":{\"you\":{\"en\":[\"your\",\"you \"],\"sl\":[\"vaš\"],\"es\":[\"tu \"],\"ar\":[\"حسابك\"],\"tr\":[\"-nız \"]},\"we\":{\"en\":[\"we \"]},"
@@ -406,7 +418,7 @@ static bt_classify_rules *concept_rules(void)
         "\"other\":{\"en\":[\"this account\"]},\"if\":{\"en\":[\"if \"],\"ar\":[\"لو \"],\"sl\":[\"če \"],\"it\":[\"se \"]},"
         "\"self\":{\"en\":[\"you deactivated\",\"you blocked\"]},\"not\":{\"en\":[\"not \",\"n't \"]},\"not_after\":{\"ja\":[\"ていません\"]},"
         "\"place\":{\"en\":[\"group\"]},\"security\":{\"en\":[\"security reasons\"]},"
-        "\"scope\":{\"en\":[\"from editing\"]},"
+        "\"scope\":{\"en\":[\"from editing\"]},\"action\":{\"en\":[\"this action\"]},"
         "\"state\":{\"suspension\":{\"en\":[\"suspend\",\"banned\",\"can't post\",\"deactivated\"],\"ja\":[\"凍結\"],\"ar\":[\"ممنوع\",\"تعليق\"],\"tr\":[\"yasakla\"]},"
         "\"temporary_restriction\":{\"en\":[\"limited\",\"banned from posting\"]},\"appeal_reinstated\":{\"en\":[\"reinstated\"]}}},"
         "\"model\":{\"bias\":-2,\"weights\":{\"concept_full\":4,\"other_account\":-5}}}";
@@ -470,6 +482,16 @@ TEST(concepts_count_when_they_meet_in_one_sentence)
     CHECK(c.notice == 1 && strcmp(c.kind, "temporary_restriction") == 0 && feature(&c, "level_suspension") == 0);
     c = with(r, "Your account is banned for editing the wiki.");
     CHECK(c.notice == 1 && strcmp(c.kind, "suspension") == 0 && feature(&c, "level_temporary_restriction") == 0);
+    /* one action refused: a ban or a restriction beside "this action" is action_blocked, unless the
+     * sentence is about the account being suspended */
+    c = with(r, "You are banned from doing this action.");
+    CHECK(feature(&c, "level_action_blocked") > 0 && feature(&c, "level_suspension") == 0);
+    c = with(r, "Your account is limited: you can't do this action.");
+    CHECK(c.notice == 1 && strcmp(c.kind, "action_blocked") == 0 && feature(&c, "level_temporary_restriction") == 0);
+    c = with(r, "Your account is suspended and may not do this action.");
+    CHECK(c.notice == 1 && strcmp(c.kind, "suspension") == 0 && feature(&c, "level_action_blocked") == 0);
+    c = with(r, "You are banned. Redo this action later.");
+    CHECK(feature(&c, "level_suspension") > 0 && feature(&c, "level_action_blocked") == 0);
     /* "you " must end at a word's end: "youth" is not the person */
     c = with(r, "Youth account suspended");
     CHECK(feature(&c, "concept_full") == 0 && feature(&c, "concept_object") == 1);
@@ -922,7 +944,8 @@ RUN_TESTS(T(ngram_words_keep_their_vowel_signs), T(normalize_folds_case_and_full
           T(languages_beyond_english_are_recognised), T(kind_appeal_rejected_outweighs_the_disable_it_confirms),
           T(kind_an_appeal_answer_dominates_the_restriction_it_restates),
           T(kind_action_blocked_and_checkpoint_and_reinstated), T(kind_a_restriction_lasting_minutes_is_a_throttle),
-          T(kind_a_ban_from_a_room_named_with_a_hash_is_restricted_there), T(concepts_the_person_said_in_the_verb), T(stated_reason_maps_to_a_dsa_key),
+          T(kind_a_ban_from_a_room_named_with_a_hash_is_restricted_there), T(kind_a_ban_from_a_game_or_chat_server_is_restricted_there),
+          T(concepts_the_person_said_in_the_verb), T(stated_reason_maps_to_a_dsa_key),
           T(no_reason_is_given_for_a_text_that_is_not_a_notice), T(facts_dates_in_several_forms),
           T(facts_days_left_is_not_a_duration), T(facts_handle_but_not_an_email_address),
           T(json_has_the_documented_fields), T(rules_that_break_the_format_are_refused_with_a_reason),
