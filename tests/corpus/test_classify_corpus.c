@@ -42,7 +42,7 @@
 #define MIN_PLATFORMS 20
 #define MIN_COUNTER_SHARE 0.40
 
-#define GROUPS 2048
+#define GROUPS 8192 /* languages, platforms or sources: more is an error, not a merge */
 
 typedef struct {
     char name[96];
@@ -59,7 +59,10 @@ static group *slot(tally *t, const char *name)
     if (name[0] == '\0') name = "(none)"; /* a page of no platform's, a cookie banner */
     for (size_t i = 0; i < t->n; i++)
         if (strcmp(t->g[i].name, name) == 0) return &t->g[i];
-    if (t->n == GROUPS) return &t->g[GROUPS - 1];
+    if (t->n == GROUPS) {
+        fprintf(stderr, "more than %d languages, platforms or sources: raise GROUPS\n", GROUPS);
+        exit(2);
+    }
     snprintf(t->g[t->n].name, sizeof t->g[0].name, "%s", name);
     return &t->g[t->n++];
 }
