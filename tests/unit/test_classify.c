@@ -242,27 +242,23 @@ TEST(kind_a_restriction_lasting_minutes_is_a_throttle)
     CHECK(c.notice == 0 && c.facts.duration[0] == '\0' && c.facts.days_left == -1);
 }
 
-TEST(kind_a_ban_from_a_room_named_with_a_hash_is_restricted_there)
+TEST(kind_a_ban_from_a_place_is_restricted_there)
 {
-    /* IRC, Matrix and Discord name rooms "#general": a place, like "this group" */
-    bt_classification c = classify(NULL, "You were banned from #general by Alice. Reason: spam");
-    CHECK(c.notice && strcmp(c.kind, "temporary_restriction") == 0);
-    c = classify(NULL, "Вы были забанены в #help модератором.");
-    CHECK(c.notice && strcmp(c.kind, "temporary_restriction") == 0);
-    c = classify(NULL, "You were banned from Example Chat by Alice. Reason: spam");
-    CHECK(c.notice && strcmp(c.kind, "suspension") == 0);
-}
-
-TEST(kind_a_ban_from_a_game_or_chat_server_is_restricted_there)
-{
-    /* a server's moderators ban from their server (Minecraft, Discord): the account plays elsewhere */
-    bt_classification c = classify(NULL, "Вы забанены на этом сервере. Причина: Spam");
-    CHECK(c.notice && strcmp(c.kind, "temporary_restriction") == 0);
-    c = classify(NULL, "Bu sunucudan yasaklandınız. Sebep: Spam");
-    CHECK(c.notice && strcmp(c.kind, "temporary_restriction") == 0);
-    /* a server's terms broken: the account is suspended */
-    c = classify(NULL, "Your account has been suspended for breaking the server's terms of service.");
-    CHECK(c.notice && strcmp(c.kind, "suspension") == 0);
+    /* a room named "#general" (IRC, Matrix, Discord) or a game's or chat's server: its moderators
+     * ban from there, the account works elsewhere; a server's terms broken, or a place not named,
+     * is the account's suspension */
+    static const struct { const char *text, *kind; } cases[] = {
+        {"You were banned from #general by Alice. Reason: spam", "temporary_restriction"},
+        {"Вы были забанены в #help модератором.", "temporary_restriction"},
+        {"Вы забанены на этом сервере. Причина: Spam", "temporary_restriction"},
+        {"Bu sunucudan yasaklandınız. Sebep: Spam", "temporary_restriction"},
+        {"You were banned from Example Chat by Alice. Reason: spam", "suspension"},
+        {"Your account has been suspended for breaking the server's terms of service.", "suspension"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        bt_classification c = classify(NULL, cases[i].text);
+        CHECK(c.notice && strcmp(c.kind, cases[i].kind) == 0);
+    }
 }
 
 TEST(concepts_the_person_said_in_the_verb)
@@ -944,7 +940,7 @@ RUN_TESTS(T(ngram_words_keep_their_vowel_signs), T(normalize_folds_case_and_full
           T(languages_beyond_english_are_recognised), T(kind_appeal_rejected_outweighs_the_disable_it_confirms),
           T(kind_an_appeal_answer_dominates_the_restriction_it_restates),
           T(kind_action_blocked_and_checkpoint_and_reinstated), T(kind_a_restriction_lasting_minutes_is_a_throttle),
-          T(kind_a_ban_from_a_room_named_with_a_hash_is_restricted_there), T(kind_a_ban_from_a_game_or_chat_server_is_restricted_there),
+          T(kind_a_ban_from_a_place_is_restricted_there),
           T(concepts_the_person_said_in_the_verb), T(stated_reason_maps_to_a_dsa_key),
           T(no_reason_is_given_for_a_text_that_is_not_a_notice), T(facts_dates_in_several_forms),
           T(facts_days_left_is_not_a_duration), T(facts_handle_but_not_an_email_address),
