@@ -640,6 +640,17 @@ TEST(builtin_lists_keep_a_word_whole)
     CHECK(strcmp(c.platform, "instagram") == 0);
     CHECK(bt_classify_text(&c, NULL, NULL, NULL, "Instagram: we received your appeal.") == BT_OK &&
           feature(&c, "named") == 1);
+    /* Korean spacing is dropped, so a term must not be the end of one word and the start of the
+     * next: "하실 수" (you may) is no "실수" (mistake), which said an appeal was granted */
+    c = with(r, "계정에 문제가 없습니다. 서비스를 계속 이용하실 수 있습니다.");
+    CHECK(feature(&c, "level_appeal_reinstated") == 0 && c.notice == 0);
+    c = with(r, "회원님의 계정은 서비스를 이용하실 수 없습니다.");
+    CHECK(c.notice == 1 && feature(&c, "level_suspension") > 0);
+    /* "has sido expulsado" (you were expelled) is a notice's statement, not news's */
+    c = with(r, "Has sido expulsado del sitio.");
+    CHECK(feature(&c, "negative") == 0);
+    c = with(r, "El usuario fue expulsado del sitio.");
+    CHECK(feature(&c, "negative") == 1);
 }
 
 TEST(a_huge_text_is_read_only_up_to_the_cap)
