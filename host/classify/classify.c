@@ -166,6 +166,7 @@ struct bt_classify_rules {
     int dominant[KINDS_MAX];   /* wins whenever it has evidence */
     int level_feature[KINDS_MAX]; /* the feature "level_<kind>", -1 for a kind without one */
     int who_feature[KINDS_MAX];   /* the first of its BT_CLASSIFY_WHO features ("<kind>_alone"), or -1 */
+    uint32_t banned;                /* suspension and disabled (bits): a ban of the account */
     uint32_t reframe_from[C_STATE]; /* by concept: the kinds (bits) whose state means another beside it, */
     int reframe_to[C_STATE];        /* and that kind: beside a place ("group") or a scope ("from editing")
                                      * temporary_restriction, beside a security reason checkpoint, beside
@@ -1485,12 +1486,12 @@ bt_err bt_classify_rules_parse(bt_classify_rules **out, const char *json, size_t
     }
     /* banned from a group or from editing is restricted there, locked for security reasons is a
      * checkpoint, refused "this action" while restricted is action_blocked (docs/RULES.md, "Concepts") */
-    uint32_t banned = 0;
+    r->banned = 0;
     for (const char *const *k = (const char *const[]){"suspension", "disabled", NULL}; *k != NULL; k++)
-        if (kind_index(r, *k) >= 0) banned |= 1u << kind_index(r, *k);
+        if (kind_index(r, *k) >= 0) r->banned |= 1u << kind_index(r, *k);
     for (int c = 0; c < C_STATE; c++) {
         r->reframe_to[c] = -1;
-        r->reframe_from[c] = banned;
+        r->reframe_from[c] = r->banned;
     }
     r->reframe_to[C_PLACE] = kind_index(r, "temporary_restriction");
     r->reframe_to[C_SECURITY] = kind_index(r, "checkpoint");
@@ -2198,7 +2199,7 @@ static void concepts_close(concepts_found *cf, uint32_t mask, int sentence, int 
     for (int c = C_PLACE; c <= C_ACTION; c++) {
         uint32_t from = cf->rules->reframe_from[c];
         /* "your account is suspended and may not perform this action" is about the account */
-        if (c == C_ACTION && (mask & (1u << C_OBJECT))) from &= ~cf->rules->reframe_from[C_PLACE];
+        if (c == C_ACTION && (mask & (1u << C_OBJECT))) from &= ~cf->rules->banned;
         if ((mask & (1u << c)) && (states & from) && cf->rules->reframe_to[c] >= 0) {
             states = (states & ~from) | 1u << cf->rules->reframe_to[c];
             break;
