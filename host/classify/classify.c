@@ -62,7 +62,7 @@ typedef enum {
  * a security reason, the one activity a ban is from and the one action
  * refused (beside which a ban is another kind), and one state per kind. */
 enum { C_YOU, C_WE, C_OBJECT, C_OTHER, C_IF, C_SELF, C_NOT, C_NOT_AFTER, C_PLACE, C_SECURITY, C_SCOPE, C_ACTION, C_STATE };
-#define NOT_GAP 25 /* bytes: how far a negation may stand from the state it negates (docs/RULES.md) */
+#define NOT_GAP 25 /* characters: how far a negation may stand from the state it negates (docs/RULES.md) */
 
 typedef struct {
     char *norm;                 /* the normalised phrase; parts point into it */
@@ -2136,7 +2136,20 @@ typedef struct {
 typedef struct {
     concept_hit *h;
     size_t n, cap;
+    const char *t; /* the normalised text they were found in */
 } concept_hits;
+
+/* Whether t[a, b) holds at most NOT_GAP characters: a negation reaches as
+ * far in every script ("не позначений або " before "обмежений", not marked
+ * or restricted, is 18 characters and 33 bytes). */
+static int within_gap(const char *t, size_t a, size_t b)
+{
+    if (a > b) return 0;
+    size_t chars = 0;
+    for (size_t i = a; i < b; i++)
+        if (((unsigned char)t[i] & 0xC0) != 0x80 && ++chars > NOT_GAP) return 0;
+    return 1;
+}
 
 /* Adds the concept of the entry with head e found at [at, end). BT_OK or
  * BT_ERR_NO_MEMORY. */
@@ -2223,15 +2236,17 @@ static void concepts_close(concepts_found *cf, uint32_t mask, int sentence, int 
 }
 
 /* Whether h[j] (a state) is negated within hits[from, to): a "not" word ends
- * at most NOT_GAP bytes before it ("your account is not restricted", "nicht
- * gesperrt") or a "not_after" word starts at most NOT_GAP bytes after it
+ * at most NOT_GAP characters before it ("your account is not restricted", "nicht
+ * gesperrt") or a "not_after" word starts at most NOT_GAP characters after it
  * ("凍結されていません"), the negation not being part of a state term
  * ("can't post", "not allowed to use" are restrictions). */
-static int state_negated(const concept_hit *h, size_t from, size_t to, size_t j)
+static int state_negated(const concept_hits *hits, size_t from, size_t to, size_t j)
 {
+    const concept_hit *h = hits->h;
+    const char *t = hits->t;
     for (size_t k = from; k < to; k++) {
-        int before = h[k].concept == C_NOT && h[k].end <= h[j].at && h[j].at - h[k].end <= NOT_GAP;
-        int after = h[k].concept == C_NOT_AFTER && h[k].at >= h[j].end && h[k].at - h[j].end <= NOT_GAP;
+        int before = h[k].concept == C_NOT && within_gap(t, h[k].end, h[j].at);
+        int after = h[k].concept == C_NOT_AFTER && within_gap(t, h[j].end, h[k].at);
         if (!before && !after) continue;
         size_t m = from;
         while (m < to && !(h[m].concept >= C_STATE && h[m].at <= h[k].at && h[k].end <= h[m].end)) m++;
@@ -2266,7 +2281,7 @@ static uint32_t sentence_mask(const concept_hits *hits, size_t from, size_t to, 
     uint32_t mask = 0;
     for (size_t i = from; i < to; i++) {
         if (h[i].concept >= C_STATE && state_within(h, from, to, i)) continue;
-        if (h[i].concept >= C_STATE && state_negated(h, from, to, i)) *negated = 1;
+        if (h[i].concept >= C_STATE && state_negated(hits, from, to, i)) *negated = 1;
         else mask |= 1u << h[i].concept;
     }
     if (!(mask & (1u << C_IF))) return mask;
@@ -2570,24 +2585,25 @@ static int quoted_at(size_t qn, size_t outside, size_t s, size_t end)
 
 /* Whether phrase or label e, found at t[s, end), is denied by a negation
  * (hits: the concepts, in order of place): a "not" word inside it or
- * ending at most NOT_GAP bytes before it ("your account is not
+ * ending at most NOT_GAP characters before it ("your account is not
  * restricted", "has not been suspended"), or a "not_after" word inside it
- * or starting at most NOT_GAP bytes after it ("정지되지 않았습니다"). A
+ * or starting at most NOT_GAP characters after it ("정지되지 않았습니다"). A
  * phrase that holds a negation word itself ("you can't post") is what it
  * says. */
 static int negated_at(const concept_hits *hits, const entry *e, size_t s, size_t end)
 {
     if (e->says_not || (e->cls != E_PHRASE && e->cls != E_LABEL)) return 0;
-    size_t lo = 0, hi = hits->n, from = s > NOT_GAP + PHRASE_MAX ? s - NOT_GAP - PHRASE_MAX : 0;
+    size_t reach = 4 * NOT_GAP; /* bytes NOT_GAP characters may take */
+    size_t lo = 0, hi = hits->n, from = s > reach + PHRASE_MAX ? s - reach - PHRASE_MAX : 0;
     while (lo < hi) { /* the first hit at or after from */
         size_t mid = lo + (hi - lo) / 2;
         if (hits->h[mid].at < from) lo = mid + 1;
         else hi = mid;
     }
-    for (size_t i = lo; i < hits->n && hits->h[i].at < end + NOT_GAP; i++) {
+    for (size_t i = lo; i < hits->n && hits->h[i].at < end + reach; i++) {
         const concept_hit *h = &hits->h[i];
-        if (h->concept == C_NOT && h->end + NOT_GAP >= s && h->end <= end) return 1;
-        if (h->concept == C_NOT_AFTER && h->at >= s && h->at <= end + NOT_GAP) return 1;
+        if (h->concept == C_NOT && h->end <= end && (h->end >= s || within_gap(hits->t, h->end, s))) return 1;
+        if (h->concept == C_NOT_AFTER && h->at >= s && (h->at <= end || within_gap(hits->t, end, h->at))) return 1;
     }
     return 0;
 }
@@ -2773,6 +2789,7 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
     if (rules == NULL && (rc = bt_classify_rules_builtin(&rules)) != BT_OK) return rc;
 
     if ((rc = normalise_input(&t, &n, &nx, &nxl, title, lang, text, text_len, ref)) != BT_OK) goto done;
+    ch.t = t;
 
     /* the URL: platform by host, kind by path */
     if (url_split(url, host, sizeof host, path, sizeof path)) {

@@ -653,6 +653,21 @@ TEST(builtin_lists_keep_a_word_whole)
     CHECK(feature(&c, "negative") == 1);
 }
 
+TEST(a_negation_reaches_as_far_in_every_script)
+{
+    const bt_classify_rules *r = NULL;
+    CHECK(bt_classify_rules_builtin(&r) == BT_OK && r != NULL);
+    if (r == NULL) return;
+    /* "не позначений або " (not marked or) is 18 characters but 33 bytes before "обмежений" (restricted) */
+    bt_classification c = with(r, "Ваш обліковий запис не позначений або обмежений. Все добре!");
+    CHECK(c.notice == 0 && feature(&c, "negated") == 1 && feature(&c, "level_temporary_restriction") == 0);
+    c = with(r, "Ваш обліковий запис позначений і обмежений.");
+    CHECK(c.notice == 1 && feature(&c, "negated") == 0 && feature(&c, "level_temporary_restriction") == 1);
+    /* a negation further away is another clause's */
+    c = with(r, "Ми не знайшли нічого, але після перевірки ваш обліковий запис обмежено.");
+    CHECK(c.notice == 1 && feature(&c, "negated") == 0 && feature(&c, "level_temporary_restriction") == 1);
+}
+
 TEST(a_huge_text_is_read_only_up_to_the_cap)
 {
     size_t n = 2 * BT_CLASSIFY_TEXT_MAX;
@@ -958,7 +973,7 @@ RUN_TESTS(T(ngram_words_keep_their_vowel_signs), T(normalize_folds_case_and_full
           T(json_has_the_documented_fields), T(rules_that_break_the_format_are_refused_with_a_reason),
           T(concepts_count_when_they_meet_in_one_sentence), T(unknown_keys_and_bad_models_are_refused_by_name),
           T(builtin_rules_load_and_null_text_is_an_error), T(builtin_lists_keep_a_word_whole),
-          T(a_huge_text_is_read_only_up_to_the_cap),
+          T(a_negation_reaches_as_far_in_every_script), T(a_huge_text_is_read_only_up_to_the_cap),
           T(fast_ways_agree_with_the_reference_on_generated_texts),
           T(fast_ways_agree_with_the_reference_on_rules_made_to_collide),
           T(fast_normalising_agrees_with_the_reference_at_word_edges))
