@@ -2124,6 +2124,7 @@ typedef struct {
     uint32_t states;
     uint16_t who[KINDS_MAX];  /* bit c: a sentence stated the kind in the company c (BT_CLASSIFY_WHO) */
     int first_at[KINDS_MAX]; /* the first sentence stating each kind */
+    int moved[KINDS_MAX];    /* 1 + the kind a sentence read a state of this kind as (place, security...), or 0 */
     const bt_classify_rules *rules;
 } concepts_found;
 
@@ -2214,6 +2215,8 @@ static void concepts_close(concepts_found *cf, uint32_t mask, int sentence, int 
         /* "your account is suspended and may not perform this action" is about the account */
         if (c == C_ACTION && (mask & (1u << C_OBJECT))) from &= ~cf->rules->banned;
         if ((mask & (1u << c)) && (states & from) && cf->rules->reframe_to[c] >= 0) {
+            for (int k = 0; k < KINDS_MAX; k++)
+                if (states & from & (1u << k)) cf->moved[k] = 1 + cf->rules->reframe_to[c];
             states = (states & ~from) | 1u << cf->rules->reframe_to[c];
             break;
         }
@@ -2908,6 +2911,14 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
      * with no such evidence, the kind the text's n-grams point to. */
     int best = -1, total[KINDS_MAX];
     for (size_t k = 0; k < rules->n_kinds; k++) total[k] = 2 * ev.kind_score[k] + cf.level[k];
+    /* a phrase of a kind no sentence stated as itself, only beside a place, a security
+     * reason, a scope or an action, is read as the sentences were ("you have been banned"
+     * from this chat) */
+    for (size_t k = 0; k < rules->n_kinds; k++)
+        if (cf.moved[k] && cf.level[k] == 0 && ev.kind_score[k] > 0) {
+            total[cf.moved[k] - 1] += 2 * ev.kind_score[k];
+            total[k] = 0;
+        }
     for (int pass = 1; pass >= 0 && best < 0; pass--) /* dominant kinds first */
         for (size_t k = 0; k < rules->n_kinds; k++) /* priority order breaks ties */
             if (total[k] > 0 && (pass == 0 || (rules->dominant[k] && ev.kind_score[k] > 0)) &&

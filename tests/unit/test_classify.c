@@ -254,6 +254,15 @@ TEST(kind_a_ban_from_a_place_is_restricted_there)
         {"Bu sunucudan yasaklandınız. Sebep: Spam", "temporary_restriction"},
         {"You were banned from Example Chat by Alice. Reason: spam", "suspension"},
         {"Your account has been suspended for breaking the server's terms of service.", "suspension"},
+        /* a chat, a game, a conference, a channel one is banned "from" or "on" are places too, and a
+         * phrase that says "banned" is read as its sentence is; a forum is the whole site, and a
+         * channel one owns ("your channel") is the account */
+        {"You have been banned from this chat.", "temporary_restriction"},
+        {"Roblox suspended you from this game for 3 hours", "temporary_restriction"},
+        {"Вы заблокированы в этой конференции", "temporary_restriction"},
+        {"Вы забанены на этом канале", "temporary_restriction"},
+        {"You have been banned from this forum.", "suspension"},
+        {"Your channel has been suspended.", "suspension"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         bt_classification c = classify(NULL, cases[i].text);
