@@ -277,9 +277,10 @@ TEST(concepts_the_person_said_in_the_verb)
     CHECK(c.notice && strcmp(c.kind, "suspension") == 0);
     c = classify(NULL, "Ki lettél rúgva a szerverről.");
     CHECK(c.notice && strcmp(c.kind, "temporary_restriction") == 0);
+    CHECK(classify(NULL, "Ki lettél tiltva.").notice == 1);
     /* the same in the third person reports on someone else */
     CHECK(classify(NULL, "Той беше блокиран за 3 дни.").notice == 0);
-    CHECK(classify(NULL, "Péter ki lett rúgva a szerverről.").notice == 0);
+    CHECK(classify(NULL, "Péter ki lett tiltva.").notice == 0);
 }
 
 /* ---- reason ---- */
