@@ -61,7 +61,7 @@ typedef enum {
  * doing, a negation before or after a state, a place inside the platform,
  * a security reason, the one activity a ban is from and the one action
  * refused (beside which a ban is another kind), and one state per kind. */
-enum { C_YOU, C_WE, C_OBJECT, C_OTHER, C_IF, C_SELF, C_NOT, C_NOT_AFTER, C_PLACE, C_SECURITY, C_SCOPE, C_ACTION, C_STATE };
+enum { C_YOU, C_WE, C_OBJECT, C_OTHER, C_IF, C_SELF, C_NOT, C_NOT_AFTER, C_PLACE, C_SECURITY, C_SCOPE, C_ACTION, C_APPEAL, C_STATE };
 #define NOT_GAP 25 /* characters: how far a negation may stand from the state it negates (docs/RULES.md) */
 
 typedef struct {
@@ -173,6 +173,7 @@ struct bt_classify_rules {
                                      * an action ("this action") action_blocked; -1 for none */
     uint32_t throttle_from;        /* kinds (bits) that, lasting minutes, are a throttle: */
     int throttle_to;               /* action_blocked, or -1 */
+    uint32_t needs_appeal;         /* kinds (bits) whose one-word states need an appeal word in the text */
     char langs[LANGS_MAX][16];
     size_t n_langs;
     platform_rule *platforms;
@@ -990,11 +991,12 @@ static void concepts_dedupe(bt_classify_rules *r, size_t first)
     r->n_entries = first + kept;
 }
 
-/* "concepts": {"you"|"we"|"object"|"other"|"if"|"self"|"not"|"not_after"|"place"|"security"|"scope"|"action": {lang: [terms]},
+/* "concepts": {"you"|"we"|"object"|"other"|"if"|"self"|"not"|"not_after"|"place"|"security"|"scope"|"action"|"appeal": {lang: [terms]},
  *              "state": {kind: {lang: [terms]}}} */
 static bt_err parse_concept_lists(bt_classify_rules *r, json_object *c, char *problem, size_t problem_len)
 {
-    static const char *const names[] = {"you", "we", "object", "other", "if", "self", "not", "not_after", "place", "security", "scope", "action", "state", NULL};
+    static const char *const names[] = {"you",   "we",       "object", "other",  "if",     "self",  "not",
+                                        "not_after", "place", "security", "scope", "action", "appeal", "state", NULL};
     bt_err rc;
     if (c == NULL) return BT_OK;
     if (!json_object_is_type(c, json_type_object) || !keys_known(c, names, problem, problem_len, "concepts")) {
@@ -1497,6 +1499,10 @@ bt_err bt_classify_rules_parse(bt_classify_rules **out, const char *json, size_t
     r->reframe_to[C_SECURITY] = kind_index(r, "checkpoint");
     r->reframe_to[C_SCOPE] = kind_index(r, "temporary_restriction");
     r->reframe_to[C_ACTION] = kind_index(r, "action_blocked");
+    /* a bare "rejected" answers an appeal only in a text that speaks of one */
+    r->needs_appeal = 0;
+    for (const char *const *k = (const char *const[]){"appeal_rejected", "appeal_received", NULL}; *k != NULL; k++)
+        if (kind_index(r, *k) >= 0) r->needs_appeal |= 1u << kind_index(r, *k);
     if (kind_index(r, "temporary_restriction") >= 0)
         r->reframe_from[C_ACTION] |= 1u << kind_index(r, "temporary_restriction");
     /* locked for 15 minutes is a rate limit, not a sanction */
@@ -2307,6 +2313,27 @@ static uint32_t sentence_mask(const concept_hits *hits, size_t from, size_t to, 
     return mask & ~(1u << C_IF);
 }
 
+/* Drops from hits the one-word states of the kinds that need an appeal word
+ * when t[0, head) holds none: a bare "rejected" ("denied", "odmítnut",
+ * "拒绝") answers an appeal only in a text that speaks of one; a post refused
+ * over a daily limit ("Příspěvek byl odmítnut") or a request refused by risk
+ * control is no appeal answer. */
+static void appeal_states_unsupported(concept_hits *hits, const bt_classify_rules *r, size_t head)
+{
+    if (r->needs_appeal == 0) return;
+    for (size_t i = 0; i < hits->n; i++)
+        if (hits->h[i].concept == C_APPEAL && hits->h[i].at < head) return;
+    size_t kept = 0;
+    for (size_t i = 0; i < hits->n; i++) {
+        const concept_hit *h = &hits->h[i];
+        if (h->concept >= C_STATE && (r->needs_appeal & (1u << (h->concept - C_STATE))) &&
+            memchr(hits->t + h->at, ' ', h->end - h->at) == NULL)
+            continue;
+        hits->h[kept++] = *h;
+    }
+    hits->n = kept;
+}
+
 /* What the concepts found in t[0, n), in order of place, say, sentence by
  * sentence; the text proper starts at text_at (after the title's line): a
  * sentence starting there, or the title's, is a heading. */
@@ -2829,6 +2856,7 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
     rc = ref ? gather_reference(&ev, &ch, rules, t, n, outside, head)
              : gather_indexed(&ev, &ch, rules, t, n, outside, head);
     if (rc != BT_OK) goto done;
+    appeal_states_unsupported(&ch, rules, head);
     concepts_found cf;
     concepts_read(&cf, rules, &ch, t, head, n - nxl);
     int score = ev.positive;

@@ -270,6 +270,26 @@ TEST(kind_a_ban_from_a_place_is_restricted_there)
     }
 }
 
+TEST(kind_a_bare_rejected_answers_an_appeal_only_beside_one)
+{
+    /* "rejected", "received" of one word are an appeal's answer in a text that names the appeal; a
+     * post refused over a daily limit, a request refused by risk control, an order received are not */
+    static const struct { const char *text; int appeal; } cases[] = {
+        {"Vaše odvolání bylo odmítnuto.", 1},
+        {"Příspěvek byl odmítnut. Byl dosažen denní limit 5 příspěvků.", 0},
+        {"Ваша апелляция отклонена.", 1},
+        {"Ваш пост отклонён: превышен дневной лимит.", 0},
+        {"您的申诉已被拒绝。", 1},
+        {"由于触发安全风控策略，该次访问请求被拒绝。", 0},
+        {"Ihr Einspruch ist eingegangen.", 1},
+        {"Ihre Bestellung ist eingegangen.", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        bt_classification c = classify(NULL, cases[i].text);
+        CHECK((c.notice && strncmp(c.kind, "appeal_", 7) == 0) == cases[i].appeal);
+    }
+}
+
 TEST(concepts_the_person_said_in_the_verb)
 {
     /* Bulgarian and Hungarian say "you" in the verb: "бяхте" (you were), "lettél" (you became) */
@@ -977,6 +997,7 @@ RUN_TESTS(T(ngram_words_keep_their_vowel_signs), T(normalize_folds_case_and_full
           T(kind_an_appeal_answer_dominates_the_restriction_it_restates),
           T(kind_action_blocked_and_checkpoint_and_reinstated), T(kind_a_restriction_lasting_minutes_is_a_throttle),
           T(kind_a_ban_from_a_place_is_restricted_there),
+          T(kind_a_bare_rejected_answers_an_appeal_only_beside_one),
           T(concepts_the_person_said_in_the_verb), T(stated_reason_maps_to_a_dsa_key),
           T(no_reason_is_given_for_a_text_that_is_not_a_notice), T(facts_dates_in_several_forms),
           T(facts_days_left_is_not_a_duration), T(facts_handle_but_not_an_email_address),
