@@ -2211,7 +2211,7 @@ static void concepts_close(concepts_found *cf, uint32_t mask, int sentence, int 
     if (mask & (1u << C_SELF)) cf->own_action = 1;
     if (states == 0 || (mask & (1u << C_SELF))) return;
     if (question || (mask & (1u << C_IF))) {
-        cf->hypothetical = 1;
+        cf->hypothetical++;
         return;
     }
     /* "banned from this group", "locked for security reasons", "blocked from editing", "can't
@@ -2890,7 +2890,7 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
     f[F_state_kinds] = (float)(state_kinds < 3 ? state_kinds : 3);
     f[F_state_first_line] = (float)cf.first_line;
     f[F_negative_full] = ev.negatives > 0 && cf.seen_level[4];
-    f[F_hypothetical] = (float)cf.hypothetical;
+    f[F_hypothetical] = (float)(cf.hypothetical < 3 ? cf.hypothetical : 3);
     f[F_negated] = (float)(cf.negated || ev.negated);
     f[F_own_action] = (float)cf.own_action;
     for (size_t k = 0; k < rules->n_kinds; k++) {

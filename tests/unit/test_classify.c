@@ -528,6 +528,12 @@ TEST(concepts_count_when_they_meet_in_one_sentence)
     CHECK(c.notice == 0 && feature(&c, "concept_full") == 0 && feature(&c, "hypothetical") == 1);
     c = with(r, "\xD9\x87\xD9\x84 your account suspend\xD8\x9F"); /* an Arabic question mark */
     CHECK(c.notice == 0 && feature(&c, "hypothetical") == 1);
+    /* a help page supposes in sentence after sentence: they are counted, up to three */
+    c = with(r, "If your account is suspended, appeal. If you are banned, wait. If we suspend your account, you can "
+                "write to us. If you can't post, wait.");
+    CHECK(c.notice == 0 && feature(&c, "hypothetical") == 3);
+    c = with(r, "If your account is suspended, appeal. If you are banned, wait.");
+    CHECK(c.notice == 0 && feature(&c, "hypothetical") == 2);
     /* a question or a condition elsewhere changes nothing; "iffy" is no "if" */
     c = with(r, "Your account has been suspended. Why? If you disagree, appeal.");
     CHECK(c.notice == 1 && feature(&c, "concept_full") == 1 && feature(&c, "hypothetical") == 0);
