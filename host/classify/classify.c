@@ -60,7 +60,8 @@ typedef enum {
  * restricted, someone else's account, a supposition, the person's own
  * doing, a negation before or after a state, a place inside the platform,
  * a security reason, the one activity a ban is from and the one action
- * refused (beside which a ban is another kind), and one state per kind. */
+ * refused (beside which a ban is another kind), an appeal named (which a
+ * bare "rejected" needs), and one state per kind. */
 enum { C_YOU, C_WE, C_OBJECT, C_OTHER, C_IF, C_SELF, C_NOT, C_NOT_AFTER, C_PLACE, C_SECURITY, C_SCOPE, C_ACTION, C_APPEAL, C_STATE };
 #define NOT_GAP 25 /* characters: how far a negation may stand from the state it negates (docs/RULES.md) */
 
@@ -995,8 +996,8 @@ static void concepts_dedupe(bt_classify_rules *r, size_t first)
  *              "state": {kind: {lang: [terms]}}} */
 static bt_err parse_concept_lists(bt_classify_rules *r, json_object *c, char *problem, size_t problem_len)
 {
-    static const char *const names[] = {"you",   "we",       "object", "other",  "if",     "self",  "not",
-                                        "not_after", "place", "security", "scope", "action", "appeal", "state", NULL};
+    static const char *const names[] = {"you", "we", "object", "other", "if", "self", "not", "not_after", "place",
+                                        "security", "scope", "action", "appeal", "state", NULL};
     bt_err rc;
     if (c == NULL) return BT_OK;
     if (!json_object_is_type(c, json_type_object) || !keys_known(c, names, problem, problem_len, "concepts")) {
