@@ -61,8 +61,8 @@ typedef enum {
  * doing, a negation before or after a state, a place inside the platform,
  * a security reason, the one activity a ban is from and the one action
  * refused (beside which a ban is another kind), an appeal named (which a
- * bare "rejected" needs), and one state per kind. */
-enum { C_YOU, C_WE, C_OBJECT, C_OTHER, C_IF, C_SELF, C_NOT, C_NOT_AFTER, C_PLACE, C_SECURITY, C_SCOPE, C_ACTION, C_APPEAL, C_STATE };
+ * bare "rejected" needs), the reader sent to support, and one state per kind. */
+enum { C_YOU, C_WE, C_OBJECT, C_OTHER, C_IF, C_SELF, C_NOT, C_NOT_AFTER, C_PLACE, C_SECURITY, C_SCOPE, C_ACTION, C_APPEAL, C_CONTACT, C_STATE };
 #define NOT_GAP 25 /* characters: how far a negation may stand from the state it negates (docs/RULES.md) */
 
 typedef struct {
@@ -992,12 +992,12 @@ static void concepts_dedupe(bt_classify_rules *r, size_t first)
     r->n_entries = first + kept;
 }
 
-/* "concepts": {"you"|"we"|"object"|"other"|"if"|"self"|"not"|"not_after"|"place"|"security"|"scope"|"action"|"appeal": {lang: [terms]},
+/* "concepts": {"you"|"we"|"object"|"other"|"if"|"self"|"not"|"not_after"|"place"|"security"|"scope"|"action"|"appeal"|"contact": {lang: [terms]},
  *              "state": {kind: {lang: [terms]}}} */
 static bt_err parse_concept_lists(bt_classify_rules *r, json_object *c, char *problem, size_t problem_len)
 {
     static const char *const names[] = {"you", "we", "object", "other", "if", "self", "not", "not_after", "place",
-                                        "security", "scope", "action", "appeal", "state", NULL};
+                                        "security", "scope", "action", "appeal", "contact", "state", NULL};
     bt_err rc;
     if (c == NULL) return BT_OK;
     if (!json_object_is_type(c, json_type_object) || !keys_known(c, names, problem, problem_len, "concepts")) {
@@ -2128,6 +2128,7 @@ typedef struct {
     int level[KINDS_MAX];
     int seen_level[5];   /* a sentence of each level was seen */
     int full_sentences, other, addressed, first_line, hypothetical, own_action, negated;
+    int contact; /* the reader is sent to support or an administrator */
     uint32_t states;
     uint16_t who[KINDS_MAX];  /* bit c: a sentence stated the kind in the company c (BT_CLASSIFY_WHO) */
     int first_at[KINDS_MAX]; /* the first sentence stating each kind */
@@ -2347,6 +2348,7 @@ static void concepts_read(concepts_found *cf, const bt_classify_rules *r, concep
     size_t pos = 0, first = 0, start = 0; /* where the sentence being read starts */
     int sentence = 0;
     for (size_t i = 0; i < hits->n; i++) {
+        if (hits->h[i].concept == C_CONTACT) cf->contact = 1;
         for (; pos < hits->h[i].at; pos++) {
             int end = sentence_end(t, n, pos);
             if (end) {
@@ -2894,6 +2896,7 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
     f[F_hypothetical] = (float)(cf.hypothetical < 3 ? cf.hypothetical : 3);
     f[F_negated] = (float)(cf.negated || ev.negated);
     f[F_own_action] = (float)cf.own_action;
+    f[F_contact] = (float)cf.contact;
     for (size_t k = 0; k < rules->n_kinds; k++) {
         if (rules->level_feature[k] >= 0) f[rules->level_feature[k]] = (float)cf.level[k] / 4.0f;
         for (int c = 0; c < 16 && rules->who_feature[k] >= 0; c++)

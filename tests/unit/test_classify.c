@@ -290,6 +290,22 @@ TEST(kind_a_bare_rejected_answers_an_appeal_only_beside_one)
     }
 }
 
+TEST(concepts_the_reader_sent_to_support)
+{
+    /* told to contact support or an administrator, in any language; the person's own contacts are not that */
+    static const struct { const char *text; int contact; } cases[] = {
+        {"Account suspended. Please contact customer support.", 1},
+        {"ユーザーはサインインできません。管理者に連絡してください", 1},
+        {"Ваш аккаунт заблокирован. Обратитесь в службу поддержки.", 1},
+        {"Invite your contacts to support the campaign.", 0},
+        {"Account suspended.", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        bt_classification c = classify(NULL, cases[i].text);
+        CHECK(feature(&c, "contact") == (float)cases[i].contact);
+    }
+}
+
 TEST(concepts_the_person_said_in_the_verb)
 {
     /* Bulgarian and Hungarian say "you" in the verb: "бяхте" (you were), "lettél" (you became) */
@@ -1004,7 +1020,7 @@ RUN_TESTS(T(ngram_words_keep_their_vowel_signs), T(normalize_folds_case_and_full
           T(kind_action_blocked_and_checkpoint_and_reinstated), T(kind_a_restriction_lasting_minutes_is_a_throttle),
           T(kind_a_ban_from_a_place_is_restricted_there),
           T(kind_a_bare_rejected_answers_an_appeal_only_beside_one),
-          T(concepts_the_person_said_in_the_verb), T(stated_reason_maps_to_a_dsa_key),
+          T(concepts_the_reader_sent_to_support), T(concepts_the_person_said_in_the_verb), T(stated_reason_maps_to_a_dsa_key),
           T(no_reason_is_given_for_a_text_that_is_not_a_notice), T(facts_dates_in_several_forms),
           T(facts_days_left_is_not_a_duration), T(facts_handle_but_not_an_email_address),
           T(json_has_the_documented_fields), T(rules_that_break_the_format_are_refused_with_a_reason),
