@@ -59,10 +59,10 @@ typedef enum {
 /* The concepts (docs/RULES.md, "Concepts"): who is addressed, what is
  * restricted, someone else's account, a supposition, the person's own
  * doing, a negation before or after a state, a place inside the platform,
- * a security reason, the one activity a ban is from and the one action
+ * a security reason, failed attempts, the one activity a ban is from and the one action
  * refused (beside which a ban is another kind), an appeal named (which a
  * bare "rejected" needs), the reader sent to support, and one state per kind. */
-enum { C_YOU, C_WE, C_OBJECT, C_OTHER, C_IF, C_SELF, C_NOT, C_NOT_AFTER, C_PLACE, C_SECURITY, C_SCOPE, C_ACTION, C_APPEAL, C_CONTACT, C_STATE };
+enum { C_YOU, C_WE, C_OBJECT, C_OTHER, C_IF, C_SELF, C_NOT, C_NOT_AFTER, C_PLACE, C_SECURITY, C_ATTEMPTS, C_SCOPE, C_ACTION, C_APPEAL, C_CONTACT, C_STATE };
 #define NOT_GAP 25 /* characters: how far a negation may stand from the state it negates (docs/RULES.md) */
 
 typedef struct {
@@ -171,7 +171,7 @@ struct bt_classify_rules {
     uint32_t reframe_from[C_STATE]; /* by concept: the kinds (bits) whose state means another beside it, */
     int reframe_to[C_STATE];        /* and that kind: beside a place ("group") or a scope ("from editing")
                                      * temporary_restriction, beside a security reason checkpoint, beside
-                                     * an action ("this action") action_blocked; -1 for none */
+                                     * failed attempts or an action ("this action") action_blocked; -1 for none */
     uint32_t throttle_from;        /* kinds (bits) that, lasting minutes, are a throttle: */
     int throttle_to;               /* action_blocked, or -1 */
     uint32_t needs_appeal;         /* kinds (bits) whose one-word states need an appeal word in the text */
@@ -992,12 +992,12 @@ static void concepts_dedupe(bt_classify_rules *r, size_t first)
     r->n_entries = first + kept;
 }
 
-/* "concepts": {"you"|"we"|"object"|"other"|"if"|"self"|"not"|"not_after"|"place"|"security"|"scope"|"action"|"appeal"|"contact": {lang: [terms]},
+/* "concepts": {"you"|"we"|"object"|"other"|"if"|"self"|"not"|"not_after"|"place"|"security"|"attempts"|"scope"|"action"|"appeal"|"contact": {lang: [terms]},
  *              "state": {kind: {lang: [terms]}}} */
 static bt_err parse_concept_lists(bt_classify_rules *r, json_object *c, char *problem, size_t problem_len)
 {
     static const char *const names[] = {"you", "we", "object", "other", "if", "self", "not", "not_after", "place",
-                                        "security", "scope", "action", "appeal", "contact", "state", NULL};
+                                        "security", "attempts", "scope", "action", "appeal", "contact", "state", NULL};
     bt_err rc;
     if (c == NULL) return BT_OK;
     if (!json_object_is_type(c, json_type_object) || !keys_known(c, names, problem, problem_len, "concepts")) {
@@ -1498,14 +1498,17 @@ bt_err bt_classify_rules_parse(bt_classify_rules **out, const char *json, size_t
     }
     r->reframe_to[C_PLACE] = kind_index(r, "temporary_restriction");
     r->reframe_to[C_SECURITY] = kind_index(r, "checkpoint");
+    r->reframe_to[C_ATTEMPTS] = kind_index(r, "action_blocked"); /* locked after too many failed logins */
     r->reframe_to[C_SCOPE] = kind_index(r, "temporary_restriction");
     r->reframe_to[C_ACTION] = kind_index(r, "action_blocked");
     /* a bare "rejected" answers an appeal only in a text that speaks of one */
     r->needs_appeal = 0;
     for (const char *const *k = (const char *const[]){"appeal_rejected", "appeal_received", NULL}; *k != NULL; k++)
         if (kind_index(r, *k) >= 0) r->needs_appeal |= 1u << kind_index(r, *k);
-    if (kind_index(r, "temporary_restriction") >= 0)
+    if (kind_index(r, "temporary_restriction") >= 0) {
+        r->reframe_from[C_ATTEMPTS] |= 1u << kind_index(r, "temporary_restriction");
         r->reframe_from[C_ACTION] |= 1u << kind_index(r, "temporary_restriction");
+    }
     /* locked for 15 minutes is a rate limit, not a sanction */
     r->throttle_to = kind_index(r, "action_blocked");
     r->throttle_from = 0;
@@ -2216,8 +2219,9 @@ static void concepts_close(concepts_found *cf, uint32_t mask, int sentence, int 
         cf->hypothetical++;
         return;
     }
-    /* "banned from this group", "locked for security reasons", "blocked from editing", "can't
-     * perform this action while restricted": the first of these that the sentence holds */
+    /* "banned from this group", "locked for security reasons", "locked after too many failed
+     * attempts", "blocked from editing", "can't perform this action while restricted": the first
+     * of these that the sentence holds */
     for (int c = C_PLACE; c <= C_ACTION; c++) {
         uint32_t from = cf->rules->reframe_from[c];
         /* "your account is suspended and may not perform this action" is about the account */

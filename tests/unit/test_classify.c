@@ -460,6 +460,7 @@ static bt_classify_rules *concept_rules(void)
         "\"other\":{\"en\":[\"this account\"]},\"if\":{\"en\":[\"if \"],\"ar\":[\"لو \"],\"sl\":[\"če \"],\"it\":[\"se \"]},"
         "\"self\":{\"en\":[\"you deactivated\",\"you blocked\"]},\"not\":{\"en\":[\"not \",\"n't \"]},\"not_after\":{\"ja\":[\"ていません\"]},"
         "\"place\":{\"en\":[\"group\"]},\"security\":{\"en\":[\"security reasons\"]},"
+        "\"attempts\":{\"en\":[\"failed login attempts\"]},"
         "\"scope\":{\"en\":[\"from editing\"]},\"action\":{\"en\":[\"this action\"]},"
         "\"state\":{\"suspension\":{\"en\":[\"suspend\",\"banned\",\"can't post\",\"deactivated\"],\"ja\":[\"凍結\"],\"ar\":[\"ممنوع\",\"تعليق\"],\"tr\":[\"yasakla\"]},"
         "\"temporary_restriction\":{\"en\":[\"limited\",\"banned from posting\"]},\"appeal_reinstated\":{\"en\":[\"reinstated\"]}}},"
@@ -519,6 +520,11 @@ TEST(concepts_count_when_they_meet_in_one_sentence)
     CHECK(c.notice == 1 && strcmp(c.kind, "checkpoint") == 0 && feature(&c, "level_suspension") == 0);
     c = with(r, "Your account is banned from the group for security reasons.");
     CHECK(c.notice == 1 && strcmp(c.kind, "temporary_restriction") == 0);
+    /* locked after failed login attempts is a rate limit; a security reason wins over the attempts */
+    c = with(r, "Your account is banned after too many failed login attempts.");
+    CHECK(c.notice == 1 && strcmp(c.kind, "action_blocked") == 0 && feature(&c, "level_suspension") == 0);
+    c = with(r, "Your account is banned for security reasons after failed login attempts.");
+    CHECK(c.notice == 1 && strcmp(c.kind, "checkpoint") == 0);
     /* banned from one activity (a scope) is restricted, not banned; banned for doing it is banned */
     c = with(r, "Your account is banned from editing the wiki.");
     CHECK(c.notice == 1 && strcmp(c.kind, "temporary_restriction") == 0 && feature(&c, "level_suspension") == 0);
