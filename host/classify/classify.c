@@ -2340,6 +2340,22 @@ static void appeal_states_unsupported(concept_hits *hits, const bt_classify_rule
     hits->n = kept;
 }
 
+/* Drops from hits the states inside quotation marks, as a phrase there
+ * counts for nothing (quoted_at): "Many saw the message 'We have suspended
+ * your account' and did not know why" reports a notice, it is not one. */
+static int quoted_at(size_t qn, size_t outside, size_t s, size_t end);
+static void quoted_states_dropped(concept_hits *hits, const char *t, size_t outside)
+{
+    size_t kept = 0, pos = 0, qn = 0;
+    for (size_t i = 0; i < hits->n; i++) {
+        const concept_hit *h = &hits->h[i];
+        for (; pos < h->at; pos++) qn += t[pos] == '"';
+        if (h->concept >= C_STATE && quoted_at(qn, outside, h->at, h->end)) continue;
+        hits->h[kept++] = *h;
+    }
+    hits->n = kept;
+}
+
 /* What the concepts found in t[0, n), in order of place, say, sentence by
  * sentence; the text proper starts at text_at (after the title's line): a
  * sentence starting there, or the title's, is a heading. */
@@ -2864,6 +2880,7 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
              : gather_indexed(&ev, &ch, rules, t, n, outside, head);
     if (rc != BT_OK) goto done;
     appeal_states_unsupported(&ch, rules, head);
+    quoted_states_dropped(&ch, t, outside);
     concepts_found cf;
     concepts_read(&cf, rules, &ch, t, head, n - nxl);
     int score = ev.positive;
