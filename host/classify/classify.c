@@ -59,9 +59,10 @@ typedef enum {
 /* The concepts (docs/RULES.md, "Concepts"): who is addressed, what is
  * restricted, someone else's account, a supposition, the person's own
  * doing, a negation before or after a state, a place inside the platform,
- * a security reason, failed attempts, the one activity a ban is from and the one action
- * refused (beside which a ban is another kind), an appeal named (which a
- * bare "rejected" needs), the reader sent to support, and one state per kind. */
+ * a security reason, failed login attempts, the one activity a ban is from
+ * and the one action refused (beside which a ban is another kind), an
+ * appeal named (which a bare "rejected" needs), the reader sent to support,
+ * and one state per kind. */
 enum { C_YOU, C_WE, C_OBJECT, C_OTHER, C_IF, C_SELF, C_NOT, C_NOT_AFTER, C_PLACE, C_SECURITY, C_ATTEMPTS, C_SCOPE, C_ACTION, C_APPEAL, C_CONTACT, C_STATE };
 #define NOT_GAP 25 /* characters: how far a negation may stand from the state it negates (docs/RULES.md) */
 
@@ -2340,10 +2341,16 @@ static void appeal_states_unsupported(concept_hits *hits, const bt_classify_rule
     hits->n = kept;
 }
 
+/* Whether a phrase at s..end counts as quoted: an odd number of '"' before
+ * it (qn) and at least 40 other characters outside quotation marks. */
+static int quoted_at(size_t qn, size_t outside, size_t s, size_t end)
+{
+    return (qn & 1) && outside - (end - s) >= 40;
+}
+
 /* Drops from hits the states inside quotation marks, as a phrase there
- * counts for nothing (quoted_at): "Many saw the message 'We have suspended
- * your account' and did not know why" reports a notice, it is not one. */
-static int quoted_at(size_t qn, size_t outside, size_t s, size_t end);
+ * counts for nothing: "Many saw the message 'We have suspended your
+ * account' and did not know why" reports a notice, it is not one. */
 static void quoted_states_dropped(concept_hits *hits, const char *t, size_t outside)
 {
     size_t kept = 0, pos = 0, qn = 0;
@@ -2627,13 +2634,6 @@ static void add_evidence(evidence *ev, const bt_classify_rules *rules, const ent
     default:
         break;
     }
-}
-
-/* Whether a phrase at s..end counts as quoted: an odd number of '"' before
- * it (qn) and at least 40 other characters outside quotation marks. */
-static int quoted_at(size_t qn, size_t outside, size_t s, size_t end)
-{
-    return (qn & 1) && outside - (end - s) >= 40;
 }
 
 /* Whether phrase or label e, found at t[s, end), is denied by a negation
