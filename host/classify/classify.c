@@ -160,6 +160,8 @@ typedef struct {
     uint32_t *out;
     uint8_t *out_tag; /* beside out[]: what key() said of each (KEY_...), so that a scan need not read the entry */
     uint32_t root[256]; /* the root's children, 0 for none */
+    uint32_t *dense;    /* the step from each of the root's children (nodes 1 to n_dense), by byte: */
+    uint32_t n_dense;   /* where most steps are, a look-up in place of a search and failure links */
 } ac_index;
 
 struct bt_classify_rules {
@@ -524,11 +526,11 @@ done:
 
 /* ---- rules ---- */
 
-/* The n-gram table's key: eight bytes at a time, each step a multiply and
- * a shift (a byte-at-a-time hash costs more than the look-up), then
+/* The hash of bytes s[0, n): eight bytes at a time, each step a multiply
+ * and a shift (a byte-at-a-time hash costs more than the look-up), then
  * MurmurHash3's finaliser, so that the low bits, the slot, depend on every
  * byte. Computed by this program only, on its own machine. */
-static uint64_t gram_hash(const char *s, size_t n)
+static uint64_t bytes_hash(const char *s, size_t n)
 {
     uint64_t h = 0x9E3779B97F4A7C15ULL ^ n, w;
     for (; n >= 8; s += 8, n -= 8) {
@@ -544,7 +546,41 @@ static uint64_t gram_hash(const char *s, size_t n)
     h ^= h >> 33;
     h *= 0xC4CEB9FE1A85EC53ULL;
     h ^= h >> 33;
+    return h;
+}
+
+/* The key of a pair of words from theirs, and of a stem ("suspe~") from
+ * its letters': so that a text's walk hashes each word's bytes once
+ * (ngrams_each). Never 0, the empty slot. */
+static uint64_t pair_key(uint64_t first, uint64_t second)
+{
+    uint64_t h = (first * 0xC2B2AE3D27D4EB4FULL) ^ second;
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ULL;
+    h ^= h >> 32;
     return h ? h : 1;
+}
+
+static uint64_t stem_key(uint64_t letters)
+{
+    uint64_t h = (letters ^ 0x94D049BB133111EBULL) * 0xD6E8FEB86659FD93ULL;
+    h ^= h >> 32;
+    return h ? h : 1;
+}
+
+static uint64_t word_key(uint64_t bytes)
+{
+    return bytes ? bytes : 1;
+}
+
+/* The key of an n-gram as the rules file writes it: a word (or a pair of
+ * characters of an unspaced script), "w1 w2" or "stem~". */
+static uint64_t gram_hash(const char *s, size_t n)
+{
+    const char *space = memchr(s, ' ', n);
+    if (space != NULL) return pair_key(bytes_hash(s, (size_t)(space - s)), bytes_hash(space + 1, n - (size_t)(space - s) - 1));
+    if (n > 0 && s[n - 1] == '~') return stem_key(bytes_hash(s, n - 1));
+    return word_key(bytes_hash(s, n));
 }
 
 /* The table's slot for key h: where it is, or the empty slot where it
@@ -1163,6 +1199,7 @@ static void index_free(ac_index *a)
     free(a->edge_to);
     free(a->out);
     free(a->out_tag);
+    free(a->dense);
     memset(a, 0, sizeof *a);
 }
 
@@ -1238,6 +1275,7 @@ static uint32_t ac_child(const ac_index *a, uint32_t s, unsigned char c)
 static uint32_t ac_next(const ac_index *a, uint32_t s, unsigned char c)
 {
     while (s != 0) {
+        if (s <= a->n_dense) return a->dense[(size_t)(s - 1) * 256 + c];
         uint32_t to = ac_child(a, s, c);
         if (to != 0) return to;
         s = a->nodes[s].fail;
@@ -1359,6 +1397,15 @@ static bt_err index_build(ac_index *a, const bt_classify_rules *r, size_t n_keys
         }
     }
     for (size_t k = 0; k < n_keys; k++) term[k] = fill[term[k]];
+    size_t n_dense = 0; /* the root's children are nodes 1 to n_dense (numbered breadth first) */
+    for (int c = 0; c < 256; c++) n_dense += a->root[c] != 0;
+    if (n_dense > 0 && (a->dense = malloc(n_dense * 256 * sizeof *a->dense)) == NULL) goto done;
+    for (uint32_t d = 1; d <= n_dense; d++)
+        for (int c = 0; c < 256; c++) { /* a child, else the failure link's (the root's) step */
+            uint32_t to = ac_child(a, d, (unsigned char)c);
+            a->dense[(size_t)(d - 1) * 256 + (size_t)c] = to != 0 ? to : a->root[c];
+        }
+    a->n_dense = (uint32_t)n_dense;
 
     /* outputs: keys grouped by node, in key order */
     size_t n_out = 0;
@@ -2432,13 +2479,18 @@ done:
 enum { GRAM_WORD = 40, /* longer words are cut to their first 40 bytes (at a character) */
        STEM_CHARS = 5 };
 
-/* Calls fn for each n-gram of t[0, n): each word, each pair of words in a
- * row within a sentence ("w1 w2"), and each pair of characters in a row of
- * an unspaced script (a lone one alone). */
-static void ngrams_each(const char *t, size_t n, void (*fn)(void *ctx, const char *gram, size_t len), void *ctx)
+/* Calls fn for each n-gram of t[0, n), with its key (gram_hash): each word,
+ * each pair of words in a row within a sentence ("w1 w2"), each word's stem
+ * and each pair of characters in a row of an unspaced script (a lone one
+ * alone). The pairs' and stems' text is made only when strings is set (the
+ * corpus's vocabulary needs it, a decision only the key); otherwise fn gets
+ * NULL for it. */
+static void ngrams_each(const char *t, size_t n, int strings,
+                        void (*fn)(void *ctx, const char *gram, size_t len, uint64_t key), void *ctx)
 {
     char prev[GRAM_WORD + 1], pair[2 * GRAM_WORD + 2];
     size_t prev_len = 0, i = 0;
+    uint64_t prev_hash = 0;
     size_t run_start = SIZE_MAX, run_prev = SIZE_MAX; /* unspaced run: its previous character */
     int run_chars = 0;
     if (n > BT_CLASSIFY_NGRAM_BYTES) {
@@ -2450,7 +2502,10 @@ static void ngrams_each(const char *t, size_t n, void (*fn)(void *ctx, const cha
         int len = 1;
         if (c >= 0x80 && (len = u8_mbtouc(&c, (const uint8_t *)t + i, n - i)) < 1) len = 1;
         if (c >= 0x80 && unspaced(c)) {
-            if (run_prev != SIZE_MAX) fn(ctx, t + run_prev, i + (size_t)len - run_prev);
+            if (run_prev != SIZE_MAX) {
+                size_t gl = i + (size_t)len - run_prev;
+                fn(ctx, t + run_prev, gl, word_key(bytes_hash(t + run_prev, gl)));
+            }
             if (run_start == SIZE_MAX) run_start = i;
             run_prev = i;
             run_chars++;
@@ -2458,7 +2513,7 @@ static void ngrams_each(const char *t, size_t n, void (*fn)(void *ctx, const cha
             i += (size_t)len;
             continue;
         }
-        if (run_chars == 1) fn(ctx, t + run_start, i - run_start);
+        if (run_chars == 1) fn(ctx, t + run_start, i - run_start, word_key(bytes_hash(t + run_start, i - run_start)));
         run_start = run_prev = SIZE_MAX;
         run_chars = 0;
         if (!is_alnum(c)) {
@@ -2483,26 +2538,32 @@ static void ngrams_each(const char *t, size_t n, void (*fn)(void *ctx, const cha
             wl = GRAM_WORD;
             while (wl > 0 && ((unsigned char)t[w + wl] & 0xC0) == 0x80) wl--;
         }
-        fn(ctx, t + w, wl);
+        uint64_t wh = bytes_hash(t + w, wl);
+        fn(ctx, t + w, wl, word_key(wh));
         size_t stem = 0; /* a longer word's first STEM_CHARS characters: "suspe~" for suspend, suspendu, ... */
         for (int chars = 0; stem < wl && chars < STEM_CHARS; chars++)
             do stem++;
             while (stem < wl && ((unsigned char)t[w + stem] & 0xC0) == 0x80);
         if (stem < wl) {
-            memcpy(pair, t + w, stem);
-            pair[stem] = '~';
-            fn(ctx, pair, stem + 1);
+            if (strings) {
+                memcpy(pair, t + w, stem);
+                pair[stem] = '~';
+            }
+            fn(ctx, strings ? pair : NULL, stem + 1, stem_key(bytes_hash(t + w, stem)));
         }
         if (prev_len > 0) {
-            memcpy(pair, prev, prev_len);
-            pair[prev_len] = ' ';
-            memcpy(pair + prev_len + 1, t + w, wl);
-            fn(ctx, pair, prev_len + 1 + wl);
+            if (strings) {
+                memcpy(pair, prev, prev_len);
+                pair[prev_len] = ' ';
+                memcpy(pair + prev_len + 1, t + w, wl);
+            }
+            fn(ctx, strings ? pair : NULL, prev_len + 1 + wl, pair_key(prev_hash, wh));
         }
-        memcpy(prev, t + w, wl);
+        if (strings) memcpy(prev, t + w, wl);
         prev_len = wl;
+        prev_hash = wh;
     }
-    if (run_chars == 1) fn(ctx, t + run_start, n - run_start);
+    if (run_chars == 1) fn(ctx, t + run_start, n - run_start, word_key(bytes_hash(t + run_start, n - run_start)));
 }
 
 typedef struct {
@@ -2512,10 +2573,11 @@ typedef struct {
     int votes[KINDS_MAX]; /* how many of them point to each kind */
 } gram_sum;
 
-static void gram_add(void *ctx, const char *gram, size_t len)
+static void gram_add(void *ctx, const char *gram, size_t len, uint64_t h)
 {
     gram_sum *g = ctx;
-    uint64_t h = gram_hash(gram, len);
+    (void)gram;
+    (void)len;
     size_t slot = gram_slot(g->rules, h);
     const gram_entry *e = &g->rules->grams[slot];
     if (e->key != h || (g->seen[slot / 8] & (1u << (slot % 8)))) return;
@@ -2533,7 +2595,7 @@ static bt_err ngrams_score(const bt_classify_rules *r, const char *t, size_t n, 
     if (r->gram_mask == 0) return BT_OK;
     gram_sum g = {.rules = r, .seen = calloc(r->gram_mask / 8 + 1, 1)};
     if (g.seen == NULL) return BT_ERR_NO_MEMORY;
-    ngrams_each(t, n, gram_add, &g);
+    ngrams_each(t, n, 0, gram_add, &g);
     free(g.seen);
     *sum = g.sum;
     for (size_t k = 0; k < r->n_kinds; k++) /* priority order breaks ties */
@@ -2541,14 +2603,27 @@ static bt_err ngrams_score(const bt_classify_rules *r, const char *t, size_t n, 
     return BT_OK;
 }
 
+typedef struct {
+    void (*fn)(void *ctx, const char *gram, size_t len);
+    void *ctx;
+} gram_caller;
+
+static void gram_call(void *ctx, const char *gram, size_t len, uint64_t key)
+{
+    const gram_caller *c = ctx;
+    (void)key;
+    c->fn(c->ctx, gram, len);
+}
+
 bt_err bt_classify_ngrams(const char *title, const char *lang, const char *text, size_t text_len,
                           void (*fn)(void *ctx, const char *gram, size_t len), void *ctx)
 {
     char *t = NULL, *nx = NULL;
     size_t n = 0, nxl = 0;
+    gram_caller caller = {fn, ctx};
     if (text == NULL || fn == NULL) return BT_ERR_BAD_PARAMS;
     bt_err rc = normalise_input(&t, &n, &nx, &nxl, title, lang, text, text_len, 0);
-    if (rc == BT_OK) ngrams_each(t, n, fn, ctx);
+    if (rc == BT_OK) ngrams_each(t, n, 1, gram_call, &caller);
     if (nx != NULL) sodium_memzero(nx, nxl);
     if (t != NULL) sodium_memzero(t, n);
     free(nx);
