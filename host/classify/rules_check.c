@@ -1,12 +1,16 @@
 /* bt_rules_check FILE: parses a rules file as the classifier does and says
  * what is wrong with it, and on which line, so that a malformed rules file
- * or an unknown key stops the build (CMakeLists.txt) instead of the host.
+ * or an unknown key stops the build (CMakeLists.txt) instead of the host;
+ * and refuses one over RULES_MAX_BYTES (issue 11's bound: the extension's
+ * background parses it at every start, the host carries it in its binary).
  * Exit 0 when the rules parse, 1 when they do not, 2 when FILE is unreadable. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bantrail/classify.h"
+
+#define RULES_MAX_BYTES 2000000
 
 /* The line of the first place in text where the problem's quoted name (or,
  * without one, its place: what precedes ": ") appears as a JSON string; 0 if
@@ -54,6 +58,12 @@ int main(int argc, char **argv)
     fclose(f);
     if (text == NULL) return 2;
     text[len] = '\0';
+    if (len > RULES_MAX_BYTES) {
+        fprintf(stderr, "%s: %zu bytes, over the %d a rules file may weigh: trim the model (tests/corpus/corpus.c)\n",
+                argv[1], len, RULES_MAX_BYTES);
+        free(text);
+        return 1;
+    }
     bt_classify_rules *rules = NULL;
     char problem[256];
     bt_err rc = bt_classify_rules_parse(&rules, text, len, problem, sizeof problem);

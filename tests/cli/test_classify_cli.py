@@ -93,6 +93,14 @@ class RulesCheck(unittest.TestCase):
         self.assertEqual(out.returncode, 1)
         self.assertIn("kind_priority", out.stderr)
 
+    def test_a_rules_file_over_2_mb_is_refused(self):
+        with open(RULES, encoding="utf-8") as f:
+            good = f.read()
+        self.assertLess(len(good.encode("utf-8")), 2_000_000)
+        out = self.check(good.replace("\n", "\n" + " " * 2_000_000, 1))
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("over the 2000000 a rules file may weigh", out.stderr)
+
 
 if __name__ == "__main__":
     unittest.main()
