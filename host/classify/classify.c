@@ -2640,7 +2640,7 @@ int bt_classify_model_decide(const bt_classify_model *m, const float *x, int *pe
 {
     double z = m->bias;
     for (size_t i = 0; i < BT_CLASSIFY_FEATURES; i++)
-        z += m->w[i] * (i == F_ngrams ? fmax(-BT_CLASSIFY_NGRAM_CLAMP, fmin(BT_CLASSIFY_NGRAM_CLAMP, x[i])) : x[i]);
+        z += m->w[i] * (i == F_ngrams ? BT_CLASSIFY_NGRAM_CLAMP * tanh(x[i] / BT_CLASSIFY_NGRAM_CLAMP) : x[i]);
     double p = 1.0 / (1.0 + exp(-z));
     if (percent != NULL) *percent = (int)lround(100.0 * p);
     if (x[F_path] > 0) return 1; /* a platform's own restriction screen, whatever its few words say */

@@ -63,9 +63,10 @@ extern const char *const bt_classify_feature_names[BT_CLASSIFY_FEATURES];
  * looked for there only (a notice is short). */
 #define BT_CLASSIFY_NGRAM_BYTES ((size_t)8 * 1024)
 /* The n-grams' sum counts at most this much either way in the model's sum
- * (logits): words that lean one way may shift a decision, never outvote what
- * the rules' phrases and concepts say (docs/RULES.md, "The decision"). */
-#define BT_CLASSIFY_NGRAM_CLAMP 1.0
+ * (logits), smoothly: as CLAMP * tanh(sum / CLAMP). Words that lean one way
+ * may shift a decision, never outvote what the rules' phrases and concepts
+ * say (docs/RULES.md, "The decision"). */
+#define BT_CLASSIFY_NGRAM_CLAMP 1.5
 typedef struct {
     double w[BT_CLASSIFY_FEATURES];
     double bias, threshold;

@@ -256,7 +256,7 @@ static int corpus_entry_grams(corpus *c, corpus_entry *e, const char *title, con
 #define RATE 0.1
 #define L2 0.001       /* the penalty on each weight at each step it takes part in */
 #define MIN_DF 2       /* n-grams of fewer entries are left out */
-#define MIN_WEIGHT 0.1 /* and so are smaller weights: held out, the same figures at half the size */
+#define MIN_WEIGHT 0.15 /* and so are smaller weights (docs/RULES.md: the figures against the size) */
 
 static int kind_number(const corpus *c, const char *kind)
 {
@@ -297,8 +297,9 @@ void corpus_train(corpus_model *out, const corpus *c, const unsigned char *use)
             double ng = 0;
             for (size_t k = 0; k < e->n_grams; k++)
                 if (c->df[e->grams[k]] >= MIN_DF) ng += v[e->grams[k]];
-            int clamped = fabs(ng) > BT_CLASSIFY_NGRAM_CLAMP; /* as the decision counts them: no gradient past it */
-            z += clamped ? copysign(BT_CLASSIFY_NGRAM_CLAMP, ng) : ng;
+            double bounded = tanh(ng / BT_CLASSIFY_NGRAM_CLAMP); /* as the decision counts them */
+            z += BT_CLASSIFY_NGRAM_CLAMP * bounded;
+            double slope = 1 - bounded * bounded;
             double r = 1 / (1 + exp(-z)) - e->notice;
             for (size_t j = 0; j <= BT_CLASSIFY_FEATURES; j++) {
                 if (j == nf) continue;
@@ -311,7 +312,7 @@ void corpus_train(corpus_model *out, const corpus *c, const unsigned char *use)
             for (size_t k = 0; k < e->n_grams; k++) {
                 uint32_t id = e->grams[k];
                 if (c->df[id] < MIN_DF) continue;
-                double g = (clamped ? 0 : r) + L2 * v[id];
+                double g = r * slope + L2 * v[id];
                 gv[id] += g * g;
                 v[id] -= RATE * g / sqrt(gv[id] + 1e-8);
             }
