@@ -1080,10 +1080,29 @@ static bt_err parse_concepts(bt_classify_rules *r, json_object *c, char *problem
     return BT_OK;
 }
 
+/* Adds grams ({n-gram: weight}, NULL for none) to r's table, each pointing
+ * to kind (-1 none). 0 after naming the n-gram whose weight is no number. */
+static int add_grams(bt_classify_rules *r, json_object *grams, int kind, char *problem, size_t problem_len)
+{
+    if (grams == NULL) return 1;
+    json_object_object_foreach(grams, gram, w) {
+        if (!json_object_is_type(w, json_type_double) && !json_object_is_type(w, json_type_int)) {
+            problem_set(problem, problem_len, "an n-gram's weight must be a number", gram);
+            return 0;
+        }
+        uint64_t h = gram_hash(gram, strlen(gram));
+        size_t slot = gram_slot(r, h);
+        r->grams[slot].key = h;
+        r->grams[slot].weight = (float)json_object_get_double(w);
+        r->grams[slot].kind = (uint8_t)(kind + 1);
+    }
+    return 1;
+}
+
 /* "model": {"about": str, "bias": n, "threshold": n, "weights": {feature: n}} */
 static bt_err parse_model(bt_classify_rules *r, json_object *m, char *problem, size_t problem_len)
 {
-    static const char *const names[] = {"about", "trained_on", "bias", "threshold", "weights", "ngrams", NULL};
+    static const char *const names[] = {"about", "trained_on", "bias", "threshold", "weights", "ngrams", "ngram_kinds", NULL};
     json_object *x = NULL, *w = NULL, *grams = NULL;
     if (m == NULL) return BT_OK;
     if (!keys_known(m, names, problem, problem_len, "model")) return BT_ERR_BAD_PARAMS;
@@ -1114,34 +1133,36 @@ static bt_err parse_model(bt_classify_rules *r, json_object *m, char *problem, s
         problem_set(problem, problem_len, "\"threshold\" must be between 0 and 1", "model");
         return BT_ERR_BAD_PARAMS;
     }
-    if (json_object_object_get_ex(m, "ngrams", &grams)) {
-        if (!json_object_is_type(grams, json_type_object)) {
-            problem_set(problem, problem_len, "must be an object {n-gram: weight}", "model.ngrams");
-            return BT_ERR_BAD_PARAMS;
+    json_object *kinds = NULL;
+    if (json_object_object_get_ex(m, "ngram_kinds", &kinds) && !json_object_is_type(kinds, json_type_object)) {
+        problem_set(problem, problem_len, "must be an object {kind: {n-gram: weight}}", "model.ngram_kinds");
+        return BT_ERR_BAD_PARAMS;
+    }
+    if (json_object_object_get_ex(m, "ngrams", &grams) && !json_object_is_type(grams, json_type_object)) {
+        problem_set(problem, problem_len, "must be an object {n-gram: weight}", "model.ngrams");
+        return BT_ERR_BAD_PARAMS;
+    }
+    size_t n = grams != NULL ? (size_t)json_object_object_length(grams) : 0;
+    if (kinds != NULL) {
+        json_object_object_foreach(kinds, kind, of_kind) {
+            if (kind_index(r, kind) < 0 || !json_object_is_type(of_kind, json_type_object)) {
+                problem_set(problem, problem_len, "must be a known kind's {n-gram: weight}", kind);
+                return BT_ERR_BAD_PARAMS;
+            }
+            n += (size_t)json_object_object_length(of_kind);
         }
+    }
+    if (n > 0) {
         size_t cap = 16;
-        size_t n = (size_t)json_object_object_length(grams);
         while (cap < n + n / 2 + 16) cap *= 2; /* at most two thirds full */
         if ((r->grams = calloc(cap, sizeof *r->grams)) == NULL) return BT_ERR_NO_MEMORY;
         r->gram_mask = cap - 1;
-        json_object_object_foreach(grams, gram, gw) {
-            /* weight, or [weight, kind]: the kind a notice holding it most often is */
-            json_object *w0 = gw, *k = NULL;
-            if (json_object_is_type(gw, json_type_array) && json_object_array_length(gw) == 2) {
-                w0 = json_object_array_get_idx(gw, 0);
-                k = json_object_array_get_idx(gw, 1);
+        /* the n-grams of no kind, then those pointing to a kind (that of most notices holding them) */
+        if (!add_grams(r, grams, -1, problem, problem_len)) return BT_ERR_BAD_PARAMS;
+        if (kinds != NULL) {
+            json_object_object_foreach(kinds, k, of) {
+                if (!add_grams(r, of, kind_index(r, k), problem, problem_len)) return BT_ERR_BAD_PARAMS;
             }
-            int ki = k != NULL && json_object_is_type(k, json_type_string) ? kind_index(r, json_object_get_string(k)) : -1;
-            if ((!json_object_is_type(w0, json_type_double) && !json_object_is_type(w0, json_type_int)) ||
-                (k != NULL && ki < 0)) {
-                problem_set(problem, problem_len, "an n-gram needs a weight, or [weight, known kind]", gram);
-                return BT_ERR_BAD_PARAMS;
-            }
-            uint64_t h = gram_hash(gram, strlen(gram));
-            size_t slot = gram_slot(r, h);
-            r->grams[slot].key = h;
-            r->grams[slot].weight = (float)json_object_get_double(w0);
-            r->grams[slot].kind = (uint8_t)(ki + 1);
         }
     }
     r->has_model = 1;

@@ -388,6 +388,20 @@ static void print_json_string(const char *s)
     putchar('"');
 }
 
+/* The model's n-grams pointing to kind (index + 1; 0 none), as {n-gram: weight}. */
+static void print_grams(const corpus_model *m, const corpus *c, uint8_t kind)
+{
+    size_t k = 0;
+    putchar('{');
+    for (size_t id = 0; id < c->n_vocab; id++) {
+        if (m->grams[id] == 0 || m->kinds[id] != kind) continue;
+        printf(k++ ? ", " : "");
+        print_json_string(c->vocab[id]);
+        printf(": %.4f", m->grams[id]);
+    }
+    putchar('}');
+}
+
 void corpus_print_model(const corpus_model *m, const corpus *c)
 {
     printf("{\"about\": \"Weights of the evidence (docs/RULES.md, 'The decision'), fitted on tests/corpus by "
@@ -396,14 +410,12 @@ void corpus_print_model(const corpus_model *m, const corpus *c)
            c->n, m->m.bias, m->m.threshold);
     for (size_t i = 0; i < BT_CLASSIFY_FEATURES; i++)
         printf("%s\"%s\": %.4f", i ? ", " : "", bt_classify_feature_names[i], m->m.w[i]);
-    printf("}, \"ngrams\": {");
-    size_t k = 0;
-    for (size_t id = 0; id < c->n_vocab; id++) {
-        if (m->grams[id] == 0) continue;
-        printf(k++ ? ", " : "");
-        print_json_string(c->vocab[id]);
-        if (m->kinds[id]) printf(": [%.4f, \"%s\"]", m->grams[id], c->kinds[m->kinds[id] - 1]);
-        else printf(": %.4f", m->grams[id]);
+    printf("}, \"ngrams\": ");
+    print_grams(m, c, 0);
+    printf(", \"ngram_kinds\": {");
+    for (size_t k = 0; k < c->n_kinds; k++) {
+        printf("%s\"%s\": ", k ? ", " : "", c->kinds[k]);
+        print_grams(m, c, (uint8_t)(k + 1));
     }
     printf("}}\n");
 }

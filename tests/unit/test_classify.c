@@ -647,6 +647,9 @@ TEST(unknown_keys_and_bad_models_are_refused_by_name)
         {",\"model\":{\"weights\":{},\"threshold\":1.5}}", "threshold"},
         {",\"model\":{\"weights\":{},\"bias\":\"high\"}}", "bias"},
         {",\"model\":{\"weights\":{},\"ngrams\":{\"ban\":[1,\"banned\"]}}}", "ban"},
+        {",\"model\":{\"weights\":{},\"ngram_kinds\":{\"banned\":{\"ban\":1}}}}", "banned"},
+        {",\"model\":{\"weights\":{},\"ngram_kinds\":{\"suspension\":{\"ban\":\"x\"}}}}", "ban"},
+        {",\"model\":{\"weights\":{},\"ngram_kinds\":[]}}", "ngram_kinds"},
         {",\"concepts\":{\"yuo\":{}}}", "yuo"},
         {",\"concepts\":{\"state\":{\"banned\":{\"en\":[\"x\"]}}}}", "banned"},
     };
@@ -664,6 +667,29 @@ TEST(unknown_keys_and_bad_models_are_refused_by_name)
     /* a syntax error names its line */
     CHECK(bt_classify_rules_parse(&r, "{\n\"version\": 1,\n,}", 17, problem, sizeof problem) == BT_ERR_BAD_JSON);
     CHECK(strstr(problem, "line 3") != NULL);
+}
+
+/* An n-gram listed under a kind points a text found by its n-grams alone to
+ * that kind; one of no kind leaves such a text without a kind: no notice. */
+TEST(ngram_kinds_name_the_kind_of_a_text_found_by_its_ngrams)
+{
+    static const char *const models[] = {
+        "{\"version\":1,\"kind_priority\":[\"suspension\",\"warning\"],\"platforms\":{},\"kinds\":{},"
+        "\"model\":{\"weights\":{\"ngrams\":1},\"ngrams\":{\"flib\":0.5},\"ngram_kinds\":{\"warning\":{\"zorp\":3}}}}",
+        "{\"version\":1,\"kind_priority\":[\"suspension\",\"warning\"],\"platforms\":{},\"kinds\":{},"
+        "\"model\":{\"weights\":{\"ngrams\":1},\"ngrams\":{\"flib\":0.5,\"zorp\":3}}}",
+    };
+    for (int i = 0; i < 2; i++) {
+        bt_classify_rules *r = NULL;
+        bt_classification c;
+        char problem[160] = "";
+        CHECK_EQ(bt_classify_rules_parse(&r, models[i], strlen(models[i]), problem, sizeof problem), BT_OK);
+        CHECK_EQ(bt_classify_text_with(&c, r, NULL, NULL, "en", "zorp flib", 9), BT_OK);
+        CHECK(feature(&c, "ngrams") > 3.4f && feature(&c, "ngrams") < 3.6f);
+        if (i == 0) CHECK(c.notice == 1 && strcmp(c.kind, "warning") == 0);
+        else CHECK(c.notice == 0 && c.kind[0] == '\0');
+        bt_classify_rules_free(r);
+    }
 }
 
 TEST(builtin_rules_load_and_null_text_is_an_error)
@@ -1038,7 +1064,7 @@ RUN_TESTS(T(ngram_words_keep_their_vowel_signs), T(normalize_folds_case_and_full
           T(no_reason_is_given_for_a_text_that_is_not_a_notice), T(facts_dates_in_several_forms),
           T(facts_days_left_is_not_a_duration), T(facts_handle_but_not_an_email_address),
           T(json_has_the_documented_fields), T(rules_that_break_the_format_are_refused_with_a_reason),
-          T(concepts_count_when_they_meet_in_one_sentence), T(unknown_keys_and_bad_models_are_refused_by_name),
+          T(concepts_count_when_they_meet_in_one_sentence), T(unknown_keys_and_bad_models_are_refused_by_name), T(ngram_kinds_name_the_kind_of_a_text_found_by_its_ngrams),
           T(builtin_rules_load_and_null_text_is_an_error), T(builtin_lists_keep_a_word_whole),
           T(a_negation_reaches_as_far_in_every_script), T(a_huge_text_is_read_only_up_to_the_cap),
           T(fast_ways_agree_with_the_reference_on_generated_texts),
