@@ -1099,7 +1099,8 @@ static int add_grams(bt_classify_rules *r, json_object *grams, int kind, char *p
     return 1;
 }
 
-/* "model": {"about": str, "bias": n, "threshold": n, "weights": {feature: n}} */
+/* "model": {"about": str, "bias": n, "threshold": n, "weights": {feature: n},
+ * "ngrams": {n-gram: n}, "ngram_kinds": {kind: {n-gram: n}}} */
 static bt_err parse_model(bt_classify_rules *r, json_object *m, char *problem, size_t problem_len)
 {
     static const char *const names[] = {"about", "trained_on", "bias", "threshold", "weights", "ngrams", "ngram_kinds", NULL};
