@@ -2411,10 +2411,11 @@ static void appeal_states_unsupported(concept_hits *hits, const bt_classify_rule
 }
 
 /* Whether a phrase at s..end counts as quoted: an odd number of '"' before
- * it (qn) and at least 40 other characters outside quotation marks. */
+ * it (qn) and at least 40 other characters outside quotation marks (a text
+ * that is all one quotation is the notice itself, pasted). */
 static int quoted_at(size_t qn, size_t outside, size_t s, size_t end)
 {
-    return (qn & 1) && outside - (end - s) >= 40;
+    return (qn & 1) && outside >= (end - s) + 40;
 }
 
 /* Drops from hits the states inside quotation marks, as a phrase there

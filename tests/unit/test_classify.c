@@ -170,6 +170,19 @@ TEST(a_notice_quoted_in_a_news_story_is_not_a_notice)
     CHECK(feature(&c, "level_suspension") > 0);
 }
 
+TEST(a_notice_pasted_whole_in_quotation_marks_is_a_notice)
+{
+    /* nothing outside the quotation: the notice itself, as people paste it */
+    bt_classification c = classify(NULL, "\"We suspended your account on October 31, 2022.\"");
+    CHECK(c.notice == 1 && feature(&c, "level_suspension") > 0 && feature(&c, "quoted") == 0);
+    c = classify(NULL, "\xC2\xAB Nous avons suspendu votre compte pour non-respect de nos r\xC3\xA8gles. \xC2\xBB");
+    CHECK(c.notice == 1 && feature(&c, "level_suspension") > 0);
+    /* the same quotation with a reporter's words around it reports the notice */
+    c = classify(NULL, "Many users who opened the app this week were shown \"We suspended your account on October 31, "
+                       "2022.\" and did not know why.");
+    CHECK(c.notice == 0 && feature(&c, "level_suspension") == 0);
+}
+
 TEST(a_third_party_ban_is_not_a_notice)
 {
     CHECK(classify(NULL, "Instagram suspended the rapper's account after his post, a spokesperson said.").notice == 0);
@@ -1054,7 +1067,8 @@ RUN_TESTS(T(ngram_words_keep_their_vowel_signs), T(normalize_folds_case_and_full
           T(url_path_decides_the_kind_on_a_platform_page), T(a_page_outside_the_platforms_is_not_a_notice),
           T(platform_of_a_url_is_its_host_or_a_domain_above_it),
           T(second_person_statement_is_a_notice_and_help_text_is_not),
-          T(a_notice_quoted_in_a_news_story_is_not_a_notice), T(a_third_party_ban_is_not_a_notice),
+          T(a_notice_quoted_in_a_news_story_is_not_a_notice), T(a_notice_pasted_whole_in_quotation_marks_is_a_notice),
+          T(a_third_party_ban_is_not_a_notice),
           T(languages_beyond_english_are_recognised), T(kind_appeal_rejected_outweighs_the_disable_it_confirms),
           T(kind_an_appeal_answer_dominates_the_restriction_it_restates),
           T(kind_action_blocked_and_checkpoint_and_reinstated), T(kind_a_restriction_lasting_minutes_is_a_throttle),
