@@ -60,10 +60,11 @@ typedef enum {
  * restricted, someone else's account, a supposition, the person's own
  * doing, a negation before or after a state, a place inside the platform,
  * a security reason, failed login attempts, the one activity a ban is from
- * and the one action refused (beside which a ban is another kind), an
+ * and the one action refused (beside which a ban is another kind), the
+ * ban said to be permanent (beside which a suspension is disabled), an
  * appeal named (which a bare "rejected" needs), the reader sent to support,
  * and one state per kind. */
-enum { C_YOU, C_WE, C_OBJECT, C_OTHER, C_IF, C_SELF, C_NOT, C_NOT_AFTER, C_PLACE, C_SECURITY, C_ATTEMPTS, C_SCOPE, C_ACTION, C_APPEAL, C_CONTACT, C_STATE };
+enum { C_YOU, C_WE, C_OBJECT, C_OTHER, C_IF, C_SELF, C_NOT, C_NOT_AFTER, C_PLACE, C_SECURITY, C_ATTEMPTS, C_SCOPE, C_ACTION, C_PERMANENT, C_APPEAL, C_CONTACT, C_STATE };
 #define NOT_GAP 25 /* characters: how far a negation may stand from the state it negates (docs/RULES.md) */
 
 typedef struct {
@@ -177,6 +178,7 @@ struct bt_classify_rules {
                                      * failed attempts or an action ("this action") action_blocked; -1 for none */
     uint32_t throttle_from;        /* kinds (bits) that, lasting minutes, are a throttle: */
     int throttle_to;               /* action_blocked, or -1 */
+    int suspension, disabled;      /* a suspension said to be permanent is disabled (kinds, or -1) */
     uint32_t needs_appeal;         /* kinds (bits) whose one-word states need an appeal word in the text */
     char langs[LANGS_MAX][16];
     size_t n_langs;
@@ -1029,12 +1031,12 @@ static void concepts_dedupe(bt_classify_rules *r, size_t first)
     r->n_entries = first + kept;
 }
 
-/* "concepts": {"you"|"we"|"object"|"other"|"if"|"self"|"not"|"not_after"|"place"|"security"|"attempts"|"scope"|"action"|"appeal"|"contact": {lang: [terms]},
+/* "concepts": {"you"|"we"|"object"|"other"|"if"|"self"|"not"|"not_after"|"place"|"security"|"attempts"|"scope"|"action"|"permanent"|"appeal"|"contact": {lang: [terms]},
  *              "state": {kind: {lang: [terms]}}} */
 static bt_err parse_concept_lists(bt_classify_rules *r, json_object *c, char *problem, size_t problem_len)
 {
     static const char *const names[] = {"you", "we", "object", "other", "if", "self", "not", "not_after", "place",
-                                        "security", "attempts", "scope", "action", "appeal", "contact", "state", NULL};
+                                        "security", "attempts", "scope", "action", "permanent", "appeal", "contact", "state", NULL};
     bt_err rc;
     if (c == NULL) return BT_OK;
     if (!json_object_is_type(c, json_type_object) || !keys_known(c, names, problem, problem_len, "concepts")) {
@@ -1580,6 +1582,8 @@ bt_err bt_classify_rules_parse(bt_classify_rules **out, const char *json, size_t
         r->reframe_from[C_ACTION] |= 1u << kind_index(r, "temporary_restriction");
     }
     /* locked for 15 minutes is a rate limit, not a sanction */
+    r->suspension = kind_index(r, "suspension");
+    r->disabled = kind_index(r, "disabled");
     r->throttle_to = kind_index(r, "action_blocked");
     r->throttle_from = 0;
     for (const char *const *k = (const char *const[]){"suspension", "temporary_restriction", NULL}; *k != NULL; k++)
@@ -2202,6 +2206,7 @@ typedef struct {
     int seen_level[5];   /* a sentence of each level was seen */
     int full_sentences, other, addressed, first_line, hypothetical, own_action, negated;
     int contact; /* the reader is sent to support or an administrator */
+    int permanent; /* a sentence stated a suspension to be permanent ("suspended permanently") */
     uint32_t states;
     uint16_t who[KINDS_MAX];  /* bit c: a sentence stated the kind in the company c (BT_CLASSIFY_WHO) */
     int first_at[KINDS_MAX]; /* the first sentence stating each kind */
@@ -2303,6 +2308,8 @@ static void concepts_close(concepts_found *cf, uint32_t mask, int sentence, int 
             break;
         }
     }
+    if ((mask & (1u << C_PERMANENT)) && cf->rules->suspension >= 0 && (states & (1u << cf->rules->suspension)))
+        cf->permanent = 1;
     int addr = (mask & ((1u << C_YOU) | (1u << C_WE))) != 0, obj = (mask & (1u << C_OBJECT)) != 0;
     int level = 1 + obj + 2 * addr;
     cf->seen_level[level] = 1;
@@ -3087,6 +3094,8 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
         if (strncmp(out->facts.duration, "PT", 2) == 0 && strchr(out->facts.duration, 'M') != NULL)
             best = rules->throttle_to;
     }
+    /* and one said to be permanent ("banned forever", "für immer gesperrt") is disabled */
+    if (best >= 0 && best == rules->suspension && cf.permanent && rules->disabled >= 0) best = rules->disabled;
     if (best >= 0) copy_str(out->evidence_kind, sizeof out->evidence_kind, rules->kinds[best]);
     if (best < 0) best = gram_kind;
     if (best < 0) out->notice = 0; /* evidence of no kind at all: nothing to say what it is */

@@ -290,6 +290,25 @@ TEST(kind_a_ban_from_a_place_is_restricted_there)
     }
 }
 
+TEST(kind_a_suspension_said_to_be_permanent_is_disabled)
+{
+    /* permanence stated, before or after the state, makes the ban disabled; without it, or from one
+     * place (a server's moderators), it is what it was */
+    static const struct { const char *text, *kind; } cases[] = {
+        {"Your account has been suspended permanently.", "disabled"},
+        {"You have been banned forever.", "disabled"},
+        {"Dein Konto wurde für immer gesperrt.", "disabled"},
+        {"Hesabınız süresiz olarak askıya alındı.", "disabled"},
+        {"Your account has been suspended.", "suspension"},
+        {"Dein Konto wurde für 7 Tage gesperrt.", "suspension"},
+        {"You have been permanently banned from this server.", "temporary_restriction"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        bt_classification c = classify(NULL, cases[i].text);
+        CHECK(c.notice && strcmp(c.kind, cases[i].kind) == 0);
+    }
+}
+
 TEST(kind_a_bare_rejected_answers_an_appeal_only_beside_one)
 {
     /* "rejected", "received" of one word are an appeal's answer in a text that names the appeal; a
@@ -1072,7 +1091,7 @@ RUN_TESTS(T(ngram_words_keep_their_vowel_signs), T(normalize_folds_case_and_full
           T(languages_beyond_english_are_recognised), T(kind_appeal_rejected_outweighs_the_disable_it_confirms),
           T(kind_an_appeal_answer_dominates_the_restriction_it_restates),
           T(kind_action_blocked_and_checkpoint_and_reinstated), T(kind_a_restriction_lasting_minutes_is_a_throttle),
-          T(kind_a_ban_from_a_place_is_restricted_there),
+          T(kind_a_ban_from_a_place_is_restricted_there), T(kind_a_suspension_said_to_be_permanent_is_disabled),
           T(kind_a_bare_rejected_answers_an_appeal_only_beside_one),
           T(concepts_the_reader_sent_to_support), T(concepts_the_person_said_in_the_verb), T(stated_reason_maps_to_a_dsa_key),
           T(no_reason_is_given_for_a_text_that_is_not_a_notice), T(facts_dates_in_several_forms),
