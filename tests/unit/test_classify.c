@@ -32,6 +32,21 @@ static float feature(const bt_classification *c, const char *name)
     return -1;
 }
 
+/* A text and the kind it is a notice of. */
+typedef struct {
+    const char *text, *kind;
+} kind_case;
+
+/* Each of the n texts is a notice of its kind (the text named when it is not). */
+static void check_kinds(const kind_case *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        bt_classification c = classify(NULL, cases[i].text);
+        if (!c.notice || strcmp(c.kind, cases[i].kind) != 0) fprintf(stderr, "  %s: %s\n", cases[i].text, c.kind);
+        CHECK(c.notice && strcmp(c.kind, cases[i].kind) == 0);
+    }
+}
+
 /* ---- normalisation ---- */
 
 TEST(normalize_folds_case_and_full_width_forms)
@@ -267,7 +282,7 @@ TEST(kind_a_ban_from_a_place_is_restricted_there)
     /* a room named "#general" (IRC, Matrix, Discord) or a game's or chat's server: its moderators
      * ban from there, the account works elsewhere; a server's terms broken, or a place not named,
      * is the account's suspension */
-    static const struct { const char *text, *kind; } cases[] = {
+    static const kind_case cases[] = {
         {"You were banned from #general by Alice. Reason: spam", "temporary_restriction"},
         {"Вы были забанены в #help модератором.", "temporary_restriction"},
         {"Вы забанены на этом сервере. Причина: Spam", "temporary_restriction"},
@@ -284,17 +299,14 @@ TEST(kind_a_ban_from_a_place_is_restricted_there)
         {"You have been banned from this forum.", "suspension"},
         {"Your channel has been suspended.", "suspension"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        bt_classification c = classify(NULL, cases[i].text);
-        CHECK(c.notice && strcmp(c.kind, cases[i].kind) == 0);
-    }
+    check_kinds(cases, sizeof cases / sizeof *cases);
 }
 
 TEST(kind_a_suspension_said_to_be_permanent_is_disabled)
 {
     /* permanence stated, before or after the state, makes the ban disabled; without it, or from one
      * place (a server's moderators), it is what it was */
-    static const struct { const char *text, *kind; } cases[] = {
+    static const kind_case cases[] = {
         {"Your account has been suspended permanently.", "disabled"},
         {"You have been banned forever.", "disabled"},
         {"Dein Konto wurde für immer gesperrt.", "disabled"},
@@ -303,10 +315,7 @@ TEST(kind_a_suspension_said_to_be_permanent_is_disabled)
         {"Dein Konto wurde für 7 Tage gesperrt.", "suspension"},
         {"You have been permanently banned from this server.", "temporary_restriction"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        bt_classification c = classify(NULL, cases[i].text);
-        CHECK(c.notice && strcmp(c.kind, cases[i].kind) == 0);
-    }
+    check_kinds(cases, sizeof cases / sizeof *cases);
 }
 
 TEST(kind_a_bare_rejected_answers_an_appeal_only_beside_one)
