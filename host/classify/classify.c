@@ -1581,9 +1581,10 @@ bt_err bt_classify_rules_parse(bt_classify_rules **out, const char *json, size_t
         r->reframe_from[C_ATTEMPTS] |= 1u << kind_index(r, "temporary_restriction");
         r->reframe_from[C_ACTION] |= 1u << kind_index(r, "temporary_restriction");
     }
-    /* locked for 15 minutes is a rate limit, not a sanction */
+    /* banned forever is disabled */
     r->suspension = kind_index(r, "suspension");
     r->disabled = kind_index(r, "disabled");
+    /* locked for 15 minutes is a rate limit, not a sanction */
     r->throttle_to = kind_index(r, "action_blocked");
     r->throttle_from = 0;
     for (const char *const *k = (const char *const[]){"suspension", "temporary_restriction", NULL}; *k != NULL; k++)
