@@ -3096,7 +3096,7 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
             best = rules->throttle_to;
     }
     /* and one said to be permanent ("banned forever", "für immer gesperrt") is disabled */
-    if (best >= 0 && best == rules->suspension && cf.permanent && rules->disabled >= 0) best = rules->disabled;
+    if (cf.permanent && best == rules->suspension && rules->disabled >= 0) best = rules->disabled;
     if (best >= 0) copy_str(out->evidence_kind, sizeof out->evidence_kind, rules->kinds[best]);
     if (best < 0) best = gram_kind;
     if (best < 0) out->notice = 0; /* evidence of no kind at all: nothing to say what it is */
