@@ -290,8 +290,21 @@ static ucs4_t mapped(ucs4_t c)
 typedef struct {
     ucs4_t base;       /* the last letter or sign seen (accents on it may go) */
     ucs4_t last;       /* the last code point written, 0 before the first */
-    int pending_space; /* white space seen since last */
+    int pending_space; /* white space seen since last: 1 spaces, 2 a line break among them */
 } flat_state;
+
+/* A line break ends a sentence (a heading, a page's block of text): white
+ * space that holds one is written as "\n", other white space as " ". */
+static int is_line_break(ucs4_t c)
+{
+    return (c >= 0x0A && c <= 0x0D) || c == 0x85 || c == 0x2028 || c == 0x2029;
+}
+
+static void white_space(flat_state *st, ucs4_t c)
+{
+    int kind = is_line_break(c) ? 2 : 1;
+    if (st->last != 0 && kind > st->pending_space) st->pending_space = kind;
+}
 
 /* Writes what c becomes to b: marks, quotes, digits and spaces as
  * bt_classify_normalize describes. -1 when out of memory. */
@@ -306,14 +319,15 @@ static int flatten(buf *b, flat_state *st, ucs4_t c)
         return 0;
     } else if (uc_is_space(c) || uc_is_general_category(c, UC_CATEGORY_Z) ||
                uc_is_general_category(c, UC_CATEGORY_Cc)) {
-        st->pending_space = st->last != 0;
+        white_space(st, c);
         return 0;
     } else {
         st->base = c;
         int v = uc_decimal_value(c);
         if (c > 0x7F && v >= 0 && v <= 9) c = (ucs4_t)('0' + v);
     }
-    if (st->pending_space && !(is_hangul(st->last) && is_hangul(c)) && buf_put(b, (const uint8_t *)" ", 1) != 0)
+    if (st->pending_space && (st->pending_space == 2 || !(is_hangul(st->last) && is_hangul(c))) &&
+        buf_put(b, (const uint8_t *)(st->pending_space == 2 ? "\n" : " "), 1) != 0)
         return -1;
     st->pending_space = 0;
     if (buf_putc(b, c) != 0) return -1;
@@ -480,7 +494,7 @@ bt_err bt_classify_normalize(char **out, size_t *out_len, const char *text, size
     for (size_t i = 0; i < in_len;) {
         const uint8_t *w = in + i;
         if (w[0] <= 0x20 || w[0] == 0x7F) { /* flatten's white space, as one byte */
-            st.pending_space = st.last != 0;
+            white_space(&st, w[0]);
             i++;
             continue;
         }
@@ -504,7 +518,7 @@ bt_err bt_classify_normalize(char **out, size_t *out_len, const char *text, size
             rc = BT_ERR_NO_MEMORY;
             goto done;
         }
-        if (st.pending_space) res.p[res.n++] = ' ';
+        if (st.pending_space) res.p[res.n++] = st.pending_space == 2 ? '\n' : ' ';
         for (size_t j = 0; j < n; j += k) {
             k = 1;
             res.p[res.n++] = w[j] < 0x80 ? simple_ascii(w[j]) : simple_char(w + j, n - j, &k);
@@ -2258,7 +2272,8 @@ static bt_err concept_add(concept_hits *c, size_t at, size_t end, const entry_he
 }
 
 /* Whether a sentence ends at t[i]: ". ! ? ;" before a space or the end, a
- * line break, or "。", "？", "！", "؟", "।". 2 if it ends a question. */
+ * line break, or "。", "？", "！", "؟", "।". 2 if it ends a question, 3 a
+ * line break. */
 static const uint8_t may_end_sentence[256] = {['\n'] = 1, ['.'] = 1, ['!'] = 1, ['?'] = 1, [';'] = 1,
                                                [0xD8] = 1, [0xE0] = 1, [0xE3] = 1, [0xEF] = 1}; /* first bytes */
 static inline int sentence_end(const char *t, size_t n, size_t i)
@@ -2266,7 +2281,7 @@ static inline int sentence_end(const char *t, size_t n, size_t i)
     const unsigned char *u = (const unsigned char *)t;
     if (!may_end_sentence[u[i]]) return 0;
     char c = t[i];
-    if (c == '\n') return 1;
+    if (c == '\n') return 3;
     if (c == '.' || c == '!' || c == '?' || c == ';')
         return i + 1 >= n || t[i + 1] == ' ' || t[i + 1] == '\n' ? 1 + (c == '?') : 0;
     if (i + 1 < n && u[i] == 0xD8 && u[i + 1] == 0x9F) return 2; /* ؟ */
@@ -2444,31 +2459,41 @@ static void quoted_states_dropped(concept_hits *hits, const char *t, size_t outs
 /* What the concepts found in t[0, n), in order of place, say, sentence by
  * sentence; the text proper starts at text_at (after the title's line): a
  * sentence starting there, or the title's, is a heading. */
+#define HEADING_READS (((1u << C_STATE) - 1) & ~((1u << C_IF) | (1u << C_SELF)))
+
 static void concepts_read(concepts_found *cf, const bt_classify_rules *r, concept_hits *hits, const char *t, size_t n,
                           size_t text_at)
 {
     memset(cf, 0, sizeof *cf);
     cf->rules = r;
     for (int k = 0; k < KINDS_MAX; k++) cf->first_at[k] = INT_MAX;
-    size_t pos = 0, first = 0, start = 0; /* where the sentence being read starts */
-    int sentence = 0;
-    for (size_t i = 0; i < hits->n; i++) {
-        if (hits->h[i].concept == C_CONTACT) cf->contact = 1;
-        for (; pos < hits->h[i].at; pos++) {
-            int end = sentence_end(t, n, pos);
-            if (end) {
-                concepts_close(cf, sentence_mask(hits, first, i, &cf->negated), sentence++, end == 2,
-                               start == 0 || start == text_at);
-                first = i;
-                start = pos + 1;
-            }
+    /* a line that ends without a stop ("Account suspended", then "You can no longer use
+     * it") is a heading or a label: it is read with what the line after it says of whom,
+     * where and why (not its states, nor its "if"), so it waits for that line's mask, and
+     * counts as said where that line is */
+    uint32_t held = 0;
+    int sentence = 0, holding = 0, held_first = 0;
+    size_t pos = 0, start = 0, first = 0; /* where the sentence being read starts; its first hit */
+    while (first < hits->n) {
+        int end = 0;
+        while (pos < n && !(end = sentence_end(t, n, pos))) pos++;
+        size_t last = first;
+        for (; last < hits->n && hits->h[last].at <= pos; last++)
+            if (hits->h[last].concept == C_CONTACT) cf->contact = 1;
+        uint32_t mask = sentence_mask(hits, first, last, &cf->negated);
+        if (holding) concepts_close(cf, held | (mask & HEADING_READS), sentence, 0, held_first);
+        int heading = start == 0 || start == text_at;
+        holding = end == 3 && pos > start && start >= text_at && !sentence_end(t, n, pos - 1) && last < hits->n;
+        if (holding) {
+            held = mask;
+            held_first = heading;
+        } else {
+            concepts_close(cf, mask, sentence, end == 2, heading);
         }
+        sentence++;
+        start = ++pos;
+        first = last;
     }
-    /* the last sentence: a question if its end says so */
-    int end = 0;
-    for (; pos < n && !end; pos++) end = sentence_end(t, n, pos);
-    concepts_close(cf, sentence_mask(hits, first, hits->n, &cf->negated), sentence, end == 2,
-                   start == 0 || start == text_at);
 }
 
 /* Title and text, bounded, each normalised (the reference way if ref), on
@@ -3112,6 +3137,8 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
         out->facts.days_left = -1;
     }
 
+    /* however the notice is spaced: its line breaks as spaces */
+    for (char *br = memchr(nx, '\n', nxl); br != NULL; br = memchr(br, '\n', nxl - (size_t)(br - nx))) *br = ' ';
     crypto_generichash_state fp;
     crypto_generichash_init(&fp, NULL, 0, sizeof out->fingerprint);
     crypto_generichash_update(&fp, (const unsigned char *)out->platform, strlen(out->platform) + 1);

@@ -100,7 +100,10 @@ TEST(normalize_korean_nfd_equals_nfc)
 
 TEST(normalize_spaces_quotes_digits_and_invisible_characters)
 {
-    CHECK(strcmp(norm("  a\xE2\x80\x8B b\n\n\t c  ", NULL), "a b c") == 0); /* ZWSP dropped */
+    CHECK(strcmp(norm("  a\xE2\x80\x8B b \t c  ", NULL), "a b c") == 0); /* ZWSP dropped */
+    /* white space holding a line break is one line break: a sentence ends there */
+    CHECK(strcmp(norm("\n a \r\n\n\t b\xE2\x80\xA8" "c\n", NULL), "a\nb\nc") == 0);
+    CHECK(strcmp(norm("\xEA\xB3\x84\n\xEC\xA0\x95", NULL), "\xEA\xB3\x84\n\xEC\xA0\x95") == 0); /* also between Hangul */
     CHECK(strcmp(norm("can\xE2\x80\x99t", NULL), "can't") == 0);
     CHECK(strcmp(norm("\xC2\xAB" "non" "\xC2\xBB", NULL), "\"non\"") == 0);
     CHECK(strcmp(norm("\xD9\xA3\xD9\xA0", NULL), "30") == 0); /* Arabic-Indic digits */
@@ -604,6 +607,22 @@ TEST(concepts_count_when_they_meet_in_one_sentence)
     CHECK(c.notice == 0 && feature(&c, "hypothetical") == 3);
     c = with(r, "If your account is suspended, appeal. If you are banned, wait.");
     CHECK(c.notice == 0 && feature(&c, "hypothetical") == 2);
+    /* a line ends a sentence: an "if" on the next line supposes nothing of this one */
+    c = with(r, "Your account has been suspended\n\nIf you think this is a mistake, appeal");
+    CHECK(c.notice == 1 && feature(&c, "concept_full") == 1 && feature(&c, "hypothetical") == 0);
+    c = with(r, "Your account has been suspended if you think this is a mistake, appeal");
+    CHECK(c.notice == 0 && feature(&c, "concept_full") == 0 && feature(&c, "hypothetical") == 1);
+    /* a line without a stop is a heading: it reads with who and what the next line names */
+    c = with(r, "Suspended\nWe looked at your account.");
+    CHECK(feature(&c, "concept_full") == 1 && feature(&c, "suspension_you_we_object") == 1);
+    c = with(r, "Suspended.\nWe looked at your account.");
+    CHECK(feature(&c, "concept_full") == 0 && feature(&c, "suspension_alone") == 1);
+    c = with(r, "Banned\nYou can't join the group."); /* banned from a place */
+    CHECK(feature(&c, "level_temporary_restriction") == 0.75f && feature(&c, "level_suspension") == 0);
+    c = with(r, "Banned\nWe looked at your account.\nYou can't join the group."); /* the next line only */
+    CHECK(feature(&c, "level_suspension") == 1 && feature(&c, "level_temporary_restriction") == 0);
+    c = with(r, "Banned\nIf you think this is a mistake, appeal."); /* but not its "if" */
+    CHECK(feature(&c, "hypothetical") == 0 && feature(&c, "suspension_you") == 1);
     /* a question or a condition elsewhere changes nothing; "iffy" is no "if" */
     c = with(r, "Your account has been suspended. Why? If you disagree, appeal.");
     CHECK(c.notice == 1 && feature(&c, "concept_full") == 1 && feature(&c, "hypothetical") == 0);
