@@ -2997,7 +2997,7 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
         int in = 0;
         for (size_t i = 0; i < n; i++) {
             if (t[i] == '"') in = !in;
-            else if (!in && t[i] != ' ') outside++;
+            else if (!in && t[i] != ' ' && t[i] != '\n') outside++;
         }
     }
 

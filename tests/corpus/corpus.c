@@ -324,7 +324,7 @@ void corpus_train(corpus_model *out, const corpus *c, const unsigned char *use)
     out->m.threshold = 0.5;
     if ((out->grams = calloc(c->n_vocab + 1, sizeof *out->grams)) == NULL) abort();
     for (size_t id = 0; id < c->n_vocab; id++) {
-        double r = round(v[id] * 1e3) / 1e3;
+        double r = round(v[id] * 1e2) / 1e2;
         if (c->df[id] >= MIN_DF && fabs(r) >= MIN_WEIGHT) out->grams[id] = (float)r;
     }
     /* the kind each kept n-gram points to: that of most notices holding it */
@@ -397,7 +397,7 @@ static void print_grams(const corpus_model *m, const corpus *c, uint8_t kind)
         if (m->grams[id] == 0 || m->kinds[id] != kind) continue;
         printf(k++ ? ", " : "");
         print_json_string(c->vocab[id]);
-        printf(": %.3f", m->grams[id]);
+        printf(": %.2f", m->grams[id]);
     }
     putchar('}');
 }
