@@ -1728,6 +1728,33 @@ static int boundary_ok(const char *t, size_t n, size_t at, size_t end, unsigned 
     return !right || !(bound & BOUND_RIGHT) || !is_alnum(cp_at(t, n, end));
 }
 
+/* Whether a sentence ends at t[i]: ". ! ? ;" before a space, a line break or
+ * the end, a line break, or a script's own full stop or question mark ("。",
+ * "！", "？", "؟", "۔", "।", "॥", "৷", "։", "።", "။", "។"). 2 if it ends a
+ * question, 3 a line break. */
+static const uint8_t may_end_sentence[256] = {['\n'] = 1, ['.'] = 1, ['!'] = 1, ['?'] = 1, [';'] = 1, [0xD6] = 1,
+                                               [0xD8] = 1, [0xDB] = 1, [0xE0] = 1, [0xE1] = 1, [0xE3] = 1, [0xEF] = 1};
+static inline int sentence_end(const char *t, size_t n, size_t i)
+{
+    const unsigned char *u = (const unsigned char *)t;
+    if (!may_end_sentence[u[i]]) return 0;
+    char c = t[i];
+    if (c == '\n') return 3;
+    if (c == '.' || c == '!' || c == '?' || c == ';')
+        return i + 1 >= n || t[i + 1] == ' ' || t[i + 1] == '\n' ? 1 + (c == '?') : 0;
+    if (i + 1 >= n) return 0;
+    unsigned b = u[i + 1], d = i + 2 < n ? u[i + 2] : 0;
+    switch (u[i]) {
+    case 0xD8: return b == 0x9F ? 2 : 0;                                      /* ؟ */
+    case 0xDB: return b == 0x94;                                              /* ۔ (Urdu) */
+    case 0xD6: return b == 0x89;                                              /* ։ (Armenian) */
+    case 0xE0: return (b == 0xA5 && (d == 0xA4 || d == 0xA5)) || (b == 0xA7 && d == 0xB7); /* । ॥ ৷ */
+    case 0xE1: return (b == 0x8D && d == 0xA2) || (b == 0x81 && d == 0x8B) || (b == 0x9F && d == 0x94); /* ። ။ ។ */
+    case 0xE3: return b == 0x80 && d == 0x82;                                 /* 。 */
+    default: return b == 0xBC && d == 0x9F ? 2 : b == 0xBC && d == 0x81;      /* ？ ！ */
+    }
+}
+
 /* Whether the gap t[from, to) is what "*" may skip. */
 static int gap_ok(const char *t, size_t from, size_t to)
 {
@@ -1735,9 +1762,7 @@ static int gap_ok(const char *t, size_t from, size_t to)
     for (size_t i = from; i < to; i++) {
         unsigned char c = (unsigned char)t[i];
         if (c == '.' && i > from && t[i - 1] >= '0' && t[i - 1] <= '9') continue; /* "31. oktober" */
-        if ((c == '.' || c == '!' || c == '?') && i + 1 < to && t[i + 1] != ' ') continue; /* "x.com" */
-        if (c == '.' || c == '!' || c == '?' || c == ';' || c == '\n') return 0;
-        if (c == 0xE3 && i + 2 < to && (unsigned char)t[i + 1] == 0x80 && (unsigned char)t[i + 2] == 0x82) return 0; /* 。 */
+        if (c == ';' || sentence_end(t, to, i)) return 0; /* not "x.com" */
         if ((c & 0xC0) != 0x80) chars++;
     }
     return chars <= WILDCARD_CHARS + 2;
@@ -2269,25 +2294,6 @@ static bt_err concept_add(concept_hits *c, size_t at, size_t end, const entry_he
     c->h[c->n].langs = e->langs;
     c->h[c->n++].concept = (uint32_t)e->idx;
     return BT_OK;
-}
-
-/* Whether a sentence ends at t[i]: ". ! ? ;" before a space or the end, a
- * line break, or "。", "？", "！", "؟", "।". 2 if it ends a question, 3 a
- * line break. */
-static const uint8_t may_end_sentence[256] = {['\n'] = 1, ['.'] = 1, ['!'] = 1, ['?'] = 1, [';'] = 1,
-                                               [0xD8] = 1, [0xE0] = 1, [0xE3] = 1, [0xEF] = 1}; /* first bytes */
-static inline int sentence_end(const char *t, size_t n, size_t i)
-{
-    const unsigned char *u = (const unsigned char *)t;
-    if (!may_end_sentence[u[i]]) return 0;
-    char c = t[i];
-    if (c == '\n') return 3;
-    if (c == '.' || c == '!' || c == '?' || c == ';')
-        return i + 1 >= n || t[i + 1] == ' ' || t[i + 1] == '\n' ? 1 + (c == '?') : 0;
-    if (i + 1 < n && u[i] == 0xD8 && u[i + 1] == 0x9F) return 2; /* ؟ */
-    if (i + 2 >= n) return 0;
-    if (u[i] == 0xEF && u[i + 1] == 0xBC && (u[i + 2] == 0x9F || u[i + 2] == 0x81)) return 1 + (u[i + 2] == 0x9F);
-    return (u[i] == 0xE3 && u[i + 1] == 0x80 && u[i + 2] == 0x82) || (u[i] == 0xE0 && u[i + 1] == 0xA5 && u[i + 2] == 0xA4);
 }
 
 /* Adds what one sentence, holding the concepts in mask, says. A sentence

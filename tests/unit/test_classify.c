@@ -612,6 +612,15 @@ TEST(concepts_count_when_they_meet_in_one_sentence)
     CHECK(c.notice == 1 && feature(&c, "concept_full") == 1 && feature(&c, "hypothetical") == 0);
     c = with(r, "Your account has been suspended if you think this is a mistake, appeal");
     CHECK(c.notice == 0 && feature(&c, "concept_full") == 0 && feature(&c, "hypothetical") == 1);
+    /* so does a script's own full stop: Urdu "۔", Bengali "৷", Burmese "။" */
+    c = with(r, "Your account has been suspended\xDB\x94 if you think this is a mistake, appeal");
+    CHECK(c.notice == 1 && feature(&c, "concept_full") == 1 && feature(&c, "hypothetical") == 0);
+    c = with(r, "Your account\xE0\xA7\xB7 It was suspended");
+    CHECK(feature(&c, "concept_full") == 0 && feature(&c, "phrase") == 0 && feature(&c, "concept_bare") == 1);
+    c = with(r, "Your account\xE1\x81\x8B was suspended");
+    CHECK(feature(&c, "concept_full") == 0 && feature(&c, "phrase") == 0);
+    c = with(r, "Your account\xE1\x81\x8A was suspended"); /* "၊" is a comma */
+    CHECK(feature(&c, "concept_full") == 1 && feature(&c, "phrase") == 1);
     /* a line without a stop is a heading: it reads with who and what the next line names */
     c = with(r, "Suspended\nWe looked at your account.");
     CHECK(feature(&c, "concept_full") == 1 && feature(&c, "suspension_you_we_object") == 1);
