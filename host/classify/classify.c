@@ -2487,8 +2487,12 @@ static void concepts_read(concepts_found *cf, const bt_classify_rules *r, concep
         for (; last < hits->n && hits->h[last].at <= pos; last++)
             if (hits->h[last].concept == C_CONTACT) cf->contact = 1;
         uint32_t mask = sentence_mask(hits, first, last, &cf->negated);
-        if (holding) concepts_close(cf, held | (mask & HEADING_READS), sentence, 0, held_first);
         int heading = start == 0 || start == text_at;
+        if (holding) {
+            concepts_close(cf, held | (mask & HEADING_READS), sentence, 0, held_first);
+            /* a first line that states nothing ("Dear Alex,", "Notice") leaves the heading to the next */
+            if (held_first && (held >> C_STATE) == 0) heading = 1;
+        }
         holding = end == 3 && pos > start && start >= text_at && !sentence_end(t, n, pos - 1) && last < hits->n;
         if (holding) {
             held = mask;

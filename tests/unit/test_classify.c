@@ -632,6 +632,11 @@ TEST(concepts_count_when_they_meet_in_one_sentence)
     CHECK(feature(&c, "level_suspension") == 1 && feature(&c, "level_temporary_restriction") == 0);
     c = with(r, "Banned\nIf you think this is a mistake, appeal."); /* but not its "if" */
     CHECK(feature(&c, "hypothetical") == 0 && feature(&c, "suspension_you") == 1);
+    /* a first line that states nothing, a greeting, leaves the heading to the line after it */
+    c = with(r, "Dear Alex,\nWe suspended your account.");
+    CHECK(feature(&c, "state_first_line") == 1);
+    c = with(r, "Dear Alex,\nThank you.\nWe suspended your account.");
+    CHECK(feature(&c, "concept_full") == 1 && feature(&c, "state_first_line") == 0);
     /* a question or a condition elsewhere changes nothing; "iffy" is no "if" */
     c = with(r, "Your account has been suspended. Why? If you disagree, appeal.");
     CHECK(c.notice == 1 && feature(&c, "concept_full") == 1 && feature(&c, "hypothetical") == 0);
