@@ -1751,7 +1751,7 @@ static inline int sentence_end(const char *t, size_t n, size_t i)
     case 0xE0: return (b == 0xA5 && (d == 0xA4 || d == 0xA5)) || (b == 0xA7 && d == 0xB7); /* । ॥ ৷ */
     case 0xE1: return (b == 0x8D && d == 0xA2) || (b == 0x81 && d == 0x8B) || (b == 0x9F && d == 0x94); /* ። ။ ។ */
     case 0xE3: return b == 0x80 && d == 0x82;                                 /* 。 */
-    default: return b == 0xBC && d == 0x9F ? 2 : b == 0xBC && d == 0x81;      /* ？ ！ */
+    default: return b == 0xBC && d == 0x9F ? 2 : b == 0xBC && d == 0x81;      /* 0xEF: ？ ！ */
     }
 }
 
@@ -1762,7 +1762,7 @@ static int gap_ok(const char *t, size_t from, size_t to)
     for (size_t i = from; i < to; i++) {
         unsigned char c = (unsigned char)t[i];
         if (c == '.' && i > from && t[i - 1] >= '0' && t[i - 1] <= '9') continue; /* "31. oktober" */
-        if (c == ';' || sentence_end(t, to, i)) return 0; /* not "x.com" */
+        if (c == ';' || sentence_end(t, to, i)) return 0; /* a stop, not the dot of "x.com" */
         if ((c & 0xC0) != 0x80) chars++;
     }
     return chars <= WILDCARD_CHARS + 2;
@@ -2462,11 +2462,13 @@ static void quoted_states_dropped(concept_hits *hits, const char *t, size_t outs
     hits->n = kept;
 }
 
+/* What a heading line takes from the line after it: every concept but the
+ * states, "if" and the person's own doing. */
+#define HEADING_READS (((1u << C_STATE) - 1) & ~((1u << C_IF) | (1u << C_SELF)))
+
 /* What the concepts found in t[0, n), in order of place, say, sentence by
  * sentence; the text proper starts at text_at (after the title's line): a
  * sentence starting there, or the title's, is a heading. */
-#define HEADING_READS (((1u << C_STATE) - 1) & ~((1u << C_IF) | (1u << C_SELF)))
-
 static void concepts_read(concepts_found *cf, const bt_classify_rules *r, concept_hits *hits, const char *t, size_t n,
                           size_t text_at)
 {
