@@ -395,9 +395,9 @@ static void print_grams(const corpus_model *m, const corpus *c, uint8_t kind)
     putchar('{');
     for (size_t id = 0; id < c->n_vocab; id++) {
         if (m->grams[id] == 0 || m->kinds[id] != kind) continue;
-        printf(k++ ? ", " : "");
+        printf(k++ ? "," : ""); /* no spaces: 2 bytes of each of some 30,000 n-grams */
         print_json_string(c->vocab[id]);
-        printf(": %.2f", m->grams[id]);
+        printf(":%.2f", m->grams[id]);
     }
     putchar('}');
 }

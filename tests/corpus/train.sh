@@ -19,4 +19,4 @@ if n != 1:
 open(path, 'w', encoding='utf-8').write(text)
 PY
 cmake --build build >/dev/null
-echo "model refitted: $(wc -c < "$model") bytes, $(grep -o '": -\?[0-9]' "$model" | wc -l) weights"
+echo "model refitted: $(wc -c < "$model") bytes, $(grep -oE '": ?-?[0-9]' "$model" | wc -l) weights"
