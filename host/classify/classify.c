@@ -1728,18 +1728,31 @@ static int boundary_ok(const char *t, size_t n, size_t at, size_t end, unsigned 
     return !right || !(bound & BOUND_RIGHT) || !is_alnum(cp_at(t, n, end));
 }
 
+/* Whether the three bytes at u are a letter of Thai, Lao, Khmer or Burmese:
+ * scripts written without spaces between words, where a space parts
+ * clauses and sentences. */
+static inline int clause_spaced(const unsigned char *u)
+{
+    return (u[0] == 0xE0 && u[1] >= 0xB8 && u[1] <= 0xBB) || (u[0] == 0xE1 && (u[1] == 0x9E || u[1] == 0x9F)) ||
+           (u[0] == 0xE1 && (u[1] == 0x80 || u[1] == 0x81 || (u[1] == 0x82 && u[2] <= 0x9F)));
+}
+
 /* Whether a sentence ends at t[i]: ". ! ? ;" before a space, a line break or
- * the end, a line break, or a script's own full stop or question mark ("。",
- * "！", "？", "؟", "۔", "।", "॥", "৷", "։", "።", "။", "។"). 2 if it ends a
- * question, 3 a line break. */
-static const uint8_t may_end_sentence[256] = {['\n'] = 1, ['.'] = 1, ['!'] = 1, ['?'] = 1, [';'] = 1, [0xD6] = 1,
-                                               [0xD8] = 1, [0xDB] = 1, [0xE0] = 1, [0xE1] = 1, [0xE3] = 1, [0xEF] = 1};
+ * the end, a line break, a script's own full stop or question mark ("。",
+ * "！", "？", "؟", "۔", "।", "॥", "৷", "։", "።", "။", "។"), or a space between
+ * two letters of a script that spaces clauses (clause_spaced). 2 if it ends
+ * a question, 3 a line break. */
+static const uint8_t may_end_sentence[256] = {[' '] = 1,  ['\n'] = 1, ['.'] = 1,  ['!'] = 1,  ['?'] = 1,
+                                               [';'] = 1,  [0xD6] = 1, [0xD8] = 1, [0xDB] = 1, [0xE0] = 1,
+                                               [0xE1] = 1, [0xE3] = 1, [0xEF] = 1};
 static inline int sentence_end(const char *t, size_t n, size_t i)
 {
     const unsigned char *u = (const unsigned char *)t;
     if (!may_end_sentence[u[i]]) return 0;
     char c = t[i];
     if (c == '\n') return 3;
+    if (c == ' ') /* between two letters of a script that spaces clauses, not words */
+        return i >= 3 && i + 3 < n && clause_spaced(u + i - 3) && (u[i - 1] & 0xC0) == 0x80 && clause_spaced(u + i + 1);
     if (c == '.' || c == '!' || c == '?' || c == ';')
         return i + 1 >= n || t[i + 1] == ' ' || t[i + 1] == '\n' ? 1 + (c == '?') : 0;
     if (i + 1 >= n) return 0;

@@ -811,6 +811,14 @@ TEST(builtin_lists_keep_a_word_whole)
     CHECK(feature(&c, "level_appeal_reinstated") == 0 && c.notice == 0);
     c = with(r, "회원님의 계정은 서비스를 이용하실 수 없습니다.");
     CHECK(c.notice == 1 && feature(&c, "level_suspension") > 0);
+    /* Thai spaces clauses, not words: an "if" (หาก) after a space supposes nothing of the clause
+     * before it (your account is suspended / if you think it is a mistake / contact us) */
+    c = with(r, "บัญชีของคุณถูกระงับ หากคุณคิดว่าเป็นข้อผิดพลาด โปรดติดต่อเรา");
+    CHECK(feature(&c, "hypothetical") == 0 && feature(&c, "concept_full") == 1);
+    c = with(r, "บัญชีของคุณถูกระงับหากคุณคิดว่าเป็นข้อผิดพลาด");
+    CHECK(feature(&c, "hypothetical") == 1 && feature(&c, "concept_full") == 0);
+    c = with(r, "หากบัญชีของคุณถูกระงับ โปรดติดต่อเรา"); /* if your account is suspended / contact us */
+    CHECK(feature(&c, "hypothetical") == 1 && feature(&c, "concept_full") == 0);
     /* "has sido expulsado" (you were expelled) is a notice's statement, not news's */
     c = with(r, "Has sido expulsado del sitio.");
     CHECK(feature(&c, "negative") == 0);
