@@ -202,7 +202,7 @@ typedef struct {
  * write (the model had "sam" at -0.85, "alex" at -0.62: more look-alikes
  * name them). As the normaliser leaves them: lower case, no accents. */
 static const char *const fillers[] = {"alex", "sam", "ravi", "amit", "guest42", "example", "book", "club",
-                                      "pixel", "cafe", "hiking", "help", "general", "203", "113", "192", "k", "r"};
+                                      "pixel", "cafe", "hiking", "help", "general", "lounge", "203", "113", "192", "k", "r"};
 
 /* Whether gram (a word, "w1 w2" or "stem~") holds a filler as a word, or is
  * the stem of one. */
