@@ -1728,13 +1728,14 @@ static int boundary_ok(const char *t, size_t n, size_t at, size_t end, unsigned 
     return !right || !(bound & BOUND_RIGHT) || !is_alnum(cp_at(t, n, end));
 }
 
-/* Whether the three bytes at u are a letter of Thai, Lao, Khmer or Burmese:
- * scripts written without spaces between words, where a space parts
- * clauses and sentences. */
+/* Whether the three bytes at u are a letter of Thai or Lao (U+0E00-0EFF),
+ * Burmese (U+1000-109F) or Khmer (U+1780-17FF): scripts written without
+ * spaces between words, where a space parts clauses and sentences. */
 static inline int clause_spaced(const unsigned char *u)
 {
-    return (u[0] == 0xE0 && u[1] >= 0xB8 && u[1] <= 0xBB) || (u[0] == 0xE1 && (u[1] == 0x9E || u[1] == 0x9F)) ||
-           (u[0] == 0xE1 && (u[1] == 0x80 || u[1] == 0x81 || (u[1] == 0x82 && u[2] <= 0x9F)));
+    if (u[0] == 0xE0) return u[1] >= 0xB8 && u[1] <= 0xBB;
+    return u[0] == 0xE1 &&
+           (u[1] == 0x80 || u[1] == 0x81 || (u[1] == 0x82 && u[2] <= 0x9F) || u[1] == 0x9E || u[1] == 0x9F);
 }
 
 /* Whether a sentence ends at t[i]: ". ! ? ;" before a space, a line break or
@@ -1752,7 +1753,8 @@ static inline int sentence_end(const char *t, size_t n, size_t i)
     char c = t[i];
     if (c == '\n') return 3;
     if (c == ' ') /* between two letters of a script that spaces clauses, not words */
-        return i >= 3 && i + 3 < n && clause_spaced(u + i - 3) && (u[i - 1] & 0xC0) == 0x80 && clause_spaced(u + i + 1);
+        return i >= 3 && (u[i - 1] & 0xC0) == 0x80 && i + 3 < n && clause_spaced(u + i - 3) &&
+               clause_spaced(u + i + 1);
     if (c == '.' || c == '!' || c == '?' || c == ';')
         return i + 1 >= n || t[i + 1] == ' ' || t[i + 1] == '\n' ? 1 + (c == '?') : 0;
     if (i + 1 >= n) return 0;

@@ -196,13 +196,14 @@ typedef struct {
     size_t cap;
 } gram_ctx;
 
-/* The neutral values the corpus fills placeholders and people's names with
- * (docs/RULES.md, "The corpus"): the same few in every source, so n-grams
- * holding them would learn how the corpus was written, not how platforms
- * write (the model had "sam" at -0.85, "alex" at -0.62: more look-alikes
- * name them). As the normaliser leaves them: lower case, no accents. */
-static const char *const fillers[] = {"alex", "sam", "ravi", "amit", "guest42", "example", "book", "club",
-                                      "pixel", "cafe", "hiking", "help", "general", "lounge", "203", "113", "192", "k", "r"};
+/* The neutral values the corpus fills placeholders, people's names and chat
+ * rooms with (docs/RULES.md, "The corpus"): the same few in every source, so
+ * n-grams holding them would learn how the corpus was written, not how
+ * platforms write (the model had "sam" at -0.85, "alex" at -0.62: more
+ * look-alikes name them; "help" at +1.67: only notices name #help). As the
+ * normaliser leaves them: lower case, no accents. */
+static const char *const fillers[] = {"alex", "sam", "ravi", "amit", "guest42", "example", "book", "club", "pixel",
+                                      "cafe", "hiking", "help", "general", "lounge", "203", "113", "192", "k", "r"};
 
 /* Whether gram (a word, "w1 w2" or "stem~") holds a filler as a word, or is
  * the stem of one. */
