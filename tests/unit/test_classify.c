@@ -824,6 +824,12 @@ TEST(builtin_lists_keep_a_word_whole)
     CHECK(feature(&c, "negative") == 0);
     c = with(r, "El usuario fue expulsado del sitio.");
     CHECK(feature(&c, "negative") == 1);
+    /* a closed account's farewell is the person's own doing; a service's courtesy, which opens
+     * and closes the e-mails that suspend accounts, is not */
+    c = with(r, "Your account has been closed. Thank you for being with us.");
+    CHECK(feature(&c, "own_action") == 1);
+    c = with(r, "Your account has been suspended. Thank you for choosing Gumroad.");
+    CHECK(feature(&c, "own_action") == 0 && c.notice == 1);
 }
 
 TEST(a_negation_reaches_as_far_in_every_script)
