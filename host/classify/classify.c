@@ -271,6 +271,12 @@ static ucs4_t mapped(ucs4_t c)
     case 0x2010: case 0x2011: case 0x2012: case 0x2013: case 0x2014: case 0x2015: case 0x2212:
         return '-';
     case 0x0131: return 'i';           /* dotless i: Turkish text typed either way */
+    /* letters with a stroke, which no decomposition takes apart, as people type them
+     * without it: Polish "zostales zbanowany", Vietnamese and Croatian "d", Danish "o" */
+    case 0x0142: return 'l';
+    case 0x0111: return 'd';
+    case 0x00F8: return 'o';
+    case 0x0127: return 'h';
     case 0x0649: return 0x064A;        /* Arabic alef maqsura written for yeh */
     case 0x0629: return 0x0647;        /* Arabic teh marbuta written as heh */
     case 0x0640: return (ucs4_t)-1;    /* Arabic tatweel */

@@ -141,12 +141,12 @@ const char *bt_classify_rules_json(size_t *len);
  * (Turkish/Azeri rules when lang says so), compatibility decomposition
  * (full-width forms, ligatures), accents dropped from Latin, Greek, Cyrillic
  * and Arabic letters, Hangul and kana recomposed (NFC), quotes, apostrophes
- * and dashes unified, dotless i folded to i, Hebrew final letters written
- * as their other form, digits made ASCII, invisible format characters
- * dropped, white space collapsed (to "\n" where it holds a line break, else
- * " "), spaces between Hangul syllables dropped. On BT_OK *out is a
- * NUL-terminated malloc'd string of *out_len bytes that the caller frees.
- * lang may be NULL. */
+ * and dashes unified, dotless i folded to i, ł đ ø ħ written without their
+ * stroke, Hebrew final letters written as their other form, digits made
+ * ASCII, invisible format characters dropped, white space collapsed (to
+ * "\n" where it holds a line break, else " "), spaces between Hangul
+ * syllables dropped. On BT_OK *out is a NUL-terminated malloc'd string of
+ * *out_len bytes that the caller frees. lang may be NULL. */
 bt_err bt_classify_normalize(char **out, size_t *out_len, const char *text, size_t len, const char *lang);
 
 /* Classifies one capture with the built-in rules. url, title and lang (a

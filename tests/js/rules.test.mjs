@@ -57,6 +57,9 @@ test('normalising folds case, width and apostrophes', () => {
   assert.equal(normalise('חסום'), normalise('חסומ'), 'Hebrew final letters fold');
   assert.equal(normalise('λογαριασμός'), 'λογαριασμοσ', 'and Greek final sigma');
   assert.notEqual(normalise('חסום'), normalise('חסוכ'));
+  assert.equal(normalise('ZOSTAŁEŚ ZBANOWANY, Đã khóa, spærret, Ħ'), 'zostales zbanowany, da khoa, spærret, h',
+    'letters with a stroke lose it, as people type them');
+  assert.notEqual(normalise('ł'), normalise('t'));
 });
 
 test('platforms that run on many servers are recognised by their software, on any https host', () => {
@@ -90,7 +93,7 @@ test('the trigger passes a sentence where a state meets the person or the accoun
   assert.equal(trigger.phraseKind('כתובת ה־IP שלך חסומה כרגע.'), 'suspension');
   assert.equal(trigger.phraseKind('כתובת ה־IP שלך פתוחה כרגע.'), null);
   // the content script's normalisation is rules.js's
-  for (const text of ['חסומה וחסום', 'ΛΟΓΑΡΙΑΣΜΟΣ λογαριασμός', 'مشاركةـى', 'KAPATILDI ı', 'You\u2019ve  BEEN', '계정 이 정지']) {
+  for (const text of ['חסומה וחסום', 'ΛΟΓΑΡΙΑΣΜΟΣ λογαριασμός', 'مشاركةـى', 'KAPATILDI ı', 'ZOSTAŁEŚ Đ ø ħ', 'You\u2019ve  BEEN', '계정 이 정지']) {
     assert.equal(context.globalThis.BantrailDetect.normalise(text), normalise(text), text);
   }
 });

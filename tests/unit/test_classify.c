@@ -77,6 +77,16 @@ TEST(normalize_turkish_dotted_and_dotless_i)
     CHECK(strcmp(norm("hesabınız", NULL), "hesabınız") != 0);
 }
 
+TEST(normalize_letters_with_a_stroke)
+{
+    /* no decomposition takes ł, đ, ø, ħ apart; people type them without the stroke */
+    CHECK(strcmp(norm("ZOSTAŁEŚ ZBANOWANY", "pl"), "zostales zbanowany") == 0);
+    CHECK(strcmp(norm("Đã khóa", NULL), "da khoa") == 0);
+    CHECK(strcmp(norm("spærret Ø", NULL), "spærret o") == 0);
+    CHECK(strcmp(norm("Ħ", NULL), "h") == 0);
+    CHECK(strcmp(norm("ł", NULL), norm("t", NULL)) != 0);
+}
+
 TEST(normalize_hebrew_final_letters_and_greek_final_sigma)
 {
     /* a stem ending in a final letter matches inside the longer word */
@@ -1135,7 +1145,8 @@ TEST(ngram_words_keep_their_vowel_signs)
 }
 
 RUN_TESTS(T(ngram_words_keep_their_vowel_signs), T(normalize_folds_case_and_full_width_forms), T(normalize_drops_accents_of_latin_letters_only),
-          T(normalize_turkish_dotted_and_dotless_i), T(normalize_hebrew_final_letters_and_greek_final_sigma),
+          T(normalize_turkish_dotted_and_dotless_i), T(normalize_letters_with_a_stroke),
+          T(normalize_hebrew_final_letters_and_greek_final_sigma),
           T(normalize_korean_nfd_equals_nfc),
           T(normalize_spaces_quotes_digits_and_invisible_characters),
           T(platform_comes_from_the_url_host_before_the_wording), T(platform_comes_from_the_wording_without_a_url),

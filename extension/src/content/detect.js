@@ -64,7 +64,8 @@
 
   // The same normalisation as src/core/rules.js (docs/RULES.md, "for the extension's trigger").
   const FOLD = { '\u05da': '\u05db', '\u05dd': '\u05de', '\u05df': '\u05e0', '\u05e3': '\u05e4', '\u05e5': '\u05e6',
-    '\u03c2': '\u03c3', '\u0649': '\u064a', '\u0629': '\u0647', '\u0640': '', '\u0131': 'i' };
+    '\u03c2': '\u03c3', '\u0649': '\u064a', '\u0629': '\u0647', '\u0640': '', '\u0131': 'i',
+    '\u0142': 'l', '\u0111': 'd', '\u00f8': 'o', '\u0127': 'h' };
   const FOLDED = new RegExp(`[${Object.keys(FOLD).join('')}]`, 'g');
   function normalise(text) {
     return String(text).normalize('NFKD').replace(/\p{M}/gu, '').normalize('NFC').toLowerCase()

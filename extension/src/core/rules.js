@@ -13,9 +13,10 @@ export const KINDS = Object.freeze([
 
 // Letters written two ways fold to one, as the host's classifier folds them: Hebrew final forms
 // (so "חסום" matches in "חסומה"), Greek final sigma, Arabic alef maqsura and teh marbuta, tatweel,
-// dotless i.
+// dotless i, and the letters with a stroke (ł, đ, ø, ħ), which people type without it.
 const FOLD = { '\u05da': '\u05db', '\u05dd': '\u05de', '\u05df': '\u05e0', '\u05e3': '\u05e4', '\u05e5': '\u05e6',
-  '\u03c2': '\u03c3', '\u0649': '\u064a', '\u0629': '\u0647', '\u0640': '', '\u0131': 'i' };
+  '\u03c2': '\u03c3', '\u0649': '\u064a', '\u0629': '\u0647', '\u0640': '', '\u0131': 'i',
+  '\u0142': 'l', '\u0111': 'd', '\u00f8': 'o', '\u0127': 'h' };
 const FOLDED = new RegExp(`[${Object.keys(FOLD).join('')}]`, 'g');
 
 /**
