@@ -84,7 +84,7 @@ TEST(normalize_letters_with_a_stroke)
     CHECK(strcmp(norm("Đã khóa", NULL), "da khoa") == 0);
     CHECK(strcmp(norm("spærret Ø", NULL), "spærret o") == 0);
     CHECK(strcmp(norm("Ħ", NULL), "h") == 0);
-    CHECK(strcmp(norm("ł", NULL), norm("t", NULL)) != 0);
+    CHECK(strcmp(norm("ð þ", NULL), "d t") != 0); /* letters of their own keep them */
 }
 
 TEST(normalize_hebrew_final_letters_and_greek_final_sigma)
