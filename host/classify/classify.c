@@ -1102,27 +1102,28 @@ static bt_err parse_concepts(bt_classify_rules *r, json_object *c, char *problem
     return BT_OK;
 }
 
-/* Adds grams ({n-gram: weight}, NULL for none) to r's table, each pointing
- * to kind (-1 none). 0 after naming the n-gram whose weight is no number. */
+/* Adds grams ({n-gram: weight in hundredths}, NULL for none) to r's table,
+ * each pointing to kind (-1 none). 0 after naming the n-gram whose weight is
+ * no whole number (hundredths save the rules file "0." 27,000 times). */
 static int add_grams(bt_classify_rules *r, json_object *grams, int kind, char *problem, size_t problem_len)
 {
     if (grams == NULL) return 1;
     json_object_object_foreach(grams, gram, w) {
-        if (!json_object_is_type(w, json_type_double) && !json_object_is_type(w, json_type_int)) {
-            problem_set(problem, problem_len, "an n-gram's weight must be a number", gram);
+        if (!json_object_is_type(w, json_type_int)) {
+            problem_set(problem, problem_len, "an n-gram's weight must be a whole number of hundredths", gram);
             return 0;
         }
         uint64_t h = gram_hash(gram, strlen(gram));
         size_t slot = gram_slot(r, h);
         r->grams[slot].key = h;
-        r->grams[slot].weight = (float)json_object_get_double(w);
+        r->grams[slot].weight = (float)json_object_get_int(w) / 100;
         r->grams[slot].kind = (uint8_t)(kind + 1);
     }
     return 1;
 }
 
 /* "model": {"about": str, "bias": n, "threshold": n, "weights": {feature: n},
- * "ngrams": {n-gram: n}, "ngram_kinds": {kind: {n-gram: n}}} */
+ * "ngrams": {n-gram: hundredths}, "ngram_kinds": {kind: {n-gram: hundredths}}} */
 static bt_err parse_model(bt_classify_rules *r, json_object *m, char *problem, size_t problem_len)
 {
     static const char *const names[] = {"about", "trained_on", "bias", "threshold", "weights", "ngrams", "ngram_kinds", NULL};

@@ -398,7 +398,7 @@ static void print_grams(const corpus_model *m, const corpus *c, uint8_t kind)
         if (m->grams[id] == 0 || m->kinds[id] != kind) continue;
         printf(k++ ? "," : ""); /* no spaces: 2 bytes of each of some 30,000 n-grams */
         print_json_string(c->vocab[id]);
-        printf(":%.2f", m->grams[id]);
+        printf(":%ld", lround(m->grams[id] * 100)); /* in hundredths, as the rules file writes them */
     }
     putchar('}');
 }

@@ -733,6 +733,7 @@ TEST(unknown_keys_and_bad_models_are_refused_by_name)
         {",\"model\":{\"weights\":{},\"ngrams\":{\"ban\":[1,\"banned\"]}}}", "ban"},
         {",\"model\":{\"weights\":{},\"ngram_kinds\":{\"banned\":{\"ban\":1}}}}", "banned"},
         {",\"model\":{\"weights\":{},\"ngram_kinds\":{\"suspension\":{\"ban\":\"x\"}}}}", "ban"},
+        {",\"model\":{\"weights\":{},\"ngrams\":{\"bann\":0.5}}}", "bann"}, /* hundredths: 50 */
         {",\"model\":{\"weights\":{},\"ngram_kinds\":[]}}", "ngram_kinds"},
         {",\"concepts\":{\"yuo\":{}}}", "yuo"},
         {",\"concepts\":{\"state\":{\"banned\":{\"en\":[\"x\"]}}}}", "banned"},
@@ -759,9 +760,9 @@ TEST(ngram_kinds_name_the_kind_of_a_text_found_by_its_ngrams)
 {
     static const char *const models[] = {
         "{\"version\":1,\"kind_priority\":[\"suspension\",\"warning\"],\"platforms\":{},\"kinds\":{},"
-        "\"model\":{\"weights\":{\"ngrams\":1},\"ngrams\":{\"flib\":0.5},\"ngram_kinds\":{\"warning\":{\"zorp\":3}}}}",
+        "\"model\":{\"weights\":{\"ngrams\":1},\"ngrams\":{\"flib\":50},\"ngram_kinds\":{\"warning\":{\"zorp\":300}}}}",
         "{\"version\":1,\"kind_priority\":[\"suspension\",\"warning\"],\"platforms\":{},\"kinds\":{},"
-        "\"model\":{\"weights\":{\"ngrams\":1},\"ngrams\":{\"flib\":0.5,\"zorp\":3}}}",
+        "\"model\":{\"weights\":{\"ngrams\":1},\"ngrams\":{\"flib\":50,\"zorp\":300}}}",
     };
     for (int i = 0; i < 2; i++) {
         bt_classify_rules *r = NULL;
