@@ -1104,7 +1104,7 @@ static bt_err parse_concepts(bt_classify_rules *r, json_object *c, char *problem
 
 /* Adds grams ({n-gram: weight in hundredths}, NULL for none) to r's table,
  * each pointing to kind (-1 none). 0 after naming the n-gram whose weight is
- * no whole number (hundredths save the rules file "0." 27,000 times). */
+ * no whole number (hundredths spare the rules file a "0." per n-gram). */
 static int add_grams(bt_classify_rules *r, json_object *grams, int kind, char *problem, size_t problem_len)
 {
     if (grams == NULL) return 1;
