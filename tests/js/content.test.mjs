@@ -26,8 +26,12 @@ for (const [file, f] of Object.entries(fixtures)) {
         for (const x of f.excludes || []) assert.ok(!page.sent.some((n) => n.text.includes(x)), `must not hold "${x}"`);
         return;
       }
-      assert.equal(page.sent.length, 1, 'exactly one report');
-      const n = page.sent[0];
+      // Besides the notice, only the look-alikes the fixture names (`also_sent`) may go to the
+      // host, which turns them down (the browser tests check that one record is stored).
+      const others = page.sent.filter((x) => (f.also_sent || []).some((a) => x.text.includes(a)));
+      assert.equal(others.length, (f.also_sent || []).length, 'each look-alike named is sent once');
+      assert.equal(page.sent.length - others.length, 1, 'exactly one report of the notice');
+      const n = page.sent.find((x) => !others.includes(x));
       assert.equal(n.url, f.record_url || f.url);
       assert.equal(n.classification.platform, f.platform);
       assert.equal(n.lang, f.lang || 'en');
@@ -120,6 +124,26 @@ test('a banner added later in French is noticed (phrases of every language apply
   assert.equal(page.sent[0].lang, 'fr');
   assert.equal(page.sent[0].classification.trigger, 'banner');
   page.close();
+});
+
+test('in the page flow a short block with a state word goes to the host, a long one does not', async () => {
+  // "Contul dvs. a fost blocat": the abbreviation's dot parts the account from its state, so no
+  // sentence holds both; the host finds it all the same (corpus f14a-0120).
+  const feed = Array.from({ length: 30 }, (_, i) => `<article><p>Postarea ${i}: o plimbare pe malul lacului, cu prietenii, duminică dimineața.</p></article>`).join('');
+  const page = (block) => runContentScripts(`<!doctype html><html lang="ro"><body><main>${block}<div role="feed">${feed}</div></main>`,
+    'https://www.facebook.com/', { pageScripts: false });
+  const short = page('<div class="state">Contul dvs. a fost blocat</div>');
+  const long = page(`<div class="state"><p>${'Calendarul întâlnirilor de vară, cu drumeții pe munte. '.repeat(24)}</p>Contul dvs. a fost blocat</div>`);
+  await sleep(800);
+  try {
+    assert.equal(short.sent.length, 1, JSON.stringify(short.sent));
+    assert.equal(short.sent[0].text, 'Contul dvs. a fost blocat');
+    assert.equal(short.sent[0].classification.trigger, 'page');
+    assert.equal(long.sent.length, 0, 'over 1,200 characters a state word alone is not enough');
+  } finally {
+    short.close();
+    long.close();
+  }
 });
 
 test('many unrelated mutations cause no report and the same notice is reported once', async () => {

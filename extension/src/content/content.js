@@ -15,8 +15,10 @@
   const sent = new Set();
 
   function check() {
-    const n = detector.scan(document, location);
-    if (!n) return;
+    for (const n of detector.scan(document, location)) report(n);
+  }
+
+  function report(n) {
     const key = location.href + '\n' + n.text;
     if (sent.has(key)) return;
     sent.add(key);

@@ -21,6 +21,8 @@
   const FLOW_MAX = 64;
   const FLOW_DEPTH = 4;
   const SHAPED_TEXT = 1200;
+  // At most this many regions go to the host from one look.
+  const MAX_FOUND = 4;
 
   /** The outermost candidate regions of the page, in no particular order. */
   function candidates(doc) {
@@ -229,42 +231,48 @@
     // screen is matched against the phrases once, not at every look.
     const seenText = new WeakMap();
 
-    /** A region's text, the trigger's guess of its kind, and whether the host should see it
-     * (shaped: a dialog, alert or toast, where any concept word in a short text is enough). */
+    /** A region's text, the trigger's guess of its kind, and whether the host should see it:
+     * a phrase or a concept sentence, or in a short text (SHAPED_TEXT) any concept word for the
+     * shapes notices take (a dialog, alert or toast), a state word in the page's flow. */
     function candidateKind(el, shaped) {
       const text = extractText(el);
       const before = seenText.get(el);
       if (before && before.text === text) return before;
       const n = normalise(text);
       const kind = kindOf(n);
-      const worth = !!kind || (shaped && text.length <= SHAPED_TEXT && anyConcept(n));
+      const worth = !!kind || (text.length <= SHAPED_TEXT && (shaped ? anyConcept(n) : stateKind(n) !== null));
       const seen = { text, kind, worth };
       seenText.set(el, seen);
       return seen;
     }
 
     /**
-     * Looks at the page once. Returns {kind, trigger, text} for a notice, or null.
-     * A URL the rules list as a restriction page is a full-page block: its main region is the
-     * notice. Otherwise only dialogs and alert banners whose own text holds a rules phrase count.
+     * Looks at the page once. Returns the regions worth the host's look, each {kind, trigger,
+     * text}, at most MAX_FOUND, none inside another: a URL the rules list as a restriction page is
+     * a full-page block, its main region the notice; otherwise the dialogs, alerts and toasts, then
+     * the blocks of the page's own flow. Every one is returned, not the first: a look-alike the
+     * host turns down must not hide a notice after it.
      */
     function scan(doc, loc) {
       const byPath = pathKind(loc);
       if (byPath) {
         const text = extractText(mainRegion(doc));
-        if (text) return { kind: byPath.kind || phraseKind(text), trigger: 'path', text };
+        if (text) return [{ kind: byPath.kind || phraseKind(text), trigger: 'path', text }];
       }
-      for (const el of candidates(doc)) {
-        if (hiddenOrForeign(el)) continue;
-        const { text, kind, worth } = candidateKind(el, true);
-        if (worth) return { kind, trigger: el.matches('[role="alert"],[role="status"],[aria-live]') ? 'banner' : 'dialog', text };
-      }
-      for (const el of flowCandidates(doc)) {
-        if (hiddenOrForeign(el)) continue;
-        const { text, kind } = candidateKind(el, false);
-        if (kind) return { kind, trigger: 'page', text };
-      }
-      return null;
+      const found = [];
+      const taken = [];
+      const look = (el, shaped) => {
+        if (found.length >= MAX_FOUND || hiddenOrForeign(el)) return;
+        if (taken.some((t) => t.contains(el) || el.contains(t))) return;
+        const { text, kind, worth } = candidateKind(el, shaped);
+        if (!worth) return;
+        const trigger = !shaped ? 'page' : el.matches('[role="alert"],[role="status"],[aria-live]') ? 'banner' : 'dialog';
+        found.push({ kind, trigger, text });
+        taken.push(el);
+      };
+      for (const el of candidates(doc)) look(el, true);
+      for (const el of flowCandidates(doc)) look(el, false);
+      return found;
     }
 
     return { scan, pathKind, phraseKind };
