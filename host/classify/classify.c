@@ -2736,7 +2736,10 @@ int bt_classify_model_decide(const bt_classify_model *m, const float *x, int *pe
     if (x[F_path] > 0) return 1; /* a platform's own restriction screen, whatever its few words say */
     int evidence = x[F_phrase] > 0 || x[F_label] > 0 || x[F_path] > 0 || x[F_concept_full] > 0 ||
                    x[F_concept_addressed] > 0 || x[F_concept_object] > 0 || x[F_concept_bare] > 0;
-    return (evidence || x[F_ngrams] >= NGRAM_EVIDENCE) && p >= m->threshold;
+    /* n-grams alone, when the text names a reason, only if it speaks to someone: "An article
+     * about hate speech online." is not a notice however much "hate speech" leans to one */
+    int by_ngrams = x[F_ngrams] >= NGRAM_EVIDENCE && (x[F_reason] == 0 || x[F_addressed] > 0);
+    return (evidence || by_ngrams) && p >= m->threshold;
 }
 
 const bt_classify_model *bt_classify_rules_model(const bt_classify_rules *rules)
