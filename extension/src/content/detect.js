@@ -208,22 +208,25 @@
     }
 
     /** Notices in the page's own flow: the main region when it is a short panel, else the
-     * banners among its first blocks. */
+     * banners among its first blocks; then the banners outside it (a bar across the top of the
+     * page, above a main region that holds only the feed). */
     function flowCandidates(doc) {
       const main = mainRegion(doc);
       if (!main) return [];
-      if ((main.textContent || '').length <= PANEL_TEXT) return [main];
       const out = [];
       const walk = (el, depth) => {
         for (let c = el.firstElementChild; c && out.length < FLOW_MAX; c = c.nextElementSibling) {
-          if (skipped(c)) continue;
+          if (c === main || skipped(c)) continue;
           const len = (c.textContent || '').length;
           if (len === 0) continue;
-          if (len <= BANNER_TEXT) out.push(c);
+          if (c.contains(main)) walk(c, depth);
+          else if (len <= BANNER_TEXT) out.push(c);
           else if (depth < FLOW_DEPTH) walk(c, depth + 1);
         }
       };
-      walk(main, 0);
+      if ((main.textContent || '').length <= PANEL_TEXT) out.push(main);
+      else walk(main, 0);
+      if (main !== doc.body && doc.body) walk(doc.body, 0);
       return out;
     }
 
