@@ -55,8 +55,9 @@ enum { BT_CLASSIFY_FEATURES = 0 BT_CLASSIFY_FEATURE_LIST(BT_CLASSIFY_COUNT_FEATU
 extern const char *const bt_classify_feature_names[BT_CLASSIFY_FEATURES];
 
 /* A logistic model over the features: a text is a notice when some evidence
- * was seen (a phrase, a label, a restriction path or a state word) and
- * 1 / (1 + exp(-(bias + w . features))) >= threshold. The feature "ngrams"
+ * was seen (a phrase, a label, a restriction path or a state word; or
+ * n-gram weights summing to 2 or more, in a text that names no reason or
+ * addresses someone) and 1 / (1 + exp(-(bias + w . features))) >= threshold. The feature "ngrams"
  * is the sum of the rules' weights of the words, word pairs and (in
  * scripts written without spaces) character pairs of the text's first
  * BT_CLASSIFY_NGRAM_BYTES (see bt_classify_ngrams); the concepts too are
