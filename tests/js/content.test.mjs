@@ -146,6 +146,24 @@ test('in the page flow a short block with a state word goes to the host, a long 
   }
 });
 
+test('a block of the flow that becomes a toast is looked at again as a toast', async () => {
+  // The same text, read first as a block of the page's flow (a state word needed), then with
+  // role=status (any concept word in a short text is enough): the first verdict must not stick.
+  const feed = Array.from({ length: 60 }, (_, i) => `<article><p>Post ${i}: the harbour at dawn, the ferry late again, gulls everywhere.</p></article>`).join('');
+  const page = runContentScripts(`<!doctype html><html lang="en"><body><main><div id="t">Your account</div><div role="feed">${feed}</div></main>`,
+    'https://www.facebook.com/', { pageScripts: false });
+  try {
+    await sleep(500);
+    assert.equal(page.sent.length, 0, 'in the flow, no state word: not worth a look');
+    page.window.document.getElementById('t').setAttribute('role', 'status');
+    await sleep(800);
+    assert.equal(page.sent.length, 1, JSON.stringify(page.sent));
+    assert.equal(page.sent[0].classification.trigger, 'banner');
+  } finally {
+    page.close();
+  }
+});
+
 test('many unrelated mutations cause no report and the same notice is reported once', async () => {
   const f = fixtures['x-suspended.html'];
   const page = runContentScripts(fixtureHtml('x-suspended.html'), f.url, { pageScripts: false });

@@ -240,11 +240,11 @@
     function candidateKind(el, shaped) {
       const text = extractText(el);
       const before = seenText.get(el);
-      if (before && before.text === text) return before;
+      if (before && before.text === text && before.shaped === shaped) return before;
       const n = normalise(text);
       const kind = kindOf(n);
       const worth = !!kind || (text.length <= SHAPED_TEXT && (shaped ? anyConcept(n) : stateKind(n) !== null));
-      const seen = { text, kind, worth };
+      const seen = { text, shaped, kind, worth };
       seenText.set(el, seen);
       return seen;
     }
