@@ -33,7 +33,7 @@
 extern const unsigned char bt_embed_rules[];
 extern const size_t bt_embed_rules_len;
 
-enum { PARTS_MAX = 8, LANGS_MAX = 128, KINDS_MAX = 16, UNITS = 6 };
+enum { PARTS_MAX = 8, LANGS_MAX = 128, KINDS_MAX = 15, UNITS = 6 };
 
 /* A set of languages: bit i of w[i / 64] for the language at index i of
  * the rules' langs. */
@@ -63,8 +63,11 @@ typedef enum {
  * and the one action refused (beside which a ban is another kind), the
  * ban said to be permanent (beside which a suspension is disabled), an
  * appeal named (which a bare "rejected" needs), the reader sent to support,
+ * an ordinary failure named ("server error": an error, not a restriction),
  * and one state per kind. */
-enum { C_YOU, C_WE, C_OBJECT, C_OTHER, C_IF, C_SELF, C_NOT, C_NOT_AFTER, C_PLACE, C_SECURITY, C_ATTEMPTS, C_SCOPE, C_ACTION, C_PERMANENT, C_APPEAL, C_CONTACT, C_STATE };
+enum { C_YOU, C_WE, C_OBJECT, C_OTHER, C_IF, C_SELF, C_NOT, C_NOT_AFTER, C_PLACE, C_SECURITY, C_ATTEMPTS, C_SCOPE, C_ACTION, C_PERMANENT, C_APPEAL, C_CONTACT, C_FAILURE, C_STATE };
+/* a sentence's concepts and states are bits of one mask */
+_Static_assert(C_STATE + KINDS_MAX <= 32, "concepts and kinds fit a uint32_t mask");
 #define NOT_GAP 25 /* characters: how far a negation may stand from the state it negates (docs/RULES.md) */
 
 typedef struct {
@@ -1051,12 +1054,12 @@ static void concepts_dedupe(bt_classify_rules *r, size_t first)
     r->n_entries = first + kept;
 }
 
-/* "concepts": {"you"|"we"|"object"|"other"|"if"|"self"|"not"|"not_after"|"place"|"security"|"attempts"|"scope"|"action"|"permanent"|"appeal"|"contact": {lang: [terms]},
+/* "concepts": {"you"|"we"|"object"|"other"|"if"|"self"|"not"|"not_after"|"place"|"security"|"attempts"|"scope"|"action"|"permanent"|"appeal"|"contact"|"failure": {lang: [terms]},
  *              "state": {kind: {lang: [terms]}}} */
 static bt_err parse_concept_lists(bt_classify_rules *r, json_object *c, char *problem, size_t problem_len)
 {
     static const char *const names[] = {"you", "we", "object", "other", "if", "self", "not", "not_after", "place",
-                                        "security", "attempts", "scope", "action", "permanent", "appeal", "contact", "state", NULL};
+                                        "security", "attempts", "scope", "action", "permanent", "appeal", "contact", "failure", "state", NULL};
     bt_err rc;
     if (c == NULL) return BT_OK;
     if (!json_object_is_type(c, json_type_object) || !keys_known(c, names, problem, problem_len, "concepts")) {
@@ -2268,6 +2271,7 @@ typedef struct {
     int seen_level[5];   /* a sentence of each level was seen */
     int full_sentences, other, addressed, first_line, hypothetical, own_action, negated;
     int contact; /* the reader is sent to support or an administrator */
+    int failure; /* an ordinary failure is named: "no internet connection", "server error" */
     int permanent; /* a sentence stated a suspension to be permanent ("suspended permanently") */
     uint32_t states;
     uint16_t who[KINDS_MAX];  /* bit c: a sentence stated the kind in the company c (BT_CLASSIFY_WHO) */
@@ -2510,6 +2514,7 @@ static void concepts_read(concepts_found *cf, const bt_classify_rules *r, concep
         size_t last = first;
         for (; last < hits->n && hits->h[last].at <= pos; last++)
             if (hits->h[last].concept == C_CONTACT) cf->contact = 1;
+            else if (hits->h[last].concept == C_FAILURE) cf->failure = 1;
         uint32_t mask = sentence_mask(hits, first, last, &cf->negated);
         int heading = start == 0 || start == text_at;
         if (holding) {
@@ -3086,6 +3091,7 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
     f[F_negated] = (float)(cf.negated || ev.negated);
     f[F_own_action] = (float)cf.own_action;
     f[F_contact] = (float)cf.contact;
+    f[F_failure] = (float)cf.failure;
     for (size_t k = 0; k < rules->n_kinds; k++) {
         if (rules->level_feature[k] >= 0) f[rules->level_feature[k]] = (float)cf.level[k] / 4.0f;
         for (int c = 0; c < 16 && rules->who_feature[k] >= 0; c++)

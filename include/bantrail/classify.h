@@ -34,7 +34,7 @@ typedef struct bt_classify_rules bt_classify_rules;
     X(phrase) X(label) X(path) X(named) X(negative) X(quoted) X(short_text) X(long_text)           \
     X(concept_full) X(concept_addressed) X(concept_object) X(concept_bare) X(full_sentences)       \
     X(other_account) X(addressed) X(reason) X(appeal_state) X(state_kinds) X(state_first_line)    \
-    X(negative_full) X(hypothetical) X(negated) X(own_action) X(contact) X(ngrams)               \
+    X(negative_full) X(hypothetical) X(negated) X(own_action) X(contact) X(failure) X(ngrams)    \
     X(level_suspension) X(level_disabled) X(level_temporary_restriction) X(level_action_blocked)  \
     X(level_checkpoint) X(level_warning) X(level_appeal_received) X(level_appeal_rejected)       \
     X(level_appeal_reinstated)                                                                     \
