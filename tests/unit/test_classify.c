@@ -351,37 +351,27 @@ TEST(kind_a_bare_rejected_answers_an_appeal_only_beside_one)
     }
 }
 
-TEST(concepts_the_reader_sent_to_support)
+TEST(concepts_support_and_ordinary_failures)
 {
-    /* told to contact support or an administrator, in any language; the person's own contacts are not that */
-    static const struct { const char *text; int contact; } cases[] = {
-        {"Account suspended. Please contact customer support.", 1},
-        {"ユーザーはサインインできません。管理者に連絡してください", 1},
-        {"Ваш аккаунт заблокирован. Обратитесь в службу поддержки.", 1},
-        {"Invite your contacts to support the campaign.", 0},
-        {"Account suspended.", 0},
+    /* told to contact support or an administrator, in any language; the person's own contacts are not that.
+     * An ordinary failure (a connection, a server, a mistyped code) is an error, not a restriction,
+     * however it says "try again"; a limit that says "try again" is not one */
+    static const struct { const char *feature, *text; int on; } cases[] = {
+        {"contact", "Account suspended. Please contact customer support.", 1},
+        {"contact", "ユーザーはサインインできません。管理者に連絡してください", 1},
+        {"contact", "Ваш аккаунт заблокирован. Обратитесь в службу поддержки.", 1},
+        {"contact", "Invite your contacts to support the campaign.", 0},
+        {"contact", "Account suspended.", 0},
+        {"failure", "No internet connection. Check your connection and try again.", 1},
+        {"failure", "Сетевая ошибка. Повторите попытку позже.", 1},
+        {"failure", "サーバーエラーが発生しました。しばらくしてからもう一度お試しください。", 1},
+        {"failure", "Wrong code. Please try again.", 1},
+        {"failure", "You're doing that too often. Try again later.", 0},
+        {"failure", "Too many attempts. Your account is locked for 30 minutes.", 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         bt_classification c = classify(NULL, cases[i].text);
-        CHECK(feature(&c, "contact") == (float)cases[i].contact);
-    }
-}
-
-TEST(concepts_an_ordinary_failure)
-{
-    /* a connection, a server or a mistyped code failed, in any language: an error, not a
-     * restriction, however it says "try again"; a limit that says it is not one */
-    static const struct { const char *text; int failure; } cases[] = {
-        {"No internet connection. Check your connection and try again.", 1},
-        {"Сетевая ошибка. Повторите попытку позже.", 1},
-        {"サーバーエラーが発生しました。しばらくしてからもう一度お試しください。", 1},
-        {"Wrong code. Please try again.", 1},
-        {"You're doing that too often. Try again later.", 0},
-        {"Too many attempts. Your account is locked for 30 minutes.", 0},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        bt_classification c = classify(NULL, cases[i].text);
-        CHECK(feature(&c, "failure") == (float)cases[i].failure);
+        CHECK(feature(&c, cases[i].feature) == (float)cases[i].on);
     }
 }
 
@@ -1179,7 +1169,7 @@ RUN_TESTS(T(ngram_words_keep_their_vowel_signs), T(normalize_folds_case_and_full
           T(kind_action_blocked_and_checkpoint_and_reinstated), T(kind_a_restriction_lasting_minutes_is_a_throttle),
           T(kind_a_ban_from_a_place_is_restricted_there), T(kind_a_suspension_said_to_be_permanent_is_disabled),
           T(kind_a_bare_rejected_answers_an_appeal_only_beside_one),
-          T(concepts_the_reader_sent_to_support), T(concepts_an_ordinary_failure), T(concepts_the_person_said_in_the_verb), T(stated_reason_maps_to_a_dsa_key),
+          T(concepts_support_and_ordinary_failures), T(concepts_the_person_said_in_the_verb), T(stated_reason_maps_to_a_dsa_key),
           T(no_reason_is_given_for_a_text_that_is_not_a_notice), T(facts_dates_in_several_forms),
           T(facts_days_left_is_not_a_duration), T(facts_handle_but_not_an_email_address),
           T(json_has_the_documented_fields), T(rules_that_break_the_format_are_refused_with_a_reason),
