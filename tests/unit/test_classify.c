@@ -368,6 +368,7 @@ TEST(concepts_support_and_ordinary_failures)
         {"failure", "Wrong code. Please try again.", 1},
         {"failure", "You're doing that too often. Try again later.", 0},
         {"failure", "Too many attempts. Your account is locked for 30 minutes.", 0},
+        {"failure", "You have been timed out in Gaming Lounge for 10 minutes.", 0}, /* a mute, not a network */
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         bt_classification c = classify(NULL, cases[i].text);
