@@ -813,6 +813,11 @@ TEST(builtin_lists_keep_a_word_whole)
     CHECK(feature(&c, "other_account") == 0 && feature(&c, "suspension_you_object") == 1);
     c = with(r, "החשבון של דני הושעה");
     CHECK(feature(&c, "other_account") == 1 && feature(&c, "suspension_object_other") == 1);
+    /* Hindi "बैन" (ban) is a whole word: "बैनर" (a banner) holds it */
+    c = with(r, "आपका बैनर अपलोड हो गया है।");
+    CHECK(feature(&c, "level_suspension") == 0);
+    c = with(r, "आप पर बैन है।");
+    CHECK(feature(&c, "level_suspension") > 0);
     /* "other user " is one person: "other users" are those a restricted person cannot reach */
     c = with(r, "Your account has been restricted from messaging other users.");
     CHECK(feature(&c, "other_account") == 0 && feature(&c, "temporary_restriction_you_object") == 1);
