@@ -33,7 +33,7 @@
 extern const unsigned char bt_embed_rules[];
 extern const size_t bt_embed_rules_len;
 
-enum { PARTS_MAX = 8, LANGS_MAX = 128, KINDS_MAX = 15, UNITS = 6 };
+enum { PARTS_MAX = 8, LANGS_MAX = 128, KINDS_MAX = 14, UNITS = 6 };
 
 /* A set of languages: bit i of w[i / 64] for the language at index i of
  * the rules' langs. */
@@ -61,11 +61,12 @@ typedef enum {
  * doing, a negation before or after a state, a place inside the platform,
  * a security reason, failed login attempts, the one activity a ban is from
  * and the one action refused (beside which a ban is another kind), the
- * ban said to be permanent (beside which a suspension is disabled), an
+ * ban said to be permanent (beside which a suspension is disabled) or to
+ * last a time only (beside which a disabled account is suspended), an
  * appeal named (which a bare "rejected" needs), the reader sent to support,
  * an ordinary failure named ("server error": an error, not a restriction),
  * and one state per kind. */
-enum { C_YOU, C_WE, C_OBJECT, C_OTHER, C_IF, C_SELF, C_NOT, C_NOT_AFTER, C_PLACE, C_SECURITY, C_ATTEMPTS, C_SCOPE, C_ACTION, C_PERMANENT, C_APPEAL, C_CONTACT, C_FAILURE, C_STATE };
+enum { C_YOU, C_WE, C_OBJECT, C_OTHER, C_IF, C_SELF, C_NOT, C_NOT_AFTER, C_PLACE, C_SECURITY, C_ATTEMPTS, C_SCOPE, C_ACTION, C_PERMANENT, C_TEMPORARY, C_APPEAL, C_CONTACT, C_FAILURE, C_STATE };
 /* a sentence's concepts and states are bits of one mask */
 _Static_assert(C_STATE + KINDS_MAX <= 32, "concepts and kinds fit a uint32_t mask");
 #define NOT_GAP 25 /* characters: how far a negation may stand from the state it negates (docs/RULES.md) */
@@ -1058,12 +1059,13 @@ static void concepts_dedupe(bt_classify_rules *r, size_t first)
     r->n_entries = first + kept;
 }
 
-/* "concepts": {"you"|"we"|"object"|"other"|"if"|"self"|"not"|"not_after"|"place"|"security"|"attempts"|"scope"|"action"|"permanent"|"appeal"|"contact"|"failure": {lang: [terms]},
+/* "concepts": {"you"|"we"|"object"|"other"|"if"|"self"|"not"|"not_after"|"place"|"security"|"attempts"|"scope"|"action"|"permanent"|"temporary"|"appeal"|"contact"|"failure": {lang: [terms]},
  *              "state": {kind: {lang: [terms]}}} */
 static bt_err parse_concept_lists(bt_classify_rules *r, json_object *c, char *problem, size_t problem_len)
 {
     static const char *const names[] = {"you", "we", "object", "other", "if", "self", "not", "not_after", "place",
-                                        "security", "attempts", "scope", "action", "permanent", "appeal", "contact", "failure", "state", NULL};
+                                        "security", "attempts", "scope", "action", "permanent", "temporary", "appeal", "contact", "failure",
+                                        "state", NULL};
     bt_err rc;
     if (c == NULL) return BT_OK;
     if (!json_object_is_type(c, json_type_object) || !keys_known(c, names, problem, problem_len, "concepts")) {
@@ -2284,6 +2286,7 @@ typedef struct {
     int contact; /* the reader is sent to support or an administrator */
     int failure; /* an ordinary failure is named: "no internet connection", "server error" */
     int permanent; /* a sentence stated a suspension to be permanent ("suspended permanently") */
+    int temporary; /* a sentence stated a disabled account to be so for a time ("temporarily disabled") */
     uint32_t states;
     uint16_t who[KINDS_MAX];  /* bit c: a sentence stated the kind in the company c (BT_CLASSIFY_WHO) */
     int first_at[KINDS_MAX]; /* the first sentence stating each kind */
@@ -2369,6 +2372,8 @@ static void concepts_close(concepts_found *cf, uint32_t mask, int sentence, int 
     }
     if ((mask & (1u << C_PERMANENT)) && cf->rules->suspension >= 0 && (states & (1u << cf->rules->suspension)))
         cf->permanent = 1;
+    if ((mask & (1u << C_TEMPORARY)) && cf->rules->disabled >= 0 && (states & (1u << cf->rules->disabled)))
+        cf->temporary = 1;
     int addr = (mask & ((1u << C_YOU) | (1u << C_WE))) != 0, obj = (mask & (1u << C_OBJECT)) != 0;
     int level = 1 + obj + 2 * addr;
     cf->seen_level[level] = 1;
@@ -3186,6 +3191,8 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
     }
     /* and one said to be permanent ("banned forever", "für immer gesperrt") is disabled */
     if (cf.permanent && best == rules->suspension && rules->disabled >= 0) best = rules->disabled;
+    /* and a disabled one said to be so for a time ("temporarily disabled") is a suspension */
+    else if (cf.temporary && !cf.permanent && best == rules->disabled && rules->suspension >= 0) best = rules->suspension;
     if (best >= 0) copy_str(out->evidence_kind, sizeof out->evidence_kind, rules->kinds[best]);
     if (best < 0) best = gram_kind;
     if (best < 0) out->notice = 0; /* evidence of no kind at all: nothing to say what it is */
