@@ -331,6 +331,20 @@ TEST(kind_a_suspension_said_to_be_permanent_is_disabled)
     check_kinds(cases, sizeof cases / sizeof *cases);
 }
 
+TEST(kind_a_disabled_account_said_to_be_so_for_a_time_is_suspended)
+{
+    /* "temporarily" beside a disabled state makes it a suspension (the kinds' table); without it, or
+     * with permanence stated, it stays disabled */
+    static const kind_case cases[] = {
+        {"Your account has been temporarily disabled.", "suspension"},
+        {"Dein Konto wurde vorübergehend deaktiviert.", "suspension"},
+        {"Votre compte a été temporairement désactivé.", "suspension"},
+        {"Your account has been disabled.", "disabled"},
+        {"Your account has been permanently disabled.", "disabled"},
+    };
+    check_kinds(cases, sizeof cases / sizeof *cases);
+}
+
 TEST(kind_a_bare_rejected_answers_an_appeal_only_beside_one)
 {
     /* "rejected", "received" of one word are an appeal's answer in a text that names the appeal; a
@@ -1173,7 +1187,7 @@ RUN_TESTS(T(ngram_words_keep_their_vowel_signs), T(normalize_folds_case_and_full
           T(languages_beyond_english_are_recognised), T(kind_appeal_rejected_outweighs_the_disable_it_confirms),
           T(kind_an_appeal_answer_dominates_the_restriction_it_restates),
           T(kind_action_blocked_and_checkpoint_and_reinstated), T(kind_a_restriction_lasting_minutes_is_a_throttle),
-          T(kind_a_ban_from_a_place_is_restricted_there), T(kind_a_suspension_said_to_be_permanent_is_disabled),
+          T(kind_a_ban_from_a_place_is_restricted_there), T(kind_a_suspension_said_to_be_permanent_is_disabled), T(kind_a_disabled_account_said_to_be_so_for_a_time_is_suspended),
           T(kind_a_bare_rejected_answers_an_appeal_only_beside_one),
           T(concepts_support_and_ordinary_failures), T(concepts_the_person_said_in_the_verb), T(stated_reason_maps_to_a_dsa_key),
           T(no_reason_is_given_for_a_text_that_is_not_a_notice), T(facts_dates_in_several_forms),
