@@ -2,21 +2,15 @@
  * the corpus files once. Built against an instrumented copy of the
  * classifier, it records where the classifier spends its time on real
  * wordings; the default build then compiles the classifier with that
- * profile (CMakeLists.txt, docs/RULES.md "Speed"). Exit 0, or 1 with the
- * file and line of an entry it cannot read. */
+ * profile (CMakeLists.txt, README "Performance"). Exit 0, or 1 with the
+ * file and line of an entry it cannot classify. */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include <json-c/json.h>
 
 #include "bantrail/classify.h"
-
-static const char *member(json_object *o, const char *key)
-{
-    json_object *v;
-    return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
-               ? json_object_get_string(v) : NULL;
-}
+#include "util/json.h"
 
 int main(int argc, char **argv)
 {
@@ -32,11 +26,11 @@ int main(int argc, char **argv)
         while (getline(&line, &cap, in) > 0) {
             n++;
             json_object *o = json_tokener_parse(line);
-            const char *text = o != NULL ? member(o, "text") : NULL;
+            const char *text = bt_json_str(o, "text");
             bt_classification c;
-            if (text == NULL || bt_classify_text(&c, member(o, "url"), member(o, "title"), member(o, "lang"),
-                                                 text) != BT_OK) {
-                fprintf(stderr, "%s:%zu: no text to classify\n", argv[f], n);
+            if (text == NULL || bt_classify_text(&c, bt_json_str(o, "url"), bt_json_str(o, "title"),
+                                                 bt_json_str(o, "lang"), text) != BT_OK) {
+                fprintf(stderr, "%s:%zu: no text to classify, or the classifier failed on it\n", argv[f], n);
                 json_object_put(o);
                 free(line);
                 fclose(in);
