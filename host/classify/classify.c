@@ -2411,15 +2411,24 @@ static int state_negated(const concept_hits *hits, size_t from, size_t to, size_
     return 0;
 }
 
-/* Whether h[j] (a state) lies within a longer state of another kind in
- * hits[from, to): the longer term says what the words mean (Chinese "禁言",
- * muted, holds "禁", banned; "temporarily blocked from" holds "blocked"). */
-static int state_within(const concept_hit *h, size_t from, size_t to, size_t j)
+/* Whether h[j] (a state) gives way to a state of another kind in
+ * hits[from, to): one that holds it and is longer (the longer term says what
+ * the words mean: Chinese "禁言", muted, holds "禁", banned; "temporarily
+ * blocked from" holds "blocked"), or, in Chinese and Japanese, one that starts
+ * inside it and ends after it: their compounds put the head last, so
+ * "被禁言" (was muted) is "被" + "禁言", not "被禁" (was banned). Only there:
+ * Nepali "अनब्लक गरिएको" (unblocked) ends in "ब्लक गरिएको" (blocked) the same
+ * way, and means the opposite. */
+static int state_within(const concept_hits *hits, size_t from, size_t to, size_t j)
 {
-    for (size_t k = from; k < to; k++)
-        if (h[k].concept >= C_STATE && h[k].concept != h[j].concept && h[k].at <= h[j].at &&
-            h[j].end <= h[k].end && h[k].end - h[k].at > h[j].end - h[j].at)
+    const concept_hit *h = hits->h;
+    for (size_t k = from; k < to; k++) {
+        if (h[k].concept < C_STATE || h[k].concept == h[j].concept) continue;
+        if (h[k].at <= h[j].at && h[j].end <= h[k].end && h[k].end - h[k].at > h[j].end - h[j].at) return 1;
+        unsigned char lead = (unsigned char)hits->t[h[k].at]; /* U+3000-U+9FFF: kana, CJK ideographs */
+        if (h[j].at < h[k].at && h[k].at < h[j].end && h[j].end < h[k].end && lead >= 0xE3 && lead <= 0xE9)
             return 1;
+    }
     return 0;
 }
 
@@ -2436,7 +2445,7 @@ static uint32_t sentence_mask(const concept_hits *hits, size_t from, size_t to, 
     const concept_hit *h = hits->h;
     uint32_t mask = 0;
     for (size_t i = from; i < to; i++) {
-        if (h[i].concept >= C_STATE && state_within(h, from, to, i)) continue;
+        if (h[i].concept >= C_STATE && state_within(hits, from, to, i)) continue;
         if (h[i].concept >= C_STATE && state_negated(hits, from, to, i)) *negated = 1;
         else mask |= 1u << h[i].concept;
     }

@@ -315,6 +315,21 @@ TEST(kind_a_ban_from_a_place_is_restricted_there)
     check_kinds(cases, sizeof cases / sizeof *cases);
 }
 
+TEST(kind_a_chinese_or_japanese_compound_is_read_by_its_head)
+{
+    /* "被禁言" is "被" + "禁言" (muted), not "被禁" (banned) + "言": in Chinese and Japanese the
+     * later of two overlapping states wins; elsewhere not, where a prefix turns the later one
+     * round (Nepali "अनब्लक गरिएको", unblocked, ends in "ब्लक गरिएको", blocked) */
+    static const kind_case cases[] = {
+        {"您已被禁言！", "temporary_restriction"},
+        {"你已被禁言", "temporary_restriction"},
+        {"您的账号已被封禁", "suspension"},
+        {"你已被禁止登录", "suspension"},
+        {"तपाईंलाई अनब्लक गरिएको छ।", "appeal_reinstated"},
+    };
+    check_kinds(cases, sizeof cases / sizeof *cases);
+}
+
 TEST(kind_a_suspension_said_to_be_permanent_is_disabled)
 {
     /* permanence stated, before or after the state, makes the ban disabled; without it, or from one
@@ -1187,7 +1202,8 @@ RUN_TESTS(T(ngram_words_keep_their_vowel_signs), T(normalize_folds_case_and_full
           T(languages_beyond_english_are_recognised), T(kind_appeal_rejected_outweighs_the_disable_it_confirms),
           T(kind_an_appeal_answer_dominates_the_restriction_it_restates),
           T(kind_action_blocked_and_checkpoint_and_reinstated), T(kind_a_restriction_lasting_minutes_is_a_throttle),
-          T(kind_a_ban_from_a_place_is_restricted_there), T(kind_a_suspension_said_to_be_permanent_is_disabled), T(kind_a_disabled_account_said_to_be_so_for_a_time_is_suspended),
+          T(kind_a_ban_from_a_place_is_restricted_there), T(kind_a_chinese_or_japanese_compound_is_read_by_its_head),
+          T(kind_a_suspension_said_to_be_permanent_is_disabled), T(kind_a_disabled_account_said_to_be_so_for_a_time_is_suspended),
           T(kind_a_bare_rejected_answers_an_appeal_only_beside_one),
           T(concepts_support_and_ordinary_failures), T(concepts_the_person_said_in_the_verb), T(stated_reason_maps_to_a_dsa_key),
           T(no_reason_is_given_for_a_text_that_is_not_a_notice), T(facts_dates_in_several_forms),
