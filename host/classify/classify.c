@@ -1624,7 +1624,7 @@ bt_err bt_classify_rules_parse(bt_classify_rules **out, const char *json, size_t
     /* locked for 15 minutes is a rate limit, not a sanction */
     r->throttle_to = kind_index(r, "action_blocked");
     r->throttle_from = 0;
-    for (const char *const *k = (const char *const[]){"suspension", "temporary_restriction", NULL}; *k != NULL; k++)
+    for (const char *const *k = (const char *const[]){"suspension", "temporary_restriction", "disabled", NULL}; *k != NULL; k++)
         if (kind_index(r, *k) >= 0) r->throttle_from |= 1u << kind_index(r, *k);
     if (json_object_object_get_ex(root, "dominant_kinds", &x)) {
         if (!json_object_is_type(x, json_type_array)) {
@@ -3191,11 +3191,13 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
     int day_first = 0, have_facts = 0;
     for (size_t d = 0; d < rules->n_day_first; d++)
         if (strcmp(rules->day_first[d], out->lang) == 0) day_first = 1;
-    /* a suspension or restriction that lasts minutes ("locked for 15 minutes") is a throttle */
+    /* a suspension or restriction that lasts minutes ("locked for 15 minutes") is a throttle, and so is
+     * one beside a rate limit's words ("try again later", "limit reached") unless said to be permanent */
     if (best >= 0 && (rules->throttle_from & (1u << best)) && rules->throttle_to >= 0) {
         extract_facts(rules, t, n, day_first, &out->facts, ref);
         have_facts = 1;
-        if (strncmp(out->facts.duration, "PT", 2) == 0 && strchr(out->facts.duration, 'M') != NULL)
+        if ((strncmp(out->facts.duration, "PT", 2) == 0 && strchr(out->facts.duration, 'M') != NULL) ||
+            (cf.level[rules->throttle_to] > 0 && !cf.permanent))
             best = rules->throttle_to;
     }
     /* and one said to be permanent ("banned forever", "für immer gesperrt") is disabled */

@@ -290,6 +290,21 @@ TEST(kind_a_restriction_lasting_minutes_is_a_throttle)
     CHECK(c.notice == 0 && c.facts.duration[0] == '\0' && c.facts.days_left == -1);
 }
 
+TEST(kind_a_restriction_beside_a_rate_limit_is_a_throttle)
+{
+    /* "try again later", "limit reached" beside a lock or a ban: the kinds' table's rate limit; a
+     * permanence stated keeps it a sanction, and with no such words it is what it was */
+    static const kind_case cases[] = {
+        {"Akun terkunci. Silakan tunggu dan coba lagi.", "action_blocked"},
+        {"您的账户已被锁定，请稍后再试。", "action_blocked"},
+        {"Your account has been disabled. Please try again later.", "action_blocked"},
+        {"Your account has been permanently suspended. Try again later.", "disabled"},
+        {"Akun Anda telah ditangguhkan.", "suspension"},
+        {"Your account has been disabled.", "disabled"},
+    };
+    check_kinds(cases, sizeof cases / sizeof *cases);
+}
+
 TEST(kind_a_ban_from_a_place_is_restricted_there)
 {
     /* a room named "#general" (IRC, Matrix, Discord) or a game's or chat's server: its moderators
@@ -1202,6 +1217,7 @@ RUN_TESTS(T(ngram_words_keep_their_vowel_signs), T(normalize_folds_case_and_full
           T(languages_beyond_english_are_recognised), T(kind_appeal_rejected_outweighs_the_disable_it_confirms),
           T(kind_an_appeal_answer_dominates_the_restriction_it_restates),
           T(kind_action_blocked_and_checkpoint_and_reinstated), T(kind_a_restriction_lasting_minutes_is_a_throttle),
+          T(kind_a_restriction_beside_a_rate_limit_is_a_throttle),
           T(kind_a_ban_from_a_place_is_restricted_there), T(kind_a_chinese_or_japanese_compound_is_read_by_its_head),
           T(kind_a_suspension_said_to_be_permanent_is_disabled), T(kind_a_disabled_account_said_to_be_so_for_a_time_is_suspended),
           T(kind_a_bare_rejected_answers_an_appeal_only_beside_one),
