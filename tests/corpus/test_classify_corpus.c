@@ -19,12 +19,18 @@
  * corpus cannot be read.
  *
  * usage: test_classify_corpus [--print-model] CORPUS.jsonl...
+ *        test_classify_corpus --labellers LABELS.jsonl CORPUS.jsonl...
  *        test_classify_corpus --unseen NEW.jsonl CORPUS.jsonl...
+ * --labellers also prints how far blind labelling passes agree with the
+ * corpus's labels on the entries LABELS holds, beside the held-out model on
+ * the same entries; exit 2 when LABELS names an entry the corpus lacks, or
+ * twice, or a label the kinds' table does not have.
  * With BT_CV_DUMP=FILE, every held-out-by-source (or unseen) error goes to FILE, one a line.
  * --unseen measures a new batch the rules have never been tuned on: the model
  * is fitted on the CORPUS files only and decides NEW's entries; it prints
  * their figures, by language, platform and kind, and exits 0. Measure a batch
  * so before its words go into the lists, or the figure predicts nothing. */
+#include <json-c/json.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -130,6 +136,8 @@ typedef struct {
     tally *by_lang, *by_platform, *by_kind, *all;
     group *curve;
     FILE *dump;
+    const unsigned char *labelled; /* if given, the entries the blind labellers saw, counted again into on_labelled */
+    tally *on_labelled;
 } held_out;
 
 /* Fits the model on the entries where use[i] is nonzero and counts what it
@@ -159,9 +167,56 @@ static void decide_held_out(const corpus *c, const unsigned char *use, unsigned 
         count(h->by_platform, e->platform, e, said, kind);
         count(h->by_kind, e->notice ? e->kind : e->counter, e, said, kind);
         count(h->all, "all", e, said, kind);
+        if (h->labelled != NULL && h->labelled[j]) count(h->on_labelled, "all", e, said, kind);
     }
     free(m.grams);
     free(m.kinds);
+}
+
+/* Blind labelling passes (docs/RULES.md, "The corpus"): path holds, one JSON
+ * object a line, {"id": a corpus entry, "labels": [{"notice", "kind",
+ * "counter", "note"}, ... one per pass]}. Marks the entries in labelled and
+ * counts each pass's labels against the corpus's into by[pass]. Returns how
+ * many entries, or -1 after printing what is wrong. */
+enum { LABELLERS = 3 };
+static int read_labellers(const char *path, const corpus *c, unsigned char *labelled, tally *by)
+{
+    static const char *const counters[] = {"news", "help", "policy", "moderator_tool", "other_account", "quoted",
+                                           "appeal_form", "login", "cookie", "other"};
+    FILE *f = fopen(path, "r");
+    char *line = NULL;
+    size_t cap = 0;
+    int n = 0, lineno = 0, bad = 0;
+    if (f == NULL) {
+        perror(path);
+        return -1;
+    }
+    while (!bad && getline(&line, &cap, f) > 0) {
+        lineno++;
+        json_object *o = json_tokener_parse(line), *id, *labels;
+        size_t i = c->n;
+        if (o != NULL && json_object_object_get_ex(o, "id", &id) && json_object_object_get_ex(o, "labels", &labels) &&
+            json_object_is_type(labels, json_type_array) && json_object_array_length(labels) == LABELLERS)
+            for (i = 0; i < c->n && strcmp(c->e[i].id, json_object_get_string(id)) != 0; i++) continue;
+        bad = i == c->n || labelled[i];
+        for (size_t p = 0; !bad && p < LABELLERS; p++) {
+            json_object *l = json_object_array_get_idx(labels, p), *notice, *what;
+            int said = json_object_object_get_ex(l, "notice", &notice) && json_object_get_boolean(notice);
+            const char *kind = json_object_object_get_ex(l, said ? "kind" : "counter", &what) ? json_object_get_string(what) : NULL;
+            int known = 0;
+            for (size_t k = 0; kind != NULL && k < (said ? c->n_kinds : sizeof counters / sizeof *counters); k++)
+                known |= strcmp(kind, said ? c->kinds[k] : counters[k]) == 0;
+            bad = !known;
+            if (!bad) count(&by[p], "all", &c->e[i], said, said ? kind : "");
+        }
+        if (!bad) labelled[i] = 1, n++;
+        else fprintf(stderr, "%s:%d: not {\"id\": an entry of the corpus, once, \"labels\": %d labels of the kinds' table}\n",
+                     path, lineno, LABELLERS);
+        json_object_put(o);
+    }
+    free(line);
+    fclose(f);
+    return bad ? -1 : n;
 }
 
 /* Cross-validation grouped by key(e): the model fitted without each group in
@@ -227,7 +282,7 @@ static void measure_unseen(const corpus *c, double threshold, FILE *dump)
     unsigned char *use = malloc(c->n);
     if (use == NULL) abort();
     for (size_t i = 0; i < c->n; i++) use[i] = c->e[i].file != 0;
-    decide_held_out(c, use, NULL, &(held_out){&lang, &plat, &kind, &all, curve, dump});
+    decide_held_out(c, use, NULL, &(held_out){&lang, &plat, &kind, &all, curve, dump, NULL, NULL});
     free(use);
     figures f = overall(&all);
     printf("UNSEEN (%d notices, %d counter-examples; the model fitted without them): recall %.3f   false positives "
@@ -241,11 +296,18 @@ static void measure_unseen(const corpus *c, double threshold, FILE *dump)
 
 int main(int argc, char **argv)
 {
+    const char *labellers = NULL;
+    if (argc > 2 && strcmp(argv[1], "--labellers") == 0) {
+        labellers = argv[2];
+        argv += 2;
+        argc -= 2;
+    }
     int print_model = argc > 1 && strcmp(argv[1], "--print-model") == 0, rc = 0;
     int unseen = argc > 1 && strcmp(argv[1], "--unseen") == 0, skip = print_model || unseen;
     corpus c;
     if (argc < 2 + skip + unseen) {
         fprintf(stderr, "usage: test_classify_corpus [--print-model] CORPUS.jsonl...\n"
+                        "       test_classify_corpus --labellers LABELS.jsonl CORPUS.jsonl...\n"
                         "       test_classify_corpus --unseen NEW.jsonl CORPUS.jsonl...\n");
         return 2;
     }
@@ -293,8 +355,13 @@ int main(int argc, char **argv)
     /* held out: by source, then by language */
     static tally s_lang, s_plat, s_kind, s_all, l_lang, l_plat, l_kind, l_all;
     static group curve[CURVE];
-    cross_validate(&c, group_of, &(held_out){&s_lang, &s_plat, &s_kind, &s_all, curve, dump});
-    cross_validate(&c, lang_of, &(held_out){&l_lang, &l_plat, &l_kind, &l_all, NULL, NULL});
+    static tally by_labeller[LABELLERS], s_labelled;
+    unsigned char *labelled = calloc(c.n, 1);
+    if (labelled == NULL) abort();
+    int n_labelled = labellers != NULL ? read_labellers(labellers, &c, labelled, by_labeller) : 0;
+    if (n_labelled < 0) return 2;
+    cross_validate(&c, group_of, &(held_out){&s_lang, &s_plat, &s_kind, &s_all, curve, dump, labelled, &s_labelled});
+    cross_validate(&c, lang_of, &(held_out){&l_lang, &l_plat, &l_kind, &l_all, NULL, NULL, NULL, NULL});
     if (dump != NULL) fclose(dump);
     figures src = overall(&s_all), lng = overall(&l_all);
     printf("\nHELD OUT BY SOURCE   (%3zu sources, %d folds): recall %.3f   false positives %.3f   kind right %.3f\n", groups.n,
@@ -303,6 +370,18 @@ int main(int argc, char **argv)
            lng.recall, lng.false_pos, lng.kind);
     printf("targets: recall >= 0.95 (>= 0.90 in each language with 20+ notices), false positives <= 0.01, "
            "kind right >= 0.90\n");
+    if (n_labelled > 0) {
+        printf("BLIND LABELLERS (%d passes, %d entries drawn at random), each against the corpus's labels:", LABELLERS,
+               n_labelled);
+        for (int p = 0; p < LABELLERS; p++) {
+            figures f = overall(&by_labeller[p]);
+            printf("%s %.3f/%.3f/%.3f", p ? "," : "", f.recall, f.false_pos, f.kind);
+        }
+        figures m = overall(&s_labelled);
+        printf("\n  the model held out by source, on the same entries: recall %.3f   false positives %.3f   kind right "
+               "%.3f\n",
+               m.recall, m.false_pos, m.kind);
+    }
     print_curve("held out by source", curve, bt_classify_rules_model(rules)->threshold);
     printf("languages with 20+ notices under 0.90 recall held out by source:");
     for (size_t i = 0; i < s_lang.n; i++)
@@ -349,6 +428,7 @@ int main(int argc, char **argv)
                FLOOR_RECALL, FLOOR_FALSE_POS, FLOOR_KIND);
         rc = 1;
     }
+    free(labelled);
     corpus_free(&c);
     return rc;
 }
