@@ -187,6 +187,7 @@ struct bt_classify_rules {
     uint32_t throttle_from;        /* kinds (bits) that, lasting minutes, are a throttle: */
     int throttle_to;               /* action_blocked, or -1 */
     int suspension, disabled;      /* a suspension said to be permanent is disabled (kinds, or -1) */
+    int checkpoint;                /* a lock only an administrator lifts is a suspension (kind, or -1) */
     uint32_t needs_appeal;         /* kinds (bits) whose one-word states need an appeal word in the text */
     char langs[LANGS_MAX][16];
     size_t n_langs;
@@ -1620,6 +1621,7 @@ bt_err bt_classify_rules_parse(bt_classify_rules **out, const char *json, size_t
     }
     /* banned forever is disabled */
     r->suspension = kind_index(r, "suspension");
+    r->checkpoint = kind_index(r, "checkpoint");
     r->disabled = kind_index(r, "disabled");
     /* locked for 15 minutes is a rate limit, not a sanction */
     r->throttle_to = kind_index(r, "action_blocked");
@@ -3200,7 +3202,13 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
             (cf.level[rules->throttle_to] > 0 && !cf.permanent))
             best = rules->throttle_to;
     }
-    /* and one said to be permanent ("banned forever", "für immer gesperrt") is disabled */
+    /* an account locked that only an administrator or support unlocks ("your account is locked,
+     * contact the administrator": a checkpoint's phrase, a suspension's state) is a suspension:
+     * there is nothing to prove */
+    if (best >= 0 && best == rules->checkpoint && cf.contact && cf.level[best] == 0 && rules->suspension >= 0 &&
+        cf.level[rules->suspension] > 0)
+        best = rules->suspension;
+    /* a suspension said to be permanent ("banned forever", "für immer gesperrt") is disabled */
     if (cf.permanent && best == rules->suspension && rules->disabled >= 0) best = rules->disabled;
     /* and a disabled one said to be so for a time ("temporarily disabled") is a suspension */
     else if (cf.temporary && !cf.permanent && best == rules->disabled && rules->suspension >= 0) best = rules->suspension;

@@ -305,6 +305,21 @@ TEST(kind_a_restriction_beside_a_rate_limit_is_a_throttle)
     check_kinds(cases, sizeof cases / sizeof *cases);
 }
 
+TEST(kind_an_account_an_administrator_must_unlock_is_suspended)
+{
+    /* a lock that sends the person to an administrator or support has nothing for them to prove
+     * (the kinds' table); a security reason, a step to prove who they are, or a lock alone stays a
+     * checkpoint */
+    static const kind_case cases[] = {
+        {"Your account has been locked, please contact the administrator.", "suspension"},
+        {"Hesabınız kilitlendi, lütfen yöneticiyle iletişime geçin.", "suspension"},
+        {"Your account has been locked for security reasons. Please contact support.", "checkpoint"},
+        {"Please verify your account to continue. Contact support if you need help.", "checkpoint"},
+        {"Your account has been locked.", "checkpoint"},
+    };
+    check_kinds(cases, sizeof cases / sizeof *cases);
+}
+
 TEST(kind_a_ban_from_a_place_is_restricted_there)
 {
     /* a room named "#general" (IRC, Matrix, Discord) or a game's or chat's server: its moderators
@@ -1217,7 +1232,7 @@ RUN_TESTS(T(ngram_words_keep_their_vowel_signs), T(normalize_folds_case_and_full
           T(languages_beyond_english_are_recognised), T(kind_appeal_rejected_outweighs_the_disable_it_confirms),
           T(kind_an_appeal_answer_dominates_the_restriction_it_restates),
           T(kind_action_blocked_and_checkpoint_and_reinstated), T(kind_a_restriction_lasting_minutes_is_a_throttle),
-          T(kind_a_restriction_beside_a_rate_limit_is_a_throttle),
+          T(kind_a_restriction_beside_a_rate_limit_is_a_throttle), T(kind_an_account_an_administrator_must_unlock_is_suspended),
           T(kind_a_ban_from_a_place_is_restricted_there), T(kind_a_chinese_or_japanese_compound_is_read_by_its_head),
           T(kind_a_suspension_said_to_be_permanent_is_disabled), T(kind_a_disabled_account_said_to_be_so_for_a_time_is_suspended),
           T(kind_a_bare_rejected_answers_an_appeal_only_beside_one),
