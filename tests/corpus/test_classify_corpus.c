@@ -359,7 +359,12 @@ int main(int argc, char **argv)
     unsigned char *labelled = calloc(c.n, 1);
     if (labelled == NULL) abort();
     int n_labelled = labellers != NULL ? read_labellers(labellers, &c, labelled, by_labeller) : 0;
-    if (n_labelled < 0) return 2;
+    if (n_labelled < 0) {
+        if (dump != NULL) fclose(dump);
+        free(labelled);
+        corpus_free(&c);
+        return 2;
+    }
     cross_validate(&c, group_of, &(held_out){&s_lang, &s_plat, &s_kind, &s_all, curve, dump, labelled, &s_labelled});
     cross_validate(&c, lang_of, &(held_out){&l_lang, &l_plat, &l_kind, &l_all, NULL, NULL, NULL, NULL});
     if (dump != NULL) fclose(dump);
