@@ -267,10 +267,45 @@ static int is_hangul(ucs4_t c)
            (c >= 0xAC00 && c <= 0xD7FF);
 }
 
+/* The letters of India's other scripts as Devanagari's (Bengali and
+ * Assamese, Gurmukhi, Gujarati, Odia, Tamil, Telugu, Kannada, Malayalam):
+ * their Unicode blocks follow one layout, a letter at the same place in
+ * each, so a word shared by the languages (निलंबित, suspended; প্রতিবন্ধ,
+ * પ્રતિબંધ, ban) is one word once normalised. The few letters a script
+ * has at a place of its own are written as the letter they stand for;
+ * digits and punctuation are left to the steps after. */
+static ucs4_t brahmic(ucs4_t c)
+{
+    switch (c) {
+    case 0x09CE: return 0x0924;                       /* Bengali khanda ta */
+    case 0x09F0: return 0x0930;                       /* Assamese ra */
+    case 0x09F1: case 0x0B71: return 0x0935;          /* Assamese, Odia wa */
+    case 0x0A70: return 0x0902;                       /* Gurmukhi tippi: a nasal */
+    case 0x0A71: return (ucs4_t)-1;                   /* Gurmukhi addak: the next letter doubled */
+    case 0x0B5F: return 0x092F;                       /* Odia yya */
+    case 0x0D54: return 0x092E;                       /* Malayalam chillu letters: the consonant */
+    case 0x0D55: return 0x092F;
+    case 0x0D56: return 0x0934;
+    case 0x0D7A: return 0x0923;
+    case 0x0D7B: return 0x0928;
+    case 0x0D7C: return 0x0930;
+    case 0x0D7D: return 0x0932;
+    case 0x0D7E: return 0x0933;
+    case 0x0D7F: return 0x0915;
+    default: {
+        ucs4_t d = 0x0900 + (c & 0x7F);
+        /* letters and signs only: "৷" (Bengali's full stop, a currency sign) stays itself */
+        if (!uc_is_general_category(c, UC_CATEGORY_L) && !uc_is_general_category(c, UC_CATEGORY_M)) return 0;
+        return d;
+    }
+    }
+}
+
 /* One character's replacement while normalising: 0 keeps c, -1 drops it,
  * otherwise the code point to write instead. */
 static ucs4_t mapped(ucs4_t c)
 {
+    if (c >= 0x0980 && c <= 0x0D7F) return brahmic(c);
     switch (c) {
     case 0x2018: case 0x2019: case 0x201A: case 0x201B: case 0x2032: case 0x02BC: case 0x0060: case 0x00B4:
         return '\'';

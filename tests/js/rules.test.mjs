@@ -60,6 +60,11 @@ test('normalising folds case, width and apostrophes', () => {
   assert.equal(normalise('ZOSTAŁEŚ ZBANOWANY, Đã khóa, spærret, Ħ'), 'zostales zbanowany, da khoa, spærret, h',
     'letters with a stroke lose it, as people type them');
   assert.notEqual(normalise('ð þ'), 'd t', 'letters of their own keep them');
+  // India's other scripts as Devanagari, letter for letter: one word the languages share is one word
+  assert.equal(normalise('પ્રતિબંધ'), normalise('प्रतिबंध'), 'Gujarati as Devanagari');
+  assert.equal(normalise('ఖాతా'), normalise('खाता'), 'Telugu as Devanagari');
+  assert.notEqual(normalise('પ્રતિબંધ'), normalise('प्रतिबद्ध'), 'other words stay apart');
+  assert.equal(normalise('\u09f7 অ'), '\u09f7 \u0905', 'punctuation keeps its script');
 });
 
 test('platforms that run on many servers are recognised by their software, on any https host', () => {
@@ -92,8 +97,11 @@ test('the trigger passes a sentence where a state meets the person or the accoun
   // Hebrew final letters fold to their other form: the stem "חסום" (blocked) in "חסומה"
   assert.equal(trigger.phraseKind('כתובת ה־IP שלך חסומה כרגע.'), 'suspension');
   assert.equal(trigger.phraseKind('כתובת ה־IP שלך פתוחה כרגע.'), null);
+  // India's scripts as Devanagari: Hindi's "निष्कासित" (expelled) in a Gujarati sentence
+  assert.equal(trigger.phraseKind('તમારું ખાતું નિષ્કાસિત છે.'), 'suspension');
+  assert.equal(trigger.phraseKind('તમારું ખાતું તૈયાર છે.'), null);
   // the content script's normalisation is rules.js's
-  for (const text of ['חסומה וחסום', 'ΛΟΓΑΡΙΑΣΜΟΣ λογαριασμός', 'مشاركةـى', 'KAPATILDI ı', 'ZOSTAŁEŚ Đ ø ħ', 'You\u2019ve  BEEN', '계정 이 정지']) {
+  for (const text of ['חסומה וחסום', 'ΛΟΓΑΡΙΑΣΜΟΣ λογαριασμός', 'مشاركةـى', 'KAPATILDI ı', 'ZOSTAŁEŚ Đ ø ħ', 'You\u2019ve  BEEN', '계정 이 정지', 'તમારું খাতা ৷ ਖਾਤਾ ൽ']) {
     assert.equal(context.globalThis.BantrailDetect.normalise(text), normalise(text), text);
   }
 });

@@ -97,6 +97,20 @@ TEST(normalize_hebrew_final_letters_and_greek_final_sigma)
     CHECK(strcmp(norm("ΛΟΓΑΡΙΑΣΜΟΣ", NULL), norm("λογαριασμός", NULL)) == 0);
 }
 
+TEST(normalize_india_s_scripts_as_devanagari)
+{
+    /* one word of the languages in each script: ban (Gujarati, Bengali, Hindi), suspended */
+    CHECK(strcmp(norm("પ્રતિબંધ", NULL), "प्रतिबंध") == 0);
+    CHECK(strcmp(norm("প্রতিবন্ধ", NULL), "प्रतिबन्ध") == 0);
+    CHECK(strcmp(norm("ਨਿਲੰਬਿਤ", NULL), "निलंबित") == 0); /* Gurmukhi's tippi is a nasal */
+    CHECK(strcmp(norm("ఖాతా", NULL), "खाता") == 0); /* account, Telugu */
+    /* digits and punctuation keep to the steps after: Bengali's full stop "৷" stays, digits are ASCII */
+    CHECK(strcmp(norm("\xE0\xA7\xB7 \xE0\xA7\xA9", NULL), "\xE0\xA7\xB7 3") == 0);
+    /* other words stay apart, and scripts outside the layout keep their letters */
+    CHECK(strcmp(norm("પ્રતિબંધ", NULL), norm("प्रतिबद्ध", NULL)) != 0);
+    CHECK(strcmp(norm("අවහිර", NULL), "අවහිර") == 0); /* Sinhala */
+}
+
 TEST(normalize_korean_nfd_equals_nfc)
 {
     /* 정지 written as conjoining jamo (NFD) and as syllables (NFC) */
@@ -1221,7 +1235,7 @@ TEST(ngram_words_keep_their_vowel_signs)
 RUN_TESTS(T(ngram_words_keep_their_vowel_signs), T(normalize_folds_case_and_full_width_forms), T(normalize_drops_accents_of_latin_letters_only),
           T(normalize_turkish_dotted_and_dotless_i), T(normalize_letters_with_a_stroke),
           T(normalize_hebrew_final_letters_and_greek_final_sigma),
-          T(normalize_korean_nfd_equals_nfc),
+          T(normalize_india_s_scripts_as_devanagari), T(normalize_korean_nfd_equals_nfc),
           T(normalize_spaces_quotes_digits_and_invisible_characters),
           T(platform_comes_from_the_url_host_before_the_wording), T(platform_comes_from_the_wording_without_a_url),
           T(url_path_decides_the_kind_on_a_platform_page), T(a_page_outside_the_platforms_is_not_a_notice),

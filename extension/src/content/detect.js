@@ -69,9 +69,16 @@
     '\u03c2': '\u03c3', '\u0649': '\u064a', '\u0629': '\u0647', '\u0640': '', '\u0131': 'i',
     '\u0142': 'l', '\u0111': 'd', '\u00f8': 'o', '\u0127': 'h' };
   const FOLDED = new RegExp(`[${Object.keys(FOLD).join('')}]`, 'g');
+  // The letters of India's other scripts (Bengali to Malayalam) as Devanagari's: their Unicode
+  // blocks follow one layout, so a word the languages share is one word (host: brahmic()).
+  const BRAHMIC = { '\u09ce': '\u0924', '\u09f0': '\u0930', '\u09f1': '\u0935', '\u0b71': '\u0935', '\u0b5f': '\u092f',
+    '\u0d54': '\u092e', '\u0d55': '\u092f', '\u0d56': '\u0934', '\u0d7a': '\u0923', '\u0d7b': '\u0928',
+    '\u0d7c': '\u0930', '\u0d7d': '\u0932', '\u0d7e': '\u0933', '\u0d7f': '\u0915' };
+  const brahmic = (c) => BRAHMIC[c] || String.fromCodePoint(0x900 + (c.codePointAt(0) & 0x7f));
   function normalise(text) {
     return String(text).normalize('NFKD').replace(/\p{M}/gu, '').normalize('NFC').toLowerCase()
       .replace(FOLDED, (c) => FOLD[c])
+      .replace(/[\u0980-\u0d7f]/gu, (c) => (/\p{L}/u.test(c) ? brahmic(c) : c))
       .replace(/[\u2018\u2019\u02bc]/g, "'").replace(/\s+/gu, ' ').trim()
       .replace(/([\uac00-\ud7a3]) (?=[\uac00-\ud7a3])/g, '$1');
   }
