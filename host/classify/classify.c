@@ -69,6 +69,7 @@ typedef enum {
 enum { C_YOU, C_WE, C_OBJECT, C_OTHER, C_IF, C_SELF, C_NOT, C_NOT_AFTER, C_PLACE, C_SECURITY, C_ATTEMPTS, C_SCOPE, C_ACTION, C_PERMANENT, C_TEMPORARY, C_APPEAL, C_CONTACT, C_FAILURE, C_STATE };
 /* a sentence's concepts and states are bits of one mask */
 _Static_assert(C_STATE + KINDS_MAX <= 32, "concepts and kinds fit a uint32_t mask");
+#define WHO_WE 0xCCCCu /* the companies (BT_CLASSIFY_WHO bits) that hold "we" */
 #define NOT_GAP 25 /* characters: how far a negation may stand from the state it negates (docs/RULES.md) */
 
 typedef struct {
@@ -188,6 +189,7 @@ struct bt_classify_rules {
     int throttle_to;               /* action_blocked, or -1 */
     int suspension, disabled;      /* a suspension said to be permanent is disabled (kinds, or -1) */
     int checkpoint;                /* a lock only an administrator lifts is a suspension (kind, or -1) */
+    int reinstated;                /* an unlocking still to be done is no reinstatement (kind, or -1) */
     uint32_t needs_appeal;         /* kinds (bits) whose one-word states need an appeal word in the text */
     char langs[LANGS_MAX][16];
     size_t n_langs;
@@ -1657,6 +1659,7 @@ bt_err bt_classify_rules_parse(bt_classify_rules **out, const char *json, size_t
     /* banned forever is disabled */
     r->suspension = kind_index(r, "suspension");
     r->checkpoint = kind_index(r, "checkpoint");
+    r->reinstated = kind_index(r, "appeal_reinstated");
     r->disabled = kind_index(r, "disabled");
     /* locked for 15 minutes is a rate limit, not a sanction */
     r->throttle_to = kind_index(r, "action_blocked");
@@ -3225,6 +3228,17 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
                  (total[k] == total[best] && !rules->dominant[k] && !rules->dominant[best] &&
                   cf.first_at[k] < cf.first_at[best])))
                 best = (int)k;
+    /* a reinstatement no phrase states and no "we" speaks, only concepts as strong as those of a
+     * restriction stated in an earlier sentence, is that restriction: "Your account was locked.
+     * Click the link below to unlock it." tells how to undo the lock */
+    if (best >= 0 && best == rules->reinstated && ev.kind_score[best] == 0 && !(cf.who[best] & WHO_WE)) {
+        int restriction = -1;
+        for (size_t k = 0; k < rules->n_kinds; k++)
+            if (!rules->dominant[k] && total[k] == total[best] &&
+                (restriction < 0 || cf.first_at[k] < cf.first_at[restriction]))
+                restriction = (int)k;
+        if (restriction >= 0 && cf.first_at[restriction] < cf.first_at[best]) best = restriction;
+    }
     int day_first = 0, have_facts = 0;
     for (size_t d = 0; d < rules->n_day_first; d++)
         if (strcmp(rules->day_first[d], out->lang) == 0) day_first = 1;

@@ -334,6 +334,21 @@ TEST(kind_an_account_an_administrator_must_unlock_is_suspended)
     check_kinds(cases, sizeof cases / sizeof *cases);
 }
 
+TEST(kind_an_unlocking_still_to_be_done_is_the_lock)
+{
+    /* "click the link to unlock your account" after a sentence saying it is locked tells how to
+     * undo the lock; an unlocking stated in the lock's own sentence, said by "we", or by a phrase
+     * is a reinstatement */
+    static const kind_case cases[] = {
+        {"Il tuo account è stato bloccato. Clicca il link qui sotto per sbloccare il tuo account.", "suspension"},
+        {"您的帐号已被锁定。请点击下面的链接解锁您的帐号。", "suspension"},
+        {"你的账号已解除封禁。", "appeal_reinstated"},
+        {"We suspended your account. We reinstated your account.", "appeal_reinstated"},
+        {"Your account was locked. Your account has been reinstated.", "appeal_reinstated"},
+    };
+    check_kinds(cases, sizeof cases / sizeof *cases);
+}
+
 TEST(kind_a_ban_from_a_place_is_restricted_there)
 {
     /* a room named "#general" (IRC, Matrix, Discord) or a game's or chat's server: its moderators
@@ -1247,6 +1262,7 @@ RUN_TESTS(T(ngram_words_keep_their_vowel_signs), T(normalize_folds_case_and_full
           T(kind_an_appeal_answer_dominates_the_restriction_it_restates),
           T(kind_action_blocked_and_checkpoint_and_reinstated), T(kind_a_restriction_lasting_minutes_is_a_throttle),
           T(kind_a_restriction_beside_a_rate_limit_is_a_throttle), T(kind_an_account_an_administrator_must_unlock_is_suspended),
+          T(kind_an_unlocking_still_to_be_done_is_the_lock),
           T(kind_a_ban_from_a_place_is_restricted_there), T(kind_a_chinese_or_japanese_compound_is_read_by_its_head),
           T(kind_a_suspension_said_to_be_permanent_is_disabled), T(kind_a_disabled_account_said_to_be_so_for_a_time_is_suspended),
           T(kind_a_bare_rejected_answers_an_appeal_only_beside_one),
