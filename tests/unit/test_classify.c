@@ -370,6 +370,13 @@ TEST(kind_a_ban_from_a_place_is_restricted_there)
         {"Вы забанены на этом канале", "temporary_restriction"},
         {"You have been banned from this forum.", "suspension"},
         {"Your channel has been suspended.", "suspension"},
+        /* a chat bot is a place too: its owner bans from it, the account works elsewhere; a bot
+         * named only as what the platform suspected is no place */
+        {"You are blocked and can no longer use this bot.", "temporary_restriction"},
+        {"Вы заблокированы и не можете пользоваться ботом.", "temporary_restriction"},
+        {"أنت محظور من استخدام البوت.", "temporary_restriction"},
+        {"Your account has been suspended because we detected bot activity.", "suspension"},
+        {"Вы заблокированы.", "suspension"},
     };
     check_kinds(cases, sizeof cases / sizeof *cases);
 }
