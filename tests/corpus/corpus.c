@@ -65,6 +65,27 @@ static int entry_url(char *url, size_t cap, json_object *o, json_object *rules)
 
 static int corpus_entry_grams(corpus *c, corpus_entry *e, const char *title, const char *lang, const char *text);
 
+/* Hashes s as the classifier normalises it, its letters only: ASCII spaces,
+ * punctuation and digits and the ideographic full stop and comma left out. */
+static uint64_t hash_letters(uint64_t h, const char *s, const char *lang)
+{
+    char *n = NULL;
+    size_t len = 0;
+    if (s == NULL || bt_classify_normalize(&n, &len, s, strlen(s), lang) != BT_OK) return h;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char b = (unsigned char)n[i];
+        if (b == 0xE3 && i + 2 < len && (unsigned char)n[i + 1] == 0x80 &&
+            ((unsigned char)n[i + 2] == 0x81 || (unsigned char)n[i + 2] == 0x82)) {
+            i += 2;
+            continue;
+        }
+        if (b < 0x80 && !(b >= 'a' && b <= 'z')) continue;
+        h = (h ^ b) * 1099511628211ULL;
+    }
+    free(n);
+    return (h ^ 0xFF) * 1099511628211ULL; /* ends each part */
+}
+
 static int load_file(corpus *c, size_t *cap, const char *path, int file, json_object *rules)
 {
     FILE *f = fopen(path, "r");
@@ -94,6 +115,7 @@ static int load_file(corpus *c, size_t *cap, const char *path, int file, json_ob
             char url[1024];
             memset(e, 0, sizeof *e);
             e->file = file;
+            e->line = lineno;
             copy(e->id, sizeof e->id, str(o, "id"));
             copy(e->lang, sizeof e->lang, str(o, "lang"));
             copy(e->platform, sizeof e->platform, str(o, "platform"));
@@ -106,6 +128,9 @@ static int load_file(corpus *c, size_t *cap, const char *path, int file, json_ob
                 rc = -1;
             }
             const char *lang = e->lang[0] ? e->lang : NULL;
+            e->same = hash_letters(hash_letters(hash_letters(1469598103934665603ULL, str(o, "url"), lang),
+                                                str(o, "title"), lang),
+                                   text, lang);
             if (bt_classify_text(&e->c, entry_url(url, sizeof url, o, rules) ? url : NULL, str(o, "title"), lang,
                                  text) != BT_OK ||
                 corpus_entry_grams(c, e, str(o, "title"), lang, text) != 0) {
@@ -117,6 +142,32 @@ static int load_file(corpus *c, size_t *cap, const char *path, int file, json_ob
     }
     free(line);
     fclose(f);
+    return rc;
+}
+
+static int by_wording(const void *a, const void *b)
+{
+    const corpus_entry *x = *(const corpus_entry *const *)a, *y = *(const corpus_entry *const *)b;
+    if (x->same != y->same) return (x->same > y->same) - (x->same < y->same);
+    return (x > y) - (x < y); /* in the corpus's order */
+}
+
+/* Whether every wording the corpus holds twice or more has one label. */
+static int same_wording_same_label(const corpus *c, char **paths)
+{
+    const corpus_entry **by = malloc(c->n * sizeof *by);
+    int rc = 0;
+    if (by == NULL) abort();
+    for (size_t i = 0; i < c->n; i++) by[i] = &c->e[i];
+    qsort(by, c->n, sizeof *by, by_wording);
+    for (size_t i = 1; i < c->n; i++)
+        if (by[i]->same == by[i - 1]->same && strcmp(by[i]->kind, by[i - 1]->kind) != 0) {
+            fprintf(stderr, "%s:%d (%s) and %s:%d (%s): the same wording, labelled %s and %s\n", paths[by[i - 1]->file],
+                    by[i - 1]->line, by[i - 1]->id, paths[by[i]->file], by[i]->line, by[i]->id, by[i - 1]->kind,
+                    by[i]->kind);
+            rc = -1;
+        }
+    free(by);
     return rc;
 }
 
@@ -132,6 +183,7 @@ int corpus_load(corpus *c, char **paths, size_t n_paths)
         copy(c->kinds[c->n_kinds++], sizeof c->kinds[0], json_object_get_string(json_object_array_get_idx(priority, k)));
     for (size_t i = 0; i < n_paths && rc == 0; i++) rc = load_file(c, &cap, paths[i], (int)i, rules);
     json_object_put(rules);
+    if (rc == 0) rc = same_wording_same_label(c, paths);
     return rc;
 }
 

@@ -14,6 +14,9 @@ typedef struct {
     char id[48], lang[16], platform[24], kind[32], group[96], counter[24];
     int notice;          /* what the corpus says */
     int file;            /* which of the files given to corpus_load it came from (0, 1, ...) */
+    int line;            /* and its line there */
+    uint64_t same;       /* a hash of its url, title and text as normalised, letters only: equal for
+                            the same wording however it is spaced or punctuated */
     bt_classification c; /* what the classifier says, with the built-in rules */
     uint32_t *grams;     /* the entry's distinct n-grams (vocabulary ids) */
     size_t n_grams;
@@ -40,7 +43,10 @@ typedef struct {
 } corpus_model;
 
 /* Reads and classifies every entry of the JSONL files. Returns 0, or -1
- * after printing which file and line is wrong. */
+ * after printing which file and line is wrong; also when two entries hold
+ * the same wording (the same url, title and text, spacing, punctuation and
+ * digits aside) and disagree on whether it is a notice or on its kind: a
+ * label is the wording's, not the source's. */
 int corpus_load(corpus *c, char **paths, size_t n_paths);
 void corpus_free(corpus *c);
 
