@@ -2,8 +2,12 @@
 // and that only the notice's own region is read.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixtures, fixtureHtml, runContentScripts, sleep, compiled } from './helpers.mjs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fixtures, fixtureHtml, runContentScripts, sleep, compiled, ROOT } from './helpers.mjs';
 import { pageConfig } from '../../extension/src/core/rules.js';
+
+const CORPUS = join(ROOT, 'tests', 'corpus');
 
 test('each fixture has its own address (the browser tests serve them by host and path)', () => {
   const seen = new Map();
@@ -12,6 +16,24 @@ test('each fixture has its own address (the browser tests serve them by host and
     assert.ok(!seen.has(u.host + u.pathname), `${file} and ${seen.get(u.host + u.pathname)} share ${u.host + u.pathname}`);
     seen.set(u.host + u.pathname, file);
   }
+});
+
+test('each fixture shows the corpus entry it names, labelled as the fixture is (a notice page a notice, a trap a look-alike)', () => {
+  const labels = new Map();
+  for (const name of readdirSync(CORPUS).filter((n) => n.endsWith('.jsonl'))) {
+    for (const line of readFileSync(join(CORPUS, name), 'utf8').split('\n')) {
+      if (line.trim()) { const e = JSON.parse(line); labels.set(e.id, e.notice); }
+    }
+  }
+  let named = 0;
+  for (const [file, f] of Object.entries(fixtures)) {
+    if (!f.corpus) continue;
+    named++;
+    assert.ok(labels.has(f.corpus), `${file}: ${f.corpus} is no entry of tests/corpus`);
+    assert.equal(labels.get(f.corpus), f.notice, `${file}: ${f.corpus} is ${labels.get(f.corpus) ? 'a notice' : 'a look-alike'} in the corpus`);
+    assert.ok(fixtureHtml(file).includes(f.corpus), `${file}: its page does not mark ${f.corpus}'s wording (data-corpus)`);
+  }
+  assert.ok(named >= 20, `only ${named} fixtures name their corpus entry`);
 });
 
 for (const [file, f] of Object.entries(fixtures)) {
