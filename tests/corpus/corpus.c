@@ -65,6 +65,13 @@ static int entry_url(char *url, size_t cap, json_object *o, json_object *rules)
 
 static int corpus_entry_grams(corpus *c, corpus_entry *e, const char *title, const char *lang, const char *text);
 
+/* FNV-1a: the corpus's hashes (the n-gram vocabulary's, a wording's) */
+#define FNV_BASIS 1469598103934665603ULL
+static uint64_t fnv(uint64_t h, unsigned char b)
+{
+    return (h ^ b) * 1099511628211ULL;
+}
+
 /* Hashes s as the classifier normalises it, its letters only: ASCII spaces,
  * punctuation and digits and the ideographic full stop and comma left out. */
 static uint64_t hash_letters(uint64_t h, const char *s, const char *lang)
@@ -80,10 +87,10 @@ static uint64_t hash_letters(uint64_t h, const char *s, const char *lang)
             continue;
         }
         if (b < 0x80 && !(b >= 'a' && b <= 'z')) continue;
-        h = (h ^ b) * 1099511628211ULL;
+        h = fnv(h, b);
     }
     free(n);
-    return (h ^ 0xFF) * 1099511628211ULL; /* ends each part */
+    return fnv(h, 0xFF); /* ends each part */
 }
 
 static int load_file(corpus *c, size_t *cap, const char *path, int file, json_object *rules)
@@ -128,7 +135,7 @@ static int load_file(corpus *c, size_t *cap, const char *path, int file, json_ob
                 rc = -1;
             }
             const char *lang = e->lang[0] ? e->lang : NULL;
-            e->same = hash_letters(hash_letters(hash_letters(1469598103934665603ULL, str(o, "url"), lang),
+            e->same = hash_letters(hash_letters(hash_letters(FNV_BASIS, str(o, "url"), lang),
                                                 str(o, "title"), lang),
                                    text, lang);
             if (bt_classify_text(&e->c, entry_url(url, sizeof url, o, rules) ? url : NULL, str(o, "title"), lang,
@@ -202,8 +209,8 @@ void corpus_free(corpus *c)
 
 static uint64_t hash_of(const char *s, size_t n)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    uint64_t h = FNV_BASIS;
+    for (size_t i = 0; i < n; i++) h = fnv(h, (unsigned char)s[i]);
     return h;
 }
 

@@ -16,7 +16,7 @@ typedef struct {
     int file;            /* which of the files given to corpus_load it came from (0, 1, ...) */
     int line;            /* and its line there */
     uint64_t same;       /* a hash of its url, title and text as normalised, letters only: equal for
-                            the same wording however it is spaced or punctuated */
+                            the same wording however it is spaced, punctuated or numbered */
     bt_classification c; /* what the classifier says, with the built-in rules */
     uint32_t *grams;     /* the entry's distinct n-grams (vocabulary ids) */
     size_t n_grams;
