@@ -2330,6 +2330,7 @@ typedef struct {
     uint32_t states;
     uint16_t who[KINDS_MAX];  /* bit c: a sentence stated the kind in the company c (BT_CLASSIFY_WHO) */
     int first_at[KINDS_MAX]; /* the first sentence stating each kind */
+    uint32_t first_pos[KINDS_MAX]; /* where the first state read as each kind stands in the text */
     int moved[KINDS_MAX];    /* 1 + the kind a sentence read a state of this kind as (place, security...), or 0 */
     const bt_classify_rules *rules;
 } concepts_found;
@@ -2358,6 +2359,17 @@ static int within_gap(const char *t, size_t a, size_t b)
     return 1;
 }
 
+/* Whether t[a, b) ends a clause: a comma, semicolon or colon, or the
+ * ideographic or Arabic comma. */
+static int clause_break(const char *t, size_t a, size_t b)
+{
+    for (size_t i = a; i < b; i++)
+        if (t[i] == ',' || t[i] == ';' || t[i] == ':' || (i + 2 < b && memcmp(t + i, "\xE3\x80\x81", 3) == 0) ||
+            (i + 1 < b && memcmp(t + i, "\xD8\x8C", 2) == 0))
+            return 1;
+    return 0;
+}
+
 /* Adds the concept of the entry with head e found at [at, end). BT_OK or
  * BT_ERR_NO_MEMORY. */
 static bt_err concept_add(concept_hits *c, size_t at, size_t end, const entry_head *e)
@@ -2384,9 +2396,12 @@ static bt_err concept_add(concept_hits *c, size_t at, size_t end, const entry_he
  * hypothetical only. The mask holds C_IF only for a conditional word of the
  * language most of the sentence's other concepts are words of (see
  * sentence_mask). */
-static void concepts_close(concepts_found *cf, uint32_t mask, int sentence, int question, int heading)
+static void concepts_close(concepts_found *cf, uint32_t mask, const uint32_t *state_at, int sentence, int question,
+                           int heading)
 {
     uint32_t states = mask >> C_STATE;
+    uint32_t at[KINDS_MAX];
+    memcpy(at, state_at, sizeof at);
     if (mask & (1u << C_YOU)) cf->addressed = 1;
     /* the person's own doing, in any sentence: "you deactivated your account", "thank you for
      * trying diaspora*" after "your account has been locked" */
@@ -2404,9 +2419,13 @@ static void concepts_close(concepts_found *cf, uint32_t mask, int sentence, int 
         /* "your account is suspended and may not perform this action" is about the account */
         if (c == C_ACTION && (mask & (1u << C_OBJECT))) from &= ~cf->rules->banned;
         if ((mask & (1u << c)) && (states & from) && cf->rules->reframe_to[c] >= 0) {
+            int to = cf->rules->reframe_to[c];
             for (int k = 0; k < KINDS_MAX; k++)
-                if (states & from & (1u << k)) cf->moved[k] = 1 + cf->rules->reframe_to[c];
-            states = (states & ~from) | 1u << cf->rules->reframe_to[c];
+                if (states & from & (1u << k)) {
+                    cf->moved[k] = 1 + to;
+                    if (at[k] < at[to]) at[to] = at[k];
+                }
+            states = (states & ~from) | 1u << to;
             break;
         }
     }
@@ -2427,6 +2446,7 @@ static void concepts_close(concepts_found *cf, uint32_t mask, int sentence, int 
         if (!(states & (1u << k))) continue;
         if (level > cf->level[k]) cf->level[k] = level;
         if (sentence < cf->first_at[k]) cf->first_at[k] = sentence;
+        if (at[k] < cf->first_pos[k]) cf->first_pos[k] = at[k];
         cf->who[k] |= (uint16_t)(1u << who);
     }
 }
@@ -2473,21 +2493,28 @@ static int state_within(const concept_hits *hits, size_t from, size_t to, size_t
 }
 
 /* The concepts of one sentence, hits[from, to), as a mask, without the
- * states a negation denies (*negated is set when there is one). An "if" counts only
+ * states a negation denies (*negated is set when there is one); state_at[k], where
+ * the first state of kind k it keeps stands (UINT32_MAX: none). An "if" counts only
  * when it is a word of the language most of the sentence's other concepts
  * are words of (ties: any of them). Short words are other words
  * elsewhere, more so once flattened: Slovenian "če" (if) is French "ce",
  * Italian "se" (if) the Spanish reflexive, Hungarian "ha" (if) Spanish
  * "has" ("se eliminó tu publicación", "tu cuenta ha sido suspendida"
  * suppose nothing). */
-static uint32_t sentence_mask(const concept_hits *hits, size_t from, size_t to, int *negated)
+static uint32_t sentence_mask(const concept_hits *hits, size_t from, size_t to, int *negated, uint32_t *state_at)
 {
     const concept_hit *h = hits->h;
     uint32_t mask = 0;
+    for (int k = 0; k < KINDS_MAX; k++) state_at[k] = UINT32_MAX;
     for (size_t i = from; i < to; i++) {
         if (h[i].concept >= C_STATE && state_within(hits, from, to, i)) continue;
-        if (h[i].concept >= C_STATE && state_negated(hits, from, to, i)) *negated = 1;
-        else mask |= 1u << h[i].concept;
+        if (h[i].concept >= C_STATE && state_negated(hits, from, to, i)) {
+            *negated = 1;
+            continue;
+        }
+        mask |= 1u << h[i].concept;
+        if (h[i].concept >= C_STATE && state_at[h[i].concept - C_STATE] == UINT32_MAX)
+            state_at[h[i].concept - C_STATE] = h[i].at;
     }
     if (!(mask & (1u << C_IF))) return mask;
     uint8_t votes[LANGS_MAX] = {0};
@@ -2581,12 +2608,12 @@ static void concepts_read(concepts_found *cf, const bt_classify_rules *r, concep
 {
     memset(cf, 0, sizeof *cf);
     cf->rules = r;
-    for (int k = 0; k < KINDS_MAX; k++) cf->first_at[k] = INT_MAX;
+    for (int k = 0; k < KINDS_MAX; k++) cf->first_at[k] = INT_MAX, cf->first_pos[k] = UINT32_MAX;
     /* a line that ends without a stop ("Account suspended", then "You can no longer use
      * it") is a heading or a label: it is read with what the line after it says of whom,
      * where and why (not its states, nor its "if"), so it waits for that line's mask, and
      * counts as said where that line is */
-    uint32_t held = 0;
+    uint32_t held = 0, held_at[KINDS_MAX], state_at[KINDS_MAX];
     int sentence = 0, holding = 0, held_first = 0;
     size_t pos = 0, start = 0, first = 0; /* where the sentence being read starts; its first hit */
     while (first < hits->n) {
@@ -2596,19 +2623,20 @@ static void concepts_read(concepts_found *cf, const bt_classify_rules *r, concep
         for (; last < hits->n && hits->h[last].at <= pos; last++)
             if (hits->h[last].concept == C_CONTACT) cf->contact = 1;
             else if (hits->h[last].concept == C_FAILURE) cf->failure = 1;
-        uint32_t mask = sentence_mask(hits, first, last, &cf->negated);
+        uint32_t mask = sentence_mask(hits, first, last, &cf->negated, state_at);
         int heading = start == 0 || start == text_at;
         if (holding) {
-            concepts_close(cf, held | (mask & HEADING_READS), sentence, 0, held_first);
+            concepts_close(cf, held | (mask & HEADING_READS), held_at, sentence, 0, held_first);
             /* a first line that states nothing ("Dear Alex,", "Notice") leaves the heading to the next */
             if (held_first && (held >> C_STATE) == 0) heading = 1;
         }
         holding = end == 3 && pos > start && start >= text_at && !sentence_end(t, n, pos - 1) && last < hits->n;
         if (holding) {
             held = mask;
+            memcpy(held_at, state_at, sizeof held_at);
             held_first = heading;
         } else {
-            concepts_close(cf, mask, sentence, end == 2, heading);
+            concepts_close(cf, mask, state_at, sentence, end == 2, heading);
         }
         sentence++;
         start = ++pos;
@@ -3229,15 +3257,21 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
                   cf.first_at[k] < cf.first_at[best])))
                 best = (int)k;
     /* a reinstatement no phrase states and no "we" speaks, only concepts as strong as those of a
-     * restriction stated in an earlier sentence, is that restriction: "Your account was locked.
-     * Click the link below to unlock it." tells how to undo the lock */
+     * restriction stated before it, in an earlier sentence or an earlier clause of its own, is that
+     * restriction: "Your account was locked. Click the link below to unlock it." and "您的帐号已锁定,
+     * 请解锁后登录" tell how to undo the lock; "アカウントの利用停止が解除されました" (the suspension
+     * was lifted), one clause, is a reinstatement */
     if (best >= 0 && best == rules->reinstated && ev.kind_score[best] == 0 && !(cf.who[best] & WHO_WE)) {
         int restriction = -1;
         for (size_t k = 0; k < rules->n_kinds; k++)
             if (!rules->dominant[k] && total[k] == total[best] &&
                 (restriction < 0 || cf.first_at[k] < cf.first_at[restriction]))
                 restriction = (int)k;
-        if (restriction >= 0 && cf.first_at[restriction] < cf.first_at[best]) best = restriction;
+        if (restriction >= 0 &&
+            (cf.first_at[restriction] < cf.first_at[best] ||
+             (cf.first_at[restriction] == cf.first_at[best] && cf.first_pos[restriction] < cf.first_pos[best] &&
+              clause_break(t, cf.first_pos[restriction], cf.first_pos[best]))))
+            best = restriction;
     }
     int day_first = 0, have_facts = 0;
     for (size_t d = 0; d < rules->n_day_first; d++)

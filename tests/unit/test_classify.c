@@ -336,13 +336,16 @@ TEST(kind_an_account_an_administrator_must_unlock_is_suspended)
 
 TEST(kind_an_unlocking_still_to_be_done_is_the_lock)
 {
-    /* "click the link to unlock your account" after a sentence saying it is locked tells how to
-     * undo the lock; an unlocking stated in the lock's own sentence, said by "we", or by a phrase
-     * is a reinstatement */
+    /* "click the link to unlock your account" after a sentence, or a clause, saying it is locked
+     * tells how to undo the lock; an unlocking stated in the lock's own clause ("the suspension was
+     * lifted"), said by "we", or by a phrase is a reinstatement */
     static const kind_case cases[] = {
         {"Il tuo account è stato bloccato. Clicca il link qui sotto per sbloccare il tuo account.", "suspension"},
         {"您的帐号已被锁定。请点击下面的链接解锁您的帐号。", "suspension"},
+        {"您的帐号已锁定,请解锁后登录", "suspension"},
+        {"تم حظر حسابك ، يرجى التواصل معنا لإلغاء الحظر", "suspension"},
         {"你的账号已解除封禁。", "appeal_reinstated"},
+        {"あなたのアカウントの利用停止が解除されました。", "appeal_reinstated"},
         {"We suspended your account. We reinstated your account.", "appeal_reinstated"},
         {"Your account was locked. Your account has been reinstated.", "appeal_reinstated"},
     };
