@@ -33,7 +33,7 @@
 extern const unsigned char bt_embed_rules[];
 extern const size_t bt_embed_rules_len;
 
-enum { PARTS_MAX = 8, LANGS_MAX = 128, KINDS_MAX = 14, UNITS = 6 };
+enum { PARTS_MAX = 8, LANGS_MAX = 128, KINDS_MAX = 14, UNITS = 7 };
 
 /* A set of languages: bit i of w[i / 64] for the language at index i of
  * the rules' langs. */
@@ -1003,13 +1003,14 @@ static bt_err parse_reasons(bt_classify_rules *r, json_object *reasons, char *pr
 
 static bt_err parse_facts(bt_classify_rules *r, json_object *facts, char *problem, size_t problem_len)
 {
-    static const char *const unit_names[UNITS] = {"minute", "hour", "day", "week", "month", "year"};
+    static const char *const unit_names[UNITS + 1] = {"minute", "hour", "day", "week", "month", "year", "second", NULL};
     bt_err rc;
     json_object *units = NULL, *cues = NULL, *months = NULL, *words = NULL, *dfl = NULL;
     if (facts == NULL) return BT_OK;
     static const char *const keys[] = {"units", "days_left_cues", "months", "month_words", "day_first_langs", NULL};
     if (!keys_known(facts, keys, problem, problem_len, "facts")) return BT_ERR_BAD_PARAMS;
     json_object_object_get_ex(facts, "units", &units);
+    if (units != NULL && !keys_known(units, unit_names, problem, problem_len, "facts.units")) return BT_ERR_BAD_PARAMS;
     json_object_object_get_ex(facts, "days_left_cues", &cues);
     json_object_object_get_ex(facts, "months", &months);
     json_object_object_get_ex(facts, "month_words", &words);
@@ -2232,8 +2233,8 @@ static int cue_near(const bt_classify_rules *r, const char *t, size_t n, size_t 
 static void extract_facts(const bt_classify_rules *r, const char *t, size_t n, int day_first, bt_classify_facts *f,
                           int ref)
 {
-    static const char *const iso_prefix[UNITS] = {"PT", "PT", "P", "P", "P", "P"};
-    static const char iso_unit[UNITS] = {'M', 'H', 'D', 'W', 'M', 'Y'};
+    static const char *const iso_prefix[UNITS] = {"PT", "PT", "P", "P", "P", "P", "PT"};
+    static const char iso_unit[UNITS] = {'M', 'H', 'D', 'W', 'M', 'Y', 'S'};
     size_t digit = 0; /* the first digit at or after i (n: none) */
     while (digit < n && !(t[digit] >= '0' && t[digit] <= '9')) digit++;
     f->days_left = -1;
@@ -3276,13 +3277,18 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
     int day_first = 0, have_facts = 0;
     for (size_t d = 0; d < rules->n_day_first; d++)
         if (strcmp(rules->day_first[d], out->lang) == 0) day_first = 1;
-    /* a suspension or restriction that lasts minutes ("locked for 15 minutes") is a throttle, and so is
-     * one beside a rate limit's words ("try again later", "limit reached") unless said to be permanent */
-    if (best >= 0 && (rules->throttle_from & (1u << best)) && rules->throttle_to >= 0) {
+    /* a suspension or restriction that lasts minutes or seconds ("locked for 15 minutes") is a throttle,
+     * and so is a lock read as a checkpoint that does, or a suspension or restriction beside a rate
+     * limit's words ("try again later", "limit reached") unless said to be permanent */
+    int locked = 0; /* a state of a kind that can be a throttle was stated, as itself or read as another */
+    for (size_t k = 0; k < rules->n_kinds; k++)
+        if ((rules->throttle_from & (1u << k)) && (cf.level[k] > 0 || cf.moved[k])) locked = 1;
+    if (best >= 0 && ((rules->throttle_from & (1u << best)) || (best == rules->checkpoint && locked)) &&
+        rules->throttle_to >= 0) {
         extract_facts(rules, t, n, day_first, &out->facts, ref);
         have_facts = 1;
-        if ((strncmp(out->facts.duration, "PT", 2) == 0 && strchr(out->facts.duration, 'M') != NULL) ||
-            (cf.level[rules->throttle_to] > 0 && !cf.permanent))
+        if ((strncmp(out->facts.duration, "PT", 2) == 0 && strpbrk(out->facts.duration, "MS") != NULL) ||
+            (best != rules->checkpoint && cf.level[rules->throttle_to] > 0 && !cf.permanent))
             best = rules->throttle_to;
     }
     /* an account locked that only an administrator or support unlocks ("your account is locked,

@@ -293,12 +293,21 @@ TEST(kind_a_restriction_lasting_minutes_is_a_throttle)
         {"Ваш аккаунт заблокирован на 15 минут.", "PT15M"}, {"Tilisi on lukittu 15 minuutiksi.", "PT15M"},
         {"A fiókodat 30 percre zároltuk.", "PT30M"},          {"Ваш обліковий запис заблоковано на 24 години.", "PT24H"},
         {"Twoje konto zostało zablokowane na 3 dni.", "P3D"},  {"Ваш аккаунт заблокирован на 2 недели.", "P2W"},
+        {"Вы заблокированы на 30 секунд.", "PT30S"},           {"حساب کاربری شما برای 30 ثانیه مسدود شده است.", "PT30S"},
     };
     for (size_t i = 0; i < sizeof units / sizeof *units; i++) {
         c = classify(NULL, units[i].text);
         CHECK(c.notice && strcmp(c.facts.duration, units[i].duration) == 0);
-        CHECK((strcmp(c.kind, "action_blocked") == 0) == (units[i].duration[1] == 'T' && strchr(units[i].duration, 'M') != NULL));
+        CHECK((strcmp(c.kind, "action_blocked") == 0) == (units[i].duration[1] == 'T' && strpbrk(units[i].duration, "MS") != NULL));
     }
+    /* a lock read as a checkpoint (a security reason) that lifts itself in minutes has nothing to
+     * prove; a captcha to solve within minutes locks nothing */
+    c = classify(NULL, "For your security, your account has been temporarily locked. Try again in 30 minutes.");
+    CHECK(c.notice && strcmp(c.kind, "action_blocked") == 0);
+    c = classify(NULL, "For your security, your account has been temporarily locked.");
+    CHECK(c.notice && strcmp(c.kind, "checkpoint") == 0);
+    c = classify(NULL, "Welcome! Please solve the captcha to prove you are human. You have 5 minutes.");
+    CHECK(strcmp(c.kind, "action_blocked") != 0);
     /* and a text that is no notice states no facts, though its duration was read */
     c = classify(NULL, "The league suspended three players for 15 minutes of the second half.");
     CHECK(c.notice == 0 && c.facts.duration[0] == '\0' && c.facts.days_left == -1);
