@@ -853,6 +853,7 @@ TEST(unknown_keys_and_bad_models_are_refused_by_name)
         {",\"model\":{\"weights\":{},\"ngram_kinds\":[]}}", "ngram_kinds"},
         {",\"concepts\":{\"yuo\":{}}}", "yuo"},
         {",\"concepts\":{\"state\":{\"banned\":{\"en\":[\"x\"]}}}}", "banned"},
+        {",\"facts\":{\"units\":{\"fortnight\":[\"fortnights\"]}}}", "fortnight"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(json, sizeof json, "%s%s", base, bad[i].tail);
@@ -861,6 +862,10 @@ TEST(unknown_keys_and_bad_models_are_refused_by_name)
         CHECK(refused && r == NULL && strstr(problem, bad[i].named) != NULL);
         if (!refused || strstr(problem, bad[i].named) == NULL) fprintf(stderr, "  %s -> %s\n", bad[i].tail, problem);
     }
+    snprintf(json, sizeof json, "%s%s", base, ",\"facts\":{\"units\":{\"second\":[\"seconds\"]}}}");
+    CHECK(bt_classify_rules_parse(&r, json, strlen(json), problem, sizeof problem) == BT_OK && r != NULL);
+    bt_classify_rules_free(r);
+    r = NULL;
     snprintf(json, sizeof json, "%s%s", base, ",\"model\":{\"weights\":{\"phrase\":1},\"threshold\":0.6}}");
     CHECK(bt_classify_rules_parse(&r, json, strlen(json), problem, sizeof problem) == BT_OK && r != NULL);
     CHECK(r != NULL && bt_classify_rules_model(r)->w[0] == 1 && strcmp(bt_classify_feature_names[0], "phrase") == 0 && bt_classify_rules_model(r)->threshold == 0.6);
