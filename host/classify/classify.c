@@ -3277,6 +3277,21 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
     int day_first = 0, have_facts = 0;
     for (size_t d = 0; d < rules->n_day_first; d++)
         if (strcmp(rules->day_first[d], out->lang) == 0) day_first = 1;
+    /* a use given back after a stated time, no phrase saying it is a reinstatement ("Sie können den
+     * Befehl in 10 Sekunden wieder nutzen", "du kannst WhatsApp wieder verwenden in 3 Stunden"), is
+     * the restriction still running: the one with the most evidence, or a throttle if it lasts
+     * minutes or seconds */
+    if (best >= 0 && best == rules->reinstated && ev.kind_score[best] == 0) {
+        extract_facts(rules, t, n, day_first, &out->facts, ref);
+        have_facts = 1;
+        int restriction = -1;
+        for (size_t k = 0; k < rules->n_kinds && out->facts.duration[0] != '\0'; k++)
+            if (!rules->dominant[k] && total[k] > 0 && (restriction < 0 || total[k] > total[restriction]))
+                restriction = (int)k;
+        if (restriction < 0 && strncmp(out->facts.duration, "PT", 2) == 0 && strpbrk(out->facts.duration, "MS") != NULL)
+            restriction = rules->throttle_to;
+        if (restriction >= 0) best = restriction;
+    }
     /* a suspension or restriction that lasts minutes or seconds ("locked for 15 minutes") is a throttle,
      * and so is a lock read as a checkpoint that does, or a suspension or restriction beside a rate
      * limit's words ("try again later", "limit reached") unless said to be permanent */

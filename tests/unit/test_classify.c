@@ -354,6 +354,9 @@ TEST(kind_an_unlocking_still_to_be_done_is_the_lock)
         {"您的帐号已锁定,请解锁后登录", "suspension"},
         {"تم حظر حسابك ، يرجى التواصل معنا لإلغاء الحظر", "suspension"},
         {"你的账号已解除封禁。", "appeal_reinstated"},
+        /* and a use given back only after a stated time is the restriction still running */
+        {"Sie können den Befehl in 10 Sekunden wieder nutzen.", "action_blocked"},
+        {"Sie können Ihr Konto wieder nutzen.", "appeal_reinstated"},
         {"あなたのアカウントの利用停止が解除されました。", "appeal_reinstated"},
         {"We suspended your account. We reinstated your account.", "appeal_reinstated"},
         {"Your account was locked. Your account has been reinstated.", "appeal_reinstated"},
