@@ -2360,6 +2360,13 @@ static int within_gap(const char *t, size_t a, size_t b)
     return 1;
 }
 
+/* Whether an ISO 8601 duration the facts read lasts minutes or seconds
+ * ("PT15M", "PT30S"): a throttle's, not a sanction's. */
+static int lasts_minutes(const char *duration)
+{
+    return strncmp(duration, "PT", 2) == 0 && strpbrk(duration, "MS") != NULL;
+}
+
 /* Whether t[a, b) ends a clause: a comma, semicolon or colon, or the
  * ideographic or Arabic comma. */
 static int clause_break(const char *t, size_t a, size_t b)
@@ -3288,8 +3295,7 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
         for (size_t k = 0; k < rules->n_kinds && out->facts.duration[0] != '\0'; k++)
             if (!rules->dominant[k] && total[k] > 0 && (restriction < 0 || total[k] > total[restriction]))
                 restriction = (int)k;
-        if (restriction < 0 && strncmp(out->facts.duration, "PT", 2) == 0 && strpbrk(out->facts.duration, "MS") != NULL)
-            restriction = rules->throttle_to;
+        if (restriction < 0 && lasts_minutes(out->facts.duration)) restriction = rules->throttle_to;
         if (restriction >= 0) best = restriction;
     }
     /* a suspension or restriction that lasts minutes or seconds ("locked for 15 minutes") is a throttle,
@@ -3300,9 +3306,9 @@ static bt_err classify(bt_classification *out, const bt_classify_rules *rules, c
         if ((rules->throttle_from & (1u << k)) && (cf.level[k] > 0 || cf.moved[k])) locked = 1;
     if (best >= 0 && ((rules->throttle_from & (1u << best)) || (best == rules->checkpoint && locked)) &&
         rules->throttle_to >= 0) {
-        extract_facts(rules, t, n, day_first, &out->facts, ref);
+        if (!have_facts) extract_facts(rules, t, n, day_first, &out->facts, ref);
         have_facts = 1;
-        if ((strncmp(out->facts.duration, "PT", 2) == 0 && strpbrk(out->facts.duration, "MS") != NULL) ||
+        if (lasts_minutes(out->facts.duration) ||
             (best != rules->checkpoint && cf.level[rules->throttle_to] > 0 && !cf.permanent))
             best = rules->throttle_to;
     }
