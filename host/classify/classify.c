@@ -33,7 +33,7 @@
 extern const unsigned char bt_embed_rules[];
 extern const size_t bt_embed_rules_len;
 
-enum { PARTS_MAX = 8, LANGS_MAX = 128, KINDS_MAX = 14, UNITS = 7 };
+enum { PARTS_MAX = 8, LANGS_MAX = 128, KINDS_MAX = 12, UNITS = 7 };
 
 /* A set of languages: bit i of w[i / 64] for the language at index i of
  * the rules' langs. */
@@ -65,12 +65,14 @@ typedef enum {
  * last a time only (beside which a disabled account is suspended), an
  * appeal named (which a bare "rejected" needs), the reader sent to support,
  * an ordinary failure named ("server error": an error, not a restriction),
- * and one state per kind. */
-enum { C_YOU, C_WE, C_OBJECT, C_OTHER, C_IF, C_SELF, C_NOT, C_NOT_AFTER, C_PLACE, C_SECURITY, C_ATTEMPTS, C_SCOPE, C_ACTION, C_PERMANENT, C_TEMPORARY, C_APPEAL, C_CONTACT, C_FAILURE, C_STATE };
+ * a threat before or after a state ("may result in", "可能性があります":
+ * a consequence to come, a warning), and one state per kind. */
+enum { C_YOU, C_WE, C_OBJECT, C_OTHER, C_IF, C_SELF, C_NOT, C_NOT_AFTER, C_PLACE, C_SECURITY, C_ATTEMPTS, C_SCOPE, C_ACTION, C_PERMANENT, C_TEMPORARY, C_APPEAL, C_CONTACT, C_FAILURE, C_THREAT, C_THREAT_AFTER, C_STATE };
 /* a sentence's concepts and states are bits of one mask */
 _Static_assert(C_STATE + KINDS_MAX <= 32, "concepts and kinds fit a uint32_t mask");
 #define WHO_WE 0xCCCCu /* the companies (BT_CLASSIFY_WHO bits) that hold "we" */
 #define NOT_GAP 25 /* characters: how far a negation may stand from the state it negates (docs/RULES.md) */
+#define THREAT_GAP 40 /* characters: how far a threat may stand from the state it threatens */
 
 typedef struct {
     char *norm;                 /* the normalised phrase; parts point into it */
@@ -191,6 +193,8 @@ struct bt_classify_rules {
     int checkpoint;                /* a lock only an administrator lifts is a suspension (kind, or -1) */
     int reinstated;                /* an unlocking still to be done is no reinstatement (kind, or -1) */
     uint32_t needs_appeal;         /* kinds (bits) whose one-word states need an appeal word in the text */
+    uint32_t threat_from;          /* kinds (bits) a threat makes a warning: the restrictions */
+    int threat_to;                 /* warning, or -1 */
     char langs[LANGS_MAX][16];
     size_t n_langs;
     platform_rule *platforms;
@@ -1098,13 +1102,13 @@ static void concepts_dedupe(bt_classify_rules *r, size_t first)
     r->n_entries = first + kept;
 }
 
-/* "concepts": {"you"|"we"|"object"|"other"|"if"|"self"|"not"|"not_after"|"place"|"security"|"attempts"|"scope"|"action"|"permanent"|"temporary"|"appeal"|"contact"|"failure": {lang: [terms]},
+/* "concepts": {"you"|"we"|"object"|"other"|"if"|"self"|"not"|"not_after"|"place"|"security"|"attempts"|"scope"|"action"|"permanent"|"temporary"|"appeal"|"contact"|"failure"|"threat"|"threat_after": {lang: [terms]},
  *              "state": {kind: {lang: [terms]}}} */
 static bt_err parse_concept_lists(bt_classify_rules *r, json_object *c, char *problem, size_t problem_len)
 {
     static const char *const names[] = {"you", "we", "object", "other", "if", "self", "not", "not_after", "place",
                                         "security", "attempts", "scope", "action", "permanent", "temporary", "appeal", "contact", "failure",
-                                        "state", NULL};
+                                        "threat", "threat_after", "state", NULL};
     bt_err rc;
     if (c == NULL) return BT_OK;
     if (!json_object_is_type(c, json_type_object) || !keys_known(c, names, problem, problem_len, "concepts")) {
@@ -1667,6 +1671,11 @@ bt_err bt_classify_rules_parse(bt_classify_rules **out, const char *json, size_t
     r->throttle_from = 0;
     for (const char *const *k = (const char *const[]){"suspension", "temporary_restriction", "disabled", NULL}; *k != NULL; k++)
         if (kind_index(r, *k) >= 0) r->throttle_from |= 1u << kind_index(r, *k);
+    /* "further violations may result in your account being suspended" warns */
+    r->threat_to = kind_index(r, "warning");
+    r->threat_from = r->throttle_from;
+    for (const char *const *k = (const char *const[]){"action_blocked", "checkpoint", NULL}; *k != NULL; k++)
+        if (kind_index(r, *k) >= 0) r->threat_from |= 1u << kind_index(r, *k);
     if (json_object_object_get_ex(root, "dominant_kinds", &x)) {
         if (!json_object_is_type(x, json_type_array)) {
             problem_set(problem, problem_len, "must be an array of kinds", "dominant_kinds");
@@ -2348,15 +2357,15 @@ typedef struct {
     const char *t; /* the normalised text they were found in */
 } concept_hits;
 
-/* Whether t[a, b) holds at most NOT_GAP characters: a negation reaches as
+/* Whether t[a, b) holds at most gap characters: a negation reaches as
  * far in every script ("не позначений або " before "обмежений", not marked
  * or restricted, is 18 characters and 33 bytes). */
-static int within_gap(const char *t, size_t a, size_t b)
+static int within_gap(const char *t, size_t a, size_t b, size_t gap)
 {
     if (a > b) return 0;
     size_t chars = 0;
     for (size_t i = a; i < b; i++)
-        if (((unsigned char)t[i] & 0xC0) != 0x80 && ++chars > NOT_GAP) return 0;
+        if (((unsigned char)t[i] & 0xC0) != 0x80 && ++chars > gap) return 0;
     return 1;
 }
 
@@ -2376,6 +2385,16 @@ static int clause_break(const char *t, size_t a, size_t b)
             (i + 1 < b && memcmp(t + i, "\xD8\x8C", 2) == 0))
             return 1;
     return 0;
+}
+
+/* Whether t[a, b) holds at most gap characters and no end of a sentence or
+ * a clause. */
+static int one_clause(const char *t, size_t a, size_t b, size_t gap)
+{
+    if (!within_gap(t, a, b, gap) || clause_break(t, a, b)) return 0;
+    for (size_t i = a; i < b; i++)
+        if (sentence_end(t, b, i)) return 0;
+    return 1;
 }
 
 /* Adds the concept of the entry with head e found at [at, end). BT_OK or
@@ -2404,8 +2423,8 @@ static bt_err concept_add(concept_hits *c, size_t at, size_t end, const entry_he
  * hypothetical only. The mask holds C_IF only for a conditional word of the
  * language most of the sentence's other concepts are words of (see
  * sentence_mask). */
-static void concepts_close(concepts_found *cf, uint32_t mask, const uint32_t *state_at, int sentence, int question,
-                           int heading)
+static void concepts_close(concepts_found *cf, uint32_t mask, const uint32_t *state_at, uint32_t threatened,
+                           int sentence, int question, int heading)
 {
     uint32_t states = mask >> C_STATE;
     uint32_t at[KINDS_MAX];
@@ -2419,6 +2438,8 @@ static void concepts_close(concepts_found *cf, uint32_t mask, const uint32_t *st
         cf->hypothetical++;
         return;
     }
+    for (int k = 0; k < KINDS_MAX; k++)
+        if (threatened & (1u << k)) cf->moved[k] = 1 + cf->rules->threat_to;
     /* "banned from this group", "locked for security reasons", "locked after too many failed
      * attempts", "blocked from editing", "can't perform this action while restricted": the first
      * of these that the sentence holds */
@@ -2469,12 +2490,29 @@ static int state_negated(const concept_hits *hits, size_t from, size_t to, size_
     const concept_hit *h = hits->h;
     const char *t = hits->t;
     for (size_t k = from; k < to; k++) {
-        int before = h[k].concept == C_NOT && within_gap(t, h[k].end, h[j].at);
-        int after = h[k].concept == C_NOT_AFTER && within_gap(t, h[j].end, h[k].at);
+        int before = h[k].concept == C_NOT && within_gap(t, h[k].end, h[j].at, NOT_GAP);
+        int after = h[k].concept == C_NOT_AFTER && within_gap(t, h[j].end, h[k].at, NOT_GAP);
         if (!before && !after) continue;
         size_t m = from;
         while (m < to && !(h[m].concept >= C_STATE && h[m].at <= h[k].at && h[k].end <= h[m].end)) m++;
         if (m == to) return 1;
+    }
+    return 0;
+}
+
+/* Whether h[j] (a state) is threatened within hits[from, to), in its clause: a
+ * "threat" word ends at most THREAT_GAP characters before it ("may result in
+ * your account being suspended", "下次你将会被限制") or a "threat_after" word
+ * starts at most THREAT_GAP characters after it ("停止される可能性があります",
+ * "정지될 수 있습니다"). */
+static int state_threatened(const concept_hits *hits, size_t from, size_t to, size_t j)
+{
+    const concept_hit *h = hits->h;
+    const char *t = hits->t;
+    for (size_t k = from; k < to; k++) {
+        if (h[k].concept == C_THREAT && h[k].end <= h[j].at && one_clause(t, h[k].end, h[j].at, THREAT_GAP)) return 1;
+        if (h[k].concept == C_THREAT_AFTER && h[k].at >= h[j].end && one_clause(t, h[j].end, h[k].at, THREAT_GAP))
+            return 1;
     }
     return 0;
 }
@@ -2509,10 +2547,12 @@ static int state_within(const concept_hits *hits, size_t from, size_t to, size_t
  * Italian "se" (if) the Spanish reflexive, Hungarian "ha" (if) Spanish
  * "has" ("se eliminó tu publicación", "tu cuenta ha sido suspendida"
  * suppose nothing). */
-static uint32_t sentence_mask(const concept_hits *hits, size_t from, size_t to, int *negated, uint32_t *state_at)
+static uint32_t sentence_mask(const concept_hits *hits, const bt_classify_rules *r, size_t from, size_t to,
+                              int *negated, uint32_t *state_at, uint32_t *threatened)
 {
     const concept_hit *h = hits->h;
-    uint32_t mask = 0;
+    uint32_t mask = 0, threat_at = UINT32_MAX;
+    *threatened = 0;
     for (int k = 0; k < KINDS_MAX; k++) state_at[k] = UINT32_MAX;
     for (size_t i = from; i < to; i++) {
         if (h[i].concept >= C_STATE && state_within(hits, from, to, i)) continue;
@@ -2520,9 +2560,23 @@ static uint32_t sentence_mask(const concept_hits *hits, size_t from, size_t to, 
             *negated = 1;
             continue;
         }
+        if (h[i].concept >= C_STATE && (r->threat_from & (1u << (h[i].concept - C_STATE))) &&
+            state_threatened(hits, from, to, i)) {
+            *threatened |= 1u << (h[i].concept - C_STATE);
+            if (threat_at == UINT32_MAX) threat_at = h[i].at;
+            continue;
+        }
         mask |= 1u << h[i].concept;
         if (h[i].concept >= C_STATE && state_at[h[i].concept - C_STATE] == UINT32_MAX)
             state_at[h[i].concept - C_STATE] = h[i].at;
+    }
+    /* a restriction only threatened is a warning; beside one stated, it adds nothing ("your
+     * account has been suspended and may be deleted") */
+    if (*threatened != 0 && r->threat_to >= 0 && !((mask >> C_STATE) & r->threat_from)) {
+        mask |= 1u << (C_STATE + r->threat_to);
+        if (threat_at < state_at[r->threat_to]) state_at[r->threat_to] = threat_at;
+    } else {
+        *threatened = 0;
     }
     if (!(mask & (1u << C_IF))) return mask;
     uint8_t votes[LANGS_MAX] = {0};
@@ -2621,7 +2675,7 @@ static void concepts_read(concepts_found *cf, const bt_classify_rules *r, concep
      * it") is a heading or a label: it is read with what the line after it says of whom,
      * where and why (not its states, nor its "if"), so it waits for that line's mask, and
      * counts as said where that line is */
-    uint32_t held = 0, held_at[KINDS_MAX], state_at[KINDS_MAX];
+    uint32_t held = 0, held_at[KINDS_MAX], state_at[KINDS_MAX], threatened, held_threatened = 0;
     int sentence = 0, holding = 0, held_first = 0;
     size_t pos = 0, start = 0, first = 0; /* where the sentence being read starts; its first hit */
     while (first < hits->n) {
@@ -2631,20 +2685,21 @@ static void concepts_read(concepts_found *cf, const bt_classify_rules *r, concep
         for (; last < hits->n && hits->h[last].at <= pos; last++)
             if (hits->h[last].concept == C_CONTACT) cf->contact = 1;
             else if (hits->h[last].concept == C_FAILURE) cf->failure = 1;
-        uint32_t mask = sentence_mask(hits, first, last, &cf->negated, state_at);
+        uint32_t mask = sentence_mask(hits, r, first, last, &cf->negated, state_at, &threatened);
         int heading = start == 0 || start == text_at;
         if (holding) {
-            concepts_close(cf, held | (mask & HEADING_READS), held_at, sentence, 0, held_first);
+            concepts_close(cf, held | (mask & HEADING_READS), held_at, held_threatened, sentence, 0, held_first);
             /* a first line that states nothing ("Dear Alex,", "Notice") leaves the heading to the next */
             if (held_first && (held >> C_STATE) == 0) heading = 1;
         }
         holding = end == 3 && pos > start && start >= text_at && !sentence_end(t, n, pos - 1) && last < hits->n;
         if (holding) {
             held = mask;
+            held_threatened = threatened;
             memcpy(held_at, state_at, sizeof held_at);
             held_first = heading;
         } else {
-            concepts_close(cf, mask, state_at, sentence, end == 2, heading);
+            concepts_close(cf, mask, state_at, threatened, sentence, end == 2, heading);
         }
         sentence++;
         start = ++pos;
@@ -2890,9 +2945,11 @@ typedef struct {
  * only where a negation denies it. */
 enum { FOUND = 0, FOUND_QUOTED = 1, FOUND_NEGATED = 2 };
 
-/* Adds what entry e, found at s as `how` says, says. Called in entry order
- * (a name found at the same place as another's loses). */
-static void add_evidence(evidence *ev, const bt_classify_rules *rules, const entry *e, int how, size_t s)
+/* Adds what entry e, found at s as `how` says (and threatened, if so: a
+ * warning's evidence), says. Called in entry order (a name found at the same
+ * place as another's loses). */
+static void add_evidence(evidence *ev, const bt_classify_rules *rules, const entry *e, int how, int threatened,
+                         size_t s)
 {
     switch (e->cls) {
     case E_PHRASE:
@@ -2902,7 +2959,7 @@ static void add_evidence(evidence *ev, const bt_classify_rules *rules, const ent
             else ev->negated = 1;
             break;
         }
-        ev->kind_score[e->idx] += e->cls == E_PHRASE ? rules->w_phrase : rules->w_label;
+        ev->kind_score[threatened ? rules->threat_to : e->idx] += e->cls == E_PHRASE ? rules->w_phrase : rules->w_label;
         if (e->cls == E_PHRASE) ev->phrases++;
         else ev->labels++;
         ev->positive += e->cls == E_PHRASE ? rules->w_phrase : rules->w_label;
@@ -2927,6 +2984,19 @@ static void add_evidence(evidence *ev, const bt_classify_rules *rules, const ent
     }
 }
 
+/* The first of hits (in order of place) that may end within reach bytes
+ * before a phrase found at s. */
+static size_t first_hit(const concept_hits *hits, size_t s, size_t reach)
+{
+    size_t lo = 0, hi = hits->n, from = s > reach + PHRASE_MAX ? s - reach - PHRASE_MAX : 0;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (hits->h[mid].at < from) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
 /* Whether phrase or label e, found at t[s, end), is denied by a negation
  * (hits: the concepts, in order of place): a "not" word inside it or
  * ending at most NOT_GAP characters before it ("your account is not
@@ -2938,16 +3008,30 @@ static int negated_at(const concept_hits *hits, const entry *e, size_t s, size_t
 {
     if (e->says_not || (e->cls != E_PHRASE && e->cls != E_LABEL)) return 0;
     size_t reach = 4 * NOT_GAP; /* bytes NOT_GAP characters may take */
-    size_t lo = 0, hi = hits->n, from = s > reach + PHRASE_MAX ? s - reach - PHRASE_MAX : 0;
-    while (lo < hi) { /* the first hit at or after from */
-        size_t mid = lo + (hi - lo) / 2;
-        if (hits->h[mid].at < from) lo = mid + 1;
-        else hi = mid;
-    }
-    for (size_t i = lo; i < hits->n && hits->h[i].at < end + reach; i++) {
+    for (size_t i = first_hit(hits, s, reach); i < hits->n && hits->h[i].at < end + reach; i++) {
         const concept_hit *h = &hits->h[i];
-        if (h->concept == C_NOT && h->end <= end && (h->end >= s || within_gap(hits->t, h->end, s))) return 1;
-        if (h->concept == C_NOT_AFTER && h->at >= s && (h->at <= end || within_gap(hits->t, end, h->at))) return 1;
+        if (h->concept == C_NOT && h->end <= end && (h->end >= s || within_gap(hits->t, h->end, s, NOT_GAP))) return 1;
+        if (h->concept == C_NOT_AFTER && h->at >= s && (h->at <= end || within_gap(hits->t, end, h->at, NOT_GAP))) return 1;
+    }
+    return 0;
+}
+
+/* Whether phrase or label e, found at t[s, end), of a kind a threat makes a
+ * warning, is threatened: a "threat" word inside it or ending at most
+ * THREAT_GAP characters before it, or a "threat_after" word inside it or
+ * starting at most THREAT_GAP characters after it, in its clause ("may result
+ * in your account being suspended"). */
+static int threatened_at(const concept_hits *hits, const bt_classify_rules *r, const entry *e, size_t s, size_t end)
+{
+    if ((e->cls != E_PHRASE && e->cls != E_LABEL) || r->threat_to < 0 || !(r->threat_from & (1u << e->idx))) return 0;
+    const char *t = hits->t;
+    size_t reach = 4 * THREAT_GAP; /* bytes THREAT_GAP characters may take */
+    for (size_t i = first_hit(hits, s, reach); i < hits->n && hits->h[i].at < end + reach; i++) {
+        const concept_hit *h = &hits->h[i];
+        if (h->concept == C_THREAT && h->end <= end && (h->end >= s || one_clause(t, h->end, s, THREAT_GAP)))
+            return 1;
+        if (h->concept == C_THREAT_AFTER && h->at >= s && (h->at <= end || one_clause(t, end, h->at, THREAT_GAP)))
+            return 1;
     }
     return 0;
 }
@@ -2997,7 +3081,7 @@ static bt_err gather_reference(evidence *ev, concept_hits *ch, const bt_classify
             if (how == FOUND || e->cls == E_NEG || e->cls == E_NAME || e->cls == E_REASON) break;
             from = s + 1;
         }
-        if (found) add_evidence(ev, rules, e, how, s);
+        if (found) add_evidence(ev, rules, e, how, how == FOUND && threatened_at(ch, rules, e, s, end), s);
     }
     return BT_OK;
 }
@@ -3009,7 +3093,8 @@ static bt_err gather_reference(evidence *ev, concept_hits *ch, const bt_classify
  * matches. An entry that cannot match any more is closed too. Where the
  * match that decided starts is kept apart (at[], written before it is
  * read). */
-enum { HIT_NONE, HIT_QUOTED = FOUND_QUOTED, HIT_NEGATED = FOUND_NEGATED, HIT_DONE, HIT_STATE = 3, HIT_CLOSED = 4 };
+enum { HIT_NONE, HIT_QUOTED = FOUND_QUOTED, HIT_NEGATED = FOUND_NEGATED, HIT_DONE, HIT_STATE = 3, HIT_CLOSED = 4,
+       HIT_THREATENED = 8 };
 
 /* A place where a first part ends: the automaton's state there, and i. */
 typedef struct {
@@ -3099,13 +3184,17 @@ static bt_err gather_indexed(evidence *ev, concept_hits *ch, const bt_classify_r
                 if (hits[k] == HIT_NONE) found[n_found++] = k;
                 at[k] = (uint32_t)s;
                 int how = found_how(ch, e, qn, outside, s, end);
-                hits[k] = how == FOUND ? HIT_DONE | HIT_CLOSED : (uint8_t)how;
+                hits[k] = how == FOUND ? HIT_DONE | HIT_CLOSED | (threatened_at(ch, rules, e, s, end) ? HIT_THREATENED : 0)
+                                       : (uint8_t)how;
             }
         }
     }
     qsort(found, n_found, sizeof *found, cmp_u32); /* evidence is added in entry order */
-    for (size_t i = 0; i < n_found; i++)
-        add_evidence(ev, rules, &rules->entries[found[i]], (hits[found[i]] & HIT_STATE) == HIT_DONE ? FOUND : hits[found[i]] & HIT_STATE, at[found[i]]);
+    for (size_t i = 0; i < n_found; i++) {
+        uint8_t hit = hits[found[i]];
+        add_evidence(ev, rules, &rules->entries[found[i]], (hit & HIT_STATE) == HIT_DONE ? FOUND : hit & HIT_STATE,
+                     (hit & HIT_THREATENED) != 0, at[found[i]]);
+    }
     rc = BT_OK;
 done:
     free(hits);

@@ -364,6 +364,25 @@ TEST(kind_an_unlocking_still_to_be_done_is_the_lock)
     check_kinds(cases, sizeof cases / sizeof *cases);
 }
 
+TEST(kind_a_restriction_only_threatened_is_a_warning)
+{
+    /* a sanction to come ("may result in", "下次…将会", "可能性があります") warns; beside one stated,
+     * or in another sentence than the threat, it is what it says */
+    static const kind_case cases[] = {
+        {"Further violations may result in your account being suspended.", "warning"},
+        {"You have one attempt left before your account is locked.", "warning"},
+        {"下次你将会被限制。", "warning"},
+        {"Nous avons supprimé votre publication. De nouvelles infractions pourraient entraîner la suspension de votre compte.",
+         "warning"},
+        {"アカウントが停止される可能性があります。", "warning"},
+        {"Your account has been suspended. Further violations may result in a permanent ban.", "suspension"},
+        {"Your account has been suspended and may be deleted.", "suspension"},
+        {"Votre compte a été suspendu. La prochaine fois, votre compte pourrait être désactivé définitivement.", "suspension"},
+        {"お客様のアカウントはロックされました。誰かが無断でアカウントを使用した可能性があります。", "suspension"},
+    };
+    check_kinds(cases, sizeof cases / sizeof *cases);
+}
+
 TEST(kind_a_ban_from_a_place_is_restricted_there)
 {
     /* a room named "#general" (IRC, Matrix, Discord) or a game's or chat's server: its moderators
@@ -1289,7 +1308,7 @@ RUN_TESTS(T(ngram_words_keep_their_vowel_signs), T(normalize_folds_case_and_full
           T(kind_an_appeal_answer_dominates_the_restriction_it_restates),
           T(kind_action_blocked_and_checkpoint_and_reinstated), T(kind_a_restriction_lasting_minutes_is_a_throttle),
           T(kind_a_restriction_beside_a_rate_limit_is_a_throttle), T(kind_an_account_an_administrator_must_unlock_is_suspended),
-          T(kind_an_unlocking_still_to_be_done_is_the_lock),
+          T(kind_an_unlocking_still_to_be_done_is_the_lock), T(kind_a_restriction_only_threatened_is_a_warning),
           T(kind_a_ban_from_a_place_is_restricted_there), T(kind_a_chinese_or_japanese_compound_is_read_by_its_head),
           T(kind_a_suspension_said_to_be_permanent_is_disabled), T(kind_a_disabled_account_said_to_be_so_for_a_time_is_suspended),
           T(kind_a_bare_rejected_answers_an_appeal_only_beside_one),
