@@ -2538,6 +2538,18 @@ static int state_within(const concept_hits *hits, size_t from, size_t to, size_t
     return 0;
 }
 
+/* Whether h[j] (a "permanent" word) is part of a longer "temporary" word in
+ * hits[from, to): in scripts matched inside words, Hindi "स्थायी"
+ * (permanent) is the end of "अस्थायी" (temporary), Bengali "স্থায়ী" of
+ * "অস্থায়ী". */
+static int temporary_within(const concept_hits *hits, size_t from, size_t to, size_t j)
+{
+    const concept_hit *h = hits->h;
+    for (size_t k = from; k < to; k++)
+        if (h[k].concept == C_TEMPORARY && h[k].at < h[j].at && h[j].end <= h[k].end) return 1;
+    return 0;
+}
+
 /* The concepts of one sentence, hits[from, to), as a mask, without the
  * states a negation denies (*negated is set when there is one); state_at[k], where
  * the first state of kind k it keeps stands (UINT32_MAX: none). An "if" counts only
@@ -2556,6 +2568,7 @@ static uint32_t sentence_mask(const concept_hits *hits, const bt_classify_rules 
     for (int k = 0; k < KINDS_MAX; k++) state_at[k] = UINT32_MAX;
     for (size_t i = from; i < to; i++) {
         if (h[i].concept >= C_STATE && state_within(hits, from, to, i)) continue;
+        if (h[i].concept == C_PERMANENT && temporary_within(hits, from, to, i)) continue;
         if (h[i].concept >= C_STATE && state_negated(hits, from, to, i)) {
             *negated = 1;
             continue;

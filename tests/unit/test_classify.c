@@ -411,6 +411,11 @@ TEST(kind_a_ban_from_a_place_is_restricted_there)
         {"أنت محظور من استخدام البوت.", "temporary_restriction"},
         {"Your account has been suspended because we detected bot activity.", "suspension"},
         {"Вы заблокированы.", "suspension"},
+        /* a kick is out of a place (a chat, a server, a meeting), in any language */
+        {"[SERVER] You have been kicked for: spam.", "temporary_restriction"},
+        {"Вы были кикнуты по причине: spam.", "temporary_restriction"},
+        {"对不起，您被 Alex 踢出了会议。", "temporary_restriction"},
+        {"あなたは Book Club から追放されました。", "temporary_restriction"},
     };
     check_kinds(cases, sizeof cases / sizeof *cases);
 }
@@ -442,6 +447,9 @@ TEST(kind_a_suspension_said_to_be_permanent_is_disabled)
         {"Your account has been suspended.", "suspension"},
         {"Dein Konto wurde für 7 Tage gesperrt.", "suspension"},
         {"You have been permanently banned from this server.", "temporary_restriction"},
+        /* Hindi "स्थायी" (permanent) ends "अस्थायी" (temporary), and is not said there */
+        {"आपका खाता स्थायी रूप से प्रतिबंधित कर दिया गया है।", "disabled"},
+        {"इस खाते को अस्थायी रूप से प्रतिबंधित कर दिया गया है।", "suspension"},
     };
     check_kinds(cases, sizeof cases / sizeof *cases);
 }
