@@ -2500,18 +2500,21 @@ static int state_negated(const concept_hits *hits, size_t from, size_t to, size_
     return 0;
 }
 
-/* Whether h[j] (a state) is threatened within hits[from, to), in its clause: a
- * "threat" word ends at most THREAT_GAP characters before it ("may result in
- * your account being suspended", "下次你将会被限制") or a "threat_after" word
- * starts at most THREAT_GAP characters after it ("停止される可能性があります",
- * "정지될 수 있습니다"). */
-static int state_threatened(const concept_hits *hits, size_t from, size_t to, size_t j)
+/* Whether a threat stands by t[s, end) (a state, phrase or label), among
+ * hits[k, to), in its clause: a "threat" word ending at most THREAT_GAP
+ * characters before it ("may result in your account being suspended",
+ * "下次你将会被限制") or a "threat_after" word starting at most THREAT_GAP
+ * characters after it ("停止される可能性があります", "정지될 수 있습니다"), or,
+ * when inside is set, either one within it. */
+static int threat_near(const concept_hits *hits, size_t k, size_t to, size_t s, size_t end, int inside)
 {
-    const concept_hit *h = hits->h;
     const char *t = hits->t;
-    for (size_t k = from; k < to; k++) {
-        if (h[k].concept == C_THREAT && h[k].end <= h[j].at && one_clause(t, h[k].end, h[j].at, THREAT_GAP)) return 1;
-        if (h[k].concept == C_THREAT_AFTER && h[k].at >= h[j].end && one_clause(t, h[j].end, h[k].at, THREAT_GAP))
+    size_t reach = 4 * THREAT_GAP; /* bytes THREAT_GAP characters may take */
+    for (; k < to && hits->h[k].at < end + reach; k++) {
+        const concept_hit *h = &hits->h[k];
+        if (h->concept == C_THREAT && h->end <= end && ((inside && h->end >= s) || one_clause(t, h->end, s, THREAT_GAP)))
+            return 1;
+        if (h->concept == C_THREAT_AFTER && h->at >= s && ((inside && h->at <= end) || one_clause(t, end, h->at, THREAT_GAP)))
             return 1;
     }
     return 0;
@@ -2574,7 +2577,7 @@ static uint32_t sentence_mask(const concept_hits *hits, const bt_classify_rules 
             continue;
         }
         if (h[i].concept >= C_STATE && (r->threat_from & (1u << (h[i].concept - C_STATE))) &&
-            state_threatened(hits, from, to, i)) {
+            threat_near(hits, from, to, h[i].at, h[i].end, 0)) {
             *threatened |= 1u << (h[i].concept - C_STATE);
             if (threat_at == UINT32_MAX) threat_at = h[i].at;
             continue;
@@ -3030,23 +3033,12 @@ static int negated_at(const concept_hits *hits, const entry *e, size_t s, size_t
 }
 
 /* Whether phrase or label e, found at t[s, end), of a kind a threat makes a
- * warning, is threatened: a "threat" word inside it or ending at most
- * THREAT_GAP characters before it, or a "threat_after" word inside it or
- * starting at most THREAT_GAP characters after it, in its clause ("may result
- * in your account being suspended"). */
+ * warning, is threatened: a threat word by it or inside it ("You have one
+ * attempt left before your account is locked"). */
 static int threatened_at(const concept_hits *hits, const bt_classify_rules *r, const entry *e, size_t s, size_t end)
 {
     if ((e->cls != E_PHRASE && e->cls != E_LABEL) || r->threat_to < 0 || !(r->threat_from & (1u << e->idx))) return 0;
-    const char *t = hits->t;
-    size_t reach = 4 * THREAT_GAP; /* bytes THREAT_GAP characters may take */
-    for (size_t i = first_hit(hits, s, reach); i < hits->n && hits->h[i].at < end + reach; i++) {
-        const concept_hit *h = &hits->h[i];
-        if (h->concept == C_THREAT && h->end <= end && (h->end >= s || one_clause(t, h->end, s, THREAT_GAP)))
-            return 1;
-        if (h->concept == C_THREAT_AFTER && h->at >= s && (h->at <= end || one_clause(t, end, h->at, THREAT_GAP)))
-            return 1;
-    }
-    return 0;
+    return threat_near(hits, first_hit(hits, s, 4 * THREAT_GAP), hits->n, s, end, 1);
 }
 
 /* How phrase or label e, found at t[s, end) with qn '"' before it, counts. */
