@@ -374,7 +374,7 @@ TEST(kind_a_restriction_only_threatened_is_a_warning)
         {"下次你将会被限制。", "warning"},
         {"Nous avons supprimé votre publication. De nouvelles infractions pourraient entraîner la suspension de votre compte.",
          "warning"},
-        {"アカウントが停止される可能性があります。", "warning"},
+        {"お客様のアカウントは停止される可能性があります。", "warning"},
         {"Your account has been suspended. Further violations may result in a permanent ban.", "suspension"},
         {"Your account has been suspended and may be deleted.", "suspension"},
         {"Votre compte a été suspendu. La prochaine fois, votre compte pourrait être désactivé définitivement.", "suspension"},
