@@ -341,6 +341,14 @@ void corpus_train(corpus_model *out, const corpus *c, const unsigned char *use)
     if (v == NULL || gv == NULL || order == NULL) abort();
     for (size_t i = 0; i < c->n; i++)
         if (use == NULL || use[i]) order[n++] = i;
+    /* in how many of the entries fitted on each n-gram occurs: an entry held out
+     * must not lift an n-gram it shares with one other over MIN_DF */
+    uint32_t *df = c->df;
+    if (use != NULL) {
+        if ((df = calloc(c->n_vocab + 1, sizeof *df)) == NULL) abort();
+        for (size_t q = 0; q < n; q++)
+            for (size_t k = 0; k < c->e[order[q]].n_grams; k++) df[c->e[order[q]].grams[k]]++;
+    }
     uint64_t seed = 0x9E3779B97F4A7C15ULL;
     for (int epoch = 0; epoch < EPOCHS; epoch++) {
         for (size_t i = n; i > 1; i--) { /* a fixed shuffle (xorshift), the same every run */
@@ -356,7 +364,7 @@ void corpus_train(corpus_model *out, const corpus *c, const unsigned char *use)
                 if (j != nf) z += w[j] * e->c.features[j];
             double ng = 0;
             for (size_t k = 0; k < e->n_grams; k++)
-                if (c->df[e->grams[k]] >= MIN_DF) ng += v[e->grams[k]];
+                if (df[e->grams[k]] >= MIN_DF) ng += v[e->grams[k]];
             double bounded = tanh(ng / BT_CLASSIFY_NGRAM_CLAMP); /* as the decision counts them */
             z += BT_CLASSIFY_NGRAM_CLAMP * bounded;
             double slope = 1 - bounded * bounded;
@@ -371,7 +379,7 @@ void corpus_train(corpus_model *out, const corpus *c, const unsigned char *use)
             }
             for (size_t k = 0; k < e->n_grams; k++) {
                 uint32_t id = e->grams[k];
-                if (c->df[id] < MIN_DF) continue;
+                if (df[id] < MIN_DF) continue;
                 double g = r * slope + L2 * v[id];
                 gv[id] += g * g;
                 v[id] -= RATE * g / sqrt(gv[id] + 1e-8);
@@ -385,7 +393,7 @@ void corpus_train(corpus_model *out, const corpus *c, const unsigned char *use)
     if ((out->grams = calloc(c->n_vocab + 1, sizeof *out->grams)) == NULL) abort();
     for (size_t id = 0; id < c->n_vocab; id++) {
         double r = round(v[id] * 1e2) / 1e2;
-        if (c->df[id] >= MIN_DF && fabs(r) >= MIN_WEIGHT) out->grams[id] = (float)r;
+        if (df[id] >= MIN_DF && fabs(r) >= MIN_WEIGHT) out->grams[id] = (float)r;
     }
     /* the kind each kept n-gram points to: that of most notices holding it */
     uint16_t *per_kind = calloc((c->n_vocab + 1) * c->n_kinds, sizeof *per_kind);
@@ -406,6 +414,7 @@ void corpus_train(corpus_model *out, const corpus *c, const unsigned char *use)
         if (out->grams[id] != 0 && pk[best] >= 2 && 2 * pk[best] > total) out->kinds[id] = (uint8_t)(best + 1);
     }
     free(per_kind);
+    if (df != c->df) free(df);
     free(v);
     free(gv);
     free(order);
