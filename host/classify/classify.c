@@ -835,7 +835,25 @@ static bt_err add_entry(bt_classify_rules *r, const char *phrase, entry_class cl
     return BT_OK;
 }
 
-/* Adds every string of a {lang: [phrases]} object. */
+/* Adds every term of a concept's language, its terms joined by '|' in one
+ * string ("you |your|you've": the concepts hold fifty thousand terms, and a
+ * list's quotes and commas would take a twentieth of the rules file). */
+static bt_err add_joined(bt_classify_rules *r, const char *s, int idx, int lang)
+{
+    char term[PHRASE_MAX + 1];
+    for (;;) {
+        const char *bar = strchr(s, '|'), *end = bar != NULL ? bar : s + strlen(s);
+        if (end == s || (size_t)(end - s) > PHRASE_MAX) return BT_ERR_BAD_PARAMS;
+        memcpy(term, s, (size_t)(end - s));
+        term[end - s] = '\0';
+        bt_err rc = add_entry(r, term, E_CONCEPT, idx, lang);
+        if (rc != BT_OK || bar == NULL) return rc;
+        s = bar + 1;
+    }
+}
+
+/* Adds every string of a {lang: [phrases]} object; for a concept,
+ * {lang: "term|term|..."}. */
 static bt_err add_lang_lists(bt_classify_rules *r, json_object *by_lang, entry_class cls, int idx,
                              char *problem, size_t problem_len, const char *where)
 {
@@ -846,6 +864,17 @@ static bt_err add_lang_lists(bt_classify_rules *r, json_object *by_lang, entry_c
     }
     json_object_object_foreach(by_lang, lang, list) {
         int li = lang_index(r, lang);
+        if (cls == E_CONCEPT) {
+            if (li < 0 || !json_object_is_type(list, json_type_string)) {
+                problem_set(problem, problem_len, "each language must hold its terms joined by '|' in one string", where);
+                return BT_ERR_BAD_PARAMS;
+            }
+            if ((rc = add_joined(r, json_object_get_string(list), idx, li)) != BT_OK) {
+                problem_set(problem, problem_len, "an empty term, or one over 1000 bytes", where);
+                return rc;
+            }
+            continue;
+        }
         if (li < 0 || !json_object_is_type(list, json_type_array)) {
             problem_set(problem, problem_len, "each language must hold an array of phrases", where);
             return BT_ERR_BAD_PARAMS;
@@ -1102,8 +1131,8 @@ static void concepts_dedupe(bt_classify_rules *r, size_t first)
     r->n_entries = first + kept;
 }
 
-/* "concepts": {"you"|"we"|"object"|"other"|"if"|"self"|"not"|"not_after"|"place"|"security"|"attempts"|"scope"|"action"|"permanent"|"temporary"|"appeal"|"contact"|"failure"|"threat"|"threat_after": {lang: [terms]},
- *              "state": {kind: {lang: [terms]}}} */
+/* "concepts": {"you"|"we"|"object"|"other"|"if"|"self"|"not"|"not_after"|"place"|"security"|"attempts"|"scope"|"action"|"permanent"|"temporary"|"appeal"|"contact"|"failure"|"threat"|"threat_after": {lang: "term|term|..."},
+ *              "state": {kind: {lang: "term|term|..."}}} */
 static bt_err parse_concept_lists(bt_classify_rules *r, json_object *c, char *problem, size_t problem_len)
 {
     static const char *const names[] = {"you", "we", "object", "other", "if", "self", "not", "not_after", "place",
@@ -1124,7 +1153,7 @@ static bt_err parse_concept_lists(bt_classify_rules *r, json_object *c, char *pr
     json_object *st = NULL;
     if (!json_object_object_get_ex(c, "state", &st)) return BT_OK;
     if (!json_object_is_type(st, json_type_object)) {
-        problem_set(problem, problem_len, "must be an object {kind: {language: [terms]}}", "concepts.state");
+        problem_set(problem, problem_len, "must be an object {kind: {language: \"term|term\"}}", "concepts.state");
         return BT_ERR_BAD_PARAMS;
     }
     json_object_object_foreach(st, kind, by_lang) {

@@ -662,15 +662,15 @@ static bt_classify_rules *concept_rules(void)
         "{\"version\":1,\"kind_priority\":[\"appeal_reinstated\",\"suspension\",\"temporary_restriction\",\"checkpoint\",\"action_blocked\"],"
         "\"dominant_kinds\":[\"appeal_reinstated\"],\"platforms\":{},"
         "\"kinds\":{\"suspension\":{\"en\":[\"your account * suspended\",\"you can't * while your account\"]}},"
-        "\"concepts\":{\"you\":{\"en\":[\"your\",\"you \"],\"sl\":[\"vaš\"],\"es\":[\"tu \"],\"ar\":[\"حسابك\"],\"tr\":[\"-nız \"]},\"we\":{\"en\":[\"we \"]},"
-        "\"object\":{\"en\":[\"account\"],\"ar\":[\"حساب\"],\"fr\":[\"compte\"],\"es\":[\"cuenta\"],\"sl\":[\"račun\"]},"
-        "\"other\":{\"en\":[\"this account\"]},\"if\":{\"en\":[\"if \"],\"ar\":[\"لو \"],\"sl\":[\"če \"],\"it\":[\"se \"]},"
-        "\"self\":{\"en\":[\"you deactivated\",\"you blocked\"]},\"not\":{\"en\":[\"not \",\"n't \"]},\"not_after\":{\"ja\":[\"ていません\"]},"
-        "\"place\":{\"en\":[\"group\"]},\"security\":{\"en\":[\"security reasons\"]},"
-        "\"attempts\":{\"en\":[\"failed login attempts\"]},"
-        "\"scope\":{\"en\":[\"from editing\"]},\"action\":{\"en\":[\"this action\"]},"
-        "\"state\":{\"suspension\":{\"en\":[\"suspend\",\"banned\",\"can't post\",\"deactivated\"],\"ja\":[\"凍結\"],\"ar\":[\"ممنوع\",\"تعليق\"],\"tr\":[\"yasakla\"]},"
-        "\"temporary_restriction\":{\"en\":[\"limited\",\"banned from posting\"]},\"appeal_reinstated\":{\"en\":[\"reinstated\"]}}},"
+        "\"concepts\":{\"you\":{\"en\":\"your|you \",\"sl\":\"vaš\",\"es\":\"tu \",\"ar\":\"حسابك\",\"tr\":\"-nız \"},\"we\":{\"en\":\"we \"},"
+        "\"object\":{\"en\":\"account\",\"ar\":\"حساب\",\"fr\":\"compte\",\"es\":\"cuenta\",\"sl\":\"račun\"},"
+        "\"other\":{\"en\":\"this account\"},\"if\":{\"en\":\"if \",\"ar\":\"لو \",\"sl\":\"če \",\"it\":\"se \"},"
+        "\"self\":{\"en\":\"you deactivated|you blocked\"},\"not\":{\"en\":\"not |n't \"},\"not_after\":{\"ja\":\"ていません\"},"
+        "\"place\":{\"en\":\"group\"},\"security\":{\"en\":\"security reasons\"},"
+        "\"attempts\":{\"en\":\"failed login attempts\"},"
+        "\"scope\":{\"en\":\"from editing\"},\"action\":{\"en\":\"this action\"},"
+        "\"state\":{\"suspension\":{\"en\":\"suspend|banned|can't post|deactivated\",\"ja\":\"凍結\",\"ar\":\"ممنوع|تعليق\",\"tr\":\"yasakla\"},"
+        "\"temporary_restriction\":{\"en\":\"limited|banned from posting\"},\"appeal_reinstated\":{\"en\":\"reinstated\"}}},"
         "\"model\":{\"bias\":-2,\"weights\":{\"concept_full\":4,\"other_account\":-5}}}";
     char problem[160];
     if (bt_classify_rules_parse(&r, json, strlen(json), problem, sizeof problem) != BT_OK)
@@ -882,7 +882,10 @@ TEST(unknown_keys_and_bad_models_are_refused_by_name)
         {",\"model\":{\"weights\":{},\"ngrams\":{\"bann\":0.5}}}", "bann"}, /* hundredths: 50 */
         {",\"model\":{\"weights\":{},\"ngram_kinds\":[]}}", "ngram_kinds"},
         {",\"concepts\":{\"yuo\":{}}}", "yuo"},
-        {",\"concepts\":{\"state\":{\"banned\":{\"en\":[\"x\"]}}}}", "banned"},
+        {",\"concepts\":{\"state\":{\"banned\":{\"en\":\"x\"}}}}", "banned"},
+        {",\"concepts\":{\"you\":{\"en\":[\"your\"]}}}", "you"},       /* a concept's terms are one string */
+        {",\"concepts\":{\"we\":{\"en\":\"we ||our \"}}}", "we"},       /* with no empty term */
+        {",\"concepts\":{\"state\":{\"suspension\":{\"en\":\"|\"}}}}", "suspension"},
         {",\"facts\":{\"units\":{\"fortnight\":[\"fortnights\"]}}}", "fortnight"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

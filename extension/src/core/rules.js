@@ -94,14 +94,15 @@ export function compileRules(rules) {
 }
 
 /**
- * rules.concepts (docs/RULES.md, "Concepts"), normalised: {you, we, object, other: [terms],
+ * rules.concepts (docs/RULES.md, "Concepts": {concept: {lang: "term|term"}}), normalised: {you, we, object, other: [terms],
  * state: [[term, kind]]}. The trigger fires on a sentence holding a state and the person
  * addressed, the platform speaking or the object ("account"), as the host's classifier scores it.
  */
 function compileConcepts(raw) {
   const c = raw && typeof raw === 'object' ? raw : {};
-  // A term ending with a space must end at a word's end: the space is kept.
-  const terms = (x) => (x && typeof x === 'object' ? Object.values(x).flatMap(strings) : [])
+  // Each language's terms are one string joined by '|'. A term ending with a space must end at a
+  // word's end: the space is kept.
+  const terms = (x) => (x && typeof x === 'object' ? Object.values(x).flatMap((v) => (typeof v === 'string' ? v.split('|') : [])) : [])
     .map((t) => normalise(t) + (t.endsWith(' ') ? ' ' : '')).filter((t) => t.trim());
   const state = [];
   for (const [kind, langs] of Object.entries(c.state && typeof c.state === 'object' ? c.state : {})) {
