@@ -100,9 +100,8 @@ export function compileRules(rules) {
  */
 function compileConcepts(raw) {
   const c = raw && typeof raw === 'object' ? raw : {};
-  // Each language's terms are one string joined by '|'. A term ending with a space must end at a
-  // word's end: the space is kept.
-  const terms = (x) => (x && typeof x === 'object' ? Object.values(x).flatMap((v) => (typeof v === 'string' ? v.split('|') : [])) : [])
+  // A term ending with a space must end at a word's end: the space is kept.
+  const terms = (x) => (x && typeof x === 'object' ? Object.values(x).flatMap(joined) : [])
     .map((t) => normalise(t) + (t.endsWith(' ') ? ' ' : '')).filter((t) => t.trim());
   const state = [];
   for (const [kind, langs] of Object.entries(c.state && typeof c.state === 'object' ? c.state : {})) {
@@ -112,6 +111,8 @@ function compileConcepts(raw) {
 }
 
 const strings = (x) => (Array.isArray(x) ? x.filter((s) => typeof s === 'string' && s.length > 0) : []);
+/** A concept's terms in one language: one string, joined by '|'. */
+const joined = (x) => (typeof x === 'string' ? x.split('|') : []);
 /** Every string of a {lang: [strings]} object, normalised. */
 const byLang = (x) => (x && typeof x === 'object' ? Object.values(x).flatMap(strings).map(normalise).filter(Boolean) : []);
 
