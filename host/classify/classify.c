@@ -91,8 +91,9 @@ typedef struct {
 } entry;
 
 /* A part starting (BOUND_LEFT) or ending (BOUND_RIGHT) with a letter of a
- * script written with spaces must start or end at a word boundary. */
-enum { BOUND_LEFT = 1, BOUND_RIGHT = 2 };
+ * script written with spaces must start or end at a word boundary; one
+ * starting with a katakana letter (BOUND_KANA) must start a katakana word. */
+enum { BOUND_LEFT = 1, BOUND_RIGHT = 2, BOUND_KANA = 4 };
 
 /* What a scan reads of an entry before it knows that the entry's first
  * part matches where the index found it: 24 bytes in an array of their own
@@ -748,6 +749,14 @@ static int unspaced(ucs4_t c)
            (c >= 0xF900 && c <= 0xFAFF);
 }
 
+/* A letter of katakana, or its length mark (not the middle dot, which parts
+ * words): Japanese writes a borrowed word as a run of them, so a run is a
+ * word, and "ロック" (lock) inside "ブロック" (block) is not one. */
+static int is_katakana(ucs4_t c)
+{
+    return (c >= 0x30A1 && c <= 0x30FA) || c == 0x30FC;
+}
+
 /* Word-boundary checks apply to alphabetic scripts written with spaces and
  * no attached particles: Latin, Greek, Cyrillic (below U+0590). */
 static int needs_boundary(ucs4_t c)
@@ -810,7 +819,9 @@ static bt_err add_entry(bt_classify_rules *r, const char *phrase, entry_class cl
             size_t pl = (size_t)(end - s);
             e.part[e.n_parts] = s;
             e.part_len[e.n_parts] = pl;
-            e.bound[e.n_parts] = (uint8_t)((needs_boundary(cp_at(s, pl, 0)) ? BOUND_LEFT : 0) |
+            ucs4_t first = cp_at(s, pl, 0);
+            e.bound[e.n_parts] = (uint8_t)((needs_boundary(first) ? BOUND_LEFT : 0) |
+                                           (is_katakana(first) ? BOUND_KANA : 0) |
                                            (needs_boundary(cp_before(s, pl)) ? BOUND_RIGHT : 0));
             e.n_parts++;
         }
@@ -825,7 +836,7 @@ static bt_err add_entry(bt_classify_rules *r, const char *phrase, entry_class cl
      * the start of "الويكي") */
     ucs4_t last = cp_before(e.part[e.n_parts - 1], e.part_len[e.n_parts - 1]);
     if (e.whole_word && is_alnum(last) && !unspaced(last)) e.bound[e.n_parts - 1] |= BOUND_RIGHT;
-    if (e.ending) e.bound[0] &= (uint8_t)~BOUND_LEFT; /* "-dınız ": yasaklandınız (you were banned) */
+    if (e.ending) e.bound[0] &= (uint8_t)~(BOUND_LEFT | BOUND_KANA); /* "-dınız ": yasaklandınız (you were banned) */
     e.cls = cls;
     e.idx = idx;
     e.lang = lang;
@@ -1827,6 +1838,7 @@ static const char *find_bytes(const char *hay, size_t hn, const char *needle, si
 static int boundary_ok(const char *t, size_t n, size_t at, size_t end, unsigned bound, int right)
 {
     if ((bound & BOUND_LEFT) && is_alnum(cp_before(t, at))) return 0;
+    if ((bound & BOUND_KANA) && is_katakana(cp_before(t, at))) return 0;
     return !right || !(bound & BOUND_RIGHT) || !is_alnum(cp_at(t, n, end));
 }
 

@@ -965,6 +965,14 @@ TEST(builtin_lists_keep_a_word_whole)
     CHECK(feature(&c, "level_suspension") == 0);
     c = with(r, "आप पर बैन है।");
     CHECK(feature(&c, "level_suspension") > 0);
+    /* a run of katakana is one word: "ロック" (lock) is no part of "ブロック" (block), so a blocked
+     * action is no locked account, nor is a person the reader blocked */
+    c = with(r, "機能の使用が一時的にブロックされました。");
+    CHECK(feature(&c, "level_suspension") == 0 && feature(&c, "level_action_blocked") > 0);
+    c = with(r, "Alex をブロックしました。");
+    CHECK(feature(&c, "level_suspension") == 0);
+    c = with(r, "アカウントがロックされました。");
+    CHECK(feature(&c, "level_suspension") > 0);
     /* "other user " is one person: "other users" are those a restricted person cannot reach */
     c = with(r, "Your account has been restricted from messaging other users.");
     CHECK(feature(&c, "other_account") == 0 && feature(&c, "temporary_restriction_you_object") == 1);
