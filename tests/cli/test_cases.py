@@ -159,7 +159,7 @@ class AppealStory(Base):
         self.assertEqual(cases_of(again), cases_of(first))
         h = Host(self.home)  # another platform's suspension, then killed: nothing saved
         r = h.ok("capture", {"url": "https://x.com/account/suspended", "lang": "en", "observed_at": iso(T_REJECTED + 60),
-                             "text": "Your account @maria_k is suspended. X suspends accounts that violate the X Rules."})
+                             "text": "Your account @maria_k is suspended. After careful review, we determined your account broke the X Rules."})
         self.assertTrue(r["stored"], r)
         h.proc.kill()
         h.proc.wait()

@@ -50,7 +50,7 @@ class Share(unittest.TestCase):
         if out.returncode != 0:
             raise AssertionError(out.stderr)
         self.server = None
-        for text in (NOTICE, "Your account, @jane.doe.1987, has been suspended for violating the X Rules."):
+        for text in (NOTICE, "Your account, @jane.doe.1987, has been suspended. After careful review, we determined your account broke the X Rules."):
             url = "https://www.instagram.com/accounts/suspended/" if text is NOTICE else "https://x.com/account/suspended"
             self.assertEqual(cli(self.home, "capture", "--url", url, stdin=text.encode()).returncode, 0)
 

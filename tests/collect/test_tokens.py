@@ -26,7 +26,7 @@ PASS = "union passphrase 1"
 UNION = "test-union"
 INSTAGRAM = ("We suspended your account @jane.doe.1987 because it doesn't follow our Community Standards on "
              "account integrity. You have 180 days left to disagree with this decision.")
-X = "Your account, @jane.doe.1987, has been suspended for violating the X Rules."
+X = "Your account, @jane.doe.1987, has been suspended. After careful review, we determined your account broke the X Rules."
 
 
 def free_port():

@@ -82,7 +82,8 @@ static bt_rpc *log_with_two_cases(int64_t *a, int64_t *b)
                  "You have 180 days left to disagree with this decision.",
                  "2026-03-03T10:00:00Z");
     *b = capture(r, "https://x.com/account/suspended",
-                 "Your account, @jane.doe.1987, has been suspended for violating the X Rules.",
+                 "Your account, @jane.doe.1987, has been suspended. After careful review, we determined your "
+                 "account broke the X Rules.",
                  "2026-03-04T08:00:00Z");
     return r;
 }
